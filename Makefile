@@ -1,0 +1,35 @@
+# leadline: `make run` starts the whole system, `make test` runs the whole suite.
+# Needs only Python 3.11 and make; everything else is installed into .venv from PyPI.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+PACKAGES := libs/events libs/platform libs/fakegraph services/ingest services/router services/leads services/history libs/cli
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test test-fast bench schemas docs clean
+
+$(STAMP): requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt $(addprefix -e ,$(PACKAGES))
+	@touch $@
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/leadline run
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/python -m pytest tests/unit tests/contract $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m leadline.bench
+
+schemas: install
+	$(BIN)/python -m leadline.events.schemas export
+	$(BIN)/python -m leadline.events.docs > docs/events.md
+
+clean:
+	rm -rf $(VENV) var

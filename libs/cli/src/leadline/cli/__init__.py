@@ -1,0 +1,1 @@
+"""The ``leadline`` command for developers and on-call engineers."""

@@ -1,0 +1,175 @@
+"""The whole leadline system on one machine: what ``make run`` starts.
+
+Order: broker and database (embedded unless ``KAFKA_BOOTSTRAP_SERVERS`` /
+``DATABASE_URL`` are set) → one database per service → each service's migrations →
+topics with their partition counts → the fake Graph API and the four services as
+child processes → wait until every ``/readyz`` answers. Stopping (Ctrl-C, SIGTERM)
+ends the children, the broker and the database; children also die with this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from leadline.events.topics import TOPICS
+from leadline.platform.db import ensure_database, with_database
+from leadline.platform.embedded import EmbeddedKafka, EmbeddedPostgres, _die_with_parent
+from leadline.platform.kafka import ensure_topics
+from leadline.platform.migrations import upgrade_to_head
+
+SERVICES = ("ingest", "router", "leads", "history")
+DEFAULT_PORTS = {"ingest": 8001, "router": 8002, "leads": 8003, "history": 8004, "fakegraph": 8010}
+DEV_SECRETS = {
+    "WHATSAPP_APP_SECRET": "dev-app-secret",
+    "WHATSAPP_VERIFY_TOKEN": "dev-verify-token",
+    "WHATSAPP_ACCESS_TOKEN": "dev-access-token",
+}
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    var_dir: Path
+    host: str = "127.0.0.1"
+    kafka_bootstrap_servers: str | None = None
+    database_url: str | None = None
+    kafka_port: int = 9092
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> StackConfig:
+        env = dict(os.environ if environ is None else environ)
+        ports = {name: int(env.get(f"{name.upper()}_PORT", default)) for name, default in DEFAULT_PORTS.items()}
+        ports["fakegraph"] = int(env.get("FAKE_GRAPH_PORT", DEFAULT_PORTS["fakegraph"]))
+        return cls(
+            var_dir=Path(env.get("LEADLINE_VAR_DIR", "var")).absolute(),
+            kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+            database_url=env.get("DATABASE_URL") or None,
+            kafka_port=int(env.get("LEADLINE_KAFKA_PORT", 9092)),
+            ports=ports,
+        )
+
+    def url(self, name: str) -> str:
+        return f"http://{self.host}:{self.ports[name]}"
+
+
+def service_database(server_url: str, service: str) -> str:
+    return with_database(server_url, f"leadline_{service}")
+
+
+class Stack:
+    def __init__(self, config: StackConfig, *, say=print) -> None:
+        self.config = config
+        self.say = say
+        self.kafka: EmbeddedKafka | None = None
+        self.postgres: EmbeddedPostgres | None = None
+        self.children: dict[str, subprocess.Popen[bytes]] = {}
+        self.bootstrap_servers = ""
+        self.server_url = ""
+
+    def start(self) -> None:
+        self.config.var_dir.mkdir(parents=True, exist_ok=True)
+        (self.config.var_dir / "logs").mkdir(exist_ok=True)
+        self._start_infrastructure()
+        asyncio.run(self._prepare_databases_and_topics())
+        for service in SERVICES:
+            upgrade_to_head(f"leadline.{service}:adapters/migrations", service_database(self.server_url, service))
+        self._spawn("fakegraph", [sys.executable, "-m", "leadline.fakegraph"], self._fakegraph_env())
+        for service in SERVICES:
+            self._spawn(service, [sys.executable, "-m", f"leadline.{service}"], self._service_env(service))
+        self._wait_until_ready()
+
+    def _start_infrastructure(self) -> None:
+        if self.config.kafka_bootstrap_servers:
+            self.bootstrap_servers = self.config.kafka_bootstrap_servers
+        else:
+            self.kafka = EmbeddedKafka(self.config.kafka_port, log_path=self.config.var_dir / "logs" / "kafka.log").start()
+            self.bootstrap_servers = self.kafka.bootstrap_servers
+        if self.config.database_url:
+            self.server_url = self.config.database_url
+        else:
+            self.postgres = EmbeddedPostgres(self.config.var_dir / "postgres").start()
+            self.server_url = self.postgres.url
+
+    async def _prepare_databases_and_topics(self) -> None:
+        for service in SERVICES:
+            await ensure_database(self.server_url, f"leadline_{service}")
+        await ensure_topics(self.bootstrap_servers, [(spec.name, spec.partitions) for spec in TOPICS.values()])
+
+    def _base_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        for name, value in DEV_SECRETS.items():
+            env.setdefault(name, value)
+        env["KAFKA_BOOTSTRAP_SERVERS"] = self.bootstrap_servers
+        env.setdefault("GRAPH_API_BASE_URL", self.config.url("fakegraph"))
+        return env
+
+    def _service_env(self, service: str) -> dict[str, str]:
+        env = self._base_env()
+        env.update(HTTP_HOST=self.config.host, HTTP_PORT=str(self.config.ports[service]),
+                   DATABASE_URL=service_database(self.server_url, service))
+        return env
+
+    def _fakegraph_env(self) -> dict[str, str]:
+        env = self._base_env()
+        env.update(
+            FAKE_GRAPH_HOST=self.config.host, FAKE_GRAPH_PORT=str(self.config.ports["fakegraph"]),
+            FAKE_GRAPH_ACCESS_TOKEN=env["WHATSAPP_ACCESS_TOKEN"],
+            FAKE_GRAPH_WEBHOOK_URL=f"{self.config.url('ingest')}/webhooks/whatsapp",
+        )
+        return env
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        log = open(self.config.var_dir / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
+        self.children[name] = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+
+    def _wait_until_ready(self, timeout_s: float = 60.0) -> None:
+        probes = {service: f"{self.config.url(service)}/readyz" for service in SERVICES}
+        probes["fakegraph"] = f"{self.config.url('fakegraph')}/_fake/healthz"
+        deadline = time.monotonic() + timeout_s
+        pending = dict(probes)
+        while pending and time.monotonic() < deadline:
+            for name, url in list(pending.items()):
+                child = self.children[name]
+                if child.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {child.returncode}; see {self.config.var_dir}/logs/{name}.log")
+                try:
+                    if httpx.get(url, timeout=1.0).status_code == 200:
+                        del pending[name]
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.2)
+        if pending:
+            raise TimeoutError(f"not ready after {timeout_s}s: {', '.join(sorted(pending))} (logs in {self.config.var_dir}/logs)")
+
+    def stop(self) -> None:
+        for child in self.children.values():
+            if child.poll() is None:
+                child.terminate()
+        deadline = time.monotonic() + 15
+        for child in self.children.values():
+            try:
+                child.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        self.children.clear()
+        if self.kafka:
+            self.kafka.stop()
+        if self.postgres:
+            self.postgres.stop()
+
+    def pids(self) -> dict[str, int]:
+        pids = {name: child.pid for name, child in self.children.items()}
+        if self.kafka and self.kafka.process:
+            pids["kafka"] = self.kafka.process.pid
+        if self.postgres and self.postgres.pid:
+            pids["postgres"] = self.postgres.pid
+        return pids

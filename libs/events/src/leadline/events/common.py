@@ -1,0 +1,73 @@
+"""Value types and field groups shared by every service's payloads.
+
+Identifiers leadline mints (conversations, leads, messages, requests) are UUIDs;
+identifiers that come from outside (WhatsApp, the CRM's agents and teams) are
+constrained strings, passed through as the outside world spells them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, StringConstraints
+
+WaId = Annotated[str, StringConstraints(pattern=r"^[1-9]\d{6,14}$")]
+"""A WhatsApp user id: the phone number's digits with country code, no ``+`` (``5511987654321``)."""
+
+PhoneNumberId = Annotated[str, StringConstraints(pattern=r"^\d{1,32}$")]
+"""Meta's id of a business phone number (``106540352242922``), not the number itself."""
+
+DisplayPhoneNumber = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+"""A business number formatted for people, as Meta shows it (``+55 11 3456-7890``)."""
+
+E164Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]
+"""A phone number normalised to E.164 (``+5511987654321``); the key for lead unification."""
+
+Wamid = Annotated[str, StringConstraints(pattern=r"^wamid\.\S+$", max_length=256)]
+"""WhatsApp's message id (``wamid.HBgN...``); unique per message and per direction."""
+
+ExternalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
+"""An id the CRM owns (agents, teams); opaque to leadline."""
+
+AgentId = ExternalId
+TeamId = ExternalId
+
+PersonName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+"""A name as people wrote it; never parsed."""
+
+NonEmptyText = Annotated[str, StringConstraints(min_length=1)]
+
+
+def _in_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+"""A timezone-aware instant, normalised to UTC so equal instants compare and print equal."""
+
+Direction = Literal["inbound", "outbound"]
+"""Seen from the dealership: ``inbound`` is from the customer, ``outbound`` is to them."""
+
+
+class Value(BaseModel):
+    """Base of the value objects nested inside payloads: frozen and tolerant like payloads."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", use_attribute_docstrings=True)
+
+
+class AgentRef(Value):
+    """An agent as events name them: the CRM id plus the name shown at the time."""
+
+    id: AgentId
+    name: PersonName
+
+
+def chat_stream_id(phone_number_id: str, customer_wa_id: str) -> str:
+    """The stream of one WhatsApp chat: a business number talking to one customer."""
+    return f"wa:{phone_number_id}:{customer_wa_id}"
+
+
+def account_stream_id(account_id: str) -> str:
+    """The stream of an account's integration settings (numbers, agents, teams)."""
+    return f"account:{account_id}"

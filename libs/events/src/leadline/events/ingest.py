@@ -1,0 +1,238 @@
+"""Payloads ingest produces: what WhatsApp told us (webhooks) and how our sends went.
+
+Streams: webhook facts belong to the WhatsApp chat ``wa:{phone_number_id}:{customer_wa_id}``
+so one chat's messages and statuses stay in order; send results belong to the router
+conversation that asked for the send.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+from uuid import UUID
+
+from pydantic import Field
+
+from leadline.events.common import (
+    DisplayPhoneNumber,
+    NonEmptyText,
+    PersonName,
+    PhoneNumberId,
+    UtcDatetime,
+    Value,
+    WaId,
+    Wamid,
+    chat_stream_id,
+)
+from leadline.events.content import Content, InboundContent, StoredMedia
+from leadline.events.envelope import Payload
+
+MESSAGE_RECEIVED: Final = "ingest.message.received"
+MESSAGE_ECHOED: Final = "ingest.message.echoed"
+MESSAGE_STATUS_CHANGED: Final = "ingest.message.status_changed"
+MEDIA_STORED: Final = "ingest.media.stored"
+MEDIA_FETCH_FAILED: Final = "ingest.media.fetch_failed"
+MESSAGE_SENT: Final = "ingest.message.sent"
+MESSAGE_SEND_FAILED: Final = "ingest.message.send_failed"
+CONTACT_PROFILE_PHOTO_CHANGED: Final = "ingest.contact.profile_photo_changed"
+
+
+class DeliveryStatus(StrEnum):
+    """How far WhatsApp got delivering a message the business sent."""
+
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+class WhatsAppError(Value):
+    """An error object exactly as the WhatsApp Cloud API reports it."""
+
+    code: int
+    title: str
+    message: str | None = None
+    details: str | None = None
+
+
+class MessageContext(Value):
+    """How an inbound message relates to earlier ones."""
+
+    replied_to_wamid: Wamid | None = None
+    """The message the customer swiped to reply to."""
+    forwarded: bool = False
+    frequently_forwarded: bool = False
+
+
+class Referral(Value):
+    """The ad or post a customer clicked to start the chat (click-to-WhatsApp)."""
+
+    source_type: str
+    """Meta's vocabulary (``ad``, ``post``), passed through so a new value cannot drop a lead."""
+    source_id: str | None = None
+    source_url: str | None = None
+    headline: str | None = None
+    body: str | None = None
+    ctwa_clid: str | None = None
+    """Meta's click id, for attributing the conversation to the ad."""
+
+
+class BillingConversation(Value):
+    """The WhatsApp billing conversation a status belongs to."""
+
+    id: str
+    category: str
+    """Meta's category (``service``, ``marketing``, ``utility``...)."""
+    expires_at: UtcDatetime | None = None
+
+
+class Pricing(Value):
+    billable: bool
+    pricing_model: str
+    category: str
+
+
+class _ChatEvent(Payload):
+    """A fact about one WhatsApp chat; the chat is the stream."""
+
+    phone_number_id: PhoneNumberId
+    """The business number (Meta's id) the chat is on."""
+    customer_wa_id: WaId
+    """The customer in the chat: sender of inbound messages, recipient of outbound ones."""
+
+    def stream_id(self, account_id: str) -> str:
+        return chat_stream_id(self.phone_number_id, self.customer_wa_id)
+
+
+class MessageReceivedV1(_ChatEvent):
+    """A customer sent a WhatsApp message to one of the dealership's numbers."""
+
+    EVENT_TYPE = MESSAGE_RECEIVED
+
+    wamid: Wamid
+    display_phone_number: DisplayPhoneNumber
+    customer_profile_name: str | None = None
+    """The name on the customer's WhatsApp profile, when WhatsApp shares it."""
+    customer_display_name: PersonName
+    """What to call the customer: the profile name, or their formatted number without one."""
+    sent_at: UtcDatetime
+    """WhatsApp's timestamp for the message (when the customer sent it)."""
+    content: InboundContent
+    context: MessageContext | None = None
+    referral: Referral | None = None
+
+
+class MessageEchoedV1(_ChatEvent):
+    """Someone at the dealership sent a message from the WhatsApp Business app on the phone.
+
+    Coexistence echo: the number is shared between the app and the Cloud API, so
+    messages typed on the phone reach leadline only as echoes.
+    """
+
+    EVENT_TYPE = MESSAGE_ECHOED
+
+    wamid: Wamid
+    sent_at: UtcDatetime
+    content: Content
+
+
+class MessageStatusChangedV1(_ChatEvent):
+    """WhatsApp reported a message the business sent as sent, delivered, read or failed.
+
+    Statuses can arrive out of order and before ``ingest.message.sent``; match on ``wamid``
+    and never move a status backwards.
+    """
+
+    EVENT_TYPE = MESSAGE_STATUS_CHANGED
+
+    wamid: Wamid
+    status: DeliveryStatus
+    at: UtcDatetime
+    errors: tuple[WhatsAppError, ...] = ()
+    """Why delivery failed; only with ``status == failed``."""
+    conversation: BillingConversation | None = None
+    pricing: Pricing | None = None
+
+
+class _MediaEvent(_ChatEvent):
+    """The outcome of fetching an inbound or echoed message's media from WhatsApp."""
+
+    wamid: Wamid
+    """The message the media belongs to."""
+    provider_media_id: NonEmptyText
+
+
+class MediaStoredV1(_MediaEvent):
+    """We downloaded a message's media from WhatsApp and stored our own copy."""
+
+    EVENT_TYPE = MEDIA_STORED
+
+    stored: StoredMedia
+    mime_type: NonEmptyText
+
+
+class MediaFetchFailedV1(_MediaEvent):
+    """We could not download a message's media; it may be gone for good once WhatsApp expires it."""
+
+    EVENT_TYPE = MEDIA_FETCH_FAILED
+
+    reason: NonEmptyText
+    error_code: int | None = None
+    """WhatsApp's error code, when WhatsApp answered with one."""
+    attempts: int = Field(ge=1)
+    retryable: bool
+
+
+class _SendResult(Payload):
+    """The outcome of a ``router.message.send_requested``; the conversation is the stream."""
+
+    request_id: UUID
+    """The send request's idempotency key."""
+    conversation_id: UUID
+
+    def stream_id(self, account_id: str) -> str:
+        return str(self.conversation_id)
+
+
+class MessageSentV1(_SendResult):
+    """WhatsApp accepted a message we sent for an agent."""
+
+    EVENT_TYPE = MESSAGE_SENT
+
+    wamid: Wamid
+    sent_at: UtcDatetime
+
+
+class MessageSendFailedV1(_SendResult):
+    """A message we tried to send for an agent was refused or could not be sent."""
+
+    EVENT_TYPE = MESSAGE_SEND_FAILED
+
+    error_code: int | None = None
+    """Meta's error code (``131047`` = more than 24 hours since the customer wrote); none if we never reached Meta."""
+    error_title: NonEmptyText
+    explanation: NonEmptyText
+    """What happened and what the agent can do, in words for the agent."""
+    retryable: bool
+    """Whether sending the same request again may succeed (rate limits, outages)."""
+
+
+class ContactProfilePhotoChangedV1(_ChatEvent):
+    """The customer's WhatsApp profile photo changed, as far as we can see."""
+
+    EVENT_TYPE = CONTACT_PROFILE_PHOTO_CHANGED
+
+    photo: StoredMedia | None
+    """Our copy of the new photo; none when the customer removed it or hid it from us."""
+
+
+PAYLOADS: tuple[type[Payload], ...] = (
+    MessageReceivedV1,
+    MessageEchoedV1,
+    MessageStatusChangedV1,
+    MediaStoredV1,
+    MediaFetchFailedV1,
+    MessageSentV1,
+    MessageSendFailedV1,
+    ContactProfilePhotoChangedV1,
+)

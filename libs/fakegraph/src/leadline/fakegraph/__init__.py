@@ -1,0 +1,1 @@
+"""A fake WhatsApp Cloud (Graph) API for leadline tests and local runs."""

@@ -1,0 +1,1 @@
+"""Shared plumbing for leadline's services; no business rules live here."""

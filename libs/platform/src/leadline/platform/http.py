@@ -1,0 +1,110 @@
+"""HTTP edge shared by every service: JSON errors, /healthz, /readyz, /metrics, request context."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from opentelemetry import propagate, trace
+from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger(__name__)
+tracer = trace.get_tracer(__name__)
+
+ReadinessCheck = Callable[[], Awaitable[object]]
+REQUEST_SECONDS = Histogram(
+    "leadline_http_request_seconds", "HTTP request latency", ["method", "route", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+
+
+class ApiError(Exception):
+    """An error an API caller can act on: HTTP status, stable code, human message."""
+
+    def __init__(self, status: int, code: str, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+def error_body(code: str, message: str, **details: object) -> dict[str, object]:
+    return {"error": {"code": code, "message": message, **({"details": details} if details else {})}}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error leaves as ``{"error": {"code", "message", "details"?}}``."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, error: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(error.code, error.message, **error.details), status_code=error.status,
+                            headers={"WWW-Authenticate": "Bearer"} if error.status == 401 else None)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"field": ".".join(str(part) for part in item["loc"]), "problem": item["msg"]} for item in error.errors()
+        ]
+        return JSONResponse(error_body("invalid_request", "the request is not valid", problems=problems), status_code=422)
+
+
+def health_router(checks: Mapping[str, ReadinessCheck], *, timeout_s: float = 2.0) -> APIRouter:
+    """``/healthz``: the process answers. ``/readyz``: every dependency answers in time."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz() -> JSONResponse:
+        async def run(name: str, check: ReadinessCheck) -> tuple[str, str]:
+            try:
+                result = await asyncio.wait_for(check(), timeout=timeout_s)
+                return name, "ok" if result is not False else "unavailable"
+            except Exception as error:  # a readiness probe reports, it does not raise
+                return name, f"unavailable: {type(error).__name__}"
+
+        results = dict(await asyncio.gather(*(run(name, check) for name, check in checks.items())))
+        ready = all(value == "ok" for value in results.values())
+        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": results}, status_code=200 if ready else 503)
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def install_request_context(app: FastAPI) -> None:
+    """One server span per request (continuing the caller's trace) and a request id in every log line."""
+
+    @app.middleware("http")
+    async def _context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
+        started = time.perf_counter()
+        with (
+            structlog.contextvars.bound_contextvars(request_id=request_id),
+            tracer.start_as_current_span(
+                f"{request.method} {request.url.path}", context=propagate.extract(dict(request.headers)),
+                kind=trace.SpanKind.SERVER,
+            ),
+        ):
+            response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        REQUEST_SECONDS.labels(request.method, route, str(response.status_code)).observe(time.perf_counter() - started)
+        response.headers["x-request-id"] = request_id
+        return response

@@ -1,0 +1,160 @@
+"""Kafka wiring: producers, topic creation, and the one way leadline consumes events.
+
+``subscribe_events`` turns a plain ``async def handle(envelope)`` into a FastStream
+subscriber that binds log context, retries with backoff, skips event types it does
+not know, and dead-letters what still fails to ``<topic>.dlq`` with the error, so one
+poison event never stops a partition. The offset is committed only after the handler
+returns (AckPolicy.ACK), and handlers commit their database work before returning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from prometheus_client import Counter
+from pydantic import ValidationError
+
+from leadline.events.envelope import Envelope
+from leadline.events.registry import UnknownEventType, UndecodableEvent
+from leadline.events.topics import dlq_topic
+
+from .failpoints import crash_point
+
+log = structlog.get_logger(__name__)
+
+EventHandler = Callable[[Envelope], Awaitable[None]]
+TOPIC_ALREADY_EXISTS = 36
+
+CONSUMED = Counter("leadline_events_consumed_total", "Events handled", ["consumer", "type"])
+SKIPPED = Counter("leadline_events_skipped_total", "Events of types this consumer does not know", ["consumer", "type"])
+DEAD_LETTERED = Counter("leadline_events_dead_lettered_total", "Events sent to a dead-letter topic", ["consumer", "topic"])
+
+
+def create_producer(bootstrap_servers: str, *, enable_idempotence: bool = False) -> AIOKafkaProducer:
+    """acks=all always; idempotence only where the broker supports it (not the embedded one)."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        acks="all",
+        enable_idempotence=enable_idempotence,
+        linger_ms=1,
+        request_timeout_ms=10_000,
+        client_id="leadline",
+    )
+
+
+async def ensure_topics(bootstrap_servers: str, topics: Iterable[tuple[str, int]]) -> list[str]:
+    """Create missing topics with their partition counts; returns the names it created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [NewTopic(name, partitions, 1) for name, partitions in topics if name not in existing]
+        if not wanted:
+            return []
+        response = await admin.create_topics(wanted)
+        created = []
+        for name, code, message in ((t[0], t[1], t[2]) for t in response.topic_errors):
+            if code not in (0, TOPIC_ALREADY_EXISTS):
+                raise RuntimeError(f"could not create topic {name}: error {code} {message}")
+            created.append(name)
+        return created
+    finally:
+        await admin.close()
+
+
+class DeadLetters:
+    """Publishes failed events, untouched, to ``<topic>.dlq`` with the error in headers."""
+
+    def __init__(self, producer: AIOKafkaProducer, consumer: str) -> None:
+        self._producer = producer
+        self._consumer = consumer
+
+    async def send(self, *, topic: str, key: bytes | None, value: bytes, partition: int, offset: int, error: BaseException) -> None:
+        headers = [
+            ("dlq.error", f"{type(error).__name__}: {error}"[:2000].encode()),
+            ("dlq.traceback", "".join(traceback.format_exception(error))[-4000:].encode()),
+            ("dlq.consumer", self._consumer.encode()),
+            ("dlq.topic", topic.encode()),
+            ("dlq.partition", str(partition).encode()),
+            ("dlq.offset", str(offset).encode()),
+        ]
+        await self._producer.send_and_wait(dlq_topic(topic), value=value, key=key, headers=headers)
+        DEAD_LETTERED.labels(self._consumer, topic).inc()
+
+
+async def handle_with_retries(handle: EventHandler, envelope: Envelope, *, attempts: int, first_backoff_s: float = 0.05) -> None:
+    """Transient failures (a dropped connection) get a few tries before the event is dead-lettered."""
+    for attempt in range(1, attempts + 1):
+        try:
+            await handle(envelope)
+            return
+        except UndecodableEvent:
+            raise
+        except Exception as error:
+            if attempt == attempts:
+                raise
+            log.warning("handler failed; retrying", attempt=attempt, error=str(error))
+            await asyncio.sleep(first_backoff_s * 2 ** (attempt - 1))
+
+
+async def process_record(
+    consumer: str, handle: EventHandler, dead_letters: DeadLetters, *,
+    topic: str, key: bytes | None, value: bytes, partition: int, offset: int, attempts: int,
+) -> None:
+    """What happens to one Kafka record: decode, handle, skip or dead-letter. Never raises."""
+    try:
+        envelope = Envelope.from_bytes(value)
+    except ValidationError as error:
+        log.error("malformed envelope dead-lettered", topic=topic, offset=offset)
+        await dead_letters.send(topic=topic, key=key, value=value, partition=partition, offset=offset, error=error)
+        return
+    with structlog.contextvars.bound_contextvars(
+        event_id=str(envelope.event_id), event_type=envelope.type, stream_id=envelope.stream_id,
+        correlation_id=str(envelope.correlation_id), consumer=consumer,
+    ):
+        try:
+            await handle_with_retries(handle, envelope, attempts=attempts)
+            crash_point("consumer.after_handle")  # effect committed, offset not yet: redelivery must be harmless
+            CONSUMED.labels(consumer, envelope.type).inc()
+        except UnknownEventType:
+            SKIPPED.labels(consumer, envelope.type).inc()
+        except Exception as error:
+            log.error("event dead-lettered", error=str(error))
+            await dead_letters.send(topic=topic, key=key, value=value, partition=partition, offset=offset, error=error)
+
+
+def subscribe_events(
+    broker: KafkaBroker,
+    topics: Sequence[str],
+    *,
+    consumer: str,
+    handle: EventHandler,
+    dead_letters: Callable[[], DeadLetters],
+    attempts: int = 3,
+    fetch_max_wait_ms: int = 10,
+) -> None:
+    """Register ``handle`` for ``topics`` in consumer group ``consumer`` (one group per projection)."""
+
+    @broker.subscriber(
+        *topics,
+        group_id=consumer,
+        ack_policy=AckPolicy.ACK,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=fetch_max_wait_ms,
+        title=f"{consumer}:{','.join(topics)}",
+    )
+    async def on_record(message: KafkaMessage) -> None:
+        record = message.raw_message
+        await process_record(
+            consumer, handle, dead_letters(),
+            topic=record.topic, key=record.key, value=record.value,
+            partition=record.partition, offset=record.offset, attempts=attempts,
+        )

@@ -1,0 +1,79 @@
+"""structlog configured once per process: JSON lines, context vars, masked personal data."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import Any
+
+import structlog
+
+#: Keys whose values are message text or other free text a customer wrote.
+TEXT_KEYS = frozenset({"body", "text", "caption", "message_text", "content", "first_message", "notes"})
+#: Keys whose values are phone numbers or WhatsApp ids.
+PHONE_KEYS = frozenset({"phone", "mobile", "wa_id", "customer_wa_id", "to", "from", "customer_phone", "display_phone_number"})
+_PHONE_IN_TEXT = re.compile(r"\+?\d[\d\s().-]{7,}\d")
+
+
+def mask_phone(value: str) -> str:
+    """Keep the last two digits so an engineer can tell two numbers apart."""
+    digits = re.sub(r"\D", "", value)
+    return f"***{digits[-2:]}" if len(digits) >= 2 else "***"
+
+
+def mask_text(value: Any) -> str:
+    return f"<{len(str(value))} chars>"
+
+
+def mask_personal_data(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: phone numbers and customer texts never reach the log as written."""
+    return {key: _mask(key, value) for key, value in event_dict.items()}
+
+
+def _mask(key: str, value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _mask(k, v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask(key, v) for v in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if key in TEXT_KEYS:
+        return mask_text(value)
+    if key in PHONE_KEYS:
+        return mask_phone(str(value))
+    if key == "event":  # the log message itself may quote a number
+        return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group()), str(value))
+    return value
+
+
+def configure_logging(service: str, *, level: str = "INFO", fmt: str = "json", unmasked: bool = False) -> None:
+    """Configure structlog and route stdlib logging (uvicorn, aiokafka) through it."""
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+    ]
+    if not unmasked:
+        shared.append(mask_personal_data)
+    renderer = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    structlog.contextvars.bind_contextvars(service=service)
+    for noisy in ("aiokafka", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -1,0 +1,138 @@
+"""Transactional outbox: events are written with the state that caused them, then relayed.
+
+``stage_events`` runs inside the caller's transaction; ``OutboxRelay`` publishes
+committed rows to Kafka in ``id`` order and marks them sent. A crash after publishing
+and before marking re-publishes the batch (at-least-once); consumers' inboxes make
+that harmless. One relay per database publishes at a time (a transaction-scoped
+advisory lock), so a stream's events keep their order even with several replicas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import timedelta
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from opentelemetry import trace
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from leadline.events.envelope import Envelope
+from leadline.events.topics import topic_for
+
+from .failpoints import crash_point
+from .messaging_tables import OUTBOX
+from .tracing import context_from_headers, current_trace_headers
+
+log = structlog.get_logger(__name__)
+tracer = trace.get_tracer(__name__)
+
+RELAY_LOCK_ID = 7_470_001  # pg advisory lock key: one publishing relay per service database
+NOTIFY_CHANNEL = "leadline_outbox"
+
+
+async def stage_events(session: AsyncSession, envelopes: Sequence[Envelope], *, topic: str | None = None) -> None:
+    """Add events to the outbox in the caller's transaction; they leave only if it commits."""
+    if not envelopes:
+        return
+    trace_headers = current_trace_headers()
+    await session.execute(
+        insert(OUTBOX),
+        [
+            {
+                "event_id": envelope.event_id,
+                "topic": topic or topic_for(envelope.type),
+                "key": envelope.stream_id,
+                "envelope": envelope.model_dump_json(),
+                "headers": trace_headers,
+            }
+            for envelope in envelopes
+        ],
+    )
+    await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows to Kafka, oldest first, and marks them published."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        producer: AIOKafkaProducer,
+        *,
+        batch_size: int = 500,
+        poll_interval_s: float = 0.5,
+        keep_published: timedelta = timedelta(days=1),
+    ) -> None:
+        self._sessions = sessions
+        self._producer = producer
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._keep_published = keep_published
+        self._wakeup = asyncio.Event()
+        self.published_total = 0
+
+    def wake(self) -> None:
+        """Called on NOTIFY: a transaction just committed new events."""
+        self._wakeup.set()
+
+    async def relay_once(self) -> int:
+        """Publish one batch; returns how many events left. Safe to call concurrently from replicas."""
+        async with self._sessions() as session, session.begin():
+            leader = await session.scalar(select(func.pg_try_advisory_xact_lock(RELAY_LOCK_ID)))
+            if not leader:
+                return 0
+            rows = (
+                await session.execute(
+                    select(OUTBOX.c.id, OUTBOX.c.topic, OUTBOX.c.key, OUTBOX.c.envelope, OUTBOX.c.headers)
+                    .where(OUTBOX.c.published_at.is_(None))
+                    .order_by(OUTBOX.c.id)
+                    .limit(self._batch_size)
+                )
+            ).all()
+            if not rows:
+                return 0
+            sends = []
+            for row in rows:
+                with tracer.start_as_current_span(
+                    f"{row.topic} publish", context=context_from_headers(row.headers), kind=trace.SpanKind.PRODUCER
+                ):
+                    headers = [(name, value.encode()) for name, value in current_trace_headers().items()]
+                sends.append(
+                    await self._producer.send(row.topic, value=row.envelope.encode(), key=row.key.encode(), headers=headers)
+                )
+            await asyncio.gather(*sends)
+            crash_point("outbox.after_publish")
+            await session.execute(
+                update(OUTBOX).where(OUTBOX.c.id.in_([row.id for row in rows])).values(published_at=func.now())
+            )
+        self.published_total += len(rows)
+        return len(rows)
+
+    async def purge_published(self) -> int:
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                delete(OUTBOX).where(OUTBOX.c.published_at < func.now() - self._keep_published)
+            )
+        return result.rowcount or 0
+
+    async def run(self) -> None:
+        """Relay until cancelled; errors (broker down) are logged and retried with backoff."""
+        backoff = self._poll_interval_s
+        while True:
+            try:
+                while await self.relay_once() > 0:
+                    pass
+                backoff = self._poll_interval_s
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # broker or database unavailable: keep the rows, retry
+                log.warning("outbox relay failed; will retry", error=str(error), retry_in_s=backoff)
+                backoff = min(backoff * 2, 5.0)
+            self._wakeup.clear()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout=backoff)
+            except TimeoutError:
+                pass

@@ -1,0 +1,132 @@
+"""The infrastructure one service process owns, started and stopped with its HTTP app.
+
+A ``ServiceRuntime`` holds the database engine, the outbox relay and its producer,
+and the FastStream broker of the service's subscribers. Nothing here knows a business
+rule; services hand it their routers and event handlers in ``bootstrap.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, FastAPI
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+
+from .db import connect_raw, create_engine, ping, session_factory
+from .http import health_router, install_error_handlers, install_request_context
+from .kafka import DeadLetters, EventHandler, create_producer, subscribe_events
+from .logging import configure_logging
+from .outbox import NOTIFY_CHANNEL, OutboxRelay
+from .settings import ServiceSettings
+from .tracing import configure_tracing
+
+log = structlog.get_logger(__name__)
+
+
+class ServiceRuntime:
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+        self.sessions = session_factory(self.engine)
+        # aiokafka clients belong to the running event loop: made in start()
+        self.producer: AIOKafkaProducer | None = None
+        self.relay: OutboxRelay | None = None
+        self.dead_letters: DeadLetters | None = None
+        self.broker = KafkaBroker(
+            settings.kafka_bootstrap_servers,
+            middlewares=[KafkaTelemetryMiddleware()],
+            enable_idempotence=settings.kafka_enable_idempotence,
+            graceful_timeout=10.0,
+        )
+        self._has_subscribers = False
+        self._producer_started = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._listener: asyncpg.Connection | None = None
+
+    def subscribe(self, topics: Sequence[str], *, consumer: str, handle: EventHandler) -> None:
+        """Consume ``topics`` in group ``consumer``; see ``leadline.platform.kafka.subscribe_events``."""
+        subscribe_events(
+            self.broker, topics, consumer=consumer, handle=handle, dead_letters=lambda: self.dead_letters,
+            attempts=self.settings.kafka_consumer_retries, fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
+        )
+        self._has_subscribers = True
+
+    async def _start_kafka(self) -> None:
+        """Keep trying until the broker answers: the service serves HTTP (and stores events) meanwhile."""
+        delay = 0.5
+        while not self._producer_started:
+            try:
+                await self.producer.start()
+                self._producer_started = True
+            except Exception as error:
+                log.warning("kafka unavailable; retrying", error=str(error), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        if self._has_subscribers:
+            await self.broker.start()
+
+    async def _listen_for_outbox(self) -> None:
+        self._listener = await connect_raw(self.settings.database_url)
+        await self._listener.add_listener(NOTIFY_CHANNEL, lambda *_: self.relay.wake())
+
+    async def start(self) -> None:
+        self.producer = create_producer(self.settings.kafka_bootstrap_servers, enable_idempotence=self.settings.kafka_enable_idempotence)
+        self.relay = OutboxRelay(self.sessions, self.producer, poll_interval_s=self.settings.outbox_poll_interval_s)
+        self.dead_letters = DeadLetters(self.producer, self.settings.service_name)
+        configure_logging(self.settings.service_name, level=self.settings.log_level,
+                          fmt=self.settings.log_format, unmasked=self.settings.log_unmasked)
+        configure_tracing(self.settings.service_name, otlp_endpoint=self.settings.otel_exporter_otlp_endpoint,
+                          console=self.settings.otel_console_exporter)
+        with contextlib.suppress(Exception):  # the database may come later; readiness says so
+            await self._listen_for_outbox()
+        self._tasks.append(asyncio.create_task(self._start_kafka(), name="kafka-start"))
+        log.info("service started", port=self.settings.http_port)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._has_subscribers:
+            with contextlib.suppress(Exception):
+                await self.broker.stop()
+        if self._producer_started:
+            with contextlib.suppress(Exception):
+                await self.producer.stop()
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.close()
+        await self.engine.dispose()
+        log.info("service stopped")
+
+    async def kafka_ready(self) -> bool:
+        if not self._producer_started:
+            return False
+        await self.producer.client.fetch_all_metadata()
+        return True
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+
+def create_service_app(runtime: ServiceRuntime, *, title: str, routers: Sequence[APIRouter] = (), description: str = "") -> FastAPI:
+    """The FastAPI app of a service: its routers plus health, metrics, errors and request context."""
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=runtime.lifespan)
+    install_error_handlers(app)
+    install_request_context(app)
+    app.include_router(health_router({"database": lambda: ping(runtime.engine), "kafka": runtime.kafka_ready}))
+    for router in routers:
+        app.include_router(router)
+    app.state.runtime = runtime
+    return app

@@ -1,0 +1,24 @@
+"""Run one service process: optionally migrate its database, then serve HTTP (and its consumers)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+import uvicorn
+from fastapi import FastAPI
+
+from .migrations import upgrade_to_head
+from .settings import ServiceSettings
+
+
+def serve(app: FastAPI, settings: ServiceSettings, *, migrations: str, argv: Sequence[str] = ()) -> None:
+    parser = argparse.ArgumentParser(prog=f"leadline-{settings.service_name}")
+    parser.add_argument("--migrate", action="store_true", help="apply database migrations before serving")
+    parser.add_argument("--migrate-only", action="store_true", help="apply database migrations and exit (Kubernetes Job)")
+    args = parser.parse_args(list(argv))
+    if args.migrate or args.migrate_only:
+        upgrade_to_head(migrations, settings.database_url)
+        if args.migrate_only:
+            return
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, timeout_graceful_shutdown=10)

@@ -1,0 +1,1 @@
+"""The history adapters: SQL, Kafka and HTTP clients at the edge."""

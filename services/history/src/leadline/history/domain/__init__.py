@@ -1,0 +1,1 @@
+"""The history domain: pure rules, no I/O (standard library only)."""

@@ -1,0 +1,1 @@
+"""How the history service is reached: HTTP and Kafka subscribers."""

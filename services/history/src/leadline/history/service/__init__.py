@@ -1,0 +1,1 @@
+"""The history handlers: load, decide, save."""

@@ -1,0 +1,1 @@
+"""The ingest adapters: SQL, Kafka and HTTP clients at the edge."""

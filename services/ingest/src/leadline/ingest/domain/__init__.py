@@ -1,0 +1,1 @@
+"""The ingest domain: pure rules, no I/O (standard library only)."""

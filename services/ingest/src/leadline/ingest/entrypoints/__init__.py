@@ -1,0 +1,1 @@
+"""How the ingest service is reached: HTTP and Kafka subscribers."""

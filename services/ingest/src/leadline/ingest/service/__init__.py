@@ -1,0 +1,1 @@
+"""The ingest handlers: load, decide, save."""

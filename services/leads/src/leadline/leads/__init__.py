@@ -1,0 +1,1 @@
+"""leadline leads service: Leads created from conversations by an agent's "Add lead", conversion points, unification and conflicts, lead temperature."""

@@ -1,0 +1,1 @@
+"""The leads adapters: SQL, Kafka and HTTP clients at the edge."""

@@ -1,0 +1,1 @@
+"""The leads domain: pure rules, no I/O (standard library only)."""

@@ -1,0 +1,1 @@
+"""How the leads service is reached: HTTP and Kafka subscribers."""

@@ -1,0 +1,1 @@
+"""The leads handlers: load, decide, save."""

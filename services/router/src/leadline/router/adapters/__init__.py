@@ -1,0 +1,1 @@
+"""The router adapters: SQL, Kafka and HTTP clients at the edge."""

@@ -1,0 +1,1 @@
+"""The router domain: pure rules, no I/O (standard library only)."""

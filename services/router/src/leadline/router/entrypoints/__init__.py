@@ -1,0 +1,1 @@
+"""How the router service is reached: HTTP and Kafka subscribers."""

@@ -1,0 +1,1 @@
+"""The router handlers: load, decide, save."""

@@ -1,0 +1,79 @@
+"""The real broker and database the suite runs against, chosen once per session.
+
+- ``KAFKA_BOOTSTRAP_SERVERS`` / ``DATABASE_URL`` set: use them (a server URL; each test
+  database is created on it).
+- ``LEADLINE_TEST_INFRA=containers``: Apache Kafka and PostgreSQL via testcontainers
+  (needs Docker, which these machines do not have).
+- otherwise: the embedded tansu broker and embedded PostgreSQL (what CI uses).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from leadline.events.topics import TOPICS
+from leadline.platform.db import ensure_database, with_database
+from leadline.platform.embedded import EmbeddedKafka, EmbeddedPostgres
+from leadline.platform.kafka import ensure_topics
+
+
+@dataclass
+class Infrastructure:
+    bootstrap_servers: str
+    server_url: str
+    kafka: EmbeddedKafka | None = None
+    _databases: list[str] = field(default_factory=list)
+
+    async def new_database(self, prefix: str = "test") -> str:
+        """A fresh, empty database on the session's server; returns its URL."""
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        await ensure_database(self.server_url, name)
+        self._databases.append(name)
+        return with_database(self.server_url, name)
+
+
+@contextlib.contextmanager
+def _containers() -> Iterator[tuple[str, str]]:
+    from testcontainers.kafka import KafkaContainer
+    from testcontainers.postgres import PostgresContainer
+
+    with KafkaContainer("apache/kafka:3.9.0") as kafka, PostgresContainer("postgres:16-alpine", driver="asyncpg") as pg:
+        yield kafka.get_bootstrap_server(), pg.get_connection_url()
+
+
+@contextlib.contextmanager
+def start_infrastructure(var_dir: Path) -> Iterator[Infrastructure]:
+    mode = os.environ.get("LEADLINE_TEST_INFRA", "embedded")
+    if mode == "containers":
+        with _containers() as (bootstrap, server_url):
+            infra = Infrastructure(bootstrap, server_url)
+            asyncio.run(ensure_topics(bootstrap, [(s.name, s.partitions) for s in TOPICS.values()]))
+            yield infra
+        return
+    kafka: EmbeddedKafka | None = None
+    postgres: EmbeddedPostgres | None = None
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    server_url = os.environ.get("DATABASE_URL")
+    var_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        if not bootstrap:
+            kafka = EmbeddedKafka(log_path=var_dir / "kafka.log").start()
+            bootstrap = kafka.bootstrap_servers
+        if not server_url:
+            shutil.rmtree(var_dir / "postgres", ignore_errors=True)
+            postgres = EmbeddedPostgres(var_dir / "postgres").start()
+            server_url = postgres.url
+        asyncio.run(ensure_topics(bootstrap, [(s.name, s.partitions) for s in TOPICS.values()]))
+        yield Infrastructure(bootstrap, server_url, kafka=kafka)
+    finally:
+        if kafka:
+            kafka.stop()
+        if postgres:
+            postgres.stop()
