@@ -13,7 +13,6 @@ import pytest
 import pytest_asyncio
 import uvicorn
 from fastapi import FastAPI, Request, Response
-
 from leadline.fakegraph.app import create_app
 from leadline.fakegraph.settings import FakeGraphSettings
 from leadline.fakegraph.state import FakeGraphState
@@ -75,8 +74,13 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 def make_settings(**overrides) -> FakeGraphSettings:
-    values = dict(access_token=TOKEN, app_secret=SECRET, auto_statuses=False, status_delay_seconds=0.0,
-                  webhook_url="http://127.0.0.1:9/nobody-listens")
+    values = dict(
+        access_token=TOKEN,
+        app_secret=SECRET,
+        auto_statuses=False,
+        status_delay_seconds=0.0,
+        webhook_url="http://127.0.0.1:9/nobody-listens",
+    )
     values.update(overrides)
     return FakeGraphSettings(**values)
 

@@ -14,7 +14,6 @@ import time
 
 import httpx
 import pytest
-
 from leadline.fakegraph.client import FakeGraphClient
 
 pytestmark = pytest.mark.asyncio
@@ -43,9 +42,11 @@ async def test_client_say_reaches_the_receiver_signed_with_the_app_secret(served
 
 async def test_client_sees_sends_and_their_automatic_status_ticks(served_fake, receiver):
     async with FakeGraphClient(served_fake, phone_number_id=NUMBER) as client, httpx.AsyncClient() as graph:
-        await graph.post(f"{served_fake}/v21.0/{NUMBER}/messages",
-                         headers={"Authorization": "Bearer test-access-token"},
-                         json={"messaging_product": "whatsapp", "to": "5511987654321", "text": {"body": "hi"}})
+        await graph.post(
+            f"{served_fake}/v21.0/{NUMBER}/messages",
+            headers={"Authorization": "Bearer test-access-token"},
+            json={"messaging_product": "whatsapp", "to": "5511987654321", "text": {"body": "hi"}},
+        )
         sent = await client.sent(to="5511987654321")
         await wait_for(lambda: len(receiver.received) == 2)
         deliveries = await client.webhooks()
@@ -58,9 +59,11 @@ async def test_client_sees_sends_and_their_automatic_status_ticks(served_fake, r
 async def test_client_fail_next_register_media_status_echo_and_reset(served_fake, receiver):
     async with FakeGraphClient(served_fake, phone_number_id=NUMBER) as client, httpx.AsyncClient() as graph:
         queued = await client.fail_next("messages", 1, code=131047)
-        refused = await graph.post(f"{served_fake}/v21.0/{NUMBER}/messages",
-                                   headers={"Authorization": "Bearer test-access-token"},
-                                   json={"messaging_product": "whatsapp", "to": "1", "text": {"body": "x"}})
+        refused = await graph.post(
+            f"{served_fake}/v21.0/{NUMBER}/messages",
+            headers={"Authorization": "Bearer test-access-token"},
+            json={"messaging_product": "whatsapp", "to": "1", "text": {"body": "x"}},
+        )
         media = await client.register_media(b"RIFF-webp", "image/webp")
         await client.say("5511987654321", kind="sticker", media_id=media["id"], animated=True)
         await client.echo("5511987654321", "On my way")
@@ -90,8 +93,12 @@ async def test_python_dash_m_serves_the_fake_on_the_configured_port():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {**os.environ, "FAKE_GRAPH_PORT": str(port), "FAKE_GRAPH_HOST": "127.0.0.1"}
-    process = subprocess.Popen([sys.executable, "-m", "leadline.fakegraph"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "leadline.fakegraph"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         healthy = False
         async with FakeGraphClient(f"http://127.0.0.1:{port}") as client:

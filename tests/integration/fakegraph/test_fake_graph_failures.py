@@ -14,18 +14,27 @@ async def send(fake, auth, messages_path):
 
 
 async def test_queued_failures_are_consumed_in_order_then_sends_succeed_again(fake, auth, messages_path):
-    await fake.post("/_fake/failures", json={"endpoint": "messages", "count": 2, "status": 400, "code": 131047})
-    await fake.post("/_fake/failures", json={"endpoint": "messages", "count": 1, "status": 429, "code": 130429})
+    await fake.post(
+        "/_fake/failures", json={"endpoint": "messages", "count": 2, "status": 400, "code": 131047}
+    )
+    await fake.post(
+        "/_fake/failures", json={"endpoint": "messages", "count": 1, "status": 429, "code": 130429}
+    )
 
     answers = [await send(fake, auth, messages_path) for _ in range(4)]
 
     assert [(r.status_code, r.json().get("error", {}).get("code")) for r in answers] == [
-        (400, 131047), (400, 131047), (429, 130429), (200, None),
+        (400, 131047),
+        (400, 131047),
+        (429, 130429),
+        (200, None),
     ]
 
 
 async def test_an_injected_error_has_meta_shape_with_the_real_title_and_details(fake, auth, messages_path):
-    await fake.post("/_fake/failures", json={"endpoint": "messages", "count": 1, "status": 400, "code": 131056})
+    await fake.post(
+        "/_fake/failures", json={"endpoint": "messages", "count": 1, "status": 400, "code": 131056}
+    )
 
     error = (await send(fake, auth, messages_path)).json()["error"]
 
@@ -34,14 +43,18 @@ async def test_an_injected_error_has_meta_shape_with_the_real_title_and_details(
     assert error["code"] == 131056
     assert error["error_data"] == {
         "messaging_product": "whatsapp",
-        "details": "Too many messages sent from the sender phone number to the same recipient phone number in a "
-                   "short period of time.",
+        "details": (
+            "Too many messages sent from the sender phone number to the same recipient "
+            "phone number in a short period of time."
+        ),
     }
     assert error["fbtrace_id"]
 
 
 async def test_an_injected_error_can_carry_a_custom_message(fake, auth, messages_path):
-    await fake.post("/_fake/failures", json={"endpoint": "messages", "code": 131026, "message": "custom text"})
+    await fake.post(
+        "/_fake/failures", json={"endpoint": "messages", "code": 131026, "message": "custom text"}
+    )
 
     response = await send(fake, auth, messages_path)
 

@@ -13,8 +13,12 @@ JPEG = b"\xff\xd8\xff\xe0" + b"fake-jpeg-bytes" * 10
 
 
 async def register(fake, data=JPEG, mime="image/jpeg"):
-    return (await fake.post("/_fake/media", json={"data_base64": base64.b64encode(data).decode(),
-                                                  "mime_type": mime, "filename": "car.jpg"})).json()
+    return (
+        await fake.post(
+            "/_fake/media",
+            json={"data_base64": base64.b64encode(data).decode(), "mime_type": mime, "filename": "car.jpg"},
+        )
+    ).json()
 
 
 async def test_registered_media_is_described_like_graph_media_metadata(fake, auth):
@@ -56,7 +60,9 @@ async def test_the_media_url_serves_the_bytes_only_with_the_bearer_token(fake, a
 
 
 async def test_raw_bytes_can_be_registered_with_their_content_type(fake, auth):
-    media = (await fake.post("/_fake/media", content=b"OggS-voice", headers={"Content-Type": "audio/ogg"})).json()
+    media = (
+        await fake.post("/_fake/media", content=b"OggS-voice", headers={"Content-Type": "audio/ogg"})
+    ).json()
 
     meta = (await fake.get(f"/v21.0/{media['id']}", headers=auth)).json()
 
@@ -66,7 +72,8 @@ async def test_raw_bytes_can_be_registered_with_their_content_type(fake, auth):
 
 async def test_multipart_upload_returns_an_id_that_can_be_described_and_downloaded(fake, auth):
     response = await fake.post(
-        "/v21.0/106540352242922/media", headers=auth,
+        "/v21.0/106540352242922/media",
+        headers=auth,
         files={"file": ("brochure.pdf", b"%PDF-1.7 brochure", "application/pdf")},
         data={"messaging_product": "whatsapp", "type": "application/pdf"},
     )
@@ -80,16 +87,20 @@ async def test_multipart_upload_returns_an_id_that_can_be_described_and_download
 
 
 async def test_upload_without_messaging_product_is_a_meta_400(fake, auth):
-    response = await fake.post("/v21.0/106540352242922/media", headers=auth,
-                               files={"file": ("a.jpg", JPEG, "image/jpeg")})
+    response = await fake.post(
+        "/v21.0/106540352242922/media", headers=auth, files={"file": ("a.jpg", JPEG, "image/jpeg")}
+    )
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == 100
 
 
 async def test_upload_needs_the_token(fake):
-    response = await fake.post("/v21.0/106540352242922/media", files={"file": ("a.jpg", JPEG, "image/jpeg")},
-                               data={"messaging_product": "whatsapp"})
+    response = await fake.post(
+        "/v21.0/106540352242922/media",
+        files={"file": ("a.jpg", JPEG, "image/jpeg")},
+        data={"messaging_product": "whatsapp"},
+    )
 
     assert response.status_code == 401
 

@@ -6,8 +6,13 @@ import pytest
 
 pytestmark = pytest.mark.asyncio
 
-TEXT = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": "+55 11 98765-4321",
-        "type": "text", "text": {"preview_url": False, "body": "Your test drive is booked."}}
+TEXT = {
+    "messaging_product": "whatsapp",
+    "recipient_type": "individual",
+    "to": "+55 11 98765-4321",
+    "type": "text",
+    "text": {"preview_url": False, "body": "Your test drive is booked."},
+}
 
 
 async def test_an_accepted_send_answers_like_cloud_api(fake, auth, messages_path):
@@ -22,8 +27,7 @@ async def test_an_accepted_send_answers_like_cloud_api(fake, auth, messages_path
 
 
 async def test_every_accepted_send_is_recorded_with_body_and_headers(fake, auth, messages_path):
-    answer = (await fake.post(messages_path, json=TEXT,
-                              headers={**auth, "X-Request-Id": "req-1"})).json()
+    answer = (await fake.post(messages_path, json=TEXT, headers={**auth, "X-Request-Id": "req-1"})).json()
 
     (sent,) = (await fake.get("/_fake/sent")).json()["data"]
     assert sent["wamid"] == answer["messages"][0]["id"]
@@ -49,15 +53,21 @@ async def test_recorded_sends_can_be_filtered_by_number_and_recipient(fake, auth
 
 
 async def test_wamids_of_successive_sends_are_unique(fake, auth, messages_path):
-    ids = {(await fake.post(messages_path, json=TEXT, headers=auth)).json()
-           ["messages"][0]["id"] for _ in range(20)}
+    ids = {
+        (await fake.post(messages_path, json=TEXT, headers=auth)).json()["messages"][0]["id"]
+        for _ in range(20)
+    }
 
     assert len(ids) == 20
 
 
 async def test_a_template_send_is_accepted_with_message_status_accepted(fake, auth, messages_path):
-    template = {"messaging_product": "whatsapp", "to": "5511987654321", "type": "template",
-                "template": {"name": "follow_up", "language": {"code": "pt_BR"}}}
+    template = {
+        "messaging_product": "whatsapp",
+        "to": "5511987654321",
+        "type": "template",
+        "template": {"name": "follow_up", "language": {"code": "pt_BR"}},
+    }
 
     answer = (await fake.post(messages_path, json=template, headers=auth)).json()
 
@@ -77,8 +87,7 @@ async def test_a_missing_token_is_a_meta_oauth_401_and_nothing_is_recorded(fake,
 
 
 async def test_a_wrong_token_is_a_meta_oauth_401(fake, auth, messages_path):
-    response = await fake.post(messages_path, json=TEXT,
-                               headers={"Authorization": "Bearer not-the-token"})
+    response = await fake.post(messages_path, json=TEXT, headers={"Authorization": "Bearer not-the-token"})
 
     assert response.status_code == 401
     assert response.json()["error"]["code"] == 190
@@ -86,20 +95,24 @@ async def test_a_wrong_token_is_a_meta_oauth_401(fake, auth, messages_path):
 
 
 async def test_the_token_may_also_come_as_the_access_token_query_parameter(fake, auth, messages_path):
-    response = await fake.post(messages_path, json=TEXT, params={"access_token": auth["Authorization"].split()[1]})
+    response = await fake.post(
+        messages_path, json=TEXT, params={"access_token": auth["Authorization"].split()[1]}
+    )
 
     assert response.status_code == 200
 
 
 async def test_an_invalid_body_is_a_meta_400_with_details_and_is_not_recorded(fake, auth, messages_path):
-    response = await fake.post(messages_path, headers=auth,
-                               json={**TEXT, "text": {"preview_url": True}})
+    response = await fake.post(messages_path, headers=auth, json={**TEXT, "text": {"preview_url": True}})
 
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == 131008
     assert error["message"] == "(#131008) Required parameter is missing"
-    assert error["error_data"] == {"messaging_product": "whatsapp", "details": "Parameter 'text.body' is required."}
+    assert error["error_data"] == {
+        "messaging_product": "whatsapp",
+        "details": "Parameter 'text.body' is required.",
+    }
     assert (await fake.get("/_fake/sent")).json()["data"] == []
 
 
@@ -118,8 +131,11 @@ async def test_a_path_without_a_graph_version_is_rejected(fake, auth, messages_p
 
 
 async def test_mark_as_read_answers_success_and_is_recorded_as_a_read_receipt(fake, auth, messages_path):
-    response = await fake.post(messages_path, headers=auth,
-                               json={"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.X"})
+    response = await fake.post(
+        messages_path,
+        headers=auth,
+        json={"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.X"},
+    )
 
     assert response.json() == {"success": True}
     (receipt,) = (await fake.get("/_fake/sent", params={"kind": "mark_read"})).json()["data"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from leadline.fakegraph.errors import CATALOG, graph_error_body, lookup, webhook_error
 
 

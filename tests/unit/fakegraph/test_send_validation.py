@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import pytest
-
 from leadline.fakegraph.validation import AcceptedSend, Rejection, validate_send
 
 
 def body(**overrides):
-    base = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": "+55 11 98765-4321",
-            "type": "text", "text": {"body": "Hello"}}
+    base = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": "+55 11 98765-4321",
+        "type": "text",
+        "text": {"body": "Hello"},
+    }
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
 
@@ -97,8 +101,9 @@ def test_media_with_both_id_and_link_is_invalid():
 def test_template_needs_a_name_and_a_language_code():
     no_name = validate_send(body(type="template", text=None, template={"language": {"code": "pt_BR"}}))
     no_language = validate_send(body(type="template", text=None, template={"name": "follow_up"}))
-    good = validate_send(body(type="template", text=None,
-                              template={"name": "follow_up", "language": {"code": "pt_BR"}}))
+    good = validate_send(
+        body(type="template", text=None, template={"name": "follow_up", "language": {"code": "pt_BR"}})
+    )
 
     assert no_name == Rejection(131008, "Parameter 'template.name' is required.")
     assert no_language == Rejection(131008, "Parameter 'template.language.code' is required.")
@@ -106,13 +111,22 @@ def test_template_needs_a_name_and_a_language_code():
 
 
 def test_interactive_buttons_need_type_action_and_body_text():
-    no_action = validate_send(body(type="interactive", text=None,
-                                   interactive={"type": "button", "body": {"text": "Pick"}}))
+    no_action = validate_send(
+        body(type="interactive", text=None, interactive={"type": "button", "body": {"text": "Pick"}})
+    )
     no_body = validate_send(body(type="interactive", text=None, interactive={"type": "button", "action": {}}))
     bad_type = validate_send(body(type="interactive", text=None, interactive={"type": "wheel", "action": {}}))
-    good = validate_send(body(type="interactive", text=None, interactive={
-        "type": "button", "body": {"text": "Pick"},
-        "action": {"buttons": [{"type": "reply", "reply": {"id": "a", "title": "A"}}]}}))
+    good = validate_send(
+        body(
+            type="interactive",
+            text=None,
+            interactive={
+                "type": "button",
+                "body": {"text": "Pick"},
+                "action": {"buttons": [{"type": "reply", "reply": {"id": "a", "title": "A"}}]},
+            },
+        )
+    )
 
     assert no_action == Rejection(131008, "Parameter 'interactive.action' is required.")
     assert no_body == Rejection(131008, "Parameter 'interactive.body.text' is required.")

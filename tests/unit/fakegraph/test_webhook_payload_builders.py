@@ -7,8 +7,9 @@ import re
 
 from leadline.fakegraph import webhooks as wh
 
-BUSINESS = wh.BusinessNumber(phone_number_id="106540352242922", display_phone_number="15550783881",
-                             waba_id="102290129340398")
+BUSINESS = wh.BusinessNumber(
+    phone_number_id="106540352242922", display_phone_number="15550783881", waba_id="102290129340398"
+)
 CUSTOMER = "5511987654321"
 
 
@@ -18,8 +19,9 @@ def only_message(payload: dict) -> dict:
 
 
 def test_inbound_text_delivery_has_meta_envelope_metadata_contact_and_message():
-    payload = wh.WebhookBuilder(BUSINESS).inbound(wh.text_message(CUSTOMER, "Is the Civic still available?"),
-                                                  profile_name="Ana Souza")
+    payload = wh.WebhookBuilder(BUSINESS).inbound(
+        wh.text_message(CUSTOMER, "Is the Civic still available?"), profile_name="Ana Souza"
+    )
 
     assert payload["object"] == "whatsapp_business_account"
     (entry,) = payload["entry"]
@@ -128,8 +130,12 @@ def test_location_has_coordinates_and_optional_name_and_address():
     pin = wh.location_message(CUSTOMER, -23.55, -46.63, name="Dealer", address="Av. Paulista 1000")
     bare = wh.location_message(CUSTOMER, 1.5, 2.5)
 
-    assert pin["location"] == {"latitude": -23.55, "longitude": -46.63, "name": "Dealer",
-                               "address": "Av. Paulista 1000"}
+    assert pin["location"] == {
+        "latitude": -23.55,
+        "longitude": -46.63,
+        "name": "Dealer",
+        "address": "Av. Paulista 1000",
+    }
     assert bare["location"] == {"latitude": 1.5, "longitude": 2.5}
 
 
@@ -139,8 +145,9 @@ def test_contacts_message_content_is_a_list_of_cards():
 
     assert message["type"] == "contacts"
     assert message["contacts"][0]["name"] == {"formatted_name": "Bruno Lima", "first_name": "Bruno"}
-    assert message["contacts"][0]["phones"] == [{"phone": "+55 11 91234-5678", "type": "CELL",
-                                                 "wa_id": "5511912345678"}]
+    assert message["contacts"][0]["phones"] == [
+        {"phone": "+55 11 91234-5678", "type": "CELL", "wa_id": "5511912345678"}
+    ]
 
 
 def test_reaction_points_at_the_reacted_message_and_removal_omits_emoji():
@@ -158,10 +165,14 @@ def test_interactive_button_and_list_replies_quote_the_business_message():
     row = wh.list_reply_message(CUSTOMER, "suv", "SUVs", description="7 seats", context=context)
 
     assert button["context"] == {"from": "15550783881", "id": "wamid.ORIGINAL"}
-    assert button["interactive"] == {"type": "button_reply",
-                                     "button_reply": {"id": "book-test-drive", "title": "Book a test drive"}}
-    assert row["interactive"] == {"type": "list_reply",
-                                  "list_reply": {"id": "suv", "title": "SUVs", "description": "7 seats"}}
+    assert button["interactive"] == {
+        "type": "button_reply",
+        "button_reply": {"id": "book-test-drive", "title": "Book a test drive"},
+    }
+    assert row["interactive"] == {
+        "type": "list_reply",
+        "list_reply": {"id": "suv", "title": "SUVs", "description": "7 seats"},
+    }
 
 
 def test_template_quick_reply_is_type_button_with_payload_and_text():
@@ -176,12 +187,14 @@ def test_unsupported_message_carries_error_131051_and_the_unsupported_type():
 
     assert message["type"] == "unsupported"
     assert message["unsupported"] == {"type": "poll_creation"}
-    assert message["errors"] == [{
-        "code": 131051,
-        "title": "Message type unknown",
-        "message": "Message type unknown",
-        "error_data": {"details": "Message type is currently not supported."},
-    }]
+    assert message["errors"] == [
+        {
+            "code": 131051,
+            "title": "Message type unknown",
+            "message": "Message type unknown",
+            "error_data": {"details": "Message type is currently not supported."},
+        }
+    ]
 
 
 def test_forwarded_context_marks_forwarded_or_frequently_forwarded():
@@ -242,17 +255,24 @@ def test_business_app_echo_is_from_the_business_number_to_the_customer_in_smb_me
 
 def test_one_delivery_can_batch_several_messages_changes_and_entries():
     other = wh.BusinessNumber("200000000000001", "15550000001", "300000000000001")
-    two_senders = wh.WebhookBuilder(BUSINESS).inbound(wh.text_message(CUSTOMER, "a"),
-                                                      wh.text_message("5511900000000", "b"))
+    two_senders = wh.WebhookBuilder(BUSINESS).inbound(
+        wh.text_message(CUSTOMER, "a"), wh.text_message("5511900000000", "b")
+    )
     mixed = wh.WebhookBuilder(BUSINESS).batch(
         wh.messages_change(BUSINESS, [wh.text_message(CUSTOMER, "c")], [wh.contact(CUSTOMER)]),
         wh.statuses_change(BUSINESS, [wh.status("wamid.B", "read", CUSTOMER)]),
     )
-    accounts = wh.delivery([
-        wh.entry(BUSINESS.waba_id, [wh.statuses_change(BUSINESS, [wh.status("wamid.C", "sent", CUSTOMER)])]),
-        wh.entry(other.waba_id, [wh.messages_change(other, [wh.text_message(CUSTOMER, "d")],
-                                                    [wh.contact(CUSTOMER, None)])]),
-    ])
+    accounts = wh.delivery(
+        [
+            wh.entry(
+                BUSINESS.waba_id, [wh.statuses_change(BUSINESS, [wh.status("wamid.C", "sent", CUSTOMER)])]
+            ),
+            wh.entry(
+                other.waba_id,
+                [wh.messages_change(other, [wh.text_message(CUSTOMER, "d")], [wh.contact(CUSTOMER, None)])],
+            ),
+        ]
+    )
 
     value = two_senders["entry"][0]["changes"][0]["value"]
     assert [m["text"]["body"] for m in value["messages"]] == ["a", "b"]

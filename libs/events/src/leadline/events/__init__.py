@@ -43,6 +43,7 @@ from leadline.events.content import (
     text_of,
 )
 from leadline.events.envelope import Envelope, Payload, new_envelope
+from leadline.events.golden import EXAMPLES_DIR, example_paths, golden_examples
 from leadline.events.history import TIMELINE_ENTRY_RECORDED, TimelineEntryKind, TimelineEntryRecordedV1
 from leadline.events.ingest import (
     CONTACT_PROFILE_PHOTO_CHANGED,
@@ -184,6 +185,7 @@ __all__ = [
     "Direction",
     "DocumentContent",
     "E164Phone",
+    "EXAMPLES_DIR",
     "Envelope",
     "GifContent",
     "HISTORY_TIMELINE",
@@ -268,6 +270,8 @@ __all__ = [
     "default_registry",
     "dlq_topic",
     "encode",
+    "example_paths",
+    "golden_examples",
     "is_media",
     "new_envelope",
     "text_of",

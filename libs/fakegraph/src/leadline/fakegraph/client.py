@@ -90,8 +90,13 @@ class FakeGraphClient:
         **fields: Any,
     ) -> dict[str, Any]:
         """The business writes to ``to`` from the WhatsApp Business app (``smb_message_echoes``)."""
-        order = {"phone_number_id": self._number(phone_number_id), "to": to, "kind": kind, "text": text,
-                 "fields": fields}  # fmt: skip
+        order = {
+            "phone_number_id": self._number(phone_number_id),
+            "to": to,
+            "kind": kind,
+            "text": text,
+            "fields": fields,
+        }
         return await self._call("POST", "/_fake/echoes", json=order)
 
     async def status(
@@ -104,8 +109,13 @@ class FakeGraphClient:
         code: int | None = None,
     ) -> dict[str, Any]:
         """Post a status webhook for a message sent through the fake (``read``, ``failed``…)."""
-        order = {"phone_number_id": self._number(phone_number_id), "wamid": wamid, "status": status,
-                 "recipient_id": recipient_id, "code": code}  # fmt: skip
+        order = {
+            "phone_number_id": self._number(phone_number_id),
+            "wamid": wamid,
+            "status": status,
+            "recipient_id": recipient_id,
+            "code": code,
+        }
         return await self._call("POST", "/_fake/statuses", json=order)
 
     async def sent(
@@ -129,8 +139,14 @@ class FakeGraphClient:
         details: str | None = None,
     ) -> dict[str, Any]:
         """Make the next ``count`` calls to ``endpoint`` answer with a Meta-shaped error."""
-        order = {"endpoint": endpoint, "count": count, "status": status, "code": code, "message": message,
-                 "details": details}  # fmt: skip
+        order = {
+            "endpoint": endpoint,
+            "count": count,
+            "status": status,
+            "code": code,
+            "message": message,
+            "details": details,
+        }
         return await self._call("POST", "/_fake/failures", json=order)
 
     async def register_media(

@@ -1,0 +1,36 @@
+"""One trace spans services: the outbox keeps the writer's trace context and Kafka headers carry it on."""
+
+from __future__ import annotations
+
+from opentelemetry import trace
+
+from leadline.platform.kafka import create_producer
+from leadline.platform.outbox import OutboxRelay, stage_events
+from leadline.platform.tracing import configure_tracing, context_from_headers
+from tests.kafka_helpers import new_topic, read_topic, test_envelope
+
+
+async def test_an_event_published_later_by_the_relay_carries_the_trace_of_the_request_that_wrote_it(infra, messaging_db):
+    _, _, sessions = messaging_db
+    topic = await new_topic(infra.bootstrap_servers, "traced")
+    if not hasattr(trace.get_tracer_provider(), "add_span_processor"):  # as every service does at start
+        configure_tracing("test")
+    tracer = trace.get_tracer("test")
+    with tracer.start_as_current_span("POST /webhooks/whatsapp") as request_span:
+        async with sessions() as session, session.begin():
+            await stage_events(session, [test_envelope("chat-1", 1)], topic=topic)
+        trace_id = request_span.get_span_context().trace_id
+
+    producer = create_producer(infra.bootstrap_servers)
+    await producer.start()
+    try:
+        await OutboxRelay(sessions, producer).relay_once()  # runs outside the request's span
+    finally:
+        await producer.stop()
+
+    [record] = await read_topic(infra.bootstrap_servers, topic, expected=1)
+    headers = dict(record.headers)
+    assert b"traceparent" in {name.encode() for name in headers}
+    carried = trace.get_current_span(context_from_headers(record.headers)).get_span_context()
+    assert carried.trace_id == trace_id
+    assert carried.span_id != request_span.get_span_context().span_id, "the relay adds its own publish span"
