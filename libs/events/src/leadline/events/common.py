@@ -33,6 +33,9 @@ ExternalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.
 AgentId = ExternalId
 TeamId = ExternalId
 
+EmailAddress = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+"""An email address, checked only for shape: whether it is real is the CRM's business."""
+
 PersonName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 """A name as people wrote it; never parsed."""
 

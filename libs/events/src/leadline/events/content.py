@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from leadline.events.common import NonEmptyText, PersonName, Value, Wamid
+from leadline.events.common import NonEmptyText, PersonName, Value, WaId, Wamid
 
 ContentKind = Literal[
     "text", "image", "audio", "voice", "video", "gif", "document", "sticker", "location",
@@ -42,7 +42,7 @@ class MediaRef(Value):
     media starts with the provider id only; outbound media starts stored only.
     """
 
-    provider_media_id: str | None = None
+    provider_media_id: NonEmptyText | None = None
     """WhatsApp's media id, valid for download for a limited time."""
     mime_type: MimeType
     sha256: str | None = None
@@ -131,7 +131,7 @@ class LocationContent(_Kind):
 class SharedPhone(Value):
     phone: NonEmptyText
     """The number as the sender's address book has it; not normalised."""
-    wa_id: str | None = None
+    wa_id: WaId | None = None
     """WhatsApp id of the number, when WhatsApp knows it."""
     type: str | None = None
     """The address-book label (``CELL``, ``WORK``...)."""

@@ -24,7 +24,7 @@ from leadline.events.common import (
     Wamid,
     chat_stream_id,
 )
-from leadline.events.content import Content, InboundContent, StoredMedia
+from leadline.events.content import Content, InboundContent, MimeType, StoredMedia
 from leadline.events.envelope import Payload
 
 MESSAGE_RECEIVED: Final = "ingest.message.received"
@@ -168,7 +168,7 @@ class MediaStoredV1(_MediaEvent):
     EVENT_TYPE = MEDIA_STORED
 
     stored: StoredMedia
-    mime_type: NonEmptyText
+    mime_type: MimeType
 
 
 class MediaFetchFailedV1(_MediaEvent):

@@ -18,6 +18,7 @@ from leadline.events.common import (
     AgentRef,
     DisplayPhoneNumber,
     E164Phone,
+    EmailAddress,
     NonEmptyText,
     PersonName,
     PhoneNumberId,
@@ -64,7 +65,7 @@ class LeadCreatedV1(_LeadEvent):
     name: PersonName
     mobile: E164Phone | None = None
     phone: E164Phone | None = None
-    email: str | None = None
+    email: EmailAddress | None = None
     vehicle_of_interest: str | None = None
     """Free text as the agent typed it (``Jeep Compass Longitude 2024``)."""
     notes: str | None = None

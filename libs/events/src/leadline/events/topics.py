@@ -24,11 +24,13 @@ HISTORY_TIMELINE: Final = "leadline.history.timeline"
 
 DEAD_LETTER_PARTITIONS: Final = 3
 DEAD_LETTER_POLICY: Final = (
-    "A consumer publishes an event it cannot handle (undecodable, or its handler failed "
-    "after retries) to `<topic>.dlq` unchanged, with the error, consumer group and source "
-    "offset in Kafka headers, then acks it. Redrive after the fix by republishing the dead "
-    "letters to the source topic; consumers deduplicate on `event_id`, so a redrive that "
-    "overlaps is harmless. Unknown event types are skipped, never dead-lettered."
+    "A consumer publishes an event it cannot handle (undecodable, or its handler still failing "
+    "after retries) to `<topic>.dlq` unchanged, with the error, its consumer group and the source "
+    "partition and offset in Kafka headers, then acks it. After the fix (or the upgrade, for an "
+    "unsupported schema version), redrive by republishing the dead letters to the source topic: "
+    "every consumer deduplicates on `event_id`, so consumers that already handled them ack and move "
+    "on. Until then, projections report the gap the dead letter left in its stream's `sequence`. "
+    "Unknown event types are skipped, never dead-lettered."
 )
 
 

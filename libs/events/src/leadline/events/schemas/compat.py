@@ -75,7 +75,7 @@ class _Comparison:
         if len(old_variants) == 1 and len(new_variants) == 1:
             self._compare(old_variants[0], new_variants[0], path, seen)
             return
-        discriminator = (old.get("discriminator") or new.get("discriminator") or {}).get("propertyName")
+        discriminator = _discriminator(old, self.old_root) or _discriminator(new, self.new_root)
         old_by_key = {_variant_key(variant, discriminator): variant for variant in old_variants}
         new_by_key = {_variant_key(variant, discriminator): variant for variant in new_variants}
         for key in old_by_key.keys() - new_by_key.keys():
@@ -159,6 +159,17 @@ def _variants(schema: Schema, root: Schema) -> list[Schema]:
         resolved, _ = _resolve(variant, root)
         variants.extend(_variants(resolved, root) if _is_union(resolved) else [resolved])
     return variants
+
+
+def _discriminator(schema: Schema, root: Schema) -> str | None:
+    """The property telling a union's variants apart, also when the union is wrapped as optional."""
+    if "discriminator" in schema:
+        return schema["discriminator"].get("propertyName")
+    for variant in schema.get("anyOf") or schema.get("oneOf") or []:
+        resolved, _ = _resolve(variant, root)
+        if _is_union(resolved) and (found := _discriminator(resolved, root)):
+            return found
+    return None
 
 
 def _is_null(schema: Schema) -> bool:
