@@ -58,3 +58,27 @@ async def test_bytes_that_are_not_an_envelope_are_dead_lettered_not_crashed_on(i
     [dead] = await read_topic(infra.bootstrap_servers, f"{topic}.dlq", expected=1)
     assert dead.value == b"{not json"
     assert dict(dead.headers)["dlq.error"].startswith(b"ValidationError")
+
+
+async def test_an_unknown_event_type_is_skipped_but_a_newer_major_version_is_dead_lettered_for_redrive(infra):
+    from leadline.events import REGISTRY, CONVERSATION_CLAIMED
+
+    topic = await new_topic(infra.bootstrap_servers, "tolerance")
+    await ensure_topics(infra.bootstrap_servers, [(f"{topic}.dlq", 1)])
+    producer = create_producer(infra.bootstrap_servers)
+    await producer.start()
+
+    async def handle(envelope: Envelope) -> None:
+        REGISTRY.decode(envelope)  # what every real handler does first
+
+    unknown = test_envelope("s", 1, type_="billing.invoice.paid")
+    too_new = test_envelope("s", 2, type_=CONVERSATION_CLAIMED).model_copy(update={"schema_version": 99})
+    try:
+        for offset, envelope in enumerate((unknown, too_new)):
+            await process_record("c", handle, DeadLetters(producer, "c"), topic=topic, key=envelope.key,
+                                 value=envelope.to_bytes(), partition=0, offset=offset, attempts=3)
+    finally:
+        await producer.stop()
+    dead = await read_topic(infra.bootstrap_servers, f"{topic}.dlq", expected=1)
+    assert [Envelope.from_bytes(record.value).event_id for record in dead] == [too_new.event_id]
+    assert dict(dead[0].headers)["dlq.error"].startswith(b"UnsupportedSchemaVersion")

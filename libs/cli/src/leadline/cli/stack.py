@@ -109,6 +109,8 @@ class Stack:
             env.setdefault(name, value)
         env["KAFKA_BOOTSTRAP_SERVERS"] = self.bootstrap_servers
         env.setdefault("GRAPH_API_BASE_URL", self.config.url("fakegraph"))
+        if not env.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+            env.setdefault("OTEL_CONSOLE_EXPORTER", "true")  # dev: spans go to var/logs/<service>.log
         return env
 
     def _service_env(self, service: str) -> dict[str, str]:
