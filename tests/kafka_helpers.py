@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
@@ -19,8 +20,11 @@ async def new_topic(bootstrap: str, prefix: str = "test", partitions: int = 3) -
     return name
 
 
-async def read_topic(bootstrap: str, topic: str, *, expected: int, timeout_s: float = 15.0, settle_s: float = 0.3) -> list[ConsumerRecord]:
-    """Every record of ``topic`` from the beginning: waits for ``expected``, then a little more to catch extras."""
+async def read_topic(
+    bootstrap: str, topic: str, *, expected: int, timeout_s: float = 15.0, settle_s: float = 0.3,
+    where: Callable[[ConsumerRecord], bool] | None = None,
+) -> list[ConsumerRecord]:
+    """Records of ``topic`` from the beginning (those ``where`` keeps): waits for ``expected``, then a little more to catch extras."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
                                 fetch_max_wait_ms=10, enable_auto_commit=False)
     await consumer.start()
@@ -31,7 +35,7 @@ async def read_topic(bootstrap: str, topic: str, *, expected: int, timeout_s: fl
         while time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=100)
             for messages in batch.values():
-                records.extend(messages)
+                records.extend(m for m in messages if where is None or where(m))
             if len(records) >= expected:
                 settle_until = settle_until or time.monotonic() + settle_s
                 if time.monotonic() >= settle_until:
@@ -59,3 +63,9 @@ async def wait_until(predicate, *, timeout_s: float = 20.0, interval_s: float = 
             return value
         await asyncio.sleep(interval_s)
     raise AssertionError(f"condition not met within {timeout_s}s")
+
+
+def keyed(*keys: str) -> Callable[[ConsumerRecord], bool]:
+    """A ``where`` for ``read_topic``: records whose key is one of ``keys``."""
+    wanted = {key.encode() for key in keys}
+    return lambda record: record.key in wanted

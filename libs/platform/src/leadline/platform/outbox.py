@@ -94,6 +94,7 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
+            crash_point("outbox.before_publish")
             sends = []
             for row in rows:
                 with tracer.start_as_current_span(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import asyncpg
 import structlog
@@ -44,6 +44,7 @@ class ServiceRuntime:
             enable_idempotence=settings.kafka_enable_idempotence,
             graceful_timeout=10.0,
         )
+        self._background: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         self._has_subscribers = False
         self._producer_started = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -56,6 +57,10 @@ class ServiceRuntime:
             attempts=self.settings.kafka_consumer_retries, fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
         )
         self._has_subscribers = True
+
+    def run_in_background(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        """A long-running task (a worker loop) started with the service and cancelled when it stops."""
+        self._background.append((name, loop))
 
     async def _start_kafka(self) -> None:
         """Keep trying until the broker answers: the service serves HTTP (and stores events) meanwhile."""
@@ -87,6 +92,8 @@ class ServiceRuntime:
         with contextlib.suppress(Exception):  # the database may come later; readiness says so
             await self._listen_for_outbox()
         self._tasks.append(asyncio.create_task(self._start_kafka(), name="kafka-start"))
+        for name, loop in self._background:
+            self._tasks.append(asyncio.create_task(loop(), name=name))
         log.info("service started", port=self.settings.http_port)
 
     async def stop(self) -> None:
