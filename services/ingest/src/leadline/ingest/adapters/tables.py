@@ -1,7 +1,100 @@
-"""The ingest service's own tables (its database is its alone)."""
+"""The ingest service's own tables (its database is its alone).
+
+Invariants held by the database, not by ``if``s:
+- ``inbound_messages.wamid`` is the primary key: one WhatsApp message, one event.
+- ``send_requests.request_id`` is the primary key: one send request, at most one send.
+- ``chat_sequences`` hands out each stream's sequence under a row lock, in commit order.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from sqlalchemy import (
+    BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, Table, Text, UniqueConstraint, func,
+)
+from sqlalchemy.dialects.postgresql import UUID
 
 metadata = MetaData()
+
+webhook_deliveries = Table(
+    "webhook_deliveries", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("raw_body", LargeBinary, nullable=False),
+    Column("events_emitted", Integer, nullable=False),
+)
+
+quarantined_deliveries = Table(
+    "quarantined_deliveries", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("raw_body", LargeBinary, nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+inbound_messages = Table(
+    "inbound_messages", metadata,
+    Column("wamid", Text, primary_key=True),
+    Column("stream_id", Text, nullable=False),
+    Column("origin", Text, nullable=False),  # customer | phone_echo
+    Column("kind", Text, nullable=False),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+message_statuses = Table(
+    "message_statuses", metadata,
+    Column("wamid", Text, primary_key=True),
+    Column("status", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+chat_sequences = Table(
+    "chat_sequences", metadata,
+    Column("stream_id", Text, primary_key=True),
+    Column("last_sequence", Integer, nullable=False),
+)
+
+send_requests = Table(
+    "send_requests", metadata,
+    Column("request_id", UUID(as_uuid=True), primary_key=True),
+    Column("conversation_id", UUID(as_uuid=True), nullable=False),
+    Column("phone_number_id", Text, nullable=False),
+    Column("to_wa_id", Text, nullable=False),
+    Column("state", Text, nullable=False),  # sending | sent | failed | outcome_unknown
+    Column("wamid", Text, nullable=True),
+    Column("error_code", Integer, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+)
+
+media_jobs = Table(
+    "media_jobs", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("wamid", Text, nullable=False),
+    Column("account_id", Text, nullable=False),
+    Column("phone_number_id", Text, nullable=False),
+    Column("customer_wa_id", Text, nullable=False),
+    Column("provider_media_id", Text, nullable=False),
+    Column("mime_type", Text, nullable=False),
+    Column("state", Text, nullable=False, server_default="pending"),  # pending | stored | failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_error", Text, nullable=True),
+    Column("stored_key", Text, nullable=True),
+    UniqueConstraint("wamid", "provider_media_id", name="media_jobs_once_per_message"),
+    Index("media_jobs_due", "next_attempt_at", postgresql_where="state = 'pending'"),
+)
+
+contact_photos = Table(
+    "contact_photos", metadata,
+    Column("stream_id", Text, primary_key=True),
+    Column("last_checked_at", DateTime(timezone=True), nullable=False),
+    Column("sha256", Text, nullable=True),
+)
+
+business_numbers = Table(
+    "business_numbers", metadata,
+    Column("phone_number_id", Text, primary_key=True),
+    Column("account_id", Text, nullable=False),
+)

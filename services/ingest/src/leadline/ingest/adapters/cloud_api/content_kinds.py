@@ -1,0 +1,194 @@
+"""One reader per Cloud API message ``type``, each giving the contract's content model; the rest is ``unsupported``.
+
+GIFs: the contract's ``gif`` kind is "a video flagged as GIF", but Meta's video webhook
+reference documents no GIF flag. A GIF therefore arrives either as a plain mp4 ``video``
+(read as ``video``: nothing in the payload tells it apart, and it plays as a video) or as
+``type: unsupported`` with ``unsupported.type: gif`` and no media id (read as ``unsupported``,
+which keeps the whole message in ``raw``). We do not guess a flag name Meta never published.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from leadline.events.common import NonEmptyText, PersonName, WaId, Wamid
+from leadline.events.content import (
+    AudioContent,
+    ButtonContent,
+    Content,
+    ContactsContent,
+    DocumentContent,
+    ImageContent,
+    InteractiveReplyContent,
+    LocationContent,
+    MediaRef,
+    MimeType,
+    ReactionContent,
+    SharedContact,
+    SharedPhone,
+    StickerContent,
+    TextContent,
+    UnsupportedContent,
+    VideoContent,
+    VoiceContent,
+)
+from leadline.ingest.adapters.cloud_api.reading import at, build, items, maybe, need
+from leadline.ingest.adapters.cloud_api.statuses import whatsapp_errors
+
+Message = dict[str, Any]
+_INTERACTIVE_REPLIES = ("button_reply", "list_reply")
+
+
+def parse_content(message: Message, path: str) -> Content:
+    """The content of one ``messages[]`` or ``message_echoes[]`` element; never refuses an unknown type."""
+    kind = need(message, "type", path, NonEmptyText)
+    reader = _READERS.get(kind)
+    if reader is None:
+        return unsupported(message, path, kind)
+    return reader(message, path)
+
+
+def unsupported(message: Message, path: str, kind: str) -> UnsupportedContent:
+    """Kept, not dropped: the original type, Meta's first error if any, and the message as sent."""
+    errors = whatsapp_errors(message, path)
+    return build(
+        UnsupportedContent,
+        path,
+        original_type=kind,
+        error_code=errors[0].code if errors else None,
+        error_title=errors[0].title if errors else None,
+        raw=copy.deepcopy(message),
+    )
+
+
+def _body(message: Message, path: str, key: str) -> tuple[dict[str, Any], str]:
+    """The object named by the type (``message["image"]`` for an image) and its path."""
+    return need(message, key, path, dict), at(path, key)
+
+
+def _media(obj: dict[str, Any], path: str) -> MediaRef:
+    # ``sha256`` is kept exactly as sent (webhooks send base64); ``url`` needs our token and expires.
+    return build(
+        MediaRef,
+        path,
+        provider_media_id=need(obj, "id", path, NonEmptyText),
+        mime_type=need(obj, "mime_type", path, MimeType),
+        sha256=maybe(obj, "sha256", path),
+    )
+
+
+def _text(message: Message, path: str) -> Content:
+    text, path = _body(message, path, "text")
+    return TextContent(body=need(text, "body", path, NonEmptyText))
+
+
+def _image(message: Message, path: str) -> Content:
+    image, path = _body(message, path, "image")
+    return ImageContent(media=_media(image, path), caption=maybe(image, "caption", path))
+
+
+def _audio(message: Message, path: str) -> Content:
+    audio, path = _body(message, path, "audio")
+    if maybe(audio, "voice", path, bool, False):
+        return VoiceContent(media=_media(audio, path))
+    return AudioContent(media=_media(audio, path))
+
+
+def _video(message: Message, path: str) -> Content:
+    video, path = _body(message, path, "video")
+    return VideoContent(media=_media(video, path), caption=maybe(video, "caption", path))
+
+
+def _document(message: Message, path: str) -> Content:
+    document, path = _body(message, path, "document")
+    return DocumentContent(
+        media=_media(document, path),
+        caption=maybe(document, "caption", path),
+        filename=maybe(document, "filename", path),
+    )
+
+
+def _sticker(message: Message, path: str) -> Content:
+    sticker, path = _body(message, path, "sticker")
+    return StickerContent(media=_media(sticker, path), animated=maybe(sticker, "animated", path, bool, False))
+
+
+def _location(message: Message, path: str) -> Content:
+    location, path = _body(message, path, "location")
+    return build(
+        LocationContent,
+        path,
+        latitude=need(location, "latitude", path, float),
+        longitude=need(location, "longitude", path, float),
+        name=maybe(location, "name", path),
+        address=maybe(location, "address", path),
+        url=maybe(location, "url", path),
+    )
+
+
+def _contacts(message: Message, path: str) -> Content:
+    cards = [_card(card, card_path) for card_path, card in items(message, "contacts", path, required=True)]
+    return build(ContactsContent, path, contacts=tuple(cards))  # an empty list fails at ``<message>.contacts``
+
+
+def _card(card: dict[str, Any], path: str) -> SharedContact:
+    name = need(card, "name", path, dict)
+    phones = [
+        SharedPhone(
+            phone=need(phone, "phone", phone_path, NonEmptyText),
+            wa_id=maybe(phone, "wa_id", phone_path, WaId),
+            type=maybe(phone, "type", phone_path),
+        )
+        for phone_path, phone in items(card, "phones", path)
+    ]
+    emails = [need(email, "email", email_path) for email_path, email in items(card, "emails", path)]
+    return SharedContact(
+        formatted_name=need(name, "formatted_name", at(path, "name"), PersonName),
+        phones=tuple(phones),
+        emails=tuple(emails),
+    )
+
+
+def _reaction(message: Message, path: str) -> Content:
+    # Meta omits ``emoji`` (or sends it empty) when the customer takes the reaction back.
+    reaction, path = _body(message, path, "reaction")
+    return ReactionContent(
+        reacted_to_wamid=need(reaction, "message_id", path, Wamid),
+        emoji=maybe(reaction, "emoji", path, str, ""),
+    )
+
+
+def _interactive(message: Message, path: str) -> Content:
+    interactive, interactive_path = _body(message, path, "interactive")
+    reply_type = need(interactive, "type", interactive_path)
+    if reply_type not in _INTERACTIVE_REPLIES:  # flow replies (nfm_reply) and whatever comes next
+        return unsupported(message, path, "interactive")
+    reply, reply_path = _body(interactive, interactive_path, reply_type)
+    return InteractiveReplyContent(
+        reply_type=reply_type,
+        reply_id=need(reply, "id", reply_path, NonEmptyText),
+        title=need(reply, "title", reply_path),
+        description=maybe(reply, "description", reply_path),
+    )
+
+
+def _button(message: Message, path: str) -> Content:
+    button, path = _body(message, path, "button")
+    return ButtonContent(payload=maybe(button, "payload", path), text=need(button, "text", path))
+
+
+_READERS: dict[str, Callable[[Message, str], Content]] = {
+    "text": _text,
+    "image": _image,
+    "audio": _audio,
+    "video": _video,
+    "document": _document,
+    "sticker": _sticker,
+    "location": _location,
+    "contacts": _contacts,
+    "reaction": _reaction,
+    "interactive": _interactive,
+    "button": _button,
+}

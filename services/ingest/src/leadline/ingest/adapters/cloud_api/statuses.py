@@ -1,0 +1,98 @@
+"""``statuses[]`` of our own sends and Meta's ``errors[]`` objects, read into contract payloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadline.events.common import WaId, Wamid
+from leadline.events.ingest import (
+    BillingConversation,
+    DeliveryStatus,
+    MessageStatusChangedV1,
+    Pricing,
+    WhatsAppError,
+)
+from leadline.ingest.adapters.cloud_api.reading import at, build, items, maybe, need, unix_time
+
+_KNOWN_STATUSES = frozenset(status.value for status in DeliveryStatus)
+
+
+def whatsapp_errors(parent: dict[str, Any], path: str) -> tuple[WhatsAppError, ...]:
+    """``parent.errors[]``: ``{code, title, message, error_data: {details}, href}``; ``href`` is dropped."""
+    errors = []
+    for error_path, error in items(parent, "errors", path):
+        error_data = maybe(error, "error_data", error_path, dict, {})
+        errors.append(
+            build(
+                WhatsAppError,
+                error_path,
+                code=need(error, "code", error_path, int),
+                title=need(error, "title", error_path),
+                message=maybe(error, "message", error_path),
+                details=maybe(error_data, "details", at(error_path, "error_data")),
+            )
+        )
+    return tuple(errors)
+
+
+def parse_statuses(
+    value: dict[str, Any], path: str, phone_number_id: str
+) -> tuple[list[MessageStatusChangedV1], list[str]]:
+    """``value.statuses[]`` in the order Meta listed them, plus ``status:<value>`` for each status we skip.
+
+    Statuses are not sorted: they arrive out of order by nature and the consumer never moves
+    a status backwards. A status value outside the contract (``deleted``, ``warning``...) is
+    skipped rather than failing the delivery, so one new Meta status cannot block the others.
+    """
+    changed: list[MessageStatusChangedV1] = []
+    skipped: list[str] = []
+    for status_path, status in items(value, "statuses", path):
+        state = need(status, "status", status_path)
+        if state not in _KNOWN_STATUSES:
+            skipped.append(f"status:{state}")
+            continue
+        changed.append(
+            build(
+                MessageStatusChangedV1,
+                status_path,
+                phone_number_id=phone_number_id,
+                wamid=need(status, "id", status_path, Wamid),
+                status=DeliveryStatus(state),
+                customer_wa_id=need(status, "recipient_id", status_path, WaId),
+                at=unix_time(status, "timestamp", status_path),
+                errors=whatsapp_errors(status, status_path),
+                conversation=_conversation(status, status_path),
+                pricing=_pricing(status, status_path),
+            )
+        )
+    return changed, skipped
+
+
+def _conversation(status: dict[str, Any], path: str) -> BillingConversation | None:
+    """``conversation``: Meta sends it with ``sent`` and one of ``delivered``/``read`` (not at all on v24+)."""
+    conversation = maybe(status, "conversation", path, dict)
+    if conversation is None:
+        return None
+    path = at(path, "conversation")
+    origin = need(conversation, "origin", path, dict)
+    return build(
+        BillingConversation,
+        path,
+        id=need(conversation, "id", path),
+        category=need(origin, "type", at(path, "origin")),
+        expires_at=unix_time(conversation, "expiration_timestamp", path, required=False),
+    )
+
+
+def _pricing(status: dict[str, Any], path: str) -> Pricing | None:
+    pricing = maybe(status, "pricing", path, dict)
+    if pricing is None:
+        return None
+    path = at(path, "pricing")
+    return build(
+        Pricing,
+        path,
+        billable=need(pricing, "billable", path, bool),
+        pricing_model=need(pricing, "pricing_model", path),
+        category=need(pricing, "category", path),
+    )

@@ -1,0 +1,254 @@
+"""The ingest unit of work over SQLAlchemy: one session, one transaction, every repository."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from leadline.events.envelope import Envelope
+from leadline.platform.outbox import stage_events
+
+from ..domain.delivery_statuses import status_moves_forward
+from ..service.ports import MediaJob, MediaToFetch, PhotoCheck
+from .tables import (
+    business_numbers, chat_sequences, contact_photos, inbound_messages, media_jobs, message_statuses,
+    quarantined_deliveries, send_requests, webhook_deliveries,
+)
+
+
+class SqlInboundMessages:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record_if_new(self, *, wamid: str, stream_id: str, origin: str, kind: str, event_id: UUID) -> bool:
+        inserted = await self._session.scalar(
+            pg_insert(inbound_messages)
+            .values(wamid=wamid, stream_id=stream_id, origin=origin, kind=kind, event_id=event_id)
+            .on_conflict_do_nothing()
+            .returning(inbound_messages.c.wamid)
+        )
+        return inserted is not None
+
+
+class SqlDeliveryStatuses:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def advance(self, wamid: str, status: str) -> bool:
+        await self._session.execute(
+            pg_insert(message_statuses).values(wamid=wamid, status="none").on_conflict_do_nothing()
+        )
+        current = await self._session.scalar(
+            select(message_statuses.c.status).where(message_statuses.c.wamid == wamid).with_for_update()
+        )
+        if not status_moves_forward(None if current == "none" else current, status):
+            return False
+        await self._session.execute(update(message_statuses).where(message_statuses.c.wamid == wamid).values(status=status))
+        return True
+
+
+class SqlStreamSequences:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def next(self, stream_id: str) -> int:
+        statement = pg_insert(chat_sequences).values(stream_id=stream_id, last_sequence=1)
+        return await self._session.scalar(
+            statement.on_conflict_do_update(
+                index_elements=[chat_sequences.c.stream_id],
+                set_={"last_sequence": chat_sequences.c.last_sequence + 1},
+            ).returning(chat_sequences.c.last_sequence)
+        )
+
+
+class SqlDeliveryArchive:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def archive(self, raw_body: bytes, events_emitted: int) -> None:
+        await self._session.execute(insert(webhook_deliveries).values(raw_body=raw_body, events_emitted=events_emitted))
+
+    async def quarantine(self, raw_body: bytes, reason: str) -> None:
+        await self._session.execute(insert(quarantined_deliveries).values(raw_body=raw_body, reason=reason[:4000]))
+
+
+class SqlMediaJobs:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def schedule(self, media: Sequence[MediaToFetch]) -> None:
+        if media:
+            await self._session.execute(
+                pg_insert(media_jobs).values([vars(item) for item in media]).on_conflict_do_nothing()
+            )
+
+
+class SqlBusinessNumbers:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def account_for(self, phone_number_id: str) -> str | None:
+        return await self._session.scalar(
+            select(business_numbers.c.account_id).where(business_numbers.c.phone_number_id == phone_number_id)
+        )
+
+    async def register(self, phone_number_id: str, account_id: str) -> None:
+        statement = pg_insert(business_numbers).values(phone_number_id=phone_number_id, account_id=account_id)
+        await self._session.execute(
+            statement.on_conflict_do_update(index_elements=[business_numbers.c.phone_number_id], set_={"account_id": account_id})
+        )
+
+
+class SqlOutbox:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def stage(self, envelopes: Sequence[Envelope]) -> None:
+        await stage_events(self._session, envelopes)
+
+
+class SqlSendRequests:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def start(self, *, request_id: UUID, conversation_id: UUID, phone_number_id: str, to_wa_id: str) -> str | None:
+        inserted = await self._session.scalar(
+            pg_insert(send_requests)
+            .values(request_id=request_id, conversation_id=conversation_id, phone_number_id=phone_number_id,
+                    to_wa_id=to_wa_id, state="sending")
+            .on_conflict_do_nothing()
+            .returning(send_requests.c.request_id)
+        )
+        if inserted is not None:
+            return None
+        return await self._session.scalar(
+            select(send_requests.c.state).where(send_requests.c.request_id == request_id).with_for_update()
+        )
+
+    async def finish(
+        self, request_id: UUID, *, state: str, finished_at: datetime, attempts: int,
+        wamid: str | None = None, error_code: int | None = None, only_from: Sequence[str] = ("sending",),
+    ) -> bool:
+        result = await self._session.execute(
+            update(send_requests)
+            .where(send_requests.c.request_id == request_id, send_requests.c.state.in_(list(only_from)))
+            .values(state=state, finished_at=finished_at, attempts=attempts, wamid=wamid, error_code=error_code)
+        )
+        return result.rowcount == 1
+
+
+_MEDIA_FIELDS = ("wamid", "account_id", "phone_number_id", "customer_wa_id", "provider_media_id", "mime_type")
+
+
+class SqlMediaFetchQueue:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def claim_due(self, *, now: datetime, lease: timedelta, limit: int) -> list[MediaJob]:
+        due = (
+            select(media_jobs.c.id)
+            .where(media_jobs.c.state == "pending", media_jobs.c.next_attempt_at <= now)
+            .order_by(media_jobs.c.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .cte("due")  # a locking CTE runs once: the rows it locked are the rows updated
+        )
+        rows = await self._session.execute(
+            update(media_jobs)
+            .where(media_jobs.c.id == due.c.id)
+            .values(attempts=media_jobs.c.attempts + 1, next_attempt_at=now + lease)
+            .returning(media_jobs)
+        )
+        return sorted(
+            (MediaJob(id=row.id, attempt=row.attempts, media=MediaToFetch(**{f: getattr(row, f) for f in _MEDIA_FIELDS}))
+             for row in rows),
+            key=lambda job: job.id,
+        )
+
+    async def _settle(self, job: MediaJob, **values: object) -> bool:
+        # The claim is still ours only if nobody re-claimed the job after our lease ran out.
+        result = await self._session.execute(
+            update(media_jobs)
+            .where(media_jobs.c.id == job.id, media_jobs.c.state == "pending", media_jobs.c.attempts == job.attempt)
+            .values(**values)
+        )
+        return result.rowcount == 1
+
+    async def mark_stored(self, job: MediaJob, stored_key: str) -> bool:
+        return await self._settle(job, state="stored", stored_key=stored_key, last_error=None)
+
+    async def retry_later(self, job: MediaJob, *, at: datetime, error: str) -> bool:
+        return await self._settle(job, next_attempt_at=at, last_error=error[:4000])
+
+    async def mark_failed(self, job: MediaJob, *, error: str) -> bool:
+        return await self._settle(job, state="failed", last_error=error[:4000])
+
+
+class SqlContactPhotos:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get_for_update(self, stream_id: str) -> PhotoCheck | None:
+        row = (
+            await self._session.execute(
+                select(contact_photos.c.last_checked_at, contact_photos.c.sha256)
+                .where(contact_photos.c.stream_id == stream_id)
+                .with_for_update()
+            )
+        ).first()
+        return None if row is None else PhotoCheck(last_checked_at=row.last_checked_at, sha256=row.sha256)
+
+    async def add(self, stream_id: str, checked_at: datetime) -> bool:
+        inserted = await self._session.scalar(
+            pg_insert(contact_photos)
+            .values(stream_id=stream_id, last_checked_at=checked_at)
+            .on_conflict_do_nothing()
+            .returning(contact_photos.c.stream_id)
+        )
+        return inserted is not None
+
+    async def set_checked(self, stream_id: str, checked_at: datetime) -> None:
+        await self._session.execute(
+            update(contact_photos).where(contact_photos.c.stream_id == stream_id).values(last_checked_at=checked_at)
+        )
+
+    async def set_photo(self, stream_id: str, sha256: str | None) -> None:
+        await self._session.execute(
+            update(contact_photos).where(contact_photos.c.stream_id == stream_id).values(sha256=sha256)
+        )
+
+    async def forget(self, stream_id: str) -> None:
+        await self._session.execute(delete(contact_photos).where(contact_photos.c.stream_id == stream_id))
+
+
+class SqlUnitOfWork:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        self.session = self._sessions()
+        await self.session.begin()
+        self.messages = SqlInboundMessages(self.session)
+        self.statuses = SqlDeliveryStatuses(self.session)
+        self.sequences = SqlStreamSequences(self.session)
+        self.deliveries = SqlDeliveryArchive(self.session)
+        self.media_jobs = SqlMediaJobs(self.session)
+        self.numbers = SqlBusinessNumbers(self.session)
+        self.outbox = SqlOutbox(self.session)
+        self.send_requests = SqlSendRequests(self.session)
+        self.media_fetches = SqlMediaFetchQueue(self.session)
+        self.contact_photos = SqlContactPhotos(self.session)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.session.in_transaction():
+            await self.session.rollback()
+        await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()

@@ -1,0 +1,22 @@
+"""Kafka subscriber: learn which account each business number belongs to from router integration events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from leadline.events import REGISTRY, BusinessNumberRegisteredV1, ROUTER_INTEGRATION
+from leadline.events.envelope import Envelope
+from leadline.platform.runtime import ServiceRuntime
+
+from ..service.inbound import remember_business_number
+from ..service.ports import UnitOfWork
+
+
+def register_integration_subscriber(runtime: ServiceRuntime, unit_of_work: Callable[[], UnitOfWork]) -> None:
+    async def on_integration_event(envelope: Envelope) -> None:
+        if envelope.type != BusinessNumberRegisteredV1.EVENT_TYPE:
+            return
+        number = REGISTRY.decode(envelope)
+        await remember_business_number(number.phone_number_id, envelope.account_id, uow=unit_of_work())
+
+    runtime.subscribe([ROUTER_INTEGRATION], consumer="ingest-integration", handle=on_integration_event)

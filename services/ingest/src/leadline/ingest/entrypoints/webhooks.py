@@ -1,0 +1,100 @@
+"""HTTP door for Meta's webhooks: verification handshake and signed deliveries.
+
+Order matters and is the rule: size limit → signature (before any parsing) → parse
+(malformed → 400 + quarantine, nothing emitted) → store (200 only after commit).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import structlog
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import Counter, Histogram
+
+from leadline.platform.http import ApiError, error_body
+
+from ..domain.webhook_signature import signature_is_valid
+from ..adapters.cloud_api.parse import MalformedDelivery, parse_delivery
+from ..service.inbound import accept_delivery, quarantine_delivery
+from ..service.ports import UnitOfWork
+from .settings import IngestSettings
+
+log = structlog.get_logger(__name__)
+
+WEBHOOKS_REJECTED = Counter("leadline_ingest_webhooks_rejected_total", "Webhooks refused", ["reason"])
+WEBHOOKS_STORED = Counter("leadline_ingest_webhooks_stored_total", "Webhook deliveries stored")
+FACTS = Counter("leadline_ingest_webhook_facts_total", "Messages and statuses in stored deliveries", ["outcome"])
+STORE_SECONDS = Histogram("leadline_ingest_webhook_store_seconds", "Time to store a delivery",
+                          buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1))
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_limited_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing early (by Content-Length) or while streaming once it passes ``limit``."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _reject(status: int, reason: str, code: str, message: str) -> JSONResponse:
+    WEBHOOKS_REJECTED.labels(reason).inc()
+    return JSONResponse(error_body(code, message), status_code=status)
+
+
+def webhook_router(settings: IngestSettings, unit_of_work: Callable[[], UnitOfWork]) -> APIRouter:
+    router = APIRouter(tags=["whatsapp webhooks"])
+    app_secret = settings.whatsapp_app_secret.get_secret_value()
+
+    @router.get("/webhooks/whatsapp", response_class=PlainTextResponse)
+    async def verify_subscription(
+        mode: str | None = Query(None, alias="hub.mode"),
+        token: str | None = Query(None, alias="hub.verify_token"),
+        challenge: str = Query("", alias="hub.challenge"),
+    ) -> PlainTextResponse:
+        """Meta's handshake: echo the challenge when the verify token matches."""
+        if mode == "subscribe" and token == settings.whatsapp_verify_token.get_secret_value():
+            return PlainTextResponse(challenge)
+        raise ApiError(403, "verification_failed", "hub.mode must be 'subscribe' and hub.verify_token must match")
+
+    @router.post("/webhooks/whatsapp", responses={401: {}, 400: {}, 413: {}})
+    async def receive_delivery(request: Request) -> JSONResponse:
+        """Store a signed delivery; answers 200 only once it is durably stored."""
+        try:
+            raw = await read_limited_body(request, settings.webhook_max_body_bytes)
+        except BodyTooLarge:
+            return _reject(413, "too_large", "body_too_large", f"webhook bodies are limited to {settings.webhook_max_body_bytes} bytes")
+        if not signature_is_valid(raw, request.headers.get("x-hub-signature-256"), app_secret):
+            return _reject(401, "signature", "invalid_signature", "X-Hub-Signature-256 is missing or does not match the body")
+        try:
+            parsed = parse_delivery(json.loads(raw))
+        except (ValueError, RecursionError, MalformedDelivery) as error:
+            reason = f"{type(error).__name__}: {error}"[:1000]
+            await quarantine_delivery(raw, reason, uow=unit_of_work())
+            return _reject(400, "malformed", "malformed_delivery", reason)
+        if parsed.webhook_errors:
+            log.warning("whatsapp reported webhook errors", errors=[e.model_dump() for e in parsed.webhook_errors])
+        with STORE_SECONDS.time():
+            accepted = await accept_delivery(
+                raw, (*parsed.received, *parsed.echoed, *parsed.statuses), uow=unit_of_work(),
+                default_account_id=settings.default_account_id, now=lambda: datetime.now(UTC),
+            )
+        WEBHOOKS_STORED.inc()
+        FACTS.labels("new").inc(len(accepted.events))
+        FACTS.labels("duplicate").inc(accepted.duplicates)
+        return JSONResponse({"status": "stored", "events": len(accepted.events), "duplicates": accepted.duplicates})
+
+    return router

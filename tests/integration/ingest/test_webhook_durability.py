@@ -1,0 +1,117 @@
+"""Nothing lost, nothing doubled: the broker going away, and ingest killed between storing and relaying."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+
+import httpx
+
+from leadline.events import TOPICS, WHATSAPP_INBOUND, Envelope
+from leadline.fakegraph import webhooks as wh
+from leadline.ingest.bootstrap import MIGRATIONS, build
+from leadline.platform.embedded import EmbeddedKafka, free_port
+from leadline.platform.kafka import ensure_topics
+from leadline.platform.migrations import upgrade_to_head
+from tests.conftest import REPO
+from tests.integration.ingest.conftest import APP_SECRET, ingest_settings
+from tests.integration.ingest.test_webhooks import BUSINESS, new_customer, stream_of
+from tests.kafka_helpers import keyed, read_topic
+
+
+async def start_broker(port: int, log_dir) -> EmbeddedKafka:
+    kafka = await asyncio.to_thread(EmbeddedKafka(port, log_path=log_dir / "kafka.log").start)
+    await ensure_topics(kafka.bootstrap_servers, [(s.name, s.partitions) for s in TOPICS.values()])
+    return kafka
+
+
+async def post(client: httpx.AsyncClient, customer: str, text: str) -> int:
+    body, headers = wh.signed_request(wh.WebhookBuilder(BUSINESS).inbound(wh.text_message(customer, text)), APP_SECRET)
+    return (await client.post("/webhooks/whatsapp", content=body, headers=headers)).status_code
+
+
+async def texts_on_topic(bootstrap: str, customer: str, expected: int, timeout_s: float = 30.0) -> list[str]:
+    records = await read_topic(bootstrap, WHATSAPP_INBOUND, expected=expected, timeout_s=timeout_s, settle_s=1.0,
+                               where=keyed(stream_of(customer)))
+    return [Envelope.from_bytes(r.value).payload["content"]["body"] for r in records]
+
+
+async def test_webhooks_are_accepted_while_the_broker_is_down_and_every_event_arrives_once_it_is_back(infra, tmp_path):
+    port = free_port()
+    url = await infra.new_database("ingest_outage")
+    await asyncio.to_thread(upgrade_to_head, MIGRATIONS, url)
+    app = build(ingest_settings(infra, url, kafka_bootstrap_servers=f"127.0.0.1:{port}"))
+    customer = new_customer()
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ingest") as client:
+            # the broker is not there at all when ingest starts
+            assert [await post(client, customer, f"antes {n}") for n in range(3)] == [200] * 3
+            assert (await client.get("/readyz")).json()["checks"]["kafka"] == "unavailable"
+            kafka = await start_broker(port, tmp_path)
+            try:
+                assert await texts_on_topic(kafka.bootstrap_servers, customer, 3) == [f"antes {n}" for n in range(3)]
+                # and it goes away mid-run (memory storage: the restarted broker starts empty)
+                await asyncio.to_thread(kafka.stop)
+                assert [await post(client, customer, f"durante {n}") for n in range(3)] == [200] * 3
+                kafka = await start_broker(port, tmp_path)
+                assert await texts_on_topic(kafka.bootstrap_servers, customer, 3) == [f"durante {n}" for n in range(3)]
+            finally:
+                await asyncio.to_thread(kafka.stop)
+
+
+def spawn_ingest(infra, url: str, port: int, *, crash_at: str | None) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k != "LEADLINE_CRASH_AT"}
+    env.update(DATABASE_URL=url, KAFKA_BOOTSTRAP_SERVERS=infra.bootstrap_servers, HTTP_PORT=str(port),
+               WHATSAPP_APP_SECRET=APP_SECRET, PYTHONPATH=str(REPO))
+    if crash_at:
+        env["LEADLINE_CRASH_AT"] = crash_at
+    return subprocess.Popen([sys.executable, "-m", "leadline.ingest"], env=env, cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def wait_healthy(port: int, timeout_s: float = 30.0) -> None:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        for _ in range(int(timeout_s / 0.1)):
+            try:
+                if (await client.get("/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError("ingest did not come up")
+
+
+async def test_ingest_killed_between_storing_and_relaying_loses_nothing_and_doubles_nothing(infra):
+    url = await infra.new_database("ingest_kill")
+    await asyncio.to_thread(upgrade_to_head, MIGRATIONS, url)
+    port = free_port()
+    customer = new_customer()
+    doomed = spawn_ingest(infra, url, port, crash_at="outbox.before_publish")
+    try:
+        await wait_healthy(port)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            statuses = []
+            for n in range(3):
+                try:
+                    statuses.append(await post(client, customer, f"mensagem {n}"))
+                except httpx.TransportError:
+                    break  # the relay woke up and the process died under us
+        assert statuses and statuses[0] == 200, "the first webhook was stored before the crash"
+        assert await asyncio.to_thread(doomed.wait, 30) == -signal.SIGKILL
+    finally:
+        if doomed.poll() is None:
+            doomed.kill()
+    stored = len(statuses)
+    assert await texts_on_topic(infra.bootstrap_servers, customer, 1, timeout_s=2.0) == [], "died before relaying"
+
+    survivor = spawn_ingest(infra, url, port, crash_at=None)
+    try:
+        await wait_healthy(port)
+        texts = await texts_on_topic(infra.bootstrap_servers, customer, stored)
+        assert texts == [f"mensagem {n}" for n in range(stored)], "every stored webhook, exactly once"
+    finally:
+        survivor.terminate()
+        await asyncio.to_thread(survivor.wait, 30)
