@@ -47,6 +47,13 @@ def test_the_stack_starts_answers_readyz_everywhere_and_stops_without_orphans(tm
             response = httpx.get(f"http://127.0.0.1:{ports[service]}/readyz", timeout=5)
             assert response.status_code == 200, (service, response.text)
             assert response.json()["checks"] == {"database": "ok", "kafka": "ok"}
+        simulated = subprocess.run(
+            [sys.executable, "-m", "leadline.cli.main", "simulate", "say", "--from", "5511987654321", "--text", "Olá!",
+             "--fake-url", f"http://127.0.0.1:{ports['fakegraph']}"],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+        )
+        assert simulated.returncode == 0, simulated.stdout + simulated.stderr
+        assert "ingest answered 200" in simulated.stdout, "the fake customer's signed webhook was stored by ingest"
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0
     finally:
@@ -55,3 +62,13 @@ def test_the_stack_starts_answers_readyz_everywhere_and_stops_without_orphans(tm
     time.sleep(0.5)
     alive = [name for name, pid in pids.items() if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
     assert alive == [], f"left running after stop: {alive}"
+
+
+def test_simulate_against_a_stack_that_is_not_running_is_a_one_line_error():
+    result = subprocess.run(
+        [sys.executable, "-m", "leadline.cli.main", "simulate", "say", "--from", "5511987654321", "--text", "oi",
+         "--fake-url", f"http://127.0.0.1:{free_port()}"],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 1
+    assert "not reachable" in result.stdout and "Traceback" not in result.stdout + result.stderr

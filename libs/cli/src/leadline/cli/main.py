@@ -13,9 +13,11 @@ from rich.console import Console
 
 from leadline.platform.auth import Role, mint_token
 
+from . import simulate
 from .stack import SERVICES, Stack, StackConfig
 
 app = typer.Typer(help="leadline: shared WhatsApp inbox tied to CRM leads.", no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(simulate.app, name="simulate")
 console = Console()
 
 

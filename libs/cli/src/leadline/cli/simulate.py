@@ -1,0 +1,75 @@
+"""``leadline simulate``: play a WhatsApp customer against a running stack, through the fake Graph API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from leadline.fakegraph.client import FakeGraphClient
+from leadline.fakegraph.webhooks import BusinessNumber
+
+app = typer.Typer(help="Simulate customers and WhatsApp through the fake Graph API of `make run`.", no_args_is_help=True)
+console = Console()
+
+FakeUrl = typer.Option(lambda: os.environ.get("FAKE_GRAPH_URL", "http://127.0.0.1:8010"), "--fake-url",
+                       help="the fake Graph API (FAKE_GRAPH_URL)")
+Number = typer.Option(BusinessNumber().phone_number_id, "--number", help="business phone_number_id the customer writes to")
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(1)
+
+
+def _run(coroutine):
+    try:
+        return asyncio.run(coroutine)
+    except httpx.TransportError as error:
+        _fail(f"the fake Graph API is not reachable ({error.__class__.__name__}); is `make run` up?")
+    except httpx.HTTPStatusError as error:
+        _fail(f"the fake Graph API refused: {error.response.status_code} {error.response.text[:300]}")
+
+
+@app.command()
+def say(
+    customer: str = typer.Option(..., "--from", help="customer's WhatsApp number, digits with country code (5511987654321)"),
+    text: str = typer.Option(None, help="what the customer writes (text messages)"),
+    kind: str = typer.Option("text", help="text, image, audio, voice, video, gif, document, sticker, location, …"),
+    name: str = typer.Option("Cliente Teste", help="customer's WhatsApp profile name ('' for none)"),
+    number: str = Number,
+    fake_url: str = FakeUrl,
+) -> None:
+    """A customer writes to the business: a signed webhook goes to ingest."""
+    if kind == "text" and not text:
+        _fail("--text is required for a text message")
+
+    async def go():
+        async with FakeGraphClient(fake_url) as fake:
+            return await fake.say(customer, text, phone_number_id=number, kind=kind, profile_name=name or None)
+
+    result = _run(go())
+    console.print(f"wamid {result['wamid']} → ingest answered {result.get('webhook_status')}")
+    if result.get("error"):
+        _fail(str(result["error"]))
+
+
+@app.command()
+def sent(number: str = typer.Option(None, "--number"), to: str = typer.Option(None, "--to"), fake_url: str = FakeUrl) -> None:
+    """What leadline sent to WhatsApp (as the fake Graph API recorded it)."""
+
+    async def go():
+        async with FakeGraphClient(fake_url) as fake:
+            return await fake.sent(phone_number_id=number, to=to)
+
+    table = Table("to", "type", "what")
+    for record in _run(go()):
+        body = record.get("body", record)
+        what = (body.get("text") or {}).get("body") or json.dumps(body.get(body.get("type", ""), ""))[:80]
+        table.add_row(str(body.get("to")), str(body.get("type")), what)
+    console.print(table)
