@@ -34,7 +34,7 @@ from leadline.events.content import (
     VideoContent,
     VoiceContent,
 )
-from leadline.ingest.adapters.cloud_api.reading import at, build, items, maybe, need
+from leadline.ingest.adapters.cloud_api.reading import at, build, fail, items, maybe, need
 from leadline.ingest.adapters.cloud_api.statuses import whatsapp_errors
 
 Message = dict[str, Any]
@@ -53,13 +53,17 @@ def parse_content(message: Message, path: str) -> Content:
 def unsupported(message: Message, path: str, kind: str) -> UnsupportedContent:
     """Kept, not dropped: the original type, Meta's first error if any, and the message as sent."""
     errors = whatsapp_errors(message, path)
+    try:
+        raw = copy.deepcopy(message)  # the event must not share state with the caller's body
+    except RecursionError:  # json.loads accepts nesting deeper than deepcopy can follow
+        fail(path, "nested too deeply to keep")
     return build(
         UnsupportedContent,
         path,
         original_type=kind,
         error_code=errors[0].code if errors else None,
         error_title=errors[0].title if errors else None,
-        raw=copy.deepcopy(message),
+        raw=raw,
     )
 
 
