@@ -117,6 +117,7 @@ class Stack:
         env = self._base_env()
         env.update(HTTP_HOST=self.config.host, HTTP_PORT=str(self.config.ports[service]),
                    DATABASE_URL=service_database(self.server_url, service))
+        env.setdefault("MEDIA_STORE_DIR", str(self.config.var_dir / "media"))
         return env
 
     def _fakegraph_env(self) -> dict[str, str]:

@@ -8,10 +8,16 @@ from fastapi import FastAPI
 
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 
+from .adapters.graph_api import GraphApiClient
 from .adapters.unit_of_work import SqlUnitOfWork
+from .domain.retry_policy import RetryPolicy
+from .domain.send_throughput import SendThroughput
 from .entrypoints.integration import register_integration_subscriber
+from .entrypoints.kafka import register_send_subscriber
+from .entrypoints.media_worker import MediaWorker, media_store_for, run_with_app
 from .entrypoints.settings import IngestSettings
 from .entrypoints.webhooks import webhook_router
+from .service.media_fetching import MediaFetchPolicy
 from .service.ports import UnitOfWork
 
 MIGRATIONS = "leadline.ingest:adapters/migrations"
@@ -25,6 +31,21 @@ def build(settings: IngestSettings | None = None, *, unit_of_work: Callable[[], 
     settings = settings or IngestSettings()
     runtime = ServiceRuntime(settings)
     unit_of_work = unit_of_work or (lambda: SqlUnitOfWork(runtime.sessions))
+    graph = GraphApiClient(base_url=settings.graph_api_base_url, version=settings.graph_api_version,
+                           access_token=settings.whatsapp_access_token.get_secret_value(),
+                           timeout_s=settings.graph_api_timeout_s)
+    media_store = media_store_for(settings)
     register_integration_subscriber(runtime, unit_of_work)
-    return create_service_app(runtime, title="leadline ingest", description=DESCRIPTION,
-                              routers=[webhook_router(settings, unit_of_work)])
+    register_send_subscriber(
+        runtime, uow_factory=unit_of_work, graph=graph, media_store=media_store,
+        throughput=SendThroughput(rate_per_s=settings.send_rate_per_number, burst=settings.send_rate_per_number),
+        retry=RetryPolicy(attempts=settings.send_retry_attempts),
+    )
+    media_worker = MediaWorker(
+        uow_factory=unit_of_work, graph=graph, store=media_store, poll_interval_s=settings.media_fetch_poll_interval_s,
+        policy=MediaFetchPolicy(retry=RetryPolicy(attempts=settings.media_fetch_max_attempts, base_delay_s=5.0, max_delay_s=600.0)),
+    )
+    app = create_service_app(runtime, title="leadline ingest", description=DESCRIPTION,
+                             routers=[webhook_router(settings, unit_of_work)])
+    run_with_app(app, media_worker, on_stop=[graph.aclose])
+    return app
