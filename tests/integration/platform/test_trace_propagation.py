@@ -33,4 +33,4 @@ async def test_an_event_published_later_by_the_relay_carries_the_trace_of_the_re
     assert b"traceparent" in {name.encode() for name in headers}
     carried = trace.get_current_span(context_from_headers(record.headers)).get_span_context()
     assert carried.trace_id == trace_id
-    assert carried.span_id != request_span.get_span_context().span_id, "the relay adds its own publish span"
+    assert carried.span_id == request_span.get_span_context().span_id, "consumers continue the writer's span"

@@ -11,12 +11,10 @@ import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from opentelemetry import propagate, trace
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger(__name__)
-tracer = trace.get_tracer(__name__)
 
 ReadinessCheck = Callable[[], Awaitable[object]]
 REQUEST_SECONDS = Histogram(
@@ -89,22 +87,38 @@ def health_router(checks: Mapping[str, ReadinessCheck], *, timeout_s: float = 2.
     return router
 
 
-def install_request_context(app: FastAPI) -> None:
-    """One server span per request (continuing the caller's trace) and a request id in every log line."""
+class RequestContextMiddleware:
+    """Pure ASGI: a request id in every log line and on the response, and the latency histogram.
 
-    @app.middleware("http")
-    async def _context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
+    Server spans (continuing the caller's ``traceparent``) come from FastAPI's own
+    OpenTelemetry support; a ``BaseHTTPMiddleware`` here would cost a task per request.
+    """
+
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = next((v.decode() for k, v in scope["headers"] if k == b"x-request-id"), None) or str(uuid.uuid4())
         started = time.perf_counter()
-        with (
-            structlog.contextvars.bound_contextvars(request_id=request_id),
-            tracer.start_as_current_span(
-                f"{request.method} {request.url.path}", context=propagate.extract(dict(request.headers)),
-                kind=trace.SpanKind.SERVER,
-            ),
-        ):
-            response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        REQUEST_SECONDS.labels(request.method, route, str(response.status_code)).observe(time.perf_counter() - started)
-        response.headers["x-request-id"] = request_id
-        return response
+        status = 500
+
+        async def send_with_request_id(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_request_id)
+            finally:
+                route = getattr(scope.get("route"), "path", "unmatched")
+                REQUEST_SECONDS.labels(scope["method"], route, str(status)).observe(time.perf_counter() - started)
+
+
+def install_request_context(app: FastAPI) -> None:
+    app.add_middleware(RequestContextMiddleware)

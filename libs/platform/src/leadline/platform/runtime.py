@@ -129,7 +129,12 @@ class ServiceRuntime:
 
 def create_service_app(runtime: ServiceRuntime, *, title: str, routers: Sequence[APIRouter] = (), description: str = "") -> FastAPI:
     """The FastAPI app of a service: its routers plus health, metrics, errors and request context."""
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=runtime.lifespan)
+    app = FastAPI(
+        title=title, description=description, version="0.1.0", lifespan=runtime.lifespan,
+        # HTTP server spans (W3C context from the caller) from FastAPI's own OpenTelemetry support;
+        # per-dependency operation spans and its metrics/logs are off: Prometheus and structlog cover those.
+        telemetry={"tracing": True, "operation_spans": False, "metrics": False, "logs": False},
+    )
     install_error_handlers(app)
     install_request_context(app)
     app.include_router(health_router({"database": lambda: ping(runtime.engine), "kafka": runtime.kafka_ready}))

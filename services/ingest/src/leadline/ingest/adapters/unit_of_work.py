@@ -15,93 +15,13 @@ from leadline.platform.outbox import stage_events
 
 from ..domain.delivery_statuses import status_moves_forward
 from ..service.ports import MediaJob, MediaToFetch, PhotoCheck
+from .inbound_repositories import (
+    SqlBusinessNumbers, SqlDeliveryArchive, SqlDeliveryStatuses, SqlInboundMessages, SqlMediaJobs, SqlStreamSequences,
+)
 from .tables import (
     business_numbers, chat_sequences, contact_photos, inbound_messages, media_jobs, message_statuses,
     quarantined_deliveries, send_requests, webhook_deliveries,
 )
-
-
-class SqlInboundMessages:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def record_if_new(self, *, wamid: str, stream_id: str, origin: str, kind: str, event_id: UUID) -> bool:
-        inserted = await self._session.scalar(
-            pg_insert(inbound_messages)
-            .values(wamid=wamid, stream_id=stream_id, origin=origin, kind=kind, event_id=event_id)
-            .on_conflict_do_nothing()
-            .returning(inbound_messages.c.wamid)
-        )
-        return inserted is not None
-
-
-class SqlDeliveryStatuses:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def advance(self, wamid: str, status: str) -> bool:
-        await self._session.execute(
-            pg_insert(message_statuses).values(wamid=wamid, status="none").on_conflict_do_nothing()
-        )
-        current = await self._session.scalar(
-            select(message_statuses.c.status).where(message_statuses.c.wamid == wamid).with_for_update()
-        )
-        if not status_moves_forward(None if current == "none" else current, status):
-            return False
-        await self._session.execute(update(message_statuses).where(message_statuses.c.wamid == wamid).values(status=status))
-        return True
-
-
-class SqlStreamSequences:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def next(self, stream_id: str) -> int:
-        statement = pg_insert(chat_sequences).values(stream_id=stream_id, last_sequence=1)
-        return await self._session.scalar(
-            statement.on_conflict_do_update(
-                index_elements=[chat_sequences.c.stream_id],
-                set_={"last_sequence": chat_sequences.c.last_sequence + 1},
-            ).returning(chat_sequences.c.last_sequence)
-        )
-
-
-class SqlDeliveryArchive:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def archive(self, raw_body: bytes, events_emitted: int) -> None:
-        await self._session.execute(insert(webhook_deliveries).values(raw_body=raw_body, events_emitted=events_emitted))
-
-    async def quarantine(self, raw_body: bytes, reason: str) -> None:
-        await self._session.execute(insert(quarantined_deliveries).values(raw_body=raw_body, reason=reason[:4000]))
-
-
-class SqlMediaJobs:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def schedule(self, media: Sequence[MediaToFetch]) -> None:
-        if media:
-            await self._session.execute(
-                pg_insert(media_jobs).values([vars(item) for item in media]).on_conflict_do_nothing()
-            )
-
-
-class SqlBusinessNumbers:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def account_for(self, phone_number_id: str) -> str | None:
-        return await self._session.scalar(
-            select(business_numbers.c.account_id).where(business_numbers.c.phone_number_id == phone_number_id)
-        )
-
-    async def register(self, phone_number_id: str, account_id: str) -> None:
-        statement = pg_insert(business_numbers).values(phone_number_id=phone_number_id, account_id=account_id)
-        await self._session.execute(
-            statement.on_conflict_do_update(index_elements=[business_numbers.c.phone_number_id], set_={"account_id": account_id})
-        )
 
 
 class SqlOutbox:

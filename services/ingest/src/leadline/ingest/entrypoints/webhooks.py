@@ -19,7 +19,9 @@ from leadline.platform.http import ApiError, error_body
 
 from ..domain.webhook_signature import signature_is_valid
 from ..adapters.cloud_api.parse import MalformedDelivery, parse_delivery
-from ..service.inbound import accept_delivery, quarantine_delivery
+from leadline.platform.group_commit import GroupCommit
+
+from ..service.inbound import AcceptedDelivery, Delivery, accept_deliveries, quarantine_delivery
 from ..service.ports import UnitOfWork
 from .settings import IngestSettings
 
@@ -28,7 +30,7 @@ log = structlog.get_logger(__name__)
 WEBHOOKS_REJECTED = Counter("leadline_ingest_webhooks_rejected_total", "Webhooks refused", ["reason"])
 WEBHOOKS_STORED = Counter("leadline_ingest_webhooks_stored_total", "Webhook deliveries stored")
 FACTS = Counter("leadline_ingest_webhook_facts_total", "Messages and statuses in stored deliveries", ["outcome"])
-STORE_SECONDS = Histogram("leadline_ingest_webhook_store_seconds", "Time to store a delivery",
+STORE_SECONDS = Histogram("leadline_ingest_webhook_batch_store_seconds", "Time to store one group-committed batch of deliveries",
                           buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1))
 
 
@@ -59,6 +61,13 @@ def webhook_router(settings: IngestSettings, unit_of_work: Callable[[], UnitOfWo
     router = APIRouter(tags=["whatsapp webhooks"])
     app_secret = settings.whatsapp_app_secret.get_secret_value()
 
+    async def store_batch(deliveries: list[Delivery]) -> list[AcceptedDelivery]:
+        with STORE_SECONDS.time():
+            return await accept_deliveries(deliveries, uow=unit_of_work(), default_account_id=settings.default_account_id,
+                                           now=lambda: datetime.now(UTC))
+
+    deliveries = GroupCommit(store_batch)
+
     @router.get("/webhooks/whatsapp", response_class=PlainTextResponse)
     async def verify_subscription(
         mode: str | None = Query(None, alias="hub.mode"),
@@ -87,11 +96,7 @@ def webhook_router(settings: IngestSettings, unit_of_work: Callable[[], UnitOfWo
             return _reject(400, "malformed", "malformed_delivery", reason)
         if parsed.webhook_errors:
             log.warning("whatsapp reported webhook errors", errors=[e.model_dump() for e in parsed.webhook_errors])
-        with STORE_SECONDS.time():
-            accepted = await accept_delivery(
-                raw, (*parsed.received, *parsed.echoed, *parsed.statuses), uow=unit_of_work(),
-                default_account_id=settings.default_account_id, now=lambda: datetime.now(UTC),
-            )
+        accepted = await deliveries.submit(Delivery(raw, (*parsed.received, *parsed.echoed, *parsed.statuses)))
         WEBHOOKS_STORED.inc()
         FACTS.labels("new").inc(len(accepted.events))
         FACTS.labels("duplicate").inc(accepted.duplicates)

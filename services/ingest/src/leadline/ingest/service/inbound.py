@@ -1,6 +1,6 @@
-"""Handler: store a signed webhook delivery and the events it carries, exactly once per fact.
+"""Handler: store signed webhook deliveries and the events they carry, exactly once per fact.
 
-One transaction archives the raw body, records each message's wamid (its primary key
+One transaction (for a batch of deliveries: see ``GroupCommit``) archives the raw bodies, records each message's wamid (its primary key
 makes a redelivered message a no-op), moves statuses only forward, schedules media
 downloads, and stages the events in the outbox. The webhook is answered 200 only after
 it commits; the relay publishes afterwards, so a broker outage loses nothing.
@@ -9,6 +9,7 @@ it commits; the relay publishes afterwards, so a broker outage loses nothing.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,12 +17,20 @@ from datetime import datetime
 import structlog
 
 from leadline.events import MessageEchoedV1, MessageReceivedV1, MessageStatusChangedV1, is_media, new_envelope
-from leadline.events.envelope import Envelope, Payload
+from leadline.events.envelope import Envelope
 
-from .ports import MediaToFetch, UnitOfWork
+from .ports import MediaToFetch, NewMessage, UnitOfWork
 
 log = structlog.get_logger(__name__)
 ChatFact = MessageReceivedV1 | MessageEchoedV1 | MessageStatusChangedV1
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One signed webhook body and the facts parsed from it, in delivery order."""
+
+    raw_body: bytes
+    facts: tuple[ChatFact, ...]
 
 
 @dataclass(frozen=True)
@@ -32,9 +41,8 @@ class AcceptedDelivery:
 
 
 def _media_of(fact: MessageReceivedV1 | MessageEchoedV1, account_id: str) -> MediaToFetch | None:
-    content = fact.content
-    media = getattr(content, "media", None)
-    if not is_media(content.kind) or media is None or not media.provider_media_id:
+    media = getattr(fact.content, "media", None)
+    if not is_media(fact.content.kind) or media is None or not media.provider_media_id:
         return None
     return MediaToFetch(
         wamid=fact.wamid, account_id=account_id, phone_number_id=fact.phone_number_id,
@@ -42,52 +50,72 @@ def _media_of(fact: MessageReceivedV1 | MessageEchoedV1, account_id: str) -> Med
     )
 
 
-async def _is_new(uow: UnitOfWork, fact: ChatFact, stream_id: str, event_id: uuid.UUID) -> bool:
-    if isinstance(fact, MessageStatusChangedV1):
-        return await uow.statuses.advance(fact.wamid, fact.status.value)
-    origin = "customer" if isinstance(fact, MessageReceivedV1) else "phone_echo"
-    return await uow.messages.record_if_new(
-        wamid=fact.wamid, stream_id=stream_id, origin=origin, kind=fact.content.kind, event_id=event_id
-    )
+@dataclass
+class _Candidate:
+    delivery: int
+    fact: ChatFact
+    account_id: str
+    stream_id: str
+    event_id: uuid.UUID
 
 
-async def accept_delivery(
-    raw_body: bytes,
-    facts: Sequence[ChatFact],
-    *,
-    uow: UnitOfWork,
-    default_account_id: str,
-    now: Callable[[], datetime],
-) -> AcceptedDelivery:
-    """Store one delivery. Facts are taken in stream order (stable), so concurrent deliveries lock chats alike."""
-    envelopes: list[Envelope] = []
-    media: list[MediaToFetch] = []
-    duplicates = 0
-    accounts: dict[str, str] = {}
+async def accept_deliveries(
+    deliveries: Sequence[Delivery], *, uow: UnitOfWork, default_account_id: str, now: Callable[[], datetime]
+) -> list[AcceptedDelivery]:
+    """Store deliveries in one transaction; each fact is new at most once across all of them and all time."""
     async with uow:
-        for fact in sorted(facts, key=lambda f: (f.phone_number_id, f.customer_wa_id)):
-            if fact.phone_number_id not in accounts:
-                accounts[fact.phone_number_id] = await uow.numbers.account_for(fact.phone_number_id) or default_account_id
-            account_id = accounts[fact.phone_number_id]
-            stream_id = fact.stream_id(account_id)
-            event_id = uuid.uuid4()
-            if not await _is_new(uow, fact, stream_id, event_id):
-                duplicates += 1
-                continue
-            envelopes.append(_envelope(fact, account_id, stream_id, await uow.sequences.next(stream_id), event_id, now()))
-            if not isinstance(fact, MessageStatusChangedV1) and (item := _media_of(fact, account_id)):
+        phone_number_ids = {fact.phone_number_id for delivery in deliveries for fact in delivery.facts}
+        accounts = await uow.numbers.accounts_for(phone_number_ids) if phone_number_ids else {}
+        candidates = []
+        for index, delivery in enumerate(deliveries):
+            for fact in delivery.facts:
+                account_id = accounts.get(fact.phone_number_id, default_account_id)
+                candidates.append(_Candidate(index, fact, account_id, fact.stream_id(account_id), uuid.uuid4()))
+        new = await _new_facts(uow, candidates)
+        first_sequences = await uow.sequences.reserve(Counter(c.stream_id for c in new))
+        next_sequence = dict(first_sequences)
+        at = now()
+        events: list[list[Envelope]] = [[] for _ in deliveries]
+        media: list[MediaToFetch] = []
+        media_per_delivery = Counter()
+        for candidate in new:
+            sequence = next_sequence[candidate.stream_id]
+            next_sequence[candidate.stream_id] += 1
+            events[candidate.delivery].append(new_envelope(
+                candidate.fact, account_id=candidate.account_id, stream_id=candidate.stream_id, sequence=sequence,
+                occurred_at=at, event_id=candidate.event_id,
+            ))
+            if not isinstance(candidate.fact, MessageStatusChangedV1) and (item := _media_of(candidate.fact, candidate.account_id)):
                 media.append(item)
-        await uow.deliveries.archive(raw_body, len(envelopes))
+                media_per_delivery[candidate.delivery] += 1
+        await uow.deliveries.archive_many([(d.raw_body, len(e)) for d, e in zip(deliveries, events, strict=True)])
         await uow.media_jobs.schedule(media)
-        await uow.outbox.stage(envelopes)
+        await uow.outbox.stage([envelope for per_delivery in events for envelope in per_delivery])
         await uow.commit()
-    if duplicates:
-        log.info("duplicate webhook facts ignored", duplicates=duplicates)
-    return AcceptedDelivery(tuple(envelopes), duplicates, len(media))
+    return [
+        AcceptedDelivery(tuple(delivered), len(delivery.facts) - len(delivered), media_per_delivery[index])
+        for index, (delivery, delivered) in enumerate(zip(deliveries, events, strict=True))
+    ]
 
 
-def _envelope(payload: Payload, account_id: str, stream_id: str, sequence: int, event_id: uuid.UUID, at: datetime) -> Envelope:
-    return new_envelope(payload, account_id=account_id, stream_id=stream_id, sequence=sequence, occurred_at=at, event_id=event_id)
+async def _new_facts(uow: UnitOfWork, candidates: list[_Candidate]) -> list[_Candidate]:
+    """The candidates that are news: a message's first sighting, or a status that moves its message forward."""
+    messages: dict[str, _Candidate] = {}
+    for c in candidates:
+        if not isinstance(c.fact, MessageStatusChangedV1):
+            messages.setdefault(c.fact.wamid, c)  # the same wamid twice in one batch: the first counts
+    recorded = await uow.messages.record_new([
+        NewMessage(wamid=wamid, stream_id=c.stream_id, origin="customer" if isinstance(c.fact, MessageReceivedV1) else "phone_echo",
+                   kind=c.fact.content.kind, event_id=c.event_id)
+        for wamid, c in messages.items()
+    ])
+    statuses = [c for c in candidates if isinstance(c.fact, MessageStatusChangedV1)]
+    moved = await uow.statuses.advance_many([(c.fact.wamid, c.fact.status.value) for c in statuses])
+    forward = {id(c) for c, ok in zip(statuses, moved, strict=True) if ok}
+    return [
+        c for c in candidates
+        if id(c) in forward or (c.fact.wamid in recorded and messages.get(c.fact.wamid) is c)
+    ]
 
 
 async def quarantine_delivery(raw_body: bytes, reason: str, *, uow: UnitOfWork) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -23,23 +23,38 @@ class MediaToFetch:
     mime_type: str
 
 
+@dataclass(frozen=True)
+class NewMessage:
+    """A WhatsApp message about to be recorded under its wamid."""
+
+    wamid: str
+    stream_id: str
+    origin: str  # customer | phone_echo
+    kind: str
+    event_id: UUID
+
+
 class InboundMessages(Protocol):
-    async def record_if_new(self, *, wamid: str, stream_id: str, origin: str, kind: str, event_id: UUID) -> bool:
-        """True the first time a wamid is seen; the database's primary key decides under concurrency."""
+    async def record_new(self, messages: Sequence[NewMessage]) -> set[str]:
+        """The wamids seen for the first time; the database's primary key decides under concurrency."""
 
 
 class DeliveryStatuses(Protocol):
-    async def advance(self, wamid: str, status: str) -> bool:
-        """Record ``status`` if it moves the message forward; True when it did."""
+    async def advance_many(self, updates: Sequence[tuple[str, str]]) -> list[bool]:
+        """For each (wamid, status) in order: True when it moved that message forward (and was recorded)."""
 
 
 class StreamSequences(Protocol):
+    async def reserve(self, counts: Mapping[str, int]) -> dict[str, int]:
+        """Reserve ``count`` sequences per stream; returns the first of each, locked until commit."""
+
     async def next(self, stream_id: str) -> int:
-        """The next sequence of a stream, locked until commit so streams stay in commit order."""
+        """Reserve one sequence of one stream."""
 
 
 class DeliveryArchive(Protocol):
-    async def archive(self, raw_body: bytes, events_emitted: int) -> None: ...
+    async def archive_many(self, deliveries: Sequence[tuple[bytes, int]]) -> None:
+        """Archive raw bodies with the number of events each produced."""
 
     async def quarantine(self, raw_body: bytes, reason: str) -> None: ...
 
@@ -49,7 +64,7 @@ class MediaJobs(Protocol):
 
 
 class BusinessNumbers(Protocol):
-    async def account_for(self, phone_number_id: str) -> str | None: ...
+    async def accounts_for(self, phone_number_ids: Collection[str]) -> dict[str, str]: ...
 
     async def register(self, phone_number_id: str, account_id: str) -> None: ...
 

@@ -1,0 +1,38 @@
+"""``python -m leadline.bench [names…]``: run the benchmarks and print one table (JSON in var/bench/)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from . import ingest
+from .infra import bench_infra
+from .report import print_table, write_json
+
+BENCHMARKS = {"ingest": ingest.run}
+
+
+def main(argv: list[str]) -> int:
+    console = Console()
+    wanted = argv or list(BENCHMARKS)
+    unknown = [name for name in wanted if name not in BENCHMARKS]
+    if unknown:
+        console.print(f"[red]unknown benchmark(s):[/red] {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+        return 2
+    var_dir = Path("var/bench").absolute()
+    figures = []
+    started = time.monotonic()
+    with bench_infra(var_dir / f"run-{time.strftime('%Y%m%d-%H%M%S')}") as infra:
+        for name in wanted:
+            console.print(f"running {name}…")
+            figures.extend(BENCHMARKS[name](infra))
+    print_table(figures, console)
+    console.print(f"written {write_json(figures, var_dir)} in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

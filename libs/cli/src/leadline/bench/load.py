@@ -1,0 +1,131 @@
+"""HTTP load for benchmarks: a closed loop for the top rate, an open loop for latency at a fixed rate.
+
+The client is a minimal HTTP/1.1 keep-alive writer/reader over asyncio streams: a general
+client (httpx) costs more CPU per request than the endpoints being measured, and on two
+cores the load generator must not be what limits the figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+Request = tuple[str, bytes, dict[str, str]]  # path, body, headers
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: tuple[float, ...]
+
+    @property
+    def rate(self) -> float:
+        return (self.requests - self.errors) / self.seconds
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies_ms) if self.latencies_ms else float("nan")
+
+    @property
+    def p99(self) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("nan")
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection; one request at a time."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        head = f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Length: {len(body)}\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
+        self.writer.write(head.encode() + body)
+        status_line = await self.reader.readuntil(b"\r\n")
+        length = 0
+        while (line := await self.reader.readuntil(b"\r\n")) != b"\r\n":
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        await self.reader.readexactly(length)
+        return int(status_line.split()[1])
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+async def _one(connection: Connection, request: Request, latencies: list[float]) -> bool:
+    path, body, headers = request
+    started = time.perf_counter()
+    try:
+        ok = await connection.post(path, body, headers) == 200
+    except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+        connection.close()
+        ok = False
+    latencies.append((time.perf_counter() - started) * 1000)
+    return ok
+
+
+def _address(base_url: str) -> tuple[str, int]:
+    parts = urlsplit(base_url)
+    return parts.hostname or "127.0.0.1", parts.port or 80
+
+
+async def closed_loop(base_url: str, make_request: Callable[[int], Request], *, total: int, concurrency: int) -> LoadResult:
+    """``concurrency`` clients sending back to back: the highest sustained rate."""
+    host, port = _address(base_url)
+    latencies: list[float] = []
+    counter = iter(range(total))
+    errors = 0
+
+    async def worker() -> None:
+        nonlocal errors
+        connection = Connection(host, port)
+        for n in counter:
+            if not await _one(connection, make_request(n), latencies):
+                errors += 1
+        connection.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return LoadResult(total, errors, time.perf_counter() - started, tuple(latencies))
+
+
+async def open_loop(base_url: str, make_request: Callable[[int], Request], *, rate: float, seconds: float) -> LoadResult:
+    """Requests started on a fixed schedule whatever the answers (free connections reused, new ones opened as needed)."""
+    host, port = _address(base_url)
+    latencies: list[float] = []
+    idle: list[Connection] = []
+    requests = [make_request(n) for n in range(int(rate * seconds))]  # built before the clock starts
+
+    async def send(request: Request) -> bool:
+        connection = idle.pop() if idle else Connection(host, port)
+        ok = await _one(connection, request, latencies)
+        idle.append(connection)
+        return ok
+
+    started = time.perf_counter()
+    tasks = []
+    for n, request in enumerate(requests):
+        delay = started + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(send(request)))
+    results = await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - started
+    for connection in idle:
+        connection.close()
+    return LoadResult(len(requests), results.count(False), elapsed, tuple(latencies))
