@@ -34,3 +34,25 @@ async def test_an_event_published_later_by_the_relay_carries_the_trace_of_the_re
     carried = trace.get_current_span(context_from_headers(record.headers)).get_span_context()
     assert carried.trace_id == trace_id
     assert carried.span_id == request_span.get_span_context().span_id, "consumers continue the writer's span"
+
+
+async def test_a_service_request_continues_the_callers_trace(infra):
+    import httpx
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from leadline.router.bootstrap import build
+    from leadline.router.entrypoints.settings import RouterSettings
+
+    if not hasattr(trace.get_tracer_provider(), "add_span_processor"):
+        configure_tracing("test")
+    spans = InMemorySpanExporter()
+    trace.get_tracer_provider().add_span_processor(SimpleSpanProcessor(spans))
+    app = build(RouterSettings(database_url=await infra.new_database("traced"), kafka_bootstrap_servers=infra.bootstrap_servers))
+    caller_trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://router") as client:
+        response = await client.get("/healthz", headers={"traceparent": f"00-{caller_trace}-00f067aa0ba902b7-01"})
+    assert response.status_code == 200 and response.headers["x-request-id"]
+    server_spans = [s for s in spans.get_finished_spans() if s.kind == trace.SpanKind.SERVER]
+    assert server_spans, "FastAPI's OpenTelemetry support opens a server span per request"
+    assert {format(s.context.trace_id, "032x") for s in server_spans} == {caller_trace}
