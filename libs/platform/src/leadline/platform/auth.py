@@ -11,9 +11,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import jwt
+from typing import TYPE_CHECKING
+
 from fastapi import Request
 
 from .http import ApiError
+
+if TYPE_CHECKING:
+    from .settings import ServiceSettings
 
 
 class Role(enum.StrEnum):
@@ -93,3 +98,10 @@ def mint_token(
         "aud": audience, "iss": issuer, "iat": issued, "exp": issued + ttl,
     }
     return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def verifier_from_settings(settings: "ServiceSettings") -> TokenVerifier:
+    """The service's verifier: JWKS (production) when ``JWT_JWKS_URL`` is set, else the dev HS256 secret."""
+    if settings.jwt_jwks_url:
+        return TokenVerifier(secret=None, jwks_url=settings.jwt_jwks_url, audience=settings.jwt_audience, issuer=settings.jwt_issuer)
+    return TokenVerifier(secret=settings.jwt_secret.get_secret_value(), audience=settings.jwt_audience, issuer=settings.jwt_issuer)

@@ -118,7 +118,7 @@ async def process_record(
         return
     with structlog.contextvars.bound_contextvars(
         event_id=str(envelope.event_id), event_type=envelope.type, stream_id=envelope.stream_id,
-        correlation_id=str(envelope.correlation_id), consumer=consumer,
+        correlation_id=str(envelope.correlation_id), causation_id=str(envelope.causation_id or ""), consumer=consumer,
     ):
         try:
             await handle_with_retries(handle, envelope, attempts=attempts)
