@@ -109,6 +109,7 @@ from leadline.events.router import (
     MESSAGE_APPENDED,
     POOL_WAIT_EXCEEDED,
     SEND_REQUESTED,
+    MESSAGE_DELIVERY_UPDATED,
     ConversationClaimedV1,
     ConversationFinishedV1,
     ConversationOpenedV1,
@@ -120,6 +121,7 @@ from leadline.events.router import (
     MessageAppendedV1,
     PoolWaitExceededV1,
     SendRequestedV1,
+    MessageDeliveryUpdatedV1,
 )
 from leadline.events.router_integration import (
     ACCOUNT_SETTINGS_CHANGED,
@@ -237,6 +239,8 @@ __all__ = [
     "Referral",
     "Registry",
     "SEND_REQUESTED",
+    "MESSAGE_DELIVERY_UPDATED",
+    "MessageDeliveryUpdatedV1",
     "SendRequestedV1",
     "SharedContact",
     "SharedPhone",

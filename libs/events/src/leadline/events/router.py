@@ -39,6 +39,7 @@ CONVERSATION_REOPENED: Final = "router.conversation.reopened"
 CONVERSATION_STATUS_CHANGED: Final = "router.conversation.status_changed"
 POOL_WAIT_EXCEEDED: Final = "router.conversation.pool_wait_exceeded"
 SEND_REQUESTED: Final = "router.message.send_requested"
+MESSAGE_DELIVERY_UPDATED: Final = "router.conversation.message_delivery_updated"
 
 
 class ConversationStatus(StrEnum):
@@ -163,6 +164,8 @@ class ConversationTransferredV1(_ConversationEvent):
     can_send: bool
     """Whether the new owner may send messages; false hands it over for reading only."""
     reason: str | None = None
+    keeps_access: AgentRef | None = None
+    """Process-2 accounts: the previous owner (the lead's attendant) keeps seeing and answering it."""
 
 
 class ConversationFinishedV1(_ConversationEvent):
@@ -241,6 +244,21 @@ class SendRequestedV1(_ConversationEvent):
         return self
 
 
+class MessageDeliveryUpdatedV1(_ConversationEvent):
+    """An agent's message moved on its way to the customer: sent (with WhatsApp's id), delivered, read or failed.
+
+    Never moves backwards; an agent message's ``message_id`` is its send request's ``request_id``.
+    """
+
+    EVENT_TYPE = MESSAGE_DELIVERY_UPDATED
+
+    message_id: UUID
+    wamid: Wamid | None = None
+    delivery: Literal["sent", "delivered", "read", "failed"]
+    error: str | None = None
+    """Why it failed, in words for the agent."""
+
+
 PAYLOADS: tuple[type[Payload], ...] = (
     ConversationOpenedV1,
     MessageAppendedV1,
@@ -252,4 +270,5 @@ PAYLOADS: tuple[type[Payload], ...] = (
     ConversationStatusChangedV1,
     PoolWaitExceededV1,
     SendRequestedV1,
+    MessageDeliveryUpdatedV1,
 )
