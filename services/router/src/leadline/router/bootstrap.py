@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+
 from fastapi import FastAPI
 
+from leadline.phones import normalize_phone
+from leadline.platform.auth import verifier_from_settings
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 
+from .adapters import queries
+from .adapters.unit_of_work import SqlUnitOfWork
+from .entrypoints.agent_api import agent_api, install_router_errors
 from .entrypoints.settings import RouterSettings
+from .entrypoints.subscribers import register_subscribers
+from .service.pool_wait import watch_pool_waits
+from .service.ports import UnitOfWork
 
 MIGRATIONS = "leadline.router:adapters/migrations"
+DESCRIPTION = "Conversations: team pools, claim-once ownership, statuses, transfer rules and who may see what."
 
 
-def build(settings: RouterSettings | None = None) -> FastAPI:
+def build(settings: RouterSettings | None = None, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> FastAPI:
     settings = settings or RouterSettings()
     runtime = ServiceRuntime(settings)
-    return create_service_app(runtime, title="leadline router", description='Conversations: team pools, claim-once ownership, statuses, transfer rules and who may see what.')
+    uow: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(runtime.sessions)  # noqa: E731
+    verifier = verifier_from_settings(settings)
+    register_subscribers(runtime, uow=uow, clock=clock, normalize=normalize_phone)
+    runtime.run_in_background("pool-wait", lambda: watch_pool_waits(
+        every_s=settings.pool_wait_check_interval_s, uow=uow, clock=clock, waiting=queries.waiting_in_pools))
+    app = create_service_app(runtime, title="leadline router", description=DESCRIPTION, routers=[
+        agent_api(uow=uow, sessions=runtime.sessions, verifier=verifier, normalize=normalize_phone, clock=clock),
+    ])
+    install_router_errors(app)
+    app.state.uow = uow
+    return app

@@ -1,7 +1,112 @@
-"""The router service's own tables (its database is its alone)."""
+"""The router's own tables: the event store, the invariants it guards, and the query projections.
+
+Invariants held by the database:
+- ``events`` primary key (stream_id, version): an append with a stale expected version fails, so of two
+  concurrent claims exactly one is stored (claim-once);
+- ``open_conversations`` primary key (account, number, customer): one open conversation per chat, however
+  many messages arrive at once.
+Projections (``conversation_view``, ``message_view``) are rebuilt from ``events`` by ``rebuild_projections``.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from sqlalchemy import (
+    BigInteger, Boolean, Column, DateTime, Identity, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text, func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 metadata = MetaData()
+
+events = Table(
+    "events", metadata,
+    Column("position", BigInteger, Identity(), nullable=False, unique=True),
+    Column("stream_id", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+    Column("account_id", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("data", JSONB, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("causation_id", UUID(as_uuid=True), nullable=True),
+    Column("correlation_id", UUID(as_uuid=True), nullable=True),
+    PrimaryKeyConstraint("stream_id", "version", name="events_stream_version"),
+)
+
+open_conversations = Table(
+    "open_conversations", metadata,
+    Column("account_id", Text, nullable=False),
+    Column("phone_number_id", Text, nullable=False),
+    Column("customer_wa_id", Text, nullable=False),
+    Column("conversation_id", UUID(as_uuid=True), nullable=False, unique=True),
+    PrimaryKeyConstraint("account_id", "phone_number_id", "customer_wa_id", name="one_open_conversation_per_chat"),
+)
+
+chats = Table(
+    "chats", metadata,
+    Column("account_id", Text, nullable=False),
+    Column("phone_number_id", Text, nullable=False),
+    Column("customer_wa_id", Text, nullable=False),
+    Column("last_customer_message_at", DateTime(timezone=True), nullable=True),
+    Column("last_conversation_id", UUID(as_uuid=True), nullable=True),
+    Column("lead_id", UUID(as_uuid=True), nullable=True),
+    PrimaryKeyConstraint("account_id", "phone_number_id", "customer_wa_id"),
+)
+
+lead_owners = Table(
+    "lead_owners", metadata,
+    Column("lead_id", UUID(as_uuid=True), primary_key=True),
+    Column("account_id", Text, nullable=False),
+    Column("owner_id", Text, nullable=False),
+    Column("owner_name", Text, nullable=False),
+    Column("team_id", Text, nullable=False),
+    Column("temperature", Text, nullable=True),
+)
+
+conversation_view = Table(
+    "conversation_view", metadata,
+    Column("conversation_id", UUID(as_uuid=True), primary_key=True),
+    Column("account_id", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("phone_number_id", Text, nullable=False),
+    Column("business_display_number", Text, nullable=False),
+    Column("customer_wa_id", Text, nullable=False),
+    Column("customer_phone", Text, nullable=False),
+    Column("customer_name", Text, nullable=False),
+    Column("pool_team_ids", ARRAY(Text), nullable=False),
+    Column("owner_id", Text, nullable=True),
+    Column("owner_name", Text, nullable=True),
+    Column("owner_team_id", Text, nullable=True),
+    Column("owner_can_send", Boolean, nullable=False, server_default="true"),
+    Column("collaborator_ids", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("lead_id", UUID(as_uuid=True), nullable=True),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("last_activity_at", DateTime(timezone=True), nullable=False),
+    Column("last_message_preview", Text, nullable=True),
+    Column("last_direction", Text, nullable=True),
+    Column("transfer_note", Text, nullable=True),
+    Column("pool_wait_alerted", Boolean, nullable=False, server_default="false"),
+    Column("version", Integer, nullable=False),
+    Index("conversation_view_inbox", "account_id", "status", "last_activity_at"),
+    Index("conversation_view_lead", "lead_id"),
+)
+
+message_view = Table(
+    "message_view", metadata,
+    Column("message_id", UUID(as_uuid=True), primary_key=True),
+    Column("conversation_id", UUID(as_uuid=True), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("wamid", Text, nullable=True),
+    Column("direction", Text, nullable=False),
+    Column("origin", Text, nullable=False),
+    Column("sender_id", Text, nullable=True),
+    Column("sender_name", Text, nullable=True),
+    Column("kind", Text, nullable=False),
+    Column("content", JSONB, nullable=False),
+    Column("text", Text, nullable=True),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+    Column("delivery", Text, nullable=True),
+    Column("delivery_error", Text, nullable=True),
+    Index("message_view_conversation", "conversation_id", "seq"),
+    Index("message_view_wamid", "wamid"),
+)

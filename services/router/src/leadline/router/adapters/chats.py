@@ -1,0 +1,80 @@
+"""Chats (one customer on one business number): their open conversation, last customer message, lead; lead owners."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..domain.errors import ConcurrentChange
+from ..service.ports import Chat, LeadOwner
+from .tables import chats, lead_owners, open_conversations
+
+
+class SqlChats:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get_for_update(self, account_id: str, phone_number_id: str, customer_wa_id: str) -> Chat:
+        """Lock the chat row: messages of one chat are decided one at a time, whatever the concurrency."""
+        key = {"account_id": account_id, "phone_number_id": phone_number_id, "customer_wa_id": customer_wa_id}
+        await self._session.execute(pg_insert(chats).values(**key).on_conflict_do_nothing())
+        row = (await self._session.execute(
+            select(chats).where(*(chats.c[k] == v for k, v in key.items())).with_for_update()
+        )).one()
+        open_id = await self._session.scalar(
+            select(open_conversations.c.conversation_id).where(*(open_conversations.c[k] == v for k, v in key.items()))
+        )
+        return Chat(account_id, phone_number_id, customer_wa_id, str(open_id) if open_id else None,
+                    str(row.last_conversation_id) if row.last_conversation_id else None,
+                    row.last_customer_message_at, str(row.lead_id) if row.lead_id else None)
+
+    async def open_conversation(self, chat: Chat, conversation_id: str) -> None:
+        try:
+            async with self._session.begin_nested():
+                await self._session.execute(open_conversations.insert().values(
+                    account_id=chat.account_id, phone_number_id=chat.phone_number_id,
+                    customer_wa_id=chat.customer_wa_id, conversation_id=conversation_id,
+                ))
+        except IntegrityError as error:  # one open conversation per chat: someone opened it first
+            raise ConcurrentChange("the chat already has an open conversation") from error
+        await self._session.execute(update(chats).where(*self._key(chat)).values(last_conversation_id=conversation_id))
+
+    async def close_conversation(self, conversation_id: str) -> None:
+        await self._session.execute(delete(open_conversations).where(open_conversations.c.conversation_id == conversation_id))
+
+    async def customer_wrote(self, chat: Chat, at: datetime) -> None:
+        await self._session.execute(update(chats).where(*self._key(chat)).values(last_customer_message_at=at))
+
+    async def attach_lead(self, account_id: str, phone_number_id: str, customer_wa_id: str, lead_id: str) -> None:
+        key = {"account_id": account_id, "phone_number_id": phone_number_id, "customer_wa_id": customer_wa_id}
+        statement = pg_insert(chats).values(**key, lead_id=lead_id)
+        await self._session.execute(statement.on_conflict_do_update(index_elements=list(key), set_={"lead_id": lead_id}))
+
+    async def last_customer_message_at(self, account_id: str, phone_number_id: str, customer_wa_id: str) -> datetime | None:
+        return await self._session.scalar(select(chats.c.last_customer_message_at).where(
+            chats.c.account_id == account_id, chats.c.phone_number_id == phone_number_id,
+            chats.c.customer_wa_id == customer_wa_id,
+        ))
+
+    @staticmethod
+    def _key(chat: Chat):
+        return (chats.c.account_id == chat.account_id, chats.c.phone_number_id == chat.phone_number_id,
+                chats.c.customer_wa_id == chat.customer_wa_id)
+
+
+class SqlLeadOwners:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, lead_id: str) -> LeadOwner | None:
+        row = (await self._session.execute(select(lead_owners).where(lead_owners.c.lead_id == lead_id))).first()
+        return LeadOwner(str(row.lead_id), row.owner_id, row.owner_name, row.team_id) if row else None
+
+    async def set(self, account_id: str, owner: LeadOwner) -> None:
+        values = {"owner_id": owner.owner_id, "owner_name": owner.owner_name, "team_id": owner.team_id}
+        statement = pg_insert(lead_owners).values(lead_id=owner.lead_id, account_id=account_id, **values)
+        await self._session.execute(statement.on_conflict_do_update(index_elements=[lead_owners.c.lead_id], set_=values))

@@ -1,0 +1,65 @@
+"""The conversation event store: append with an expected version, load a stream, in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadline.events import REGISTRY, Envelope, new_envelope
+
+from ..domain.conversation import Conversation
+from ..domain.errors import ConcurrentChange
+from .projections import envelope_of, project
+from .tables import events
+from .translate import to_domain, to_payload
+
+
+class SqlConversations:
+    def __init__(self, session: AsyncSession, *, clock=lambda: datetime.now(UTC)) -> None:
+        self._session = session
+        self._clock = clock
+
+    async def get(self, conversation_id: str) -> Conversation | None:
+        rows = (await self._session.execute(
+            select(events).where(events.c.stream_id == conversation_id).order_by(events.c.version)
+        )).all()
+        if not rows:
+            return None
+        history = []
+        for row in rows:
+            envelope = envelope_of(row)
+            history.append(to_domain(REGISTRY.decode(envelope), envelope.occurred_at))
+        return Conversation.rehydrate(conversation_id, rows[0].account_id, history)
+
+    async def add(self, conversation: Conversation, *, causation: Envelope | None = None) -> list[Envelope]:
+        """Append pending events after the version they were decided on; a concurrent append makes this fail."""
+        if not conversation.pending:
+            return []
+        first = conversation.version - len(conversation.pending) + 1
+        now = self._clock()
+        envelopes = [
+            new_envelope(
+                to_payload(conversation.id, event), account_id=conversation.account_id, stream_id=conversation.id,
+                sequence=first + offset, occurred_at=now,
+                correlation_id=causation.correlation_id if causation else None,
+                causation_id=causation.event_id if causation else None,
+            )
+            for offset, event in enumerate(conversation.pending)
+        ]
+        try:
+            async with self._session.begin_nested():
+                await self._session.execute(events.insert(), [
+                    {"stream_id": e.stream_id, "version": e.sequence, "event_id": e.event_id, "account_id": e.account_id,
+                     "type": e.type, "schema_version": e.schema_version, "data": e.payload, "occurred_at": e.occurred_at,
+                     "causation_id": e.causation_id, "correlation_id": e.correlation_id}
+                    for e in envelopes
+                ])
+        except IntegrityError as error:
+            raise ConcurrentChange("the conversation changed meanwhile") from error
+        for envelope in envelopes:
+            await project(self._session, envelope)
+        conversation.pending.clear()
+        return envelopes

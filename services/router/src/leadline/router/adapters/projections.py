@@ -1,0 +1,106 @@
+"""Query projections of conversations: one function folds an event into the views, live or on rebuild.
+
+Live, it runs in the same transaction as the append, so a query right after a command sees it.
+``rebuild_projections`` empties the views and replays the event store in order: the same function,
+the same answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadline.events import REGISTRY, Envelope
+
+from ..domain import events as ev
+from .tables import conversation_view, events, message_view
+from .translate import to_domain
+
+
+def preview(content: dict[str, Any]) -> str:
+    kind = content.get("kind", "unsupported")
+    text = content.get("body") or content.get("caption") or content.get("title") or content.get("text")
+    return (text or f"[{kind}]")[:200]
+
+
+async def project(session: AsyncSession, envelope: Envelope) -> None:
+    """Fold one stored event into the views (decoded from the envelope, exactly as a rebuild sees it)."""
+    event = to_domain(REGISTRY.decode(envelope), envelope.occurred_at)
+    cid = envelope.stream_id
+    view = conversation_view.c
+    where = view.conversation_id == cid
+    at = envelope.occurred_at
+    match event:
+        case ev.ConversationOpened():
+            await session.execute(pg_insert(conversation_view).values(
+                conversation_id=cid, account_id=envelope.account_id, status=event.status,
+                phone_number_id=event.phone_number_id, business_display_number=event.business_display_number,
+                customer_wa_id=event.customer_wa_id, customer_phone=event.customer_phone,
+                customer_name=event.customer_display_name, pool_team_ids=list(event.team_ids),
+                owner_id=event.owner.id if event.owner else None, owner_name=event.owner.name if event.owner else None,
+                lead_id=event.lead_id, opened_at=at, last_activity_at=at, version=envelope.sequence,
+            ).on_conflict_do_nothing())
+            return
+        case ev.MessageAppended():
+            seq = await session.scalar(select(func.count()).select_from(message_view).where(message_view.c.conversation_id == cid))
+            await session.execute(pg_insert(message_view).values(
+                message_id=event.message_id, conversation_id=cid, seq=(seq or 0) + 1, wamid=event.wamid,
+                direction=event.direction, origin=event.origin, sender_id=event.sender.id if event.sender else None,
+                sender_name=event.sender.name if event.sender else None, kind=event.content.get("kind", "unsupported"),
+                content=event.content, text=preview(event.content) if event.content.get("kind") == "text" or event.content.get("caption") else None,
+                sent_at=event.sent_at, delivery="pending" if event.origin == "agent" else None,
+            ).on_conflict_do_nothing())
+            values = {"status": event.status, "last_activity_at": at, "last_message_preview": preview(event.content),
+                      "last_direction": event.direction}
+        case ev.ConversationClaimed():
+            values = {"owner_id": event.agent.id, "owner_name": event.agent.name, "owner_team_id": event.team_id,
+                      "lead_id": event.lead_id or view.lead_id, "last_activity_at": at}
+        case ev.ConversationTransferred():
+            values = {
+                "owner_id": event.to_agent.id if event.to_agent else None,
+                "owner_name": event.to_agent.name if event.to_agent else None,
+                "owner_team_id": event.to_team_id, "owner_can_send": event.can_send, "transfer_note": event.reason,
+                "last_activity_at": at,
+            }
+            if event.keeps_access is not None:
+                values["collaborator_ids"] = func.array_append(view.collaborator_ids, event.keeps_access.id)
+        case ev.StatusChanged():
+            values = {"status": event.to_status, "last_activity_at": at}
+        case ev.PoolWaitExceeded():
+            values = {"pool_wait_alerted": True}
+        case ev.MessageDeliveryUpdated():
+            await session.execute(update(message_view).where(message_view.c.message_id == event.message_id).values(
+                delivery=event.delivery, delivery_error=event.error, wamid=func.coalesce(event.wamid, message_view.c.wamid),
+            ))
+            values = {}
+        case _:
+            values = {}
+    await session.execute(update(conversation_view).where(where).values(version=envelope.sequence, **values))
+
+
+async def rebuild_projections(session: AsyncSession, *, batch: int = 1000) -> int:
+    """Drop what the views hold and replay every stored event in order; returns how many were replayed."""
+    await session.execute(delete(message_view))
+    await session.execute(delete(conversation_view))
+    replayed, last = 0, 0
+    while True:
+        rows = (await session.execute(
+            select(events).where(events.c.position > last).order_by(events.c.position).limit(batch)
+        )).all()
+        if not rows:
+            return replayed
+        for row in rows:
+            await project(session, envelope_of(row))
+            last = row.position
+        replayed += len(rows)
+
+
+def envelope_of(row: Any) -> Envelope:
+    return Envelope(
+        event_id=row.event_id, type=row.type, schema_version=row.schema_version,
+        occurred_at=row.occurred_at, account_id=row.account_id, stream_id=row.stream_id, sequence=row.version,
+        correlation_id=row.correlation_id or row.event_id, causation_id=row.causation_id, payload=row.data,
+    )

@@ -1,0 +1,127 @@
+"""Read side: what an agent may list and read, straight from the projections.
+
+``visible_to`` is the SQL twin of ``domain.rules.may_see``; the authorization matrix test holds them equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.types import Text
+
+from ..domain.agents import Account, Agent
+from .tables import conversation_view, message_view
+
+view = conversation_view.c
+
+
+def visible_to(agent: Agent, account: Account) -> ColumnElement[bool]:
+    same_account = view.account_id == account.id
+    if agent.is_admin:
+        return same_account
+    teams = literal(sorted(agent.team_ids), ARRAY(Text))
+    rule = or_(
+        and_(view.owner_id.is_(None), view.pool_team_ids.op("&&")(teams)),
+        view.owner_id == agent.id,
+    )
+    if account.settings.process_type == 2:
+        rule = or_(rule, view.collaborator_ids.any(agent.id))
+    return and_(same_account, rule)
+
+
+@dataclass(frozen=True)
+class ConversationFilter:
+    status: str | None = None
+    search: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    team_ids: tuple[str, ...] = ()
+    agent_ids: tuple[str, ...] = ()
+    pinned_lead_id: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def _filtered(agent: Agent, account: Account, f: ConversationFilter, *, with_status: bool = True):
+    conditions = [visible_to(agent, account)]
+    if with_status and f.status:
+        conditions.append(view.status == f.status)
+    if f.search:
+        digits = "".join(ch for ch in f.search if ch.isdigit())
+        term = view.customer_name.ilike(f"%{f.search}%")
+        if digits:
+            term = or_(term, view.customer_wa_id.contains(digits), view.customer_phone.contains(digits))
+        conditions.append(term)
+    if f.since:
+        conditions.append(view.last_activity_at >= f.since)
+    if f.until:
+        conditions.append(view.last_activity_at < f.until)
+    if f.team_ids:
+        teams = literal(list(f.team_ids), ARRAY(Text))
+        conditions.append(or_(view.pool_team_ids.op("&&")(teams), view.owner_team_id.in_(f.team_ids)))
+    if f.agent_ids:
+        conditions.append(view.owner_id.in_(f.agent_ids))
+    return and_(*conditions)
+
+
+async def list_conversations(session: AsyncSession, agent: Agent, account: Account, f: ConversationFilter) -> list[dict[str, Any]]:
+    """Newest activity first; the lead's conversation pinned first when the inbox was opened from a lead."""
+    order = [view.last_activity_at.desc(), view.conversation_id]
+    if f.pinned_lead_id:
+        order.insert(0, (view.lead_id == f.pinned_lead_id).desc().nulls_last())
+    rows = await session.execute(
+        select(conversation_view).where(_filtered(agent, account, f)).order_by(*order).limit(f.limit).offset(f.offset)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+async def count_by_status(session: AsyncSession, agent: Agent, account: Account, f: ConversationFilter) -> dict[str, int]:
+    rows = await session.execute(
+        select(view.status, func.count()).where(_filtered(agent, account, f, with_status=False)).group_by(view.status)
+    )
+    counts = {"new": 0, "unanswered": 0, "no_reply": 0, "finished": 0}
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+async def get_conversation(session: AsyncSession, agent: Agent, account: Account, conversation_id: str) -> dict[str, Any] | None:
+    row = (await session.execute(
+        select(conversation_view).where(view.conversation_id == conversation_id, visible_to(agent, account))
+    )).first()
+    return dict(row._mapping) if row else None
+
+
+async def list_messages(session: AsyncSession, conversation_id: str, *, search: str | None = None) -> list[dict[str, Any]]:
+    query = select(message_view).where(message_view.c.conversation_id == conversation_id).order_by(message_view.c.seq)
+    if search:
+        query = query.where(message_view.c.text.ilike(f"%{search}%"))
+    return [dict(row._mapping) for row in await session.execute(query)]
+
+
+async def conversation_of_wamid(work: Any, wamid: str) -> str | None:
+    found = await work.session.scalar(select(message_view.c.conversation_id).where(message_view.c.wamid == wamid).limit(1))
+    return str(found) if found else None
+
+
+async def conversations_of_lead(work: Any, lead_id: str) -> list[str]:
+    rows = await work.session.scalars(
+        select(view.conversation_id).where(view.lead_id == lead_id, view.status != "finished")
+    )
+    return [str(row) for row in rows]
+
+
+async def waiting_in_pools(work: Any) -> list[tuple[str, str, float]]:
+    """Unclaimed conversations not yet alerted on: (conversation, account, seconds waited)."""
+    now = datetime.now(UTC)
+    rows = await work.session.execute(
+        select(view.conversation_id, view.account_id, view.opened_at).where(
+            view.status == "new", view.owner_id.is_(None), view.pool_wait_alerted.is_(False),
+        )
+    )
+    return [(str(cid), account, (now - opened).total_seconds()) for cid, account, opened in rows]

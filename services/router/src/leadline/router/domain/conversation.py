@@ -1,0 +1,246 @@
+"""The conversation aggregate: one customer talking to one business number, from opening to finish.
+
+Invariants:
+- at most one owner at a time; the first claim wins, later ones are refused naming the owner (claim-once);
+- the status follows the last message's direction (New while unclaimed in the pool);
+- a WhatsApp message (wamid) is appended once; a reply's idempotency key sends once;
+- a finished conversation takes no more messages: the customer's next message opens a new one.
+State is a fold of the conversation's events; commands append new events to ``pending``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from . import events as ev
+from .agents import Account, Agent
+from .errors import (
+    AlreadyClaimed, ConversationFinished, ConversationNotFound, NotAllowedToSend, NotInAgentsPool, OutsideServiceWindow,
+)
+from .rules import (
+    FINISHED, NEW, agent_signed_text, delivery_moves_forward, may_see, pool_wait_exceeded, status_after_message,
+    team_for_claim, within_service_window,
+)
+
+
+class Conversation:
+    def __init__(self, conversation_id: str, account_id: str) -> None:
+        self.id = conversation_id
+        self.account_id = account_id
+        self.version = 0
+        self.pending: list[ev.DomainEvent] = []
+        self.opened: ev.ConversationOpened | None = None
+        self.status = NEW
+        self.owner: ev.AgentRef | None = None
+        self.owner_can_send = True
+        self.pool_team_ids: frozenset[str] = frozenset()
+        self.collaborator_ids: frozenset[str] = frozenset()
+        self.lead_id: str | None = None
+        self.pool_wait_alerted = False
+        self.wamids: set[str] = set()
+        self.deliveries: dict[str, str] = {}  # outbound message id -> delivery status
+        self.message_of_request: dict[str, str] = {}
+        self.message_of_wamid: dict[str, str] = {}
+
+    # ---- state -------------------------------------------------------------------------------------------
+    @classmethod
+    def rehydrate(cls, conversation_id: str, account_id: str, history: Iterable[ev.DomainEvent]) -> Conversation:
+        conversation = cls(conversation_id, account_id)
+        for event in history:
+            conversation._apply(event)
+        return conversation
+
+    @property
+    def is_open(self) -> bool:
+        return self.opened is not None and self.status != FINISHED
+
+    def _record(self, event: ev.DomainEvent) -> None:
+        self._apply(event)
+        self.pending.append(event)
+
+    def _apply(self, event: ev.DomainEvent) -> None:
+        self.version += 1
+        match event:
+            case ev.ConversationOpened():
+                self.opened, self.status, self.owner = event, event.status, event.owner
+                self.pool_team_ids, self.lead_id = frozenset(event.team_ids), event.lead_id
+            case ev.MessageAppended():
+                self.status = event.status
+                if event.wamid:
+                    self.wamids.add(event.wamid)
+                    self.message_of_wamid[event.wamid] = event.message_id
+                if event.direction == "outbound":
+                    self.deliveries.setdefault(event.message_id, "sent" if event.wamid else "pending")
+            case ev.ConversationClaimed():
+                self.owner, self.lead_id = event.agent, event.lead_id or self.lead_id
+            case ev.ConversationTransferred():
+                self.owner, self.owner_can_send = event.to_agent, event.can_send
+                self.pool_team_ids = self.pool_team_ids | {event.to_team_id} if event.to_agent is None else self.pool_team_ids
+                if event.keeps_access is not None:
+                    self.collaborator_ids = self.collaborator_ids | {event.keeps_access.id}
+            case ev.ConversationFinished():
+                pass
+            case ev.StatusChanged():
+                self.status = event.to_status
+            case ev.SendRequested():
+                self.message_of_request[event.request_id] = event.request_id
+            case ev.PoolWaitExceeded():
+                self.pool_wait_alerted = True
+            case ev.MessageDeliveryUpdated():
+                self.deliveries[event.message_id] = event.delivery
+                if event.wamid:
+                    self.message_of_wamid[event.wamid] = event.message_id
+
+    # ---- who -------------------------------------------------------------------------------------------
+    def visible_to(self, agent: Agent, account: Account) -> bool:
+        return self.opened is not None and may_see(
+            agent, owner_id=self.owner.id if self.owner else None, pool_team_ids=self.pool_team_ids,
+            collaborator_ids=self.collaborator_ids, account=account,
+        )
+
+    def claimable_by(self, agent: Agent, account: Account) -> bool:
+        """Whoever saw it in a pool may try to claim it: a late claim is told the owner, not that it vanished."""
+        return self.opened is not None and (
+            agent.is_admin or bool(agent.team_ids & self.pool_team_ids) or self.visible_to(agent, account)
+        )
+
+    def _may_answer(self, agent: Agent, account: Account) -> None:
+        if agent.is_admin:
+            return
+        if self.owner is None:
+            raise NotAllowedToSend("claim the conversation (Add lead) before answering")
+        is_owner = agent.id == self.owner.id
+        if not is_owner and not (account.settings.process_type == 2 and agent.id in self.collaborator_ids):
+            raise NotAllowedToSend(f"only {self.owner.name} answers this conversation")
+        if is_owner and not self.owner_can_send:
+            raise NotAllowedToSend("your team is not linked to this WhatsApp number: you can read the history but not send")
+
+    # ---- commands ----------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, conversation_id: str, account_id: str, *, phone_number_id: str, business_display_number: str,
+             customer_wa_id: str, customer_phone: str, customer_display_name: str, team_ids: Iterable[str],
+             owner: ev.AgentRef | None, lead_id: str | None, opened_by: str, at: datetime) -> Conversation:
+        conversation = cls(conversation_id, account_id)
+        conversation._record(ev.ConversationOpened(
+            phone_number_id=phone_number_id, business_display_number=business_display_number,
+            customer_wa_id=customer_wa_id, customer_phone=customer_phone, customer_display_name=customer_display_name,
+            status=NEW, team_ids=tuple(sorted(team_ids)), owner=owner, lead_id=lead_id, opened_by=opened_by, at=at,
+        ))
+        return conversation
+
+    def _append(self, *, message_id: str, wamid: str | None, direction: str, origin: str, sender: ev.AgentRef | None,
+                content: dict[str, Any], sent_at: datetime, at: datetime) -> None:
+        before = self.status
+        after = status_after_message(before, direction=direction, owned=self.owner is not None)
+        self._record(ev.MessageAppended(message_id=message_id, wamid=wamid, direction=direction, origin=origin,
+                                        sender=sender, content=content, sent_at=sent_at, status=after))
+        if after != before:
+            self._record(ev.StatusChanged(before, after, at))
+
+    def receive_customer_message(self, *, message_id: str, wamid: str, content: dict[str, Any], sent_at: datetime, at: datetime) -> bool:
+        """False when this WhatsApp message is already in the conversation (a redelivery)."""
+        if wamid in self.wamids:
+            return False
+        if not self.is_open:
+            raise ConversationFinished("a finished conversation takes no messages: open a new one")
+        self._append(message_id=message_id, wamid=wamid, direction="inbound", origin="customer", sender=None,
+                     content=content, sent_at=sent_at, at=at)
+        return True
+
+    def record_phone_echo(self, *, message_id: str, wamid: str, content: dict[str, Any], sent_at: datetime, at: datetime) -> bool:
+        """A message someone sent from the WhatsApp Business app on the phone: part of the conversation too."""
+        if wamid in self.wamids or not self.is_open:
+            return False
+        self._append(message_id=message_id, wamid=wamid, direction="outbound", origin="phone_echo", sender=None,
+                     content=content, sent_at=sent_at, at=at)
+        return True
+
+    def claim(self, agent: Agent, account: Account, *, lead_id: str | None, at: datetime) -> None:
+        """Claim-once: the first claim wins; every later one is refused naming the owner."""
+        if not self.claimable_by(agent, account):
+            raise ConversationNotFound("no such conversation")
+        if self.owner is not None:
+            raise AlreadyClaimed(self.owner.id, self.owner.name)
+        if self.status == FINISHED:
+            raise ConversationFinished("this conversation is finished")
+        team_id = team_for_claim(agent, self.pool_team_ids) or (min(self.pool_team_ids) if agent.is_admin and self.pool_team_ids else None)
+        if team_id is None:
+            raise NotInAgentsPool("this conversation is not in any of your teams' pools")
+        self._record(ev.ConversationClaimed(agent=ev.AgentRef(agent.id, agent.name), team_id=team_id, lead_id=lead_id, at=at))
+        if self.status == NEW:
+            self._record(ev.StatusChanged(NEW, "unanswered", at))
+
+    def reply(self, agent: Agent, account: Account, *, content: dict[str, Any], request_id: str,
+              last_customer_message_at: datetime | None, now: datetime) -> str:
+        """An agent answers; returns the message id. A repeated request (same idempotency key) sends nothing new."""
+        if request_id in self.message_of_request:
+            return request_id
+        if self.status == FINISHED:
+            raise ConversationFinished("this conversation is finished; a new one starts when the customer writes")
+        self._may_answer(agent, account)
+        if content.get("kind") != "template" and not within_service_window(last_customer_message_at, now):
+            raise OutsideServiceWindow(
+                "more than 24 hours since the customer last wrote: WhatsApp allows only a template message"
+            )
+        body = agent_signed_text(agent.name, content["body"]) if content.get("kind") == "text" else None
+        sender = ev.AgentRef(agent.id, agent.name)
+        assert self.opened is not None
+        self._record(ev.SendRequested(
+            request_id=request_id, phone_number_id=self.opened.phone_number_id, to_wa_id=self.opened.customer_wa_id, content=content,
+            agent=sender, body=body, at=now,
+        ))
+        self._append(message_id=request_id, wamid=None, direction="outbound", origin="agent", sender=sender,
+                     content=content, sent_at=now, at=now)
+        return request_id
+
+    def record_send_result(self, *, request_id: str, wamid: str | None, failed: str | None, at: datetime) -> bool:
+        message_id = self.message_of_request.get(request_id)
+        if message_id is None:
+            return False
+        delivery = "failed" if failed else "sent"
+        if not delivery_moves_forward(self.deliveries.get(message_id, "pending"), delivery):
+            return False
+        self._record(ev.MessageDeliveryUpdated(message_id=message_id, wamid=wamid, delivery=delivery, error=failed, at=at))
+        return True
+
+    def record_delivery(self, *, wamid: str, status: str, error: str | None, at: datetime) -> bool:
+        message_id = self.message_of_wamid.get(wamid)
+        if message_id is None or not delivery_moves_forward(self.deliveries.get(message_id, "pending"), status):
+            return False
+        self._record(ev.MessageDeliveryUpdated(message_id=message_id, wamid=wamid, delivery=status, error=error, at=at))
+        return True
+
+    def finish(self, agent: Agent, account: Account, *, at: datetime) -> bool:
+        if self.status == FINISHED:
+            return False
+        self._may_answer(agent, account)
+        before = self.status
+        self._record(ev.ConversationFinished(agent=ev.AgentRef(agent.id, agent.name), at=at))
+        self._record(ev.StatusChanged(before, FINISHED, at))
+        return True
+
+    def transfer(self, *, to_agent: ev.AgentRef, to_team_id: str, by: ev.AgentRef, account: Account, at: datetime,
+                 reason: str | None = None) -> bool:
+        """The lead moved: ownership follows. To a team not linked to this number: readable, but no sending."""
+        if self.owner is not None and self.owner.id == to_agent.id:
+            return False
+        linked = to_team_id in account.teams_linked_to(self.opened.phone_number_id) if self.opened else False
+        keeps_access = self.owner if account.settings.process_type == 2 and self.owner is not None else None
+        self._record(ev.ConversationTransferred(
+            from_agent=self.owner, to_agent=to_agent, to_team_id=to_team_id, transferred_by=by, can_send=linked,
+            reason=reason or (None if linked else "the new owner's team is not linked to this WhatsApp number: history only"),
+            keeps_access=keeps_access, at=at,
+        ))
+        return True
+
+    def alert_if_waiting_too_long(self, *, threshold_seconds: int, now: datetime) -> bool:
+        """Answer quickly: a conversation left in the pool past the account's threshold raises one alert."""
+        if self.opened is None or self.owner is not None or self.status != NEW or self.pool_wait_alerted:
+            return False
+        if not pool_wait_exceeded(self.opened.at, now, threshold_seconds):
+            return False
+        waited = int((now - self.opened.at).total_seconds())
+        self._record(ev.PoolWaitExceeded(tuple(sorted(self.pool_team_ids)), waited, threshold_seconds, now))
+        return True

@@ -1,0 +1,64 @@
+"""Why the router refuses a command, in the product's words."""
+
+from __future__ import annotations
+
+
+class RouterError(Exception):
+    """Base of every refusal; ``code`` is stable for API clients."""
+
+    code = "refused"
+
+
+class ConversationNotFound(RouterError):
+    """Missing, or not visible to this agent: the two are indistinguishable on purpose (no existence leak)."""
+
+    code = "not_found"
+
+
+class AlreadyClaimed(RouterError):
+    code = "already_claimed"
+
+    def __init__(self, owner_id: str, owner_name: str) -> None:
+        super().__init__(f"{owner_name} already took this conversation")
+        self.owner_id = owner_id
+        self.owner_name = owner_name
+
+
+class NotInAgentsPool(RouterError):
+    code = "not_in_your_pool"
+
+
+class NotAllowedToSend(RouterError):
+    code = "cannot_send"
+
+
+class ConversationFinished(RouterError):
+    code = "conversation_finished"
+
+
+class OutsideServiceWindow(RouterError):
+    """WhatsApp's rule: 24 h after the customer last wrote, only a template message may be sent."""
+
+    code = "outside_service_window"
+
+
+class NoPhoneOnLead(RouterError):
+    code = "lead_has_no_phone"
+
+
+class BusinessNumberNotForTeam(RouterError):
+    code = "number_not_linked_to_team"
+
+
+class ChooseBusinessNumber(RouterError):
+    code = "choose_business_number"
+
+    def __init__(self, options: list[str]) -> None:
+        super().__init__("the lead's team can use several business numbers: choose one")
+        self.options = options
+
+
+class ConcurrentChange(RouterError):
+    """Someone else changed the conversation first; the handler reloads and decides again."""
+
+    code = "concurrent_change"

@@ -1,0 +1,113 @@
+"""What happened to a conversation: the domain's events (translated to ``leadline.events`` at the edge).
+
+Message content is carried as the contract's JSON shape (a dict with a ``kind``): the
+domain decides on who, when and whether, never on what a message says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class AgentRef:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ConversationOpened:
+    phone_number_id: str
+    business_display_number: str
+    customer_wa_id: str
+    customer_phone: str
+    customer_display_name: str
+    status: str
+    team_ids: tuple[str, ...]
+    owner: AgentRef | None
+    lead_id: str | None
+    opened_by: str  # customer | agent | lead_owner
+    at: datetime
+
+
+@dataclass(frozen=True)
+class MessageAppended:
+    message_id: str
+    wamid: str | None
+    direction: str  # inbound | outbound
+    origin: str  # customer | agent | phone_echo
+    sender: AgentRef | None
+    content: dict[str, Any]
+    sent_at: datetime
+    status: str  # the conversation's status after this message
+
+
+@dataclass(frozen=True)
+class ConversationClaimed:
+    agent: AgentRef
+    team_id: str
+    lead_id: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ConversationTransferred:
+    from_agent: AgentRef | None
+    to_agent: AgentRef | None
+    to_team_id: str
+    transferred_by: AgentRef
+    can_send: bool
+    reason: str | None
+    keeps_access: AgentRef | None  # process 2: the previous owner (attendant) keeps seeing and answering
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ConversationFinished:
+    agent: AgentRef
+    at: datetime
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    from_status: str
+    to_status: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SendRequested:
+    request_id: str  # also the agent message's id
+    phone_number_id: str
+    to_wa_id: str
+    content: dict[str, Any]
+    agent: AgentRef
+    body: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class PoolWaitExceeded:
+    team_ids: tuple[str, ...]
+    waited_seconds: int
+    threshold_seconds: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class MessageDeliveryUpdated:
+    """An outbound message's delivery moved (sent, delivered, read, failed) or learned its wamid."""
+
+    message_id: str
+    wamid: str | None
+    delivery: str
+    error: str | None
+    at: datetime
+
+
+DomainEvent = (
+    ConversationOpened | MessageAppended | ConversationClaimed | ConversationTransferred | ConversationFinished
+    | StatusChanged | SendRequested | PoolWaitExceeded | MessageDeliveryUpdated
+)

@@ -1,0 +1,65 @@
+"""The inbox rules as the product states them: statuses, who sees a conversation, who may answer."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from .agents import Account, Agent
+
+SERVICE_WINDOW = timedelta(hours=24)
+DELIVERY_RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+NEW, UNANSWERED, NO_REPLY, FINISHED = "new", "unanswered", "no_reply", "finished"
+
+
+def status_after_message(current: str, *, direction: str, owned: bool) -> str:
+    """New while it waits unclaimed in the pool; then Unanswered if the customer wrote last, No reply if the agent did."""
+    if current == NEW and not owned and direction == "inbound":
+        return NEW
+    return UNANSWERED if direction == "inbound" else NO_REPLY
+
+
+SEND_REQUEST_NAMESPACE = uuid.UUID("6f1c2a7e-3b4d-4c5e-9f80-1a2b3c4d5e6f")
+
+
+def send_request_id(conversation_id: str, idempotency_key: str) -> str:
+    """Sends are idempotent: the same client key on the same conversation is the same request (and message)."""
+    return str(uuid.uuid5(SEND_REQUEST_NAMESPACE, f"{conversation_id}:{idempotency_key}"))
+
+
+def agent_signed_text(agent_name: str, text: str) -> str:
+    """Outgoing text carries the agent's name on its first line so the customer knows who is talking."""
+    return f"*{agent_name}:*\n{text}"
+
+
+def within_service_window(last_customer_message_at: datetime | None, now: datetime) -> bool:
+    """WhatsApp's 24-hour customer-service window: free text only within 24 h of the customer's last message."""
+    return last_customer_message_at is not None and now - last_customer_message_at < SERVICE_WINDOW
+
+
+def delivery_moves_forward(current: str, new: str) -> bool:
+    return DELIVERY_RANK.get(new, -1) > DELIVERY_RANK.get(current, -1)
+
+
+def pool_wait_exceeded(opened_at: datetime, now: datetime, threshold_seconds: int) -> bool:
+    return (now - opened_at).total_seconds() > threshold_seconds
+
+
+def team_for_claim(agent: Agent, pool_team_ids: frozenset[str] | tuple[str, ...]) -> str | None:
+    """The agent's team whose pool holds the conversation (None: it is not in any of the agent's pools)."""
+    shared = sorted(agent.team_ids & frozenset(pool_team_ids))
+    return shared[0] if shared else None
+
+
+def may_see(agent: Agent, *, owner_id: str | None, pool_team_ids: frozenset[str], collaborator_ids: frozenset[str],
+            account: Account) -> bool:
+    """Pool: every agent of the teams linked to the number. Claimed: only its owner (and in process-2 accounts the
+    lead's attendant and seller). Admins see everything in their account."""
+    if agent.is_admin:
+        return True
+    if owner_id is None:
+        return bool(agent.team_ids & pool_team_ids)
+    if agent.id == owner_id:
+        return True
+    return account.settings.process_type == 2 and agent.id in collaborator_ids

@@ -1,0 +1,154 @@
+"""HTTP door for account administrators: read and change their own account's configuration.
+
+Only an agent whose token says ``admin`` may call it, and only about the account the token names:
+anything else is ``403 admin_only``, whatever the request asks for.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from leadline.events import Envelope
+from leadline.platform.auth import AgentIdentity, TokenVerifier
+from leadline.platform.http import ApiError
+
+from ..adapters.account_directory import SqlAccountDirectory, SqlConfigurationUnitOfWork
+from ..domain.agents import AccountSettings, Agent, BusinessNumber
+from ..service.config_file import (
+    AccountDocument, AgentEntry, ConfigurationFileError, NumberEntry, SettingsEntry, TeamEntry, problems_of, read_document,
+)
+from ..service.configuration import (
+    ConfigurationRefused, NumberOfAnotherAccount, Team, apply_configuration,
+    change_account_settings, register_business_number, upsert_agent, upsert_team,
+)
+
+EXTERNAL_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"  # leadline.events.common.ExternalId
+TeamIdPath = Annotated[str, Path(pattern=EXTERNAL_ID, description="The CRM's team id")]
+AgentIdPath = Annotated[str, Path(pattern=EXTERNAL_ID, description="The CRM's agent id")]
+PhoneNumberIdPath = Annotated[str, Path(pattern=r"^\d{1,32}$", description="Meta's phone_number_id")]
+
+
+class EventRef(BaseModel):
+    type: str
+    sequence: int
+    """Its position on stream ``account:{account_id}``."""
+    event_id: uuid.UUID
+
+
+class ChangeResult(BaseModel):
+    changed: bool
+    """False when the account already was as asked: nothing was written or emitted."""
+    events: list[EventRef]
+
+
+class ConfigurationView(BaseModel):
+    account_id: str
+    config_version: int
+    """The last sequence on stream ``account:{account_id}``; 0 for an account never configured."""
+    configuration: AccountDocument
+    """What ``POST /admin/configuration`` accepts: sending it back changes nothing."""
+
+
+def _result(envelopes: list[Envelope]) -> ChangeResult:
+    return ChangeResult(changed=bool(envelopes), events=[
+        EventRef(type=envelope.type, sequence=envelope.sequence, event_id=envelope.event_id) for envelope in envelopes
+    ])
+
+
+def _refused(error: ConfigurationRefused) -> ApiError:
+    if isinstance(error, NumberOfAnotherAccount):
+        return ApiError(403, "admin_only", f"{error}: an administrator configures only their own account")
+    return ApiError(422, error.code, str(error))
+
+
+def admin_router(
+    sessions: async_sessionmaker[AsyncSession], verifier: TokenVerifier, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> APIRouter:
+    router = APIRouter(prefix="/admin", tags=["admin"], responses={
+        401: {"description": "No bearer token, or one that is not valid (`unauthenticated`)"},
+        403: {"description": "The caller is not an administrator of this account (`admin_only`)"},
+    })
+
+    def unit_of_work() -> SqlConfigurationUnitOfWork:
+        return SqlConfigurationUnitOfWork(sessions)
+
+    async def administrator(agent: AgentIdentity = Depends(verifier)) -> AgentIdentity:
+        if not agent.is_admin:
+            raise ApiError(403, "admin_only", "only an administrator may read or change the account's configuration")
+        return agent
+
+    # a plain default, not a local Annotated alias: annotations here are strings resolved at module level
+    as_admin = Depends(administrator)
+
+    async def changed(handling: Awaitable[list[Envelope]]) -> ChangeResult:
+        try:
+            return _result(await handling)
+        except ConfigurationRefused as error:
+            raise _refused(error) from None
+
+    @router.get("/configuration", response_model=ConfigurationView)
+    async def read_configuration(admin: AgentIdentity = as_admin) -> ConfigurationView:
+        """The caller's account: settings, teams, business numbers and agents (including those who left)."""
+        async with sessions() as session:
+            configuration, version = await SqlAccountDirectory(session).configuration(admin.account_id)
+        return ConfigurationView(account_id=admin.account_id, config_version=version,
+                                 configuration=AccountDocument.from_configuration(configuration))
+
+    @router.put("/business-numbers/{phone_number_id}", response_model=ChangeResult)
+    async def put_business_number(phone_number_id: PhoneNumberIdPath, body: NumberEntry, admin: AgentIdentity = as_admin) -> ChangeResult:
+        """Connect a WhatsApp number to the account, or change its name and teams (which must exist)."""
+        number = BusinessNumber(phone_number_id=phone_number_id, display_number=body.display_number, name=body.name,
+                                team_ids=frozenset(body.teams))
+        return await changed(register_business_number(admin.account_id, number, uow=unit_of_work, clock=clock))
+
+    @router.put("/teams/{team_id}", response_model=ChangeResult)
+    async def put_team(team_id: TeamIdPath, body: TeamEntry, admin: AgentIdentity = as_admin) -> ChangeResult:
+        team = Team(id=team_id, name=body.name, active=body.active)
+        return await changed(upsert_team(admin.account_id, team, uow=unit_of_work, clock=clock))
+
+    @router.put("/agents/{agent_id}", response_model=ChangeResult)
+    async def put_agent(agent_id: AgentIdPath, body: AgentEntry, admin: AgentIdentity = as_admin) -> ChangeResult:
+        """Create or change an agent; ``active: false`` when they leave (they keep their history, stop claiming)."""
+        agent = Agent(id=agent_id, name=body.name, role=body.role, team_ids=frozenset(body.teams))
+        return await changed(upsert_agent(admin.account_id, agent, active=body.active, uow=unit_of_work, clock=clock))
+
+    @router.put("/settings", response_model=ChangeResult)
+    async def put_settings(body: SettingsEntry, admin: AgentIdentity = as_admin) -> ChangeResult:
+        settings = AccountSettings(process_type=body.process_type, lead_unification=body.lead_unification,
+                                   pool_wait_alert_seconds=body.pool_wait_alert_seconds)
+        return await changed(change_account_settings(admin.account_id, settings, uow=unit_of_work, clock=clock))
+
+    @router.post(
+        "/configuration", response_model=ChangeResult,
+        openapi_extra={"requestBody": {"required": True, "content": {
+            media_type: {"schema": {"$ref": "#/components/schemas/AccountDocument"}}
+            for media_type in ("application/json", "application/yaml")
+        }}},
+    )
+    async def post_configuration(request: Request, admin: AgentIdentity = as_admin) -> ChangeResult:
+        """Apply a whole account document (JSON, or YAML with ``Content-Type: application/yaml``) in one transaction.
+
+        Teams, numbers and agents it does not name are left as they are; applying it twice changes nothing.
+        """
+        media_type = request.headers.get("content-type", "application/json")
+        try:
+            data = read_document(await request.body(), source="the request body", media_type=media_type)
+            document = AccountDocument.model_validate(data)
+        except ConfigurationFileError as error:
+            raise ApiError(422, "invalid_configuration", str(error), problems=error.problems) from None
+        except ValidationError as error:
+            raise ApiError(422, "invalid_configuration", "the configuration is not valid",
+                           problems=problems_of(error)) from None
+        if document.account_id not in (None, admin.account_id):
+            raise ApiError(403, "admin_only", f"an administrator configures only their own account ({admin.account_id})")
+        configuration = document.to_configuration(admin.account_id)
+        return await changed(apply_configuration(configuration, uow=unit_of_work, clock=clock))
+
+    return router

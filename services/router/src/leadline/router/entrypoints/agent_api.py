@@ -1,0 +1,155 @@
+"""The agent API: the inbox (list, read, search), Add lead (claim), reply, finish, start from a lead.
+
+Every endpoint needs a bearer token; a conversation the agent may not see answers 404 exactly like one
+that does not exist, so its existence is never leaked.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from leadline.events.content import OutboundContent
+from leadline.platform.auth import AgentIdentity, TokenVerifier
+from leadline.platform.http import error_body
+
+from ..adapters import queries
+from ..domain import errors
+from ..domain.agents import Agent, Role
+from ..service import commands
+from ..service.inbound import Normalize, UowFactory
+
+HTTP_STATUS = {
+    errors.ConversationNotFound: 404, errors.AlreadyClaimed: 409, errors.ConversationFinished: 409,
+    errors.ConcurrentChange: 409, errors.NotInAgentsPool: 403, errors.NotAllowedToSend: 403,
+    errors.OutsideServiceWindow: 422, errors.NoPhoneOnLead: 422, errors.BusinessNumberNotForTeam: 422,
+    errors.ChooseBusinessNumber: 422,
+}
+
+
+def install_router_errors(app: FastAPI) -> None:
+    @app.exception_handler(errors.RouterError)
+    async def _refused(_: Request, error: errors.RouterError) -> JSONResponse:
+        details: dict[str, Any] = {}
+        if isinstance(error, errors.AlreadyClaimed):
+            details = {"owner": {"id": error.owner_id, "name": error.owner_name}}
+        if isinstance(error, errors.ChooseBusinessNumber):
+            details = {"options": error.options}
+        return JSONResponse(error_body(error.code, str(error), **details), status_code=HTTP_STATUS.get(type(error), 400))
+
+
+def agent_of(identity: AgentIdentity) -> Agent:
+    return Agent(id=identity.agent_id, name=identity.name, role=Role(str(identity.role)), team_ids=identity.team_ids)
+
+
+class ClaimRequest(BaseModel):
+    lead_id: UUID | None = Field(None, description="The lead created by Add lead, when there is one.")
+
+
+class ReplyRequest(BaseModel):
+    idempotency_key: str = Field(min_length=1, max_length=200, description="Client-chosen; a repeat sends nothing new.")
+    content: OutboundContent
+
+
+class StartRequest(BaseModel):
+    lead_id: UUID
+    customer_name: str = Field(min_length=1, max_length=256)
+    phone: str | None = Field(None, description="The lead's mobile or phone.")
+    phone_number_id: str | None = Field(None, description="Business number to write from; optional when the team has one.")
+    idempotency_key: str = Field(min_length=1, max_length=200)
+    content: OutboundContent
+
+
+def _json(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (str(v) if isinstance(v, UUID) else v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
+
+
+def agent_api(*, uow: UowFactory, sessions, verifier: TokenVerifier, normalize: Normalize, clock=lambda: datetime.now(UTC)) -> APIRouter:
+    router = APIRouter(tags=["agent inbox"])
+    authenticated = Depends(verifier)
+
+    async def account_for(identity: AgentIdentity):
+        async with uow() as work:
+            return await work.accounts.account(identity.account_id)
+
+    @router.get("/conversations")
+    async def list_conversations(
+        status: Annotated[str | None, Query(pattern="^(new|unanswered|no_reply|finished)$")] = None,
+        q: Annotated[str | None, Query(max_length=100, description="customer name or number")] = None,
+        since: datetime | None = None, until: datetime | None = None,
+        team: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI query list
+        agent: Annotated[list[str], Query()] = [],  # noqa: B006
+        lead_id: UUID | None = Query(None, description="pin this lead's conversation first"),
+        limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+        identity: AgentIdentity = authenticated,
+    ) -> dict[str, Any]:
+        account = await account_for(identity)
+        f = queries.ConversationFilter(status=status, search=q, since=since, until=until, team_ids=tuple(team),
+                                       agent_ids=tuple(agent), pinned_lead_id=str(lead_id) if lead_id else None,
+                                       limit=limit, offset=offset)
+        me = agent_of(identity)
+        async with sessions() as session:
+            items = await queries.list_conversations(session, me, account, f)
+            counts = await queries.count_by_status(session, me, account, f)
+        return {"items": [_json(i) for i in items], "counts": counts, "limit": limit, "offset": offset}
+
+    @router.get("/conversations/{conversation_id}")
+    async def read_conversation(conversation_id: str, identity: AgentIdentity = authenticated) -> dict[str, Any]:
+        return _json(await _visible(conversation_id, identity))
+
+    async def _visible(conversation_id: str, identity: AgentIdentity) -> dict[str, Any]:
+        try:
+            UUID(conversation_id)
+        except ValueError:
+            raise errors.ConversationNotFound("no such conversation") from None
+        account = await account_for(identity)
+        async with sessions() as session:
+            row = await queries.get_conversation(session, agent_of(identity), account, conversation_id)
+        if row is None:
+            raise errors.ConversationNotFound("no such conversation")
+        return row
+
+    @router.get("/conversations/{conversation_id}/messages")
+    async def read_messages(conversation_id: str, q: Annotated[str | None, Query(max_length=100)] = None,
+                            identity: AgentIdentity = authenticated) -> dict[str, Any]:
+        await _visible(conversation_id, identity)
+        async with sessions() as session:
+            messages = await queries.list_messages(session, conversation_id, search=q)
+        return {"items": [_json(m) for m in messages]}
+
+    @router.post("/conversations/{conversation_id}/claim")
+    async def claim(conversation_id: str, body: ClaimRequest, identity: AgentIdentity = authenticated) -> dict[str, Any]:
+        conversation = await commands.claim_conversation(
+            conversation_id, agent_of(identity), account_id=identity.account_id,
+            lead_id=str(body.lead_id) if body.lead_id else None, uow=uow, clock=clock)
+        return {"conversation_id": conversation.id, "owner": {"id": conversation.owner.id, "name": conversation.owner.name}}
+
+    @router.post("/conversations/{conversation_id}/messages", status_code=202)
+    async def send(conversation_id: str, body: ReplyRequest, identity: AgentIdentity = authenticated) -> dict[str, str]:
+        message_id = await commands.reply(
+            conversation_id, agent_of(identity), account_id=identity.account_id,
+            content=body.content.model_dump(mode="json"), idempotency_key=body.idempotency_key, uow=uow, clock=clock)
+        return {"message_id": message_id}
+
+    @router.post("/conversations/{conversation_id}/finish")
+    async def finish(conversation_id: str, identity: AgentIdentity = authenticated) -> dict[str, str]:
+        await commands.finish_conversation(conversation_id, agent_of(identity), account_id=identity.account_id,
+                                           uow=uow, clock=clock)
+        return {"conversation_id": conversation_id, "status": "finished"}
+
+    @router.post("/conversations", status_code=201)
+    async def start_from_lead(body: StartRequest, identity: AgentIdentity = authenticated) -> dict[str, str]:
+        command = commands.StartFromLead(
+            lead_id=str(body.lead_id), customer_name=body.customer_name, phone=body.phone,
+            phone_number_id=body.phone_number_id, content=body.content.model_dump(mode="json"),
+            idempotency_key=body.idempotency_key)
+        conversation_id, message_id = await commands.start_from_lead(
+            command, agent_of(identity), account_id=identity.account_id, uow=uow, clock=clock, normalize=normalize)
+        return {"conversation_id": conversation_id, "message_id": message_id}
+
+    return router

@@ -1,0 +1,40 @@
+"""Kafka subscribers: translate each event to a handler call; the platform retries, skips unknown types, dead-letters."""
+
+from __future__ import annotations
+
+from leadline.events import (
+    LEADS_LEADS, REGISTRY, WHATSAPP_INBOUND, WHATSAPP_OUTBOUND, Envelope, LeadCreatedV1, LeadTransferredV1,
+    MessageEchoedV1, MessageReceivedV1, MessageSendFailedV1, MessageSentV1, MessageStatusChangedV1,
+)
+from leadline.platform.runtime import ServiceRuntime
+
+from ..adapters import queries
+from ..service import inbound, lead_events
+from ..service.inbound import Clock, Normalize, UowFactory
+
+
+def register_subscribers(runtime: ServiceRuntime, *, uow: UowFactory, clock: Clock, normalize: Normalize) -> None:
+    async def on_whatsapp_event(envelope: Envelope) -> None:
+        payload = REGISTRY.decode(envelope)
+        match payload:
+            case MessageReceivedV1():
+                await inbound.receive_customer_message(envelope, payload, uow=uow, clock=clock, normalize=normalize)
+            case MessageEchoedV1():
+                await inbound.record_phone_echo(envelope, payload, uow=uow, clock=clock)
+            case MessageStatusChangedV1():
+                await inbound.record_delivery_status(envelope, payload, uow=uow, clock=clock,
+                                                     conversation_of_wamid=queries.conversation_of_wamid)
+            case MessageSentV1() | MessageSendFailedV1():
+                await inbound.record_send_result(envelope, payload, uow=uow, clock=clock)
+
+    async def on_lead_event(envelope: Envelope) -> None:
+        payload = REGISTRY.decode(envelope)
+        match payload:
+            case LeadCreatedV1():
+                await lead_events.remember_lead_owner(envelope, payload, uow=uow)
+            case LeadTransferredV1():
+                await lead_events.follow_lead_transfer(envelope, payload, uow=uow, clock=clock,
+                                                       conversations_of_lead=queries.conversations_of_lead)
+
+    runtime.subscribe([WHATSAPP_INBOUND, WHATSAPP_OUTBOUND], consumer=inbound.CONSUMER, handle=on_whatsapp_event)
+    runtime.subscribe([LEADS_LEADS], consumer=lead_events.CONSUMER, handle=on_lead_event)

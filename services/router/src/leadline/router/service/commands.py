@@ -1,0 +1,168 @@
+"""Handlers for what agents ask: claim ("Add lead"), reply, finish, start a conversation from a lead.
+
+Each loads the conversation, lets the aggregate decide, and saves with an expected version: of two
+agents acting at once, one wins and the other decides again on what the winner left (claim-once).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from leadline.events import Envelope
+
+from ..domain.agents import Account, Agent
+from ..domain.conversation import Conversation
+from ..domain.errors import (
+    BusinessNumberNotForTeam, ChooseBusinessNumber, ConversationNotFound, NoPhoneOnLead, NotAllowedToSend,
+)
+from ..domain.events import AgentRef
+from ..domain.rules import send_request_id
+from .inbound import Clock, Normalize, UowFactory, retrying
+from .ports import LeadOwner, UnitOfWork
+
+log = structlog.get_logger(__name__)
+
+
+async def _visible_conversation(work: UnitOfWork, conversation_id: str, agent: Agent, account: Account, *,
+                                to_claim: bool = False) -> Conversation:
+    """The conversation if this agent may see it (or, to claim, saw it in a pool); else the answer for a missing one."""
+    try:
+        uuid.UUID(conversation_id)
+    except ValueError:
+        raise ConversationNotFound("no such conversation") from None
+    conversation = await work.conversations.get(conversation_id)
+    allowed = conversation is not None and conversation.account_id == account.id and (
+        conversation.claimable_by(agent, account) if to_claim else conversation.visible_to(agent, account)
+    )
+    if not allowed:
+        raise ConversationNotFound("no such conversation")
+    return conversation
+
+
+async def _save(work: UnitOfWork, conversation: Conversation) -> list[Envelope]:
+    published = await work.conversations.add(conversation)
+    await work.outbox.stage(published)
+    return published
+
+
+async def claim_conversation(conversation_id: str, agent: Agent, *, account_id: str, lead_id: str | None,
+                             uow: UowFactory, clock: Clock) -> Conversation:
+    """Add lead: the first claim wins; a later or concurrent one gets ``AlreadyClaimed`` naming the owner."""
+    async def attempt() -> Conversation:
+        async with uow() as work:
+            account = await work.accounts.account(account_id)
+            conversation = await _visible_conversation(work, conversation_id, agent, account, to_claim=True)
+            conversation.claim(agent, account, lead_id=lead_id, at=clock())
+            claimed = conversation.pending[0]
+            await _save(work, conversation)
+            if lead_id and conversation.opened:
+                # the claimer owns the lead: the customer's next conversation comes straight to them
+                opened = conversation.opened
+                await work.chats.attach_lead(account.id, opened.phone_number_id, opened.customer_wa_id, lead_id)
+                await work.lead_owners.set(account.id, LeadOwner(lead_id, agent.id, agent.name, claimed.team_id))
+            await work.commit()
+            log.info("conversation claimed", conversation_id=conversation_id, agent_id=agent.id)
+            return conversation
+
+    return await retrying(attempt)
+
+
+async def reply(conversation_id: str, agent: Agent, *, account_id: str, content: dict[str, Any], idempotency_key: str,
+                uow: UowFactory, clock: Clock) -> str:
+    """Send one message; the same idempotency key again (a double click, a retried request) sends nothing new."""
+    request_id = send_request_id(conversation_id, idempotency_key)
+
+    async def attempt() -> str:
+        async with uow() as work:
+            account = await work.accounts.account(account_id)
+            conversation = await _visible_conversation(work, conversation_id, agent, account)
+            opened = conversation.opened
+            last = await work.chats.last_customer_message_at(account.id, opened.phone_number_id, opened.customer_wa_id)
+            message_id = conversation.reply(agent, account, content=content, request_id=request_id,
+                                            last_customer_message_at=last, now=clock())
+            await _save(work, conversation)
+            await work.commit()
+            return message_id
+
+    return await retrying(attempt)
+
+
+async def finish_conversation(conversation_id: str, agent: Agent, *, account_id: str, uow: UowFactory, clock: Clock) -> None:
+    async def attempt() -> None:
+        async with uow() as work:
+            account = await work.accounts.account(account_id)
+            conversation = await _visible_conversation(work, conversation_id, agent, account)
+            if conversation.finish(agent, account, at=clock()):
+                await work.chats.close_conversation(conversation.id)
+                await _save(work, conversation)
+            await work.commit()
+
+    await retrying(attempt)
+
+
+@dataclass(frozen=True)
+class StartFromLead:
+    lead_id: str
+    customer_name: str
+    phone: str | None
+    phone_number_id: str | None
+    content: dict[str, Any]
+    idempotency_key: str
+
+
+def choose_business_number(account: Account, agent: Agent, wanted: str | None) -> str:
+    """The numbers linked to the agent's teams; the choice is skipped when there is only one."""
+    options = sorted({n.phone_number_id for team in agent.team_ids for n in account.numbers_for_team(team)})
+    if wanted is not None:
+        if wanted not in options:
+            raise BusinessNumberNotForTeam("this business number is not linked to your team")
+        return wanted
+    if not options:
+        raise BusinessNumberNotForTeam("no business number is linked to your team")
+    if len(options) > 1:
+        raise ChooseBusinessNumber(options)
+    return options[0]
+
+
+async def start_from_lead(command: StartFromLead, agent: Agent, *, account_id: str, uow: UowFactory, clock: Clock,
+                          normalize: Normalize) -> tuple[str, str]:
+    """Open a conversation already owned by the agent and send its first message; returns (conversation, message)."""
+    if not command.phone:
+        raise NoPhoneOnLead("the lead has no mobile or phone to write to")
+    customer_phone = normalize(command.phone)
+    customer_wa_id = customer_phone.removeprefix("+")
+
+    async def attempt() -> tuple[str, str]:
+        async with uow() as work:
+            account = await work.accounts.account(account_id)
+            phone_number_id = choose_business_number(account, agent, command.phone_number_id)
+            chat = await work.chats.get_for_update(account.id, phone_number_id, customer_wa_id)
+            now = clock()
+            if chat.open_conversation_id:  # write in the open one, if this agent may
+                conversation = await _visible_conversation(work, chat.open_conversation_id, agent, account)
+            else:
+                number = account.numbers[phone_number_id]
+                team_ids = account.teams_linked_to(phone_number_id)
+                if not agent.is_admin and not (agent.team_ids & team_ids):
+                    raise NotAllowedToSend("your team is not linked to this business number")
+                conversation = Conversation.open(
+                    str(uuid.uuid4()), account.id, phone_number_id=phone_number_id,
+                    business_display_number=number.display_number, customer_wa_id=customer_wa_id,
+                    customer_phone=customer_phone, customer_display_name=command.customer_name, team_ids=team_ids,
+                    owner=AgentRef(agent.id, agent.name), lead_id=command.lead_id, opened_by="agent", at=now,
+                )
+                await work.chats.open_conversation(chat, conversation.id)
+            await work.chats.attach_lead(account.id, phone_number_id, customer_wa_id, command.lead_id)
+            message_id = conversation.reply(agent, account, content=command.content,
+                                            request_id=send_request_id(conversation.id, command.idempotency_key),
+                                            last_customer_message_at=chat.last_customer_message_at, now=now)
+            await _save(work, conversation)
+            await work.commit()
+            return conversation.id, message_id
+
+    return await retrying(attempt)
+

@@ -1,0 +1,93 @@
+"""What router handlers need from the outside world, as Protocols (adapters implement them)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from leadline.events.envelope import Envelope
+
+from ..domain.agents import Account, Agent
+from ..domain.conversation import Conversation
+
+
+class AccountDirectory(Protocol):
+    """The account's integration configuration: numbers and their teams, agents, settings."""
+
+    async def account(self, account_id: str) -> Account: ...
+
+    async def agent(self, account_id: str, agent_id: str) -> Agent | None: ...
+
+    async def account_of_number(self, phone_number_id: str) -> str | None: ...
+
+
+class Conversations(Protocol):
+    async def get(self, conversation_id: str) -> Conversation | None: ...
+
+    async def add(self, conversation: Conversation, *, causation: Envelope | None = None) -> list[Envelope]:
+        """Append the aggregate's pending events with an expected-version check; returns them as envelopes.
+
+        Raises ``ConcurrentChange`` when another transaction appended first.
+        """
+
+
+@dataclass(frozen=True)
+class Chat:
+    account_id: str
+    phone_number_id: str
+    customer_wa_id: str
+    open_conversation_id: str | None
+    last_conversation_id: str | None
+    last_customer_message_at: datetime | None
+    lead_id: str | None
+
+
+@dataclass(frozen=True)
+class LeadOwner:
+    lead_id: str
+    owner_id: str
+    owner_name: str
+    team_id: str
+
+
+class Chats(Protocol):
+    async def get_for_update(self, account_id: str, phone_number_id: str, customer_wa_id: str) -> Chat: ...
+
+    async def open_conversation(self, chat: Chat, conversation_id: str) -> None:
+        """Mark the chat's open conversation; the database refuses a second one (one open per chat)."""
+
+    async def close_conversation(self, conversation_id: str) -> None: ...
+
+    async def customer_wrote(self, chat: Chat, at: datetime) -> None: ...
+
+    async def attach_lead(self, account_id: str, phone_number_id: str, customer_wa_id: str, lead_id: str) -> None: ...
+
+    async def last_customer_message_at(self, account_id: str, phone_number_id: str, customer_wa_id: str) -> datetime | None: ...
+
+
+class LeadOwners(Protocol):
+    async def get(self, lead_id: str) -> LeadOwner | None: ...
+
+    async def set(self, account_id: str, owner: LeadOwner) -> None: ...
+
+
+class Outbox(Protocol):
+    async def stage(self, envelopes: Sequence[Envelope]) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over the router database; leaving without ``commit`` rolls back."""
+
+    conversations: Conversations
+    chats: Chats
+    lead_owners: LeadOwners
+    accounts: AccountDirectory
+    outbox: Outbox
+
+    async def __aenter__(self) -> UnitOfWork: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+    async def commit(self) -> None: ...

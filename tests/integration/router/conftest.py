@@ -1,0 +1,148 @@
+"""The router running in-process on the session's real broker and database, and a fresh account per test."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from leadline.events import MessageReceivedV1, new_envelope
+from leadline.events.content import TextContent
+from leadline.phones import normalize_phone
+from leadline.platform.auth import mint_token
+from leadline.platform.messaging_tables import OUTBOX
+from leadline.platform.migrations import upgrade_to_head
+from leadline.router.bootstrap import MIGRATIONS, build
+from leadline.router.domain.agents import AccountSettings, Agent, BusinessNumber, Role
+from leadline.router.entrypoints.settings import RouterSettings
+from leadline.router.service import inbound
+from leadline.router.service.configuration import AccountConfiguration, AgentRecord, Team, apply_configuration
+
+JWT_SECRET = "router-test-secret-router-test-secret"
+_numbers = itertools.count(100_000_000_000_000)
+
+
+@dataclass
+class Clock:
+    """Time the tests can move (the 24-hour window, pool waits)."""
+
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Dealer:
+    """One account: two teams, a number linked to both (``shared``) and one linked to ``seminovos`` only."""
+
+    router: RunningRouter
+    account_id: str
+    shared: str
+    used_cars: str
+    agents: dict[str, Agent]
+
+    def client(self, agent_id: str) -> httpx.AsyncClient:
+        agent = self.agents[agent_id]
+        token = mint_token(secret=JWT_SECRET, agent_id=agent.id, name=agent.name, role=str(agent.role),
+                           account_id=self.account_id, teams=sorted(agent.team_ids))
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.router.app), base_url="http://router",
+                                 headers={"Authorization": f"Bearer {token}"})
+
+    async def customer_writes(self, wa_id: str, text: str = "Olá, tem o Onix 2024?", *, number: str | None = None,
+                              wamid: str | None = None, name: str = "João Pereira"):
+        payload = MessageReceivedV1(
+            phone_number_id=number or self.shared, customer_wa_id=wa_id, wamid=wamid or f"wamid.{uuid.uuid4().hex}",
+            display_phone_number="5511400000000", customer_profile_name=name, customer_display_name=name,
+            sent_at=self.router.clock(), content=TextContent(body=text),
+        )
+        envelope = new_envelope(payload, account_id=self.account_id, stream_id=payload.stream_id(self.account_id),
+                                sequence=1, occurred_at=self.router.clock())
+        return await inbound.receive_customer_message(envelope, payload, uow=self.router.uow, clock=self.router.clock,
+                                                      normalize=normalize_phone)
+
+    async def open_conversation(self, wa_id: str | None = None, **kwargs) -> str:
+        published = await self.customer_writes(wa_id or new_customer(), **kwargs)
+        return published[0].stream_id
+
+    async def outbox(self, conversation_id: str, event_type: str | None = None) -> list[dict]:
+        async with self.router.sessions() as session:
+            rows = (await session.execute(select(OUTBOX.c.envelope).where(OUTBOX.c.key == conversation_id)
+                                          .order_by(OUTBOX.c.id))).scalars().all()
+        import json
+
+        events = [json.loads(row) for row in rows]
+        return [e for e in events if event_type is None or e["type"] == event_type]
+
+
+@dataclass
+class RunningRouter:
+    app: object
+    uow: object
+    sessions: object
+    clock: Clock
+
+    async def dealer(self, *, process_type: int = 1, pool_wait_alert_seconds: int = 300, extra_agents: int = 0) -> Dealer:
+        account_id = f"dealer-{uuid.uuid4().hex[:8]}"
+        shared, used_cars = str(next(_numbers)), str(next(_numbers))
+        agents = {
+            "ana": Agent("ana", "Ana Souza", Role.SELLER, frozenset({"vendas"})),
+            "bruno": Agent("bruno", "Bruno Lima", Role.SELLER, frozenset({"vendas"})),
+            "carla": Agent("carla", "Carla Dias", Role.ATTENDANT, frozenset({"seminovos"})),
+            "diego": Agent("diego", "Diego Alves", Role.ADMIN, frozenset({"vendas", "seminovos"})),
+            "elisa": Agent("elisa", "Elisa Rocha", Role.SELLER, frozenset({"oficina"})),
+        }
+        for n in range(extra_agents):
+            agents[f"seller{n}"] = Agent(f"seller{n}", f"Vendedor {n}", Role.SELLER, frozenset({"vendas"}))
+        await apply_configuration(AccountConfiguration(
+            account_id=account_id,
+            settings=AccountSettings(process_type=process_type, lead_unification=True,
+                                     pool_wait_alert_seconds=pool_wait_alert_seconds),
+            teams=(Team("vendas", "Vendas"), Team("seminovos", "Seminovos"), Team("oficina", "Oficina")),
+            numbers=(BusinessNumber(shared, "551140000001", "Acme Motors", frozenset({"vendas", "seminovos"})),
+                     BusinessNumber(used_cars, "551140000002", "Acme Seminovos", frozenset({"seminovos"}))),
+            agents=tuple(AgentRecord(agent) for agent in agents.values()),
+        ), uow=self.config_uow, clock=self.clock)
+        return Dealer(self, account_id, shared, used_cars, agents)
+
+
+def new_customer() -> str:
+    return f"55119{uuid.uuid4().int % 90_000_000 + 10_000_000}"
+
+
+@pytest.fixture(scope="session")
+async def router(infra):
+    from leadline.router.adapters.account_directory import SqlConfigurationUnitOfWork
+
+    url = await infra.new_database("router")
+    await asyncio.to_thread(upgrade_to_head, MIGRATIONS, url)
+    clock = Clock()
+    app = build(RouterSettings(database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers,
+                               jwt_secret=JWT_SECRET, pool_wait_check_interval_s=3600), clock=clock)
+    async with app.router.lifespan_context(app):
+        runtime = app.state.runtime
+        running = RunningRouter(app, app.state.uow, runtime.sessions, clock)
+        running.config_uow = lambda: SqlConfigurationUnitOfWork(runtime.sessions)
+        yield running
+
+
+@pytest.fixture
+async def dealer(router):
+    return await router.dealer()
+
+
+@pytest.fixture(autouse=True)
+def _real_time_again(request):
+    """Tests that move the clock leave it moved: each test starts from real time."""
+    if "router" in request.fixturenames or "dealer" in request.fixturenames:
+        router = request.getfixturevalue("router")
+        router.clock.now = datetime.now(UTC)
