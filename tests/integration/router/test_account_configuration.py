@@ -37,7 +37,8 @@ async def test_the_dev_file_gives_the_directory_its_account_numbers_and_agents(d
         },
         settings=AccountSettings(process_type=1, lead_unification=True, pool_wait_alert_seconds=300),
     )
-    assert await db.read("agent", "acme-motors", "carla") == Agent("carla", "Carla Dias", Role.ATTENDANT, frozenset({"seminovos"}))
+    carla = Agent("carla", "Carla Dias", Role.ATTENDANT, frozenset({"seminovos"}))
+    assert await db.read("agent", "acme-motors", "carla") == carla
     assert (await db.read("agent", "acme-motors", "diego")).team_ids == {"vendas", "seminovos"}
     assert await db.read("account_of_number", USED_CARS) == "acme-motors"
 

@@ -58,7 +58,9 @@ def test_settings_left_out_leave_the_stored_ones_alone():
 
 
 def test_ids_and_display_numbers_written_bare_are_read_as_text():
-    [acme] = parse_configuration(MINIMAL.replace('"106540352242922"', "106540352242922").replace('"15550783881"', "15550783881"))
+    bare = MINIMAL.replace('"106540352242922"', "106540352242922").replace('"15550783881"', "15550783881")
+
+    [acme] = parse_configuration(bare)
 
     assert acme.numbers[0].phone_number_id == "106540352242922"
     assert acme.numbers[0].display_number == "15550783881"
@@ -124,7 +126,10 @@ def test_every_problem_is_reported_at_once():
 
 
 @pytest.mark.parametrize(("text", "reason"), [
-    ("accounts: [", "not valid YAML"), ("", "the document is empty"), ("- a list", "the document:"), ("accounts: {}", "accounts:"),
+    ("accounts: [", "not valid YAML"),
+    ("", "the document is empty"),
+    ("- a list", "the document:"),
+    ("accounts: {}", "accounts:"),
 ])
 def test_a_file_that_is_not_a_configuration_says_why(text, reason):
     assert any(reason in problem for problem in problems_in(text))

@@ -26,6 +26,7 @@ from leadline.platform.kafka import ensure_topics
 from leadline.platform.migrations import upgrade_to_head
 
 SERVICES = ("ingest", "router", "leads", "history")
+REPO_ROOT = Path(__file__).resolve().parents[5]  # libs/cli/src/leadline/cli/stack.py
 DEFAULT_PORTS = {"ingest": 8001, "router": 8002, "leads": 8003, "history": 8004, "fakegraph": 8010}
 DEV_SECRETS = {
     "WHATSAPP_APP_SECRET": "dev-app-secret",
@@ -118,6 +119,8 @@ class Stack:
         env.update(HTTP_HOST=self.config.host, HTTP_PORT=str(self.config.ports[service]),
                    DATABASE_URL=service_database(self.server_url, service))
         env.setdefault("MEDIA_STORE_DIR", str(self.config.var_dir / "media"))
+        if service == "router":
+            env.setdefault("ROUTER_CONFIG_FILE", str(REPO_ROOT / "deploy" / "dev" / "accounts.yaml"))
         return env
 
     def _fakegraph_env(self) -> dict[str, str]:

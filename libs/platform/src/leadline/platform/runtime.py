@@ -96,20 +96,27 @@ class ServiceRuntime:
             self._tasks.append(asyncio.create_task(loop(), name=name))
         log.info("service started", port=self.settings.http_port)
 
-    async def stop(self) -> None:
+    async def stop(self, *, step_timeout_s: float = 10.0) -> None:
+        """Stop everything, each step bounded: a stuck dependency must not keep a pod (or a test) from exiting."""
+
+        async def bounded(name: str, step: Awaitable[object]) -> None:
+            try:
+                await asyncio.wait_for(step, timeout=step_timeout_s)
+            except TimeoutError:
+                log.warning("shutdown step timed out", step=name, timeout_s=step_timeout_s)
+            except Exception as error:  # stopping goes on whatever one step says
+                log.warning("shutdown step failed", step=name, error=str(error))
+
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await bounded("background tasks", asyncio.gather(*self._tasks, return_exceptions=True))
         if self._has_subscribers:
-            with contextlib.suppress(Exception):
-                await self.broker.stop()
-        if self._producer_started:
-            with contextlib.suppress(Exception):
-                await self.producer.stop()
+            await bounded("consumers", self.broker.stop())
+        if self._producer_started and self.producer is not None:
+            await bounded("producer", self.producer.stop())
         if self._listener is not None:
-            with contextlib.suppress(Exception):
-                await self._listener.close()
-        await self.engine.dispose()
+            await bounded("outbox listener", self._listener.close())
+        await bounded("database", self.engine.dispose())
         log.info("service stopped")
 
     async def kafka_ready(self) -> bool:

@@ -12,10 +12,13 @@ from leadline.platform.auth import verifier_from_settings
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 
 from .adapters import queries
+from .adapters.account_directory import SqlConfigurationUnitOfWork
 from .adapters.unit_of_work import SqlUnitOfWork
+from .entrypoints.admin import admin_router
 from .entrypoints.agent_api import agent_api, install_router_errors
 from .entrypoints.settings import RouterSettings
 from .entrypoints.subscribers import register_subscribers
+from .service.config_file import apply_configuration_file, load_configuration_file
 from .service.pool_wait import watch_pool_waits
 from .service.ports import UnitOfWork
 
@@ -26,13 +29,19 @@ DESCRIPTION = "Conversations: team pools, claim-once ownership, statuses, transf
 def build(settings: RouterSettings | None = None, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> FastAPI:
     settings = settings or RouterSettings()
     runtime = ServiceRuntime(settings)
-    uow: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(runtime.sessions)  # noqa: E731
+    uow: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(runtime.sessions, clock=clock)  # noqa: E731
     verifier = verifier_from_settings(settings)
+    config_uow = lambda: SqlConfigurationUnitOfWork(runtime.sessions)  # noqa: E731
     register_subscribers(runtime, uow=uow, clock=clock, normalize=normalize_phone)
+    if settings.router_config_file:
+        load_configuration_file(settings.router_config_file)  # a bad file stops start-up, naming the entry
+        runtime.run_in_background("account-configuration", lambda: apply_configuration_file(
+            settings.router_config_file, uow=config_uow, clock=clock))
     runtime.run_in_background("pool-wait", lambda: watch_pool_waits(
         every_s=settings.pool_wait_check_interval_s, uow=uow, clock=clock, waiting=queries.waiting_in_pools))
     app = create_service_app(runtime, title="leadline router", description=DESCRIPTION, routers=[
         agent_api(uow=uow, sessions=runtime.sessions, verifier=verifier, normalize=normalize_phone, clock=clock),
+        admin_router(runtime.sessions, verifier, clock=clock),
     ])
     install_router_errors(app)
     app.state.uow = uow

@@ -133,7 +133,9 @@ class SqlAccountDirectory:
 
     async def save_number(self, account_id: str, number: BusinessNumber) -> None:
         values = {"display_number": number.display_number, "name": number.name, "team_ids": sorted(number.team_ids)}
-        statement = pg_insert(business_numbers).values(phone_number_id=number.phone_number_id, account_id=account_id, **values)
+        statement = pg_insert(business_numbers).values(
+            phone_number_id=number.phone_number_id, account_id=account_id, **values
+        )
         saved = await self._session.scalar(
             statement.on_conflict_do_update(
                 index_elements=[business_numbers.c.phone_number_id], set_=values,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, literal, or_, select
@@ -116,9 +116,8 @@ async def conversations_of_lead(work: Any, lead_id: str) -> list[str]:
     return [str(row) for row in rows]
 
 
-async def waiting_in_pools(work: Any) -> list[tuple[str, str, float]]:
+async def waiting_in_pools(work: Any, now: datetime) -> list[tuple[str, str, float]]:
     """Unclaimed conversations not yet alerted on: (conversation, account, seconds waited)."""
-    now = datetime.now(UTC)
     rows = await work.session.execute(
         select(view.conversation_id, view.account_id, view.opened_at).where(
             view.status == "new", view.owner_id.is_(None), view.pool_wait_alerted.is_(False),

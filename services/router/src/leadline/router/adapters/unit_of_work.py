@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,13 +26,14 @@ class SqlOutbox:
 
 
 class SqlUnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._sessions = sessions
+        self._clock = clock
 
     async def __aenter__(self) -> SqlUnitOfWork:
         self.session = self._sessions()
         await self.session.begin()
-        self.conversations = SqlConversations(self.session)
+        self.conversations = SqlConversations(self.session, clock=self._clock)
         self.chats = SqlChats(self.session)
         self.lead_owners = SqlLeadOwners(self.session)
         self.accounts = SqlAccountDirectory(self.session)

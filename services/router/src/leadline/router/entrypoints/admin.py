@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from leadline.events import Envelope
@@ -35,20 +35,24 @@ AgentIdPath = Annotated[str, Path(pattern=EXTERNAL_ID, description="The CRM's ag
 PhoneNumberIdPath = Annotated[str, Path(pattern=r"^\d{1,32}$", description="Meta's phone_number_id")]
 
 
-class EventRef(BaseModel):
+class _Response(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+
+class EventRef(_Response):
     type: str
     sequence: int
     """Its position on stream ``account:{account_id}``."""
     event_id: uuid.UUID
 
 
-class ChangeResult(BaseModel):
+class ChangeResult(_Response):
     changed: bool
     """False when the account already was as asked: nothing was written or emitted."""
     events: list[EventRef]
 
 
-class ConfigurationView(BaseModel):
+class ConfigurationView(_Response):
     account_id: str
     config_version: int
     """The last sequence on stream ``account:{account_id}``; 0 for an account never configured."""
@@ -68,8 +72,12 @@ def _refused(error: ConfigurationRefused) -> ApiError:
     return ApiError(422, error.code, str(error))
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def admin_router(
-    sessions: async_sessionmaker[AsyncSession], verifier: TokenVerifier, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    sessions: async_sessionmaker[AsyncSession], verifier: TokenVerifier, *, clock: Callable[[], datetime] = _utc_now,
 ) -> APIRouter:
     router = APIRouter(prefix="/admin", tags=["admin"], responses={
         401: {"description": "No bearer token, or one that is not valid (`unauthenticated`)"},
@@ -102,7 +110,9 @@ def admin_router(
                                  configuration=AccountDocument.from_configuration(configuration))
 
     @router.put("/business-numbers/{phone_number_id}", response_model=ChangeResult)
-    async def put_business_number(phone_number_id: PhoneNumberIdPath, body: NumberEntry, admin: AgentIdentity = as_admin) -> ChangeResult:
+    async def put_business_number(
+        phone_number_id: PhoneNumberIdPath, body: NumberEntry, admin: AgentIdentity = as_admin,
+    ) -> ChangeResult:
         """Connect a WhatsApp number to the account, or change its name and teams (which must exist)."""
         number = BusinessNumber(phone_number_id=phone_number_id, display_number=body.display_number, name=body.name,
                                 team_ids=frozenset(body.teams))

@@ -80,8 +80,9 @@ class AccountDocument(_Entry):
     def _teams_are_defined(self) -> AccountDocument:
         users = [(f"numbers.{key}", entry.teams) for key, entry in self.numbers.items()]
         users += [(f"agents.{key}", entry.teams) for key, entry in self.agents.items()]
+        defined = ", ".join(sorted(self.teams)) or "none"
         problems = [
-            f"{where}.teams names {team!r}, which is not among this account's teams ({', '.join(sorted(self.teams)) or 'none'})"
+            f"{where}.teams names {team!r}, which is not among this account's teams ({defined})"
             for where, team_ids in users for team in team_ids if team not in self.teams
         ]
         if problems:

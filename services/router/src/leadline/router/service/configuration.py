@@ -129,10 +129,14 @@ class _Changes:
 
     def add(self, payload: Payload) -> None:
         self.version += 1
-        self.envelopes.append(REGISTRY.encode(payload, account_id=self.account_id, sequence=self.version, occurred_at=self.at))
+        self.envelopes.append(
+            REGISTRY.encode(payload, account_id=self.account_id, sequence=self.version, occurred_at=self.at)
+        )
 
 
-async def _settings(work: ConfigurationUnitOfWork, changes: _Changes, stored: AccountSettings, wanted: AccountSettings) -> None:
+async def _settings(
+    work: ConfigurationUnitOfWork, changes: _Changes, stored: AccountSettings, wanted: AccountSettings,
+) -> None:
     # a new account's stream opens with its settings, defaults included: consumers never guess them
     if stored == wanted and changes.version > 0:
         return
@@ -201,7 +205,9 @@ async def apply_configuration(configuration: AccountConfiguration, *, uow: UowFa
     return changes.envelopes
 
 
-async def register_business_number(account_id: str, number: BusinessNumber, *, uow: UowFactory, clock: Clock) -> list[Envelope]:
+async def register_business_number(
+    account_id: str, number: BusinessNumber, *, uow: UowFactory, clock: Clock,
+) -> list[Envelope]:
     """Connect a WhatsApp number to the account (or relink it); its teams must exist."""
     return await apply_configuration(AccountConfiguration(account_id, numbers=(number,)), uow=uow, clock=clock)
 
@@ -210,10 +216,15 @@ async def upsert_team(account_id: str, team: Team, *, uow: UowFactory, clock: Cl
     return await apply_configuration(AccountConfiguration(account_id, teams=(team,)), uow=uow, clock=clock)
 
 
-async def upsert_agent(account_id: str, agent: Agent, *, active: bool = True, uow: UowFactory, clock: Clock) -> list[Envelope]:
+async def upsert_agent(
+    account_id: str, agent: Agent, *, active: bool = True, uow: UowFactory, clock: Clock,
+) -> list[Envelope]:
     """Create or change an agent; their teams must exist. ``active`` False: they left and can no longer claim."""
-    return await apply_configuration(AccountConfiguration(account_id, agents=(AgentRecord(agent, active),)), uow=uow, clock=clock)
+    configuration = AccountConfiguration(account_id, agents=(AgentRecord(agent, active),))
+    return await apply_configuration(configuration, uow=uow, clock=clock)
 
 
-async def change_account_settings(account_id: str, settings: AccountSettings, *, uow: UowFactory, clock: Clock) -> list[Envelope]:
+async def change_account_settings(
+    account_id: str, settings: AccountSettings, *, uow: UowFactory, clock: Clock,
+) -> list[Envelope]:
     return await apply_configuration(AccountConfiguration(account_id, settings=settings), uow=uow, clock=clock)

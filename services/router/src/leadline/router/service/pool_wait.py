@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import structlog
 from prometheus_client import Counter, Gauge
@@ -18,12 +19,12 @@ WAITING = Gauge("leadline_router_pool_waiting_conversations", "Conversations wai
 OLDEST_WAIT = Gauge("leadline_router_pool_oldest_wait_seconds", "How long the oldest unclaimed conversation has waited")
 ALERTS = Counter("leadline_router_pool_wait_alerts_total", "Conversations that waited past the account's threshold")
 
-WaitingConversations = Callable[[UnitOfWork], Awaitable[list[tuple[str, str, float]]]]  # (conversation, account, waited s)
+WaitingConversations = Callable[[UnitOfWork, datetime], Awaitable[list[tuple[str, str, float]]]]  # (conversation, account, waited s)
 
 
 async def check_pool_waits(*, uow: UowFactory, clock: Clock, waiting: WaitingConversations) -> list[Envelope]:
     async with uow() as work:
-        candidates = await waiting(work)
+        candidates = await waiting(work, clock())
     WAITING.set(len(candidates))
     OLDEST_WAIT.set(max((waited for _, _, waited in candidates), default=0))
     async with uow() as work:

@@ -1,0 +1,60 @@
+"""Projections are a pure function of the event store; pool waits raise one alert each."""
+
+from __future__ import annotations
+
+import uuid
+
+from prometheus_client import REGISTRY as METRICS
+from sqlalchemy import select
+
+from leadline.router.adapters.projections import rebuild_projections
+from leadline.router.adapters.tables import conversation_view, message_view
+from leadline.router.service.pool_wait import check_pool_waits
+from leadline.router.adapters import queries
+from tests.integration.router.conftest import new_customer
+
+
+async def snapshot(router) -> tuple[list, list]:
+    async with router.sessions() as session:
+        conversations = (await session.execute(select(conversation_view).order_by(conversation_view.c.conversation_id))).all()
+        messages = (await session.execute(select(message_view).order_by(message_view.c.message_id))).all()
+    return [tuple(r) for r in conversations], [tuple(r) for r in messages]
+
+
+async def test_dropping_the_projections_and_replaying_the_event_store_gives_the_same_answer(router):
+    dealer = await router.dealer()
+    customer = new_customer()
+    conversation_id = await dealer.open_conversation(customer)
+    async with dealer.client("ana") as ana:
+        await ana.post(f"/conversations/{conversation_id}/claim", json={"lead_id": str(uuid.uuid4())})
+        await ana.post(f"/conversations/{conversation_id}/messages", json={"idempotency_key": "r1", "content": {"kind": "text", "body": "Oi!"}})
+        await dealer.customer_writes(customer, "Quanto custa?")
+        await ana.post(f"/conversations/{conversation_id}/finish")
+    await dealer.open_conversation()
+    live = await snapshot(router)
+    async with router.sessions() as session, session.begin():
+        replayed = await rebuild_projections(session)
+    rebuilt = await snapshot(router)
+    assert replayed > 0
+    assert rebuilt == live, "row for row"
+
+
+def alerts() -> float:
+    return METRICS.get_sample_value("leadline_router_pool_wait_alerts_total") or 0.0
+
+
+async def test_a_conversation_waiting_in_the_pool_past_the_threshold_raises_one_alert(router):
+    dealer = await router.dealer(pool_wait_alert_seconds=60)
+    waiting = await dealer.open_conversation()
+    claimed = await dealer.open_conversation()
+    async with dealer.client("ana") as ana:
+        await ana.post(f"/conversations/{claimed}/claim", json={})
+    before = alerts()
+    router.clock.advance(seconds=61)
+    published = await check_pool_waits(uow=router.uow, clock=router.clock, waiting=queries.waiting_in_pools)
+    mine = [e for e in published if e.stream_id in (waiting, claimed)]
+    assert [(e.stream_id, e.type) for e in mine] == [(waiting, "router.conversation.pool_wait_exceeded")]
+    assert mine[0].payload["threshold_seconds"] == 60 and mine[0].payload["waited_seconds"] >= 60
+    assert alerts() >= before + 1
+    again = await check_pool_waits(uow=router.uow, clock=router.clock, waiting=queries.waiting_in_pools)
+    assert not [e for e in again if e.stream_id == waiting], "one alert per conversation"
