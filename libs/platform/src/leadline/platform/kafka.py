@@ -140,8 +140,18 @@ def subscribe_events(
     dead_letters: Callable[[], DeadLetters],
     attempts: int = 3,
     fetch_max_wait_ms: int = 10,
+    parallel_keys: int = 1,
 ) -> None:
-    """Register ``handle`` for ``topics`` in consumer group ``consumer`` (one group per projection)."""
+    """Register ``handle`` for ``topics`` in consumer group ``consumer`` (one group per projection).
+
+    ``parallel_keys`` > 1: records are taken in batches and grouped by key; up to that many keys are
+    handled at once, each key's records in order (one chat, one conversation, stays ordered), and the
+    batch's offsets are committed only when every record in it is done.
+    """
+    if parallel_keys > 1:
+        _subscribe_parallel_by_key(broker, topics, consumer=consumer, handle=handle, dead_letters=dead_letters,
+                                   attempts=attempts, fetch_max_wait_ms=fetch_max_wait_ms, parallel_keys=parallel_keys)
+        return
 
     @broker.subscriber(
         *topics,
@@ -158,3 +168,36 @@ def subscribe_events(
             topic=record.topic, key=record.key, value=record.value,
             partition=record.partition, offset=record.offset, attempts=attempts,
         )
+
+
+def _subscribe_parallel_by_key(
+    broker: KafkaBroker, topics: Sequence[str], *, consumer: str, handle: EventHandler,
+    dead_letters: Callable[[], DeadLetters], attempts: int, fetch_max_wait_ms: int, parallel_keys: int,
+) -> None:
+    slots = asyncio.Semaphore(parallel_keys)
+
+    @broker.subscriber(
+        *topics,
+        group_id=consumer,
+        batch=True,
+        max_records=500,
+        ack_policy=AckPolicy.ACK,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=fetch_max_wait_ms,
+        title=f"{consumer}:{','.join(topics)}",
+    )
+    async def on_batch(message: KafkaMessage) -> None:
+        records = message.raw_message if isinstance(message.raw_message, tuple) else (message.raw_message,)
+        by_key: dict[tuple[str, bytes | None], list] = {}
+        for record in records:
+            by_key.setdefault((record.topic, record.key), []).append(record)
+
+        async def in_order(group: list) -> None:
+            async with slots:
+                for record in group:
+                    await process_record(
+                        consumer, handle, dead_letters(), topic=record.topic, key=record.key, value=record.value,
+                        partition=record.partition, offset=record.offset, attempts=attempts,
+                    )
+
+        await asyncio.gather(*(in_order(group) for group in by_key.values()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Sequence
 
 from alembic import command, context
@@ -21,9 +22,17 @@ def alembic_config(script_location: str, database_url: str) -> Config:
     return config
 
 
+_ONE_AT_A_TIME = threading.Lock()
+
+
 def upgrade_to_head(script_location: str, database_url: str) -> None:
-    """Apply every pending migration (synchronous; call from a thread inside an event loop)."""
-    command.upgrade(alembic_config(script_location, database_url), "head")
+    """Apply every pending migration (synchronous; call from a thread inside an event loop).
+
+    Alembic's migration context is process-global: two upgrades in two threads at once crash the
+    interpreter, so upgrades in one process take turns.
+    """
+    with _ONE_AT_A_TIME:
+        command.upgrade(alembic_config(script_location, database_url), "head")
 
 
 def run_env(target_metadata: MetaData | Sequence[MetaData]) -> None:

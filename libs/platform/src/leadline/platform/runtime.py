@@ -50,11 +50,12 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: asyncpg.Connection | None = None
 
-    def subscribe(self, topics: Sequence[str], *, consumer: str, handle: EventHandler) -> None:
+    def subscribe(self, topics: Sequence[str], *, consumer: str, handle: EventHandler, parallel_keys: int = 1) -> None:
         """Consume ``topics`` in group ``consumer``; see ``leadline.platform.kafka.subscribe_events``."""
         subscribe_events(
             self.broker, topics, consumer=consumer, handle=handle, dead_letters=lambda: self.dead_letters,
             attempts=self.settings.kafka_consumer_retries, fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
+            parallel_keys=parallel_keys,
         )
         self._has_subscribers = True
 

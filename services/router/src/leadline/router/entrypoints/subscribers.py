@@ -36,5 +36,7 @@ def register_subscribers(runtime: ServiceRuntime, *, uow: UowFactory, clock: Clo
                 await lead_events.follow_lead_transfer(envelope, payload, uow=uow, clock=clock,
                                                        conversations_of_lead=queries.conversations_of_lead)
 
-    runtime.subscribe([WHATSAPP_INBOUND, WHATSAPP_OUTBOUND], consumer=inbound.CONSUMER, handle=on_whatsapp_event)
+    # chats are independent: many at once, each chat's messages in order (the platform groups by key)
+    runtime.subscribe([WHATSAPP_INBOUND, WHATSAPP_OUTBOUND], consumer=inbound.CONSUMER, handle=on_whatsapp_event,
+                      parallel_keys=runtime.settings.database_pool_size)
     runtime.subscribe([LEADS_LEADS], consumer=lead_events.CONSUMER, handle=on_lead_event)
