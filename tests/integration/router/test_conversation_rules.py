@@ -178,3 +178,10 @@ async def test_every_endpoint_needs_a_token(router):
         for method, path in (("GET", "/conversations"), ("GET", f"/conversations/{uuid.uuid4()}"),
                              ("POST", f"/conversations/{uuid.uuid4()}/claim"), ("POST", "/conversations")):
             assert (await anonymous.request(method, path, json={})).status_code == 401, path
+
+
+async def test_a_whatsapp_id_no_numbering_plan_knows_still_opens_a_conversation(dealer):
+    conversation_id = await dealer.open_conversation("5511800000001")  # not a valid Brazilian mobile, but WhatsApp's id
+    async with dealer.client("ana") as ana:
+        conversation = (await ana.get(f"/conversations/{conversation_id}")).json()
+    assert conversation["customer_phone"] == "+5511800000001"

@@ -135,13 +135,19 @@ class ServiceRuntime:
             await self.stop()
 
 
-def create_service_app(runtime: ServiceRuntime, *, title: str, routers: Sequence[APIRouter] = (), description: str = "") -> FastAPI:
-    """The FastAPI app of a service: its routers plus health, metrics, errors and request context."""
+def create_service_app(runtime: ServiceRuntime, *, title: str, routers: Sequence[APIRouter] = (), description: str = "",
+                       untraced_paths: frozenset[str] | set[str] = frozenset()) -> FastAPI:
+    """The FastAPI app of a service: its routers plus health, metrics, errors and request context.
+
+    ``untraced_paths``: long-lived streams (one span per connection says nothing) and endpoints whose query
+    carries a credential (EventSource cannot send headers) are kept out of traces.
+    """
     app = FastAPI(
         title=title, description=description, version="0.1.0", lifespan=runtime.lifespan,
         # HTTP server spans (W3C context from the caller) from FastAPI's own OpenTelemetry support;
         # per-dependency operation spans and its metrics/logs are off: Prometheus and structlog cover those.
-        telemetry={"tracing": True, "operation_spans": False, "metrics": False, "logs": False},
+        telemetry={"tracing": True, "operation_spans": False, "metrics": False, "logs": False,
+                   "exclude": (lambda scope: scope.get("path") in untraced_paths) if untraced_paths else None},
     )
     install_error_handlers(app)
     install_request_context(app)

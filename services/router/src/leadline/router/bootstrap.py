@@ -13,9 +13,11 @@ from leadline.platform.runtime import ServiceRuntime, create_service_app
 
 from .adapters import queries
 from .adapters.account_directory import SqlConfigurationUnitOfWork
+from .adapters.live_feed import LiveFeed
 from .adapters.unit_of_work import SqlUnitOfWork
 from .entrypoints.admin import admin_router
 from .entrypoints.agent_api import agent_api, install_router_errors
+from .entrypoints.live import live_api
 from .entrypoints.settings import RouterSettings
 from .entrypoints.subscribers import register_subscribers
 from .service.config_file import apply_configuration_file, load_configuration_file
@@ -39,10 +41,15 @@ def build(settings: RouterSettings | None = None, *, clock: Callable[[], datetim
             settings.router_config_file, uow=config_uow, clock=clock))
     runtime.run_in_background("pool-wait", lambda: watch_pool_waits(
         every_s=settings.pool_wait_check_interval_s, uow=uow, clock=clock, waiting=queries.waiting_in_pools))
-    app = create_service_app(runtime, title="leadline router", description=DESCRIPTION, routers=[
+    feed = LiveFeed(runtime.sessions, bootstrap_servers=settings.kafka_bootstrap_servers,
+                    fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
+    runtime.run_in_background("live-feed", feed.run)
+    app = create_service_app(runtime, title="leadline router", description=DESCRIPTION, untraced_paths={"/stream"}, routers=[
         agent_api(uow=uow, sessions=runtime.sessions, verifier=verifier, normalize=normalize_phone, clock=clock),
         admin_router(runtime.sessions, verifier, clock=clock),
+        live_api(feed=feed, verifier=verifier),
     ])
     install_router_errors(app)
     app.state.uow = uow
+    app.state.live_feed = feed
     return app

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, any_, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
@@ -31,7 +31,7 @@ def visible_to(agent: Agent, account: Account) -> ColumnElement[bool]:
         view.owner_id == agent.id,
     )
     if account.settings.process_type == 2:
-        rule = or_(rule, view.collaborator_ids.any(agent.id))
+        rule = or_(rule, literal(agent.id).op('=')(any_(view.collaborator_ids)))
     return and_(same_account, rule)
 
 

@@ -39,6 +39,7 @@ class Conversation:
         self.collaborator_ids: frozenset[str] = frozenset()
         self.lead_id: str | None = None
         self.pool_wait_alerted = False
+        self.was_in_pool = False  # opened unowned, or handed to a pool: its pool's agents have seen it
         self.wamids: set[str] = set()
         self.deliveries: dict[str, str] = {}  # outbound message id -> delivery status
         self.message_of_request: dict[str, str] = {}
@@ -66,6 +67,7 @@ class Conversation:
             case ev.ConversationOpened():
                 self.opened, self.status, self.owner = event, event.status, event.owner
                 self.pool_team_ids, self.lead_id = frozenset(event.team_ids), event.lead_id
+                self.was_in_pool = event.owner is None
             case ev.MessageAppended():
                 self.status = event.status
                 if event.wamid:
@@ -77,6 +79,7 @@ class Conversation:
                 self.owner, self.lead_id = event.agent, event.lead_id or self.lead_id
             case ev.ConversationTransferred():
                 self.owner, self.owner_can_send = event.to_agent, event.can_send
+                self.was_in_pool = self.was_in_pool or event.to_agent is None
                 self.pool_team_ids = self.pool_team_ids | {event.to_team_id} if event.to_agent is None else self.pool_team_ids
                 if event.keeps_access is not None:
                     self.collaborator_ids = self.collaborator_ids | {event.keeps_access.id}
@@ -101,10 +104,14 @@ class Conversation:
         )
 
     def claimable_by(self, agent: Agent, account: Account) -> bool:
-        """Whoever saw it in a pool may try to claim it: a late claim is told the owner, not that it vanished."""
-        return self.opened is not None and (
-            agent.is_admin or bool(agent.team_ids & self.pool_team_ids) or self.visible_to(agent, account)
-        )
+        """Whoever saw it in a pool may try to claim it: a late claim is told the owner, not that it vanished.
+
+        A conversation that never waited in a pool (started from a lead, or sent straight to the lead's owner)
+        stays invisible to everyone else: its existence is not leaked through a 409.
+        """
+        if self.opened is None:
+            return False
+        return self.visible_to(agent, account) or (self.was_in_pool and bool(agent.team_ids & self.pool_team_ids))
 
     def _may_answer(self, agent: Agent, account: Account) -> None:
         if agent.is_admin:

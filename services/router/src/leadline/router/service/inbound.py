@@ -32,6 +32,16 @@ Clock = Callable[[], datetime]
 Normalize = Callable[[str], str]
 
 
+def customer_phone_of(wa_id: str, normalize: Normalize) -> str:
+    """One person, one contact: the normalised number; a WhatsApp id the numbering plans do not know is still
+    a real WhatsApp account, kept as its digits rather than refused (refusing would lose the message)."""
+    try:
+        return normalize(wa_id)
+    except ValueError:
+        log.warning("customer number kept as WhatsApp gave it", wa_id=wa_id)
+        return f"+{wa_id}"
+
+
 def message_id_for(wamid: str) -> str:
     """A WhatsApp message keeps one id in leadline, whoever derives it."""
     return str(uuid.uuid5(MESSAGE_NAMESPACE, wamid))
@@ -60,7 +70,7 @@ async def _open_for_customer(uow: UnitOfWork, account: Account, chat: Chat, mess
     conversation = Conversation.open(
         str(uuid.uuid4()), account.id, phone_number_id=message.phone_number_id,
         business_display_number=number.display_number if number else message.display_phone_number,
-        customer_wa_id=message.customer_wa_id, customer_phone=normalize(message.customer_wa_id),
+        customer_wa_id=message.customer_wa_id, customer_phone=customer_phone_of(message.customer_wa_id, normalize),
         customer_display_name=message.customer_display_name, team_ids=team_ids, owner=owner,
         lead_id=chat.lead_id if owner or chat.lead_id else None, opened_by=opened_by, at=now,
     )

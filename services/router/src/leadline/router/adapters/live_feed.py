@@ -1,0 +1,244 @@
+"""The live feed: each change of a conversation, pushed to exactly the connected agents allowed to see it.
+
+Every replica reads the whole ``leadline.router.conversations`` topic itself, without a consumer group
+(each replica must see every event, and a live view has nothing to resume), from the end, and fans out
+to the agents connected to it. The relay publishes only committed events, so after each one the
+conversation's row is read from ``conversation_view`` and judged with the domain's own rule
+(``domain.rules.may_see``, with the account from the account directory): the stream never disagrees
+with ``GET /conversations/{id}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from leadline.events import REGISTRY, ConversationClaimedV1, ConversationTransferredV1, Envelope
+from leadline.events.registry import UndecodableEvent
+from leadline.events.router import CONVERSATION_CLAIMED, CONVERSATION_TRANSFERRED
+from leadline.events.topics import ROUTER_CONVERSATIONS
+
+from ..domain.agents import Agent
+from ..domain.rules import may_see
+from .account_directory import SqlAccountDirectory
+from .tables import conversation_view
+
+log = structlog.get_logger(__name__)
+
+CONVERSATION, REMOVED, DROPPED = "conversation", "removed", "dropped"
+LiveEvent = tuple[str, dict[str, Any]]
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One open stream.
+
+    Invariants: ``queue`` never holds more than the feed's ``max_queued`` events (a client that far behind
+    is dropped with one final ``dropped`` event); ``shown`` holds the conversations this agent was sent and
+    may still see, with the version sent, so a conversation leaving their view is announced only to them;
+    a client that connected while the feed was not reading is dropped once it is (it may have missed changes).
+    """
+
+    account_id: str
+    agent: Agent
+    joined_live: bool
+    queue: asyncio.Queue[LiveEvent] = field(default_factory=asyncio.Queue)
+    shown: OrderedDict[str, int] = field(default_factory=OrderedDict)
+    dropped: bool = False
+
+
+class LiveFeed:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, bootstrap_servers: str,
+                 topic: str = ROUTER_CONVERSATIONS, max_queued: int = 256, max_shown: int = 10_000,
+                 fetch_max_wait_ms: int = 10) -> None:
+        self._sessions = sessions
+        self._bootstrap_servers = bootstrap_servers
+        self._topic = topic
+        self._max_queued = max_queued
+        self._max_shown = max_shown
+        self._fetch_max_wait_ms = fetch_max_wait_ms
+        self._subscribers: dict[str, set[Subscriber]] = defaultdict(set)
+        self.live = asyncio.Event()  # set while reading from the end of every partition
+
+    # ---- connections --------------------------------------------------------------------------------------
+    def subscribe(self, account_id: str, agent: Agent) -> Subscriber:
+        subscriber = Subscriber(account_id, agent, joined_live=self.live.is_set())
+        self._subscribers[account_id].add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        connected = self._subscribers.get(subscriber.account_id)
+        if connected is not None:
+            connected.discard(subscriber)
+            if not connected:
+                del self._subscribers[subscriber.account_id]
+
+    @property
+    def connected(self) -> int:
+        return sum(len(s) for s in self._subscribers.values())
+
+    def _push(self, subscriber: Subscriber, event: LiveEvent) -> None:
+        if subscriber.dropped:
+            return
+        if subscriber.queue.qsize() >= self._max_queued:
+            self._drop(subscriber, "this stream fell too far behind: reload the inbox and reconnect")
+            return
+        subscriber.queue.put_nowait(event)
+
+    def _drop(self, subscriber: Subscriber, reason: str) -> None:
+        """Free what the client has not read and leave it one last event: memory stays bounded."""
+        while not subscriber.queue.empty():
+            subscriber.queue.get_nowait()
+        subscriber.queue.put_nowait((DROPPED, {"reason": reason}))
+        subscriber.dropped = True
+        self.unsubscribe(subscriber)
+        log.info("live stream dropped", agent_id=subscriber.agent.id, reason=reason)
+
+    def _drop_all(self, reason: str, *, account_id: str | None = None, joined_live: bool | None = None) -> None:
+        for subscriber in [s for connected in self._subscribers.values() for s in connected]:
+            if account_id in (None, subscriber.account_id) and joined_live in (None, subscriber.joined_live):
+                self._drop(subscriber, reason)
+
+    # ---- fan-out ------------------------------------------------------------------------------------------
+    async def fan_out(self, envelope: Envelope) -> None:
+        """Tell each connected agent of the account what this event changed for them, and nobody else anything."""
+        subscribers = list(self._subscribers.get(envelope.account_id, ()))
+        if not subscribers:
+            return
+        try:
+            conversation_id = str(uuid.UUID(envelope.stream_id))
+        except ValueError:
+            return
+        async with self._sessions() as session:
+            row = (await session.execute(
+                select(conversation_view).where(conversation_view.c.conversation_id == conversation_id)
+            )).first()
+            if row is None or row.account_id != envelope.account_id:
+                return
+            account = await SqlAccountDirectory(session).account(envelope.account_id)
+        pool, collaborators = frozenset(row.pool_team_ids), frozenset(row.collaborator_ids)
+        owner_before = _owner_before(envelope)
+        data: dict[str, Any] | None = None
+        for subscriber in subscribers:
+            agent = subscriber.agent
+            if may_see(agent, owner_id=row.owner_id, pool_team_ids=pool, collaborator_ids=collaborators, account=account):
+                if subscriber.shown.get(conversation_id, 0) >= row.version:
+                    continue  # already sent this state (the row was read after a later event)
+                data = data or _wire(row, envelope.type)
+                subscriber.shown[conversation_id] = row.version
+                subscriber.shown.move_to_end(conversation_id)
+                if len(subscriber.shown) > self._max_shown:
+                    subscriber.shown.popitem(last=False)
+                self._push(subscriber, (CONVERSATION, data))
+                continue
+            # Removed for whoever had it on screen: sent on this stream, or (an ownership change) seen just before
+            # it, e.g. in the pool from a list loaded over HTTP. Whoever never could see it learns nothing.
+            had_it = subscriber.shown.pop(conversation_id, None) is not None or (
+                owner_before is not _UNCHANGED and may_see(
+                    agent, owner_id=owner_before, pool_team_ids=pool, collaborator_ids=collaborators, account=account)
+            )
+            if had_it:
+                self._push(subscriber, (REMOVED, {"conversation_id": conversation_id}))
+
+    # ---- the loop -----------------------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Until cancelled: read every partition from its end; after an outage, tell every client to reload."""
+        delay = 0.5
+        while True:
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self._bootstrap_servers, group_id=None, enable_auto_commit=False,
+                auto_offset_reset="latest", fetch_max_wait_ms=self._fetch_max_wait_ms, client_id="leadline-router-live",
+            )
+            try:
+                await consumer.start()
+                await self._assign_at_end(consumer)
+                self.live.set()
+                self._drop_all("the live feed started after you connected: reload the inbox and reconnect", joined_live=False)
+                delay = 0.5
+                await self._consume(consumer)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # broker unavailable: events may have been missed while it was
+                log.warning("live feed interrupted; restarting", error=str(error), retry_in_s=delay)
+            finally:
+                was_live = self.live.is_set()
+                self.live.clear()
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
+                if was_live:
+                    self._drop_all("the live feed stopped: reload the inbox and reconnect")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    async def _assign_at_end(self, consumer: AIOKafkaConsumer) -> None:
+        await consumer.topics()  # metadata of every topic, so the partitions are known
+        partitions = consumer.partitions_for_topic(self._topic)
+        if not partitions:
+            raise RuntimeError(f"topic {self._topic} has no partitions (yet)")
+        assigned = [TopicPartition(self._topic, p) for p in sorted(partitions)]
+        consumer.assign(assigned)
+        if not await consumer.seek_to_end(*assigned):
+            raise RuntimeError("the broker did not tell the end offsets in time")
+        for partition in assigned:  # resolved now: an event committed after this point is seen
+            await consumer.position(partition)
+
+    async def _consume(self, consumer: AIOKafkaConsumer) -> None:
+        while True:
+            batch = await consumer.getmany(timeout_ms=1000)
+            for records in batch.values():
+                for record in records:
+                    await self._handle(record.value)
+
+    async def _handle(self, value: bytes) -> None:
+        try:
+            envelope = Envelope.from_bytes(value)
+        except ValidationError:
+            log.warning("live feed skipped a malformed envelope")
+            return
+        try:
+            await self.fan_out(envelope)
+        except Exception as error:  # the database hiccuped: these clients may now show a stale view
+            log.warning("live fan-out failed; the account's streams are told to reload", error=str(error),
+                        account_id=envelope.account_id, stream_id=envelope.stream_id)
+            self._drop_all("the live feed missed a change: reload the inbox and reconnect", account_id=envelope.account_id)
+
+
+_UNCHANGED = object()
+
+
+def _owner_before(envelope: Envelope) -> str | None | object:
+    """Who owned the conversation just before an ownership change; ``_UNCHANGED`` for every other event.
+
+    A claim always takes it from the pool (claim-once); a transfer names the owner it took it from.
+    """
+    if envelope.type not in (CONVERSATION_CLAIMED, CONVERSATION_TRANSFERRED):
+        return _UNCHANGED
+    try:
+        payload = REGISTRY.decode(envelope)
+    except UndecodableEvent:  # a newer schema this replica cannot read: the row still tells who sees it
+        return _UNCHANGED
+    match payload:
+        case ConversationClaimedV1():
+            return None
+        case ConversationTransferredV1():
+            return payload.from_agent.id if payload.from_agent else None
+    return _UNCHANGED
+
+
+def _wire(row: Any, event_type: str) -> dict[str, Any]:
+    """The conversation as ``GET /conversations/{id}`` shows it, plus the event's type and the owner."""
+    values = {k: (str(v) if isinstance(v, uuid.UUID) else v.isoformat() if isinstance(v, datetime) else v)
+              for k, v in row._mapping.items()}
+    owner = {"id": row.owner_id, "name": row.owner_name} if row.owner_id else None
+    return {"type": event_type, **values, "owner": owner}

@@ -1,0 +1,60 @@
+"""``GET /stream``: the agent's inbox, live, as Server-Sent Events.
+
+Events (``event:`` name, ``data:`` one JSON object):
+- ``conversation``: a conversation the agent may see changed (or appeared); ``data`` is the conversation as
+  ``GET /conversations/{id}`` shows it plus ``type`` (the event that changed it) and ``owner``;
+- ``removed``: ``{"conversation_id"}`` — a conversation the agent had on screen is no longer theirs to see
+  (someone else claimed it, the lead was transferred);
+- ``dropped``: ``{"reason"}`` — the last event of a stream that fell too far behind or missed changes:
+  reload the inbox (``GET /conversations``) and reconnect (``EventSource`` reconnects by itself).
+A conversation the agent may not see is never mentioned, not even by id. A comment line every 15 s
+keeps proxies from closing an idle stream.
+
+Authentication: ``Authorization: Bearer <jwt>`` or, for browsers (``EventSource`` cannot set headers),
+``?access_token=<jwt>``. A URL is more exposed than a header (proxy and browser history): use a
+short-lived token there. A missing or bad token is a 401 before the stream opens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from leadline.platform.auth import AgentIdentity, InvalidToken, TokenVerifier
+
+from ..adapters.live_feed import DROPPED, LiveFeed
+from .agent_api import agent_of
+
+
+def live_api(*, feed: LiveFeed, verifier: TokenVerifier) -> APIRouter:
+    """FastAPI's own SSE support frames the events and writes the ``: ping`` keep-alive every 15 s."""
+    router = APIRouter(tags=["agent inbox"])
+
+    async def identity(request: Request, access_token: Annotated[str | None, Query(
+        description="The agent's JWT, for clients that cannot send an Authorization header (EventSource).",
+    )] = None) -> AgentIdentity:
+        if request.headers.get("authorization"):
+            return await verifier(request)
+        if not access_token:
+            raise InvalidToken("a token is required: Authorization: Bearer <jwt>, or ?access_token=<jwt> for EventSource")
+        return verifier.verify(access_token)
+
+    @router.get("/stream", response_class=EventSourceResponse)
+    async def stream(me: AgentIdentity = Depends(identity)) -> AsyncIterator[ServerSentEvent]:
+        """The inbox, live: ``conversation``, ``removed`` and ``dropped`` events (see the module's documentation)."""
+        # Subscribed on the first step, not before: a stream that never starts leaves nothing behind.
+        subscriber = feed.subscribe(me.account_id, agent_of(me))
+        try:
+            yield ServerSentEvent(comment="connected")
+            while True:
+                name, data = await subscriber.queue.get()
+                yield ServerSentEvent(event=name, data=data)
+                if name == DROPPED:
+                    return
+        finally:  # the client went away (the server cancels the stream) or was dropped
+            feed.unsubscribe(subscriber)
+
+    return router
