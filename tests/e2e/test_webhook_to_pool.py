@@ -31,8 +31,9 @@ async def stack(infra):
     await asyncio.to_thread(upgrade_to_head, INGEST_MIGRATIONS, ingest_url)
     await asyncio.to_thread(upgrade_to_head, ROUTER_MIGRATIONS, router_url)
     ingest = build_ingest(IngestSettings(database_url=ingest_url, kafka_bootstrap_servers=infra.bootstrap_servers,
-                                         whatsapp_app_secret=SECRET))
-    router = build_router(RouterSettings(database_url=router_url, kafka_bootstrap_servers=infra.bootstrap_servers, jwt_secret=JWT))
+                                         whatsapp_app_secret=SECRET, kafka_group_prefix="e2e-"))
+    router = build_router(RouterSettings(database_url=router_url, kafka_bootstrap_servers=infra.bootstrap_servers, jwt_secret=JWT,
+                                         kafka_group_prefix="e2e-"))  # other routers of this test session use the plain groups
     async with ingest.router.lifespan_context(ingest), router.router.lifespan_context(router):
         await apply_configuration(AccountConfiguration(
             account_id="e2e-motors", settings=AccountSettings(), teams=(Team("vendas", "Vendas"),),

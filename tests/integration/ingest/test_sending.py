@@ -234,7 +234,7 @@ async def test_media_kept_only_by_leadline_is_uploaded_to_meta_and_sent_by_id(in
 async def test_the_send_subscriber_sends_requests_from_kafka_and_ignores_other_conversation_events(infra, ingest_db, meta):
     topic = await new_topic(infra.bootstrap_servers, "conversations")
     settings = IngestSettings(database_url=ingest_db.url, kafka_bootstrap_servers=infra.bootstrap_servers,
-                              outbox_poll_interval_s=0.1)
+                              outbox_poll_interval_s=0.1, kafka_group_prefix="sending-test-")
     runtime = ServiceRuntime(settings)
     register_send_subscriber(runtime, uow_factory=ingest_db.uow, graph=meta.graph, throughput=SendThroughput(),
                              retry=FAST_RETRY, topics=[topic], consumer=f"ingest-sends-{uuid.uuid4().hex[:6]}")

@@ -45,7 +45,7 @@ async def test_a_migrated_service_with_broker_and_database_is_ready(infra, servi
     url = await infra.new_database(service)
     await asyncio.to_thread(upgrade_to_head, f"leadline.{service}:adapters/migrations", url)
     build, settings = SERVICES[service]
-    app = build(settings(database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers))
+    app = build(settings(database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers, kafka_group_prefix=f"health-{url[-10:]}-"))
     status, body = await ready_status(app)
     assert status == 200, body
     assert body == {"status": "ready", "checks": {"database": "ok", "kafka": "ok"}}
@@ -53,7 +53,7 @@ async def test_a_migrated_service_with_broker_and_database_is_ready(infra, servi
 
 async def test_a_service_whose_database_is_gone_is_not_ready(infra):
     url = (await infra.new_database("gone")).replace("/gone_", "/missing_")
-    app = build_router(RouterSettings(database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers))
+    app = build_router(RouterSettings(database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers, kafka_group_prefix="gone-"))
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s") as client:
             response = await client.get("/readyz")

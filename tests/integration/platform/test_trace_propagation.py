@@ -48,7 +48,8 @@ async def test_a_service_request_continues_the_callers_trace(infra):
         configure_tracing("test")
     spans = InMemorySpanExporter()
     trace.get_tracer_provider().add_span_processor(SimpleSpanProcessor(spans))
-    app = build(RouterSettings(database_url=await infra.new_database("traced"), kafka_bootstrap_servers=infra.bootstrap_servers))
+    app = build(RouterSettings(database_url=await infra.new_database("traced"), kafka_bootstrap_servers=infra.bootstrap_servers,
+                               kafka_group_prefix="traced-"))
     caller_trace = "4bf92f3577b34da6a3ce929d0e0e4736"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://router") as client:
         response = await client.get("/healthz", headers={"traceparent": f"00-{caller_trace}-00f067aa0ba902b7-01"})

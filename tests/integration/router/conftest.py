@@ -127,7 +127,8 @@ async def router(infra):
     await asyncio.to_thread(upgrade_to_head, MIGRATIONS, url)
     clock = Clock()
     app = build(RouterSettings(database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers,
-                               jwt_secret=JWT_SECRET, pool_wait_check_interval_s=3600), clock=clock)
+                               jwt_secret=JWT_SECRET, pool_wait_check_interval_s=3600,
+                               kafka_group_prefix=f"t{uuid.uuid4().hex[:6]}-"), clock=clock)
     async with app.router.lifespan_context(app):
         runtime = app.state.runtime
         running = RunningRouter(app, app.state.uow, runtime.sessions, clock)

@@ -53,7 +53,7 @@ class ServiceRuntime:
     def subscribe(self, topics: Sequence[str], *, consumer: str, handle: EventHandler, parallel_keys: int = 1) -> None:
         """Consume ``topics`` in group ``consumer``; see ``leadline.platform.kafka.subscribe_events``."""
         subscribe_events(
-            self.broker, topics, consumer=consumer, handle=handle, dead_letters=lambda: self.dead_letters,
+            self.broker, topics, consumer=f"{self.settings.kafka_group_prefix}{consumer}", handle=handle, dead_letters=lambda: self.dead_letters,
             attempts=self.settings.kafka_consumer_retries, fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
             parallel_keys=parallel_keys,
         )

@@ -27,6 +27,9 @@ class ServiceSettings(BaseSettings):
         description="Off by default: the embedded broker has no idempotent producer. Turn on for Apache Kafka.",
     )
     kafka_fetch_max_wait_ms: int = Field(default=10, description="Consumer latency floor on the embedded broker.")
+    kafka_group_prefix: str = Field(
+        default="", description="Prefix of every consumer group: environments sharing one Kafka cluster stay apart."
+    )
     kafka_consumer_retries: int = Field(default=3, description="Attempts before an event is dead-lettered.")
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/leadline"

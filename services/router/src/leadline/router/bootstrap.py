@@ -12,6 +12,7 @@ from leadline.platform.auth import verifier_from_settings
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 
 from .adapters import queries
+from .adapters.account_cache import AccountCache
 from .adapters.account_directory import SqlConfigurationUnitOfWork
 from .adapters.live_feed import LiveFeed
 from .adapters.unit_of_work import SqlUnitOfWork
@@ -31,7 +32,8 @@ DESCRIPTION = "Conversations: team pools, claim-once ownership, statuses, transf
 def build(settings: RouterSettings | None = None, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> FastAPI:
     settings = settings or RouterSettings()
     runtime = ServiceRuntime(settings)
-    uow: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(runtime.sessions, clock=clock)  # noqa: E731
+    accounts = AccountCache()
+    uow: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(runtime.sessions, clock=clock, account_cache=accounts)  # noqa: E731
     verifier = verifier_from_settings(settings)
     config_uow = lambda: SqlConfigurationUnitOfWork(runtime.sessions)  # noqa: E731
     register_subscribers(runtime, uow=uow, clock=clock, normalize=normalize_phone)
@@ -51,5 +53,6 @@ def build(settings: RouterSettings | None = None, *, clock: Callable[[], datetim
     ])
     install_router_errors(app)
     app.state.uow = uow
+    app.state.account_cache = accounts
     app.state.live_feed = feed
     return app

@@ -11,9 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadline.events import REGISTRY, Envelope, new_envelope
 
 from ..domain.conversation import Conversation
+from uuid import UUID
+
 from ..domain.errors import ConcurrentChange
+from ..service.ports import ClaimState
 from .projections import envelope_of, project
-from .tables import events
+from .tables import conversation_view, events
 from .translate import to_domain, to_payload
 
 
@@ -33,6 +36,20 @@ class SqlConversations:
             envelope = envelope_of(row)
             history.append(to_domain(REGISTRY.decode(envelope), envelope.occurred_at))
         return Conversation.rehydrate(conversation_id, rows[0].account_id, history)
+
+    async def claim_state(self, conversation_id: str) -> ClaimState | None:
+        try:
+            UUID(conversation_id)
+        except ValueError:
+            return None
+        view = conversation_view.c
+        row = (await self._session.execute(select(
+            view.account_id, view.owner_id, view.owner_name, view.pool_team_ids, view.collaborator_ids, view.was_in_pool,
+        ).where(view.conversation_id == conversation_id))).first()
+        if row is None:
+            return None
+        return ClaimState(row.account_id, row.owner_id, row.owner_name, frozenset(row.pool_team_ids),
+                          frozenset(row.collaborator_ids), row.was_in_pool)
 
     async def add(self, conversation: Conversation, *, causation: Envelope | None = None) -> list[Envelope]:
         """Append pending events after the version they were decided on; a concurrent append makes this fail."""

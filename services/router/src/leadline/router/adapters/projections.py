@@ -42,6 +42,7 @@ async def project(session: AsyncSession, envelope: Envelope) -> None:
                 customer_name=event.customer_display_name, pool_team_ids=list(event.team_ids),
                 owner_id=event.owner.id if event.owner else None, owner_name=event.owner.name if event.owner else None,
                 lead_id=event.lead_id, opened_at=at, last_activity_at=at, version=envelope.sequence,
+                was_in_pool=event.owner is None,
             ).on_conflict_do_nothing())
             return
         case ev.MessageAppended():
@@ -65,6 +66,8 @@ async def project(session: AsyncSession, envelope: Envelope) -> None:
                 "owner_team_id": event.to_team_id, "owner_can_send": event.can_send, "transfer_note": event.reason,
                 "last_activity_at": at,
             }
+            if event.to_agent is None:
+                values["was_in_pool"] = True
             if event.keeps_access is not None:
                 values["collaborator_ids"] = func.array_append(view.collaborator_ids, event.keeps_access.id)
         case ev.StatusChanged():

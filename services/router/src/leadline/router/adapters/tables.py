@@ -86,6 +86,7 @@ conversation_view = Table(
     Column("last_direction", Text, nullable=True),
     Column("transfer_note", Text, nullable=True),
     Column("pool_wait_alerted", Boolean, nullable=False, server_default="false"),
+    Column("was_in_pool", Boolean, nullable=False, server_default="false"),
     Column("version", Integer, nullable=False),
     Index("conversation_view_inbox", "account_id", "status", "last_activity_at"),
     Index("conversation_view_lead", "lead_id"),

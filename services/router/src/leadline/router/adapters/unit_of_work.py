@@ -12,6 +12,7 @@ from leadline.events import Envelope
 from leadline.platform.inbox import first_delivery
 from leadline.platform.outbox import stage_events
 
+from .account_cache import AccountCache, CachedAccountDirectory
 from .account_directory import SqlAccountDirectory
 from .chats import SqlChats, SqlLeadOwners
 from .event_store import SqlConversations
@@ -26,9 +27,11 @@ class SqlOutbox:
 
 
 class SqlUnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 account_cache: AccountCache | None = None) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._account_cache = account_cache
 
     async def __aenter__(self) -> SqlUnitOfWork:
         self.session = self._sessions()
@@ -36,7 +39,8 @@ class SqlUnitOfWork:
         self.conversations = SqlConversations(self.session, clock=self._clock)
         self.chats = SqlChats(self.session)
         self.lead_owners = SqlLeadOwners(self.session)
-        self.accounts = SqlAccountDirectory(self.session)
+        directory = SqlAccountDirectory(self.session)
+        self.accounts = CachedAccountDirectory(directory, self._account_cache, self.session) if self._account_cache else directory
         self.outbox = SqlOutbox(self.session)
         return self
 

@@ -20,7 +20,7 @@ from .errors import (
     AlreadyClaimed, ConversationFinished, ConversationNotFound, NotAllowedToSend, NotInAgentsPool, OutsideServiceWindow,
 )
 from .rules import (
-    FINISHED, NEW, agent_signed_text, delivery_moves_forward, may_see, pool_wait_exceeded, status_after_message,
+    FINISHED, NEW, agent_signed_text, delivery_moves_forward, may_claim, may_see, pool_wait_exceeded, status_after_message,
     team_for_claim, within_service_window,
 )
 
@@ -109,9 +109,10 @@ class Conversation:
         A conversation that never waited in a pool (started from a lead, or sent straight to the lead's owner)
         stays invisible to everyone else: its existence is not leaked through a 409.
         """
-        if self.opened is None:
-            return False
-        return self.visible_to(agent, account) or (self.was_in_pool and bool(agent.team_ids & self.pool_team_ids))
+        return self.opened is not None and may_claim(
+            agent, owner_id=self.owner.id if self.owner else None, pool_team_ids=self.pool_team_ids,
+            collaborator_ids=self.collaborator_ids, was_in_pool=self.was_in_pool, account=account,
+        )
 
     def _may_answer(self, agent: Agent, account: Account) -> None:
         if agent.is_admin:

@@ -63,3 +63,12 @@ def may_see(agent: Agent, *, owner_id: str | None, pool_team_ids: frozenset[str]
     if agent.id == owner_id:
         return True
     return account.settings.process_type == 2 and agent.id in collaborator_ids
+
+
+def may_claim(agent: Agent, *, owner_id: str | None, pool_team_ids: frozenset[str], collaborator_ids: frozenset[str],
+              was_in_pool: bool, account: Account) -> bool:
+    """Whoever may see it, or saw it in their pool (a late claim is told the owner, not that it vanished).
+    A conversation that never waited in a pool stays invisible to everyone else: no existence leak via 409."""
+    if may_see(agent, owner_id=owner_id, pool_team_ids=pool_team_ids, collaborator_ids=collaborator_ids, account=account):
+        return True
+    return was_in_pool and bool(agent.team_ids & pool_team_ids)

@@ -17,10 +17,10 @@ from leadline.events import Envelope
 from ..domain.agents import Account, Agent
 from ..domain.conversation import Conversation
 from ..domain.errors import (
-    BusinessNumberNotForTeam, ChooseBusinessNumber, ConversationNotFound, NoPhoneOnLead, NotAllowedToSend,
+    AlreadyClaimed, BusinessNumberNotForTeam, ChooseBusinessNumber, ConversationNotFound, NoPhoneOnLead, NotAllowedToSend,
 )
 from ..domain.events import AgentRef
-from ..domain.rules import send_request_id
+from ..domain.rules import may_claim, send_request_id
 from .inbound import Clock, Normalize, UowFactory, retrying
 from .ports import LeadOwner, UnitOfWork
 
@@ -49,12 +49,29 @@ async def _save(work: UnitOfWork, conversation: Conversation) -> list[Envelope]:
     return published
 
 
+async def _refuse_late_claim(work: UnitOfWork, conversation_id: str, agent: Agent, account: Account) -> None:
+    """Fast path for the 99 late claimers: an owner already committed is refused from one row, without the stream.
+
+    Only a committed owner is trusted here; a conversation still unowned goes the full way (expected version).
+    """
+    claim_state = await work.conversations.claim_state(conversation_id)
+    if claim_state is None or claim_state.owner_id is None:
+        return
+    if claim_state.account_id != account.id or not may_claim(
+        agent, owner_id=claim_state.owner_id, pool_team_ids=claim_state.pool_team_ids,
+        collaborator_ids=claim_state.collaborator_ids, was_in_pool=claim_state.was_in_pool, account=account,
+    ):
+        raise ConversationNotFound("no such conversation")
+    raise AlreadyClaimed(claim_state.owner_id, claim_state.owner_name)
+
+
 async def claim_conversation(conversation_id: str, agent: Agent, *, account_id: str, lead_id: str | None,
                              uow: UowFactory, clock: Clock) -> Conversation:
     """Add lead: the first claim wins; a later or concurrent one gets ``AlreadyClaimed`` naming the owner."""
     async def attempt() -> Conversation:
         async with uow() as work:
             account = await work.accounts.account(account_id)
+            await _refuse_late_claim(work, conversation_id, agent, account)
             conversation = await _visible_conversation(work, conversation_id, agent, account, to_claim=True)
             conversation.claim(agent, account, lead_id=lead_id, at=clock())
             claimed = conversation.pending[0]

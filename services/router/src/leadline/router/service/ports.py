@@ -23,8 +23,22 @@ class AccountDirectory(Protocol):
     async def account_of_number(self, phone_number_id: str) -> str | None: ...
 
 
+@dataclass(frozen=True)
+class ClaimState:
+    """Who owns a conversation, as committed (read from the projection, written with the events)."""
+
+    account_id: str
+    owner_id: str | None
+    owner_name: str | None
+    pool_team_ids: frozenset[str]
+    collaborator_ids: frozenset[str]
+    was_in_pool: bool
+
+
 class Conversations(Protocol):
     async def get(self, conversation_id: str) -> Conversation | None: ...
+
+    async def claim_state(self, conversation_id: str) -> ClaimState | None: ...
 
     async def add(self, conversation: Conversation, *, causation: Envelope | None = None) -> list[Envelope]:
         """Append the aggregate's pending events with an expected-version check; returns them as envelopes.

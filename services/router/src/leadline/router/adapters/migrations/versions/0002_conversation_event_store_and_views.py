@@ -46,6 +46,7 @@ def upgrade() -> None:
     sa.Column('last_direction', sa.Text(), nullable=True),
     sa.Column('transfer_note', sa.Text(), nullable=True),
     sa.Column('pool_wait_alerted', sa.Boolean(), server_default='false', nullable=False),
+    sa.Column('was_in_pool', sa.Boolean(), server_default='false', nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('conversation_id')
     )

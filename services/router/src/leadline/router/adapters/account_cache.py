@@ -1,0 +1,49 @@
+"""Account configuration kept in memory, and trusted only while its version is the committed one.
+
+Every configuration change bumps the account's ``config_version`` in the same transaction, so one
+one-column read tells whether the copy in memory is still exact: never stale, whichever replica
+changed it, and the numbers, teams and settings are read again only after a change.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..domain.agents import Account, Agent
+from .account_tables import accounts
+
+
+class AccountCache:
+    def __init__(self) -> None:
+        self.entries: dict[str, tuple[int | None, Account]] = {}
+
+    def forget(self, account_id: str | None = None) -> None:
+        if account_id is None:
+            self.entries.clear()
+        else:
+            self.entries.pop(account_id, None)
+
+
+class CachedAccountDirectory:
+    """``AccountDirectory`` reading through the cache; everything else goes to the SQL directory."""
+
+    def __init__(self, directory, cache: AccountCache, session: AsyncSession) -> None:
+        self._directory = directory
+        self._cache = cache
+        self._session = session
+
+    async def account(self, account_id: str) -> Account:
+        version = await self._session.scalar(select(accounts.c.config_version).where(accounts.c.account_id == account_id))
+        cached = self._cache.entries.get(account_id)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        account = await self._directory.account(account_id)
+        self._cache.entries[account_id] = (version, account)
+        return account
+
+    async def agent(self, account_id: str, agent_id: str) -> Agent | None:
+        return await self._directory.agent(account_id, agent_id)
+
+    async def account_of_number(self, phone_number_id: str) -> str | None:
+        return await self._directory.account_of_number(phone_number_id)
