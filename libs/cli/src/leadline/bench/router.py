@@ -171,6 +171,9 @@ async def _raw_kafka_latency(bootstrap: str, *, rate: float, seconds: float) -> 
     return latencies
 
 
+SUSTAINED_RATE = 100  # what the whole stack keeps up with on the 2-core benchmark machine (see the README)
+
+
 def run(infra: BenchInfra, *, rounds: int = 20, rate: float = 1000, seconds: float = 5) -> list[Figure]:
     ingest_db, router_db = asyncio.run(infra.database_for("ingest")), asyncio.run(infra.database_for("router"))
     common = {"KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers, "JWT_SECRET": JWT, "WHATSAPP_APP_SECRET": SECRET}
@@ -185,6 +188,9 @@ def run(infra: BenchInfra, *, rounds: int = 20, rate: float = 1000, seconds: flo
         conversations = asyncio.run(_visible_at(router_db, warm, timeout_s=60))
         ids = asyncio.run(_conversation_ids(router_db, warm))
         claim_latencies = asyncio.run(_claims(router.url, ids))
+        steady = [f"551196{n:07d}" for n in range(int(SUSTAINED_RATE * seconds))]
+        steady_sent = asyncio.run(_post_webhooks(ingest.url, steady, rate=SUSTAINED_RATE))
+        steady_visible = asyncio.run(_visible_at(router_db, steady, timeout_s=60))
         customers = [f"551197{n:07d}" for n in range(int(rate * seconds))]
         sent = asyncio.run(_post_webhooks(ingest.url, customers, rate=rate))
         visible = asyncio.run(_visible_at(router_db, customers, timeout_s=120))
@@ -195,6 +201,8 @@ def run(infra: BenchInfra, *, rounds: int = 20, rate: float = 1000, seconds: flo
     raw_claims = asyncio.run(_raw_claims(infra.server_url, rounds))
     raw_kafka = asyncio.run(_raw_kafka_latency(infra.bootstrap_servers, rate=rate, seconds=seconds))
     end_to_end = [(visible[c] - sent[c]) * 1000 for c in customers if c in visible]
+    steady_e2e = [(steady_visible[c] - steady_sent[c]) * 1000 for c in steady if c in steady_visible]
+    steady_p50, steady_p99 = _percentiles(steady_e2e)
     lost = len(customers) - len(end_to_end)
     claim_p50, claim_p99 = _percentiles(claim_latencies)
     raw_claim_p50, raw_claim_p99 = _percentiles(raw_claims)
@@ -204,6 +212,9 @@ def run(infra: BenchInfra, *, rounds: int = 20, rate: float = 1000, seconds: flo
     return [
         Figure(f"claim p50, {CONTENDERS} contenders", claim_p50, "ms", raw_claim_p50, "asyncpg insert"),
         Figure(f"claim p99, {CONTENDERS} contenders", claim_p99, "ms", raw_claim_p99, "asyncpg insert", "≤ 25 ms", claim_p99 <= 25),
+        Figure(f"webhook → pool p50 at {SUSTAINED_RATE}/s", steady_p50, "ms", raw_e2e_p50, "aiokafka produce→consume"),
+        Figure(f"webhook → pool p99 at {SUSTAINED_RATE}/s", steady_p99, "ms", raw_e2e_p99, "aiokafka produce→consume",
+               f"0 lost ({len(steady) - len(steady_e2e)} lost)", len(steady_e2e) == len(steady)),
         Figure(f"webhook → pool p50 at {rate:.0f}/s", e2e_p50, "ms", raw_e2e_p50, "aiokafka produce→consume"),
         Figure(f"webhook → pool p99 at {rate:.0f}/s", e2e_p99, "ms", raw_e2e_p99, "aiokafka produce→consume",
                f"≤ 100 ms, 0 lost ({lost} lost)", e2e_p99 <= 100 and lost == 0),

@@ -181,6 +181,7 @@ def _subscribe_parallel_by_key(
         group_id=consumer,
         batch=True,
         max_records=500,
+        batch_timeout_ms=fetch_max_wait_ms,  # take what is there: a batch never waits to fill (latency first)
         ack_policy=AckPolicy.ACK,
         auto_offset_reset="earliest",
         fetch_max_wait_ms=fetch_max_wait_ms,
