@@ -1,17 +1,46 @@
-"""Wiring of the history service: settings in, a runnable app out."""
+"""Wiring of the history service: settings in, a runnable app (and a rebuild) out."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import Callable
 
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from leadline.platform.auth import verifier_from_settings
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 
+from .adapters import replay
+from .adapters.store import SqlTimelineStore
+from .entrypoints.http import history_api
 from .entrypoints.settings import HistorySettings
+from .entrypoints.subscribers import TOPICS, register_subscribers
+from .service.projection import CONSUMER, TimelineProjection
 
 MIGRATIONS = "leadline.history:adapters/migrations"
+DESCRIPTION = "Lead timelines: finished conversations and lead events projected into a timeline that can be rebuilt by replay."
+
+
+def projection(settings: HistorySettings, *, publish: bool = True) -> TimelineProjection:
+    return TimelineProjection(settings.keep_policy,
+                              lambda session, envelope: SqlTimelineStore(session, publish=publish, cause=envelope))
 
 
 def build(settings: HistorySettings | None = None) -> FastAPI:
     settings = settings or HistorySettings()
     runtime = ServiceRuntime(settings)
-    return create_service_app(runtime, title="leadline history", description='Lead timelines: finished conversations and lead events projected into a timeline that can be rebuilt by replay.')
+    live = projection(settings)
+    register_subscribers(runtime, projection=live, sessions=runtime.sessions)
+    app = create_service_app(runtime, title="leadline history", description=DESCRIPTION,
+                             routers=[history_api(sessions=runtime.sessions, verifier=verifier_from_settings(settings))])
+    app.state.projection = live
+    return app
+
+
+async def rebuild(settings: HistorySettings, sessions: async_sessionmaker[AsyncSession], *,
+                  progress: Callable[[replay.RebuildProgress], None] | None = None) -> replay.RebuildProgress:
+    """Drop the projection and replay its topics; publishes nothing (entry ids are stable across rebuilds)."""
+    quiet = projection(settings, publish=False)
+    return await replay.rebuild(sessions, bootstrap_servers=settings.kafka_bootstrap_servers, topics=TOPICS,
+                                consumer=CONSUMER, apply=quiet.apply, batch_size=settings.history_rebuild_batch_size,
+                                progress=progress)

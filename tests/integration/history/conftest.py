@@ -1,0 +1,181 @@
+"""The history service running in-process on the session's real broker and database, and a way to feed it.
+
+Events are built with ``new_envelope`` and published with aiokafka to the real topics, keyed by stream id,
+the way router, leads and ingest publish them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import select
+
+from leadline.events import AgentRef, Envelope, new_envelope
+from leadline.events.content import MediaRef, StoredMedia, TextContent
+from leadline.events.envelope import Payload
+from leadline.events.ingest import MediaStoredV1
+from leadline.events.leads import LeadCreatedV1
+from leadline.events.router import (
+    ConversationClaimedV1, ConversationFinishedV1, ConversationOpenedV1, ConversationReopenedV1, MessageAppendedV1,
+)
+from leadline.events.topics import topic_for
+from leadline.history.adapters.tables import timeline_entries
+from leadline.history.bootstrap import MIGRATIONS, build
+from leadline.history.entrypoints.settings import HistorySettings
+from leadline.platform.auth import mint_token
+from leadline.platform.migrations import upgrade_to_head
+
+JWT_SECRET = "history-test-secret-history-test-secret"
+ANA = AgentRef(id="ana", name="Ana Souza")
+PHONE_NUMBER_ID = "106540352242922"
+_customers = itertools.count(10_000_000)
+
+
+def settings_for(infra, url: str, **overrides) -> HistorySettings:
+    return HistorySettings(database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers, jwt_secret=JWT_SECRET,
+                           kafka_group_prefix=f"t{uuid.uuid4().hex[:6]}-", **overrides)
+
+
+def stored(name: str) -> StoredMedia:
+    return StoredMedia(key=f"media/{name}", uri=f"s3://leadline-media/media/{name}", size_bytes=1234, sha256="a" * 64)
+
+
+def media(mime: str, *, stored_as: str | None = None) -> MediaRef:
+    return MediaRef(provider_media_id=None if stored_as else f"{uuid.uuid4().int % 10**15}", mime_type=mime,
+                    stored=stored(stored_as) if stored_as else None)
+
+
+@dataclass
+class Feed:
+    """One dealer account writing to the real topics: sequences per stream, envelopes kept for redelivery."""
+
+    producer: AIOKafkaProducer
+    account_id: str = field(default_factory=lambda: f"dealer-{uuid.uuid4().hex[:8]}")
+    clock: datetime = field(default_factory=lambda: datetime.now(UTC) - timedelta(days=1))
+    sequences: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    sent: list[Envelope] = field(default_factory=list)
+
+    def tick(self, seconds: float = 1) -> datetime:
+        self.clock += timedelta(seconds=seconds)
+        return self.clock
+
+    def envelope(self, payload: Payload, *, at: datetime | None = None) -> Envelope:
+        stream = payload.stream_id(self.account_id)
+        self.sequences[stream] += 1
+        return new_envelope(payload, account_id=self.account_id, stream_id=stream, sequence=self.sequences[stream],
+                            occurred_at=at or self.tick())
+
+    async def publish(self, *envelopes: Envelope) -> None:
+        for envelope in envelopes:
+            await self.producer.send_and_wait(topic_for(envelope.type), envelope.to_bytes(), key=envelope.key)
+            self.sent.append(envelope)
+
+    async def send(self, payload: Payload, *, at: datetime | None = None) -> Envelope:
+        envelope = self.envelope(payload, at=at)
+        await self.publish(envelope)
+        return envelope
+
+    # --- the router's side of a conversation -------------------------------------------------------------
+    def new_chat(self) -> tuple[uuid.UUID, str]:
+        return uuid.uuid4(), f"55119{next(_customers):08d}"
+
+    async def open(self, conversation_id: uuid.UUID, wa_id: str, *, lead_id: uuid.UUID | None = None) -> Envelope:
+        return await self.send(ConversationOpenedV1(
+            conversation_id=conversation_id, phone_number_id=PHONE_NUMBER_ID, business_display_number="+55 11 4000-0001",
+            customer_wa_id=wa_id, customer_phone=f"+{wa_id}", customer_display_name="João Pereira", status="new",
+            team_ids=("vendas",), opened_by="customer", lead_id=lead_id))
+
+    async def message(self, conversation_id: uuid.UUID, content, *, origin: str = "customer",
+                      wamid: str | None = None, sender: AgentRef | None = None) -> MessageAppendedV1:
+        payload = MessageAppendedV1(
+            conversation_id=conversation_id, message_id=uuid.uuid4(), wamid=wamid or f"wamid.{uuid.uuid4().hex}",
+            direction="inbound" if origin == "customer" else "outbound", origin=origin,
+            sender=sender or (ANA if origin == "agent" else None), content=content, sent_at=self.tick(),
+            status="unanswered" if origin == "customer" else "no_reply")
+        await self.send(payload, at=payload.sent_at)
+        return payload
+
+    async def say(self, conversation_id: uuid.UUID, text: str, **kwargs) -> MessageAppendedV1:
+        return await self.message(conversation_id, TextContent(body=text), **kwargs)
+
+    async def claim(self, conversation_id: uuid.UUID, lead_id: uuid.UUID | None = None) -> Envelope:
+        return await self.send(ConversationClaimedV1(conversation_id=conversation_id, agent=ANA, team_id="vendas", lead_id=lead_id))
+
+    async def finish(self, conversation_id: uuid.UUID) -> Envelope:
+        return await self.send(ConversationFinishedV1(conversation_id=conversation_id, agent=ANA))
+
+    async def reopen(self, conversation_id: uuid.UUID) -> Envelope:
+        return await self.send(ConversationReopenedV1(conversation_id=conversation_id, reopened_by="customer"))
+
+    # --- leads and ingest ---------------------------------------------------------------------------------
+    async def lead_created(self, lead_id: uuid.UUID, conversation_id: uuid.UUID, wa_id: str) -> Envelope:
+        return await self.send(LeadCreatedV1(
+            lead_id=lead_id, name="João Pereira", mobile=f"+{wa_id}", responsible_agent=ANA, team_id="vendas",
+            conversation_id=conversation_id, idempotency_key=f"add-lead-{conversation_id}"))
+
+    async def media_stored(self, wa_id: str, wamid: str, name: str) -> Envelope:
+        return await self.send(MediaStoredV1(phone_number_id=PHONE_NUMBER_ID, customer_wa_id=wa_id, wamid=wamid,
+                                             provider_media_id="998877", stored=stored(name), mime_type="image/jpeg"))
+
+
+@dataclass
+class RunningHistory:
+    app: object
+    sessions: object
+    settings: HistorySettings
+
+    async def entries(self, **where) -> list:
+        statement = select(timeline_entries).order_by(timeline_entries.c.at, timeline_entries.c.entry_id)
+        for column, value in where.items():
+            statement = statement.where(timeline_entries.c[column] == value)
+        async with self.sessions() as session:
+            return (await session.execute(statement)).all()
+
+    async def wait_for(self, check, *, timeout_s: float = 20.0, **where) -> list:
+        """Poll until ``check(entries)`` holds (the consumer runs in the background)."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            rows = await self.entries(**where)
+            if check(rows):
+                return rows
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"timeline never satisfied the check; last rows: {[(r.kind, r.text) for r in rows]}")
+            await asyncio.sleep(0.1)
+
+    def client(self, account_id: str, agent_id: str = "ana") -> httpx.AsyncClient:
+        token = mint_token(secret=JWT_SECRET, agent_id=agent_id, name="Ana Souza", role="seller",
+                           account_id=account_id, teams=["vendas"])
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://history",
+                                 headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.fixture(scope="session")
+async def history(infra):
+    url = await infra.new_database("history")
+    await asyncio.to_thread(upgrade_to_head, MIGRATIONS, url)
+    settings = settings_for(infra, url)
+    app = build(settings)
+    async with app.router.lifespan_context(app):
+        runtime = app.state.runtime
+        yield RunningHistory(app, runtime.sessions, settings)
+
+
+@pytest.fixture(scope="session")
+async def producer(infra):
+    producer = AIOKafkaProducer(bootstrap_servers=infra.bootstrap_servers, acks="all", linger_ms=1)
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+@pytest.fixture
+def feed(producer) -> Feed:
+    return Feed(producer)
