@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -76,11 +76,19 @@ class SqlTimelineStore:
         wanted = sorted({w for w in wamids if w})
         if not wanted:
             return {}
+        await self._lock_wamids(wanted)
         rows = await self.session.execute(select(stored_media.c.wamid, stored_media.c.stored).where(stored_media.c.wamid.in_(wanted)))
         return {row.wamid: row.stored for row in rows}
 
+    async def _lock_wamids(self, wamids) -> None:
+        """A finish and a media.stored for the same message arrive on different keys, so concurrently:
+        both take this lock (sorted, no deadlock) so one always sees what the other committed."""
+        for wamid in sorted(set(wamids)):
+            await self.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(wamid))))
+
     async def remember_media(self, wamid: str, stored: Mapping[str, Any]) -> None:
         """Keeps the reference for a message not finished yet, and completes an entry recorded without it."""
+        await self._lock_wamids([wamid])
         await self.session.execute(insert(stored_media).values(wamid=wamid, stored=dict(stored)).on_conflict_do_nothing())
         rows = (await self.session.execute(
             select(timeline_entries.c.entry_id, timeline_entries.c.content)
