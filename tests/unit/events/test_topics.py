@@ -57,9 +57,15 @@ def test_topic_for_an_unknown_event_type_is_an_error_not_a_guess():
         topic_for("billing.invoice.issued")
 
 
-def test_integration_settings_are_kept_forever_so_a_new_consumer_can_rebuild_them():
+def test_source_topics_are_kept_forever_so_a_projection_can_be_rebuilt_from_the_start():
+    sources = [spec for spec in TOPICS.values() if spec.dead_letter_of is None]
+    assert {spec.name: spec.retention_ms for spec in sources} == {spec.name: -1 for spec in sources}
     assert TOPICS[ROUTER_INTEGRATION].retention_ms == -1
-    assert TOPICS[WHATSAPP_INBOUND].retention_ms == 7 * 24 * 3600 * 1000
+
+
+def test_dead_letters_are_kept_thirty_days():
+    dead = [spec for spec in TOPICS.values() if spec.dead_letter_of is not None]
+    assert dead and {spec.retention_ms for spec in dead} == {30 * 24 * 3600 * 1000}
 
 
 def test_ingest_reads_the_send_requests_router_writes():

@@ -70,7 +70,7 @@ _SOURCES = (
         purpose="What WhatsApp told us: customer messages, phone-app echoes, delivery statuses, media.",
         key=_CHAT_KEY,
         partitions=12,
-        retention=timedelta(days=7),
+        retention=None,  # the log is the record: projections are rebuilt by replaying it from the start
         producers=("ingest",),
         consumers=("router", "history"),
         event_types=_types(
@@ -87,7 +87,7 @@ _SOURCES = (
         purpose="How the sends router asked for went.",
         key="the router conversation id (UUID)",
         partitions=12,
-        retention=timedelta(days=7),
+        retention=None,  # the log is the record: projections are rebuilt by replaying it from the start
         producers=("ingest",),
         consumers=("router",),
         event_types=_types(ingest.MessageSentV1, ingest.MessageSendFailedV1),
@@ -97,7 +97,7 @@ _SOURCES = (
         purpose="The life of each conversation: messages, ownership, status, and send requests.",
         key="the conversation id (UUID)",
         partitions=12,
-        retention=timedelta(days=30),
+        retention=None,  # the log is the record: projections are rebuilt by replaying it from the start
         producers=("router",),
         consumers=("ingest", "leads", "history"),
         event_types=_types(*router.PAYLOADS),
@@ -117,7 +117,7 @@ _SOURCES = (
         purpose="Leads created from conversations and what happens to them.",
         key="the lead id (UUID)",
         partitions=12,
-        retention=timedelta(days=30),
+        retention=None,  # the log is the record: projections are rebuilt by replaying it from the start
         producers=("leads",),
         consumers=("router", "history"),
         event_types=_types(*leads.PAYLOADS),
@@ -127,7 +127,7 @@ _SOURCES = (
         purpose="Each lead's timeline, for the other CRM services to display.",
         key="the lead id (UUID)",
         partitions=12,
-        retention=timedelta(days=30),
+        retention=None,  # the log is the record: projections are rebuilt by replaying it from the start
         producers=("history",),
         consumers=("other CRM services",),
         event_types=_types(*history.PAYLOADS),
