@@ -54,7 +54,7 @@ def start_infrastructure(var_dir: Path) -> Iterator[Infrastructure]:
     if mode == "containers":
         with _containers() as (bootstrap, server_url):
             infra = Infrastructure(bootstrap, server_url)
-            asyncio.run(ensure_topics(bootstrap, [(s.name, s.partitions) for s in TOPICS.values()]))
+            asyncio.run(ensure_topics(bootstrap, [(s.name, s.partitions, s.retention_ms) for s in TOPICS.values()]))
             yield infra
         return
     kafka: EmbeddedKafka | None = None
@@ -70,7 +70,7 @@ def start_infrastructure(var_dir: Path) -> Iterator[Infrastructure]:
             shutil.rmtree(var_dir / "postgres", ignore_errors=True)
             postgres = EmbeddedPostgres(var_dir / "postgres").start()
             server_url = postgres.url
-        asyncio.run(ensure_topics(bootstrap, [(s.name, s.partitions) for s in TOPICS.values()]))
+        asyncio.run(ensure_topics(bootstrap, [(s.name, s.partitions, s.retention_ms) for s in TOPICS.values()]))
         yield Infrastructure(bootstrap, server_url, kafka=kafka)
     finally:
         if kafka:

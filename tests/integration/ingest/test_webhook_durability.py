@@ -24,7 +24,7 @@ from tests.kafka_helpers import keyed, read_topic
 
 async def start_broker(port: int, log_dir) -> EmbeddedKafka:
     kafka = await asyncio.to_thread(EmbeddedKafka(port, log_path=log_dir / "kafka.log").start)
-    await ensure_topics(kafka.bootstrap_servers, [(s.name, s.partitions) for s in TOPICS.values()])
+    await ensure_topics(kafka.bootstrap_servers, [(s.name, s.partitions, s.retention_ms) for s in TOPICS.values()])
     return kafka
 
 

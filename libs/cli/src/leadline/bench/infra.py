@@ -42,7 +42,7 @@ def bench_infra(var_dir: Path) -> Iterator[BenchInfra]:
     kafka = EmbeddedKafka(log_path=var_dir / "kafka.log").start()
     postgres = EmbeddedPostgres(var_dir / "postgres").start()
     try:
-        asyncio.run(ensure_topics(kafka.bootstrap_servers, [(s.name, s.partitions) for s in TOPICS.values()]))
+        asyncio.run(ensure_topics(kafka.bootstrap_servers, [(s.name, s.partitions, s.retention_ms) for s in TOPICS.values()]))
         yield BenchInfra(kafka.bootstrap_servers, postgres.url, var_dir)
     finally:
         kafka.stop()

@@ -102,7 +102,7 @@ class Stack:
     async def _prepare_databases_and_topics(self) -> None:
         for service in SERVICES:
             await ensure_database(self.server_url, f"leadline_{service}")
-        await ensure_topics(self.bootstrap_servers, [(spec.name, spec.partitions) for spec in TOPICS.values()])
+        await ensure_topics(self.bootstrap_servers, [(spec.name, spec.partitions, spec.retention_ms) for spec in TOPICS.values()])
 
     def _base_env(self) -> dict[str, str]:
         env = dict(os.environ)

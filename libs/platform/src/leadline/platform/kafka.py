@@ -50,13 +50,16 @@ def create_producer(bootstrap_servers: str, *, enable_idempotence: bool = False)
     )
 
 
-async def ensure_topics(bootstrap_servers: str, topics: Iterable[tuple[str, int]]) -> list[str]:
-    """Create missing topics with their partition counts; returns the names it created."""
+async def ensure_topics(bootstrap_servers: str, topics: Iterable[tuple[str, int] | tuple[str, int, int]]) -> list[str]:
+    """Create missing topics with their partition counts (and ``retention.ms``, -1 = forever); returns those created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        wanted = [NewTopic(name, partitions, 1) for name, partitions in topics if name not in existing]
+        wanted = [
+            NewTopic(name, partitions, 1, topic_configs={"retention.ms": str(rest[0])} if rest else None)
+            for name, partitions, *rest in topics if name not in existing
+        ]
         if not wanted:
             return []
         response = await admin.create_topics(wanted)
