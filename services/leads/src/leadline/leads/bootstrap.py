@@ -2,16 +2,77 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
 from fastapi import FastAPI
 
+from leadline.phones import normalize_phone
+from leadline.platform.auth import verifier_from_settings
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 
+from .adapters.router_api import HttpRouter, ServiceTokenMinter
+from .adapters.unit_of_work import SqlUnitOfWork
+from .entrypoints.admin import admin_api
+from .entrypoints.http import install_leads_errors, leads_api
+from .entrypoints.models import authenticated
 from .entrypoints.settings import LeadsSettings
+from .entrypoints.subscribers import register_subscribers
+from .service.add_lead import AddLeadContext
+from .service.cooling import watch_cooling
+from .service.ports import UnitOfWork
+from .service.recovery import Recovery, watch_stale_sagas
 
 MIGRATIONS = "leadline.leads:adapters/migrations"
+DESCRIPTION = (
+    'Leads created from conversations by an agent\'s "Add lead" (a saga with the router\'s claim), conversion points, '
+    "lead unification and conflicts, lead temperature."
+)
 
 
-def build(settings: LeadsSettings | None = None) -> FastAPI:
+def build(settings: LeadsSettings | None = None, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+          router_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
     settings = settings or LeadsSettings()
     runtime = ServiceRuntime(settings)
-    return create_service_app(runtime, title="leadline leads", description='Leads created from conversations by an agent\'s "Add lead", conversion points, unification and conflicts, lead temperature.')
+    uow: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(runtime.sessions, clock=clock)  # noqa: E731
+    rules = settings.temperature_rules()
+    router = HttpRouter(settings.router_url, timeout_s=settings.router_timeout_s, transport=router_transport)
+    tokens = ServiceTokenMinter(secret=settings.jwt_secret.get_secret_value(), audience=settings.jwt_audience,
+                                issuer=settings.jwt_issuer)
+    ctx = AddLeadContext(uow=uow, router=router, clock=clock, normalize=normalize_phone, rules=rules,
+                         one_at_a_time_for=timedelta(seconds=settings.saga_pending_timeout_s))
+    recovery = Recovery(uow=uow, router=router, tokens=tokens, clock=clock, rules=rules,
+                        stale_after=timedelta(seconds=settings.saga_pending_timeout_s))
+
+    register_subscribers(runtime, uow=uow, clock=clock, rules=rules)
+    runtime.run_in_background("add-lead-recovery", lambda: watch_stale_sagas(recovery, every_s=settings.saga_recovery_interval_s))
+    runtime.run_in_background("temperature-cooling", lambda: watch_cooling(
+        every_s=settings.temperature_check_interval_s, uow=uow, clock=clock, rules=rules))
+
+    caller = authenticated(verifier_from_settings(settings))
+    app = create_service_app(runtime, title="leadline leads", description=DESCRIPTION, routers=[
+        leads_api(ctx=ctx, sessions=runtime.sessions, caller=caller, router_url=settings.router_url),
+        admin_api(ctx=ctx, sessions=runtime.sessions, caller=caller, router_url=settings.router_url),
+    ])
+    install_leads_errors(app)
+    _close_on_stop(app, router.aclose)
+    app.state.uow, app.state.ctx, app.state.recovery, app.state.rules = uow, ctx, recovery, rules
+    return app
+
+
+def _close_on_stop(app: FastAPI, close: Callable[[], Any]) -> None:
+    """The router client lives as long as the app: closed after the runtime has stopped."""
+    inner = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(application: FastAPI) -> AsyncIterator[Any]:
+        try:
+            async with inner(application) as state:
+                yield state
+        finally:
+            await close()
+
+    app.router.lifespan_context = lifespan

@@ -1,0 +1,150 @@
+"""The lead event store: append with an expected version, load a stream, keep the ``leads`` row in step; the lead's read side."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadline.events import CONVERSION_POINT_RECORDED, REGISTRY, Envelope
+
+from ..domain import events as ev
+from ..domain.errors import ConcurrentChange
+from ..domain.lead import MERGED, Lead
+from .tables import conversation_activity, lead_events, leads
+from .translate import to_domain, to_payload
+
+
+def envelope_of(row: Any) -> Envelope:
+    return Envelope(
+        event_id=row.event_id, type=row.type, schema_version=row.schema_version, occurred_at=row.occurred_at,
+        account_id=row.account_id, stream_id=str(row.lead_id), sequence=row.version,
+        correlation_id=row.correlation_id or row.event_id, causation_id=row.causation_id, payload=row.data,
+    )
+
+
+class SqlLeads:
+    def __init__(self, session: AsyncSession, *, clock: Callable[[], datetime]) -> None:
+        self._session = session
+        self._clock = clock
+
+    async def get(self, lead_id: str) -> Lead | None:
+        rows = (await self._session.execute(
+            select(lead_events).where(lead_events.c.lead_id == UUID(lead_id)).order_by(lead_events.c.version)
+        )).all()
+        if not rows:
+            return None
+        history = [to_domain(REGISTRY.decode(envelope_of(row)), row.occurred_at) for row in rows]
+        return Lead.rehydrate(lead_id, rows[0].account_id, history)
+
+    async def add(self, lead: Lead, *, caused_by: Envelope | None = None, review_temperature_at: datetime | None = None,
+                  review: bool = False) -> list[Envelope]:
+        """Append the lead's pending events after the version they were decided on; a concurrent append fails.
+
+        ``review`` also stores when the temperature should next be looked at (None: only on news).
+        """
+        first = lead.version - len(lead.pending) + 1
+        now = self._clock()
+        envelopes = [
+            REGISTRY.encode(to_payload(lead.id, event), account_id=lead.account_id, sequence=first + offset,
+                            occurred_at=now, caused_by=caused_by)
+            for offset, event in enumerate(lead.pending)
+        ]
+        if envelopes:
+            try:
+                async with self._session.begin_nested():
+                    await self._session.execute(lead_events.insert(), [
+                        {"lead_id": UUID(e.stream_id), "version": e.sequence, "event_id": e.event_id,
+                         "account_id": e.account_id, "type": e.type, "schema_version": e.schema_version, "data": e.payload,
+                         "occurred_at": e.occurred_at, "causation_id": e.causation_id, "correlation_id": e.correlation_id}
+                        for e in envelopes
+                    ])
+            except IntegrityError as error:
+                raise ConcurrentChange("the lead changed meanwhile") from error
+            for event in lead.pending:
+                await self._project(lead, event, now)
+            lead.pending.clear()
+        if review:
+            await self._session.execute(update(leads).where(leads.c.lead_id == UUID(lead.id))
+                                        .values(review_temperature_at=review_temperature_at))
+        return envelopes
+
+    async def _project(self, lead: Lead, event: ev.DomainEvent, now: datetime) -> None:
+        """Fold one event into the ``leads`` row (the read side and the unification lookup)."""
+        where = leads.c.lead_id == UUID(lead.id)
+        match event:
+            case ev.LeadCreated(details=d):
+                await self._session.execute(leads.insert().values(
+                    lead_id=UUID(lead.id), account_id=lead.account_id, status="active", name=d.name,
+                    customer_phone=d.mobile, phone=d.phone, email=d.email, vehicle_of_interest=d.vehicle_of_interest,
+                    notes=d.notes, owner_id=event.responsible.id, owner_name=event.responsible.name, team_id=event.team_id,
+                    conversation_id=UUID(event.conversation_id), created_at=now, version=lead.version,
+                ))
+                return
+            case ev.LeadTransferred():
+                values: dict[str, Any] = {"owner_id": event.to_agent.id, "owner_name": event.to_agent.name,
+                                          "team_id": event.to_team_id}
+            case ev.TemperatureChanged():
+                values = {"temperature": event.to_temperature, "temperature_reasons": list(event.reasons),
+                          "temperature_changed_at": now}
+            case ev.ConflictResolved() if lead.status == MERGED:
+                values = {"status": MERGED, "merged_into": UUID(lead.merged_into), "review_temperature_at": None}
+            case _:
+                values = {}
+        await self._session.execute(update(leads).where(where).values(version=lead.version, **values))
+
+    async def active_for_customer(self, account_id: str, customer_phone: str) -> list[tuple[str, str, datetime]]:
+        """(lead id, team, created at) of the customer's active leads in the account."""
+        first_event = (select(func.min(lead_events.c.position)).where(lead_events.c.lead_id == leads.c.lead_id)
+                       .scalar_subquery())
+        rows = await self._session.execute(
+            select(leads.c.lead_id, leads.c.team_id, leads.c.created_at)
+            .where(leads.c.account_id == account_id, leads.c.customer_phone == customer_phone, leads.c.status == "active")
+            .order_by(leads.c.created_at, first_event)
+        )
+        return [(str(lead_id), team_id, created_at) for lead_id, team_id, created_at in rows]
+
+    async def due_for_review(self, now: datetime, *, limit: int = 500) -> list[str]:
+        rows = await self._session.scalars(
+            select(leads.c.lead_id).where(leads.c.review_temperature_at <= now, leads.c.status == "active")
+            .order_by(leads.c.review_temperature_at).limit(limit)
+        )
+        return [str(lead_id) for lead_id in rows]
+
+
+# ---- read side: a lead as the agent sees it ----------------------------------------------------------------
+A = conversation_activity.c
+
+
+async def lead_row(session: AsyncSession, lead_id: str) -> dict[str, Any] | None:
+    try:
+        key = UUID(lead_id)
+    except ValueError:
+        return None
+    row = (await session.execute(select(leads).where(leads.c.lead_id == key))).first()
+    return dict(row._mapping) if row else None
+
+
+async def conversion_points(session: AsyncSession, lead_id: str) -> list[dict[str, Any]]:
+    """Every conversion point, oldest first, as published."""
+    rows = await session.scalars(
+        select(lead_events.c.data).where(lead_events.c.lead_id == UUID(lead_id),
+                                         lead_events.c.type == CONVERSION_POINT_RECORDED).order_by(lead_events.c.version)
+    )
+    return [{k: v for k, v in data.items() if k != "lead_id"} for data in rows]
+
+
+async def conversations_of_lead(session: AsyncSession, lead_id: str) -> list[dict[str, Any]]:
+    """The open conversation first, then the most recently active."""
+    rows = await session.execute(
+        select(A.conversation_id, A.open, A.phone_number_id, A.business_display_number, A.opened_at,
+               A.last_customer_message_at, A.last_activity_at)
+        .where(A.lead_id == UUID(lead_id))
+        .order_by(A.open.desc(), A.last_activity_at.desc().nulls_last(), A.conversation_id)
+    )
+    return [dict(row._mapping) for row in rows]

@@ -1,0 +1,108 @@
+"""Handlers for what the router publishes: each account's setup, and the life of each conversation.
+
+Conversations feed the lead thermometer: every message, finish and reopening of a conversation that
+belongs to a lead re-assesses that lead. None of this ever creates a lead: only an agent's Add lead does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+import structlog
+
+from leadline.events import (
+    AccountSettingsChangedV1, AgentUpsertedV1, BusinessNumberRegisteredV1, ConversationClaimedV1, ConversationFinishedV1,
+    ConversationOpenedV1, ConversationReopenedV1, Envelope, MessageAppendedV1, TeamUpsertedV1, text_of,
+)
+from leadline.events.envelope import Payload
+
+from ..domain.activity import ConversationActivity
+from ..domain.lead import ACTIVE
+from ..domain.saga import AddLeadSaga
+from ..domain.temperature import TemperatureRules
+from .common import reassess, retrying
+from .completion import complete_saga, point_from_record
+from .ports import BusinessNumber, Clock, ConversationRecord, DirectoryAgent, UowFactory
+
+log = structlog.get_logger(__name__)
+
+
+async def learn_account_setup(envelope: Envelope, payload: Payload, *, uow: UowFactory, consumer: str) -> None:
+    """Upserts carry the whole current state: the latest event per entity is all the directory needs."""
+    async with uow() as work:
+        if not await work.applies_next(consumer, envelope.stream_id, envelope.sequence):
+            return
+        account_id, directory = envelope.account_id, work.directory
+        match payload:
+            case AccountSettingsChangedV1():
+                await directory.save_settings(account_id, lead_unification=payload.lead_unification,
+                                              process_type=payload.process_type)
+            case TeamUpsertedV1():
+                await directory.save_team(account_id, payload.team_id, payload.name, payload.active)
+            case AgentUpsertedV1():
+                await directory.save_agent(account_id, DirectoryAgent(payload.agent_id, payload.name, str(payload.role),
+                                                                      frozenset(payload.team_ids), payload.active))
+            case BusinessNumberRegisteredV1():
+                await directory.save_number(account_id, BusinessNumber(payload.phone_number_id, payload.display_phone_number,
+                                                                       payload.name, frozenset(payload.team_ids)))
+        await work.commit()
+
+
+def fold_conversation(record: ConversationRecord, payload: Payload, at: datetime) -> ConversationRecord:
+    """One router event into what the leads service keeps of the conversation."""
+    activity = record.activity or ConversationActivity(record.conversation_id)
+    match payload:
+        case ConversationOpenedV1():
+            return replace(record, opened_by=payload.opened_by, phone_number_id=payload.phone_number_id,
+                           business_display_number=payload.business_display_number, customer_phone=payload.customer_phone,
+                           lead_id=str(payload.lead_id) if payload.lead_id else record.lead_id, activity=activity)
+        case MessageAppendedV1():
+            inbound = payload.direction == "inbound"
+            record = replace(record, activity=activity.after_message(inbound=inbound, sent_at=payload.sent_at))
+            if inbound and record.first_message_at is None:
+                record = replace(record, first_message_kind=payload.content.kind, first_message_text=text_of(payload.content),
+                                 first_message_at=payload.sent_at)
+            return record
+        case ConversationClaimedV1() if payload.lead_id:
+            return replace(record, lead_id=str(payload.lead_id), activity=activity)
+        case ConversationFinishedV1():
+            return replace(record, activity=activity.after_finished(at))
+        case ConversationReopenedV1():
+            return replace(record, activity=activity.after_reopened())
+    return record
+
+
+async def follow_conversation(envelope: Envelope, payload: Payload, *, uow: UowFactory, clock: Clock,
+                              rules: TemperatureRules, consumer: str) -> None:
+    """Keep the conversation's activity, re-assess its lead, and finish an Add lead whose claim we see here."""
+    async def attempt() -> AddLeadSaga | None:
+        async with uow() as work:
+            if not await work.applies_next(consumer, envelope.stream_id, envelope.sequence):
+                return None
+            cid = envelope.stream_id
+            before = await work.conversations.get(cid, for_update=True) or ConversationRecord(cid, envelope.account_id)
+            record = fold_conversation(before, payload, envelope.occurred_at)
+            if record != before:
+                await work.conversations.save(record, at=envelope.occurred_at)
+            waiting_saga = None
+            if isinstance(payload, ConversationClaimedV1) and payload.lead_id:
+                waiting_saga = await work.sagas.for_claim(str(payload.lead_id), cid, payload.agent.id)
+            lead = await work.leads.get(record.lead_id) if record.lead_id and record != before else None
+            if lead is not None and lead.status == ACTIVE:
+                now = clock()
+                point = point_from_record(record)
+                if record.opened_by == "lead_owner" and point is not None:
+                    # the router sent the returning customer straight to the lead's owner: unification, no Add lead
+                    lead.attach_conversation(cid, point, at=now)
+                assessment = await reassess(work, lead, now, rules)
+                await work.outbox.stage(await work.leads.add(
+                    lead, caused_by=envelope, review_temperature_at=assessment.review_at, review=True))
+            await work.commit()
+            return waiting_saga
+
+    saga = await retrying(attempt)
+    if saga is not None:
+        # the router granted this saga's claim (a request that died, or a claim that landed late): finish it
+        log.info("add lead finished from the router's claim event", lead_id=saga.lead_id)
+        await complete_saga(saga, None, uow=uow, clock=clock, rules=rules, caused_by=envelope)
