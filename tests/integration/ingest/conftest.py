@@ -1,4 +1,8 @@
-"""The ingest service running in-process on the session's real broker and database (started once)."""
+"""The ingest service running in-process on the real broker and database, for one test module.
+
+Module-scoped, not session-scoped: a running ingest consumes every send request on the shared topic, and
+its failing sends would otherwise change other services' projections while their tests compare them.
+"""
 
 from __future__ import annotations
 
@@ -44,7 +48,7 @@ def ingest_settings(infra, database_url: str, **overrides) -> IngestSettings:
     return IngestSettings(**(values | overrides))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def ingest(infra):
     url = await infra.new_database("ingest")
     await asyncio.to_thread(upgrade_to_head, MIGRATIONS, url)

@@ -185,3 +185,16 @@ async def test_a_whatsapp_id_no_numbering_plan_knows_still_opens_a_conversation(
     async with dealer.client("ana") as ana:
         conversation = (await ana.get(f"/conversations/{conversation_id}")).json()
     assert conversation["customer_phone"] == "+5511800000001"
+
+
+async def test_the_owner_can_add_a_lead_to_a_conversation_claimed_before(dealer):
+    conversation_id = await dealer.open_conversation()
+    lead_id = str(uuid.uuid4())
+    async with dealer.client("ana") as ana:
+        assert (await ana.post(f"/conversations/{conversation_id}/claim", json={})).status_code == 200
+        with_lead = await ana.post(f"/conversations/{conversation_id}/claim", json={"lead_id": lead_id})
+        assert with_lead.status_code == 200
+        assert (await ana.get(f"/conversations/{conversation_id}")).json()["lead_id"] == lead_id
+    async with dealer.client("bruno") as bruno:
+        late = await bruno.post(f"/conversations/{conversation_id}/claim", json={"lead_id": str(uuid.uuid4())})
+    assert late.status_code == 409

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from prometheus_client import REGISTRY as METRICS
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from leadline.router.adapters.projections import rebuild_projections
 from leadline.router.adapters.tables import conversation_view, message_view
@@ -14,10 +14,9 @@ from leadline.router.adapters import queries
 from tests.integration.router.conftest import new_customer
 
 
-async def snapshot(router) -> tuple[list, list]:
-    async with router.sessions() as session:
-        conversations = (await session.execute(select(conversation_view).order_by(conversation_view.c.conversation_id))).all()
-        messages = (await session.execute(select(message_view).order_by(message_view.c.message_id))).all()
+async def snapshot_in(session) -> tuple[list, list]:
+    conversations = (await session.execute(select(conversation_view).order_by(conversation_view.c.conversation_id))).all()
+    messages = (await session.execute(select(message_view).order_by(message_view.c.message_id))).all()
     return [tuple(r) for r in conversations], [tuple(r) for r in messages]
 
 
@@ -31,10 +30,12 @@ async def test_dropping_the_projections_and_replaying_the_event_store_gives_the_
         await dealer.customer_writes(customer, "Quanto custa?")
         await ana.post(f"/conversations/{conversation_id}/finish")
     await dealer.open_conversation()
-    live = await snapshot(router)
     async with router.sessions() as session, session.begin():
+        # one transaction that holds off appends: other apps on the shared broker may still be writing
+        await session.execute(text("LOCK TABLE events IN EXCLUSIVE MODE"))
+        live = await snapshot_in(session)
         replayed = await rebuild_projections(session)
-    rebuilt = await snapshot(router)
+        rebuilt = await snapshot_in(session)
     assert replayed > 0
     assert rebuilt == live, "row for row"
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from . import ingest, router
+from . import history, ingest, router
 from .infra import bench_infra
 from .report import print_table, write_json
 
-BENCHMARKS = {"ingest": ingest.run, "router": router.run}
+BENCHMARKS = {"ingest": ingest.run, "router": router.run, "history": history.run}
 
 
 def main(argv: list[str]) -> int:

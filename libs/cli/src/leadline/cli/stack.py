@@ -119,6 +119,8 @@ class Stack:
         env.update(HTTP_HOST=self.config.host, HTTP_PORT=str(self.config.ports[service]),
                    DATABASE_URL=service_database(self.server_url, service))
         env.setdefault("MEDIA_STORE_DIR", str(self.config.var_dir / "media"))
+        if service == "leads":
+            env.setdefault("ROUTER_URL", self.config.url("router"))
         if service == "router":
             env.setdefault("ROUTER_CONFIG_FILE", str(REPO_ROOT / "deploy" / "dev" / "accounts.yaml"))
         return env

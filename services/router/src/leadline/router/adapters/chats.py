@@ -78,3 +78,9 @@ class SqlLeadOwners:
         values = {"owner_id": owner.owner_id, "owner_name": owner.owner_name, "team_id": owner.team_id}
         statement = pg_insert(lead_owners).values(lead_id=owner.lead_id, account_id=account_id, **values)
         await self._session.execute(statement.on_conflict_do_update(index_elements=[lead_owners.c.lead_id], set_=values))
+
+    async def set_if_unknown(self, account_id: str, owner: LeadOwner) -> None:
+        values = {"owner_id": owner.owner_id, "owner_name": owner.owner_name, "team_id": owner.team_id}
+        await self._session.execute(
+            pg_insert(lead_owners).values(lead_id=owner.lead_id, account_id=account_id, **values).on_conflict_do_nothing()
+        )

@@ -34,6 +34,7 @@ class Conversation:
         self.opened: ev.ConversationOpened | None = None
         self.status = NEW
         self.owner: ev.AgentRef | None = None
+        self.owner_team_id: str | None = None
         self.owner_can_send = True
         self.pool_team_ids: frozenset[str] = frozenset()
         self.collaborator_ids: frozenset[str] = frozenset()
@@ -77,8 +78,10 @@ class Conversation:
                     self.deliveries.setdefault(event.message_id, "sent" if event.wamid else "pending")
             case ev.ConversationClaimed():
                 self.owner, self.lead_id = event.agent, event.lead_id or self.lead_id
+                self.owner_team_id = event.team_id
             case ev.ConversationTransferred():
                 self.owner, self.owner_can_send = event.to_agent, event.can_send
+                self.owner_team_id = event.to_team_id
                 self.was_in_pool = self.was_in_pool or event.to_agent is None
                 self.pool_team_ids = self.pool_team_ids | {event.to_team_id} if event.to_agent is None else self.pool_team_ids
                 if event.keeps_access is not None:
@@ -169,6 +172,11 @@ class Conversation:
         """Claim-once: the first claim wins; every later one is refused naming the owner."""
         if not self.claimable_by(agent, account):
             raise ConversationNotFound("no such conversation")
+        if self.owner is not None and self.owner.id == agent.id and lead_id and self.lead_id is None:
+            # Add lead on a conversation its owner claimed before: the claim now names the lead
+            self._record(ev.ConversationClaimed(agent=self.owner, team_id=self.owner_team_id or min(self.pool_team_ids, default=""),
+                                                lead_id=lead_id, at=at))
+            return
         if self.owner is not None:
             raise AlreadyClaimed(self.owner.id, self.owner.name)
         if self.status == FINISHED:

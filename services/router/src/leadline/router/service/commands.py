@@ -55,8 +55,8 @@ async def _refuse_late_claim(work: UnitOfWork, conversation_id: str, agent: Agen
     Only a committed owner is trusted here; a conversation still unowned goes the full way (expected version).
     """
     claim_state = await work.conversations.claim_state(conversation_id)
-    if claim_state is None or claim_state.owner_id is None:
-        return
+    if claim_state is None or claim_state.owner_id is None or claim_state.owner_id == agent.id:
+        return  # unowned, or the owner naming a lead: the aggregate decides
     if claim_state.account_id != account.id or not may_claim(
         agent, owner_id=claim_state.owner_id, pool_team_ids=claim_state.pool_team_ids,
         collaborator_ids=claim_state.collaborator_ids, was_in_pool=claim_state.was_in_pool, account=account,
@@ -77,10 +77,11 @@ async def claim_conversation(conversation_id: str, agent: Agent, *, account_id: 
             claimed = conversation.pending[0]
             await _save(work, conversation)
             if lead_id and conversation.opened:
-                # the claimer owns the lead: the customer's next conversation comes straight to them
+                # a new lead is owned by whoever claimed it (the customer's next conversation comes straight to them);
+                # an existing lead keeps its owner (the leads service's events say who that is)
                 opened = conversation.opened
                 await work.chats.attach_lead(account.id, opened.phone_number_id, opened.customer_wa_id, lead_id)
-                await work.lead_owners.set(account.id, LeadOwner(lead_id, agent.id, agent.name, claimed.team_id))
+                await work.lead_owners.set_if_unknown(account.id, LeadOwner(lead_id, agent.id, agent.name, claimed.team_id))
             await work.commit()
             log.info("conversation claimed", conversation_id=conversation_id, agent_id=agent.id)
             return conversation

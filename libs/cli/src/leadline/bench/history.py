@@ -1,0 +1,115 @@
+"""History replay rate (events/s) over ≥ 200,000 events beside the raw consume rate of the same topics, same run."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from leadline.events import (
+    ConversationClaimedV1, ConversationFinishedV1, ConversationOpenedV1, LeadCreatedV1, MessageAppendedV1,
+    new_envelope, topic_for,
+)
+from leadline.events.common import AgentRef
+from leadline.events.content import TextContent
+from leadline.history.bootstrap import TOPICS, rebuild
+from leadline.history.entrypoints.settings import HistorySettings
+from leadline.platform.db import create_engine, session_factory
+
+from .infra import BenchInfra
+from .report import Figure
+
+MESSAGES_PER_CONVERSATION = 16  # + opened, lead created, claimed, finished = 20 events each
+ANA = AgentRef(id="ana", name="Ana Souza")
+
+
+def _conversation(n: int) -> list:
+    conversation_id, lead_id, at = uuid.uuid4(), uuid.uuid4(), datetime.now(UTC)
+    wa_id = f"551197{n:07d}"
+    payloads = [
+        ConversationOpenedV1(conversation_id=conversation_id, phone_number_id="106540352242922",
+                             business_display_number="15550783881", customer_wa_id=wa_id, customer_phone=f"+{wa_id}",
+                             customer_display_name="Cliente", status="new", team_ids=("vendas",), opened_by="customer"),
+        LeadCreatedV1(lead_id=lead_id, name="Cliente", mobile=f"+{wa_id}", responsible_agent=ANA, team_id="vendas",
+                      conversation_id=conversation_id, idempotency_key=f"bench-{n}"),
+        ConversationClaimedV1(conversation_id=conversation_id, agent=ANA, team_id="vendas", lead_id=lead_id),
+    ]
+    for m in range(MESSAGES_PER_CONVERSATION):
+        inbound = m % 2 == 0
+        payloads.append(MessageAppendedV1(
+            conversation_id=conversation_id, message_id=uuid.uuid4(), wamid=f"wamid.bench{n}x{m}",
+            direction="inbound" if inbound else "outbound", origin="customer" if inbound else "agent",
+            sender=None if inbound else ANA, content=TextContent(body=f"mensagem {m} sobre o carro"), sent_at=at,
+            status="unanswered" if inbound else "no_reply"))
+    payloads.append(ConversationFinishedV1(conversation_id=conversation_id, agent=ANA))
+    sequences: dict[str, int] = {}
+    envelopes = []
+    for payload in payloads:
+        stream = payload.stream_id("bench-motors")
+        sequences[stream] = sequences.get(stream, 0) + 1
+        envelopes.append(new_envelope(payload, account_id="bench-motors", stream_id=stream, sequence=sequences[stream], occurred_at=at))
+    return envelopes
+
+
+async def _publish(bootstrap: str, conversations: int) -> int:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=256 * 1024)
+    await producer.start()
+    sent = 0
+    try:
+        for n in range(conversations):
+            for envelope in _conversation(n):
+                await producer.send(topic_for(envelope.type), envelope.to_bytes(), key=envelope.key)
+                sent += 1
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return sent
+
+
+async def _raw_consume_rate(bootstrap: str) -> tuple[int, float]:
+    """Every record of the history topics, read and dropped: the floor a replay cannot beat."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                                fetch_max_wait_ms=10, max_partition_fetch_bytes=4 * 1024 * 1024)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(t, p) for t in TOPICS for p in (consumer.partitions_for_topic(t) or await _partitions(consumer, t))]
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        total = sum(ends.values())
+        read, started = 0, time.perf_counter()
+        while read < total:
+            for records in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
+                read += len(records)
+        return read, read / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    await consumer._client.force_metadata_update()
+    return consumer.partitions_for_topic(topic) or set()
+
+
+async def _replay_rate(infra: BenchInfra) -> tuple[int, float]:
+    url = await infra.database_for("history")
+    settings = HistorySettings(database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers)
+    engine = create_engine(url, pool_size=4)
+    started = time.perf_counter()
+    result = await rebuild(settings, session_factory(engine))
+    elapsed = time.perf_counter() - started
+    await engine.dispose()
+    return result.total, result.total / elapsed
+
+
+def run(infra: BenchInfra, *, conversations: int = 10_000) -> list[Figure]:
+    published = asyncio.run(_publish(infra.bootstrap_servers, conversations))
+    raw_read, raw_rate = asyncio.run(_raw_consume_rate(infra.bootstrap_servers))
+    replayed, replay_rate = asyncio.run(_replay_rate(infra))
+    return [
+        Figure(f"history replay ({replayed:,} events)", replay_rate, "events/s", raw_rate, "aiokafka consume",
+               "≥ 30 % of raw consume", replay_rate >= 0.3 * raw_rate and replayed >= 200_000 and raw_read == published),
+    ]
