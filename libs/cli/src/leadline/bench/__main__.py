@@ -13,11 +13,14 @@ from .infra import bench_infra
 from .report import print_table, write_json
 
 BENCHMARKS = {"ingest": ingest.run, "router": router.run, "history": history.run}
+# history is run by name only: on the embedded broker the end offsets it replays up to lag behind what was just
+# produced (see the history README), so its figure is not yet one to compare
+DEFAULT = ("ingest", "router")
 
 
 def main(argv: list[str]) -> int:
     console = Console()
-    wanted = argv or list(BENCHMARKS)
+    wanted = argv or list(DEFAULT)
     unknown = [name for name in wanted if name not in BENCHMARKS]
     if unknown:
         console.print(f"[red]unknown benchmark(s):[/red] {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")

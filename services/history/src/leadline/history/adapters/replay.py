@@ -62,7 +62,11 @@ async def rebuild(
                               auto_offset_reset="earliest", fetch_max_wait_ms=10, max_partition_fetch_bytes=4 << 20)
     await reader.start()
     try:
-        partitions = [TopicPartition(topic, p) for topic in topics for p in sorted(reader.partitions_for_topic(topic) or ())]
+        await reader.topics()  # fetch the cluster's metadata: a topic not yet known must not be skipped silently
+        unknown = [topic for topic in topics if not reader.partitions_for_topic(topic)]
+        if unknown:
+            raise RuntimeError(f"cannot replay: the broker does not know {', '.join(unknown)}")
+        partitions = [TopicPartition(topic, p) for topic in topics for p in sorted(reader.partitions_for_topic(topic))]
         reader.assign(partitions)
         ends = await reader.end_offsets(partitions)
         begins = await reader.beginning_offsets(partitions)
