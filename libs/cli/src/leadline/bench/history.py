@@ -69,29 +69,30 @@ async def _publish(bootstrap: str, conversations: int) -> int:
     return sent
 
 
-async def _raw_consume_rate(bootstrap: str) -> tuple[int, float]:
-    """Every record of the history topics, read and dropped: the floor a replay cannot beat."""
+async def _raw_consume_rate(bootstrap: str, expected: int) -> tuple[int, float]:
+    """Every record of the history topics, read and dropped: the floor a replay cannot beat.
+
+    Reads until the broker has nothing more (the embedded broker's listed end offsets stop short: see README).
+    """
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
                                 fetch_max_wait_ms=10, max_partition_fetch_bytes=4 * 1024 * 1024)
     await consumer.start()
     try:
-        partitions = [TopicPartition(t, p) for t in TOPICS for p in (consumer.partitions_for_topic(t) or await _partitions(consumer, t))]
+        await consumer.topics()
+        partitions = [TopicPartition(t, p) for t in TOPICS for p in sorted(consumer.partitions_for_topic(t) or ())]
         consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
         await consumer.seek_to_beginning(*partitions)
-        total = sum(ends.values())
-        read, started = 0, time.perf_counter()
-        while read < total:
-            for records in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
-                read += len(records)
-        return read, read / (time.perf_counter() - started)
+        read, started, last = 0, time.perf_counter(), time.perf_counter()
+        while read < expected or time.perf_counter() - last < 0.5:
+            batch = await consumer.getmany(timeout_ms=100, max_records=5000)
+            if batch:
+                read += sum(len(records) for records in batch.values())
+                last = time.perf_counter()
+            elif time.perf_counter() - last > 10:
+                break
+        return read, read / (last - started)
     finally:
         await consumer.stop()
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    await consumer._client.force_metadata_update()
-    return consumer.partitions_for_topic(topic) or set()
 
 
 async def _replay_rate(infra: BenchInfra) -> tuple[int, float]:
@@ -107,9 +108,10 @@ async def _replay_rate(infra: BenchInfra) -> tuple[int, float]:
 
 def run(infra: BenchInfra, *, conversations: int = 10_000) -> list[Figure]:
     published = asyncio.run(_publish(infra.bootstrap_servers, conversations))
-    raw_read, raw_rate = asyncio.run(_raw_consume_rate(infra.bootstrap_servers))
+    raw_read, raw_rate = asyncio.run(_raw_consume_rate(infra.bootstrap_servers, published))
     replayed, replay_rate = asyncio.run(_replay_rate(infra))
     return [
-        Figure(f"history replay ({replayed:,} events)", replay_rate, "events/s", raw_rate, "aiokafka consume",
-               "≥ 30 % of raw consume", replay_rate >= 0.3 * raw_rate and replayed >= 200_000 and raw_read == published),
+        Figure(f"history replay ({replayed:,} of {published:,} events)", replay_rate, "events/s", raw_rate,
+               f"aiokafka consume ({raw_read:,})", "≥ 30 % of raw consume, every event",
+               replay_rate >= 0.3 * raw_rate and replayed == published == raw_read and replayed >= 200_000),
     ]
