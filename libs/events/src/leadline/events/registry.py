@@ -67,6 +67,7 @@ class Registry:
 
     def __init__(self, models: Iterable[type[Payload]] = ()) -> None:
         self._models: dict[tuple[str, int], type[Payload]] = {}
+        self._newest: dict[str, type[Payload]] = {}  # decode's hot path: one dict lookup per event
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
         for model in models:
             self.register(model)
@@ -79,6 +80,9 @@ class Registry:
         if key in self._models:
             raise ValueError(f"{key} is already read by {self._models[key].__name__}")
         self._models[key] = model
+        newest = self._newest.get(model.EVENT_TYPE)
+        if newest is None or newest.SCHEMA_VERSION < model.SCHEMA_VERSION:
+            self._newest[model.EVENT_TYPE] = model
         return model
 
     def register_upcaster(self, event_type: str, from_version: int, upcaster: Upcaster) -> None:
@@ -100,10 +104,7 @@ class Registry:
 
     def newest(self, event_type: str) -> type[Payload]:
         """The model ``decode`` returns for this event type."""
-        versions = self.versions(event_type)
-        if not versions:
-            raise KeyError(event_type)
-        return self._models[(event_type, versions[-1])]
+        return self._newest[event_type]
 
     def model(self, event_type: str, version: int) -> type[Payload]:
         return self._models[(event_type, version)]
@@ -122,9 +123,9 @@ class Registry:
 
     def decode(self, envelope: Envelope) -> Payload:
         """The envelope's payload as the newest model of its type; see the module docstring."""
-        if not self.versions(envelope.type):
+        model = self._newest.get(envelope.type)
+        if model is None:
             raise UnknownEventType(envelope, "no model for this event type")
-        model = self.newest(envelope.type)
         if envelope.schema_version > model.SCHEMA_VERSION:
             raise UnsupportedSchemaVersion(
                 envelope, f"newer than v{model.SCHEMA_VERSION}, the newest this consumer knows"
@@ -136,6 +137,8 @@ class Registry:
             raise InvalidPayload(envelope, str(error)) from error
 
     def _upcast(self, envelope: Envelope, to_version: int) -> dict[str, Any]:
+        if envelope.schema_version == to_version:
+            return envelope.payload  # nothing to upcast: validation reads the payload, it never edits it
         data = copy.deepcopy(envelope.payload)  # upcasters may edit in place; the envelope stays intact
         for version in range(envelope.schema_version, to_version):
             upcaster = self._upcasters.get((envelope.type, version))

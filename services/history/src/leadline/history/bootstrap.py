@@ -42,5 +42,5 @@ async def rebuild(settings: HistorySettings, sessions: async_sessionmaker[AsyncS
     """Drop the projection and replay its topics; publishes nothing (entry ids are stable across rebuilds)."""
     quiet = projection(settings, publish=False)
     return await replay.rebuild(sessions, bootstrap_servers=settings.kafka_bootstrap_servers, topics=TOPICS,
-                                consumer=CONSUMER, apply=quiet.apply, batch_size=settings.history_rebuild_batch_size,
+                                consumer=CONSUMER, handle=quiet.handle, batch_size=settings.history_rebuild_batch_size,
                                 progress=progress)

@@ -1,0 +1,163 @@
+"""The projection's storage for one rebuild batch: the handlers' reads and writes in memory, written at the end.
+
+Only sound while nothing else writes the projection (a rebuild, with the live consumer stopped): rows are read
+once, without locks, and the batch's writes go out in a few multi-row statements by ``flush``. What a batch leaves
+in the tables is what ``SqlTimelineStore`` would have left handling the same events one by one; nothing is published.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..domain.timeline import Entry, StagedMessage, stored_media_of, with_stored_media
+from .store import SqlTimelineStore
+from .tables import conversations, staged_messages, stored_media, timeline_entries
+from .translate import entry_row
+
+_ABSENT = None
+
+
+class BatchTimelineStore:
+    """``TimelineStore`` for one batch of a rebuild; ``flush`` before its transaction commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.leads: dict[uuid.UUID, uuid.UUID | None] = {}  # every conversation seen in the batch
+        self.in_table: dict[uuid.UUID, uuid.UUID | None] = {}  # conversation rows as they were before the batch
+        self.staged_in_table: set[uuid.UUID] = set()  # conversations with staged rows in the table, not taken yet
+        self.staged: dict[uuid.UUID, dict[uuid.UUID, tuple[StagedMessage, str]]] = {}  # not in the table yet
+        self.media: dict[str, Mapping[str, Any] | None] = {}  # None: known to be absent
+        self.new_media: dict[str, Mapping[str, Any]] = {}
+        self.entries: dict[str, Entry] = {}  # not in the table yet, by source key
+        self.leads_of_entries_in_table: dict[uuid.UUID, uuid.UUID] = {}
+
+    async def preload(self, conversation_ids: Iterable[uuid.UUID], wamids: Iterable[str]) -> None:
+        """Reads the batch's conversations and stored media in two queries instead of one per event."""
+        await self._load_conversations(set(conversation_ids) - self.leads.keys())
+        await self._load_media(set(wamids) - self.media.keys())
+
+    async def _load_conversations(self, wanted: set[uuid.UUID]) -> None:
+        if not wanted:
+            return
+        rows = await self.session.execute(select(conversations.c.conversation_id, conversations.c.lead_id)
+                                          .where(conversations.c.conversation_id.in_(wanted)))
+        self.in_table.update({row.conversation_id: row.lead_id for row in rows})
+        self.staged_in_table.update(await self.session.scalars(
+            select(staged_messages.c.conversation_id).distinct().where(staged_messages.c.conversation_id.in_(wanted))))
+        for conversation_id in wanted:
+            self.leads[conversation_id] = self.in_table.get(conversation_id)
+
+    async def _load_media(self, wanted: set[str]) -> None:
+        if not wanted:
+            return
+        rows = await self.session.execute(select(stored_media.c.wamid, stored_media.c.stored).where(stored_media.c.wamid.in_(wanted)))
+        self.media.update(dict.fromkeys(wanted, _ABSENT))
+        self.media.update({row.wamid: row.stored for row in rows})
+
+    async def lock_conversation(self, conversation_id: uuid.UUID) -> uuid.UUID | None:
+        if conversation_id not in self.leads:
+            await self._load_conversations({conversation_id})
+        return self.leads[conversation_id]
+
+    async def map_to_lead(self, conversation_id: uuid.UUID, lead_id: uuid.UUID) -> None:
+        if await self.lock_conversation(conversation_id) is not None:
+            return
+        self.leads[conversation_id] = lead_id
+        if conversation_id in self.in_table:
+            self.leads_of_entries_in_table[conversation_id] = lead_id
+        for key, entry in self.entries.items():
+            if entry.conversation_id == conversation_id and entry.lead_id is None:
+                self.entries[key] = dataclasses.replace(entry, lead_id=lead_id)
+
+    async def stage(self, message: StagedMessage, account_id: str) -> None:
+        self.staged.setdefault(message.conversation_id, {}).setdefault(message.message_id, (message, account_id))
+
+    async def set_staged_wamid(self, message_id: uuid.UUID, wamid: str) -> None:
+        for pending in self.staged.values():
+            if message_id in pending:
+                message, account_id = pending[message_id]
+                if message.wamid is None:
+                    pending[message_id] = (dataclasses.replace(message, wamid=wamid), account_id)
+                return
+        await SqlTimelineStore(self.session, publish=False).set_staged_wamid(message_id, wamid)
+
+    async def take_staged(self, conversation_id: uuid.UUID) -> list[StagedMessage]:
+        taken: list[StagedMessage] = []
+        if conversation_id not in self.leads:
+            await self._load_conversations({conversation_id})
+        if conversation_id in self.staged_in_table:
+            self.staged_in_table.discard(conversation_id)
+            taken += await SqlTimelineStore(self.session, publish=False).take_staged(conversation_id)
+        taken += [message for message, _ in self.staged.pop(conversation_id, {}).values()]
+        return taken
+
+    async def stored_media_by_wamid(self, wamids: Iterable[str | None]) -> dict[str, Mapping[str, Any]]:
+        wanted = {w for w in wamids if w}
+        await self._load_media(wanted - self.media.keys())
+        return {w: self.media[w] for w in wanted if self.media[w] is not None}
+
+    async def remember_media(self, wamid: str, stored: Mapping[str, Any]) -> None:
+        await self._load_media({wamid} - self.media.keys())
+        if self.media[wamid] is None:
+            self.media[wamid] = self.new_media[wamid] = dict(stored)
+        for key, entry in self.entries.items():
+            if entry.wamid == wamid and entry.media_key is None and _lacks_stored_media(entry.content):
+                self.entries[key] = dataclasses.replace(entry, content=with_stored_media(entry.content, stored),
+                                                        media_key=stored.get("key"))
+        rows = (await self.session.execute(
+            select(timeline_entries.c.entry_id, timeline_entries.c.content)
+            .where(timeline_entries.c.wamid == wamid, timeline_entries.c.media_key.is_(None)))).all()
+        for row in rows:
+            if _lacks_stored_media(row.content):
+                await self.session.execute(update(timeline_entries).where(timeline_entries.c.entry_id == row.entry_id)
+                                           .values(content=with_stored_media(row.content, stored), media_key=stored.get("key")))
+
+    async def record(self, entries: Sequence[Entry]) -> int:
+        added = [entry for entry in entries if entry.source_key not in self.entries]
+        self.entries.update((entry.source_key, entry) for entry in added)
+        return len(added)
+
+    async def flush(self) -> None:
+        """Writes what the batch changed (once, at the end of the batch: a store serves one batch)."""
+        changed = [{"conversation_id": c, "lead_id": lead} for c, lead in self.leads.items()
+                   if c not in self.in_table or self.in_table[c] != lead]
+        if changed:
+            upsert = insert(conversations)
+            await self.session.execute(upsert.on_conflict_do_update(
+                index_elements=[conversations.c.conversation_id], set_={"lead_id": upsert.excluded.lead_id}), changed)
+        staged = [_staged_row(message, account_id) for pending in self.staged.values() for message, account_id in pending.values()]
+        if staged:
+            await self.session.execute(insert(staged_messages).on_conflict_do_nothing(), staged)
+        if self.new_media:
+            await self.session.execute(insert(stored_media).on_conflict_do_nothing(),
+                                       [{"wamid": w, "stored": s} for w, s in self.new_media.items()])
+        if self.entries:
+            await self.session.execute(insert(timeline_entries).on_conflict_do_nothing(index_elements=[timeline_entries.c.source_key]),
+                                       [entry_row(entry) for entry in self.entries.values()])
+        if self.leads_of_entries_in_table:
+            await self.session.execute(
+                update(timeline_entries)
+                .where(timeline_entries.c.conversation_id == bindparam("conversation"), timeline_entries.c.lead_id.is_(None))
+                .values(lead_id=bindparam("lead")),
+                [{"conversation": c, "lead": lead} for c, lead in self.leads_of_entries_in_table.items()])
+
+
+def _lacks_stored_media(content: Mapping[str, Any] | None) -> bool:
+    return bool(content) and "media" in content and stored_media_of(content) is None
+
+
+def _staged_row(message: StagedMessage, account_id: str) -> dict[str, Any]:
+    return {
+        "message_id": message.message_id, "conversation_id": message.conversation_id, "account_id": account_id,
+        "kind": message.kind, "direction": message.direction, "origin": message.origin,
+        "sender": dict(message.sender) if message.sender else None, "wamid": message.wamid,
+        "content": dict(message.content), "text": message.text, "sent_at": message.sent_at,
+        "source_event_id": message.source_event_id,
+    }
