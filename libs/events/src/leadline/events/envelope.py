@@ -36,7 +36,7 @@ class Payload(BaseModel):
         Every concrete payload overrides this, so producers cannot key an event
         onto the wrong aggregate; ``account_id`` is only needed by account-wide streams.
         """
-        raise NotImplementedError(f"{type(self).__name__} does not name its stream")
+        raise TypeError(f"{type(self).__name__} must override stream_id: every payload names the stream it belongs to")
 
 
 class Envelope(BaseModel):
