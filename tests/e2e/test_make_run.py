@@ -31,7 +31,7 @@ def wait_for_ready_line(process: subprocess.Popen[str], timeout_s: float) -> dic
     raise AssertionError("stack never said ready:\n" + "".join(seen))
 
 
-def test_the_stack_starts_answers_readyz_everywhere_and_stops_without_orphans(tmp_path):
+def test_the_stack_starts_carries_a_customer_from_pool_to_lead_timeline_and_stops_without_orphans(tmp_path):
     ports = {name: free_port() for name in (*SERVICES, "fakegraph", "kafka")}
     env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "LEADLINE_TEST_INFRA")}
     env.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items() if name in SERVICES})
@@ -54,6 +54,7 @@ def test_the_stack_starts_answers_readyz_everywhere_and_stops_without_orphans(tm
         )
         assert simulated.returncode == 0, simulated.stdout + simulated.stderr
         assert "ingest answered 200" in simulated.stdout, "the fake customer's signed webhook was stored by ingest"
+        walk_the_whole_story(ports)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0
     finally:
@@ -62,6 +63,47 @@ def test_the_stack_starts_answers_readyz_everywhere_and_stops_without_orphans(tm
     time.sleep(0.5)
     alive = [name for name, pid in pids.items() if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
     assert alive == [], f"left running after stop: {alive}"
+
+
+def eventually(fetch, check, *, timeout_s: float = 30.0):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = fetch()
+        if check(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.3)
+
+
+def walk_the_whole_story(ports: dict[str, int]) -> None:
+    """Customer writes → pool → Add lead (leads saga claims) → reply reaches WhatsApp → finish → lead timeline."""
+    from leadline.platform.auth import mint_token
+    from leadline.platform.settings import ServiceSettings
+
+    token = mint_token(secret=ServiceSettings().jwt_secret.get_secret_value(), agent_id="ana", name="Ana Souza",
+                       role="seller", account_id="acme-motors", teams=["vendas"])
+    auth = {"Authorization": f"Bearer {token}"}
+    router, leads, history, fake = (f"http://127.0.0.1:{ports[n]}" for n in ("router", "leads", "history", "fakegraph"))
+    pool = eventually(lambda: httpx.get(f"{router}/conversations", params={"status": "new"}, headers=auth).json(),
+                      lambda body: body.get("items"))
+    [conversation] = pool["items"]
+    cid = conversation["conversation_id"]
+    saved = httpx.post(f"{leads}/leads", headers=auth, timeout=30, json={
+        "conversation_id": cid, "name": conversation["customer_name"], "mobile": conversation["customer_phone"],
+        "vehicle_of_interest": "Onix 2024", "idempotency_key": "e2e-add-lead"})
+    assert saved.status_code == 201, saved.text
+    lead_id = saved.json()["lead_id"]
+    reply = httpx.post(f"{router}/conversations/{cid}/messages", headers=auth, json={
+        "idempotency_key": "e2e-reply", "content": {"kind": "text", "body": "Olá! Está sim."}})
+    assert reply.status_code == 202, reply.text
+    sent = eventually(lambda: httpx.get(f"{fake}/_fake/sent").json()["data"], lambda data: data)
+    assert sent[0]["body"]["text"]["body"] == "*Ana Souza:*\nOlá! Está sim."
+    assert httpx.post(f"{router}/conversations/{cid}/finish", headers=auth).status_code == 200
+    timeline = eventually(
+        lambda: httpx.get(f"{history}/leads/{lead_id}/timeline", params={"order": "oldest"}, headers=auth).json(),
+        lambda body: any(e["kind"] == "conversation_finished" for e in body.get("entries", [])))
+    kinds = [entry["kind"] for entry in timeline["entries"]]
+    assert {"message", "conversion_point", "claim", "conversation_finished"} <= set(kinds), kinds
+    assert [e["direction"] for e in timeline["entries"] if e["kind"] == "message"] == ["inbound", "outbound"]
 
 
 def test_simulate_against_a_stack_that_is_not_running_is_a_one_line_error():
