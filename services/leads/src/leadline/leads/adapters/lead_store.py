@@ -8,10 +8,10 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadline.events import CONVERSION_POINT_RECORDED, REGISTRY, Envelope
+from leadline.platform.event_store import StreamConflict, append_events, load_stream
 
 from ..domain import events as ev
 from ..domain.errors import ConcurrentChange
@@ -20,27 +20,17 @@ from .tables import conversation_activity, lead_events, leads
 from .translate import to_domain, to_payload
 
 
-def envelope_of(row: Any) -> Envelope:
-    return Envelope(
-        event_id=row.event_id, type=row.type, schema_version=row.schema_version, occurred_at=row.occurred_at,
-        account_id=row.account_id, stream_id=str(row.lead_id), sequence=row.version,
-        correlation_id=row.correlation_id or row.event_id, causation_id=row.causation_id, payload=row.data,
-    )
-
-
 class SqlLeads:
     def __init__(self, session: AsyncSession, *, clock: Callable[[], datetime]) -> None:
         self._session = session
         self._clock = clock
 
     async def get(self, lead_id: str) -> Lead | None:
-        rows = (await self._session.execute(
-            select(lead_events).where(lead_events.c.lead_id == UUID(lead_id)).order_by(lead_events.c.version)
-        )).all()
-        if not rows:
+        stored = await load_stream(self._session, lead_events, UUID(lead_id))
+        if not stored:
             return None
-        history = [to_domain(REGISTRY.decode(envelope_of(row)), row.occurred_at) for row in rows]
-        return Lead.rehydrate(lead_id, rows[0].account_id, history)
+        history = [to_domain(REGISTRY.decode(envelope), envelope.occurred_at) for envelope in stored]
+        return Lead.rehydrate(lead_id, stored[0].account_id, history)
 
     async def add(self, lead: Lead, *, caused_by: Envelope | None = None, review_temperature_at: datetime | None = None,
                   review: bool = False) -> list[Envelope]:
@@ -57,14 +47,8 @@ class SqlLeads:
         ]
         if envelopes:
             try:
-                async with self._session.begin_nested():
-                    await self._session.execute(lead_events.insert(), [
-                        {"lead_id": UUID(e.stream_id), "version": e.sequence, "event_id": e.event_id,
-                         "account_id": e.account_id, "type": e.type, "schema_version": e.schema_version, "data": e.payload,
-                         "occurred_at": e.occurred_at, "causation_id": e.causation_id, "correlation_id": e.correlation_id}
-                        for e in envelopes
-                    ])
-            except IntegrityError as error:
+                await append_events(self._session, lead_events, envelopes)
+            except StreamConflict as error:
                 raise ConcurrentChange("the lead changed meanwhile") from error
             for event in lead.pending:
                 await self._project(lead, event, now)

@@ -17,23 +17,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
+from leadline.platform.event_store import event_table
+
 metadata = MetaData()
 
-lead_events = Table(
-    "lead_events", metadata,
-    Column("position", BigInteger, Identity(), nullable=False, unique=True),
-    Column("lead_id", UUID(as_uuid=True), nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
-    Column("account_id", Text, nullable=False),
-    Column("type", Text, nullable=False),
-    Column("schema_version", Integer, nullable=False),
-    Column("data", JSONB, nullable=False),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
-    Column("causation_id", UUID(as_uuid=True), nullable=True),
-    Column("correlation_id", UUID(as_uuid=True), nullable=True),
-    PrimaryKeyConstraint("lead_id", "version", name="lead_events_stream_version"),
-)
+lead_events = event_table(metadata, "lead_events", stream_column="lead_id", stream_type=UUID(as_uuid=True))
 
 leads = Table(
     "leads", metadata,

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadline.events import REGISTRY, Envelope, new_envelope
+from leadline.platform.event_store import StreamConflict, append_events, load_stream
 
 from ..domain.conversation import Conversation
 from uuid import UUID
 
 from ..domain.errors import ConcurrentChange
 from ..service.ports import ClaimState
-from .projections import envelope_of, project
+from .projections import project
 from .tables import conversation_view, events
 from .translate import to_domain, to_payload
 
@@ -26,16 +26,11 @@ class SqlConversations:
         self._clock = clock
 
     async def get(self, conversation_id: str) -> Conversation | None:
-        rows = (await self._session.execute(
-            select(events).where(events.c.stream_id == conversation_id).order_by(events.c.version)
-        )).all()
-        if not rows:
+        stored = await load_stream(self._session, events, conversation_id)
+        if not stored:
             return None
-        history = []
-        for row in rows:
-            envelope = envelope_of(row)
-            history.append(to_domain(REGISTRY.decode(envelope), envelope.occurred_at))
-        return Conversation.rehydrate(conversation_id, rows[0].account_id, history)
+        history = [to_domain(REGISTRY.decode(envelope), envelope.occurred_at) for envelope in stored]
+        return Conversation.rehydrate(conversation_id, stored[0].account_id, history)
 
     async def claim_state(self, conversation_id: str) -> ClaimState | None:
         try:
@@ -67,14 +62,8 @@ class SqlConversations:
             for offset, event in enumerate(conversation.pending)
         ]
         try:
-            async with self._session.begin_nested():
-                await self._session.execute(events.insert(), [
-                    {"stream_id": e.stream_id, "version": e.sequence, "event_id": e.event_id, "account_id": e.account_id,
-                     "type": e.type, "schema_version": e.schema_version, "data": e.payload, "occurred_at": e.occurred_at,
-                     "causation_id": e.causation_id, "correlation_id": e.correlation_id}
-                    for e in envelopes
-                ])
-        except IntegrityError as error:
+            await append_events(self._session, events, envelopes)
+        except StreamConflict as error:
             raise ConcurrentChange("the conversation changed meanwhile") from error
         for envelope in envelopes:
             await project(self._session, envelope)

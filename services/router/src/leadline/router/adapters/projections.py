@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadline.events import REGISTRY, Envelope
+from leadline.platform.event_store import envelope_of
 
 from ..domain import events as ev
 from .tables import conversation_view, events, message_view
@@ -96,14 +97,6 @@ async def rebuild_projections(session: AsyncSession, *, batch: int = 1000) -> in
         if not rows:
             return replayed
         for row in rows:
-            await project(session, envelope_of(row))
+            await project(session, envelope_of(events, row))
             last = row.position
         replayed += len(rows)
-
-
-def envelope_of(row: Any) -> Envelope:
-    return Envelope(
-        event_id=row.event_id, type=row.type, schema_version=row.schema_version,
-        occurred_at=row.occurred_at, account_id=row.account_id, stream_id=row.stream_id, sequence=row.version,
-        correlation_id=row.correlation_id or row.event_id, causation_id=row.causation_id, payload=row.data,
-    )

@@ -15,23 +15,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
+from leadline.platform.event_store import event_table
+
 metadata = MetaData()
 
-events = Table(
-    "events", metadata,
-    Column("position", BigInteger, Identity(), nullable=False, unique=True),
-    Column("stream_id", Text, nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
-    Column("account_id", Text, nullable=False),
-    Column("type", Text, nullable=False),
-    Column("schema_version", Integer, nullable=False),
-    Column("data", JSONB, nullable=False),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
-    Column("causation_id", UUID(as_uuid=True), nullable=True),
-    Column("correlation_id", UUID(as_uuid=True), nullable=True),
-    PrimaryKeyConstraint("stream_id", "version", name="events_stream_version"),
-)
+events = event_table(metadata, "events")
 
 open_conversations = Table(
     "open_conversations", metadata,
