@@ -111,7 +111,8 @@ def run(infra: BenchInfra, *, conversations: int = 10_000) -> list[Figure]:
     raw_read, raw_rate = asyncio.run(_raw_consume_rate(infra.bootstrap_servers, published))
     replayed, replay_rate = asyncio.run(_replay_rate(infra))
     return [
-        Figure(f"history replay ({replayed:,} of {published:,} events)", replay_rate, "events/s", raw_rate,
-               f"aiokafka consume ({raw_read:,})", "≥ 30 % of raw consume, every event",
-               replay_rate >= 0.3 * raw_rate and replayed == published == raw_read and replayed >= 200_000),
+        # the topics also hold what earlier benchmarks of the run produced: every event on them is replayed
+        Figure(f"history replay ({replayed:,} events, {published:,} from this benchmark)", replay_rate, "events/s",
+               raw_rate, f"aiokafka consume ({raw_read:,})", "≥ 30 % of raw consume, every event",
+               replay_rate >= 0.3 * raw_rate and replayed == raw_read and replayed >= published >= 200_000),
     ]
