@@ -183,7 +183,7 @@ class WebhookBuilder:
 
 
 def encode(payload: dict[str, Any]) -> bytes:
-    """Serialise a delivery the way Meta does: compact JSON with non-ASCII escaped as ``\\uXXXX``.
+    """Serialise a delivery the way Meta does: compact JSON with non-ASCII escaped (``é`` becomes ``\\u00e9``).
 
     The escaping matters: the signature covers these exact bytes, and a receiver that
     re-serialises (or un-escapes) before verifying computes a different HMAC.
