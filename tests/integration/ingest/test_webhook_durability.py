@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 
 import httpx
 
@@ -16,10 +14,10 @@ from leadline.ingest.bootstrap import MIGRATIONS, build
 from leadline.platform.embedded import EmbeddedKafka, free_port
 from leadline.platform.kafka import ensure_topics
 from leadline.platform.migrations import upgrade_to_head
-from tests.conftest import REPO
 from tests.integration.ingest.conftest import APP_SECRET, ingest_settings
 from tests.integration.ingest.test_webhooks import BUSINESS, new_customer, stream_of
 from tests.kafka_helpers import keyed, read_topic
+from tests.service_processes import spawn_service, wait_healthy
 
 
 async def start_broker(port: int, log_dir) -> EmbeddedKafka:
@@ -63,25 +61,8 @@ async def test_webhooks_are_accepted_while_the_broker_is_down_and_every_event_ar
 
 
 def spawn_ingest(infra, url: str, port: int, *, crash_at: str | None) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k != "LEADLINE_CRASH_AT"}
-    env.update(DATABASE_URL=url, KAFKA_BOOTSTRAP_SERVERS=infra.bootstrap_servers, HTTP_PORT=str(port),
-               WHATSAPP_APP_SECRET=APP_SECRET, PYTHONPATH=str(REPO))
-    if crash_at:
-        env["LEADLINE_CRASH_AT"] = crash_at
-    return subprocess.Popen([sys.executable, "-m", "leadline.ingest"], env=env, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-async def wait_healthy(port: int, timeout_s: float = 30.0) -> None:
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-        for _ in range(int(timeout_s / 0.1)):
-            try:
-                if (await client.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError("ingest did not come up")
+    return spawn_service("ingest", port=port, crash_at=crash_at, env={
+        "DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers, "WHATSAPP_APP_SECRET": APP_SECRET})
 
 
 async def test_ingest_killed_between_storing_and_relaying_loses_nothing_and_doubles_nothing(infra):

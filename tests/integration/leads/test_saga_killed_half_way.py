@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -21,33 +19,17 @@ from leadline.leads.bootstrap import MIGRATIONS
 from leadline.platform.db import create_engine
 from leadline.platform.embedded import free_port
 from leadline.platform.migrations import upgrade_to_head
-from tests.conftest import REPO
 from tests.integration.leads.conftest import JWT_SECRET, new_customer
 from tests.kafka_helpers import wait_until
+from tests.service_processes import spawn_service, wait_healthy
 
 
 def spawn_leads(infra, url: str, port: int, router_url: str, *, crash_at: str | None,
                 pending_timeout_s: float = 2) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k != "LEADLINE_CRASH_AT"}
-    env.update(DATABASE_URL=url, KAFKA_BOOTSTRAP_SERVERS=infra.bootstrap_servers, HTTP_PORT=str(port),
-               JWT_SECRET=JWT_SECRET, ROUTER_URL=router_url, KAFKA_GROUP_PREFIX=f"killed-{uuid.uuid4().hex[:6]}-",
-               SAGA_PENDING_TIMEOUT_S=str(pending_timeout_s), SAGA_RECOVERY_INTERVAL_S="0.5", LOG_LEVEL="WARNING", PYTHONPATH=str(REPO))
-    if crash_at:
-        env["LEADLINE_CRASH_AT"] = crash_at
-    return subprocess.Popen([sys.executable, "-m", "leadline.leads"], env=env, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-async def wait_healthy(port: int, timeout_s: float = 30.0) -> None:
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-        for _ in range(int(timeout_s / 0.1)):
-            try:
-                if (await client.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError("leads did not come up")
+    return spawn_service("leads", port=port, crash_at=crash_at, env={
+        "DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers, "JWT_SECRET": JWT_SECRET,
+        "ROUTER_URL": router_url, "KAFKA_GROUP_PREFIX": f"killed-{uuid.uuid4().hex[:6]}-",
+        "SAGA_PENDING_TIMEOUT_S": str(pending_timeout_s), "SAGA_RECOVERY_INTERVAL_S": "0.5", "LOG_LEVEL": "WARNING"})
 
 
 async def stop(process: subprocess.Popen[bytes]) -> None:
