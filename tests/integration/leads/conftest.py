@@ -12,8 +12,8 @@ import asyncio
 import itertools
 import json
 import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -37,23 +37,11 @@ from leadline.router.domain.agents import AccountSettings, Agent, BusinessNumber
 from leadline.router.entrypoints.settings import RouterSettings
 from leadline.router.service import inbound
 from leadline.router.service.configuration import AccountConfiguration, AgentRecord, Team, apply_configuration
+from tests.clock import Clock
 from tests.kafka_helpers import wait_until
 
 JWT_SECRET = "leads-test-secret-leads-test-secret-0123"
 _numbers = itertools.count(300_000_000_000_000)
-
-
-@dataclass
-class Clock:
-    """One time for both services; it stands still unless a test moves it (pending sagas, cooling)."""
-
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @dataclass

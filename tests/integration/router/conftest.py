@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -24,21 +24,10 @@ from leadline.router.entrypoints.settings import RouterSettings
 from leadline.router.service import inbound
 from leadline.router.service.configuration import AccountConfiguration, AgentRecord, Team, apply_configuration
 
+from tests.clock import Clock
+
 JWT_SECRET = "router-test-secret-router-test-secret"
 _numbers = itertools.count(100_000_000_000_000)
-
-
-@dataclass
-class Clock:
-    """Time the tests can move (the 24-hour window, pool waits)."""
-
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @dataclass
