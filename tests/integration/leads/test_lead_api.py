@@ -90,8 +90,11 @@ async def test_a_returning_customer_routed_to_the_owner_joins_the_lead_and_the_o
     second = await dealer.customer_writes(wa_id, "Voltei! Ainda tem aquele carro?")  # straight to Ana: no Add lead
 
     async def listed() -> list[str]:
+        # the first conversation's finish and the second's attach are separate events on separate keys:
+        # wait until both have been applied, then check the order and the open flags
         lead = await dealer.lead(lead_id)
-        return [c["conversation_id"] for c in lead["conversations"]] if len(lead["conversion_points"]) == 2 else []
+        settled = len(lead["conversion_points"]) == 2 and [c["open"] for c in lead["conversations"]] == [True, False]
+        return [c["conversation_id"] for c in lead["conversations"]] if settled else []
 
     assert await wait_until(listed) == [second, first]
     lead = await dealer.lead(lead_id)
