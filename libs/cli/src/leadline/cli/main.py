@@ -13,11 +13,15 @@ from rich.console import Console
 
 from leadline.platform.auth import Role, mint_token
 
-from . import simulate
+from . import dlq, events, replay, simulate, topics
 from .stack import SERVICES, Stack, StackConfig
 
 app = typer.Typer(help="leadline: shared WhatsApp inbox tied to CRM leads.", no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(simulate.app, name="simulate")
+app.add_typer(dlq.app, name="dlq")
+app.add_typer(events.app, name="events")
+app.add_typer(topics.app, name="topics")
+app.command("replay")(replay.replay)
 console = Console()
 
 

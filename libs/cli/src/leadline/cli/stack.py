@@ -10,6 +10,7 @@ ends the children, the broker and the database; children also die with this proc
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -86,6 +87,15 @@ class Stack:
         for service in SERVICES:
             self._spawn(service, [sys.executable, "-m", f"leadline.{service}"], self._service_env(service))
         self._wait_until_ready()
+        self._write_stack_file()
+
+    def _write_stack_file(self) -> None:
+        """Where this stack's broker and databases are, for the ops commands (``leadline events``, ``dlq``, …)."""
+        (self.config.var_dir / "stack.json").write_text(json.dumps({
+            "bootstrap_servers": self.bootstrap_servers,
+            "databases": {service: service_database(self.server_url, service) for service in SERVICES},
+            "urls": {name: self.config.url(name) for name in self.config.ports},
+        }, indent=2))
 
     def _start_infrastructure(self) -> None:
         if self.config.kafka_bootstrap_servers:
@@ -158,6 +168,7 @@ class Stack:
             raise TimeoutError(f"not ready after {timeout_s}s: {', '.join(sorted(pending))} (logs in {self.config.var_dir}/logs)")
 
     def stop(self) -> None:
+        (self.config.var_dir / "stack.json").unlink(missing_ok=True)
         for child in self.children.values():
             if child.poll() is None:
                 child.terminate()

@@ -11,6 +11,7 @@ from leadline.platform.auth import verifier_from_settings
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 
 from .adapters import replay
+from .adapters.shadow_replay import TimelineReplay
 from .adapters.store import SqlTimelineStore
 from .entrypoints.http import history_api
 from .entrypoints.settings import HistorySettings
@@ -44,3 +45,10 @@ async def rebuild(settings: HistorySettings, sessions: async_sessionmaker[AsyncS
     return await replay.rebuild(sessions, bootstrap_servers=settings.kafka_bootstrap_servers, topics=TOPICS,
                                 consumer=CONSUMER, handle=quiet.handle, batch_size=settings.history_rebuild_batch_size,
                                 progress=progress)
+
+
+def replayable(settings: HistorySettings) -> TimelineReplay:
+    """The timeline for ``leadline replay history``: rebuilt beside the live tables while the service runs."""
+    quiet = projection(settings, publish=False)
+    return TimelineReplay(bootstrap_servers=settings.kafka_bootstrap_servers, topics=TOPICS, consumer=CONSUMER,
+                          handle=quiet.handle, batch_size=settings.history_rebuild_batch_size)

@@ -16,6 +16,7 @@ from .adapters.account_cache import AccountCache
 from .adapters.account_directory import SqlConfigurationUnitOfWork
 from .adapters.live_feed import LiveFeed
 from .adapters.unit_of_work import SqlUnitOfWork
+from .adapters.view_replay import ConversationViewsReplay
 from .entrypoints.admin import admin_router
 from .entrypoints.agent_api import agent_api, install_router_errors
 from .entrypoints.live import live_api
@@ -56,3 +57,8 @@ def build(settings: RouterSettings | None = None, *, clock: Callable[[], datetim
     app.state.account_cache = accounts
     app.state.live_feed = feed
     return app
+
+
+def replayable(settings: RouterSettings) -> ConversationViewsReplay:
+    """The conversation views for ``leadline replay router``: refolded beside the live tables while the service runs."""
+    return ConversationViewsReplay(batch_size=1000)

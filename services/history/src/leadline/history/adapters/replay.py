@@ -1,17 +1,17 @@
-"""Rebuild: empty the projection and replay its topics from offset 0 through the same handlers.
+"""Rebuild and replay: the projection's topics read again through the same handlers, in set-based batches.
 
-A fresh consumer without a group reads every partition from the beginning up to the end offsets
-captured at the start (events arriving meanwhile are left to the live consumer), in batches of one
-transaction each. Run it with the service's live consumer stopped: both write the same tables, and the replay
-relies on being alone (``BatchTimelineStore``, ``ReplayLedger``): a batch is read in a few queries, handled in
-memory and written in a few multi-row statements.
+A consumer without a group reads every partition (from the beginning, a timestamp or given offsets) up to the
+events produced before the replay began, in batches of one transaction each. The replay relies on being the
+only writer of the tables it fills (``BatchTimelineStore``, ``ReplayLedger``): a batch is read in a few queries,
+handled in memory and written in a few multi-row statements. So either the live consumer is stopped
+(``rebuild``), or the replay writes a shadow copy of the tables (``shadow_replay``, ``leadline replay``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -45,6 +45,8 @@ class RebuildProgress:
     undecodable: int = 0
     """Left out as the live consumer would dead-letter them (logged); they are in the topic's ``.dlq``."""
     elapsed_s: float = 0.0
+    positions: dict[TopicPartition, int] = field(default_factory=dict)
+    """The next offset to read per partition: where a catch-up starts."""
 
     @property
     def rate(self) -> float:
@@ -66,6 +68,25 @@ async def rebuild(
     handle: Callable[[TimelineStore, Envelope, object], Awaitable[None]], batch_size: int = 1000,
     progress: Callable[[RebuildProgress], None] | None = None,
 ) -> RebuildProgress:
+    """Empty the projection and replay every event produced before now."""
+    async with sessions() as session, session.begin():
+        await clear_projection(session, consumer)
+    return await replay_topics(sessions, bootstrap_servers=bootstrap_servers, topics=topics, consumer=consumer,
+                               handle=handle, batch_size=batch_size, progress=progress, fresh=True)
+
+
+async def replay_topics(
+    sessions: async_sessionmaker[AsyncSession], *, bootstrap_servers: str, topics: Sequence[str], consumer: str,
+    handle: Callable[[TimelineStore, Envelope, object], Awaitable[None]], batch_size: int = 1000,
+    progress: Callable[[RebuildProgress], None] | None = None, fresh: bool = False,
+    since_ms: int | None = None, start: Mapping[TopicPartition, int] | None = None, cutoff_ms: int | None = None,
+) -> RebuildProgress:
+    """Replay ``topics`` into the tables ``sessions`` write to, up to the events produced before ``cutoff_ms``.
+
+    Reads from the beginning, or from ``since_ms`` (a timestamp), or from ``start`` (offsets a previous replay
+    reached: a catch-up). ``fresh``: the tables start empty, so stream positions need not be read from them.
+    ``progress.positions`` tells where each partition stopped, for a later catch-up.
+    """
     started = time.monotonic()
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False,
                               auto_offset_reset="earliest", fetch_max_wait_ms=10, max_partition_fetch_bytes=4 << 20)
@@ -77,19 +98,19 @@ async def rebuild(
             raise RuntimeError(f"cannot replay: the broker does not know {', '.join(unknown)}")
         partitions = [TopicPartition(topic, p) for topic in topics for p in sorted(reader.partitions_for_topic(topic))]
         reader.assign(partitions)
-        cutoff_ms = int(time.time() * 1000)  # what was produced before the rebuild started is replayed
+        cutoff_ms = int(time.time() * 1000) if cutoff_ms is None else cutoff_ms  # produced before it: replayed
         ends = await reader.end_offsets(partitions)
-        begins = await reader.beginning_offsets(partitions)
-        await reader.seek_to_beginning(*partitions)
+        begins = await _start_offsets(reader, partitions, since_ms=since_ms, start=start)
+        for tp in partitions:
+            reader.seek(tp, begins[tp])
         # The listed end offsets are a lower bound only: the embedded broker lists the start of a partition's
         # last batch (see README), so reading goes on past them until a partition shows a record newer than the
         # rebuild, or the broker has nothing more to give.
         open_partitions = set(partitions)
-        state = RebuildProgress(total=sum(ends[tp] - begins[tp] for tp in partitions))
-        async with sessions() as session, session.begin():
-            await clear_projection(session, consumer)
+        state = RebuildProgress(total=sum(max(0, ends[tp] - begins[tp]) for tp in partitions))
+        state.positions = dict(begins)
         ledger = ReplayLedger(consumer)
-        log.info("rebuild started", topics=list(topics), events=state.total)
+        log.info("replay started", topics=list(topics), events=state.total)
         idle_since: float | None = None
         while open_partitions:
             batch = await reader.getmany(*open_partitions, timeout_ms=200, max_records=batch_size)
@@ -107,15 +128,18 @@ async def rebuild(
                         open_partitions.discard(tp)
                         reader.pause(tp)
                         break
+                    state.positions[tp] = record.offset + 1
                     state.read += 1
                     try:
                         envelopes.append(Envelope.from_bytes(record.value))
                     except ValidationError:
                         state.undecodable += 1
-                        log.warning("rebuild left out a malformed envelope", topic=tp.topic, offset=record.offset)
+                        log.warning("replay left out a malformed envelope", topic=tp.topic, offset=record.offset)
             state.total = max(state.total, state.read)
             decoded = [(envelope, payload) for envelope in envelopes if (payload := _decoded(envelope, state)) is not None]
             async with sessions() as session, session.begin():
+                if not fresh:
+                    await ledger.preload(session, {envelope.stream_id for envelope, _ in decoded})
                 store = BatchTimelineStore(session)
                 await store.preload({c for _, p in decoded if (c := getattr(p, "conversation_id", None))},
                                     {w for _, p in decoded if isinstance(w := getattr(p, "wamid", None), str)})
@@ -130,10 +154,24 @@ async def rebuild(
             state.elapsed_s = time.monotonic() - started
             if progress:
                 progress(state)
-        log.info("rebuild finished", events=state.read, applied=state.applied, seconds=round(state.elapsed_s, 2))
+        state.elapsed_s = time.monotonic() - started
+        log.info("replay finished", events=state.read, applied=state.applied, seconds=round(state.elapsed_s, 2))
         return state
     finally:
         await reader.stop()
+
+
+async def _start_offsets(reader: AIOKafkaConsumer, partitions: list[TopicPartition], *, since_ms: int | None,
+                         start: Mapping[TopicPartition, int] | None) -> dict[TopicPartition, int]:
+    beginnings = await reader.beginning_offsets(partitions)
+    if start is not None:
+        return {tp: start.get(tp, beginnings[tp]) for tp in partitions}
+    if since_ms is None:
+        return dict(beginnings)
+    found = await reader.offsets_for_times({tp: since_ms for tp in partitions})
+    ends = await reader.end_offsets(partitions)
+    # No record at or after the timestamp: nothing to replay there, start at the end.
+    return {tp: found[tp].offset if found.get(tp) else ends[tp] for tp in partitions}
 
 
 def _decoded(envelope: Envelope, state: RebuildProgress) -> object | None:

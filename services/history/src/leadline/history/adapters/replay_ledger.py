@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 import structlog
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +27,14 @@ class ReplayLedger:
         self.positions: dict[str, int] = {}
         self.new_ids: list[uuid.UUID] = []
         self.moved: set[str] = set()
+
+    async def preload(self, session: AsyncSession, stream_ids: set[str]) -> None:
+        """Positions of streams not seen yet, from the table: a replay on top of existing rows (catch-up, --from)."""
+        wanted = stream_ids - self.positions.keys()
+        if wanted:
+            rows = await session.execute(select(STREAM_POSITIONS.c.stream_id, STREAM_POSITIONS.c.last_sequence).where(
+                STREAM_POSITIONS.c.consumer == self.consumer, STREAM_POSITIONS.c.stream_id.in_(wanted)))
+            self.positions.update({row.stream_id: row.last_sequence for row in rows})
 
     def first_time(self, envelope: Envelope) -> bool:
         """Records the event; False for one already handled (a duplicate in the topic or an older sequence).
