@@ -77,7 +77,7 @@ def tail(
         async for record in read_topics(context.bootstrap_servers(bootstrap_servers), [known_topic(topic)], follow=follow):
             if record is None:  # caught up: what was there is shown, new events print as they come
                 for line in latest or ():
-                    out.print(line)
+                    print(line, flush=True)
                 latest = None
                 continue
             try:
@@ -89,11 +89,11 @@ def tail(
                     continue
                 line = show(record, envelope)
             if latest is None:
-                out.print(line)
+                print(line, flush=True)
             else:
                 latest.append(line)
         for line in latest or ():
-            out.print(line)
+            print(line)  # plain: pipes to jq and grep without wrapping or markup
 
     if follow:
         out.print("[dim]following… Ctrl-C to stop[/dim]")
