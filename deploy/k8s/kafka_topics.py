@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
@@ -45,8 +46,8 @@ def kafka_topic(spec: TopicSpec) -> dict:
     }
 
 
-def render() -> str:
-    documents = [kafka_topic(spec) for spec in TOPICS.values()]
+def render(topics: Mapping[str, TopicSpec] = TOPICS) -> str:
+    documents = [kafka_topic(spec) for spec in topics.values()]
     return HEADER + yaml.safe_dump_all(documents, sort_keys=False, explicit_start=True)
 
 
