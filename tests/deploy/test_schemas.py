@@ -1,0 +1,60 @@
+"""Every rendered manifest is valid for the Kubernetes API (offline schemas from kubernetes-validate)."""
+
+from __future__ import annotations
+
+import jsonschema
+import kubernetes_validate
+import pytest
+
+from tests.deploy.manifests import OVERLAYS, rendered
+
+KUBERNETES_VERSION = "1.30.0"  # the oldest minor the manifests promise to work on
+# Strimzi's CRDs are not in kubernetes-validate: the fields Strimzi's KafkaTopic v1beta2 defines that we use.
+KAFKA_TOPIC_SCHEMA = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "apiVersion": {"const": "kafka.strimzi.io/v1beta2"},
+        "metadata": {"type": "object", "required": ["name", "labels"], "properties": {
+            "name": {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "maxLength": 253},
+            "labels": {"type": "object", "required": ["strimzi.io/cluster"]}}},
+        "spec": {"type": "object", "additionalProperties": False, "required": ["topicName", "partitions", "replicas"],
+                 "properties": {"topicName": {"type": "string", "pattern": r"^[a-zA-Z0-9._-]+$"},
+                                "partitions": {"type": "integer", "minimum": 1},
+                                "replicas": {"type": "integer", "minimum": 1, "maximum": 32767},
+                                "config": {"type": "object"}}},
+    },
+}
+
+
+def validate(resource: dict) -> None:
+    if resource["kind"] == "KafkaTopic":
+        jsonschema.validate(resource, KAFKA_TOPIC_SCHEMA)
+    else:
+        kubernetes_validate.validate(resource, KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_manifest_matches_its_schema(overlay: str) -> None:
+    failures = []
+    for resource in rendered(overlay):
+        try:
+            validate(resource)
+        except (kubernetes_validate.ValidationError, kubernetes_validate.SchemaNotFoundError,
+                jsonschema.ValidationError) as error:
+            failures.append(f"{resource['kind']}/{resource['metadata']['name']}: {error}")
+    assert failures == []
+
+
+def test_a_misplaced_field_fails_validation() -> None:
+    deployment = next(r for r in rendered("prod") if r["kind"] == "Deployment")
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinesProbe"] = {"httpGet": {"path": "/readyz"}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        validate(deployment)
+
+
+def test_a_kafka_topic_with_a_dotted_resource_name_fails_validation() -> None:
+    topic = next(r for r in rendered("prod") if r["kind"] == "KafkaTopic")
+    topic["metadata"]["name"] = topic["spec"]["topicName"]
+    with pytest.raises(jsonschema.ValidationError):
+        validate(topic)
