@@ -109,7 +109,7 @@ _SOURCES = (
         partitions=3,
         retention=None,  # small, and a new consumer rebuilds the configuration from the start
         producers=("router",),
-        consumers=("leads", "history"),
+        consumers=("ingest", "leads"),
         event_types=_types(*router_integration.PAYLOADS),
     ),
     TopicSpec(
