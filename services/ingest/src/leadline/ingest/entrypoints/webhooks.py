@@ -54,6 +54,7 @@ async def read_limited_body(request: Request, limit: int) -> bytes:
 
 def _reject(status: int, reason: str, code: str, message: str) -> JSONResponse:
     WEBHOOKS_REJECTED.labels(reason).inc()
+    log.warning("webhook rejected", reason=reason, status=status)  # never the body: it is not trusted
     return JSONResponse(error_body(code, message), status_code=status)
 
 
