@@ -148,9 +148,16 @@ class Stack:
         log = open(self.config.var_dir / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
         self.children[name] = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
 
-    def _wait_until_ready(self, timeout_s: float = 60.0) -> None:
+    def respawn(self, name: str) -> None:
+        """Start one child again (after it died or was killed) and wait until it is ready."""
+        env = self._fakegraph_env() if name == "fakegraph" else self._service_env(name)
+        self._spawn(name, [sys.executable, "-m", f"leadline.{name}"], env)
+        self._wait_until_ready(only={name})
+
+    def _wait_until_ready(self, timeout_s: float = 60.0, *, only: set[str] | None = None) -> None:
         probes = {service: f"{self.config.url(service)}/readyz" for service in SERVICES}
         probes["fakegraph"] = f"{self.config.url('fakegraph')}/_fake/healthz"
+        probes = {name: url for name, url in probes.items() if only is None or name in only}
         deadline = time.monotonic() + timeout_s
         pending = dict(probes)
         while pending and time.monotonic() < deadline:

@@ -1,0 +1,106 @@
+"""The whole system as `make run` starts it, with the faults the whole-system suite injects.
+
+Faults: ``kill9`` + ``respawn`` a service; ``freeze_broker`` (SIGSTOP/SIGCONT: the broker answers nothing, and
+keeps its log — the embedded broker's memory storage would lose it on a real stop, which says nothing about
+leadline); ``stop_broker``/``start_broker`` (a real stop, for what must hold without any broker);
+``drop_database_connections`` of one service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from leadline.cli.stack import SERVICES, Stack, StackConfig
+from leadline.events.topics import TOPICS
+from leadline.platform.auth import mint_token
+from leadline.platform.db import connect_raw, create_engine
+from leadline.platform.embedded import free_port
+from leadline.platform.kafka import ensure_topics
+from leadline.platform.settings import ServiceSettings
+
+ACCOUNT = "acme-motors"  # deploy/dev/accounts.yaml, applied by the router at start-up
+AGENTS = {"ana": ("Ana Souza", "seller", ["vendas"]), "bruno": ("Bruno Lima", "seller", ["vendas"])}
+
+
+@dataclass
+class SystemUnderTest:
+    var_dir: Path
+    stack: Stack = field(init=False)
+    engines: dict[str, AsyncEngine] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        ports = {name: free_port() for name in (*SERVICES, "fakegraph")}
+        self.stack = Stack(StackConfig(var_dir=self.var_dir, kafka_port=free_port(), ports=ports), say=lambda *_: None)
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        for name in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL"):
+            os.environ.pop(name, None)  # the children get the embedded broker and database, as with `make run`
+        await asyncio.to_thread(self.stack.start)
+        databases = json.loads((self.var_dir / "stack.json").read_text())["databases"]
+        self.engines = {service: create_engine(url, pool_size=2) for service, url in databases.items()}
+
+    async def stop(self) -> None:
+        for engine in self.engines.values():
+            await engine.dispose()
+        await asyncio.to_thread(self.stack.stop)
+
+    def url(self, name: str) -> str:
+        return self.stack.config.url(name)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.stack.bootstrap_servers
+
+    def token(self, agent_id: str) -> str:
+        name, role, teams = AGENTS[agent_id]
+        return mint_token(secret=ServiceSettings().jwt_secret.get_secret_value(), agent_id=agent_id, name=name,
+                          role=role, account_id=ACCOUNT, teams=teams)
+
+    # --- faults ------------------------------------------------------------------------------------------
+    async def kill9(self, service: str) -> None:
+        child = self.stack.children[service]
+        child.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(child.wait)
+
+    async def respawn(self, service: str) -> None:
+        await asyncio.to_thread(self.stack.respawn, service)
+
+    async def freeze_broker(self, seconds: float) -> None:
+        broker = self.stack.kafka.process
+        broker.send_signal(signal.SIGSTOP)
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            broker.send_signal(signal.SIGCONT)
+
+    async def stop_broker(self) -> None:
+        await asyncio.to_thread(self.stack.kafka.stop)
+
+    async def start_broker(self) -> None:
+        await asyncio.to_thread(self.stack.kafka.start)
+        await ensure_topics(self.bootstrap_servers, [(s.name, s.partitions, s.retention_ms) for s in TOPICS.values()])
+
+    async def drop_database_connections(self, service: str) -> int:
+        """Terminate every connection the service holds to its database; returns how many."""
+        url = json.loads((self.var_dir / "stack.json").read_text())["databases"][service]
+        admin = await connect_raw(url)
+        try:
+            return len(await admin.fetch(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND application_name NOT LIKE 'pg_%'"))
+        finally:
+            await admin.close()
+
+    # --- reading the projections -------------------------------------------------------------------------
+    async def rows(self, service: str, sql: str, **params) -> list:
+        async with self.engines[service].connect() as connection:
+            return list((await connection.execute(text(sql), params)).all())
