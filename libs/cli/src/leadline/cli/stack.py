@@ -3,7 +3,7 @@
 Order: broker and database (embedded unless ``KAFKA_BOOTSTRAP_SERVERS`` /
 ``DATABASE_URL`` are set) → one database per service → each service's migrations →
 topics with their partition counts → the fake Graph API and the four services as
-child processes → wait until every ``/readyz`` answers. Stopping (Ctrl-C, SIGTERM)
+child processes, then the web gateway (the agent inbox page) → wait until every ``/readyz`` answers. Stopping (Ctrl-C, SIGTERM)
 ends the children, the broker and the database; children also die with this process.
 """
 
@@ -27,7 +27,8 @@ from leadline.platform.migrations import upgrade_to_head
 
 SERVICES = ("ingest", "router", "leads", "history")
 REPO_ROOT = Path(__file__).resolve().parents[5]  # libs/cli/src/leadline/cli/stack.py
-DEFAULT_PORTS = {"ingest": 8001, "router": 8002, "leads": 8003, "history": 8004, "fakegraph": 8010}
+DEFAULT_PORTS = {"ingest": 8001, "router": 8002, "leads": 8003, "history": 8004, "fakegraph": 8010, "web": 8000}
+DEV_ACCOUNTS_FILE = REPO_ROOT / "deploy" / "dev" / "accounts.yaml"
 DEV_SECRETS = {
     "WHATSAPP_APP_SECRET": "dev-app-secret",
     "WHATSAPP_VERIFY_TOKEN": "dev-verify-token",
@@ -85,7 +86,9 @@ class Stack:
         self._spawn("fakegraph", [sys.executable, "-m", "leadline.fakegraph"], self._fakegraph_env())
         for service in SERVICES:
             self._spawn(service, [sys.executable, "-m", f"leadline.{service}"], self._service_env(service))
+        self._spawn("web", [sys.executable, "-m", "leadline.web"], self._web_env())
         self._wait_until_ready()
+        self.say(f"web       {self.config.url('web')}  (the agent inbox; dev log-in on)")
 
     def _start_infrastructure(self) -> None:
         if self.config.kafka_bootstrap_servers:
@@ -122,7 +125,16 @@ class Stack:
         if service == "leads":
             env.setdefault("ROUTER_URL", self.config.url("router"))
         if service == "router":
-            env.setdefault("ROUTER_CONFIG_FILE", str(REPO_ROOT / "deploy" / "dev" / "accounts.yaml"))
+            env.setdefault("ROUTER_CONFIG_FILE", str(DEV_ACCOUNTS_FILE))
+        return env
+
+    def _web_env(self) -> dict[str, str]:
+        env = self._base_env()
+        env.update(HTTP_HOST=self.config.host, HTTP_PORT=str(self.config.ports["web"]), WEB_DEV_LOGIN="true",
+                   ROUTER_URL=self.config.url("router"), LEADS_URL=self.config.url("leads"),
+                   HISTORY_URL=self.config.url("history"))
+        env.setdefault("WEB_DEV_ACCOUNTS_FILE", env.get("ROUTER_CONFIG_FILE") or str(DEV_ACCOUNTS_FILE))
+        env.setdefault("MEDIA_STORE_DIR", str(self.config.var_dir / "media"))
         return env
 
     def _fakegraph_env(self) -> dict[str, str]:
@@ -141,6 +153,7 @@ class Stack:
     def _wait_until_ready(self, timeout_s: float = 60.0) -> None:
         probes = {service: f"{self.config.url(service)}/readyz" for service in SERVICES}
         probes["fakegraph"] = f"{self.config.url('fakegraph')}/_fake/healthz"
+        probes["web"] = f"{self.config.url('web')}/readyz"
         deadline = time.monotonic() + timeout_s
         pending = dict(probes)
         while pending and time.monotonic() < deadline:
