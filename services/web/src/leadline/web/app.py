@@ -6,6 +6,7 @@ It owns no database and no topic: ``/readyz`` reports whether the three services
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
@@ -34,6 +35,8 @@ def create_app(settings: WebSettings, *, transport: httpx.AsyncBaseTransport | N
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.service_name, level=settings.log_level, fmt=settings.log_format,
                           unmasked=settings.log_unmasked)
+        # httpx logs every URL it calls at INFO: the live stream's URL carries the agent's token
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         log.info("web gateway started", port=settings.http_port, dev_login=settings.web_dev_login)
         try:
             yield
