@@ -1,15 +1,13 @@
 // One conversation: header (customer, number, temperature, lead), search, messages, Add lead, reply, finish.
 import { ApiFailure, call, me, newKey } from "./api.js";
 import { t } from "./i18n.js";
-import { clear, fold, formatPhone, h } from "./dom.js";
+import { clear, fold, formatPhone, h, icon } from "./dom.js";
 import { messageItem } from "./messages.js";
 import { openAddLead } from "./add_lead.js";
 
 export function temperatureChip(value) {
   if (!value) return null;
-  const icon = { hot: "🔥", warm: "🌤", cold: "❄" }[value];
-  return h("span", { class: `temperature temperature-${value}`, dataset: { temperature: value } },
-    h("span", { "aria-hidden": "true" }, icon), ` ${t(`temperature.${value}`)}`);
+  return h("span", { class: `temperature temperature-${value}`, dataset: { temperature: value } }, t(`temperature.${value}`));
 }
 
 // A name whose phone number shows on hover and on keyboard focus.
@@ -42,7 +40,7 @@ export class ConversationView {
     return h("form", { class: "composer", onsubmit: (event) => { event.preventDefault(); this.sendText(); } },
       h("label", { for: "reply-image", class: "button", tabindex: "0", title: t("reply.image"),
         onkeydown: (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); this.image.click(); } } },
-        h("span", { "aria-hidden": "true" }, "🖼"), h("span", { class: "sr" }, t("reply.image"))),
+        icon("image"), h("span", { class: "sr" }, t("reply.image"))),
       this.image, this.text, h("button", { type: "submit", class: "primary", id: "send" }, t("reply.send")));
   }
 

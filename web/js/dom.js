@@ -35,3 +35,23 @@ export function formatPhone(digits) {
 export function fold(text) {
   return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
 }
+
+// A few line icons as SVG (headless and minimal systems often have no emoji font).
+const ICONS = {
+  chat: "M4 5h16v10H9l-5 4z",
+  image: "M4 5h16v14H4zM4 16l5-5 4 4 3-3 4 4M15 9.5a1 1 0 1 0 .01 0",
+  clock: "M12 4a8 8 0 1 0 .01 0M12 8v4l3 2",
+  file: "M6 3h8l4 4v14H6zM14 3v4h4",
+  mic: "M12 4a3 3 0 0 1 3 3v5a3 3 0 0 1-6 0V7a3 3 0 0 1 3-3M6 12a6 6 0 0 0 12 0M12 18v3",
+  pin: "M12 21s-6-6-6-11a6 6 0 0 1 12 0c0 5-6 11-6 11M12 8a2 2 0 1 0 .01 0",
+};
+export function icon(name) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("class", `icon icon-${name}`);
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", ICONS[name]);
+  svg.append(path);
+  return svg;
+}

@@ -21,7 +21,7 @@ function entryItem(entry) {
       what = h("div", {}, t("timeline.temperature"), " ", temperatureChip(entry.temperature));
       break;
     default:
-      what = h("div", {}, t(`timeline.${entry.kind}`, { name: agent }));
+      what = h("div", {}, t(`timeline.${entry.kind}`), agent ? ` — ${agent}` : "");
   }
   return h("li", { class: `entry entry-${entry.kind}`, dataset: { kind: entry.kind } },
     h("time", { datetime: entry.at }, dateTime(entry.at)), what);
@@ -83,6 +83,7 @@ export async function showLead(view, leadId, { notify }) {
   const point = lead.conversion_points[0];
   const start = await startConversationForm(lead, { notify, done: (id) => { location.hash = `#/conversations/${id}`; } });
   clear(view, h("article", { class: "lead-page" },
+    lead.conversations[0] ? h("p", {}, h("a", { href: `#/conversations/${lead.conversations[0].conversation_id}` }, `← ${t("lead.back")}`)) : null,
     h("header", { class: "card" },
       h("h1", {}, lead.name, " ", temperatureChip(lead.temperature.value)),
       h("dl", { class: "facts" },
@@ -95,5 +96,6 @@ export async function showLead(view, leadId, { notify }) {
     start,
     h("section", { class: "card" }, h("h2", {}, t("timeline.title")),
       h("ol", { class: "timeline", id: "timeline" }, timeline.entries.length ? timeline.entries.map(entryItem) : h("li", { class: "empty" }, t("timeline.empty"))))));
-  view.focus();
+  window.scrollTo(0, 0);
+  view.focus({ preventScroll: true });
 }
