@@ -117,6 +117,7 @@ def test_two_sellers_share_a_new_conversation_one_adds_the_lead_answers_and_fini
     for agent in (ana, bruno):
         agent.row("Marcos Pereira").locator("a").click()
         expect(agent.page.locator("#messages")).to_contain_text("Onix 2024")
+        expect(agent.page.locator("#reply-text")).to_be_hidden()  # only the owner answers
         agent.page.locator("#add-lead").click()
         expect(agent.page.locator("#lead-name")).to_have_value("Marcos Pereira")
         expect(agent.page.locator("#lead-mobile")).to_have_value("+55 11 98765-4321")
