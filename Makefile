@@ -3,7 +3,7 @@
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
-PACKAGES := libs/events libs/phones libs/platform libs/fakegraph services/ingest services/router services/leads services/history libs/cli
+PACKAGES := libs/events libs/phones libs/platform libs/fakegraph services/ingest services/router services/leads services/history services/web libs/cli
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install run test test-fast bench schemas docs clean

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from leadline.cli.stack import SERVICES, Stack, StackConfig
+from leadline.cli.stack import DEFAULT_PORTS, Stack, StackConfig
 from leadline.events.topics import TOPICS
 from leadline.platform.auth import mint_token
 from leadline.platform.db import connect_raw, create_engine
@@ -37,7 +37,7 @@ class SystemUnderTest:
     engines: dict[str, AsyncEngine] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        ports = {name: free_port() for name in (*SERVICES, "fakegraph")}
+        ports = {name: free_port() for name in DEFAULT_PORTS}
         self.stack = Stack(StackConfig(var_dir=self.var_dir, kafka_port=free_port(), ports=ports), say=lambda *_: None)
 
     # --- lifecycle ---------------------------------------------------------------------------------------

@@ -32,17 +32,17 @@ def wait_for_ready_line(process: subprocess.Popen[str], timeout_s: float) -> dic
 
 
 def test_the_stack_starts_carries_a_customer_from_pool_to_lead_timeline_and_stops_without_orphans(tmp_path):
-    ports = {name: free_port() for name in (*SERVICES, "fakegraph", "kafka")}
+    ports = {name: free_port() for name in (*SERVICES, "fakegraph", "kafka", "web")}
     env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "LEADLINE_TEST_INFRA")}
     env.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items() if name in SERVICES})
-    env.update(FAKE_GRAPH_PORT=str(ports["fakegraph"]), LEADLINE_KAFKA_PORT=str(ports["kafka"]),
+    env.update(FAKE_GRAPH_PORT=str(ports["fakegraph"]), LEADLINE_KAFKA_PORT=str(ports["kafka"]), WEB_PORT=str(ports["web"]),
                LEADLINE_VAR_DIR=str(tmp_path / "var"), COLUMNS="200")
     process = subprocess.Popen([sys.executable, "-m", "leadline.cli.main", "run"], cwd=REPO, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         ready = wait_for_ready_line(process, timeout_s=120)
         pids = ready["pids"]
-        assert set(pids) >= {*SERVICES, "fakegraph", "kafka", "postgres"}
+        assert set(pids) >= {*SERVICES, "fakegraph", "kafka", "postgres", "web"}
         for service in SERVICES:
             response = httpx.get(f"http://127.0.0.1:{ports[service]}/readyz", timeout=5)
             assert response.status_code == 200, (service, response.text)

@@ -3,7 +3,7 @@
 Order: broker and database (embedded unless ``KAFKA_BOOTSTRAP_SERVERS`` /
 ``DATABASE_URL`` are set) → one database per service → each service's migrations →
 topics with their partition counts → the fake Graph API and the four services as
-child processes → wait until every ``/readyz`` answers. Stopping (Ctrl-C, SIGTERM)
+child processes, then the web gateway (the agent inbox page) → wait until every ``/readyz`` answers. Stopping (Ctrl-C, SIGTERM)
 ends the children, the broker and the database; children also die with this process.
 """
 
@@ -28,7 +28,8 @@ from leadline.platform.migrations import upgrade_to_head
 
 SERVICES = ("ingest", "router", "leads", "history")
 REPO_ROOT = Path(__file__).resolve().parents[5]  # libs/cli/src/leadline/cli/stack.py
-DEFAULT_PORTS = {"ingest": 8001, "router": 8002, "leads": 8003, "history": 8004, "fakegraph": 8010}
+DEFAULT_PORTS = {"ingest": 8001, "router": 8002, "leads": 8003, "history": 8004, "fakegraph": 8010, "web": 8000}
+DEV_ACCOUNTS_FILE = REPO_ROOT / "deploy" / "dev" / "accounts.yaml"
 DEV_SECRETS = {
     "WHATSAPP_APP_SECRET": "dev-app-secret",
     "WHATSAPP_VERIFY_TOKEN": "dev-verify-token",
@@ -86,7 +87,9 @@ class Stack:
         self._spawn("fakegraph", [sys.executable, "-m", "leadline.fakegraph"], self._fakegraph_env())
         for service in SERVICES:
             self._spawn(service, [sys.executable, "-m", f"leadline.{service}"], self._service_env(service))
+        self._spawn("web", [sys.executable, "-m", "leadline.web"], self._web_env())
         self._wait_until_ready()
+        self.say(f"web       {self.config.url('web')}  (the agent inbox; dev log-in on)")
         self._write_stack_file()
 
     def _write_stack_file(self) -> None:
@@ -132,7 +135,16 @@ class Stack:
         if service == "leads":
             env.setdefault("ROUTER_URL", self.config.url("router"))
         if service == "router":
-            env.setdefault("ROUTER_CONFIG_FILE", str(REPO_ROOT / "deploy" / "dev" / "accounts.yaml"))
+            env.setdefault("ROUTER_CONFIG_FILE", str(DEV_ACCOUNTS_FILE))
+        return env
+
+    def _web_env(self) -> dict[str, str]:
+        env = self._base_env()
+        env.update(HTTP_HOST=self.config.host, HTTP_PORT=str(self.config.ports["web"]), WEB_DEV_LOGIN="true",
+                   ROUTER_URL=self.config.url("router"), LEADS_URL=self.config.url("leads"),
+                   HISTORY_URL=self.config.url("history"))
+        env.setdefault("WEB_DEV_ACCOUNTS_FILE", env.get("ROUTER_CONFIG_FILE") or str(DEV_ACCOUNTS_FILE))
+        env.setdefault("MEDIA_STORE_DIR", str(self.config.var_dir / "media"))
         return env
 
     def _fakegraph_env(self) -> dict[str, str]:
@@ -150,13 +162,14 @@ class Stack:
 
     def respawn(self, name: str) -> None:
         """Start one child again (after it died or was killed) and wait until it is ready."""
-        env = self._fakegraph_env() if name == "fakegraph" else self._service_env(name)
+        env = {"fakegraph": self._fakegraph_env, "web": self._web_env}.get(name, lambda: self._service_env(name))()
         self._spawn(name, [sys.executable, "-m", f"leadline.{name}"], env)
         self._wait_until_ready(only={name})
 
     def _wait_until_ready(self, timeout_s: float = 60.0, *, only: set[str] | None = None) -> None:
         probes = {service: f"{self.config.url(service)}/readyz" for service in SERVICES}
         probes["fakegraph"] = f"{self.config.url('fakegraph')}/_fake/healthz"
+                probes["web"] = f"{self.config.url('web')}/readyz"
         probes = {name: url for name, url in probes.items() if only is None or name in only}
         deadline = time.monotonic() + timeout_s
         pending = dict(probes)

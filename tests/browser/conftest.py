@@ -1,0 +1,108 @@
+"""Browser tests: the stack as ``make run`` starts it (free ports, a tmp var dir) and Debian's Chromium.
+
+Chromium comes from the ``chromium`` package (``.ci/run`` installs it); Playwright's PyPI wheel drives it
+through ``executable_path`` — ``playwright install`` is never run. Without Chromium every test here is
+skipped and the reason shows in the summary (``-ra``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from leadline.cli.stack import DEFAULT_PORTS, Stack, StackConfig
+from leadline.platform.embedded import free_port
+from tests.conftest import REPO
+
+CHROMIUM = os.environ.get("LEADLINE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = REPO / "var" / "screenshots"
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+
+def why_no_browser() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return (f"browser tests skipped: no Chromium at {CHROMIUM} "
+                "(apt-get install -y chromium — .ci/run does it — or set LEADLINE_CHROMIUM)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "browser tests skipped: the playwright package is missing (make install)"
+    return None
+
+
+def pytest_collection_modifyitems(items) -> None:
+    reason = why_no_browser()
+    for item in items:
+        if reason and "tests/browser" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[StackConfig]:
+    """The whole system through the same ``Stack`` as ``leadline run``, on ports nobody else uses.
+
+    Its var dir is under the repository's ``var/test`` (logs kept for a failed run): the embedded PostgreSQL
+    runs as its own user, which may not enter pytest's private tmp dirs.
+    """
+    ports = {name: free_port() for name in DEFAULT_PORTS}
+    env_backup = {k: os.environ.pop(k) for k in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL") if k in os.environ}
+    var_dir = REPO / "var" / "test" / f"browser-{os.getpid()}"
+    shutil.rmtree(var_dir, ignore_errors=True)
+    config = StackConfig(var_dir=var_dir, kafka_port=free_port(), ports=ports)
+    started = Stack(config, say=lambda *_: None)
+    try:
+        started.start()
+        yield config
+    finally:
+        started.stop()
+        os.environ.update(env_backup)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+    return SCREENSHOTS
+
+
+class Customer:
+    """A WhatsApp customer played through the fake Graph API's control API."""
+
+    def __init__(self, fake_url: str, wa_id: str, name: str, phone_number_id: str = "106540352242922") -> None:
+        self.fake_url, self.wa_id, self.name, self.phone_number_id = fake_url, wa_id, name, phone_number_id
+
+    def says(self, text: str) -> None:
+        answer = httpx.post(f"{self.fake_url}/_fake/customers/{self.wa_id}/say", timeout=15, json={
+            "phone_number_id": self.phone_number_id, "kind": "text", "text": text, "profile_name": self.name})
+        answer.raise_for_status()
+        assert answer.json().get("webhook_status") == 200, answer.text
+
+    def received(self) -> list[dict]:
+        return httpx.get(f"{self.fake_url}/_fake/sent", params={"to": self.wa_id}, timeout=5).json()["data"]
+
+    def wait_for(self, check, timeout_s: float = 20.0) -> list[dict]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            sent = self.received()
+            if check(sent) or time.monotonic() > deadline:
+                return sent
+            time.sleep(0.2)

@@ -1,0 +1,138 @@
+"""The web gateway in front of a real router replica (real uvicorn, the session's broker and database).
+
+It passes the agent APIs through unchanged — status, body, the agent's token, repeated query parameters —
+streams the live feed as it happens, keeps the dev log-in off unless asked, and says 502 when a service is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import uvicorn
+
+from leadline.platform.auth import TokenVerifier
+from leadline.platform.embedded import free_port
+from leadline.web.app import create_app
+from leadline.web.settings import WebSettings
+from tests.conftest import REPO
+from tests.integration.router.conftest import JWT_SECRET, dealer, router  # noqa: F401 - fixtures
+from tests.integration.router.test_live_stream import live_replica, token_for, until
+
+ACCOUNTS = str(REPO / "deploy" / "dev" / "accounts.yaml")
+
+
+@contextlib.asynccontextmanager
+async def gateway(tmp_path, **settings) -> AsyncIterator[str]:
+    """The gateway served by uvicorn (ASGI test transports buffer whole answers: no live stream through them)."""
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    defaults = dict(router_url=nowhere, leads_url=nowhere, history_url=nowhere, jwt_secret=JWT_SECRET,
+                    media_store_dir=str(tmp_path / "media"))
+    app = create_app(WebSettings(**(defaults | settings)))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on",
+                                           timeout_graceful_shutdown=1))
+    serving = asyncio.create_task(server.serve())
+    try:
+        await until(lambda: server.started, "gateway started")
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def test_the_inbox_api_answers_through_the_gateway_exactly_as_the_router_does(router, dealer, tmp_path):  # noqa: F811
+    await dealer.open_conversation(name="Marcos Pereira")
+    token = token_for(dealer, "ana")
+    async with live_replica(router) as replica, gateway(tmp_path, router_url=replica.base_url) as web:
+        async with httpx.AsyncClient() as client:
+            auth = {"Authorization": f"Bearer {token}"}
+            query = [("status", "new"), ("team", "vendas"), ("team", "seminovos")]
+            direct = await client.get(f"{replica.base_url}/conversations", params=query, headers=auth)
+            proxied = await client.get(f"{web}/api/router/conversations", params=query, headers=auth)
+            assert proxied.status_code == direct.status_code == 200
+            assert proxied.json() == direct.json()
+            assert [c["customer_name"] for c in proxied.json()["items"]] == ["Marcos Pereira"]
+            refused = await client.get(f"{web}/api/router/conversations")
+            assert refused.status_code == 401
+            assert refused.json()["error"]["code"] == "unauthenticated"
+
+
+async def test_the_live_stream_reaches_the_browser_through_the_gateway_as_it_happens(router, dealer, tmp_path):  # noqa: F811
+    token = token_for(dealer, "bruno")
+    async with live_replica(router) as replica, gateway(tmp_path, router_url=replica.base_url) as web:
+        events: list[tuple[str, dict]] = []
+        comments: list[str] = []
+
+        async def read(response: httpx.Response) -> None:
+            name = None
+            async for line in response.aiter_lines():
+                if line.startswith(":"):
+                    comments.append(line[1:].strip())
+                elif line.startswith("event:"):
+                    name = line.removeprefix("event:").strip()
+                elif line.startswith("data:"):
+                    events.append((name, json.loads(line.removeprefix("data:"))))
+
+        async with httpx.AsyncClient(timeout=httpx.Timeout(15, read=None)) as client:
+            async with client.stream("GET", f"{web}/api/router/stream", params={"access_token": token},
+                                     headers={"Accept": "text/event-stream"}) as response:
+                assert response.status_code == 200
+                assert response.headers["content-type"].startswith("text/event-stream")
+                reader = asyncio.create_task(read(response))
+                await until(lambda: "connected" in comments, "the router's first line came through")
+                conversation_id = await dealer.open_conversation(name="Julia Costa")
+                await until(lambda: any(d.get("conversation_id") == conversation_id for _, d in events),
+                            "the opened conversation arrives through the gateway")
+                reader.cancel()
+        assert next(n for n, d in events if d.get("conversation_id") == conversation_id) == "conversation"
+
+
+async def test_dev_login_is_off_unless_asked_for(tmp_path):
+    async with gateway(tmp_path) as web, httpx.AsyncClient(base_url=web) as client:
+        assert (await client.get("/api/config")).json() == {"dev_login": False}
+        assert (await client.get("/api/dev/agents")).status_code == 404
+        assert (await client.post("/api/dev/login", json={"account_id": "acme-motors", "agent_id": "ana"})).status_code == 404
+
+
+async def test_dev_login_lists_the_seeded_agents_and_mints_a_token_the_services_accept(tmp_path):
+    async with gateway(tmp_path, web_dev_login=True, web_dev_accounts_file=ACCOUNTS) as web, httpx.AsyncClient(base_url=web) as client:
+        agents = (await client.get("/api/dev/agents")).json()["items"]
+        assert {a["agent_id"] for a in agents} == {"ana", "bruno", "carla", "diego"}
+        answer = (await client.post("/api/dev/login", json={"account_id": "acme-motors", "agent_id": "carla"})).json()
+        identity = TokenVerifier(secret=JWT_SECRET, issuer="leadline-dev").verify(answer["token"])
+        assert (identity.agent_id, str(identity.role), set(identity.team_ids)) == ("carla", "attendant", {"seminovos"})
+        assert (await client.post("/api/dev/login", json={"account_id": "acme-motors", "agent_id": "zé"})).status_code == 404
+
+
+async def test_a_service_that_does_not_answer_is_a_502_and_makes_the_gateway_not_ready(tmp_path):
+    async with gateway(tmp_path) as web, httpx.AsyncClient(base_url=web) as client:
+        answer = await client.get("/api/leads/leads/x", headers={"Authorization": "Bearer x"})
+        assert answer.status_code == 502
+        assert answer.json()["error"]["code"] == "upstream_unavailable"
+        assert (await client.get("/api/nothing/here")).status_code == 404
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["router"].startswith("unavailable")
+        assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_the_page_is_served_and_an_agents_image_is_stored_for_sending(tmp_path, dealer):  # noqa: F811
+    token = token_for(dealer, "ana")
+    async with gateway(tmp_path) as web, httpx.AsyncClient(base_url=web) as client:
+        page = await client.get("/")
+        assert page.status_code == 200 and '<main id="view"' in page.text
+        assert (await client.get("/js/main.js")).headers["content-type"].startswith("text/javascript")
+        image = b"\x89PNG\r\n\x1a\nnot-really-a-png"
+        auth = {"Authorization": f"Bearer {token}"}
+        assert (await client.post("/api/media", files={"file": ("a.png", image, "image/png")})).status_code == 401
+        assert (await client.post("/api/media", files={"file": ("a.txt", b"hi", "text/plain")}, headers=auth)).status_code == 415
+        stored = (await client.post("/api/media", files={"file": ("a.png", image, "image/png")}, headers=auth)).json()
+        key = stored["stored"]["key"]
+        assert (tmp_path / "media" / key).read_bytes() == image
+        assert key.endswith(".png") and stored["mime_type"] == "image/png"
+        assert (await client.get(f"/api/media/{key}", params={"access_token": token})).content == image
+        assert (await client.get("/api/media/../../etc/passwd", params={"access_token": token})).status_code == 404

@@ -1,0 +1,83 @@
+// Talking to leadline through the gateway: the agent's token, JSON calls, the live stream.
+const TOKEN_KEY = "leadline.token";
+
+export class ApiFailure extends Error {
+  constructor(status, code, message, details) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details || {};
+  }
+}
+
+export function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function setToken(value) {
+  if (value) sessionStorage.setItem(TOKEN_KEY, value);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+// The claims of the token, read (not verified: the services verify it on every call).
+export function me() {
+  const value = token();
+  if (!value) return null;
+  try {
+    const part = value.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const claims = JSON.parse(decodeURIComponent(escape(atob(part))));
+    if (claims.exp && claims.exp * 1000 < Date.now()) return null;
+    return { id: claims.sub, name: claims.name || claims.sub, role: claims.role, account: claims.account_id,
+             teams: claims.teams || [] };
+  } catch {
+    return null;
+  }
+}
+
+let onUnauthenticated = () => {};
+export function whenUnauthenticated(callback) {
+  onUnauthenticated = callback;
+}
+
+// ``path`` is "/api/<service>/..."; ``query`` values may be arrays (repeated parameters).
+export async function call(path, { method = "GET", body, query, form } = {}) {
+  const url = new URL(path, location.origin);
+  for (const [key, value] of Object.entries(query || {})) {
+    for (const item of [].concat(value)) if (item !== undefined && item !== null && item !== "") url.searchParams.append(key, item);
+  }
+  const headers = { Accept: "application/json" };
+  if (token()) headers.Authorization = `Bearer ${token()}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(url, { method, headers, body: form ?? (body === undefined ? undefined : JSON.stringify(body)) });
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = { error: { code: "bad_answer", message: text.slice(0, 200) } }; }
+  if (!response.ok) {
+    const error = (data && data.error) || {};
+    if (response.status === 401) onUnauthenticated();
+    throw new ApiFailure(response.status, error.code || "http_error", error.message || response.statusText, error.details);
+  }
+  return data;
+}
+
+export function mediaUrl(key) {
+  return `/api/media/${key}?access_token=${encodeURIComponent(token() || "")}`;
+}
+
+// The router's live feed. EventSource reconnects by itself; "dropped" means reload the inbox.
+export function openLiveStream(onChange) {
+  const source = new EventSource(`/api/router/stream?access_token=${encodeURIComponent(token() || "")}`);
+  for (const name of ["conversation", "removed", "dropped"]) {
+    source.addEventListener(name, (event) => {
+      let data = {};
+      try { data = JSON.parse(event.data); } catch { /* a comment or an empty event */ }
+      onChange(name, data);
+    });
+  }
+  source.addEventListener("open", () => onChange("open", {}));
+  return source;
+}
+
+export function newKey() {
+  return crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+}

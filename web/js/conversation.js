@@ -1,0 +1,155 @@
+// One conversation: header (customer, number, temperature, lead), search, messages, Add lead, reply, finish.
+import { ApiFailure, call, me, newKey } from "./api.js";
+import { t } from "./i18n.js";
+import { clear, fold, formatPhone, h, icon } from "./dom.js";
+import { messageItem } from "./messages.js";
+import { openAddLead } from "./add_lead.js";
+
+export function temperatureChip(value) {
+  if (!value) return null;
+  return h("span", { class: `temperature temperature-${value}`, dataset: { temperature: value } }, t(`temperature.${value}`));
+}
+
+// A name whose phone number shows on hover and on keyboard focus.
+export function withNumber(label, digits, id) {
+  const number = formatPhone(digits);
+  return h("span", { class: "tip", tabindex: "0", id, title: number, dataset: { tip: number }, "aria-label": `${label} (${number})` }, label);
+}
+
+export class ConversationView {
+  constructor(id, { notify }) {
+    this.id = id;
+    this.notify = notify;
+    this.conversation = null;
+    this.messages = [];
+    this.header = h("header", { class: "conversation-header" });
+    this.banner = h("p", { class: "banner", role: "status", hidden: true });
+    this.search = h("input", { type: "search", id: "message-search", placeholder: t("conversation.search"),
+      "aria-label": t("conversation.search"), oninput: () => this.renderMessages() });
+    this.list = h("ol", { class: "messages", id: "messages", "aria-label": t("conversation.messages") });
+    this.composer = this.buildComposer();
+    this.el = h("article", { class: "conversation" }, this.header, this.banner,
+      h("div", { class: "conversation-search" }, this.search), this.list, this.composer);
+  }
+
+  buildComposer() {
+    this.text = h("textarea", { id: "reply-text", rows: 2, placeholder: t("reply.placeholder"), "aria-label": t("reply.placeholder"),
+      onkeydown: (event) => { if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); this.sendText(); } } });
+    this.image = h("input", { type: "file", id: "reply-image", accept: "image/jpeg,image/png", class: "sr",
+      onchange: () => this.sendImage() });
+    return h("form", { class: "composer", onsubmit: (event) => { event.preventDefault(); this.sendText(); } },
+      h("label", { for: "reply-image", class: "button", tabindex: "0", title: t("reply.image"),
+        onkeydown: (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); this.image.click(); } } },
+        icon("image"), h("span", { class: "sr" }, t("reply.image"))),
+      this.image, this.text, h("button", { type: "submit", class: "primary", id: "send" }, t("reply.send")));
+  }
+
+  async refresh() {
+    try {
+      const [conversation, messages] = await Promise.all([
+        call(`/api/router/conversations/${this.id}`),
+        call(`/api/router/conversations/${this.id}/messages`),
+      ]);
+      this.conversation = conversation;
+      this.messages = messages.items;
+      this.lead = conversation.lead_id ? await call(`/api/leads/leads/${conversation.lead_id}`).catch(() => null) : null;
+    } catch (error) {
+      if (error instanceof ApiFailure && error.status === 404) this.lost();
+      else this.notify(error.message, "error");
+      return;
+    }
+    this.renderHeader();
+    this.renderMessages();
+  }
+
+  lost() {
+    this.banner.textContent = t("conversation.lost");
+    this.banner.hidden = false;
+    this.composer.hidden = true;
+    for (const button of this.header.querySelectorAll("button")) button.disabled = true;
+  }
+
+  renderHeader() {
+    const c = this.conversation;
+    const agent = me();
+    const mine = c.owner_id === agent.id;
+    const open = c.status !== "finished";
+    const leadButton = c.lead_id ? h("a", { class: "lead-icon", id: "open-lead", href: `#/leads/${c.lead_id}`, title: t("lead.open"),
+      "aria-label": t("lead.open") }, h("span", { "aria-hidden": "true" }, "●")) : null;
+    clear(this.header,
+      h("div", { class: "who" },
+        h("h2", {}, withNumber(c.customer_name || formatPhone(c.customer_phone), c.customer_phone, "customer-name"), " ", leadButton),
+        h("p", { class: "meta" }, t("conversation.via"), " ", withNumber(formatPhone(c.business_display_number), c.business_display_number, "business-number"),
+          " · ", h("span", { class: `status status-${c.status}`, id: "conversation-status" }, t(`status.${c.status}`)),
+          c.owner_name ? ` · ${t("inbox.with", { name: c.owner_name })}` : "",
+          " ", temperatureChip(this.lead?.temperature?.value))),
+      h("div", { class: "actions" },
+        !c.owner_id && open ? h("button", { type: "button", class: "primary", id: "add-lead", onclick: () => this.addLead() }, t("lead.add")) : null,
+        mine && open ? h("button", { type: "button", id: "finish", onclick: () => this.finish() }, t("conversation.finish")) : null));
+    const maySend = mine && open && c.owner_can_send !== false;
+    this.composer.hidden = !maySend;
+    const note = c.transfer_note || (!c.owner_id && open ? t("conversation.add_to_answer") : "");
+    this.banner.textContent = note;
+    this.banner.hidden = !note;
+  }
+
+  renderMessages() {
+    const needle = fold(this.search.value.trim());
+    const atBottom = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 40;
+    const shown = this.messages.filter((m) => !needle || fold(m.text || m.content?.body || m.content?.caption).includes(needle));
+    clear(this.list, shown.length ? shown.map(messageItem) : h("li", { class: "empty" }, t(needle ? "conversation.no_match" : "conversation.empty")));
+    if (atBottom || !needle) this.list.scrollTop = this.list.scrollHeight;
+  }
+
+  addLead() {
+    openAddLead(this.conversation, {
+      notify: this.notify,
+      saved: () => this.refresh(),
+    });
+  }
+
+  async reply(content) {
+    try {
+      await call(`/api/router/conversations/${this.id}/messages`, { method: "POST", body: { idempotency_key: newKey(), content } });
+      await this.refresh();
+      return true;
+    } catch (error) {
+      this.notify(error.message, "error");
+      return false;
+    }
+  }
+
+  async sendText() {
+    const body = this.text.value.trim();
+    if (!body) return;
+    this.text.disabled = true;
+    if (await this.reply({ kind: "text", body })) this.text.value = "";
+    this.text.disabled = false;
+    this.text.focus();
+  }
+
+  async sendImage() {
+    const file = this.image.files[0];
+    if (!file) return;
+    const form = new FormData();
+    form.append("file", file);
+    try {
+      const media = await call("/api/media", { method: "POST", form });
+      await this.reply({ kind: "image", media, caption: this.text.value.trim() || null });
+      this.text.value = "";
+    } catch (error) {
+      this.notify(error.message, "error");
+    }
+    this.image.value = "";
+  }
+
+  async finish() {
+    try {
+      await call(`/api/router/conversations/${this.id}/finish`, { method: "POST" });
+      this.notify(t("conversation.finished"));
+      await this.refresh();
+    } catch (error) {
+      this.notify(error.message, "error");
+    }
+  }
+}

@@ -1,0 +1,57 @@
+// Building DOM without innerHTML: customer texts and names never become markup.
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else if (key === "class") el.className = value;
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (value === true) el.setAttribute(key, "");
+    else el.setAttribute(key, String(value));
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+export function clear(el, ...children) {
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  return el;
+}
+
+// Brazilian numbers as people write them: 5511987654321 -> +55 11 98765-4321.
+export function formatPhone(digits) {
+  const d = String(digits || "").replace(/\D/g, "");
+  if (d.startsWith("55") && (d.length === 12 || d.length === 13)) {
+    const local = d.slice(4);
+    return `+55 ${d.slice(2, 4)} ${local.slice(0, local.length - 4)}-${local.slice(-4)}`;
+  }
+  return d ? `+${d}` : "";
+}
+
+// Accent- and case-insensitive, so "nao" finds "Não".
+export function fold(text) {
+  return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+}
+
+// A few line icons as SVG (headless and minimal systems often have no emoji font).
+const ICONS = {
+  chat: "M4 5h16v10H9l-5 4z",
+  image: "M4 5h16v14H4zM4 16l5-5 4 4 3-3 4 4M15 9.5a1 1 0 1 0 .01 0",
+  clock: "M12 4a8 8 0 1 0 .01 0M12 8v4l3 2",
+  file: "M6 3h8l4 4v14H6zM14 3v4h4",
+  mic: "M12 4a3 3 0 0 1 3 3v5a3 3 0 0 1-6 0V7a3 3 0 0 1 3-3M6 12a6 6 0 0 0 12 0M12 18v3",
+  pin: "M12 21s-6-6-6-11a6 6 0 0 1 12 0c0 5-6 11-6 11M12 8a2 2 0 1 0 .01 0",
+};
+export function icon(name) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("class", `icon icon-${name}`);
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", ICONS[name]);
+  svg.append(path);
+  return svg;
+}

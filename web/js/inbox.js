@@ -1,0 +1,162 @@
+// The inbox: status tabs with counts, search, the Filter panel, and the conversations this agent may see.
+import { call, me } from "./api.js";
+import { dateTime, t } from "./i18n.js";
+import { clear, formatPhone, h } from "./dom.js";
+
+export const STATUSES = ["new", "unanswered", "no_reply", "finished"];
+
+export class Inbox {
+  constructor({ notify }) {
+    this.notify = notify;
+    this.status = "new";
+    this.filters = { q: "", since: "", until: "", teams: new Set(), agents: new Set() };
+    this.selected = null;
+    this.sequence = 0;
+    this.knownAgents = new Map();
+    this.knownTeams = new Set(me()?.teams || []);
+    this.build();
+    this.loadAgentNames();
+  }
+
+  build() {
+    this.search = h("input", {
+      type: "search", id: "search", placeholder: t("inbox.search"), "aria-label": t("inbox.search"), autocomplete: "off",
+      oninput: () => { clearTimeout(this.typing); this.typing = setTimeout(() => { this.filters.q = this.search.value.trim(); this.refresh(); }, 250); },
+    });
+    this.filterButton = h("button", { type: "button", id: "filter-button", "aria-expanded": "false", "aria-controls": "filters",
+      onclick: () => this.togglePanel() }, t("filter.title"));
+    this.clearButton = h("button", { type: "button", id: "clear-filters", class: "link", hidden: true,
+      onclick: () => this.clearFilters() }, t("filter.clear"));
+    this.panel = h("form", { id: "filters", class: "filters", hidden: true, onsubmit: (e) => e.preventDefault(),
+      onchange: () => this.readPanel() });
+    this.tabs = h("div", { role: "tablist", class: "tabs", "aria-label": t("inbox.statuses") });
+    this.list = h("ul", { class: "conversations", id: "conversation-list", "aria-live": "polite" });
+    this.el = h("section", { class: "inbox", "aria-label": t("inbox.title") },
+      h("h1", { class: "sr" }, t("inbox.title")),
+      h("div", { class: "toolbar" }, this.search, this.filterButton, this.clearButton),
+      this.panel, this.tabs, this.list);
+    this.renderPanel();
+    this.renderTabs({ new: 0, unanswered: 0, no_reply: 0, finished: 0 });
+  }
+
+  async loadAgentNames() {
+    try {
+      if (!(await call("/api/config")).dev_login) return;
+      const { items } = await call("/api/dev/agents");
+      for (const agent of items) if (agent.account_id === me()?.account) this.knownAgents.set(agent.agent_id, agent.name);
+      for (const agent of items) for (const team of agent.teams) if (me()?.role === "admin") this.knownTeams.add(team);
+      this.renderPanel();
+    } catch { /* names then come from the conversations seen */ }
+  }
+
+  togglePanel(open = this.panel.hidden) {
+    this.panel.hidden = !open;
+    this.filterButton.setAttribute("aria-expanded", String(open));
+    if (open) this.panel.querySelector("input")?.focus();
+  }
+
+  renderPanel() {
+    const f = this.filters;
+    const checkboxes = (name, values, chosen, label) => values.map(([value, text]) => h("label", { class: "check" },
+      h("input", { type: "checkbox", name, value, checked: chosen.has(value) }), ` ${label(text)}`));
+    const agents = [...this.knownAgents.entries()].sort((a, b) => a[1].localeCompare(b[1]));
+    const teams = [...this.knownTeams].sort().map((team) => [team, team]);
+    clear(this.panel,
+      h("fieldset", {}, h("legend", {}, t("filter.dates")),
+        h("label", {}, t("filter.since"), " ", h("input", { type: "date", name: "since", value: f.since })),
+        h("label", {}, t("filter.until"), " ", h("input", { type: "date", name: "until", value: f.until }))),
+      h("fieldset", {}, h("legend", {}, t("filter.teams")), checkboxes("team", teams, f.teams, (x) => x)),
+      h("fieldset", {}, h("legend", {}, t("filter.agents")), agents.length ? checkboxes("agent", agents, f.agents, (x) => x) : h("p", { class: "muted" }, "—")),
+      h("div", { class: "row" },
+        h("button", { type: "button", class: "link", onclick: () => this.clearFilters() }, t("filter.clear")),
+        h("button", { type: "button", onclick: () => this.togglePanel(false) }, t("filter.close"))));
+  }
+
+  readPanel() {
+    const form = new FormData(this.panel);
+    this.filters.since = form.get("since") || "";
+    this.filters.until = form.get("until") || "";
+    this.filters.teams = new Set(form.getAll("team"));
+    this.filters.agents = new Set(form.getAll("agent"));
+    this.refresh();
+  }
+
+  clearFilters() {
+    this.filters = { q: "", since: "", until: "", teams: new Set(), agents: new Set() };
+    this.search.value = "";
+    this.renderPanel();
+    this.refresh();
+    this.search.focus();
+  }
+
+  activeFilters() {
+    const f = this.filters;
+    return (f.q ? 1 : 0) + (f.since ? 1 : 0) + (f.until ? 1 : 0) + f.teams.size + f.agents.size;
+  }
+
+  renderTabs(counts) {
+    clear(this.tabs, STATUSES.map((status) => h("button", {
+      type: "button", role: "tab", id: `tab-${status}`, "aria-selected": String(status === this.status),
+      tabindex: status === this.status ? "0" : "-1", dataset: { status },
+      onclick: () => { this.status = status; this.refresh(); },
+      onkeydown: (event) => this.arrowKeys(event, status),
+    }, t(`status.${status}`), " ", h("span", { class: "count", dataset: { count: status } }, counts[status] ?? 0))));
+  }
+
+  arrowKeys(event, status) {
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+    if (!step) return;
+    const next = STATUSES[(STATUSES.indexOf(status) + step + STATUSES.length) % STATUSES.length];
+    this.status = next;
+    this.refresh().then(() => this.tabs.querySelector(`[data-status="${next}"]`)?.focus());
+  }
+
+  query() {
+    const f = this.filters;
+    const day = (value, plus = 0) => { const d = new Date(`${value}T00:00:00`); d.setDate(d.getDate() + plus); return d.toISOString(); };
+    return { status: this.status, q: f.q, since: f.since ? day(f.since) : "", until: f.until ? day(f.until, 1) : "",
+             team: [...f.teams], agent: [...f.agents], limit: 100 };
+  }
+
+  async refresh() {
+    const mine = ++this.sequence;
+    let answer;
+    try {
+      answer = await call("/api/router/conversations", { query: this.query() });
+    } catch (error) {
+      this.notify(error.message, "error");
+      return;
+    }
+    if (mine !== this.sequence) return;  // a newer refresh is on its way
+    const active = this.activeFilters();
+    this.clearButton.hidden = active === 0;
+    this.filterButton.textContent = active ? `${t("filter.title")} (${active})` : t("filter.title");
+    this.renderTabs(answer.counts);
+    for (const item of answer.items) {
+      if (item.owner_id) this.knownAgents.set(item.owner_id, item.owner_name || item.owner_id);
+      for (const team of [...(item.pool_team_ids || []), item.owner_team_id]) if (team) this.knownTeams.add(team);
+    }
+    if (!this.panel.hidden && !this.panel.contains(document.activeElement)) this.renderPanel();
+    clear(this.list, answer.items.length ? answer.items.map((c) => this.row(c))
+      : h("li", { class: "empty" }, t(active ? "inbox.none_filtered" : "inbox.none")));
+  }
+
+  row(c) {
+    const owner = c.owner_name ? t("inbox.with", { name: c.owner_name }) : t("inbox.pool", { teams: (c.pool_team_ids || []).join(", ") });
+    return h("li", { dataset: { conversation: c.conversation_id } },
+      h("a", { href: `#/conversations/${c.conversation_id}`, "aria-current": c.conversation_id === this.selected ? "true" : false },
+        h("span", { class: "line" }, h("strong", { class: "name" }, c.customer_name || formatPhone(c.customer_phone)),
+          h("time", { datetime: c.last_activity_at }, dateTime(c.last_activity_at))),
+        h("span", { class: "line" }, h("span", { class: "preview" }, c.last_message_preview || ""),
+          h("span", { class: `status status-${c.status}` }, t(`status.${c.status}`))),
+        h("span", { class: "meta" }, owner)));
+  }
+
+  select(id) {
+    this.selected = id;
+    for (const link of this.list.querySelectorAll("a")) {
+      if (link.getAttribute("href") === `#/conversations/${id}`) link.setAttribute("aria-current", "true");
+      else link.removeAttribute("aria-current");
+    }
+  }
+}

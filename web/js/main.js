@@ -1,0 +1,133 @@
+// The page: log-in, the chat button and its count, the live stream, and which screen shows (#/route).
+import { call, me, openLiveStream, setToken, whenUnauthenticated } from "./api.js";
+import { applyTranslations, language, setLanguage, t } from "./i18n.js";
+import { showLogin } from "./login.js";
+import { Inbox } from "./inbox.js";
+import { ConversationView } from "./conversation.js";
+import { showLead } from "./lead.js";
+import { clear, h } from "./dom.js";
+
+const view = document.getElementById("view");
+const state = { live: null, inbox: null, conversation: null, refreshTimer: null };
+
+export function notify(message, kind = "info") {
+  const box = document.getElementById("notice");
+  box.textContent = message;
+  box.dataset.kind = kind;
+  box.hidden = !message;
+  clearTimeout(notify.timer);
+  if (message) notify.timer = setTimeout(() => { box.hidden = true; }, 6000);
+}
+
+async function refreshCount() {
+  if (!me()) return;
+  try {
+    const { counts } = await call("/api/router/conversations", { query: { limit: 1 } });
+    const waiting = counts.new + counts.unanswered;
+    document.getElementById("chat-count").textContent = waiting;
+    document.getElementById("chat-count-label").textContent = t("chat.waiting", { n: waiting });
+  } catch { /* the inbox says what went wrong */ }
+}
+
+// Bursts of events become one refresh of what is on screen.
+function onLiveChange(name, data) {
+  if (name === "removed" && state.conversation && state.conversation.id === data.conversation_id) {
+    state.conversation.lost();
+  }
+  clearTimeout(state.refreshTimer);
+  state.refreshTimer = setTimeout(() => {
+    refreshCount();
+    if (state.inbox) state.inbox.refresh();
+    if (state.conversation && name !== "removed" && (!data.conversation_id || data.conversation_id === state.conversation.id)) {
+      state.conversation.refresh();
+    }
+  }, 120);
+}
+
+function startLive() {
+  if (state.live) return;
+  state.live = openLiveStream(onLiveChange);
+}
+
+function stopLive() {
+  if (state.live) state.live.close();
+  state.live = null;
+}
+
+function logout() {
+  setToken(null);
+  stopLive();
+  location.hash = "#/login";
+}
+
+function header() {
+  const agent = me();
+  document.getElementById("who").textContent = agent ? `${agent.name} · ${t(`role.${agent.role}`)}` : "";
+  document.getElementById("chat-button").hidden = !agent;
+  document.getElementById("logout").hidden = !agent;
+}
+
+async function route() {
+  const agent = me();
+  const [, screen, id] = (location.hash || "#/inbox").split("/");
+  header();
+  if (!agent && screen !== "login") {
+    location.hash = "#/login";
+    return;
+  }
+  if (screen === "login") {
+    stopLive();
+    state.inbox = state.conversation = null;
+    document.body.dataset.screen = "login";
+    await showLogin(view, () => { location.hash = "#/inbox"; });
+    return;
+  }
+  startLive();
+  refreshCount();
+  document.body.dataset.screen = screen;
+  if (screen === "leads" && id) {
+    state.inbox = state.conversation = null;
+    await showLead(view, id, { notify });
+    return;
+  }
+  // inbox and conversation share the screen: the list on the left, the conversation on the right
+  if (!state.inbox || !view.contains(state.inbox.el)) {
+    state.inbox = new Inbox({ notify });
+    const detail = h("section", { class: "detail", id: "detail", "aria-label": t("conversation") });
+    clear(view, h("div", { class: "split" }, state.inbox.el, detail));
+    state.inbox.refresh();
+  }
+  state.inbox.select(screen === "conversations" ? id : null);
+  const detail = document.getElementById("detail");
+  if (screen === "conversations" && id) {
+    if (!state.conversation || state.conversation.id !== id) {
+      state.conversation = new ConversationView(id, { notify });
+      clear(detail, state.conversation.el);
+      await state.conversation.refresh();
+    }
+  } else {
+    state.conversation = null;
+    clear(detail, h("p", { class: "empty" }, t("inbox.pick")));
+  }
+}
+
+document.getElementById("chat-button").addEventListener("click", () => {
+  location.hash = "#/inbox";
+  document.getElementById("search")?.focus();
+});
+document.getElementById("logout").addEventListener("click", logout);
+const languagePicker = document.getElementById("language");
+languagePicker.value = language();
+languagePicker.addEventListener("change", () => {
+  setLanguage(languagePicker.value);
+  state.inbox = state.conversation = null;  // rebuilt in the new language
+  route();
+});
+whenUnauthenticated(() => {
+  setToken(null);
+  notify(t("session.expired"), "error");
+  location.hash = "#/login";
+});
+window.addEventListener("hashchange", route);
+applyTranslations();
+route();
