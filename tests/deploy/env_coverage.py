@@ -38,6 +38,7 @@ REQUIRED_BY_SERVICE: dict[str, tuple[tuple[str, ...], ...]] = {
     "history": (),
     "web": (("ROUTER_URL",), ("LEADS_URL",), ("HISTORY_URL",)),
 }
+WITHOUT_INFRASTRUCTURE = {"web"}
 SETTINGS_CLASSES = {
     "ingest": ["leadline.ingest.entrypoints.settings:IngestSettings"],
     "router": ["leadline.router.entrypoints.settings:RouterSettings"],
@@ -72,7 +73,8 @@ def settings_class(service: str) -> type[BaseSettings]:
 
 def required_settings(service: str, settings: type[BaseSettings]) -> list[tuple[str, ...]]:
     without_default = [(name.upper(),) for name, field in settings.model_fields.items() if field.is_required()]
-    needs_infrastructure = "database_url" in settings.model_fields
+    # web inherits the shared settings but owns no database, no topic and verifies no token (the services do)
+    needs_infrastructure = "database_url" in settings.model_fields and service not in WITHOUT_INFRASTRUCTURE
     return [*without_default, *REQUIRED_EVERYWHERE,
             *(REQUIRED_WITH_BROKER_AND_DATABASE if needs_infrastructure else ()), *REQUIRED_BY_SERVICE[service]]
 

@@ -169,7 +169,7 @@ class Stack:
     def _wait_until_ready(self, timeout_s: float = 60.0, *, only: set[str] | None = None) -> None:
         probes = {service: f"{self.config.url(service)}/readyz" for service in SERVICES}
         probes["fakegraph"] = f"{self.config.url('fakegraph')}/_fake/healthz"
-                probes["web"] = f"{self.config.url('web')}/readyz"
+        probes["web"] = f"{self.config.url('web')}/readyz"
         probes = {name: url for name, url in probes.items() if only is None or name in only}
         deadline = time.monotonic() + timeout_s
         pending = dict(probes)
