@@ -21,9 +21,11 @@ import asyncio
 import contextlib
 import uuid
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import product
 
+import httpx
 import pytest
 
 from leadline.router.domain.agents import AccountSettings, Agent, Role
@@ -269,10 +271,10 @@ class Matrix:
     def owner_name(self, c: Picture) -> str | None:
         return self.people[c.owner].name if c.owner else None
 
-    async def check_situation(self, c: Picture) -> list[tuple[str, str]]:
-        """Every endpoint for every agent; returns the (agent, action) the oracle says succeed, left for copies."""
+    async def check_situation(self, c: Picture, viewers: Sequence[str] = VIEWERS) -> list[tuple[str, str]]:
+        """Every endpoint for every agent (or these); returns the (agent, action) the oracle says succeed, left for copies."""
         succeeding = []
-        for who in VIEWERS:
+        for who in viewers:
             person = self.people[who]
             self.cells.add(cell(person, c))
             requests, client = self.requests(c.id), self.clients[who]
@@ -344,13 +346,16 @@ class Matrix:
                     self.check(not stream.mentions(c.id), f"{where}: a leak on the stream")
 
 
-async def open_matrix(stack: contextlib.AsyncExitStack, router, process_type: int) -> Matrix:
+async def open_matrix(stack: contextlib.AsyncExitStack, router, process_type: int,
+                      client_for: Callable[[object, str], httpx.AsyncClient] | None = None) -> Matrix:
+    """A fresh account and a client per agent: in-process (ASGI) by default, or whatever ``client_for`` gives."""
     dealer = await router.dealer(process_type=process_type)
     await apply_configuration(AccountConfiguration(dealer.account_id, agents=tuple(AgentRecord(a) for a in EXTRA_AGENTS)),
                               uow=router.config_uow, clock=router.clock)
     dealer.agents.update({agent.id: agent for agent in EXTRA_AGENTS})
     people = {a.id: Person(a.id, a.name, str(a.role), a.team_ids) for a in dealer.agents.values()}
-    clients = {who: await stack.enter_async_context(dealer.client(who)) for who in VIEWERS}
+    clients = {who: await stack.enter_async_context(client_for(dealer, who) if client_for else dealer.client(who))
+               for who in VIEWERS}
     matrix = Matrix(dealer, process_type, people, clients)
     for who in VIEWERS:
         await matrix.nonexistent(who)

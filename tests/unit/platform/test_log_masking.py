@@ -31,6 +31,13 @@ def test_a_number_quoted_in_the_log_message_is_masked():
     assert masked["event"].endswith("***21")
 
 
+def test_a_chat_stream_id_keeps_the_business_number_and_masks_the_customers():
+    masked = mask_personal_data(None, "info", {"event": "x", "stream_id": "wa:106540352242922:5511987654321",
+                                               "error": "no chat wa:106540352242922:5511987654321 yet"})
+    assert masked["stream_id"] == "wa:106540352242922:***21"
+    assert masked["error"] == "no chat wa:106540352242922:***21 yet"
+
+
 def test_configured_logging_writes_masked_json_lines(capsys):
     configure_logging("test", fmt="json")
     structlog.get_logger("t").info("inbound message", wa_id="5511987654321", body="segredo do cliente")

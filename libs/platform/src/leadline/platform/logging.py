@@ -14,6 +14,9 @@ TEXT_KEYS = frozenset({"body", "text", "caption", "message_text", "content", "fi
 #: Keys whose values are phone numbers or WhatsApp ids.
 PHONE_KEYS = frozenset({"phone", "mobile", "wa_id", "customer_wa_id", "to", "from", "customer_phone", "display_phone_number"})
 _PHONE_IN_TEXT = re.compile(r"\+?\d[\d\s().-]{7,}\d")
+#: A chat's stream id (``leadline.events.common.chat_stream_id``) ends in the customer's WhatsApp id, and every
+#: consumer binds the stream id to its log lines: the business number stays, the customer's is masked.
+_CUSTOMER_IN_CHAT_STREAM = re.compile(r"(wa:[^:\s]+:)(\+?\d+)")
 
 
 def mask_phone(value: str) -> str:
@@ -44,6 +47,8 @@ def _mask(key: str, value: Any) -> Any:
         return mask_phone(str(value))
     if key == "event":  # the log message itself may quote a number
         return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group()), str(value))
+    if isinstance(value, str) and "wa:" in value:
+        return _CUSTOMER_IN_CHAT_STREAM.sub(lambda m: m.group(1) + mask_phone(m.group(2)), value)
     return value
 
 

@@ -18,6 +18,9 @@ from leadline.platform.http import ApiError
 from ..adapters import queries
 
 
+MAX_OFFSET = 2**31 - 1  # PostgreSQL takes no OFFSET past int64 (a 500 before this bound); no timeline is this long
+
+
 class NotFound(ApiError):
     def __init__(self, what: str) -> None:
         super().__init__(404, "not_found", f"{what} not found")
@@ -31,7 +34,7 @@ def history_api(*, sessions: async_sessionmaker[AsyncSession], verifier: TokenVe
         order: Literal["newest", "oldest"] = "newest",
         kind: Annotated[list[TimelineEntryKind] | None, Query(description="Only these kinds (repeatable).")] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         agent: AgentIdentity = Depends(verifier),
     ) -> dict:
         async with sessions() as session:

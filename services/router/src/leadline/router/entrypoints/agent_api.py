@@ -32,6 +32,9 @@ HTTP_STATUS = {
 }
 
 
+MAX_OFFSET = 2**31 - 1  # PostgreSQL takes no OFFSET past int64 (a 500 before this bound); no inbox is this long
+
+
 def install_router_errors(app: FastAPI) -> None:
     @app.exception_handler(errors.RouterError)
     async def _refused(_: Request, error: errors.RouterError) -> JSONResponse:
@@ -85,7 +88,7 @@ def agent_api(*, uow: UowFactory, sessions, verifier: TokenVerifier, normalize: 
         team: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI query list
         agent: Annotated[list[str], Query()] = [],  # noqa: B006
         lead_id: UUID | None = Query(None, description="pin this lead's conversation first"),
-        limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         identity: AgentIdentity = authenticated,
     ) -> dict[str, Any]:
         account = await account_for(identity)

@@ -41,7 +41,7 @@ class SettingsEntry(_Entry):
     """The dealership's sales process (2: a lead's attendant and seller both see and answer it)."""
     lead_unification: bool = True
     """Whether a customer's new conversations attach to their existing lead."""
-    pool_wait_alert_seconds: int = Field(300, gt=0)
+    pool_wait_alert_seconds: int = Field(300, gt=0, le=2**31 - 1)  # an int4 column: more was a 500 from the admin API
     """How long a conversation may wait in a pool before an alert."""
 
 
