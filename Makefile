@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PACKAGES := libs/events libs/phones libs/platform libs/fakegraph services/ingest services/router services/leads services/history services/web libs/cli
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast bench schemas docs clean
+.PHONY: install run test test-fast soak bench schemas docs clean
 
 $(STAMP): requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test: install
 
 test-fast: install
 	$(BIN)/python -m pytest tests/unit tests/contract $(PYTEST_ARGS)
+
+# The whole-system fault suite, repeated for LEADLINE_SOAK_SECONDS (default 10 minutes) of faults and load.
+soak: install
+	LEADLINE_SOAK_SECONDS=$${LEADLINE_SOAK_SECONDS:-600} $(BIN)/python -m pytest tests/e2e/test_whole_system_under_faults.py -s $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m leadline.bench
