@@ -181,6 +181,7 @@ def run(infra: BenchInfra, *, rounds: int = 20, rate: float = 1000, seconds: flo
     router = spawn("leadline.router", [], {**common, "DATABASE_URL": router_db,
                                            "ROUTER_CONFIG_FILE": str(_config(infra.var_dir / "bench-accounts.yaml"))},
                    infra.var_dir / "router.log")
+    leads = history = None
     try:
         time.sleep(SETTLE_S)  # consumer groups join before measuring the steady state
         warm = [f"551198{n:07d}" for n in range(rounds)]
@@ -197,9 +198,18 @@ def run(infra: BenchInfra, *, rounds: int = 20, rate: float = 1000, seconds: flo
         customers = [f"551197{n:07d}" for n in range(int(rate * seconds))]
         sent = asyncio.run(_post_webhooks(ingest.url, customers, rate=rate))
         visible = asyncio.run(_visible_at(router_db, customers, timeout_s=120))
-        rss = {"ingest": ingest.rss_mb(), "router": router.rss_mb()}
+        # leads and history then consume the same load from the topics (started only now: on 2 cores they would
+        # otherwise take CPU from the latencies above); their memory is measured once they have worked through it
+        leads = spawn("leadline.leads", [], {**common, "DATABASE_URL": asyncio.run(infra.database_for("leads")),
+                                             "ROUTER_URL": router.url}, infra.var_dir / "leads.log")
+        history = spawn("leadline.history", [], {**common, "DATABASE_URL": asyncio.run(infra.database_for("history"))},
+                        infra.var_dir / "history.log")
+        time.sleep(3 * SETTLE_S)
+        rss = {"ingest": ingest.rss_mb(), "router": router.rss_mb(), "leads": leads.rss_mb(), "history": history.rss_mb()}
     finally:
-        router.stop()
+        for process in (history, leads, router):
+            if process is not None:
+                process.stop()
         ingest.stop()
     raw_claims = asyncio.run(_raw_claims(infra.server_url, rounds))
     raw_kafka = asyncio.run(_raw_kafka_latency(infra.bootstrap_servers, rate=rate, seconds=seconds))
@@ -220,7 +230,8 @@ def run(infra: BenchInfra, *, rounds: int = 20, rate: float = 1000, seconds: flo
         Figure(f"webhook → pool p50 at {rate:.0f}/s", e2e_p50, "ms", raw_e2e_p50, "aiokafka produce→consume"),
         Figure(f"webhook → pool p99 at {rate:.0f}/s", e2e_p99, "ms", raw_e2e_p99, "aiokafka produce→consume",
                f"≤ 100 ms, 0 lost ({lost} lost)", e2e_p99 <= 100 and lost == 0),
-        Figure("router RSS after load", rss["router"], "MB", target="< 200 MB", met=rss["router"] < 200),
+        *(Figure(f"{service} RSS after load", rss[service], "MB", target="< 200 MB", met=rss[service] < 200)
+          for service in ("router", "leads", "history")),
     ]
 
 
