@@ -86,8 +86,17 @@ class SystemUnderTest:
         await asyncio.to_thread(self.stack.kafka.stop)
 
     async def start_broker(self) -> None:
-        await asyncio.to_thread(self.stack.kafka.start)
-        await ensure_topics(self.bootstrap_servers, [(s.name, s.partitions, s.retention_ms) for s in TOPICS.values()])
+        """A fresh embedded broker on the same port, its topics created before any service can publish: the embedded
+        broker creates an unknown topic on first produce with its own partition count (Apache Kafka keeps its topics)."""
+        children = [child for child in self.stack.children.values() if child.poll() is None]
+        for child in children:
+            child.send_signal(signal.SIGSTOP)
+        try:
+            await asyncio.to_thread(self.stack.kafka.start)
+            await ensure_topics(self.bootstrap_servers, [(s.name, s.partitions, s.retention_ms) for s in TOPICS.values()])
+        finally:
+            for child in children:
+                child.send_signal(signal.SIGCONT)
 
     async def drop_database_connections(self, service: str) -> int:
         """Terminate every connection the service holds to its database; returns how many."""

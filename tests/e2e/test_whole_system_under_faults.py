@@ -226,6 +226,5 @@ async def test_with_the_broker_stopped_ingest_answers_200_stores_every_delivery_
         await asyncio.sleep(0.5)
     records = await read_topic(system.bootstrap_servers, "leadline.whatsapp.inbound", expected=10, timeout_s=30,
                                where=lambda r: any(w.encode() in r.value for w in wamids))
-    everything = await read_topic(system.bootstrap_servers, "leadline.whatsapp.inbound", expected=10**6, timeout_s=5)
-    assert len({w for w in wamids for r in records if w.encode() in r.value}) == 10, (len(everything), everything[-1:] )
+    assert len({w for w in wamids for r in records if w.encode() in r.value}) == 10
     await workload.close()

@@ -147,7 +147,7 @@ export class Inbox {
       h("a", { href: `#/conversations/${c.conversation_id}`, "aria-current": c.conversation_id === this.selected ? "true" : false },
         h("span", { class: "line" }, h("strong", { class: "name" }, c.customer_name || formatPhone(c.customer_phone)),
           h("time", { datetime: c.last_activity_at }, dateTime(c.last_activity_at))),
-        h("span", { class: "line" }, h("span", { class: "preview" }, c.last_message_preview || ""),
+        h("span", { class: "line" }, h("span", { class: "preview" }, preview(c.last_message_preview)),
           h("span", { class: `status status-${c.status}` }, t(`status.${c.status}`))),
         h("span", { class: "meta" }, owner)));
   }
@@ -159,4 +159,10 @@ export class Inbox {
       else link.removeAttribute("aria-current");
     }
   }
+}
+
+/** The router previews media as "[kind]": shown as the kind's name in the page's language. */
+function preview(text) {
+  const kind = /^\[([a-z_]+)\]$/.exec(text || "");
+  return kind ? `[${t(`kind.${kind[1]}`, {}, kind[1])}]` : text || "";
 }
