@@ -76,12 +76,12 @@ async def publish_poison(system: SystemUnderTest) -> uuid.UUID:
 
 async def inject_faults(system: SystemUnderTest, workload: Workload, report: FaultReport) -> uuid.UUID:
     await asyncio.sleep(3)
-    for service in SERVICES:  # kill -9 each in turn, at whatever it was doing, and start it again
+    for service in SERVICES:  # kill -9 each in turn, at a random moment of whatever it was doing, and start it again
+        await asyncio.sleep(workload.random.uniform(0.5, 3.0))
         await system.kill9(service)
         report.kills += 1
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(workload.random.uniform(0.2, 1.5))
         await system.respawn(service)
-        await asyncio.sleep(2)
     for service in ("router", "leads"):
         report.database_connections_dropped += await system.drop_database_connections(service)
     poison = await publish_poison(system)

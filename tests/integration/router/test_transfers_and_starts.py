@@ -111,6 +111,16 @@ async def test_a_lead_without_a_phone_cannot_start_a_conversation(dealer):
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "lead_has_no_phone"
 
 
+async def test_a_phone_that_is_not_a_phone_number_is_refused_by_name_not_with_a_500(dealer):
+    # found by schemathesis (tests/security): the normalizer's error escaped as a 500
+    body = {"lead_id": str(uuid.uuid4()), "customer_name": "Erro", "phone": "ÉX", "idempotency_key": "s5",
+            "content": {"kind": "template", "name": "oi", "language": "pt_BR"}}
+    async with dealer.client("ana") as ana:
+        refused = await ana.post("/conversations", json=body)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_phone"
+    assert "ÉX" in refused.json()["error"]["message"]
+
+
 async def test_an_agent_whose_team_has_several_numbers_chooses_one(dealer):
     body = {"lead_id": str(uuid.uuid4()), "customer_name": "Paulo", "phone": "+55 11 98765-0003", "idempotency_key": "s4",
             "content": {"kind": "template", "name": "oi", "language": "pt_BR"}}

@@ -46,6 +46,12 @@ class NoPhoneOnLead(RouterError):
     code = "lead_has_no_phone"
 
 
+class InvalidCustomerPhone(RouterError):
+    """The number to start a conversation with is not a phone number."""
+
+    code = "invalid_phone"
+
+
 class BusinessNumberNotForTeam(RouterError):
     code = "number_not_linked_to_team"
 

@@ -17,7 +17,8 @@ from leadline.events import Envelope
 from ..domain.agents import Account, Agent
 from ..domain.conversation import Conversation
 from ..domain.errors import (
-    AlreadyClaimed, BusinessNumberNotForTeam, ChooseBusinessNumber, ConversationNotFound, NoPhoneOnLead, NotAllowedToSend,
+    AlreadyClaimed, BusinessNumberNotForTeam, ChooseBusinessNumber, ConversationNotFound, InvalidCustomerPhone,
+    NoPhoneOnLead, NotAllowedToSend,
 )
 from ..domain.events import AgentRef
 from ..domain.rules import may_claim, send_request_id
@@ -151,7 +152,10 @@ async def start_from_lead(command: StartFromLead, agent: Agent, *, account_id: s
     """Open a conversation already owned by the agent and send its first message; returns (conversation, message)."""
     if not command.phone:
         raise NoPhoneOnLead("the lead has no mobile or phone to write to")
-    customer_phone = normalize(command.phone)
+    try:
+        customer_phone = normalize(command.phone)
+    except ValueError as error:  # the normalizer's InvalidPhone names what is wrong with it
+        raise InvalidCustomerPhone(str(error)) from error
     customer_wa_id = customer_phone.removeprefix("+")
 
     async def attempt() -> tuple[str, str]:
