@@ -48,7 +48,7 @@ class Ledger:
     webhook_failures_during_outage: int = 0
 
 
-async def until_done(call, *, accept: set[int], deadline_s: float = 90.0) -> httpx.Response:
+async def until_done(call, *, accept: set[int], deadline_s: float = 120.0) -> httpx.Response:
     """Call until it gets an answer in ``accept``; a service being killed or restarted is retried, not failed."""
     deadline = time.monotonic() + deadline_s
     while True:
@@ -119,7 +119,7 @@ class Workload:
         return self.random.choices(["text", "sticker", "location"], weights=[70, 15, 15])[0]
 
     # --- the agents' side --------------------------------------------------------------------------------
-    async def conversation_of(self, wa_id: str, deadline_s: float = 90.0) -> str:
+    async def conversation_of(self, wa_id: str, deadline_s: float = 120.0) -> str:
         deadline = time.monotonic() + deadline_s
         while time.monotonic() < deadline:
             rows = await self.system.rows("router", "SELECT conversation_id FROM conversation_view WHERE customer_wa_id = :w "
@@ -162,7 +162,7 @@ class Workload:
             rows = await self.system.rows("router", "SELECT owner_id FROM conversation_view WHERE conversation_id = :c",
                                           c=uuid.UUID(conversation_id))
             return bool(rows) and rows[0][0] == agent
-        deadline = time.monotonic() + 60  # a transfer reaches the router through the leads topic
+        deadline = time.monotonic() + 120  # a transfer reaches the router through the leads topic (maybe frozen)
         while not await owned_by_agent():
             assert time.monotonic() < deadline, f"{conversation_id} never passed to {agent}"
             await asyncio.sleep(0.3)
