@@ -26,7 +26,8 @@ test-fast: install
 
 # The whole-system fault suite, repeated for LEADLINE_SOAK_SECONDS (default 10 minutes) of faults and load.
 soak: install
-	LEADLINE_SOAK_SECONDS=$${LEADLINE_SOAK_SECONDS:-600} $(BIN)/python -m pytest tests/e2e/test_whole_system_under_faults.py -s $(PYTEST_ARGS)
+	soak=$${LEADLINE_SOAK_SECONDS:-600}; LEADLINE_SOAK_SECONDS=$$soak $(BIN)/python -m pytest \
+	  tests/e2e/test_whole_system_under_faults.py -s --timeout=$$((2 * soak + 600)) $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m leadline.bench
