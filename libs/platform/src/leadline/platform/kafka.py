@@ -14,12 +14,12 @@ import traceback
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 
 from leadline.events.envelope import Envelope
@@ -36,6 +36,9 @@ TOPIC_ALREADY_EXISTS = 36
 CONSUMED = Counter("leadline_events_consumed_total", "Events handled", ["consumer", "type"])
 SKIPPED = Counter("leadline_events_skipped_total", "Events of types this consumer does not know", ["consumer", "type"])
 DEAD_LETTERED = Counter("leadline_events_dead_lettered_total", "Events sent to a dead-letter topic", ["consumer", "topic"])
+CONSUMER_LAG = Gauge("leadline_consumer_lag", "Records of a partition not yet handled by this consumer group's member that "
+                     "owns it (the partition's high watermark minus the next offset), as of the last record handled",
+                     ["consumer", "topic", "partition"])
 
 
 def create_producer(bootstrap_servers: str, *, enable_idempotence: bool = False) -> AIOKafkaProducer:
@@ -156,7 +159,7 @@ def subscribe_events(
                                    attempts=attempts, fetch_max_wait_ms=fetch_max_wait_ms, parallel_keys=parallel_keys)
         return
 
-    @broker.subscriber(
+    subscriber = broker.subscriber(
         *topics,
         group_id=consumer,
         ack_policy=AckPolicy.ACK,
@@ -164,6 +167,8 @@ def subscribe_events(
         fetch_max_wait_ms=fetch_max_wait_ms,
         title=f"{consumer}:{','.join(topics)}",
     )
+
+    @subscriber
     async def on_record(message: KafkaMessage) -> None:
         record = message.raw_message
         await process_record(
@@ -171,6 +176,7 @@ def subscribe_events(
             topic=record.topic, key=record.key, value=record.value,
             partition=record.partition, offset=record.offset, attempts=attempts,
         )
+        record_lag(subscriber, consumer, (record,))
 
 
 def _subscribe_parallel_by_key(
@@ -178,8 +184,7 @@ def _subscribe_parallel_by_key(
     dead_letters: Callable[[], DeadLetters], attempts: int, fetch_max_wait_ms: int, parallel_keys: int,
 ) -> None:
     slots = asyncio.Semaphore(parallel_keys)
-
-    @broker.subscriber(
+    subscriber = broker.subscriber(
         *topics,
         group_id=consumer,
         batch=True,
@@ -190,6 +195,8 @@ def _subscribe_parallel_by_key(
         fetch_max_wait_ms=fetch_max_wait_ms,
         title=f"{consumer}:{','.join(topics)}",
     )
+
+    @subscriber
     async def on_batch(message: KafkaMessage) -> None:
         records = message.raw_message if isinstance(message.raw_message, tuple) else (message.raw_message,)
         by_key: dict[tuple[str, bytes | None], list] = {}
@@ -205,3 +212,16 @@ def _subscribe_parallel_by_key(
                     )
 
         await asyncio.gather(*(in_order(group) for group in by_key.values()))
+        record_lag(subscriber, consumer, records)
+
+
+def record_lag(subscriber: object, consumer: str, records: Iterable) -> None:
+    """``leadline_consumer_lag`` of the partitions these records came from, from the fetches' high watermarks."""
+    kafka = getattr(subscriber, "consumer", None)  # FastStream's AIOKafkaConsumer, once started
+    if kafka is None:
+        return
+    last = {(record.topic, record.partition): record.offset for record in records}
+    for (topic, partition), offset in last.items():
+        high = kafka.highwater(TopicPartition(topic, partition))
+        if high is not None:
+            CONSUMER_LAG.labels(consumer, topic, str(partition)).set(max(0, high - offset - 1))
