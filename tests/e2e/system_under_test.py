@@ -16,17 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from leadline.cli.stack import DEFAULT_PORTS, Stack, StackConfig
 from leadline.events.topics import TOPICS
 from leadline.platform.auth import mint_token
-from leadline.platform.db import connect_raw, create_engine
+from leadline.platform.db import asyncpg_url, connect_raw
 from leadline.platform.embedded import free_port
 from leadline.platform.kafka import ensure_topics
 from leadline.platform.settings import ServiceSettings
 
 ACCOUNT = "acme-motors"  # deploy/dev/accounts.yaml, applied by the router at start-up
+HARNESS = "leadline-fault-harness"  # the test's own connections, which a dropped-connections fault leaves alone
 AGENTS = {"ana": ("Ana Souza", "seller", ["vendas"]), "bruno": ("Bruno Lima", "seller", ["vendas"])}
 
 
@@ -46,7 +47,8 @@ class SystemUnderTest:
             os.environ.pop(name, None)  # the children get the embedded broker and database, as with `make run`
         await asyncio.to_thread(self.stack.start)
         databases = json.loads((self.var_dir / "stack.json").read_text())["databases"]
-        self.engines = {service: create_engine(url, pool_size=2) for service, url in databases.items()}
+        self.engines = {service: create_async_engine(asyncpg_url(url), pool_size=2, pool_pre_ping=True, connect_args={
+            "server_settings": {"application_name": HARNESS}}) for service, url in databases.items()}
 
     async def stop(self) -> None:
         for engine in self.engines.values():
@@ -99,13 +101,13 @@ class SystemUnderTest:
                 child.send_signal(signal.SIGCONT)
 
     async def drop_database_connections(self, service: str) -> int:
-        """Terminate every connection the service holds to its database; returns how many."""
+        """Terminate every connection the service holds to its database (not the test's own); returns how many."""
         url = json.loads((self.var_dir / "stack.json").read_text())["databases"][service]
         admin = await connect_raw(url)
         try:
             return len(await admin.fetch(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND application_name NOT LIKE 'pg_%'"))
+                "AND pid <> pg_backend_pid() AND application_name NOT LIKE 'pg_%' AND application_name <> $1", HARNESS))
         finally:
             await admin.close()
 
