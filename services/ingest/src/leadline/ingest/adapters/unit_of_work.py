@@ -6,30 +6,17 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadline.events.envelope import Envelope
-from leadline.platform.outbox import stage_events
+from leadline.platform.unit_of_work import SessionOutbox, SessionUnitOfWork
 
-from ..domain.delivery_statuses import status_moves_forward
 from ..service.ports import MediaJob, MediaToFetch, PhotoCheck
 from .inbound_repositories import (
     SqlBusinessNumbers, SqlDeliveryArchive, SqlDeliveryStatuses, SqlInboundMessages, SqlMediaJobs, SqlStreamSequences,
 )
-from .tables import (
-    business_numbers, chat_sequences, contact_photos, inbound_messages, media_jobs, message_statuses,
-    quarantined_deliveries, send_requests, webhook_deliveries,
-)
-
-
-class SqlOutbox:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def stage(self, envelopes: Sequence[Envelope]) -> None:
-        await stage_events(self._session, envelopes)
+from .tables import contact_photos, media_jobs, send_requests
 
 
 class SqlSendRequests:
@@ -146,29 +133,15 @@ class SqlContactPhotos:
         await self._session.execute(delete(contact_photos).where(contact_photos.c.stream_id == stream_id))
 
 
-class SqlUnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
-
-    async def __aenter__(self) -> SqlUnitOfWork:
-        self.session = self._sessions()
-        await self.session.begin()
-        self.messages = SqlInboundMessages(self.session)
-        self.statuses = SqlDeliveryStatuses(self.session)
-        self.sequences = SqlStreamSequences(self.session)
-        self.deliveries = SqlDeliveryArchive(self.session)
-        self.media_jobs = SqlMediaJobs(self.session)
-        self.numbers = SqlBusinessNumbers(self.session)
-        self.outbox = SqlOutbox(self.session)
-        self.send_requests = SqlSendRequests(self.session)
-        self.media_fetches = SqlMediaFetchQueue(self.session)
-        self.contact_photos = SqlContactPhotos(self.session)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self.session.in_transaction():
-            await self.session.rollback()
-        await self.session.close()
-
-    async def commit(self) -> None:
-        await self.session.commit()
+class SqlUnitOfWork(SessionUnitOfWork):
+    def bind(self, session: AsyncSession) -> None:
+        self.messages = SqlInboundMessages(session)
+        self.statuses = SqlDeliveryStatuses(session)
+        self.sequences = SqlStreamSequences(session)
+        self.deliveries = SqlDeliveryArchive(session)
+        self.media_jobs = SqlMediaJobs(session)
+        self.numbers = SqlBusinessNumbers(session)
+        self.outbox = SessionOutbox(session)
+        self.send_requests = SqlSendRequests(session)
+        self.media_fetches = SqlMediaFetchQueue(session)
+        self.contact_photos = SqlContactPhotos(session)

@@ -13,7 +13,7 @@ conversations topic; ``account_settings``, ``teams``, ``agents``, ``business_num
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, DateTime, Identity, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text, text,
+    Boolean, Column, DateTime, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text, text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from leadline.events import Envelope
-from leadline.platform.outbox import stage_events
+from leadline.platform.unit_of_work import SessionOutbox, SessionUnitOfWork
 
 from ..domain.agents import Account, AccountSettings, Agent, BusinessNumber, Role
 from ..service.configuration import AccountConfiguration, AgentRecord, NumberOfAnotherAccount, Team
@@ -160,31 +157,9 @@ class SqlAccountDirectory:
         )
 
 
-class SqlConfigurationOutbox:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def stage(self, envelopes: Sequence[Envelope]) -> None:
-        await stage_events(self._session, envelopes)
-
-
-class SqlConfigurationUnitOfWork:
+class SqlConfigurationUnitOfWork(SessionUnitOfWork):
     """One transaction for one configuration change: the directory's writes and their events commit together."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
-
-    async def __aenter__(self) -> SqlConfigurationUnitOfWork:
-        self.session = self._sessions()
-        await self.session.begin()
-        self.accounts = SqlAccountDirectory(self.session)
-        self.outbox = SqlConfigurationOutbox(self.session)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self.session.in_transaction():
-            await self.session.rollback()
-        await self.session.close()
-
-    async def commit(self) -> None:
-        await self.session.commit()
+    def bind(self, session: AsyncSession) -> None:
+        self.accounts = SqlAccountDirectory(session)
+        self.outbox = SessionOutbox(session)

@@ -11,7 +11,7 @@ Projections (``conversation_view``, ``message_view``) are rebuilt from ``events`
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, DateTime, Identity, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text, func,
+    Boolean, Column, DateTime, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
