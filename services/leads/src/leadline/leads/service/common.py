@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import TypeVar
 
+from leadline.platform.optimistic import decide_again_on
+
 from ..domain.activity import ConversationActivity, LeadActivity
 from ..domain.errors import ConcurrentChange
 from ..domain.events import ConversionPoint
@@ -18,13 +20,7 @@ T = TypeVar("T")
 
 async def retrying(attempt: Callable[[], Awaitable[T]], *, attempts: int = 8) -> T:
     """Optimistic concurrency: on a concurrent change to a lead, load again and decide again."""
-    for remaining in range(attempts - 1, -1, -1):
-        try:
-            return await attempt()
-        except ConcurrentChange:
-            if not remaining:
-                raise
-    raise AssertionError("unreachable")
+    return await decide_again_on(ConcurrentChange, attempt, attempts=attempts)
 
 
 def activities(records: Iterable[ConversationRecord], *, known_points: Iterable[ConversionPoint] = ()) -> list[ConversationActivity]:

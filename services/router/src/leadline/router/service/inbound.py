@@ -16,6 +16,7 @@ import structlog
 from leadline.events import (
     Envelope, MessageEchoedV1, MessageReceivedV1, MessageSendFailedV1, MessageSentV1, MessageStatusChangedV1,
 )
+from leadline.platform.optimistic import decide_again_on
 
 from ..domain.agents import Account
 from ..domain.conversation import Conversation
@@ -49,13 +50,7 @@ def message_id_for(wamid: str) -> str:
 
 async def retrying(attempt: Callable[[], Awaitable[T]], *, attempts: int = 8) -> T:
     """Optimistic concurrency: on a concurrent change, load again and decide again."""
-    for remaining in range(attempts - 1, -1, -1):
-        try:
-            return await attempt()
-        except ConcurrentChange:
-            if not remaining:
-                raise
-    raise AssertionError("unreachable")
+    return await decide_again_on(ConcurrentChange, attempt, attempts=attempts)
 
 
 async def _open_for_customer(uow: UnitOfWork, account: Account, chat: Chat, message: MessageReceivedV1, *,
