@@ -36,6 +36,7 @@ class SystemUnderTest:
     var_dir: Path
     stack: Stack = field(init=False)
     engines: dict[str, AsyncEngine] = field(default_factory=dict)
+    databases: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         ports = {name: free_port() for name in DEFAULT_PORTS}
@@ -46,9 +47,9 @@ class SystemUnderTest:
         for name in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL"):
             os.environ.pop(name, None)  # the children get the embedded broker and database, as with `make run`
         await asyncio.to_thread(self.stack.start)
-        databases = json.loads((self.var_dir / "stack.json").read_text())["databases"]
+        self.databases = json.loads((self.var_dir / "stack.json").read_text())["databases"]
         self.engines = {service: create_async_engine(asyncpg_url(url), pool_size=2, pool_pre_ping=True, connect_args={
-            "server_settings": {"application_name": HARNESS}}) for service, url in databases.items()}
+            "server_settings": {"application_name": HARNESS}}) for service, url in self.databases.items()}
 
     async def stop(self) -> None:
         for engine in self.engines.values():
@@ -102,8 +103,7 @@ class SystemUnderTest:
 
     async def drop_database_connections(self, service: str) -> int:
         """Terminate every connection the service holds to its database (not the test's own); returns how many."""
-        url = json.loads((self.var_dir / "stack.json").read_text())["databases"][service]
-        admin = await connect_raw(url)
+        admin = await connect_raw(self.databases[service])
         try:
             return len(await admin.fetch(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "

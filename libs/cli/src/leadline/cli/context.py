@@ -21,6 +21,8 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 STACK_FILE = "stack.json"
+BOOTSTRAP_OPTION = typer.Option(None, "--bootstrap-servers",
+                                help="broker (default: KAFKA_BOOTSTRAP_SERVERS, or the `make run` stack)")
 
 
 def stack_file() -> Path:

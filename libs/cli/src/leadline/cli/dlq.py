@@ -21,7 +21,6 @@ from .topic_reader import read_topics
 app = typer.Typer(help="Dead-lettered events: list, show, redrive, drop.", no_args_is_help=True)
 out = Console(highlight=False)
 
-Bootstrap = typer.Option(None, "--bootstrap-servers", help="broker (default: KAFKA_BOOTSTRAP_SERVERS, or the `make run` stack)")
 DLQ_TOPICS = [name for name, spec in TOPICS.items() if spec.dead_letter_of]
 
 
@@ -52,7 +51,7 @@ def _pick(letters: list[DeadLetter], names: list[str]) -> list[DeadLetter]:
 def list_letters(
     topic: str | None = typer.Option(None, "--topic", help="one source or dead-letter topic (default: all)"),
     show_all: bool = typer.Option(False, "--all", help="also the redriven and dropped ones"),
-    bootstrap_servers: str | None = Bootstrap,
+    bootstrap_servers: str | None = context.BOOTSTRAP_OPTION,
 ) -> None:
     """Dead letters waiting for a decision, with their error and the consumer that gave up."""
     letters = context.run(_letters(context.bootstrap_servers(bootstrap_servers), _dlq_topics(topic)), doing="reading the DLQ")
@@ -67,7 +66,7 @@ def list_letters(
 
 @app.command()
 def show(name: str = typer.Argument(..., help="<topic>.dlq/<partition>/<offset> or the event id"),
-         bootstrap_servers: str | None = Bootstrap) -> None:
+         bootstrap_servers: str | None = context.BOOTSTRAP_OPTION) -> None:
     """One dead letter: where it came from, the error with its traceback, the event, and the decisions on it."""
     letters = context.run(_letters(context.bootstrap_servers(bootstrap_servers), DLQ_TOPICS), doing="reading the DLQ")
     for letter in _pick(letters, [name]):
@@ -106,7 +105,7 @@ def redrive(
     every: bool = typer.Option(False, "--all", help="every waiting letter (of --topic, or of all topics)"),
     topic: str | None = typer.Option(None, "--topic", help="with --all: only this topic's letters"),
     reason: str = typer.Option("", help="why (e.g. the fix that was deployed)"),
-    bootstrap_servers: str | None = Bootstrap,
+    bootstrap_servers: str | None = context.BOOTSTRAP_OPTION,
 ) -> None:
     """Republish letters to the topic they came from, after the fix is deployed."""
     if bool(names) == every:
@@ -125,7 +124,7 @@ def redrive(
 def drop(
     names: list[str] = typer.Argument(..., help="letters to drop (<topic>.dlq/<partition>/<offset> or event ids)"),
     reason: str = typer.Option(..., help="why they will never be redriven (recorded)"),
-    bootstrap_servers: str | None = Bootstrap,
+    bootstrap_servers: str | None = context.BOOTSTRAP_OPTION,
 ) -> None:
     """Give up on letters, with a reason that is recorded beside them."""
     if not reason.strip():

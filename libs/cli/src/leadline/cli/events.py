@@ -21,7 +21,6 @@ from .topic_reader import read_topics
 app = typer.Typer(help="Read the event streams as decoded envelopes.", no_args_is_help=True)
 out = Console(highlight=False)
 
-Bootstrap = typer.Option(None, "--bootstrap-servers", help="broker (default: KAFKA_BOOTSTRAP_SERVERS, or the `make run` stack)")
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ def tail(
     limit: int = typer.Option(20, min=1, help="how many of the latest matching events to show"),
     follow: bool = typer.Option(False, "--follow", "-f", help="keep printing new events until Ctrl-C"),
     output_json: bool = typer.Option(False, "--json", help="one JSON object per line with the whole envelope"),
-    bootstrap_servers: str | None = Bootstrap,
+    bootstrap_servers: str | None = context.BOOTSTRAP_OPTION,
 ) -> None:
     """The latest events of a topic, decoded; filtered by conversation, lead or type."""
     wanted = EventFilter(conversation, lead, event_type)
@@ -104,7 +103,7 @@ def tail(
 def show(
     event_id: str = typer.Argument(..., help="the event's id (a UUID)"),
     topic: list[str] = typer.Option([], "--topic", help="search only these topics (default: all, dead letters too)"),
-    bootstrap_servers: str | None = Bootstrap,
+    bootstrap_servers: str | None = context.BOOTSTRAP_OPTION,
 ) -> None:
     """One event, whole: its envelope, where it is (topic, partition, offset) and its headers."""
     try:

@@ -33,9 +33,8 @@ def _projection(name: str, bootstrap: str | None) -> ReplayableProjection:
         return replayable(HistorySettings(kafka_bootstrap_servers=context.bootstrap_servers(bootstrap)))
     if name == "router":
         from leadline.router.bootstrap import replayable as router_replayable
-        from leadline.router.entrypoints.settings import RouterSettings
 
-        return router_replayable(RouterSettings())
+        return router_replayable()
     context.fail(f"unknown projection {name!r}; projections: {', '.join(PROJECTIONS)}", 2)
 
 

@@ -18,7 +18,6 @@ from . import context
 
 app = typer.Typer(help="Topics: create them as the catalogue says, describe them and the consumers' lag.", no_args_is_help=True)
 out = Console(highlight=False)
-Bootstrap = typer.Option(None, "--bootstrap-servers", help="broker (default: KAFKA_BOOTSTRAP_SERVERS, or the `make run` stack)")
 
 
 def _retention(ms: int | str | None) -> str:
@@ -29,7 +28,7 @@ def _retention(ms: int | str | None) -> str:
 
 
 @app.command()
-def create(bootstrap_servers: str | None = Bootstrap) -> None:
+def create(bootstrap_servers: str | None = context.BOOTSTRAP_OPTION) -> None:
     """Create every topic of the catalogue that is missing, with its partitions and retention."""
     bootstrap = context.bootstrap_servers(bootstrap_servers)
     created = context.run(ensure_topics(bootstrap, [(s.name, s.partitions, s.retention_ms) for s in TOPICS.values()]),
@@ -113,7 +112,7 @@ async def _lags(bootstrap: str, group: str, partitions: dict[str, list[TopicPart
 @app.command()
 def describe(
     group_prefix: str = typer.Option("", help="only consumer groups starting with this (KAFKA_GROUP_PREFIX)"),
-    bootstrap_servers: str | None = Bootstrap,
+    bootstrap_servers: str | None = context.BOOTSTRAP_OPTION,
 ) -> None:
     """Each topic's partitions, retention and size against the catalogue; each consumer group's lag."""
     topics, lags = context.run(describe_cluster(context.bootstrap_servers(bootstrap_servers), group_prefix),

@@ -159,14 +159,7 @@ def subscribe_events(
                                    attempts=attempts, fetch_max_wait_ms=fetch_max_wait_ms, parallel_keys=parallel_keys)
         return
 
-    subscriber = broker.subscriber(
-        *topics,
-        group_id=consumer,
-        ack_policy=AckPolicy.ACK,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=fetch_max_wait_ms,
-        title=f"{consumer}:{','.join(topics)}",
-    )
+    subscriber = _group_subscriber(broker, topics, consumer=consumer, fetch_max_wait_ms=fetch_max_wait_ms)
 
     @subscriber
     async def on_record(message: KafkaMessage) -> None:
@@ -179,21 +172,29 @@ def subscribe_events(
         record_lag(subscriber, consumer, (record,))
 
 
+def _group_subscriber(broker: KafkaBroker, topics: Sequence[str], *, consumer: str, fetch_max_wait_ms: int,
+                      **batching: object):
+    """A subscriber in group ``consumer`` that commits offsets only after the handler returns, from the earliest."""
+    return broker.subscriber(
+        *topics,
+        group_id=consumer,
+        ack_policy=AckPolicy.ACK,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=fetch_max_wait_ms,
+        title=f"{consumer}:{','.join(topics)}",
+        **batching,
+    )
+
+
 def _subscribe_parallel_by_key(
     broker: KafkaBroker, topics: Sequence[str], *, consumer: str, handle: EventHandler,
     dead_letters: Callable[[], DeadLetters], attempts: int, fetch_max_wait_ms: int, parallel_keys: int,
 ) -> None:
     slots = asyncio.Semaphore(parallel_keys)
-    subscriber = broker.subscriber(
-        *topics,
-        group_id=consumer,
-        batch=True,
-        max_records=500,
+    subscriber = _group_subscriber(
+        broker, topics, consumer=consumer, fetch_max_wait_ms=fetch_max_wait_ms,
+        batch=True, max_records=500,
         batch_timeout_ms=fetch_max_wait_ms,  # take what is there: a batch never waits to fill (latency first)
-        ack_policy=AckPolicy.ACK,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=fetch_max_wait_ms,
-        title=f"{consumer}:{','.join(topics)}",
     )
 
     @subscriber

@@ -59,6 +59,6 @@ def build(settings: RouterSettings | None = None, *, clock: Callable[[], datetim
     return app
 
 
-def replayable(settings: RouterSettings) -> ConversationViewsReplay:
+def replayable() -> ConversationViewsReplay:
     """The conversation views for ``leadline replay router``: refolded beside the live tables while the service runs."""
-    return ConversationViewsReplay(batch_size=1000)
+    return ConversationViewsReplay()
