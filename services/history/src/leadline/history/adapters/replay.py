@@ -100,7 +100,7 @@ async def replay_topics(
         reader.assign(partitions)
         cutoff_ms = int(time.time() * 1000) if cutoff_ms is None else cutoff_ms  # produced before it: replayed
         ends = await reader.end_offsets(partitions)
-        begins = await _start_offsets(reader, partitions, since_ms=since_ms, start=start)
+        begins = await _start_offsets(reader, partitions, ends, since_ms=since_ms, start=start)
         for tp in partitions:
             reader.seek(tp, begins[tp])
         # The listed end offsets are a lower bound only: the embedded broker lists the start of a partition's
@@ -161,15 +161,14 @@ async def replay_topics(
         await reader.stop()
 
 
-async def _start_offsets(reader: AIOKafkaConsumer, partitions: list[TopicPartition], *, since_ms: int | None,
-                         start: Mapping[TopicPartition, int] | None) -> dict[TopicPartition, int]:
+async def _start_offsets(reader: AIOKafkaConsumer, partitions: list[TopicPartition], ends: Mapping[TopicPartition, int], *,
+                         since_ms: int | None, start: Mapping[TopicPartition, int] | None) -> dict[TopicPartition, int]:
     beginnings = await reader.beginning_offsets(partitions)
     if start is not None:
         return {tp: start.get(tp, beginnings[tp]) for tp in partitions}
     if since_ms is None:
         return dict(beginnings)
     found = await reader.offsets_for_times({tp: since_ms for tp in partitions})
-    ends = await reader.end_offsets(partitions)
     # No record at or after the timestamp: nothing to replay there, start at the end.
     return {tp: found[tp].offset if found.get(tp) else ends[tp] for tp in partitions}
 
