@@ -198,7 +198,10 @@ class UnsupportedContent(_Kind):
     original_type: NonEmptyText
     """WhatsApp's ``type`` for the message (``unsupported``, ``order``, ``system``...)."""
     error_code: int | None = None
+    """Meta's error for this message (``131051`` type unknown, ``131000`` could not render...), if it gave one."""
     error_title: str | None = None
+    error_details: str | None = None
+    """Meta's ``error_data.details`` (``Message type is currently not supported.``); added compatibly in v1."""
     raw: dict[str, Any] = Field(default_factory=dict)
     """The original message object as WhatsApp sent it, for later reprocessing."""
 

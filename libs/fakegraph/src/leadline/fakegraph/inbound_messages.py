@@ -342,3 +342,33 @@ def unsupported_message(
     message["type"] = "unsupported"
     message["unsupported"] = {"type": unsupported_type}
     return message
+
+
+def system_message(
+    wa_id: str,
+    new_wa_id: str,
+    *,
+    profile_name: str = "Test Customer",
+    wamid: str | None = None,
+    timestamp: Timestamp = None,
+) -> Message:
+    """The customer changed their number (``user_changed_number``); Meta sends it with no ``contacts[]``."""
+    body = f"User {profile_name} changed from {wa_id} to {new_wa_id}"
+    content = {"body": body, "wa_id": new_wa_id, "type": "user_changed_number"}
+    return _message(wa_id, "system", content, wamid=wamid, timestamp=timestamp, context=None)
+
+
+def unrendered_message(
+    wa_id: str, kind: str = "interactive", *, wamid: str | None = None, timestamp: Timestamp = None
+) -> Message:
+    """A message Meta could not render: its ``type`` but not the object of that type.
+
+    Meta sends it beside a value-level ``errors[]`` (``unrendered_errors_change`` in ``webhooks``):
+    code 131000 "Something went wrong", details "Unsupported webhook payload".
+    """
+    return {
+        "from": wa_id,
+        "id": wamid or ids.wamid(wa_id),
+        "timestamp": str(timestamp) if timestamp is not None else ids.unix_now(),
+        "type": kind,
+    }

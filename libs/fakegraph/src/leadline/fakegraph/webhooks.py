@@ -43,6 +43,8 @@ from leadline.fakegraph.inbound_messages import (  # noqa: F401  (re-exported bu
     sticker_message,
     template_button_message,
     text_message,
+    system_message,
+    unrendered_message,
     unsupported_message,
     video_message,
     voice_message,
@@ -91,6 +93,34 @@ def statuses_change(business: BusinessNumber, statuses: Iterable[dict[str, Any]]
 def echoes_change(business: BusinessNumber, echoes: Iterable[Message]) -> dict[str, Any]:
     value = {"messaging_product": "whatsapp", "metadata": business.metadata(), "message_echoes": list(echoes)}
     return {"value": value, "field": "smb_message_echoes"}
+
+
+def errors_change(
+    business: BusinessNumber,
+    errors: Iterable[dict[str, Any]],
+    messages: Iterable[Message] = (),
+    contacts: Iterable[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """A ``messages`` change carrying value-level ``errors[]``, alone or beside the messages they are about."""
+    value: dict[str, Any] = {"messaging_product": "whatsapp", "metadata": business.metadata()}
+    if contacts := list(contacts):
+        value["contacts"] = contacts
+    if messages := list(messages):
+        value["messages"] = messages
+    value["errors"] = list(errors)
+    return {"value": value, "field": "messages"}
+
+
+UNSUPPORTED_WEBHOOK_PAYLOAD = "Unsupported webhook payload"
+"""``error_data.details`` of the 131000 error Meta sends beside a message it could not render."""
+
+
+def unrendered_errors_change(
+    business: BusinessNumber, *messages: Message, contacts: Iterable[dict[str, Any]] = ()
+) -> dict[str, Any]:
+    """Meta's delivery of messages it could not render (``unrendered_message``): 131000 at the value level."""
+    error = webhook_error(131000, details=UNSUPPORTED_WEBHOOK_PAYLOAD)
+    return errors_change(business, [error], messages, contacts)
 
 
 def entry(waba_id: str, changes: Iterable[dict[str, Any]]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.delivery_statuses import status_moves_forward
-from ..service.ports import MediaToFetch, NewMessage
+from ..service.ports import MediaToFetch, NewMessage, Quarantined
 from .tables import (
     business_numbers, chat_sequences, inbound_messages, media_jobs, message_statuses, quarantined_deliveries,
     webhook_deliveries,
@@ -97,8 +97,10 @@ class SqlDeliveryArchive:
                 insert(webhook_deliveries), [{"raw_body": raw, "events_emitted": n} for raw, n in deliveries]
             )
 
-    async def quarantine(self, raw_body: bytes, reason: str) -> None:
-        await self._session.execute(insert(quarantined_deliveries).values(raw_body=raw_body, reason=reason[:4000]))
+    async def quarantine(self, items: Sequence[Quarantined]) -> None:
+        if items:
+            rows = [{"raw_body": item.raw, "reason": item.reason[:4000], "part_path": item.part_path} for item in items]
+            await self._session.execute(insert(quarantined_deliveries), rows)
 
 
 class SqlMediaJobs:

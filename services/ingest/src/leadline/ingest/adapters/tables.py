@@ -27,8 +27,9 @@ quarantined_deliveries = Table(
     "quarantined_deliveries", metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("raw_body", LargeBinary, nullable=False),
+    Column("raw_body", LargeBinary, nullable=False),  # the whole body, or the part at part_path
     Column("reason", Text, nullable=False),
+    Column("part_path", Text, nullable=True),  # entry[0].changes[0].value.messages[1]; null: the whole body refused
 )
 
 inbound_messages = Table(

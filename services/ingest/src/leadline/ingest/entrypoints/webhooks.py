@@ -1,7 +1,8 @@
 """HTTP door for Meta's webhooks: verification handshake and signed deliveries.
 
 Order matters and is the rule: size limit → signature (before any parsing) → parse
-(malformed → 400 + quarantine, nothing emitted) → store (200 only after commit).
+(no WhatsApp delivery at all → 400 + quarantine, nothing emitted) → store (200 only after
+commit; parts that could not be read are quarantined in the same transaction, with their paths).
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from prometheus_client import Counter, Histogram
 from leadline.platform.http import ApiError, error_body
 
 from ..domain.webhook_signature import signature_is_valid
-from ..adapters.cloud_api.parse import MalformedDelivery, parse_delivery
+from ..adapters.cloud_api.parse import MalformedDelivery, UnreadablePart, parse_delivery
 from leadline.platform.group_commit import GroupCommit
 
 from ..service.inbound import AcceptedDelivery, Delivery, accept_deliveries, quarantine_delivery
-from ..service.ports import UnitOfWork
+from ..service.ports import Quarantined, UnitOfWork
 from .settings import IngestSettings
 
 log = structlog.get_logger(__name__)
@@ -30,6 +31,11 @@ log = structlog.get_logger(__name__)
 WEBHOOKS_REJECTED = Counter("leadline_ingest_webhooks_rejected_total", "Webhooks refused", ["reason"])
 WEBHOOKS_STORED = Counter("leadline_ingest_webhooks_stored_total", "Webhook deliveries stored")
 FACTS = Counter("leadline_ingest_webhook_facts_total", "Messages and statuses in stored deliveries", ["outcome"])
+PARTS_QUARANTINED = Counter("leadline_ingest_webhook_parts_quarantined_total",
+                            "Parts of stored deliveries that could not be read, kept in quarantine")
+WHATSAPP_ERRORS = Counter("leadline_ingest_whatsapp_webhook_errors_total", "Value-level errors[] Meta reported", ["code"])
+UNOWNED_NUMBER_DELIVERIES = Counter("leadline_ingest_unowned_number_deliveries_total",
+                                    "Stored deliveries naming a business number no account owns")
 STORE_SECONDS = Histogram("leadline_ingest_webhook_batch_store_seconds", "Time to store one group-committed batch of deliveries",
                           buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1))
 
@@ -58,6 +64,32 @@ def _reject(status: int, reason: str, code: str, message: str) -> JSONResponse:
     return JSONResponse(error_body(code, message), status_code=status)
 
 
+def _quarantined(parts: tuple[UnreadablePart, ...], raw_body: bytes) -> tuple[Quarantined, ...]:
+    """Each part as its own JSON; the whole body when a part is nested deeper than ``json.dumps`` goes."""
+    def raw(part: UnreadablePart) -> bytes:
+        try:
+            return json.dumps(part.raw, ensure_ascii=False).encode()
+        except RecursionError:
+            return raw_body
+    return tuple(Quarantined(raw(part), part.problem, part.path) for part in parts)
+
+
+class UnownedNumbers:
+    """Business numbers no account owns, each logged once per process (Meta would send them all week)."""
+
+    def __init__(self) -> None:
+        self._logged: set[str] = set()
+
+    def report(self, numbers: frozenset[str], default_account_id: str) -> None:
+        if not numbers:
+            return
+        UNOWNED_NUMBER_DELIVERIES.inc()
+        for phone_number_id in sorted(numbers - self._logged):
+            self._logged.add(phone_number_id)
+            log.warning("webhook for a business number no account owns: stored under the default account",
+                        phone_number_id=phone_number_id, account_id=default_account_id)
+
+
 def webhook_router(settings: IngestSettings, unit_of_work: Callable[[], UnitOfWork]) -> APIRouter:
     router = APIRouter(tags=["whatsapp webhooks"])
     app_secret = settings.whatsapp_app_secret.get_secret_value()
@@ -68,6 +100,7 @@ def webhook_router(settings: IngestSettings, unit_of_work: Callable[[], UnitOfWo
                                            now=lambda: datetime.now(UTC))
 
     deliveries = GroupCommit(store_batch)
+    unowned_numbers = UnownedNumbers()
 
     @router.get("/webhooks/whatsapp", response_class=PlainTextResponse)
     async def verify_subscription(
@@ -91,16 +124,26 @@ def webhook_router(settings: IngestSettings, unit_of_work: Callable[[], UnitOfWo
             return _reject(401, "signature", "invalid_signature", "X-Hub-Signature-256 is missing or does not match the body")
         try:
             parsed = parse_delivery(json.loads(raw))
-        except (ValueError, RecursionError, MalformedDelivery) as error:
+        except (ValueError, RecursionError, MalformedDelivery) as error:  # no WhatsApp delivery at all
             reason = f"{type(error).__name__}: {error}"[:1000]
             await quarantine_delivery(raw, reason, uow=unit_of_work())
             return _reject(400, "malformed", "malformed_delivery", reason)
+        for error in parsed.webhook_errors:
+            WHATSAPP_ERRORS.labels(str(error.code)).inc()
         if parsed.webhook_errors:
             log.warning("whatsapp reported webhook errors", errors=[e.model_dump() for e in parsed.webhook_errors])
-        accepted = await deliveries.submit(Delivery(raw, (*parsed.received, *parsed.echoed, *parsed.statuses)))
+        unreadable = _quarantined(parsed.unreadable, raw)
+        accepted = await deliveries.submit(
+            Delivery(raw, (*parsed.received, *parsed.echoed, *parsed.statuses), unreadable)
+        )
         WEBHOOKS_STORED.inc()
         FACTS.labels("new").inc(len(accepted.events))
         FACTS.labels("duplicate").inc(accepted.duplicates)
-        return JSONResponse({"status": "stored", "events": len(accepted.events), "duplicates": accepted.duplicates})
+        if unreadable:
+            PARTS_QUARANTINED.inc(len(unreadable))
+            log.warning("unreadable parts of a webhook quarantined", problems=[part.reason for part in unreadable])
+        unowned_numbers.report(accepted.unowned_numbers, settings.default_account_id)
+        return JSONResponse({"status": "stored", "events": len(accepted.events), "duplicates": accepted.duplicates,
+                             "quarantined": len(unreadable)})
 
     return router

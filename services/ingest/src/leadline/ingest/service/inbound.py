@@ -2,7 +2,7 @@
 
 One transaction (for a batch of deliveries: see ``GroupCommit``) archives the raw bodies, records each message's wamid (its primary key
 makes a redelivered message a no-op), moves statuses only forward, schedules media
-downloads, and stages the events in the outbox. The webhook is answered 200 only after
+downloads, quarantines the parts that could not be read, and stages the events in the outbox. The webhook is answered 200 only after
 it commits; the relay publishes afterwards, so a broker outage loses nothing.
 """
 
@@ -19,7 +19,7 @@ import structlog
 from leadline.events import MessageEchoedV1, MessageReceivedV1, MessageStatusChangedV1, is_media, new_envelope
 from leadline.events.envelope import Envelope
 
-from .ports import MediaToFetch, NewMessage, UnitOfWork
+from .ports import MediaToFetch, NewMessage, Quarantined, UnitOfWork
 
 log = structlog.get_logger(__name__)
 ChatFact = MessageReceivedV1 | MessageEchoedV1 | MessageStatusChangedV1
@@ -27,10 +27,11 @@ ChatFact = MessageReceivedV1 | MessageEchoedV1 | MessageStatusChangedV1
 
 @dataclass(frozen=True)
 class Delivery:
-    """One signed webhook body and the facts parsed from it, in delivery order."""
+    """One signed webhook body, the facts parsed from it in delivery order, and the parts that could not be read."""
 
     raw_body: bytes
     facts: tuple[ChatFact, ...]
+    unreadable: tuple[Quarantined, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class AcceptedDelivery:
     events: tuple[Envelope, ...]
     duplicates: int
     media_scheduled: int
+    unowned_numbers: frozenset[str] = frozenset()
+    """Business numbers in the delivery that no account owns: stored under the default account."""
 
 
 def _media_of(fact: MessageReceivedV1 | MessageEchoedV1, account_id: str) -> MediaToFetch | None:
@@ -89,11 +92,15 @@ async def accept_deliveries(
                 media.append(item)
                 media_per_delivery[candidate.delivery] += 1
         await uow.deliveries.archive_many([(d.raw_body, len(e)) for d, e in zip(deliveries, events, strict=True)])
+        await uow.deliveries.quarantine([part for delivery in deliveries for part in delivery.unreadable])
         await uow.media_jobs.schedule(media)
         await uow.outbox.stage([envelope for per_delivery in events for envelope in per_delivery])
         await uow.commit()
     return [
-        AcceptedDelivery(tuple(delivered), len(delivery.facts) - len(delivered), media_per_delivery[index])
+        AcceptedDelivery(
+            tuple(delivered), len(delivery.facts) - len(delivered), media_per_delivery[index],
+            frozenset(fact.phone_number_id for fact in delivery.facts if fact.phone_number_id not in accounts),
+        )
         for index, (delivery, delivered) in enumerate(zip(deliveries, events, strict=True))
     ]
 
@@ -119,9 +126,9 @@ async def _new_facts(uow: UnitOfWork, candidates: list[_Candidate]) -> list[_Can
 
 
 async def quarantine_delivery(raw_body: bytes, reason: str, *, uow: UnitOfWork) -> None:
-    """Keep a signed but malformed delivery for inspection; nothing is emitted for it."""
+    """Keep a signed body that is no delivery at all for inspection; nothing is emitted for it."""
     async with uow:
-        await uow.deliveries.quarantine(raw_body, reason)
+        await uow.deliveries.quarantine([Quarantined(raw_body, reason)])
         await uow.commit()
     log.warning("malformed webhook quarantined", reason=reason)
 

@@ -34,6 +34,15 @@ class NewMessage:
     event_id: UUID
 
 
+@dataclass(frozen=True)
+class Quarantined:
+    """A signed body refused whole (``part_path`` None), or one part of a stored delivery that could not be read."""
+
+    raw: bytes
+    reason: str
+    part_path: str | None = None
+
+
 class InboundMessages(Protocol):
     async def record_new(self, messages: Sequence[NewMessage]) -> set[str]:
         """The wamids seen for the first time; the database's primary key decides under concurrency."""
@@ -56,7 +65,8 @@ class DeliveryArchive(Protocol):
     async def archive_many(self, deliveries: Sequence[tuple[bytes, int]]) -> None:
         """Archive raw bodies with the number of events each produced."""
 
-    async def quarantine(self, raw_body: bytes, reason: str) -> None: ...
+    async def quarantine(self, items: Sequence[Quarantined]) -> None:
+        """Keep bodies or parts that could not be read, for inspection; nothing is emitted for them."""
 
 
 class MediaJobs(Protocol):

@@ -9,8 +9,8 @@ which keeps the whole message in ``raw``). We do not guess a flag name Meta neve
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from leadline.events.common import NonEmptyText, PersonName, WaId, Wamid
@@ -34,10 +34,13 @@ from leadline.events.content import (
     VideoContent,
     VoiceContent,
 )
-from leadline.ingest.adapters.cloud_api.reading import at, build, fail, items, maybe, need
+from leadline.events.ingest import WhatsAppError
+from leadline.ingest.adapters.cloud_api.reading import MalformedDelivery, at, build, fail, items, maybe, need
 from leadline.ingest.adapters.cloud_api.statuses import whatsapp_errors
 
 Message = dict[str, Any]
+_MAX_RAW_NESTING = 32
+"""No WhatsApp message nests beyond a handful of levels; pydantic refuses to serialise past 255, envelope included."""
 _INTERACTIVE_REPLIES = ("button_reply", "list_reply")
 
 
@@ -52,19 +55,57 @@ def parse_content(message: Message, path: str) -> Content:
 
 def unsupported(message: Message, path: str, kind: str) -> UnsupportedContent:
     """Kept, not dropped: the original type, Meta's first error if any, and the message as sent."""
-    errors = whatsapp_errors(message, path)
-    try:
-        raw = copy.deepcopy(message)  # the event must not share state with the caller's body
-    except RecursionError:  # json.loads accepts nesting deeper than deepcopy can follow
+    raw = _copy(message)
+    if raw is None:
         fail(path, "nested too deeply to keep")
-    return build(
-        UnsupportedContent,
-        path,
+    return _unsupported(kind, whatsapp_errors(message, path), raw)
+
+
+def unreadable(message: Message, meta_errors: Sequence[WhatsAppError]) -> UnsupportedContent:
+    """A message whose content cannot be read, kept as ``unsupported`` with Meta's error about it.
+
+    Meta's error is the message's own ``errors[]`` when they can be read, else the change's
+    ``value.errors[]`` (how Meta reports a message it could not render: an ``interactive`` without
+    its body beside ``131000`` "Something went wrong", details "Unsupported webhook payload").
+    What leadline could not read is not carried here: the message is also quarantined, with the problem.
+    """
+    try:
+        own_errors = whatsapp_errors(message, "")
+    except MalformedDelivery:
+        own_errors = ()
+    kind = message.get("type")
+    original_type = kind if isinstance(kind, str) and kind.strip() else "unknown"
+    return _unsupported(original_type, own_errors or tuple(meta_errors), _copy(message) or {})
+
+
+def _unsupported(kind: str, errors: Sequence[WhatsAppError], raw: dict[str, Any]) -> UnsupportedContent:
+    first = errors[0] if errors else None
+    return UnsupportedContent(
         original_type=kind,
-        error_code=errors[0].code if errors else None,
-        error_title=errors[0].title if errors else None,
+        error_code=first.code if first else None,
+        error_title=first.title if first else None,
+        error_details=first.details if first else None,
         raw=raw,
     )
+
+
+def _copy(message: Message) -> dict[str, Any] | None:
+    """A copy that shares no state with the caller's body; ``None`` when nested too deeply to travel in an event."""
+    if _nesting(message) > _MAX_RAW_NESTING:
+        return None
+    return json.loads(json.dumps(message))
+
+
+def _nesting(value: object) -> int:
+    """How many objects and lists deep ``value`` goes, counted without recursion (stops past the limit)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending and deepest <= _MAX_RAW_NESTING:
+        node, depth = pending.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _body(message: Message, path: str, key: str) -> tuple[dict[str, Any], str]:

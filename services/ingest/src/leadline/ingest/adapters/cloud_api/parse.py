@@ -5,7 +5,8 @@ Shape of a delivery: ``{"object": "whatsapp_business_account", "entry": [{"id", 
 [{"field", "value"}]}]}``. ``field: messages`` carries ``messages[]`` (with senders in
 ``contacts[]``), ``statuses[]`` and value-level ``errors[]``; ``field: smb_message_echoes``
 carries ``message_echoes[]`` typed on the WhatsApp Business app (``from`` the business,
-``to`` the customer). Other fields are listed, not read.
+``to`` the customer). Other fields are listed, not read. A part that cannot be read is set
+aside with its path (``unreadable.py``); only a body that is no delivery at all is refused.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from leadline.events.ingest import (
     WhatsAppError,
 )
 from leadline.ingest.adapters.cloud_api.content_kinds import parse_content
+from leadline.ingest.adapters.cloud_api.content_kinds import unreadable as unreadable_content
 from leadline.ingest.adapters.cloud_api.display_names import display_name_for, profile_names
 from leadline.ingest.adapters.cloud_api.reading import (
     MalformedDelivery,
@@ -31,14 +33,14 @@ from leadline.ingest.adapters.cloud_api.reading import (
     build,
     check,
     fail,
-    items,
     maybe,
     need,
     unix_time,
 )
 from leadline.ingest.adapters.cloud_api.statuses import parse_statuses, whatsapp_errors
+from leadline.ingest.adapters.cloud_api.unreadable import Unreadable, UnreadablePart
 
-__all__ = ["MalformedDelivery", "ParsedDelivery", "display_name_for", "parse_delivery"]
+__all__ = ["MalformedDelivery", "ParsedDelivery", "UnreadablePart", "display_name_for", "parse_delivery"]
 
 WABA_OBJECT = "whatsapp_business_account"
 MESSAGES = "messages"
@@ -51,7 +53,7 @@ class ParsedDelivery:
     """Everything one delivery said, each kind in the order Meta listed it across entries and changes."""
 
     received: tuple[MessageReceivedV1, ...]
-    """Customer messages."""
+    """Customer messages (a message whose content cannot be read is among them as ``unsupported``)."""
     echoed: tuple[MessageEchoedV1, ...]
     """Messages the business sent from the WhatsApp Business app."""
     statuses: tuple[MessageStatusChangedV1, ...]
@@ -59,6 +61,8 @@ class ParsedDelivery:
     """Value-level ``errors[]`` Meta reported: to be logged, not events."""
     ignored_fields: tuple[str, ...]
     """Change fields we do not handle (``account_update``) and skipped statuses (``status:deleted``), once each."""
+    unreadable: tuple[UnreadablePart, ...] = ()
+    """Parts that could not be read, to be quarantined with their paths; the rest of the delivery is read."""
 
 
 @dataclass(frozen=True)
@@ -68,30 +72,47 @@ class _Business:
 
 
 def parse_delivery(payload: object) -> ParsedDelivery:
-    """Read a decoded webhook body; raise ``MalformedDelivery`` (and nothing else) if it is not a delivery."""
+    """Read a decoded webhook body; raise ``MalformedDelivery`` only if it is no WhatsApp delivery at all.
+
+    That is a body that is not an object, whose ``object`` is not a WhatsApp Business Account, or
+    that has no ``entry`` list. Anything below that which cannot be read is set aside in
+    ``unreadable`` and the rest of the delivery is read as usual (see ``unreadable.py``).
+    """
     body = check(payload, "", dict)
     if body.get("object") != WABA_OBJECT:
         fail("object", f"expected {WABA_OBJECT!r}, got {_short(body.get('object'))}")
+    need(body, "entry", "", list)
     received: list[MessageReceivedV1] = []
     echoed: list[MessageEchoedV1] = []
     statuses: list[MessageStatusChangedV1] = []
     errors: list[WhatsAppError] = []
     ignored: list[str] = []
-    for entry_path, entry in items(body, "entry", "", required=True):
-        for change_path, change in items(entry, "changes", entry_path, required=True):
-            field = need(change, "field", change_path)
-            if field not in (MESSAGES, ECHOES):
-                ignored.append(field)
+    unreadable = Unreadable()
+    for entry_path, entry in unreadable.objects(body, "entry", ""):
+        try:
+            need(entry, "changes", entry_path, list)
+        except MalformedDelivery as problem:
+            unreadable.set_aside(entry_path, entry, problem)
+            continue
+        for change_path, change in unreadable.objects(entry, "changes", entry_path):
+            try:
+                field = need(change, "field", change_path)
+                if field not in (MESSAGES, ECHOES):
+                    ignored.append(field)
+                    continue
+                value = need(change, "value", change_path, dict)
+                value_path = at(change_path, "value")
+                business = _business(value, value_path)
+            except MalformedDelivery as problem:  # no number to file anything under
+                unreadable.set_aside(change_path, change, problem)
                 continue
-            value = need(change, "value", change_path, dict)
-            value_path = at(change_path, "value")
-            business = _business(value, value_path)
-            errors.extend(whatsapp_errors(value, value_path))
+            meta_errors = _meta_errors(value, value_path, unreadable)
+            errors.extend(meta_errors)
             if field == ECHOES:
-                echoed.extend(_echoes(value, value_path, business))
+                echoed.extend(_echoes(value, value_path, business, meta_errors, unreadable))
                 continue
-            received.extend(_received(value, value_path, business))
-            changed, skipped = parse_statuses(value, value_path, business.phone_number_id)
+            received.extend(_received(value, value_path, business, meta_errors, unreadable))
+            changed, skipped = parse_statuses(value, value_path, business.phone_number_id, unreadable)
             statuses.extend(changed)
             ignored.extend(skipped)
     return ParsedDelivery(
@@ -100,6 +121,7 @@ def parse_delivery(payload: object) -> ParsedDelivery:
         statuses=tuple(statuses),
         webhook_errors=tuple(errors),
         ignored_fields=tuple(dict.fromkeys(ignored)),
+        unreadable=tuple(unreadable.parts),
     )
 
 
@@ -112,51 +134,94 @@ def _business(value: dict[str, Any], path: str) -> _Business:
     )
 
 
-def _received(value: dict[str, Any], path: str, business: _Business) -> list[MessageReceivedV1]:
-    messages = items(value, "messages", path)
+def _meta_errors(value: dict[str, Any], path: str, unreadable: Unreadable) -> tuple[WhatsAppError, ...]:
+    """``value.errors[]``: how Meta reports a problem with the change (and a message it could not render)."""
+    try:
+        return whatsapp_errors(value, path)
+    except MalformedDelivery as problem:
+        unreadable.set_aside(at(path, "errors"), value.get("errors"), problem)
+        return ()
+
+
+def _received(
+    value: dict[str, Any], path: str, business: _Business, meta_errors: tuple[WhatsAppError, ...], unreadable: Unreadable
+) -> list[MessageReceivedV1]:
+    messages = list(unreadable.objects(value, "messages", path))
     if not messages:
         return []
     if business.display_phone_number is None:  # only customer messages carry it in their payload
-        fail(at(at(path, "metadata"), "display_phone_number"), "missing")
-    names = profile_names(value, path)
+        missing = MalformedDelivery(f"{at(at(path, 'metadata'), 'display_phone_number')}: missing")
+        unreadable.set_aside(at(path, "messages"), value["messages"], missing)
+        return []
+    try:
+        names = profile_names(value, path)
+    except MalformedDelivery as problem:  # the messages are still read; the customers are shown by their numbers
+        unreadable.set_aside(at(path, "contacts"), value.get("contacts"), problem)
+        names = {}
     received = []
     for message_path, message in messages:
-        wamid = need(message, "id", message_path, Wamid)
-        wa_id = need(message, "from", message_path, WaId)
-        profile_name = names.get(wa_id)
-        received.append(
-            build(
-                MessageReceivedV1,
-                message_path,
-                phone_number_id=business.phone_number_id,
-                customer_wa_id=wa_id,
-                wamid=wamid,
-                display_phone_number=business.display_phone_number,
-                customer_profile_name=profile_name,
-                customer_display_name=display_name_for(profile_name, wa_id),
-                sent_at=unix_time(message, "timestamp", message_path),
-                content=parse_content(message, message_path),
-                context=_context(message, message_path),
-                referral=_referral(message, message_path),
-            )
-        )
+        try:
+            received.append(_received_one(message, message_path, business, names, meta_errors, unreadable))
+        except MalformedDelivery as problem:  # no readable id, sender or time: nothing to show anyone
+            unreadable.set_aside(message_path, message, problem)
     return received
 
 
-def _echoes(value: dict[str, Any], path: str, business: _Business) -> list[MessageEchoedV1]:
+def _received_one(
+    message: dict[str, Any],
+    path: str,
+    business: _Business,
+    names: dict[str, str | None],
+    meta_errors: tuple[WhatsAppError, ...],
+    unreadable: Unreadable,
+) -> MessageReceivedV1:
+    wamid = need(message, "id", path, Wamid)
+    wa_id = need(message, "from", path, WaId)
+    profile_name = names.get(wa_id)
+    fields = dict(
+        phone_number_id=business.phone_number_id,
+        customer_wa_id=wa_id,
+        wamid=wamid,
+        display_phone_number=business.display_phone_number,
+        customer_profile_name=profile_name,
+        customer_display_name=display_name_for(profile_name, wa_id),
+        sent_at=unix_time(message, "timestamp", path),
+    )
+    try:
+        return build(
+            MessageReceivedV1,
+            path,
+            content=parse_content(message, path),
+            context=_context(message, path),
+            referral=_referral(message, path),
+            **fields,
+        )
+    except MalformedDelivery as problem:
+        kept = build(MessageReceivedV1, path, content=unreadable_content(message, meta_errors), **fields)
+        unreadable.set_aside(path, message, problem)
+        return kept
+
+
+def _echoes(
+    value: dict[str, Any], path: str, business: _Business, meta_errors: tuple[WhatsAppError, ...], unreadable: Unreadable
+) -> list[MessageEchoedV1]:
     echoed = []
-    for echo_path, echo in items(value, "message_echoes", path):
-        echoed.append(
-            build(
-                MessageEchoedV1,
-                echo_path,
+    for echo_path, echo in unreadable.objects(value, "message_echoes", path):
+        try:
+            fields = dict(
                 phone_number_id=business.phone_number_id,
                 wamid=need(echo, "id", echo_path, Wamid),
                 customer_wa_id=_echo_recipient(echo, echo_path),
                 sent_at=unix_time(echo, "timestamp", echo_path),
-                content=parse_content(echo, echo_path),
             )
-        )
+        except MalformedDelivery as problem:
+            unreadable.set_aside(echo_path, echo, problem)
+            continue
+        try:
+            echoed.append(build(MessageEchoedV1, echo_path, content=parse_content(echo, echo_path), **fields))
+        except MalformedDelivery as problem:
+            echoed.append(build(MessageEchoedV1, echo_path, content=unreadable_content(echo, meta_errors), **fields))
+            unreadable.set_aside(echo_path, echo, problem)
     return echoed
 
 

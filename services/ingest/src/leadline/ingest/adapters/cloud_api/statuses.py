@@ -12,7 +12,8 @@ from leadline.events.ingest import (
     Pricing,
     WhatsAppError,
 )
-from leadline.ingest.adapters.cloud_api.reading import at, build, items, maybe, need, unix_time
+from leadline.ingest.adapters.cloud_api.reading import MalformedDelivery, at, build, items, maybe, need, unix_time
+from leadline.ingest.adapters.cloud_api.unreadable import Unreadable
 
 _KNOWN_STATUSES = frozenset(status.value for status in DeliveryStatus)
 
@@ -36,36 +37,44 @@ def whatsapp_errors(parent: dict[str, Any], path: str) -> tuple[WhatsAppError, .
 
 
 def parse_statuses(
-    value: dict[str, Any], path: str, phone_number_id: str
+    value: dict[str, Any], path: str, phone_number_id: str, unreadable: Unreadable
 ) -> tuple[list[MessageStatusChangedV1], list[str]]:
     """``value.statuses[]`` in the order Meta listed them, plus ``status:<value>`` for each status we skip.
 
     Statuses are not sorted: they arrive out of order by nature and the consumer never moves
     a status backwards. A status value outside the contract (``deleted``, ``warning``...) is
-    skipped rather than failing the delivery, so one new Meta status cannot block the others.
+    skipped rather than failing the delivery, so one new Meta status cannot block the others;
+    a status that cannot be read is set aside in ``unreadable`` for the same reason.
     """
     changed: list[MessageStatusChangedV1] = []
     skipped: list[str] = []
-    for status_path, status in items(value, "statuses", path):
-        state = need(status, "status", status_path)
-        if state not in _KNOWN_STATUSES:
-            skipped.append(f"status:{state}")
-            continue
-        changed.append(
-            build(
-                MessageStatusChangedV1,
-                status_path,
-                phone_number_id=phone_number_id,
-                wamid=need(status, "id", status_path, Wamid),
-                status=DeliveryStatus(state),
-                customer_wa_id=need(status, "recipient_id", status_path, WaId),
-                at=unix_time(status, "timestamp", status_path),
-                errors=whatsapp_errors(status, status_path),
-                conversation=_conversation(status, status_path),
-                pricing=_pricing(status, status_path),
-            )
-        )
+    for status_path, status in unreadable.objects(value, "statuses", path):
+        try:
+            state = need(status, "status", status_path)
+            if state not in _KNOWN_STATUSES:
+                skipped.append(f"status:{state}")
+                continue
+            changed.append(_status_changed(status, status_path, DeliveryStatus(state), phone_number_id))
+        except MalformedDelivery as problem:
+            unreadable.set_aside(status_path, status, problem)
     return changed, skipped
+
+
+def _status_changed(
+    status: dict[str, Any], path: str, state: DeliveryStatus, phone_number_id: str
+) -> MessageStatusChangedV1:
+    return build(
+        MessageStatusChangedV1,
+        path,
+        phone_number_id=phone_number_id,
+        wamid=need(status, "id", path, Wamid),
+        status=state,
+        customer_wa_id=need(status, "recipient_id", path, WaId),
+        at=unix_time(status, "timestamp", path),
+        errors=whatsapp_errors(status, path),
+        conversation=_conversation(status, path),
+        pricing=_pricing(status, path),
+    )
 
 
 def _conversation(status: dict[str, Any], path: str) -> BillingConversation | None:
