@@ -3,6 +3,10 @@
 The projection is rebuilt in a shadow schema beside the live tables, caught up under a short lock, compared
 row for row and swapped in (``leadline.platform.projection_replay``). ``--dry-run`` stops after the
 comparison: it says what would change and changes nothing.
+
+A replay whose source cannot explain the live projection (``leadline.platform.replay_guard``) is refused: one
+paragraph on stderr, exit 2, nothing changed; a dry run also lists the rows it would remove and why. ``--force``
+swaps anyway, and the report says it was forced and what it removed.
 """
 
 from __future__ import annotations
@@ -55,6 +59,9 @@ def replay(
     lead: str | None = typer.Option(None, help="replace only this lead's rows"),
     conversation: str | None = typer.Option(None, help="replace only this conversation's rows"),
     dry_run: bool = typer.Option(False, "--dry-run", help="report what would change, change nothing"),
+    force: bool = typer.Option(False, "--force", help="swap even when the source cannot explain rows it would remove "
+                                                      "(truncated or recreated topics, events missing); the report "
+                                                      "records what was removed"),
     database_url: str | None = typer.Option(None, "--database-url", help="the service's database "
                                                                         "(default: <SERVICE>_DATABASE_URL, DATABASE_URL, or the `make run` stack)"),
     bootstrap_servers: str | None = typer.Option(None, "--bootstrap-servers", help="broker (history)"),
@@ -73,18 +80,45 @@ def replay(
             bar.update(task, completed=read, total=max(read, expected))
 
         report = context.run(replay_projection(target, url, since=_since(since), scope=scope, dry_run=dry_run,
-                                               progress=advance), doing=f"replaying {projection}")
+                                               force=force, progress=advance), doing=f"replaying {projection}")
     print_report(report)
+    if report.refused:
+        context.fail(refusal(report), 2)
 
 
 def print_report(report: ReplayReport) -> None:
-    table = Table("table", "live rows", "rebuilt rows", "would remove/change" if report.dry_run else "removed/changed",
-                  "would add/change" if report.dry_run else "added/changed",
-                  title=f"{report.projection}" + (f" ({report.scope[0]} {report.scope[1]})" if report.scope else ""))
-    for diff in report.diffs:
-        table.add_row(diff.table, str(diff.live_rows), str(diff.rebuilt_rows), str(diff.only_live), str(diff.only_rebuilt))
-    out.print(table)
-    verdict = ("dry run: nothing changed" if report.dry_run else "swapped in" if report.swapped else "not swapped")
+    if report.diffs:
+        table = Table("table", "live rows", "rebuilt rows", "would remove/change" if report.dry_run else "removed/changed",
+                      "would add/change" if report.dry_run else "added/changed",
+                      title=f"{report.projection}" + (f" ({report.scope[0]} {report.scope[1]})" if report.scope else ""))
+        for diff in report.diffs:
+            table.add_row(diff.table, str(diff.live_rows), str(diff.rebuilt_rows), str(diff.only_live), str(diff.only_rebuilt))
+        out.print(table)
+    if report.unexplained:
+        out.print("rows no replayed event explains" + (" (removed anyway: --force)" if report.forced and report.swapped else ""))
+        for rows in report.unexplained:
+            out.print(f"  {rows.table}: {rows.count} row(s), {rows.why}; e.g. {'; '.join(rows.examples)}")
+    if report.forced:
+        out.print("forced past: " + " ".join(_sentences(report)))
+    verdict = ("dry run: nothing changed" if report.dry_run else "swapped in (forced)" if report.forced and report.swapped
+               else "swapped in" if report.swapped else "refused: nothing changed")
     out.print(f"{report.events_built + report.events_caught_up} events replayed "
               f"({report.events_caught_up} in the catch-up), {report.changes} row difference(s); {verdict}; "
               f"{report.seconds:.1f} s, live writes paused {report.locked_seconds:.2f} s")
+
+
+def refusal(report: ReplayReport) -> str:
+    """The one paragraph an operator reads when a replay is refused."""
+    opening = (f"a replay of {report.projection} would be refused" if report.dry_run
+               else f"refused to replay {report.projection}")
+    return (f"{opening}: its source cannot explain the projection it would replace. {' '.join(_sentences(report))} "
+            "Nothing was changed. Check that --bootstrap-servers / --database-url name the right cluster and database; "
+            "`--dry-run` lists the rows a replay would remove; `--force` replays anyway and removes them.")
+
+
+def _sentences(report: ReplayReport) -> list[str]:
+    found = [f"{objection.reason[0].upper()}{objection.reason[1:]}." for objection in report.objections]
+    if report.unexplained:
+        counts = ", ".join(f"{rows.count} from {rows.table}" for rows in report.unexplained)
+        found.append(f"The rebuild would remove rows no replayed event explains ({counts}).")
+    return found

@@ -7,6 +7,10 @@
    step 2 began, ``diff`` compares shadow and live row for row, and — unless dry-run — the shadow tables
    are swapped in (all of them, or one lead's / conversation's rows). Live writers then carry on against
    the new tables; their inbox rows came along, so nothing is applied twice.
+
+A replay never wipes silently (``leadline.platform.replay_guard``): the source is checked before step 1, and what
+the live projection has recorded is checked against what the replay read in step 3, before the swap. An objection
+refuses the replay (nothing swapped, the shadow dropped) unless ``force``; a dry run reports them.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ from datetime import datetime
 from typing import Protocol
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from . import shadow
+from . import replay_guard, shadow
 from .db import create_engine
+from .replay_guard import Objection, RemovalRule, UnexplainedRows
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +45,15 @@ class ReplayableProjection(Protocol):
     """Whether ``since`` (replay on top of the live rows from a timestamp) makes sense for this projection."""
     scopes: Mapping[str, Mapping[str, str]]
     """Scope name (``lead``, ``conversation``) → table → column holding its id."""
+    removal_rules: Mapping[str, RemovalRule]
+    """Table → which of its live rows a replayed event explains if the rebuild removes them; the others refuse."""
+
+    async def source_objections(self, *, since: datetime | None) -> list[Objection]:
+        """What is wrong with the source itself (a truncated or unknown topic), checked before anything is built."""
+
+    async def coverage_objections(self, connection: AsyncConnection, rebuilt: str, checkpoint: object, *,
+                                  since: datetime | None) -> list[Objection]:
+        """Under the lock, after the catch-up: what the live projection has recorded that the replay did not read."""
 
     async def build(self, sessions: async_sessionmaker[AsyncSession], *, since: datetime | None,
                     progress: Progress) -> object:
@@ -60,18 +74,33 @@ class ReplayReport:
     swapped: bool = False
     seconds: float = 0.0
     locked_seconds: float = 0.0
+    objections: list[Objection] = field(default_factory=list)
+    unexplained: list[UnexplainedRows] = field(default_factory=list)
+    forced: bool = False
+    """``force`` overrode objections: the swap (or, dry-run, the verdict) went past them."""
 
     @property
     def changes(self) -> int:
         return sum(d.only_live + d.only_rebuilt for d in self.diffs)
 
+    @property
+    def objected(self) -> bool:
+        return bool(self.objections or self.unexplained)
+
+    @property
+    def refused(self) -> bool:
+        return self.objected and not self.forced
+
 
 async def replay_projection(
     projection: ReplayableProjection, database_url: str, *, since: datetime | None = None,
-    scope: tuple[str, str] | None = None, dry_run: bool = False, progress: Progress | None = None,
+    scope: tuple[str, str] | None = None, dry_run: bool = False, force: bool = False, progress: Progress | None = None,
     lock_timeout_s: float = 10.0,
 ) -> ReplayReport:
-    """Rebuild ``projection`` beside the live one and swap it in (or, dry-run, only report the difference)."""
+    """Rebuild ``projection`` beside the live one and swap it in (or, dry-run, only report the difference).
+
+    Refused (``report.refused``, nothing changed) when the source cannot explain the live projection, unless ``force``.
+    """
     if scope and scope[0] not in projection.scopes:
         raise ValueError(f"{projection.name} cannot be replayed for one {scope[0]}; "
                          f"scopes: {', '.join(projection.scopes) or 'none'}")
@@ -79,6 +108,11 @@ async def replay_projection(
         raise ValueError(f"{projection.name} is replayed from the beginning only (no --from)")
     started = time.monotonic()
     report = ReplayReport(projection.name, dry_run, scope)
+    report.objections = await projection.source_objections(since=since)
+    report.forced = force and report.objected
+    if (report.refused and not dry_run) or any(o.unreadable for o in report.objections):
+        report.forced = False
+        return _finished(report, started)  # refused before anything is built
     run_id = uuid.uuid4().hex[:8]
     shadow_schema, retired_schema = f"replay_{run_id}", f"retired_{run_id}"
     live_engine = create_engine(database_url, pool_size=2)
@@ -94,21 +128,49 @@ async def replay_projection(
             locked_at = time.monotonic()
             await shadow.lock_live(connection, projection.lock_tables, timeout_s=lock_timeout_s)
             report.events_caught_up = await projection.catch_up(sessions, checkpoint)
+            report.objections += await projection.coverage_objections(connection, shadow_schema, checkpoint, since=since)
+            report.unexplained = await replay_guard.unexplained_removals(
+                connection, shadow_schema, projection.removal_rules, scope=_scoped_columns(projection, scope))
+            report.forced = force and report.objected
             report.diffs = await _diffs(connection, projection, shadow_schema, scope)
-            if not dry_run:
+            if not dry_run and not report.refused:
                 await _apply(connection, projection, shadow_schema, retired_schema, scope)
                 report.swapped = True
             report.locked_seconds = time.monotonic() - locked_at
-        async with live_engine.begin() as connection:
-            await shadow.drop_schema(connection, shadow_schema)
-            await shadow.drop_schema(connection, retired_schema)
     finally:
+        await _drop_schemas(live_engine, shadow_schema, retired_schema)
         await shadow_engine.dispose()
         await live_engine.dispose()
+    return _finished(report, started)
+
+
+def _finished(report: ReplayReport, started: float) -> ReplayReport:
     report.seconds = time.monotonic() - started
-    log.info("projection replayed", projection=projection.name, dry_run=dry_run, changes=report.changes,
-             events=report.events_built + report.events_caught_up, seconds=round(report.seconds, 2))
+    reasons = [o.reason for o in report.objections] + [f"{u.count} {u.table} row(s): {u.why}" for u in report.unexplained]
+    if report.refused:
+        log.warning("projection replay refused", projection=report.projection, dry_run=report.dry_run, reasons=reasons)
+    elif report.forced:
+        log.warning("projection replay forced", projection=report.projection, dry_run=report.dry_run, reasons=reasons,
+                    removed={d.table: d.only_live for d in report.diffs if d.only_live})
+    log.info("projection replayed", projection=report.projection, dry_run=report.dry_run, swapped=report.swapped,
+             changes=report.changes, events=report.events_built + report.events_caught_up, seconds=round(report.seconds, 2))
     return report
+
+
+async def _drop_schemas(engine: AsyncEngine, *schemas: str) -> None:
+    """The shadow goes whatever happened: a refused or failed replay leaves nothing behind."""
+    try:
+        async with engine.begin() as connection:
+            for schema in schemas:
+                await shadow.drop_schema(connection, schema)
+    except Exception:  # noqa: BLE001 - the replay's own outcome (or error) is what the operator must see
+        log.warning("replay could not drop its shadow schemas", schemas=list(schemas), exc_info=True)
+
+
+def _scoped_columns(projection: ReplayableProjection, scope: tuple[str, str] | None) -> dict[str, tuple[str, str]] | None:
+    if scope is None:
+        return None
+    return {table: (column, scope[1]) for table, column in projection.scopes[scope[0]].items()}
 
 
 async def _diffs(connection: AsyncConnection, projection: ReplayableProjection, schema: str, scope: tuple[str, str] | None) -> list[shadow.TableDiff]:

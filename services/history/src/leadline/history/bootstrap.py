@@ -39,12 +39,15 @@ def build(settings: HistorySettings | None = None) -> FastAPI:
 
 
 async def rebuild(settings: HistorySettings, sessions: async_sessionmaker[AsyncSession], *,
-                  progress: Callable[[replay.RebuildProgress], None] | None = None) -> replay.RebuildProgress:
-    """Drop the projection and replay its topics; publishes nothing (entry ids are stable across rebuilds)."""
+                  progress: Callable[[replay.RebuildProgress], None] | None = None, force: bool = False) -> replay.RebuildProgress:
+    """Fill an empty projection from its topics; publishes nothing (entry ids are stable across rebuilds).
+
+    Refuses (``ReplayRefused``) a projection that is not empty, or topics that are unknown or truncated, unless
+    ``force``: it would wipe what it cannot compare with its source (``leadline replay history`` compares)."""
     quiet = projection(settings, publish=False)
     return await replay.rebuild(sessions, bootstrap_servers=settings.kafka_bootstrap_servers, topics=TOPICS,
                                 consumer=CONSUMER, handle=quiet.handle, batch_size=settings.history_rebuild_batch_size,
-                                progress=progress)
+                                progress=progress, force=force)
 
 
 def replayable(settings: HistorySettings) -> TimelineReplay:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pydantic import ValidationError
@@ -24,11 +24,12 @@ from leadline.events import REGISTRY, Envelope
 
 from leadline.events.registry import UndecodableEvent, UnknownEventType
 from leadline.platform.messaging_tables import INBOX, STREAM_POSITIONS
+from leadline.platform.replay_guard import Objection, ReplayRefused, topic_objections
 
 from ..service.ports import TimelineStore
 from .batch_store import BatchTimelineStore
 from .replay_ledger import ReplayLedger
-from .tables import PROJECTION_TABLES
+from .tables import PROJECTION_TABLES, timeline_entries
 
 log = structlog.get_logger(__name__)
 
@@ -47,6 +48,8 @@ class RebuildProgress:
     elapsed_s: float = 0.0
     positions: dict[TopicPartition, int] = field(default_factory=dict)
     """The next offset to read per partition: where a catch-up starts."""
+    reached: dict[str, int] = field(default_factory=dict)
+    """The last sequence read per stream: what the replay guard compares with the live stream positions."""
 
     @property
     def rate(self) -> float:
@@ -66,10 +69,24 @@ REPLAY_IDLE_S = 1.0  # past the listed end offsets, this long with nothing new m
 async def rebuild(
     sessions: async_sessionmaker[AsyncSession], *, bootstrap_servers: str, topics: Sequence[str], consumer: str,
     handle: Callable[[TimelineStore, Envelope, object], Awaitable[None]], batch_size: int = 1000,
-    progress: Callable[[RebuildProgress], None] | None = None,
+    progress: Callable[[RebuildProgress], None] | None = None, force: bool = False,
 ) -> RebuildProgress:
-    """Empty the projection and replay every event produced before now."""
+    """Empty the projection and replay every event produced before now.
+
+    Refuses (``ReplayRefused``, nothing emptied) when a topic is unknown or truncated, or when the projection is not
+    empty: it cannot compare what it would wipe with what it reads (``leadline replay history`` can). ``force``
+    overrides.
+    """
+    objections = await topic_objections(bootstrap_servers, list(topics))
     async with sessions() as session, session.begin():
+        entries = await session.scalar(select(func.count()).select_from(timeline_entries))
+        streams = await session.scalar(select(func.count()).select_from(STREAM_POSITIONS).where(STREAM_POSITIONS.c.consumer == consumer))
+        if entries or streams:
+            objections.append(Objection(f"the projection is not empty ({entries} timeline entries, positions of {streams} "
+                                        "stream(s)): a rebuild would wipe it unchecked; `leadline replay history` "
+                                        "checks its source first"))
+        if objections and (not force or any(o.unreadable for o in objections)):
+            raise ReplayRefused(objections)
         await clear_projection(session, consumer)
     return await replay_topics(sessions, bootstrap_servers=bootstrap_servers, topics=topics, consumer=consumer,
                                handle=handle, batch_size=batch_size, progress=progress, fresh=True)
@@ -137,6 +154,8 @@ async def replay_topics(
                         log.warning("replay left out a malformed envelope", topic=tp.topic, offset=record.offset)
             state.total = max(state.total, state.read)
             decoded = [(envelope, payload) for envelope in envelopes if (payload := _decoded(envelope, state)) is not None]
+            for envelope, _ in decoded:
+                state.reached[envelope.stream_id] = max(envelope.sequence, state.reached.get(envelope.stream_id, 0))
             async with sessions() as session, session.begin():
                 if not fresh:
                     await ledger.preload(session, {envelope.stream_id for envelope, _ in decoded})

@@ -3,6 +3,12 @@
 Used by ``leadline replay history`` while the service runs (see ``leadline.platform.projection_replay``).
 A replay for one lead or conversation still reads every topic — a lead's timeline depends on its
 conversations' events on three topics — and only that lead's or conversation's rows are replaced.
+
+The guard (``leadline.platform.replay_guard``) asks of the topics: every partition starts at offset 0; every event
+in the live inbox was read again (rebuilt from the beginning); no stream's live position is past the last sequence
+read. A removed entry or staged message is explained when its source event was replayed; a conversation row when
+its conversation's stream was; stored media never disappears in a rebuild, so its removal is never explained.
+With ``--from`` the live inbox and positions are copied, not rebuilt: only streams the replay met are compared.
 """
 
 from __future__ import annotations
@@ -12,17 +18,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from aiokafka import TopicPartition
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from leadline.events import Envelope
 from leadline.platform.messaging_tables import INBOX, STREAM_POSITIONS
 from leadline.platform.projection_replay import Progress
+from leadline.platform.replay_guard import (
+    Objection, RemovalRule, events_the_source_lacks, streams_behind, topic_objections,
+)
 
 from ..service.ports import TimelineStore
 from .replay import RebuildProgress, replay_topics
-from .tables import PROJECTION_TABLES, conversations, staged_messages, timeline_entries
+from .tables import PROJECTION_TABLES, conversations, staged_messages, stored_media, timeline_entries
 
 Handle = Callable[[TimelineStore, Envelope, object], Awaitable[None]]
+
+
+@dataclass
+class TopicCheckpoint:
+    positions: dict[TopicPartition, int]
+    """The next offset per partition: where the catch-up starts."""
+    reached: dict[str, int]
+    """The last sequence read per stream, build and catch-up together."""
 
 
 @dataclass
@@ -42,20 +59,49 @@ class TimelineReplay:
                          staged_messages.name: "conversation_id"},
     })
 
+    removal_rules: Mapping[str, RemovalRule] = field(default_factory=lambda: {
+        timeline_entries.name: RemovalRule(
+            "EXISTS (SELECT 1 FROM {rebuilt}.inbox AS replayed WHERE replayed.event_id = live.source_event_id)",
+            "live.kind || ' ' || live.source_key || coalesce(' of lead ' || live.lead_id, '')",
+            "the event it was recorded from is not in the topics"),
+        staged_messages.name: RemovalRule(
+            "EXISTS (SELECT 1 FROM {rebuilt}.inbox AS replayed WHERE replayed.event_id = live.source_event_id)",
+            "'message ' || live.message_id || ' of conversation ' || live.conversation_id",
+            "the event that staged it is not in the topics"),
+        conversations.name: RemovalRule(
+            "EXISTS (SELECT 1 FROM {rebuilt}.stream_positions AS replayed WHERE replayed.stream_id = live.conversation_id::text)",
+            "'conversation ' || live.conversation_id || coalesce(' of lead ' || live.lead_id, '')",
+            "no event of this conversation is in the topics"),
+        stored_media.name: RemovalRule(
+            "false", "'media of ' || live.wamid", "a rebuild never drops stored media: its media.stored event is gone"),
+    })
+
     @property
     def lock_tables(self) -> list[str]:
         return self.tables
 
+    async def source_objections(self, *, since: datetime | None) -> list[Objection]:
+        return await topic_objections(self.bootstrap_servers, list(self.topics))
+
     async def build(self, sessions: async_sessionmaker[AsyncSession], *, since: datetime | None,
-                    progress: Progress) -> Mapping[TopicPartition, int]:
+                    progress: Progress) -> TopicCheckpoint:
         state = await self._replay(sessions, progress=progress, fresh=since is None,
                                    since_ms=int(since.timestamp() * 1000) if since else None)
-        return state.positions
+        return TopicCheckpoint(dict(state.positions), dict(state.reached))
 
     async def catch_up(self, sessions: async_sessionmaker[AsyncSession], checkpoint: object) -> int:
-        assert isinstance(checkpoint, Mapping)
-        state = await self._replay(sessions, progress=None, fresh=False, start=checkpoint)
+        assert isinstance(checkpoint, TopicCheckpoint)
+        state = await self._replay(sessions, progress=None, fresh=False, start=checkpoint.positions)
+        for stream, sequence in state.reached.items():
+            checkpoint.reached[stream] = max(sequence, checkpoint.reached.get(stream, 0))
         return state.read
+
+    async def coverage_objections(self, connection: AsyncConnection, rebuilt: str, checkpoint: object, *,
+                                  since: datetime | None) -> list[Objection]:
+        assert isinstance(checkpoint, TopicCheckpoint)
+        from_scratch = since is None
+        lacking = await events_the_source_lacks(connection, rebuilt, self.consumer) if from_scratch else []
+        return lacking + await streams_behind(connection, self.consumer, checkpoint.reached, complete=from_scratch)
 
     async def _replay(self, sessions: async_sessionmaker[AsyncSession], *, progress: Progress | None, fresh: bool,
                       since_ms: int | None = None, start: Mapping[TopicPartition, int] | None = None) -> RebuildProgress:

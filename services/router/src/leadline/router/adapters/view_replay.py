@@ -5,6 +5,10 @@ The views are written in the same transaction as the events they fold, so they n
 repairs a view after a fix to ``project``. ``position`` is assigned at insert, not at commit, so the build
 remembers the positions it did not see (``holes``: rolled back, or not committed yet) and the catch-up,
 with appends stopped by the lock, folds whichever of them exist now and everything after the last one seen.
+
+The guard (``leadline.platform.replay_guard``): every conversation view must be explained by its stream in the
+event store, from version 1 up to the version the view records; a removed view row is explained when its
+conversation still has events (a fix to ``project`` that drops it), never when they are gone.
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import or_, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from leadline.platform.event_store import envelope_of
 from leadline.platform.projection_replay import Progress
+from leadline.platform.replay_guard import EXAMPLES, Objection, RemovalRule
+from leadline.platform.shadow import LIVE_SCHEMA
 
 from .projections import project
 from .tables import conversation_view, events, message_view
@@ -39,6 +45,33 @@ class ConversationViewsReplay:
         "conversation": {conversation_view.name: "conversation_id", message_view.name: "conversation_id"},
     })
     supports_since: bool = False
+    removal_rules: Mapping[str, RemovalRule] = field(default_factory=lambda: {
+        table.name: RemovalRule(
+            f"EXISTS (SELECT 1 FROM {LIVE_SCHEMA}.{events.name} AS stored WHERE stored.stream_id = live.conversation_id::text)",
+            names, "no event of its conversation is in the event store")
+        for table, names in ((conversation_view, "'conversation ' || live.conversation_id"),
+                             (message_view, "'message ' || live.message_id || ' of conversation ' || live.conversation_id"))
+    })
+
+    async def source_objections(self, *, since: datetime | None) -> list[Objection]:
+        return []  # the event store is in the same database: checked against the views under the lock
+
+    async def coverage_objections(self, connection: AsyncConnection, rebuilt: str, checkpoint: object, *,
+                                  since: datetime | None) -> list[Objection]:
+        """Views recording more of a conversation than its stored stream holds (events deleted, or a wrong database)."""
+        unexplained = (
+            f"FROM {LIVE_SCHEMA}.{conversation_view.name} AS shown LEFT JOIN LATERAL (SELECT min(version) AS first_version, "
+            f"max(version) AS last_version FROM {LIVE_SCHEMA}.{events.name} WHERE stream_id = shown.conversation_id::text) AS stored "
+            "ON true WHERE stored.last_version IS NULL OR stored.last_version < shown.version OR stored.first_version > 1")
+        count = int((await connection.execute(text(f"SELECT count(*) {unexplained}"))).scalar_one())
+        if not count:
+            return []
+        examples = (await connection.execute(text(
+            f"SELECT shown.conversation_id, shown.version, stored.first_version, stored.last_version {unexplained} "
+            f"ORDER BY shown.conversation_id LIMIT {EXAMPLES}"))).all()
+        named = "; ".join(f"{row.conversation_id} at version {row.version}, stored "
+                          + (f"versions {row.first_version}–{row.last_version}" if row.last_version else "none") for row in examples)
+        return [Objection(f"the event store ends before what {count} conversation view(s) record ({named})")]
 
     async def build(self, sessions: async_sessionmaker[AsyncSession], *, since: datetime | None,
                     progress: Progress) -> Checkpoint:
