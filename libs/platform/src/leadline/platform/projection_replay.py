@@ -117,9 +117,11 @@ async def replay_projection(
     shadow_schema, retired_schema = f"replay_{run_id}", f"retired_{run_id}"
     live_engine = create_engine(database_url, pool_size=2)
     shadow_engine = shadow.shadow_engine(database_url, shadow_schema)
+    created = False
     try:
         async with live_engine.begin() as connection:
             await shadow.create_shadow(connection, shadow_schema, projection.tables, copy_rows=since is not None)
+        created = True
         sessions = async_sessionmaker(shadow_engine, expire_on_commit=False)
         counter = _Counter(progress)
         checkpoint = await projection.build(sessions, since=since, progress=counter)
@@ -138,7 +140,8 @@ async def replay_projection(
                 report.swapped = True
             report.locked_seconds = time.monotonic() - locked_at
     finally:
-        await _drop_schemas(live_engine, shadow_schema, retired_schema)
+        if created:
+            await _drop_schemas(live_engine, shadow_schema, retired_schema)
         await shadow_engine.dispose()
         await live_engine.dispose()
     return _finished(report, started)
@@ -163,8 +166,8 @@ async def _drop_schemas(engine: AsyncEngine, *schemas: str) -> None:
         async with engine.begin() as connection:
             for schema in schemas:
                 await shadow.drop_schema(connection, schema)
-    except Exception:  # noqa: BLE001 - the replay's own outcome (or error) is what the operator must see
-        log.warning("replay could not drop its shadow schemas", schemas=list(schemas), exc_info=True)
+    except Exception as error:  # noqa: BLE001 - the replay's own outcome (or error) is what the operator must see
+        log.warning("replay could not drop its shadow schemas", schemas=list(schemas), error=str(error))
 
 
 def _scoped_columns(projection: ReplayableProjection, scope: tuple[str, str] | None) -> dict[str, tuple[str, str]] | None:

@@ -73,8 +73,8 @@ def truncated_partitions(beginnings: Mapping[TopicPartition, int]) -> list[Objec
     by_topic: dict[str, list[str]] = {}
     for tp, offset in sorted(beginnings.items()):
         if offset > 0:
-            by_topic.setdefault(tp.topic, []).append(f"{tp.partition} from offset {offset}")
-    return [Objection(f"topic {topic} no longer starts at offset 0 (partition {', '.join(parts)}): it was truncated by "
+            by_topic.setdefault(tp.topic, []).append(f"partition {tp.partition} starts at {offset}")
+    return [Objection(f"topic {topic} no longer starts at offset 0 ({', '.join(parts)}): it was truncated by "
                       "retention or recreated, so events the projection was built from are gone")
             for topic, parts in by_topic.items()]
 
@@ -107,6 +107,20 @@ async def events_the_source_lacks(connection: AsyncConnection, rebuilt: str, con
                                          {"consumer": consumer})).scalars().all()
     return [Objection(f"the live projection has applied {count} event(s) its source does not hold "
                       f"(e.g. {', '.join(map(str, examples))})")]
+
+
+async def fewer_events_than_applied(connection: AsyncConnection, consumer: str, held: int) -> list[Objection]:
+    """A source holding fewer events in all than the live consumer's inbox records cannot be the one it read.
+
+    ``held``: the records the source's partitions hold up to where the replay stopped (their next offsets, for logs
+    starting at 0). A replay from a timestamp reads only the end of the log; this count needs no more.
+    """
+    applied = int((await connection.execute(text(f"SELECT count(*) FROM {LIVE_SCHEMA}.inbox WHERE consumer = :consumer"),
+                                            {"consumer": consumer})).scalar_one())
+    if applied <= held:
+        return []
+    return [Objection(f"the source holds {held} event(s) in all, fewer than the {applied} the live projection has "
+                      "applied: it was emptied or recreated, or it is not the source the projection was built from")]
 
 
 async def streams_behind(connection: AsyncConnection, consumer: str, reached: Mapping[str, int], *,
@@ -153,7 +167,8 @@ async def unexplained_removals(connection: AsyncConnection, rebuilt: str, rules:
                        f"AND NOT ({rule.explained_if.format(rebuilt=rebuilt)}){where}")
         count = int((await connection.execute(text(f"SELECT count(*) {unexplained}"), params)).scalar_one())
         if count:
-            examples = (await connection.execute(text(f"SELECT {rule.names} {unexplained} LIMIT {EXAMPLES}"), params)).scalars().all()
+            examples = (await connection.execute(text(f"SELECT {rule.names} AS named {unexplained} ORDER BY named LIMIT {EXAMPLES}"),
+                                                 params)).scalars().all()
             found.append(UnexplainedRows(table, count, tuple(str(e) for e in examples), rule.why))
     return found
 

@@ -8,7 +8,8 @@ The guard (``leadline.platform.replay_guard``) asks of the topics: every partiti
 in the live inbox was read again (rebuilt from the beginning); no stream's live position is past the last sequence
 read. A removed entry or staged message is explained when its source event was replayed; a conversation row when
 its conversation's stream was; stored media never disappears in a rebuild, so its removal is never explained.
-With ``--from`` the live inbox and positions are copied, not rebuilt: only streams the replay met are compared.
+With ``--from`` the live inbox and positions are copied, not rebuilt: the topics must hold at least as many events
+as the live inbox, and only streams the replay met are compared.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from leadline.events import Envelope
 from leadline.platform.messaging_tables import INBOX, STREAM_POSITIONS
 from leadline.platform.projection_replay import Progress
 from leadline.platform.replay_guard import (
-    Objection, RemovalRule, events_the_source_lacks, streams_behind, topic_objections,
+    Objection, RemovalRule, events_the_source_lacks, fewer_events_than_applied, streams_behind, topic_objections,
 )
 
 from ..service.ports import TimelineStore
@@ -92,6 +93,7 @@ class TimelineReplay:
     async def catch_up(self, sessions: async_sessionmaker[AsyncSession], checkpoint: object) -> int:
         assert isinstance(checkpoint, TopicCheckpoint)
         state = await self._replay(sessions, progress=None, fresh=False, start=checkpoint.positions)
+        checkpoint.positions = dict(state.positions)
         for stream, sequence in state.reached.items():
             checkpoint.reached[stream] = max(sequence, checkpoint.reached.get(stream, 0))
         return state.read
@@ -100,7 +102,10 @@ class TimelineReplay:
                                   since: datetime | None) -> list[Objection]:
         assert isinstance(checkpoint, TopicCheckpoint)
         from_scratch = since is None
-        lacking = await events_the_source_lacks(connection, rebuilt, self.consumer) if from_scratch else []
+        if from_scratch:
+            lacking = await events_the_source_lacks(connection, rebuilt, self.consumer)
+        else:  # the inbox was copied, not rebuilt: compare how many events the topics hold in all
+            lacking = await fewer_events_than_applied(connection, self.consumer, sum(checkpoint.positions.values()))
         return lacking + await streams_behind(connection, self.consumer, checkpoint.reached, complete=from_scratch)
 
     async def _replay(self, sessions: async_sessionmaker[AsyncSession], *, progress: Progress | None, fresh: bool,
