@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from leadline.events.topics import TOPICS
-from leadline.platform.db import ensure_database, with_database
+from sqlalchemy.engine import make_url
+
+from leadline.platform.db import connect_raw, ensure_database, with_database
 from leadline.platform.embedded import EmbeddedKafka, EmbeddedPostgres
 from leadline.platform.kafka import ensure_topics
 
@@ -35,6 +37,17 @@ class Infrastructure:
         """A fresh, empty database on the session's server; returns its URL."""
         name = f"{prefix}_{uuid.uuid4().hex[:10]}"
         await ensure_database(self.server_url, name)
+        self._databases.append(name)
+        return with_database(self.server_url, name)
+
+    async def copy_of_database(self, url: str, prefix: str = "copy") -> str:
+        """A new database holding what the database at ``url`` holds (nothing may be connected to it); returns its URL."""
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        admin = await connect_raw(with_database(self.server_url, "postgres"))
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(url).database}"')
+        finally:
+            await admin.close()
         self._databases.append(name)
         return with_database(self.server_url, name)
 

@@ -17,14 +17,13 @@ import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 from sqlalchemy import delete, insert, select
-from sqlalchemy.engine import make_url
 
 from leadline.events.topics import TOPICS
 from leadline.history.adapters.tables import timeline_entries
 from leadline.history.bootstrap import MIGRATIONS, build, rebuild
 from leadline.history.bootstrap import replayable as replayable_timeline
 from leadline.history.entrypoints.settings import HistorySettings
-from leadline.platform.db import connect_raw, create_engine, session_factory, with_database
+from leadline.platform.db import connect_raw, create_engine, session_factory
 from leadline.platform.embedded import EmbeddedKafka
 from leadline.platform.kafka import ensure_topics
 from leadline.platform.migrations import upgrade_to_head
@@ -103,14 +102,9 @@ async def forgotten(infra) -> ForgottenLog:
     # the broker restarts with an empty log; `leadline topics create` (or `make run`) creates the topics again
     second_broker = EmbeddedKafka().start()
     await _topics(second_broker.bootstrap_servers)
-    spare = f"history_guard_spare_{uuid.uuid4().hex[:8]}"
-    admin = await connect_raw(with_database(infra.server_url, "postgres"))
-    try:
-        await admin.execute(f'CREATE DATABASE "{spare}" TEMPLATE "{make_url(url).database}"')
-    finally:
-        await admin.close()
+    spare = await infra.copy_of_database(url, "history_guard_spare")
     conversation_id = next(e.payload["conversation_id"] for e in feed.sent if e.type == "router.conversation.opened")
-    yield ForgottenLog(url, with_database(infra.server_url, spare), second_broker.bootstrap_servers, leads,
+    yield ForgottenLog(url, spare, second_broker.bootstrap_servers, leads,
                        uuid.UUID(conversation_id), feed.sent[0].occurred_at.isoformat(), len(await _entries(url)))
     second_broker.stop()
 

@@ -112,7 +112,7 @@ def refusal(report: ReplayReport) -> str:
     opening = (f"a replay of {report.projection} would be refused" if report.dry_run
                else f"refused to replay {report.projection}")
     return (f"{opening}: its source cannot explain the projection it would replace. {' '.join(_sentences(report))} "
-            "Nothing was changed. Check that --bootstrap-servers / --database-url name the right cluster and database; "
+            "Nothing was changed. Check that the command points at the right broker and database; "
             "`--dry-run` lists the rows a replay would remove; `--force` replays anyway and removes them.")
 
 
