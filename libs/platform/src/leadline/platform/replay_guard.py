@@ -130,19 +130,20 @@ async def streams_behind(connection: AsyncConnection, consumer: str, reached: Ma
     ``complete``: the replay read the whole source, so a recorded stream it never met ends at 0 in the source.
     """
     statement = text(
-        f"SELECT live.stream_id, live.last_sequence, read.sequence FROM {LIVE_SCHEMA}.stream_positions AS live "
+        f"SELECT live.stream_id, live.last_sequence, read.sequence, count(*) OVER () AS behind "
+        f"FROM {LIVE_SCHEMA}.stream_positions AS live "
         "LEFT JOIN unnest(:streams, :sequences) AS read(stream_id, sequence) USING (stream_id) "
         "WHERE live.consumer = :consumer AND (read.sequence < live.last_sequence OR (read.sequence IS NULL AND :complete)) "
-        "ORDER BY live.stream_id"
+        f"ORDER BY live.stream_id LIMIT {EXAMPLES}"
     ).bindparams(bindparam("streams", type_=ARRAY(Text)), bindparam("sequences", type_=ARRAY(Integer)))
     rows = (await connection.execute(statement, {
         "streams": list(reached), "sequences": list(reached.values()), "consumer": consumer, "complete": complete,
     })).all()
     if not rows:
         return []
-    examples = "; ".join(f"{stream} recorded at {recorded}, source ends at {found or 0}"
-                         for stream, recorded, found in rows[:EXAMPLES])
-    return [Objection(f"the source ends before the positions the live projection has recorded for {len(rows)} "
+    examples = "; ".join(f"{row.stream_id} recorded at {row.last_sequence}, source ends at {row.sequence or 0}"
+                         for row in rows)
+    return [Objection(f"the source ends before the positions the live projection has recorded for {rows[0].behind} "
                       f"stream(s) ({examples})")]
 
 
