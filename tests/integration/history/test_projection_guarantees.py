@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
@@ -12,11 +13,13 @@ from leadline.events.leads import (
     ConversationAttachedToLeadV1, ConversionPointRecordedV1, LeadTemperatureChangedV1, LeadTransferredV1,
 )
 from leadline.events import AgentRef
-from leadline.history.bootstrap import projection
+from leadline.history.bootstrap import MIGRATIONS, projection
 from leadline.history.entrypoints.settings import HistorySettings
+from leadline.platform.db import create_engine, session_factory
 from leadline.platform.messaging_tables import OUTBOX
+from leadline.platform.migrations import upgrade_to_head
 
-from .conftest import ANA, PHONE_NUMBER_ID, media
+from .conftest import ANA, PHONE_NUMBER_ID, RunningHistory, media
 
 
 def finished(count: int = 1):
@@ -107,8 +110,14 @@ async def test_lead_events_and_conversation_milestones_are_in_one_ordered_timeli
     assert rows[4].temperature == "hot" and rows[5].agent["id"] == "bruno" and rows[2].agent["id"] == "ana"
 
 
-async def test_a_changed_keep_setting_keeps_reactions_and_unsupported_and_drops_videos(history, feed, infra):
-    settings = HistorySettings(database_url=history.settings.database_url, history_keep_kinds="reaction,unsupported")
+async def test_a_changed_keep_setting_keeps_reactions_and_unsupported_and_drops_videos(feed, infra):
+    # a database of its own: these events are applied without being published, and the shared timeline must stay
+    # explainable by its topics (a replay refuses a timeline holding events its source does not)
+    url = await infra.new_database("history_keep")
+    await asyncio.to_thread(upgrade_to_head, MIGRATIONS, url)
+    settings = HistorySettings(database_url=url, history_keep_kinds="reaction,unsupported")
+    engine = create_engine(url, pool_size=1)
+    history = RunningHistory(app=None, sessions=session_factory(engine), settings=settings)
     changed = projection(settings, publish=False)
     conversation_id, wa_id = feed.new_chat()
     lead_id = uuid.uuid4()
@@ -124,9 +133,12 @@ async def test_a_changed_keep_setting_keeps_reactions_and_unsupported_and_drops_
             conversation_id=conversation_id, message_id=uuid.uuid4(), wamid=f"wamid.{uuid.uuid4().hex}",
             direction="inbound", origin="customer", content=content, sent_at=feed.tick(), status="unanswered")))
     envelopes.append(feed.envelope(ConversationFinishedV1(conversation_id=conversation_id, agent=ANA)))
-    for envelope in envelopes:  # called directly: the handler is what is under test, not the broker
-        async with history.sessions() as session, session.begin():
-            await changed.apply(session, envelope)
+    try:
+        for envelope in envelopes:  # called directly: the handler is what is under test, not the broker
+            async with history.sessions() as session, session.begin():
+                await changed.apply(session, envelope)
 
-    rows = await history.entries(lead_id=lead_id)
+        rows = await history.entries(lead_id=lead_id)
+    finally:
+        await engine.dispose()
     assert [r.content["kind"] for r in rows if r.kind == "message"] == ["reaction", "unsupported"]
