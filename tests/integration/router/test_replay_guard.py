@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import delete, insert, select
 
 from leadline.platform.db import create_engine, session_factory
+from leadline.platform.migrations import upgrade_to_head
 from leadline.platform.projection_replay import replay_projection
 from leadline.router.adapters.account_cache import AccountCache
 from leadline.router.adapters.account_directory import SqlConfigurationUnitOfWork
 from leadline.router.adapters.tables import conversation_view, events, message_view
 from leadline.router.adapters.unit_of_work import SqlUnitOfWork
 from leadline.router.bootstrap import MIGRATIONS, replayable
-from leadline.platform.migrations import upgrade_to_head
 from tests.clock import Clock
 from tests.leadline_cli import leadline
 
