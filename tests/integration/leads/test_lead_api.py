@@ -70,6 +70,18 @@ async def test_the_owner_transfers_the_lead_and_the_router_hands_over_its_conver
     await wait_until(router_applied)
 
 
+async def test_a_transfer_retried_after_its_answer_was_lost_is_answered_as_done_and_changes_nothing(dealer):
+    lead_id, _, _ = await new_lead(dealer)
+    async with dealer.leads("ana") as former_owner:
+        first = await former_owner.post(f"/leads/{lead_id}/transfer", json={"to_agent_id": "bruno", "to_team_id": "vendas"})
+        retried = await former_owner.post(f"/leads/{lead_id}/transfer", json={"to_agent_id": "bruno", "to_team_id": "vendas"})
+        elsewhere = await former_owner.post(f"/leads/{lead_id}/transfer", json={"to_agent_id": "carla", "to_team_id": "seminovos"})
+    assert first.status_code == 200 and retried.status_code == 200, retried.text
+    assert retried.json()["responsible_agent"]["id"] == "bruno"
+    assert elsewhere.status_code == 403, "no longer hers to send anywhere else"
+    assert len(await dealer.published(lead_id, LEAD_TRANSFERRED)) == 1
+
+
 async def test_business_numbers_are_those_of_the_leads_team(dealer):
     lead_id, _, _ = await new_lead(dealer)
     async with dealer.leads("ana") as ana:

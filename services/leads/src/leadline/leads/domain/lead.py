@@ -133,6 +133,14 @@ class Lead:
             changed = True
         return changed
 
+    def is_with(self, agent_id: str, team_id: str | None) -> bool:
+        """The lead already sits with this agent (in this team, when one is named): a transfer there changes nothing.
+
+        So a transfer retried after its answer was lost is answered as done, not refused because the
+        caller is no longer the responsible agent.
+        """
+        return self.owner is not None and self.owner.id == agent_id and team_id in (None, self.team_id)
+
     def transfer(self, to_agent: ev.AgentRef, to_team_id: str, *, at: datetime) -> bool:
         """The lead gets a new responsible agent; the router moves its open conversations along."""
         self._refuse_if_merged()

@@ -45,6 +45,8 @@ async def transfer_lead(lead_id: str, *, to_agent_id: str, to_team_id: str, agen
         async with uow() as work:
             lead = await visible_lead(work, lead_id, agent)
             assert lead.owner is not None
+            if lead.is_with(to_agent_id, to_team_id):  # a retried transfer that already happened: nothing to decide
+                return lead
             if not may_transfer_lead(agent, owner_id=lead.owner.id):
                 raise NotYourLead(f"only {lead.owner.name} or an administrator can transfer this lead")
             target, team_id = await _agent_in_team(work, lead.account_id, to_agent_id, to_team_id)
