@@ -91,7 +91,9 @@ async def test_value_level_errors_without_messages_are_a_200_counted_by_code_wit
 
 async def test_a_message_without_a_time_is_quarantined_and_the_rest_of_its_delivery_stored(ingest):
     customer = new_customer()
-    payload = wh.WebhookBuilder(BUSINESS).inbound(wh.text_message(customer, "oi"), wh.text_message(customer, "tudo?"))
+    half_an_emoji = wh.text_message(customer, "oi \ud83d")  # sent as the escape "\\ud83d": valid JSON, no valid text
+    payload = wh.WebhookBuilder(BUSINESS).inbound(wh.text_message(customer, "oi"), wh.text_message(customer, "tudo?"),
+                                                  half_an_emoji)
     del payload["entry"][0]["changes"][0]["value"]["messages"][1]["timestamp"]
     failed = wh.status("wamid.HBgNNTUxMTk4NzY1NDMyMRUCABEYElVOUkVBREFCTEUwMTIzNAA=", "failed", customer,
                        errors=[{"title": "a Meta error without its code"}])
@@ -100,14 +102,17 @@ async def test_a_message_without_a_time_is_quarantined_and_the_rest_of_its_deliv
 
     response = await ingest.post_signed(payload)
 
-    assert response.status_code == 200 and response.json()["events"] == 1 and response.json()["quarantined"] == 2
-    (event,) = await events_of(ingest, customer, expected=1)
-    assert event.payload["content"]["body"] == "oi"
+    assert response.status_code == 200 and response.json()["events"] == 2 and response.json()["quarantined"] == 3
+    text, unsupported = await events_of(ingest, customer, expected=2)
+    assert text.payload["content"]["body"] == "oi"
+    assert unsupported.payload["content"]["kind"] == "unsupported" and unsupported.payload["wamid"] == half_an_emoji["id"]
     parts = await quarantined_since(ingest, since)
-    assert [(p["part_path"], p["reason"]) for p in parts] == [
-        (f"{MESSAGES}[1]", f"{MESSAGES}[1].timestamp: missing"),
-        ("entry[0].changes[1].value.statuses[0]", "entry[0].changes[1].value.statuses[0].errors[0].code: missing"),
+    assert [(p["part_path"], p["reason"].split(":")[0]) for p in parts] == [
+        (f"{MESSAGES}[1]", f"{MESSAGES}[1].timestamp"),
+        (f"{MESSAGES}[2]", f"{MESSAGES}[2].text.body"),
+        ("entry[0].changes[1].value.statuses[0]", "entry[0].changes[1].value.statuses[0].errors[0].code"),
     ]
+    assert json.loads(parts[1]["raw_body"]) == half_an_emoji, "kept exactly as sent"
 
 
 async def test_only_a_body_that_is_no_whatsapp_delivery_is_a_400_quarantined_whole(ingest):

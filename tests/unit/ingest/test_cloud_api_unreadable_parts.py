@@ -229,3 +229,19 @@ def test_a_message_nested_too_deeply_for_an_event_is_kept_as_unsupported_without
     kept.model_dump_json()  # the event can be written
     (unreadable,) = parsed.unreadable
     assert unreadable.path == f"{dotted(M)}[0]" and unreadable.problem.endswith("nested too deeply to keep")
+
+
+@pytest.mark.parametrize("field", ["body", "type"])
+def test_a_lone_surrogate_json_lets_through_never_reaches_an_event_that_cannot_be_written(field):
+    message = text_message(CUSTOMER, "Oi", wamid=wamid(1), timestamp=SENT)
+    if field == "body":
+        message["text"]["body"] = "Oi \ud83d"  # what json.loads makes of "Oi \\ud83d": half an emoji
+    else:
+        message["type"] = "text\ud83d"
+
+    parsed = parse_delivery(WEBHOOKS.inbound(message))
+
+    (kept,) = parsed.received
+    kept.model_dump_json()  # the event can be written
+    assert kept.content.kind == "unsupported" and "\ud83d" not in kept.content.model_dump_json()
+    assert [part.path for part in parsed.unreadable] == [f"{dotted(M)}[0]"]

@@ -65,10 +65,10 @@ def _reject(status: int, reason: str, code: str, message: str) -> JSONResponse:
 
 
 def _quarantined(parts: tuple[UnreadablePart, ...], raw_body: bytes) -> tuple[Quarantined, ...]:
-    """Each part as its own JSON; the whole body when a part is nested deeper than ``json.dumps`` goes."""
+    """Each part as its own JSON (ASCII: a lone surrogate stays an escape); the whole body when nested too deeply."""
     def raw(part: UnreadablePart) -> bytes:
         try:
-            return json.dumps(part.raw, ensure_ascii=False).encode()
+            return json.dumps(part.raw).encode()
         except RecursionError:
             return raw_body
     return tuple(Quarantined(raw(part), part.problem, part.path) for part in parts)

@@ -74,7 +74,7 @@ def unreadable(message: Message, meta_errors: Sequence[WhatsAppError]) -> Unsupp
     except MalformedDelivery:
         own_errors = ()
     kind = message.get("type")
-    original_type = kind if isinstance(kind, str) and kind.strip() else "unknown"
+    original_type = _valid_utf8(kind) if isinstance(kind, str) and kind.strip() else "unknown"
     return _unsupported(original_type, own_errors or tuple(meta_errors), _copy(message) or {})
 
 
@@ -93,7 +93,12 @@ def _copy(message: Message) -> dict[str, Any] | None:
     """A copy that shares no state with the caller's body; ``None`` when nested too deeply to travel in an event."""
     if _nesting(message) > _MAX_RAW_NESTING:
         return None
-    return json.loads(json.dumps(message))
+    return json.loads(_valid_utf8(json.dumps(message, ensure_ascii=False)))
+
+
+def _valid_utf8(text: str) -> str:
+    """``text`` with lone surrogates (``json.loads`` lets ``"\\ud800"`` through) replaced: an event must serialise."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _nesting(value: object) -> int:
