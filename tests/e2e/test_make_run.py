@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+import pytest
 
 from leadline.platform.embedded import free_port
 from tests.conftest import REPO
@@ -88,18 +89,31 @@ def test_the_stack_starts_carries_a_customer_from_pool_to_lead_timeline_and_stop
     assert still_running(pids) == [], f"left running after stop: {still_running(pids)}"
 
 
-def test_a_run_after_one_killed_with_sigkill_says_what_it_found_keeps_the_data_and_stops_everything(tmp_path):
-    var_dir = tmp_path / "var"
-    env, ports = stack_env(var_dir)
+@pytest.fixture
+def var_dir(tmp_path):
+    """The run's var dir; whatever the test's outcome, no process naming it (PostgreSQL) outlives the test."""
+    yield tmp_path / "var"
+    for process in psutil.process_iter(["cmdline"]):
+        if str(tmp_path / "var") in " ".join(process.info["cmdline"] or ()):
+            process.send_signal(signal.SIGINT)  # PostgreSQL's fast shutdown
+
+
+def test_a_run_after_one_killed_with_sigkill_says_what_it_found_and_keeps_and_stops_everything(var_dir):
+    env, _ = stack_env(var_dir)
     killed = leadline_run(env)
     try:
-        first = wait_for_ready_line(killed, timeout_s=120)["pids"]
+        run, deadline = psutil.Process(killed.pid), time.monotonic() + 120
+        while len(run.children()) < 7 and killed.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)  # until everything is started (tansu, the fake Graph API, 4 services, web), if not ready
+        first = {f"child {child.pid}": child.pid for child in run.children()}
+        first["postgres"] = int((var_dir / "postgres" / "postmaster.pid").read_text().split()[0])
         killed.kill()  # SIGKILL: no chance to stop anything
         killed.wait(10)
     finally:
         if killed.poll() is None:
             killed.kill()
     children = {name: pid for name, pid in first.items() if name != "postgres"}
+    assert len(children) == 7, first
     deadline = time.monotonic() + 30
     while still_running(children) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -108,7 +122,7 @@ def test_a_run_after_one_killed_with_sigkill_says_what_it_found_keeps_the_data_a
 
     second = leadline_run(env)
     try:
-        lines = []
+        lines: list[str] = []
         ready = wait_for_ready_line(second, timeout_s=120, seen=lines)
         second.send_signal(signal.SIGINT)
         output = "".join(lines) + second.communicate(timeout=60)[0]
