@@ -82,7 +82,7 @@ def what_a_restart_keeps(*, embedded_broker: bool, embedded_database: Path | Non
     fresh = " (`leadline run --fresh` empties them too)" if embedded_database else ""
     return (f"kept      {databases} (agents, conversations, leads, timelines){fresh}, but not the broker's "
             "topics: tansu keeps them in memory, so every run starts with empty topics, `leadline events tail` shows "
-            "this run's events only and a replay would have nothing older to rebuild from")
+            "this run's events only and `leadline replay` refuses to rebuild from them what earlier runs built")
 
 
 def found_server_note(postgres: EmbeddedPostgres) -> str | None:
