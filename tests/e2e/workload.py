@@ -73,7 +73,7 @@ class Workload:
         self.random = random.Random(seed)
         self.duplicate_rate = duplicate_rate
         self.ledger = Ledger()
-        self.http = httpx.AsyncClient(timeout=15)
+        self.http = httpx.AsyncClient(timeout=15, limits=httpx.Limits(keepalive_expiry=2.0))  # below uvicorn's 5 s keep-alive
         self.builder = WebhookBuilder()
         self.late_deliveries: list[asyncio.Task] = []
         self.outage = False

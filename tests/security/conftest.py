@@ -84,7 +84,8 @@ class Stack:
     engines: dict[str, AsyncEngine] = field(default_factory=dict)
 
     def client(self, service: str, **kwargs: Any) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.urls[service], timeout=httpx.Timeout(15.0), **kwargs)
+        return httpx.AsyncClient(base_url=self.urls[service], timeout=httpx.Timeout(15.0),
+                                 limits=httpx.Limits(keepalive_expiry=2.0), **kwargs)  # below uvicorn's 5 s keep-alive
 
     async def post_webhook(self, payload: dict, *, secret: str = APP_SECRET) -> httpx.Response:
         body, headers = wh.signed_request(payload, secret)

@@ -23,6 +23,9 @@ from tests.integration.router.conftest import JWT_SECRET, router  # noqa: F401 -
 from tests.integration.router.test_authorization_matrix import STATUSES, VIEWERS, cell, open_matrix, recipes
 
 EVERY = 5
+#: A client kept for the whole matrix reuses idle connections; uvicorn closes them after 5 s, and a request sent on
+#: one at that moment fails with ReadError. Dropping them at 2 s is what the services' own clients do.
+KEEP_ALIVE_SHORTER_THAN_THE_SERVERS = httpx.Limits(keepalive_expiry=2.0)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +43,8 @@ def http_client(base_url: str):
         agent = dealer.agents[who]
         token = mint_token(secret=JWT_SECRET, agent_id=agent.id, name=agent.name, role=str(agent.role),
                            account_id=dealer.account_id, teams=sorted(agent.team_ids))
-        return httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=15)
+        return httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=15,
+                                 limits=KEEP_ALIVE_SHORTER_THAN_THE_SERVERS)
 
     return client_for
 

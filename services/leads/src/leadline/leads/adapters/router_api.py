@@ -19,9 +19,15 @@ from ..service.ports import (
 )
 
 
+#: Idle connections are dropped before the router's keep-alive (uvicorn's 5 s) closes them: a request sent on a
+#: connection the router is closing at that moment fails before any answer, and Add lead would say it is unreachable.
+ROUTER_LIMITS = httpx.Limits(keepalive_expiry=2.0)
+
+
 class HttpRouter:
     def __init__(self, base_url: str, *, timeout_s: float = 5.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport)
+        self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport,
+                                         limits=ROUTER_LIMITS)
 
     async def aclose(self) -> None:
         await self._client.aclose()
