@@ -102,6 +102,13 @@ class WhatsAppUser(Value):
         """What names the chat's stream: the phone when shared (as before BSUIDs existed), else the BSUID."""
         return self.wa_id or self.user_id or self.parent_user_id or ""
 
+    @classmethod
+    def of_chat_key(cls, key: str) -> WhatsAppUser:
+        """The customer a chat key names (``chat_key`` read back; the username is not in the key)."""
+        if key[:1].isdigit():
+            return cls(wa_id=key)
+        return cls(parent_user_id=key) if ".ENT." in key else cls(user_id=key)
+
 
 def chat_stream_id(phone_number_id: str, customer_key: str) -> str:
     """The stream of one WhatsApp chat: a business number talking to one customer (``WhatsAppUser.chat_key``)."""
