@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import false, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadline.events import CONVERSION_POINT_RECORDED, REGISTRY, Envelope
@@ -17,6 +17,7 @@ from ..domain import events as ev
 from ..domain.errors import ConcurrentChange
 from ..domain.lead import MERGED, Lead
 from ..domain.unification import CustomerKeys
+from .sagas import same_customer
 from .tables import conversation_activity, lead_events, leads
 from .translate import to_domain, to_payload
 
@@ -92,7 +93,7 @@ class SqlLeads:
                        .scalar_subquery())
         rows = await self._session.execute(
             select(leads.c.lead_id, leads.c.team_id, leads.c.created_at)
-            .where(leads.c.account_id == account_id, _is_customer(customer), leads.c.status == "active")
+            .where(leads.c.account_id == account_id, same_customer(leads.c, customer), leads.c.status == "active")
             .order_by(leads.c.created_at, first_event)
         )
         return [(str(lead_id), team_id, created_at) for lead_id, team_id, created_at in rows]
@@ -103,12 +104,6 @@ class SqlLeads:
             .order_by(leads.c.review_temperature_at).limit(limit)
         )
         return [str(lead_id) for lead_id in rows]
-
-
-def _is_customer(customer: CustomerKeys):
-    named = [column == value for column, value in ((leads.c.customer_phone, customer.phone),
-                                                  (leads.c.whatsapp_user_id, customer.whatsapp_user_id)) if value]
-    return or_(*named) if named else false()
 
 
 # ---- read side: a lead as the agent sees it ----------------------------------------------------------------

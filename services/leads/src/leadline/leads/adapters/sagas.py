@@ -73,7 +73,7 @@ class SqlSagas:
         """Another conversation's Add lead for this customer (by mobile or BSUID), started recently and not finished."""
         found = await self._session.scalar(
             select(func.count()).select_from(add_lead_sagas).where(
-                S.account_id == account_id, _same_customer(S, customer), S.state == SagaState.PENDING.value,
+                S.account_id == account_id, same_customer(S, customer), S.state == SagaState.PENDING.value,
                 S.conversation_id != UUID(conversation_id), S.started_at >= since,
             )
         )
@@ -100,7 +100,8 @@ class SqlSagas:
         return _saga(row) if row else None
 
 
-def _same_customer(columns: Any, customer: CustomerKeys):
+def same_customer(columns: Any, customer: CustomerKeys):
+    """Rows of a table with ``customer_phone`` and ``whatsapp_user_id`` that are this customer's: either key matches."""
     named = [column == value for column, value in ((columns.customer_phone, customer.phone),
                                                   (columns.whatsapp_user_id, customer.whatsapp_user_id)) if value]
     return or_(*named) if named else false()
@@ -121,7 +122,7 @@ class SqlConflicts:
 
     async def open_for_customer(self, account_id: str, customer: CustomerKeys) -> LeadConflict | None:
         row = (await self._session.execute(
-            select(lead_conflicts).where(C.account_id == account_id, _same_customer(C, customer), C.status == "open")
+            select(lead_conflicts).where(C.account_id == account_id, same_customer(C, customer), C.status == "open")
             .order_by(C.detected_at).limit(1)
         )).first()
         return _conflict(row) if row else None
