@@ -56,6 +56,7 @@ def test_a_customer_known_by_username_is_shown_as_such_asked_for_their_number_an
     row.locator("a").click()
     expect(page.locator("#messages")).to_contain_text("Compass 2024")
     assert hovered_tip(page, "#customer-name") == '"@joana.carros"'
+    page.screenshot(path=screenshots / "username-on-hover.png")
 
     # Add lead: the name prefilled, the mobile empty and explained
     page.locator("#add-lead").click()
