@@ -49,16 +49,15 @@ class SqlCustomers:
         decision = who_is_writing(keys, [KnownCustomer(str(r.customer_id), _keys(r), r.first_seen_at) for r in rows],
                                   new_id=str(uuid.uuid4()))
         before = {str(row.customer_id): row for row in rows}
-        try:
-            async with self._session.begin_nested():
-                await self._store(account_id, decision, before, wa_id=wa_id, username=username, at=at)
+        try:  # no savepoint: a conflict abandons the whole attempt, which the handler decides again
+            values = await self._store(account_id, decision, before, wa_id=wa_id, username=username, at=at)
         except IntegrityError as error:  # a key stored meanwhile by a decision that did not lock it
             raise ConcurrentChange("a customer key was taken meanwhile") from error
-        row = (await self._session.execute(select(customers).where(C.customer_id == uuid.UUID(decision.customer_id)))).one()
-        return CustomerFound(_customer(row), decision)
+        return CustomerFound(Customer(decision.customer_id, decision.keys, values["wa_id"], values["username"]), decision)
 
     async def _store(self, account_id: str, decision: Identified, before: dict[str, Any], *, wa_id: str | None,
-                     username: str | None, at: datetime) -> None:
+                     username: str | None, at: datetime) -> dict[str, Any]:
+        """Write the decision; a customer seen again exactly as known (most messages) is not written at all."""
         final = decision.keys
         for loser in decision.losing_keys:  # keys change hands before anyone takes them (unique indexes)
             taken = {name: None for name, value in _held(before[loser]).items() if value and value == getattr(final, name)}
@@ -75,9 +74,10 @@ class SqlCustomers:
         if decision.is_new:
             await self._session.execute(customers.insert().values(
                 customer_id=uuid.UUID(decision.customer_id), account_id=account_id, first_seen_at=at, **values))
-        else:
+        elif any(getattr(previous, name) != value for name, value in values.items()):
             await self._session.execute(update(customers).where(C.customer_id == uuid.UUID(decision.customer_id))
                                         .values(**values))
+        return values
 
     async def current(self, account_id: str, customer_id: str) -> Customer | None:
         row = (await self._session.execute(select(customers).where(

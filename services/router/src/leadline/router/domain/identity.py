@@ -10,6 +10,11 @@ The rule, as the router's README states it ("Customer identity"):
 5. nobody agrees: a new customer.
 
 Pure: the adapter locks the keys, loads the holders, asks ``who_is_writing`` and stores the answer.
+
+Seam for the second channel (Evolution API / WhatsApp Web, not built): a chat JID ``…@s.whatsapp.net`` is a phone,
+``…@lid`` is a linked-device id without one (the phone, when known, in ``remoteJidAlt``). An Evolution adapter would
+name the phone as ``phone`` and the ``@lid`` as one more BSUID-like key here (a ``lid`` field beside ``user_id``,
+compared in ``contradicts`` like a BSUID, with its own unique index and lock name); nothing else changes.
 """
 
 from __future__ import annotations
