@@ -94,3 +94,18 @@ def test_a_conversation_opened_before_opening_times_were_kept_counts_as_the_olde
     legacy, recent = OpenInChat("c-9", None), OpenInChat("c-1", T0)
 
     assert stays_open(recent, legacy) == legacy
+
+
+def test_customers_first_seen_at_the_same_instant_are_told_apart_by_which_was_stored_first():
+    later_stored = KnownCustomer("a", CustomerKeys(user_id=BSUID), T0, seen_order=9)
+    first_stored = KnownCustomer("z", CustomerKeys(phone=PHONE), T0, seen_order=3)
+
+    found = who_is_writing(CustomerKeys(PHONE, BSUID), [later_stored, first_stored], new_id="new")
+
+    assert (found.customer_id, found.merged) == ("z", ("a",))
+
+
+def test_conversations_opened_at_the_same_instant_keep_the_one_opened_first():
+    first, second = OpenInChat("c-9", T0, opened_order=1), OpenInChat("c-1", T0, opened_order=2)
+
+    assert stays_open(second, first) == first

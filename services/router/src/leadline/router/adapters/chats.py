@@ -93,8 +93,8 @@ class SqlChats:
         if theirs is None:
             return []
         if mine is not None:
-            keep = stays_open(OpenInChat(str(mine.conversation_id), mine.opened_at),
-                              OpenInChat(str(theirs.conversation_id), theirs.opened_at))
+            keep = stays_open(OpenInChat(str(mine.conversation_id), mine.opened_at, mine.opened_order),
+                              OpenInChat(str(theirs.conversation_id), theirs.opened_at, theirs.opened_order))
             left = theirs if keep.conversation_id == str(mine.conversation_id) else mine
             await self._session.execute(delete(open_conversations).where(o.conversation_id == left.conversation_id))
             if left is mine:

@@ -46,7 +46,7 @@ class SqlCustomers:
         rows = (await self._session.execute(
             select(customers).where(C.account_id == account_id, or_(*named)).with_for_update()
         )).all()
-        decision = who_is_writing(keys, [KnownCustomer(str(r.customer_id), _keys(r), r.first_seen_at) for r in rows],
+        decision = who_is_writing(keys, [KnownCustomer(str(r.customer_id), _keys(r), r.first_seen_at, r.seen_order) for r in rows],
                                   new_id=str(uuid.uuid4()))
         before = {str(row.customer_id): row for row in rows}
         try:  # no savepoint: a conflict abandons the whole attempt, which the handler decides again

@@ -14,7 +14,7 @@ Projections (``conversation_view``, ``message_view``) are rebuilt from ``events`
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean, Column, DateTime, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text, text,
+    BigInteger, Boolean, Column, DateTime, Identity, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text, text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
@@ -34,6 +34,7 @@ customers = Table(
     Column("parent_user_id", Text, nullable=True),
     Column("username", Text, nullable=True),
     Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Column("seen_order", BigInteger, Identity(always=True), nullable=False),  # which was stored first
     Column("merged_into", UUID(as_uuid=True), nullable=True),  # merged customers hold no keys
     Index("one_customer_per_phone", "account_id", "phone", unique=True, postgresql_where=text("phone IS NOT NULL")),
     Index("one_customer_per_bsuid", "account_id", "user_id", unique=True, postgresql_where=text("user_id IS NOT NULL")),
@@ -48,6 +49,7 @@ open_conversations = Table(
     Column("customer_id", UUID(as_uuid=True), nullable=False),
     Column("conversation_id", UUID(as_uuid=True), nullable=False, unique=True),
     Column("opened_at", DateTime(timezone=True), nullable=True),
+    Column("opened_order", BigInteger, Identity(always=True), nullable=False),  # which was opened first
     PrimaryKeyConstraint("account_id", "phone_number_id", "customer_id", name="one_open_conversation_per_chat"),
 )
 

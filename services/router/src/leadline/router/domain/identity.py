@@ -80,6 +80,13 @@ class KnownCustomer:
     customer_id: str
     keys: CustomerKeys
     first_seen_at: datetime
+    seen_order: int = 0
+    """Which was stored first, for customers first seen at the same instant."""
+
+    @property
+    def age(self) -> tuple[datetime, int, str]:
+        """Oldest first: first seen, then stored, then (for a total order) the id."""
+        return self.first_seen_at, self.seen_order, self.customer_id
 
 
 @dataclass(frozen=True)
@@ -100,11 +107,11 @@ def who_is_writing(keys: CustomerKeys, known: Sequence[KnownCustomer], *, new_id
     """Apply the rule to a fact's ``keys``; ``known`` holds (at least) every customer holding one of them."""
     holders = [customer for customer in known if customer.keys.shares_a_key_with(keys)]
 
-    def anchor_first(customer: KnownCustomer) -> tuple[int, datetime, str]:
+    def anchor_first(customer: KnownCustomer) -> tuple[int, datetime, int, str]:
         # the holder of the fact's parent BSUID, then of its BSUID, decide first: the BSUID wins
         rank = 0 if keys.parent_user_id and customer.keys.parent_user_id == keys.parent_user_id else (
             1 if keys.user_id and customer.keys.user_id == keys.user_id else 2)
-        return rank, customer.first_seen_at, customer.customer_id
+        return rank, *customer.age
 
     together: list[KnownCustomer] = []
     writer_keys = keys
@@ -115,7 +122,7 @@ def who_is_writing(keys: CustomerKeys, known: Sequence[KnownCustomer], *, new_id
     losing = tuple(customer.customer_id for customer in holders if customer not in together)
     if not together:
         return Identified(new_id, True, keys, losing_keys=losing)
-    survivor = min(together, key=lambda customer: (customer.first_seen_at, customer.customer_id))
+    survivor = min(together, key=lambda customer: customer.age)
     merged = tuple(customer.customer_id for customer in together if customer is not survivor)
     return Identified(survivor.customer_id, False, writer_keys, merged=merged, losing_keys=losing)
 
@@ -124,6 +131,8 @@ def who_is_writing(keys: CustomerKeys, known: Sequence[KnownCustomer], *, new_id
 class OpenInChat:
     conversation_id: str
     opened_at: datetime | None
+    opened_order: int = 0
+    """Which was opened first, for conversations opened at the same instant."""
 
 
 def stays_open(mine: OpenInChat, theirs: OpenInChat) -> OpenInChat:
@@ -132,7 +141,8 @@ def stays_open(mine: OpenInChat, theirs: OpenInChat) -> OpenInChat:
     The other stays open where it is (its owner still answers and finishes it); the customer's next messages go
     to the one that stays. A conversation with no known opening time (older than the column) counts as oldest.
     """
-    def age(candidate: OpenInChat) -> tuple[bool, datetime, str]:
-        return candidate.opened_at is not None, candidate.opened_at or datetime.min, candidate.conversation_id
+    def age(candidate: OpenInChat) -> tuple[bool, datetime, int, str]:
+        return (candidate.opened_at is not None, candidate.opened_at or datetime.min, candidate.opened_order,
+                candidate.conversation_id)
 
     return min(mine, theirs, key=age)

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("parent_user_id", sa.Text(), nullable=True),
         sa.Column("username", sa.Text(), nullable=True),
         sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("seen_order", sa.BigInteger(), sa.Identity(always=True), nullable=False),
         sa.Column("merged_into", sa.UUID(), nullable=True),
         sa.PrimaryKeyConstraint("customer_id"),
     )
@@ -51,6 +52,7 @@ def upgrade() -> None:
     op.add_column("chats", sa.Column("customer_id", sa.UUID(), nullable=True))
     op.add_column("open_conversations", sa.Column("customer_id", sa.UUID(), nullable=True))
     op.add_column("open_conversations", sa.Column("opened_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("open_conversations", sa.Column("opened_order", sa.BigInteger(), sa.Identity(always=True), nullable=False))
     _join_existing_chats(op.get_bind())
     op.drop_constraint("chats_pkey", "chats", type_="primary")
     op.drop_constraint("one_open_conversation_per_chat", "open_conversations", type_="primary")
