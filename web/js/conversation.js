@@ -17,7 +17,7 @@ export function withNumber(label, digits, id) {
 
 // A name with what identifies it on hover and focus: a number, or a WhatsApp @username when the number is hidden.
 export function withTip(label, tip, id) {
-  if (!tip || tip === label) return h("span", { id }, label);
+  if (!tip) return h("span", { id }, label);
   return h("span", { class: "tip", tabindex: "0", id, title: tip, dataset: { tip }, "aria-label": `${label} (${tip})` }, label);
 }
 
