@@ -243,3 +243,17 @@ async def test_an_answer_to_a_customer_known_only_by_bsuid_goes_to_the_bsuid_and
     assert first == {"wa_id": None, "user_id": user_id, "parent_user_id": None, "username": "joana"}
     assert second["wa_id"] == "5511987651234" and second["user_id"] == user_id
     assert shown["customer_phone"] == "+5511987651234", "the shared number shows where the number would"
+
+
+async def test_what_an_agent_types_when_starting_from_a_lead_never_links_a_phone_to_a_bsuid(dealer):
+    phone, someone_else = new_customer(), bsuid()
+    async with dealer.client("ana") as ana:
+        started = (await start(ana, f"+{phone}", "s-typed", user_id=someone_else)).json()["conversation_id"]
+
+    theirs = await conversation_of(dealer, await dealer.customer_writes(None, user_id=someone_else, name="Outra pessoa"))
+
+    assert theirs != started
+    async with dealer.router.sessions() as session:
+        holder = await session.scalar(select(customers.c.phone).where(customers.c.account_id == dealer.account_id,
+                                                                      customers.c.user_id == someone_else))
+    assert holder is None

@@ -187,8 +187,9 @@ async def start_from_lead(command: StartFromLead, agent: Agent, *, account_id: s
             account = await work.accounts.account(account_id)
             phone_number_id = choose_business_number(account, agent, command.phone_number_id)
             now = clock()
-            customer = await identify_customer(work, account.id, WhatsAppName(user_id=command.user_id), normalize=normalize,
-                                               at=now, phone=customer_phone)
+            # what an agent types never links keys: the phone alone when there is one, else the BSUID alone
+            named = WhatsAppName() if customer_phone else WhatsAppName(user_id=command.user_id)
+            customer = await identify_customer(work, account.id, named, normalize=normalize, at=now, phone=customer_phone)
             chat = await work.chats.get_for_update(account.id, phone_number_id, customer.customer_id)
             existing = chat.open_conversation_id is not None
             if existing:

@@ -52,7 +52,8 @@ async def identify_customer(work: UnitOfWork, account_id: str, name: WhatsAppNam
                             at: datetime, phone: str | None = None) -> Customer:
     """The customer ``name`` (and ``phone``, a number learned another way) belongs to; merges join their chats.
 
-    A number that is not a phone (an agent's typo, say) is the caller's to refuse before coming here.
+    Keys are linked only by what WhatsApp says (a webhook, a status, a contact shared on request): a start from a
+    lead names one key, never two. A number that is not a phone is the caller's to refuse before coming here.
     """
     number = customer_phone_of(name.wa_id, normalize) if name.wa_id else (
         customer_phone_of(phone, normalize) if phone else None)
