@@ -88,11 +88,16 @@ class ConversationOpenedV1(_ConversationEvent):
 
     @model_validator(mode="after")
     def _opener_is_consistent(self) -> ConversationOpenedV1:
-        if self.opened_by != "customer" and self.owner is None:
-            raise ValueError(f"a conversation opened by {self.opened_by} has an owner")
-        if self.opened_by == "lead_owner" and self.lead_id is None:
-            raise ValueError("a conversation opened by a lead's owner names the lead")
+        _check_opener(self.opened_by, self.owner, self.lead_id)
         return self
+
+
+def _check_opener(opened_by: str, owner: AgentRef | None, lead_id: UUID | None) -> None:
+    """Every version: an agent's or a lead owner's conversation has an owner; a lead owner's names the lead."""
+    if opened_by != "customer" and owner is None:
+        raise ValueError(f"a conversation opened by {opened_by} has an owner")
+    if opened_by == "lead_owner" and lead_id is None:
+        raise ValueError("a conversation opened by a lead's owner names the lead")
 
 
 class ConversationOpenedV2(_ConversationEvent):
@@ -125,10 +130,7 @@ class ConversationOpenedV2(_ConversationEvent):
 
     @model_validator(mode="after")
     def _opener_is_consistent(self) -> ConversationOpenedV2:
-        if self.opened_by != "customer" and self.owner is None:
-            raise ValueError(f"a conversation opened by {self.opened_by} has an owner")
-        if self.opened_by == "lead_owner" and self.lead_id is None:
-            raise ValueError("a conversation opened by a lead's owner names the lead")
+        _check_opener(self.opened_by, self.owner, self.lead_id)
         if self.customer.wa_id and not self.customer_phone:
             raise ValueError("a customer named by phone has the number normalised in customer_phone")
         return self
