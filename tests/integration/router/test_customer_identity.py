@@ -257,3 +257,16 @@ async def test_what_an_agent_types_when_starting_from_a_lead_never_links_a_phone
         holder = await session.scalar(select(customers.c.phone).where(customers.c.account_id == dealer.account_id,
                                                                       customers.c.user_id == someone_else))
     assert holder is None
+
+
+async def test_a_lead_known_only_by_bsuid_starts_a_conversation_written_to_that_bsuid(dealer):
+    user_id = bsuid()
+    first = await conversation_of(dealer, await dealer.customer_writes(None, user_id=user_id, username="joana"))
+    async with dealer.client("diego") as admin:
+        await admin.post(f"/conversations/{first}/finish")
+    async with dealer.client("ana") as ana:
+        started = await start(ana, None, "s-bsuid", user_id=user_id)
+
+    assert started.status_code == 201, started.text
+    (send,) = await dealer.outbox(started.json()["conversation_id"], SEND)
+    assert (send["payload"]["to"]["user_id"], send["payload"]["to"]["wa_id"]) == (user_id, None)
