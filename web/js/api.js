@@ -60,6 +60,13 @@ export async function call(path, { method = "GET", body, query, form } = {}) {
   return data;
 }
 
+let config = null;
+// What the gateway tells the page (dev log-in, the request-contact-info template), asked once.
+export async function pageConfig() {
+  config = config || call("/api/config");
+  return config;
+}
+
 export function mediaUrl(key) {
   return `/api/media/${key}?access_token=${encodeURIComponent(token() || "")}`;
 }

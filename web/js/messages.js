@@ -1,7 +1,7 @@
 // One message as the agent sees it: its kind (text, image, GIF, audio player, document…), sender and delivery ticks.
 import { mediaUrl } from "./api.js";
 import { dateTime, t } from "./i18n.js";
-import { h, icon } from "./dom.js";
+import { formatPhone, h, icon } from "./dom.js";
 
 const TICKS = { sent: "✓", delivered: "✓✓", read: "✓✓", failed: "!" };  // pending: a clock
 
@@ -38,8 +38,11 @@ export function messageBody(kind, content = {}, text = null) {
         : placeholder("document", "file", content.filename), caption);
     case "location":
       return h("p", {}, icon("pin"), ` ${[content.name, content.address].filter(Boolean).join(" — ") || `${content.latitude}, ${content.longitude}`}`);
-    case "contacts":
+    case "contacts": {
+      const own = (content.contacts || []).find((c) => c.origin === "contact_request" && c.phones?.length);
+      if (own) return h("p", { class: "shared-number" }, t("contact.shared", { number: formatPhone(own.phones[0].wa_id || own.phones[0].phone) }));
       return h("p", {}, `${t("kind.contacts")}: ${(content.contacts || []).map((c) => c.formatted_name).join(", ")}`);
+    }
     case "template":
       return h("p", { class: "text" }, `${t("kind.template")}: ${content.name || ""}`);
     default:

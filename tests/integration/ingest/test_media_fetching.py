@@ -11,7 +11,7 @@ import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
-from leadline.events import MediaFetchFailedV1, MediaStoredV1
+from leadline.events import MediaFetchFailedV2, MediaStoredV2
 from leadline.ingest.adapters.media_store import LocalMediaStore, S3MediaStore
 from leadline.ingest.adapters.tables import media_jobs
 from leadline.ingest.domain.retry_policy import RetryPolicy
@@ -50,7 +50,7 @@ async def test_an_image_job_is_stored_under_its_sha256_and_media_stored_is_stage
     assert await run_round(ingest_db, meta, store, time) == {"stored": 1}
 
     [event] = await ingest_db.staged_payloads()
-    assert isinstance(event, MediaStoredV1)
+    assert isinstance(event, MediaStoredV2)
     assert event.stored.sha256 == hashlib.sha256(PHOTO).hexdigest() == (await meta.state.get_media(media_id)).sha256_hex
     assert (tmp_path / event.stored.key).read_bytes() == PHOTO
     assert event.stored.key.endswith(".jpg") and event.stored.size_bytes == len(PHOTO)
@@ -73,7 +73,7 @@ async def test_a_download_that_fails_once_is_stored_on_a_later_attempt(ingest_db
     assert await run_round(ingest_db, meta, store, time) == {"stored": 1}
 
     [event] = await ingest_db.staged_payloads()
-    assert isinstance(event, MediaStoredV1)
+    assert isinstance(event, MediaStoredV2)
     [job] = await ingest_db.rows(media_jobs)
     assert (job.state, job.attempts) == ("stored", 2)
 
@@ -91,7 +91,7 @@ async def test_a_download_that_always_fails_ends_in_media_fetch_failed_after_the
     assert await run_round(ingest_db, meta, store, time) == {}, "a failed job is not tried again"
 
     [event] = await ingest_db.staged_payloads()
-    assert isinstance(event, MediaFetchFailedV1)
+    assert isinstance(event, MediaFetchFailedV2)
     assert event.attempts == 3 and event.retryable and event.error_code == 1
     [job] = await ingest_db.rows(media_jobs)
     assert job.state == "failed" and "HTTP 500" in job.last_error
@@ -106,7 +106,7 @@ async def test_media_meta_no_longer_knows_fails_at_once(ingest_db, meta, tmp_pat
     assert await run_round(ingest_db, meta, store, time) == {"failed": 1}
 
     [event] = await ingest_db.staged_payloads()
-    assert isinstance(event, MediaFetchFailedV1)
+    assert isinstance(event, MediaFetchFailedV2)
     assert event.attempts == 1 and not event.retryable and event.error_code == 100
 
 
@@ -174,7 +174,7 @@ async def test_the_media_worker_fetches_in_the_background_until_stopped(ingest_d
 
     assert worker.rounds == rounds, "a stopped worker does no more rounds"
     [event] = await ingest_db.staged_payloads()
-    assert isinstance(event, MediaStoredV1)
+    assert isinstance(event, MediaStoredV2)
 
 
 async def _staged_count(ingest_db, expected: int) -> bool:

@@ -12,7 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from leadline.events import MessageReceivedV1, new_envelope
+from leadline.events import MessageReceivedV2, new_envelope
+from leadline.events.common import WhatsAppUser
 from leadline.events.content import TextContent
 from leadline.phones import normalize_phone
 from leadline.platform.auth import mint_token
@@ -47,12 +48,14 @@ class Dealer:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.router.app), base_url="http://router",
                                  headers={"Authorization": f"Bearer {token}"})
 
-    async def customer_writes(self, wa_id: str, text: str = "Olá, tem o Onix 2024?", *, number: str | None = None,
-                              wamid: str | None = None, name: str = "João Pereira"):
-        payload = MessageReceivedV1(
-            phone_number_id=number or self.shared, customer_wa_id=wa_id, wamid=wamid or f"wamid.{uuid.uuid4().hex}",
-            display_phone_number="5511400000000", customer_profile_name=name, customer_display_name=name,
-            sent_at=self.router.clock(), content=TextContent(body=text),
+    async def customer_writes(self, wa_id: str | None, text: str = "Olá, tem o Onix 2024?", *, number: str | None = None,
+                              wamid: str | None = None, name: str = "João Pereira", user_id: str | None = None,
+                              username: str | None = None, content=None):
+        """The customer writes, named as WhatsApp would: by phone (``wa_id``), BSUID (``user_id``) or both."""
+        payload = MessageReceivedV2(
+            phone_number_id=number or self.shared, customer=WhatsAppUser(wa_id=wa_id, user_id=user_id, username=username),
+            wamid=wamid or f"wamid.{uuid.uuid4().hex}", display_phone_number="5511400000000", customer_profile_name=name,
+            customer_display_name=name, sent_at=self.router.clock(), content=content or TextContent(body=text),
         )
         envelope = new_envelope(payload, account_id=self.account_id, stream_id=payload.stream_id(self.account_id),
                                 sequence=1, occurred_at=self.router.clock())

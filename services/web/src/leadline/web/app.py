@@ -58,9 +58,11 @@ def create_app(settings: WebSettings, *, transport: httpx.AsyncBaseTransport | N
     app.include_router(health_router({name: answers(base) for name, base in upstreams.items()}))
 
     @app.get("/api/config", include_in_schema=False)
-    async def page_config() -> dict[str, bool]:
-        """What the page needs to know before log-in: whether the dev agent picker exists."""
-        return {"dev_login": settings.web_dev_login}
+    async def page_config() -> dict[str, object]:
+        """What the page needs to know: whether the dev agent picker exists, and which template asks a customer
+        known only by BSUID for their number (one approved with WhatsApp's REQUEST_CONTACT_INFO button)."""
+        template = {"name": settings.web_request_contact_template, "language": settings.web_request_contact_template_language}
+        return {"dev_login": settings.web_dev_login, "request_contact_template": template}
 
     if settings.web_dev_login:
         app.include_router(dev_login_api(settings))

@@ -27,3 +27,6 @@ class WebSettings(ServiceSettings):
     media_store_dir: str = Field(
         default="var/media", description="Local media store shared with ingest: agents' images are put there to be sent.")
     upstream_timeout_s: float = Field(default=30.0, description="Read timeout of proxied calls (never for the live stream).")
+    web_request_contact_template: str = Field(
+        default="pedir_contato", description="The approved template with WhatsApp's REQUEST_CONTACT_INFO button.")
+    web_request_contact_template_language: str = Field(default="pt_BR", description="That template's language code.")

@@ -7,7 +7,7 @@ import random as _random
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from leadline.events import REGISTRY, ROUTER_CONVERSATIONS, SEND_REQUESTED, SendRequestedV1
+from leadline.events import REGISTRY, ROUTER_CONVERSATIONS, SEND_REQUESTED, SendRequestedV2
 from leadline.events.envelope import Envelope
 from leadline.platform.runtime import ServiceRuntime
 
@@ -43,7 +43,7 @@ def register_send_subscriber(
         if envelope.type != SEND_REQUESTED:
             return  # the rest of a conversation's life is not ingest's business
         request = REGISTRY.decode(envelope)
-        assert isinstance(request, SendRequestedV1)
+        assert isinstance(request, SendRequestedV2)
         await send_message(request, envelope, uow_factory, graph, throughput, clock, sleep, random,
                            media_store=media_store, retry=retry)
 

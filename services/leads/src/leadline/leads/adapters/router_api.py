@@ -49,10 +49,11 @@ class HttpRouter:
         body = response.json()
         return RouterConversation(
             conversation_id=body["conversation_id"], customer_name=body.get("customer_name") or "",
-            customer_phone=body["customer_phone"], phone_number_id=body["phone_number_id"],
+            customer_phone=body.get("customer_phone"), phone_number_id=body["phone_number_id"],
             business_display_number=body["business_display_number"], pool_team_ids=frozenset(body.get("pool_team_ids") or ()),
             owner_id=body.get("owner_id"), owner_name=body.get("owner_name"), lead_id=body.get("lead_id"),
-            status=body.get("status", "new"),
+            status=body.get("status", "new"), customer_user_id=body.get("customer_user_id"),
+            customer_username=body.get("customer_username"),
         )
 
     async def messages(self, conversation_id: str, token: str) -> list[RouterMessage]:
