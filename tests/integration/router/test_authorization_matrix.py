@@ -13,6 +13,9 @@ The oracle is the product's rules written down here, not imported from the servi
 Each situation is built through the real handlers and API on a fresh account per process type. Refusals are checked on
 the situation itself; what the oracle says succeeds (a claim, a reply, a finish) is done on a fresh copy of the
 situation, so every agent's success is checked from the same starting point.
+
+The same situations are also checked over real HTTP (uvicorn on a free port, httpx to 127.0.0.1), sampled: every cell
+at least once, and every ``EVERY_OVER_HTTP``-th agent otherwise, successes on copies too.
 """
 
 from __future__ import annotations
@@ -28,9 +31,12 @@ from itertools import product
 import httpx
 import pytest
 
+from leadline.platform.auth import mint_token
+from leadline.platform.embedded import free_port
 from leadline.router.domain.agents import AccountSettings, Agent, Role
 from leadline.router.service.configuration import AccountConfiguration, AgentRecord, apply_configuration
-from tests.integration.router.conftest import new_customer
+from tests.integration.leads.conftest import serve_in_background
+from tests.integration.router.conftest import JWT_SECRET, new_customer
 from tests.integration.router.test_live_stream import SETTLE_S, live_replica, streaming, transfer_lead, until
 
 STATUSES = ("new", "unanswered", "no_reply", "finished")
@@ -41,6 +47,7 @@ EXTRA_AGENTS = (  # the fixture's dealer has one attendant and one admin, both l
     Agent("hugo", "Hugo Prado", Role.ADMIN, frozenset({"oficina"})),
 )
 VIEWERS = ("ana", "bruno", "carla", "gabi", "diego", "hugo", "elisa", "fabio")
+EVERY_OVER_HTTP = 5  # besides each cell's first time, every 5th agent's view is checked over real HTTP too
 
 
 # ---- the oracle --------------------------------------------------------------------------------------------
@@ -368,18 +375,62 @@ async def replica(router):
         yield running
 
 
+@pytest.fixture(scope="module")
+async def router_url(router):
+    """The running router app behind a real HTTP server (uvicorn on a free port; the app's lifespan is the fixture's)."""
+    port = free_port()
+    server, task = await serve_in_background(router.app, port)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+def over_http(base_url: str) -> Callable[[object, str], httpx.AsyncClient]:
+    def client_for(dealer, who: str) -> httpx.AsyncClient:
+        agent = dealer.agents[who]
+        token = mint_token(secret=JWT_SECRET, agent_id=agent.id, name=agent.name, role=str(agent.role),
+                           account_id=dealer.account_id, teams=sorted(agent.team_ids))
+        # idle connections dropped before uvicorn's 5 s keep-alive closes them (a request on one it is closing fails)
+        return httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=15,
+                                 limits=httpx.Limits(keepalive_expiry=2.0))
+
+    return client_for
+
+
+async def same_matrix_over_http(stack: contextlib.AsyncExitStack, matrix: Matrix, base_url: str) -> Matrix:
+    """The same account, people and situations, with each agent's requests sent to a real HTTP server."""
+    client_for = over_http(base_url)
+    clients = {who: await stack.enter_async_context(client_for(matrix.dealer, who)) for who in VIEWERS}
+    http = Matrix(matrix.dealer, matrix.process_type, matrix.people, clients, pictures=matrix.pictures)
+    for who in VIEWERS:
+        await http.nonexistent(who)
+    return http
+
+
+def sampled_over_http(http: Matrix, c: Picture, index: int) -> list[str]:
+    """The agents whose view of this situation is also checked over HTTP: a cell HTTP has not checked yet, or every
+    ``EVERY_OVER_HTTP``-th agent; so every cell the matrix reaches is checked over HTTP at least once (asserted)."""
+    return [who for n, who in enumerate(VIEWERS)
+            if cell(http.people[who], c) not in http.cells or (index + n) % EVERY_OVER_HTTP == 0]
+
+
 @pytest.mark.parametrize("process_type", [1, 2], ids=["process 1", "process 2"])
-async def test_every_agent_sees_and_does_exactly_what_the_product_rules_allow(router, replica, process_type, capsys):
+async def test_every_agent_sees_and_does_exactly_what_the_product_rules_allow(router, replica, router_url, process_type,
+                                                                               capsys):
     async with contextlib.AsyncExitStack() as stack:
         matrix = await open_matrix(stack, router, process_type)
+        http = await same_matrix_over_http(stack, matrix, router_url)
         clients = matrix.clients
         streams = {who: await stack.enter_async_context(streaming(replica, matrix.dealer, who)) for who in VIEWERS}
 
         situations = [(recipe, await matrix.build(recipe)) for recipe in recipes()]
-        for recipe, c in situations:
+        for index, (recipe, c) in enumerate(situations):
             for who, action in await matrix.check_situation(c):
                 await matrix.check_success_on_a_copy(recipe, who, action)
+            for who, action in await http.check_situation(c, sampled_over_http(http, c, index)):
+                await http.check_success_on_a_copy(recipe, who, action)
         await matrix.check_inbox_lists()
+        await http.check_inbox_lists()
 
         versions = {}
         for c in matrix.pictures:
@@ -397,12 +448,14 @@ async def test_every_agent_sees_and_does_exactly_what_the_product_rules_allow(ro
     covered = {c[:5] for c in matrix.cells}
     with capsys.disabled():
         print(f"\nauthorization matrix, process {process_type}: {len(matrix.cells)} cells "
-              f"({len(matrix.pictures)} conversations, {len(VIEWERS)} agents), {matrix.checks} checks, "
-              f"{len(matrix.failures)} failed")
+              f"({len(matrix.pictures)} conversations, {len(VIEWERS)} agents), {matrix.checks} checks in-process, "
+              f"{http.checks} over HTTP, {len(matrix.failures) + len(http.failures)} failed")
     assert required <= covered, f"cells the matrix never built: {sorted(required - covered)}"
+    assert matrix.cells <= http.cells, f"cells never checked over HTTP: {sorted(matrix.cells - http.cells)}"
     if process_type == 2:
         assert {c for c in covered if c[4] == "collaborator"}, "the process-2 attendant case is in the matrix"
     assert not matrix.failures, "\n".join(matrix.failures[:40])
+    assert not http.failures, "over HTTP:\n" + "\n".join(http.failures[:40])
 
 
 async def test_when_an_account_leaves_process_two_the_attendants_lose_the_conversations_of_leads_they_passed_on(router, capsys):
