@@ -79,9 +79,6 @@ def start_infrastructure(var_dir: Path) -> Iterator[Infrastructure]:
         if not bootstrap:
             kafka = EmbeddedKafka(log_path=var_dir / "kafka.log").start()
             bootstrap = kafka.bootstrap_servers
-            # the embedded broker waits half a consumer's session timeout for a group's members: 1.5 s instead of 5 s
-            # for every service the suite starts (in-process and spawned; Apache Kafka would refuse under 6 s)
-            os.environ.setdefault("KAFKA_SESSION_TIMEOUT_MS", "3000")
         if not server_url:
             shutil.rmtree(var_dir / "postgres", ignore_errors=True)
             postgres = EmbeddedPostgres(var_dir / "postgres").start()
