@@ -130,4 +130,6 @@ def _join_forms(bind: sa.engine.Connection, account_id: str, number: str, custom
 
 
 def downgrade() -> None:
-    raise NotImplementedError("chats joined by customer cannot be split back into the forms of their numbers")
+    """Irreversible by design: restore the database from a backup taken before this revision instead."""
+    raise RuntimeError("router_0004 cannot be downgraded: chats joined by customer cannot be split back into the "
+                       "forms of their numbers; restore a backup taken before this revision")
