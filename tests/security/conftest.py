@@ -31,6 +31,7 @@ from leadline.events import TOPICS
 from leadline.platform.embedded import EmbeddedKafka, free_port
 from leadline.platform.kafka import ensure_topics
 from leadline.platform.migrations import upgrade_to_head
+from leadline.platform.serve import CLIENT_KEEP_ALIVE_S
 
 from tests.conftest import REPO
 from tests.service_processes import spawn_service, wait_healthy
@@ -88,7 +89,7 @@ class Stack:
 
     def client(self, service: str, **kwargs: Any) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.urls[service], timeout=httpx.Timeout(15.0),
-                                 limits=httpx.Limits(keepalive_expiry=2.0), **kwargs)  # below uvicorn's 5 s keep-alive
+                                 limits=httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_S), **kwargs)
 
     async def post_webhook(self, payload: dict, *, secret: str = APP_SECRET) -> httpx.Response:
         body, headers = wh.signed_request(payload, secret)

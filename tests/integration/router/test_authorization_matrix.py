@@ -33,6 +33,7 @@ import pytest
 
 from leadline.platform.auth import mint_token
 from leadline.platform.embedded import free_port
+from leadline.platform.serve import CLIENT_KEEP_ALIVE_S
 from leadline.router.domain.agents import AccountSettings, Agent, Role
 from leadline.router.service.configuration import AccountConfiguration, AgentRecord, apply_configuration
 from tests.integration.leads.conftest import serve_in_background
@@ -389,9 +390,9 @@ def over_http(base_url: str) -> Callable[[object, str], httpx.AsyncClient]:
         agent = dealer.agents[who]
         token = mint_token(secret=JWT_SECRET, agent_id=agent.id, name=agent.name, role=str(agent.role),
                            account_id=dealer.account_id, teams=sorted(agent.team_ids))
-        # idle connections dropped before uvicorn's 5 s keep-alive closes them (a request on one it is closing fails)
+        # idle connections dropped before the server closes them (a request on one it is closing fails)
         return httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=15,
-                                 limits=httpx.Limits(keepalive_expiry=2.0))
+                                 limits=httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_S))
 
     return client_for
 

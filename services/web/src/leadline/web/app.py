@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from leadline.platform.auth import verifier_from_settings
 from leadline.platform.http import health_router, install_error_handlers, install_request_context
 from leadline.platform.logging import configure_logging
+from leadline.platform.serve import CLIENT_KEEP_ALIVE_S
 
 from .dev_login import dev_login_api
 from .media import media_api
@@ -24,9 +25,9 @@ from .proxy import api_proxy
 from .settings import WebSettings
 
 log = structlog.get_logger(__name__)
-# An idle pooled connection is dropped before the services' own keep-alive (uvicorn's 5 s) closes it: reusing one
-# the service is closing at that moment fails before any answer ("server disconnected"), and the page got a 502.
-UPSTREAM_LIMITS = httpx.Limits(keepalive_expiry=2.0)
+# Idle connections are dropped before the services close them (serve.py): reusing one a service was closing
+# failed before any answer ("server disconnected"), and the page got a 502.
+UPSTREAM_LIMITS = httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_S)
 
 
 def create_app(settings: WebSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from leadline.platform.auth import Role, mint_token
+from leadline.platform.serve import CLIENT_KEEP_ALIVE_S
 
 from ..service.ports import (
     ClaimAnswer, Claimed, ClaimNotFound, ClaimOtherwiseRejected, ClaimRefused, RouterConversation, RouterMessage,
@@ -19,9 +20,9 @@ from ..service.ports import (
 )
 
 
-#: Idle connections are dropped before the router's keep-alive (uvicorn's 5 s) closes them: a request sent on a
-#: connection the router is closing at that moment fails before any answer, and Add lead would say it is unreachable.
-ROUTER_LIMITS = httpx.Limits(keepalive_expiry=2.0)
+#: Idle connections are dropped before the router closes them (serve.py): a request sent on a connection the router
+#: is closing at that moment fails before any answer, and Add lead would say it is unreachable.
+ROUTER_LIMITS = httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_S)
 
 
 class HttpRouter:
