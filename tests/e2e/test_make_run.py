@@ -16,6 +16,7 @@ import pytest
 
 from leadline.platform.embedded import free_port
 from tests.conftest import REPO
+from tests.infrastructure import as_make_run_runs
 
 SERVICES = ("ingest", "router", "leads", "history")
 
@@ -36,7 +37,7 @@ def wait_for_ready_line(process: subprocess.Popen[str], timeout_s: float, *, see
 def stack_env(var_dir: Path) -> tuple[dict[str, str], dict[str, int]]:
     """The environment of a ``leadline run`` on free ports with its own var dir (other runs share this machine)."""
     ports = {name: free_port() for name in (*SERVICES, "fakegraph", "kafka", "web")}
-    env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "LEADLINE_TEST_INFRA")}
+    env = as_make_run_runs(dict(os.environ))
     env.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items() if name in SERVICES})
     env.update(FAKE_GRAPH_PORT=str(ports["fakegraph"]), LEADLINE_KAFKA_PORT=str(ports["kafka"]), WEB_PORT=str(ports["web"]),
                LEADLINE_VAR_DIR=str(var_dir), COLUMNS="200")

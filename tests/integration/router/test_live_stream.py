@@ -98,9 +98,10 @@ class LiveStream:
     lines: list[str] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
     ended: bool = False
+    by_conversation: dict[str, list[tuple[str, dict]]] = field(default_factory=dict)  # the events, by what they are about
 
     def about(self, conversation_id: str) -> list[tuple[str, dict]]:
-        return [(name, data) for name, data in self.events if data.get("conversation_id") == conversation_id]
+        return list(self.by_conversation.get(conversation_id, ()))
 
     def mentions(self, conversation_id: str) -> bool:
         return any(conversation_id in line for line in self.lines)
@@ -121,7 +122,9 @@ class LiveStream:
             elif line.startswith("data:"):
                 data.append(line.removeprefix("data:").removeprefix(" "))
             elif line == "" and data:
-                self.events.append((name or "message", json.loads("\n".join(data))))
+                event = (name or "message", json.loads("\n".join(data)))
+                self.events.append(event)
+                self.by_conversation.setdefault(event[1].get("conversation_id"), []).append(event)
                 name, data = None, []
         self.ended = True
 
