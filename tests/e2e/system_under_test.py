@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from leadline.cli.stack import DEFAULT_PORTS, Stack, StackConfig
 from leadline.events.topics import TOPICS
-from leadline.platform.auth import mint_token
+from leadline.platform.tokens import mint_token
 from leadline.platform.db import asyncpg_url, connect_raw
 from leadline.platform.embedded import free_port
 from leadline.platform.kafka import ensure_topics

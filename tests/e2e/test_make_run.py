@@ -151,7 +151,7 @@ def eventually(fetch, check, *, timeout_s: float = 30.0):
 
 def walk_the_whole_story(ports: dict[str, int]) -> None:
     """Customer writes → pool → Add lead (leads saga claims) → reply reaches WhatsApp → finish → lead timeline."""
-    from leadline.platform.auth import mint_token
+    from leadline.platform.tokens import mint_token
     from leadline.platform.settings import ServiceSettings
 
     token = mint_token(secret=ServiceSettings().jwt_secret.get_secret_value(), agent_id="ana", name="Ana Souza",

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from leadline.fakegraph import webhooks as wh
-from leadline.platform.auth import mint_token
+from leadline.platform.tokens import mint_token
 from leadline.platform.db import create_engine
 from leadline.events import TOPICS
 from leadline.platform.embedded import EmbeddedKafka, free_port

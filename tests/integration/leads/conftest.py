@@ -28,7 +28,7 @@ from leadline.leads.adapters.tables import account_settings, agents as leads_age
 from leadline.leads.bootstrap import MIGRATIONS as LEADS_MIGRATIONS, build as build_leads
 from leadline.leads.entrypoints.settings import LeadsSettings
 from leadline.phones import normalize_phone
-from leadline.platform.auth import mint_token
+from leadline.platform.tokens import mint_token
 from leadline.platform.embedded import free_port
 from leadline.platform.messaging_tables import OUTBOX
 from leadline.platform.migrations import upgrade_to_head

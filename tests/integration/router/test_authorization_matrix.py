@@ -32,7 +32,7 @@ from typing import TypeVar
 import httpx
 import pytest
 
-from leadline.platform.auth import mint_token
+from leadline.platform.tokens import mint_token
 from leadline.platform.embedded import free_port
 from leadline.platform.serve import CLIENT_KEEP_ALIVE_S
 from leadline.router.domain.agents import AccountSettings, Agent, Role

@@ -23,7 +23,8 @@ import uvicorn
 from leadline.events import LeadTransferredV1, new_envelope
 from leadline.events.common import AgentRef
 from leadline.phones import normalize_phone
-from leadline.platform.auth import mint_token, verifier_from_settings
+from leadline.platform.auth import verifier_from_settings
+from leadline.platform.tokens import mint_token
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 from leadline.router.adapters import queries
 from leadline.router.adapters.live_feed import DROPPED, LiveFeed

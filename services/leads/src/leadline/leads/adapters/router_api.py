@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from leadline.platform.auth import Role, mint_token
+from leadline.platform.tokens import Role, mint_token
 from leadline.platform.serve import CLIENT_KEEP_ALIVE_S
 
 from ..service.ports import (
