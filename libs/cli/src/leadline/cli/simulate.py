@@ -19,6 +19,7 @@ console = Console()
 
 FakeUrl = typer.Option(lambda: os.environ.get("FAKE_GRAPH_URL", "http://127.0.0.1:8010"), "--fake-url",
                        help="the fake Graph API (FAKE_GRAPH_URL)")
+CAPTIONED_KINDS = ("image", "video", "gif", "document")
 Number = typer.Option(BusinessNumber().phone_number_id, "--number", help="business phone_number_id the customer writes to")
 
 
@@ -39,8 +40,9 @@ def _run(coroutine):
 @app.command()
 def say(
     customer: str = typer.Option(..., "--from", help="customer's WhatsApp number, digits with country code (5511987654321)"),
-    text: str = typer.Option(None, help="what the customer writes (text messages)"),
-    kind: str = typer.Option("text", help="text, image, audio, voice, video, gif, document, sticker, location, …"),
+    text: str = typer.Option(None, help="what the customer writes (text), or the caption of an image, video, GIF or document"),
+    kind: str = typer.Option("text", help="text, image, gif, voice, audio, video, document, sticker, location, contacts "
+                                          "(media kinds send a real small file the fake Graph API serves)"),
     name: str = typer.Option("Cliente Teste", help="customer's WhatsApp profile name ('' for none)"),
     number: str = Number,
     fake_url: str = FakeUrl,
@@ -49,9 +51,11 @@ def say(
     if kind == "text" and not text:
         _fail("--text is required for a text message")
 
+    caption = {"caption": text} if kind in CAPTIONED_KINDS and text else {}
+
     async def go():
         async with FakeGraphClient(fake_url) as fake:
-            return await fake.say(customer, text, phone_number_id=number, kind=kind, profile_name=name or None)
+            return await fake.say(customer, text, phone_number_id=number, kind=kind, profile_name=name or None, **caption)
 
     result = _run(go())
     console.print(f"wamid {result['wamid']} → ingest answered {result.get('webhook_status')}")
