@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from leadline.events import (
     LEADS_LEADS, REGISTRY, WHATSAPP_INBOUND, WHATSAPP_OUTBOUND, Envelope, LeadCreatedV1, LeadTransferredV1,
-    MessageEchoedV1, MessageReceivedV1, MessageSendFailedV1, MessageSentV1, MessageStatusChangedV1,
+    MediaFetchFailedV1, MediaStoredV1, MessageEchoedV1, MessageReceivedV1, MessageSendFailedV1, MessageSentV1,
+    MessageStatusChangedV1,
 )
 from leadline.platform.runtime import ServiceRuntime
 
 from ..adapters import queries
-from ..service import inbound, lead_events
+from ..service import inbound, lead_events, media
 from ..service.inbound import Clock, Normalize, UowFactory
 
 
@@ -26,6 +27,9 @@ def register_subscribers(runtime: ServiceRuntime, *, uow: UowFactory, clock: Clo
                                                      conversation_of_wamid=queries.conversation_of_wamid)
             case MessageSentV1() | MessageSendFailedV1():
                 await inbound.record_send_result(envelope, payload, uow=uow, clock=clock)
+            case MediaStoredV1() | MediaFetchFailedV1():
+                await media.record_media_outcome(envelope, payload, uow=uow, clock=clock,
+                                                 conversation_of_wamid=queries.conversation_of_wamid)
 
     async def on_lead_event(envelope: Envelope) -> None:
         payload = REGISTRY.decode(envelope)
