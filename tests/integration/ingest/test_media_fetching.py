@@ -210,3 +210,48 @@ async def test_media_is_fetched_into_an_s3_bucket_once_under_its_key(ingest_db, 
     async with httpx.AsyncClient() as http:  # the presigned link WhatsApp would be given for an outbound send
         response = await http.get(await store.public_link(first.stored.key))
     assert response.status_code == 200 and response.content == PHOTO
+
+
+def retry_request(media_id: str, wamid: str = "wamid.IN1"):
+    from leadline.events import MediaFetchRequestedV1
+    from leadline.events.common import AgentRef
+
+    return MediaFetchRequestedV1(
+        conversation_id="3f2b6c1e-8a4d-4f7e-9b1a-2c5d7e9f0a13", message_id="7c1e5a3b-9d2f-5e8a-b4c6-1f3e5a7c9b2d",
+        wamid=wamid, phone_number_id=PHONE_NUMBER_ID, customer_wa_id=CUSTOMER, provider_media_id=media_id,
+        mime_type="image/jpeg", agent=AgentRef(id="ana", name="Ana Souza"))
+
+
+async def test_an_agents_retry_fetches_a_failed_media_again_with_fresh_attempts(ingest_db, meta, tmp_path):
+    from leadline.ingest.service.media_fetching import fetch_again
+
+    store, time = LocalMediaStore(tmp_path), FakeTime()
+    media_id = await schedule(ingest_db, meta)
+    await meta.control.fail_next("media_download", 3, status=503)  # WhatsApp down for a while
+    for _ in range(3):
+        await run_round(ingest_db, meta, store, time)
+        time.advance(minutes=10)
+    [failed] = await ingest_db.staged_payloads()
+    assert isinstance(failed, MediaFetchFailedV1) and failed.retryable
+
+    assert await fetch_again(retry_request(media_id), ACCOUNT, ingest_db.uow, time.clock) == "due"
+    assert await fetch_again(retry_request(media_id), ACCOUNT, ingest_db.uow, time.clock) == "already_pending"
+    assert await run_round(ingest_db, meta, store, time) == {"stored": 1}
+
+    stored = (await ingest_db.staged_payloads())[-1]
+    assert isinstance(stored, MediaStoredV1) and stored.wamid == "wamid.IN1"
+    [job] = await ingest_db.rows(media_jobs)
+    assert (job.state, job.attempts) == ("stored", 1)
+    assert await fetch_again(retry_request(media_id), ACCOUNT, ingest_db.uow, time.clock) == "already_stored"
+
+
+async def test_a_retry_for_media_ingest_never_scheduled_fetches_it_as_new(ingest_db, meta, tmp_path):
+    from leadline.ingest.service.media_fetching import fetch_again
+
+    store, time = LocalMediaStore(tmp_path), FakeTime()
+    registered = await meta.control.register_media(PHOTO, "image/jpeg")
+
+    assert await fetch_again(retry_request(registered["id"], "wamid.LOST"), ACCOUNT, ingest_db.uow, time.clock) == "scheduled"
+    assert await run_round(ingest_db, meta, store, time) == {"stored": 1}
+    [event] = await ingest_db.staged_payloads()
+    assert isinstance(event, MediaStoredV1) and event.wamid == "wamid.LOST"

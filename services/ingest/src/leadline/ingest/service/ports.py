@@ -153,6 +153,9 @@ class MediaFetchQueue(Protocol):
 
     async def mark_failed(self, job: MediaJob, *, error: str) -> bool: ...
 
+    async def fetch_again(self, wamid: str, provider_media_id: str, *, now: datetime) -> str | None:
+        """Make a job that failed for good due now with fresh attempts; returns the state it was in (None: no job)."""
+
 
 class MediaNotStored(LookupError):
     """No object under this key in the media store."""
