@@ -19,7 +19,7 @@ from leadline.platform.auth import mint_token
 from leadline.platform.embedded import free_port
 
 from tests.integration.leads.conftest import serve_in_background
-from tests.integration.router.conftest import JWT_SECRET, router  # noqa: F401 - the session's in-process router
+from tests.integration.router.conftest import JWT_SECRET, media_store, router  # noqa: F401 - the session's in-process router
 from tests.integration.router.test_authorization_matrix import STATUSES, VIEWERS, cell, open_matrix, recipes
 
 EVERY = 5

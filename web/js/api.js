@@ -39,8 +39,8 @@ export function whenUnauthenticated(callback) {
   onUnauthenticated = callback;
 }
 
-// ``path`` is "/api/<service>/..."; ``query`` values may be arrays (repeated parameters).
-export async function call(path, { method = "GET", body, query, form } = {}) {
+// ``path`` is "/api/<service>/..."; ``query`` values may be arrays (repeated parameters); ``file`` is sent as the body.
+export async function call(path, { method = "GET", body, query, form, file } = {}) {
   const url = new URL(path, location.origin);
   for (const [key, value] of Object.entries(query || {})) {
     for (const item of [].concat(value)) if (item !== undefined && item !== null && item !== "") url.searchParams.append(key, item);
@@ -48,7 +48,8 @@ export async function call(path, { method = "GET", body, query, form } = {}) {
   const headers = { Accept: "application/json" };
   if (token()) headers.Authorization = `Bearer ${token()}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(url, { method, headers, body: form ?? (body === undefined ? undefined : JSON.stringify(body)) });
+  if (file) headers["Content-Type"] = file.type || "application/octet-stream";
+  const response = await fetch(url, { method, headers, body: file ?? form ?? (body === undefined ? undefined : JSON.stringify(body)) });
   const text = await response.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = { error: { code: "bad_answer", message: text.slice(0, 200) } }; }
@@ -60,8 +61,9 @@ export async function call(path, { method = "GET", body, query, form } = {}) {
   return data;
 }
 
-export function mediaUrl(key) {
-  return `/api/media/${key}?access_token=${encodeURIComponent(token() || "")}`;
+// A message's file, read through the router (authorized like its conversation); elements cannot send headers.
+export function mediaUrl(conversationId, messageId) {
+  return `/api/router/conversations/${conversationId}/messages/${messageId}/media?access_token=${encodeURIComponent(token() || "")}`;
 }
 
 // The router's live feed. EventSource reconnects by itself; "dropped" means reload the inbox.

@@ -131,10 +131,8 @@ export class ConversationView {
   async sendImage() {
     const file = this.image.files[0];
     if (!file) return;
-    const form = new FormData();
-    form.append("file", file);
     try {
-      const media = await call("/api/media", { method: "POST", form });
+      const media = await call(`/api/router/conversations/${this.id}/media`, { method: "POST", query: { kind: "image" }, file });
       await this.reply({ kind: "image", media, caption: this.text.value.trim() || null });
       this.text.value = "";
     } catch (error) {

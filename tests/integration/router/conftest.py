@@ -8,14 +8,20 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import boto3
 import httpx
 import pytest
+from fastapi import FastAPI
+from moto.server import ThreadedMotoServer
 from sqlalchemy import select
 
 from leadline.events import MessageReceivedV1, new_envelope
 from leadline.events.content import TextContent
 from leadline.phones import normalize_phone
-from leadline.platform.auth import mint_token
+from leadline.ingest.adapters.media_store import S3MediaStore
+from leadline.ingest.entrypoints.media_api import media_api
+from leadline.platform.auth import TokenVerifier, mint_token
+from leadline.platform.http import install_error_handlers
 from leadline.platform.messaging_tables import OUTBOX
 from leadline.platform.migrations import upgrade_to_head
 from leadline.router.bootstrap import MIGRATIONS, build
@@ -48,11 +54,11 @@ class Dealer:
                                  headers={"Authorization": f"Bearer {token}"})
 
     async def customer_writes(self, wa_id: str, text: str = "Olá, tem o Onix 2024?", *, number: str | None = None,
-                              wamid: str | None = None, name: str = "João Pereira"):
+                              wamid: str | None = None, name: str = "João Pereira", content=None):
         payload = MessageReceivedV1(
             phone_number_id=number or self.shared, customer_wa_id=wa_id, wamid=wamid or f"wamid.{uuid.uuid4().hex}",
             display_phone_number="5511400000000", customer_profile_name=name, customer_display_name=name,
-            sent_at=self.router.clock(), content=TextContent(body=text),
+            sent_at=self.router.clock(), content=content or TextContent(body=text),
         )
         envelope = new_envelope(payload, account_id=self.account_id, stream_id=payload.stream_id(self.account_id),
                                 sequence=1, occurred_at=self.router.clock())
@@ -109,7 +115,28 @@ def new_customer() -> str:
 
 
 @pytest.fixture(scope="session")
-async def router(infra):
+def media_store():
+    """Ingest's media store on S3: a real S3 endpoint on localhost (moto's server mode) with a bucket."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    client = boto3.client("s3", endpoint_url=f"http://{host}:{port}", region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test")
+    client.create_bucket(Bucket="leadline-media")
+    yield S3MediaStore("leadline-media", prefix="router-tests", client=client)
+    server.stop()
+
+
+def ingest_media_app(store) -> FastAPI:
+    """Ingest's media API, as ingest serves it, over ``store``."""
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(media_api(store, TokenVerifier(secret=JWT_SECRET)))
+    return app
+
+
+@pytest.fixture(scope="session")
+async def router(infra, media_store):
     from leadline.router.adapters.account_directory import SqlConfigurationUnitOfWork
 
     url = await infra.new_database("router")
@@ -117,11 +144,13 @@ async def router(infra):
     clock = Clock()
     app = build(RouterSettings(database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers,
                                jwt_secret=JWT_SECRET, pool_wait_check_interval_s=3600,
-                               kafka_group_prefix=f"t{uuid.uuid4().hex[:6]}-"), clock=clock)
+                               kafka_group_prefix=f"t{uuid.uuid4().hex[:6]}-"), clock=clock,
+                ingest_transport=httpx.ASGITransport(ingest_media_app(media_store)))
     async with app.router.lifespan_context(app):
         runtime = app.state.runtime
         running = RunningRouter(app, app.state.uow, runtime.sessions, clock)
         running.config_uow = lambda: SqlConfigurationUnitOfWork(runtime.sessions)
+        running.media_store = media_store
         yield running
 
 

@@ -57,7 +57,7 @@ class LocalMediaStore:
     def _size(self, key: str) -> int:
         try:
             return self._path(key).stat().st_size
-        except (FileNotFoundError, ValueError):
+        except (OSError, ValueError):  # missing, a directory, a name no file system takes, or leaving the store
             raise MediaNotStored(key) from None
 
     async def size(self, key: str) -> int:

@@ -104,6 +104,17 @@ async def list_messages(session: AsyncSession, conversation_id: str, *, search: 
     return [dict(row._mapping) for row in await session.execute(query)]
 
 
+async def visible_message(session: AsyncSession, agent: Agent, account: Account, conversation_id: str,
+                          message_id: str) -> dict[str, Any] | None:
+    """A message of a conversation this agent may see; None otherwise (its files are authorized like it)."""
+    row = (await session.execute(
+        select(message_view).join(conversation_view, conversation_view.c.conversation_id == message_view.c.conversation_id)
+        .where(message_view.c.conversation_id == conversation_id, message_view.c.message_id == message_id,
+               visible_to(agent, account))
+    )).first()
+    return dict(row._mapping) if row else None
+
+
 async def conversation_of_wamid(work: Any, wamid: str) -> str | None:
     found = await work.session.scalar(select(message_view.c.conversation_id).where(message_view.c.wamid == wamid).limit(1))
     return str(found) if found else None

@@ -28,7 +28,7 @@ HTTP_STATUS = {
     errors.ConversationNotFound: 404, errors.AlreadyClaimed: 409, errors.ConversationFinished: 409,
     errors.ConcurrentChange: 409, errors.NotInAgentsPool: 403, errors.NotAllowedToSend: 403,
     errors.OutsideServiceWindow: 422, errors.NoPhoneOnLead: 422, errors.InvalidCustomerPhone: 422, errors.BusinessNumberNotForTeam: 422,
-    errors.ChooseBusinessNumber: 422,
+    errors.ChooseBusinessNumber: 422, errors.MediaNotFound: 404, errors.MediaFetchNotRetryable: 409,
 }
 
 
