@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.browser.conftest import Customer
+from tests.browser.conftest import DESKTOP, Customer
 from tests.browser.test_inbox import WAIT_MS, Agent, png, timeline_has
 
 pytestmark = pytest.mark.browser
@@ -93,7 +93,9 @@ def test_photos_voice_notes_gifs_videos_documents_places_and_contacts_show_and_p
     echo = messages.locator("li.out[data-kind=image]", has_text="Foto tirada no pátio")
     expect(echo.locator(".sender")).to_have_text("Pelo celular")
     wait_for(page, "#messages li.out[data-kind=image] figure:has(figcaption) img", LOADED_IMAGE)
-    page.screenshot(path=screenshots / "conversation-media.png", full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 2700})  # the whole conversation in one picture
+    page.screenshot(path=screenshots / "conversation-media.png")
+    page.set_viewport_size(DESKTOP)
     assert customer.wait_for(lambda sent: any(r["body"].get("type") == "image" for r in sent))
 
     # finished: the lead's timeline keeps the photos, GIF, voice note, video and document — never the sticker,
@@ -109,6 +111,7 @@ def test_photos_voice_notes_gifs_videos_documents_places_and_contacts_show_and_p
     wait_for(page, "#timeline [data-content=gif] video", PLAYABLE)
     expect(timeline.locator("[data-content=gif] .badge")).to_have_text("GIF")
     expect(timeline.locator("[data-content=document]")).to_contain_text("proposta-onix-2024.pdf")
+    expect(timeline.locator("[data-content=image]", has_text="Foto tirada no pátio")).to_contain_text("Pelo celular")
     expect(timeline.locator("[data-content=image] [data-media-state=unavailable]")).to_contain_text("expirou")
     for never in ("sticker", "location", "contacts"):
         expect(timeline.locator(f"[data-content={never}]")).to_have_count(0)

@@ -10,7 +10,8 @@ function entryItem(entry, notify) {
   let what;
   switch (entry.kind) {
     case "message":
-      what = h("div", {}, h("span", { class: "sender" }, entry.direction === "outbound" ? agent || t("message.agent") : t("timeline.customer")),
+      what = h("div", {}, h("span", { class: "sender" }, entry.direction === "inbound" ? t("timeline.customer")
+        : agent || t(entry.origin === "phone_echo" ? "message.phone" : "message.agent")),
         messageBody(entry.content?.kind, entry.content || {}, entry.text,
           { conversationId: entry.conversation_id, messageId: entry.message_id, notify }));
       break;
