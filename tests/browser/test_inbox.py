@@ -167,12 +167,7 @@ def test_two_sellers_share_a_new_conversation_one_adds_the_lead_answers_and_fini
     page.screenshot(path=screenshots / "conversation.png")
 
     # finishing puts the conversation in the lead's timeline, opened from the green icon
-    page.locator("#finish").click()
-    expect(page.locator("#conversation-status")).to_have_text("Finalizadas")
-    lead_id = page.locator("#open-lead").get_attribute("href").rsplit("/", 1)[1]
-    timeline_has(stack.url("history"), page, lead_id, "conversation_finished")
-    page.locator("#open-lead").click()
-    timeline = page.locator("#timeline")
+    timeline = finish_and_open_the_timeline(page, stack)
     for kind in ("conversion_point", "claim", "message", "conversation_finished"):
         expect(timeline.locator(f"[data-kind={kind}]").first).to_be_visible()
     expect(page.locator("#conversion-point")).to_contain_text("WhatsApp")
@@ -237,6 +232,18 @@ def test_at_phone_width_the_inbox_and_a_conversation_fit_and_everything_is_reach
     expect(page.locator("#messages")).to_contain_text("dois Corolla")
     assert carla.unexpected_errors() == [], carla.errors
     carla.close()
+
+
+def finish_and_open_the_timeline(page, stack):
+    """Finish the open conversation, wait for history to record it, open the lead from the green icon: its timeline."""
+    from playwright.sync_api import expect
+
+    page.locator("#finish").click()
+    expect(page.locator("#conversation-status")).to_have_text("Finalizadas")
+    lead_id = page.locator("#open-lead").get_attribute("href").rsplit("/", 1)[1]
+    timeline_has(stack.url("history"), page, lead_id, "conversation_finished")
+    page.locator("#open-lead").click()
+    return page.locator("#timeline")
 
 
 def hovered_tip(page, selector: str, timeout_s: float = 5.0) -> str:

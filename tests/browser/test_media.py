@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import DESKTOP, Customer
-from tests.browser.test_inbox import WAIT_MS, Agent, png, timeline_has
+from tests.browser.test_inbox import WAIT_MS, Agent, finish_and_open_the_timeline, png
 
 pytestmark = pytest.mark.browser
 
@@ -100,12 +100,7 @@ def test_photos_voice_notes_gifs_videos_documents_places_and_contacts_show_and_p
 
     # finished: the lead's timeline keeps the photos, GIF, voice note, video and document — never the sticker,
     # the place or the contact card — and plays them
-    page.locator("#finish").click()
-    expect(page.locator("#conversation-status")).to_have_text("Finalizadas")
-    lead_id = page.locator("#open-lead").get_attribute("href").rsplit("/", 1)[1]
-    timeline_has(stack.url("history"), page, lead_id, "conversation_finished")
-    page.locator("#open-lead").click()
-    timeline = page.locator("#timeline")
+    timeline = finish_and_open_the_timeline(page, stack)
     wait_for(page, "#timeline [data-content=image] img", LOADED_IMAGE)
     wait_for(page, "#timeline [data-content=voice] audio", PLAYABLE)
     wait_for(page, "#timeline [data-content=gif] video", PLAYABLE)

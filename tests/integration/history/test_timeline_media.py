@@ -14,13 +14,20 @@ DOWN = MediaUnavailable(reason="GraphApiError: HTTP 503, code 2: Service tempora
                         retryable=True)
 
 
-async def test_a_file_not_available_before_the_finish_is_not_available_in_the_timeline_with_the_reason(history, feed):
+async def finished_after_a_failed_fetch(feed, content, unavailable: MediaUnavailable):
+    """A conversation whose one message's file could not be fetched, finished: (lead, message, customer)."""
     conversation_id, wa_id = feed.new_chat()
     lead_id = uuid.uuid4()
     await feed.open(conversation_id, wa_id, lead_id=lead_id)
-    photo = await feed.message(conversation_id, ImageContent(media=media("image/jpeg"), caption="Meu carro"))
-    await feed.media_updated(photo, unavailable=EXPIRED)
+    message = await feed.message(conversation_id, content)
+    await feed.media_updated(message, unavailable=unavailable)
     await feed.finish(conversation_id)
+    return lead_id, message, wa_id
+
+
+async def test_a_file_not_available_before_the_finish_is_not_available_in_the_timeline_with_the_reason(history, feed):
+    lead_id, _, _ = await finished_after_a_failed_fetch(
+        feed, ImageContent(media=media("image/jpeg"), caption="Meu carro"), EXPIRED)
 
     rows = await history.wait_for(lambda rows: any(r.kind == "conversation_finished" for r in rows), lead_id=lead_id)
     [entry] = [r for r in rows if r.kind == "message"]
@@ -30,12 +37,7 @@ async def test_a_file_not_available_before_the_finish_is_not_available_in_the_ti
 
 
 async def test_a_voice_note_fetched_again_after_the_finish_lands_on_its_entry_and_the_api_names_its_message(history, feed):
-    conversation_id, wa_id = feed.new_chat()
-    lead_id = uuid.uuid4()
-    await feed.open(conversation_id, wa_id, lead_id=lead_id)
-    voice = await feed.message(conversation_id, VoiceContent(media=media("audio/ogg")))
-    await feed.media_updated(voice, unavailable=DOWN)
-    await feed.finish(conversation_id)
+    lead_id, voice, _ = await finished_after_a_failed_fetch(feed, VoiceContent(media=media("audio/ogg")), DOWN)
     await history.wait_for(lambda rows: any(r.kind == "conversation_finished" for r in rows), lead_id=lead_id)
 
     await feed.media_updated(voice)  # an agent asked for it again: loading
@@ -52,17 +54,12 @@ async def test_a_voice_note_fetched_again_after_the_finish_lands_on_its_entry_an
         timeline = (await client.get(f"/leads/{lead_id}/timeline")).json()["entries"]
     [shown] = [e for e in timeline if e["kind"] == "message"]
     assert shown["message_id"] == str(voice.message_id)
-    assert shown["conversation_id"] == str(conversation_id)
+    assert shown["conversation_id"] == str(voice.conversation_id)
     assert {e["message_id"] for e in timeline if e["kind"] != "message"} == {None}
 
 
 async def test_ingests_stored_copy_clears_a_failure_the_timeline_had_recorded(history, feed):
-    conversation_id, wa_id = feed.new_chat()
-    lead_id = uuid.uuid4()
-    await feed.open(conversation_id, wa_id, lead_id=lead_id)
-    photo = await feed.message(conversation_id, ImageContent(media=media("image/jpeg")))
-    await feed.media_updated(photo, unavailable=DOWN)
-    await feed.finish(conversation_id)
+    lead_id, photo, wa_id = await finished_after_a_failed_fetch(feed, ImageContent(media=media("image/jpeg")), DOWN)
     await feed.media_stored(wa_id, photo.wamid, "later.jpg")
 
     rows = await history.wait_for(lambda rows: any(r.media_key for r in rows), lead_id=lead_id)

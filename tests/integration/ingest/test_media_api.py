@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
-import boto3
 import httpx
 import pytest
 from fastapi import FastAPI
-from moto.server import ThreadedMotoServer
 
 from leadline.fakegraph.samples import SAMPLES
 from leadline.ingest.adapters.media_store import LocalMediaStore, S3MediaStore
@@ -16,6 +14,7 @@ from leadline.ingest.domain.media_storage import media_key
 from leadline.ingest.entrypoints.media_api import media_api
 from leadline.platform.auth import TokenVerifier, mint_token
 from leadline.platform.http import install_error_handlers
+from tests.s3 import moto_s3
 
 SECRET = "ingest-media-test-secret-0123456789"
 VOICE = SAMPLES["voice"].read()
@@ -23,23 +22,17 @@ PHOTO = SAMPLES["image"].read()
 
 
 @pytest.fixture(scope="module")
-def moto_s3():
-    """A real S3 endpoint on localhost (moto's server mode) with a bucket."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    client = boto3.client("s3", endpoint_url=f"http://{host}:{port}", region_name="us-east-1",
-                          aws_access_key_id="test", aws_secret_access_key="test")
-    client.create_bucket(Bucket="leadline-media")
-    yield client
-    server.stop()
+def s3_client():
+    with moto_s3() as client_and_bucket:
+        yield client_and_bucket
 
 
 @pytest.fixture(params=["local", "s3"])
 def store(request, tmp_path):
     if request.param == "local":
         return LocalMediaStore(tmp_path / "media")
-    return S3MediaStore("leadline-media", prefix="media-api", client=request.getfixturevalue("moto_s3"))
+    client, bucket = request.getfixturevalue("s3_client")
+    return S3MediaStore(bucket, prefix="media-api", client=client)
 
 
 @pytest.fixture

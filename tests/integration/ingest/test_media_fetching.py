@@ -6,10 +6,8 @@ import asyncio
 import hashlib
 from datetime import timedelta
 
-import boto3
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 
 from leadline.events import MediaFetchFailedV1, MediaStoredV1
 from leadline.ingest.adapters.media_store import LocalMediaStore, S3MediaStore
@@ -22,6 +20,7 @@ from tests.integration.ingest.outbound_support import (  # noqa: F401 - fixtures
     ACCOUNT, CUSTOMER, PHONE_NUMBER_ID, FakeTime, half, ingest_db, meta,
 )
 from tests.kafka_helpers import wait_until
+from tests.s3 import moto_s3
 
 PHOTO = b"\xff\xd8\xff\xe0" + b"a customer's photo of their trade-in" * 50
 POLICY = MediaFetchPolicy(retry=RetryPolicy(attempts=3, base_delay_s=10.0, max_delay_s=60.0))
@@ -184,18 +183,13 @@ async def _staged_count(ingest_db, expected: int) -> bool:
 @pytest.fixture
 def s3():
     """A real S3 endpoint on localhost (moto's server mode) with an empty bucket."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    client = boto3.client("s3", endpoint_url=f"http://{host}:{port}", region_name="us-east-1",
-                          aws_access_key_id="test", aws_secret_access_key="test")
-    client.create_bucket(Bucket="leadline-media")
-    yield client
-    server.stop()
+    with moto_s3() as client_and_bucket:
+        yield client_and_bucket
 
 
 async def test_media_is_fetched_into_an_s3_bucket_once_under_its_key(ingest_db, meta, s3):
-    store, time = S3MediaStore("leadline-media", prefix="ingest", client=s3), FakeTime()
+    s3, bucket = s3
+    store, time = S3MediaStore(bucket, prefix="ingest", client=s3), FakeTime()
     await schedule(ingest_db, meta, wamid="wamid.FIRST")
     await schedule(ingest_db, meta, wamid="wamid.SECOND")
 
@@ -203,8 +197,8 @@ async def test_media_is_fetched_into_an_s3_bucket_once_under_its_key(ingest_db, 
 
     first, second = await ingest_db.staged_payloads()
     assert first.stored == second.stored
-    assert first.stored.uri == f"s3://leadline-media/ingest/{first.stored.key}"
-    listed = await asyncio.to_thread(s3.list_objects_v2, Bucket="leadline-media")
+    assert first.stored.uri == f"s3://{bucket}/ingest/{first.stored.key}"
+    listed = await asyncio.to_thread(s3.list_objects_v2, Bucket=bucket)
     assert [o["Key"] for o in listed["Contents"]] == [f"ingest/{first.stored.key}"]
     assert await store.get(first.stored.key) == PHOTO
     async with httpx.AsyncClient() as http:  # the presigned link WhatsApp would be given for an outbound send

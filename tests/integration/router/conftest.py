@@ -8,11 +8,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import boto3
 import httpx
 import pytest
 from fastapi import FastAPI
-from moto.server import ThreadedMotoServer
 from sqlalchemy import select
 
 from leadline.events import MessageReceivedV1, new_envelope
@@ -31,6 +29,7 @@ from leadline.router.service import inbound
 from leadline.router.service.configuration import AccountConfiguration, AgentRecord, Team, apply_configuration
 
 from tests.clock import Clock
+from tests.s3 import moto_s3
 
 JWT_SECRET = "router-test-secret-router-test-secret"
 _numbers = itertools.count(100_000_000_000_000)
@@ -117,14 +116,8 @@ def new_customer() -> str:
 @pytest.fixture(scope="session")
 def media_store():
     """Ingest's media store on S3: a real S3 endpoint on localhost (moto's server mode) with a bucket."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    client = boto3.client("s3", endpoint_url=f"http://{host}:{port}", region_name="us-east-1",
-                          aws_access_key_id="test", aws_secret_access_key="test")
-    client.create_bucket(Bucket="leadline-media")
-    yield S3MediaStore("leadline-media", prefix="router-tests", client=client)
-    server.stop()
+    with moto_s3() as (client, bucket):
+        yield S3MediaStore(bucket, prefix="router-tests", client=client)
 
 
 def ingest_media_app(store) -> FastAPI:

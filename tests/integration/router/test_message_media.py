@@ -212,7 +212,7 @@ async def test_an_agents_image_goes_to_the_media_store_through_ingest_and_its_re
 
     assert kept.status_code == 201, kept.text
     assert kept.json()["stored"]["sha256"] == hashlib.sha256(png).hexdigest()
-    assert kept.json()["stored"]["uri"].startswith("s3://leadline-media/router-tests/")
+    assert kept.json()["stored"]["uri"].startswith(f"s3://{dealer.router.media_store.bucket}/router-tests/")
     assert await dealer.router.media_store.get(kept.json()["stored"]["key"]) == png
     assert (refused.status_code, refused.json()["error"]["code"]) == (415, "unsupported_media")
     assert not_hers.status_code == 404

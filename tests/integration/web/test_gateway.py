@@ -31,16 +31,8 @@ async def gateway(tmp_path, **settings) -> AsyncIterator[str]:
     """The gateway served by uvicorn (ASGI test transports buffer whole answers: no live stream through them)."""
     nowhere = f"http://127.0.0.1:{free_port()}"
     defaults = dict(router_url=nowhere, leads_url=nowhere, history_url=nowhere, jwt_secret=JWT_SECRET)
-    app = create_app(WebSettings(**(defaults | settings)))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on",
-                                           timeout_graceful_shutdown=1))
-    serving = asyncio.create_task(server.serve())
-    try:
-        await until(lambda: server.started, "gateway started")
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await serving
+    async with serving(create_app(WebSettings(**(defaults | settings))), lifespan="on") as url:
+        yield url
 
 
 async def test_the_inbox_api_answers_through_the_gateway_exactly_as_the_router_does(router, dealer, tmp_path):  # noqa: F811
@@ -146,13 +138,13 @@ async def test_the_page_is_served_and_media_pass_through_with_their_byte_ranges(
 
 
 @contextlib.asynccontextmanager
-async def serving(app) -> AsyncIterator[str]:
-    """An app whose lifespan already runs (the session's router), served on a free port."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="off",
+async def serving(app, *, lifespan: str = "off") -> AsyncIterator[str]:
+    """``app`` served by uvicorn on a free port; ``lifespan="off"`` for one already running (the session's router)."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan=lifespan,
                                            timeout_graceful_shutdown=1))
     task = asyncio.create_task(server.serve())
     try:
-        await until(lambda: server.started, "router served")
+        await until(lambda: server.started, "served")
         yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
     finally:
         server.should_exit = True
