@@ -58,7 +58,7 @@ def media_api(store: MediaStore, verifier: TokenVerifier) -> APIRouter:
         except OutboundMediaRefused as refused:
             return JSONResponse(error_body(refused.code, str(refused)), status_code=refused.status)
 
-    @router.get("/{key:path}")
+    @router.get("/{key:path}", response_class=StreamingResponse)
     async def read_media(key: str, request: Request) -> Response:
         """Our copy of a file, whole or the byte range asked for."""
         try:

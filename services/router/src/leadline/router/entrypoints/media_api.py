@@ -65,7 +65,7 @@ def media_api(*, uow: UowFactory, sessions, verifier: TokenVerifier, ingest: Ing
             raise ConversationNotFound("no such conversation")
         return message
 
-    @router.get("/conversations/{conversation_id}/messages/{message_id}/media")
+    @router.get("/conversations/{conversation_id}/messages/{message_id}/media", response_class=StreamingResponse)
     async def read_media(conversation_id: str, message_id: str, request: Request, me: AgentIdentity = identity) -> Response:
         """The message's file (whole, or the byte range asked for)."""
         message = await visible_message(conversation_id, message_id, me)
