@@ -22,11 +22,14 @@ from .proxy import api_proxy
 from .settings import WebSettings
 
 log = structlog.get_logger(__name__)
+# An idle pooled connection is dropped before the services' own keep-alive (uvicorn's 5 s) closes it: reusing one
+# the service is closing at that moment fails before any answer ("server disconnected"), and the page got a 502.
+UPSTREAM_LIMITS = httpx.Limits(keepalive_expiry=2.0)
 
 
 def create_app(settings: WebSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
     """``transport`` lets tests put the upstream services in-process."""
-    client = httpx.AsyncClient(transport=transport, follow_redirects=False)
+    client = httpx.AsyncClient(transport=transport, follow_redirects=False, limits=UPSTREAM_LIMITS)
     upstreams = {"router": settings.router_url, "leads": settings.leads_url, "history": settings.history_url}
 
     @contextlib.asynccontextmanager

@@ -15,7 +15,9 @@ class MediaStoreUnavailable(Exception):
 
 class IngestMedia:
     def __init__(self, base_url: str, *, timeout_s: float = 30.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport)
+        # idle connections dropped before ingest's keep-alive (uvicorn's 5 s) closes them: never reused mid-close
+        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport,
+                                       limits=httpx.Limits(keepalive_expiry=2.0))
 
     async def aclose(self) -> None:
         await self._http.aclose()
