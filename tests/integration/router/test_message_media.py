@@ -173,6 +173,7 @@ async def test_a_voice_note_is_served_in_byte_ranges_so_a_player_can_read_its_le
 
     assert (whole.status_code, whole.headers["accept-ranges"], whole.headers["content-length"]) == (200, "bytes", str(len(VOICE)))
     assert whole.headers["content-type"] == "audio/ogg; codecs=opus"
+    assert whole.headers["content-disposition"] == "inline; filename=\"voice.ogg\"; filename*=UTF-8''voice.ogg"
     assert (end.status_code, end.content) == (206, VOICE[-200:])
     assert end.headers["content-range"] == f"bytes {len(VOICE) - 200}-{len(VOICE) - 1}/{len(VOICE)}"
     assert past.status_code == 416

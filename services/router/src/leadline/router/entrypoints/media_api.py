@@ -13,8 +13,8 @@
 
 from __future__ import annotations
 
-import mimetypes
 from datetime import UTC, datetime
+from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
@@ -40,9 +40,12 @@ MEDIA_PATHS = (r"/conversations/[^/]+/messages/[^/]+/media",)
 """Paths whose query may carry a token: kept out of traces."""
 
 
-def content_disposition(kind: str, filename: str | None, mime_type: str) -> str:
-    """``attachment`` with its name for documents (downloaded, never rendered here); ``inline`` for the rest."""
-    name = filename or f"{kind}{mimetypes.guess_extension(mime_type.split(';')[0].strip()) or ''}"
+def content_disposition(kind: str, filename: str | None, key: str) -> str:
+    """``attachment`` with its name for documents (downloaded, never rendered here); ``inline`` for the rest.
+
+    A file without a name of its own is called by its kind, with the extension of its key (``voice.ogg``).
+    """
+    name = filename or f"{kind}{PurePosixPath(key).suffix}"
     fallback = name.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
     disposition = "attachment" if kind == "document" else "inline"
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
@@ -82,7 +85,7 @@ def media_api(*, uow: UowFactory, sessions, verifier: TokenVerifier, ingest: Ing
             raise MediaNotFound("this message's file is not in the media store")
         headers = {name: stored.headers[name] for name in PASSED_THROUGH if name in stored.headers}
         headers.update({
-            "Content-Disposition": content_disposition(message["kind"], message["content"].get("filename"), media["mime_type"]),
+            "Content-Disposition": content_disposition(message["kind"], message["content"].get("filename"), media["stored"]["key"]),
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'none'; sandbox",  # a file is never a page of this origin
         })
