@@ -12,6 +12,12 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from leadline.events.envelope import Envelope
 from leadline.platform.kafka import ensure_topics
+from leadline.platform.settings import ServiceSettings
+
+
+def session_timeout_ms() -> int:
+    """What the suite's services use (KAFKA_SESSION_TIMEOUT_MS), for the consumers a test subscribes itself."""
+    return ServiceSettings().kafka_session_timeout_ms
 
 
 async def new_topic(bootstrap: str, prefix: str = "test", partitions: int = 3) -> str:

@@ -20,11 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from leadline.cli.stack import DEFAULT_PORTS, Stack, StackConfig
 from leadline.events.topics import TOPICS
-from leadline.platform.auth import mint_token
+from leadline.platform.tokens import mint_token
 from leadline.platform.db import asyncpg_url, connect_raw
 from leadline.platform.embedded import free_port
 from leadline.platform.kafka import ensure_topics
 from leadline.platform.settings import ServiceSettings
+from tests.infrastructure import SUITE_ONLY_ENVIRONMENT
 
 ACCOUNT = "acme-motors"  # deploy/dev/accounts.yaml, applied by the router at start-up
 HARNESS = "leadline-fault-harness"  # the test's own connections, which a dropped-connections fault leaves alone
@@ -37,6 +38,7 @@ class SystemUnderTest:
     stack: Stack = field(init=False)
     engines: dict[str, AsyncEngine] = field(default_factory=dict)
     databases: dict[str, str] = field(default_factory=dict)
+    suite_environment: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         ports = {name: free_port() for name in DEFAULT_PORTS}
@@ -44,8 +46,8 @@ class SystemUnderTest:
 
     # --- lifecycle ---------------------------------------------------------------------------------------
     async def start(self) -> None:
-        for name in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL"):
-            os.environ.pop(name, None)  # the children get the embedded broker and database, as with `make run`
+        # the children (and those respawned) get the embedded broker, database and defaults, as with `make run`
+        self.suite_environment = {name: os.environ.pop(name) for name in SUITE_ONLY_ENVIRONMENT if name in os.environ}
         await asyncio.to_thread(self.stack.start)
         self.databases = json.loads((self.var_dir / "stack.json").read_text())["databases"]
         self.engines = {service: create_async_engine(asyncpg_url(url), pool_size=2, pool_pre_ping=True, connect_args={
@@ -55,6 +57,7 @@ class SystemUnderTest:
         for engine in self.engines.values():
             await engine.dispose()
         await asyncio.to_thread(self.stack.stop)
+        os.environ.update(self.suite_environment)
 
     def url(self, name: str) -> str:
         return self.stack.config.url(name)

@@ -16,6 +16,7 @@ import pytest
 
 from leadline.platform.embedded import free_port
 from tests.conftest import REPO
+from tests.infrastructure import as_make_run_runs
 
 SERVICES = ("ingest", "router", "leads", "history")
 
@@ -36,7 +37,7 @@ def wait_for_ready_line(process: subprocess.Popen[str], timeout_s: float, *, see
 def stack_env(var_dir: Path) -> tuple[dict[str, str], dict[str, int]]:
     """The environment of a ``leadline run`` on free ports with its own var dir (other runs share this machine)."""
     ports = {name: free_port() for name in (*SERVICES, "fakegraph", "kafka", "web")}
-    env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "LEADLINE_TEST_INFRA")}
+    env = as_make_run_runs(dict(os.environ))
     env.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items() if name in SERVICES})
     env.update(FAKE_GRAPH_PORT=str(ports["fakegraph"]), LEADLINE_KAFKA_PORT=str(ports["kafka"]), WEB_PORT=str(ports["web"]),
                LEADLINE_VAR_DIR=str(var_dir), COLUMNS="200")
@@ -150,7 +151,7 @@ def eventually(fetch, check, *, timeout_s: float = 30.0):
 
 def walk_the_whole_story(ports: dict[str, int]) -> None:
     """Customer writes → pool → Add lead (leads saga claims) → reply reaches WhatsApp → finish → lead timeline."""
-    from leadline.platform.auth import mint_token
+    from leadline.platform.tokens import mint_token
     from leadline.platform.settings import ServiceSettings
 
     token = mint_token(secret=ServiceSettings().jwt_secret.get_secret_value(), agent_id="ana", name="Ana Souza",

@@ -12,7 +12,7 @@ import pytest
 from leadline.fakegraph import webhooks as wh
 from leadline.ingest.bootstrap import MIGRATIONS as INGEST_MIGRATIONS, build as build_ingest
 from leadline.ingest.entrypoints.settings import IngestSettings
-from leadline.platform.auth import mint_token
+from leadline.platform.tokens import mint_token
 from leadline.platform.migrations import upgrade_to_head
 from leadline.router.adapters.account_directory import SqlConfigurationUnitOfWork
 from leadline.router.bootstrap import MIGRATIONS as ROUTER_MIGRATIONS, build as build_router

@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaProducer
 from leadline.events import AgentRef, new_envelope
 from leadline.events.router import ConversationClaimedV1
 from leadline.events.topics import ROUTER_CONVERSATIONS, TOPICS
+from leadline.platform.settings import ServiceSettings
 from tests.conftest import REPO
 from tests.kafka_helpers import read_topic
 
@@ -28,7 +29,11 @@ from .system_under_test import SystemUnderTest
 from .workload import NEVER_SAVED, Workload
 
 SERVICES = ("ingest", "router", "leads", "history")
-FREEZE_S = float(os.environ.get("LEADLINE_FAULT_BROKER_FREEZE_S", 30))
+# Half as long again as the services' session timeout (they run on `make run`'s defaults): the broker drops every
+# member, so every consumer group of every service has to join again after the freeze.
+SESSION_TIMEOUT_S = ServiceSettings.model_fields["kafka_session_timeout_ms"].default / 1000
+FREEZE_S = float(os.environ.get("LEADLINE_FAULT_BROKER_FREEZE_S", 1.5 * SESSION_TIMEOUT_S))
+NEW_CUSTOMER_EVERY_S = 1.0
 SOAK_S = float(os.environ.get("LEADLINE_SOAK_SECONDS", 0))
 
 
@@ -109,7 +114,7 @@ async def one_round(system: SystemUnderTest, workload: Workload, report: FaultRe
     while not faults.done() or n < 20:
         stories.append(asyncio.create_task(story(n)))
         n += 1
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(NEW_CUSTOMER_EVERY_S)
     poison = await faults
     await asyncio.gather(*stories)
     report.customers += n

@@ -19,6 +19,7 @@ import httpx
 from leadline.cli.stack import DEV_SECRETS
 from leadline.fakegraph.inbound_messages import location_message, sticker_message, text_message
 from leadline.fakegraph.webhooks import WebhookBuilder, signed_request
+from leadline.platform.serve import CLIENT_KEEP_ALIVE_S
 
 from .system_under_test import SystemUnderTest
 
@@ -73,7 +74,7 @@ class Workload:
         self.random = random.Random(seed)
         self.duplicate_rate = duplicate_rate
         self.ledger = Ledger()
-        self.http = httpx.AsyncClient(timeout=15)
+        self.http = httpx.AsyncClient(timeout=15, limits=httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_S))
         self.builder = WebhookBuilder()
         self.late_deliveries: list[asyncio.Task] = []
         self.outage = False

@@ -13,7 +13,7 @@ import asyncio
 import random
 import subprocess
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -25,10 +25,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from leadline.fakegraph import webhooks as wh
-from leadline.platform.auth import mint_token
+from leadline.platform.tokens import mint_token
 from leadline.platform.db import create_engine
-from leadline.platform.embedded import free_port
+from leadline.events import TOPICS
+from leadline.platform.embedded import EmbeddedKafka, free_port
+from leadline.platform.kafka import ensure_topics
 from leadline.platform.migrations import upgrade_to_head
+from leadline.platform.serve import CLIENT_KEEP_ALIVE_S
 
 from tests.conftest import REPO
 from tests.service_processes import spawn_service, wait_healthy
@@ -81,10 +84,12 @@ class Stack:
     logs: dict[str, Path]
     processes: dict[str, subprocess.Popen[bytes]]
     accounts: dict[str, Account]
+    bootstrap_servers: str
     engines: dict[str, AsyncEngine] = field(default_factory=dict)
 
     def client(self, service: str, **kwargs: Any) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.urls[service], timeout=httpx.Timeout(15.0), **kwargs)
+        return httpx.AsyncClient(base_url=self.urls[service], timeout=httpx.Timeout(15.0),
+                                 limits=httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_S), **kwargs)
 
     async def post_webhook(self, payload: dict, *, secret: str = APP_SECRET) -> httpx.Response:
         body, headers = wh.signed_request(payload, secret)
@@ -121,9 +126,10 @@ async def eventually(probe: Callable[[], Awaitable[Any]], what: str, *, within_s
     raise AssertionError(f"not within {within_s}s: {what}")
 
 
-def start_service(service: str, *, port: int, database_url: str, infra, log_path: Path, **env: str) -> subprocess.Popen[bytes]:
+def start_service(service: str, *, port: int, database_url: str, bootstrap_servers: str, log_path: Path,
+                  **env: str) -> subprocess.Popen[bytes]:
     return spawn_service(service, port=port, log_path=log_path, env={
-        "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers, "JWT_SECRET": JWT_SECRET,
+        "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers, "JWT_SECRET": JWT_SECRET,
         "WHATSAPP_APP_SECRET": APP_SECRET, "KAFKA_GROUP_PREFIX": f"sec{uuid.uuid4().hex[:6]}-", "LOG_FORMAT": "json",
         "LOG_UNMASKED": "false", "OUTBOX_POLL_INTERVAL_S": "0.2", "GRAPH_API_BASE_URL": f"http://127.0.0.1:{free_port()}",
         "GRAPH_API_TIMEOUT_S": "1", "SEND_RETRY_ATTEMPTS": "1", "POOL_WAIT_CHECK_INTERVAL_S": "3600",
@@ -142,7 +148,24 @@ def stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
 
 
 @pytest.fixture(scope="package")
-async def stack(infra):
+async def security_broker(infra, tmp_path_factory) -> AsyncIterator[str]:
+    """The stack's own embedded broker, its topics created. The services' new consumer groups start from the earliest
+    offset: on the session's broker they would first work through every event the tests before them published (on a
+    slow machine the seeded lead's timeline then took more than 40 s). An external broker (``KAFKA_BOOTSTRAP_SERVERS``,
+    containers) is shared."""
+    if infra.kafka is None:
+        yield infra.bootstrap_servers
+        return
+    kafka = EmbeddedKafka(log_path=tmp_path_factory.mktemp("security-broker") / "kafka.log").start()  # this thread: it dies with us
+    try:
+        await ensure_topics(kafka.bootstrap_servers, [(s.name, s.partitions, s.retention_ms) for s in TOPICS.values()])
+        yield kafka.bootstrap_servers
+    finally:
+        kafka.stop()
+
+
+@pytest.fixture(scope="package")
+async def stack(infra, security_broker):
     log_dir = REPO / "var" / "test" / "security" / uuid.uuid4().hex[:8]
     log_dir.mkdir(parents=True, exist_ok=True)
     databases = {service: await infra.new_database(f"sec_{service}") for service in SERVICES}
@@ -152,11 +175,11 @@ async def stack(infra):
     accounts = {name: _account(name) for name in ("a", "b", "fuzz")}
     logs = {service: log_dir / f"{service}.log" for service in SERVICES}
     processes = {
-        service: start_service(service, port=ports[service], database_url=databases[service], infra=infra,
+        service: start_service(service, port=ports[service], database_url=databases[service], bootstrap_servers=security_broker,
                                log_path=logs[service], DEFAULT_ACCOUNT_ID=accounts["a"].id, ROUTER_URL=urls["router"])
         for service in SERVICES
     }
-    running = Stack(urls, databases, logs, processes, accounts)
+    running = Stack(urls, databases, logs, processes, accounts, security_broker)
     try:
         await asyncio.gather(*(wait_healthy(port, timeout_s=60) for port in ports.values()))
         async with running.client("router") as router:

@@ -7,11 +7,13 @@ metrics, the OpenAPI documents) and ingest's webhook, which Meta signs instead (
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from typing import Any
 
 import jwt
+import pytest
 from fastapi.routing import iter_route_contexts
 
 from leadline.history.bootstrap import build as build_history
@@ -100,11 +102,17 @@ def bad_credentials(stack) -> dict[str, dict[str, str]]:
     }
 
 
-async def call(stack, service: str, method: str, path: str, values: dict[str, str], headers: dict[str, str]):
+@pytest.fixture(scope="module")
+async def clients(stack):
+    """One client per service for the whole module: hundreds of requests, not hundreds of clients and connections."""
+    async with contextlib.AsyncExitStack() as opened:
+        yield {service: await opened.enter_async_context(stack.client(service)) for service in stack.urls}
+
+
+async def call(clients, service: str, method: str, path: str, values: dict[str, str], headers: dict[str, str]):
     body = BODIES.get((method, path), None)
-    async with stack.client(service) as client:
-        return await client.request(method, fill(path, values), json=body if method in ("POST", "PUT") else None,
-                                    headers=headers, params=PARAMS.get((method, path), {}))
+    return await clients[service].request(method, fill(path, values), json=body if method in ("POST", "PUT") else None,
+                                          headers=headers, params=PARAMS.get((method, path), {}))
 
 
 def values_of(stack, seeded) -> dict[str, str]:
@@ -113,11 +121,11 @@ def values_of(stack, seeded) -> dict[str, str]:
             "message_id": str(uuid.uuid4()), "key": f"ab/cd/{uuid.uuid4().hex}.jpg"}
 
 
-async def test_every_agent_endpoint_refuses_a_missing_or_bad_token_with_401(stack, seeded):
-    values, failures, checked = values_of(stack, seeded), [], 0
+async def test_every_agent_endpoint_refuses_a_missing_or_bad_token_with_401(stack, seeded, clients):
+    values, failures, checked, credentials = values_of(stack, seeded), [], 0, bad_credentials(stack)
     for service, method, path in ROUTES:
-        for what, headers in bad_credentials(stack).items():
-            answer = await call(stack, service, method, path, values, headers)
+        for what, headers in credentials.items():
+            answer = await call(clients, service, method, path, values, headers)
             checked += 1
             if answer.status_code != 401 or answer.json().get("error", {}).get("code") != "unauthenticated":
                 failures.append(f"{service} {method} {path} with {what}: {answer.status_code} {answer.text[:160]}")
@@ -133,7 +141,7 @@ async def test_the_live_stream_refuses_a_bad_token_in_its_query_too(stack):
         assert answer.status_code == 401, (what, answer.text)
 
 
-async def test_another_accounts_token_finds_nothing_of_this_account(stack, seeded):
+async def test_another_accounts_token_finds_nothing_of_this_account(stack, seeded, clients):
     a, b = stack.accounts["a"], stack.accounts["b"]
     values, failures = values_of(stack, seeded), []
     secrets = (seeded.conversation_id, seeded.lead_id, a.id, seeded.customer[-8:])
@@ -142,7 +150,7 @@ async def test_another_accounts_token_finds_nothing_of_this_account(stack, seede
             continue  # never ends; what it shows another account is the authorization matrix's business
         names = set(re.findall(r"\{(\w+)\}", path))
         for agent in ("diego", "ana"):  # b's admin and b's seller
-            answer = await call(stack, service, method, path, values, b.headers(agent))
+            answer = await call(clients, service, method, path, values, b.headers(agent))
             where = f"{service} {method} {path} as b's {agent}: {answer.status_code} {answer.text[:200]}"
             if answer.status_code >= 500:
                 failures.append(where)
@@ -156,11 +164,11 @@ async def test_another_accounts_token_finds_nothing_of_this_account(stack, seede
     assert not failures, "\n".join(failures)
 
 
-async def test_the_same_reads_with_this_accounts_token_succeed_so_the_404s_mean_something(stack, seeded):
+async def test_the_same_reads_with_this_accounts_token_succeed_so_the_404s_mean_something(stack, seeded, clients):
     values, a = values_of(stack, seeded), stack.accounts["a"]
     reads = [(s, m, p) for s, m, p in ROUTES if m == "GET" and {"conversation_id", "lead_id"} & set(re.findall(r"\{(\w+)\}", p))
              and (m, p) not in FILES]
     assert len(reads) >= 5
     for service, method, path in reads:
-        answer = await call(stack, service, method, path, values, a.headers())
+        answer = await call(clients, service, method, path, values, a.headers())
         assert answer.status_code == 200, f"{service} {path}: {answer.status_code} {answer.text[:200]}"

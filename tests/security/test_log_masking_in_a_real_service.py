@@ -63,7 +63,8 @@ async def test_with_log_unmasked_the_same_number_does_reach_the_log(stack, infra
     url = await infra.new_database("sec_router_unmasked")
     await asyncio.to_thread(upgrade_to_head, MIGRATIONS["router"], url)
     port, log_path = free_port(), stack.logs["router"].with_name(f"router-unmasked-{uuid.uuid4().hex[:6]}.log")
-    process = start_service("router", port=port, database_url=url, infra=infra, log_path=log_path, LOG_UNMASKED="true")
+    process = start_service("router", port=port, database_url=url, bootstrap_servers=stack.bootstrap_servers, log_path=log_path,
+                            LOG_UNMASKED="true")
     try:
         await wait_healthy(port, timeout_s=60)
         wa_id, _ = a_customer()

@@ -29,7 +29,7 @@ export async function openAddLead(conversation, { notify, saved }) {
       save.disabled = true;
       try {
         await call("/api/leads/leads", { method: "POST", body: {
-          conversation_id: conversation.conversation_id, idempotency_key: key, name: values.name, mobile: values.mobile,
+          conversation_id: conversation.conversation_id, idempotency_key: key, name: values.name, mobile: values.mobile || null,
           email: values.email || null, vehicle_of_interest: values.vehicle_of_interest || null, notes: values.notes || null,
         } });
         close();
@@ -44,7 +44,10 @@ export async function openAddLead(conversation, { notify, saved }) {
   },
     h("h2", { id: "add-lead-title" }, t("lead.add")),
     field("name", t("lead.name"), { required: true, value: form.name, autocomplete: "off" }),
-    field("mobile", t("lead.mobile"), { required: true, value: form.mobile_display || form.mobile, inputmode: "tel" }),
+    field("mobile", t("lead.mobile"), { required: !form.request_contact_info, value: form.mobile_display || form.mobile || "",
+      inputmode: "tel", "aria-describedby": form.request_contact_info ? "lead-no-number" : false }),
+    form.request_contact_info ? h("p", { class: "hint", id: "lead-no-number" },
+      t("lead.no_number", { username: form.whatsapp_username ? `@${form.whatsapp_username}` : t("lead.the_customer") })) : null,
     field("email", t("lead.email"), { type: "email" }),
     field("vehicle_of_interest", t("lead.vehicle")),
     h("label", { class: "field" }, h("span", {}, t("lead.notes")), h("textarea", { name: "notes", rows: 2 })),

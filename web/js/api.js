@@ -61,6 +61,13 @@ export async function call(path, { method = "GET", body, query, form, file } = {
   return data;
 }
 
+let config = null;
+// What the gateway tells the page (dev log-in, the request-contact-info template), asked once.
+export async function pageConfig() {
+  config = config || call("/api/config");
+  return config;
+}
+
 // A message's file, read through the router (authorized like its conversation); elements cannot send headers.
 export function mediaUrl(conversationId, messageId) {
   return `/api/router/conversations/${conversationId}/messages/${messageId}/media?access_token=${encodeURIComponent(token() || "")}`;

@@ -1,7 +1,7 @@
 // One conversation: header (customer, number, temperature, lead), search, messages, Add lead, reply, finish.
-import { ApiFailure, call, me, newKey } from "./api.js";
+import { ApiFailure, call, me, newKey, pageConfig } from "./api.js";
 import { t } from "./i18n.js";
-import { clear, fold, formatPhone, h, icon } from "./dom.js";
+import { clear, customerHandle, fold, formatPhone, h, icon } from "./dom.js";
 import { messageItem, messageLook } from "./messages.js";
 import { openAddLead } from "./add_lead.js";
 
@@ -12,8 +12,13 @@ export function temperatureChip(value) {
 
 // A name whose phone number shows on hover and on keyboard focus.
 export function withNumber(label, digits, id) {
-  const number = formatPhone(digits);
-  return h("span", { class: "tip", tabindex: "0", id, title: number, dataset: { tip: number }, "aria-label": `${label} (${number})` }, label);
+  return withTip(label, formatPhone(digits), id);
+}
+
+// A name with what identifies it on hover and focus: a number, or a WhatsApp @username when the number is hidden.
+export function withTip(label, tip, id) {
+  if (!tip) return h("span", { id }, label);
+  return h("span", { class: "tip", tabindex: "0", id, title: tip, dataset: { tip }, "aria-label": `${label} (${tip})` }, label);
 }
 
 export class ConversationView {
@@ -78,13 +83,15 @@ export class ConversationView {
       "aria-label": t("lead.open") }, h("span", { "aria-hidden": "true" }, "●")) : null;
     clear(this.header,
       h("div", { class: "who" },
-        h("h2", {}, withNumber(c.customer_name || formatPhone(c.customer_phone), c.customer_phone, "customer-name"), " ", leadButton),
+        h("h2", {}, withTip(c.customer_name || customerHandle(c), customerHandle(c), "customer-name"), " ", leadButton),
         h("p", { class: "meta" }, t("conversation.via"), " ", withNumber(formatPhone(c.business_display_number), c.business_display_number, "business-number"),
           " · ", h("span", { class: `status status-${c.status}`, id: "conversation-status" }, t(`status.${c.status}`)),
           c.owner_name ? ` · ${t("inbox.with", { name: c.owner_name })}` : "",
           " ", temperatureChip(this.lead?.temperature?.value))),
       h("div", { class: "actions" },
         !c.owner_id && open ? h("button", { type: "button", class: "primary", id: "add-lead", onclick: () => this.addLead() }, t("lead.add")) : null,
+        mine && open && !c.customer_phone && c.customer_user_id ? h("button", { type: "button", id: "request-contact",
+          title: t("contact.request_hint"), onclick: () => this.requestContact() }, t("contact.request")) : null,
         mine && open ? h("button", { type: "button", id: "finish", onclick: () => this.finish() }, t("conversation.finish")) : null));
     const maySend = mine && open && c.owner_can_send !== false;
     this.composer.hidden = !maySend;
@@ -127,6 +134,14 @@ export class ConversationView {
     } catch (error) {
       this.notify(error.message, "error");
       return false;
+    }
+  }
+
+  // The approved template with WhatsApp's "request contact info" button; the number shared fills the lead.
+  async requestContact() {
+    const template = (await pageConfig()).request_contact_template;
+    if (await this.reply({ kind: "template", name: template.name, language: template.language, parameters: [] })) {
+      this.notify(t("contact.requested"));
     }
   }
 

@@ -31,6 +31,13 @@ export function formatPhone(digits) {
   return d ? `+${d}` : "";
 }
 
+// How a customer is named where a number would be: their number when known, else their WhatsApp @username.
+export function customerHandle(c) {
+  if (c?.customer_phone) return formatPhone(c.customer_phone);
+  const username = c?.customer_username || c?.whatsapp_username;
+  return username ? `@${username.replace(/^@/, "")}` : "";
+}
+
 // Accent- and case-insensitive, so "nao" finds "Não".
 export function fold(text) {
   return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();

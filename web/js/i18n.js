@@ -44,6 +44,12 @@ const WORDS = {
     "source.whatsapp": "WhatsApp",
     "start.title": "Iniciar conversa", "start.number": "Número do WhatsApp", "start.message": "Mensagem",
     "start.button": "Iniciar conversa", "start.no_phone": "Este lead não tem telefone.", "start.open_one": "Abrir a conversa em andamento",
+    "start.in_pool": "Este cliente já tem uma conversa aguardando na fila: assuma-a (Adicionar lead) para responder.",
+    "start.open_pooled": "Abrir a conversa na fila",
+    "lead.no_number": "{username} usa nome de usuário no WhatsApp e não compartilhou o número. Salve sem celular e use “Pedir número”: o número que o cliente compartilhar preenche o lead.",
+    "lead.the_customer": "O cliente", "lead.no_mobile": "sem número (cliente no WhatsApp)",
+    "contact.request": "Pedir número", "contact.request_hint": "Envia o modelo aprovado com o botão “Compartilhar contato” do WhatsApp",
+    "contact.requested": "Pedido de número enviado.", "contact.shared": "Compartilhou o número: {number}",
   },
   en: {
     skip: "Skip to content", language: "Language", logout: "Log out", chat: "Chats",
@@ -89,6 +95,12 @@ const WORDS = {
     "source.whatsapp": "WhatsApp",
     "start.title": "Start conversation", "start.number": "WhatsApp number", "start.message": "Message",
     "start.button": "Start conversation", "start.no_phone": "This lead has no phone.", "start.open_one": "Open the ongoing conversation",
+    "start.in_pool": "This customer already has a conversation waiting in the pool: take it (Add lead) to answer.",
+    "start.open_pooled": "Open the conversation in the pool",
+    "lead.no_number": "{username} uses a WhatsApp username and has not shared a number. Save without a mobile and use “Ask for number”: the number the customer shares fills the lead.",
+    "lead.the_customer": "The customer", "lead.no_mobile": "no number (customer on WhatsApp)",
+    "contact.request": "Ask for number", "contact.request_hint": "Sends the approved template with WhatsApp's “Share contact info” button",
+    "contact.requested": "Number requested.", "contact.shared": "Shared their number: {number}",
   },
 };
 const KEY = "leadline.language";

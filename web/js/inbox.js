@@ -1,7 +1,7 @@
 // The inbox: status tabs with counts, search, the Filter panel, and the conversations this agent may see.
-import { call, me } from "./api.js";
+import { call, me, pageConfig } from "./api.js";
 import { dateTime, t } from "./i18n.js";
-import { clear, formatPhone, h } from "./dom.js";
+import { clear, customerHandle, h } from "./dom.js";
 
 export const STATUSES = ["new", "unanswered", "no_reply", "finished"];
 
@@ -41,7 +41,7 @@ export class Inbox {
 
   async loadAgentNames() {
     try {
-      if (!(await call("/api/config")).dev_login) return;
+      if (!(await pageConfig()).dev_login) return;
       const { items } = await call("/api/dev/agents");
       for (const agent of items) if (agent.account_id === me()?.account) this.knownAgents.set(agent.agent_id, agent.name);
       for (const agent of items) for (const team of agent.teams) if (me()?.role === "admin") this.knownTeams.add(team);
@@ -145,7 +145,8 @@ export class Inbox {
     const owner = c.owner_name ? t("inbox.with", { name: c.owner_name }) : t("inbox.pool", { teams: (c.pool_team_ids || []).join(", ") });
     return h("li", { dataset: { conversation: c.conversation_id } },
       h("a", { href: `#/conversations/${c.conversation_id}`, "aria-current": c.conversation_id === this.selected ? "true" : false },
-        h("span", { class: "line" }, h("strong", { class: "name" }, c.customer_name || formatPhone(c.customer_phone)),
+        h("span", { class: "line" }, h("strong", { class: "name", title: customerHandle(c) || false },
+          c.customer_name || customerHandle(c)),
           h("time", { datetime: c.last_activity_at }, dateTime(c.last_activity_at))),
         h("span", { class: "line" }, h("span", { class: "preview" }, preview(c.last_message_preview)),
           h("span", { class: `status status-${c.status}` }, t(`status.${c.status}`))),

@@ -3,7 +3,7 @@ import { ApiFailure, call, newKey } from "./api.js";
 import { dateTime, t } from "./i18n.js";
 import { clear, formatPhone, h } from "./dom.js";
 import { messageBody } from "./messages.js";
-import { temperatureChip, withNumber } from "./conversation.js";
+import { temperatureChip, withTip } from "./conversation.js";
 
 function entryItem(entry, notify) {
   const agent = entry.agent?.name || entry.agent?.id || "";
@@ -36,7 +36,7 @@ function shownInTimeline(entries) {
 
 async function startConversationForm(lead, { notify, done }) {
   const phone = lead.mobile || lead.phone;
-  if (!phone) return h("p", { class: "muted" }, t("start.no_phone"));
+  if (!phone && !lead.whatsapp_user_id) return h("p", { class: "muted" }, t("start.no_phone"));
   if (lead.conversations.some((c) => c.open)) {
     const open = lead.conversations.find((c) => c.open);
     return h("p", {}, h("a", { href: `#/conversations/${open.conversation_id}`, id: "open-conversation" }, t("start.open_one")));
@@ -59,13 +59,16 @@ async function startConversationForm(lead, { notify, done }) {
       problem.textContent = "";
       try {
         const started = await call("/api/router/conversations", { method: "POST", body: {
-          lead_id: lead.lead_id, customer_name: lead.name, phone,
+          lead_id: lead.lead_id, customer_name: lead.name, phone: phone || null, user_id: phone ? null : lead.whatsapp_user_id,
           phone_number_id: values.phone_number_id || numbers[0]?.phone_number_id || null,
           idempotency_key: newKey(), content: { kind: "text", body: values.text },
         } });
         done(started.conversation_id);
       } catch (error) {
-        problem.textContent = error instanceof ApiFailure && error.code === "choose_business_number" ? t("start.number") : error.message;
+        const pooled = error instanceof ApiFailure && error.code === "open_conversation_in_pool";
+        clear(problem, error instanceof ApiFailure && error.code === "choose_business_number" ? t("start.number")
+          : pooled ? [t("start.in_pool"), " ", h("a", { href: `#/conversations/${error.details.conversation_id}`, id: "open-pooled" },
+            t("start.open_pooled"))] : error.message);
       }
     },
   }, h("h2", {}, t("start.title")), choice,
@@ -94,7 +97,9 @@ export async function showLead(view, leadId, { notify }) {
     h("header", { class: "card" },
       h("h1", {}, lead.name, " ", temperatureChip(lead.temperature.value)),
       h("dl", { class: "facts" },
-        h("dt", {}, t("lead.mobile")), h("dd", {}, withNumber(formatPhone(lead.mobile), lead.mobile, "lead-mobile")),
+        h("dt", {}, t("lead.mobile")), h("dd", {}, lead.mobile ? withTip(formatPhone(lead.mobile), "", "lead-mobile")
+          : h("span", { id: "lead-mobile", class: "muted" }, t("lead.no_mobile"))),
+        lead.whatsapp_username ? [h("dt", {}, "WhatsApp"), h("dd", { id: "lead-username" }, `@${lead.whatsapp_username}`)] : null,
         lead.vehicle_of_interest ? [h("dt", {}, t("lead.vehicle")), h("dd", {}, lead.vehicle_of_interest)] : null,
         h("dt", {}, t("lead.responsible")), h("dd", {}, lead.responsible_agent.name),
         h("dt", {}, t("timeline.conversion_point")), h("dd", { id: "conversion-point" },

@@ -1,6 +1,6 @@
 // One message as the agent sees it: its kind (text, photo, GIF, voice note, document, place, contact…), sender and ticks.
 import { dateTime, t } from "./i18n.js";
-import { h, icon } from "./dom.js";
+import { formatPhone, h, icon } from "./dom.js";
 import { contactsBody, locationBody, mediaBody } from "./media.js";
 
 const TICKS = { sent: "✓", delivered: "✓✓", read: "✓✓", failed: "!" };  // pending: a clock
@@ -14,8 +14,11 @@ export function messageBody(kind, content = {}, text = null, where = {}) {
       return h("p", { class: "text" }, content.body ?? text ?? "");
     case "location":
       return locationBody(content);
-    case "contacts":
+    case "contacts": {
+      const own = (content.contacts || []).find((c) => c.origin === "contact_request" && c.phones?.length);
+      if (own) return h("p", { class: "shared-number" }, t("contact.shared", { number: formatPhone(own.phones[0].wa_id || own.phones[0].phone) }));
       return contactsBody(content);
+    }
     case "template":
       return h("p", { class: "text" }, `${t("kind.template")}: ${content.name || ""}`);
     default:

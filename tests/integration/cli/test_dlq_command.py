@@ -14,7 +14,7 @@ from leadline.platform.db import create_engine, session_factory
 from leadline.platform.inbox import first_delivery
 from leadline.platform.kafka import DeadLetters, create_producer, subscribe_events
 from leadline.platform.messaging_tables import INBOX, MESSAGING_METADATA
-from tests.kafka_helpers import test_envelope, wait_until
+from tests.kafka_helpers import session_timeout_ms, test_envelope, wait_until
 from tests.leadline_cli import leadline
 
 MARK = f"dlq-test-{uuid.uuid4().hex[:8]}"
@@ -52,7 +52,7 @@ async def pricing(infra):
     consumer = PricingConsumer(session_factory(engine), group, producer)
     broker = KafkaBroker(infra.bootstrap_servers)
     subscribe_events(broker, [LEADS_LEADS], consumer=group, handle=consumer.handle,
-                     dead_letters=lambda: DeadLetters(producer, group), attempts=2)
+                     dead_letters=lambda: DeadLetters(producer, group), attempts=2, session_timeout_ms=session_timeout_ms())
     await broker.start()
     yield consumer
     await broker.stop()

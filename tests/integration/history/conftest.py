@@ -30,7 +30,7 @@ from leadline.events.topics import topic_for
 from leadline.history.adapters.tables import timeline_entries
 from leadline.history.bootstrap import MIGRATIONS, build
 from leadline.history.entrypoints.settings import HistorySettings
-from leadline.platform.auth import mint_token
+from leadline.platform.tokens import mint_token
 from leadline.platform.migrations import upgrade_to_head
 
 JWT_SECRET = "history-test-secret-history-test-secret"

@@ -9,7 +9,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from leadline.events import MediaFetchFailedV1, MediaStoredV1
+from leadline.events import MediaFetchFailedV2, MediaStoredV2
 from leadline.ingest.adapters.media_store import LocalMediaStore, S3MediaStore
 from leadline.ingest.adapters.tables import media_jobs
 from leadline.ingest.domain.retry_policy import RetryPolicy
@@ -49,7 +49,7 @@ async def test_an_image_job_is_stored_under_its_sha256_and_media_stored_is_stage
     assert await run_round(ingest_db, meta, store, time) == {"stored": 1}
 
     [event] = await ingest_db.staged_payloads()
-    assert isinstance(event, MediaStoredV1)
+    assert isinstance(event, MediaStoredV2)
     assert event.stored.sha256 == hashlib.sha256(PHOTO).hexdigest() == (await meta.state.get_media(media_id)).sha256_hex
     assert (tmp_path / event.stored.key).read_bytes() == PHOTO
     assert event.stored.key.endswith(".jpg") and event.stored.size_bytes == len(PHOTO)
@@ -72,7 +72,7 @@ async def test_a_download_that_fails_once_is_stored_on_a_later_attempt(ingest_db
     assert await run_round(ingest_db, meta, store, time) == {"stored": 1}
 
     [event] = await ingest_db.staged_payloads()
-    assert isinstance(event, MediaStoredV1)
+    assert isinstance(event, MediaStoredV2)
     [job] = await ingest_db.rows(media_jobs)
     assert (job.state, job.attempts) == ("stored", 2)
 
@@ -90,7 +90,7 @@ async def test_a_download_that_always_fails_ends_in_media_fetch_failed_after_the
     assert await run_round(ingest_db, meta, store, time) == {}, "a failed job is not tried again"
 
     [event] = await ingest_db.staged_payloads()
-    assert isinstance(event, MediaFetchFailedV1)
+    assert isinstance(event, MediaFetchFailedV2)
     assert event.attempts == 3 and event.retryable and event.error_code == 1
     [job] = await ingest_db.rows(media_jobs)
     assert job.state == "failed" and "HTTP 500" in job.last_error
@@ -105,7 +105,7 @@ async def test_media_meta_no_longer_knows_fails_at_once(ingest_db, meta, tmp_pat
     assert await run_round(ingest_db, meta, store, time) == {"failed": 1}
 
     [event] = await ingest_db.staged_payloads()
-    assert isinstance(event, MediaFetchFailedV1)
+    assert isinstance(event, MediaFetchFailedV2)
     assert event.attempts == 1 and not event.retryable and event.error_code == 100
 
 
@@ -173,7 +173,7 @@ async def test_the_media_worker_fetches_in_the_background_until_stopped(ingest_d
 
     assert worker.rounds == rounds, "a stopped worker does no more rounds"
     [event] = await ingest_db.staged_payloads()
-    assert isinstance(event, MediaStoredV1)
+    assert isinstance(event, MediaStoredV2)
 
 
 async def _staged_count(ingest_db, expected: int) -> bool:
@@ -208,11 +208,11 @@ async def test_media_is_fetched_into_an_s3_bucket_once_under_its_key(ingest_db, 
 
 def retry_request(media_id: str, wamid: str = "wamid.IN1"):
     from leadline.events import MediaFetchRequestedV1
-    from leadline.events.common import AgentRef
+    from leadline.events.common import AgentRef, WhatsAppUser
 
     return MediaFetchRequestedV1(
         conversation_id="3f2b6c1e-8a4d-4f7e-9b1a-2c5d7e9f0a13", message_id="7c1e5a3b-9d2f-5e8a-b4c6-1f3e5a7c9b2d",
-        wamid=wamid, phone_number_id=PHONE_NUMBER_ID, customer_wa_id=CUSTOMER, provider_media_id=media_id,
+        wamid=wamid, phone_number_id=PHONE_NUMBER_ID, customer=WhatsAppUser(wa_id=CUSTOMER), provider_media_id=media_id,
         mime_type="image/jpeg", agent=AgentRef(id="ana", name="Ana Souza"))
 
 
@@ -226,14 +226,14 @@ async def test_an_agents_retry_fetches_a_failed_media_again_with_fresh_attempts(
         await run_round(ingest_db, meta, store, time)
         time.advance(minutes=10)
     [failed] = await ingest_db.staged_payloads()
-    assert isinstance(failed, MediaFetchFailedV1) and failed.retryable
+    assert isinstance(failed, MediaFetchFailedV2) and failed.retryable
 
     assert await fetch_again(retry_request(media_id), ACCOUNT, ingest_db.uow, time.clock) == "due"
     assert await fetch_again(retry_request(media_id), ACCOUNT, ingest_db.uow, time.clock) == "already_pending"
     assert await run_round(ingest_db, meta, store, time) == {"stored": 1}
 
     stored = (await ingest_db.staged_payloads())[-1]
-    assert isinstance(stored, MediaStoredV1) and stored.wamid == "wamid.IN1"
+    assert isinstance(stored, MediaStoredV2) and stored.wamid == "wamid.IN1"
     [job] = await ingest_db.rows(media_jobs)
     assert (job.state, job.attempts) == ("stored", 1)
     assert await fetch_again(retry_request(media_id), ACCOUNT, ingest_db.uow, time.clock) == "already_stored"
@@ -248,4 +248,4 @@ async def test_a_retry_for_media_ingest_never_scheduled_fetches_it_as_new(ingest
     assert await fetch_again(retry_request(registered["id"], "wamid.LOST"), ACCOUNT, ingest_db.uow, time.clock) == "scheduled"
     assert await run_round(ingest_db, meta, store, time) == {"stored": 1}
     [event] = await ingest_db.staged_payloads()
-    assert isinstance(event, MediaStoredV1) and event.wamid == "wamid.LOST"
+    assert isinstance(event, MediaStoredV2) and event.wamid == "wamid.LOST"

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from leadline.events import ContactProfilePhotoChangedV1
+from leadline.events import ContactProfilePhotoChangedV2
 from leadline.ingest.adapters.media_store import LocalMediaStore
 from leadline.ingest.adapters.tables import contact_photos
 from leadline.ingest.service.ports import ProfilePhoto, ProfilePhotosUnsupported
@@ -60,8 +60,8 @@ async def test_a_first_photo_is_stored_and_announced(ingest_db, tmp_path):
     assert await refresh(ingest_db, provider, LocalMediaStore(tmp_path), FakeTime()) is PhotoRefresh.CHANGED
 
     [event] = await ingest_db.staged_payloads()
-    assert isinstance(event, ContactProfilePhotoChangedV1)
-    assert event.customer_wa_id == CUSTOMER and event.photo is not None
+    assert isinstance(event, ContactProfilePhotoChangedV2)
+    assert event.customer.wa_id == CUSTOMER and event.photo is not None
     assert (tmp_path / event.photo.key).read_bytes() == PORTRAIT.data
 
 
@@ -91,7 +91,7 @@ async def test_a_removed_photo_is_announced_without_a_photo(ingest_db, tmp_path)
     assert await refresh(ingest_db, provider, store, time) is PhotoRefresh.CHANGED
 
     _, removed = await ingest_db.staged_payloads()
-    assert isinstance(removed, ContactProfilePhotoChangedV1) and removed.photo is None
+    assert isinstance(removed, ContactProfilePhotoChangedV2) and removed.photo is None
 
 
 async def test_asking_twice_within_seven_days_calls_the_provider_once(ingest_db, tmp_path):

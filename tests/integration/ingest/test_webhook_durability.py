@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from sqlalchemy import select
@@ -23,9 +24,18 @@ from tests.kafka_helpers import keyed, read_topic
 from tests.service_processes import spawn_service, wait_healthy
 
 
-async def start_broker(port: int, log_dir) -> EmbeddedKafka:
-    kafka = await asyncio.to_thread(EmbeddedKafka(port, log_path=log_dir / "kafka.log").start)
-    await ensure_topics(kafka.bootstrap_servers, [(s.name, s.partitions, s.retention_ms) for s in TOPICS.values()])
+def start_broker_holding_ingest_still(port: int, log_dir) -> EmbeddedKafka:
+    """A fresh embedded broker on ``port`` with the topics created before in-process ingest can publish to it.
+
+    Blocking on purpose: called from the event loop ingest runs in, it holds ingest's relay still until the topics
+    exist. The embedded broker acknowledges a record sent to a topic it does not know yet, and that record is gone
+    once the topic is created (Apache Kafka keeps its topics across a restart). The fault suite does the same for
+    services in their own processes with SIGSTOP (``tests/e2e/system_under_test.py``).
+    """
+    kafka = EmbeddedKafka(port, log_path=log_dir / "kafka.log").start()  # from this thread: the broker dies with it
+    topics = [(s.name, s.partitions, s.retention_ms) for s in TOPICS.values()]
+    with ThreadPoolExecutor(max_workers=1) as admin:
+        admin.submit(asyncio.run, ensure_topics(kafka.bootstrap_servers, topics)).result()
     return kafka
 
 
@@ -51,13 +61,13 @@ async def test_webhooks_are_accepted_while_the_broker_is_down_and_every_event_ar
             # the broker is not there at all when ingest starts
             assert [await post(client, customer, f"antes {n}") for n in range(3)] == [200] * 3
             assert (await client.get("/readyz")).json()["checks"]["kafka"] == "unavailable"
-            kafka = await start_broker(port, tmp_path)
+            kafka = start_broker_holding_ingest_still(port, tmp_path)
             try:
                 assert await texts_on_topic(kafka.bootstrap_servers, customer, 3) == [f"antes {n}" for n in range(3)]
                 # and it goes away mid-run (memory storage: the restarted broker starts empty)
                 await asyncio.to_thread(kafka.stop)
                 assert [await post(client, customer, f"durante {n}") for n in range(3)] == [200] * 3
-                kafka = await start_broker(port, tmp_path)
+                kafka = start_broker_holding_ingest_still(port, tmp_path)
                 assert await texts_on_topic(kafka.bootstrap_servers, customer, 3) == [f"durante {n}" for n in range(3)]
             finally:
                 await asyncio.to_thread(kafka.stop)

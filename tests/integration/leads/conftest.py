@@ -21,13 +21,14 @@ import pytest
 import uvicorn
 from sqlalchemy import func, select
 
-from leadline.events import MessageEchoedV1, MessageReceivedV1, new_envelope
+from leadline.events import MessageEchoedV2, MessageReceivedV2, new_envelope
+from leadline.events.common import WhatsAppUser
 from leadline.events.content import TextContent
 from leadline.leads.adapters.tables import account_settings, agents as leads_agents
 from leadline.leads.bootstrap import MIGRATIONS as LEADS_MIGRATIONS, build as build_leads
 from leadline.leads.entrypoints.settings import LeadsSettings
 from leadline.phones import normalize_phone
-from leadline.platform.auth import mint_token
+from leadline.platform.tokens import mint_token
 from leadline.platform.embedded import free_port
 from leadline.platform.messaging_tables import OUTBOX
 from leadline.platform.migrations import upgrade_to_head
@@ -123,14 +124,19 @@ class Dealer:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.services.router_app), base_url="http://router",
                                  headers={"Authorization": f"Bearer {self.token(agent_id)}"})
 
-    async def customer_writes(self, wa_id: str, text: str = "Olá, o Onix 2024 ainda está disponível?", *,
-                              number: str | None = None, name: str | None = "João Pereira") -> str:
-        """A WhatsApp message reaches the router (as ingest would hand it over); returns its conversation id."""
+    async def customer_writes(self, wa_id: str | None, text: str = "Olá, o Onix 2024 ainda está disponível?", *,
+                              number: str | None = None, name: str | None = "João Pereira", user_id: str | None = None,
+                              username: str | None = None, content=None) -> str:
+        """A WhatsApp message reaches the router (as ingest would hand it over); returns its conversation id.
+
+        The customer is named as WhatsApp would: by phone (``wa_id``), by BSUID (``user_id``) or both.
+        """
         clock = self.services.clock
-        payload = MessageReceivedV1(
-            phone_number_id=number or self.shared, customer_wa_id=wa_id, wamid=f"wamid.{uuid.uuid4().hex}",
-            display_phone_number="551140000001", customer_profile_name=name,
-            customer_display_name=name or f"+{wa_id}", sent_at=clock(), content=TextContent(body=text),
+        payload = MessageReceivedV2(
+            phone_number_id=number or self.shared, customer=WhatsAppUser(wa_id=wa_id, user_id=user_id, username=username),
+            wamid=f"wamid.{uuid.uuid4().hex}", display_phone_number="551140000001", customer_profile_name=name,
+            customer_display_name=name or (f"+{wa_id}" if wa_id else f"@{username or user_id}"), sent_at=clock(),
+            content=content or TextContent(body=text),
         )
         envelope = new_envelope(payload, account_id=self.account_id, stream_id=payload.stream_id(self.account_id),
                                 sequence=1, occurred_at=clock())
@@ -145,11 +151,12 @@ class Dealer:
         it to WhatsApp, and the session's ingest (from its own tests) would spend its retries on it.
         """
         clock = self.services.clock
-        payload = MessageEchoedV1(phone_number_id=number or self.shared, customer_wa_id=wa_id,
+        payload = MessageEchoedV2(phone_number_id=number or self.shared, customer=WhatsAppUser(wa_id=wa_id),
                                   wamid=f"wamid.{uuid.uuid4().hex}", sent_at=clock(), content=TextContent(body=text))
         envelope = new_envelope(payload, account_id=self.account_id, stream_id=payload.stream_id(self.account_id),
                                 sequence=1, occurred_at=clock())
-        assert await inbound.record_phone_echo(envelope, payload, uow=self.services.router_uow, clock=clock)
+        assert await inbound.record_phone_echo(envelope, payload, uow=self.services.router_uow, clock=clock,
+                                               normalize=normalize_phone)
 
     async def add_lead(self, agent_id: str, conversation_id: str, *, key: str | None = None, **fields: Any) -> httpx.Response:
         body = {"conversation_id": conversation_id, "idempotency_key": key or uuid.uuid4().hex,

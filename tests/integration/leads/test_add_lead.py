@@ -90,6 +90,15 @@ async def test_a_late_agent_is_told_who_was_first_and_no_lead_is_made_for_them(d
     assert len(await dealer.published(event_type=LEAD_CREATED)) == 1
 
 
+async def test_a_text_with_the_nul_character_is_refused_as_invalid_not_a_server_error(dealer):
+    """PostgreSQL stores no NUL (\\u0000), which JSON allows; the fuzzer sent one in an idempotency key and got a 500."""
+    conversation_id = await dealer.customer_writes(new_customer())
+    for fields in ({"key": "chave\x00nula"}, {"name": "João\x00"}):
+        refused = await dealer.add_lead("ana", conversation_id, **fields)
+        assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_text", refused.text
+    assert (await dealer.add_lead("ana", conversation_id)).status_code == 201, "nothing was left half-done"
+
+
 async def test_a_mobile_that_is_no_phone_number_is_refused(dealer):
     refused = await dealer.add_lead("ana", await dealer.customer_writes(new_customer()), mobile="12")
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_phone"

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from leadline.events import LEAD_CONFLICT_DETECTED, LEAD_CONFLICT_RESOLVED, LEAD_CREATED, LEAD_TRANSFERRED
 from leadline.leads.adapters.tables import add_lead_sagas
-from leadline.platform.auth import mint_token
+from leadline.platform.tokens import mint_token
 from tests.integration.leads.conftest import JWT_SECRET
 
 CUSTOMER = "5511987650301"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from leadline.events import CONVERSATION_ATTACHED_TO_LEAD, LEAD_TRANSFERRED
-from leadline.platform.auth import mint_token
+from leadline.platform.tokens import mint_token
 from tests.integration.leads.conftest import JWT_SECRET, new_customer
 from tests.kafka_helpers import wait_until
 

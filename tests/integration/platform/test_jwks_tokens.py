@@ -11,7 +11,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from leadline.platform.auth import InvalidToken, Role, TokenVerifier
+from leadline.platform.auth import InvalidToken, TokenVerifier
+from leadline.platform.tokens import Role
 
 
 @pytest.fixture(scope="module")

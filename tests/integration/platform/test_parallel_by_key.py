@@ -9,7 +9,7 @@ from faststream.kafka import KafkaBroker
 
 from leadline.events.envelope import Envelope
 from leadline.platform.kafka import DeadLetters, create_producer, subscribe_events
-from tests.kafka_helpers import new_topic, test_envelope, wait_until
+from tests.kafka_helpers import new_topic, session_timeout_ms, test_envelope, wait_until
 
 
 async def test_events_of_different_keys_run_concurrently_and_each_keys_events_stay_in_order(infra):
@@ -31,7 +31,7 @@ async def test_events_of_different_keys_run_concurrently_and_each_keys_events_st
     dead_letters = DeadLetters(producer, "parallel-test")
     broker = KafkaBroker(infra.bootstrap_servers)
     subscribe_events(broker, [topic], consumer=f"parallel-{uuid.uuid4().hex[:6]}", handle=handle,
-                     dead_letters=lambda: dead_letters, parallel_keys=8)
+                     dead_letters=lambda: dead_letters, parallel_keys=8, session_timeout_ms=session_timeout_ms())
     await broker.start()
     try:
         for sequence in range(1, 21):

@@ -14,7 +14,8 @@ from fastapi import FastAPI
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from leadline.platform.auth import TokenVerifier, mint_token
+from leadline.platform.auth import TokenVerifier
+from leadline.platform.tokens import mint_token
 from leadline.platform.db import create_engine, session_factory
 from leadline.platform.http import install_error_handlers
 from leadline.platform.messaging_tables import OUTBOX

@@ -13,13 +13,15 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from leadline.events import MessageReceivedV1, new_envelope
+from leadline.events import MessageReceivedV2, new_envelope
+from leadline.events.common import WhatsAppUser
 from leadline.events.content import TextContent
 from leadline.phones import normalize_phone
 from leadline.ingest.adapters.media_store import S3MediaStore
 from leadline.ingest.entrypoints.media_api import media_api
-from leadline.platform.auth import TokenVerifier, mint_token
+from leadline.platform.auth import TokenVerifier
 from leadline.platform.http import install_error_handlers
+from leadline.platform.tokens import mint_token
 from leadline.platform.messaging_tables import OUTBOX
 from leadline.platform.migrations import upgrade_to_head
 from leadline.router.bootstrap import MIGRATIONS, build
@@ -52,12 +54,14 @@ class Dealer:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.router.app), base_url="http://router",
                                  headers={"Authorization": f"Bearer {token}"})
 
-    async def customer_writes(self, wa_id: str, text: str = "Olá, tem o Onix 2024?", *, number: str | None = None,
-                              wamid: str | None = None, name: str = "João Pereira", content=None):
-        payload = MessageReceivedV1(
-            phone_number_id=number or self.shared, customer_wa_id=wa_id, wamid=wamid or f"wamid.{uuid.uuid4().hex}",
-            display_phone_number="5511400000000", customer_profile_name=name, customer_display_name=name,
-            sent_at=self.router.clock(), content=content or TextContent(body=text),
+    async def customer_writes(self, wa_id: str | None, text: str = "Olá, tem o Onix 2024?", *, number: str | None = None,
+                              wamid: str | None = None, name: str = "João Pereira", user_id: str | None = None,
+                              username: str | None = None, content=None):
+        """The customer writes, named as WhatsApp would: by phone (``wa_id``), BSUID (``user_id``) or both."""
+        payload = MessageReceivedV2(
+            phone_number_id=number or self.shared, customer=WhatsAppUser(wa_id=wa_id, user_id=user_id, username=username),
+            wamid=wamid or f"wamid.{uuid.uuid4().hex}", display_phone_number="5511400000000", customer_profile_name=name,
+            customer_display_name=name, sent_at=self.router.clock(), content=content or TextContent(body=text),
         )
         envelope = new_envelope(payload, account_id=self.account_id, stream_id=payload.stream_id(self.account_id),
                                 sequence=1, occurred_at=self.router.clock())

@@ -13,6 +13,9 @@ The oracle is the product's rules written down here, not imported from the servi
 Each situation is built through the real handlers and API on a fresh account per process type. Refusals are checked on
 the situation itself; what the oracle says succeeds (a claim, a reply, a finish) is done on a fresh copy of the
 situation, so every agent's success is checked from the same starting point.
+
+The same situations are also checked over real HTTP (uvicorn on a free port, httpx to 127.0.0.1), sampled: each cell
+once, by the first agent found in it, successes on copies too.
 """
 
 from __future__ import annotations
@@ -21,16 +24,21 @@ import asyncio
 import contextlib
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import product
+from typing import TypeVar
 
 import httpx
 import pytest
 
+from leadline.platform.tokens import mint_token
+from leadline.platform.embedded import free_port
+from leadline.platform.serve import CLIENT_KEEP_ALIVE_S
 from leadline.router.domain.agents import AccountSettings, Agent, Role
 from leadline.router.service.configuration import AccountConfiguration, AgentRecord, apply_configuration
-from tests.integration.router.conftest import new_customer
+from tests.integration.leads.conftest import serve_in_background
+from tests.integration.router.conftest import JWT_SECRET, new_customer
 from tests.integration.router.test_live_stream import SETTLE_S, live_replica, streaming, transfer_lead, until
 
 STATUSES = ("new", "unanswered", "no_reply", "finished")
@@ -41,6 +49,8 @@ EXTRA_AGENTS = (  # the fixture's dealer has one attendant and one admin, both l
     Agent("hugo", "Hugo Prado", Role.ADMIN, frozenset({"oficina"})),
 )
 VIEWERS = ("ana", "bruno", "carla", "gabi", "diego", "hugo", "elisa", "fabio")
+AT_ONCE = 4  # situations checked at once, and copies at once within each: 16 at most, under the router's 20 connections
+T = TypeVar("T")
 
 
 # ---- the oracle --------------------------------------------------------------------------------------------
@@ -368,18 +378,79 @@ async def replica(router):
         yield running
 
 
+@pytest.fixture(scope="module")
+async def router_url(router):
+    """The running router app behind a real HTTP server (uvicorn on a free port; the app's lifespan is the fixture's)."""
+    port = free_port()
+    server, task = await serve_in_background(router.app, port)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+def over_http(base_url: str) -> Callable[[object, str], httpx.AsyncClient]:
+    def client_for(dealer, who: str) -> httpx.AsyncClient:
+        agent = dealer.agents[who]
+        token = mint_token(secret=JWT_SECRET, agent_id=agent.id, name=agent.name, role=str(agent.role),
+                           account_id=dealer.account_id, teams=sorted(agent.team_ids))
+        # idle connections dropped before the server closes them (a request on one it is closing fails)
+        return httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=15,
+                                 limits=httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_S))
+
+    return client_for
+
+
+async def same_matrix_over_http(stack: contextlib.AsyncExitStack, matrix: Matrix, base_url: str) -> Matrix:
+    """The same account, people and situations, with each agent's requests sent to a real HTTP server."""
+    client_for = over_http(base_url)
+    clients = {who: await stack.enter_async_context(client_for(matrix.dealer, who)) for who in VIEWERS}
+    http = Matrix(matrix.dealer, matrix.process_type, matrix.people, clients, pictures=matrix.pictures)
+    for who in VIEWERS:
+        await http.nonexistent(who)
+    return http
+
+
+async def at_once(steps: Iterable[Awaitable[T]], *, at_most: int = AT_ONCE) -> list[T]:
+    """Independent situations and copies checked concurrently, as many agents' requests arrive at once in a real
+    inbox; each situation's own checks stay in order."""
+    slots = asyncio.Semaphore(at_most)
+
+    async def one(step: Awaitable[T]) -> T:
+        async with slots:
+            return await step
+
+    return list(await asyncio.gather(*(one(step) for step in steps)))
+
+
+def sampled_over_http(http: Matrix, c: Picture) -> list[str]:
+    """The agents whose view of this situation is also checked over HTTP: those in a cell HTTP has not checked yet,
+    so every cell the matrix reaches is checked over HTTP at least once (asserted), each only once."""
+    first = {}
+    for who in VIEWERS:
+        first.setdefault(cell(http.people[who], c), who)
+    return [who for at, who in first.items() if at not in http.cells]
+
+
 @pytest.mark.parametrize("process_type", [1, 2], ids=["process 1", "process 2"])
-async def test_every_agent_sees_and_does_exactly_what_the_product_rules_allow(router, replica, process_type, capsys):
+async def test_every_agent_sees_and_does_exactly_what_the_product_rules_allow(router, replica, router_url, process_type,
+                                                                               capsys):
     async with contextlib.AsyncExitStack() as stack:
         matrix = await open_matrix(stack, router, process_type)
+        http = await same_matrix_over_http(stack, matrix, router_url)
         clients = matrix.clients
         streams = {who: await stack.enter_async_context(streaming(replica, matrix.dealer, who)) for who in VIEWERS}
 
-        situations = [(recipe, await matrix.build(recipe)) for recipe in recipes()]
-        for recipe, c in situations:
-            for who, action in await matrix.check_situation(c):
-                await matrix.check_success_on_a_copy(recipe, who, action)
+        situations = await at_once(matrix.build(recipe) for recipe in recipes())
+
+        async def check(c: Picture) -> None:
+            succeeding = await matrix.check_situation(c)
+            await at_once(matrix.check_success_on_a_copy(c.recipe, who, action) for who, action in succeeding)
+            succeeding = await http.check_situation(c, sampled_over_http(http, c))
+            await at_once(http.check_success_on_a_copy(c.recipe, who, action) for who, action in succeeding)
+
+        await at_once(check(c) for c in situations)
         await matrix.check_inbox_lists()
+        await http.check_inbox_lists()
 
         versions = {}
         for c in matrix.pictures:
@@ -397,12 +468,14 @@ async def test_every_agent_sees_and_does_exactly_what_the_product_rules_allow(ro
     covered = {c[:5] for c in matrix.cells}
     with capsys.disabled():
         print(f"\nauthorization matrix, process {process_type}: {len(matrix.cells)} cells "
-              f"({len(matrix.pictures)} conversations, {len(VIEWERS)} agents), {matrix.checks} checks, "
-              f"{len(matrix.failures)} failed")
+              f"({len(matrix.pictures)} conversations, {len(VIEWERS)} agents), {matrix.checks} checks in-process, "
+              f"{http.checks} over HTTP, {len(matrix.failures) + len(http.failures)} failed")
     assert required <= covered, f"cells the matrix never built: {sorted(required - covered)}"
+    assert matrix.cells <= http.cells, f"cells never checked over HTTP: {sorted(matrix.cells - http.cells)}"
     if process_type == 2:
         assert {c for c in covered if c[4] == "collaborator"}, "the process-2 attendant case is in the matrix"
     assert not matrix.failures, "\n".join(matrix.failures[:40])
+    assert not http.failures, "over HTTP:\n" + "\n".join(http.failures[:40])
 
 
 async def test_when_an_account_leaves_process_two_the_attendants_lose_the_conversations_of_leads_they_passed_on(router, capsys):

@@ -145,8 +145,11 @@ async def test_a_customer_writing_after_finish_goes_to_the_pool_when_the_owners_
     # the lead now belongs to ana (vendas), whose team is not linked to the seminovos number
     from leadline.router.service.ports import LeadOwner
 
+    async with dealer.router.sessions() as session:
+        customer_id = await session.scalar(select(conversation_view.c.customer_id).where(
+            conversation_view.c.conversation_id == first))
     async with dealer.router.uow() as work:
-        chat = await work.chats.get_for_update(dealer.account_id, dealer.used_cars, customer)
+        chat = await work.chats.get_for_update(dealer.account_id, dealer.used_cars, str(customer_id))
         await work.lead_owners.set(dealer.account_id, LeadOwner(chat.lead_id, "ana", "Ana Souza", "vendas"))
         await work.commit()
     second = await dealer.open_conversation(customer, number=dealer.used_cars)

@@ -23,7 +23,8 @@ import uvicorn
 from leadline.events import LeadTransferredV1, new_envelope
 from leadline.events.common import AgentRef
 from leadline.phones import normalize_phone
-from leadline.platform.auth import mint_token, verifier_from_settings
+from leadline.platform.auth import verifier_from_settings
+from leadline.platform.tokens import mint_token
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 from leadline.router.adapters import queries
 from leadline.router.adapters.live_feed import DROPPED, LiveFeed
@@ -98,9 +99,10 @@ class LiveStream:
     lines: list[str] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
     ended: bool = False
+    by_conversation: dict[str, list[tuple[str, dict]]] = field(default_factory=dict)  # the events, by what they are about
 
     def about(self, conversation_id: str) -> list[tuple[str, dict]]:
-        return [(name, data) for name, data in self.events if data.get("conversation_id") == conversation_id]
+        return list(self.by_conversation.get(conversation_id, ()))
 
     def mentions(self, conversation_id: str) -> bool:
         return any(conversation_id in line for line in self.lines)
@@ -121,7 +123,9 @@ class LiveStream:
             elif line.startswith("data:"):
                 data.append(line.removeprefix("data:").removeprefix(" "))
             elif line == "" and data:
-                self.events.append((name or "message", json.loads("\n".join(data))))
+                event = (name or "message", json.loads("\n".join(data)))
+                self.events.append(event)
+                self.by_conversation.setdefault(event[1].get("conversation_id"), []).append(event)
                 name, data = None, []
         self.ended = True
 

@@ -9,7 +9,7 @@ import uuid
 import httpx
 import pytest
 
-from leadline.events import MediaFetchFailedV1, MediaStoredV1, StoredMedia, new_envelope
+from leadline.events import MediaFetchFailedV2, MediaStoredV2, StoredMedia, WhatsAppUser, new_envelope
 from leadline.events.content import DocumentContent, ImageContent, MediaRef, StickerContent, VoiceContent
 from leadline.fakegraph.samples import SAMPLES
 from leadline.ingest.domain.media_storage import media_key
@@ -38,7 +38,7 @@ async def ingest_stored(dealer, wamid: str, data: bytes, mime_type: str, *, cust
     key, sha256 = media_key(data, mime_type)
     uri = await dealer.router.media_store.put(key, data, mime_type)
     stored = StoredMedia(key=key, uri=uri, size_bytes=len(data), sha256=sha256)
-    await ingest_says(dealer, MediaStoredV1(phone_number_id=dealer.shared, customer_wa_id=customer, wamid=wamid,
+    await ingest_says(dealer, MediaStoredV2(phone_number_id=dealer.shared, customer=WhatsAppUser(wa_id=customer), wamid=wamid,
                                             provider_media_id="1", stored=stored, mime_type=mime_type))
     return stored
 
@@ -56,7 +56,8 @@ async def message(client, conversation_id: str, message_id: str) -> dict:
 
 
 def failed(dealer, wamid: str, customer: str, *, retryable: bool, code: int | None):
-    return MediaFetchFailedV1(phone_number_id=dealer.shared, customer_wa_id=customer, wamid=wamid, provider_media_id="1",
+    return MediaFetchFailedV2(phone_number_id=dealer.shared, customer=WhatsAppUser(wa_id=customer), wamid=wamid,
+                              provider_media_id="1",
                               reason="GraphApiError: HTTP 503, code 2: Service temporarily unavailable" if retryable
                               else "GraphApiError: HTTP 400, code 100: Object with ID '1' does not exist",
                               error_code=code, attempts=5 if retryable else 1, retryable=retryable)
@@ -76,7 +77,7 @@ async def test_a_customers_photo_is_loading_until_ingest_stores_it_then_its_mess
     assert shown["content"]["caption"] == "Meu carro"
     [updated] = await dealer.outbox(conversation_id, "router.conversation.message_media_updated")
     assert updated["payload"]["media"]["stored"]["key"] == stored.key
-    assert await ingest_says(dealer, MediaStoredV1(phone_number_id=dealer.shared, customer_wa_id=customer, wamid=wamid,
+    assert await ingest_says(dealer, MediaStoredV2(phone_number_id=dealer.shared, customer=WhatsAppUser(wa_id=customer), wamid=wamid,
                                                     provider_media_id="1", stored=stored, mime_type="image/jpeg")) == [], \
         "the same copy stored again changes nothing"
 
@@ -101,7 +102,7 @@ async def test_a_fetch_that_failed_for_a_passing_reason_says_why_and_an_agent_ca
     assert (again.status_code, again.json()["error"]["code"]) == (409, "media_not_retryable"), "it is being fetched"
     [request] = await dealer.outbox(conversation_id, "router.message.media_fetch_requested")
     assert request["payload"]["wamid"] == wamid
-    assert request["payload"]["customer_wa_id"] == customer
+    assert request["payload"]["customer"]["wa_id"] == customer
     assert request["payload"]["agent"] == {"id": "bruno", "name": "Bruno Lima"}
     assert stored["stored"] is not None and stored["unavailable"] is None
 

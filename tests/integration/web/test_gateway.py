@@ -84,7 +84,8 @@ async def test_the_live_stream_reaches_the_browser_through_the_gateway_as_it_hap
 
 async def test_dev_login_is_off_unless_asked_for(tmp_path):
     async with gateway(tmp_path) as web, httpx.AsyncClient(base_url=web) as client:
-        assert (await client.get("/api/config")).json() == {"dev_login": False}
+        assert (await client.get("/api/config")).json() == {
+            "dev_login": False, "request_contact_template": {"name": "pedir_contato", "language": "pt_BR"}}
         assert (await client.get("/api/dev/agents")).status_code == 404
         assert (await client.post("/api/dev/login", json={"account_id": "acme-motors", "agent_id": "ana"})).status_code == 404
 

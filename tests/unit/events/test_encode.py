@@ -14,12 +14,13 @@ from leadline.events import (
     ConversationClaimedV1,
     Envelope,
     LeadTemperatureChangedV1,
-    MessageReceivedV1,
+    MessageReceivedV2,
     MessageSentV1,
     TextContent,
     TimelineEntryRecordedV1,
     encode,
 )
+from leadline.events.common import WhatsAppUser
 from leadline.events.envelope import Payload
 
 AT = datetime(2025, 3, 14, 13, 2, 11, tzinfo=UTC)
@@ -27,8 +28,8 @@ CONVERSATION = uuid.UUID("3f2b6c1e-8a4d-4f7e-9b1a-2c5d7e9f0a13")
 LEAD = uuid.UUID("9d1e4b7a-2c3f-4e5d-8a6b-7c8d9e0f1a2b")
 RAFAEL = AgentRef(id="1042", name="Rafael Pereira")
 
-RECEIVED = MessageReceivedV1(
-    phone_number_id="106540352242922", customer_wa_id="5511987654321",
+RECEIVED = MessageReceivedV2(
+    phone_number_id="106540352242922", customer=WhatsAppUser(wa_id="5511987654321", user_id="BR.1502576394655843"),
     wamid="wamid.HBgNNTUxMTk4NzY1NDMyMRUCABIYFDNFQjA=", display_phone_number="+55 11 3456-7890",
     customer_profile_name="Ana Souza", customer_display_name="Ana Souza", sent_at=AT,
     content=TextContent(body="Olá! O Compass ainda está disponível?"),
@@ -61,7 +62,7 @@ def test_an_encoded_event_carries_its_type_and_version_and_round_trips_through_b
 
     arrived = Envelope.from_bytes(envelope.to_bytes())
 
-    assert (arrived.type, arrived.schema_version, arrived.sequence) == ("ingest.message.received", 1, 7)
+    assert (arrived.type, arrived.schema_version, arrived.sequence) == ("ingest.message.received", 2, 7)
     assert REGISTRY.decode(arrived) == RECEIVED
 
 

@@ -6,8 +6,9 @@ import copy
 from datetime import UTC, datetime
 
 import pytest
+from leadline.events.common import WhatsAppUser
 from leadline.events.content import ImageContent, MediaRef, TextContent
-from leadline.events.ingest import BillingConversation, DeliveryStatus, MessageEchoedV1, Pricing, WhatsAppError
+from leadline.events.ingest import BillingConversation, DeliveryStatus, MessageEchoedV2, Pricing, WhatsAppError
 from leadline.fakegraph.errors import webhook_error
 from leadline.fakegraph.webhooks import (
     BusinessNumber,
@@ -58,7 +59,7 @@ def test_a_batch_of_two_entries_with_two_changes_each_keeps_delivery_order():
     assert [r.content.body for r in received] == [f"mensagem {n}" for n in range(1, 10)]
     assert [r.phone_number_id for r in received] == [SAO_PAULO.phone_number_id] * 5 + [RIO.phone_number_id] * 4
     assert [r.display_phone_number for r in received] == ["+55 11 3456-7890"] * 5 + ["+55 21 2345-6789"] * 4
-    assert [r.customer_wa_id for r in received][3:5] == [OTHER_CUSTOMER, OTHER_CUSTOMER]
+    assert [r.customer.wa_id for r in received][3:5] == [OTHER_CUSTOMER, OTHER_CUSTOMER]
 
 
 def test_one_entry_can_mix_messages_statuses_and_echoes_and_each_lands_in_its_own_list():
@@ -85,7 +86,7 @@ def test_sent_and_delivered_statuses_carry_billing_conversation_and_pricing_but_
 
     assert first.status is DeliveryStatus.SENT
     assert first.at == SENT_AT
-    assert first.customer_wa_id == CUSTOMER and first.phone_number_id == SAO_PAULO.phone_number_id
+    assert first.customer.wa_id == CUSTOMER and first.phone_number_id == SAO_PAULO.phone_number_id
     assert first.conversation == BillingConversation(
         id=sent["conversation"]["id"], category="marketing", expires_at=datetime(2025, 3, 15, 11, 0, tzinfo=UTC)
     )
@@ -142,9 +143,9 @@ def test_an_echo_is_a_message_the_business_sent_to_the_customer_from_the_app():
     parsed = parse_delivery(WEBHOOKS.echoes(echo))
 
     assert parsed.echoed == (
-        MessageEchoedV1(
+        MessageEchoedV2(
             phone_number_id=SAO_PAULO.phone_number_id,
-            customer_wa_id=CUSTOMER,
+            customer=WhatsAppUser(wa_id=CUSTOMER),
             wamid=wamid(1),
             sent_at=SENT_AT,
             content=TextContent(body="Pode vir amanhã às 10h"),
@@ -159,7 +160,7 @@ def test_an_echo_addressed_to_a_number_as_typed_is_keyed_on_the_customers_wa_id(
 
     (echoed,) = parse_delivery(WEBHOOKS.echoes(echo)).echoed
 
-    assert echoed.customer_wa_id == CUSTOMER
+    assert echoed.customer.wa_id == CUSTOMER
     assert echoed.content == ImageContent(
         media=MediaRef(provider_media_id="1483920675341201", mime_type="image/jpeg", sha256="abc=")
     )

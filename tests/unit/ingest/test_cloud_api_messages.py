@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from leadline.events.common import WhatsAppUser
 from leadline.events.content import (
     AudioContent,
     ButtonContent,
@@ -24,7 +25,7 @@ from leadline.events.content import (
     VideoContent,
     VoiceContent,
 )
-from leadline.events.ingest import MessageReceivedV1
+from leadline.events.ingest import MessageReceivedV2
 from leadline.fakegraph.errors import webhook_error
 from leadline.fakegraph.webhooks import (
     BusinessNumber,
@@ -63,7 +64,7 @@ def wamid(n: int) -> str:
     return f"wamid.HBgNNTUxMTk4NzY1NDMyMRUCABIYFDNB{n:04d}AA=="
 
 
-def received_one(message: dict, **inbound) -> MessageReceivedV1:
+def received_one(message: dict, **inbound) -> MessageReceivedV2:
     parsed = parse_delivery(WEBHOOKS.inbound(message, **inbound))
     (received,) = parsed.received
     return received
@@ -159,9 +160,9 @@ def test_a_received_message_carries_the_chat_the_sender_and_whatsapps_time():
 
     received = received_one(message, profile_name="Ana Paula")
 
-    assert received == MessageReceivedV1(
+    assert received == MessageReceivedV2(
         phone_number_id=BUSINESS.phone_number_id,
-        customer_wa_id=CUSTOMER,
+        customer=WhatsAppUser(wa_id=CUSTOMER),
         wamid=wamid(1),
         display_phone_number=BUSINESS.display_phone_number,
         customer_profile_name="Ana Paula",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from leadline.events.ingest import MessageContext, MessageReceivedV1, Referral
+from leadline.events.ingest import MessageContext, MessageReceivedV2, Referral
 from leadline.fakegraph.webhooks import (
     BusinessNumber,
     WebhookBuilder,
@@ -24,7 +24,7 @@ MEDIA_ID = "1483920675341201"
 EARLIER = "wamid.HBgNNTUxMTk4NzY1NDMyMRUCABEYEjQ2QkM4RjM1QjE5N0FCRkYwNgA="
 
 
-def received_one(message: dict, **inbound) -> MessageReceivedV1:
+def received_one(message: dict, **inbound) -> MessageReceivedV2:
     (received,) = parse_delivery(WEBHOOKS.inbound(message, **inbound)).received
     return received
 

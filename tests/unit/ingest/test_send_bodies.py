@@ -6,9 +6,10 @@ import uuid
 
 import pytest
 
+from leadline.events.common import WhatsAppUser
 from leadline.events import (
     AgentRef, ContactsContent, DocumentContent, ImageContent, InteractiveReplyContent, LocationContent, MediaRef,
-    ReactionContent, SendRequestedV1, SharedContact, SharedPhone, StickerContent, TemplateContent, TextContent,
+    ReactionContent, SendRequestedV2, SharedContact, SharedPhone, StickerContent, TemplateContent, TextContent,
     VoiceContent,
 )
 from leadline.ingest.service.sending import UnsendableContent, graph_message_body
@@ -17,13 +18,13 @@ CUSTOMER = "5511987654321"
 JPEG = MediaRef(provider_media_id="1013859600285441", mime_type="image/jpeg")
 
 
-def request(content, *, body=None, reply_to=None, validate=True) -> SendRequestedV1:
+def request(content, *, body=None, reply_to=None, validate=True) -> SendRequestedV2:
     fields = dict(
-        conversation_id=uuid.uuid4(), request_id=uuid.uuid4(), phone_number_id="106540352242922", to_wa_id=CUSTOMER,
+        conversation_id=uuid.uuid4(), request_id=uuid.uuid4(), phone_number_id="106540352242922", to=WhatsAppUser(wa_id=CUSTOMER),
         content=content, agent=AgentRef(id="ana", name="Ana Souza"), body=body, reply_to_wamid=reply_to,
     )
     # Kinds the contract does not yet let router request are built without validation.
-    return SendRequestedV1(**fields) if validate else SendRequestedV1.model_construct(**fields)
+    return SendRequestedV2(**fields) if validate else SendRequestedV2.model_construct(**fields)
 
 
 def test_text_is_sent_as_the_body_with_the_agents_name_not_the_bare_text():

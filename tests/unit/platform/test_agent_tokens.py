@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadline.platform.auth import InvalidToken, Role, TokenVerifier, mint_token
+from leadline.platform.auth import InvalidToken, TokenVerifier
+from leadline.platform.tokens import Role, mint_token
 
 SECRET = "a-test-secret-that-is-long-enough-for-hs256"
 

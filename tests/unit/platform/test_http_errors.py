@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 from fastapi import Depends, FastAPI
 
-from leadline.platform.auth import AgentIdentity, TokenVerifier, mint_token
+from leadline.platform.auth import AgentIdentity, TokenVerifier
+from leadline.platform.tokens import mint_token
 from leadline.platform.http import ApiError, install_error_handlers
 
 SECRET = "a-test-secret-that-is-long-enough-for-hs256"

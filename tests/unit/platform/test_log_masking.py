@@ -53,3 +53,18 @@ def test_unmasked_logging_is_an_explicit_choice(capsys):
     structlog.get_logger("t").info("inbound message", wa_id="5511987654321")
     assert "5511987654321" in capsys.readouterr().err
     logging.getLogger().handlers.clear()
+
+
+def test_configuring_again_reaches_loggers_already_in_use(capsys):
+    """Loggers are cached on first use; a later configuration (a second app in the same process, a test capturing
+    logs) must still reach them, or their lines would go through the first configuration's processors."""
+    configure_logging("first", fmt="json")
+    in_use = structlog.get_logger("in.use")
+    in_use.info("first line")
+    configure_logging("second", fmt="json", unmasked=True)
+    in_use.info("second line", wa_id="5511987654321")
+    assert "5511987654321" in capsys.readouterr().err.splitlines()[-1]
+    with structlog.testing.capture_logs() as captured:
+        in_use.warning("captured line")
+    assert [line["event"] for line in captured] == ["captured line"]
+    logging.getLogger().handlers.clear()

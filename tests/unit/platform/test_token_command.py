@@ -3,7 +3,8 @@
 from typer.testing import CliRunner
 
 from leadline.cli.main import app
-from leadline.platform.auth import Role, TokenVerifier
+from leadline.platform.auth import TokenVerifier
+from leadline.platform.tokens import Role
 
 
 def test_the_token_command_mints_a_token_the_verifier_accepts(monkeypatch):

@@ -16,7 +16,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from leadline.fakegraph import webhooks as wh
-from leadline.platform.auth import mint_token
+from leadline.platform.tokens import mint_token
 from leadline.platform.db import _asyncpg_connect_kwargs
 from leadline.platform.kafka import ensure_topics
 

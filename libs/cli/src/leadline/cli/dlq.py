@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.table import Table
 
 from leadline.events.topics import TOPICS
-from leadline.platform.kafka import create_producer
 
 from . import context
 from .dead_letters import DROP, REDRIVE, DeadLetter, decision_record, fold
@@ -85,6 +84,8 @@ def show(name: str = typer.Argument(..., help="<topic>.dlq/<partition>/<offset> 
 
 
 async def _decide(bootstrap: str, letters: list[DeadLetter], action: str, reason: str) -> None:
+    from leadline.platform.kafka import create_producer  # here: reading letters does not load the consumers' runtime
+
     producer = create_producer(bootstrap)
     await producer.start()
     try:

@@ -12,10 +12,9 @@ from dataclasses import replace
 import typer
 from rich.console import Console
 
-from leadline.platform.auth import Role, mint_token
+from leadline.platform.tokens import Role, mint_token
 
 from . import dlq, events, replay, simulate, topics
-from .stack import SERVICES, Stack, StackConfig, what_a_restart_keeps
 
 app = typer.Typer(help="leadline: shared WhatsApp inbox tied to CRM leads.", no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(simulate.app, name="simulate")
@@ -34,6 +33,8 @@ def run(
 
     The embedded databases are kept between runs; the embedded broker starts empty every run.
     """
+    from .stack import SERVICES, Stack, StackConfig, what_a_restart_keeps  # here: the other commands start without it
+
     config = replace(StackConfig.from_env(), fresh=fresh)
     stack = Stack(config, say=lambda line: console.print(line, soft_wrap=True))
     stopping = threading.Event()

@@ -12,13 +12,15 @@ swaps anyway, and the report says it was forced and what it removed.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from leadline.platform.projection_replay import ReplayReport, ReplayableProjection, replay_projection
+if TYPE_CHECKING:
+    from leadline.platform.projection_replay import ReplayableProjection, ReplayReport
 
 from . import context
 
@@ -67,6 +69,8 @@ def replay(
     bootstrap_servers: str | None = typer.Option(None, "--bootstrap-servers", help="broker (history)"),
 ) -> None:
     """Rebuild a projection beside the live one and swap it in, safely while the service runs."""
+    from leadline.platform.projection_replay import replay_projection  # here: the other commands start without it
+
     if lead and conversation:
         context.fail("give --lead or --conversation, not both", 2)
     scope = ("lead", lead) if lead else ("conversation", conversation) if conversation else None

@@ -39,28 +39,54 @@ def _run(coroutine):
 
 @app.command()
 def say(
-    customer: str = typer.Option(..., "--from", help="customer's WhatsApp number, digits with country code (5511987654321)"),
+    customer: str = typer.Option(None, "--from", help="customer's WhatsApp number, digits with country code (5511987654321)"),
     text: str = typer.Option(None, help="what the customer writes (text), or the caption of an image, video, GIF or document"),
     kind: str = typer.Option("text", help="text, image, gif, voice, audio, video, document, sticker, location, contacts "
                                           "(media kinds send a real small file the fake Graph API serves)"),
     name: str = typer.Option("Cliente Teste", help="customer's WhatsApp profile name ('' for none)"),
+    bsuid: str = typer.Option(None, "--bsuid", help="customer's business-scoped user id (BR.1502576394655843); "
+                              "without --from, WhatsApp shows no phone (a username user)"),
+    username: str = typer.Option(None, help="customer's WhatsApp username (with --bsuid)"),
     number: str = Number,
     fake_url: str = FakeUrl,
 ) -> None:
     """A customer writes to the business: a signed webhook goes to ingest."""
     if kind == "text" and not text:
         _fail("--text is required for a text message")
+    if not customer and not bsuid:
+        _fail("name the customer: --from (their number), --bsuid, or both")
 
     caption = {"caption": text} if kind in CAPTIONED_KINDS and text else {}
 
     async def go():
         async with FakeGraphClient(fake_url) as fake:
-            return await fake.say(customer, text, phone_number_id=number, kind=kind, profile_name=name or None, **caption)
+            if customer is None:
+                return await fake.say_as_user(bsuid, text, phone_number_id=number, kind=kind, profile_name=name or None,
+                                              username=username, **caption)
+            return await fake.say(customer, text, phone_number_id=number, kind=kind, profile_name=name or None,
+                                  user_id=bsuid, username=username, **caption)
 
     result = _run(go())
     console.print(f"wamid {result['wamid']} → ingest answered {result.get('webhook_status')}")
     if result.get("error"):
         _fail(str(result["error"]))
+
+
+@app.command("share-contact")
+def share_contact(
+    bsuid: str = typer.Option(..., "--bsuid", help="the customer who taps 'Share contact info'"),
+    phone: str = typer.Option(..., "--phone", help="the number they share (+5511987651234)"),
+    number: str = Number,
+    fake_url: str = FakeUrl,
+) -> None:
+    """The customer answers the request-contact-info template with their number."""
+
+    async def go():
+        async with FakeGraphClient(fake_url) as fake:
+            return await fake.share_contact(bsuid, phone=phone, phone_number_id=number)
+
+    result = _run(go())
+    console.print(f"wamid {result['wamid']} → ingest answered {result.get('webhook_status')}")
 
 
 @app.command()
@@ -75,5 +101,5 @@ def sent(number: str = typer.Option(None, "--number"), to: str = typer.Option(No
     for record in _run(go()):
         body = record.get("body", record)
         what = (body.get("text") or {}).get("body") or json.dumps(body.get(body.get("type", ""), ""))[:80]
-        table.add_row(str(body.get("to")), str(body.get("type")), what)
+        table.add_row(str(body.get("to") or body.get("recipient")), str(body.get("type")), what)
     console.print(table)

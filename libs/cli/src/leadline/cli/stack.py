@@ -52,6 +52,8 @@ class StackConfig:
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     fresh: bool = False
     """Start from empty embedded databases: delete ``var/postgres`` and ``var/media`` first."""
+    ready_timeout_s: float = field(default_factory=lambda: float(os.environ.get("LEADLINE_READY_TIMEOUT_S", "60")))
+    """How long the services may take to answer /readyz (a machine shared with other test runs may need more)."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> StackConfig:
@@ -118,7 +120,7 @@ class Stack:
         for service in SERVICES:
             self._spawn(service, [sys.executable, "-m", f"leadline.{service}"], self._service_env(service))
         self._spawn("web", [sys.executable, "-m", "leadline.web"], self._web_env())
-        self._wait_until_ready()
+        self._wait_until_ready(self.config.ready_timeout_s)
         self.say(f"web       {self.config.url('web')}  (the agent inbox; dev log-in on)")
         self._write_stack_file()
 

@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.table import Table
 
 from leadline.events.topics import TOPICS
-from leadline.platform.kafka import ensure_topics
 
 from . import context
 
@@ -30,6 +29,8 @@ def _retention(ms: int | str | None) -> str:
 @app.command()
 def create(bootstrap_servers: str | None = context.BOOTSTRAP_OPTION) -> None:
     """Create every topic of the catalogue that is missing, with its partitions and retention."""
+    from leadline.platform.kafka import ensure_topics  # here: the other commands do not load the consumers' runtime
+
     bootstrap = context.bootstrap_servers(bootstrap_servers)
     created = context.run(ensure_topics(bootstrap, [(s.name, s.partitions, s.retention_ms) for s in TOPICS.values()]),
                           doing="creating topics")

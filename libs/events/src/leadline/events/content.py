@@ -157,6 +157,13 @@ class SharedContact(Value):
     formatted_name: PersonName
     phones: tuple[SharedPhone, ...] = ()
     emails: tuple[str, ...] = ()
+    origin: str | None = None
+    """Why WhatsApp sent the card, in Meta's words: ``contact_request`` when the customer answered a "request
+    contact info" button (the card holds their own number), ``other`` for a contact they chose to share."""
+
+    @property
+    def answers_contact_request(self) -> bool:
+        return self.origin == "contact_request"
 
 
 class ContactsContent(_Kind):

@@ -1,8 +1,12 @@
 """Payloads ingest produces: what WhatsApp told us (webhooks) and how our sends went.
 
-Streams: webhook facts belong to the WhatsApp chat ``wa:{phone_number_id}:{customer_wa_id}``
-so one chat's messages and statuses stay in order; send results belong to the router
-conversation that asked for the send.
+Streams: webhook facts belong to the WhatsApp chat ``wa:{phone_number_id}:{customer key}`` (the
+customer's ``wa_id``, or their BSUID when WhatsApp shared no phone) so one chat's messages and
+statuses stay in order; send results belong to the router conversation that asked for the send.
+
+Versions: every chat fact is ``V2`` since WhatsApp names customers by business-scoped user id
+(``customer: WhatsAppUser``, the phone optional); ``V1`` (``customer_wa_id``, a phone always) is
+still read and upcast (``upcast_chat_event_v1``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from leadline.events.common import (
     Value,
     WaId,
     Wamid,
+    WhatsAppUser,
     chat_stream_id,
 )
 from leadline.events.content import Content, InboundContent, MimeType, StoredMedia
@@ -93,7 +98,7 @@ class Pricing(Value):
 
 
 class _ChatEvent(Payload):
-    """A fact about one WhatsApp chat; the chat is the stream."""
+    """A fact about one WhatsApp chat (v1: the customer named by phone); the chat is the stream."""
 
     phone_number_id: PhoneNumberId
     """The business number (Meta's id) the chat is on."""
@@ -104,17 +109,33 @@ class _ChatEvent(Payload):
         return chat_stream_id(self.phone_number_id, self.customer_wa_id)
 
 
-class MessageReceivedV1(_ChatEvent):
-    """A customer sent a WhatsApp message to one of the dealership's numbers."""
+class _ChatEventV2(Payload):
+    """A fact about one WhatsApp chat (v2: the customer named by phone, BSUID or both); the chat is the stream."""
 
-    EVENT_TYPE = MESSAGE_RECEIVED
+    SCHEMA_VERSION = 2
 
+    phone_number_id: PhoneNumberId
+    """The business number (Meta's id) the chat is on."""
+    customer: WhatsAppUser
+    """The customer in the chat as WhatsApp named them: sender of inbound messages, recipient of outbound ones."""
+
+    def stream_id(self, account_id: str) -> str:
+        return chat_stream_id(self.phone_number_id, self.customer.chat_key)
+
+
+def upcast_chat_event_v1(payload: dict) -> dict:
+    """v1 → v2 of every chat fact: the customer's phone becomes ``customer.wa_id``."""
+    payload["customer"] = {"wa_id": payload.pop("customer_wa_id")}
+    return payload
+
+
+class _Received(Payload):
     wamid: Wamid
     display_phone_number: DisplayPhoneNumber
     customer_profile_name: str | None = None
     """The name on the customer's WhatsApp profile, when WhatsApp shares it."""
     customer_display_name: PersonName
-    """What to call the customer: the profile name, or their formatted number without one."""
+    """What to call the customer: the profile name, else their @username, else their formatted number (or BSUID)."""
     sent_at: UtcDatetime
     """WhatsApp's timestamp for the message (when the customer sent it)."""
     content: InboundContent
@@ -122,7 +143,25 @@ class MessageReceivedV1(_ChatEvent):
     referral: Referral | None = None
 
 
-class MessageEchoedV1(_ChatEvent):
+class MessageReceivedV1(_Received, _ChatEvent):
+    """A customer sent a WhatsApp message to one of the dealership's numbers."""
+
+    EVENT_TYPE = MESSAGE_RECEIVED
+
+
+class MessageReceivedV2(_Received, _ChatEventV2):
+    """A customer sent a WhatsApp message to one of the dealership's numbers (named by phone, BSUID or both)."""
+
+    EVENT_TYPE = MESSAGE_RECEIVED
+
+
+class _Echoed(Payload):
+    wamid: Wamid
+    sent_at: UtcDatetime
+    content: Content
+
+
+class MessageEchoedV1(_Echoed, _ChatEvent):
     """Someone at the dealership sent a message from the WhatsApp Business app on the phone.
 
     Coexistence echo: the number is shared between the app and the Cloud API, so
@@ -131,20 +170,14 @@ class MessageEchoedV1(_ChatEvent):
 
     EVENT_TYPE = MESSAGE_ECHOED
 
-    wamid: Wamid
-    sent_at: UtcDatetime
-    content: Content
+
+class MessageEchoedV2(_Echoed, _ChatEventV2):
+    """Someone at the dealership sent a message from the WhatsApp Business app on the phone (coexistence echo)."""
+
+    EVENT_TYPE = MESSAGE_ECHOED
 
 
-class MessageStatusChangedV1(_ChatEvent):
-    """WhatsApp reported a message the business sent as sent, delivered, read or failed.
-
-    Statuses can arrive out of order and before ``ingest.message.sent``; match on ``wamid``
-    and never move a status backwards.
-    """
-
-    EVENT_TYPE = MESSAGE_STATUS_CHANGED
-
+class _StatusChanged(Payload):
     wamid: Wamid
     status: DeliveryStatus
     at: UtcDatetime
@@ -154,7 +187,28 @@ class MessageStatusChangedV1(_ChatEvent):
     pricing: Pricing | None = None
 
 
-class _MediaEvent(_ChatEvent):
+class MessageStatusChangedV1(_StatusChanged, _ChatEvent):
+    """WhatsApp reported a message the business sent as sent, delivered, read or failed.
+
+    Statuses can arrive out of order and before ``ingest.message.sent``; match on ``wamid``
+    and never move a status backwards.
+    """
+
+    EVENT_TYPE = MESSAGE_STATUS_CHANGED
+
+
+class MessageStatusChangedV2(_StatusChanged, _ChatEventV2):
+    """WhatsApp reported a message the business sent as sent, delivered, read or failed.
+
+    ``customer`` is the recipient as the status named it: the phone, the BSUID or both (a status of a send
+    to a BSUID may have no phone; a ``failed`` one has no contact at all). Match on ``wamid`` and never move
+    a status backwards.
+    """
+
+    EVENT_TYPE = MESSAGE_STATUS_CHANGED
+
+
+class _Media(Payload):
     """The outcome of fetching an inbound or echoed message's media from WhatsApp."""
 
     wamid: Wamid
@@ -162,25 +216,41 @@ class _MediaEvent(_ChatEvent):
     provider_media_id: NonEmptyText
 
 
-class MediaStoredV1(_MediaEvent):
-    """We downloaded a message's media from WhatsApp and stored our own copy."""
-
-    EVENT_TYPE = MEDIA_STORED
-
+class _Stored(_Media):
     stored: StoredMedia
     mime_type: MimeType
 
 
-class MediaFetchFailedV1(_MediaEvent):
-    """We could not download a message's media; it may be gone for good once WhatsApp expires it."""
-
-    EVENT_TYPE = MEDIA_FETCH_FAILED
-
+class _FetchFailed(_Media):
     reason: NonEmptyText
     error_code: int | None = None
     """WhatsApp's error code, when WhatsApp answered with one."""
     attempts: int = Field(ge=1)
     retryable: bool
+
+
+class MediaStoredV1(_Stored, _ChatEvent):
+    """We downloaded a message's media from WhatsApp and stored our own copy."""
+
+    EVENT_TYPE = MEDIA_STORED
+
+
+class MediaStoredV2(_Stored, _ChatEventV2):
+    """We downloaded a message's media from WhatsApp and stored our own copy."""
+
+    EVENT_TYPE = MEDIA_STORED
+
+
+class MediaFetchFailedV1(_FetchFailed, _ChatEvent):
+    """We could not download a message's media; it may be gone for good once WhatsApp expires it."""
+
+    EVENT_TYPE = MEDIA_FETCH_FAILED
+
+
+class MediaFetchFailedV2(_FetchFailed, _ChatEventV2):
+    """We could not download a message's media; it may be gone for good once WhatsApp expires it."""
+
+    EVENT_TYPE = MEDIA_FETCH_FAILED
 
 
 class _SendResult(Payload):
@@ -217,22 +287,41 @@ class MessageSendFailedV1(_SendResult):
     """Whether sending the same request again may succeed (rate limits, outages)."""
 
 
-class ContactProfilePhotoChangedV1(_ChatEvent):
-    """The customer's WhatsApp profile photo changed, as far as we can see."""
-
-    EVENT_TYPE = CONTACT_PROFILE_PHOTO_CHANGED
-
+class _PhotoChanged(Payload):
     photo: StoredMedia | None
     """Our copy of the new photo; none when the customer removed it or hid it from us."""
 
 
+class ContactProfilePhotoChangedV1(_PhotoChanged, _ChatEvent):
+    """The customer's WhatsApp profile photo changed, as far as we can see."""
+
+    EVENT_TYPE = CONTACT_PROFILE_PHOTO_CHANGED
+
+
+class ContactProfilePhotoChangedV2(_PhotoChanged, _ChatEventV2):
+    """The customer's WhatsApp profile photo changed, as far as we can see."""
+
+    EVENT_TYPE = CONTACT_PROFILE_PHOTO_CHANGED
+
+
 PAYLOADS: tuple[type[Payload], ...] = (
     MessageReceivedV1,
+    MessageReceivedV2,
     MessageEchoedV1,
+    MessageEchoedV2,
     MessageStatusChangedV1,
+    MessageStatusChangedV2,
     MediaStoredV1,
+    MediaStoredV2,
     MediaFetchFailedV1,
+    MediaFetchFailedV2,
     MessageSentV1,
     MessageSendFailedV1,
     ContactProfilePhotoChangedV1,
+    ContactProfilePhotoChangedV2,
 )
+
+CHAT_EVENTS: tuple[str, ...] = (
+    MESSAGE_RECEIVED, MESSAGE_ECHOED, MESSAGE_STATUS_CHANGED, MEDIA_STORED, MEDIA_FETCH_FAILED, CONTACT_PROFILE_PHOTO_CHANGED,
+)
+"""The chat facts: v1 named the customer by ``customer_wa_id``, v2 by ``customer`` (``upcast_chat_event_v1``)."""

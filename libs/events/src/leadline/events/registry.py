@@ -193,8 +193,13 @@ def default_registry() -> Registry:
     for module in (ingest, router, router_integration, leads, history):
         for model in module.PAYLOADS:
             registry.register(model)
-    # Upcasters are registered here, next to the models, when a V2 appears:
-    # registry.register_upcaster(router.CONVERSATION_CLAIMED, 1, _claimed_v1_to_v2)
+    # Upcasters are registered here; each is a plain function beside its models.
+    for event_type in ingest.CHAT_EVENTS:
+        registry.register_upcaster(event_type, 1, ingest.upcast_chat_event_v1)
+    registry.register_upcaster(router.CONVERSATION_OPENED, 1, router.upcast_conversation_opened_v1)
+    registry.register_upcaster(router.SEND_REQUESTED, 1, router.upcast_send_requested_v1)
+    registry.register_upcaster(leads.LEAD_CREATED, 1, leads.upcast_lead_created_v1)
+    registry.register_upcaster(leads.LEAD_CONFLICT_DETECTED, 1, leads.upcast_lead_conflict_detected_v1)
     return registry
 
 

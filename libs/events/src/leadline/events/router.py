@@ -26,6 +26,7 @@ from leadline.events.common import (
     UtcDatetime,
     WaId,
     Wamid,
+    WhatsAppUser,
 )
 from leadline.events.content import Content, MediaRef, MimeType, OutboundContent
 from leadline.events.envelope import Payload
@@ -90,11 +91,58 @@ class ConversationOpenedV1(_ConversationEvent):
 
     @model_validator(mode="after")
     def _opener_is_consistent(self) -> ConversationOpenedV1:
-        if self.opened_by != "customer" and self.owner is None:
-            raise ValueError(f"a conversation opened by {self.opened_by} has an owner")
-        if self.opened_by == "lead_owner" and self.lead_id is None:
-            raise ValueError("a conversation opened by a lead's owner names the lead")
+        _check_opener(self.opened_by, self.owner, self.lead_id)
         return self
+
+
+def _check_opener(opened_by: str, owner: AgentRef | None, lead_id: UUID | None) -> None:
+    """Every version: an agent's or a lead owner's conversation has an owner; a lead owner's names the lead."""
+    if opened_by != "customer" and owner is None:
+        raise ValueError(f"a conversation opened by {opened_by} has an owner")
+    if opened_by == "lead_owner" and lead_id is None:
+        raise ValueError("a conversation opened by a lead's owner names the lead")
+
+
+class ConversationOpenedV2(_ConversationEvent):
+    """A conversation started: a customer wrote, or an agent reached out (the customer named by phone, BSUID or both).
+
+    Invariants: ``owner`` is set when an agent or a lead's owner opened it; ``lead_id`` is set when it was
+    started from a lead; ``customer_phone`` is set whenever ``customer.wa_id`` is.
+    """
+
+    EVENT_TYPE = CONVERSATION_OPENED
+    SCHEMA_VERSION = 2
+
+    phone_number_id: PhoneNumberId
+    business_display_number: DisplayPhoneNumber
+    customer: WhatsAppUser
+    """The customer as WhatsApp named them when the conversation opened (for a start from a lead: the lead's number)."""
+    customer_id: UUID | None = None
+    """leadline's one id for the customer across their phone, BSUIDs and both ninth-digit forms (the router's
+    README, "Customer identity"); when two customers turn out to be one, the older id lives on. None for
+    conversations opened before customers had ids."""
+    customer_phone: E164Phone | None = None
+    """The customer's number normalised (ninth digit restored), when known; none for a customer known only by BSUID."""
+    customer_display_name: PersonName
+    status: ConversationStatus
+    team_ids: tuple[TeamId, ...]
+    """The teams whose pool shows the conversation (those linked to the business number)."""
+    owner: AgentRef | None = None
+    lead_id: UUID | None = None
+    opened_by: Literal["customer", "agent", "lead_owner"]
+
+    @model_validator(mode="after")
+    def _opener_is_consistent(self) -> ConversationOpenedV2:
+        _check_opener(self.opened_by, self.owner, self.lead_id)
+        if self.customer.wa_id and not self.customer_phone:
+            raise ValueError("a customer named by phone has the number normalised in customer_phone")
+        return self
+
+
+def upcast_conversation_opened_v1(payload: dict) -> dict:
+    """v1 → v2: the customer's phone becomes ``customer.wa_id``; no customer id was known then."""
+    payload["customer"] = {"wa_id": payload.pop("customer_wa_id")}
+    return payload
 
 
 class MessageAppendedV1(_ConversationEvent):
@@ -247,6 +295,41 @@ class SendRequestedV1(_ConversationEvent):
         return self
 
 
+class SendRequestedV2(_ConversationEvent):
+    """An agent asked to send a message; ingest sends it and answers on the outbound topic.
+
+    Invariant: text content has a ``body``, which is the text as sent, with the agent-name prefix the
+    customer sees. Ingest writes to ``to.wa_id`` when set (Graph API ``to``), else to the BSUID
+    (Graph API ``recipient``: ``to.user_id``, else ``to.parent_user_id``).
+    """
+
+    EVENT_TYPE = SEND_REQUESTED
+    SCHEMA_VERSION = 2
+
+    request_id: UUID
+    """Idempotency key: ingest sends each request at most once."""
+    phone_number_id: PhoneNumberId
+    to: WhatsAppUser
+    """The customer as leadline knows them at the time of the send."""
+    content: OutboundContent
+    agent: AgentRef
+    body: str | None = None
+    """The text WhatsApp shows, agent-name prefix included (``*Ana Souza:* Olá!``)."""
+    reply_to_wamid: Wamid | None = None
+
+    @model_validator(mode="after")
+    def _text_has_its_body(self) -> SendRequestedV2:
+        if self.content.kind == "text" and not self.body:
+            raise ValueError("a text send carries the body as sent")
+        return self
+
+
+def upcast_send_requested_v1(payload: dict) -> dict:
+    """v1 → v2: the recipient's phone becomes ``to.wa_id``."""
+    payload["to"] = {"wa_id": payload.pop("to_wa_id")}
+    return payload
+
+
 class MessageDeliveryUpdatedV1(_ConversationEvent):
     """An agent's message moved on its way to the customer: sent (with WhatsApp's id), delivered, read or failed.
 
@@ -287,7 +370,8 @@ class MediaFetchRequestedV1(_ConversationEvent):
     message_id: UUID
     wamid: Wamid
     phone_number_id: PhoneNumberId
-    customer_wa_id: WaId
+    customer: WhatsAppUser
+    """The customer of the chat the media came in (phone, BSUID or both, as the conversation knows them)."""
     provider_media_id: NonEmptyText
     mime_type: MimeType
     agent: AgentRef
@@ -296,6 +380,7 @@ class MediaFetchRequestedV1(_ConversationEvent):
 
 PAYLOADS: tuple[type[Payload], ...] = (
     ConversationOpenedV1,
+    ConversationOpenedV2,
     MessageAppendedV1,
     ConversationClaimedV1,
     ConversationReleasedV1,
@@ -305,6 +390,7 @@ PAYLOADS: tuple[type[Payload], ...] = (
     ConversationStatusChangedV1,
     PoolWaitExceededV1,
     SendRequestedV1,
+    SendRequestedV2,
     MessageDeliveryUpdatedV1,
     MessageMediaUpdatedV1,
     MediaFetchRequestedV1,

@@ -60,10 +60,11 @@ class TopicSpec:
 
 
 def _types(*models: type[Payload]) -> tuple[str, ...]:
-    return tuple(model.EVENT_TYPE for model in models)
+    """Each event type once, in the order first named (versions of one type share it)."""
+    return tuple(dict.fromkeys(model.EVENT_TYPE for model in models))
 
 
-_CHAT_KEY = "`wa:{phone_number_id}:{customer_wa_id}` (the WhatsApp chat)"
+_CHAT_KEY = "`wa:{phone_number_id}:{customer wa_id, else BSUID}` (the WhatsApp chat)"
 _SOURCES = (
     TopicSpec(
         name=WHATSAPP_INBOUND,

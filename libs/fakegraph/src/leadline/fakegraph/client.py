@@ -63,12 +63,15 @@ class FakeGraphClient:
         kind: str = "text",
         profile_name: str | None = DEFAULT_PROFILE_NAME,
         reply_to: str | None = None,
+        user_id: str | None = None,
+        username: str | None = None,
         **fields: Any,
     ) -> dict[str, Any]:
         """Customer ``wa_id`` writes; returns ``{wamid, webhook_status, error, payload}``.
 
         ``fields`` go to the builder for ``kind`` (e.g. ``media_id=..., caption=...`` for an image);
-        ``profile_name=None`` simulates a customer without a profile name.
+        ``profile_name=None`` simulates a customer without a profile name; ``user_id`` (a BSUID) makes the
+        webhook name the phone and the BSUID together, with ``username`` in the profile.
         """
         order = {
             "phone_number_id": self._number(phone_number_id),
@@ -77,8 +80,36 @@ class FakeGraphClient:
             "profile_name": profile_name,
             "reply_to": reply_to,
             "fields": fields,
+            "user_id": user_id,
+            "username": username,
         }
         return await self._call("POST", f"/_fake/customers/{wa_id}/say", json=order)
+
+    async def say_as_user(
+        self,
+        user_id: str,
+        text: str | None = None,
+        *,
+        phone_number_id: str | None = None,
+        kind: str = "text",
+        profile_name: str | None = DEFAULT_PROFILE_NAME,
+        username: str | None = None,
+        wa_id: str | None = None,
+        shows_phone: bool = False,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """A customer named by BSUID ``user_id`` writes; Meta leaves their phone (``wa_id``) out unless ``shows_phone``."""
+        order = {
+            "phone_number_id": self._number(phone_number_id), "kind": kind, "text": text, "fields": fields,
+            "profile_name": profile_name, "username": username, "wa_id": wa_id, "shows_phone": shows_phone,
+        }
+        return await self._call("POST", f"/_fake/users/{user_id}/say", json=order)
+
+    async def share_contact(self, user_id: str, *, phone: str | None = None,
+                            phone_number_id: str | None = None) -> dict[str, Any]:
+        """The user taps "Share contact info" on the request-contact-info template they got (409 if none)."""
+        order = {"phone_number_id": self._number(phone_number_id), "phone": phone}
+        return await self._call("POST", f"/_fake/users/{user_id}/share_contact", json=order)
 
     async def echo(
         self,

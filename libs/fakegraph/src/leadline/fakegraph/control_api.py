@@ -15,7 +15,9 @@ from leadline.fakegraph.errors import DEFAULT_CODE_FOR_STATUS, lookup
 from leadline.fakegraph.graph_api import media_url
 from leadline.fakegraph.samples import SAMPLES
 from leadline.fakegraph.settings import FakeGraphSettings
-from leadline.fakegraph.state import FakeGraphState, InjectedFailure, StoredMedia, WebhookDelivery
+from leadline.fakegraph.state import FakeGraphState, InjectedFailure, SentMessage, StoredMedia, WebhookDelivery
+from leadline.fakegraph.users import WhatsAppUser, contact_shared_on_request
+from leadline.fakegraph.validation import BSUID
 from leadline.fakegraph.webhook_sender import WebhookSender
 
 
@@ -50,6 +52,26 @@ class MessageRequest(BaseModel):
 
 class SayRequest(MessageRequest):
     profile_name: str | None = webhooks.DEFAULT_PROFILE_NAME  # null: the customer has no profile name
+    user_id: str | None = Field(None, pattern=BSUID.pattern)  # the customer's BSUID: webhooks then name both
+    parent_user_id: str | None = Field(None, pattern=BSUID.pattern)
+    username: str | None = None
+
+
+class UserSayRequest(MessageRequest):
+    """A customer named by BSUID writes; Meta leaves their phone out unless ``shows_phone``."""
+
+    profile_name: str | None = webhooks.DEFAULT_PROFILE_NAME
+    username: str | None = None
+    wa_id: str | None = Field(None, pattern=r"^[1-9]\d{6,14}$")  # their phone, which Meta may not show
+    shows_phone: bool = False
+    parent_user_id: str | None = Field(None, pattern=BSUID.pattern)
+
+
+class ShareContactRequest(BaseModel):
+    """The user taps "Share contact info" on a request-contact-info template they received."""
+
+    phone_number_id: str
+    phone: str | None = None  # default: the phone the fake knows for them
 
 
 class EchoRequest(MessageRequest):
@@ -168,11 +190,55 @@ def control_router(settings: FakeGraphSettings, state: FakeGraphState, sender: W
 
     @router.post("/customers/{wa_id}/say")
     async def customer_says(wa_id: str, order: SayRequest, request: Request) -> dict[str, Any]:
-        """Post the webhook Meta would send when customer ``wa_id`` writes to ``phone_number_id``."""
+        """Post the webhook Meta would send when customer ``wa_id`` writes to ``phone_number_id``.
+
+        With ``user_id`` the webhook names the phone and the BSUID together, as Meta does for a user whose phone
+        it shares (no username, or a recent interaction with the business).
+        """
         message = await build_message(request, order, wa_id)
-        payload = webhooks.WebhookBuilder(sender.business(order.phone_number_id)).inbound(
-            message, profile_name=order.profile_name
-        )
+        builder = webhooks.WebhookBuilder(sender.business(order.phone_number_id))
+        if order.user_id is None:
+            payload = builder.inbound(message, profile_name=order.profile_name)
+        else:
+            user = WhatsAppUser(order.user_id, wa_id, order.parent_user_id, order.username, order.profile_name)
+            await state.remember_user(user)
+            payload = builder.inbound_from(user, message)
+        return {"wamid": message["id"], **_delivery_json(await sender.post(payload))}
+
+    @router.post("/users/{user_id}/say")
+    async def user_says(user_id: str, order: UserSayRequest, request: Request) -> dict[str, Any]:
+        """Post the webhook of a customer named by BSUID: ``from_user_id`` and ``contacts[].user_id``, no phone."""
+        if not BSUID.match(user_id):
+            raise HTTPException(status_code=400, detail=f"{user_id!r} is not a business-scoped user id")
+        user = WhatsAppUser(user_id, order.wa_id, order.parent_user_id, order.username, order.profile_name,
+                            order.shows_phone)
+        await state.remember_user(user)
+        message = await build_message(request, order, order.wa_id or "")
+        payload = webhooks.WebhookBuilder(sender.business(order.phone_number_id)).inbound_from(user, message)
+        return {"wamid": user.sending(message)["id"], **_delivery_json(await sender.post(payload))}
+
+    @router.post("/users/{user_id}/share_contact")
+    async def user_shares_contact(user_id: str, order: ShareContactRequest) -> dict[str, Any]:
+        """The user answers a request-contact-info template: a ``contacts`` message holding their own number.
+
+        Refused (409) unless the business sent that user a template with the REQUEST_CONTACT_INFO button
+        (``FAKE_GRAPH_CONTACT_REQUEST_TEMPLATES``): the button is the only way to this message.
+        """
+        user = await state.user(user_id=user_id)
+        if user is None:
+            raise HTTPException(status_code=404, detail=f"no user {user_id} has written to the fake")
+        phone = order.phone or (f"+{user.wa_id}" if user.wa_id else None)
+        if phone is None:
+            raise HTTPException(status_code=400, detail="the fake knows no phone for this user: give one")
+        def asked_for_contact(sent: SentMessage) -> bool:
+            template = (sent.body.get("template") or {}).get("name")
+            to_this_user = user_id in (sent.user_id, sent.to) or (user.wa_id is not None and sent.wa_id == user.wa_id)
+            return sent.type == "template" and template in settings.contact_request_templates and to_this_user
+
+        if not any(map(asked_for_contact, await state.sent(phone_number_id=order.phone_number_id, kind="message"))):
+            raise HTTPException(status_code=409, detail="no request-contact-info template was sent to this user")
+        message = contact_shared_on_request(user, phone)
+        payload = webhooks.WebhookBuilder(sender.business(order.phone_number_id)).inbound_from(user, message)
         return {"wamid": message["id"], **_delivery_json(await sender.post(payload))}
 
     @router.post("/echoes")
@@ -195,8 +261,10 @@ def control_router(settings: FakeGraphSettings, state: FakeGraphState, sender: W
             if not matches:
                 raise HTTPException(status_code=404, detail=f"no recorded send with wamid {order.wamid}")
             recipient = matches[0].wa_id or ""
+        sent_to = next((s for s in await state.sent(kind="message") if s.wamid == order.wamid), None)
+        user = await state.user(user_id=sent_to.user_id, wa_id=sent_to.wa_id) if sent_to else None
         delivery = await sender.post_status(
-            order.phone_number_id, order.wamid, order.status, recipient, code=order.code
+            order.phone_number_id, order.wamid, order.status, recipient or None, code=order.code, user=user
         )
         return {"wamid": order.wamid, **_delivery_json(delivery)}
 

@@ -20,6 +20,7 @@ from leadline.fakegraph import ids
 from leadline.fakegraph.errors import graph_error_body
 from leadline.fakegraph.settings import FakeGraphSettings
 from leadline.fakegraph.state import Endpoint, FakeGraphState, SentMessage, StoredMedia
+from leadline.fakegraph.users import WhatsAppUser
 from leadline.fakegraph.validation import Rejection, validate_send
 from leadline.fakegraph.webhook_sender import WebhookSender
 
@@ -104,7 +105,9 @@ def graph_router(settings: FakeGraphSettings, state: FakeGraphState, sender: Web
                 SentMessage("mark_read", None, version, phone_number_id, None, None, None, body, headers)
             )
             return JSONResponse({"success": True})
-        wamid = ids.wamid(checked.wa_id or "", outbound=True)
+        # the customer as the fake knows them (a test made them write): named fully in the statuses
+        user = await state.user(user_id=checked.user_id, wa_id=checked.wa_id)
+        wamid = ids.wamid(checked.wa_id or (user.wa_id if user and user.wa_id else ""), outbound=True)
         await state.record_send(
             SentMessage(
                 "message",
@@ -116,20 +119,20 @@ def graph_router(settings: FakeGraphSettings, state: FakeGraphState, sender: Web
                 checked.type,
                 body,
                 headers,
+                user_id=checked.user_id,
             )
         )
         sent: dict[str, Any] = {"id": wamid}
         if checked.type == "template":
             sent["message_status"] = "accepted"
+        if checked.user_id and user is None:  # a BSUID the fake never heard of: statuses name just that
+            user = WhatsAppUser(user_id=checked.user_id, profile_name=None)
         if settings.auto_statuses:
-            background.add_task(sender.post_sent_then_delivered, phone_number_id, wamid, checked.wa_id)
-        return JSONResponse(
-            {
-                "messaging_product": "whatsapp",
-                "contacts": [{"input": checked.to, "wa_id": checked.wa_id}],
-                "messages": [sent],
-            }
-        )
+            background.add_task(sender.post_sent_then_delivered, phone_number_id, wamid, checked.wa_id, user)
+        # Meta answers with the input and the phone (a send to a phone) or the BSUID (a send to a BSUID)
+        contact = {"input": checked.to, "user_id": checked.user_id} if checked.user_id else {
+            "input": checked.to, "wa_id": checked.wa_id}
+        return JSONResponse({"messaging_product": "whatsapp", "contacts": [contact], "messages": [sent]})
 
     @router.post("/{version}/{phone_number_id}/media")
     async def upload_media(version: str, phone_number_id: str, request: Request) -> Response:

@@ -46,6 +46,12 @@ class FakeGraphSettings(BaseSettings):
         "", validation_alias=AliasChoices("FAKE_GRAPH_PUBLIC_BASE_URL", "public_base_url")
     )
 
+    # Templates approved with a REQUEST_CONTACT_INFO button ("Share contact info"): a user may answer them.
+    contact_request_templates: list[str] = Field(
+        default_factory=lambda: ["pedir_contato"],
+        validation_alias=AliasChoices("FAKE_GRAPH_CONTACT_REQUEST_TEMPLATES", "contact_request_templates"),
+    )
+
     def display_number_for(self, phone_number_id: str) -> str:
         if phone_number_id in self.display_phone_numbers:
             return self.display_phone_numbers[phone_number_id]

@@ -13,6 +13,8 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from leadline.fakegraph.users import WhatsAppUser
+
 Endpoint = Literal["messages", "media", "media_download"]
 ENDPOINTS: tuple[Endpoint, ...] = ("messages", "media", "media_download")
 
@@ -31,6 +33,8 @@ class SentMessage:
     body: dict[str, Any]
     headers: dict[str, str]
     received_at: float = field(default_factory=time.time)
+    user_id: str | None = None
+    """The BSUID the message went to (``recipient``), for a customer known only by one."""
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,6 +93,18 @@ class FakeGraphState:
         self._media: dict[str, StoredMedia] = {}
         self._failures: dict[Endpoint, deque[InjectedFailure]] = {e: deque() for e in ENDPOINTS}
         self._deliveries: list[WebhookDelivery] = []
+        self._users: dict[str, WhatsAppUser] = {}  # Meta's contact book, as far as the fake plays it: by BSUID
+
+    async def remember_user(self, user: WhatsAppUser) -> None:
+        async with self._lock:
+            if user.user_id:
+                self._users[user.user_id] = user
+
+    async def user(self, *, user_id: str | None = None, wa_id: str | None = None) -> WhatsAppUser | None:
+        """A user a test made write, by BSUID (or parent BSUID) or by phone."""
+        async with self._lock:
+            return next((u for u in self._users.values() if (user_id and user_id in (u.user_id, u.parent_user_id))
+                         or (wa_id and u.wa_id == wa_id)), None)
 
     async def record_send(self, sent: SentMessage) -> None:
         async with self._lock:
@@ -102,7 +118,7 @@ class FakeGraphState:
                 s
                 for s in self._sent
                 if (phone_number_id is None or s.phone_number_id == phone_number_id)
-                and (to is None or to in (s.to, s.wa_id))
+                and (to is None or to in (s.to, s.wa_id, s.user_id))
                 and (kind is None or s.kind == kind)
             ]
 
@@ -147,3 +163,4 @@ class FakeGraphState:
             for queue in self._failures.values():
                 queue.clear()
             self._deliveries.clear()
+            self._users.clear()

@@ -8,6 +8,7 @@ window) is accepted here and left to failure injection.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,16 +24,20 @@ INTERACTIVE_TYPES = (
     "catalog_message", "location_request_message", "call_permission_request",
 )  # fmt: skip
 TEXT_BODY_LIMIT = 4096
+BSUID = re.compile(r"^[A-Z]{2}(\.ENT)?\.[A-Za-z0-9]{1,128}$")
+"""A business-scoped user id (``BR.1502576394655843``) or a parent one (``BR.ENT.118…``), as Meta documents them."""
 
 
 @dataclass(frozen=True)
 class AcceptedSend:
-    """What the fake needs from a valid body: a message to ``to``, or a read receipt."""
+    """What the fake needs from a valid body: a message to ``to`` (a phone) or ``user_id`` (a BSUID), or a read receipt."""
 
     kind: str  # "message" or "mark_read"
     to: str | None = None
     wa_id: str | None = None
     type: str | None = None
+    user_id: str | None = None
+    """The BSUID (or parent BSUID) of ``recipient``, for a send to a customer known only by one."""
 
 
 @dataclass(frozen=True)
@@ -69,10 +74,14 @@ def validate_send(body: Any) -> AcceptedSend | Rejection:
         return AcceptedSend(kind="mark_read")
     if body.get("recipient_type", "individual") not in ("individual", "group"):
         return _invalid("Parameter 'recipient_type' must be 'individual' or 'group'.")
-    to = body.get("to")
-    if not isinstance(to, str) or not to.strip():
+    to, recipient = body.get("to"), body.get("recipient")
+    if recipient is not None and not (isinstance(recipient, str) and BSUID.match(recipient)):
+        return _invalid("Parameter 'recipient' is not a valid business-scoped user ID.")
+    if (to is None or to == "") and recipient:  # Meta: to takes precedence when both are given
+        to = None
+    elif not isinstance(to, str) or not to.strip():
         return Rejection(100, "to is required.", "(#100) The parameter to is required.")
-    if not digits_of(to):
+    elif not digits_of(to):
         return _invalid("Parameter 'to' is not a valid phone number.")
     kind = body.get("type", "text")  # Cloud API defaults an absent type to text
     if kind not in MESSAGE_TYPES:
@@ -86,6 +95,8 @@ def validate_send(body: Any) -> AcceptedSend | Rejection:
     problem = _check_contacts(content) if kind == "contacts" else _check_object(kind, content)
     if problem is not None:
         return problem
+    if to is None:
+        return AcceptedSend(kind="message", to=recipient, wa_id=None, type=kind, user_id=recipient)
     return AcceptedSend(kind="message", to=to, wa_id=digits_of(to), type=kind)
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 
-from leadline.fakegraph import webhooks
+from leadline.fakegraph import users, webhooks
+from leadline.fakegraph.users import WhatsAppUser
 from leadline.fakegraph.settings import FakeGraphSettings
 from leadline.fakegraph.state import FakeGraphState, WebhookDelivery
 
@@ -64,17 +65,28 @@ class WebhookSender:
         return delivery
 
     async def post_status(
-        self, phone_number_id: str, wamid: str, state: str, recipient_id: str, *, code: int | None = None
+        self, phone_number_id: str, wamid: str, state: str, recipient_id: str | None, *, code: int | None = None,
+        user: WhatsAppUser | None = None,
     ) -> WebhookDelivery:
+        """A status of a send to ``recipient_id`` (a phone) or, with ``recipient_id=None``, to ``user``'s BSUID.
+
+        With a known ``user`` the status names them as Meta does since BSUIDs (``recipient_user_id``, and the
+        ``contacts[]`` beside every status but ``failed``).
+        """
+        builder = webhooks.WebhookBuilder(self.business(phone_number_id))
+        if user is not None:
+            item = users.status_for(user, wamid, state, sent_to_phone=recipient_id is not None, code=code)
+            return await self.post(builder.statuses(item, contacts=users.status_contacts(user, state)))
         if state == "failed":
             item = webhooks.failed_status(wamid, recipient_id, code or 131026)
         else:
             item = webhooks.status(wamid, state, recipient_id)
-        return await self.post(webhooks.WebhookBuilder(self.business(phone_number_id)).statuses(item))
+        return await self.post(builder.statuses(item))
 
-    async def post_sent_then_delivered(self, phone_number_id: str, wamid: str, recipient_id: str) -> None:
+    async def post_sent_then_delivered(self, phone_number_id: str, wamid: str, recipient_id: str | None,
+                                       user: WhatsAppUser | None = None) -> None:
         """The ticks a healthy send earns: ``sent``, a short pause, then ``delivered``."""
-        await self.post_status(phone_number_id, wamid, "sent", recipient_id)
+        await self.post_status(phone_number_id, wamid, "sent", recipient_id, user=user)
         if self._settings.status_delay_seconds > 0:
             await asyncio.sleep(self._settings.status_delay_seconds)
-        await self.post_status(phone_number_id, wamid, "delivered", recipient_id)
+        await self.post_status(phone_number_id, wamid, "delivered", recipient_id, user=user)

@@ -85,8 +85,14 @@ def messages_change(
     return {"value": value, "field": "messages"}
 
 
-def statuses_change(business: BusinessNumber, statuses: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    value = {"messaging_product": "whatsapp", "metadata": business.metadata(), "statuses": list(statuses)}
+def statuses_change(
+    business: BusinessNumber, statuses: Iterable[dict[str, Any]], contacts: Iterable[dict[str, Any]] = ()
+) -> dict[str, Any]:
+    """Statuses of our sends; since BSUIDs, ``contacts[]`` (the recipient) rides along all but ``failed`` ones."""
+    value: dict[str, Any] = {"messaging_product": "whatsapp", "metadata": business.metadata()}
+    if contacts := list(contacts):
+        value["contacts"] = contacts
+    value["statuses"] = list(statuses)
     return {"value": value, "field": "messages"}
 
 
@@ -135,7 +141,7 @@ def delivery(entries: Iterable[dict[str, Any]]) -> dict[str, Any]:
 def status(
     wamid: str,
     state: str,
-    recipient_id: str,
+    recipient_id: str | None,
     *,
     timestamp: str | int | None = None,
     category: str = "service",
@@ -148,8 +154,9 @@ def status(
         "id": wamid,
         "status": state,
         "timestamp": str(timestamp) if timestamp is not None else ids.unix_now(),
-        "recipient_id": recipient_id,
     }
+    if recipient_id is not None:  # None: a send to a BSUID (see ``users.py`` for its recipient fields)
+        item["recipient_id"] = recipient_id
     if state in ("sent", "delivered"):
         item["conversation"] = {"id": secrets.token_hex(16), "origin": {"type": category}}
         item["pricing"] = {
@@ -165,7 +172,7 @@ def status(
 
 def failed_status(
     wamid: str,
-    recipient_id: str,
+    recipient_id: str | None,
     code: int = 131026,
     *,
     details: str | None = None,
@@ -201,8 +208,13 @@ class WebhookBuilder:
         change = messages_change(self.business, messages, [contact(s, profile_name) for s in senders])
         return delivery([entry(self.business.waba_id, [change])])
 
-    def statuses(self, *statuses: dict[str, Any]) -> dict[str, Any]:
-        return delivery([entry(self.business.waba_id, [statuses_change(self.business, statuses)])])
+    def inbound_from(self, user: Any, *messages: Message) -> dict[str, Any]:
+        """One delivery of ``user``'s messages named as Meta names them since BSUIDs (``users.WhatsAppUser``)."""
+        change = messages_change(self.business, [user.sending(m) for m in messages], [user.contact()])
+        return delivery([entry(self.business.waba_id, [change])])
+
+    def statuses(self, *statuses: dict[str, Any], contacts: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+        return delivery([entry(self.business.waba_id, [statuses_change(self.business, statuses, contacts)])])
 
     def echoes(self, *echoes: Message) -> dict[str, Any]:
         return delivery([entry(self.business.waba_id, [echoes_change(self.business, echoes)])])

@@ -1,4 +1,4 @@
-"""Agent identity: bearer JWTs carrying agent id, name, role, account and teams.
+"""Agent identity in a service: bearer JWTs carrying agent id, name, role, account and teams (``tokens``).
 
 Dev signs HS256 with a shared secret (``leadline token`` mints one); production
 verifies RS256/ES256 against a JWKS URL. A missing or bad token is a 401 JSON error.
@@ -6,25 +6,17 @@ verifies RS256/ES256 against a JWKS URL. A missing or bad token is a 401 JSON er
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-
-import jwt
 from typing import TYPE_CHECKING
 
+import jwt
 from fastapi import Request
 
 from .http import ApiError
+from .tokens import Role
 
 if TYPE_CHECKING:
     from .settings import ServiceSettings
-
-
-class Role(enum.StrEnum):
-    ATTENDANT = "attendant"
-    SELLER = "seller"
-    ADMIN = "admin"
 
 
 @dataclass(frozen=True)
@@ -84,20 +76,6 @@ class TokenVerifier:
         if scheme.lower() != "bearer" or not token:
             raise InvalidToken("a bearer token is required (Authorization: Bearer <jwt>)")
         return self.verify(token.strip())
-
-
-def mint_token(
-    *, secret: str, agent_id: str, name: str, role: Role | str, account_id: str, teams: list[str],
-    audience: str = "leadline", issuer: str = "leadline-dev", ttl: timedelta = timedelta(hours=12),
-    now: datetime | None = None,
-) -> str:
-    """A dev HS256 token; production tokens come from the identity provider."""
-    issued = now or datetime.now(UTC)
-    claims = {
-        "sub": agent_id, "name": name, "role": str(Role(role)), "account_id": account_id, "teams": teams,
-        "aud": audience, "iss": issuer, "iat": issued, "exp": issued + ttl,
-    }
-    return jwt.encode(claims, secret, algorithm="HS256")
 
 
 def verifier_from_settings(settings: "ServiceSettings") -> TokenVerifier:

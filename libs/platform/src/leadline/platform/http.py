@@ -12,11 +12,15 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger(__name__)
 
 ReadinessCheck = Callable[[], Awaitable[object]]
+#: SQLSTATEs of text PostgreSQL cannot store: character_not_in_repertoire (the NUL character, \u0000, which JSON and
+#: Python strings allow) and untranslatable_character. The caller sent it; the transaction was rolled back.
+TEXT_THE_DATABASE_CANNOT_STORE = frozenset({"22021", "22P05"})
 REQUEST_SECONDS = Histogram(
     "leadline_http_request_seconds", "HTTP request latency", ["method", "route", "status"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
@@ -57,6 +61,13 @@ def install_error_handlers(app: FastAPI) -> None:
             {"field": ".".join(str(part) for part in item["loc"]), "problem": item["msg"]} for item in error.errors()
         ]
         return JSONResponse(error_body("invalid_request", "the request is not valid", problems=problems), status_code=422)
+
+    @app.exception_handler(DBAPIError)
+    async def _text_that_cannot_be_stored(_: Request, error: DBAPIError) -> JSONResponse:
+        if getattr(error.orig, "sqlstate", None) not in TEXT_THE_DATABASE_CANNOT_STORE:
+            raise error  # any other database failure stays a 500
+        return JSONResponse(error_body("invalid_text", "a text in the request holds a character that cannot be stored "
+                                                       "(the NUL character, \\u0000)"), status_code=422)
 
 
 def health_router(checks: Mapping[str, ReadinessCheck], *, timeout_s: float = 2.0) -> APIRouter:

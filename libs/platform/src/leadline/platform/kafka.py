@@ -147,6 +147,7 @@ def subscribe_events(
     attempts: int = 3,
     fetch_max_wait_ms: int = 10,
     parallel_keys: int = 1,
+    session_timeout_ms: int = 10_000,
 ) -> None:
     """Register ``handle`` for ``topics`` in consumer group ``consumer`` (one group per projection).
 
@@ -154,12 +155,14 @@ def subscribe_events(
     handled at once, each key's records in order (one chat, one conversation, stays ordered), and the
     batch's offsets are committed only when every record in it is done.
     """
+    membership = {"session_timeout_ms": session_timeout_ms, "heartbeat_interval_ms": session_timeout_ms // 3}
     if parallel_keys > 1:
         _subscribe_parallel_by_key(broker, topics, consumer=consumer, handle=handle, dead_letters=dead_letters,
-                                   attempts=attempts, fetch_max_wait_ms=fetch_max_wait_ms, parallel_keys=parallel_keys)
+                                   attempts=attempts, fetch_max_wait_ms=fetch_max_wait_ms, parallel_keys=parallel_keys,
+                                   **membership)
         return
 
-    subscriber = _group_subscriber(broker, topics, consumer=consumer, fetch_max_wait_ms=fetch_max_wait_ms)
+    subscriber = _group_subscriber(broker, topics, consumer=consumer, fetch_max_wait_ms=fetch_max_wait_ms, **membership)
 
     @subscriber
     async def on_record(message: KafkaMessage) -> None:
@@ -173,7 +176,7 @@ def subscribe_events(
 
 
 def _group_subscriber(broker: KafkaBroker, topics: Sequence[str], *, consumer: str, fetch_max_wait_ms: int,
-                      **batching: object):
+                      **options: object):
     """A subscriber in group ``consumer`` that commits offsets only after the handler returns, from the earliest."""
     return broker.subscriber(
         *topics,
@@ -182,17 +185,18 @@ def _group_subscriber(broker: KafkaBroker, topics: Sequence[str], *, consumer: s
         auto_offset_reset="earliest",
         fetch_max_wait_ms=fetch_max_wait_ms,
         title=f"{consumer}:{','.join(topics)}",
-        **batching,
+        **options,
     )
 
 
 def _subscribe_parallel_by_key(
     broker: KafkaBroker, topics: Sequence[str], *, consumer: str, handle: EventHandler,
     dead_letters: Callable[[], DeadLetters], attempts: int, fetch_max_wait_ms: int, parallel_keys: int,
+    **membership: int,
 ) -> None:
     slots = asyncio.Semaphore(parallel_keys)
     subscriber = _group_subscriber(
-        broker, topics, consumer=consumer, fetch_max_wait_ms=fetch_max_wait_ms,
+        broker, topics, consumer=consumer, fetch_max_wait_ms=fetch_max_wait_ms, **membership,
         batch=True, max_records=500,
         batch_timeout_ms=fetch_max_wait_ms,  # take what is there: a batch never waits to fill (latency first)
     )

@@ -63,8 +63,11 @@ def configure_logging(service: str, *, level: str = "INFO", fmt: str = "json", u
     if not unmasked:
         shared.append(mask_personal_data)
     renderer = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
+    # the same list, changed in place: loggers cached on first use hold it, so a later configuration reaches them too
+    processors = structlog.get_config()["processors"]
+    processors[:] = [*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter]
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=processors,
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,

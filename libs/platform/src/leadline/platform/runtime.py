@@ -56,7 +56,7 @@ class ServiceRuntime:
         subscribe_events(
             self.broker, topics, consumer=f"{self.settings.kafka_group_prefix}{consumer}", handle=handle, dead_letters=lambda: self.dead_letters,
             attempts=self.settings.kafka_consumer_retries, fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
-            parallel_keys=parallel_keys,
+            parallel_keys=parallel_keys, session_timeout_ms=self.settings.kafka_session_timeout_ms,
         )
         self._has_subscribers = True
 

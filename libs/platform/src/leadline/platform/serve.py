@@ -12,6 +12,12 @@ from fastapi import FastAPI
 from .migrations import upgrade_to_head
 from .settings import ServiceSettings
 
+#: How long a service keeps an idle HTTP connection open (uvicorn's default, stated here so clients can stay below it).
+SERVER_KEEP_ALIVE_S = 5
+#: How long our own HTTP clients keep an idle pooled connection to a service: below SERVER_KEEP_ALIVE_S, so a client
+#: never sends a request on a connection the service is closing at that moment (it fails before any answer).
+CLIENT_KEEP_ALIVE_S = 2.0
+
 
 def serve(app: FastAPI, settings: ServiceSettings, *, migrations: str, argv: Sequence[str] = ()) -> None:
     parser = argparse.ArgumentParser(prog=f"leadline-{settings.service_name}")
@@ -26,4 +32,5 @@ def serve(app: FastAPI, settings: ServiceSettings, *, migrations: str, argv: Seq
     # which otherwise stall every request for tens of milliseconds on each full collection.
     gc.collect()
     gc.freeze()
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, timeout_graceful_shutdown=10)
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, timeout_graceful_shutdown=10,
+                timeout_keep_alive=SERVER_KEEP_ALIVE_S)

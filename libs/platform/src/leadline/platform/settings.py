@@ -31,6 +31,10 @@ class ServiceSettings(BaseSettings):
         default="", description="Prefix of every consumer group: environments sharing one Kafka cluster stay apart."
     )
     kafka_consumer_retries: int = Field(default=3, description="Attempts before an event is dead-lettered.")
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=1_000, description=(
+        "A consumer silent this long leaves its group (heartbeats every third of it). Apache Kafka accepts 6,000 to "
+        "1,800,000 by default. The embedded broker waits half of it for a group's members to join, so a shorter "
+        "one starts consumers sooner there."))
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/leadline"
     database_pool_size: int = 10

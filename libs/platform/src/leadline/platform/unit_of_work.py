@@ -6,6 +6,7 @@ with`` block without ``commit`` rolls back. ``SessionOutbox`` is the outbox port
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Self
 
@@ -26,15 +27,15 @@ class SessionOutbox:
         await stage_events(self._session, envelopes)
 
 
-class SessionUnitOfWork:
+class SessionUnitOfWork(ABC):
     session: AsyncSession
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
+    @abstractmethod
     def bind(self, session: AsyncSession) -> None:
-        """Attach the repositories to the transaction's session."""
-        raise NotImplementedError
+        """Attach the repositories to the transaction's session (each service's unit of work says which)."""
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()

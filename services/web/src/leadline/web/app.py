@@ -16,15 +16,16 @@ from fastapi.staticfiles import StaticFiles
 
 from leadline.platform.http import health_router, install_error_handlers, install_request_context
 from leadline.platform.logging import configure_logging
+from leadline.platform.serve import CLIENT_KEEP_ALIVE_S
 
 from .dev_login import dev_login_api
 from .proxy import api_proxy
 from .settings import WebSettings
 
 log = structlog.get_logger(__name__)
-# An idle pooled connection is dropped before the services' own keep-alive (uvicorn's 5 s) closes it: reusing one
-# the service is closing at that moment fails before any answer ("server disconnected"), and the page got a 502.
-UPSTREAM_LIMITS = httpx.Limits(keepalive_expiry=2.0)
+# Idle connections are dropped before the services close them (serve.py): reusing one a service was closing
+# failed before any answer ("server disconnected"), and the page got a 502.
+UPSTREAM_LIMITS = httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_S)
 
 
 def create_app(settings: WebSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
@@ -56,9 +57,11 @@ def create_app(settings: WebSettings, *, transport: httpx.AsyncBaseTransport | N
     app.include_router(health_router({name: answers(base) for name, base in upstreams.items()}))
 
     @app.get("/api/config", include_in_schema=False)
-    async def page_config() -> dict[str, bool]:
-        """What the page needs to know before log-in: whether the dev agent picker exists."""
-        return {"dev_login": settings.web_dev_login}
+    async def page_config() -> dict[str, object]:
+        """What the page needs to know: whether the dev agent picker exists, and which template asks a customer
+        known only by BSUID for their number (one approved with WhatsApp's REQUEST_CONTACT_INFO button)."""
+        template = {"name": settings.web_request_contact_template, "language": settings.web_request_contact_template_language}
+        return {"dev_login": settings.web_dev_login, "request_contact_template": template}
 
     if settings.web_dev_login:
         app.include_router(dev_login_api(settings))

@@ -14,7 +14,7 @@ import yaml
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from leadline.platform.auth import mint_token
+from leadline.platform.tokens import mint_token
 from leadline.platform.http import ApiError
 
 from .settings import WebSettings

@@ -25,3 +25,6 @@ class WebSettings(ServiceSettings):
     web_dev_accounts_file: str | None = Field(
         default=None, description="Accounts YAML whose agents the dev login offers (make run: deploy/dev/accounts.yaml).")
     upstream_timeout_s: float = Field(default=30.0, description="Read timeout of proxied calls (never for the live stream).")
+    web_request_contact_template: str = Field(
+        default="pedir_contato", description="The approved template with WhatsApp's REQUEST_CONTACT_INFO button.")
+    web_request_contact_template_language: str = Field(default="pt_BR", description="That template's language code.")

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadline.events import REGISTRY, Envelope
-from leadline.events.ingest import MediaStoredV1
+from leadline.events.ingest import MediaStoredV2
 from leadline.events.leads import (
-    ConversationAttachedToLeadV1, ConversionPointRecordedV1, LeadCreatedV1, LeadTemperatureChangedV1, LeadTransferredV1,
+    ConversationAttachedToLeadV1, ConversionPointRecordedV1, LeadCreatedV2, LeadTemperatureChangedV1, LeadTransferredV1,
 )
 from leadline.events.router import (
-    ConversationClaimedV1, ConversationFinishedV1, ConversationOpenedV1, ConversationTransferredV1,
+    ConversationClaimedV1, ConversationFinishedV1, ConversationOpenedV2, ConversationTransferredV1,
     MessageAppendedV1, MessageDeliveryUpdatedV1, MessageMediaUpdatedV1,
 )
 from leadline.platform.inbox import StreamPosition, advance_stream, first_delivery
@@ -60,7 +60,7 @@ class TimelineProjection:
                 await stage_message(store, envelope, payload)
             case ConversationFinishedV1():
                 await finish_conversation(store, envelope, payload, self.policy)
-            case ConversationOpenedV1():
+            case ConversationOpenedV2():
                 await record_conversation_started(store, envelope, payload)
             case ConversationClaimedV1():
                 await record_claim(store, envelope, payload)
@@ -68,7 +68,7 @@ class TimelineProjection:
                 await record_conversation_transfer(store, envelope, payload)
             case MessageDeliveryUpdatedV1() if payload.wamid:
                 await store.set_staged_wamid(payload.message_id, payload.wamid)
-            case LeadCreatedV1() | ConversationAttachedToLeadV1():
+            case LeadCreatedV2() | ConversationAttachedToLeadV1():
                 await store.map_to_lead(payload.conversation_id, payload.lead_id)
             case ConversionPointRecordedV1():
                 await record_conversion_point(store, envelope, payload)
@@ -76,7 +76,7 @@ class TimelineProjection:
                 await record_temperature_change(store, envelope, payload)
             case LeadTransferredV1():
                 await record_lead_transfer(store, envelope, payload)
-            case MediaStoredV1():
+            case MediaStoredV2():
                 await store.remember_media(payload.wamid, payload.stored.model_dump(mode="json"))
             case MessageMediaUpdatedV1():
                 await store.update_message_media(payload.message_id, payload.media.model_dump(mode="json"))
@@ -109,7 +109,7 @@ async def _record_conversation_entry(store: TimelineStore, envelope: Envelope, c
                               details=details or {})])
 
 
-async def record_conversation_started(store: TimelineStore, envelope: Envelope, payload: ConversationOpenedV1) -> None:
+async def record_conversation_started(store: TimelineStore, envelope: Envelope, payload: ConversationOpenedV2) -> None:
     await _record_conversation_entry(store, envelope, payload.conversation_id, EntryKind.CONVERSATION_STARTED,
                                      lead_id=payload.lead_id, agent=_agent(payload.owner),
                                      details={"opened_by": payload.opened_by, "customer_name": payload.customer_display_name})

@@ -60,7 +60,7 @@ send_requests = Table(
     Column("request_id", UUID(as_uuid=True), primary_key=True),
     Column("conversation_id", UUID(as_uuid=True), nullable=False),
     Column("phone_number_id", Text, nullable=False),
-    Column("to_wa_id", Text, nullable=False),
+    Column("to_wa_id", Text, nullable=False),  # who it went to: the wa_id, or the BSUID when no phone is known
     Column("state", Text, nullable=False),  # sending | sent | failed | outcome_unknown
     Column("wamid", Text, nullable=True),
     Column("error_code", Integer, nullable=True),
@@ -75,7 +75,7 @@ media_jobs = Table(
     Column("wamid", Text, nullable=False),
     Column("account_id", Text, nullable=False),
     Column("phone_number_id", Text, nullable=False),
-    Column("customer_wa_id", Text, nullable=False),
+    Column("customer_wa_id", Text, nullable=False),  # the chat's customer key: the wa_id, else the BSUID
     Column("provider_media_id", Text, nullable=False),
     Column("mime_type", Text, nullable=False),
     Column("state", Text, nullable=False, server_default="pending"),  # pending | stored | failed

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from leadline.events import (
-    MEDIA_FETCH_REQUESTED, REGISTRY, ROUTER_CONVERSATIONS, SEND_REQUESTED, MediaFetchRequestedV1, SendRequestedV1,
+    MEDIA_FETCH_REQUESTED, REGISTRY, ROUTER_CONVERSATIONS, SEND_REQUESTED, MediaFetchRequestedV1, SendRequestedV2,
 )
 from leadline.events.envelope import Envelope
 from leadline.platform.runtime import ServiceRuntime
@@ -51,7 +51,7 @@ def register_send_subscriber(
         if isinstance(request, MediaFetchRequestedV1):
             await fetch_again(request, envelope.account_id, uow_factory, clock)
             return
-        assert isinstance(request, SendRequestedV1)
+        assert isinstance(request, SendRequestedV2)
         await send_message(request, envelope, uow_factory, graph, throughput, clock, sleep, random,
                            media_store=media_store, retry=retry)
 

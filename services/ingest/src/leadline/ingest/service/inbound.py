@@ -16,13 +16,13 @@ from datetime import datetime
 
 import structlog
 
-from leadline.events import MessageEchoedV1, MessageReceivedV1, MessageStatusChangedV1, is_media, new_envelope
+from leadline.events import MessageEchoedV2, MessageReceivedV2, MessageStatusChangedV2, is_media, new_envelope
 from leadline.events.envelope import Envelope
 
 from .ports import MediaToFetch, NewMessage, Quarantined, UnitOfWork
 
 log = structlog.get_logger(__name__)
-ChatFact = MessageReceivedV1 | MessageEchoedV1 | MessageStatusChangedV1
+ChatFact = MessageReceivedV2 | MessageEchoedV2 | MessageStatusChangedV2
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,13 @@ class AcceptedDelivery:
     """Business numbers in the delivery that no account owns: stored under the default account."""
 
 
-def _media_of(fact: MessageReceivedV1 | MessageEchoedV1, account_id: str) -> MediaToFetch | None:
+def _media_of(fact: MessageReceivedV2 | MessageEchoedV2, account_id: str) -> MediaToFetch | None:
     media = getattr(fact.content, "media", None)
     if not is_media(fact.content.kind) or media is None or not media.provider_media_id:
         return None
     return MediaToFetch(
         wamid=fact.wamid, account_id=account_id, phone_number_id=fact.phone_number_id,
-        customer_wa_id=fact.customer_wa_id, provider_media_id=media.provider_media_id, mime_type=media.mime_type,
+        customer_wa_id=fact.customer.chat_key, provider_media_id=media.provider_media_id, mime_type=media.mime_type,
     )
 
 
@@ -88,7 +88,7 @@ async def accept_deliveries(
                 candidate.fact, account_id=candidate.account_id, stream_id=candidate.stream_id, sequence=sequence,
                 occurred_at=at, event_id=candidate.event_id,
             ))
-            if not isinstance(candidate.fact, MessageStatusChangedV1) and (item := _media_of(candidate.fact, candidate.account_id)):
+            if not isinstance(candidate.fact, MessageStatusChangedV2) and (item := _media_of(candidate.fact, candidate.account_id)):
                 media.append(item)
                 media_per_delivery[candidate.delivery] += 1
         await uow.deliveries.archive_many([(d.raw_body, len(e)) for d, e in zip(deliveries, events, strict=True)])
@@ -109,14 +109,14 @@ async def _new_facts(uow: UnitOfWork, candidates: list[_Candidate]) -> list[_Can
     """The candidates that are news: a message's first sighting, or a status that moves its message forward."""
     messages: dict[str, _Candidate] = {}
     for c in candidates:
-        if not isinstance(c.fact, MessageStatusChangedV1):
+        if not isinstance(c.fact, MessageStatusChangedV2):
             messages.setdefault(c.fact.wamid, c)  # the same wamid twice in one batch: the first counts
     recorded = await uow.messages.record_new([
-        NewMessage(wamid=wamid, stream_id=c.stream_id, origin="customer" if isinstance(c.fact, MessageReceivedV1) else "phone_echo",
+        NewMessage(wamid=wamid, stream_id=c.stream_id, origin="customer" if isinstance(c.fact, MessageReceivedV2) else "phone_echo",
                    kind=c.fact.content.kind, event_id=c.event_id)
         for wamid, c in messages.items()
     ])
-    statuses = [c for c in candidates if isinstance(c.fact, MessageStatusChangedV1)]
+    statuses = [c for c in candidates if isinstance(c.fact, MessageStatusChangedV2)]
     moved = await uow.statuses.advance_many([(c.fact.wamid, c.fact.status.value) for c in statuses])
     forward = {id(c) for c, ok in zip(statuses, moved, strict=True) if ok}
     return [

@@ -1,7 +1,7 @@
 """Handler: fetch due media jobs from WhatsApp into our content-addressed store, in the background.
 
 Message events never wait for this: the webhook path schedules a job and emits the
-message at once; ``MediaStoredV1`` or ``MediaFetchFailedV1`` follows on the chat's stream.
+message at once; ``MediaStoredV2`` or ``MediaFetchFailedV2`` follows on the chat's stream.
 
 A claim takes the job under ``FOR UPDATE SKIP LOCKED``, spends one attempt and leases
 it, then commits, so no transaction stays open during a download and a worker that dies
@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import structlog
 
-from leadline.events import REGISTRY, MediaFetchFailedV1, MediaFetchRequestedV1, MediaStoredV1, StoredMedia
+from leadline.events import REGISTRY, MediaFetchFailedV2, MediaFetchRequestedV1, MediaStoredV2, StoredMedia, WhatsAppUser
 from leadline.events.envelope import Payload
 
 from ..domain.media_storage import media_key
@@ -86,8 +86,8 @@ async def _record_failure(uow: UnitOfWork, job: MediaJob, error: Exception, poli
         return "retry"
     if await uow.media_fetches.mark_failed(job, error=reason):
         media = job.media
-        await _emit(uow, MediaFetchFailedV1(
-            phone_number_id=media.phone_number_id, customer_wa_id=media.customer_wa_id, wamid=media.wamid,
+        await _emit(uow, MediaFetchFailedV2(
+            phone_number_id=media.phone_number_id, customer=WhatsAppUser.of_chat_key(media.customer_wa_id), wamid=media.wamid,
             provider_media_id=media.provider_media_id, reason=reason[:1000],
             error_code=error.code if isinstance(error, GraphApiError) else None,
             attempts=job.attempt, retryable=retryable,
@@ -110,8 +110,8 @@ async def fetch_job(job: MediaJob, uow_factory: UnitOfWorkFactory, graph: GraphA
     async with uow_factory() as uow:
         if not await uow.media_fetches.mark_stored(job, stored.media.key):
             return "lost"
-        await _emit(uow, MediaStoredV1(
-            phone_number_id=media.phone_number_id, customer_wa_id=media.customer_wa_id, wamid=media.wamid,
+        await _emit(uow, MediaStoredV2(
+            phone_number_id=media.phone_number_id, customer=WhatsAppUser.of_chat_key(media.customer_wa_id), wamid=media.wamid,
             provider_media_id=media.provider_media_id, stored=stored.media, mime_type=stored.mime_type,
         ), media.account_id, clock)
         await uow.commit()
@@ -132,7 +132,7 @@ async def fetch_again(request: MediaFetchRequestedV1, account_id: str, uow_facto
         if before is None:
             await uow.media_jobs.schedule([MediaToFetch(
                 wamid=request.wamid, account_id=account_id, phone_number_id=request.phone_number_id,
-                customer_wa_id=request.customer_wa_id, provider_media_id=request.provider_media_id,
+                customer_wa_id=request.customer.chat_key, provider_media_id=request.provider_media_id,
                 mime_type=request.mime_type,
             )])
         await uow.commit()

@@ -19,6 +19,7 @@ class MediaToFetch:
     account_id: str
     phone_number_id: str
     customer_wa_id: str
+    """The chat's customer key (``WhatsAppUser.chat_key``): their wa_id, or their BSUID when WhatsApp shared no phone."""
     provider_media_id: str
     mime_type: str
 

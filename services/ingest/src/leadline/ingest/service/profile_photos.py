@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import structlog
 
-from leadline.events import REGISTRY, ContactProfilePhotoChangedV1, StoredMedia, chat_stream_id
+from leadline.events import REGISTRY, ContactProfilePhotoChangedV2, StoredMedia, WhatsAppUser, chat_stream_id
 
 from ..domain.media_storage import media_key
 from ..domain.profile_photos import DEFAULT_REFRESH_EVERY, photo_changed, photo_refresh_due
@@ -76,7 +76,8 @@ async def refresh_profile_photo(
 
     async with uow_factory() as uow:
         await uow.contact_photos.set_photo(stream_id, sha256)
-        payload = ContactProfilePhotoChangedV1(phone_number_id=phone_number_id, customer_wa_id=customer_wa_id, photo=stored)
+        payload = ContactProfilePhotoChangedV2(phone_number_id=phone_number_id, customer=WhatsAppUser(wa_id=customer_wa_id),
+                                               photo=stored)
         envelope = REGISTRY.encode(payload, account_id=account_id, sequence=await uow.sequences.next(stream_id),
                                    occurred_at=clock())
         await uow.outbox.stage([envelope])

@@ -18,7 +18,7 @@ from typing import Any
 
 import structlog
 
-from leadline.events import REGISTRY, MediaRef, MessageSendFailedV1, MessageSentV1, SendRequestedV1
+from leadline.events import REGISTRY, MediaRef, MessageSendFailedV1, MessageSentV1, SendRequestedV2, WhatsAppUser
 from leadline.events.envelope import Envelope, Payload
 from leadline.platform.failpoints import crash_point
 
@@ -54,7 +54,7 @@ class UnsendableContent(Exception):
 # --- the Graph API body ---------------------------------------------------------------------------------
 
 
-def graph_message_body(request: SendRequestedV1, media: dict[str, str] | None = None) -> dict[str, Any]:
+def graph_message_body(request: SendRequestedV2, media: dict[str, str] | None = None) -> dict[str, Any]:
     """The ``POST /messages`` body for a request; ``media`` is ``{"id": …}`` or ``{"link": …}`` for media kinds."""
     content = request.content
     kind = content.kind
@@ -98,12 +98,20 @@ def graph_message_body(request: SendRequestedV1, media: dict[str, str] | None = 
             # interactive_reply, button and unsupported are what customers send; there is nothing to send back.
             raise UnsendableContent(f"WhatsApp has no outbound message of kind {kind!r}")
     body: dict[str, Any] = {
-        "messaging_product": "whatsapp", "recipient_type": "individual", "to": request.to_wa_id,
+        "messaging_product": "whatsapp", "recipient_type": "individual", **recipient_fields(request.to),
         "type": wa_type, wa_type: part,
     }
     if request.reply_to_wamid and kind != "reaction":
         body["context"] = {"message_id": request.reply_to_wamid}
     return body
+
+
+def recipient_fields(to: WhatsAppUser) -> dict[str, str]:
+    """Meta's recipient: ``to`` with the phone when known, else ``recipient`` with the BSUID (the parent BSUID if
+    that is all there is). Meta reads ``to`` first when both are sent, so only one is."""
+    if to.wa_id:
+        return {"to": to.wa_id}
+    return {"recipient": to.user_id or to.parent_user_id or ""}
 
 
 def _contact_card(card: Any) -> dict[str, Any]:
@@ -175,7 +183,7 @@ def _refused(error: GraphApiError, attempts: int) -> _NotDelivered:
 
 
 async def _deliver(
-    request: SendRequestedV1, graph: GraphApi, store: MediaStore | None, throughput: SendThroughput,
+    request: SendRequestedV2, graph: GraphApi, store: MediaStore | None, throughput: SendThroughput,
     clock: Clock, sleep: Sleep, random: Random, retry: RetryPolicy,
 ) -> _Delivered | _NotDelivered:
     body: dict[str, Any] | None = None
@@ -212,7 +220,7 @@ async def _deliver(
 # --- the handler -----------------------------------------------------------------------------------------
 
 
-def _failure_event(request: SendRequestedV1, result: _NotDelivered) -> MessageSendFailedV1:
+def _failure_event(request: SendRequestedV2, result: _NotDelivered) -> MessageSendFailedV1:
     return MessageSendFailedV1(
         request_id=request.request_id, conversation_id=request.conversation_id, error_code=result.error_code,
         error_title=result.title, explanation=result.explanation, retryable=result.retryable,
@@ -227,7 +235,7 @@ async def _emit(uow: UnitOfWork, payload: Payload, caused_by: Envelope, clock: C
 
 
 async def send_message(
-    request: SendRequestedV1,
+    request: SendRequestedV2,
     envelope: Envelope,
     uow_factory: UnitOfWorkFactory,
     graph: GraphApi,
@@ -244,7 +252,7 @@ async def send_message(
     async with uow_factory() as uow:
         earlier = await uow.send_requests.start(
             request_id=request.request_id, conversation_id=request.conversation_id,
-            phone_number_id=request.phone_number_id, to_wa_id=request.to_wa_id,
+            phone_number_id=request.phone_number_id, to_wa_id=request.to.chat_key,
         )
         if earlier == "sending":  # interrupted mid-send: Meta may have it, so it must not go again
             unknown = _NotDelivered("outcome_unknown", 0, None, OUTCOME_UNKNOWN_TITLE, OUTCOME_UNKNOWN_EXPLANATION, False)

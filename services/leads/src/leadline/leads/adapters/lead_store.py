@@ -16,6 +16,8 @@ from leadline.platform.event_store import StreamConflict, append_events, load_st
 from ..domain import events as ev
 from ..domain.errors import ConcurrentChange
 from ..domain.lead import MERGED, Lead
+from ..domain.unification import CustomerKeys
+from .sagas import same_customer
 from .tables import conversation_activity, lead_events, leads
 from .translate import to_domain, to_payload
 
@@ -65,7 +67,8 @@ class SqlLeads:
             case ev.LeadCreated(details=d):
                 await self._session.execute(leads.insert().values(
                     lead_id=UUID(lead.id), account_id=lead.account_id, status="active", name=d.name,
-                    customer_phone=d.mobile, phone=d.phone, email=d.email, vehicle_of_interest=d.vehicle_of_interest,
+                    customer_phone=d.mobile, whatsapp_user_id=d.whatsapp_user_id, whatsapp_username=d.whatsapp_username,
+                    phone=d.phone, email=d.email, vehicle_of_interest=d.vehicle_of_interest,
                     notes=d.notes, owner_id=event.responsible.id, owner_name=event.responsible.name, team_id=event.team_id,
                     conversation_id=UUID(event.conversation_id), created_at=now, version=lead.version,
                 ))
@@ -73,6 +76,8 @@ class SqlLeads:
             case ev.LeadTransferred():
                 values: dict[str, Any] = {"owner_id": event.to_agent.id, "owner_name": event.to_agent.name,
                                           "team_id": event.to_team_id}
+            case ev.MobileShared():
+                values = {"customer_phone": event.mobile, "whatsapp_user_id": lead.whatsapp_user_id}
             case ev.TemperatureChanged():
                 values = {"temperature": event.to_temperature, "temperature_reasons": list(event.reasons),
                           "temperature_changed_at": now}
@@ -82,13 +87,13 @@ class SqlLeads:
                 values = {}
         await self._session.execute(update(leads).where(where).values(version=lead.version, **values))
 
-    async def active_for_customer(self, account_id: str, customer_phone: str) -> list[tuple[str, str, datetime]]:
-        """(lead id, team, created at) of the customer's active leads in the account."""
+    async def active_for_customer(self, account_id: str, customer: CustomerKeys) -> list[tuple[str, str, datetime]]:
+        """(lead id, team, created at) of the customer's active leads in the account: by mobile or by WhatsApp BSUID."""
         first_event = (select(func.min(lead_events.c.position)).where(lead_events.c.lead_id == leads.c.lead_id)
                        .scalar_subquery())
         rows = await self._session.execute(
             select(leads.c.lead_id, leads.c.team_id, leads.c.created_at)
-            .where(leads.c.account_id == account_id, leads.c.customer_phone == customer_phone, leads.c.status == "active")
+            .where(leads.c.account_id == account_id, same_customer(leads.c, customer), leads.c.status == "active")
             .order_by(leads.c.created_at, first_event)
         )
         return [(str(lead_id), team_id, created_at) for lead_id, team_id, created_at in rows]

@@ -11,7 +11,8 @@ from typing import Any
 
 import httpx
 
-from leadline.platform.auth import Role, mint_token
+from leadline.platform.tokens import Role, mint_token
+from leadline.platform.serve import CLIENT_KEEP_ALIVE_S
 
 from ..service.ports import (
     ClaimAnswer, Claimed, ClaimNotFound, ClaimOtherwiseRejected, ClaimRefused, RouterConversation, RouterMessage,
@@ -19,9 +20,15 @@ from ..service.ports import (
 )
 
 
+#: Idle connections are dropped before the router closes them (serve.py): a request sent on a connection the router
+#: is closing at that moment fails before any answer, and Add lead would say it is unreachable.
+ROUTER_LIMITS = httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_S)
+
+
 class HttpRouter:
     def __init__(self, base_url: str, *, timeout_s: float = 5.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport)
+        self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport,
+                                         limits=ROUTER_LIMITS)
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -43,10 +50,11 @@ class HttpRouter:
         body = response.json()
         return RouterConversation(
             conversation_id=body["conversation_id"], customer_name=body.get("customer_name") or "",
-            customer_phone=body["customer_phone"], phone_number_id=body["phone_number_id"],
+            customer_phone=body.get("customer_phone"), phone_number_id=body["phone_number_id"],
             business_display_number=body["business_display_number"], pool_team_ids=frozenset(body.get("pool_team_ids") or ()),
             owner_id=body.get("owner_id"), owner_name=body.get("owner_name"), lead_id=body.get("lead_id"),
-            status=body.get("status", "new"),
+            status=body.get("status", "new"), customer_user_id=body.get("customer_user_id"),
+            customer_username=body.get("customer_username"),
         )
 
     async def messages(self, conversation_id: str, token: str) -> list[RouterMessage]:

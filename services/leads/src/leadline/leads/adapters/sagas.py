@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import false, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.events import AgentRef, ContactDetails
 from ..domain.saga import AbandonReason, AddLeadSaga, SagaState
-from ..domain.unification import LeadConflict
+from ..domain.unification import CustomerKeys, LeadConflict
 from .tables import add_lead_sagas, lead_conflicts
 
 S = add_lead_sagas.c
@@ -33,10 +33,14 @@ class SqlSagas:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def lock_customer(self, account_id: str, customer_phone: str) -> None:
-        """Decisions about one customer (unification, conflict, a new pending lead) are taken one at a time."""
-        await self._session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                                    {"key": f"customer:{account_id}:{customer_phone}"})
+    async def lock_customer(self, account_id: str, customer: CustomerKeys) -> None:
+        """Decisions about one customer (unification, conflict, a new pending lead) are taken one at a time.
+
+        One lock per key (mobile, BSUID) in a fixed order: a decision naming both keys waits for either.
+        """
+        for name in customer.lock_names():
+            await self._session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                                        {"key": f"customer:{account_id}:{name}"})
 
     async def get(self, account_id: str, idempotency_key: str, *, for_update: bool = False) -> AddLeadSaga | None:
         query = select(add_lead_sagas).where(S.account_id == account_id, S.idempotency_key == idempotency_key)
@@ -50,6 +54,7 @@ class SqlSagas:
                 account_id=saga.account_id, idempotency_key=saga.idempotency_key, lead_id=UUID(saga.lead_id),
                 attaches=saga.attaches, conversation_id=UUID(saga.conversation_id), agent_id=saga.agent.id,
                 agent_name=saga.agent.name, team_id=saga.team_id, customer_phone=saga.details.mobile,
+                whatsapp_user_id=saga.details.whatsapp_user_id,
                 details=dataclasses.asdict(saga.details), state=saga.state.value, started_at=saga.started_at,
                 updated_at=saga.started_at,
             ).on_conflict_do_nothing().returning(S.lead_id)
@@ -63,12 +68,12 @@ class SqlSagas:
                     refusal=saga.refusal, started_at=saga.started_at, updated_at=now)
         )
 
-    async def in_flight_elsewhere(self, account_id: str, customer_phone: str, conversation_id: str, *,
+    async def in_flight_elsewhere(self, account_id: str, customer: CustomerKeys, conversation_id: str, *,
                                   since: datetime) -> bool:
-        """Another conversation's Add lead for this customer, started recently and not finished."""
+        """Another conversation's Add lead for this customer (by mobile or BSUID), started recently and not finished."""
         found = await self._session.scalar(
             select(func.count()).select_from(add_lead_sagas).where(
-                S.account_id == account_id, S.customer_phone == customer_phone, S.state == SagaState.PENDING.value,
+                S.account_id == account_id, same_customer(S, customer), S.state == SagaState.PENDING.value,
                 S.conversation_id != UUID(conversation_id), S.started_at >= since,
             )
         )
@@ -95,11 +100,19 @@ class SqlSagas:
         return _saga(row) if row else None
 
 
+def same_customer(columns: Any, customer: CustomerKeys):
+    """Rows of a table with ``customer_phone`` and ``whatsapp_user_id`` that are this customer's: either key matches."""
+    named = [column == value for column, value in ((columns.customer_phone, customer.phone),
+                                                  (columns.whatsapp_user_id, customer.whatsapp_user_id)) if value]
+    return or_(*named) if named else false()
+
+
 def _conflict(row: Any) -> LeadConflict:
     return LeadConflict(
         conflict_id=str(row.conflict_id), account_id=row.account_id, customer_phone=row.customer_phone,
         lead_ids=tuple(str(x) for x in row.lead_ids), team_ids=tuple(row.team_ids),
         kept_lead_id=str(row.kept_lead_id) if row.kept_lead_id else None, resolved_by=row.resolved_by,
+        whatsapp_user_id=row.whatsapp_user_id,
     )
 
 
@@ -107,16 +120,17 @@ class SqlConflicts:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def open_for_customer(self, account_id: str, customer_phone: str) -> LeadConflict | None:
+    async def open_for_customer(self, account_id: str, customer: CustomerKeys) -> LeadConflict | None:
         row = (await self._session.execute(
-            select(lead_conflicts).where(C.account_id == account_id, C.customer_phone == customer_phone, C.status == "open")
+            select(lead_conflicts).where(C.account_id == account_id, same_customer(C, customer), C.status == "open")
+            .order_by(C.detected_at).limit(1)
         )).first()
         return _conflict(row) if row else None
 
     async def add(self, conflict: LeadConflict, at: datetime) -> None:
         await self._session.execute(lead_conflicts.insert().values(
             conflict_id=UUID(conflict.conflict_id), account_id=conflict.account_id, customer_phone=conflict.customer_phone,
-            lead_ids=[UUID(x) for x in conflict.lead_ids], team_ids=list(conflict.team_ids), status="open", detected_at=at,
+            whatsapp_user_id=conflict.whatsapp_user_id, lead_ids=[UUID(x) for x in conflict.lead_ids], team_ids=list(conflict.team_ids), status="open", detected_at=at,
         ))
 
     async def get_for_update(self, conflict_id: str) -> LeadConflict | None:

@@ -5,7 +5,8 @@ Invariants held by the database:
 - ``add_lead_sagas`` primary key (account, idempotency key): a retried "Add lead" finds its saga;
   ``one_new_lead_per_conversation``: a conversation makes at most one new lead (attaching it to an
   existing lead twice is harmless: the lead counts a conversation once);
-- ``one_open_conflict_per_customer``: a customer's conflict is recorded (and announced) once.
+- ``one_open_conflict_per_customer`` (by mobile) and ``one_open_conflict_per_whatsapp_user`` (by BSUID): a
+  customer's conflict is recorded (and announced) once.
 Everything else is a projection: ``leads`` of ``lead_events``; ``conversation_activity`` of the router's
 conversations topic; ``account_settings``, ``teams``, ``agents``, ``business_numbers`` of its integration topic.
 """
@@ -30,7 +31,9 @@ leads = Table(
     Column("status", Text, nullable=False),
     Column("merged_into", UUID(as_uuid=True), nullable=True),
     Column("name", Text, nullable=False),
-    Column("customer_phone", Text, nullable=False),
+    Column("customer_phone", Text, nullable=True),  # the mobile (E.164): a unification key
+    Column("whatsapp_user_id", Text, nullable=True),  # the customer's BSUID: the other unification key
+    Column("whatsapp_username", Text, nullable=True),
     Column("phone", Text, nullable=True),
     Column("email", Text, nullable=True),
     Column("vehicle_of_interest", Text, nullable=True),
@@ -46,6 +49,7 @@ leads = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
     Index("leads_by_customer", "account_id", "customer_phone"),
+    Index("leads_by_whatsapp_user", "account_id", "whatsapp_user_id"),
     Index("leads_temperature_review", "review_temperature_at", postgresql_where=text("review_temperature_at IS NOT NULL")),
 )
 
@@ -59,7 +63,8 @@ add_lead_sagas = Table(
     Column("agent_id", Text, nullable=False),
     Column("agent_name", Text, nullable=False),
     Column("team_id", Text, nullable=False),
-    Column("customer_phone", Text, nullable=False),
+    Column("customer_phone", Text, nullable=True),
+    Column("whatsapp_user_id", Text, nullable=True),
     Column("details", JSONB, nullable=False),
     Column("state", Text, nullable=False),
     Column("abandon_reason", Text, nullable=True),
@@ -71,6 +76,7 @@ add_lead_sagas = Table(
           postgresql_where=text("state = 'created' AND NOT attaches")),
     Index("add_lead_sagas_pending", "started_at", postgresql_where=text("state = 'pending'")),
     Index("add_lead_sagas_customer", "account_id", "customer_phone"),
+    Index("add_lead_sagas_whatsapp_user", "account_id", "whatsapp_user_id"),
     Index("add_lead_sagas_lead", "lead_id"),
 )
 
@@ -78,7 +84,8 @@ lead_conflicts = Table(
     "lead_conflicts", metadata,
     Column("conflict_id", UUID(as_uuid=True), primary_key=True),
     Column("account_id", Text, nullable=False),
-    Column("customer_phone", Text, nullable=False),
+    Column("customer_phone", Text, nullable=True),
+    Column("whatsapp_user_id", Text, nullable=True),
     Column("lead_ids", ARRAY(UUID(as_uuid=True)), nullable=False),
     Column("team_ids", ARRAY(Text), nullable=False),
     Column("status", Text, nullable=False),
@@ -88,6 +95,8 @@ lead_conflicts = Table(
     Column("resolved_at", DateTime(timezone=True), nullable=True),
     Index("one_open_conflict_per_customer", "account_id", "customer_phone", unique=True,
           postgresql_where=text("status = 'open'")),
+    Index("one_open_conflict_per_whatsapp_user", "account_id", "whatsapp_user_id", unique=True,
+          postgresql_where=text("status = 'open' AND whatsapp_user_id IS NOT NULL")),
 )
 
 conversation_activity = Table(

@@ -6,8 +6,8 @@ from datetime import datetime
 from uuid import UUID
 
 from leadline.events import (
-    ConversationAttachedToLeadV1, ConversionPointRecordedV1, LeadConflictDetectedV1, LeadConflictResolvedV1,
-    LeadCreatedV1, LeadTemperatureChangedV1, LeadTransferredV1, Temperature,
+    ConversationAttachedToLeadV1, ConversionPointRecordedV1, LeadConflictDetectedV2, LeadConflictResolvedV1,
+    LeadCreatedV2, LeadMobileSharedV1, LeadTemperatureChangedV1, LeadTransferredV1, Temperature,
 )
 from leadline.events.common import AgentRef as WireAgent
 from leadline.events.envelope import Payload
@@ -27,8 +27,9 @@ def to_payload(lead_id: str, event: ev.DomainEvent) -> Payload:
     lid = UUID(lead_id)
     match event:
         case ev.LeadCreated(details=d):
-            return LeadCreatedV1(
+            return LeadCreatedV2(
                 lead_id=lid, name=d.name, mobile=d.mobile, phone=d.phone, email=d.email,
+                whatsapp_user_id=d.whatsapp_user_id, whatsapp_username=d.whatsapp_username,
                 vehicle_of_interest=d.vehicle_of_interest, notes=d.notes, responsible_agent=_wire(event.responsible),
                 team_id=event.team_id, conversation_id=UUID(event.conversation_id), idempotency_key=event.idempotency_key,
             )
@@ -48,9 +49,13 @@ def to_payload(lead_id: str, event: ev.DomainEvent) -> Payload:
                 lead_id=lid, from_temperature=Temperature(event.from_temperature) if event.from_temperature else None,
                 to_temperature=Temperature(event.to_temperature), reasons=event.reasons,
             )
+        case ev.MobileShared():
+            return LeadMobileSharedV1(lead_id=lid, mobile=event.mobile, conversation_id=UUID(event.conversation_id),
+                                      whatsapp_user_id=event.whatsapp_user_id)
         case ev.ConflictDetected():
-            return LeadConflictDetectedV1(lead_id=lid, conflict_id=UUID(event.conflict_id), customer_phone=event.customer_phone,
-                                          team_ids=event.team_ids, lead_ids=tuple(UUID(x) for x in event.lead_ids))
+            return LeadConflictDetectedV2(lead_id=lid, conflict_id=UUID(event.conflict_id), customer_phone=event.customer_phone,
+                                          whatsapp_user_id=event.whatsapp_user_id, team_ids=event.team_ids,
+                                          lead_ids=tuple(UUID(x) for x in event.lead_ids))
         case ev.ConflictResolved():
             return LeadConflictResolvedV1(
                 lead_id=lid, conflict_id=UUID(event.conflict_id),
@@ -63,10 +68,11 @@ def to_payload(lead_id: str, event: ev.DomainEvent) -> Payload:
 
 def to_domain(payload: Payload, at: datetime) -> ev.DomainEvent:
     match payload:
-        case LeadCreatedV1():
-            details = ev.ContactDetails(name=payload.name, mobile=payload.mobile or "", phone=payload.phone,
+        case LeadCreatedV2():
+            details = ev.ContactDetails(name=payload.name, mobile=payload.mobile, phone=payload.phone,
                                         email=payload.email, vehicle_of_interest=payload.vehicle_of_interest,
-                                        notes=payload.notes)
+                                        notes=payload.notes, whatsapp_user_id=payload.whatsapp_user_id,
+                                        whatsapp_username=payload.whatsapp_username)
             return ev.LeadCreated(details=details, responsible=_agent(payload.responsible_agent), team_id=payload.team_id,
                                   conversation_id=str(payload.conversation_id), idempotency_key=payload.idempotency_key, at=at)
         case ConversionPointRecordedV1():
@@ -83,9 +89,11 @@ def to_domain(payload: Payload, at: datetime) -> ev.DomainEvent:
         case LeadTemperatureChangedV1():
             return ev.TemperatureChanged(str(payload.from_temperature) if payload.from_temperature else None,
                                          str(payload.to_temperature), tuple(payload.reasons), at)
-        case LeadConflictDetectedV1():
+        case LeadMobileSharedV1():
+            return ev.MobileShared(payload.mobile, str(payload.conversation_id), payload.whatsapp_user_id, at)
+        case LeadConflictDetectedV2():
             return ev.ConflictDetected(str(payload.conflict_id), payload.customer_phone, tuple(payload.team_ids),
-                                       tuple(str(x) for x in payload.lead_ids), at)
+                                       tuple(str(x) for x in payload.lead_ids), at, payload.whatsapp_user_id)
         case LeadConflictResolvedV1():
             return ev.ConflictResolved(str(payload.conflict_id), str(payload.kept_lead_id) if payload.kept_lead_id else None,
                                        _agent(payload.resolved_by) if payload.resolved_by else None, at)

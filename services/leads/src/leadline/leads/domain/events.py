@@ -14,14 +14,20 @@ class AgentRef:
 
 @dataclass(frozen=True)
 class ContactDetails:
-    """What the agent typed in the Add lead form; ``mobile`` is already normalised to E.164."""
+    """What the agent typed in the Add lead form (``mobile`` normalised to E.164), and who the customer is on WhatsApp.
+
+    ``mobile`` is None for a customer known only by their WhatsApp BSUID (they hide their number): such a lead is
+    reached on WhatsApp, and takes the number the customer shares later (``MobileShared``).
+    """
 
     name: str
-    mobile: str
+    mobile: str | None
     phone: str | None = None
     email: str | None = None
     vehicle_of_interest: str | None = None
     notes: str | None = None
+    whatsapp_user_id: str | None = None
+    whatsapp_username: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,12 +81,23 @@ class TemperatureChanged:
 
 
 @dataclass(frozen=True)
+class MobileShared:
+    """The customer shared their number on WhatsApp (request contact info): the lead without a mobile takes it."""
+
+    mobile: str
+    conversation_id: str
+    whatsapp_user_id: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
 class ConflictDetected:
     conflict_id: str
-    customer_phone: str
+    customer_phone: str | None
     team_ids: tuple[str, ...]
     lead_ids: tuple[str, ...]
     at: datetime
+    whatsapp_user_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,5 +112,5 @@ class ConflictResolved:
 
 DomainEvent = (
     LeadCreated | ConversionPointRecorded | ConversationAttached | LeadTransferred | TemperatureChanged
-    | ConflictDetected | ConflictResolved
+    | ConflictDetected | ConflictResolved | MobileShared
 )

@@ -11,7 +11,7 @@ State is a fold of the lead's events; commands append new events to ``pending``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from . import events as ev
@@ -73,10 +73,16 @@ class Lead:
         return lead
 
     @property
-    def customer_phone(self) -> str:
-        """The key of lead unification: the lead's mobile, normalised to E.164."""
+    def customer_phone(self) -> str | None:
+        """A key of lead unification: the lead's mobile, normalised to E.164 (None until a BSUID-only customer shares it)."""
         assert self.details is not None
         return self.details.mobile
+
+    @property
+    def whatsapp_user_id(self) -> str | None:
+        """The other key of lead unification: the customer's WhatsApp BSUID."""
+        assert self.details is not None
+        return self.details.whatsapp_user_id
 
     def _record(self, event: ev.DomainEvent) -> None:
         self._apply(event)
@@ -98,6 +104,10 @@ class Lead:
                 self.owner, self.team_id = event.to_agent, event.to_team_id
             case ev.TemperatureChanged():
                 self.temperature = event.to_temperature
+            case ev.MobileShared():
+                assert self.details is not None
+                self.details = replace(self.details, mobile=event.mobile,
+                                       whatsapp_user_id=self.details.whatsapp_user_id or event.whatsapp_user_id)
             case ev.ConflictDetected():
                 self.open_conflicts.add(event.conflict_id)
             case ev.ConflictResolved():
@@ -141,6 +151,17 @@ class Lead:
         """
         return self.owner is not None and self.owner.id == agent_id and team_id in (None, self.team_id)
 
+    def take_shared_mobile(self, mobile: str, *, conversation_id: str, at: datetime) -> bool:
+        """The customer shared their number (request contact info): it becomes the mobile of a lead that had none.
+
+        A number an agent typed is never overwritten; the same share seen twice changes nothing.
+        """
+        assert self.details is not None
+        if self.status == MERGED or self.details.mobile is not None:
+            return False
+        self._record(ev.MobileShared(mobile, conversation_id, self.details.whatsapp_user_id, at))
+        return True
+
     def transfer(self, to_agent: ev.AgentRef, to_team_id: str, *, at: datetime) -> bool:
         """The lead gets a new responsible agent; the router moves its open conversations along."""
         self._refuse_if_merged()
@@ -160,7 +181,7 @@ class Lead:
     def note_conflict(self, conflict_id: str, *, team_ids: tuple[str, ...], lead_ids: tuple[str, ...], at: datetime) -> bool:
         if conflict_id in self.open_conflicts:
             return False
-        self._record(ev.ConflictDetected(conflict_id, self.customer_phone, team_ids, lead_ids, at))
+        self._record(ev.ConflictDetected(conflict_id, self.customer_phone, team_ids, lead_ids, at, self.whatsapp_user_id))
         return True
 
     def settle_conflict(self, conflict_id: str, *, kept_lead_id: str, by: ev.AgentRef, at: datetime) -> None:

@@ -1,7 +1,9 @@
 """Lead unification: which lead a customer's conversation belongs to, and when that takes an administrator.
 
 The customer is their mobile normalised to E.164 (``leadline.phones``: with or without +55, with or
-without the ninth digit, one person is one key). The account's setting decides:
+without the ninth digit, one person is one key) and, on WhatsApp, their business-scoped user id (BSUID):
+a lead is the customer's when either matches (``CustomerKeys``), so a customer who hides their number
+is still one customer. The account's setting decides:
 
 - **on** — one lead per customer in the account: a known customer's conversation is attached to their
   lead, whoever saves it. If the customer already has leads in two or more teams (made while the
@@ -18,6 +20,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .errors import ConflictAlreadyResolved, LeadNotInConflict
+
+
+@dataclass(frozen=True)
+class CustomerKeys:
+    """Who a lead's customer is: the mobile (E.164) and the WhatsApp BSUID, either of them or both."""
+
+    phone: str | None = None
+    whatsapp_user_id: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.phone or self.whatsapp_user_id)
+
+    def lock_names(self) -> list[str]:
+        """One lock per key, in a fixed order: decisions about one customer never run side by side."""
+        return sorted(name for name in (self.phone and f"phone:{self.phone}",
+                                        self.whatsapp_user_id and f"bsuid:{self.whatsapp_user_id}") if name)
 
 
 @dataclass(frozen=True)
@@ -67,12 +85,13 @@ class LeadConflict:
 
     conflict_id: str
     account_id: str
-    customer_phone: str
+    customer_phone: str | None
     lead_ids: tuple[str, ...]
     team_ids: tuple[str, ...]
     kept_lead_id: str | None = None
     resolved_by: str | None = None
     merged_lead_ids: tuple[str, ...] = field(default=())
+    whatsapp_user_id: str | None = None
 
     @property
     def is_resolved(self) -> bool:

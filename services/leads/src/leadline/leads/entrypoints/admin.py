@@ -26,7 +26,7 @@ def admin_api(*, ctx: AddLeadContext, sessions: async_sessionmaker[AsyncSession]
             raise AdminsOnly("only an administrator sees lead conflicts")
         async with ctx.uow() as work:
             found = await work.conflicts.listed(me.agent.account_id, status=status)
-        return [ConflictView(conflict_id=c.conflict_id, customer_phone=c.customer_phone, lead_ids=list(c.lead_ids),
+        return [ConflictView(conflict_id=c.conflict_id, customer_phone=c.customer_phone, whatsapp_user_id=c.whatsapp_user_id, lead_ids=list(c.lead_ids),
                              team_ids=list(c.team_ids), resolved=c.is_resolved, kept_lead_id=c.kept_lead_id) for c in found]
 
     @router.post("/conflicts/{conflict_id}/resolve", response_model=LeadView)

@@ -7,6 +7,7 @@ like one that does not exist. The token is forwarded to the router as it came. R
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
@@ -37,7 +38,9 @@ def leads_api(*, ctx: AddLeadContext, sessions: async_sessionmaker[AsyncSession]
     @router.get("/conversations/{conversation_id}/lead-form", response_model=LeadFormView,
                 summary="The Add lead form, prefilled from the conversation")
     async def lead_form(conversation_id: str, me: Caller = who) -> LeadFormView:
-        """Name is the customer's WhatsApp profile name (their formatted number without one); mobile is their number.
+        """Name is the customer's WhatsApp profile name (else their @username, else their formatted number); mobile is
+        their number when it is known. A customer known only by BSUID leaves the mobile empty: the lead is reached on
+        WhatsApp, and ``request_contact_info`` says the agent can ask for the number (it fills the lead when shared).
 
         The conversation is read from the router with the agent's own token: one the agent may not see is a 404.
         """
@@ -48,10 +51,13 @@ def leads_api(*, ctx: AddLeadContext, sessions: async_sessionmaker[AsyncSession]
         conversation = await ctx.router.conversation(conversation_id, me.token)
         if conversation is None:
             raise ConversationNotFound("no such conversation")
+        phone = conversation.customer_phone
         return LeadFormView(
             conversation_id=conversation.conversation_id,
-            name=prefilled_name(conversation.customer_name, conversation.customer_phone),
-            mobile=conversation.customer_phone, mobile_display=format_for_display(conversation.customer_phone),
+            name=prefilled_name(conversation.customer_name, phone, conversation.customer_username),
+            mobile=phone, mobile_display=format_for_display(phone) if phone else None,
+            whatsapp_user_id=conversation.customer_user_id, whatsapp_username=conversation.customer_username,
+            request_contact_info=phone is None and conversation.customer_user_id is not None,
             business_phone_number_id=conversation.phone_number_id,
             business_display_number=conversation.business_display_number, lead_id=conversation.lead_id,
             conversation=conversation_link(router_url, conversation.conversation_id),
@@ -104,12 +110,18 @@ def leads_api(*, ctx: AddLeadContext, sessions: async_sessionmaker[AsyncSession]
     return router
 
 
-def prefilled_name(profile_name: str, customer_phone: str) -> str:
-    """The WhatsApp profile name; without one (empty, or just the number) the number formatted for people."""
+_BSUID = re.compile(r"^[A-Z]{2}(\.ENT)?\.[A-Za-z0-9]+$")
+
+
+def prefilled_name(profile_name: str, customer_phone: str | None, username: str | None = None) -> str:
+    """The WhatsApp profile name; without one (empty, or just the number) the @username, else the number formatted
+    for people; empty when WhatsApp gave none of them (the agent types it)."""
     name = profile_name.strip()
-    if not name or set(name) <= set("+0123456789 ()-."):
-        return format_for_display(customer_phone)
-    return name
+    if name and not (set(name) <= set("+0123456789 ()-.") or name.startswith("@") or _BSUID.match(name)):
+        return name
+    if username:
+        return f"@{username.lstrip('@')}"
+    return format_for_display(customer_phone) if customer_phone else ""
 
 
 async def read_lead_view(lead_id: str, agent: Agent | None, *, ctx: AddLeadContext,

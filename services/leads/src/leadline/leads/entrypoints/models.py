@@ -48,7 +48,9 @@ class AddLeadRequest(BaseModel):
     conversation_id: UUID = Field(description="The conversation the agent is looking at.")
     idempotency_key: str = Field(min_length=1, max_length=200, description="Client-chosen; a retried save creates nothing twice.")
     name: str = Field(min_length=1, max_length=256, pattern=r"\S", description="Prefilled by the lead form.")
-    mobile: str = Field(min_length=1, max_length=40, description="Any way a Brazilian or international number is written.")
+    mobile: str | None = Field(default=None, max_length=40, description=(
+        "Any way a Brazilian or international number is written; empty for a customer known only by their WhatsApp "
+        "BSUID (the lead is reached on WhatsApp and takes the number the customer shares)."))
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
     vehicle_of_interest: str | None = Field(default=None, max_length=256)
@@ -69,8 +71,13 @@ class ResolveConflictRequest(BaseModel):
 class LeadFormView(BaseModel):
     conversation_id: str
     name: str
-    mobile: str
-    mobile_display: str
+    mobile: str | None = Field(description="The customer's number (E.164) when known; none for a customer known only by BSUID.")
+    mobile_display: str | None
+    whatsapp_user_id: str | None = Field(None, description="The customer's WhatsApp BSUID, when WhatsApp named one.")
+    whatsapp_username: str | None = None
+    request_contact_info: bool = Field(False, description=(
+        "True when the number is unknown but the customer is on WhatsApp: once the lead is saved, the agent can send "
+        "the template with WhatsApp's request-contact-info button; the number the customer shares fills the lead."))
     business_phone_number_id: str
     business_display_number: str
     lead_id: str | None = Field(description="The lead this conversation already belongs to, if any.")
@@ -111,7 +118,9 @@ class LeadView(BaseModel):
     status: Literal["active", "merged"]
     merged_into: str | None
     name: str
-    mobile: str
+    mobile: str | None
+    whatsapp_user_id: str | None = None
+    whatsapp_username: str | None = None
     phone: str | None
     email: str | None
     vehicle_of_interest: str | None
@@ -131,7 +140,8 @@ class BusinessNumbersView(BaseModel):
 
 class ConflictView(BaseModel):
     conflict_id: str
-    customer_phone: str
+    customer_phone: str | None
+    whatsapp_user_id: str | None = None
     lead_ids: list[str]
     team_ids: list[str]
     resolved: bool
@@ -142,7 +152,8 @@ def lead_view(row: dict[str, Any], points: list[dict[str, Any]], conversations: 
               router_url: str) -> LeadView:
     return LeadView(
         lead_id=str(row["lead_id"]), status=row["status"], merged_into=str(row["merged_into"]) if row["merged_into"] else None,
-        name=row["name"], mobile=row["customer_phone"], phone=row["phone"], email=row["email"],
+        name=row["name"], mobile=row["customer_phone"], whatsapp_user_id=row.get("whatsapp_user_id"),
+        whatsapp_username=row.get("whatsapp_username"), phone=row["phone"], email=row["email"],
         vehicle_of_interest=row["vehicle_of_interest"], notes=row["notes"],
         responsible_agent=AgentView(id=row["owner_id"], name=row["owner_name"]), team_id=row["team_id"],
         created_at=row["created_at"],

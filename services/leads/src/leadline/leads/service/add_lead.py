@@ -25,7 +25,9 @@ from ..domain.errors import (
 from ..domain.events import AgentRef, ContactDetails
 from ..domain.saga import AbandonReason, AddLeadSaga, SagaState, claim_is_ours, team_for_lead
 from ..domain.temperature import TemperatureRules
-from ..domain.unification import AttachToLead, Conflict, KnownLead, LeadConflict as ConflictRecord, where_the_customer_goes
+from ..domain.unification import (
+    AttachToLead, Conflict, CustomerKeys, KnownLead, LeadConflict as ConflictRecord, where_the_customer_goes,
+)
 from .common import retrying
 from .completion import SagaOutcome, abandon_saga, complete_saga, conversion_point
 from .ports import (
@@ -42,7 +44,8 @@ class AddLead:
     conversation_id: str
     idempotency_key: str
     name: str
-    mobile: str
+    mobile: str | None
+    """Empty for a customer known only by their WhatsApp BSUID: the lead is reached on WhatsApp until they share it."""
     phone: str | None = None
     email: str | None = None
     vehicle_of_interest: str | None = None
@@ -61,8 +64,11 @@ class AddLeadContext:
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
 
 
-def _details(command: AddLead, normalize: Normalize) -> ContactDetails:
-    def normalised(raw: str, what: str) -> str:
+def _details(command: AddLead, normalize: Normalize, conversation: RouterConversation | None = None) -> ContactDetails:
+    """The form's numbers normalised, and the customer's WhatsApp BSUID from the conversation."""
+    def normalised(raw: str | None, what: str) -> str | None:
+        if not raw or not raw.strip():
+            return None
         try:
             return normalize(raw)
         except ValueError as error:
@@ -70,14 +76,26 @@ def _details(command: AddLead, normalize: Normalize) -> ContactDetails:
 
     return ContactDetails(
         name=command.name.strip(), mobile=normalised(command.mobile, "mobile"),
-        phone=normalised(command.phone, "phone") if command.phone else None, email=command.email or None,
+        phone=normalised(command.phone, "phone"), email=command.email or None,
         vehicle_of_interest=command.vehicle_of_interest or None, notes=command.notes or None,
+        whatsapp_user_id=conversation.customer_user_id if conversation else None,
+        whatsapp_username=conversation.customer_username if conversation else None,
     )
+
+
+def _reachable(details: ContactDetails) -> ContactDetails:
+    if not (details.mobile or details.phone or details.email or details.whatsapp_user_id):
+        raise InvalidMobile("type the customer's mobile: a lead needs a number, an email or a customer reachable on WhatsApp")
+    return details
+
+
+def customer_of(details: ContactDetails) -> CustomerKeys:
+    return CustomerKeys(details.mobile, details.whatsapp_user_id)
 
 
 async def add_lead(command: AddLead, agent: Agent, token: str, ctx: AddLeadContext) -> SagaOutcome:
     """Save the Add lead form: a new lead, or the customer's conversation attached to their lead."""
-    details = _details(command, ctx.normalize)
+    _details(command, ctx.normalize)  # a number that is not one is refused before anything else
     async with ctx.uow() as work:
         saga = await work.sagas.get(agent.account_id, command.idempotency_key)
     seen: tuple[RouterConversation | None, list[RouterMessage]] = (None, [])
@@ -93,7 +111,7 @@ async def add_lead(command: AddLead, agent: Agent, token: str, ctx: AddLeadConte
         conversation = seen[0]
         if conversation is not None and conversation.owner_id and conversation.owner_id != agent.id:
             raise ClaimLost(conversation.owner_id, conversation.owner_name or conversation.owner_id)
-        saga = await _start(command, details, agent, conversation, ctx)
+        saga = await _start(command, _reachable(_details(command, ctx.normalize, conversation)), agent, conversation, ctx)
         if saga.state is not SagaState.PENDING:  # the same request raced itself: answer as the first did
             return await add_lead(command, agent, token, ctx)
     return await _claim_and_finish(saga, token, ctx, seen)
@@ -125,19 +143,20 @@ async def _start(command: AddLead, details: ContactDetails, agent: Agent, conver
 
 async def _start_once(command: AddLead, details: ContactDetails, agent: Agent, team_id: str,
                       ctx: AddLeadContext) -> AddLeadSaga:
+    customer = customer_of(details)
     async with ctx.uow() as work:
-        await work.sagas.lock_customer(agent.account_id, details.mobile)
+        await work.sagas.lock_customer(agent.account_id, customer)
         existing = await work.sagas.get(agent.account_id, command.idempotency_key)
         if existing is not None:
             existing.check_same_request(agent_id=agent.id, conversation_id=command.conversation_id)
             return existing
         now = ctx.clock()
-        known = [KnownLead(*row) for row in await work.leads.active_for_customer(agent.account_id, details.mobile)]
+        known = [KnownLead(*row) for row in await work.leads.active_for_customer(agent.account_id, customer)]
         destination = where_the_customer_goes(known, team_id=team_id,
                                               unification=await work.directory.unification(agent.account_id))
         if isinstance(destination, Conflict):
-            await _refuse_for_conflict(work, agent.account_id, details.mobile, destination, ctx)
-        if await work.sagas.in_flight_elsewhere(agent.account_id, details.mobile, command.conversation_id,
+            await _refuse_for_conflict(work, agent.account_id, customer, destination, ctx)
+        if await work.sagas.in_flight_elsewhere(agent.account_id, customer, command.conversation_id,
                                                 since=now - ctx.one_at_a_time_for):
             raise AddLeadInProgress("another Add lead for this customer is half-way; try again in a few seconds")
         attaches = isinstance(destination, AttachToLead)
@@ -153,13 +172,14 @@ async def _start_once(command: AddLead, details: ContactDetails, agent: Agent, t
     return saga
 
 
-async def _refuse_for_conflict(work: UnitOfWork, account_id: str, customer_phone: str, conflict: Conflict,
+async def _refuse_for_conflict(work: UnitOfWork, account_id: str, customer: CustomerKeys, conflict: Conflict,
                                ctx: AddLeadContext) -> None:
     """The customer is in two teams: record the conflict (announced once, on its oldest lead) and refuse."""
-    record = await work.conflicts.open_for_customer(account_id, customer_phone)
+    record = await work.conflicts.open_for_customer(account_id, customer)
     if record is None:
         now = ctx.clock()
-        record = ConflictRecord(ctx.new_id(), account_id, customer_phone, conflict.lead_ids, conflict.team_ids)
+        record = ConflictRecord(ctx.new_id(), account_id, customer.phone, conflict.lead_ids, conflict.team_ids,
+                                whatsapp_user_id=customer.whatsapp_user_id)
         await work.conflicts.add(record, now)
         oldest = await work.leads.get(conflict.lead_ids[0])
         assert oldest is not None

@@ -12,7 +12,7 @@ from leadline.events.envelope import Envelope
 from ..domain.activity import ConversationActivity
 from ..domain.lead import Lead
 from ..domain.saga import AddLeadSaga
-from ..domain.unification import LeadConflict
+from ..domain.unification import CustomerKeys, LeadConflict
 
 Clock = Callable[[], datetime]
 
@@ -26,7 +26,8 @@ class RouterUnavailable(Exception):
 class RouterConversation:
     conversation_id: str
     customer_name: str
-    customer_phone: str
+    customer_phone: str | None
+    """The customer's number (E.164) as the router knows it now; None for a customer known only by BSUID."""
     phone_number_id: str
     business_display_number: str
     pool_team_ids: frozenset[str]
@@ -34,6 +35,9 @@ class RouterConversation:
     owner_name: str | None
     lead_id: str | None
     status: str
+    customer_user_id: str | None = None
+    """The customer's WhatsApp BSUID, when WhatsApp named one."""
+    customer_username: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,13 +134,13 @@ class Leads(Protocol):
                   review: bool = False) -> list[Envelope]:
         """Raises ``ConcurrentChange`` when another transaction appended to the lead first."""
 
-    async def active_for_customer(self, account_id: str, customer_phone: str) -> list[tuple[str, str, datetime]]: ...
+    async def active_for_customer(self, account_id: str, customer: CustomerKeys) -> list[tuple[str, str, datetime]]: ...
 
     async def due_for_review(self, now: datetime, *, limit: int = 500) -> list[str]: ...
 
 
 class Sagas(Protocol):
-    async def lock_customer(self, account_id: str, customer_phone: str) -> None: ...
+    async def lock_customer(self, account_id: str, customer: CustomerKeys) -> None: ...
 
     async def get(self, account_id: str, idempotency_key: str, *, for_update: bool = False) -> AddLeadSaga | None: ...
 
@@ -144,7 +148,7 @@ class Sagas(Protocol):
 
     async def save(self, saga: AddLeadSaga, now: datetime) -> None: ...
 
-    async def in_flight_elsewhere(self, account_id: str, customer_phone: str, conversation_id: str, *, since: datetime) -> bool: ...
+    async def in_flight_elsewhere(self, account_id: str, customer: CustomerKeys, conversation_id: str, *, since: datetime) -> bool: ...
 
     async def stale(self, older_than: datetime, *, limit: int = 100) -> list[tuple[str, str]]: ...
 
@@ -152,7 +156,7 @@ class Sagas(Protocol):
 
 
 class Conflicts(Protocol):
-    async def open_for_customer(self, account_id: str, customer_phone: str) -> LeadConflict | None: ...
+    async def open_for_customer(self, account_id: str, customer: CustomerKeys) -> LeadConflict | None: ...
 
     async def add(self, conflict: LeadConflict, at: datetime) -> None: ...
 

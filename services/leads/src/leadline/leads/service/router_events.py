@@ -6,14 +6,18 @@ belongs to a lead re-assesses that lead. None of this ever creates a lead: only 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
 import structlog
 
+from leadline.phones import normalize_phone
+
 from leadline.events import (
-    AccountSettingsChangedV1, AgentUpsertedV1, BusinessNumberRegisteredV1, ConversationClaimedV1, ConversationFinishedV1,
-    ConversationOpenedV1, ConversationReopenedV1, Envelope, MessageAppendedV1, TeamUpsertedV1, text_of,
+    AccountSettingsChangedV1, AgentUpsertedV1, BusinessNumberRegisteredV1, ContactsContent, ConversationClaimedV1,
+    ConversationFinishedV1, ConversationOpenedV2, ConversationReopenedV1, Envelope, MessageAppendedV1, TeamUpsertedV1,
+    text_of,
 )
 from leadline.events.envelope import Payload
 
@@ -53,7 +57,7 @@ def fold_conversation(record: ConversationRecord, payload: Payload, at: datetime
     """One router event into what the leads service keeps of the conversation."""
     activity = record.activity or ConversationActivity(record.conversation_id)
     match payload:
-        case ConversationOpenedV1():
+        case ConversationOpenedV2():
             return replace(record, opened_by=payload.opened_by, phone_number_id=payload.phone_number_id,
                            business_display_number=payload.business_display_number, customer_phone=payload.customer_phone,
                            lead_id=str(payload.lead_id) if payload.lead_id else record.lead_id, activity=activity)
@@ -73,9 +77,29 @@ def fold_conversation(record: ConversationRecord, payload: Payload, at: datetime
     return record
 
 
+def number_shared_on_request(payload: Payload, normalize: Callable[[str], str]) -> str | None:
+    """The customer's own number, when this message is their answer to a "request contact info" button."""
+    if not isinstance(payload, MessageAppendedV1) or payload.direction != "inbound":
+        return None
+    if not isinstance(payload.content, ContactsContent):
+        return None
+    for card in payload.content.contacts:
+        if card.answers_contact_request and card.phones:
+            try:
+                return normalize(card.phones[0].wa_id or card.phones[0].phone)
+            except ValueError:
+                log.warning("a shared number that is not a phone number was not kept", conversation_id=str(payload.conversation_id))
+    return None
+
+
 async def follow_conversation(envelope: Envelope, payload: Payload, *, uow: UowFactory, clock: Clock,
-                              rules: TemperatureRules, consumer: str) -> None:
-    """Keep the conversation's activity, re-assess its lead, and finish an Add lead whose claim we see here."""
+                              rules: TemperatureRules, consumer: str,
+                              normalize: Callable[[str], str] = normalize_phone) -> None:
+    """Keep the conversation's activity, re-assess its lead, and finish an Add lead whose claim we see here.
+
+    A customer who shares their number through "request contact info" gives it to their lead, if it had none.
+    """
+    shared = number_shared_on_request(payload, normalize)
     async def attempt() -> AddLeadSaga | None:
         async with uow() as work:
             if not await work.applies_next(consumer, envelope.stream_id, envelope.sequence):
@@ -95,6 +119,8 @@ async def follow_conversation(envelope: Envelope, payload: Payload, *, uow: UowF
                 if record.opened_by == "lead_owner" and point is not None:
                     # the router sent the returning customer straight to the lead's owner: unification, no Add lead
                     lead.attach_conversation(cid, point, at=now)
+                if shared:
+                    lead.take_shared_mobile(shared, conversation_id=cid, at=now)
                 assessment = await reassess(work, lead, now, rules)
                 await work.outbox.stage(await work.leads.add(
                     lead, caused_by=envelope, review_temperature_at=assessment.review_at, review=True))

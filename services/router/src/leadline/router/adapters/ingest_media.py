@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import httpx
 
+from leadline.platform.serve import CLIENT_KEEP_ALIVE_S
+
 
 class MediaStoreUnavailable(Exception):
     """Ingest did not answer."""
@@ -15,9 +17,9 @@ class MediaStoreUnavailable(Exception):
 
 class IngestMedia:
     def __init__(self, base_url: str, *, timeout_s: float = 30.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        # idle connections dropped before ingest's keep-alive (uvicorn's 5 s) closes them: never reused mid-close
+        # idle connections dropped before ingest closes them (serve.py): never reused mid-close
         self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport,
-                                       limits=httpx.Limits(keepalive_expiry=2.0))
+                                       limits=httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_S))
 
     async def aclose(self) -> None:
         await self._http.aclose()

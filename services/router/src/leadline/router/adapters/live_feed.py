@@ -21,7 +21,6 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from leadline.events import REGISTRY, ConversationClaimedV1, ConversationTransferredV1, Envelope
@@ -32,6 +31,7 @@ from leadline.events.topics import ROUTER_CONVERSATIONS
 from ..domain.agents import Agent
 from ..domain.rules import may_see
 from .account_directory import SqlAccountDirectory
+from .queries import conversations_with_their_customer
 from .tables import conversation_view
 
 log = structlog.get_logger(__name__)
@@ -122,7 +122,7 @@ class LiveFeed:
             return
         async with self._sessions() as session:
             row = (await session.execute(
-                select(conversation_view).where(conversation_view.c.conversation_id == conversation_id)
+                conversations_with_their_customer().where(conversation_view.c.conversation_id == conversation_id)
             )).first()
             if row is None or row.account_id != envelope.account_id:
                 return

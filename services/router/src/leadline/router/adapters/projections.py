@@ -40,7 +40,9 @@ async def project(session: AsyncSession, envelope: Envelope) -> None:
             await session.execute(pg_insert(conversation_view).values(
                 conversation_id=cid, account_id=envelope.account_id, status=event.status,
                 phone_number_id=event.phone_number_id, business_display_number=event.business_display_number,
-                customer_wa_id=event.customer_wa_id, customer_phone=event.customer_phone,
+                customer_wa_id=event.customer.wa_id, customer_phone=event.customer_phone,
+                customer_user_id=event.customer.user_id or event.customer.parent_user_id,
+                customer_username=event.customer.username, customer_id=event.customer_id,
                 customer_name=event.customer_display_name, pool_team_ids=list(event.team_ids),
                 owner_id=event.owner.id if event.owner else None, owner_name=event.owner.name if event.owner else None,
                 lead_id=event.lead_id, opened_at=at, last_activity_at=at, version=envelope.sequence,

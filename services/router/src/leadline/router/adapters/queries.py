@@ -16,9 +16,30 @@ from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import Text
 
 from ..domain.agents import Account, Agent
-from .tables import conversation_view, message_view
+from .tables import conversation_view, customers, message_view
 
 view = conversation_view.c
+_customer = customers.alias("customer_now")
+_survivor = customers.alias("customer_merged_into")
+_LIVE = ("customer_phone", "customer_username", "customer_user_id")
+
+
+def conversations_with_their_customer():
+    """The conversation rows with the customer as known now: a number or username learned after the opening shows.
+
+    The projection keeps the customer as the opening named them; ``customers`` (followed to the customer it was
+    merged into) knows more as WhatsApp names both their phone and BSUID, or the customer shares their number.
+    """
+    def now(column: str, view_column) -> Any:
+        return func.coalesce(_survivor.c[column], _customer.c[column], view_column)
+
+    columns = [column for column in conversation_view.c if column.name not in _LIVE]
+    return select(
+        *columns, now("phone", view.customer_phone).label("customer_phone"),
+        now("username", view.customer_username).label("customer_username"),
+        now("user_id", view.customer_user_id).label("customer_user_id"),
+    ).select_from(conversation_view.outerjoin(_customer, _customer.c.customer_id == view.customer_id)
+                  .outerjoin(_survivor, _survivor.c.customer_id == _customer.c.merged_into))
 
 
 def visible_to(agent: Agent, account: Account) -> ColumnElement[bool]:
@@ -54,7 +75,7 @@ def _filtered(agent: Agent, account: Account, f: ConversationFilter, *, with_sta
         conditions.append(view.status == f.status)
     if f.search:
         digits = "".join(ch for ch in f.search if ch.isdigit())
-        term = view.customer_name.ilike(f"%{f.search}%")
+        term = or_(view.customer_name.ilike(f"%{f.search}%"), view.customer_username.ilike(f"%{f.search.lstrip('@')}%"))
         if digits:
             term = or_(term, view.customer_wa_id.contains(digits), view.customer_phone.contains(digits))
         conditions.append(term)
@@ -76,7 +97,7 @@ async def list_conversations(session: AsyncSession, agent: Agent, account: Accou
     if f.pinned_lead_id:
         order.insert(0, (view.lead_id == f.pinned_lead_id).desc().nulls_last())
     rows = await session.execute(
-        select(conversation_view).where(_filtered(agent, account, f)).order_by(*order).limit(f.limit).offset(f.offset)
+        conversations_with_their_customer().where(_filtered(agent, account, f)).order_by(*order).limit(f.limit).offset(f.offset)
     )
     return [dict(row._mapping) for row in rows]
 
@@ -92,7 +113,7 @@ async def count_by_status(session: AsyncSession, agent: Agent, account: Account,
 
 async def get_conversation(session: AsyncSession, agent: Agent, account: Account, conversation_id: str) -> dict[str, Any] | None:
     row = (await session.execute(
-        select(conversation_view).where(view.conversation_id == conversation_id, visible_to(agent, account))
+        conversations_with_their_customer().where(view.conversation_id == conversation_id, visible_to(agent, account))
     )).first()
     return dict(row._mapping) if row else None
 

@@ -3,15 +3,18 @@
 Invariants held by the database:
 - ``events`` primary key (stream_id, version): an append with a stale expected version fails, so of two
   concurrent claims exactly one is stored (claim-once);
+- ``customers`` unique indexes ``one_customer_per_phone`` / ``_per_bsuid`` / ``_per_parent_bsuid``: each key
+  (phone in E.164, BSUID, parent BSUID) names at most one customer of an account (``domain/identity.py``);
+- ``chats`` primary key (account, number, customer): one chat per customer and business number;
 - ``open_conversations`` primary key (account, number, customer): one open conversation per chat, however
-  many messages arrive at once.
+  many messages arrive at once, whatever form of the number or BSUID they come with.
 Projections (``conversation_view``, ``message_view``) are rebuilt from ``events`` by ``rebuild_projections``.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean, Column, DateTime, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text,
+    BigInteger, Boolean, Column, DateTime, Identity, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text, text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
@@ -21,24 +24,44 @@ metadata = MetaData()
 
 events = event_table(metadata, "events")
 
+customers = Table(
+    "customers", metadata,
+    Column("customer_id", UUID(as_uuid=True), primary_key=True),
+    Column("account_id", Text, nullable=False),
+    Column("phone", Text, nullable=True),
+    Column("wa_id", Text, nullable=True),  # the phone as WhatsApp last spelled it (may lack the ninth digit)
+    Column("user_id", Text, nullable=True),
+    Column("parent_user_id", Text, nullable=True),
+    Column("username", Text, nullable=True),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    Column("seen_order", BigInteger, Identity(always=True), nullable=False),  # which was stored first
+    Column("merged_into", UUID(as_uuid=True), nullable=True),  # merged customers hold no keys
+    Index("one_customer_per_phone", "account_id", "phone", unique=True, postgresql_where=text("phone IS NOT NULL")),
+    Index("one_customer_per_bsuid", "account_id", "user_id", unique=True, postgresql_where=text("user_id IS NOT NULL")),
+    Index("one_customer_per_parent_bsuid", "account_id", "parent_user_id", unique=True,
+          postgresql_where=text("parent_user_id IS NOT NULL")),
+)
+
 open_conversations = Table(
     "open_conversations", metadata,
     Column("account_id", Text, nullable=False),
     Column("phone_number_id", Text, nullable=False),
-    Column("customer_wa_id", Text, nullable=False),
+    Column("customer_id", UUID(as_uuid=True), nullable=False),
     Column("conversation_id", UUID(as_uuid=True), nullable=False, unique=True),
-    PrimaryKeyConstraint("account_id", "phone_number_id", "customer_wa_id", name="one_open_conversation_per_chat"),
+    Column("opened_at", DateTime(timezone=True), nullable=True),
+    Column("opened_order", BigInteger, Identity(always=True), nullable=False),  # which was opened first
+    PrimaryKeyConstraint("account_id", "phone_number_id", "customer_id", name="one_open_conversation_per_chat"),
 )
 
 chats = Table(
     "chats", metadata,
     Column("account_id", Text, nullable=False),
     Column("phone_number_id", Text, nullable=False),
-    Column("customer_wa_id", Text, nullable=False),
+    Column("customer_id", UUID(as_uuid=True), nullable=False),
     Column("last_customer_message_at", DateTime(timezone=True), nullable=True),
     Column("last_conversation_id", UUID(as_uuid=True), nullable=True),
     Column("lead_id", UUID(as_uuid=True), nullable=True),
-    PrimaryKeyConstraint("account_id", "phone_number_id", "customer_wa_id"),
+    PrimaryKeyConstraint("account_id", "phone_number_id", "customer_id", name="chats_pkey"),
 )
 
 lead_owners = Table(
@@ -58,8 +81,11 @@ conversation_view = Table(
     Column("status", Text, nullable=False),
     Column("phone_number_id", Text, nullable=False),
     Column("business_display_number", Text, nullable=False),
-    Column("customer_wa_id", Text, nullable=False),
-    Column("customer_phone", Text, nullable=False),
+    Column("customer_wa_id", Text, nullable=True),
+    Column("customer_phone", Text, nullable=True),
+    Column("customer_user_id", Text, nullable=True),
+    Column("customer_username", Text, nullable=True),
+    Column("customer_id", UUID(as_uuid=True), nullable=True),
     Column("customer_name", Text, nullable=False),
     Column("pool_team_ids", ARRAY(Text), nullable=False),
     Column("owner_id", Text, nullable=True),

@@ -9,15 +9,18 @@ from uuid import UUID
 from pydantic import TypeAdapter
 
 from leadline.events import (
-    ConversationClaimedV1, ConversationFinishedV1, ConversationOpenedV1, ConversationStatusChangedV1,
+    ConversationClaimedV1, ConversationFinishedV1, ConversationOpenedV2, ConversationStatusChangedV1,
     ConversationTransferredV1, MediaFetchRequestedV1, MessageAppendedV1, MessageDeliveryUpdatedV1, MessageMediaUpdatedV1,
-    PoolWaitExceededV1, SendRequestedV1,
+    PoolWaitExceededV1, SendRequestedV2,
 )
 from leadline.events.common import AgentRef as WireAgent
+from leadline.events.common import WhatsAppUser
 from leadline.events.content import Content, MediaRef
 from leadline.events.envelope import Payload
 
 from ..domain import events as ev
+from ..domain.identity import WhatsAppName
+from ..service.identity import whatsapp_name
 
 _CONTENT = TypeAdapter(Content)
 
@@ -38,6 +41,10 @@ def _str(value: UUID | None) -> str | None:
     return str(value) if value else None
 
 
+def wire_user(name: WhatsAppName) -> WhatsAppUser:
+    return WhatsAppUser(wa_id=name.wa_id, user_id=name.user_id, parent_user_id=name.parent_user_id, username=name.username)
+
+
 def content_model(content: dict[str, Any]) -> Any:
     return _CONTENT.validate_python(content)
 
@@ -46,9 +53,9 @@ def to_payload(conversation_id: str, event: ev.DomainEvent) -> Payload:
     cid = UUID(conversation_id)
     match event:
         case ev.ConversationOpened():
-            return ConversationOpenedV1(
+            return ConversationOpenedV2(
                 conversation_id=cid, phone_number_id=event.phone_number_id, business_display_number=event.business_display_number,
-                customer_wa_id=event.customer_wa_id, customer_phone=event.customer_phone,
+                customer=wire_user(event.customer), customer_id=_uuid(event.customer_id), customer_phone=event.customer_phone,
                 customer_display_name=event.customer_display_name, status=event.status, team_ids=event.team_ids,
                 owner=_wire_agent(event.owner), lead_id=_uuid(event.lead_id), opened_by=event.opened_by,
             )
@@ -72,9 +79,9 @@ def to_payload(conversation_id: str, event: ev.DomainEvent) -> Payload:
         case ev.StatusChanged():
             return ConversationStatusChangedV1(conversation_id=cid, from_status=event.from_status, to_status=event.to_status)
         case ev.SendRequested():
-            return SendRequestedV1(
+            return SendRequestedV2(
                 conversation_id=cid, request_id=UUID(event.request_id), phone_number_id=event.phone_number_id,
-                to_wa_id=event.to_wa_id, content=content_model(event.content), agent=_wire_agent(event.agent), body=event.body,
+                to=wire_user(event.to), content=content_model(event.content), agent=_wire_agent(event.agent), body=event.body,
             )
         case ev.PoolWaitExceeded():
             return PoolWaitExceededV1(conversation_id=cid, team_ids=event.team_ids, waited_seconds=event.waited_seconds,
@@ -88,7 +95,7 @@ def to_payload(conversation_id: str, event: ev.DomainEvent) -> Payload:
         case ev.MediaFetchRequested():
             return MediaFetchRequestedV1(
                 conversation_id=cid, message_id=UUID(event.message_id), wamid=event.wamid,
-                phone_number_id=event.phone_number_id, customer_wa_id=event.customer_wa_id,
+                phone_number_id=event.phone_number_id, customer=wire_user(event.customer),
                 provider_media_id=event.provider_media_id, mime_type=event.mime_type, agent=_wire_agent(event.agent),
             )
     raise TypeError(f"no wire form for {type(event).__name__}")
@@ -96,10 +103,11 @@ def to_payload(conversation_id: str, event: ev.DomainEvent) -> Payload:
 
 def to_domain(payload: Payload, at: datetime) -> ev.DomainEvent:
     match payload:
-        case ConversationOpenedV1():
+        case ConversationOpenedV2():
             return ev.ConversationOpened(
                 phone_number_id=payload.phone_number_id, business_display_number=payload.business_display_number,
-                customer_wa_id=payload.customer_wa_id, customer_phone=payload.customer_phone,
+                customer=whatsapp_name(payload.customer), customer_id=_str(payload.customer_id),
+                customer_phone=payload.customer_phone,
                 customer_display_name=payload.customer_display_name, status=str(payload.status),
                 team_ids=tuple(payload.team_ids), owner=_agent(payload.owner), lead_id=_str(payload.lead_id),
                 opened_by=payload.opened_by, at=at,
@@ -122,9 +130,9 @@ def to_domain(payload: Payload, at: datetime) -> ev.DomainEvent:
             return ev.ConversationFinished(agent=_agent(payload.agent), at=at)
         case ConversationStatusChangedV1():
             return ev.StatusChanged(str(payload.from_status), str(payload.to_status), at)
-        case SendRequestedV1():
+        case SendRequestedV2():
             return ev.SendRequested(
-                request_id=str(payload.request_id), phone_number_id=payload.phone_number_id, to_wa_id=payload.to_wa_id,
+                request_id=str(payload.request_id), phone_number_id=payload.phone_number_id, to=whatsapp_name(payload.to),
                 content=payload.content.model_dump(mode="json"), agent=_agent(payload.agent), body=payload.body, at=at,
             )
         case PoolWaitExceededV1():
@@ -138,7 +146,7 @@ def to_domain(payload: Payload, at: datetime) -> ev.DomainEvent:
         case MediaFetchRequestedV1():
             return ev.MediaFetchRequested(
                 message_id=str(payload.message_id), wamid=payload.wamid, phone_number_id=payload.phone_number_id,
-                customer_wa_id=payload.customer_wa_id, provider_media_id=payload.provider_media_id,
+                customer=whatsapp_name(payload.customer), provider_media_id=payload.provider_media_id,
                 mime_type=payload.mime_type, agent=_agent(payload.agent), at=at,
             )
     raise TypeError(f"no domain form for {type(payload).__name__}")

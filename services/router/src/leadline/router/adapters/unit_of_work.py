@@ -14,6 +14,7 @@ from leadline.platform.unit_of_work import SessionOutbox, SessionUnitOfWork
 from .account_cache import AccountCache, CachedAccountDirectory
 from .account_directory import SqlAccountDirectory
 from .chats import SqlChats, SqlLeadOwners
+from .customers import SqlCustomers
 from .event_store import SqlConversations
 
 
@@ -26,6 +27,7 @@ class SqlUnitOfWork(SessionUnitOfWork):
 
     def bind(self, session: AsyncSession) -> None:
         self.conversations = SqlConversations(session, clock=self._clock)
+        self.customers = SqlCustomers(session)
         self.chats = SqlChats(session)
         self.lead_owners = SqlLeadOwners(session)
         directory = SqlAccountDirectory(session)

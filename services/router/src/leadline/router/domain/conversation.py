@@ -16,9 +16,10 @@ from typing import Any
 
 from . import events as ev
 from .agents import Account, Agent
+from .identity import WhatsAppName
 from .errors import (
-    AlreadyClaimed, ConversationFinished, ConversationNotFound, MediaFetchNotRetryable, MediaNotFound, NotAllowedToSend,
-    NotInAgentsPool, OutsideServiceWindow,
+    AlreadyClaimed, ConversationFinished, ConversationNotFound, CustomerTalkingElsewhere, MediaFetchNotRetryable,
+    MediaNotFound, NotAllowedToSend, NotInAgentsPool, OpenConversationInPool, OutsideServiceWindow,
 )
 from .media import fetching_again, media_fetch_may_be_retried, with_fetch_failed, with_stored_copy
 from .rules import (
@@ -126,6 +127,21 @@ class Conversation:
             collaborator_ids=self.collaborator_ids, was_in_pool=self.was_in_pool, account=account,
         )
 
+    def continue_from_lead(self, agent: Agent, account: Account) -> None:
+        """A start from a lead whose customer already has this conversation open goes on here, or says what to do.
+
+        Waiting in the pool: take it there (Add lead). Taken by someone from a pool the agent saw: that owner is
+        named, as a late claim would be. Invisible to the agent: only that the customer talks elsewhere.
+        """
+        if self.visible_to(agent, account):
+            if self.owner is None and not agent.is_admin:
+                raise OpenConversationInPool(self.id)
+            return  # the reply that follows applies the usual rules of who answers
+        if self.owner is not None and self.claimable_by(agent, account):
+            raise AlreadyClaimed(self.owner.id, self.owner.name)
+        raise CustomerTalkingElsewhere("this customer is already talking with the dealership on this number in a "
+                                       "conversation you cannot see; ask an administrator to transfer the lead to you")
+
     def _may_answer(self, agent: Agent, account: Account) -> None:
         if agent.is_admin:
             return
@@ -140,12 +156,13 @@ class Conversation:
     # ---- commands ----------------------------------------------------------------------------------------
     @classmethod
     def open(cls, conversation_id: str, account_id: str, *, phone_number_id: str, business_display_number: str,
-             customer_wa_id: str, customer_phone: str, customer_display_name: str, team_ids: Iterable[str],
-             owner: ev.AgentRef | None, lead_id: str | None, opened_by: str, at: datetime) -> Conversation:
+             customer: WhatsAppName, customer_id: str | None, customer_phone: str | None, customer_display_name: str,
+             team_ids: Iterable[str], owner: ev.AgentRef | None, lead_id: str | None, opened_by: str,
+             at: datetime) -> Conversation:
         conversation = cls(conversation_id, account_id)
         conversation._record(ev.ConversationOpened(
-            phone_number_id=phone_number_id, business_display_number=business_display_number,
-            customer_wa_id=customer_wa_id, customer_phone=customer_phone, customer_display_name=customer_display_name,
+            phone_number_id=phone_number_id, business_display_number=business_display_number, customer=customer,
+            customer_id=customer_id, customer_phone=customer_phone, customer_display_name=customer_display_name,
             status=NEW, team_ids=tuple(sorted(team_ids)), owner=owner, lead_id=lead_id, opened_by=opened_by, at=at,
         ))
         return conversation
@@ -198,8 +215,11 @@ class Conversation:
             self._record(ev.StatusChanged(NEW, "unanswered", at))
 
     def reply(self, agent: Agent, account: Account, *, content: dict[str, Any], request_id: str,
-              last_customer_message_at: datetime | None, now: datetime) -> str:
-        """An agent answers; returns the message id. A repeated request (same idempotency key) sends nothing new."""
+              last_customer_message_at: datetime | None, now: datetime, to: WhatsAppName | None = None) -> str:
+        """An agent answers; returns the message id. A repeated request (same idempotency key) sends nothing new.
+
+        ``to`` is the customer as known now (a phone learned after the opening is written to); else as opened.
+        """
         if request_id in self.message_of_request:
             return request_id
         if self.status == FINISHED:
@@ -213,7 +233,7 @@ class Conversation:
         sender = ev.AgentRef(agent.id, agent.name)
         assert self.opened is not None
         self._record(ev.SendRequested(
-            request_id=request_id, phone_number_id=self.opened.phone_number_id, to_wa_id=self.opened.customer_wa_id, content=content,
+            request_id=request_id, phone_number_id=self.opened.phone_number_id, to=to or self.opened.customer, content=content,
             agent=sender, body=body, at=now,
         ))
         self._append(message_id=request_id, wamid=None, direction="outbound", origin="agent", sender=sender,
@@ -268,7 +288,7 @@ class Conversation:
             raise MediaFetchNotRetryable("this file cannot be fetched again: it is stored, being fetched, or gone from WhatsApp")
         self._record(ev.MediaFetchRequested(
             message_id=message_id, wamid=wamid, phone_number_id=self.opened.phone_number_id,
-            customer_wa_id=self.opened.customer_wa_id, provider_media_id=media["provider_media_id"],
+            customer=self.opened.customer, provider_media_id=media["provider_media_id"],
             mime_type=media["mime_type"], agent=ev.AgentRef(agent.id, agent.name), at=at,
         ))
         self._record(ev.MessageMediaUpdated(message_id=message_id, wamid=wamid, media=fetching_again(media), at=at))

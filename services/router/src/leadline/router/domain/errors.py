@@ -24,6 +24,23 @@ class AlreadyClaimed(RouterError):
         self.owner_name = owner_name
 
 
+class OpenConversationInPool(RouterError):
+    """Starting from a lead whose customer already waits in the pool: that conversation is the one to take."""
+
+    code = "open_conversation_in_pool"
+
+    def __init__(self, conversation_id: str) -> None:
+        super().__init__("this customer already has a conversation waiting in the pool: open it and take it "
+                         "(Add lead) to answer there")
+        self.conversation_id = conversation_id
+
+
+class CustomerTalkingElsewhere(RouterError):
+    """Starting from a lead whose customer is in a conversation this agent cannot see (no existence or owner leaked)."""
+
+    code = "customer_in_another_conversation"
+
+
 class NotInAgentsPool(RouterError):
     code = "not_in_your_pool"
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from .identity import WhatsAppName
+
 
 @dataclass(frozen=True)
 class AgentRef:
@@ -21,8 +23,9 @@ class AgentRef:
 class ConversationOpened:
     phone_number_id: str
     business_display_number: str
-    customer_wa_id: str
-    customer_phone: str
+    customer: WhatsAppName
+    customer_id: str | None  # leadline's customer (None for conversations opened before customers had ids)
+    customer_phone: str | None  # E.164; None for a customer known only by BSUID
     customer_display_name: str
     status: str
     team_ids: tuple[str, ...]
@@ -81,7 +84,7 @@ class StatusChanged:
 class SendRequested:
     request_id: str  # also the agent message's id
     phone_number_id: str
-    to_wa_id: str
+    to: WhatsAppName
     content: dict[str, Any]
     agent: AgentRef
     body: str | None
@@ -124,7 +127,7 @@ class MediaFetchRequested:
     message_id: str
     wamid: str
     phone_number_id: str
-    customer_wa_id: str
+    customer: WhatsAppName
     provider_media_id: str
     mime_type: str
     agent: AgentRef

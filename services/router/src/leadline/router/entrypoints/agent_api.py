@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -28,7 +28,8 @@ HTTP_STATUS = {
     errors.ConversationNotFound: 404, errors.AlreadyClaimed: 409, errors.ConversationFinished: 409,
     errors.ConcurrentChange: 409, errors.NotInAgentsPool: 403, errors.NotAllowedToSend: 403,
     errors.OutsideServiceWindow: 422, errors.NoPhoneOnLead: 422, errors.InvalidCustomerPhone: 422, errors.BusinessNumberNotForTeam: 422,
-    errors.ChooseBusinessNumber: 422, errors.MediaNotFound: 404, errors.MediaFetchNotRetryable: 409,
+    errors.ChooseBusinessNumber: 422, errors.OpenConversationInPool: 409, errors.CustomerTalkingElsewhere: 409,
+    errors.MediaNotFound: 404, errors.MediaFetchNotRetryable: 409,
 }
 
 
@@ -43,6 +44,8 @@ def install_router_errors(app: FastAPI) -> None:
             details = {"owner": {"id": error.owner_id, "name": error.owner_name}}
         if isinstance(error, errors.ChooseBusinessNumber):
             details = {"options": error.options}
+        if isinstance(error, errors.OpenConversationInPool):
+            details = {"conversation_id": error.conversation_id}
         return JSONResponse(error_body(error.code, str(error), **details), status_code=HTTP_STATUS.get(type(error), 400))
 
 
@@ -63,6 +66,8 @@ class StartRequest(BaseModel):
     lead_id: UUID
     customer_name: str = Field(min_length=1, max_length=256)
     phone: str | None = Field(None, description="The lead's mobile or phone.")
+    user_id: str | None = Field(None, pattern=r"^[A-Z]{2}(\.ENT)?\.[A-Za-z0-9]{1,128}$",
+                                description="The customer's WhatsApp BSUID, for a lead without a number.")
     phone_number_id: str | None = Field(None, description="Business number to write from; optional when the team has one.")
     idempotency_key: str = Field(min_length=1, max_length=200)
     content: OutboundContent
@@ -129,14 +134,15 @@ def agent_api(*, uow: UowFactory, sessions, verifier: TokenVerifier, normalize: 
     async def claim(conversation_id: str, body: ClaimRequest, identity: AgentIdentity = authenticated) -> dict[str, Any]:
         conversation = await commands.claim_conversation(
             conversation_id, agent_of(identity), account_id=identity.account_id,
-            lead_id=str(body.lead_id) if body.lead_id else None, uow=uow, clock=clock)
+            lead_id=str(body.lead_id) if body.lead_id else None, uow=uow, clock=clock, normalize=normalize)
         return {"conversation_id": conversation.id, "owner": {"id": conversation.owner.id, "name": conversation.owner.name}}
 
     @router.post("/conversations/{conversation_id}/messages", status_code=202)
     async def send(conversation_id: str, body: ReplyRequest, identity: AgentIdentity = authenticated) -> dict[str, str]:
         message_id = await commands.reply(
             conversation_id, agent_of(identity), account_id=identity.account_id,
-            content=body.content.model_dump(mode="json"), idempotency_key=body.idempotency_key, uow=uow, clock=clock)
+            content=body.content.model_dump(mode="json"), idempotency_key=body.idempotency_key, uow=uow, clock=clock,
+            normalize=normalize)
         return {"message_id": message_id}
 
     @router.post("/conversations/{conversation_id}/finish")
@@ -145,14 +151,21 @@ def agent_api(*, uow: UowFactory, sessions, verifier: TokenVerifier, normalize: 
                                            uow=uow, clock=clock)
         return {"conversation_id": conversation_id, "status": "finished"}
 
-    @router.post("/conversations", status_code=201)
-    async def start_from_lead(body: StartRequest, identity: AgentIdentity = authenticated) -> dict[str, str]:
+    @router.post("/conversations", status_code=201, responses={
+        200: {"description": "The customer's open conversation (yours) took the message: `existing` is true"},
+        409: {"description": "The customer's open conversation waits in the pool (`open_conversation_in_pool`, "
+                             "details.conversation_id: take it there), is someone else's (`already_claimed`), or is "
+                             "one you cannot see (`customer_in_another_conversation`)"}})
+    async def start_from_lead(body: StartRequest, response: Response,
+                              identity: AgentIdentity = authenticated) -> dict[str, str | bool]:
         command = commands.StartFromLead(
             lead_id=str(body.lead_id), customer_name=body.customer_name, phone=body.phone,
             phone_number_id=body.phone_number_id, content=body.content.model_dump(mode="json"),
-            idempotency_key=body.idempotency_key)
-        conversation_id, message_id = await commands.start_from_lead(
+            idempotency_key=body.idempotency_key, user_id=body.user_id)
+        started = await commands.start_from_lead(
             command, agent_of(identity), account_id=identity.account_id, uow=uow, clock=clock, normalize=normalize)
-        return {"conversation_id": conversation_id, "message_id": message_id}
+        if started.existing:
+            response.status_code = 200
+        return {"conversation_id": started.conversation_id, "message_id": started.message_id, "existing": started.existing}
 
     return router

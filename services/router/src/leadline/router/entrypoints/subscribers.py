@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from leadline.events import (
-    LEADS_LEADS, REGISTRY, WHATSAPP_INBOUND, WHATSAPP_OUTBOUND, Envelope, LeadCreatedV1, LeadTransferredV1,
-    MediaFetchFailedV1, MediaStoredV1, MessageEchoedV1, MessageReceivedV1, MessageSendFailedV1, MessageSentV1,
-    MessageStatusChangedV1,
+    LEADS_LEADS, REGISTRY, WHATSAPP_INBOUND, WHATSAPP_OUTBOUND, Envelope, LeadCreatedV2, LeadTransferredV1,
+    MediaFetchFailedV2, MediaStoredV2, MessageEchoedV2, MessageReceivedV2, MessageSendFailedV1, MessageSentV1,
+    MessageStatusChangedV2,
 )
 from leadline.platform.runtime import ServiceRuntime
 
@@ -18,23 +18,24 @@ def register_subscribers(runtime: ServiceRuntime, *, uow: UowFactory, clock: Clo
     async def on_whatsapp_event(envelope: Envelope) -> None:
         payload = REGISTRY.decode(envelope)
         match payload:
-            case MessageReceivedV1():
+            case MessageReceivedV2():
                 await inbound.receive_customer_message(envelope, payload, uow=uow, clock=clock, normalize=normalize)
-            case MessageEchoedV1():
-                await inbound.record_phone_echo(envelope, payload, uow=uow, clock=clock)
-            case MessageStatusChangedV1():
+            case MessageEchoedV2():
+                await inbound.record_phone_echo(envelope, payload, uow=uow, clock=clock, normalize=normalize)
+            case MessageStatusChangedV2():
                 await inbound.record_delivery_status(envelope, payload, uow=uow, clock=clock,
-                                                     conversation_of_wamid=queries.conversation_of_wamid)
+                                                     conversation_of_wamid=queries.conversation_of_wamid,
+                                                     normalize=normalize)
             case MessageSentV1() | MessageSendFailedV1():
                 await inbound.record_send_result(envelope, payload, uow=uow, clock=clock)
-            case MediaStoredV1() | MediaFetchFailedV1():
+            case MediaStoredV2() | MediaFetchFailedV2():
                 await media.record_media_outcome(envelope, payload, uow=uow, clock=clock,
                                                  conversation_of_wamid=queries.conversation_of_wamid)
 
     async def on_lead_event(envelope: Envelope) -> None:
         payload = REGISTRY.decode(envelope)
         match payload:
-            case LeadCreatedV1():
+            case LeadCreatedV2():
                 await lead_events.remember_lead_owner(envelope, payload, uow=uow)
             case LeadTransferredV1():
                 await lead_events.follow_lead_transfer(envelope, payload, uow=uow, clock=clock,

@@ -21,7 +21,9 @@ from ..domain.errors import (
     NoPhoneOnLead, NotAllowedToSend,
 )
 from ..domain.events import AgentRef
+from ..domain.identity import WhatsAppName
 from ..domain.rules import may_claim, send_request_id
+from .identity import customer_of, identify_customer
 from .inbound import Clock, Normalize, UowFactory, retrying
 from .ports import LeadOwner, UnitOfWork
 
@@ -67,7 +69,7 @@ async def _refuse_late_claim(work: UnitOfWork, conversation_id: str, agent: Agen
 
 
 async def claim_conversation(conversation_id: str, agent: Agent, *, account_id: str, lead_id: str | None,
-                             uow: UowFactory, clock: Clock) -> Conversation:
+                             uow: UowFactory, clock: Clock, normalize: Normalize) -> Conversation:
     """Add lead: the first claim wins; a later or concurrent one gets ``AlreadyClaimed`` naming the owner."""
     async def attempt() -> Conversation:
         async with uow() as work:
@@ -81,7 +83,8 @@ async def claim_conversation(conversation_id: str, agent: Agent, *, account_id: 
                 # a new lead is owned by whoever claimed it (the customer's next conversation comes straight to them);
                 # an existing lead keeps its owner (the leads service's events say who that is)
                 opened = conversation.opened
-                await work.chats.attach_lead(account.id, opened.phone_number_id, opened.customer_wa_id, lead_id)
+                customer = await customer_of(work, account.id, opened, normalize=normalize, at=clock())
+                await work.chats.attach_lead(account.id, opened.phone_number_id, customer.customer_id, lead_id)
                 await work.lead_owners.set_if_unknown(account.id, LeadOwner(lead_id, agent.id, agent.name, claimed.team_id))
             await work.commit()
             log.info("conversation claimed", conversation_id=conversation_id, agent_id=agent.id)
@@ -91,8 +94,12 @@ async def claim_conversation(conversation_id: str, agent: Agent, *, account_id: 
 
 
 async def reply(conversation_id: str, agent: Agent, *, account_id: str, content: dict[str, Any], idempotency_key: str,
-                uow: UowFactory, clock: Clock) -> str:
-    """Send one message; the same idempotency key again (a double click, a retried request) sends nothing new."""
+                uow: UowFactory, clock: Clock, normalize: Normalize) -> str:
+    """Send one message; the same idempotency key again (a double click, a retried request) sends nothing new.
+
+    It goes to the customer as known now: their phone if one is known by now (even learned after the opening),
+    else their BSUID.
+    """
     request_id = send_request_id(conversation_id, idempotency_key)
 
     async def attempt() -> str:
@@ -100,9 +107,10 @@ async def reply(conversation_id: str, agent: Agent, *, account_id: str, content:
             account = await work.accounts.account(account_id)
             conversation = await _visible_conversation(work, conversation_id, agent, account)
             opened = conversation.opened
-            last = await work.chats.last_customer_message_at(account.id, opened.phone_number_id, opened.customer_wa_id)
+            customer = await customer_of(work, account.id, opened, normalize=normalize, at=clock())
+            last = await work.chats.last_customer_message_at(account.id, opened.phone_number_id, customer.customer_id)
             message_id = conversation.reply(agent, account, content=content, request_id=request_id,
-                                            last_customer_message_at=last, now=clock())
+                                            last_customer_message_at=last, now=clock(), to=customer.whatsapp_name)
             await _save(work, conversation)
             await work.commit()
             return message_id
@@ -131,6 +139,16 @@ class StartFromLead:
     phone_number_id: str | None
     content: dict[str, Any]
     idempotency_key: str
+    user_id: str | None = None
+    """The customer's BSUID, for a lead reached on WhatsApp without a number."""
+
+
+@dataclass(frozen=True)
+class Started:
+    conversation_id: str
+    message_id: str
+    existing: bool
+    """True: the customer's open conversation (this agent's) took the message instead of a new one."""
 
 
 def choose_business_number(account: Account, agent: Agent, wanted: str | None) -> str:
@@ -148,24 +166,38 @@ def choose_business_number(account: Account, agent: Agent, wanted: str | None) -
 
 
 async def start_from_lead(command: StartFromLead, agent: Agent, *, account_id: str, uow: UowFactory, clock: Clock,
-                          normalize: Normalize) -> tuple[str, str]:
-    """Open a conversation already owned by the agent and send its first message; returns (conversation, message)."""
-    if not command.phone:
-        raise NoPhoneOnLead("the lead has no mobile or phone to write to")
-    try:
-        customer_phone = normalize(command.phone)
-    except ValueError as error:  # the normalizer's InvalidPhone names what is wrong with it
-        raise InvalidCustomerPhone(str(error)) from error
-    customer_wa_id = customer_phone.removeprefix("+")
+                          normalize: Normalize) -> Started:
+    """Open a conversation owned by the agent and send its first message.
 
-    async def attempt() -> tuple[str, str]:
+    The customer is found as WhatsApp would name them (either form of the number, or the BSUID): when they already
+    have an open conversation on this number, the message goes there if the agent may write in it, and otherwise the
+    refusal says what to do (take it from the pool, who has it) instead of opening a second one.
+    """
+    if not command.phone and not command.user_id:
+        raise NoPhoneOnLead("the lead has no mobile, phone or WhatsApp user id to write to")
+    customer_phone = None
+    if command.phone:
+        try:
+            customer_phone = normalize(command.phone)
+        except ValueError as error:  # the normalizer's InvalidPhone names what is wrong with it
+            raise InvalidCustomerPhone(str(error)) from error
+
+    async def attempt() -> Started:
         async with uow() as work:
             account = await work.accounts.account(account_id)
             phone_number_id = choose_business_number(account, agent, command.phone_number_id)
-            chat = await work.chats.get_for_update(account.id, phone_number_id, customer_wa_id)
             now = clock()
-            if chat.open_conversation_id:  # write in the open one, if this agent may
-                conversation = await _visible_conversation(work, chat.open_conversation_id, agent, account)
+            # what an agent types never links keys: the phone alone when there is one, else the BSUID alone
+            named = WhatsAppName() if customer_phone else WhatsAppName(user_id=command.user_id)
+            customer = await identify_customer(work, account.id, named, normalize=normalize, at=now, phone=customer_phone)
+            chat = await work.chats.get_for_update(account.id, phone_number_id, customer.customer_id)
+            existing = chat.open_conversation_id is not None
+            if existing:
+                conversation = await work.conversations.get(chat.open_conversation_id)
+                conversation.continue_from_lead(agent, account)
+                # the same start again (a double submit) answers as the first did: it opened this conversation
+                request_id = send_request_id(conversation.id, command.idempotency_key)
+                existing = next(iter(conversation.message_of_request), None) != request_id
             else:
                 number = account.numbers[phone_number_id]
                 team_ids = account.teams_linked_to(phone_number_id)
@@ -173,18 +205,19 @@ async def start_from_lead(command: StartFromLead, agent: Agent, *, account_id: s
                     raise NotAllowedToSend("your team is not linked to this business number")
                 conversation = Conversation.open(
                     str(uuid.uuid4()), account.id, phone_number_id=phone_number_id,
-                    business_display_number=number.display_number, customer_wa_id=customer_wa_id,
-                    customer_phone=customer_phone, customer_display_name=command.customer_name, team_ids=team_ids,
+                    business_display_number=number.display_number, customer=customer.whatsapp_name,
+                    customer_id=customer.customer_id, customer_phone=customer.keys.phone,
+                    customer_display_name=command.customer_name, team_ids=team_ids,
                     owner=AgentRef(agent.id, agent.name), lead_id=command.lead_id, opened_by="agent", at=now,
                 )
-                await work.chats.open_conversation(chat, conversation.id)
-            await work.chats.attach_lead(account.id, phone_number_id, customer_wa_id, command.lead_id)
+                await work.chats.open_conversation(chat, conversation.id, now)
+            await work.chats.attach_lead(account.id, phone_number_id, customer.customer_id, command.lead_id)
             message_id = conversation.reply(agent, account, content=command.content,
                                             request_id=send_request_id(conversation.id, command.idempotency_key),
-                                            last_customer_message_at=chat.last_customer_message_at, now=now)
+                                            last_customer_message_at=chat.last_customer_message_at, now=now,
+                                            to=customer.whatsapp_name)
             await _save(work, conversation)
             await work.commit()
-            return conversation.id, message_id
+            return Started(conversation.id, message_id, existing)
 
     return await retrying(attempt)
-

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from leadline.events import Envelope, LeadCreatedV1, LeadTransferredV1
+from leadline.events import Envelope, LeadCreatedV2, LeadTransferredV1
 
 from ..domain.events import AgentRef
 from .inbound import Clock, UowFactory, retrying
@@ -18,7 +18,7 @@ CONSUMER = "router-leads"
 ConversationsOfLead = Callable[[UnitOfWork, str], Awaitable[list[str]]]
 
 
-async def remember_lead_owner(envelope: Envelope, lead: LeadCreatedV1, *, uow: UowFactory) -> None:
+async def remember_lead_owner(envelope: Envelope, lead: LeadCreatedV2, *, uow: UowFactory) -> None:
     """A new lead: its owner is who the customer's next conversation goes to."""
     async with uow() as work:
         if not await work.first_delivery(CONSUMER, envelope.event_id):

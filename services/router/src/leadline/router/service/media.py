@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
-from leadline.events import Envelope, MediaFetchFailedV1, MediaStoredV1
+from leadline.events import Envelope, MediaFetchFailedV2, MediaStoredV2
 
 from ..domain.agents import Agent
 from .commands import _save, _visible_conversation
@@ -21,7 +21,7 @@ log = structlog.get_logger(__name__)
 ConversationOfWamid = Callable[[UnitOfWork, str], Awaitable[str | None]]
 
 
-async def record_media_outcome(envelope: Envelope, outcome: MediaStoredV1 | MediaFetchFailedV1, *, uow: UowFactory,
+async def record_media_outcome(envelope: Envelope, outcome: MediaStoredV2 | MediaFetchFailedV2, *, uow: UowFactory,
                                clock: Clock, conversation_of_wamid: ConversationOfWamid) -> list[Envelope]:
     """The message whose media ingest fetched shows our copy, or says it is not available and why."""
     async def attempt() -> list[Envelope]:
@@ -33,7 +33,7 @@ async def record_media_outcome(envelope: Envelope, outcome: MediaStoredV1 | Medi
             if conversation is None:  # a phone echo no conversation took: ingest keeps it alone
                 await work.commit()
                 return []
-            if isinstance(outcome, MediaStoredV1):
+            if isinstance(outcome, MediaStoredV2):
                 conversation.record_media_stored(wamid=outcome.wamid, stored=outcome.stored.model_dump(mode="json"),
                                                  mime_type=outcome.mime_type, at=clock())
             else:

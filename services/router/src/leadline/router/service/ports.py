@@ -11,6 +11,7 @@ from leadline.events.envelope import Envelope
 
 from ..domain.agents import Account, Agent
 from ..domain.conversation import Conversation
+from ..domain.identity import CustomerKeys, Identified, WhatsAppName
 
 
 class AccountDirectory(Protocol):
@@ -48,10 +49,46 @@ class Conversations(Protocol):
 
 
 @dataclass(frozen=True)
+class Customer:
+    """One person in an account, however WhatsApp names them (``domain/identity.py``)."""
+
+    customer_id: str
+    keys: CustomerKeys
+    wa_id: str | None = None
+    """The phone as WhatsApp last spelled it; None when the phone came from an agent or is unknown."""
+    username: str | None = None
+
+    @property
+    def whatsapp_name(self) -> WhatsAppName:
+        """Who to write to: the phone when known (as WhatsApp spells it, else the number's digits), else the BSUID."""
+        wa_id = self.wa_id or (self.keys.phone.removeprefix("+") if self.keys.phone else None)
+        return WhatsAppName(wa_id=wa_id, user_id=self.keys.user_id, parent_user_id=self.keys.parent_user_id,
+                            username=self.username)
+
+
+@dataclass(frozen=True)
+class CustomerFound:
+    customer: Customer
+    decision: Identified
+
+
+class Customers(Protocol):
+    async def identify(self, account_id: str, keys: CustomerKeys, *, wa_id: str | None, username: str | None,
+                       at: datetime) -> CustomerFound:
+        """Lock the keys, apply ``who_is_writing`` and store its answer (new, linked, merged, keys taken).
+
+        Raises ``ConcurrentChange`` when a concurrent decision stored a key first (the handler decides again).
+        """
+
+    async def current(self, account_id: str, customer_id: str) -> Customer | None:
+        """The customer, or the one it was merged into."""
+
+
+@dataclass(frozen=True)
 class Chat:
     account_id: str
     phone_number_id: str
-    customer_wa_id: str
+    customer_id: str
     open_conversation_id: str | None
     last_conversation_id: str | None
     last_customer_message_at: datetime | None
@@ -67,18 +104,21 @@ class LeadOwner:
 
 
 class Chats(Protocol):
-    async def get_for_update(self, account_id: str, phone_number_id: str, customer_wa_id: str) -> Chat: ...
+    async def get_for_update(self, account_id: str, phone_number_id: str, customer_id: str) -> Chat: ...
 
-    async def open_conversation(self, chat: Chat, conversation_id: str) -> None:
+    async def open_conversation(self, chat: Chat, conversation_id: str, opened_at: datetime) -> None:
         """Mark the chat's open conversation; the database refuses a second one (one open per chat)."""
 
     async def close_conversation(self, conversation_id: str) -> None: ...
 
     async def customer_wrote(self, chat: Chat, at: datetime) -> None: ...
 
-    async def attach_lead(self, account_id: str, phone_number_id: str, customer_wa_id: str, lead_id: str) -> None: ...
+    async def attach_lead(self, account_id: str, phone_number_id: str, customer_id: str, lead_id: str) -> None: ...
 
-    async def last_customer_message_at(self, account_id: str, phone_number_id: str, customer_wa_id: str) -> datetime | None: ...
+    async def last_customer_message_at(self, account_id: str, phone_number_id: str, customer_id: str) -> datetime | None: ...
+
+    async def merge_customer(self, account_id: str, merged_id: str, *, into: str) -> list[str]:
+        """Move the merged customer's chats to ``into``, number by number; returns the conversations left detached."""
 
 
 class LeadOwners(Protocol):
@@ -97,6 +137,7 @@ class UnitOfWork(Protocol):
     """One transaction over the router database; leaving without ``commit`` rolls back."""
 
     conversations: Conversations
+    customers: Customers
     chats: Chats
     lead_owners: LeadOwners
     accounts: AccountDirectory

@@ -181,12 +181,16 @@ def _location(message: Message, path: str) -> Content:
 
 
 def _contacts(message: Message, path: str) -> Content:
-    cards = [_card(card, card_path) for card_path, card in items(message, "contacts", path, required=True)]
+    # ``origin`` (``contact_request``: the answer to a "request contact info" button) is in the card, or beside it
+    origin = maybe(message, "origin", path)
+    cards = [_card(card, card_path, origin) for card_path, card in items(message, "contacts", path, required=True)]
     return build(ContactsContent, path, contacts=tuple(cards))  # an empty list fails at ``<message>.contacts``
 
 
-def _card(card: dict[str, Any], path: str) -> SharedContact:
-    name = need(card, "name", path, dict)
+def _card(card: dict[str, Any], path: str, origin: str | None = None) -> SharedContact:
+    """A shared card; one shared on request may come as just the number (and a vCard), named by that number."""
+    origin = maybe(card, "origin", path) or origin
+    name = need(card, "name", path, dict) if origin != "contact_request" else maybe(card, "name", path, dict, {})
     phones = [
         SharedPhone(
             phone=need(phone, "phone", phone_path, NonEmptyText),
@@ -196,10 +200,13 @@ def _card(card: dict[str, Any], path: str) -> SharedContact:
         for phone_path, phone in items(card, "phones", path)
     ]
     emails = [need(email, "email", email_path) for email_path, email in items(card, "emails", path)]
+    formatted = maybe(name, "formatted_name", at(path, "name"), PersonName) if origin == "contact_request" else (
+        need(name, "formatted_name", at(path, "name"), PersonName))
     return SharedContact(
-        formatted_name=need(name, "formatted_name", at(path, "name"), PersonName),
+        formatted_name=formatted or (phones[0].phone if phones else "WhatsApp"),
         phones=tuple(phones),
         emails=tuple(emails),
+        origin=origin,
     )
 
 

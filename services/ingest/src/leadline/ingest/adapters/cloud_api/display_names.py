@@ -1,18 +1,16 @@
-"""What to call a customer: their WhatsApp profile name from ``contacts[]``, else their number formatted for people."""
+"""What to call a customer: their WhatsApp profile name from ``contacts[]``, else @username, else their number."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import phonenumbers
-
-from leadline.ingest.adapters.cloud_api.reading import at, items, maybe, need
 
 _MAX_NAME = 256  # PersonName's limit in the event contract
 
 
-def display_name_for(profile_name: str | None, wa_id: str) -> str:
-    """The profile name, or the number in international format (``"+55 11 98765-4321"``).
+def display_name_for(profile_name: str | None, wa_id: str | None, *, username: str | None = None,
+                     user_id: str | None = None) -> str:
+    """The profile name, else ``@username``, else the number in international format (``"+55 11 98765-4321"``),
+    else (a customer with neither a name, a username nor a shared number) their BSUID.
 
     A number ``phonenumbers`` cannot read (an unknown country code) is shown as ``+`` and its digits.
     Brazilian wa_ids without the mobile ninth digit (``551187654321``) are not valid numbers to
@@ -22,24 +20,13 @@ def display_name_for(profile_name: str | None, wa_id: str) -> str:
     name = (profile_name or "").strip()
     if name:
         return name[:_MAX_NAME]
+    if username:
+        return f"@{username}"[:_MAX_NAME]
+    if not wa_id:
+        return user_id or "WhatsApp"
     digits = wa_id.strip().lstrip("+")
     try:
         number = phonenumbers.parse(f"+{digits}", None)
     except phonenumbers.NumberParseException:
         return f"+{digits}"
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-
-def profile_names(value: dict[str, Any], path: str) -> dict[str, str | None]:
-    """``value.contacts[]`` as wa_id → profile name (``None`` when the customer set no name).
-
-    The first contact wins when Meta lists a wa_id twice. wa_ids are only type-checked here:
-    they are a lookup aid, and the message's own ``from`` is what gets validated.
-    """
-    names: dict[str, str | None] = {}
-    for contact_path, contact in items(value, "contacts", path):
-        wa_id = need(contact, "wa_id", contact_path)
-        profile = maybe(contact, "profile", contact_path, dict, {})
-        name = (maybe(profile, "name", at(contact_path, "profile")) or "").strip()
-        names.setdefault(wa_id, name or None)
-    return names

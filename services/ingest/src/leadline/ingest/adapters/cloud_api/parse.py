@@ -5,28 +5,28 @@ Shape of a delivery: ``{"object": "whatsapp_business_account", "entry": [{"id", 
 [{"field", "value"}]}]}``. ``field: messages`` carries ``messages[]`` (with senders in
 ``contacts[]``), ``statuses[]`` and value-level ``errors[]``; ``field: smb_message_echoes``
 carries ``message_echoes[]`` typed on the WhatsApp Business app (``from`` the business,
-``to`` the customer). Other fields are listed, not read. A part that cannot be read is set
+``to`` the customer). Customers are named by phone, BSUID or both (``whatsapp_users.py``): a
+message without a phone is read like any other. Other fields are listed, not read. A part that cannot be read is set
 aside with its path (``unreadable.py``); only a body that is no delivery at all is refused.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from leadline.events.common import DisplayPhoneNumber, PhoneNumberId, WaId, Wamid
+from leadline.events.common import DisplayPhoneNumber, PhoneNumberId, Wamid
 from leadline.events.ingest import (
     MessageContext,
-    MessageEchoedV1,
-    MessageReceivedV1,
-    MessageStatusChangedV1,
+    MessageEchoedV2,
+    MessageReceivedV2,
+    MessageStatusChangedV2,
     Referral,
     WhatsAppError,
 )
 from leadline.ingest.adapters.cloud_api.content_kinds import parse_content
 from leadline.ingest.adapters.cloud_api.content_kinds import unreadable as unreadable_content
-from leadline.ingest.adapters.cloud_api.display_names import display_name_for, profile_names
+from leadline.ingest.adapters.cloud_api.display_names import display_name_for
 from leadline.ingest.adapters.cloud_api.reading import (
     MalformedDelivery,
     at,
@@ -37,6 +37,7 @@ from leadline.ingest.adapters.cloud_api.reading import (
     need,
     unix_time,
 )
+from leadline.ingest.adapters.cloud_api.whatsapp_users import Contact, contacts_of, echo_recipient, sender
 from leadline.ingest.adapters.cloud_api.statuses import parse_statuses, whatsapp_errors
 from leadline.ingest.adapters.cloud_api.unreadable import Unreadable, UnreadablePart
 
@@ -45,18 +46,17 @@ __all__ = ["MalformedDelivery", "ParsedDelivery", "UnreadablePart", "display_nam
 WABA_OBJECT = "whatsapp_business_account"
 MESSAGES = "messages"
 ECHOES = "smb_message_echoes"
-_PHONE_PUNCTUATION = re.compile(r"[\s+().-]")
 
 
 @dataclass(frozen=True)
 class ParsedDelivery:
     """Everything one delivery said, each kind in the order Meta listed it across entries and changes."""
 
-    received: tuple[MessageReceivedV1, ...]
+    received: tuple[MessageReceivedV2, ...]
     """Customer messages (a message whose content cannot be read is among them as ``unsupported``)."""
-    echoed: tuple[MessageEchoedV1, ...]
+    echoed: tuple[MessageEchoedV2, ...]
     """Messages the business sent from the WhatsApp Business app."""
-    statuses: tuple[MessageStatusChangedV1, ...]
+    statuses: tuple[MessageStatusChangedV2, ...]
     webhook_errors: tuple[WhatsAppError, ...]
     """Value-level ``errors[]`` Meta reported: to be logged, not events."""
     ignored_fields: tuple[str, ...]
@@ -82,9 +82,9 @@ def parse_delivery(payload: object) -> ParsedDelivery:
     if body.get("object") != WABA_OBJECT:
         fail("object", f"expected {WABA_OBJECT!r}, got {_short(body.get('object'))}")
     need(body, "entry", "", list)
-    received: list[MessageReceivedV1] = []
-    echoed: list[MessageEchoedV1] = []
-    statuses: list[MessageStatusChangedV1] = []
+    received: list[MessageReceivedV2] = []
+    echoed: list[MessageEchoedV2] = []
+    statuses: list[MessageStatusChangedV2] = []
     errors: list[WhatsAppError] = []
     ignored: list[str] = []
     unreadable = Unreadable()
@@ -145,7 +145,7 @@ def _meta_errors(value: dict[str, Any], path: str, unreadable: Unreadable) -> tu
 
 def _received(
     value: dict[str, Any], path: str, business: _Business, meta_errors: tuple[WhatsAppError, ...], unreadable: Unreadable
-) -> list[MessageReceivedV1]:
+) -> list[MessageReceivedV2]:
     messages = list(unreadable.objects(value, "messages", path))
     if not messages:
         return []
@@ -154,14 +154,14 @@ def _received(
         unreadable.set_aside(at(path, "messages"), value["messages"], missing)
         return []
     try:
-        names = profile_names(value, path)
+        contacts = contacts_of(value, path)
     except MalformedDelivery as problem:  # the messages are still read; the customers are shown by their numbers
         unreadable.set_aside(at(path, "contacts"), value.get("contacts"), problem)
-        names = {}
+        contacts = []
     received = []
     for message_path, message in messages:
         try:
-            received.append(_received_one(message, message_path, business, names, meta_errors, unreadable))
+            received.append(_received_one(message, message_path, business, contacts, meta_errors, unreadable))
         except MalformedDelivery as problem:  # no readable id, sender or time: nothing to show anyone
             unreadable.set_aside(message_path, message, problem)
     return received
@@ -171,25 +171,26 @@ def _received_one(
     message: dict[str, Any],
     path: str,
     business: _Business,
-    names: dict[str, str | None],
+    contacts: list[Contact],
     meta_errors: tuple[WhatsAppError, ...],
     unreadable: Unreadable,
-) -> MessageReceivedV1:
+) -> MessageReceivedV2:
     wamid = need(message, "id", path, Wamid)
-    wa_id = need(message, "from", path, WaId)
-    profile_name = names.get(wa_id)
+    customer, contact = sender(message, path, contacts)
+    profile_name = contact.name if contact else None
     fields = dict(
         phone_number_id=business.phone_number_id,
-        customer_wa_id=wa_id,
+        customer=customer,
         wamid=wamid,
         display_phone_number=business.display_phone_number,
         customer_profile_name=profile_name,
-        customer_display_name=display_name_for(profile_name, wa_id),
+        customer_display_name=display_name_for(profile_name, customer.wa_id, username=customer.username,
+                                               user_id=customer.user_id or customer.parent_user_id),
         sent_at=unix_time(message, "timestamp", path),
     )
     try:
         return build(
-            MessageReceivedV1,
+            MessageReceivedV2,
             path,
             content=parse_content(message, path),
             context=_context(message, path),
@@ -197,38 +198,32 @@ def _received_one(
             **fields,
         )
     except MalformedDelivery as problem:
-        kept = build(MessageReceivedV1, path, content=unreadable_content(message, meta_errors), **fields)
+        kept = build(MessageReceivedV2, path, content=unreadable_content(message, meta_errors), **fields)
         unreadable.set_aside(path, message, problem)
         return kept
 
 
 def _echoes(
     value: dict[str, Any], path: str, business: _Business, meta_errors: tuple[WhatsAppError, ...], unreadable: Unreadable
-) -> list[MessageEchoedV1]:
+) -> list[MessageEchoedV2]:
     echoed = []
     for echo_path, echo in unreadable.objects(value, "message_echoes", path):
         try:
             fields = dict(
                 phone_number_id=business.phone_number_id,
                 wamid=need(echo, "id", echo_path, Wamid),
-                customer_wa_id=_echo_recipient(echo, echo_path),
+                customer=echo_recipient(echo, echo_path),
                 sent_at=unix_time(echo, "timestamp", echo_path),
             )
         except MalformedDelivery as problem:
             unreadable.set_aside(echo_path, echo, problem)
             continue
         try:
-            echoed.append(build(MessageEchoedV1, echo_path, content=parse_content(echo, echo_path), **fields))
+            echoed.append(build(MessageEchoedV2, echo_path, content=parse_content(echo, echo_path), **fields))
         except MalformedDelivery as problem:
-            echoed.append(build(MessageEchoedV1, echo_path, content=unreadable_content(echo, meta_errors), **fields))
+            echoed.append(build(MessageEchoedV2, echo_path, content=unreadable_content(echo, meta_errors), **fields))
             unreadable.set_aside(echo_path, echo, problem)
     return echoed
-
-
-def _echo_recipient(echo: dict[str, Any], path: str) -> str:
-    """The customer's wa_id from ``to``, which Meta documents as the number as typed (``+16505551234``)."""
-    to = need(echo, "to", path)
-    return check(_PHONE_PUNCTUATION.sub("", to), at(path, "to"), WaId)
 
 
 def _context(message: dict[str, Any], path: str) -> MessageContext | None:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from leadline.events.common import WaId, Wamid
+from leadline.events.common import Wamid
 from leadline.events.ingest import (
     BillingConversation,
     DeliveryStatus,
-    MessageStatusChangedV1,
+    MessageStatusChangedV2,
     Pricing,
     WhatsAppError,
 )
 from leadline.ingest.adapters.cloud_api.reading import MalformedDelivery, at, build, items, maybe, need, unix_time
 from leadline.ingest.adapters.cloud_api.unreadable import Unreadable
+from leadline.ingest.adapters.cloud_api.whatsapp_users import Contact, contacts_of, recipient
 
 _KNOWN_STATUSES = frozenset(status.value for status in DeliveryStatus)
 
@@ -38,7 +39,7 @@ def whatsapp_errors(parent: dict[str, Any], path: str) -> tuple[WhatsAppError, .
 
 def parse_statuses(
     value: dict[str, Any], path: str, phone_number_id: str, unreadable: Unreadable
-) -> tuple[list[MessageStatusChangedV1], list[str]]:
+) -> tuple[list[MessageStatusChangedV2], list[str]]:
     """``value.statuses[]`` in the order Meta listed them, plus ``status:<value>`` for each status we skip.
 
     Statuses are not sorted: they arrive out of order by nature and the consumer never moves
@@ -46,30 +47,35 @@ def parse_statuses(
     skipped rather than failing the delivery, so one new Meta status cannot block the others;
     a status that cannot be read is set aside in ``unreadable`` for the same reason.
     """
-    changed: list[MessageStatusChangedV1] = []
+    changed: list[MessageStatusChangedV2] = []
     skipped: list[str] = []
+    try:
+        contacts = contacts_of(value, path) if value.get("statuses") else []
+    except MalformedDelivery as problem:  # the statuses are still read from their own recipient fields
+        unreadable.set_aside(at(path, "contacts"), value.get("contacts"), problem)
+        contacts = []
     for status_path, status in unreadable.objects(value, "statuses", path):
         try:
             state = need(status, "status", status_path)
             if state not in _KNOWN_STATUSES:
                 skipped.append(f"status:{state}")
                 continue
-            changed.append(_status_changed(status, status_path, DeliveryStatus(state), phone_number_id))
+            changed.append(_status_changed(status, status_path, DeliveryStatus(state), phone_number_id, contacts))
         except MalformedDelivery as problem:
             unreadable.set_aside(status_path, status, problem)
     return changed, skipped
 
 
 def _status_changed(
-    status: dict[str, Any], path: str, state: DeliveryStatus, phone_number_id: str
-) -> MessageStatusChangedV1:
+    status: dict[str, Any], path: str, state: DeliveryStatus, phone_number_id: str, contacts: list[Contact]
+) -> MessageStatusChangedV2:
     return build(
-        MessageStatusChangedV1,
+        MessageStatusChangedV2,
         path,
         phone_number_id=phone_number_id,
         wamid=need(status, "id", path, Wamid),
         status=state,
-        customer_wa_id=need(status, "recipient_id", path, WaId),
+        customer=recipient(status, path, contacts),
         at=unix_time(status, "timestamp", path),
         errors=whatsapp_errors(status, path),
         conversation=_conversation(status, path),
