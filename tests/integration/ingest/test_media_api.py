@@ -12,7 +12,8 @@ from leadline.fakegraph.samples import SAMPLES
 from leadline.ingest.adapters.media_store import LocalMediaStore, S3MediaStore
 from leadline.ingest.domain.media_storage import media_key
 from leadline.ingest.entrypoints.media_api import media_api
-from leadline.platform.auth import TokenVerifier, mint_token
+from leadline.platform.auth import TokenVerifier
+from leadline.platform.tokens import mint_token
 from leadline.platform.http import install_error_handlers
 from tests.s3 import moto_s3
 

@@ -13,7 +13,7 @@ from leadline.events import MediaFetchFailedV2, MediaStoredV2, StoredMedia, What
 from leadline.events.content import DocumentContent, ImageContent, MediaRef, StickerContent, VoiceContent
 from leadline.fakegraph.samples import SAMPLES
 from leadline.ingest.domain.media_storage import media_key
-from leadline.platform.auth import mint_token
+from leadline.platform.tokens import mint_token
 from leadline.router.service import media
 from leadline.router.adapters import queries
 from tests.integration.router.conftest import JWT_SECRET, new_customer
