@@ -46,10 +46,11 @@ def pytest_collection_modifyitems(items) -> None:
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack() -> Iterator[StackConfig]:
     """The whole system through the same ``Stack`` as ``leadline run``, on ports nobody else uses; one for every
-    browser test module (starting it is most of their time).
+    browser test module (starting it is most of their time). Package-scoped, like ``chromium``: Playwright's sync API
+    keeps an event loop running in this thread while it is open, and the suite's other tests run their own.
 
     Its var dir is under the repository's ``var/test`` (logs kept for a failed run): the embedded PostgreSQL
     runs as its own user, which may not enter pytest's private tmp dirs.
@@ -68,7 +69,7 @@ def stack() -> Iterator[StackConfig]:
         os.environ.update(env_backup)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
@@ -78,7 +79,7 @@ def chromium() -> Iterator[object]:
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def screenshots() -> Path:
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     SCREENSHOTS.mkdir(parents=True)

@@ -132,7 +132,7 @@ def test_two_sellers_share_a_new_conversation_one_adds_the_lead_answers_and_fini
     expect(bruno.row("Marcos Pereira")).to_have_count(0)
     bruno.expected_errors.append("409")  # the browser logs the refused save's status
     bruno.page.locator("#save-lead").click()
-    expect(bruno.page.locator("#lead-error")).to_contain_text("Ana Souza")
+    expect(bruno.page.locator("#lead-error")).to_have_text("Ana Souza já assumiu esta conversa.")  # the server's refusal, in pt-BR
     bruno.page.keyboard.press("Escape")
     expect(bruno.page.locator(".banner")).to_contain_text("não está mais com você")
 

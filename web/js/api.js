@@ -1,13 +1,24 @@
 // Talking to leadline through the gateway: the agent's token, JSON calls, the live stream.
+import { listed, t } from "./i18n.js";
+
 const TOKEN_KEY = "leadline.token";
 
+// A refusal, said in the page's language from its stable code and details (``error.<code>`` in i18n.js); the
+// server's English sentence stays in ``serverMessage`` for the console.
 export class ApiFailure extends Error {
-  constructor(status, code, message, details) {
-    super(message);
+  constructor(status, code, serverMessage, details) {
+    super(said(code, details || {}));
     this.status = status;
     this.code = code;
+    this.serverMessage = serverMessage;
     this.details = details || {};
   }
+}
+
+function said(code, details) {
+  const vars = Object.fromEntries(Object.entries(details).map(([name, value]) =>
+    [name, Array.isArray(value) ? listed(value) : (value && typeof value === "object" ? value.name ?? "" : value)]));
+  return t(`error.${code}`, vars, t("error.unknown", { code }));
 }
 
 export function token() {
@@ -49,7 +60,12 @@ export async function call(path, { method = "GET", body, query, form, file } = {
   if (token()) headers.Authorization = `Bearer ${token()}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (file) headers["Content-Type"] = file.type || "application/octet-stream";
-  const response = await fetch(url, { method, headers, body: file ?? form ?? (body === undefined ? undefined : JSON.stringify(body)) });
+  let response;
+  try {
+    response = await fetch(url, { method, headers, body: file ?? form ?? (body === undefined ? undefined : JSON.stringify(body)) });
+  } catch (failure) {
+    throw new ApiFailure(0, "network", String(failure));
+  }
   const text = await response.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = { error: { code: "bad_answer", message: text.slice(0, 200) } }; }
