@@ -46,9 +46,11 @@ def pytest_collection_modifyitems(items) -> None:
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def stack() -> Iterator[StackConfig]:
-    """The whole system through the same ``Stack`` as ``leadline run``, on ports nobody else uses.
+    """The whole system through the same ``Stack`` as ``leadline run``, on ports nobody else uses; one for every
+    browser test module (starting it is most of their time). Package-scoped, like ``chromium``: Playwright's sync API
+    keeps an event loop running in this thread while it is open, and the suite's other tests run their own.
 
     Its var dir is under the repository's ``var/test`` (logs kept for a failed run): the embedded PostgreSQL
     runs as its own user, which may not enter pytest's private tmp dirs.
@@ -67,7 +69,7 @@ def stack() -> Iterator[StackConfig]:
         os.environ.update(env_backup)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
@@ -77,7 +79,7 @@ def chromium() -> Iterator[object]:
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def screenshots() -> Path:
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     SCREENSHOTS.mkdir(parents=True)
@@ -93,6 +95,21 @@ class Customer:
     def says(self, text: str) -> None:
         answer = httpx.post(f"{self.fake_url}/_fake/customers/{self.wa_id}/say", timeout=15, json={
             "phone_number_id": self.phone_number_id, "kind": "text", "text": text, "profile_name": self.name})
+        answer.raise_for_status()
+        assert answer.json().get("webhook_status") == 200, answer.text
+
+    def sends(self, kind: str, **fields) -> str:
+        """Media, a place or a contact card, as ``leadline simulate say --kind`` sends it (real files the fake serves)."""
+        answer = httpx.post(f"{self.fake_url}/_fake/customers/{self.wa_id}/say", timeout=15, json={
+            "phone_number_id": self.phone_number_id, "kind": kind, "profile_name": self.name, "fields": fields})
+        answer.raise_for_status()
+        assert answer.json().get("webhook_status") == 200, answer.text
+        return answer.json()["wamid"]
+
+    def business_app_sends(self, kind: str, **fields) -> None:
+        """Someone at the dealership sends this customer media from the WhatsApp Business app (an echo)."""
+        answer = httpx.post(f"{self.fake_url}/_fake/echoes", timeout=15, json={
+            "phone_number_id": self.phone_number_id, "to": self.wa_id, "kind": kind, "fields": fields})
         answer.raise_for_status()
         assert answer.json().get("webhook_status") == 200, answer.text
 

@@ -45,7 +45,7 @@ def test_every_pod_has_its_own_policy_that_allows_dns(overlay: str) -> None:
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_each_service_reaches_only_the_ports_it_needs(overlay: str) -> None:
     resources = rendered(overlay)
-    expected = {"ingest": {53, 9092, 5432, 443}, "router": {53, 9092, 5432}, "leads": {53, 9092, 5432, 8000},
+    expected = {"ingest": {53, 9092, 5432, 443}, "router": {53, 9092, 5432, 8000}, "leads": {53, 9092, 5432, 8000},
                 "history": {53, 9092, 5432}, "web": {53, 8000}}
     deployments = {d["metadata"]["name"]: d for d in of_kind(resources, "Deployment")}
     assert {name: egress_ports(policies_for(resources, deployments[name])) for name in WORKLOADS} == expected
@@ -54,13 +54,13 @@ def test_each_service_reaches_only_the_ports_it_needs(overlay: str) -> None:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_agent_apis_admit_the_web_gateway_and_the_router_also_admits_leads(overlay: str) -> None:
+def test_agent_apis_admit_the_web_gateway_the_router_also_admits_leads_and_ingest_the_router(overlay: str) -> None:
     resources = rendered(overlay)
     deployments = {d["metadata"]["name"]: d for d in of_kind(resources, "Deployment")}
     callers = {name: {caller for caller in WORKLOADS if admits(policies_for(resources, deployments[name]),
                                                              pod_labels(deployments[caller]))}
                for name in WORKLOADS}
-    assert callers == {"ingest": set(), "router": {"web", "leads"}, "leads": {"web"}, "history": {"web"}, "web": set()}
+    assert callers == {"ingest": {"router"}, "router": {"web", "leads"}, "leads": {"web"}, "history": {"web"}, "web": set()}
 
 
 def test_only_ingest_reaches_outside_the_cluster_over_https() -> None:

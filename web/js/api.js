@@ -1,13 +1,24 @@
 // Talking to leadline through the gateway: the agent's token, JSON calls, the live stream.
+import { listed, t } from "./i18n.js";
+
 const TOKEN_KEY = "leadline.token";
 
+// A refusal, said in the page's language from its stable code and details (``error.<code>`` in i18n.js); the
+// server's English sentence stays in ``serverMessage`` for the console.
 export class ApiFailure extends Error {
-  constructor(status, code, message, details) {
-    super(message);
+  constructor(status, code, serverMessage, details) {
+    super(said(code, details || {}));
     this.status = status;
     this.code = code;
+    this.serverMessage = serverMessage;
     this.details = details || {};
   }
+}
+
+function said(code, details) {
+  const vars = Object.fromEntries(Object.entries(details).map(([name, value]) =>
+    [name, Array.isArray(value) ? listed(value) : (value && typeof value === "object" ? value.name ?? "" : value)]));
+  return t(`error.${code}`, vars, t("error.unknown", { code }));
 }
 
 export function token() {
@@ -39,8 +50,8 @@ export function whenUnauthenticated(callback) {
   onUnauthenticated = callback;
 }
 
-// ``path`` is "/api/<service>/..."; ``query`` values may be arrays (repeated parameters).
-export async function call(path, { method = "GET", body, query, form } = {}) {
+// ``path`` is "/api/<service>/..."; ``query`` values may be arrays (repeated parameters); ``file`` is sent as the body.
+export async function call(path, { method = "GET", body, query, form, file } = {}) {
   const url = new URL(path, location.origin);
   for (const [key, value] of Object.entries(query || {})) {
     for (const item of [].concat(value)) if (item !== undefined && item !== null && item !== "") url.searchParams.append(key, item);
@@ -48,7 +59,13 @@ export async function call(path, { method = "GET", body, query, form } = {}) {
   const headers = { Accept: "application/json" };
   if (token()) headers.Authorization = `Bearer ${token()}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(url, { method, headers, body: form ?? (body === undefined ? undefined : JSON.stringify(body)) });
+  if (file) headers["Content-Type"] = file.type || "application/octet-stream";
+  let response;
+  try {
+    response = await fetch(url, { method, headers, body: file ?? form ?? (body === undefined ? undefined : JSON.stringify(body)) });
+  } catch (failure) {
+    throw new ApiFailure(0, "network", String(failure));
+  }
   const text = await response.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = { error: { code: "bad_answer", message: text.slice(0, 200) } }; }
@@ -67,8 +84,9 @@ export async function pageConfig() {
   return config;
 }
 
-export function mediaUrl(key) {
-  return `/api/media/${key}?access_token=${encodeURIComponent(token() || "")}`;
+// A message's file, read through the router (authorized like its conversation); elements cannot send headers.
+export function mediaUrl(conversationId, messageId) {
+  return `/api/router/conversations/${conversationId}/messages/${messageId}/media?access_token=${encodeURIComponent(token() || "")}`;
 }
 
 // The router's live feed. EventSource reconnects by itself; "dropped" means reload the inbox.

@@ -2,7 +2,7 @@
 import { ApiFailure, call, me, newKey, pageConfig } from "./api.js";
 import { t } from "./i18n.js";
 import { clear, customerHandle, fold, formatPhone, h, icon } from "./dom.js";
-import { messageItem } from "./messages.js";
+import { messageItem, messageLook } from "./messages.js";
 import { openAddLead } from "./add_lead.js";
 
 export function temperatureChip(value) {
@@ -100,12 +100,23 @@ export class ConversationView {
     this.banner.hidden = !note;
   }
 
+  // A message whose look did not change keeps its element: a live update (a file just stored) changes only its message.
   renderMessages() {
     const needle = fold(this.search.value.trim());
     const atBottom = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 40;
     const shown = this.messages.filter((m) => !needle || fold(m.text || m.content?.body || m.content?.caption).includes(needle));
-    clear(this.list, shown.length ? shown.map(messageItem) : h("li", { class: "empty" }, t(needle ? "conversation.no_match" : "conversation.empty")));
-    if (atBottom || !needle) this.list.scrollTop = this.list.scrollHeight;
+    const before = this.rendered || new Map();
+    this.rendered = new Map();
+    const items = shown.map((m) => {
+      const look = messageLook(m);
+      const kept = before.get(m.message_id);
+      const el = kept && kept.look === look ? kept.el : messageItem(m, { notify: this.notify });
+      this.rendered.set(m.message_id, { look, el });
+      return el;
+    });
+    const grew = items.length !== before.size;
+    clear(this.list, items.length ? items : h("li", { class: "empty" }, t(needle ? "conversation.no_match" : "conversation.empty")));
+    if ((atBottom || !needle) && grew) this.list.scrollTop = this.list.scrollHeight;
   }
 
   addLead() {
@@ -146,10 +157,8 @@ export class ConversationView {
   async sendImage() {
     const file = this.image.files[0];
     if (!file) return;
-    const form = new FormData();
-    form.append("file", file);
     try {
-      const media = await call("/api/media", { method: "POST", form });
+      const media = await call(`/api/router/conversations/${this.id}/media`, { method: "POST", query: { kind: "image" }, file });
       await this.reply({ kind: "image", media, caption: this.text.value.trim() || null });
       this.text.value = "";
     } catch (error) {

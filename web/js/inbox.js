@@ -1,5 +1,5 @@
 // The inbox: status tabs with counts, search, the Filter panel, and the conversations this agent may see.
-import { call, me, pageConfig } from "./api.js";
+import { call, me } from "./api.js";
 import { dateTime, t } from "./i18n.js";
 import { clear, customerHandle, h } from "./dom.js";
 
@@ -12,10 +12,11 @@ export class Inbox {
     this.filters = { q: "", since: "", until: "", teams: new Set(), agents: new Set() };
     this.selected = null;
     this.sequence = 0;
-    this.knownAgents = new Map();
-    this.knownTeams = new Set(me()?.teams || []);
+    this.knownAgents = new Map();  // id → name, from the account's directory (and the owners of rows seen)
+    this.knownTeams = new Map();  // id → name, every team of the account
+    this.filterTeams = [];  // [id, name] of the teams to filter by: the agent's own, or all for an administrator
     this.build();
-    this.loadAgentNames();
+    this.loadDirectory();
   }
 
   build() {
@@ -39,14 +40,20 @@ export class Inbox {
     this.renderTabs({ new: 0, unanswered: 0, no_reply: 0, finished: 0 });
   }
 
-  async loadAgentNames() {
+  // The teams and agents this agent works with, by name (the router's account directory).
+  async loadDirectory() {
     try {
-      if (!(await pageConfig()).dev_login) return;
-      const { items } = await call("/api/dev/agents");
-      for (const agent of items) if (agent.account_id === me()?.account) this.knownAgents.set(agent.agent_id, agent.name);
-      for (const agent of items) for (const team of agent.teams) if (me()?.role === "admin") this.knownTeams.add(team);
+      const { teams, agents } = await call("/api/router/directory");
+      for (const team of teams) this.knownTeams.set(team.id, team.name);
+      this.filterTeams = teams.filter((team) => team.member || me()?.role === "admin").map((team) => [team.id, team.name]);
+      for (const agent of agents) this.knownAgents.set(agent.id, agent.name);
       this.renderPanel();
+      if (this.lastAnswer) this.renderList(this.lastAnswer);
     } catch { /* names then come from the conversations seen */ }
+  }
+
+  teamName(id) {
+    return this.knownTeams.get(id) || id;
   }
 
   togglePanel(open = this.panel.hidden) {
@@ -60,7 +67,7 @@ export class Inbox {
     const checkboxes = (name, values, chosen, label) => values.map(([value, text]) => h("label", { class: "check" },
       h("input", { type: "checkbox", name, value, checked: chosen.has(value) }), ` ${label(text)}`));
     const agents = [...this.knownAgents.entries()].sort((a, b) => a[1].localeCompare(b[1]));
-    const teams = [...this.knownTeams].sort().map((team) => [team, team]);
+    const teams = this.filterTeams;
     clear(this.panel,
       h("fieldset", {}, h("legend", {}, t("filter.dates")),
         h("label", {}, t("filter.since"), " ", h("input", { type: "date", name: "since", value: f.since })),
@@ -128,13 +135,17 @@ export class Inbox {
       return;
     }
     if (mine !== this.sequence) return;  // a newer refresh is on its way
+    this.lastAnswer = answer;
+    this.renderList(answer);
+  }
+
+  renderList(answer) {
     const active = this.activeFilters();
     this.clearButton.hidden = active === 0;
     this.filterButton.textContent = active ? `${t("filter.title")} (${active})` : t("filter.title");
     this.renderTabs(answer.counts);
     for (const item of answer.items) {
       if (item.owner_id) this.knownAgents.set(item.owner_id, item.owner_name || item.owner_id);
-      for (const team of [...(item.pool_team_ids || []), item.owner_team_id]) if (team) this.knownTeams.add(team);
     }
     if (!this.panel.hidden && !this.panel.contains(document.activeElement)) this.renderPanel();
     clear(this.list, answer.items.length ? answer.items.map((c) => this.row(c))
@@ -142,7 +153,7 @@ export class Inbox {
   }
 
   row(c) {
-    const owner = c.owner_name ? t("inbox.with", { name: c.owner_name }) : t("inbox.pool", { teams: (c.pool_team_ids || []).join(", ") });
+    const owner = c.owner_name ? t("inbox.with", { name: c.owner_name }) : t("inbox.pool", { teams: (c.pool_team_ids || []).map((id) => this.teamName(id)).join(", ") });
     return h("li", { dataset: { conversation: c.conversation_id } },
       h("a", { href: `#/conversations/${c.conversation_id}`, "aria-current": c.conversation_id === this.selected ? "true" : false },
         h("span", { class: "line" }, h("strong", { class: "name", title: customerHandle(c) || false },

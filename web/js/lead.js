@@ -5,13 +5,15 @@ import { clear, formatPhone, h } from "./dom.js";
 import { messageBody } from "./messages.js";
 import { temperatureChip, withTip } from "./conversation.js";
 
-function entryItem(entry) {
+function entryItem(entry, notify) {
   const agent = entry.agent?.name || entry.agent?.id || "";
   let what;
   switch (entry.kind) {
     case "message":
-      what = h("div", {}, h("span", { class: "sender" }, entry.direction === "outbound" ? agent || t("message.agent") : t("timeline.customer")),
-        messageBody(entry.content?.kind, entry.content || {}, entry.text));
+      what = h("div", {}, h("span", { class: "sender" }, entry.direction === "inbound" ? t("timeline.customer")
+        : agent || t(entry.origin === "phone_echo" ? "message.phone" : "message.agent")),
+        messageBody(entry.content?.kind, entry.content || {}, entry.text,
+          { conversationId: entry.conversation_id, messageId: entry.message_id, notify }));
       break;
     case "conversion_point":
       what = h("div", {}, h("strong", {}, t("timeline.conversion_point")),
@@ -23,8 +25,13 @@ function entryItem(entry) {
     default:
       what = h("div", {}, t(`timeline.${entry.kind}`), agent ? ` — ${agent}` : "");
   }
-  return h("li", { class: `entry entry-${entry.kind}`, dataset: { kind: entry.kind } },
+  return h("li", { class: `entry entry-${entry.kind}`, dataset: { kind: entry.kind, content: entry.content?.kind } },
     h("time", { datetime: entry.at }, dateTime(entry.at)), what);
+}
+
+// Stickers live in the conversation only (history never keeps them; an older timeline might).
+function shownInTimeline(entries) {
+  return entries.filter((entry) => entry.content?.kind !== "sticker");
 }
 
 async function startConversationForm(lead, { notify, done }) {
@@ -100,7 +107,8 @@ export async function showLead(view, leadId, { notify }) {
         lead.temperature.reasons.length ? [h("dt", {}, t("lead.temperature")), h("dd", {}, lead.temperature.reasons.join("; "))] : null)),
     start,
     h("section", { class: "card" }, h("h2", {}, t("timeline.title")),
-      h("ol", { class: "timeline", id: "timeline" }, timeline.entries.length ? timeline.entries.map(entryItem) : h("li", { class: "empty" }, t("timeline.empty"))))));
+      h("ol", { class: "timeline", id: "timeline" }, shownInTimeline(timeline.entries).length
+        ? shownInTimeline(timeline.entries).map((entry) => entryItem(entry, notify)) : h("li", { class: "empty" }, t("timeline.empty"))))));
   window.scrollTo(0, 0);
   view.focus({ preventScroll: true });
 }

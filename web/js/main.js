@@ -5,6 +5,7 @@ import { showLogin } from "./login.js";
 import { Inbox } from "./inbox.js";
 import { ConversationView } from "./conversation.js";
 import { showLead } from "./lead.js";
+import { showConflicts } from "./conflicts.js";
 import { clear, h } from "./dom.js";
 
 const view = document.getElementById("view");
@@ -65,6 +66,7 @@ function header() {
   document.getElementById("who").textContent = agent ? `${agent.name} · ${t(`role.${agent.role}`)}` : "";
   document.getElementById("chat-button").hidden = !agent;
   document.getElementById("logout").hidden = !agent;
+  document.getElementById("conflicts-link").hidden = agent?.role !== "admin";
 }
 
 async function route() {
@@ -85,6 +87,11 @@ async function route() {
   startLive();
   refreshCount();
   document.body.dataset.screen = screen;
+  if (screen === "conflicts") {
+    state.inbox = state.conversation = null;
+    await showConflicts(view, { notify });
+    return;
+  }
   if (screen === "leads" && id) {
     state.inbox = state.conversation = null;
     await showLead(view, id, { notify });

@@ -46,6 +46,9 @@ class RecordingStore:
     async def remember_media(self, wamid, stored):
         self.calls.append(("media", wamid, stored))
 
+    async def update_message_media(self, message_id, media):
+        self.calls.append(("message media", message_id, media))
+
     async def record(self, entries):
         self.entries.extend(entries)
         return len(entries)

@@ -124,7 +124,7 @@ async def test_an_unknown_kind_or_misfit_fields_are_refused(fake_to_receiver, re
         "/_fake/customers/1/say", json={"phone_number_id": NUMBER, "kind": "x"}
     )
     misfit = await fake_to_receiver.post(
-        "/_fake/customers/1/say", json={"phone_number_id": NUMBER, "kind": "location", "fields": {}}
+        "/_fake/customers/1/say", json={"phone_number_id": NUMBER, "kind": "location", "fields": {"altitude": 760}}
     )
 
     assert unknown.status_code == 400

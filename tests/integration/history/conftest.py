@@ -19,12 +19,12 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 
 from leadline.events import AgentRef, Envelope, new_envelope
-from leadline.events.content import MediaRef, StoredMedia, TextContent
+from leadline.events.content import MediaRef, MediaUnavailable, StoredMedia, TextContent
 from leadline.events.envelope import Payload
 from leadline.events.ingest import MediaStoredV1
 from leadline.events.leads import LeadCreatedV1
 from leadline.events.router import (
-    ConversationClaimedV1, ConversationFinishedV1, ConversationOpenedV1, ConversationReopenedV1, MessageAppendedV1,
+    ConversationClaimedV1, ConversationFinishedV1, ConversationOpenedV1, ConversationReopenedV1, MessageAppendedV1, MessageMediaUpdatedV1,
 )
 from leadline.events.topics import topic_for
 from leadline.history.adapters.tables import timeline_entries
@@ -120,6 +120,14 @@ class Feed:
         return await self.send(LeadCreatedV1(
             lead_id=lead_id, name="João Pereira", mobile=f"+{wa_id}", responsible_agent=ANA, team_id="vendas",
             conversation_id=conversation_id, idempotency_key=f"add-lead-{conversation_id}"))
+
+    async def media_updated(self, message: MessageAppendedV1, *, stored_as: str | None = None,
+                            unavailable: MediaUnavailable | None = None) -> Envelope:
+        """The router's ``message_media_updated``: the message's media now stored, not available, or neither."""
+        media = message.content.media.model_copy(update={"stored": stored(stored_as) if stored_as else None,
+                                                          "unavailable": unavailable})
+        return await self.send(MessageMediaUpdatedV1(conversation_id=message.conversation_id, message_id=message.message_id,
+                                                     wamid=message.wamid, media=media))
 
     async def media_stored(self, wa_id: str, wamid: str, name: str) -> Envelope:
         return await self.send(MediaStoredV1(phone_number_id=PHONE_NUMBER_ID, customer_wa_id=wa_id, wamid=wamid,

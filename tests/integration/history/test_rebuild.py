@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import func, select
 
-from leadline.events.content import ImageContent, StickerContent
+from leadline.events.content import ImageContent, MediaUnavailable, StickerContent, VoiceContent
 from leadline.events.leads import LeadTemperatureChangedV1
 from leadline.history.adapters.tables import timeline_entries
 from leadline.history.bootstrap import MIGRATIONS, rebuild
@@ -33,9 +33,13 @@ async def test_a_rebuilt_timeline_equals_the_live_one_row_for_row(history, feed,
         await feed.open(conversation_id, wa_id)
         await feed.say(conversation_id, f"Olá, conversa {n}")
         image = await feed.message(conversation_id, ImageContent(media=media("image/jpeg")))
+        voice = await feed.message(conversation_id, VoiceContent(media=media("audio/ogg")))
+        await feed.media_updated(voice, unavailable=MediaUnavailable(reason="WhatsApp down", error_code=2, retryable=True))
         await feed.message(conversation_id, StickerContent(media=media("image/webp", stored_as="s.webp")))
         await feed.say(conversation_id, "Não sei ainda", origin="agent")
         await feed.finish(conversation_id)
+        await feed.media_updated(voice)  # an agent asked for it again…
+        await feed.media_updated(voice, stored_as=f"voice-{n}.ogg")  # …and it came
         await feed.reopen(conversation_id)
         await feed.say(conversation_id, "Voltei", origin="phone_echo")
         await feed.finish(conversation_id)
@@ -44,7 +48,7 @@ async def test_a_rebuilt_timeline_equals_the_live_one_row_for_row(history, feed,
         await feed.send(LeadTemperatureChangedV1(lead_id=lead_id, from_temperature=None, to_temperature="warm"))
     await feed.publish(feed.sent[3])  # and a redelivery
     for lead_id in leads:
-        await history.wait_for(lambda rows: len(rows) == 8 and all(r.media_key for r in rows if r.content and "media" in r.content),
+        await history.wait_for(lambda rows: len(rows) == 9 and all(r.media_key for r in rows if r.content and "media" in r.content),
                                lead_id=lead_id)
     live = await _account_rows(history.sessions, feed.account_id)
 
@@ -61,7 +65,7 @@ async def test_a_rebuilt_timeline_equals_the_live_one_row_for_row(history, feed,
     finally:
         await engine.dispose()
 
-    assert len(live) == 24
+    assert len(live) == 27
     assert rebuilt == live
     assert published == 0  # a rebuild re-creates entries with their old ids and publishes nothing
     assert reports and reports[-1].read == result.read == result.total and result.applied > 0

@@ -6,10 +6,8 @@ import asyncio
 import hashlib
 from datetime import timedelta
 
-import boto3
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 
 from leadline.events import MediaFetchFailedV2, MediaStoredV2
 from leadline.ingest.adapters.media_store import LocalMediaStore, S3MediaStore
@@ -22,6 +20,7 @@ from tests.integration.ingest.outbound_support import (  # noqa: F401 - fixtures
     ACCOUNT, CUSTOMER, PHONE_NUMBER_ID, FakeTime, half, ingest_db, meta,
 )
 from tests.kafka_helpers import wait_until
+from tests.s3 import moto_s3
 
 PHOTO = b"\xff\xd8\xff\xe0" + b"a customer's photo of their trade-in" * 50
 POLICY = MediaFetchPolicy(retry=RetryPolicy(attempts=3, base_delay_s=10.0, max_delay_s=60.0))
@@ -184,18 +183,13 @@ async def _staged_count(ingest_db, expected: int) -> bool:
 @pytest.fixture
 def s3():
     """A real S3 endpoint on localhost (moto's server mode) with an empty bucket."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    client = boto3.client("s3", endpoint_url=f"http://{host}:{port}", region_name="us-east-1",
-                          aws_access_key_id="test", aws_secret_access_key="test")
-    client.create_bucket(Bucket="leadline-media")
-    yield client
-    server.stop()
+    with moto_s3() as client_and_bucket:
+        yield client_and_bucket
 
 
 async def test_media_is_fetched_into_an_s3_bucket_once_under_its_key(ingest_db, meta, s3):
-    store, time = S3MediaStore("leadline-media", prefix="ingest", client=s3), FakeTime()
+    s3, bucket = s3
+    store, time = S3MediaStore(bucket, prefix="ingest", client=s3), FakeTime()
     await schedule(ingest_db, meta, wamid="wamid.FIRST")
     await schedule(ingest_db, meta, wamid="wamid.SECOND")
 
@@ -203,10 +197,55 @@ async def test_media_is_fetched_into_an_s3_bucket_once_under_its_key(ingest_db, 
 
     first, second = await ingest_db.staged_payloads()
     assert first.stored == second.stored
-    assert first.stored.uri == f"s3://leadline-media/ingest/{first.stored.key}"
-    listed = await asyncio.to_thread(s3.list_objects_v2, Bucket="leadline-media")
+    assert first.stored.uri == f"s3://{bucket}/ingest/{first.stored.key}"
+    listed = await asyncio.to_thread(s3.list_objects_v2, Bucket=bucket)
     assert [o["Key"] for o in listed["Contents"]] == [f"ingest/{first.stored.key}"]
     assert await store.get(first.stored.key) == PHOTO
     async with httpx.AsyncClient() as http:  # the presigned link WhatsApp would be given for an outbound send
         response = await http.get(await store.public_link(first.stored.key))
     assert response.status_code == 200 and response.content == PHOTO
+
+
+def retry_request(media_id: str, wamid: str = "wamid.IN1"):
+    from leadline.events import MediaFetchRequestedV1
+    from leadline.events.common import AgentRef, WhatsAppUser
+
+    return MediaFetchRequestedV1(
+        conversation_id="3f2b6c1e-8a4d-4f7e-9b1a-2c5d7e9f0a13", message_id="7c1e5a3b-9d2f-5e8a-b4c6-1f3e5a7c9b2d",
+        wamid=wamid, phone_number_id=PHONE_NUMBER_ID, customer=WhatsAppUser(wa_id=CUSTOMER), provider_media_id=media_id,
+        mime_type="image/jpeg", agent=AgentRef(id="ana", name="Ana Souza"))
+
+
+async def test_an_agents_retry_fetches_a_failed_media_again_with_fresh_attempts(ingest_db, meta, tmp_path):
+    from leadline.ingest.service.media_fetching import fetch_again
+
+    store, time = LocalMediaStore(tmp_path), FakeTime()
+    media_id = await schedule(ingest_db, meta)
+    await meta.control.fail_next("media_download", 3, status=503)  # WhatsApp down for a while
+    for _ in range(3):
+        await run_round(ingest_db, meta, store, time)
+        time.advance(minutes=10)
+    [failed] = await ingest_db.staged_payloads()
+    assert isinstance(failed, MediaFetchFailedV2) and failed.retryable
+
+    assert await fetch_again(retry_request(media_id), ACCOUNT, ingest_db.uow, time.clock) == "due"
+    assert await fetch_again(retry_request(media_id), ACCOUNT, ingest_db.uow, time.clock) == "already_pending"
+    assert await run_round(ingest_db, meta, store, time) == {"stored": 1}
+
+    stored = (await ingest_db.staged_payloads())[-1]
+    assert isinstance(stored, MediaStoredV2) and stored.wamid == "wamid.IN1"
+    [job] = await ingest_db.rows(media_jobs)
+    assert (job.state, job.attempts) == ("stored", 1)
+    assert await fetch_again(retry_request(media_id), ACCOUNT, ingest_db.uow, time.clock) == "already_stored"
+
+
+async def test_a_retry_for_media_ingest_never_scheduled_fetches_it_as_new(ingest_db, meta, tmp_path):
+    from leadline.ingest.service.media_fetching import fetch_again
+
+    store, time = LocalMediaStore(tmp_path), FakeTime()
+    registered = await meta.control.register_media(PHOTO, "image/jpeg")
+
+    assert await fetch_again(retry_request(registered["id"], "wamid.LOST"), ACCOUNT, ingest_db.uow, time.clock) == "scheduled"
+    assert await run_round(ingest_db, meta, store, time) == {"stored": 1}
+    [event] = await ingest_db.staged_payloads()
+    assert isinstance(event, MediaStoredV2) and event.wamid == "wamid.LOST"

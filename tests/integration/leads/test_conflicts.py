@@ -36,6 +36,7 @@ async def test_saving_a_customer_who_is_in_two_teams_is_refused_naming_the_teams
     assert error["message"] == ("this customer is registered in teams Seminovos and Vendas; "
                                 "an administrator must assign the lead to one agent")
     assert set(error["details"]["lead_ids"]) == {sales, used}
+    assert error["details"]["team_names"] == ["Seminovos", "Vendas"], "the page says it in its own language"
     assert again.json()["error"]["details"]["conflict_id"] == error["details"]["conflict_id"]
 
     async with dealer.router("diego") as admin:
@@ -48,6 +49,21 @@ async def test_saving_a_customer_who_is_in_two_teams_is_refused_naming_the_teams
     assert detected["stream_id"] == sales, "announced once, on the customer's oldest lead"
     assert detected["payload"]["customer_phone"] == "+" + CUSTOMER
     assert len(await dealer.published(event_type=LEAD_CREATED)) == 2
+
+
+async def test_the_form_says_so_before_anything_is_typed_and_the_administrators_see_the_conflict_at_once(services):
+    dealer, sales, used = await customer_in_two_teams(services)
+    conversation_id = await dealer.customer_writes(CUSTOMER, number=dealer.workshop)
+    async with dealer.leads("elisa") as elisa:
+        form = (await elisa.get(f"/conversations/{conversation_id}/lead-form")).json()
+        again = (await elisa.get(f"/conversations/{conversation_id}/lead-form")).json()
+    assert form["saving"] == "conflict" and form["existing_lead"] is None
+    assert form["conflict"]["team_names"] == ["Seminovos", "Vendas"]
+    assert again["conflict"]["conflict_id"] == form["conflict"]["conflict_id"], "recorded once"
+    async with dealer.leads("diego") as admin:
+        listed = (await admin.get("/admin/conflicts")).json()
+    assert [c["conflict_id"] for c in listed] == [form["conflict"]["conflict_id"]], "before anyone tried to save"
+    assert len(await dealer.published(event_type=LEAD_CONFLICT_DETECTED)) == 1
 
 
 async def test_an_administrator_assigns_the_lead_to_one_agent_and_then_adding_works(services):

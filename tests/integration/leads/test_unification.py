@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from leadline.events import CONVERSATION_ATTACHED_TO_LEAD, CONVERSION_POINT_RECORDED, LEAD_CREATED
+from leadline.events import CONVERSATION_ATTACHED_TO_LEAD, CONVERSION_POINT_RECORDED, LEAD_CREATED, LEAD_TRANSFERRED
 
 
-async def test_with_unification_on_a_returning_customer_joins_their_lead_and_no_duplicate_is_made(dealer):
+async def test_with_unification_on_a_returning_customer_joins_their_lead_and_the_saver_becomes_responsible(dealer):
     first = await dealer.customer_writes("5511987650101", "Quero um Onix")
     lead_id = (await dealer.add_lead("ana", first, mobile="+5511987650101")).json()["lead_id"]
     again = await dealer.customer_writes("5511987650101", "E seminovos, vocês têm?", number=dealer.used_cars)
+    async with dealer.leads("carla") as carla:
+        form = (await carla.get(f"/conversations/{again}/lead-form")).json()
+    assert form["saving"] == "attach" and form["conflict"] is None
+    assert form["existing_lead"] == {"lead_id": lead_id, "responsible": {"id": "ana", "name": "Ana Souza"},
+                                     "team_name": "Vendas", "becomes_yours": True}, "said before anything is typed"
 
     attached = await dealer.add_lead("carla", again, mobile="+5511987650101")
     assert attached.status_code == 200, attached.text
     assert attached.json() == {**attached.json(), "lead_id": lead_id, "attached": True}
     lead = await dealer.lead(lead_id)
-    assert lead["responsible_agent"]["id"] == "ana", "the lead keeps its owner"
+    assert (lead["responsible_agent"]["id"], lead["team_id"]) == ("carla", "seminovos"), \
+        "the conversation's owner and the lead's responsible agent never differ"
+    [transfer] = await dealer.published(lead_id, LEAD_TRANSFERRED)
+    assert (transfer["payload"]["from_agent"]["id"], transfer["payload"]["to_agent"]["id"]) == ("ana", "carla")
     assert {c["conversation_id"] for c in lead["conversations"]} == {first, again}
     assert [p["first_message_text"] for p in lead["conversion_points"]] == ["Quero um Onix", "E seminovos, vocês têm?"]
     assert len(await dealer.published(event_type=LEAD_CREATED)) == 1

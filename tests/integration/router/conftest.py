@@ -10,12 +10,17 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 
 from leadline.events import MessageReceivedV2, new_envelope
 from leadline.events.common import WhatsAppUser
 from leadline.events.content import TextContent
 from leadline.phones import normalize_phone
+from leadline.ingest.adapters.media_store import S3MediaStore
+from leadline.ingest.entrypoints.media_api import media_api
+from leadline.platform.auth import TokenVerifier
+from leadline.platform.http import install_error_handlers
 from leadline.platform.tokens import mint_token
 from leadline.platform.messaging_tables import OUTBOX
 from leadline.platform.migrations import upgrade_to_head
@@ -26,6 +31,7 @@ from leadline.router.service import inbound
 from leadline.router.service.configuration import AccountConfiguration, AgentRecord, Team, apply_configuration
 
 from tests.clock import Clock
+from tests.s3 import moto_s3
 
 JWT_SECRET = "router-test-secret-router-test-secret"
 _numbers = itertools.count(100_000_000_000_000)
@@ -112,7 +118,22 @@ def new_customer() -> str:
 
 
 @pytest.fixture(scope="session")
-async def router(infra):
+def media_store():
+    """Ingest's media store on S3: a real S3 endpoint on localhost (moto's server mode) with a bucket."""
+    with moto_s3() as (client, bucket):
+        yield S3MediaStore(bucket, prefix="router-tests", client=client)
+
+
+def ingest_media_app(store) -> FastAPI:
+    """Ingest's media API, as ingest serves it, over ``store``."""
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(media_api(store, TokenVerifier(secret=JWT_SECRET)))
+    return app
+
+
+@pytest.fixture(scope="session")
+async def router(infra, media_store):
     from leadline.router.adapters.account_directory import SqlConfigurationUnitOfWork
 
     url = await infra.new_database("router")
@@ -120,11 +141,13 @@ async def router(infra):
     clock = Clock()
     app = build(RouterSettings(database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers,
                                jwt_secret=JWT_SECRET, pool_wait_check_interval_s=3600,
-                               kafka_group_prefix=f"t{uuid.uuid4().hex[:6]}-"), clock=clock)
+                               kafka_group_prefix=f"t{uuid.uuid4().hex[:6]}-"), clock=clock,
+                ingest_transport=httpx.ASGITransport(ingest_media_app(media_store)))
     async with app.router.lifespan_context(app):
         runtime = app.state.runtime
         running = RunningRouter(app, app.state.uow, runtime.sessions, clock)
         running.config_uow = lambda: SqlConfigurationUnitOfWork(runtime.sessions)
+        running.media_store = media_store
         yield running
 
 

@@ -30,6 +30,7 @@ async def test_dropping_the_projections_and_replaying_the_event_store_gives_the_
         await dealer.customer_writes(customer, "Quanto custa?")
         await ana.post(f"/conversations/{conversation_id}/finish")
     await dealer.open_conversation()
+    await media_states_of_one_voice_note(dealer)
     async with router.sessions() as session, session.begin():
         # one transaction that holds off appends: other apps on the shared broker may still be writing
         await session.execute(text("LOCK TABLE events IN EXCLUSIVE MODE"))
@@ -38,6 +39,20 @@ async def test_dropping_the_projections_and_replaying_the_event_store_gives_the_
         rebuilt = await snapshot_in(session)
     assert replayed > 0
     assert rebuilt == live, "row for row"
+
+
+async def media_states_of_one_voice_note(dealer) -> None:
+    """A voice note whose fetch failed, was retried and was stored: each state is an event the rebuild refolds."""
+    from tests.integration.router.test_message_media import customer_sends, failed, ingest_says, ingest_stored, media_of
+    from leadline.events.content import VoiceContent
+    from leadline.fakegraph.samples import SAMPLES
+
+    customer = new_customer()
+    conversation_id, message_id, wamid = await customer_sends(dealer, media_of(VoiceContent, "audio/ogg"), customer=customer)
+    await ingest_says(dealer, failed(dealer, wamid, customer, retryable=True, code=2))
+    async with dealer.client("ana") as ana:
+        assert (await ana.post(f"/conversations/{conversation_id}/messages/{message_id}/media/retry")).status_code == 202
+    await ingest_stored(dealer, wamid, SAMPLES["voice"].read(), "audio/ogg", customer=customer)
 
 
 def alerts() -> float:

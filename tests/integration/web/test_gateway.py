@@ -20,7 +20,7 @@ from leadline.platform.embedded import free_port
 from leadline.web.app import create_app
 from leadline.web.settings import WebSettings
 from tests.conftest import REPO
-from tests.integration.router.conftest import JWT_SECRET, dealer, router  # noqa: F401 - fixtures
+from tests.integration.router.conftest import JWT_SECRET, dealer, media_store, router  # noqa: F401 - fixtures
 from tests.integration.router.test_live_stream import live_replica, token_for, until
 
 ACCOUNTS = str(REPO / "deploy" / "dev" / "accounts.yaml")
@@ -30,18 +30,9 @@ ACCOUNTS = str(REPO / "deploy" / "dev" / "accounts.yaml")
 async def gateway(tmp_path, **settings) -> AsyncIterator[str]:
     """The gateway served by uvicorn (ASGI test transports buffer whole answers: no live stream through them)."""
     nowhere = f"http://127.0.0.1:{free_port()}"
-    defaults = dict(router_url=nowhere, leads_url=nowhere, history_url=nowhere, jwt_secret=JWT_SECRET,
-                    media_store_dir=str(tmp_path / "media"))
-    app = create_app(WebSettings(**(defaults | settings)))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on",
-                                           timeout_graceful_shutdown=1))
-    serving = asyncio.create_task(server.serve())
-    try:
-        await until(lambda: server.started, "gateway started")
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await serving
+    defaults = dict(router_url=nowhere, leads_url=nowhere, history_url=nowhere, jwt_secret=JWT_SECRET)
+    async with serving(create_app(WebSettings(**(defaults | settings))), lifespan="on") as url:
+        yield url
 
 
 async def test_the_inbox_api_answers_through_the_gateway_exactly_as_the_router_does(router, dealer, tmp_path):  # noqa: F811
@@ -121,19 +112,41 @@ async def test_a_service_that_does_not_answer_is_a_502_and_makes_the_gateway_not
         assert (await client.get("/healthz")).status_code == 200
 
 
-async def test_the_page_is_served_and_an_agents_image_is_stored_for_sending(tmp_path, dealer):  # noqa: F811
+async def test_the_page_is_served_and_media_pass_through_with_their_byte_ranges(tmp_path, router, dealer):  # noqa: F811
+    conversation_id = await dealer.open_conversation()
+    async with dealer.client("ana") as ana:
+        assert (await ana.post(f"/conversations/{conversation_id}/claim", json={})).status_code == 200
     token = token_for(dealer, "ana")
-    async with gateway(tmp_path) as web, httpx.AsyncClient(base_url=web) as client:
+    image = b"\x89PNG\r\n\x1a\n" + b"an agent's photo" * 40
+    async with serving(router.app) as router_url, gateway(tmp_path, router_url=router_url) as web, \
+            httpx.AsyncClient(base_url=web) as client:
         page = await client.get("/")
         assert page.status_code == 200 and '<main id="view"' in page.text
         assert (await client.get("/js/main.js")).headers["content-type"].startswith("text/javascript")
-        image = b"\x89PNG\r\n\x1a\nnot-really-a-png"
+        assert (await client.get("/api/media/ab/cd/x.png")).status_code == 404, "no media route of the gateway's own"
         auth = {"Authorization": f"Bearer {token}"}
-        assert (await client.post("/api/media", files={"file": ("a.png", image, "image/png")})).status_code == 401
-        assert (await client.post("/api/media", files={"file": ("a.txt", b"hi", "text/plain")}, headers=auth)).status_code == 415
-        stored = (await client.post("/api/media", files={"file": ("a.png", image, "image/png")}, headers=auth)).json()
-        key = stored["stored"]["key"]
-        assert (tmp_path / "media" / key).read_bytes() == image
-        assert key.endswith(".png") and stored["mime_type"] == "image/png"
-        assert (await client.get(f"/api/media/{key}", params={"access_token": token})).content == image
-        assert (await client.get("/api/media/../../etc/passwd", params={"access_token": token})).status_code == 404
+        kept = await client.post(f"/api/router/conversations/{conversation_id}/media", content=image,
+                                 headers={**auth, "Content-Type": "image/png"})
+        assert kept.status_code == 201, kept.text
+        reply = await client.post(f"/api/router/conversations/{conversation_id}/messages", headers=auth, json={
+            "idempotency_key": "gateway-photo", "content": {"kind": "image", "media": kept.json()}})
+        url = f"/api/router/conversations/{conversation_id}/messages/{reply.json()['message_id']}/media"
+        whole = await client.get(url, params={"access_token": token})
+        part = await client.get(url, params={"access_token": token}, headers={"Range": "bytes=8-15"})
+    assert (whole.status_code, whole.content, whole.headers["content-type"]) == (200, image, "image/png")
+    assert (part.status_code, part.content) == (206, image[8:16])
+    assert part.headers["content-range"] == f"bytes 8-15/{len(image)}"
+
+
+@contextlib.asynccontextmanager
+async def serving(app, *, lifespan: str = "off") -> AsyncIterator[str]:
+    """``app`` served by uvicorn on a free port; ``lifespan="off"`` for one already running (the session's router)."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan=lifespan,
+                                           timeout_graceful_shutdown=1))
+    task = asyncio.create_task(server.serve())
+    try:
+        await until(lambda: server.started, "served")
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task

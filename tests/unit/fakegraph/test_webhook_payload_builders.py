@@ -100,12 +100,13 @@ def test_video_has_mp4_mime_and_caption():
     assert message["video"]["caption"] == "test drive"
 
 
-def test_gif_arrives_as_mp4_video_or_as_unsupported_gif():
+def test_gif_arrives_as_mp4_video_flagged_gif_or_as_unsupported_gif():
     as_video = wh.gif_message(CUSTOMER, "9")
     as_unsupported = wh.gif_message(CUSTOMER, as_unsupported=True)
 
     assert as_video["type"] == "video"
     assert as_video["video"]["mime_type"] == "video/mp4"
+    assert as_video["video"]["gif"] is True
     assert as_unsupported["type"] == "unsupported"
     assert as_unsupported["unsupported"] == {"type": "gif"}
 

@@ -11,6 +11,7 @@ from leadline.events.content import (
     ButtonContent,
     ContactsContent,
     DocumentContent,
+    GifContent,
     ImageContent,
     InteractiveReplyContent,
     LocationContent,
@@ -92,7 +93,12 @@ KINDS = [
         id="video",
     ),
     pytest.param(
-        gif_message(CUSTOMER, MEDIA_ID, sha256=SHA), VideoContent(media=media("video/mp4")), id="gif-as-plain-video"
+        gif_message(CUSTOMER, MEDIA_ID, sha256=SHA), GifContent(media=media("video/mp4")), id="gif-flagged-video"
+    ),
+    pytest.param(
+        {**(unflagged := gif_message(CUSTOMER, MEDIA_ID, sha256=SHA)),
+         "video": {k: v for k, v in unflagged["video"].items() if k != "gif"}},
+        VideoContent(media=media("video/mp4")), id="gif-without-the-flag-plays-as-a-video",
     ),
     pytest.param(
         document_message(CUSTOMER, MEDIA_ID, sha256=SHA, filename="cnh.pdf", caption="Minha CNH"),

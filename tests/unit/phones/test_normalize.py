@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leadline.phones import InvalidPhone, format_for_display, normalize_phone, same_person
+from leadline.phones import InvalidPhone, format_for_display, normalize_phone, same_person, search_forms
 
 ONE_CUSTOMER = [
     "+55 11 98765-4321",
@@ -115,3 +115,19 @@ def test_same_person_refuses_garbage_rather_than_guessing():
 )
 def test_numbers_are_displayed_in_international_format(number, shown):
     assert format_for_display(number) == shown
+
+
+STORED = ("+5511912345678", "551112345678")  # one phone: E.164 with the ninth digit, and a WhatsApp id without it
+
+
+@pytest.mark.parametrize("typed", ["+55 11 91234-5678", "11912345678", "(11) 9 1234-5678", "912345678",
+                                   "1112345678", "(11) 1234-5678", "551112345678", "5511912345678", "1234-5678"])
+def test_a_number_however_typed_is_found_in_both_stored_spellings(typed):
+    forms = search_forms(typed)
+    for stored in STORED:
+        assert any(form in stored for form in forms), (typed, stored, forms)
+
+
+def test_search_forms_of_text_without_digits_are_none_and_short_digits_stay_as_typed():
+    assert search_forms("Júlia") == frozenset()
+    assert search_forms("98765") == {"98765"}

@@ -19,6 +19,7 @@ console = Console()
 
 FakeUrl = typer.Option(lambda: os.environ.get("FAKE_GRAPH_URL", "http://127.0.0.1:8010"), "--fake-url",
                        help="the fake Graph API (FAKE_GRAPH_URL)")
+CAPTIONED_KINDS = ("image", "video", "gif", "document")
 Number = typer.Option(BusinessNumber().phone_number_id, "--number", help="business phone_number_id the customer writes to")
 
 
@@ -39,8 +40,9 @@ def _run(coroutine):
 @app.command()
 def say(
     customer: str = typer.Option(None, "--from", help="customer's WhatsApp number, digits with country code (5511987654321)"),
-    text: str = typer.Option(None, help="what the customer writes (text messages)"),
-    kind: str = typer.Option("text", help="text, image, audio, voice, video, gif, document, sticker, location, …"),
+    text: str = typer.Option(None, help="what the customer writes (text), or the caption of an image, video, GIF or document"),
+    kind: str = typer.Option("text", help="text, image, gif, voice, audio, video, document, sticker, location, contacts "
+                                          "(media kinds send a real small file the fake Graph API serves)"),
     name: str = typer.Option("Cliente Teste", help="customer's WhatsApp profile name ('' for none)"),
     bsuid: str = typer.Option(None, "--bsuid", help="customer's business-scoped user id (BR.1502576394655843); "
                               "without --from, WhatsApp shows no phone (a username user)"),
@@ -54,13 +56,15 @@ def say(
     if not customer and not bsuid:
         _fail("name the customer: --from (their number), --bsuid, or both")
 
+    caption = {"caption": text} if kind in CAPTIONED_KINDS and text else {}
+
     async def go():
         async with FakeGraphClient(fake_url) as fake:
             if customer is None:
                 return await fake.say_as_user(bsuid, text, phone_number_id=number, kind=kind, profile_name=name or None,
-                                              username=username)
+                                              username=username, **caption)
             return await fake.say(customer, text, phone_number_id=number, kind=kind, profile_name=name or None,
-                                  user_id=bsuid, username=username)
+                                  user_id=bsuid, username=username, **caption)
 
     result = _run(go())
     console.print(f"wamid {result['wamid']} → ingest answered {result.get('webhook_status')}")

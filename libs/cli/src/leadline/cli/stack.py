@@ -177,6 +177,7 @@ class Stack:
             env.setdefault("ROUTER_URL", self.config.url("router"))
         if service == "router":
             env.setdefault("ROUTER_CONFIG_FILE", str(DEV_ACCOUNTS_FILE))
+            env.setdefault("INGEST_URL", self.config.url("ingest"))
         return env
 
     def _web_env(self) -> dict[str, str]:
@@ -185,7 +186,6 @@ class Stack:
                    ROUTER_URL=self.config.url("router"), LEADS_URL=self.config.url("leads"),
                    HISTORY_URL=self.config.url("history"))
         env.setdefault("WEB_DEV_ACCOUNTS_FILE", env.get("ROUTER_CONFIG_FILE") or str(DEV_ACCOUNTS_FILE))
-        env.setdefault("MEDIA_STORE_DIR", str(self.config.var_dir / "media"))
         return env
 
     def _fakegraph_env(self) -> dict[str, str]:

@@ -35,11 +35,23 @@ class StoredMedia(Value):
     """Hex SHA-256 of the bytes we stored."""
 
 
+class MediaUnavailable(Value):
+    """Why leadline has no copy of a media file: WhatsApp's file expired or is gone, or fetching it failed for good."""
+
+    reason: NonEmptyText
+    """What went wrong, as ingest saw it (WhatsApp's error, or the network's)."""
+    error_code: int | None = None
+    """WhatsApp's error code, when WhatsApp answered with one."""
+    retryable: bool
+    """Whether fetching it again may still work (WhatsApp was down or slow, not "this file is gone")."""
+
+
 class MediaRef(Value):
     """A media file: WhatsApp's id for it, our stored copy, or both.
 
-    Invariant: at least one of ``provider_media_id`` and ``stored`` is set. Inbound
-    media starts with the provider id only; outbound media starts stored only.
+    Invariants: at least one of ``provider_media_id`` and ``stored`` is set, and never both
+    ``stored`` and ``unavailable``. Inbound media starts with the provider id only (being
+    fetched), then gets ``stored`` or ``unavailable``; outbound media starts stored only.
     """
 
     provider_media_id: NonEmptyText | None = None
@@ -48,11 +60,15 @@ class MediaRef(Value):
     sha256: str | None = None
     """The hash exactly as WhatsApp gave it; not re-encoded."""
     stored: StoredMedia | None = None
+    unavailable: MediaUnavailable | None = None
+    """Why there is no stored copy (none while it is being fetched); added compatibly in v1."""
 
     @model_validator(mode="after")
     def _has_a_source(self) -> MediaRef:
         if self.provider_media_id is None and self.stored is None:
             raise ValueError("media needs a provider_media_id or a stored copy")
+        if self.stored is not None and self.unavailable is not None:
+            raise ValueError("stored media is not unavailable")
         return self
 
 

@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 
 from leadline.events.common import (
     AgentRef,
+    NonEmptyText,
     Direction,
     DisplayPhoneNumber,
     E164Phone,
@@ -27,7 +28,7 @@ from leadline.events.common import (
     Wamid,
     WhatsAppUser,
 )
-from leadline.events.content import Content, OutboundContent
+from leadline.events.content import Content, MediaRef, MimeType, OutboundContent
 from leadline.events.envelope import Payload
 
 CONVERSATION_OPENED: Final = "router.conversation.opened"
@@ -41,6 +42,8 @@ CONVERSATION_STATUS_CHANGED: Final = "router.conversation.status_changed"
 POOL_WAIT_EXCEEDED: Final = "router.conversation.pool_wait_exceeded"
 SEND_REQUESTED: Final = "router.message.send_requested"
 MESSAGE_DELIVERY_UPDATED: Final = "router.conversation.message_delivery_updated"
+MESSAGE_MEDIA_UPDATED: Final = "router.conversation.message_media_updated"
+MEDIA_FETCH_REQUESTED: Final = "router.message.media_fetch_requested"
 
 
 class ConversationStatus(StrEnum):
@@ -342,6 +345,39 @@ class MessageDeliveryUpdatedV1(_ConversationEvent):
     """Why it failed, in words for the agent."""
 
 
+class MessageMediaUpdatedV1(_ConversationEvent):
+    """A message's media changed: our copy was stored, it turned out unavailable, or it is being fetched again.
+
+    ``media`` is the message's media as it now stands: ``media.stored`` once stored, ``media.unavailable``
+    when it could not be (with the reason and whether a retry may work), neither while it is being fetched.
+    """
+
+    EVENT_TYPE = MESSAGE_MEDIA_UPDATED
+
+    message_id: UUID
+    wamid: Wamid | None = None
+    media: MediaRef
+
+
+class MediaFetchRequestedV1(_ConversationEvent):
+    """An agent asked to fetch a message's media from WhatsApp again, after a fetch that failed but may work now.
+
+    Ingest fetches it and answers on the chat's stream with ``ingest.media.stored`` or ``ingest.media.fetch_failed``.
+    """
+
+    EVENT_TYPE = MEDIA_FETCH_REQUESTED
+
+    message_id: UUID
+    wamid: Wamid
+    phone_number_id: PhoneNumberId
+    customer: WhatsAppUser
+    """The customer of the chat the media came in (phone, BSUID or both, as the conversation knows them)."""
+    provider_media_id: NonEmptyText
+    mime_type: MimeType
+    agent: AgentRef
+    """Who asked."""
+
+
 PAYLOADS: tuple[type[Payload], ...] = (
     ConversationOpenedV1,
     ConversationOpenedV2,
@@ -356,4 +392,6 @@ PAYLOADS: tuple[type[Payload], ...] = (
     SendRequestedV1,
     SendRequestedV2,
     MessageDeliveryUpdatedV1,
+    MessageMediaUpdatedV1,
+    MediaFetchRequestedV1,
 )

@@ -10,9 +10,10 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field, model_validator
 
 from leadline.fakegraph import ids, webhooks
-from leadline.fakegraph.customer_messages import BadFields, UnknownKind, build_customer_message
+from leadline.fakegraph.customer_messages import MEDIA_KINDS, BadFields, UnknownKind, build_customer_message
 from leadline.fakegraph.errors import DEFAULT_CODE_FOR_STATUS, lookup
 from leadline.fakegraph.graph_api import media_url
+from leadline.fakegraph.samples import SAMPLES
 from leadline.fakegraph.settings import FakeGraphSettings
 from leadline.fakegraph.state import FakeGraphState, InjectedFailure, SentMessage, StoredMedia, WebhookDelivery
 from leadline.fakegraph.users import WhatsAppUser, contact_shared_on_request
@@ -99,6 +100,13 @@ def _delivery_json(delivery: WebhookDelivery) -> dict[str, Any]:
 def control_router(settings: FakeGraphSettings, state: FakeGraphState, sender: WebhookSender) -> APIRouter:
     router = APIRouter(prefix="/_fake")
 
+    async def _sample_media(kind: str, phone_number_id: str) -> StoredMedia:
+        """A real file of that kind under a fresh id the fake will serve, as if the customer had just sent it."""
+        sample = SAMPLES[kind]
+        media = StoredMedia(ids.media_id(), sample.read(), sample.mime_type, sample.filename, phone_number_id)
+        await state.put_media(media)
+        return media
+
     async def build_message(request: Request, order: MessageRequest, wa_id: str) -> webhooks.Message:
         fields = dict(order.fields)
         if order.kind == "text":
@@ -108,7 +116,11 @@ def control_router(settings: FakeGraphSettings, state: FakeGraphState, sender: W
                 "context",
                 webhooks.reply_context(settings.display_number_for(order.phone_number_id), order.reply_to),
             )
-        media = await state.get_media(str(fields["media_id"])) if "media_id" in fields else None
+        if order.kind in MEDIA_KINDS and "media_id" not in fields:
+            media = await _sample_media(order.kind, order.phone_number_id)
+            fields["media_id"] = media.id
+        else:
+            media = await state.get_media(str(fields["media_id"])) if "media_id" in fields else None
         url = media_url(settings, request, media) if media is not None else None
         try:
             return build_customer_message(order.kind, wa_id, fields, media=media, media_url=url)

@@ -8,8 +8,9 @@ tweak any field before wrapping the message in a delivery with ``leadline.fakegr
 
 Media messages carry ``id``, ``mime_type``, ``sha256`` (base64 of the file's
 SHA-256, as webhooks send it) and, when given, ``url``. GIFs: Meta's video reference
-documents no GIF flag, so a GIF arrives as a plain ``video`` with ``video/mp4``
-(``gif_message``); Meta also lists ``gif`` among ``unsupported.type`` values, which
+documents no GIF flag; WhatsApp itself marks a GIF as a video played as a GIF, and the fake
+says so with ``gif: true`` on the ``video`` object (``gif_message``), which ingest reads as a
+GIF. Meta also lists ``gif`` among ``unsupported.type`` values, which
 ``gif_message(..., as_unsupported=True)`` reproduces.
 """
 
@@ -168,10 +169,10 @@ def gif_message(
     timestamp: Timestamp = None,
     context: Context = None,
 ) -> Message:
-    """A GIF as Cloud API delivers it: an mp4 ``video`` (see the module docstring), or unsupported."""
+    """A GIF: an mp4 ``video`` flagged ``gif: true`` (see the module docstring), or unsupported."""
     if as_unsupported:
         return unsupported_message(wa_id, "gif", wamid=wamid, timestamp=timestamp, context=context)
-    return video_message(
+    message = video_message(
         wa_id,
         media_id,
         mime_type="video/mp4",
@@ -182,6 +183,8 @@ def gif_message(
         timestamp=timestamp,
         context=context,
     )
+    message["video"]["gif"] = True
+    return message
 
 
 def document_message(

@@ -71,6 +71,29 @@ def with_ninth_digit(number: PhoneNumber) -> PhoneNumber:
     return PhoneNumber(country_code=BRAZIL_COUNTRY_CODE, national_number=int(f"{national[:_AREA_CODE_DIGITS]}9{subscriber}"))
 
 
+def search_forms(typed: str, default_region: str = "BR") -> frozenset[str]:
+    """The digit strings a number typed into a search box can appear as inside stored numbers.
+
+    Stored numbers are E.164 (``+5511912345678``) or WhatsApp ids, which may lack Brazil's ninth digit
+    (``551112345678``). However the agent types it (``+55 11 91234-5678``, ``11912345678``, ``912345678``,
+    ``1112345678``), one of the forms here is a substring of each stored spelling of that phone. Empty when
+    nothing was typed but punctuation. Lenient on purpose: a search may match a little more, never less.
+    """
+    digits = "".join(ch for ch in typed if ch.isdigit())
+    if not digits:
+        return frozenset()
+    forms = {digits}
+    national = digits[2:] if len(digits) in (12, 13) and digits.startswith(str(BRAZIL_COUNTRY_CODE)) else digits
+    area, subscriber = national[:_AREA_CODE_DIGITS], national[_AREA_CODE_DIGITS:]
+    if len(national) == _AREA_CODE_DIGITS + 9 and subscriber[0] == "9":
+        forms |= {national, area + subscriber[1:]}
+    elif len(national) == _AREA_CODE_DIGITS + 8:
+        forms |= {national, f"{area}9{subscriber}"}
+    elif len(digits) == 9 and digits[0] == "9":
+        forms.add(digits[1:])  # a mobile's nine subscriber digits; an id may carry only the last eight
+    return frozenset(forms)
+
+
 def same_person(a: str, b: str, default_region: str = "BR") -> bool:
     """Whether two written numbers reach the same phone; raises ``InvalidPhone`` if either is not a number."""
     return normalize_phone(a, default_region) == normalize_phone(b, default_region)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import asyncpg
@@ -140,14 +141,16 @@ def create_service_app(runtime: ServiceRuntime, *, title: str, routers: Sequence
     """The FastAPI app of a service: its routers plus health, metrics, errors and request context.
 
     ``untraced_paths``: long-lived streams (one span per connection says nothing) and endpoints whose query
-    carries a credential (EventSource cannot send headers) are kept out of traces.
+    carries a credential (EventSource, ``<img>`` and ``<audio>`` cannot send headers) are kept out of traces;
+    each is a regular expression a whole path must match.
     """
+    untraced = [re.compile(pattern) for pattern in untraced_paths]
     app = FastAPI(
         title=title, description=description, version="0.1.0", lifespan=runtime.lifespan,
         # HTTP server spans (W3C context from the caller) from FastAPI's own OpenTelemetry support;
         # per-dependency operation spans and its metrics/logs are off: Prometheus and structlog cover those.
         telemetry={"tracing": True, "operation_spans": False, "metrics": False, "logs": False,
-                   "exclude": (lambda scope: scope.get("path") in untraced_paths) if untraced_paths else None},
+                   "exclude": (lambda scope: any(p.fullmatch(scope.get("path", "")) for p in untraced)) if untraced else None},
     )
     install_error_handlers(app)
     install_request_context(app)

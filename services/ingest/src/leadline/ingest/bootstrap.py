@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 
+from leadline.platform.auth import verifier_from_settings
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 
 from .adapters.graph_api import GraphApiClient
@@ -14,6 +15,7 @@ from .domain.retry_policy import RetryPolicy
 from .domain.send_throughput import SendThroughput
 from .entrypoints.integration import register_integration_subscriber
 from .entrypoints.kafka import register_send_subscriber
+from .entrypoints.media_api import media_api
 from .entrypoints.media_worker import MediaWorker, media_store_for, run_with_app
 from .entrypoints.settings import IngestSettings
 from .entrypoints.webhooks import webhook_router
@@ -46,6 +48,7 @@ def build(settings: IngestSettings | None = None, *, unit_of_work: Callable[[], 
         policy=MediaFetchPolicy(retry=RetryPolicy(attempts=settings.media_fetch_max_attempts, base_delay_s=5.0, max_delay_s=600.0)),
     )
     app = create_service_app(runtime, title="leadline ingest", description=DESCRIPTION,
-                             routers=[webhook_router(settings, unit_of_work)])
+                             routers=[webhook_router(settings, unit_of_work),
+                                      media_api(media_store, verifier_from_settings(settings))])
     run_with_app(app, media_worker, on_stop=[graph.aclose])
     return app

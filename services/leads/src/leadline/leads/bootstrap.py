@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 from fastapi import FastAPI
 
 from leadline.phones import normalize_phone
 from leadline.platform.auth import verifier_from_settings
+from leadline.platform.lifespan import close_on_stop
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 
 from .adapters.router_api import HttpRouter, ServiceTokenMinter
@@ -58,21 +57,6 @@ def build(settings: LeadsSettings | None = None, *, clock: Callable[[], datetime
         admin_api(ctx=ctx, sessions=runtime.sessions, caller=caller, router_url=settings.router_url),
     ])
     install_leads_errors(app)
-    _close_on_stop(app, router.aclose)
+    close_on_stop(app, router.aclose)
     app.state.uow, app.state.ctx, app.state.recovery, app.state.rules = uow, ctx, recovery, rules
     return app
-
-
-def _close_on_stop(app: FastAPI, close: Callable[[], Any]) -> None:
-    """The router client lives as long as the app: closed after the runtime has stopped."""
-    inner = app.router.lifespan_context
-
-    @contextlib.asynccontextmanager
-    async def lifespan(application: FastAPI) -> AsyncIterator[Any]:
-        try:
-            async with inner(application) as state:
-                yield state
-        finally:
-            await close()
-
-    app.router.lifespan_context = lifespan

@@ -5,21 +5,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import httpx
 from fastapi import FastAPI
 
 from leadline.phones import normalize_phone
 from leadline.platform.auth import verifier_from_settings
+from leadline.platform.lifespan import close_on_stop
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 
 from .adapters import queries
 from .adapters.account_cache import AccountCache
 from .adapters.account_directory import SqlConfigurationUnitOfWork
+from .adapters.ingest_media import IngestMedia
 from .adapters.live_feed import LiveFeed
 from .adapters.unit_of_work import SqlUnitOfWork
 from .adapters.view_replay import ConversationViewsReplay
 from .entrypoints.admin import admin_router
 from .entrypoints.agent_api import agent_api, install_router_errors
 from .entrypoints.live import live_api
+from .entrypoints.media_api import MEDIA_PATHS, media_api
 from .entrypoints.settings import RouterSettings
 from .entrypoints.subscribers import register_subscribers
 from .service.config_file import apply_configuration_file, load_configuration_file
@@ -30,7 +34,9 @@ MIGRATIONS = "leadline.router:adapters/migrations"
 DESCRIPTION = "Conversations: team pools, claim-once ownership, statuses, transfer rules and who may see what."
 
 
-def build(settings: RouterSettings | None = None, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> FastAPI:
+def build(settings: RouterSettings | None = None, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+          ingest_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """``ingest_transport`` lets tests put ingest's media API in-process."""
     settings = settings or RouterSettings()
     runtime = ServiceRuntime(settings)
     accounts = AccountCache()
@@ -47,12 +53,16 @@ def build(settings: RouterSettings | None = None, *, clock: Callable[[], datetim
     feed = LiveFeed(runtime.sessions, bootstrap_servers=settings.kafka_bootstrap_servers,
                     fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
     runtime.run_in_background("live-feed", feed.run)
-    app = create_service_app(runtime, title="leadline router", description=DESCRIPTION, untraced_paths={"/stream"}, routers=[
+    ingest = IngestMedia(settings.ingest_url, transport=ingest_transport)
+    app = create_service_app(runtime, title="leadline router", description=DESCRIPTION,
+                             untraced_paths={"/stream", *MEDIA_PATHS}, routers=[
         agent_api(uow=uow, sessions=runtime.sessions, verifier=verifier, normalize=normalize_phone, clock=clock),
+        media_api(uow=uow, sessions=runtime.sessions, verifier=verifier, ingest=ingest, clock=clock),
         admin_router(runtime.sessions, verifier, clock=clock),
         live_api(feed=feed, verifier=verifier),
     ])
     install_router_errors(app)
+    close_on_stop(app, ingest.aclose)
     app.state.uow = uow
     app.state.account_cache = accounts
     app.state.live_feed = feed

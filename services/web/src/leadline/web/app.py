@@ -1,4 +1,4 @@
-"""The gateway's FastAPI app: health, dev log-in (optional), media, the API proxy, then the static page.
+"""The gateway's FastAPI app: health, dev log-in (optional), the API proxy, then the static page.
 
 It owns no database and no topic: ``/readyz`` reports whether the three services it fronts answer.
 """
@@ -14,13 +14,11 @@ import structlog
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from leadline.platform.auth import verifier_from_settings
 from leadline.platform.http import health_router, install_error_handlers, install_request_context
 from leadline.platform.logging import configure_logging
 from leadline.platform.serve import CLIENT_KEEP_ALIVE_S
 
 from .dev_login import dev_login_api
-from .media import media_api
 from .proxy import api_proxy
 from .settings import WebSettings
 
@@ -67,7 +65,6 @@ def create_app(settings: WebSettings, *, transport: httpx.AsyncBaseTransport | N
 
     if settings.web_dev_login:
         app.include_router(dev_login_api(settings))
-    app.include_router(media_api(settings.media_store_dir, verifier_from_settings(settings)))
     app.include_router(api_proxy(upstreams, client, timeout_s=settings.upstream_timeout_s))
     app.mount("/", StaticFiles(directory=settings.web_static_dir, html=True, check_dir=False), name="page")
     return app

@@ -1,8 +1,9 @@
 """``/api/{router,leads,history}/…``: the agent APIs passed through to their services, streamed.
 
-The page talks to one origin, so no CORS. The request goes on with its method, query, body and the
-agent's ``Authorization`` header; the answer comes back as it is, streamed as it arrives — which is what
-lets the router's Server-Sent Events (``/api/router/stream``) reach the browser live. The live stream has
+The page talks to one origin, so no CORS. The request goes on with its method, query, body, the agent's
+``Authorization`` header and a player's ``Range``; the answer comes back as it is, streamed as it arrives —
+which is what lets the router's Server-Sent Events (``/api/router/stream``) reach the browser live and media
+files (read through the router, authorized like their conversation) play and seek. The live stream has
 no read timeout; everything else has ``UPSTREAM_TIMEOUT_S``. An upstream that does not answer is a 502.
 """
 
@@ -22,7 +23,7 @@ log = structlog.get_logger(__name__)
 
 # Only what the APIs need travels on; cookies and the browser's other headers stay at the gateway.
 FORWARDED_REQUEST_HEADERS = ("authorization", "content-type", "accept", "accept-language", "last-event-id",
-                             "x-request-id", "traceparent", "tracestate")
+                             "range", "if-range", "x-request-id", "traceparent", "tracestate")
 # Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, not the answer.
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
               "transfer-encoding", "upgrade"}

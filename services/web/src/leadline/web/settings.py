@@ -24,8 +24,6 @@ class WebSettings(ServiceSettings):
         default=False, description="Development only: list the seeded agents and mint their tokens (/api/dev/*).")
     web_dev_accounts_file: str | None = Field(
         default=None, description="Accounts YAML whose agents the dev login offers (make run: deploy/dev/accounts.yaml).")
-    media_store_dir: str = Field(
-        default="var/media", description="Local media store shared with ingest: agents' images are put there to be sent.")
     upstream_timeout_s: float = Field(default=30.0, description="Read timeout of proxied calls (never for the live stream).")
     web_request_contact_template: str = Field(
         default="pedir_contato", description="The approved template with WhatsApp's REQUEST_CONTACT_INFO button.")

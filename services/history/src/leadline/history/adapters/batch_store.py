@@ -16,7 +16,9 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..domain.timeline import Entry, StagedMessage, stored_media_of, with_stored_media
+from ..domain.timeline import (
+    Entry, StagedMessage, media_key_of, message_source, stored_media_of, with_media, with_stored_media,
+)
 from .store import SqlTimelineStore
 from .tables import conversations, staged_messages, stored_media, timeline_entries
 from .translate import entry_row
@@ -118,6 +120,18 @@ class BatchTimelineStore:
             if _lacks_stored_media(row.content):
                 await self.session.execute(update(timeline_entries).where(timeline_entries.c.entry_id == row.entry_id)
                                            .values(content=with_stored_media(row.content, stored), media_key=stored.get("key")))
+
+    async def update_message_media(self, message_id: uuid.UUID, media: Mapping[str, Any]) -> None:
+        for pending in self.staged.values():
+            if message_id in pending:
+                message, account_id = pending[message_id]
+                pending[message_id] = (dataclasses.replace(message, content=with_media(message.content, media)), account_id)
+        key = message_source(message_id)
+        if key in self.entries:
+            entry = self.entries[key]
+            self.entries[key] = dataclasses.replace(entry, content=with_media(entry.content or {}, media),
+                                                    media_key=media_key_of(media))
+        await SqlTimelineStore(self.session, publish=False).update_message_media(message_id, media)  # rows already written
 
     async def record(self, entries: Sequence[Entry]) -> int:
         added = [entry for entry in entries if entry.source_key not in self.entries]

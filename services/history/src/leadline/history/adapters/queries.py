@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .tables import SEARCH_CONFIGURATION, timeline_entries as t
 
 _SHOWN = (t.c.entry_id, t.c.kind, t.c.at, t.c.conversation_id, t.c.direction, t.c.origin, t.c.agent, t.c.content,
-          t.c.temperature, t.c.details, t.c.media_key, t.c.text, t.c.source_event_id)
+          t.c.temperature, t.c.details, t.c.media_key, t.c.text, t.c.source_event_id, t.c.source_key)
+MESSAGE_SOURCE = "message:"
 
 
 def _entry(row: Any) -> dict[str, Any]:
@@ -20,6 +21,8 @@ def _entry(row: Any) -> dict[str, Any]:
         "direction": row.direction, "origin": row.origin, "agent": row.agent, "content": row.content,
         "temperature": row.temperature, "details": row.details, "media_key": row.media_key, "text": row.text,
         "source_event_id": row.source_event_id,
+        # the router's message id: its file is read through the conversation (authorized like it)
+        "message_id": row.source_key.removeprefix(MESSAGE_SOURCE) if row.source_key.startswith(MESSAGE_SOURCE) else None,
     }
 
 

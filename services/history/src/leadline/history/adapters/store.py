@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadline.events import Envelope
 from leadline.platform.outbox import stage_events
 
-from ..domain.timeline import Entry, StagedMessage, stored_media_of, with_stored_media
+from ..domain.timeline import (
+    Entry, StagedMessage, media_key_of, message_source, stored_media_of, with_media, with_stored_media,
+)
 from .tables import conversations, lead_streams, staged_messages, stored_media, timeline_entries
 from .translate import entry_row, recorded_event
 
@@ -98,6 +100,19 @@ class SqlTimelineStore:
             if row.content and "media" in row.content and stored_media_of(row.content) is None:
                 await self.session.execute(update(timeline_entries).where(timeline_entries.c.entry_id == row.entry_id)
                                            .values(content=with_stored_media(row.content, stored), media_key=stored.get("key")))
+
+    async def update_message_media(self, message_id: uuid.UUID, media: Mapping[str, Any]) -> None:
+        """A message's media as it now stands, whether the message is still staged or already in the timeline."""
+        staged = await self.session.scalar(select(staged_messages.c.content).where(
+            staged_messages.c.message_id == message_id).with_for_update())
+        if staged is not None:
+            await self.session.execute(update(staged_messages).where(staged_messages.c.message_id == message_id)
+                                       .values(content=with_media(staged, media)))
+        entry = (await self.session.execute(select(timeline_entries.c.entry_id, timeline_entries.c.content).where(
+            timeline_entries.c.source_key == message_source(message_id)).with_for_update())).first()
+        if entry is not None and entry.content:
+            await self.session.execute(update(timeline_entries).where(timeline_entries.c.entry_id == entry.entry_id)
+                                       .values(content=with_media(entry.content, media), media_key=media_key_of(media)))
 
     async def record(self, entries: Sequence[Entry]) -> int:
         """Adds entries not recorded before (unique source key); publishes those whose lead is known."""

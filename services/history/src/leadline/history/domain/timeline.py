@@ -98,7 +98,18 @@ def with_stored_media(content: Mapping[str, Any], stored: Mapping[str, Any]) -> 
     """The content pointing at our stored copy; the one way both live and rebuilt entries get it."""
     media = dict(content.get("media") or {})
     media["stored"] = dict(stored)
+    media["unavailable"] = None  # a copy we hold is available, whatever a fetch said before
     return {**content, "media": media}
+
+
+def with_media(content: Mapping[str, Any], media: Mapping[str, Any]) -> dict[str, Any]:
+    """The content with its media as it now stands (stored, not available and why, or being fetched again)."""
+    return {**content, "media": dict(media)}
+
+
+def media_key_of(media: Mapping[str, Any]) -> str | None:
+    stored = media.get("stored")
+    return stored.get("key") if isinstance(stored, Mapping) else None
 
 
 def message_entry(message: StagedMessage, *, account_id: str, lead_id: uuid.UUID | None,

@@ -18,7 +18,7 @@ from leadline.events.leads import (
 )
 from leadline.events.router import (
     ConversationClaimedV1, ConversationFinishedV1, ConversationOpenedV2, ConversationTransferredV1,
-    MessageAppendedV1, MessageDeliveryUpdatedV1,
+    MessageAppendedV1, MessageDeliveryUpdatedV1, MessageMediaUpdatedV1,
 )
 from leadline.platform.inbox import StreamPosition, advance_stream, first_delivery
 
@@ -78,6 +78,8 @@ class TimelineProjection:
                 await record_lead_transfer(store, envelope, payload)
             case MediaStoredV2():
                 await store.remember_media(payload.wamid, payload.stored.model_dump(mode="json"))
+            case MessageMediaUpdatedV1():
+                await store.update_message_media(payload.message_id, payload.media.model_dump(mode="json"))
 
 
 async def stage_message(store: TimelineStore, envelope: Envelope, payload: MessageAppendedV1) -> None:

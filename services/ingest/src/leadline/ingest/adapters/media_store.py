@@ -2,7 +2,8 @@
 
 Both are content-addressed by the caller (``domain.media_storage.media_key``): a key
 always names the same bytes, so ``put`` of an existing key is a no-op and two writers
-racing on one key cannot corrupt it.
+racing on one key cannot corrupt it. Both read back a byte range as chunks, so an audio
+or video player seeking in a large file never has the whole file read into memory.
 """
 
 from __future__ import annotations
@@ -10,10 +11,15 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from ..service.ports import MediaNotStored
+
 __all__ = ["LocalMediaStore", "S3MediaStore"]
+
+CHUNK_BYTES = 64 * 1024
 
 
 class LocalMediaStore:
@@ -47,6 +53,26 @@ class LocalMediaStore:
 
     async def get(self, key: str) -> bytes:
         return await asyncio.to_thread(self._path(key).read_bytes)
+
+    def _size(self, key: str) -> int:
+        try:
+            return self._path(key).stat().st_size
+        except (OSError, ValueError):  # missing, a directory, a name no file system takes, or leaving the store
+            raise MediaNotStored(key) from None
+
+    async def size(self, key: str) -> int:
+        return await asyncio.to_thread(self._size, key)
+
+    async def stream(self, key: str, first: int, last: int) -> AsyncIterator[bytes]:
+        with open(self._path(key), "rb") as file:  # noqa: ASYNC230 - every read below runs in a thread
+            await asyncio.to_thread(file.seek, first)
+            left = last - first + 1
+            while left > 0:
+                chunk = await asyncio.to_thread(file.read, min(CHUNK_BYTES, left))
+                if not chunk:
+                    return
+                left -= len(chunk)
+                yield chunk
 
     async def public_link(self, key: str) -> str | None:
         return None
@@ -108,6 +134,29 @@ class S3MediaStore:
 
     async def get(self, key: str) -> bytes:
         return await asyncio.to_thread(self._get, key)
+
+    def _size(self, key: str) -> int:
+        from botocore.exceptions import ClientError
+
+        try:
+            return int(self._s3.head_object(Bucket=self.bucket, Key=self._object(key))["ContentLength"])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise MediaNotStored(key) from None
+            raise
+
+    async def size(self, key: str) -> int:
+        return await asyncio.to_thread(self._size, key)
+
+    async def stream(self, key: str, first: int, last: int) -> AsyncIterator[bytes]:
+        answer = await asyncio.to_thread(self._s3.get_object, Bucket=self.bucket, Key=self._object(key),
+                                         Range=f"bytes={first}-{last}")
+        chunks = answer["Body"].iter_chunks(CHUNK_BYTES)
+        try:
+            while chunk := await asyncio.to_thread(next, chunks, b""):
+                yield chunk
+        finally:
+            answer["Body"].close()
 
     async def public_link(self, key: str) -> str | None:
         return await asyncio.to_thread(

@@ -95,6 +95,16 @@ class SqlMediaFetchQueue:
     async def mark_failed(self, job: MediaJob, *, error: str) -> bool:
         return await self._settle(job, state="failed", last_error=error[:4000])
 
+    async def fetch_again(self, wamid: str, provider_media_id: str, *, now: datetime) -> str | None:
+        of_message = (media_jobs.c.wamid == wamid, media_jobs.c.provider_media_id == provider_media_id)
+        moved = await self._session.scalar(
+            update(media_jobs).where(*of_message, media_jobs.c.state == "failed")
+            .values(state="pending", attempts=0, next_attempt_at=now).returning(media_jobs.c.id)
+        )
+        if moved is not None:
+            return "failed"
+        return await self._session.scalar(select(media_jobs.c.state).where(*of_message))
+
 
 class SqlContactPhotos:
     def __init__(self, session: AsyncSession) -> None:

@@ -1,4 +1,5 @@
-"""Kafka subscriber: the send requests router publishes on its conversations topic go to ``send_message``."""
+"""Kafka subscriber: what router asks of WhatsApp on its conversations topic — sends go to ``send_message``,
+an agent's retry of a failed media fetch to ``fetch_again``."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import random as _random
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from leadline.events import REGISTRY, ROUTER_CONVERSATIONS, SEND_REQUESTED, SendRequestedV2
+from leadline.events import (
+    MEDIA_FETCH_REQUESTED, REGISTRY, ROUTER_CONVERSATIONS, SEND_REQUESTED, MediaFetchRequestedV1, SendRequestedV2,
+)
 from leadline.events.envelope import Envelope
 from leadline.platform.runtime import ServiceRuntime
 
 from ..domain.retry_policy import RetryPolicy
 from ..domain.send_throughput import SendThroughput
 from ..service.ports import Clock, GraphApi, MediaStore, Random, Sleep, UnitOfWorkFactory
+from ..service.media_fetching import fetch_again
 from ..service.sending import DEFAULT_SEND_RETRY, send_message
 
 SENDS_CONSUMER = "ingest-sends"
@@ -37,12 +41,16 @@ def register_send_subscriber(
     topics: Sequence[str] = (ROUTER_CONVERSATIONS,),
     consumer: str = SENDS_CONSUMER,
 ) -> None:
-    """Consume ``router.message.send_requested`` in group ``ingest-sends``; other conversation events pass by."""
+    """Consume ``router.message.send_requested`` and ``router.message.media_fetch_requested`` in group
+    ``ingest-sends``; other conversation events pass by."""
 
     async def on_conversation_event(envelope: Envelope) -> None:
-        if envelope.type != SEND_REQUESTED:
+        if envelope.type not in (SEND_REQUESTED, MEDIA_FETCH_REQUESTED):
             return  # the rest of a conversation's life is not ingest's business
         request = REGISTRY.decode(envelope)
+        if isinstance(request, MediaFetchRequestedV1):
+            await fetch_again(request, envelope.account_id, uow_factory, clock)
+            return
         assert isinstance(request, SendRequestedV2)
         await send_message(request, envelope, uow_factory, graph, throughput, clock, sleep, random,
                            media_store=media_store, retry=retry)

@@ -16,13 +16,14 @@ from datetime import timedelta
 
 import structlog
 
-from leadline.events import REGISTRY, MediaFetchFailedV2, MediaStoredV2, StoredMedia, WhatsAppUser
+from leadline.events import REGISTRY, MediaFetchFailedV2, MediaFetchRequestedV1, MediaStoredV2, StoredMedia, WhatsAppUser
 from leadline.events.envelope import Payload
 
 from ..domain.media_storage import media_key
 from ..domain.retry_policy import RetryPolicy, is_transient_http_status
 from .ports import (
-    Clock, GraphApi, GraphApiError, GraphApiUnreachable, MediaJob, MediaStore, Random, UnitOfWork, UnitOfWorkFactory,
+    Clock, GraphApi, GraphApiError, GraphApiUnreachable, MediaJob, MediaStore, MediaToFetch, Random, UnitOfWork,
+    UnitOfWorkFactory,
 )
 
 log = structlog.get_logger(__name__)
@@ -116,6 +117,28 @@ async def fetch_job(job: MediaJob, uow_factory: UnitOfWorkFactory, graph: GraphA
         await uow.commit()
     log.info("media stored", wamid=media.wamid, key=stored.media.key, size_bytes=stored.media.size_bytes)
     return "stored"
+
+
+async def fetch_again(request: MediaFetchRequestedV1, account_id: str, uow_factory: UnitOfWorkFactory,
+                      clock: Clock) -> str:
+    """An agent's retry of a fetch that failed for good: the job is due now, its attempts counted afresh.
+
+    Returns what happened: ``due`` (the worker takes it on its next round, and its outcome follows on the
+    chat's stream as usual), ``already_pending`` or ``already_stored`` (nothing to do), or ``scheduled`` when
+    ingest had no job for that message (then it fetches it as if the webhook had just arrived).
+    """
+    async with uow_factory() as uow:
+        before = await uow.media_fetches.fetch_again(request.wamid, request.provider_media_id, now=clock())
+        if before is None:
+            await uow.media_jobs.schedule([MediaToFetch(
+                wamid=request.wamid, account_id=account_id, phone_number_id=request.phone_number_id,
+                customer_wa_id=request.customer.chat_key, provider_media_id=request.provider_media_id,
+                mime_type=request.mime_type,
+            )])
+        await uow.commit()
+    outcome = {None: "scheduled", "failed": "due"}.get(before, f"already_{before}")
+    log.info("media fetch requested again", wamid=request.wamid, outcome=outcome, agent_id=request.agent.id)
+    return outcome
 
 
 async def fetch_due_media(uow_factory: UnitOfWorkFactory, graph: GraphApi, store: MediaStore, clock: Clock,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -154,6 +154,13 @@ class MediaFetchQueue(Protocol):
 
     async def mark_failed(self, job: MediaJob, *, error: str) -> bool: ...
 
+    async def fetch_again(self, wamid: str, provider_media_id: str, *, now: datetime) -> str | None:
+        """Make a job that failed for good due now with fresh attempts; returns the state it was in (None: no job)."""
+
+
+class MediaNotStored(LookupError):
+    """No object under this key in the media store."""
+
 
 class MediaStore(Protocol):
     """Where our copies of media live, content-addressed: a key always names the same bytes."""
@@ -162,6 +169,12 @@ class MediaStore(Protocol):
         """Store ``data`` under ``key`` (a no-op if it is already there); returns the object's URI."""
 
     async def get(self, key: str) -> bytes: ...
+
+    async def size(self, key: str) -> int:
+        """The object's size in bytes; ``MediaNotStored`` when there is none."""
+
+    def stream(self, key: str, first: int, last: int) -> AsyncIterator[bytes]:
+        """Bytes ``first`` to ``last`` (inclusive) of the object, a chunk at a time."""
 
     async def public_link(self, key: str) -> str | None:
         """A URL WhatsApp can download the object from, or None if this store cannot offer one."""

@@ -47,6 +47,7 @@ class LeadConflict(LeadsError):
             f"this customer is registered in teams {_listed(team_names)}; an administrator must assign the lead to one agent"
         )
         self.conflict_id = conflict_id
+        self.team_names = tuple(team_names)
         self.team_ids = team_ids
         self.lead_ids = lead_ids
 

@@ -22,11 +22,13 @@ from ..adapters import lead_store
 from ..domain import errors
 from ..domain.errors import ConversationNotFound, LeadNotFound
 from ..domain.lead import Agent
-from ..service.add_lead import AddLead, AddLeadContext, add_lead
+from ..domain.unification import AttachToLead, Conflict
+from ..service.add_lead import AddLead, AddLeadContext, add_lead, outlook
 from ..service.ownership import transfer_lead, visible_lead
 from ..service.ports import RouterUnavailable
 from .models import (
-    AddLeadRequest, BusinessNumbersView, Caller, LeadAddedView, LeadFormView, LeadView, TransferRequest,
+    AddLeadRequest, BusinessNumbersView, Caller, ConflictNoticeView, ExistingLeadView, LeadAddedView, LeadFormView, LeadView,
+    PersonView, TransferRequest,
     conversation_link, lead_view,
 )
 
@@ -52,8 +54,19 @@ def leads_api(*, ctx: AddLeadContext, sessions: async_sessionmaker[AsyncSession]
         if conversation is None:
             raise ConversationNotFound("no such conversation")
         phone = conversation.customer_phone
+        ahead = await outlook(conversation, me.agent, ctx)
+        existing = conflict = None
+        if isinstance(ahead.destination, AttachToLead):
+            responsible = ahead.responsible
+            existing = ExistingLeadView(
+                lead_id=ahead.destination.lead_id, responsible=PersonView(id=responsible.id, name=responsible.name) if responsible else None,
+                team_name=ahead.team_names[0] if ahead.team_names else None,
+                becomes_yours=responsible is not None and responsible.id != me.agent.id)
+        elif isinstance(ahead.destination, Conflict):
+            conflict = ConflictNoticeView(conflict_id=ahead.conflict_id, team_names=list(ahead.team_names))
         return LeadFormView(
             conversation_id=conversation.conversation_id,
+            saving="attach" if existing else "conflict" if conflict else "new_lead", existing_lead=existing, conflict=conflict,
             name=prefilled_name(conversation.customer_name, phone, conversation.customer_username),
             mobile=phone, mobile_display=format_for_display(phone) if phone else None,
             whatsapp_user_id=conversation.customer_user_id, whatsapp_username=conversation.customer_username,
@@ -164,7 +177,8 @@ def install_leads_errors(app: FastAPI) -> None:
         if isinstance(error, errors.ClaimLost):
             details = {"owner": {"id": error.owner_id, "name": error.owner_name}}
         elif isinstance(error, errors.LeadConflict):
-            details = {"conflict_id": error.conflict_id, "team_ids": list(error.team_ids), "lead_ids": list(error.lead_ids)}
+            details = {"conflict_id": error.conflict_id, "team_ids": list(error.team_ids),
+                       "team_names": list(error.team_names), "lead_ids": list(error.lead_ids)}
         elif isinstance(error, errors.ClaimRejected):
             status = error.status if 400 <= error.status < 500 else 409
         return JSONResponse(error_body(error.code, str(error), **details), status_code=status)

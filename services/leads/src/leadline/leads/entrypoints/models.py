@@ -68,8 +68,31 @@ class ResolveConflictRequest(BaseModel):
     team_id: str | None = Field(default=None, max_length=64, description="Defaults to the lead's team if the agent is in it.")
 
 
+class PersonView(BaseModel):
+    id: str
+    name: str
+
+
+class ExistingLeadView(BaseModel):
+    lead_id: str
+    responsible: PersonView | None
+    team_name: str | None
+    becomes_yours: bool = Field(description="Saving makes you its responsible agent (someone else is now).")
+
+
+class ConflictNoticeView(BaseModel):
+    conflict_id: str | None
+    team_names: list[str]
+
+
 class LeadFormView(BaseModel):
     conversation_id: str
+    saving: Literal["new_lead", "attach", "conflict"] = Field(description=(
+        "What saving does, decided by the unification rule now: a new lead; the conversation joins the customer's lead "
+        "(``existing_lead``; the saver becomes responsible); or refused until an administrator resolves the customer's "
+        "leads in several teams (``conflict``)."))
+    existing_lead: ExistingLeadView | None = None
+    conflict: ConflictNoticeView | None = None
     name: str
     mobile: str | None = Field(description="The customer's number (E.164) when known; none for a customer known only by BSUID.")
     mobile_display: str | None

@@ -26,10 +26,10 @@ from ..domain.events import AgentRef, ContactDetails
 from ..domain.saga import AbandonReason, AddLeadSaga, SagaState, claim_is_ours, team_for_lead
 from ..domain.temperature import TemperatureRules
 from ..domain.unification import (
-    AttachToLead, Conflict, CustomerKeys, KnownLead, LeadConflict as ConflictRecord, where_the_customer_goes,
+    AttachToLead, Conflict, CustomerKeys, Destination, KnownLead, LeadConflict as ConflictRecord, where_the_customer_goes,
 )
 from .common import retrying
-from .completion import SagaOutcome, abandon_saga, complete_saga, conversion_point
+from .completion import SagaOutcome, abandon_saga, complete_saga, conversion_point, lead_to_attach_to
 from .ports import (
     Claimed, ClaimNotFound, ClaimRefused, Clock, RouterApi, RouterConversation, RouterMessage, RouterUnavailable,
     UnitOfWork, UowFactory,
@@ -117,6 +117,45 @@ async def add_lead(command: AddLead, agent: Agent, token: str, ctx: AddLeadConte
     return await _claim_and_finish(saga, token, ctx, seen)
 
 
+@dataclass(frozen=True)
+class Outlook:
+    """What saving the Add lead form will do, told in the form before the agent types anything.
+
+    ``NewLead``; ``AttachToLead`` (the customer's lead, with its responsible agent and team: saving makes the saver
+    responsible, ``completion.complete_saga``); or ``Conflict`` (leads in several teams: saving is refused until an
+    administrator resolves it).
+    """
+
+    destination: Destination
+    responsible: AgentRef | None = None
+    team_names: tuple[str, ...] = ()
+    conflict_id: str | None = None
+
+
+async def outlook(conversation: RouterConversation, agent: Agent, ctx: AddLeadContext) -> Outlook:
+    """The unification rule's answer for this conversation's customer, as it stands now (the save decides again).
+
+    A conflict is recorded the first time the form sees it, so the administrators' list has it before anyone
+    tries to save.
+    """
+    customer = CustomerKeys(conversation.customer_phone, conversation.customer_user_id)
+    team_id = team_for_lead(agent, conversation.pool_team_ids) or ""
+    async with ctx.uow() as work:
+        known = [KnownLead(*row) for row in await work.leads.active_for_customer(agent.account_id, customer)] if customer else []
+        destination = where_the_customer_goes(known, team_id=team_id,
+                                              unification=await work.directory.unification(agent.account_id))
+        if isinstance(destination, Conflict):
+            await work.sagas.lock_customer(agent.account_id, customer)
+            record = await _recorded_conflict(work, agent.account_id, customer, destination, ctx)
+            names = await work.directory.team_names(agent.account_id, record.team_ids)
+            return Outlook(destination, team_names=tuple(names), conflict_id=record.conflict_id)
+        if isinstance(destination, AttachToLead):
+            lead = await lead_to_attach_to(work, destination.lead_id)
+            names = await work.directory.team_names(agent.account_id, [lead.team_id] if lead.team_id else [])
+            return Outlook(AttachToLead(lead.id), responsible=lead.owner, team_names=tuple(names))
+    return Outlook(destination)
+
+
 async def _look_first(conversation_id: str, token: str,
                       ctx: AddLeadContext) -> tuple[RouterConversation | None, list[RouterMessage]]:
     """The conversation and its messages as the agent sees them, if the router shows them now.
@@ -174,21 +213,32 @@ async def _start_once(command: AddLead, details: ContactDetails, agent: Agent, t
 
 async def _refuse_for_conflict(work: UnitOfWork, account_id: str, customer: CustomerKeys, conflict: Conflict,
                                ctx: AddLeadContext) -> None:
-    """The customer is in two teams: record the conflict (announced once, on its oldest lead) and refuse."""
-    record = await work.conflicts.open_for_customer(account_id, customer)
-    if record is None:
-        now = ctx.clock()
-        record = ConflictRecord(ctx.new_id(), account_id, customer.phone, conflict.lead_ids, conflict.team_ids,
-                                whatsapp_user_id=customer.whatsapp_user_id)
-        await work.conflicts.add(record, now)
-        oldest = await work.leads.get(conflict.lead_ids[0])
-        assert oldest is not None
-        oldest.note_conflict(record.conflict_id, team_ids=conflict.team_ids, lead_ids=conflict.lead_ids, at=now)
-        await work.outbox.stage(await work.leads.add(oldest))
-        await work.commit()
-        log.warning("lead conflict detected", conflict_id=record.conflict_id, teams=list(conflict.team_ids))
+    """The customer is in two teams: record the conflict and refuse."""
+    record = await _recorded_conflict(work, account_id, customer, conflict, ctx)
     names = await work.directory.team_names(account_id, record.team_ids)
     raise LeadConflict(record.conflict_id, names, record.team_ids, record.lead_ids)
+
+
+async def _recorded_conflict(work: UnitOfWork, account_id: str, customer: CustomerKeys, conflict: Conflict,
+                             ctx: AddLeadContext) -> ConflictRecord:
+    """The customer's open conflict, recorded (and announced once, on its oldest lead) the first time it is seen.
+
+    The caller holds the customer's lock (``sagas.lock_customer``): one record per conflict.
+    """
+    record = await work.conflicts.open_for_customer(account_id, customer)
+    if record is not None:
+        return record
+    now = ctx.clock()
+    record = ConflictRecord(ctx.new_id(), account_id, customer.phone, conflict.lead_ids, conflict.team_ids,
+                            whatsapp_user_id=customer.whatsapp_user_id)
+    await work.conflicts.add(record, now)
+    oldest = await work.leads.get(conflict.lead_ids[0])
+    assert oldest is not None
+    oldest.note_conflict(record.conflict_id, team_ids=conflict.team_ids, lead_ids=conflict.lead_ids, at=now)
+    await work.outbox.stage(await work.leads.add(oldest))
+    await work.commit()
+    log.warning("lead conflict detected", conflict_id=record.conflict_id, teams=list(conflict.team_ids))
+    return record
 
 
 async def _resume(saga: AddLeadSaga, ctx: AddLeadContext) -> AddLeadSaga:

@@ -54,7 +54,7 @@ def point_from_record(record: ConversationRecord | None) -> ConversionPoint | No
                            record.first_message_kind or "unsupported", record.first_message_text, record.first_message_at)
 
 
-async def _lead_to_attach_to(work: UnitOfWork, lead_id: str) -> Lead:
+async def lead_to_attach_to(work: UnitOfWork, lead_id: str) -> Lead:
     lead = await work.leads.get(lead_id)
     while lead is not None and lead.status == MERGED and lead.merged_into:  # unified meanwhile: follow the survivor
         lead = await work.leads.get(lead.merged_into)
@@ -64,7 +64,13 @@ async def _lead_to_attach_to(work: UnitOfWork, lead_id: str) -> Lead:
 
 async def complete_saga(saga: AddLeadSaga, point: ConversionPoint | None, *, uow: UowFactory, clock: Clock,
                         rules: TemperatureRules, caused_by: Envelope | None = None) -> SagaOutcome:
-    """Step 3a: one transaction publishes the lead (or the attachment) and marks the saga created."""
+    """Step 3a: one transaction publishes the lead (or the attachment) and marks the saga created.
+
+    **The saver becomes responsible**: a conversation attached to the customer's lead makes whoever saved it the
+    lead's responsible agent (a transfer, in the lead's timeline, when someone else was), so the conversation's owner
+    and the lead's responsible agent never differ and the customer's next conversation goes to the same person.
+    The Add lead form says so before saving (``add_lead.outlook``).
+    """
     async def attempt() -> AddLeadSaga:
         async with uow() as work:
             current = await work.sagas.get(saga.account_id, saga.idempotency_key, for_update=True)
@@ -74,8 +80,9 @@ async def complete_saga(saga: AddLeadSaga, point: ConversionPoint | None, *, uow
             now = clock()
             found = point or point_from_record(await work.conversations.get(current.conversation_id))
             if current.attaches:
-                lead = await _lead_to_attach_to(work, current.lead_id)
+                lead = await lead_to_attach_to(work, current.lead_id)
                 lead.attach_conversation(current.conversation_id, found, at=now)
+                lead.transfer(current.agent, current.team_id, at=now)  # the saver answers the customer: theirs now
             else:
                 lead = Lead.create(current.lead_id, current.account_id, details=current.details, responsible=current.agent,
                                    team_id=current.team_id, conversation_id=current.conversation_id,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Text, cast, delete, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -77,6 +78,12 @@ async def project(session: AsyncSession, envelope: Envelope) -> None:
             values = {"status": event.to_status, "last_activity_at": at}
         case ev.PoolWaitExceeded():
             values = {"pool_wait_alerted": True}
+        case ev.MessageMediaUpdated():
+            content = message_view.c.content
+            await session.execute(update(message_view).where(message_view.c.message_id == event.message_id).values(
+                content=func.jsonb_set(content, literal(["media"], ARRAY(Text)), cast(event.media, JSONB)),
+            ))
+            values = {}
         case ev.MessageDeliveryUpdated():
             await session.execute(update(message_view).where(message_view.c.message_id == event.message_id).values(
                 delivery=event.delivery, delivery_error=event.error, wamid=func.coalesce(event.wamid, message_view.c.wamid),

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import Text
 
+from leadline.phones import search_forms
+
 from ..domain.agents import Account, Agent
+from .account_directory import SqlAccountDirectory
 from .tables import conversation_view, customers, message_view
 
 view = conversation_view.c
@@ -69,16 +73,27 @@ class ConversationFilter:
     offset: int = 0
 
 
+def matches_search(typed: str) -> ColumnElement[bool]:
+    """A customer's name regardless of accents and case ("julia" finds "Júlia"), their @username, or their number
+    however it was typed (``leadline.phones.search_forms``: with or without +55, punctuation or the ninth digit)."""
+    term = or_(func.unaccent(view.customer_name).icontains(without_accents(typed.strip()), autoescape=True),
+               view.customer_username.icontains(typed.strip().lstrip("@"), autoescape=True))
+    for digits in search_forms(typed):
+        term = or_(term, view.customer_wa_id.contains(digits), view.customer_phone.contains(digits))
+    return term
+
+
+def without_accents(text: str) -> str:
+    """The text as PostgreSQL's unaccent leaves it, for Portuguese at least: "João" → "Joao"."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
 def _filtered(agent: Agent, account: Account, f: ConversationFilter, *, with_status: bool = True):
     conditions = [visible_to(agent, account)]
     if with_status and f.status:
         conditions.append(view.status == f.status)
     if f.search:
-        digits = "".join(ch for ch in f.search if ch.isdigit())
-        term = or_(view.customer_name.ilike(f"%{f.search}%"), view.customer_username.ilike(f"%{f.search.lstrip('@')}%"))
-        if digits:
-            term = or_(term, view.customer_wa_id.contains(digits), view.customer_phone.contains(digits))
-        conditions.append(term)
+        conditions.append(matches_search(f.search))
     if f.since:
         conditions.append(view.last_activity_at >= f.since)
     if f.until:
@@ -125,6 +140,17 @@ async def list_messages(session: AsyncSession, conversation_id: str, *, search: 
     return [dict(row._mapping) for row in await session.execute(query)]
 
 
+async def visible_message(session: AsyncSession, agent: Agent, account: Account, conversation_id: str,
+                          message_id: str) -> dict[str, Any] | None:
+    """A message of a conversation this agent may see; None otherwise (its files are authorized like it)."""
+    row = (await session.execute(
+        select(message_view).join(conversation_view, conversation_view.c.conversation_id == message_view.c.conversation_id)
+        .where(message_view.c.conversation_id == conversation_id, message_view.c.message_id == message_id,
+               visible_to(agent, account))
+    )).first()
+    return dict(row._mapping) if row else None
+
+
 async def conversation_of_wamid(work: Any, wamid: str) -> str | None:
     found = await work.session.scalar(select(message_view.c.conversation_id).where(message_view.c.wamid == wamid).limit(1))
     return str(found) if found else None
@@ -145,3 +171,17 @@ async def waiting_in_pools(work: Any, now: datetime) -> list[tuple[str, str, flo
         )
     )
     return [(str(cid), account, (now - opened).total_seconds()) for cid, account, opened in rows]
+
+
+async def directory_for(session: AsyncSession, agent: Agent, account_id: str) -> dict[str, Any]:
+    """The account's active teams by name (``member``: the agent is in it), and its active agents: all of them for an
+    administrator, else the agents who share a team with this one."""
+    configuration, _ = await SqlAccountDirectory(session).configuration(account_id)
+    teams = sorted((team for team in configuration.teams if team.active), key=lambda team: team.name)
+    agents = [record.agent for record in configuration.agents
+              if record.active and (agent.is_admin or record.agent.team_ids & agent.team_ids or record.agent.id == agent.id)]
+    return {
+        "teams": [{"id": team.id, "name": team.name, "member": team.id in agent.team_ids} for team in teams],
+        "agents": [{"id": a.id, "name": a.name, "role": a.role.value, "team_ids": sorted(a.team_ids)}
+                   for a in sorted(agents, key=lambda a: a.name)],
+    }

@@ -10,11 +10,12 @@ from pydantic import TypeAdapter
 
 from leadline.events import (
     ConversationClaimedV1, ConversationFinishedV1, ConversationOpenedV2, ConversationStatusChangedV1,
-    ConversationTransferredV1, MessageAppendedV1, MessageDeliveryUpdatedV1, PoolWaitExceededV1, SendRequestedV2,
+    ConversationTransferredV1, MediaFetchRequestedV1, MessageAppendedV1, MessageDeliveryUpdatedV1, MessageMediaUpdatedV1,
+    PoolWaitExceededV1, SendRequestedV2,
 )
 from leadline.events.common import AgentRef as WireAgent
 from leadline.events.common import WhatsAppUser
-from leadline.events.content import Content
+from leadline.events.content import Content, MediaRef
 from leadline.events.envelope import Payload
 
 from ..domain import events as ev
@@ -88,6 +89,15 @@ def to_payload(conversation_id: str, event: ev.DomainEvent) -> Payload:
         case ev.MessageDeliveryUpdated():
             return MessageDeliveryUpdatedV1(conversation_id=cid, message_id=UUID(event.message_id), wamid=event.wamid,
                                             delivery=event.delivery, error=event.error)
+        case ev.MessageMediaUpdated():
+            return MessageMediaUpdatedV1(conversation_id=cid, message_id=UUID(event.message_id), wamid=event.wamid,
+                                         media=MediaRef.model_validate(event.media))
+        case ev.MediaFetchRequested():
+            return MediaFetchRequestedV1(
+                conversation_id=cid, message_id=UUID(event.message_id), wamid=event.wamid,
+                phone_number_id=event.phone_number_id, customer=wire_user(event.customer),
+                provider_media_id=event.provider_media_id, mime_type=event.mime_type, agent=_wire_agent(event.agent),
+            )
     raise TypeError(f"no wire form for {type(event).__name__}")
 
 
@@ -130,4 +140,13 @@ def to_domain(payload: Payload, at: datetime) -> ev.DomainEvent:
         case MessageDeliveryUpdatedV1():
             return ev.MessageDeliveryUpdated(message_id=str(payload.message_id), wamid=payload.wamid,
                                              delivery=payload.delivery, error=payload.error, at=at)
+        case MessageMediaUpdatedV1():
+            return ev.MessageMediaUpdated(message_id=str(payload.message_id), wamid=payload.wamid,
+                                          media=payload.media.model_dump(mode="json"), at=at)
+        case MediaFetchRequestedV1():
+            return ev.MediaFetchRequested(
+                message_id=str(payload.message_id), wamid=payload.wamid, phone_number_id=payload.phone_number_id,
+                customer=whatsapp_name(payload.customer), provider_media_id=payload.provider_media_id,
+                mime_type=payload.mime_type, agent=_agent(payload.agent), at=at,
+            )
     raise TypeError(f"no domain form for {type(payload).__name__}")

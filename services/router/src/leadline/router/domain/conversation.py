@@ -18,9 +18,10 @@ from . import events as ev
 from .agents import Account, Agent
 from .identity import WhatsAppName
 from .errors import (
-    AlreadyClaimed, ConversationFinished, ConversationNotFound, CustomerTalkingElsewhere, NotAllowedToSend, NotInAgentsPool,
-    OpenConversationInPool, OutsideServiceWindow,
+    AlreadyClaimed, ConversationFinished, ConversationNotFound, CustomerTalkingElsewhere, MediaFetchNotRetryable,
+    MediaNotFound, NotAllowedToSend, NotInAgentsPool, OpenConversationInPool, OutsideServiceWindow,
 )
+from .media import fetching_again, media_fetch_may_be_retried, with_fetch_failed, with_stored_copy
 from .rules import (
     FINISHED, NEW, agent_signed_text, delivery_moves_forward, may_claim, may_see, pool_wait_exceeded, status_after_message,
     team_for_claim, within_service_window,
@@ -47,6 +48,7 @@ class Conversation:
         self.deliveries: dict[str, str] = {}  # outbound message id -> delivery status
         self.message_of_request: dict[str, str] = {}
         self.message_of_wamid: dict[str, str] = {}
+        self.media: dict[str, dict[str, Any]] = {}  # message id -> its media as it now stands
 
     # ---- state -------------------------------------------------------------------------------------------
     @classmethod
@@ -78,6 +80,8 @@ class Conversation:
                     self.message_of_wamid[event.wamid] = event.message_id
                 if event.direction == "outbound":
                     self.deliveries.setdefault(event.message_id, "sent" if event.wamid else "pending")
+                if isinstance(event.content.get("media"), dict):
+                    self.media[event.message_id] = event.content["media"]
             case ev.ConversationClaimed():
                 self.owner, self.lead_id = event.agent, event.lead_id or self.lead_id
                 self.owner_team_id = event.team_id
@@ -100,6 +104,10 @@ class Conversation:
                 self.deliveries[event.message_id] = event.delivery
                 if event.wamid:
                     self.message_of_wamid[event.wamid] = event.message_id
+            case ev.MessageMediaUpdated():
+                self.media[event.message_id] = event.media
+            case ev.MediaFetchRequested():
+                pass
 
     # ---- who -------------------------------------------------------------------------------------------
     def visible_to(self, agent: Agent, account: Account) -> bool:
@@ -248,6 +256,42 @@ class Conversation:
             return False
         self._record(ev.MessageDeliveryUpdated(message_id=message_id, wamid=wamid, delivery=status, error=error, at=at))
         return True
+
+    def record_media_stored(self, *, wamid: str, stored: dict[str, Any], mime_type: str, at: datetime) -> bool:
+        """Ingest stored our copy of a message's media: the message shows it (also after the conversation finished)."""
+        message_id = self.message_of_wamid.get(wamid)
+        media = self.media.get(message_id) if message_id else None
+        updated = with_stored_copy(media, stored, mime_type) if media is not None else None
+        if updated is None:
+            return False
+        self._record(ev.MessageMediaUpdated(message_id=message_id, wamid=wamid, media=updated, at=at))
+        return True
+
+    def record_media_fetch_failed(self, *, wamid: str, reason: str, error_code: int | None, retryable: bool,
+                                  at: datetime) -> bool:
+        """Ingest gave up fetching a message's media: the message says it is not available, and why."""
+        message_id = self.message_of_wamid.get(wamid)
+        media = self.media.get(message_id) if message_id else None
+        updated = with_fetch_failed(media, reason=reason, error_code=error_code, retryable=retryable) if media else None
+        if updated is None:
+            return False
+        self._record(ev.MessageMediaUpdated(message_id=message_id, wamid=wamid, media=updated, at=at))
+        return True
+
+    def retry_media_fetch(self, agent: Agent, *, message_id: str, at: datetime) -> None:
+        """Whoever may see the conversation may ask WhatsApp for a file again, when a retry can work."""
+        media = self.media.get(message_id)
+        wamid = next((w for w, m in self.message_of_wamid.items() if m == message_id), None)
+        if media is None or wamid is None or self.opened is None:
+            raise MediaNotFound("this message has no media to fetch")
+        if not media_fetch_may_be_retried(media):
+            raise MediaFetchNotRetryable("this file cannot be fetched again: it is stored, being fetched, or gone from WhatsApp")
+        self._record(ev.MediaFetchRequested(
+            message_id=message_id, wamid=wamid, phone_number_id=self.opened.phone_number_id,
+            customer=self.opened.customer, provider_media_id=media["provider_media_id"],
+            mime_type=media["mime_type"], agent=ev.AgentRef(agent.id, agent.name), at=at,
+        ))
+        self._record(ev.MessageMediaUpdated(message_id=message_id, wamid=wamid, media=fetching_again(media), at=at))
 
     def finish(self, agent: Agent, account: Account, *, at: datetime) -> bool:
         if self.status == FINISHED:

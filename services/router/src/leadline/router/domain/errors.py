@@ -85,3 +85,15 @@ class ConcurrentChange(RouterError):
     """Someone else changed the conversation first; the handler reloads and decides again."""
 
     code = "concurrent_change"
+
+
+class MediaNotFound(RouterError):
+    """The message has no such media (or no such message), or its file is not stored (yet)."""
+
+    code = "media_not_found"
+
+
+class MediaFetchNotRetryable(RouterError):
+    """Fetching this media again cannot work: it is stored already, still being fetched, or gone from WhatsApp."""
+
+    code = "media_not_retryable"

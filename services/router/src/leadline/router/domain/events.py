@@ -110,7 +110,32 @@ class MessageDeliveryUpdated:
     at: datetime
 
 
+@dataclass(frozen=True)
+class MessageMediaUpdated:
+    """A message's media changed state; ``media`` is the content's ``media`` as it now stands."""
+
+    message_id: str
+    wamid: str | None
+    media: dict[str, Any]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class MediaFetchRequested:
+    """An agent asked ingest to fetch a message's media from WhatsApp again."""
+
+    message_id: str
+    wamid: str
+    phone_number_id: str
+    customer: WhatsAppName
+    provider_media_id: str
+    mime_type: str
+    agent: AgentRef
+    at: datetime
+
+
 DomainEvent = (
     ConversationOpened | MessageAppended | ConversationClaimed | ConversationTransferred | ConversationFinished
-    | StatusChanged | SendRequested | PoolWaitExceeded | MessageDeliveryUpdated
+    | StatusChanged | SendRequested | PoolWaitExceeded | MessageDeliveryUpdated | MessageMediaUpdated
+    | MediaFetchRequested
 )

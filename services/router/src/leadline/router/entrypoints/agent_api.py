@@ -29,6 +29,7 @@ HTTP_STATUS = {
     errors.ConcurrentChange: 409, errors.NotInAgentsPool: 403, errors.NotAllowedToSend: 403,
     errors.OutsideServiceWindow: 422, errors.NoPhoneOnLead: 422, errors.InvalidCustomerPhone: 422, errors.BusinessNumberNotForTeam: 422,
     errors.ChooseBusinessNumber: 422, errors.OpenConversationInPool: 409, errors.CustomerTalkingElsewhere: 409,
+    errors.MediaNotFound: 404, errors.MediaFetchNotRetryable: 409,
 }
 
 
@@ -104,6 +105,13 @@ def agent_api(*, uow: UowFactory, sessions, verifier: TokenVerifier, normalize: 
             items = await queries.list_conversations(session, me, account, f)
             counts = await queries.count_by_status(session, me, account, f)
         return {"items": [_json(i) for i in items], "counts": counts, "limit": limit, "offset": offset}
+
+    @router.get("/directory", summary="The account's teams and active agents by name, as far as this agent works with them")
+    async def directory(identity: AgentIdentity = authenticated) -> dict[str, Any]:
+        """For the page's filters and pickers: an administrator gets every active team and agent of the account; anyone
+        else the teams they belong to and the active agents of those teams."""
+        async with sessions() as session:
+            return await queries.directory_for(session, agent_of(identity), identity.account_id)
 
     @router.get("/conversations/{conversation_id}")
     async def read_conversation(conversation_id: str, identity: AgentIdentity = authenticated) -> dict[str, Any]:

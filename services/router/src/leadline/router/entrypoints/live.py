@@ -18,29 +18,21 @@ short-lived token there. A missing or bad token is a 401 before the stream opens
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from leadline.platform.auth import AgentIdentity, InvalidToken, TokenVerifier
+from leadline.platform.auth import AgentIdentity, TokenVerifier
 
 from ..adapters.live_feed import DROPPED, LiveFeed
 from .agent_api import agent_of
+from .query_token import header_or_query_identity
 
 
 def live_api(*, feed: LiveFeed, verifier: TokenVerifier) -> APIRouter:
     """FastAPI's own SSE support frames the events and writes the ``: ping`` keep-alive every 15 s."""
     router = APIRouter(tags=["agent inbox"])
-
-    async def identity(request: Request, access_token: Annotated[str | None, Query(
-        description="The agent's JWT, for clients that cannot send an Authorization header (EventSource).",
-    )] = None) -> AgentIdentity:
-        if request.headers.get("authorization"):
-            return await verifier(request)
-        if not access_token:
-            raise InvalidToken("a token is required: Authorization: Bearer <jwt>, or ?access_token=<jwt> for EventSource")
-        return verifier.verify(access_token)
+    identity = header_or_query_identity(verifier)
 
     @router.get("/stream", response_class=EventSourceResponse)
     async def stream(me: AgentIdentity = Depends(identity)) -> AsyncIterator[ServerSentEvent]:

@@ -15,3 +15,6 @@ class RouterSettings(ServiceSettings):
         default=None, description="YAML account configuration applied at start-up (make run uses deploy/dev/accounts.yaml)."
     )
     pool_wait_check_interval_s: float = Field(default=15.0, description="How often waiting conversations are checked.")
+    ingest_url: str = Field(
+        default="http://127.0.0.1:8001", description="Ingest, which keeps the media store: files of messages are read through it."
+    )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from leadline.events import (
     LEADS_LEADS, REGISTRY, WHATSAPP_INBOUND, WHATSAPP_OUTBOUND, Envelope, LeadCreatedV2, LeadTransferredV1,
-    MessageEchoedV2, MessageReceivedV2, MessageSendFailedV1, MessageSentV1, MessageStatusChangedV2,
+    MediaFetchFailedV2, MediaStoredV2, MessageEchoedV2, MessageReceivedV2, MessageSendFailedV1, MessageSentV1,
+    MessageStatusChangedV2,
 )
 from leadline.platform.runtime import ServiceRuntime
 
 from ..adapters import queries
-from ..service import inbound, lead_events
+from ..service import inbound, lead_events, media
 from ..service.inbound import Clock, Normalize, UowFactory
 
 
@@ -27,6 +28,9 @@ def register_subscribers(runtime: ServiceRuntime, *, uow: UowFactory, clock: Clo
                                                      normalize=normalize)
             case MessageSentV1() | MessageSendFailedV1():
                 await inbound.record_send_result(envelope, payload, uow=uow, clock=clock)
+            case MediaStoredV2() | MediaFetchFailedV2():
+                await media.record_media_outcome(envelope, payload, uow=uow, clock=clock,
+                                                 conversation_of_wamid=queries.conversation_of_wamid)
 
     async def on_lead_event(envelope: Envelope) -> None:
         payload = REGISTRY.decode(envelope)

@@ -1,10 +1,10 @@
 """One reader per Cloud API message ``type``, each giving the contract's content model; the rest is ``unsupported``.
 
-GIFs: the contract's ``gif`` kind is "a video flagged as GIF", but Meta's video webhook
-reference documents no GIF flag. A GIF therefore arrives either as a plain mp4 ``video``
-(read as ``video``: nothing in the payload tells it apart, and it plays as a video) or as
-``type: unsupported`` with ``unsupported.type: gif`` and no media id (read as ``unsupported``,
-which keeps the whole message in ``raw``). We do not guess a flag name Meta never published.
+GIFs: the contract's ``gif`` kind is "a video flagged as GIF". Meta's video webhook reference
+documents no such flag, so a video object carrying ``gif: true`` (what the fake Graph API sends for
+a GIF) is read as ``gif`` and any other video as ``video``: a real GIF without the flag still plays,
+as a video. A GIF Meta reports as ``type: unsupported`` with ``unsupported.type: gif`` and no media
+id is read as ``unsupported``, which keeps the whole message in ``raw``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from leadline.events.content import (
     Content,
     ContactsContent,
     DocumentContent,
+    GifContent,
     ImageContent,
     InteractiveReplyContent,
     LocationContent,
@@ -148,7 +149,8 @@ def _audio(message: Message, path: str) -> Content:
 
 def _video(message: Message, path: str) -> Content:
     video, path = _body(message, path, "video")
-    return VideoContent(media=_media(video, path), caption=maybe(video, "caption", path))
+    kind = GifContent if maybe(video, "gif", path, bool, False) else VideoContent
+    return kind(media=_media(video, path), caption=maybe(video, "caption", path))
 
 
 def _document(message: Message, path: str) -> Content:
