@@ -7,6 +7,7 @@ skipped and the reason shows in the summary (``-ra``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -20,6 +21,7 @@ from leadline.cli.stack import DEFAULT_PORTS, Stack, StackConfig
 from leadline.platform.embedded import free_port
 from tests.conftest import REPO
 
+ACCOUNT = "acme-motors"  # deploy/dev/accounts.yaml
 CHROMIUM = os.environ.get("LEADLINE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -57,6 +59,10 @@ def stack() -> Iterator[StackConfig]:
     """
     ports = {name: free_port() for name in DEFAULT_PORTS}
     env_backup = {k: os.environ.pop(k) for k in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL") if k in os.environ}
+    # the one setting not make run's: the pool-wait check every second instead of every 15 s, so the "answer quickly"
+    # test waits seconds for the alert it proves (the threshold itself is the account's setting)
+    env_backup.update({k: os.environ[k] for k in ("POOL_WAIT_CHECK_INTERVAL_S",) if k in os.environ})
+    os.environ["POOL_WAIT_CHECK_INTERVAL_S"] = "1"
     var_dir = REPO / "var" / "test" / f"browser-{os.getpid()}"
     shutil.rmtree(var_dir, ignore_errors=True)
     config = StackConfig(var_dir=var_dir, kafka_port=free_port(), ports=ports)
@@ -66,6 +72,7 @@ def stack() -> Iterator[StackConfig]:
         yield config
     finally:
         started.stop()
+        os.environ.pop("POOL_WAIT_CHECK_INTERVAL_S", None)
         os.environ.update(env_backup)
 
 
@@ -123,3 +130,53 @@ class Customer:
             if check(sent) or time.monotonic() > deadline:
                 return sent
             time.sleep(0.2)
+
+
+class Api:
+    """The page's APIs as one seeded agent (a dev log-in token), for the set-up a browser test need not click."""
+
+    def __init__(self, web: str, agent_id: str) -> None:
+        login = httpx.post(f"{web}/api/dev/login", json={"account_id": ACCOUNT, "agent_id": agent_id}, timeout=10)
+        login.raise_for_status()
+        self.client = httpx.Client(base_url=web, timeout=10, headers={"Authorization": f"Bearer {login.json()['token']}"})
+
+    def ok(self, method: str, path: str, **kwargs) -> dict:
+        answer = self.client.request(method, path, **kwargs)
+        assert answer.is_success, f"{method} {path}: {answer.status_code} {answer.text}"
+        return answer.json()
+
+    def conversation_of(self, number: str, phone_number_id: str, timeout_s: float = 20) -> str:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            items = self.ok("GET", "/api/router/conversations", params={"q": number, "limit": 50})["items"]
+            found = [c for c in items if c["phone_number_id"] == phone_number_id and c["status"] != "finished"]
+            if found:
+                return found[0]["conversation_id"]
+            assert time.monotonic() < deadline, f"no conversation of {number} on {phone_number_id}"
+            time.sleep(0.2)
+
+    def form_says(self, conversation_id: str, saving: str, timeout_s: float = 20) -> dict:
+        """The Add lead form once it says ``saving`` (the leads service follows account settings from the router's events)."""
+        deadline = time.monotonic() + timeout_s
+        while (form := self.ok("GET", f"/api/leads/conversations/{conversation_id}/lead-form"))["saving"] != saving:
+            assert time.monotonic() < deadline, f"the form still says {form['saving']}, not {saving}"
+            time.sleep(0.2)
+        return form
+
+    def add_lead(self, conversation_id: str, name: str, mobile: str) -> dict:
+        return self.ok("POST", "/api/leads/leads", json={"conversation_id": conversation_id, "idempotency_key": conversation_id,
+                                                          "name": name, "mobile": mobile})
+
+
+DEV_SETTINGS = {"process_type": 1, "lead_unification": True, "pool_wait_alert_seconds": 300}  # deploy/dev/accounts.yaml
+
+
+@contextlib.contextmanager
+def account_settings(web: str, **changes) -> Iterator[None]:
+    """The seeded account with these settings changed (by its administrator, through the admin API) for a while."""
+    admin = Api(web, "diego")
+    admin.ok("PUT", "/api/router/admin/settings", json={**DEV_SETTINGS, **changes})
+    try:
+        yield
+    finally:
+        admin.ok("PUT", "/api/router/admin/settings", json=DEV_SETTINGS)

@@ -4,16 +4,12 @@ can be added (and the form says the lead is already the seller's). Search finds 
 
 from __future__ import annotations
 
-import time
-
-import httpx
 import pytest
 
-from tests.browser.conftest import Customer
+from tests.browser.conftest import Api, Customer, account_settings
 from tests.browser.test_inbox import WAIT_MS, Agent
 
 pytestmark = pytest.mark.browser
-ACCOUNT = "acme-motors"
 WORKSHOP = "106540352242924"  # a third number, connected here by the administrator to Seminovos (Vendas keeps one)
 
 
@@ -22,42 +18,6 @@ def patient_expectations():
     from playwright.sync_api import expect
 
     expect.set_options(timeout=WAIT_MS)
-
-
-class Api:
-    """The page's APIs as one seeded agent (a dev log-in token), for the set-up a browser test need not click."""
-
-    def __init__(self, web: str, agent_id: str) -> None:
-        login = httpx.post(f"{web}/api/dev/login", json={"account_id": ACCOUNT, "agent_id": agent_id}, timeout=10)
-        login.raise_for_status()
-        self.client = httpx.Client(base_url=web, timeout=10, headers={"Authorization": f"Bearer {login.json()['token']}"})
-
-    def ok(self, method: str, path: str, **kwargs) -> dict:
-        answer = self.client.request(method, path, **kwargs)
-        assert answer.is_success, f"{method} {path}: {answer.status_code} {answer.text}"
-        return answer.json()
-
-    def conversation_of(self, number: str, phone_number_id: str, timeout_s: float = 20) -> str:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            items = self.ok("GET", "/api/router/conversations", params={"q": number, "limit": 50})["items"]
-            found = [c for c in items if c["phone_number_id"] == phone_number_id and c["status"] != "finished"]
-            if found:
-                return found[0]["conversation_id"]
-            assert time.monotonic() < deadline, f"no conversation of {number} on {phone_number_id}"
-            time.sleep(0.2)
-
-    def form_says(self, conversation_id: str, saving: str, timeout_s: float = 20) -> dict:
-        """The Add lead form once it says ``saving`` (the leads service follows account settings from the router's events)."""
-        deadline = time.monotonic() + timeout_s
-        while (form := self.ok("GET", f"/api/leads/conversations/{conversation_id}/lead-form"))["saving"] != saving:
-            assert time.monotonic() < deadline, f"the form still says {form['saving']}, not {saving}"
-            time.sleep(0.2)
-        return form
-
-    def add_lead(self, conversation_id: str, name: str, mobile: str) -> dict:
-        return self.ok("POST", "/api/leads/leads", json={"conversation_id": conversation_id, "idempotency_key": conversation_id,
-                                                          "name": name, "mobile": mobile})
 
 
 @pytest.fixture
@@ -73,10 +33,6 @@ def workshop_number(stack):
              json={"display_number": "15550783883", "name": "Acme Oficina", "teams": ["oficina"]})
 
 
-def unification(admin: Api, on: bool) -> None:
-    admin.ok("PUT", "/api/router/admin/settings", json={"process_type": 1, "lead_unification": on, "pool_wait_alert_seconds": 300})
-
-
 def test_a_customer_in_two_teams_is_said_before_typing_an_admin_resolves_it_in_the_page_and_the_seller_adds_her(
         stack, chromium, screenshots, workshop_number):
     from playwright.sync_api import expect
@@ -90,12 +46,11 @@ def test_a_customer_in_two_teams_is_said_before_typing_an_admin_resolves_it_in_t
     # while unification was off, she became a lead of Ana (Vendas) and of Carla (Seminovos)
     customer["106540352242922"].says("Oi, quero ver o Onix")
     sales_lead = ana.add_lead(ana.conversation_of(number, "106540352242922"), "Júlia Araújo", f"+{number}")["lead_id"]
-    unification(diego, False)
-    customer["106540352242923"].says("E seminovos?")
-    used = carla.conversation_of(number, "106540352242923")
-    carla.form_says(used, "new_lead")
-    carla.add_lead(used, "Júlia Araújo", f"+{number}")
-    unification(diego, True)
+    with account_settings(web, lead_unification=False):
+        customer["106540352242923"].says("E seminovos?")
+        used = carla.conversation_of(number, "106540352242923")
+        carla.form_says(used, "new_lead")
+        carla.add_lead(used, "Júlia Araújo", f"+{number}")
 
     # she writes to the workshop's number: Carla finds her in the pool without typing her accents, and is told
     # before typing anything that she cannot add her

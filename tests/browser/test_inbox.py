@@ -229,6 +229,8 @@ def test_at_phone_width_the_inbox_and_a_conversation_fit_and_everything_is_reach
     page.locator("#open-lead").click()
     expect(page.locator("#start-number option")).to_have_count(2)
     page.select_option("#start-number", "106540352242923")
+    page.locator("#start-next").click()  # "Próximo": she wrote to this number today, so free text
+    expect(page.locator("#service-window")).to_contain_text("Janela de 24 h aberta")
     page.fill("#start-text", "Julia, temos dois Corolla 2022.")
     page.locator("#start-conversation").click()
     expect(page.locator("#messages")).to_contain_text("dois Corolla")

@@ -176,7 +176,8 @@ async def stack(infra, security_broker):
     logs = {service: log_dir / f"{service}.log" for service in SERVICES}
     processes = {
         service: start_service(service, port=ports[service], database_url=databases[service], bootstrap_servers=security_broker,
-                               log_path=logs[service], DEFAULT_ACCOUNT_ID=accounts["a"].id, ROUTER_URL=urls["router"])
+                               log_path=logs[service], DEFAULT_ACCOUNT_ID=accounts["a"].id, ROUTER_URL=urls["router"],
+                               INGEST_URL=urls["ingest"])
         for service in SERVICES
     }
     running = Stack(urls, databases, logs, processes, accounts, security_broker)

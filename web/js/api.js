@@ -90,12 +90,21 @@ export function mediaUrl(conversationId, messageId) {
 }
 
 // The router's live feed. EventSource reconnects by itself; "dropped" means reload the inbox.
+// Each lead's temperature as the live stream last said it (newer than any list a request brought before it).
+export const leadTemperatures = new Map();
+
+// The temperature to show for a conversation's lead: the live stream's, else the row's.
+export function temperatureOf(conversation) {
+  return leadTemperatures.get(conversation.lead_id) ?? conversation.lead_temperature ?? null;
+}
+
 export function openLiveStream(onChange) {
   const source = new EventSource(`/api/router/stream?access_token=${encodeURIComponent(token() || "")}`);
   for (const name of ["conversation", "removed", "dropped"]) {
     source.addEventListener(name, (event) => {
       let data = {};
       try { data = JSON.parse(event.data); } catch { /* a comment or an empty event */ }
+      if (data.type === "leads.lead.temperature_changed" && data.lead_id) leadTemperatures.set(data.lead_id, data.lead_temperature);
       onChange(name, data);
     });
   }

@@ -1,10 +1,14 @@
 // Lead conflicts (administrators): a customer with leads in several teams; choose the lead to keep and its one
 // responsible agent, and the customer's conversations can be added again.
-import { call } from "./api.js";
+import { call, me } from "./api.js";
 import { dateTime, t } from "./i18n.js";
 import { clear, formatPhone, h } from "./dom.js";
 
 export async function showConflicts(view, { notify }) {
+  if (me()?.role !== "admin") {  // the screen is the administrators'; nobody else is even asked for its data
+    clear(view, h("section", { class: "lead-page" }, h("p", { class: "error", role: "alert" }, t("error.admin_only"))));
+    return;
+  }
   clear(view, h("p", { class: "muted" }, t("loading")));
   let conflicts, directory;
   try {

@@ -1,9 +1,10 @@
 // One conversation: header (customer, number, temperature, lead), search, messages, Add lead, reply, finish.
-import { ApiFailure, call, me, newKey, pageConfig } from "./api.js";
+import { ApiFailure, call, newKey, pageConfig, temperatureOf } from "./api.js";
 import { t } from "./i18n.js";
-import { clear, customerHandle, fold, formatPhone, h, icon } from "./dom.js";
+import { avatar, clear, customerHandle, fold, formatPhone, h, icon } from "./dom.js";
 import { messageItem, messageLook } from "./messages.js";
 import { openAddLead } from "./add_lead.js";
+import { templatePicker, windowNote } from "./templates.js";
 
 export function temperatureChip(value) {
   if (!value) return null;
@@ -33,8 +34,9 @@ export class ConversationView {
       "aria-label": t("conversation.search"), oninput: () => this.renderMessages() });
     this.list = h("ol", { class: "messages", id: "messages", "aria-label": t("conversation.messages") });
     this.composer = this.buildComposer();
+    this.windowBox = h("div", { class: "window-box", hidden: true });  // the 24-hour window; outside it, templates
     this.el = h("article", { class: "conversation" }, this.header, this.banner,
-      h("div", { class: "conversation-search" }, this.search), this.list, this.composer);
+      h("div", { class: "conversation-search" }, this.search), this.list, this.windowBox, this.composer);
   }
 
   buildComposer() {
@@ -57,7 +59,6 @@ export class ConversationView {
       ]);
       this.conversation = conversation;
       this.messages = messages.items;
-      this.lead = conversation.lead_id ? await call(`/api/leads/leads/${conversation.lead_id}`).catch(() => null) : null;
     } catch (error) {
       if (error instanceof ApiFailure && error.status === 404) this.lost();
       else this.notify(error.message, "error");
@@ -76,28 +77,59 @@ export class ConversationView {
 
   renderHeader() {
     const c = this.conversation;
-    const agent = me();
-    const mine = c.owner_id === agent.id;
     const open = c.status !== "finished";
+    const answers = Boolean(c.you_may_answer && c.owner_id);  // the owner, a Processo 2 collaborator, an admin
     const leadButton = c.lead_id ? h("a", { class: "lead-icon", id: "open-lead", href: `#/leads/${c.lead_id}`, title: t("lead.open"),
       "aria-label": t("lead.open") }, h("span", { "aria-hidden": "true" }, "●")) : null;
     clear(this.header,
-      h("div", { class: "who" },
+      h("div", { class: "who" }, avatar(c.customer_name || customerHandle(c), { size: "large" }), h("div", {},
         h("h2", {}, withTip(c.customer_name || customerHandle(c), customerHandle(c), "customer-name"), " ", leadButton),
-        h("p", { class: "meta" }, t("conversation.via"), " ", withNumber(formatPhone(c.business_display_number), c.business_display_number, "business-number"),
+        h("p", { class: "meta" }, t("conversation.via"), " ",
+          withNumber(c.business_name || formatPhone(c.business_display_number), c.business_display_number, "business-number"),
           " · ", h("span", { class: `status status-${c.status}`, id: "conversation-status" }, t(`status.${c.status}`)),
           c.owner_name ? ` · ${t("inbox.with", { name: c.owner_name })}` : "",
-          " ", temperatureChip(this.lead?.temperature?.value))),
+          " ", temperatureChip(temperatureOf(c))))),
       h("div", { class: "actions" },
         !c.owner_id && open ? h("button", { type: "button", class: "primary", id: "add-lead", onclick: () => this.addLead() }, t("lead.add")) : null,
-        mine && open && !c.customer_phone && c.customer_user_id ? h("button", { type: "button", id: "request-contact",
+        answers && !c.customer_phone && c.customer_user_id ? h("button", { type: "button", id: "request-contact",
           title: t("contact.request_hint"), onclick: () => this.requestContact() }, t("contact.request")) : null,
-        mine && open ? h("button", { type: "button", id: "finish", onclick: () => this.finish() }, t("conversation.finish")) : null));
-    const maySend = mine && open && c.owner_can_send !== false;
-    this.composer.hidden = !maySend;
+        answers ? h("button", { type: "button", id: "finish", onclick: () => this.finish() }, t("conversation.finish")) : null));
+    this.renderComposer(answers);
     const note = c.transfer_note || (!c.owner_id && open ? t("conversation.add_to_answer") : "");
     this.banner.textContent = note;
     this.banner.hidden = !note;
+  }
+
+  // Inside WhatsApp's 24-hour window free text; outside it only an approved template (the picker, loaded once).
+  async renderComposer(answers) {
+    const window = this.conversation.service_window;
+    const closed = answers && window && !window.open;
+    this.composer.hidden = !answers || closed;
+    this.windowBox.hidden = !answers;
+    if (!answers) return;
+    if (!closed) {
+      clear(this.windowBox, windowNote(window));
+      return;
+    }
+    if (this.windowBox.dataset.picker === "shown") return;  // keep what the agent is typing across live refreshes
+    this.windowBox.dataset.picker = "shown";
+    let listed;
+    try {
+      listed = await call(`/api/router/conversations/${this.id}/templates`);
+    } catch (error) {
+      clear(this.windowBox, windowNote(window), h("p", { class: "error", role: "alert" }, error.message));
+      return;
+    }
+    const firstName = (this.conversation.customer_name || "").trim().split(/\s+/)[0] || "";
+    clear(this.windowBox, windowNote(window), templatePicker({
+      listed, firstName, refresh: `/api/router/business-numbers/${this.conversation.phone_number_id}/templates/sync`,
+      send: async (content) => {
+        if (await this.reply(content)) {
+          this.windowBox.dataset.picker = "";
+          this.renderComposer(true);
+        }
+      },
+    }));
   }
 
   // A message whose look did not change keeps its element: a live update (a file just stored) changes only its message.

@@ -62,3 +62,14 @@ export function icon(name) {
   svg.append(path);
   return svg;
 }
+
+// The customer's picture: their WhatsApp profile photo when the number's provider gives one (``photo_url``), else
+// their initials on a colour of their own (the same name, the same colour, in every list).
+export function avatar(name, { photoUrl = null, size = "small" } = {}) {
+  if (photoUrl) return h("img", { class: `avatar avatar-${size}`, src: photoUrl, alt: "", loading: "lazy" });
+  const words = fold(name).replace(/[^a-z0-9 ]/g, " ").trim().split(/\s+/).filter(Boolean);
+  const initials = ((words[0]?.[0] || "?") + (words.length > 1 ? words[words.length - 1][0] : "")).toUpperCase();
+  let hash = 0;
+  for (const ch of String(name || "")) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
+  return h("span", { class: `avatar avatar-${size}`, "aria-hidden": "true", dataset: { hue: String(hash % 8) } }, initials);
+}

@@ -1,13 +1,16 @@
 // The inbox: status tabs with counts, search, the Filter panel, and the conversations this agent may see.
-import { call, me } from "./api.js";
+import { call, me, temperatureOf } from "./api.js";
 import { dateTime, t } from "./i18n.js";
-import { clear, customerHandle, h } from "./dom.js";
+import { avatar, clear, customerHandle, formatPhone, h, icon } from "./dom.js";
+import { temperatureChip } from "./conversation.js";
 
 export const STATUSES = ["new", "unanswered", "no_reply", "finished"];
 
 export class Inbox {
-  constructor({ notify }) {
+  // ``pinnedLead``: FollowChat opened from a lead (its page's chat button): that lead's conversation comes first.
+  constructor({ notify, pinnedLead = null }) {
     this.notify = notify;
+    this.pinnedLead = pinnedLead;
     this.status = "new";
     this.filters = { q: "", since: "", until: "", teams: new Set(), agents: new Set() };
     this.selected = null;
@@ -50,6 +53,15 @@ export class Inbox {
       this.renderPanel();
       if (this.lastAnswer) this.renderList(this.lastAnswer);
     } catch { /* names then come from the conversations seen */ }
+  }
+
+  // The pinned lead's latest conversation (any status): its tab is the one shown, and it is the one opened.
+  async pinnedConversation() {
+    if (!this.pinnedLead) return null;
+    const { items } = await call("/api/router/conversations", { query: { lead_id: this.pinnedLead, limit: 1 } });
+    const found = items[0]?.lead_id === this.pinnedLead ? items[0] : null;
+    if (found) this.status = found.status;
+    return found;
   }
 
   teamName(id) {
@@ -122,7 +134,7 @@ export class Inbox {
     const f = this.filters;
     const day = (value, plus = 0) => { const d = new Date(`${value}T00:00:00`); d.setDate(d.getDate() + plus); return d.toISOString(); };
     return { status: this.status, q: f.q, since: f.since ? day(f.since) : "", until: f.until ? day(f.until, 1) : "",
-             team: [...f.teams], agent: [...f.agents], limit: 100 };
+             team: [...f.teams], agent: [...f.agents], lead_id: this.pinnedLead || "", limit: 100 };
   }
 
   async refresh() {
@@ -154,14 +166,22 @@ export class Inbox {
 
   row(c) {
     const owner = c.owner_name ? t("inbox.with", { name: c.owner_name }) : t("inbox.pool", { teams: (c.pool_team_ids || []).map((id) => this.teamName(id)).join(", ") });
-    return h("li", { dataset: { conversation: c.conversation_id } },
-      h("a", { href: `#/conversations/${c.conversation_id}`, "aria-current": c.conversation_id === this.selected ? "true" : false },
+    const late = c.pool_wait_alerted && c.status === "new" && !c.owner_id;  // answer quickly: waited past the threshold
+    const pinned = this.pinnedLead && c.lead_id === this.pinnedLead;  // FollowChat opened from this lead
+    return h("li", { dataset: { conversation: c.conversation_id }, class: [late && "late", pinned && "pinned"].filter(Boolean).join(" ") || false },
+      h("a", { href: `#/conversations/${c.conversation_id}`, class: "with-avatar",
+        "aria-current": c.conversation_id === this.selected ? "true" : false },
+        avatar(c.customer_name || customerHandle(c)),
+        pinned ? h("span", { class: "pinned-note" }, icon("pin"), " ", t("inbox.pinned")) : null,
         h("span", { class: "line" }, h("strong", { class: "name", title: customerHandle(c) || false },
           c.customer_name || customerHandle(c)),
           h("time", { datetime: c.last_activity_at }, dateTime(c.last_activity_at))),
+        late ? h("span", { class: "late-note", role: "note" }, t("inbox.late", { waited: waitedSince(c.opened_at) })) : null,
         h("span", { class: "line" }, h("span", { class: "preview" }, preview(c.last_message_preview)),
           h("span", { class: `status status-${c.status}` }, t(`status.${c.status}`))),
-        h("span", { class: "meta" }, owner)));
+        h("span", { class: "meta" },
+          h("span", { class: "business", title: formatPhone(c.business_display_number) }, c.business_name || formatPhone(c.business_display_number)),
+          " · ", owner, " ", temperatureChip(temperatureOf(c)))));
   }
 
   select(id) {
@@ -171,6 +191,11 @@ export class Inbox {
       else link.removeAttribute("aria-current");
     }
   }
+}
+
+function waitedSince(iso) {
+  const seconds = Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 1000));
+  return seconds < 60 ? `${seconds} s` : seconds < 3600 ? `${Math.floor(seconds / 60)} min` : `${Math.floor(seconds / 3600)} h`;
 }
 
 /** The router previews media as "[kind]": shown as the kind's name in the page's language. */

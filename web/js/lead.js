@@ -1,8 +1,9 @@
 // A lead: who it is, its temperature, its conversion point, its timeline (from history), and "Start conversation".
 import { ApiFailure, call, newKey } from "./api.js";
 import { dateTime, t } from "./i18n.js";
-import { clear, formatPhone, h } from "./dom.js";
+import { avatar, clear, formatPhone, h } from "./dom.js";
 import { messageBody } from "./messages.js";
+import { templatePicker, windowNote } from "./templates.js";
 import { temperatureChip, withTip } from "./conversation.js";
 
 function entryItem(entry, notify) {
@@ -34,6 +35,8 @@ function shownInTimeline(entries) {
   return entries.filter((entry) => entry.content?.kind !== "sticker");
 }
 
+// "Como iniciar a conversa de leads já existentes": the business number (when the team has several) and "Próximo";
+// then the message: free text inside the 24-hour window with that number, else an approved template; "Iniciar conversa".
 async function startConversationForm(lead, { notify, done }) {
   const phone = lead.mobile || lead.phone;
   if (!phone && !lead.whatsapp_user_id) return h("p", { class: "muted" }, t("start.no_phone"));
@@ -47,33 +50,69 @@ async function startConversationForm(lead, { notify, done }) {
   } catch (error) {
     return h("p", { class: "error" }, error.message);
   }
+  const card = h("section", { class: "card start", id: "start-form" });
   const problem = h("p", { class: "error", role: "alert" });
-  const choice = numbers.length > 1 ? h("label", { class: "field" }, h("span", {}, t("start.number")),
-    h("select", { name: "phone_number_id", id: "start-number" },
-      numbers.map((n) => h("option", { value: n.phone_number_id }, `${n.name} (${formatPhone(n.display_phone_number)})`)))) : null;
-  return h("form", {
-    class: "card start", id: "start-form",
+  const start = async (phoneNumberId, content) => {
+    problem.textContent = "";
+    try {
+      const started = await call("/api/router/conversations", { method: "POST", body: {
+        lead_id: lead.lead_id, customer_name: lead.name, phone: phone || null, user_id: phone ? null : lead.whatsapp_user_id,
+        phone_number_id: phoneNumberId, idempotency_key: newKey(), content,
+      } });
+      done(started.conversation_id);
+    } catch (error) {
+      const pooled = error instanceof ApiFailure && error.code === "open_conversation_in_pool";
+      clear(problem, pooled ? [t("start.in_pool"), " ", h("a", { href: `#/conversations/${error.details.conversation_id}`,
+        id: "open-pooled" }, t("start.open_pooled"))] : error.message);
+    }
+  };
+  const message = async (number) => {
+    let listed;
+    try {
+      listed = await call(`/api/router/business-numbers/${number.phone_number_id}/templates`, { query: { lead_id: lead.lead_id } });
+    } catch (error) {
+      clear(card, h("h2", {}, t("start.title")), h("p", { class: "error", role: "alert" }, error.message));
+      return;
+    }
+    const firstName = (lead.name || "").trim().split(/\s+/)[0] || "";
+    const chosen = numbers.length > 1 ? h("p", { class: "muted", id: "start-chosen" },
+      t("start.from", { name: number.name, number: formatPhone(number.display_phone_number) })) : null;
+    if (listed.service_window.open) {
+      clear(card, h("form", {
+        onsubmit: async (event) => {
+          event.preventDefault();
+          await start(number.phone_number_id, { kind: "text", body: new FormData(event.target).get("text") });
+        },
+      }, h("h2", {}, t("start.title")), chosen, windowNote(listed.service_window),
+        h("label", { class: "field" }, h("span", {}, t("start.message")),
+          h("textarea", { name: "text", id: "start-text", rows: 2, required: true })),
+        problem, h("button", { type: "submit", class: "primary", id: "start-conversation" }, t("start.button"))));
+      card.querySelector("textarea")?.focus();
+      return;
+    }
+    const picker = templatePicker({
+      listed, firstName, id: "start-template", refresh: `/api/router/business-numbers/${number.phone_number_id}/templates/sync`,
+      send: (content) => start(number.phone_number_id, content),
+    });
+    const send = picker.querySelector("button[type=submit]");
+    if (send) { send.id = "start-conversation"; send.textContent = t("start.button"); }
+    clear(card, h("h2", {}, t("start.title")), chosen, windowNote(listed.service_window), picker, problem);
+  };
+  if (numbers.length <= 1) {
+    if (numbers.length) await message(numbers[0]);
+    else clear(card, h("h2", {}, t("start.title")), h("p", { class: "error" }, t("error.number_not_linked_to_team")));
+    return card;
+  }
+  const select = h("select", { name: "phone_number_id", id: "start-number" },
+    numbers.map((n) => h("option", { value: n.phone_number_id }, `${n.name} (${formatPhone(n.display_phone_number)})`)));
+  clear(card, h("form", {
     onsubmit: async (event) => {
       event.preventDefault();
-      const values = Object.fromEntries(new FormData(event.target));
-      problem.textContent = "";
-      try {
-        const started = await call("/api/router/conversations", { method: "POST", body: {
-          lead_id: lead.lead_id, customer_name: lead.name, phone: phone || null, user_id: phone ? null : lead.whatsapp_user_id,
-          phone_number_id: values.phone_number_id || numbers[0]?.phone_number_id || null,
-          idempotency_key: newKey(), content: { kind: "text", body: values.text },
-        } });
-        done(started.conversation_id);
-      } catch (error) {
-        const pooled = error instanceof ApiFailure && error.code === "open_conversation_in_pool";
-        clear(problem, error instanceof ApiFailure && error.code === "choose_business_number" ? t("start.number")
-          : pooled ? [t("start.in_pool"), " ", h("a", { href: `#/conversations/${error.details.conversation_id}`, id: "open-pooled" },
-            t("start.open_pooled"))] : error.message);
-      }
+      await message(numbers.find((n) => n.phone_number_id === select.value));
     },
-  }, h("h2", {}, t("start.title")), choice,
-     h("label", { class: "field" }, h("span", {}, t("start.message")), h("textarea", { name: "text", id: "start-text", rows: 2, required: true })),
-     problem, h("button", { type: "submit", class: "primary", id: "start-conversation" }, t("start.button")));
+  }, h("h2", {}, t("start.title")), h("label", { class: "field" }, h("span", {}, t("start.number")), select),
+    h("button", { type: "submit", class: "primary", id: "start-next" }, t("start.next"))));
+  return card;
 }
 
 export async function showLead(view, leadId, { notify }) {
@@ -95,7 +134,7 @@ export async function showLead(view, leadId, { notify }) {
   clear(view, h("article", { class: "lead-page" },
     lead.conversations[0] ? h("p", {}, h("a", { href: `#/conversations/${lead.conversations[0].conversation_id}` }, `← ${t("lead.back")}`)) : null,
     h("header", { class: "card" },
-      h("h1", {}, lead.name, " ", temperatureChip(lead.temperature.value)),
+      h("h1", {}, avatar(lead.name, { size: "large" }), lead.name, " ", temperatureChip(lead.temperature.value)),
       h("dl", { class: "facts" },
         h("dt", {}, t("lead.mobile")), h("dd", {}, lead.mobile ? withTip(formatPhone(lead.mobile), "", "lead-mobile")
           : h("span", { id: "lead-mobile", class: "muted" }, t("lead.no_mobile"))),

@@ -23,10 +23,16 @@ export function notify(message, kind = "info") {
 async function refreshCount() {
   if (!me()) return;
   try {
-    const { counts } = await call("/api/router/conversations", { query: { limit: 1 } });
+    const { counts, waiting_too_long: late } = await call("/api/router/conversations", { query: { limit: 1 } });
     const waiting = counts.new + counts.unanswered;
+    const button = document.getElementById("chat-button");
     document.getElementById("chat-count").textContent = waiting;
-    document.getElementById("chat-count-label").textContent = t("chat.waiting", { n: waiting });
+    document.getElementById("chat-count-label").textContent = t("chat.waiting", { n: waiting })
+      + (late ? `. ${t("chat.late", { n: late })}` : "");
+    // Answer quickly: wherever the agent is in the page (or in another tab), the title and the button say it
+    button.classList.toggle("late", late > 0);
+    button.title = late ? t("chat.late", { n: late }) : "";
+    document.title = late ? `(${late}) ${t("chat.late_title")} · leadline` : "leadline";
   } catch { /* the inbox says what went wrong */ }
 }
 
@@ -97,6 +103,15 @@ async function route() {
     await showLead(view, id, { notify });
     return;
   }
+  if (screen === "followchat" && id) {  // FollowChat opened from a lead: its conversation pinned first, and opened
+    state.inbox = new Inbox({ notify, pinnedLead: id });
+    const detail = h("section", { class: "detail", id: "detail", "aria-label": t("conversation") });
+    clear(view, h("div", { class: "split" }, state.inbox.el, detail));
+    const pinned = await state.inbox.pinnedConversation().catch(() => null);
+    state.inbox.refresh();
+    location.hash = pinned ? `#/conversations/${pinned.conversation_id}` : "#/inbox";
+    return;
+  }
   // inbox and conversation share the screen: the list on the left, the conversation on the right
   if (!state.inbox || !view.contains(state.inbox.el)) {
     state.inbox = new Inbox({ notify });
@@ -119,7 +134,8 @@ async function route() {
 }
 
 document.getElementById("chat-button").addEventListener("click", () => {
-  location.hash = "#/inbox";
+  const [, screen, id] = (location.hash || "").split("/");
+  location.hash = screen === "leads" && id ? `#/followchat/${id}` : "#/inbox";  // from a lead: its conversation first
   document.getElementById("search")?.focus();
 });
 document.getElementById("logout").addEventListener("click", logout);

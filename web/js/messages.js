@@ -19,8 +19,9 @@ export function messageBody(kind, content = {}, text = null, where = {}) {
       if (own) return h("p", { class: "shared-number" }, t("contact.shared", { number: formatPhone(own.phones[0].wa_id || own.phones[0].phone) }));
       return contactsBody(content);
     }
-    case "template":
-      return h("p", { class: "text" }, `${t("kind.template")}: ${content.name || ""}`);
+    case "template":  // as the customer reads it (rendered at sending); an unchecked one by its name
+      return h("div", { class: "template-sent" }, h("span", { class: "badge" }, t("kind.template")),
+        h("p", { class: "text" }, content.text || content.name || ""));
     default:
       return h("p", { class: "text" }, text || content.body || content.text || t(`kind.${kind}`, {}, kind));
   }

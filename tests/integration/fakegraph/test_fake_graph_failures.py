@@ -110,6 +110,6 @@ async def test_pending_failures_are_listed_and_cleared_by_reset(fake):
 
 
 async def test_an_unknown_endpoint_name_is_refused(fake):
-    response = await fake.post("/_fake/failures", json={"endpoint": "templates", "status": 500})
+    response = await fake.post("/_fake/failures", json={"endpoint": "webhooks", "status": 500})
 
     assert response.status_code == 422

@@ -66,12 +66,25 @@ async def test_a_template_send_is_accepted_with_message_status_accepted(fake, au
         "messaging_product": "whatsapp",
         "to": "5511987654321",
         "type": "template",
-        "template": {"name": "follow_up", "language": {"code": "pt_BR"}},
+        "template": {"name": "confirmar_visita", "language": {"code": "pt_BR"}, "components": [
+            {"type": "body", "parameters": [{"type": "text", "text": "Maria"}, {"type": "text", "text": "sábado, às 10h"}]}]},
     }
 
     answer = (await fake.post(messages_path, json=template, headers=auth)).json()
 
     assert answer["messages"][0]["message_status"] == "accepted"
+
+
+async def test_a_template_meta_would_refuse_is_refused_as_meta_does(fake, auth, messages_path):
+    def send(name: str, language: str, *parameters: str) -> dict:
+        return {"messaging_product": "whatsapp", "to": "5511987654321", "type": "template", "template": {
+            "name": name, "language": {"code": language},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": p} for p in parameters]}]}}
+
+    unknown = await fake.post(messages_path, json=send("follow_up", "pt_BR", "Maria", "Onix"), headers=auth)
+    short = await fake.post(messages_path, json=send("confirmar_visita", "pt_BR", "Maria"), headers=auth)
+    assert unknown.json()["error"]["code"] == 132001, "follow_up exists in en_US only"
+    assert short.status_code == 400 and short.json()["error"]["code"] == 132000
 
 
 async def test_a_missing_token_is_a_meta_oauth_401_and_nothing_is_recorded(fake, auth, messages_path):

@@ -7,18 +7,21 @@ import itertools
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from sqlalchemy import select
 
-from leadline.events import MessageReceivedV2, new_envelope
+from leadline.events import MessageEchoedV2, MessageReceivedV2, new_envelope
 from leadline.events.common import WhatsAppUser
 from leadline.events.content import TextContent
 from leadline.phones import normalize_phone
 from leadline.ingest.adapters.media_store import S3MediaStore
+from leadline.ingest.adapters.graph_api import GraphApiClient
 from leadline.ingest.entrypoints.media_api import media_api
+from leadline.ingest.entrypoints.templates_api import templates_api
 from leadline.platform.auth import TokenVerifier
 from leadline.platform.http import install_error_handlers
 from leadline.platform.tokens import mint_token
@@ -67,6 +70,16 @@ class Dealer:
                                 sequence=1, occurred_at=self.router.clock())
         return await inbound.receive_customer_message(envelope, payload, uow=self.router.uow, clock=self.router.clock,
                                                       normalize=normalize_phone)
+
+    async def business_app_sends(self, wa_id: str, text: str, *, number: str | None = None):
+        """Someone at the dealership types to the customer in the WhatsApp Business app: an echo."""
+        payload = MessageEchoedV2(
+            phone_number_id=number or self.shared, customer=WhatsAppUser(wa_id=wa_id), wamid=f"wamid.{uuid.uuid4().hex}",
+            sent_at=self.router.clock(), content=TextContent(body=text))
+        envelope = new_envelope(payload, account_id=self.account_id, stream_id=payload.stream_id(self.account_id),
+                                sequence=1, occurred_at=self.router.clock())
+        return await inbound.record_phone_echo(envelope, payload, uow=self.router.uow, clock=self.router.clock,
+                                               normalize=normalize_phone)
 
     async def open_conversation(self, wa_id: str | None = None, **kwargs) -> str:
         published = await self.customer_writes(wa_id or new_customer(), **kwargs)
@@ -124,16 +137,55 @@ def media_store():
         yield S3MediaStore(bucket, prefix="router-tests", client=client)
 
 
-def ingest_media_app(store) -> FastAPI:
-    """Ingest's media API, as ingest serves it, over ``store``."""
+def ingest_media_app(store, templates: APIRouter | None = None) -> FastAPI:
+    """Ingest's media API (and templates API), as ingest serves them, over ``store``."""
     app = FastAPI()
     install_error_handlers(app)
     app.include_router(media_api(store, TokenVerifier(secret=JWT_SECRET)))
+    if templates is not None:
+        app.include_router(templates)
     return app
 
 
+FAKE_WABA = "102290129340398"  # the fake Graph API's templates are served for any business account id
+
+
+@dataclass
+class IngestForRouter:
+    """Ingest's own database and templates API over the fake Graph API (the outside world): what the router reads."""
+
+    uow: Any
+    graph: GraphApiClient
+
+    async def knows_number(self, phone_number_id: str, account_id: str, waba_id: str | None = FAKE_WABA) -> None:
+        """What ingest learns from the router's integration events: the number's account and business account."""
+        async with self.uow() as work:
+            await work.numbers.register(phone_number_id, account_id, waba_id)
+            await work.commit()
+
+
 @pytest.fixture(scope="session")
-async def router(infra, media_store):
+async def ingest_for_router(infra):
+    from leadline.fakegraph.app import create_app as fake_graph
+    from leadline.fakegraph.settings import FakeGraphSettings
+    from leadline.ingest.adapters.unit_of_work import SqlUnitOfWork
+    from leadline.platform.db import create_engine, session_factory
+
+    url = await infra.new_database("router_ingest")
+    await asyncio.to_thread(upgrade_to_head, "leadline.ingest:adapters/migrations", url)
+    engine = create_engine(url, pool_size=2)
+    fake = fake_graph(FakeGraphSettings(access_token="router-test-token", auto_statuses=False,
+                                        webhook_url="http://127.0.0.1:9/nobody"))
+    graph = GraphApiClient(base_url="http://graph.test", version="v21.0", access_token="router-test-token",
+                           transport=httpx.ASGITransport(fake))
+    sessions = session_factory(engine)
+    yield IngestForRouter(lambda: SqlUnitOfWork(sessions), graph)
+    await graph.aclose()
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def router(infra, media_store, ingest_for_router):
     from leadline.router.adapters.account_directory import SqlConfigurationUnitOfWork
 
     url = await infra.new_database("router")
@@ -142,12 +194,14 @@ async def router(infra, media_store):
     app = build(RouterSettings(database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers,
                                jwt_secret=JWT_SECRET, pool_wait_check_interval_s=3600,
                                kafka_group_prefix=f"t{uuid.uuid4().hex[:6]}-"), clock=clock,
-                ingest_transport=httpx.ASGITransport(ingest_media_app(media_store)))
+                ingest_transport=httpx.ASGITransport(ingest_media_app(media_store, templates_api(
+                    graph=ingest_for_router.graph, uow=ingest_for_router.uow, verifier=TokenVerifier(secret=JWT_SECRET)))))
     async with app.router.lifespan_context(app):
         runtime = app.state.runtime
         running = RunningRouter(app, app.state.uow, runtime.sessions, clock)
         running.config_uow = lambda: SqlConfigurationUnitOfWork(runtime.sessions)
         running.media_store = media_store
+        running.ingest = ingest_for_router
         yield running
 
 

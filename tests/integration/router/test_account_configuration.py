@@ -18,6 +18,7 @@ from tests.integration.router.account_fixtures import (  # noqa: F401  (fixtures
 )
 
 SHARED, USED_CARS = "106540352242922", "106540352242923"
+WABA = "102290129340398"  # the fake Graph API's business account, named for both numbers in deploy/dev/accounts.yaml
 DEV_EVENTS = 1 + 2 + 2 + 4  # settings, teams, numbers, agents of deploy/dev/accounts.yaml
 
 
@@ -32,8 +33,8 @@ async def test_the_dev_file_gives_the_directory_its_account_numbers_and_agents(d
     assert account == Account(
         id="acme-motors",
         numbers={
-            SHARED: BusinessNumber(SHARED, "15550783881", "Acme Motors", frozenset({"vendas", "seminovos"})),
-            USED_CARS: BusinessNumber(USED_CARS, "15550783882", "Acme Seminovos", frozenset({"seminovos"})),
+            SHARED: BusinessNumber(SHARED, "15550783881", "Acme Motors", frozenset({"vendas", "seminovos"}), waba_id=WABA),
+            USED_CARS: BusinessNumber(USED_CARS, "15550783882", "Acme Seminovos", frozenset({"seminovos"}), waba_id=WABA),
         },
         settings=AccountSettings(process_type=1, lead_unification=True, pool_wait_alert_seconds=300),
     )

@@ -74,3 +74,25 @@ async def test_a_conversation_waiting_in_the_pool_past_the_threshold_raises_one_
     assert alerts() >= before + 1
     again = await check_pool_waits(uow=router.uow, clock=router.clock, waiting=queries.waiting_in_pools)
     assert not [e for e in again if e.stream_id == waiting], "one alert per conversation"
+    async with dealer.client("bruno") as pool_agent, dealer.client("elisa") as other_team:
+        listed = (await pool_agent.get("/conversations")).json()
+        assert listed["waiting_too_long"] == 1, "the page tells every agent of the pool"
+        assert [c["pool_wait_alerted"] for c in listed["items"] if c["conversation_id"] == waiting] == [True]
+        assert (await other_team.get("/conversations")).json()["waiting_too_long"] == 0, "not her team's pool"
+
+
+async def test_a_message_typed_on_the_phone_keeps_a_pool_conversation_new_and_its_alert_still_comes(router):
+    """The product's New: waiting in the pool until someone takes it. A dealership employee answering from the
+    WhatsApp Business app does not take it: only Add lead does."""
+    dealer = await router.dealer(pool_wait_alert_seconds=60)
+    customer = new_customer()
+    waiting = await dealer.open_conversation(customer)
+    await dealer.business_app_sends(customer, "Oi! Já te respondo por aqui.")
+    async with dealer.client("ana") as ana:
+        row = (await ana.get(f"/conversations/{waiting}")).json()
+        messages = (await ana.get(f"/conversations/{waiting}/messages")).json()["items"]
+    assert row["status"] == "new" and row["owner_id"] is None
+    assert [(m["direction"], m["origin"]) for m in messages][-1] == ("outbound", "phone_echo"), "kept in the conversation"
+    router.clock.advance(seconds=61)
+    published = await check_pool_waits(uow=router.uow, clock=router.clock, waiting=queries.waiting_in_pools)
+    assert (waiting, "router.conversation.pool_wait_exceeded") in [(e.stream_id, e.type) for e in published]

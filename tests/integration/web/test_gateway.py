@@ -20,7 +20,9 @@ from leadline.platform.embedded import free_port
 from leadline.web.app import create_app
 from leadline.web.settings import WebSettings
 from tests.conftest import REPO
-from tests.integration.router.conftest import JWT_SECRET, dealer, media_store, router  # noqa: F401 - fixtures
+from tests.integration.router.conftest import (  # noqa: F401 - fixtures
+    JWT_SECRET, dealer, ingest_for_router, media_store, router,
+)
 from tests.integration.router.test_live_stream import live_replica, token_for, until
 
 ACCOUNTS = str(REPO / "deploy" / "dev" / "accounts.yaml")

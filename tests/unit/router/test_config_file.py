@@ -42,8 +42,10 @@ def test_the_dev_file_describes_acme_motors_with_two_teams_two_numbers_and_four_
     assert acme.settings == AccountSettings(process_type=1, lead_unification=True, pool_wait_alert_seconds=300)
     assert acme.teams == (Team("vendas", "Vendas"), Team("seminovos", "Seminovos"))
     assert acme.numbers == (
-        BusinessNumber("106540352242922", "15550783881", "Acme Motors", frozenset({"vendas", "seminovos"})),
-        BusinessNumber("106540352242923", "15550783882", "Acme Seminovos", frozenset({"seminovos"})),
+        BusinessNumber("106540352242922", "15550783881", "Acme Motors", frozenset({"vendas", "seminovos"}),
+                       waba_id="102290129340398"),
+        BusinessNumber("106540352242923", "15550783882", "Acme Seminovos", frozenset({"seminovos"}),
+                       waba_id="102290129340398"),
     )
     assert {record.agent.id: record.agent.role for record in acme.agents} == {
         "ana": Role.SELLER, "bruno": Role.SELLER, "carla": Role.ATTENDANT, "diego": Role.ADMIN,

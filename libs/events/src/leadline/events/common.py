@@ -26,6 +26,9 @@ WhatsAppUsername = Annotated[str, StringConstraints(min_length=1, max_length=128
 PhoneNumberId = Annotated[str, StringConstraints(pattern=r"^\d{1,32}$")]
 """Meta's id of a business phone number (``106540352242922``), not the number itself."""
 
+WhatsAppBusinessAccountId = Annotated[str, StringConstraints(pattern=r"^\d{1,32}$")]
+"""Meta's id of a WhatsApp Business Account (WABA, ``102290129340398``): it owns numbers and their approved templates."""
+
 DisplayPhoneNumber = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 """A business number formatted for people, as Meta shows it (``+55 11 3456-7890``)."""
 

@@ -212,6 +212,10 @@ class TemplateContent(_Kind):
     """WhatsApp's template language code (``pt_BR``)."""
     parameters: tuple[str, ...] = ()
     """Body parameters in order ({{1}}, {{2}}, ...)."""
+    text: str | None = None
+    """The template as the customer reads it (header, body with its parameters, footer), when the approved template
+    was known at sending: for the conversation, search and the timeline. WhatsApp itself gets name, language and
+    parameters only."""
 
 
 class UnsupportedContent(_Kind):

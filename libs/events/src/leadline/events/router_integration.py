@@ -18,6 +18,7 @@ from leadline.events.common import (
     PersonName,
     PhoneNumberId,
     TeamId,
+    WhatsAppBusinessAccountId,
     account_stream_id,
 )
 from leadline.events.envelope import Payload
@@ -58,6 +59,8 @@ class BusinessNumberRegisteredV1(_AccountEvent):
     """The verified business name customers see."""
     team_ids: tuple[TeamId, ...]
     """The teams whose pools receive this number's new conversations."""
+    waba_id: WhatsAppBusinessAccountId | None = None
+    """The WhatsApp Business Account the number belongs to: where its approved templates are read. None: not told."""
 
 
 class AgentUpsertedV1(_AccountEvent):

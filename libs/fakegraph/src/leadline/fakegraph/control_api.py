@@ -24,7 +24,7 @@ from leadline.fakegraph.webhook_sender import WebhookSender
 class FailureRequest(BaseModel):
     """Queue ``count`` errors for ``endpoint``; give a status, a code, or both (the other is derived)."""
 
-    endpoint: Literal["messages", "media", "media_download"]
+    endpoint: Literal["messages", "media", "media_download", "templates"]
     count: int = Field(1, ge=1, le=1000)
     status: int | None = Field(None, ge=400, le=599)
     code: int | None = None

@@ -61,6 +61,11 @@ CATALOG: dict[int, ErrorCode] = {
             "In order to maintain a healthy ecosystem engagement, the message failed to be delivered.",
         ),
         ErrorCode(131051, "Message type unknown", "Message type is currently not supported."),
+        ErrorCode(132000, "Number of parameters does not match the expected number of params",
+                  "The number of variable parameter values included in the request did not match the number of "
+                  "variable parameters defined in the template."),
+        ErrorCode(132001, "Template name does not exist in the translation",
+                  "The template does not exist in the specified language or the template has not been approved."),
         ErrorCode(131053, "Media upload error", "Unable to upload the media used in the message."),
         ErrorCode(
             131056,

@@ -1,4 +1,5 @@
-"""The emulated Graph endpoints: send messages, upload / describe / delete / download media.
+"""The emulated Graph endpoints: send messages, upload / describe / delete / download media, list a WhatsApp Business
+Account's message templates.
 
 Order of checks on every call mirrors what a client can observe from Meta: the access
 token first (401), then any injected failure (the next queued error for that endpoint),
@@ -16,7 +17,7 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
-from leadline.fakegraph import ids
+from leadline.fakegraph import ids, templates
 from leadline.fakegraph.errors import graph_error_body
 from leadline.fakegraph.settings import FakeGraphSettings
 from leadline.fakegraph.state import Endpoint, FakeGraphState, SentMessage, StoredMedia
@@ -99,6 +100,8 @@ def graph_router(settings: FakeGraphSettings, state: FakeGraphState, sender: Web
         checked = validate_send(body)
         if isinstance(checked, Rejection):
             return graph_error(400, checked.code, message=checked.message, details=checked.details)
+        if checked.type == "template" and (refused_template := template_refusal(body.get("template") or {})) is not None:
+            return refused_template
         headers = dict(request.headers)
         if checked.kind == "mark_read":
             await state.record_send(
@@ -133,6 +136,30 @@ def graph_router(settings: FakeGraphSettings, state: FakeGraphState, sender: Web
         contact = {"input": checked.to, "user_id": checked.user_id} if checked.user_id else {
             "input": checked.to, "wa_id": checked.wa_id}
         return JSONResponse({"messaging_product": "whatsapp", "contacts": [contact], "messages": [sent]})
+
+    def template_refusal(sent: dict[str, Any]) -> JSONResponse | None:
+        """Meta's checks of a template send: approved in that language (132001), body parameters as many as defined (132000)."""
+        language = (sent.get("language") or {}).get("code", "")
+        found = templates.find(str(sent.get("name", "")), str(language))
+        if found is None:
+            return graph_error(404, 132001, details=f"template name ({sent.get('name')}) does not exist in {language}")
+        expected, given = templates.body_parameter_count(found), templates.sent_body_parameters(sent)
+        if expected != given:
+            return graph_error(400, 132000, details=f"body: number of localizable_params ({given}) does not match the "
+                                                     f"expected number of params ({expected})")
+        return None
+
+    @router.get("/{version}/{waba_id}/message_templates")
+    async def message_templates(version: str, waba_id: str, request: Request, limit: int = 25,
+                                after: str | None = None) -> Response:
+        """Every template of the business account, any status, a page at a time (``paging.cursors.after``/``next``)."""
+        if (refused := await guard(request, "templates", version)) is not None:
+            return refused
+        items, next_cursor = templates.page(after, max(1, min(limit, 100)))
+        paging: dict[str, Any] = {"cursors": {"before": after or "0", "after": next_cursor or str(len(templates.TEMPLATES))}}
+        if next_cursor:
+            paging["next"] = str(request.url.include_query_params(after=next_cursor, limit=limit))
+        return JSONResponse({"data": items, "paging": paging})
 
     @router.post("/{version}/{phone_number_id}/media")
     async def upload_media(version: str, phone_number_id: str, request: Request) -> Response:

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from leadline.fakegraph.users import WhatsAppUser
 
-Endpoint = Literal["messages", "media", "media_download"]
-ENDPOINTS: tuple[Endpoint, ...] = ("messages", "media", "media_download")
+Endpoint = Literal["messages", "media", "media_download", "templates"]
+ENDPOINTS: tuple[Endpoint, ...] = ("messages", "media", "media_download", "templates")
 
 
 @dataclass(frozen=True)

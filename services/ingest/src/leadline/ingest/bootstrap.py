@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 
@@ -13,11 +14,13 @@ from .adapters.graph_api import GraphApiClient
 from .adapters.unit_of_work import SqlUnitOfWork
 from .domain.retry_policy import RetryPolicy
 from .domain.send_throughput import SendThroughput
+from .service.templates import keep_templates_fresh
 from .entrypoints.integration import register_integration_subscriber
 from .entrypoints.kafka import register_send_subscriber
 from .entrypoints.media_api import media_api
 from .entrypoints.media_worker import MediaWorker, media_store_for, run_with_app
 from .entrypoints.settings import IngestSettings
+from .entrypoints.templates_api import templates_api
 from .entrypoints.webhooks import webhook_router
 from .service.media_fetching import MediaFetchPolicy
 from .service.ports import UnitOfWork
@@ -47,8 +50,12 @@ def build(settings: IngestSettings | None = None, *, unit_of_work: Callable[[], 
         uow_factory=unit_of_work, graph=graph, store=media_store, poll_interval_s=settings.media_fetch_poll_interval_s,
         policy=MediaFetchPolicy(retry=RetryPolicy(attempts=settings.media_fetch_max_attempts, base_delay_s=5.0, max_delay_s=600.0)),
     )
+    verifier = verifier_from_settings(settings)
+    runtime.run_in_background("templates", lambda: keep_templates_fresh(
+        every=timedelta(seconds=settings.template_sync_interval_s), graph=graph, uow=unit_of_work,
+        clock=lambda: datetime.now(UTC)))
     app = create_service_app(runtime, title="leadline ingest", description=DESCRIPTION,
-                             routers=[webhook_router(settings, unit_of_work),
-                                      media_api(media_store, verifier_from_settings(settings))])
+                             routers=[webhook_router(settings, unit_of_work), media_api(media_store, verifier),
+                                      templates_api(graph=graph, uow=unit_of_work, verifier=verifier)])
     run_with_app(app, media_worker, on_stop=[graph.aclose])
     return app

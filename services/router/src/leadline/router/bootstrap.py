@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 import httpx
 from fastapi import FastAPI
@@ -26,6 +27,7 @@ from .entrypoints.live import live_api
 from .entrypoints.media_api import MEDIA_PATHS, media_api
 from .entrypoints.settings import RouterSettings
 from .entrypoints.subscribers import register_subscribers
+from .entrypoints.templates_api import rendered_template, templates_api
 from .service.config_file import apply_configuration_file, load_configuration_file
 from .service.pool_wait import watch_pool_waits
 from .service.ports import UnitOfWork
@@ -56,8 +58,10 @@ def build(settings: RouterSettings | None = None, *, clock: Callable[[], datetim
     ingest = IngestMedia(settings.ingest_url, transport=ingest_transport)
     app = create_service_app(runtime, title="leadline router", description=DESCRIPTION,
                              untraced_paths={"/stream", *MEDIA_PATHS}, routers=[
-        agent_api(uow=uow, sessions=runtime.sessions, verifier=verifier, normalize=normalize_phone, clock=clock),
+        agent_api(uow=uow, sessions=runtime.sessions, verifier=verifier, normalize=normalize_phone, clock=clock,
+                  render=partial(rendered_template, ingest=ingest)),
         media_api(uow=uow, sessions=runtime.sessions, verifier=verifier, ingest=ingest, clock=clock),
+        templates_api(uow=uow, sessions=runtime.sessions, verifier=verifier, ingest=ingest, clock=clock),
         admin_router(runtime.sessions, verifier, clock=clock),
         live_api(feed=feed, verifier=verifier),
     ])

@@ -140,5 +140,19 @@ class GraphApiClient:
         except httpx.TransportError as error:
             raise GraphApiUnreachable(f"{type(error).__name__}: {error}", may_have_arrived=True) from error
 
+    async def message_templates(self, waba_id: str, *, page_size: int = 100) -> list[dict[str, Any]]:
+        """Every template of the WhatsApp Business Account, any status, following Meta's cursor paging."""
+        params: dict[str, Any] = {"limit": page_size,
+                                  "fields": "name,language,status,category,components,parameter_format"}
+        listed: list[dict[str, Any]] = []
+        while True:
+            data = self._json(await self._call("GET", f"/{self._version}/{waba_id}/message_templates", params=params))
+            listed += [item for item in data.get("data") or [] if isinstance(item, dict) and item.get("name")]
+            paging = data.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if not paging.get("next") or not after:
+                return listed
+            params = {**params, "after": after}
+
     async def profile_photo(self, phone_number_id: str, wa_id: str) -> ProfilePhoto | None:
         raise ProfilePhotosUnsupported("the WhatsApp Cloud API does not expose customers' profile photos")

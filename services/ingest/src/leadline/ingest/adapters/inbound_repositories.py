@@ -124,8 +124,18 @@ class SqlBusinessNumbers:
         )
         return {phone_number_id: account_id for phone_number_id, account_id in rows}
 
-    async def register(self, phone_number_id: str, account_id: str) -> None:
-        statement = pg_insert(business_numbers).values(phone_number_id=phone_number_id, account_id=account_id)
+    async def register(self, phone_number_id: str, account_id: str, waba_id: str | None = None) -> None:
+        values = {"account_id": account_id, "waba_id": waba_id}
+        statement = pg_insert(business_numbers).values(phone_number_id=phone_number_id, **values)
         await self._session.execute(
-            statement.on_conflict_do_update(index_elements=[business_numbers.c.phone_number_id], set_={"account_id": account_id})
+            statement.on_conflict_do_update(index_elements=[business_numbers.c.phone_number_id], set_=values)
         )
+
+    async def waba_of(self, phone_number_id: str) -> str | None:
+        return await self._session.scalar(
+            select(business_numbers.c.waba_id).where(business_numbers.c.phone_number_id == phone_number_id))
+
+    async def wabas(self) -> list[str]:
+        rows = await self._session.execute(
+            select(business_numbers.c.waba_id).where(business_numbers.c.waba_id.is_not(None)).distinct())
+        return sorted(rows.scalars())

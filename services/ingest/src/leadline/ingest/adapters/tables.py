@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, Table, Text, UniqueConstraint, func,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 metadata = MetaData()
 
@@ -98,4 +98,26 @@ business_numbers = Table(
     "business_numbers", metadata,
     Column("phone_number_id", Text, primary_key=True),
     Column("account_id", Text, nullable=False),
+    Column("waba_id", Text, nullable=True),  # the WhatsApp Business Account whose templates the number sends
+)
+
+message_templates = Table(
+    "message_templates", metadata,
+    Column("waba_id", Text, primary_key=True),
+    Column("name", Text, primary_key=True),
+    Column("language", Text, primary_key=True),
+    Column("category", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("header", Text, nullable=True),
+    Column("footer", Text, nullable=True),
+    Column("buttons", ARRAY(Text), nullable=False),
+    Column("example", ARRAY(Text), nullable=False),
+    comment="Each WhatsApp Business Account's templates as Meta last listed them (any status; the page offers APPROVED).",
+)
+
+template_syncs = Table(
+    "template_syncs", metadata,
+    Column("waba_id", Text, primary_key=True),
+    Column("synced_at", DateTime(timezone=True), nullable=False),
 )

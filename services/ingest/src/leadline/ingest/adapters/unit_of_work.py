@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadline.platform.unit_of_work import SessionOutbox, SessionUnitOfWork
 
 from ..service.ports import MediaJob, MediaToFetch, PhotoCheck
+from .templates import SqlTemplates
 from .inbound_repositories import (
     SqlBusinessNumbers, SqlDeliveryArchive, SqlDeliveryStatuses, SqlInboundMessages, SqlMediaJobs, SqlStreamSequences,
 )
@@ -155,3 +156,4 @@ class SqlUnitOfWork(SessionUnitOfWork):
         self.send_requests = SqlSendRequests(session)
         self.media_fetches = SqlMediaFetchQueue(session)
         self.contact_photos = SqlContactPhotos(session)
+        self.templates = SqlTemplates(session)

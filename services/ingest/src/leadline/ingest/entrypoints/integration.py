@@ -17,6 +17,7 @@ def register_integration_subscriber(runtime: ServiceRuntime, unit_of_work: Calla
         if envelope.type != BusinessNumberRegisteredV1.EVENT_TYPE:
             return
         number = REGISTRY.decode(envelope)
-        await remember_business_number(number.phone_number_id, envelope.account_id, uow=unit_of_work())
+        await remember_business_number(number.phone_number_id, envelope.account_id, uow=unit_of_work(),
+                                       waba_id=number.waba_id)
 
     runtime.subscribe([ROUTER_INTEGRATION], consumer="ingest-integration", handle=on_integration_event)

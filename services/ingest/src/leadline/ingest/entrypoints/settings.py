@@ -43,4 +43,7 @@ class IngestSettings(ServiceSettings):
     media_fetch_max_attempts: int = 5
     media_fetch_poll_interval_s: float = 1.0
 
+    template_sync_interval_s: float = Field(default=3600.0, description=(
+        "How often every WhatsApp Business Account's message templates are read again from Meta (the page can also "
+        "ask for a refresh)."))
     profile_photo_refresh_days: int = Field(default=7, description="Ask for a contact's profile photo at most this often.")

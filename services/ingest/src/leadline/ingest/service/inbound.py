@@ -133,8 +133,10 @@ async def quarantine_delivery(raw_body: bytes, reason: str, *, uow: UnitOfWork) 
     log.warning("malformed webhook quarantined", reason=reason)
 
 
-async def remember_business_number(phone_number_id: str, account_id: str, *, uow: UnitOfWork) -> None:
-    """Integration events name each number's account; later webhooks on it carry that account."""
+async def remember_business_number(phone_number_id: str, account_id: str, *, uow: UnitOfWork,
+                                   waba_id: str | None = None) -> None:
+    """Integration events name each number's account (later webhooks on it carry that account) and WhatsApp Business
+    Account (where its templates are read)."""
     async with uow:
-        await uow.numbers.register(phone_number_id, account_id)
+        await uow.numbers.register(phone_number_id, account_id, waba_id)
         await uow.commit()

@@ -10,6 +10,8 @@ from uuid import UUID
 
 from leadline.events.envelope import Envelope
 
+from ..domain.templates import Template
+
 
 @dataclass(frozen=True)
 class MediaToFetch:
@@ -77,11 +79,21 @@ class MediaJobs(Protocol):
 class BusinessNumbers(Protocol):
     async def accounts_for(self, phone_number_ids: Collection[str]) -> dict[str, str]: ...
 
-    async def register(self, phone_number_id: str, account_id: str) -> None: ...
+    async def register(self, phone_number_id: str, account_id: str, waba_id: str | None = None) -> None: ...
+
+    async def waba_of(self, phone_number_id: str) -> str | None: ...
+
+    async def wabas(self) -> list[str]: ...
 
 
 class Outbox(Protocol):
     async def stage(self, envelopes: Sequence[Envelope]) -> None: ...
+
+
+class Templates(Protocol):
+    async def replace(self, waba_id: str, templates: Sequence[Template], synced_at: datetime) -> None: ...
+
+    async def of(self, waba_id: str) -> tuple[list[Template], datetime | None]: ...
 
 
 class UnitOfWork(Protocol):
@@ -97,6 +109,7 @@ class UnitOfWork(Protocol):
     send_requests: SendRequests
     media_fetches: MediaFetchQueue
     contact_photos: ContactPhotos
+    templates: Templates
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -20,7 +20,7 @@ def _settings(row) -> AccountSettings:
 
 def _number(row) -> BusinessNumber:
     return BusinessNumber(phone_number_id=row.phone_number_id, display_number=row.display_number, name=row.name,
-                          team_ids=frozenset(row.team_ids))
+                          team_ids=frozenset(row.team_ids), waba_id=row.waba_id)
 
 
 def _agent_record(row) -> AgentRecord:
@@ -129,7 +129,8 @@ class SqlAccountDirectory:
         return None if row is None else (row.account_id, _number(row))
 
     async def save_number(self, account_id: str, number: BusinessNumber) -> None:
-        values = {"display_number": number.display_number, "name": number.name, "team_ids": sorted(number.team_ids)}
+        values = {"display_number": number.display_number, "name": number.name, "team_ids": sorted(number.team_ids),
+                  "waba_id": number.waba_id}
         statement = pg_insert(business_numbers).values(
             phone_number_id=number.phone_number_id, account_id=account_id, **values
         )

@@ -29,6 +29,7 @@ business_numbers = Table(
     Column("display_number", Text, nullable=False),
     Column("name", Text, nullable=False),
     Column("team_ids", ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    Column("waba_id", Text, nullable=True),  # the WhatsApp Business Account: where the number's templates live
 )
 
 teams = Table(

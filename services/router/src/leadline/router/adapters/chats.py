@@ -127,6 +127,9 @@ class SqlLeadOwners:
         statement = pg_insert(lead_owners).values(lead_id=owner.lead_id, account_id=account_id, **values)
         await self._session.execute(statement.on_conflict_do_update(index_elements=[lead_owners.c.lead_id], set_=values))
 
+    async def set_temperature(self, lead_id: str, temperature: str) -> None:
+        await self._session.execute(update(lead_owners).where(lead_owners.c.lead_id == lead_id).values(temperature=temperature))
+
     async def set_if_unknown(self, account_id: str, owner: LeadOwner) -> None:
         values = {"owner_id": owner.owner_id, "owner_name": owner.owner_name, "team_id": owner.team_id}
         await self._session.execute(

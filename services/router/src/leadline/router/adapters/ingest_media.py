@@ -1,7 +1,8 @@
-"""Ingest's media API over httpx: read a stored file (or a byte range of it), keep a file an agent will send.
+"""Ingest's media and templates APIs over httpx: read a stored file (or a byte range of it), keep a file an agent will
+send; a business number's approved WhatsApp templates, and a template rendered as the customer will read it.
 
-Ingest owns the media store (local disk or S3); the router decides who may see which file and forwards the
-agent's bearer token with each call.
+Ingest owns the media store (local disk or S3) and talks to Meta; the router decides who may see which file (or write
+from which number) and forwards the agent's bearer token with each call.
 """
 
 from __future__ import annotations
@@ -39,4 +40,19 @@ class IngestMedia:
         """Ingest's answer to keeping a file an agent is about to send (201 with the reply's ``media``, or its refusal)."""
         request = self._http.build_request("POST", "/media", params={"kind": kind}, content=data,
                                            headers={"Authorization": f"Bearer {token}", "Content-Type": mime_type})
+        return await self._send(request)
+
+    async def templates(self, phone_number_id: str, *, token: str, refresh: bool = False) -> httpx.Response:
+        """Ingest's answer: the number's approved templates (read from Meta again first when ``refresh``)."""
+        request = self._http.build_request("POST" if refresh else "GET", "/templates/sync" if refresh else "/templates",
+                                           params={"phone_number_id": phone_number_id},
+                                           headers={"Authorization": f"Bearer {token}"})
+        return await self._send(request)
+
+    async def render_template(self, phone_number_id: str, content: dict, *, token: str) -> httpx.Response:
+        """Ingest's answer: ``{"text"}`` the customer will read, or why WhatsApp would refuse the template."""
+        request = self._http.build_request(
+            "POST", "/templates/render", params={"phone_number_id": phone_number_id},
+            json={"name": content["name"], "language": content["language"], "parameters": list(content.get("parameters") or [])},
+            headers={"Authorization": f"Bearer {token}"})
         return await self._send(request)

@@ -1,6 +1,7 @@
 """The live feed: each change of a conversation, pushed to exactly the connected agents allowed to see it.
 
-Every replica reads the whole ``leadline.router.conversations`` topic itself, without a consumer group
+Every replica reads the whole ``leadline.router.conversations`` topic (and the leads topic, for each lead's
+temperature, which the inbox rows and headers show) itself, without a consumer group
 (each replica must see every event, and a live view has nothing to resume), from the end, and fans out
 to the agents connected to it. The relay publishes only committed events, so after each one the
 conversation's row is read from ``conversation_view`` and judged with the domain's own rule
@@ -23,10 +24,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from leadline.events import REGISTRY, ConversationClaimedV1, ConversationTransferredV1, Envelope
+from leadline.events import (
+    LEAD_TEMPERATURE_CHANGED, REGISTRY, ConversationClaimedV1, ConversationTransferredV1, Envelope, LeadTemperatureChangedV1,
+)
 from leadline.events.registry import UndecodableEvent
 from leadline.events.router import CONVERSATION_CLAIMED, CONVERSATION_TRANSFERRED
-from leadline.events.topics import ROUTER_CONVERSATIONS
+from leadline.events.topics import LEADS_LEADS, ROUTER_CONVERSATIONS
 
 from ..domain.agents import Agent
 from ..domain.rules import may_see
@@ -60,11 +63,11 @@ class Subscriber:
 
 class LiveFeed:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, bootstrap_servers: str,
-                 topic: str = ROUTER_CONVERSATIONS, max_queued: int = 256, max_shown: int = 10_000,
+                 topics: tuple[str, ...] = (ROUTER_CONVERSATIONS, LEADS_LEADS), max_queued: int = 256, max_shown: int = 10_000,
                  fetch_max_wait_ms: int = 10) -> None:
         self._sessions = sessions
         self._bootstrap_servers = bootstrap_servers
-        self._topic = topic
+        self._topics = topics
         self._max_queued = max_queued
         self._max_shown = max_shown
         self._fetch_max_wait_ms = fetch_max_wait_ms
@@ -151,6 +154,32 @@ class LiveFeed:
             if had_it:
                 self._push(subscriber, (REMOVED, {"conversation_id": conversation_id}))
 
+    async def fan_out_lead_temperature(self, envelope: Envelope) -> None:
+        """A lead got warmer or colder: each connected agent who may see one of its conversations gets that row again
+        with the new temperature (taken from the event: the router's own consumer may not have stored it yet)."""
+        subscribers = list(self._subscribers.get(envelope.account_id, ()))
+        if not subscribers:
+            return
+        try:
+            change = REGISTRY.decode(envelope)
+        except UndecodableEvent:
+            return
+        if not isinstance(change, LeadTemperatureChangedV1):
+            return
+        async with self._sessions() as session:
+            rows = (await session.execute(conversations_with_their_customer().where(
+                conversation_view.c.lead_id == change.lead_id, conversation_view.c.account_id == envelope.account_id,
+            ))).all()
+            if not rows:
+                return
+            account = await SqlAccountDirectory(session).account(envelope.account_id)
+        for row in rows:
+            data = {**_wire(row, envelope.type), "lead_temperature": change.to_temperature.value}
+            for subscriber in subscribers:
+                if may_see(subscriber.agent, owner_id=row.owner_id, pool_team_ids=frozenset(row.pool_team_ids),
+                           collaborator_ids=frozenset(row.collaborator_ids), account=account):
+                    self._push(subscriber, (CONVERSATION, data))
+
     # ---- the loop -----------------------------------------------------------------------------------------
     async def run(self) -> None:
         """Until cancelled: read every partition from its end; after an outage, tell every client to reload."""
@@ -183,10 +212,12 @@ class LiveFeed:
 
     async def _assign_at_end(self, consumer: AIOKafkaConsumer) -> None:
         await consumer.topics()  # metadata of every topic, so the partitions are known
-        partitions = consumer.partitions_for_topic(self._topic)
-        if not partitions:
-            raise RuntimeError(f"topic {self._topic} has no partitions (yet)")
-        assigned = [TopicPartition(self._topic, p) for p in sorted(partitions)]
+        assigned = []
+        for topic in self._topics:
+            partitions = consumer.partitions_for_topic(topic)
+            if not partitions:
+                raise RuntimeError(f"topic {topic} has no partitions (yet)")
+            assigned += [TopicPartition(topic, p) for p in sorted(partitions)]
         consumer.assign(assigned)
         if not await consumer.seek_to_end(*assigned):
             raise RuntimeError("the broker did not tell the end offsets in time")
@@ -207,7 +238,10 @@ class LiveFeed:
             log.warning("live feed skipped a malformed envelope")
             return
         try:
-            await self.fan_out(envelope)
+            if envelope.type == LEAD_TEMPERATURE_CHANGED:
+                await self.fan_out_lead_temperature(envelope)
+            elif envelope.type.startswith("router."):
+                await self.fan_out(envelope)
         except Exception as error:  # the database hiccuped: these clients may now show a stale view
             log.warning("live fan-out failed; the account's streams are told to reload", error=str(error),
                         account_id=envelope.account_id, stream_id=envelope.stream_id)

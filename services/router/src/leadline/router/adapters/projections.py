@@ -28,6 +28,13 @@ def preview(content: dict[str, Any]) -> str:
     return (text or f"[{kind}]")[:200]
 
 
+def searchable_words(content: dict[str, Any]) -> str | None:
+    """What a search in the conversation looks through: a text, a caption, a template as the customer read it."""
+    if content.get("kind") == "template":
+        return content.get("text")
+    return preview(content) if content.get("kind") == "text" or content.get("caption") else None
+
+
 async def project(session: AsyncSession, envelope: Envelope) -> None:
     """Fold one stored event into the views (decoded from the envelope, exactly as a rebuild sees it)."""
     event = to_domain(REGISTRY.decode(envelope), envelope.occurred_at)
@@ -55,7 +62,7 @@ async def project(session: AsyncSession, envelope: Envelope) -> None:
                 message_id=event.message_id, conversation_id=cid, seq=(seq or 0) + 1, wamid=event.wamid,
                 direction=event.direction, origin=event.origin, sender_id=event.sender.id if event.sender else None,
                 sender_name=event.sender.name if event.sender else None, kind=event.content.get("kind", "unsupported"),
-                content=event.content, text=preview(event.content) if event.content.get("kind") == "text" or event.content.get("caption") else None,
+                content=event.content, text=searchable_words(event.content),
                 sent_at=event.sent_at, delivery="pending" if event.origin == "agent" else None,
             ).on_conflict_do_nothing())
             values = {"status": event.status, "last_activity_at": at, "last_message_preview": preview(event.content),

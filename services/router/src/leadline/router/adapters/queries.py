@@ -20,7 +20,8 @@ from leadline.phones import search_forms
 
 from ..domain.agents import Account, Agent
 from .account_directory import SqlAccountDirectory
-from .tables import conversation_view, customers, message_view
+from .account_tables import business_numbers
+from .tables import chats, conversation_view, customers, lead_owners, message_view
 
 view = conversation_view.c
 _customer = customers.alias("customer_now")
@@ -33,6 +34,8 @@ def conversations_with_their_customer():
 
     The projection keeps the customer as the opening named them; ``customers`` (followed to the customer it was
     merged into) knows more as WhatsApp names both their phone and BSUID, or the customer shares their number.
+    Each row also names its business number as the account calls it (``business_name``, "Acme Motors") and its lead's
+    temperature as the leads service last said (``lead_temperature``).
     """
     def now(column: str, view_column) -> Any:
         return func.coalesce(_survivor.c[column], _customer.c[column], view_column)
@@ -42,8 +45,11 @@ def conversations_with_their_customer():
         *columns, now("phone", view.customer_phone).label("customer_phone"),
         now("username", view.customer_username).label("customer_username"),
         now("user_id", view.customer_user_id).label("customer_user_id"),
+        business_numbers.c.name.label("business_name"), lead_owners.c.temperature.label("lead_temperature"),
     ).select_from(conversation_view.outerjoin(_customer, _customer.c.customer_id == view.customer_id)
-                  .outerjoin(_survivor, _survivor.c.customer_id == _customer.c.merged_into))
+                  .outerjoin(_survivor, _survivor.c.customer_id == _customer.c.merged_into)
+                  .outerjoin(business_numbers, business_numbers.c.phone_number_id == view.phone_number_id)
+                  .outerjoin(lead_owners, lead_owners.c.lead_id == view.lead_id))
 
 
 def visible_to(agent: Agent, account: Account) -> ColumnElement[bool]:
@@ -126,6 +132,13 @@ async def count_by_status(session: AsyncSession, agent: Agent, account: Account,
     return counts
 
 
+async def count_waiting_too_long(session: AsyncSession, agent: Agent, account: Account, f: ConversationFilter) -> int:
+    """Answer quickly: the conversations this agent sees waiting in a pool past the account's threshold (alerted)."""
+    return await session.scalar(select(func.count()).where(
+        _filtered(agent, account, f, with_status=False), view.status == "new", view.owner_id.is_(None),
+        view.pool_wait_alerted.is_(True))) or 0
+
+
 async def get_conversation(session: AsyncSession, agent: Agent, account: Account, conversation_id: str) -> dict[str, Any] | None:
     row = (await session.execute(
         conversations_with_their_customer().where(view.conversation_id == conversation_id, visible_to(agent, account))
@@ -185,3 +198,12 @@ async def directory_for(session: AsyncSession, agent: Agent, account_id: str) ->
         "agents": [{"id": a.id, "name": a.name, "role": a.role.value, "team_ids": sorted(a.team_ids)}
                    for a in sorted(agents, key=lambda a: a.name)],
     }
+
+
+async def last_customer_message_on(session: AsyncSession, account_id: str, phone_number_id: str, *,
+                                   customer_id: str | None = None, lead_id: str | None = None) -> datetime | None:
+    """When the customer (or the lead's customer) last wrote to this business number: the 24-hour window's start."""
+    c = chats.c
+    condition = c.customer_id == customer_id if customer_id else c.lead_id == lead_id
+    return await session.scalar(select(func.max(c.last_customer_message_at)).where(
+        c.account_id == account_id, c.phone_number_id == phone_number_id, condition))

@@ -30,6 +30,8 @@ class BusinessNumber:
     display_number: str
     name: str
     team_ids: frozenset[str]
+    waba_id: str | None = None
+    """The WhatsApp Business Account owning the number (and its approved templates); None when not configured."""
 
 
 @dataclass(frozen=True)

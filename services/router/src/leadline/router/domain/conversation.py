@@ -23,7 +23,8 @@ from .errors import (
 )
 from .media import fetching_again, media_fetch_may_be_retried, with_fetch_failed, with_stored_copy
 from .rules import (
-    FINISHED, NEW, agent_signed_text, delivery_moves_forward, may_claim, may_see, pool_wait_exceeded, status_after_message,
+    FINISHED, NEW, agent_signed_text, delivery_moves_forward, may_answer, may_claim, may_see, pool_wait_exceeded,
+    status_after_message,
     team_for_claim, within_service_window,
 )
 
@@ -143,15 +144,14 @@ class Conversation:
                                        "conversation you cannot see; ask an administrator to transfer the lead to you")
 
     def _may_answer(self, agent: Agent, account: Account) -> None:
-        if agent.is_admin:
+        if may_answer(agent, owner_id=self.owner.id if self.owner else None, owner_can_send=self.owner_can_send,
+                      collaborator_ids=self.collaborator_ids, account=account):
             return
         if self.owner is None:
             raise NotAllowedToSend("claim the conversation (Add lead) before answering")
-        is_owner = agent.id == self.owner.id
-        if not is_owner and not (account.settings.process_type == 2 and agent.id in self.collaborator_ids):
-            raise NotAllowedToSend(f"only {self.owner.name} answers this conversation")
-        if is_owner and not self.owner_can_send:
+        if agent.id == self.owner.id:
             raise NotAllowedToSend("your team is not linked to this WhatsApp number: you can read the history but not send")
+        raise NotAllowedToSend(f"only {self.owner.name} answers this conversation")
 
     # ---- commands ----------------------------------------------------------------------------------------
     @classmethod
@@ -170,7 +170,7 @@ class Conversation:
     def _append(self, *, message_id: str, wamid: str | None, direction: str, origin: str, sender: ev.AgentRef | None,
                 content: dict[str, Any], sent_at: datetime, at: datetime) -> None:
         before = self.status
-        after = status_after_message(before, direction=direction, owned=self.owner is not None)
+        after = status_after_message(before, direction=direction, owned=self.owner is not None, origin=origin)
         self._record(ev.MessageAppended(message_id=message_id, wamid=wamid, direction=direction, origin=origin,
                                         sender=sender, content=content, sent_at=sent_at, status=after))
         if after != before:

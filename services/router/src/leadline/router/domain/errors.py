@@ -97,3 +97,19 @@ class MediaFetchNotRetryable(RouterError):
     """Fetching this media again cannot work: it is stored already, still being fetched, or gone from WhatsApp."""
 
     code = "media_not_retryable"
+
+
+class TemplateNotApproved(RouterError):
+    """No approved template by that name in that language on the number's WhatsApp Business Account."""
+
+    code = "template_not_found"
+
+
+class TemplateParameterCount(RouterError):
+    """The template's body takes another number of parameters."""
+
+    code = "template_parameters"
+
+    def __init__(self, message: str, expected: int) -> None:
+        super().__init__(message)
+        self.expected = expected

@@ -13,9 +13,14 @@ DELIVERY_RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4
 NEW, UNANSWERED, NO_REPLY, FINISHED = "new", "unanswered", "no_reply", "finished"
 
 
-def status_after_message(current: str, *, direction: str, owned: bool) -> str:
-    """New while it waits unclaimed in the pool; then Unanswered if the customer wrote last, No reply if the agent did."""
-    if current == NEW and not owned and direction == "inbound":
+def status_after_message(current: str, *, direction: str, owned: bool, origin: str = "customer") -> str:
+    """New while it waits unclaimed in the pool; then Unanswered if the customer wrote last, No reply if the agent did.
+
+    A message typed on the phone (an echo, ``origin == "phone_echo"``) into a conversation still waiting in the pool
+    keeps it New (and its pool-wait alert due): someone at the dealership writing from the WhatsApp Business app has
+    not taken it; only Add lead does. (An administrator answering from the pool through leadline does move it on.)
+    """
+    if current == NEW and not owned and (direction == "inbound" or origin == "phone_echo"):
         return NEW
     return UNANSWERED if direction == "inbound" else NO_REPLY
 
@@ -36,6 +41,11 @@ def agent_signed_text(agent_name: str, text: str) -> str:
 def within_service_window(last_customer_message_at: datetime | None, now: datetime) -> bool:
     """WhatsApp's 24-hour customer-service window: free text only within 24 h of the customer's last message."""
     return last_customer_message_at is not None and now - last_customer_message_at < SERVICE_WINDOW
+
+
+def service_window_closes_at(last_customer_message_at: datetime | None) -> datetime | None:
+    """When free text stops being allowed: 24 h after the customer last wrote (None: they never wrote)."""
+    return last_customer_message_at + SERVICE_WINDOW if last_customer_message_at is not None else None
 
 
 def delivery_moves_forward(current: str, new: str) -> bool:
@@ -62,6 +72,21 @@ def may_see(agent: Agent, *, owner_id: str | None, pool_team_ids: frozenset[str]
         return bool(agent.team_ids & pool_team_ids)
     if agent.id == owner_id:
         return True
+    return account.settings.process_type == 2 and agent.id in collaborator_ids
+
+
+def may_answer(agent: Agent, *, owner_id: str | None, owner_can_send: bool, collaborator_ids: frozenset[str],
+               account: Account) -> bool:
+    """Who writes to the customer in a conversation: its owner (when their team is linked to the number); in Processo 2
+    also whoever held it and passed it on (the attendant who took the customer and handed the lead to a seller keeps
+    the conversation: "os atendentes e vendedores terão acesso às conversas e poderão conversar com o lead");
+    administrators always. Nobody before someone takes it (Add lead)."""
+    if agent.is_admin:
+        return True
+    if owner_id is None:
+        return False
+    if agent.id == owner_id:
+        return owner_can_send
     return account.settings.process_type == 2 and agent.id in collaborator_ids
 
 

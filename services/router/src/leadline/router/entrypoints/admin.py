@@ -115,7 +115,7 @@ def admin_router(
     ) -> ChangeResult:
         """Connect a WhatsApp number to the account, or change its name and teams (which must exist)."""
         number = BusinessNumber(phone_number_id=phone_number_id, display_number=body.display_number, name=body.name,
-                                team_ids=frozenset(body.teams))
+                                team_ids=frozenset(body.teams), waba_id=body.waba_id)
         return await changed(register_business_number(admin.account_id, number, uow=unit_of_work, clock=clock))
 
     @router.put("/teams/{team_id}", response_model=ChangeResult)

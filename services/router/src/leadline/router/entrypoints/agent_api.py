@@ -6,6 +6,7 @@ that does not exist, so its existence is never leaked.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -21,6 +22,7 @@ from leadline.platform.http import error_body
 from ..adapters import queries
 from ..domain import errors
 from ..domain.agents import Agent, Role
+from ..domain.rules import may_answer, service_window_closes_at
 from ..service import commands
 from ..service.inbound import Normalize, UowFactory
 
@@ -29,7 +31,8 @@ HTTP_STATUS = {
     errors.ConcurrentChange: 409, errors.NotInAgentsPool: 403, errors.NotAllowedToSend: 403,
     errors.OutsideServiceWindow: 422, errors.NoPhoneOnLead: 422, errors.InvalidCustomerPhone: 422, errors.BusinessNumberNotForTeam: 422,
     errors.ChooseBusinessNumber: 422, errors.OpenConversationInPool: 409, errors.CustomerTalkingElsewhere: 409,
-    errors.MediaNotFound: 404, errors.MediaFetchNotRetryable: 409,
+    errors.MediaNotFound: 404, errors.MediaFetchNotRetryable: 409, errors.TemplateNotApproved: 422,
+    errors.TemplateParameterCount: 422,
 }
 
 
@@ -46,7 +49,13 @@ def install_router_errors(app: FastAPI) -> None:
             details = {"options": error.options}
         if isinstance(error, errors.OpenConversationInPool):
             details = {"conversation_id": error.conversation_id}
+        if isinstance(error, errors.TemplateParameterCount):
+            details = {"expected": error.expected}
         return JSONResponse(error_body(error.code, str(error), **details), status_code=HTTP_STATUS.get(type(error), 400))
+
+
+def _token(request: Request) -> str:
+    return request.headers.get("authorization", "").partition(" ")[2]
 
 
 def agent_of(identity: AgentIdentity) -> Agent:
@@ -77,7 +86,16 @@ def _json(row: dict[str, Any]) -> dict[str, Any]:
     return {k: (str(v) if isinstance(v, UUID) else v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
 
 
-def agent_api(*, uow: UowFactory, sessions, verifier: TokenVerifier, normalize: Normalize, clock=lambda: datetime.now(UTC)) -> APIRouter:
+RenderTemplate = Callable[[dict[str, Any], str | None, str], Awaitable[dict[str, Any]]]
+
+
+async def as_sent(content: dict[str, Any], phone_number_id: str | None, token: str) -> dict[str, Any]:
+    return content
+
+
+def agent_api(*, uow: UowFactory, sessions, verifier: TokenVerifier, normalize: Normalize, clock=lambda: datetime.now(UTC),
+              render: RenderTemplate = as_sent) -> APIRouter:
+    """``render``: a template send with the text the customer reads (``templates_api.rendered_template``)."""
     router = APIRouter(tags=["agent inbox"])
     authenticated = Depends(verifier)
 
@@ -104,7 +122,9 @@ def agent_api(*, uow: UowFactory, sessions, verifier: TokenVerifier, normalize: 
         async with sessions() as session:
             items = await queries.list_conversations(session, me, account, f)
             counts = await queries.count_by_status(session, me, account, f)
-        return {"items": [_json(i) for i in items], "counts": counts, "limit": limit, "offset": offset}
+            waiting_too_long = await queries.count_waiting_too_long(session, me, account, f)
+        return {"items": [_json(i) for i in items], "counts": counts, "waiting_too_long": waiting_too_long,
+                "limit": limit, "offset": offset}
 
     @router.get("/directory", summary="The account's teams and active agents by name, as far as this agent works with them")
     async def directory(identity: AgentIdentity = authenticated) -> dict[str, Any]:
@@ -115,7 +135,21 @@ def agent_api(*, uow: UowFactory, sessions, verifier: TokenVerifier, normalize: 
 
     @router.get("/conversations/{conversation_id}")
     async def read_conversation(conversation_id: str, identity: AgentIdentity = authenticated) -> dict[str, Any]:
-        return _json(await _visible(conversation_id, identity))
+        """The conversation; ``you_may_answer``: whether this agent writes to the customer here (``rules.may_answer``);
+        ``service_window``: whether free text may be sent now, and until when (else only a template)."""
+        row = await _visible(conversation_id, identity)
+        account = await account_for(identity)
+        answers = may_answer(agent_of(identity), owner_id=row["owner_id"], owner_can_send=row["owner_can_send"],
+                             collaborator_ids=frozenset(row["collaborator_ids"]), account=account)
+        async with sessions() as session:
+            last = await queries.last_customer_message_on(
+                session, identity.account_id, row["phone_number_id"],
+                customer_id=str(row["customer_id"]) if row["customer_id"] else None,
+                lead_id=str(row["lead_id"]) if row["lead_id"] else None)
+        closes = service_window_closes_at(last)
+        return {**_json(row), "you_may_answer": answers and row["status"] != "finished",
+                "service_window": {"open": closes is not None and clock() < closes,
+                                   "closes_at": closes.isoformat() if closes else None}}
 
     async def _visible(conversation_id: str, identity: AgentIdentity) -> dict[str, Any]:
         try:
@@ -145,10 +179,14 @@ def agent_api(*, uow: UowFactory, sessions, verifier: TokenVerifier, normalize: 
         return {"conversation_id": conversation.id, "owner": {"id": conversation.owner.id, "name": conversation.owner.name}}
 
     @router.post("/conversations/{conversation_id}/messages", status_code=202)
-    async def send(conversation_id: str, body: ReplyRequest, identity: AgentIdentity = authenticated) -> dict[str, str]:
+    async def send(conversation_id: str, body: ReplyRequest, request: Request,
+                   identity: AgentIdentity = authenticated) -> dict[str, str]:
+        content = body.content.model_dump(mode="json")
+        if content.get("kind") == "template":
+            content = await render(content, (await _visible(conversation_id, identity))["phone_number_id"], _token(request))
         message_id = await commands.reply(
             conversation_id, agent_of(identity), account_id=identity.account_id,
-            content=body.content.model_dump(mode="json"), idempotency_key=body.idempotency_key, uow=uow, clock=clock,
+            content=content, idempotency_key=body.idempotency_key, uow=uow, clock=clock,
             normalize=normalize)
         return {"message_id": message_id}
 
@@ -163,11 +201,12 @@ def agent_api(*, uow: UowFactory, sessions, verifier: TokenVerifier, normalize: 
         409: {"description": "The customer's open conversation waits in the pool (`open_conversation_in_pool`, "
                              "details.conversation_id: take it there), is someone else's (`already_claimed`), or is "
                              "one you cannot see (`customer_in_another_conversation`)"}})
-    async def start_from_lead(body: StartRequest, response: Response,
+    async def start_from_lead(body: StartRequest, response: Response, request: Request,
                               identity: AgentIdentity = authenticated) -> dict[str, str | bool]:
+        content = await render(body.content.model_dump(mode="json"), body.phone_number_id, _token(request))
         command = commands.StartFromLead(
             lead_id=str(body.lead_id), customer_name=body.customer_name, phone=body.phone,
-            phone_number_id=body.phone_number_id, content=body.content.model_dump(mode="json"),
+            phone_number_id=body.phone_number_id, content=content,
             idempotency_key=body.idempotency_key, user_id=body.user_id)
         started = await commands.start_from_lead(
             command, agent_of(identity), account_id=identity.account_id, uow=uow, clock=clock, normalize=normalize)

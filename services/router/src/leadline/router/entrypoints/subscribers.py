@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from leadline.events import (
-    LEADS_LEADS, REGISTRY, WHATSAPP_INBOUND, WHATSAPP_OUTBOUND, Envelope, LeadCreatedV2, LeadTransferredV1,
-    MediaFetchFailedV2, MediaStoredV2, MessageEchoedV2, MessageReceivedV2, MessageSendFailedV1, MessageSentV1,
+    LEADS_LEADS, REGISTRY, WHATSAPP_INBOUND, WHATSAPP_OUTBOUND, Envelope, LeadCreatedV2, LeadTemperatureChangedV1,
+    LeadTransferredV1, MediaFetchFailedV2, MediaStoredV2, MessageEchoedV2, MessageReceivedV2, MessageSendFailedV1, MessageSentV1,
     MessageStatusChangedV2,
 )
 from leadline.platform.runtime import ServiceRuntime
@@ -37,6 +37,8 @@ def register_subscribers(runtime: ServiceRuntime, *, uow: UowFactory, clock: Clo
         match payload:
             case LeadCreatedV2():
                 await lead_events.remember_lead_owner(envelope, payload, uow=uow)
+            case LeadTemperatureChangedV1():
+                await lead_events.remember_lead_temperature(envelope, payload, uow=uow)
             case LeadTransferredV1():
                 await lead_events.follow_lead_transfer(envelope, payload, uow=uow, clock=clock,
                                                        conversations_of_lead=queries.conversations_of_lead)

@@ -16,7 +16,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from leadline.events import Envelope
-from leadline.events.common import AgentId, DisplayPhoneNumber, ExternalId, PersonName, PhoneNumberId, TeamId
+from leadline.events.common import (
+    AgentId, DisplayPhoneNumber, ExternalId, PersonName, PhoneNumberId, TeamId, WhatsAppBusinessAccountId,
+)
 
 from ..domain.agents import AccountSettings, Agent, BusinessNumber, Role
 from .configuration import AccountConfiguration, AgentRecord, Clock, Team, UowFactory, apply_configuration
@@ -56,6 +58,9 @@ class NumberEntry(_Entry):
     """The verified business name customers see."""
     teams: list[TeamId] = Field(min_length=1)
     """The teams whose pools receive this number's new conversations."""
+    waba_id: WhatsAppBusinessAccountId | None = None
+    """The WhatsApp Business Account the number belongs to, where its approved templates are read (Meta's
+    Business Manager shows it; the entries of Meta's webhooks carry it as ``entry[].id``)."""
 
 
 class AgentEntry(_Entry):
@@ -96,7 +101,7 @@ class AccountDocument(_Entry):
             teams=tuple(Team(id=key, name=entry.name, active=entry.active) for key, entry in self.teams.items()),
             numbers=tuple(
                 BusinessNumber(phone_number_id=key, display_number=entry.display_number, name=entry.name,
-                               team_ids=frozenset(entry.teams))
+                               team_ids=frozenset(entry.teams), waba_id=entry.waba_id)
                 for key, entry in self.numbers.items()
             ),
             agents=tuple(
@@ -114,7 +119,7 @@ class AccountDocument(_Entry):
             teams={team.id: TeamEntry(name=team.name, active=team.active) for team in configuration.teams},
             numbers={
                 number.phone_number_id: NumberEntry(display_number=number.display_number, name=number.name,
-                                                    teams=sorted(number.team_ids))
+                                                    teams=sorted(number.team_ids), waba_id=number.waba_id)
                 for number in configuration.numbers
             },
             agents={

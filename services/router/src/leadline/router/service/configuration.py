@@ -167,7 +167,7 @@ async def _number(work: ConfigurationUnitOfWork, changes: _Changes, number: Busi
         return
     changes.add(BusinessNumberRegisteredV1(
         phone_number_id=number.phone_number_id, display_phone_number=number.display_number, name=number.name,
-        team_ids=tuple(sorted(number.team_ids)),
+        team_ids=tuple(sorted(number.team_ids)), waba_id=number.waba_id,
     ))
     await work.accounts.save_number(changes.account_id, number)
 

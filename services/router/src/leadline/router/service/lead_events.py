@@ -1,4 +1,4 @@
-"""Handlers for what the leads service tells the router: who owns a lead, and transfers of it.
+"""Handlers for what the leads service tells the router: who owns a lead, transfers of it, and its temperature.
 
 Transfer rule: ownership of the lead's open conversations follows the lead; to a team not linked to the
 conversation's business number, the new owner reads the history but cannot send (the conversation says so).
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from leadline.events import Envelope, LeadCreatedV2, LeadTransferredV1
+from leadline.events import Envelope, LeadCreatedV2, LeadTemperatureChangedV1, LeadTransferredV1
 
 from ..domain.events import AgentRef
 from .inbound import Clock, UowFactory, retrying
@@ -25,6 +25,15 @@ async def remember_lead_owner(envelope: Envelope, lead: LeadCreatedV2, *, uow: U
             return
         agent = lead.responsible_agent
         await work.lead_owners.set(envelope.account_id, LeadOwner(str(lead.lead_id), agent.id, agent.name, lead.team_id))
+        await work.commit()
+
+
+async def remember_lead_temperature(envelope: Envelope, change: LeadTemperatureChangedV1, *, uow: UowFactory) -> None:
+    """The inbox shows each conversation's lead temperature (rows and header); the live feed tells the pages."""
+    async with uow() as work:
+        if not await work.first_delivery(CONSUMER, envelope.event_id):
+            return
+        await work.lead_owners.set_temperature(str(change.lead_id), change.to_temperature.value)
         await work.commit()
 
 
