@@ -207,3 +207,11 @@ async def last_customer_message_on(session: AsyncSession, account_id: str, phone
     condition = c.customer_id == customer_id if customer_id else c.lead_id == lead_id
     return await session.scalar(select(func.max(c.last_customer_message_at)).where(
         c.account_id == account_id, c.phone_number_id == phone_number_id, condition))
+
+
+async def last_customer_message_in(session: AsyncSession, conversation: dict[str, Any]) -> datetime | None:
+    """The 24-hour window's start for a conversation row: its customer's (else its lead's) last message on its number."""
+    return await last_customer_message_on(
+        session, conversation["account_id"], conversation["phone_number_id"],
+        customer_id=str(conversation["customer_id"]) if conversation["customer_id"] else None,
+        lead_id=str(conversation["lead_id"]) if conversation["lead_id"] else None)

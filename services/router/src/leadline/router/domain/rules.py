@@ -48,6 +48,12 @@ def service_window_closes_at(last_customer_message_at: datetime | None) -> datet
     return last_customer_message_at + SERVICE_WINDOW if last_customer_message_at is not None else None
 
 
+def service_window(last_customer_message_at: datetime | None, now: datetime) -> dict[str, object]:
+    """The window as the page shows it: whether free text may be sent now, and until when."""
+    closes = service_window_closes_at(last_customer_message_at)
+    return {"open": closes is not None and now < closes, "closes_at": closes.isoformat() if closes else None}
+
+
 def delivery_moves_forward(current: str, new: str) -> bool:
     return DELIVERY_RANK.get(new, -1) > DELIVERY_RANK.get(current, -1)
 

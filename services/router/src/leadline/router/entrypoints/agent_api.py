@@ -22,7 +22,7 @@ from leadline.platform.http import error_body
 from ..adapters import queries
 from ..domain import errors
 from ..domain.agents import Agent, Role
-from ..domain.rules import may_answer, service_window_closes_at
+from ..domain.rules import may_answer, service_window
 from ..service import commands
 from ..service.inbound import Normalize, UowFactory
 
@@ -142,14 +142,9 @@ def agent_api(*, uow: UowFactory, sessions, verifier: TokenVerifier, normalize: 
         answers = may_answer(agent_of(identity), owner_id=row["owner_id"], owner_can_send=row["owner_can_send"],
                              collaborator_ids=frozenset(row["collaborator_ids"]), account=account)
         async with sessions() as session:
-            last = await queries.last_customer_message_on(
-                session, identity.account_id, row["phone_number_id"],
-                customer_id=str(row["customer_id"]) if row["customer_id"] else None,
-                lead_id=str(row["lead_id"]) if row["lead_id"] else None)
-        closes = service_window_closes_at(last)
+            last = await queries.last_customer_message_in(session, row)
         return {**_json(row), "you_may_answer": answers and row["status"] != "finished",
-                "service_window": {"open": closes is not None and clock() < closes,
-                                   "closes_at": closes.isoformat() if closes else None}}
+                "service_window": service_window(last, clock())}
 
     async def _visible(conversation_id: str, identity: AgentIdentity) -> dict[str, Any]:
         try:

@@ -27,16 +27,11 @@ from leadline.platform.http import ApiError
 from ..adapters import queries
 from ..adapters.ingest_media import IngestMedia, MediaStoreUnavailable
 from ..domain import errors
-from ..domain.rules import service_window_closes_at
+from ..domain.rules import service_window
 from ..service.inbound import UowFactory
 from .agent_api import agent_of
 
 log = structlog.get_logger(__name__)
-
-
-def window(last_customer_message_at: datetime | None, now: datetime) -> dict[str, Any]:
-    closes = service_window_closes_at(last_customer_message_at)
-    return {"open": closes is not None and now < closes, "closes_at": closes.isoformat() if closes else None}
 
 
 def bearer(request: Request) -> str:
@@ -108,10 +103,8 @@ def templates_api(*, uow: UowFactory, sessions, verifier: TokenVerifier, ingest:
             row = await queries.get_conversation(session, agent_of(me), account, conversation_id)
             if row is None:
                 raise errors.ConversationNotFound("no such conversation")
-            last = await queries.last_customer_message_on(session, me.account_id, row["phone_number_id"],
-                                                          customer_id=str(row["customer_id"]) if row["customer_id"] else None,
-                                                          lead_id=str(row["lead_id"]) if row["lead_id"] else None)
-        return {"service_window": window(last, clock()), **await templates_of(row["phone_number_id"], bearer(request))}
+            last = await queries.last_customer_message_in(session, row)
+        return {"service_window": service_window(last, clock()), **await templates_of(row["phone_number_id"], bearer(request))}
 
     @router.get("/business-numbers/{phone_number_id}/templates")
     async def number_templates(phone_number_id: str, request: Request, lead_id: UUID | None = Query(None),
@@ -122,7 +115,7 @@ def templates_api(*, uow: UowFactory, sessions, verifier: TokenVerifier, ingest:
         if lead_id is not None:
             async with sessions() as session:
                 last = await queries.last_customer_message_on(session, me.account_id, phone_number_id, lead_id=str(lead_id))
-        return {"service_window": window(last, clock()), **await templates_of(phone_number_id, bearer(request))}
+        return {"service_window": service_window(last, clock()), **await templates_of(phone_number_id, bearer(request))}
 
     @router.post("/business-numbers/{phone_number_id}/templates/sync")
     async def sync(phone_number_id: str, request: Request, me: AgentIdentity = authenticated) -> JSONResponse:
