@@ -28,6 +28,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 SCREENSHOTS = REPO / "var" / "screenshots"
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
+WAIT_MS = 20_000  # the first message of a test waits for the consumer groups to join
 
 
 def why_no_browser() -> str | None:
@@ -74,6 +75,14 @@ def stack() -> Iterator[StackConfig]:
         started.stop()
         os.environ.pop("POOL_WAIT_CHECK_INTERVAL_S", None)
         os.environ.update(env_backup)
+
+
+@pytest.fixture(autouse=True)
+def patient_expectations():
+    """Every browser test's expectations wait as long (Playwright's default of 5 s is shorter than a group join)."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=WAIT_MS)
 
 
 @pytest.fixture(scope="package")

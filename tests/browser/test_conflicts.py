@@ -7,17 +7,11 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import Api, Customer, account_settings
-from tests.browser.test_inbox import WAIT_MS, Agent
+from tests.browser.test_inbox import Agent
 
 pytestmark = pytest.mark.browser
 WORKSHOP = "106540352242924"  # a third number, connected here by the administrator to Seminovos (Vendas keeps one)
 
-
-@pytest.fixture(autouse=True)
-def patient_expectations():
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=WAIT_MS)
 
 
 @pytest.fixture

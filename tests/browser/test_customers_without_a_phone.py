@@ -9,18 +9,12 @@ import time
 import httpx
 import pytest
 
-from tests.browser.test_inbox import WAIT_MS, Agent, hovered_tip
+from tests.browser.test_inbox import Agent, hovered_tip
 
 pytestmark = pytest.mark.browser
 NUMBER = "106540352242922"
 JOANA = "BR.1502576394655843"
 
-
-@pytest.fixture(autouse=True)
-def patient_expectations():
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=WAIT_MS)
 
 
 def sent_to(fake: str, to: str, until, what: str, timeout_s: float = 20.0) -> list[dict]:

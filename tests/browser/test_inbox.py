@@ -7,17 +7,10 @@ import time
 import httpx
 import pytest
 
-from tests.browser.conftest import DESKTOP, PHONE, Customer
+from tests.browser.conftest import DESKTOP, PHONE, WAIT_MS, Customer
 
 pytestmark = pytest.mark.browser
-WAIT_MS = 20_000
 
-
-@pytest.fixture(autouse=True)
-def patient_expectations():
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=WAIT_MS)  # the first message waits for the consumer groups to join (~5 s)
 
 
 OVERFLOW = """() => [...document.querySelectorAll('body *')]

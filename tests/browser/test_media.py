@@ -5,20 +5,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.browser.conftest import DESKTOP, Customer
-from tests.browser.test_inbox import WAIT_MS, Agent, finish_and_open_the_timeline, png
+from tests.browser.conftest import DESKTOP, WAIT_MS, Customer
+from tests.browser.test_inbox import Agent, finish_and_open_the_timeline, png
 
 pytestmark = pytest.mark.browser
 
 LOADED_IMAGE = "img => img.complete && img.naturalWidth > 0"
 PLAYABLE = "player => Number.isFinite(player.duration) && player.duration > 0"
 
-
-@pytest.fixture(autouse=True)
-def patient_expectations():
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=WAIT_MS)
 
 
 def wait_for(page, selector: str, check: str) -> None:

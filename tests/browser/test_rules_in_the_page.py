@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.browser.conftest import Api, Customer, account_settings
-from tests.browser.test_inbox import WAIT_MS, Agent
+from tests.browser.test_inbox import Agent
 
 pytestmark = pytest.mark.browser
 SHARED = "106540352242922"  # Acme Motors: Vendas and Seminovos
@@ -18,12 +18,6 @@ SHARED = "106540352242922"  # Acme Motors: Vendas and Seminovos
 def digits(text: str | None) -> str:
     return "".join(ch for ch in text or "" if ch.isdigit())
 
-
-@pytest.fixture(autouse=True)
-def patient_expectations():
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=WAIT_MS)
 
 
 def test_a_customer_left_waiting_stands_out_in_the_pool_and_the_title_tells_an_agent_elsewhere(stack, chromium, screenshots):

@@ -9,18 +9,12 @@ import time
 import pytest
 
 from tests.browser.conftest import Api, Customer
-from tests.browser.test_inbox import WAIT_MS, Agent
+from tests.browser.test_inbox import Agent
 
 pytestmark = pytest.mark.browser
 SHARED, USED_CARS = "106540352242922", "106540352242923"
 TWO_DAYS_AGO = str(int(time.time()) - 48 * 3600)
 
-
-@pytest.fixture(autouse=True)
-def patient_expectations():
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=WAIT_MS)
 
 
 def template_sends(customer: Customer) -> list[dict]:
