@@ -52,6 +52,17 @@ class SystemUnderTest:
         self.databases = json.loads((self.var_dir / "stack.json").read_text())["databases"]
         self.engines = {service: create_async_engine(asyncpg_url(url), pool_size=2, pool_pre_ping=True, connect_args={
             "server_settings": {"application_name": HARNESS}}) for service, url in self.databases.items()}
+        await self.until_leads_knows_the_agents()
+
+    async def until_leads_knows_the_agents(self, within_s: float = 60.0) -> None:
+        """The router publishes the account's directory at start-up; leads learns it from the integration topic, a
+        consumer group join or two later. A transfer to an agent leads does not know yet is refused (422
+        ``unknown_agent``), so the workload starts once the directory has reached leads, as a dealer's first day does."""
+        deadline = asyncio.get_running_loop().time() + within_s
+        while len(await self.rows("leads", "SELECT agent_id FROM agents WHERE account_id = :account AND active "
+                                           "AND agent_id = ANY(:agents)", account=ACCOUNT, agents=list(AGENTS))) < len(AGENTS):
+            assert asyncio.get_running_loop().time() < deadline, f"leads never learnt the agents {sorted(AGENTS)}"
+            await asyncio.sleep(0.2)
 
     async def stop(self) -> None:
         for engine in self.engines.values():
