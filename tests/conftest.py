@@ -20,3 +20,27 @@ def infra() -> Iterator[Infrastructure]:
     with start_infrastructure(REPO / "var" / "test" / str(os.getpid())) as infrastructure:
         yield infrastructure
         logging.getLogger().handlers.clear()  # services under test logged to pytest's captured streams
+
+
+# `make test` runs the suite on two pytest-xdist workers (`--dist loadgroup`): each worker has its own broker and
+# database (the session fixture above), and a work unit is a test module, so module-scoped fixtures start once.
+# Packages whose fixtures are package-scoped (a system of their own) are one unit. The tests that start the whole
+# system as `make run` does (browser, end-to-end) are one unit: they run one after the other on one worker,
+# never two whole systems and Chromium at once on a 2-core machine.
+WHOLE_SYSTEM = ("tests/browser/", "tests/e2e/")
+PACKAGE_SCOPED = ("tests/security/", "tests/integration/leads/")
+
+
+def work_unit(path: str) -> str:
+    """The tests that must run in one worker, one after the other: what ``path`` (relative to the repo) belongs to."""
+    if path.startswith(WHOLE_SYSTEM):
+        return "whole-system"
+    for package in PACKAGE_SCOPED:
+        if path.startswith(package):
+            return package.rstrip("/")
+    return path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(work_unit(Path(item.fspath).relative_to(REPO).as_posix())))
