@@ -29,38 +29,31 @@ KAFKA_TOPIC_SCHEMA = {
 # The Prometheus Operator's CRDs (monitoring.coreos.com/v1) are not in kubernetes-validate either: the fields we use.
 _LABELS = {"type": "object", "additionalProperties": {"type": "string"}}
 _METADATA = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "labels": _LABELS}}
-SERVICE_MONITOR_SCHEMA = {
-    "type": "object",
-    "required": ["apiVersion", "kind", "metadata", "spec"],
-    "properties": {
-        "apiVersion": {"const": "monitoring.coreos.com/v1"},
-        "metadata": _METADATA,
-        "spec": {"type": "object", "additionalProperties": False, "required": ["selector", "endpoints"], "properties": {
-            "selector": {"type": "object", "additionalProperties": False, "properties": {"matchLabels": _LABELS}},
-            "endpoints": {"type": "array", "minItems": 1, "items": {
-                "type": "object", "additionalProperties": False, "required": ["port"],
-                "properties": {"port": {"type": "string"}, "path": {"type": "string", "pattern": "^/"},
-                               "interval": {"type": "string", "pattern": r"^\d+[smh]$"},
-                               "scrapeTimeout": {"type": "string", "pattern": r"^\d+[smh]$"}}}}}},
-    },
-}
-PROMETHEUS_RULE_SCHEMA = {
-    "type": "object",
-    "required": ["apiVersion", "kind", "metadata", "spec"],
-    "properties": {
-        "apiVersion": {"const": "monitoring.coreos.com/v1"},
-        "metadata": _METADATA,
-        "spec": {"type": "object", "additionalProperties": False, "required": ["groups"], "properties": {
-            "groups": {"type": "array", "items": {
-                "type": "object", "additionalProperties": False, "required": ["name", "rules"], "properties": {
-                    "name": {"type": "string", "minLength": 1},
-                    "rules": {"type": "array", "items": {
-                        "type": "object", "additionalProperties": False, "required": ["expr"], "properties": {
-                            "alert": {"type": "string"}, "record": {"type": "string"}, "expr": {"type": "string"},
-                            "for": {"type": "string", "pattern": r"^\d+[smh]$"}, "labels": _LABELS,
-                            "annotations": _LABELS}}}}}}}},
-    },
-}
+
+
+def _prometheus_operator_resource(spec: dict) -> dict:
+    return {"type": "object", "required": ["apiVersion", "kind", "metadata", "spec"],
+            "properties": {"apiVersion": {"const": "monitoring.coreos.com/v1"}, "metadata": _METADATA, "spec": spec}}
+
+
+SERVICE_MONITOR_SCHEMA = _prometheus_operator_resource(
+    {"type": "object", "additionalProperties": False, "required": ["selector", "endpoints"], "properties": {
+        "selector": {"type": "object", "additionalProperties": False, "properties": {"matchLabels": _LABELS}},
+        "endpoints": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "additionalProperties": False, "required": ["port"],
+            "properties": {"port": {"type": "string"}, "path": {"type": "string", "pattern": "^/"},
+                           "interval": {"type": "string", "pattern": r"^\d+[smh]$"},
+                           "scrapeTimeout": {"type": "string", "pattern": r"^\d+[smh]$"}}}}}})
+PROMETHEUS_RULE_SCHEMA = _prometheus_operator_resource(
+    {"type": "object", "additionalProperties": False, "required": ["groups"], "properties": {
+        "groups": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["name", "rules"], "properties": {
+                "name": {"type": "string", "minLength": 1},
+                "rules": {"type": "array", "items": {
+                    "type": "object", "additionalProperties": False, "required": ["expr"], "properties": {
+                        "alert": {"type": "string"}, "record": {"type": "string"}, "expr": {"type": "string"},
+                        "for": {"type": "string", "pattern": r"^\d+[smh]$"}, "labels": _LABELS,
+                        "annotations": _LABELS}}}}}}}})
 CUSTOM_RESOURCE_SCHEMAS = {"KafkaTopic": KAFKA_TOPIC_SCHEMA, "ServiceMonitor": SERVICE_MONITOR_SCHEMA,
                            "PrometheusRule": PROMETHEUS_RULE_SCHEMA}
 
