@@ -26,10 +26,41 @@ KAFKA_TOPIC_SCHEMA = {
     },
 }
 
+# The Prometheus Operator's CRDs (monitoring.coreos.com/v1) are not in kubernetes-validate either: the fields we use.
+_LABELS = {"type": "object", "additionalProperties": {"type": "string"}}
+_METADATA = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "labels": _LABELS}}
+
+
+def _prometheus_operator_resource(spec: dict) -> dict:
+    return {"type": "object", "required": ["apiVersion", "kind", "metadata", "spec"],
+            "properties": {"apiVersion": {"const": "monitoring.coreos.com/v1"}, "metadata": _METADATA, "spec": spec}}
+
+
+SERVICE_MONITOR_SCHEMA = _prometheus_operator_resource(
+    {"type": "object", "additionalProperties": False, "required": ["selector", "endpoints"], "properties": {
+        "selector": {"type": "object", "additionalProperties": False, "properties": {"matchLabels": _LABELS}},
+        "endpoints": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "additionalProperties": False, "required": ["port"],
+            "properties": {"port": {"type": "string"}, "path": {"type": "string", "pattern": "^/"},
+                           "interval": {"type": "string", "pattern": r"^\d+[smh]$"},
+                           "scrapeTimeout": {"type": "string", "pattern": r"^\d+[smh]$"}}}}}})
+PROMETHEUS_RULE_SCHEMA = _prometheus_operator_resource(
+    {"type": "object", "additionalProperties": False, "required": ["groups"], "properties": {
+        "groups": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["name", "rules"], "properties": {
+                "name": {"type": "string", "minLength": 1},
+                "rules": {"type": "array", "items": {
+                    "type": "object", "additionalProperties": False, "required": ["expr"], "properties": {
+                        "alert": {"type": "string"}, "record": {"type": "string"}, "expr": {"type": "string"},
+                        "for": {"type": "string", "pattern": r"^\d+[smh]$"}, "labels": _LABELS,
+                        "annotations": _LABELS}}}}}}}})
+CUSTOM_RESOURCE_SCHEMAS = {"KafkaTopic": KAFKA_TOPIC_SCHEMA, "ServiceMonitor": SERVICE_MONITOR_SCHEMA,
+                           "PrometheusRule": PROMETHEUS_RULE_SCHEMA}
+
 
 def validate(resource: dict) -> None:
-    if resource["kind"] == "KafkaTopic":
-        jsonschema.validate(resource, KAFKA_TOPIC_SCHEMA)
+    if resource["kind"] in CUSTOM_RESOURCE_SCHEMAS:
+        jsonschema.validate(resource, CUSTOM_RESOURCE_SCHEMAS[resource["kind"]])
     else:
         kubernetes_validate.validate(resource, KUBERNETES_VERSION, strict=True)
 
@@ -58,3 +89,10 @@ def test_a_kafka_topic_with_a_dotted_resource_name_fails_validation() -> None:
     topic["metadata"]["name"] = topic["spec"]["topicName"]
     with pytest.raises(jsonschema.ValidationError):
         validate(topic)
+
+
+def test_a_service_monitor_with_a_misspelt_field_fails_validation() -> None:
+    monitor = next(r for r in rendered("prod") if r["kind"] == "ServiceMonitor")
+    monitor["spec"]["endpoints"][0]["paht"] = "/metrics"
+    with pytest.raises(jsonschema.ValidationError):
+        validate(monitor)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from leadline.events.topics import TOPICS
+from leadline.platform.http import READINESS_TIMEOUT_S
 from tests.deploy.kustomize import split_image
 from tests.deploy.manifests import (NAME_LABEL, OVERLAYS, WORKLOADS, named, of_kind, pod_labels, pod_spec, rendered,
                                     selects)
@@ -21,10 +22,22 @@ def every_container(workload: dict) -> list[dict]:
 @pytest.mark.parametrize("overlay", OVERLAYS)
 @pytest.mark.parametrize("service", WORKLOADS)
 def test_the_server_is_probed_on_readyz_and_healthz(overlay: str, service: str) -> None:
+    """Readiness on /readyz (can it do its job: its database answers, or for web its page is there; the broker never
+    gates); liveness and start-up on /healthz (the process answers: a dependency's outage is no reason to restart)."""
     container = pod_spec(named(rendered(overlay), "Deployment", service))["containers"][0]
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert container["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("service", WORKLOADS)
+def test_readyz_answers_a_slow_dependency_before_the_probe_gives_up(overlay: str, service: str) -> None:
+    """/readyz waits READINESS_TIMEOUT_S at most for a dependency: the kubelet must wait longer, or a slow broker (only
+    reported) would time the probe out and take the pod out of its Service all the same."""
+    probe = pod_spec(named(rendered(overlay), "Deployment", service))["containers"][0]["readinessProbe"]
+    assert probe.get("timeoutSeconds", 1) > READINESS_TIMEOUT_S
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

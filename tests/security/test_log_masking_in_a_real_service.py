@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 import uuid
 from pathlib import Path
 
@@ -49,6 +50,10 @@ async def test_a_customers_number_and_text_never_reach_the_logs_of_real_services
     conversation_id = await stack.customer_writes(a, wa_id, TEXT)
     await eventually(lambda: asyncio.sleep(0, opened(stack.logs["router"], conversation_id)),
                      "the router logs the conversation it opened")
+    [line] = [line for line in lines(stack.logs["router"]) if line.get("conversation_id") == conversation_id
+              and line.get("event") == "conversation opened"]
+    assert re.fullmatch(r"[0-9a-f]{32}", line["trace_id"]) and re.fullmatch(r"[0-9a-f]{16}", line["span_id"]), \
+        "a line written while handling an event names the event's trace (continued from ingest through Kafka)"
     for service in ("ingest", "router"):
         log = stack.logs[service].read_text(encoding="utf-8")
         assert lines(stack.logs[service]), f"{service} logged JSON lines"

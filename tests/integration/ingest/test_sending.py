@@ -9,6 +9,7 @@ import uuid
 
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Request
+from prometheus_client import REGISTRY as METRICS
 
 from leadline.events import (
     AgentRef, ConversationFinishedV1, ImageContent, MediaRef, MessageSendFailedV1, MessageSentV1, StoredMedia,
@@ -135,10 +136,12 @@ async def test_an_unreachable_graph_api_is_retried_then_reported_failed_and_retr
     time = FakeTime()
     graph = GraphApiClient(base_url=f"http://127.0.0.1:{closed_port()}", version=VERSION, access_token=TOKEN)
     request, envelope = send_request()
+    unreachable_before = graph_api_calls("unreachable")
     try:
         assert await send(request, envelope, ingest_db, graph, time) is SendOutcome.FAILED
     finally:
         await graph.aclose()
+    assert graph_api_calls("unreachable") - unreachable_before == 4, "every try counted: the provider is unreachable"
 
     [event] = await ingest_db.staged_payloads()
     assert isinstance(event, MessageSendFailedV1)
@@ -239,6 +242,7 @@ async def test_the_send_subscriber_sends_requests_from_kafka_and_ignores_other_c
     register_send_subscriber(runtime, uow_factory=ingest_db.uow, graph=meta.graph, throughput=SendThroughput(),
                              retry=FAST_RETRY, topics=[topic], consumer=f"ingest-sends-{uuid.uuid4().hex[:6]}")
     request, envelope = send_request()
+    sent_before, duplicates_before = sends("sent"), sends("duplicate")
     finished = REGISTRY.encode(
         ConversationFinishedV1(conversation_id=request.conversation_id, agent=AgentRef(id="ana", name="Ana Souza")),
         account_id="acme", sequence=2, occurred_at=envelope.occurred_at,
@@ -252,6 +256,7 @@ async def test_the_send_subscriber_sends_requests_from_kafka_and_ignores_other_c
         await wait_until(lambda: _sent_count(meta, 1), timeout_s=40)
         records = await read_topic(infra.bootstrap_servers, WHATSAPP_OUTBOUND, expected=1, timeout_s=20,
                                    where=lambda record: record.key == envelope.key)
+        await wait_until(lambda: asyncio.sleep(0, sends("duplicate") > duplicates_before), timeout_s=10)
     finally:
         await producer.stop()
         await runtime.stop()
@@ -260,6 +265,15 @@ async def test_the_send_subscriber_sends_requests_from_kafka_and_ignores_other_c
     [published] = records
     assert isinstance(REGISTRY.decode(envelope.from_bytes(published.value)), MessageSentV1)
     assert len(await ingest_db.rows(send_requests)) == 1
+    assert (sends("sent") - sent_before, sends("duplicate") - duplicates_before) == (1, 1), "sends by outcome"
+
+
+def sends(outcome: str) -> float:
+    return METRICS.get_sample_value("leadline_ingest_whatsapp_sends_total", {"outcome": outcome}) or 0.0
+
+
+def graph_api_calls(result: str) -> float:
+    return METRICS.get_sample_value("leadline_ingest_graph_api_calls_total", {"result": result}) or 0.0
 
 
 async def _sent_count(meta, expected: int) -> bool:

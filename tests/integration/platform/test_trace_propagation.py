@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import httpx
 from opentelemetry import trace
 
 from leadline.platform.kafka import create_producer
 from leadline.platform.outbox import OutboxRelay, stage_events
 from leadline.platform.tracing import configure_tracing, context_from_headers
+from leadline.router.bootstrap import build as build_router
+from leadline.router.entrypoints.settings import RouterSettings
 from tests.kafka_helpers import new_topic, read_topic, test_envelope
+from tests.tracing import recorded_spans, server_span
 
 
 async def test_an_event_published_later_by_the_relay_carries_the_trace_of_the_request_that_wrote_it(infra, messaging_db):
@@ -36,24 +40,19 @@ async def test_an_event_published_later_by_the_relay_carries_the_trace_of_the_re
     assert carried.span_id == request_span.get_span_context().span_id, "consumers continue the writer's span"
 
 
-async def test_a_service_request_continues_the_callers_trace(infra):
-    import httpx
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    from leadline.router.bootstrap import build
-    from leadline.router.entrypoints.settings import RouterSettings
-
-    if not hasattr(trace.get_tracer_provider(), "add_span_processor"):
-        configure_tracing("test")
-    spans = InMemorySpanExporter()
-    trace.get_tracer_provider().add_span_processor(SimpleSpanProcessor(spans))
-    app = build(RouterSettings(database_url=await infra.new_database("traced"), kafka_bootstrap_servers=infra.bootstrap_servers,
-                               kafka_group_prefix="traced-"))
+async def test_a_service_request_continues_the_callers_trace_and_probes_are_not_traced(infra):
+    app = build_router(RouterSettings(database_url=await infra.new_database("traced"),
+                                      kafka_bootstrap_servers=infra.bootstrap_servers, kafka_group_prefix="traced-"))
     caller_trace = "4bf92f3577b34da6a3ce929d0e0e4736"
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://router") as client:
-        response = await client.get("/healthz", headers={"traceparent": f"00-{caller_trace}-00f067aa0ba902b7-01"})
+    traceparent = {"traceparent": f"00-{caller_trace}-00f067aa0ba902b7-01"}
+    with recorded_spans() as spans:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://router") as client:
+            response = await client.get("/openapi.json", headers=traceparent)
+            for probe in ("/healthz", "/readyz", "/metrics"):
+                await client.get(probe, headers=traceparent)
     assert response.status_code == 200 and response.headers["x-request-id"]
-    server_spans = [s for s in spans.get_finished_spans() if s.kind == trace.SpanKind.SERVER]
-    assert server_spans, "FastAPI's OpenTelemetry support opens a server span per request"
-    assert {format(s.context.trace_id, "032x") for s in server_spans} == {caller_trace}
+    span = server_span(spans, "/openapi.json")
+    assert span is not None, "FastAPI's OpenTelemetry support opens a server span per request"
+    assert format(span.context.trace_id, "032x") == caller_trace
+    assert span.parent.span_id == 0x00f067aa0ba902b7
+    assert [server_span(spans, probe) for probe in ("/healthz", "/readyz", "/metrics")] == [None, None, None]

@@ -102,16 +102,26 @@ async def test_dev_login_lists_the_seeded_agents_and_mints_a_token_the_services_
         assert (await client.post("/api/dev/login", json={"account_id": "acme-motors", "agent_id": "zé"})).status_code == 404
 
 
-async def test_a_service_that_does_not_answer_is_a_502_and_makes_the_gateway_not_ready(tmp_path):
+async def test_a_service_that_does_not_answer_is_a_502_and_reported_but_the_gateway_stays_ready_to_serve_the_page(tmp_path):
     async with gateway(tmp_path) as web, httpx.AsyncClient(base_url=web) as client:
         answer = await client.get("/api/leads/leads/x", headers={"Authorization": "Bearer x"})
         assert answer.status_code == 502
         assert answer.json()["error"]["code"] == "upstream_unavailable"
         assert (await client.get("/api/nothing/here")).status_code == 404
         ready = await client.get("/readyz")
-        assert ready.status_code == 503
-        assert ready.json()["checks"]["router"].startswith("unavailable")
+        assert ready.status_code == 200, ready.json()
+        assert ready.json()["checks"] == {"page": "ok"}
+        assert {name: state[:11] for name, state in ready.json()["reports"].items()} == {
+            "router": "unavailable", "leads": "unavailable", "history": "unavailable"}
+        assert (await client.get("/")).status_code == 200
         assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_a_gateway_without_the_page_is_not_ready(tmp_path):
+    async with gateway(tmp_path, web_static_dir=str(tmp_path)) as web, httpx.AsyncClient(base_url=web) as client:
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"] == {"page": "unavailable"}
 
 
 async def test_the_page_is_served_and_media_pass_through_with_their_byte_ranges(tmp_path, router, dealer):  # noqa: F811

@@ -68,3 +68,4 @@ def test_configuring_again_reaches_loggers_already_in_use(capsys):
         in_use.warning("captured line")
     assert [line["event"] for line in captured] == ["captured line"]
     logging.getLogger().handlers.clear()
+

@@ -42,6 +42,15 @@ DEV_SECRETS = {
 }
 
 
+def fully_ready(answer: httpx.Response) -> bool:
+    """Ready, and reaching what it only reports too (the broker; web: the APIs): a pod in a cluster takes traffic
+    without the broker, but a dev stack says "ready" once everything in it is connected."""
+    if answer.status_code != 200:
+        return False
+    body = answer.json() if answer.headers.get("content-type", "").startswith("application/json") else {}
+    return all(state == "ok" for state in (body.get("reports") or {}).values())
+
+
 @dataclass(frozen=True)
 class StackConfig:
     var_dir: Path
@@ -220,7 +229,7 @@ class Stack:
                 if child.poll() is not None:
                     raise RuntimeError(f"{name} exited with {child.returncode}; see {self.config.var_dir}/logs/{name}.log")
                 try:
-                    if httpx.get(url, timeout=1.0).status_code == 200:
+                    if fully_ready(httpx.get(url, timeout=1.0)):
                         del pending[name]
                 except httpx.HTTPError:
                     pass

@@ -11,7 +11,7 @@ import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, Histogram, generate_latest
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -21,6 +21,11 @@ ReadinessCheck = Callable[[], Awaitable[object]]
 #: SQLSTATEs of text PostgreSQL cannot store: character_not_in_repertoire (the NUL character, \u0000, which JSON and
 #: Python strings allow) and untranslatable_character. The caller sent it; the transaction was rolled back.
 TEXT_THE_DATABASE_CANNOT_STORE = frozenset({"22021", "22P05"})
+#: How long /readyz waits for each dependency; below the readiness probe's timeoutSeconds (3 s in deploy/k8s), so a
+#: slow dependency makes a 503 the kubelet reads rather than a probe that timed out.
+READINESS_TIMEOUT_S = 2.0
+DEPENDENCY_UP = Gauge("leadline_dependency_up", "1 if the dependency answered the last /readyz probe in time, else 0",
+                      ["dependency"])
 REQUEST_SECONDS = Histogram(
     "leadline_http_request_seconds", "HTTP request latency", ["method", "route", "status"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
@@ -70,9 +75,16 @@ def install_error_handlers(app: FastAPI) -> None:
                                                        "(the NUL character, \\u0000)"), status_code=422)
 
 
-def health_router(checks: Mapping[str, ReadinessCheck], *, timeout_s: float = 2.0) -> APIRouter:
-    """``/healthz``: the process answers. ``/readyz``: every dependency answers in time."""
+def health_router(checks: Mapping[str, ReadinessCheck], *, reports: Mapping[str, ReadinessCheck] | None = None,
+                  timeout_s: float = READINESS_TIMEOUT_S) -> APIRouter:
+    """``/healthz``: the process answers (liveness). ``/readyz``: the pod can do its job (readiness).
+
+    ``checks`` decide readiness: each must answer within ``timeout_s``. ``reports`` are dependencies whose state the
+    answer and ``leadline_dependency_up`` show but that never take the pod out of its Service (ingest's broker:
+    the outbox holds events while it is away). Both run concurrently, so the probe takes at most ``timeout_s``.
+    """
     router = APIRouter(include_in_schema=False)
+    reports = reports or {}
 
     @router.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -83,13 +95,20 @@ def health_router(checks: Mapping[str, ReadinessCheck], *, timeout_s: float = 2.
         async def run(name: str, check: ReadinessCheck) -> tuple[str, str]:
             try:
                 result = await asyncio.wait_for(check(), timeout=timeout_s)
-                return name, "ok" if result is not False else "unavailable"
+                state = "ok" if result is not False else "unavailable"
             except Exception as error:  # a readiness probe reports, it does not raise
-                return name, f"unavailable: {type(error).__name__}"
+                state = f"unavailable: {type(error).__name__}"
+            DEPENDENCY_UP.labels(name).set(1 if state == "ok" else 0)
+            return name, state
 
-        results = dict(await asyncio.gather(*(run(name, check) for name, check in checks.items())))
-        ready = all(value == "ok" for value in results.values())
-        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": results}, status_code=200 if ready else 503)
+        everything = {**checks, **reports}
+        results = dict(await asyncio.gather(*(run(name, check) for name, check in everything.items())))
+        ready = all(results[name] == "ok" for name in checks)
+        body: dict[str, object] = {"status": "ready" if ready else "not_ready",
+                                   "checks": {name: results[name] for name in checks}}
+        if reports:
+            body["reports"] = {name: results[name] for name in reports}
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @router.get("/metrics")
     async def metrics() -> Response:

@@ -1,4 +1,4 @@
-"""structlog configured once per process: JSON lines, context vars, masked personal data."""
+"""structlog configured once per process: JSON lines, context vars, the current trace, masked personal data."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 import structlog
+from opentelemetry import trace
 
 #: Keys whose values are message text or other free text a customer wrote.
 TEXT_KEYS = frozenset({"body", "text", "caption", "message_text", "content", "first_message", "notes"})
@@ -52,10 +53,22 @@ def _mask(key: str, value: Any) -> Any:
     return value
 
 
+def add_trace_context(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: the current span's ``trace_id`` and ``span_id`` (W3C hex), so a log line leads to its
+    trace and a trace to its log lines. A line written outside any span (start-up, a background loop between
+    events) has neither."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event_dict.setdefault("trace_id", format(context.trace_id, "032x"))
+        event_dict.setdefault("span_id", format(context.span_id, "016x"))
+    return event_dict
+
+
 def configure_logging(service: str, *, level: str = "INFO", fmt: str = "json", unmasked: bool = False) -> None:
     """Configure structlog and route stdlib logging (uvicorn, aiokafka) through it."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        add_trace_context,
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import structlog
 from aiokafka import AIOKafkaProducer
+from prometheus_client import Gauge
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,6 +30,12 @@ log = structlog.get_logger(__name__)
 
 RELAY_LOCK_ID = 7_470_001  # pg advisory lock key: one publishing relay per service database
 NOTIFY_CHANNEL = "leadline_outbox"
+BACKLOG_MEASURE_INTERVAL_S = 15.0  # about half Prometheus's usual scrape interval
+UNPUBLISHED = Gauge("leadline_outbox_unpublished_events",
+                    "Events committed to this service's outbox and not yet published to Kafka (every replica of a "
+                    "service reports the same database: take the max)")
+OLDEST_UNPUBLISHED = Gauge("leadline_outbox_oldest_unpublished_seconds",
+                           "Age of the oldest event waiting in this service's outbox (0 when none waits)")
 
 
 async def stage_events(session: AsyncSession, envelopes: Sequence[Envelope], *, topic: str | None = None) -> None:
@@ -133,3 +140,30 @@ class OutboxRelay:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=backoff)
             except TimeoutError:
                 pass
+
+
+async def measure_backlog(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, float]:
+    """How many committed events wait to be published, and how long the oldest has waited (seconds); sets the gauges.
+
+    Read from the database, not from the relay: with the broker away from the start, no relay runs to count them.
+    """
+    async with sessions() as session:
+        waiting = await session.scalar(select(func.count()).select_from(OUTBOX).where(OUTBOX.c.published_at.is_(None)))
+        oldest = await session.scalar(
+            select(func.extract("epoch", func.now() - OUTBOX.c.created_at))
+            .where(OUTBOX.c.published_at.is_(None)).order_by(OUTBOX.c.id).limit(1))
+    age = max(0.0, float(oldest or 0.0))
+    UNPUBLISHED.set(waiting or 0)
+    OLDEST_UNPUBLISHED.set(age)
+    return waiting or 0, age
+
+
+async def watch_backlog(sessions: async_sessionmaker[AsyncSession], *,
+                        every_s: float = BACKLOG_MEASURE_INTERVAL_S) -> None:
+    """Measure the outbox backlog until cancelled (a database that does not answer is readiness's business)."""
+    while True:
+        try:
+            await measure_backlog(sessions)
+        except Exception as error:
+            log.debug("outbox backlog not measured", error=str(error))
+        await asyncio.sleep(every_s)

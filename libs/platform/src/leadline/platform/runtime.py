@@ -23,9 +23,9 @@ from .db import connect_raw, create_engine, ping, session_factory
 from .http import health_router, install_error_handlers, install_request_context
 from .kafka import DeadLetters, EventHandler, create_producer, subscribe_events
 from .logging import configure_logging
-from .outbox import NOTIFY_CHANNEL, OutboxRelay
+from .outbox import NOTIFY_CHANNEL, OutboxRelay, watch_backlog
 from .settings import ServiceSettings
-from .tracing import configure_tracing
+from .tracing import configure_tracing, server_spans
 
 log = structlog.get_logger(__name__)
 
@@ -94,6 +94,7 @@ class ServiceRuntime:
         with contextlib.suppress(Exception):  # the database may come later; readiness says so
             await self._listen_for_outbox()
         self._tasks.append(asyncio.create_task(self._start_kafka(), name="kafka-start"))
+        self._tasks.append(asyncio.create_task(watch_backlog(self.sessions), name="outbox-backlog"))
         for name, loop in self._background:
             self._tasks.append(asyncio.create_task(loop(), name=name))
         log.info("service started", port=self.settings.http_port)
@@ -147,14 +148,15 @@ def create_service_app(runtime: ServiceRuntime, *, title: str, routers: Sequence
     untraced = [re.compile(pattern) for pattern in untraced_paths]
     app = FastAPI(
         title=title, description=description, version="0.1.0", lifespan=runtime.lifespan,
-        # HTTP server spans (W3C context from the caller) from FastAPI's own OpenTelemetry support;
-        # per-dependency operation spans and its metrics/logs are off: Prometheus and structlog cover those.
-        telemetry={"tracing": True, "operation_spans": False, "metrics": False, "logs": False,
-                   "exclude": (lambda scope: any(p.fullmatch(scope.get("path", "")) for p in untraced)) if untraced else None},
+        telemetry=server_spans(exclude=lambda scope: any(p.fullmatch(scope.get("path", "")) for p in untraced)),
     )
     install_error_handlers(app)
     install_request_context(app)
-    app.include_router(health_router({"database": lambda: ping(runtime.engine), "kafka": runtime.kafka_ready}))
+    # Ready while the database answers: every service's HTTP API reads and writes its own database only, and what it
+    # publishes waits in the outbox while the broker is away. The broker's state is reported, never gating: a broker
+    # outage hits every pod alike, and taking them all out of their Services would turn stale inboxes into a
+    # full outage (and Meta's webhooks into failed deliveries). README "Operating leadline" has the whole reasoning.
+    app.include_router(health_router({"database": lambda: ping(runtime.engine)}, reports={"kafka": runtime.kafka_ready}))
     for router in routers:
         app.include_router(router)
     app.state.runtime = runtime

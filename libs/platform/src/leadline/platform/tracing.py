@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
@@ -46,3 +47,19 @@ def context_from_headers(headers: Mapping[str, str] | Iterable[tuple[str, bytes]
     else:
         carrier = {name: value.decode() for name, value in headers}
     return propagate.extract(carrier)
+
+
+#: The kubelet's probes and Prometheus's scrapes: every few seconds per pod, never worth a trace.
+UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def server_spans(*, exclude: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+    """FastAPI's ``telemetry`` setting for every leadline app: a server span per request continuing the caller's W3C
+    context; per-dependency operation spans and FastAPI's own metrics and logs are off (Prometheus and structlog
+    cover those). Probes and scrapes are never traced; ``exclude`` keeps more requests out (long-lived streams,
+    credentials in the query)."""
+
+    def untraced(scope: dict[str, Any]) -> bool:
+        return scope.get("path") in UNTRACED_PATHS or (exclude is not None and exclude(scope))
+
+    return {"tracing": True, "operation_spans": False, "metrics": False, "logs": False, "exclude": untraced}

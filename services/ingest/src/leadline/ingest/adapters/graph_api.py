@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+from prometheus_client import Counter
 
 from ..service.ports import GraphApiError, GraphApiUnreachable, MediaInfo, ProfilePhoto, ProfilePhotosUnsupported
 
@@ -23,6 +24,11 @@ MAX_MEDIA_BYTES = 100 * 1024 * 1024  # Meta's largest media (documents) is 100 M
 _CODE_PREFIX = re.compile(r"^\(#\d+\)\s*")
 # Failures before a single byte of the request left: safe to retry even for a send.
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+#: Meta answering at all, whatever it said: only ``unreachable`` rising while ``answered`` stays flat means ingest has
+#: lost WhatsApp (the runbook's "WhatsApp unreachable").
+GRAPH_API_CALLS = Counter("leadline_ingest_graph_api_calls_total",
+                          "Calls to Meta's Graph API by result: answered (any HTTP status) or unreachable (no answer)",
+                          ["result"])
 
 
 def graph_api_error(status: int, body: bytes) -> GraphApiError:
@@ -40,6 +46,12 @@ def graph_api_error(status: int, body: bytes) -> GraphApiError:
     title = error.get("error_user_title") or _CODE_PREFIX.sub("", message or "") or f"Error {code}"
     details = (error.get("error_data") or {}).get("details") or error.get("error_user_msg")
     return GraphApiError(status, code, title, message, details)
+
+
+def _unreachable(error: httpx.TransportError) -> GraphApiUnreachable:
+    """Meta did not answer; whether the request may have reached it decides whether a send may be retried."""
+    GRAPH_API_CALLS.labels("unreachable").inc()
+    return GraphApiUnreachable(f"{type(error).__name__}: {error}", may_have_arrived=not isinstance(error, _NEVER_SENT))
 
 
 class GraphApiClient:
@@ -75,10 +87,9 @@ class GraphApiClient:
     async def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
             response = await self._http.request(method, url, **kwargs)
-        except _NEVER_SENT as error:
-            raise GraphApiUnreachable(f"{type(error).__name__}: {error}", may_have_arrived=False) from error
         except httpx.TransportError as error:
-            raise GraphApiUnreachable(f"{type(error).__name__}: {error}", may_have_arrived=True) from error
+            raise _unreachable(error) from error
+        GRAPH_API_CALLS.labels("answered").inc()
         if response.is_error:
             raise graph_api_error(response.status_code, response.content)
         return response
@@ -126,6 +137,7 @@ class GraphApiClient:
         """GET the short-lived URL from ``media_info`` with the token; refuses files over ``MAX_MEDIA_BYTES``."""
         try:
             async with self._http.stream("GET", url) as response:
+                GRAPH_API_CALLS.labels("answered").inc()
                 if response.is_error:
                     raise graph_api_error(response.status_code, await response.aread())
                 chunks, size = [], 0
@@ -135,10 +147,8 @@ class GraphApiClient:
                         raise GraphApiError(response.status_code, None, "Media too large", f"over {MAX_MEDIA_BYTES} bytes")
                     chunks.append(chunk)
                 return b"".join(chunks)
-        except _NEVER_SENT as error:
-            raise GraphApiUnreachable(f"{type(error).__name__}: {error}", may_have_arrived=False) from error
         except httpx.TransportError as error:
-            raise GraphApiUnreachable(f"{type(error).__name__}: {error}", may_have_arrived=True) from error
+            raise _unreachable(error) from error
 
     async def message_templates(self, waba_id: str, *, page_size: int = 100) -> list[dict[str, Any]]:
         """Every template of the WhatsApp Business Account, any status, following Meta's cursor paging."""

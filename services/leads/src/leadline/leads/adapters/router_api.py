@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
+from leadline.platform.service_client import service_client
 from leadline.platform.tokens import Role, mint_token
-from leadline.platform.serve import CLIENT_KEEP_ALIVE_S
 
 from ..service.ports import (
     ClaimAnswer, Claimed, ClaimNotFound, ClaimOtherwiseRejected, ClaimRefused, RouterConversation, RouterMessage,
@@ -20,15 +20,10 @@ from ..service.ports import (
 )
 
 
-#: Idle connections are dropped before the router closes them (serve.py): a request sent on a connection the router
-#: is closing at that moment fails before any answer, and Add lead would say it is unreachable.
-ROUTER_LIMITS = httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_S)
-
-
 class HttpRouter:
     def __init__(self, base_url: str, *, timeout_s: float = 5.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport,
-                                         limits=ROUTER_LIMITS)
+        # idle connections dropped before the router closes them: Add lead never meets one closing mid-request
+        self._client = service_client(base_url, timeout=timeout_s, transport=transport)
 
     async def aclose(self) -> None:
         await self._client.aclose()

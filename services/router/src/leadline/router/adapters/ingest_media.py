@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import httpx
 
-from leadline.platform.serve import CLIENT_KEEP_ALIVE_S
+from leadline.platform.service_client import service_client
 
 
 class MediaStoreUnavailable(Exception):
@@ -18,9 +18,7 @@ class MediaStoreUnavailable(Exception):
 
 class IngestMedia:
     def __init__(self, base_url: str, *, timeout_s: float = 30.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        # idle connections dropped before ingest closes them (serve.py): never reused mid-close
-        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport,
-                                       limits=httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_S))
+        self._http = service_client(base_url, timeout=timeout_s, transport=transport)
 
     async def aclose(self) -> None:
         await self._http.aclose()

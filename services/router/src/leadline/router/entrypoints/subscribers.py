@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
+from prometheus_client import Histogram
+
 from leadline.events import (
     LEADS_LEADS, REGISTRY, WHATSAPP_INBOUND, WHATSAPP_OUTBOUND, Envelope, LeadCreatedV2, LeadTemperatureChangedV1,
     LeadTransferredV1, MediaFetchFailedV2, MediaStoredV2, MessageEchoedV2, MessageReceivedV2, MessageSendFailedV1, MessageSentV1,
@@ -13,13 +17,20 @@ from ..adapters import queries
 from ..service import inbound, lead_events, media
 from ..service.inbound import Clock, Normalize, UowFactory
 
+#: Wall-clock time, not the injected clock: how long a customer really waited to be seen (hosts keep time by NTP).
+WEBHOOK_TO_POOL = Histogram(
+    "leadline_router_webhook_to_pool_seconds",
+    "From ingest storing a customer's message (Meta's webhook answered) to the router committing it to its "
+    "conversation (visible in the inbox)", buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
+
 
 def register_subscribers(runtime: ServiceRuntime, *, uow: UowFactory, clock: Clock, normalize: Normalize) -> None:
     async def on_whatsapp_event(envelope: Envelope) -> None:
         payload = REGISTRY.decode(envelope)
         match payload:
             case MessageReceivedV2():
-                await inbound.receive_customer_message(envelope, payload, uow=uow, clock=clock, normalize=normalize)
+                if await inbound.receive_customer_message(envelope, payload, uow=uow, clock=clock, normalize=normalize):
+                    WEBHOOK_TO_POOL.observe(max(0.0, time.time() - envelope.occurred_at.timestamp()))
             case MessageEchoedV2():
                 await inbound.record_phone_echo(envelope, payload, uow=uow, clock=clock, normalize=normalize)
             case MessageStatusChangedV2():
