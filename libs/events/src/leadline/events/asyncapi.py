@@ -13,7 +13,8 @@ import json
 from importlib.metadata import version
 from typing import Any
 
-from pydantic.json_schema import models_json_schema
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from leadline.events.envelope import Envelope, Payload
 from leadline.events.registry import REGISTRY, Registry
@@ -119,9 +120,10 @@ def _servers() -> JSON:
 
 def _component_schemas(registry: Registry) -> tuple[JSON, dict[type[Payload], JSON]]:
     """Every payload model and the envelope as ``components.schemas``, and each payload model's ``$ref``."""
-    models: list[type[Payload]] = registry.models()
-    refs, top = models_json_schema([(model, "validation") for model in (Envelope, *models)],
-                                   ref_template=_REF_TEMPLATE)
+    models = registry.models()
+    every: list[type[BaseModel]] = [Envelope, *models]
+    inputs: list[tuple[type[BaseModel], JsonSchemaMode]] = [(model, "validation") for model in every]
+    refs, top = models_json_schema(inputs, ref_template=_REF_TEMPLATE)
     schemas: JSON = _asyncapi_discriminators(top["$defs"])
     return schemas, {model: refs[(model, "validation")] for model in models}
 

@@ -6,6 +6,7 @@ the committed file differs, so the doc cannot drift from the code.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from leadline.events.registry import REGISTRY, Registry
@@ -95,7 +96,7 @@ def _retention(retention: timedelta | None) -> str:
     return f"{retention.days} days" if retention.days != 1 else "1 day"
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
     return [
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
