@@ -12,9 +12,11 @@ from typing import Any
 import httpx
 import pytest
 from jsonschema import Draft7Validator, Draft202012Validator
+from opentelemetry import baggage, context
+from opentelemetry.sdk.trace import TracerProvider
 
 from leadline.events import REGISTRY, golden_examples
-from leadline.events.asyncapi import document, render, services
+from leadline.events.asyncapi import TRACE_HEADERS, document, render, services
 from leadline.events.envelope import Envelope
 from leadline.events.topics import ROUTER_CONVERSATIONS, TOPICS, WHATSAPP_INBOUND, dlq_topic, topic_for
 from leadline.history.bootstrap import build as build_history
@@ -23,6 +25,7 @@ from leadline.ingest.bootstrap import build as build_ingest
 from leadline.ingest.entrypoints.settings import IngestSettings
 from leadline.leads.bootstrap import build as build_leads
 from leadline.leads.entrypoints.settings import LeadsSettings
+from leadline.platform.tracing import current_trace_headers
 from leadline.router.bootstrap import build as build_router
 from leadline.router.entrypoints.settings import RouterSettings
 from leadline.web.app import create_app as create_web
@@ -144,6 +147,18 @@ def test_a_services_document_holds_its_own_operations_and_the_channels_they_use(
     assert set(doc["channels"]) == used
     with pytest.raises(ValueError, match="not one of leadline's services"):
         document("crm")
+
+
+def test_the_trace_headers_producers_write_are_the_ones_declared():
+    tracer = TracerProvider().get_tracer("asyncapi-test")
+    token = context.attach(baggage.set_baggage("tenant", "acme-motors"))
+    try:
+        with tracer.start_as_current_span("produce"):
+            headers = current_trace_headers()  # what the outbox stores with each event and relays as Kafka headers
+    finally:
+        context.detach(token)
+
+    assert {"traceparent", "baggage"} <= set(headers) <= set(TRACE_HEADERS["properties"])
 
 
 def _apps() -> dict[str, Any]:
