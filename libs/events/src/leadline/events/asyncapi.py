@@ -96,8 +96,8 @@ def _info(service: str | None) -> JSON:
         "title": f"{subject} events",
         "version": version("leadline-events"),
         "description": (
-            f"The Kafka topics {'of ' + subject if service else 'leadline'} "
-            f"{'uses' if service else 'publishes and reads'}, generated from `leadline.events` (topics, payload "
+            f"The Kafka topics {f'the {service} service sends to and receives from' if service else 'leadline uses'}, "
+            "generated from `leadline.events` (topics, payload "
             "models); docs/events.md says the same in prose. Every message is one JSON envelope keyed by its "
             "`stream_id`; consumers deduplicate on `event_id`, ignore unknown fields, skip unknown event types and "
             "upcast older versions with `leadline.events.REGISTRY.decode`. Payload JSON Schemas (draft 2020-12) "
