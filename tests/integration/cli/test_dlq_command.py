@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from faststream.kafka import KafkaBroker
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from leadline.events.envelope import Envelope
 from leadline.events.topics import LEADS_LEADS

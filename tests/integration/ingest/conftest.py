@@ -20,6 +20,7 @@ from leadline.ingest.bootstrap import MIGRATIONS, build
 from leadline.ingest.entrypoints.settings import IngestSettings
 from leadline.platform.db import create_engine
 from leadline.platform.migrations import upgrade_to_head
+from tests.integration.ingest.outbound_support import ingest_db, meta  # noqa: F401 - fixtures of the outbound tests
 
 APP_SECRET = "test-app-secret"
 VERIFY_TOKEN = "test-verify-token"

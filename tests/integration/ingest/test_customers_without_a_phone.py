@@ -15,9 +15,7 @@ from leadline.fakegraph.users import WhatsAppUser as FakeUser
 from leadline.fakegraph.users import status_contacts, status_for
 from leadline.ingest.adapters.tables import business_numbers, quarantined_deliveries
 from leadline.ingest.service.sending import SendOutcome
-from tests.integration.ingest.outbound_support import (  # noqa: F401 - fixtures
-    FakeTime, ingest_db, meta, send_request,
-)
+from tests.integration.ingest.outbound_support import FakeTime, send_request
 from tests.integration.ingest.test_every_real_delivery_is_accepted import events_of
 from tests.integration.ingest.test_sending import send
 

@@ -16,9 +16,7 @@ from leadline.ingest.domain.retry_policy import RetryPolicy
 from leadline.ingest.entrypoints.media_worker import MediaWorker
 from leadline.ingest.service.media_fetching import MediaFetchPolicy, fetch_due_media
 from leadline.ingest.service.ports import MediaToFetch
-from tests.integration.ingest.outbound_support import (  # noqa: F401 - fixtures
-    ACCOUNT, CUSTOMER, PHONE_NUMBER_ID, FakeTime, half, ingest_db, meta,
-)
+from tests.integration.ingest.outbound_support import ACCOUNT, CUSTOMER, PHONE_NUMBER_ID, FakeTime, half
 from tests.kafka_helpers import wait_until
 from tests.s3 import moto_s3
 

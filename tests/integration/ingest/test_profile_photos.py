@@ -13,9 +13,7 @@ from leadline.ingest.adapters.media_store import LocalMediaStore
 from leadline.ingest.adapters.tables import contact_photos
 from leadline.ingest.service.ports import ProfilePhoto, ProfilePhotosUnsupported
 from leadline.ingest.service.profile_photos import PhotoRefresh, refresh_profile_photo
-from tests.integration.ingest.outbound_support import (  # noqa: F401 - fixtures
-    ACCOUNT, CUSTOMER, PHONE_NUMBER_ID, FakeTime, ingest_db, meta,
-)
+from tests.integration.ingest.outbound_support import ACCOUNT, CUSTOMER, PHONE_NUMBER_ID, FakeTime
 
 PORTRAIT = ProfilePhoto(b"\x89PNG portrait at the beach", "image/png")
 NEW_PORTRAIT = ProfilePhoto(b"\x89PNG portrait with the new car", "image/png")

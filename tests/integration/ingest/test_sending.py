@@ -29,9 +29,8 @@ from leadline.ingest.entrypoints.settings import IngestSettings
 from leadline.ingest.service.sending import SendOutcome, send_message
 from leadline.platform.runtime import ServiceRuntime
 from tests.conftest import REPO
-from tests.integration.ingest.outbound_support import (  # noqa: F401 - fixtures
-    CUSTOMER, PHONE_NUMBER_ID, TOKEN, VERSION, FakeTime, closed_port, fake_settings, half, ingest_db, meta,
-    send_request, serving,
+from tests.integration.ingest.outbound_support import (
+    CUSTOMER, TOKEN, VERSION, FakeTime, closed_port, fake_settings, half, send_request, serving,
 )
 from tests.kafka_helpers import new_topic, read_topic, wait_until
 

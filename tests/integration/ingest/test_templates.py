@@ -12,9 +12,7 @@ from leadline.ingest.service.ports import GraphApiError
 from leadline.platform.auth import TokenVerifier
 from leadline.platform.http import install_error_handlers
 from leadline.platform.tokens import mint_token
-from tests.integration.ingest.outbound_support import (  # noqa: F401 - fixtures
-    ACCOUNT, CUSTOMER, PHONE_NUMBER_ID, ingest_db, meta,
-)
+from tests.integration.ingest.outbound_support import ACCOUNT, CUSTOMER, PHONE_NUMBER_ID
 
 SECRET = "ingest-templates-test-secret-0123456789"
 WABA = "102290129340398"

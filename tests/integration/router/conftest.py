@@ -34,6 +34,11 @@ from leadline.router.service import inbound
 from leadline.router.service.configuration import AccountConfiguration, AgentRecord, Team, apply_configuration
 
 from tests.clock import Clock
+from tests.integration.router.account_fixtures import (  # noqa: F401 - fixtures of test_account_configuration
+    admin_api,
+    configuration_database,
+    db,
+)
 from tests.s3 import moto_s3
 
 JWT_SECRET = "router-test-secret-router-test-secret"

@@ -13,9 +13,7 @@ from leadline.router.service.configuration import (
     upsert_team,
 )
 
-from tests.integration.router.account_fixtures import (  # noqa: F401  (fixtures)
-    DEV_ACCOUNTS, admin_api, configuration_database, db, dev_file_text,
-)
+from tests.integration.router.account_fixtures import DEV_ACCOUNTS, dev_file_text
 
 SHARED, USED_CARS = "106540352242922", "106540352242923"
 WABA = "102290129340398"  # the fake Graph API's business account, named for both numbers in deploy/dev/accounts.yaml

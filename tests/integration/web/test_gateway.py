@@ -12,7 +12,6 @@ import json
 from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 import uvicorn
 
 from leadline.platform.auth import TokenVerifier

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from leadline.fakegraph.errors import webhook_error
 from leadline.fakegraph.webhooks import (
-    BusinessNumber,
     WebhookBuilder,
     audio_message,
     button_reply_message,

@@ -17,7 +17,6 @@ from leadline.fakegraph.webhooks import (
     messages_change,
     reply_context,
     status,
-    statuses_change,
     system_message,
     text_message,
     unrendered_errors_change,

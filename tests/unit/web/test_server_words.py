@@ -54,7 +54,7 @@ def words_of_the_page() -> dict[str, set[str]]:
     text = (REPO / "web" / "js" / "i18n.js").read_text()
     blocks = re.split(r'^  (?:"([\w-]+)"|(\w+)): \{$', text, flags=re.MULTILINE)
     languages: dict[str, set[str]] = {}
-    for quoted, bare, body in zip(blocks[1::3], blocks[2::3], blocks[3::3]):
+    for quoted, bare, body in zip(blocks[1::3], blocks[2::3], blocks[3::3], strict=True):
         languages[quoted or bare] = set(re.findall(r'"error\.(\w+)":', body))
     return languages
 

@@ -6,6 +6,7 @@ the committed file differs, so the doc cannot drift from the code.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from leadline.events.registry import REGISTRY, Registry
@@ -20,8 +21,9 @@ _HEADER = """\
 Every event travels in one envelope (`leadline.events.envelope.Envelope`): `event_id`, `type`,
 `schema_version`, `occurred_at`, `account_id`, `stream_id`, `sequence`, `correlation_id`,
 `causation_id` and the `payload`. The Kafka key is the `stream_id`, so one stream's events stay
-in order on one partition. Payload JSON Schemas are in `libs/events/schemas/<type>/v<N>.json`,
-golden examples in `libs/events/examples/<type>/v<N>/`.
+in order on one partition. Payload JSON Schemas are in
+`libs/events/src/leadline/events/schemas/<type>/v<N>.json` (and in the `leadline-events` wheel), golden examples
+in `libs/events/examples/<type>/v<N>/`; `docs/asyncapi.json` is the AsyncAPI 3.0 document of the same topics.
 
 ## Consumer rules
 
@@ -94,7 +96,7 @@ def _retention(retention: timedelta | None) -> str:
     return f"{retention.days} days" if retention.days != 1 else "1 day"
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
     return [
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),

@@ -12,7 +12,7 @@ still read and upcast (``upcast_chat_event_v1``).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 from uuid import UUID
 
 from pydantic import Field
@@ -123,7 +123,7 @@ class _ChatEventV2(Payload):
         return chat_stream_id(self.phone_number_id, self.customer.chat_key)
 
 
-def upcast_chat_event_v1(payload: dict) -> dict:
+def upcast_chat_event_v1(payload: dict[str, Any]) -> dict[str, Any]:
     """v1 → v2 of every chat fact: the customer's phone becomes ``customer.wa_id``."""
     payload["customer"] = {"wa_id": payload.pop("customer_wa_id")}
     return payload

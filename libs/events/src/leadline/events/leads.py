@@ -9,7 +9,7 @@ has leads in more than one team, that is a conflict to resolve.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Final, Literal
+from typing import Any, Final, Literal
 from uuid import UUID
 
 from pydantic import Field, model_validator
@@ -121,7 +121,7 @@ class LeadCreatedV2(_LeadEvent):
         return self
 
 
-def upcast_lead_created_v1(payload: dict) -> dict:
+def upcast_lead_created_v1(payload: dict[str, Any]) -> dict[str, Any]:
     """v1 → v2: nothing to move; a v1 lead never had a WhatsApp user id."""
     return payload
 
@@ -228,7 +228,7 @@ class LeadConflictDetectedV2(_ConflictEvent):
         return self
 
 
-def upcast_lead_conflict_detected_v1(payload: dict) -> dict:
+def upcast_lead_conflict_detected_v1(payload: dict[str, Any]) -> dict[str, Any]:
     """v1 → v2: nothing to move; a v1 conflict always named the customer's phone."""
     return payload
 

@@ -9,7 +9,7 @@ agent at a time (claim-once). Account integration settings are in
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Final, Literal
+from typing import Any, Final, Literal
 from uuid import UUID
 
 from pydantic import Field, model_validator
@@ -139,7 +139,7 @@ class ConversationOpenedV2(_ConversationEvent):
         return self
 
 
-def upcast_conversation_opened_v1(payload: dict) -> dict:
+def upcast_conversation_opened_v1(payload: dict[str, Any]) -> dict[str, Any]:
     """v1 → v2: the customer's phone becomes ``customer.wa_id``; no customer id was known then."""
     payload["customer"] = {"wa_id": payload.pop("customer_wa_id")}
     return payload
@@ -324,7 +324,7 @@ class SendRequestedV2(_ConversationEvent):
         return self
 
 
-def upcast_send_requested_v1(payload: dict) -> dict:
+def upcast_send_requested_v1(payload: dict[str, Any]) -> dict[str, Any]:
     """v1 → v2: the recipient's phone becomes ``to.wa_id``."""
     payload["to"] = {"wa_id": payload.pop("to_wa_id")}
     return payload

@@ -78,7 +78,7 @@ class TokenVerifier:
         return self.verify(token.strip())
 
 
-def verifier_from_settings(settings: "ServiceSettings") -> TokenVerifier:
+def verifier_from_settings(settings: ServiceSettings) -> TokenVerifier:
     """The service's verifier: JWKS (production) when ``JWT_JWKS_URL`` is set, else the dev HS256 secret."""
     if settings.jwt_jwks_url:
         return TokenVerifier(secret=None, jwks_url=settings.jwt_jwks_url, audience=settings.jwt_audience, issuer=settings.jwt_issuer)

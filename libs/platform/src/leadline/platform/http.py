@@ -1,4 +1,4 @@
-"""HTTP edge shared by every service: JSON errors, /healthz, /readyz, /metrics, request context."""
+"""HTTP edge shared by every service: JSON errors, /healthz, /readyz, /metrics, /asyncapi, request context."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from functools import cache
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request
@@ -14,6 +15,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, Histogram, generate_latest
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from leadline.events import asyncapi
 
 log = structlog.get_logger(__name__)
 
@@ -113,6 +116,21 @@ def health_router(checks: Mapping[str, ReadinessCheck], *, reports: Mapping[str,
     @router.get("/metrics")
     async def metrics() -> Response:
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def asyncapi_router(service: str | None) -> APIRouter:
+    """``/asyncapi``: the AsyncAPI 3.0 document (JSON) of the topics ``service`` sends to and receives from;
+    ``None`` for the whole system's. Built on the first request: it costs a few hundred milliseconds."""
+    if service is not None and service not in asyncapi.services():
+        raise ValueError(f"{service!r} sends and receives on no topic of the catalogue (leadline.events.topics)")
+    router = APIRouter(include_in_schema=False)
+    built = cache(lambda: asyncapi.document(service))
+
+    @router.get("/asyncapi")
+    async def asyncapi_document() -> JSONResponse:
+        return JSONResponse(built())
 
     return router
 

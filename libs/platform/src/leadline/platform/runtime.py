@@ -20,7 +20,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
 from .db import connect_raw, create_engine, ping, session_factory
-from .http import health_router, install_error_handlers, install_request_context
+from .http import asyncapi_router, health_router, install_error_handlers, install_request_context
 from .kafka import DeadLetters, EventHandler, create_producer, subscribe_events
 from .logging import configure_logging
 from .outbox import NOTIFY_CHANNEL, OutboxRelay, watch_backlog
@@ -157,6 +157,7 @@ def create_service_app(runtime: ServiceRuntime, *, title: str, routers: Sequence
     # outage hits every pod alike, and taking them all out of their Services would turn stale inboxes into a
     # full outage (and Meta's webhooks into failed deliveries). README "Operating leadline" has the whole reasoning.
     app.include_router(health_router({"database": lambda: ping(runtime.engine)}, reports={"kafka": runtime.kafka_ready}))
+    app.include_router(asyncapi_router(runtime.settings.service_name))
     for router in routers:
         app.include_router(router)
     app.state.runtime = runtime

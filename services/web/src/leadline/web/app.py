@@ -18,7 +18,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from leadline.platform.http import health_router, install_error_handlers, install_request_context
+from leadline.platform.http import asyncapi_router, health_router, install_error_handlers, install_request_context
 from leadline.platform.logging import configure_logging
 from leadline.platform.service_client import service_client
 from leadline.platform.tracing import configure_tracing, server_spans
@@ -71,6 +71,7 @@ def create_app(settings: WebSettings, *, transport: httpx.AsyncBaseTransport | N
     install_request_context(app)
     app.include_router(health_router({"page": page_available},
                                      reports={name: answers(base) for name, base in upstreams.items()}))
+    app.include_router(asyncapi_router(None))  # the gateway owns no topic: it shows the whole system's
 
     @app.get("/api/config", include_in_schema=False)
     async def page_config() -> dict[str, object]:

@@ -1,7 +1,7 @@
 """JSON Schema of every payload version, exported to files committed with the code, and checked.
 
-Layout: ``libs/events/schemas/<event_type>/v<N>.json`` plus ``envelope.json``. The files
-are the contract non-Python consumers read and the baseline the compatibility guard
+Layout: ``<event_type>/v<N>.json`` plus ``envelope.json`` beside this module, so they ship in the
+``leadline-events`` wheel (``SCHEMA_DIR``). The files are the contract non-Python consumers read and the baseline the compatibility guard
 compares models against: ``export_all`` refuses to overwrite a schema with a breaking
 change, so the only way forward is a new version (and an upcaster).
 """
@@ -18,8 +18,9 @@ from leadline.events.envelope import Envelope, Payload
 from leadline.events.registry import REGISTRY, Registry
 from leadline.events.schemas.compat import Schema, breaking_changes
 
-SCHEMA_DIR = Path(__file__).resolve().parents[4] / "schemas"
-"""Where the committed schemas live in a source checkout (``libs/events/schemas``)."""
+SCHEMA_DIR = Path(__file__).resolve().parent
+"""Where the committed schemas live: ``libs/events/src/leadline/events/schemas`` in a checkout, in the installed package
+otherwise."""
 
 ENVELOPE_FILE = "envelope.json"
 _DIALECT = "https://json-schema.org/draft/2020-12/schema"

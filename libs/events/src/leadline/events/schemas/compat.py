@@ -164,7 +164,8 @@ def _variants(schema: Schema, root: Schema) -> list[Schema]:
 def _discriminator(schema: Schema, root: Schema) -> str | None:
     """The property telling a union's variants apart, also when the union is wrapped as optional."""
     if "discriminator" in schema:
-        return schema["discriminator"].get("propertyName")
+        name = schema["discriminator"].get("propertyName")
+        return name if isinstance(name, str) else None
     for variant in schema.get("anyOf") or schema.get("oneOf") or []:
         resolved, _ = _resolve(variant, root)
         if _is_union(resolved) and (found := _discriminator(resolved, root)):

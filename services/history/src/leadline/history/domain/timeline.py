@@ -115,7 +115,8 @@ def media_key_of(media: Mapping[str, Any]) -> str | None:
 def message_entry(message: StagedMessage, *, account_id: str, lead_id: uuid.UUID | None,
                   stored_by_wamid: Mapping[str, Mapping[str, Any]]) -> Entry:
     content: Mapping[str, Any] = message.content
-    if "media" in content and stored_media_of(content) is None and message.wamid in stored_by_wamid:
+    if "media" in content and stored_media_of(content) is None and message.wamid is not None \
+            and message.wamid in stored_by_wamid:
         content = with_stored_media(content, stored_by_wamid[message.wamid])
     stored = stored_media_of(content)
     return Entry(

@@ -14,7 +14,7 @@ class RetryPolicy:
 
     def delay_before(self, attempt: int, random: Callable[[], float]) -> float:
         """Delay before try number ``attempt`` (2, 3, …): uniform in [0, min(max, base * 2^(attempt-2))]."""
-        ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** max(0, attempt - 2))
+        ceiling = min(self.max_delay_s, self.base_delay_s * 2.0 ** max(0, attempt - 2))
         return ceiling * random()
 
     def gives_up_after(self, attempt: int) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 from datetime import datetime, timedelta
 
 CUSTOMER, DEALER = "customer", "dealer"
@@ -33,7 +34,7 @@ class ConversationActivity:
     def after_message(self, *, inbound: bool, sent_at: datetime) -> ConversationActivity:
         speaker = CUSTOMER if inbound else DEALER
         turned = self.last_speaker is not None and self.last_speaker != speaker
-        changes: dict[str, object] = {"last_speaker": speaker, "exchanges": self.exchanges + (1 if turned else 0)}
+        changes: dict[str, Any] = {"last_speaker": speaker, "exchanges": self.exchanges + (1 if turned else 0)}
         if inbound:
             changes.update(last_customer_message_at=_latest(self.last_customer_message_at, sent_at),
                            customer_messages=self.customer_messages + 1,
@@ -68,8 +69,9 @@ class LeadActivity:
         items = list(conversations)
         opened = [c for c in items if c.open]
         waiting = [c.waiting_since for c in opened if c.waiting_since is not None]
-        answered = [c for c in items if c.last_answer_delay is not None and c.last_dealer_message_at is not None]
-        latest_answer = max(answered, key=lambda c: c.last_dealer_message_at, default=None)
+        answered = [(c.last_dealer_message_at, c) for c in items
+                    if c.last_answer_delay is not None and c.last_dealer_message_at is not None]
+        latest_answer = max(answered, key=lambda answer: answer[0], default=(None, None))[1]
         return cls(
             last_customer_message_at=max((c.last_customer_message_at for c in items if c.last_customer_message_at), default=None),
             waiting_since=min(waiting, default=None),

@@ -42,7 +42,7 @@ class SqlCustomers:
             await self._session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
                                         {"key": f"customer:{account_id}:{name}"})
         named = [column == value for column, value in zip(_KEY_COLUMNS.values(), (keys.phone, keys.user_id,
-                                                                                  keys.parent_user_id)) if value]
+                                                                                  keys.parent_user_id), strict=True) if value]
         rows = (await self._session.execute(
             select(customers).where(C.account_id == account_id, or_(*named)).with_for_update()
         )).all()

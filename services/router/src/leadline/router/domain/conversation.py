@@ -262,7 +262,7 @@ class Conversation:
         message_id = self.message_of_wamid.get(wamid)
         media = self.media.get(message_id) if message_id else None
         updated = with_stored_copy(media, stored, mime_type) if media is not None else None
-        if updated is None:
+        if message_id is None or updated is None:
             return False
         self._record(ev.MessageMediaUpdated(message_id=message_id, wamid=wamid, media=updated, at=at))
         return True
@@ -273,7 +273,7 @@ class Conversation:
         message_id = self.message_of_wamid.get(wamid)
         media = self.media.get(message_id) if message_id else None
         updated = with_fetch_failed(media, reason=reason, error_code=error_code, retryable=retryable) if media else None
-        if updated is None:
+        if message_id is None or updated is None:
             return False
         self._record(ev.MessageMediaUpdated(message_id=message_id, wamid=wamid, media=updated, at=at))
         return True
