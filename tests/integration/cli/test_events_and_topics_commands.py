@@ -18,7 +18,7 @@ def _args(infra) -> list[str]:
 
 
 async def _publish(infra, *envelopes, topic: str = LEADS_LEADS) -> None:
-    producer = create_producer(infra.bootstrap_servers)
+    producer = create_producer(infra.kafka_settings)
     await producer.start()
     try:
         for envelope in envelopes:

@@ -30,6 +30,8 @@ from leadline.events import (
 from leadline.events.registry import UndecodableEvent
 from leadline.events.router import CONVERSATION_CLAIMED, CONVERSATION_TRANSFERRED
 from leadline.events.topics import LEADS_LEADS, ROUTER_CONVERSATIONS
+from leadline.platform import kafka_clients
+from leadline.platform.settings import KafkaSettings
 
 from ..domain.agents import Agent
 from ..domain.rules import may_see
@@ -62,11 +64,11 @@ class Subscriber:
 
 
 class LiveFeed:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, bootstrap_servers: str,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, kafka: KafkaSettings,
                  topics: tuple[str, ...] = (ROUTER_CONVERSATIONS, LEADS_LEADS), max_queued: int = 256, max_shown: int = 10_000,
                  fetch_max_wait_ms: int = 10) -> None:
         self._sessions = sessions
-        self._bootstrap_servers = bootstrap_servers
+        self._kafka = kafka
         self._topics = topics
         self._max_queued = max_queued
         self._max_shown = max_shown
@@ -185,8 +187,8 @@ class LiveFeed:
         """Until cancelled: read every partition from its end; after an outage, tell every client to reload."""
         delay = 0.5
         while True:
-            consumer = AIOKafkaConsumer(
-                bootstrap_servers=self._bootstrap_servers, group_id=None, enable_auto_commit=False,
+            consumer = kafka_clients.consumer(
+                self._kafka, group_id=None, enable_auto_commit=False,
                 auto_offset_reset="latest", fetch_max_wait_ms=self._fetch_max_wait_ms, client_id="leadline-router-live",
             )
             try:
