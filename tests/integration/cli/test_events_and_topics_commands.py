@@ -85,6 +85,14 @@ async def test_topics_create_is_idempotent_and_describe_reports_each_groups_lag(
     assert row == [group, HISTORY_TIMELINE, str(len(partitions)), str(sum(ends.values()))]
 
 
+async def test_topics_create_refuses_a_replication_the_cluster_cannot_hold(infra):
+    production = await leadline("topics", "create", "--replication", "production", *_args(infra))
+    assert production.code == 2, production.output
+    assert "refused: 3 replicas need 3 brokers; the cluster has 1" in production.stderr
+    unknown = await leadline("topics", "create", "--replication", "triple", *_args(infra))
+    assert unknown.code == 2 and "production, single-broker" in unknown.stderr
+
+
 async def test_an_unreachable_broker_is_one_line_and_a_non_zero_exit():
     for command in (["events", "tail", LEADS_LEADS], ["topics", "describe"], ["dlq", "list"]):
         result = await leadline(*command, "--bootstrap-servers", "127.0.0.1:9")
