@@ -26,10 +26,42 @@ KAFKA_TOPIC_SCHEMA = {
     },
 }
 
+# ... and of Strimzi's KafkaUser v1beta2 (AclRule, KafkaUserTlsClientAuthentication, KafkaUserAuthorizationSimple).
+_ACL_RULE = {
+    "type": "object", "additionalProperties": False, "required": ["resource", "operations"],
+    "properties": {
+        "type": {"enum": ["allow", "deny"]},
+        "host": {"type": "string"},
+        "resource": {"type": "object", "additionalProperties": False, "required": ["type"], "properties": {
+            "type": {"enum": ["topic", "group", "cluster", "transactionalId"]},
+            "name": {"type": "string", "minLength": 1},
+            "patternType": {"enum": ["literal", "prefix"]}}},
+        "operations": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": [
+            "Read", "Write", "Create", "Delete", "Alter", "Describe", "ClusterAction", "AlterConfigs",
+            "DescribeConfigs", "IdempotentWrite", "All"]}},
+    },
+}
+KAFKA_USER_SCHEMA = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "apiVersion": {"const": "kafka.strimzi.io/v1beta2"},
+        "metadata": KAFKA_TOPIC_SCHEMA["properties"]["metadata"],
+        "spec": {"type": "object", "additionalProperties": False, "required": ["authentication", "authorization"],
+                 "properties": {
+                     "authentication": {"type": "object", "required": ["type"], "properties": {
+                         "type": {"enum": ["tls", "tls-external", "scram-sha-512"]}}},
+                     "authorization": {"type": "object", "additionalProperties": False, "required": ["type", "acls"],
+                                       "properties": {"type": {"const": "simple"},
+                                                      "acls": {"type": "array", "items": _ACL_RULE}}}}},
+    },
+}
+CUSTOM_RESOURCE_SCHEMAS = {"KafkaTopic": KAFKA_TOPIC_SCHEMA, "KafkaUser": KAFKA_USER_SCHEMA}
+
 
 def validate(resource: dict) -> None:
-    if resource["kind"] == "KafkaTopic":
-        jsonschema.validate(resource, KAFKA_TOPIC_SCHEMA)
+    if resource["kind"] in CUSTOM_RESOURCE_SCHEMAS:
+        jsonschema.validate(resource, CUSTOM_RESOURCE_SCHEMAS[resource["kind"]])
     else:
         kubernetes_validate.validate(resource, KUBERNETES_VERSION, strict=True)
 
@@ -58,3 +90,10 @@ def test_a_kafka_topic_with_a_dotted_resource_name_fails_validation() -> None:
     topic["metadata"]["name"] = topic["spec"]["topicName"]
     with pytest.raises(jsonschema.ValidationError):
         validate(topic)
+
+
+def test_a_kafka_user_with_a_misspelt_operation_fails_validation() -> None:
+    user = next(r for r in rendered("prod") if r["kind"] == "KafkaUser")
+    user["spec"]["authorization"]["acls"][0]["operations"] = ["Reads"]
+    with pytest.raises(jsonschema.ValidationError):
+        validate(user)

@@ -25,8 +25,8 @@ def security(kafka: KafkaSettings) -> BaseSecurity | None:
     """The settings as FastStream's security object; None for PLAINTEXT.
 
     TLS always verifies the brokers' certificate and host name (against ``KAFKA_SSL_CA_FILE``, else the system's
-    CAs). The files are read here, when a client is built, so a certificate the operator rotated is picked up by the
-    next client without a restart of anything else.
+    CAs). The files are read here, when a client is built: a long-lived client (a service's producer and consumers)
+    keeps the certificate it started with until the process restarts (docs/runbook.md, renewed certificates).
     """
     protocol = kafka.kafka_security_protocol
     if protocol == "PLAINTEXT":

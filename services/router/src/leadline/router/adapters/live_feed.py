@@ -42,6 +42,8 @@ from .tables import conversation_view
 log = structlog.get_logger(__name__)
 
 CONVERSATION, REMOVED, DROPPED = "conversation", "removed", "dropped"
+LIVE_TOPICS = (ROUTER_CONVERSATIONS, LEADS_LEADS)
+"""What the feed reads, groupless, on every replica (its Kafka user may read them: deploy/k8s/kafka_resources.py)."""
 LiveEvent = tuple[str, dict[str, Any]]
 
 
@@ -65,7 +67,7 @@ class Subscriber:
 
 class LiveFeed:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, kafka: KafkaSettings,
-                 topics: tuple[str, ...] = (ROUTER_CONVERSATIONS, LEADS_LEADS), max_queued: int = 256, max_shown: int = 10_000,
+                 topics: tuple[str, ...] = LIVE_TOPICS, max_queued: int = 256, max_shown: int = 10_000,
                  fetch_max_wait_ms: int = 10) -> None:
         self._sessions = sessions
         self._kafka = kafka
