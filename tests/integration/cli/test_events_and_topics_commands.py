@@ -93,6 +93,14 @@ async def test_topics_create_refuses_a_replication_the_cluster_cannot_hold(infra
     assert unknown.code == 2 and "production, single-broker" in unknown.stderr
 
 
+async def test_inconsistent_kafka_settings_are_one_line_naming_the_variables(infra):
+    result = await leadline("topics", "describe", *_args(infra),
+                            env={"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512"})
+    assert result.code == 2, result.output
+    assert result.stderr.strip() == ("error: the Kafka settings are inconsistent: KAFKA_SECURITY_PROTOCOL=SASL_SSL "
+                                     "needs KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD")
+
+
 async def test_an_unreachable_broker_is_one_line_and_a_non_zero_exit():
     for command in (["events", "tail", LEADS_LEADS], ["topics", "describe"], ["dlq", "list"]):
         result = await leadline(*command, "--bootstrap-servers", "127.0.0.1:9")

@@ -59,7 +59,9 @@ def kafka(option: str | None = None) -> KafkaSettings:
     try:
         return KafkaSettings(kafka_bootstrap_servers=found)
     except ValidationError as error:
-        fail(f"the Kafka settings are inconsistent: {'; '.join(e['msg'] for e in error.errors())}", 2)
+        problems = [f"{e['loc'][0].upper()}: {e['msg']}" if e["loc"] else e["msg"].removeprefix("Value error, ")
+                    for e in error.errors()]
+        fail(f"the Kafka settings are inconsistent: {'; '.join(problems)}", 2)
 
 
 def database_url(service: str, option: str | None = None) -> str:
