@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 
 import yaml
 
 from leadline.events.topics import REPLICATION, TOPICS
-from tests.deploy.manifests import K8S, of_kind, rendered
-
-
-def generator():
-    spec = importlib.util.spec_from_file_location("kafka_resources", K8S / "kafka_resources.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.deploy.manifests import K8S, kafka_resources as generator, of_kind, rendered
 
 
 def test_the_committed_topic_files_are_what_the_generator_writes() -> None:

@@ -12,8 +12,7 @@ from pydantic_settings import BaseSettings
 
 from leadline.events.topics import TOPICS
 from tests.deploy.env_coverage import settings_from
-from tests.deploy.manifests import OVERLAYS, SERVICES, named, of_kind, pod_spec, rendered
-from tests.deploy.test_kafka_topics import generator
+from tests.deploy.manifests import OVERLAYS, SERVICES, kafka_resources as generator, named, of_kind, pod_spec, rendered
 
 CLUSTER_CA_SECRET = "leadline-cluster-ca-cert"  # Strimzi's <cluster>-cluster-ca-cert
 
