@@ -18,12 +18,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from leadline.events.topics import TOPICS
 from sqlalchemy.engine import make_url
 
 from leadline.platform.db import connect_raw, ensure_database, with_database
 from leadline.platform.embedded import EmbeddedKafka, EmbeddedPostgres
-from leadline.platform.kafka import ensure_topics
+from leadline.platform.settings import KafkaSettings
+from leadline.platform.topic_admin import ensure_topics
 
 
 # The embedded broker waits half a consumer's session timeout for a group's members before it starts consuming:
@@ -44,6 +44,11 @@ class Infrastructure:
     server_url: str
     kafka: EmbeddedKafka | None = None
     _databases: list[str] = field(default_factory=list)
+
+    @property
+    def kafka_settings(self) -> KafkaSettings:
+        """How the suite's clients reach its broker."""
+        return KafkaSettings(kafka_bootstrap_servers=self.bootstrap_servers)
 
     async def new_database(self, prefix: str = "test") -> str:
         """A fresh, empty database on the session's server; returns its URL."""
@@ -79,7 +84,7 @@ def start_infrastructure(var_dir: Path) -> Iterator[Infrastructure]:
     if mode == "containers":
         with _containers() as (bootstrap, server_url):
             infra = Infrastructure(bootstrap, server_url)
-            asyncio.run(ensure_topics(bootstrap, [(s.name, s.partitions, s.retention_ms) for s in TOPICS.values()]))
+            asyncio.run(ensure_topics(KafkaSettings(kafka_bootstrap_servers=bootstrap)))
             yield infra
         return
     kafka: EmbeddedKafka | None = None
@@ -96,7 +101,7 @@ def start_infrastructure(var_dir: Path) -> Iterator[Infrastructure]:
             shutil.rmtree(var_dir / "postgres", ignore_errors=True)
             postgres = EmbeddedPostgres(var_dir / "postgres").start()
             server_url = postgres.url
-        asyncio.run(ensure_topics(bootstrap, [(s.name, s.partitions, s.retention_ms) for s in TOPICS.values()]))
+        asyncio.run(ensure_topics(KafkaSettings(kafka_bootstrap_servers=bootstrap)))
         yield Infrastructure(bootstrap, server_url, kafka=kafka)
     finally:
         if kafka:

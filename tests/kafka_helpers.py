@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from leadline.events.envelope import Envelope
-from leadline.platform.kafka import ensure_topics
-from leadline.platform.settings import ServiceSettings
+from leadline.platform.settings import KafkaSettings, ServiceSettings
+from leadline.platform.topic_admin import ensure_topics
 
 
 def session_timeout_ms() -> int:
@@ -22,7 +22,7 @@ def session_timeout_ms() -> int:
 
 async def new_topic(bootstrap: str, prefix: str = "test", partitions: int = 3) -> str:
     name = f"{prefix}.{uuid.uuid4().hex[:8]}"
-    await ensure_topics(bootstrap, [(name, partitions)])
+    await ensure_topics(KafkaSettings(kafka_bootstrap_servers=bootstrap), [(name, partitions)])
     return name
 
 

@@ -27,7 +27,7 @@ class Provided:
 # Settings that have defaults for `make run` but make no sense with them in a cluster; a tuple is "one of these".
 REQUIRED_EVERYWHERE: tuple[tuple[str, ...], ...] = (("HTTP_HOST",), ("HTTP_PORT",), ("LOG_FORMAT",))
 REQUIRED_WITH_BROKER_AND_DATABASE: tuple[tuple[str, ...], ...] = (
-    ("DATABASE_URL",), ("KAFKA_BOOTSTRAP_SERVERS",), ("KAFKA_ENABLE_IDEMPOTENCE",),
+    ("DATABASE_URL",), ("KAFKA_BOOTSTRAP_SERVERS",), ("KAFKA_SECURITY_PROTOCOL",), ("KAFKA_ENABLE_IDEMPOTENCE",),
     ("JWT_AUDIENCE",), ("JWT_ISSUER",), ("JWT_JWKS_URL", "JWT_SECRET"),
 )
 REQUIRED_BY_SERVICE: dict[str, tuple[tuple[str, ...], ...]] = {

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 
 from tests.deploy.kustomize import build
 
@@ -25,6 +27,15 @@ def _rendered(overlay: str) -> tuple[dict, ...]:
 def rendered(overlay: str) -> list[dict]:
     """A fresh copy of the overlay's resources (tests may mutate it)."""
     return copy.deepcopy(list(_rendered(overlay)))
+
+
+@cache
+def kafka_resources() -> ModuleType:
+    """``deploy/k8s/kafka_resources.py``, the generator of the Strimzi topics and users (a script, not a package)."""
+    spec = importlib.util.spec_from_file_location("kafka_resources", K8S / "kafka_resources.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def of_kind(resources: list[dict], kind: str) -> list[dict]:

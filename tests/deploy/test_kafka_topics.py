@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 
 import yaml
 
-from leadline.events.topics import TOPICS
-from tests.deploy.manifests import K8S, of_kind, rendered
+from leadline.events.topics import REPLICATION, TOPICS
+from tests.deploy.manifests import K8S, kafka_resources as generator, of_kind, rendered
 
 
-def generator():
-    spec = importlib.util.spec_from_file_location("kafka_topics", K8S / "kafka_topics.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_the_committed_topics_file_is_what_the_generator_writes() -> None:
+def test_the_committed_topic_files_are_what_the_generator_writes() -> None:
     module = generator()
-    assert module.MANIFEST.read_text() == module.render(), "run: .venv/bin/python deploy/k8s/kafka_topics.py"
+    assert module.TOPICS_MANIFEST.read_text() == module.render_topics(), "run: .venv/bin/python deploy/k8s/kafka_resources.py"
+    assert module.DEV_TOPICS_PATCH.read_text() == module.render_dev_topics_patch()
 
 
 def test_every_catalogue_topic_and_its_dead_letters_has_its_partitions_and_retention() -> None:
@@ -36,10 +29,12 @@ def test_a_changed_catalogue_makes_the_committed_file_stale() -> None:
     module = generator()
     first = next(iter(TOPICS.values()))
     changed = {**TOPICS, first.name: dataclasses.replace(first, partitions=first.partitions + 1)}
-    assert module.MANIFEST.read_text() != module.render(changed)
+    assert module.TOPICS_MANIFEST.read_text() != module.render_topics(changed)
 
 
-def test_dev_topics_have_one_replica_and_prod_topics_three() -> None:
-    assert {t["spec"]["replicas"] for t in of_kind(rendered("dev"), "KafkaTopic")} == {1}
-    assert {t["spec"]["replicas"] for t in of_kind(rendered("prod"), "KafkaTopic")} == {3}
-    assert {t["spec"]["config"]["min.insync.replicas"] for t in of_kind(rendered("prod"), "KafkaTopic")} == {2}
+def test_dev_topics_have_the_single_broker_replication_and_prod_topics_the_production_one() -> None:
+    for overlay, replication in (("dev", REPLICATION["single-broker"]), ("prod", REPLICATION["production"])):
+        topics = of_kind(rendered(overlay), "KafkaTopic")
+        assert {t["spec"]["replicas"] for t in topics} == {replication.factor}, overlay
+        assert {t["spec"]["config"]["min.insync.replicas"] for t in topics} == {replication.min_insync_replicas}, overlay
+    assert (REPLICATION["production"].factor, REPLICATION["production"].min_insync_replicas) == (3, 2)

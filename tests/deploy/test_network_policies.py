@@ -45,8 +45,9 @@ def test_every_pod_has_its_own_policy_that_allows_dns(overlay: str) -> None:
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_each_service_reaches_only_the_ports_it_needs(overlay: str) -> None:
     resources = rendered(overlay)
-    expected = {"ingest": {53, 9092, 5432, 443, 4318}, "router": {53, 9092, 5432, 8000, 4318},
-                "leads": {53, 9092, 5432, 8000, 4318}, "history": {53, 9092, 5432, 4318}, "web": {53, 8000, 4318}}
+    expected = {"ingest": {53, 9093, 5432, 443, 4318}, "router": {53, 9093, 5432, 8000, 4318},
+                "leads": {53, 9093, 5432, 8000, 4318}, "history": {53, 9093, 5432, 4318},
+                "web": {53, 8000, 4318}}  # 9093: Kafka's TLS listener, never plaintext 9092; 4318: the OTLP collector
     deployments = {d["metadata"]["name"]: d for d in of_kind(resources, "Deployment")}
     assert {name: egress_ports(policies_for(resources, deployments[name])) for name in WORKLOADS} == expected
     for job in of_kind(resources, "Job"):

@@ -54,8 +54,40 @@ PROMETHEUS_RULE_SCHEMA = _prometheus_operator_resource(
                         "alert": {"type": "string"}, "record": {"type": "string"}, "expr": {"type": "string"},
                         "for": {"type": "string", "pattern": r"^\d+[smh]$"}, "labels": _LABELS,
                         "annotations": _LABELS}}}}}}}})
-CUSTOM_RESOURCE_SCHEMAS = {"KafkaTopic": KAFKA_TOPIC_SCHEMA, "ServiceMonitor": SERVICE_MONITOR_SCHEMA,
-                           "PrometheusRule": PROMETHEUS_RULE_SCHEMA}
+
+
+# ... and of Strimzi's KafkaUser v1beta2 (AclRule, KafkaUserTlsClientAuthentication, KafkaUserAuthorizationSimple).
+_ACL_RULE = {
+    "type": "object", "additionalProperties": False, "required": ["resource", "operations"],
+    "properties": {
+        "type": {"enum": ["allow", "deny"]},
+        "host": {"type": "string"},
+        "resource": {"type": "object", "additionalProperties": False, "required": ["type"], "properties": {
+            "type": {"enum": ["topic", "group", "cluster", "transactionalId"]},
+            "name": {"type": "string", "minLength": 1},
+            "patternType": {"enum": ["literal", "prefix"]}}},
+        "operations": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": [
+            "Read", "Write", "Create", "Delete", "Alter", "Describe", "ClusterAction", "AlterConfigs",
+            "DescribeConfigs", "IdempotentWrite", "All"]}},
+    },
+}
+KAFKA_USER_SCHEMA = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "apiVersion": {"const": "kafka.strimzi.io/v1beta2"},
+        "metadata": KAFKA_TOPIC_SCHEMA["properties"]["metadata"],
+        "spec": {"type": "object", "additionalProperties": False, "required": ["authentication", "authorization"],
+                 "properties": {
+                     "authentication": {"type": "object", "required": ["type"], "properties": {
+                         "type": {"enum": ["tls", "tls-external", "scram-sha-512"]}}},
+                     "authorization": {"type": "object", "additionalProperties": False, "required": ["type", "acls"],
+                                       "properties": {"type": {"const": "simple"},
+                                                      "acls": {"type": "array", "items": _ACL_RULE}}}}},
+    },
+}
+CUSTOM_RESOURCE_SCHEMAS = {"KafkaTopic": KAFKA_TOPIC_SCHEMA, "KafkaUser": KAFKA_USER_SCHEMA,
+                           "ServiceMonitor": SERVICE_MONITOR_SCHEMA, "PrometheusRule": PROMETHEUS_RULE_SCHEMA}
 
 
 def validate(resource: dict) -> None:
@@ -96,3 +128,10 @@ def test_a_service_monitor_with_a_misspelt_field_fails_validation() -> None:
     monitor["spec"]["endpoints"][0]["paht"] = "/metrics"
     with pytest.raises(jsonschema.ValidationError):
         validate(monitor)
+
+
+def test_a_kafka_user_with_a_misspelt_operation_fails_validation() -> None:
+    user = next(r for r in rendered("prod") if r["kind"] == "KafkaUser")
+    user["spec"]["authorization"]["acls"][0]["operations"] = ["Reads"]
+    with pytest.raises(jsonschema.ValidationError):
+        validate(user)

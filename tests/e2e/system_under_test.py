@@ -19,11 +19,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from leadline.cli.stack import DEFAULT_PORTS, Stack, StackConfig
-from leadline.events.topics import TOPICS
 from leadline.platform.tokens import mint_token
 from leadline.platform.db import asyncpg_url, connect_raw
 from leadline.platform.embedded import free_port
-from leadline.platform.kafka import ensure_topics
+from leadline.platform.settings import KafkaSettings
+from leadline.platform.topic_admin import ensure_topics
 from leadline.platform.settings import ServiceSettings
 from tests.infrastructure import SUITE_ONLY_ENVIRONMENT
 
@@ -110,7 +110,7 @@ class SystemUnderTest:
             child.send_signal(signal.SIGSTOP)
         try:
             await asyncio.to_thread(self.stack.kafka.start)
-            await ensure_topics(self.bootstrap_servers, [(s.name, s.partitions, s.retention_ms) for s in TOPICS.values()])
+            await ensure_topics(KafkaSettings(kafka_bootstrap_servers=self.bootstrap_servers))
         finally:
             for child in children:
                 child.send_signal(signal.SIGCONT)

@@ -27,9 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from leadline.fakegraph import webhooks as wh
 from leadline.platform.tokens import mint_token
 from leadline.platform.db import create_engine
-from leadline.events import TOPICS
 from leadline.platform.embedded import EmbeddedKafka, free_port
-from leadline.platform.kafka import ensure_topics
+from leadline.platform.settings import KafkaSettings
+from leadline.platform.topic_admin import ensure_topics
 from leadline.platform.migrations import upgrade_to_head
 from leadline.platform.serve import CLIENT_KEEP_ALIVE_S
 
@@ -158,7 +158,7 @@ async def security_broker(infra, tmp_path_factory) -> AsyncIterator[str]:
         return
     kafka = EmbeddedKafka(log_path=tmp_path_factory.mktemp("security-broker") / "kafka.log").start()  # this thread: it dies with us
     try:
-        await ensure_topics(kafka.bootstrap_servers, [(s.name, s.partitions, s.retention_ms) for s in TOPICS.values()])
+        await ensure_topics(KafkaSettings(kafka_bootstrap_servers=kafka.bootstrap_servers))
         yield kafka.bootstrap_servers
     finally:
         kafka.stop()

@@ -46,7 +46,7 @@ async def pricing(infra):
     engine = create_engine(url, pool_size=2)
     async with engine.begin() as connection:
         await connection.run_sync(MESSAGING_METADATA.create_all)
-    producer = create_producer(infra.bootstrap_servers)
+    producer = create_producer(infra.kafka_settings)
     await producer.start()
     group = f"t{uuid.uuid4().hex[:6]}-pricing"
     consumer = PricingConsumer(session_factory(engine), group, producer)

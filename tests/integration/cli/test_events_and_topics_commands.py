@@ -18,7 +18,7 @@ def _args(infra) -> list[str]:
 
 
 async def _publish(infra, *envelopes, topic: str = LEADS_LEADS) -> None:
-    producer = create_producer(infra.bootstrap_servers)
+    producer = create_producer(infra.kafka_settings)
     await producer.start()
     try:
         for envelope in envelopes:
@@ -83,6 +83,22 @@ async def test_topics_create_is_idempotent_and_describe_reports_each_groups_lag(
     [row] = [[cell.strip() for cell in line.split("│") if cell.strip()] for line in described.stdout.splitlines() if group in line]
     assert sum(ends.values()) >= 3
     assert row == [group, HISTORY_TIMELINE, str(len(partitions)), str(sum(ends.values()))]
+
+
+async def test_topics_create_refuses_a_replication_the_cluster_cannot_hold(infra):
+    production = await leadline("topics", "create", "--replication", "production", *_args(infra))
+    assert production.code == 2, production.output
+    assert "refused: 3 replicas need 3 brokers; the cluster has 1" in production.stderr
+    unknown = await leadline("topics", "create", "--replication", "triple", *_args(infra))
+    assert unknown.code == 2 and "production, single-broker" in unknown.stderr
+
+
+async def test_inconsistent_kafka_settings_are_one_line_naming_the_variables(infra):
+    result = await leadline("topics", "describe", *_args(infra),
+                            env={"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512"})
+    assert result.code == 2, result.output
+    assert result.stderr.strip() == ("error: the Kafka settings are inconsistent: KAFKA_SECURITY_PROTOCOL=SASL_SSL "
+                                     "needs KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD")
 
 
 async def test_an_unreachable_broker_is_one_line_and_a_non_zero_exit():

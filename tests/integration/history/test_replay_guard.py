@@ -18,14 +18,14 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 from sqlalchemy import delete, insert, select
 
-from leadline.events.topics import TOPICS
 from leadline.history.adapters.tables import timeline_entries
 from leadline.history.bootstrap import MIGRATIONS, build, rebuild
 from leadline.history.bootstrap import replayable as replayable_timeline
 from leadline.history.entrypoints.settings import HistorySettings
 from leadline.platform.db import connect_raw, create_engine, session_factory
 from leadline.platform.embedded import EmbeddedKafka
-from leadline.platform.kafka import ensure_topics
+from leadline.platform.settings import KafkaSettings
+from leadline.platform.topic_admin import ensure_topics
 from leadline.platform.migrations import upgrade_to_head
 from leadline.platform.projection_replay import replay_projection
 from leadline.platform.replay_guard import ReplayRefused
@@ -72,7 +72,7 @@ async def _leftover_schemas(database_url: str) -> list[str]:
 
 
 async def _topics(bootstrap_servers: str) -> None:
-    await ensure_topics(bootstrap_servers, [(s.name, s.partitions, s.retention_ms) for s in TOPICS.values()])
+    await ensure_topics(KafkaSettings(kafka_bootstrap_servers=bootstrap_servers))
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +208,7 @@ async def test_a_topic_truncated_by_retention_is_refused_before_anything_is_buil
     """Needs a broker with DeleteRecords (Apache Kafka: LEADLINE_TEST_INFRA=containers); tansu closes the connection
     on it and keeps every log from offset 0, so on the embedded broker the rule is proven by tests/unit only."""
     topic = f"guard-truncated-{uuid.uuid4().hex[:8]}"
-    await ensure_topics(infra.bootstrap_servers, [(topic, 1)])
+    await ensure_topics(infra.kafka_settings, [(topic, 1)])
     producer = AIOKafkaProducer(bootstrap_servers=infra.bootstrap_servers)
     await producer.start()
     try:

@@ -15,7 +15,8 @@ from leadline.fakegraph import webhooks as wh
 from leadline.ingest.bootstrap import MIGRATIONS, build
 from leadline.platform.db import create_engine
 from leadline.platform.embedded import EmbeddedKafka, free_port
-from leadline.platform.kafka import ensure_topics
+from leadline.platform.settings import KafkaSettings
+from leadline.platform.topic_admin import ensure_topics
 from leadline.platform.migrations import upgrade_to_head
 from leadline.platform.messaging_tables import OUTBOX
 from tests.integration.ingest.conftest import APP_SECRET, ingest_settings
@@ -35,7 +36,7 @@ def start_broker_holding_ingest_still(port: int, log_dir) -> EmbeddedKafka:
     kafka = EmbeddedKafka(port, log_path=log_dir / "kafka.log").start()  # from this thread: the broker dies with it
     topics = [(s.name, s.partitions, s.retention_ms) for s in TOPICS.values()]
     with ThreadPoolExecutor(max_workers=1) as admin:
-        admin.submit(asyncio.run, ensure_topics(kafka.bootstrap_servers, topics)).result()
+        admin.submit(asyncio.run, ensure_topics(KafkaSettings(kafka_bootstrap_servers=kafka.bootstrap_servers), topics)).result()
     return kafka
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, insert, select
 from leadline.events.envelope import Envelope
 from leadline.platform.db import create_engine, session_factory
 from leadline.platform.inbox import first_delivery
+from leadline.platform.settings import KafkaSettings
 from leadline.platform.kafka import DeadLetters, create_producer, subscribe_events
 from tests.integration.platform.conftest import DELIVERIES, EFFECTS
 from tests.kafka_helpers import session_timeout_ms
@@ -21,7 +22,7 @@ from tests.kafka_helpers import session_timeout_ms
 async def main(database_url: str, bootstrap: str, topic: str, group: str, expected: int) -> None:
     engine = create_engine(database_url, pool_size=2)
     sessions = session_factory(engine)
-    producer = create_producer(bootstrap)
+    producer = create_producer(KafkaSettings(kafka_bootstrap_servers=bootstrap))
     await producer.start()
     dead_letters = DeadLetters(producer, group)
 

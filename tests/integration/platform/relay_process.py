@@ -4,13 +4,14 @@ import asyncio
 import sys
 
 from leadline.platform.db import create_engine, session_factory
+from leadline.platform.settings import KafkaSettings
 from leadline.platform.kafka import create_producer
 from leadline.platform.outbox import OutboxRelay
 
 
 async def main(database_url: str, bootstrap: str) -> None:
     engine = create_engine(database_url, pool_size=1)
-    producer = create_producer(bootstrap)
+    producer = create_producer(KafkaSettings(kafka_bootstrap_servers=bootstrap))
     await producer.start()
     try:
         relay = OutboxRelay(session_factory(engine), producer)

@@ -24,7 +24,7 @@ async def test_the_lag_gauge_counts_the_records_behind_the_last_handled_and_fall
             await held.wait()  # a slow event: four are done, sixteen wait behind this one
         handled.append(envelope.sequence)
 
-    producer = create_producer(infra.bootstrap_servers)
+    producer = create_producer(infra.kafka_settings)
     await producer.start()
     for sequence in range(1, 21):  # one at a time: the broker's high watermark is then exact
         envelope = test_envelope("stream", sequence)

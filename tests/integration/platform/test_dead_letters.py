@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 
 from leadline.events.envelope import Envelope
-from leadline.platform.kafka import DeadLetters, create_producer, ensure_topics, process_record
+from leadline.platform.kafka import DeadLetters, create_producer, process_record
+from leadline.platform.topic_admin import ensure_topics
 from tests.kafka_helpers import new_topic, read_topic, test_envelope
 
 
 async def test_a_failing_event_lands_in_the_dlq_with_its_error_and_the_next_event_is_handled(infra):
     topic = await new_topic(infra.bootstrap_servers, "poison")
-    await ensure_topics(infra.bootstrap_servers, [(f"{topic}.dlq", 1)])
-    producer = create_producer(infra.bootstrap_servers)
+    await ensure_topics(infra.kafka_settings, [(f"{topic}.dlq", 1)])
+    producer = create_producer(infra.kafka_settings)
     await producer.start()
     handled: list[uuid.UUID] = []
     attempts: list[uuid.UUID] = []
@@ -43,8 +44,8 @@ async def test_a_failing_event_lands_in_the_dlq_with_its_error_and_the_next_even
 
 async def test_bytes_that_are_not_an_envelope_are_dead_lettered_not_crashed_on(infra):
     topic = await new_topic(infra.bootstrap_servers, "garbage")
-    await ensure_topics(infra.bootstrap_servers, [(f"{topic}.dlq", 1)])
-    producer = create_producer(infra.bootstrap_servers)
+    await ensure_topics(infra.kafka_settings, [(f"{topic}.dlq", 1)])
+    producer = create_producer(infra.kafka_settings)
     await producer.start()
 
     async def handle(envelope: Envelope) -> None:  # never reached
@@ -64,8 +65,8 @@ async def test_an_unknown_event_type_is_skipped_but_a_newer_major_version_is_dea
     from leadline.events import REGISTRY, CONVERSATION_CLAIMED
 
     topic = await new_topic(infra.bootstrap_servers, "tolerance")
-    await ensure_topics(infra.bootstrap_servers, [(f"{topic}.dlq", 1)])
-    producer = create_producer(infra.bootstrap_servers)
+    await ensure_topics(infra.kafka_settings, [(f"{topic}.dlq", 1)])
+    producer = create_producer(infra.kafka_settings)
     await producer.start()
 
     async def handle(envelope: Envelope) -> None:

@@ -41,7 +41,7 @@ async def test_committed_events_are_published_in_stream_order_and_marked_sent(in
         await stage_events(session, envelopes[:10], topic=topic)
     async with sessions() as session, session.begin():
         await stage_events(session, envelopes[10:], topic=topic)
-    producer = create_producer(infra.bootstrap_servers)
+    producer = create_producer(infra.kafka_settings)
     await producer.start()
     try:
         assert await OutboxRelay(sessions, producer).relay_once() == 30
@@ -60,7 +60,7 @@ async def test_events_of_a_rolled_back_transaction_never_leave(infra, messaging_
         async with session.begin():
             await stage_events(session, [test_envelope("s", 1)], topic=topic)
             await session.rollback()
-    producer = create_producer(infra.bootstrap_servers)
+    producer = create_producer(infra.kafka_settings)
     await producer.start()
     try:
         assert await OutboxRelay(sessions, producer).relay_once() == 0
@@ -100,7 +100,7 @@ async def test_a_consumer_killed_after_its_effect_but_before_its_offset_commit_a
     envelopes = [test_envelope("conversation-9", n) for n in range(1, 6)]
     async with sessions() as session, session.begin():
         await stage_events(session, envelopes, topic=topic)
-    producer = create_producer(infra.bootstrap_servers)
+    producer = create_producer(infra.kafka_settings)
     await producer.start()
     try:
         await OutboxRelay(sessions, producer).relay_once()

@@ -26,7 +26,7 @@ async def test_events_of_different_keys_run_concurrently_and_each_keys_events_st
         seen.setdefault(envelope.stream_id, []).append(envelope.sequence)
         running -= 1
 
-    producer = create_producer(infra.bootstrap_servers)
+    producer = create_producer(infra.kafka_settings)
     await producer.start()
     dead_letters = DeadLetters(producer, "parallel-test")
     broker = KafkaBroker(infra.bootstrap_servers)

@@ -25,7 +25,7 @@ async def test_an_event_published_later_by_the_relay_carries_the_trace_of_the_re
             await stage_events(session, [test_envelope("chat-1", 1)], topic=topic)
         trace_id = request_span.get_span_context().trace_id
 
-    producer = create_producer(infra.bootstrap_servers)
+    producer = create_producer(infra.kafka_settings)
     await producer.start()
     try:
         await OutboxRelay(sessions, producer).relay_once()  # runs outside the request's span

@@ -26,6 +26,7 @@ from leadline.phones import normalize_phone
 from leadline.platform.auth import verifier_from_settings
 from leadline.platform.tokens import mint_token
 from leadline.platform.runtime import ServiceRuntime, create_service_app
+from leadline.platform.settings import KafkaSettings
 from leadline.router.adapters import queries
 from leadline.router.adapters.live_feed import DROPPED, LiveFeed
 from leadline.router.adapters.unit_of_work import SqlUnitOfWork
@@ -52,7 +53,7 @@ async def live_replica(router) -> AsyncIterator[LiveReplica]:
     settings = router.app.state.runtime.settings
     runtime = ServiceRuntime(settings)
     verifier = verifier_from_settings(settings)
-    feed = LiveFeed(runtime.sessions, bootstrap_servers=settings.kafka_bootstrap_servers,
+    feed = LiveFeed(runtime.sessions, kafka=settings,
                     fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
     runtime.run_in_background("live-feed", feed.run)
     app = create_service_app(runtime, title="leadline router (live replica)", routers=[
@@ -281,7 +282,7 @@ async def test_a_closed_stream_leaves_no_subscriber_behind(replica, dealer):
 
 
 async def test_a_client_too_slow_to_keep_up_is_dropped_with_a_final_event_instead_of_growing_memory(router, dealer):
-    feed = LiveFeed(router.sessions, bootstrap_servers="unused:9092", max_queued=3)
+    feed = LiveFeed(router.sessions, kafka=KafkaSettings(kafka_bootstrap_servers="unused:9092"), max_queued=3)
     slow = feed.subscribe(dealer.account_id, dealer.agents["diego"])
     keeping_up = feed.subscribe(dealer.account_id, dealer.agents["ana"])
     opened = []
@@ -299,7 +300,7 @@ async def test_a_client_too_slow_to_keep_up_is_dropped_with_a_final_event_instea
 
 
 async def test_a_client_that_connected_before_the_feed_was_reading_is_told_to_reload_once_it_is(router, dealer):
-    feed = LiveFeed(router.sessions, bootstrap_servers=router.app.state.runtime.settings.kafka_bootstrap_servers)
+    feed = LiveFeed(router.sessions, kafka=router.app.state.runtime.settings)
     early = feed.subscribe(dealer.account_id, dealer.agents["ana"])
     reading = asyncio.create_task(feed.run())
     try:

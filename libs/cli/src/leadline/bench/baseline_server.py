@@ -7,6 +7,9 @@ import argparse
 import uvicorn
 from aiokafka import AIOKafkaProducer
 
+from leadline.platform import kafka_clients
+from leadline.platform.settings import KafkaSettings
+
 
 def make_app(bootstrap: str, topic: str):
     producer: AIOKafkaProducer | None = None
@@ -17,7 +20,8 @@ def make_app(bootstrap: str, topic: str):
             while True:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
-                    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=1)
+                    producer = kafka_clients.producer(KafkaSettings(kafka_bootstrap_servers=bootstrap), acks="all",
+                                                      linger_ms=1)
                     await producer.start()
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":

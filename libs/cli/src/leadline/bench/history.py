@@ -7,7 +7,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 
 from leadline.events import (
     ConversationClaimedV1, ConversationFinishedV1, ConversationOpenedV1, LeadCreatedV1, MessageAppendedV1,
@@ -17,7 +17,9 @@ from leadline.events.common import AgentRef
 from leadline.events.content import TextContent
 from leadline.history.bootstrap import TOPICS, rebuild
 from leadline.history.entrypoints.settings import HistorySettings
+from leadline.platform import kafka_clients
 from leadline.platform.db import create_engine, session_factory
+from leadline.platform.settings import KafkaSettings
 
 from .infra import BenchInfra
 from .report import Figure
@@ -54,8 +56,8 @@ def _conversation(n: int) -> list:
     return envelopes
 
 
-async def _publish(bootstrap: str, conversations: int) -> int:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=256 * 1024)
+async def _publish(kafka: KafkaSettings, conversations: int) -> int:
+    producer = kafka_clients.producer(kafka, acks="all", linger_ms=5, max_batch_size=256 * 1024)
     await producer.start()
     sent = 0
     try:
@@ -69,13 +71,13 @@ async def _publish(bootstrap: str, conversations: int) -> int:
     return sent
 
 
-async def _raw_consume_rate(bootstrap: str, expected: int) -> tuple[int, float]:
+async def _raw_consume_rate(kafka: KafkaSettings, expected: int) -> tuple[int, float]:
     """Every record of the history topics, read and dropped: the floor a replay cannot beat.
 
     Reads until the broker has nothing more (the embedded broker's listed end offsets stop short: see README).
     """
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                fetch_max_wait_ms=10, max_partition_fetch_bytes=4 * 1024 * 1024)
+    consumer = kafka_clients.consumer(kafka, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=10,
+                                      max_partition_fetch_bytes=4 * 1024 * 1024)
     await consumer.start()
     try:
         await consumer.topics()
@@ -97,7 +99,7 @@ async def _raw_consume_rate(bootstrap: str, expected: int) -> tuple[int, float]:
 
 async def _replay_rate(infra: BenchInfra) -> tuple[int, float]:
     url = await infra.database_for("history")
-    settings = HistorySettings(database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers)
+    settings = HistorySettings(database_url=url, **infra.kafka.model_dump())
     engine = create_engine(url, pool_size=4)
     started = time.perf_counter()
     result = await rebuild(settings, session_factory(engine))
@@ -107,8 +109,8 @@ async def _replay_rate(infra: BenchInfra) -> tuple[int, float]:
 
 
 def run(infra: BenchInfra, *, conversations: int = 10_000) -> list[Figure]:
-    published = asyncio.run(_publish(infra.bootstrap_servers, conversations))
-    raw_read, raw_rate = asyncio.run(_raw_consume_rate(infra.bootstrap_servers, published))
+    published = asyncio.run(_publish(infra.kafka, conversations))
+    raw_read, raw_rate = asyncio.run(_raw_consume_rate(infra.kafka, published))
     replayed, replay_rate = asyncio.run(_replay_rate(infra))
     return [
         # the topics also hold what earlier benchmarks of the run produced: every event on them is replayed

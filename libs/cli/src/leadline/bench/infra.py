@@ -15,10 +15,10 @@ from pathlib import Path
 import httpx
 import psutil
 
-from leadline.events import TOPICS
 from leadline.platform.db import ensure_database, with_database
 from leadline.platform.embedded import EmbeddedKafka, EmbeddedPostgres, _die_with_parent, free_port
-from leadline.platform.kafka import ensure_topics
+from leadline.platform.settings import KafkaSettings
+from leadline.platform.topic_admin import ensure_topics
 from leadline.platform.migrations import upgrade_to_head
 
 
@@ -27,6 +27,10 @@ class BenchInfra:
     bootstrap_servers: str
     server_url: str
     var_dir: Path
+
+    @property
+    def kafka(self) -> KafkaSettings:
+        return KafkaSettings(kafka_bootstrap_servers=self.bootstrap_servers)
 
     async def database_for(self, service: str) -> str:
         name = f"bench_{service}_{int(time.time() * 1000) % 10**8}"
@@ -42,8 +46,9 @@ def bench_infra(var_dir: Path) -> Iterator[BenchInfra]:
     kafka = EmbeddedKafka(log_path=var_dir / "kafka.log").start()
     postgres = EmbeddedPostgres(var_dir / "postgres").start()
     try:
-        asyncio.run(ensure_topics(kafka.bootstrap_servers, [(s.name, s.partitions, s.retention_ms) for s in TOPICS.values()]))
-        yield BenchInfra(kafka.bootstrap_servers, postgres.url, var_dir)
+        infra = BenchInfra(kafka.bootstrap_servers, postgres.url, var_dir)
+        asyncio.run(ensure_topics(infra.kafka))
+        yield infra
     finally:
         kafka.stop()
         postgres.stop()

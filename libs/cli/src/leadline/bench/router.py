@@ -13,12 +13,13 @@ import uuid
 from pathlib import Path
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from leadline.fakegraph import webhooks as wh
 from leadline.platform.tokens import mint_token
 from leadline.platform.db import _asyncpg_connect_kwargs
-from leadline.platform.kafka import ensure_topics
+from leadline.platform import kafka_clients
+from leadline.platform.settings import KafkaSettings
+from leadline.platform.topic_admin import ensure_topics
 
 from .infra import BenchInfra, spawn
 from .load import Connection
@@ -142,12 +143,12 @@ async def _raw_claims(server_url: str, rounds: int) -> list[float]:
     return latencies
 
 
-async def _raw_kafka_latency(bootstrap: str, *, rate: float, seconds: float) -> list[float]:
+async def _raw_kafka_latency(kafka: KafkaSettings, *, rate: float, seconds: float) -> list[float]:
     """Baseline: produce → consume on a fresh topic at the same rate (fetch wait as the services use)."""
     topic = f"bench.raw.{uuid.uuid4().hex[:6]}"
-    await ensure_topics(bootstrap, [(topic, 12)])
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest", fetch_max_wait_ms=10)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=1)
+    await ensure_topics(kafka, [(topic, 12)])
+    consumer = kafka_clients.consumer(kafka, topic, group_id=None, auto_offset_reset="earliest", fetch_max_wait_ms=10)
+    producer = kafka_clients.producer(kafka, acks="all", linger_ms=1)
     await consumer.start()
     await producer.start()
     total, latencies = int(rate * seconds), []
@@ -212,7 +213,7 @@ def run(infra: BenchInfra, *, rounds: int = 20, rate: float = 1000, seconds: flo
                 process.stop()
         ingest.stop()
     raw_claims = asyncio.run(_raw_claims(infra.server_url, rounds))
-    raw_kafka = asyncio.run(_raw_kafka_latency(infra.bootstrap_servers, rate=rate, seconds=seconds))
+    raw_kafka = asyncio.run(_raw_kafka_latency(infra.kafka, rate=rate, seconds=seconds))
     end_to_end = [(visible[c] - sent[c]) * 1000 for c in customers if c in visible]
     steady_e2e = [(steady_visible[c] - steady_sent[c]) * 1000 for c in steady if c in steady_visible]
     steady_p50, steady_p99 = _percentiles(steady_e2e)

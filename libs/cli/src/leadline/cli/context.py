@@ -1,7 +1,8 @@
 """Where the ops commands find the broker and each service's database, and how they fail: one line, non-zero.
 
 Order: the command's option, then the environment (``KAFKA_BOOTSTRAP_SERVERS``, ``<SERVICE>_DATABASE_URL`` or
-``DATABASE_URL``), then ``var/stack.json`` that ``leadline run`` writes for the stack it started.
+``DATABASE_URL``), then ``var/stack.json`` that ``leadline run`` writes for the stack it started. How to reach a
+secured cluster (TLS, SASL) comes from the environment, under the names the services read (``KafkaSettings``).
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ import logging
 import os
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from leadline.platform.settings import KafkaSettings
 
 err = Console(stderr=True)
 T = TypeVar("T")
@@ -42,11 +46,22 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def bootstrap_servers(option: str | None = None) -> str:
+def kafka(option: str | None = None) -> KafkaSettings:
+    """The broker to reach (option, environment, stack) and how: ``KAFKA_SECURITY_PROTOCOL`` and the rest from the
+    environment."""
+    from pydantic import ValidationError
+
+    from leadline.platform.settings import KafkaSettings
+
     found = option or os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or _stack().get("bootstrap_servers")
     if not found:
         fail("no broker: set KAFKA_BOOTSTRAP_SERVERS (or --bootstrap-servers), or start the stack with `make run`")
-    return found
+    try:
+        return KafkaSettings(kafka_bootstrap_servers=found)
+    except ValidationError as error:
+        problems = [f"{e['loc'][0].upper()}: {e['msg']}" if e["loc"] else e["msg"].removeprefix("Value error, ")
+                    for e in error.errors()]
+        fail(f"the Kafka settings are inconsistent: {'; '.join(problems)}", 2)
 
 
 def database_url(service: str, option: str | None = None) -> str:
@@ -65,12 +80,15 @@ def quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def run(coroutine: Coroutine[Any, Any, T], *, doing: str) -> T:
-    """Run an ops coroutine; an unreachable broker or database, or a refusal, ends the command in one line."""
+def run(coroutine: Coroutine[Any, Any, T], *, doing: str, refusals: tuple[type[Exception], ...] = ()) -> T:
+    """Run an ops coroutine; an unreachable broker or database, or a refusal, ends the command in one line.
+
+    ``refusals``: exceptions the command answers itself (raised to it as they are).
+    """
     quiet_libraries()
     try:
         return asyncio.run(coroutine)
-    except typer.Exit:
+    except (typer.Exit, *refusals):
         raise
     except KeyboardInterrupt:
         fail("interrupted", 130)

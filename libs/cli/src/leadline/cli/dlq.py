@@ -7,6 +7,8 @@ one that failed applies it once (the topics' ``DEAD_LETTER_POLICY``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -16,6 +18,9 @@ from leadline.events.topics import TOPICS
 from . import context
 from .dead_letters import DROP, REDRIVE, DeadLetter, decision_record, fold
 from .topic_reader import read_topics
+
+if TYPE_CHECKING:
+    from leadline.platform.settings import KafkaSettings
 
 app = typer.Typer(help="Dead-lettered events: list, show, redrive, drop.", no_args_is_help=True)
 out = Console(highlight=False)
@@ -32,8 +37,8 @@ def _dlq_topics(topic: str | None) -> list[str]:
     return [name]
 
 
-async def _letters(bootstrap: str, topics: list[str]) -> list[DeadLetter]:
-    return fold([record async for record in read_topics(bootstrap, topics) if record is not None])
+async def _letters(kafka: KafkaSettings, topics: list[str]) -> list[DeadLetter]:
+    return fold([record async for record in read_topics(kafka, topics) if record is not None])
 
 
 def _pick(letters: list[DeadLetter], names: list[str]) -> list[DeadLetter]:
@@ -53,7 +58,7 @@ def list_letters(
     bootstrap_servers: str | None = context.BOOTSTRAP_OPTION,
 ) -> None:
     """Dead letters waiting for a decision, with their error and the consumer that gave up."""
-    letters = context.run(_letters(context.bootstrap_servers(bootstrap_servers), _dlq_topics(topic)), doing="reading the DLQ")
+    letters = context.run(_letters(context.kafka(bootstrap_servers), _dlq_topics(topic)), doing="reading the DLQ")
     shown = [letter for letter in letters if show_all or letter.state == "waiting"]
     table = Table("letter", "state", "event", "consumer", "error", title=f"{len(shown)} dead letter(s)")
     for letter in shown:
@@ -67,7 +72,7 @@ def list_letters(
 def show(name: str = typer.Argument(..., help="<topic>.dlq/<partition>/<offset> or the event id"),
          bootstrap_servers: str | None = context.BOOTSTRAP_OPTION) -> None:
     """One dead letter: where it came from, the error with its traceback, the event, and the decisions on it."""
-    letters = context.run(_letters(context.bootstrap_servers(bootstrap_servers), DLQ_TOPICS), doing="reading the DLQ")
+    letters = context.run(_letters(context.kafka(bootstrap_servers), DLQ_TOPICS), doing="reading the DLQ")
     for letter in _pick(letters, [name]):
         out.print(f"[bold]{letter.ref}[/bold]  {letter.state}")
         out.print(f"from {letter.source_topic} partition {letter.headers.get('dlq.partition')} "
@@ -83,10 +88,10 @@ def show(name: str = typer.Argument(..., help="<topic>.dlq/<partition>/<offset> 
             out.print(letter.value[:2000].decode(errors="replace"), markup=False)
 
 
-async def _decide(bootstrap: str, letters: list[DeadLetter], action: str, reason: str) -> None:
+async def _decide(kafka: KafkaSettings, letters: list[DeadLetter], action: str, reason: str) -> None:
     from leadline.platform.kafka import create_producer  # here: reading letters does not load the consumers' runtime
 
-    producer = create_producer(bootstrap)
+    producer = create_producer(kafka)
     await producer.start()
     try:
         for letter in letters:
@@ -111,13 +116,13 @@ def redrive(
     """Republish letters to the topic they came from, after the fix is deployed."""
     if bool(names) == every:
         context.fail("name the letters to redrive, or pass --all", 2)
-    bootstrap = context.bootstrap_servers(bootstrap_servers)
-    letters = context.run(_letters(bootstrap, _dlq_topics(topic)), doing="reading the DLQ")
+    kafka = context.kafka(bootstrap_servers)
+    letters = context.run(_letters(kafka, _dlq_topics(topic)), doing="reading the DLQ")
     chosen = [letter for letter in letters if letter.state == "waiting"] if every else _pick(letters, names)
     already = [letter.ref for letter in chosen if letter.state != "waiting"]
     if already:
         context.fail(f"already decided: {', '.join(already)} (see `leadline dlq show`)")
-    context.run(_decide(bootstrap, chosen, REDRIVE, reason), doing="redriving")
+    context.run(_decide(kafka, chosen, REDRIVE, reason), doing="redriving")
     out.print(f"{len(chosen)} letter(s) redriven")
 
 
@@ -130,7 +135,7 @@ def drop(
     """Give up on letters, with a reason that is recorded beside them."""
     if not reason.strip():
         context.fail("a drop needs a --reason", 2)
-    bootstrap = context.bootstrap_servers(bootstrap_servers)
-    chosen = _pick(context.run(_letters(bootstrap, DLQ_TOPICS), doing="reading the DLQ"), names)
-    context.run(_decide(bootstrap, chosen, DROP, reason), doing="dropping")
+    kafka = context.kafka(bootstrap_servers)
+    chosen = _pick(context.run(_letters(kafka, DLQ_TOPICS), doing="reading the DLQ"), names)
+    context.run(_decide(kafka, chosen, DROP, reason), doing="dropping")
     out.print(f"{len(chosen)} letter(s) dropped")

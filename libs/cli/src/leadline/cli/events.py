@@ -73,7 +73,7 @@ def tail(
 
     async def main() -> None:
         latest: deque[str] | None = deque(maxlen=limit)
-        async for record in read_topics(context.bootstrap_servers(bootstrap_servers), [known_topic(topic)], follow=follow):
+        async for record in read_topics(context.kafka(bootstrap_servers), [known_topic(topic)], follow=follow):
             if record is None:  # caught up: what was there is shown, new events print as they come
                 for line in latest or ():
                     print(line, flush=True)
@@ -114,7 +114,7 @@ def show(
     needle = str(wanted).encode()
 
     async def main() -> tuple[ConsumerRecord, Envelope] | None:
-        async for record in read_topics(context.bootstrap_servers(bootstrap_servers), topics):
+        async for record in read_topics(context.kafka(bootstrap_servers), topics):
             if record is not None and needle in record.value:
                 envelope = Envelope.from_bytes(record.value)
                 if envelope.event_id == wanted:

@@ -36,7 +36,7 @@ def _projection(name: str, bootstrap: str | None) -> ReplayableProjection:
         from leadline.history.bootstrap import replayable
         from leadline.history.entrypoints.settings import HistorySettings
 
-        return replayable(HistorySettings(kafka_bootstrap_servers=context.bootstrap_servers(bootstrap)))
+        return replayable(HistorySettings(**context.kafka(bootstrap).model_dump()))  # how to connect, from the environment too
     if name == "router":
         from leadline.router.bootstrap import replayable as router_replayable
 

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import httpx
 
-from leadline.events.topics import TOPICS
 from leadline.platform.db import ensure_database, with_database
 from leadline.platform.embedded import EmbeddedKafka, EmbeddedPostgres, _die_with_parent
-from leadline.platform.kafka import ensure_topics
+from leadline.platform.settings import KafkaSettings
+from leadline.platform.topic_admin import ensure_topics
 from leadline.platform.migrations import upgrade_to_head
 
 SERVICES = ("ingest", "router", "leads", "history")
@@ -165,7 +165,7 @@ class Stack:
     async def _prepare_databases_and_topics(self) -> None:
         for service in SERVICES:
             await ensure_database(self.server_url, f"leadline_{service}")
-        await ensure_topics(self.bootstrap_servers, [(spec.name, spec.partitions, spec.retention_ms) for spec in TOPICS.values()])
+        await ensure_topics(KafkaSettings(kafka_bootstrap_servers=self.bootstrap_servers))  # how: from the environment
 
     def _base_env(self) -> dict[str, str]:
         env = dict(os.environ)

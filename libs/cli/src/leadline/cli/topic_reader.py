@@ -10,17 +10,20 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Sequence
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord, TopicPartition
+
+from leadline.platform import kafka_clients
+from leadline.platform.settings import KafkaSettings
 
 IDLE_S = 0.5
 
 
-async def read_topics(bootstrap_servers: str, topics: Sequence[str], *, follow: bool = False,
+async def read_topics(kafka: KafkaSettings, topics: Sequence[str], *, follow: bool = False,
                       idle_s: float = IDLE_S) -> AsyncIterator[ConsumerRecord | None]:
     """Every record of ``topics`` in partition order; with ``follow``, then ``None`` once (caught up) and each
     new record until cancelled."""
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False,
-                              auto_offset_reset="earliest", fetch_max_wait_ms=10, request_timeout_ms=10_000)
+    reader = kafka_clients.consumer(kafka, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
+                                    fetch_max_wait_ms=10, request_timeout_ms=10_000)
     try:
         await reader.start()
         await reader.topics()

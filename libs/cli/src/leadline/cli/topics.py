@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import typer
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from rich.console import Console
 from rich.table import Table
 
-from leadline.events.topics import TOPICS
+from leadline.events.topics import REPLICATION, TOPICS
+from leadline.platform import kafka_clients
 
 from . import context
+
+if TYPE_CHECKING:
+    from leadline.platform.settings import KafkaSettings
 
 app = typer.Typer(help="Topics: create them as the catalogue says, describe them and the consumers' lag.", no_args_is_help=True)
 out = Console(highlight=False)
@@ -27,16 +32,30 @@ def _retention(ms: int | str | None) -> str:
 
 
 @app.command()
-def create(bootstrap_servers: str | None = context.BOOTSTRAP_OPTION) -> None:
-    """Create every topic of the catalogue that is missing, with its partitions and retention."""
-    from leadline.platform.kafka import ensure_topics  # here: the other commands do not load the consumers' runtime
+def create(
+    replication: str | None = typer.Option(
+        None, help=f"the catalogue's replication to create them with: {', '.join(REPLICATION)} "
+                   "(default: single-broker on a cluster of one broker, production elsewhere)"),
+    allow_single_replica: bool = typer.Option(
+        False, "--allow-single-replica", help="accept one replica on a cluster of several brokers (refused otherwise)"),
+    bootstrap_servers: str | None = context.BOOTSTRAP_OPTION,
+) -> None:
+    """Create every topic of the catalogue that is missing, with its partitions, retention and replication."""
+    from leadline.platform.topic_admin import ReplicationRefused, ensure_topics
 
-    bootstrap = context.bootstrap_servers(bootstrap_servers)
-    created = context.run(ensure_topics(bootstrap, [(s.name, s.partitions, s.retention_ms) for s in TOPICS.values()]),
-                          doing="creating topics")
-    table = Table("topic", "partitions", "retention", "")
+    if replication is not None and replication not in REPLICATION:
+        context.fail(f"unknown replication {replication!r}; the catalogue has: {', '.join(REPLICATION)}", 2)
+    try:
+        created, chosen = context.run(ensure_topics(
+            context.kafka(bootstrap_servers), replication=REPLICATION[replication] if replication else None,
+            allow_single_replica=allow_single_replica), doing="creating topics", refusals=(ReplicationRefused,))
+    except ReplicationRefused as refused:
+        context.fail(f"refused: {refused}", 2)
+    table = Table("topic", "partitions", "retention", "replicas", "min in sync", "")
     for spec in TOPICS.values():
-        table.add_row(spec.name, str(spec.partitions), _retention(spec.retention_ms), "created" if spec.name in created else "existed")
+        made = spec.name in created
+        table.add_row(spec.name, str(spec.partitions), _retention(spec.retention_ms), str(chosen.factor) if made else "-",
+                      str(chosen.min_insync_replicas) if made else "-", "created" if made else "existed")
     out.print(table)
 
 
@@ -56,9 +75,9 @@ class GroupLag:
     partitions: int
 
 
-async def describe_cluster(bootstrap: str, group_prefix: str) -> tuple[list[TopicState], list[GroupLag]]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+async def describe_cluster(kafka: KafkaSettings, group_prefix: str) -> tuple[list[TopicState], list[GroupLag]]:
+    admin = kafka_clients.admin(kafka, request_timeout_ms=10_000)
+    reader = kafka_clients.consumer(kafka, group_id=None, enable_auto_commit=False)
     try:
         await admin.start()
         await reader.start()
@@ -72,7 +91,7 @@ async def describe_cluster(bootstrap: str, group_prefix: str) -> tuple[list[Topi
         topics = [TopicState(name, len(partitions[name]) if name in existing else None, retention.get(name),
                              sum(ends[tp] - begins[tp] for tp in partitions.get(name, []))) for name in TOPICS]
         groups = sorted(g for g, *_ in await admin.list_consumer_groups() if g.startswith(group_prefix))
-        lags = [lag for group in groups for lag in await _lags(bootstrap, group, partitions, ends)]
+        lags = [lag for group in groups for lag in await _lags(kafka, group, partitions, ends)]
         return topics, lags
     finally:
         await reader.stop()
@@ -92,10 +111,10 @@ async def _retentions(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str,
     return found
 
 
-async def _lags(bootstrap: str, group: str, partitions: dict[str, list[TopicPartition]],
+async def _lags(kafka: KafkaSettings, group: str, partitions: dict[str, list[TopicPartition]],
                 ends: dict[TopicPartition, int]) -> list[GroupLag]:
     """Committed offsets of a group (read without joining it) against the end of each topic it reads."""
-    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    probe = kafka_clients.consumer(kafka, group_id=group, enable_auto_commit=False)
     await probe.start()
     try:
         lags = []
@@ -116,7 +135,7 @@ def describe(
     bootstrap_servers: str | None = context.BOOTSTRAP_OPTION,
 ) -> None:
     """Each topic's partitions, retention and size against the catalogue; each consumer group's lag."""
-    topics, lags = context.run(describe_cluster(context.bootstrap_servers(bootstrap_servers), group_prefix),
+    topics, lags = context.run(describe_cluster(context.kafka(bootstrap_servers), group_prefix),
                                doing="describing the cluster")
     table = Table("topic", "partitions", "retention", "messages", "matches catalogue")
     for state in topics:

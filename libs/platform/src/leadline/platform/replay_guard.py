@@ -16,12 +16,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import Integer, Text
 
+from . import kafka_clients
+from .settings import KafkaSettings
 from .shadow import LIVE_SCHEMA, identifier
 
 EXAMPLES = 5
@@ -79,9 +81,9 @@ def truncated_partitions(beginnings: Mapping[TopicPartition, int]) -> list[Objec
             for topic, parts in by_topic.items()]
 
 
-async def topic_objections(bootstrap_servers: str, topics: list[str]) -> list[Objection]:
+async def topic_objections(kafka: KafkaSettings, topics: list[str]) -> list[Objection]:
     """Unknown or truncated source topics, read from the broker before anything is built."""
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False)
+    reader = kafka_clients.consumer(kafka, group_id=None, enable_auto_commit=False)
     await reader.start()
     try:
         await reader.topics()

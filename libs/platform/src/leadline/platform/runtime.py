@@ -16,9 +16,9 @@ import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
-from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
+from . import kafka_clients
 from .db import connect_raw, create_engine, ping, session_factory
 from .http import asyncapi_router, health_router, install_error_handlers, install_request_context
 from .kafka import DeadLetters, EventHandler, create_producer, subscribe_events
@@ -39,8 +39,8 @@ class ServiceRuntime:
         self.producer: AIOKafkaProducer | None = None
         self.relay: OutboxRelay | None = None
         self.dead_letters: DeadLetters | None = None
-        self.broker = KafkaBroker(
-            settings.kafka_bootstrap_servers,
+        self.broker = kafka_clients.broker(
+            settings,
             middlewares=[KafkaTelemetryMiddleware()],
             enable_idempotence=settings.kafka_enable_idempotence,
             graceful_timeout=10.0,
@@ -84,7 +84,7 @@ class ServiceRuntime:
         await self._listener.add_listener(NOTIFY_CHANNEL, lambda *_: self.relay.wake())
 
     async def start(self) -> None:
-        self.producer = create_producer(self.settings.kafka_bootstrap_servers, enable_idempotence=self.settings.kafka_enable_idempotence)
+        self.producer = create_producer(self.settings, enable_idempotence=self.settings.kafka_enable_idempotence)
         self.relay = OutboxRelay(self.sessions, self.producer, poll_interval_s=self.settings.outbox_poll_interval_s)
         self.dead_letters = DeadLetters(self.producer, self.settings.service_name)
         configure_logging(self.settings.service_name, level=self.settings.log_level,

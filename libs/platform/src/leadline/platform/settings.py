@@ -6,13 +6,57 @@ names below are the same in every service so one ConfigMap can feed them all.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 
-class ServiceSettings(BaseSettings):
+
+class KafkaSettings(BaseSettings):
+    """Where the brokers are and how a client proves who it is: every Kafka client leadline builds reads this block
+    (``leadline.platform.kafka_clients``), the services through ``ServiceSettings``, the ``leadline`` command directly.
+
+    Invariants: SASL protocols name a mechanism, a username and a password, and only they do; certificate files belong
+    to the TLS protocols, a client certificate always with its key. The password never appears in a repr or a log.
+    """
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_security_protocol: SecurityProtocol = Field(
+        default="PLAINTEXT", description="SSL: TLS (with a client certificate for mutual TLS); SASL_*: a username too.")
+    kafka_ssl_ca_file: Path | None = Field(
+        default=None, description="PEM certificates the brokers' certificate must chain to; unset: the system's.")
+    kafka_ssl_cert_file: Path | None = Field(default=None, description="PEM client certificate (mutual TLS).")
+    kafka_ssl_key_file: Path | None = Field(default=None, description="PEM private key of the client certificate.")
+    kafka_sasl_mechanism: SaslMechanism | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> KafkaSettings:
+        protocol = self.kafka_security_protocol
+        sasl = {"KAFKA_SASL_MECHANISM": self.kafka_sasl_mechanism, "KAFKA_SASL_USERNAME": self.kafka_sasl_username,
+                "KAFKA_SASL_PASSWORD": self.kafka_sasl_password}
+        if protocol.startswith("SASL_"):
+            if missing := [name for name, value in sasl.items() if not value]:
+                raise ValueError(f"KAFKA_SECURITY_PROTOCOL={protocol} needs {', '.join(missing)}")
+        elif given := [name for name, value in sasl.items() if value]:
+            raise ValueError(f"{', '.join(given)} set, but KAFKA_SECURITY_PROTOCOL={protocol} does not use SASL")
+        files = {"KAFKA_SSL_CA_FILE": self.kafka_ssl_ca_file, "KAFKA_SSL_CERT_FILE": self.kafka_ssl_cert_file,
+                 "KAFKA_SSL_KEY_FILE": self.kafka_ssl_key_file}
+        if not protocol.endswith("SSL") and (given := [name for name, value in files.items() if value]):
+            raise ValueError(f"{', '.join(given)} set, but KAFKA_SECURITY_PROTOCOL={protocol} does not use TLS")
+        if (self.kafka_ssl_cert_file is None) != (self.kafka_ssl_key_file is None):
+            raise ValueError("KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together: a client certificate needs its key")
+        return self
+
+
+class ServiceSettings(KafkaSettings):
     """Environment of one service process. Every field is documented in README.md."""
 
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
@@ -21,7 +65,6 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
 
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_enable_idempotence: bool = Field(
         default=False,
         description="Off by default: the embedded broker has no idempotent producer. Turn on for Apache Kafka.",

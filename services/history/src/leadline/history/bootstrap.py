@@ -45,7 +45,7 @@ async def rebuild(settings: HistorySettings, sessions: async_sessionmaker[AsyncS
     Refuses (``ReplayRefused``) a projection that is not empty, or topics that are unknown or truncated, unless
     ``force``: it would wipe what it cannot compare with its source (``leadline replay history`` compares)."""
     quiet = projection(settings, publish=False)
-    return await replay.rebuild(sessions, bootstrap_servers=settings.kafka_bootstrap_servers, topics=TOPICS,
+    return await replay.rebuild(sessions, kafka=settings, topics=TOPICS,
                                 consumer=CONSUMER, handle=quiet.handle, batch_size=settings.history_rebuild_batch_size,
                                 progress=progress, force=force)
 
@@ -53,5 +53,5 @@ async def rebuild(settings: HistorySettings, sessions: async_sessionmaker[AsyncS
 def replayable(settings: HistorySettings) -> TimelineReplay:
     """The timeline for ``leadline replay history``: rebuilt beside the live tables while the service runs."""
     quiet = projection(settings, publish=False)
-    return TimelineReplay(bootstrap_servers=settings.kafka_bootstrap_servers, topics=TOPICS, consumer=CONSUMER,
+    return TimelineReplay(kafka=settings, topics=TOPICS, consumer=CONSUMER,
                           handle=quiet.handle, batch_size=settings.history_rebuild_batch_size)

@@ -52,7 +52,7 @@ def build(settings: RouterSettings | None = None, *, clock: Callable[[], datetim
             settings.router_config_file, uow=config_uow, clock=clock))
     runtime.run_in_background("pool-wait", lambda: watch_pool_waits(
         every_s=settings.pool_wait_check_interval_s, uow=uow, clock=clock, waiting=queries.waiting_in_pools))
-    feed = LiveFeed(runtime.sessions, bootstrap_servers=settings.kafka_bootstrap_servers,
+    feed = LiveFeed(runtime.sessions, kafka=settings,
                     fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
     runtime.run_in_background("live-feed", feed.run)
     ingest = IngestMedia(settings.ingest_url, transport=ingest_transport)

@@ -23,8 +23,10 @@ from pydantic import ValidationError
 from leadline.events import REGISTRY, Envelope
 
 from leadline.events.registry import UndecodableEvent, UnknownEventType
+from leadline.platform import kafka_clients
 from leadline.platform.messaging_tables import INBOX, STREAM_POSITIONS
 from leadline.platform.replay_guard import Objection, ReplayRefused, topic_objections
+from leadline.platform.settings import KafkaSettings
 
 from ..service.ports import TimelineStore
 from .batch_store import BatchTimelineStore
@@ -67,7 +69,7 @@ REPLAY_IDLE_S = 1.0  # past the listed end offsets, this long with nothing new m
 
 
 async def rebuild(
-    sessions: async_sessionmaker[AsyncSession], *, bootstrap_servers: str, topics: Sequence[str], consumer: str,
+    sessions: async_sessionmaker[AsyncSession], *, kafka: KafkaSettings, topics: Sequence[str], consumer: str,
     handle: Callable[[TimelineStore, Envelope, object], Awaitable[None]], batch_size: int = 1000,
     progress: Callable[[RebuildProgress], None] | None = None, force: bool = False,
 ) -> RebuildProgress:
@@ -77,7 +79,7 @@ async def rebuild(
     empty: it cannot compare what it would wipe with what it reads (``leadline replay history`` can). ``force``
     overrides.
     """
-    objections = await topic_objections(bootstrap_servers, list(topics))
+    objections = await topic_objections(kafka, list(topics))
     async with sessions() as session, session.begin():
         entries = await session.scalar(select(func.count()).select_from(timeline_entries))
         streams = await session.scalar(select(func.count()).select_from(STREAM_POSITIONS).where(STREAM_POSITIONS.c.consumer == consumer))
@@ -88,12 +90,12 @@ async def rebuild(
         if objections and (not force or any(o.unreadable for o in objections)):
             raise ReplayRefused(objections)
         await clear_projection(session, consumer)
-    return await replay_topics(sessions, bootstrap_servers=bootstrap_servers, topics=topics, consumer=consumer,
+    return await replay_topics(sessions, kafka=kafka, topics=topics, consumer=consumer,
                                handle=handle, batch_size=batch_size, progress=progress, fresh=True)
 
 
 async def replay_topics(
-    sessions: async_sessionmaker[AsyncSession], *, bootstrap_servers: str, topics: Sequence[str], consumer: str,
+    sessions: async_sessionmaker[AsyncSession], *, kafka: KafkaSettings, topics: Sequence[str], consumer: str,
     handle: Callable[[TimelineStore, Envelope, object], Awaitable[None]], batch_size: int = 1000,
     progress: Callable[[RebuildProgress], None] | None = None, fresh: bool = False,
     since_ms: int | None = None, start: Mapping[TopicPartition, int] | None = None, cutoff_ms: int | None = None,
@@ -105,8 +107,8 @@ async def replay_topics(
     ``progress.positions`` tells where each partition stopped, for a later catch-up.
     """
     started = time.monotonic()
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False,
-                              auto_offset_reset="earliest", fetch_max_wait_ms=10, max_partition_fetch_bytes=4 << 20)
+    reader = kafka_clients.consumer(kafka, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
+                                    fetch_max_wait_ms=10, max_partition_fetch_bytes=4 << 20)
     await reader.start()
     try:
         await reader.topics()  # fetch the cluster's metadata: a topic not yet known must not be skipped silently

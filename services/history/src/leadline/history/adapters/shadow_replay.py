@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from leadline.events import Envelope
 from leadline.platform.messaging_tables import INBOX, STREAM_POSITIONS
 from leadline.platform.projection_replay import Progress
+from leadline.platform.settings import KafkaSettings
 from leadline.platform.replay_guard import (
     Objection, RemovalRule, events_the_source_lacks, fewer_events_than_applied, streams_behind, topic_objections,
 )
@@ -45,7 +46,7 @@ class TopicCheckpoint:
 
 @dataclass
 class TimelineReplay:
-    bootstrap_servers: str
+    kafka: KafkaSettings
     topics: Sequence[str]
     consumer: str
     handle: Handle
@@ -82,7 +83,7 @@ class TimelineReplay:
         return self.tables
 
     async def source_objections(self, *, since: datetime | None) -> list[Objection]:
-        return await topic_objections(self.bootstrap_servers, list(self.topics))
+        return await topic_objections(self.kafka, list(self.topics))
 
     async def build(self, sessions: async_sessionmaker[AsyncSession], *, since: datetime | None,
                     progress: Progress) -> TopicCheckpoint:
@@ -114,6 +115,6 @@ class TimelineReplay:
             if progress:
                 progress(state.read, state.total)
 
-        return await replay_topics(sessions, bootstrap_servers=self.bootstrap_servers, topics=self.topics,
+        return await replay_topics(sessions, kafka=self.kafka, topics=self.topics,
                                    consumer=self.consumer, handle=self.handle, batch_size=self.batch_size,
                                    progress=report, fresh=fresh, since_ms=since_ms, start=start)

@@ -11,6 +11,8 @@ from leadline.platform.runtime import ServiceRuntime
 from ..service.inbound import remember_business_number
 from ..service.ports import UnitOfWork
 
+INTEGRATION_CONSUMER = "ingest-integration"
+
 
 def register_integration_subscriber(runtime: ServiceRuntime, unit_of_work: Callable[[], UnitOfWork]) -> None:
     async def on_integration_event(envelope: Envelope) -> None:
@@ -20,4 +22,4 @@ def register_integration_subscriber(runtime: ServiceRuntime, unit_of_work: Calla
         await remember_business_number(number.phone_number_id, envelope.account_id, uow=unit_of_work(),
                                        waba_id=number.waba_id)
 
-    runtime.subscribe([ROUTER_INTEGRATION], consumer="ingest-integration", handle=on_integration_event)
+    runtime.subscribe([ROUTER_INTEGRATION], consumer=INTEGRATION_CONSUMER, handle=on_integration_event)

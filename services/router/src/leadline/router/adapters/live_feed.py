@@ -30,6 +30,8 @@ from leadline.events import (
 from leadline.events.registry import UndecodableEvent
 from leadline.events.router import CONVERSATION_CLAIMED, CONVERSATION_TRANSFERRED
 from leadline.events.topics import LEADS_LEADS, ROUTER_CONVERSATIONS
+from leadline.platform import kafka_clients
+from leadline.platform.settings import KafkaSettings
 
 from ..domain.agents import Agent
 from ..domain.rules import may_see
@@ -40,6 +42,8 @@ from .tables import conversation_view
 log = structlog.get_logger(__name__)
 
 CONVERSATION, REMOVED, DROPPED = "conversation", "removed", "dropped"
+LIVE_TOPICS = (ROUTER_CONVERSATIONS, LEADS_LEADS)
+"""What the feed reads, groupless, on every replica (its Kafka user may read them: deploy/k8s/kafka_resources.py)."""
 LiveEvent = tuple[str, dict[str, Any]]
 
 
@@ -62,11 +66,11 @@ class Subscriber:
 
 
 class LiveFeed:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, bootstrap_servers: str,
-                 topics: tuple[str, ...] = (ROUTER_CONVERSATIONS, LEADS_LEADS), max_queued: int = 256, max_shown: int = 10_000,
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, kafka: KafkaSettings,
+                 topics: tuple[str, ...] = LIVE_TOPICS, max_queued: int = 256, max_shown: int = 10_000,
                  fetch_max_wait_ms: int = 10) -> None:
         self._sessions = sessions
-        self._bootstrap_servers = bootstrap_servers
+        self._kafka = kafka
         self._topics = topics
         self._max_queued = max_queued
         self._max_shown = max_shown
@@ -185,8 +189,8 @@ class LiveFeed:
         """Until cancelled: read every partition from its end; after an outage, tell every client to reload."""
         delay = 0.5
         while True:
-            consumer = AIOKafkaConsumer(
-                bootstrap_servers=self._bootstrap_servers, group_id=None, enable_auto_commit=False,
+            consumer = kafka_clients.consumer(
+                self._kafka, group_id=None, enable_auto_commit=False,
                 auto_offset_reset="latest", fetch_max_wait_ms=self._fetch_max_wait_ms, client_id="leadline-router-live",
             )
             try:

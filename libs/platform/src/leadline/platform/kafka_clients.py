@@ -1,0 +1,69 @@
+"""Every Kafka client leadline creates is built here, from ``KafkaSettings``: where the brokers are, TLS and SASL.
+
+The settings are translated once, into FastStream's security object (``security``); the aiokafka clients get
+FastStream's own reading of that object (``connection``), so a FastStream broker and a bare producer or consumer
+can never connect differently. ``tests/architecture`` fails when production code builds a client anywhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.helpers import create_ssl_context
+from faststream.kafka import KafkaBroker
+from faststream.kafka.security import parse_security
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
+
+from .settings import KafkaSettings
+
+SASL = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
+
+
+def security(kafka: KafkaSettings) -> BaseSecurity | None:
+    """The settings as FastStream's security object; None for PLAINTEXT.
+
+    TLS always verifies the brokers' certificate and host name (against ``KAFKA_SSL_CA_FILE``, else the system's
+    CAs). The files are read here, when a client is built: a long-lived client (a service's producer and consumers)
+    keeps the certificate it started with until the process restarts (docs/runbook.md, renewed certificates).
+    """
+    protocol = kafka.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    tls = None
+    if protocol.endswith("SSL"):
+        tls = create_ssl_context(cafile=kafka.kafka_ssl_ca_file, certfile=kafka.kafka_ssl_cert_file,
+                                 keyfile=kafka.kafka_ssl_key_file)
+    if protocol == "SSL":
+        return BaseSecurity(ssl_context=tls)
+    assert kafka.kafka_sasl_mechanism and kafka.kafka_sasl_username and kafka.kafka_sasl_password  # the settings' rule
+    return SASL[kafka.kafka_sasl_mechanism](kafka.kafka_sasl_username, kafka.kafka_sasl_password.get_secret_value(),
+                                            ssl_context=tls, use_ssl=protocol == "SASL_SSL")
+
+
+def connection(kafka: KafkaSettings) -> dict[str, Any]:
+    """What aiokafka's clients take to reach the brokers: the address and FastStream's reading of ``security``."""
+    return {"bootstrap_servers": kafka.kafka_bootstrap_servers, **parse_security(security(kafka))}
+
+
+def producer(kafka: KafkaSettings, **options: Any) -> AIOKafkaProducer:
+    """An aiokafka producer (not started); ``options`` are aiokafka's (acks, linger_ms, …)."""
+    return AIOKafkaProducer(**connection(kafka), **options)
+
+
+def consumer(kafka: KafkaSettings, *topics: str, **options: Any) -> AIOKafkaConsumer:
+    """An aiokafka consumer (not started) of ``topics``, or of what it is later assigned."""
+    return AIOKafkaConsumer(*topics, **connection(kafka), **options)
+
+
+def admin(kafka: KafkaSettings, **options: Any) -> AIOKafkaAdminClient:
+    """An aiokafka admin client (not started)."""
+    return AIOKafkaAdminClient(**connection(kafka), **options)
+
+
+def broker(kafka: KafkaSettings, **options: Any) -> KafkaBroker:
+    """A FastStream broker. It never creates topics: they exist as the catalogue says (``leadline topics create``,
+    Strimzi's KafkaTopics), or a subscriber started first would make one of one partition and one replica."""
+    return KafkaBroker(kafka.kafka_bootstrap_servers, security=security(kafka), allow_auto_create_topics=False,
+                       **options)
