@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from leadline.events.asyncapi import DEAD_LETTER_HEADERS
-from leadline.platform.kafka import DeadLetters, create_producer, ensure_topics
+from leadline.platform.kafka import DeadLetters, create_producer
+from leadline.platform.topic_admin import ensure_topics
 from tests.kafka_helpers import new_topic, read_topic, test_envelope
 
 
 async def test_a_dead_letters_headers_are_the_ones_the_asyncapi_document_declares(infra):
     topic = await new_topic(infra.bootstrap_servers, "declared")
-    await ensure_topics(infra.bootstrap_servers, [(f"{topic}.dlq", 1)])
-    producer = create_producer(infra.bootstrap_servers)
+    await ensure_topics(infra.kafka_settings, [(f"{topic}.dlq", 1)])
+    producer = create_producer(infra.kafka_settings)
     await producer.start()
     envelope = test_envelope("s", 1)
     try:
