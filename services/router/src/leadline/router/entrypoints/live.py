@@ -22,17 +22,17 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Depends
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from leadline.platform.auth import AgentIdentity, TokenVerifier
+from leadline.platform.access import Access
+from leadline.platform.auth import AgentIdentity
 
 from ..adapters.live_feed import DROPPED, LiveFeed
 from .agent_api import agent_of
-from .query_token import header_or_query_identity
 
 
-def live_api(*, feed: LiveFeed, verifier: TokenVerifier) -> APIRouter:
+def live_api(*, feed: LiveFeed, access: Access) -> APIRouter:
     """FastAPI's own SSE support frames the events and writes the ``: ping`` keep-alive every 15 s."""
     router = APIRouter(tags=["agent inbox"])
-    identity = header_or_query_identity(verifier)
+    identity = access.from_header_or_query()
 
     @router.get("/stream", response_class=EventSourceResponse)
     async def stream(me: AgentIdentity = Depends(identity)) -> AsyncIterator[ServerSentEvent]:
