@@ -165,15 +165,17 @@ class RunningHistory:
             await asyncio.sleep(0.1)
 
     async def directory_says(self, account_id: str, agent_id: str = "ana", *, role: str = "seller",
-                             teams: tuple[str, ...] = ("vendas",), active: bool = True) -> None:
+                             teams: tuple[str, ...] = ("vendas",), active: bool = True, wait: bool = True) -> None:
         """The router publishes this agent's state on the account's integration stream; returns once the history
-        service's directory holds it."""
+        service's directory holds it (``wait``), or at once."""
         self.directory_sequences[account_id] += 1
         payload = AgentUpsertedV1(agent_id=agent_id, name=agent_id.title(), role=AgentRole(role), team_ids=teams,
                                   active=active)
         envelope = new_envelope(payload, account_id=account_id, stream_id=payload.stream_id(account_id),
                                 sequence=self.directory_sequences[account_id], occurred_at=datetime.now(UTC))
         await self.producer.send_and_wait(topic_for(envelope.type), envelope.to_bytes(), key=envelope.key)
+        if not wait:
+            return
         fold = self.app.state.access.directory.fold
         deadline = asyncio.get_running_loop().time() + 20
         while fold.rights(account_id, agent_id) != AgentRights(agent_id.title(), Role(role), frozenset(teams), active):

@@ -17,6 +17,7 @@ import uvicorn
 
 from leadline.platform.auth import TokenVerifier
 from leadline.platform.embedded import free_port
+from leadline.router.service.configuration import upsert_agent
 from leadline.web.app import create_app
 from leadline.web.settings import WebSettings
 from tests.conftest import REPO
@@ -114,7 +115,8 @@ async def test_a_service_that_does_not_answer_is_a_502_and_makes_the_gateway_not
         assert (await client.get("/healthz")).status_code == 200
 
 
-async def test_the_page_is_served_and_media_pass_through_with_their_byte_ranges(tmp_path, router, dealer):  # noqa: F811
+async def test_the_page_is_served_and_media_pass_through_with_their_byte_ranges_until_the_agent_leaves(
+        tmp_path, router, dealer):  # noqa: F811
     conversation_id = await dealer.open_conversation()
     async with dealer.client("ana") as ana:
         assert (await ana.post(f"/conversations/{conversation_id}/claim", json={})).status_code == 200
@@ -135,6 +137,9 @@ async def test_the_page_is_served_and_media_pass_through_with_their_byte_ranges(
         url = f"/api/router/conversations/{conversation_id}/messages/{reply.json()['message_id']}/media"
         whole = await client.get(url, params={"access_token": token})
         part = await client.get(url, params={"access_token": token}, headers={"Range": "bytes=8-15"})
+        await upsert_agent(dealer.account_id, dealer.agents["ana"], active=False, uow=router.config_uow, clock=router.clock)
+        after_leaving = await client.get(url, params={"access_token": token})
+    assert (after_leaving.status_code, after_leaving.json()["error"]["code"]) == (401, "agent_inactive")
     assert (whole.status_code, whole.content, whole.headers["content-type"]) == (200, image, "image/png")
     assert (part.status_code, part.content) == (206, image[8:16])
     assert part.headers["content-range"] == f"bytes 8-15/{len(image)}"
