@@ -24,7 +24,8 @@ import pytest
 
 from leadline.platform.tokens import mint_token
 from tests.integration.router.conftest import JWT_SECRET, new_customer
-from tests.integration.router.test_live_stream import LiveReplica, LiveStream, streaming, until
+from tests.integration.router.test_live_stream import LiveReplica, LiveStream, live_replica, streaming, token_for, until
+from tests.kafka_helpers import wait_until
 
 WITHIN_S = 1.0  # the issue's promise: a stream stops delivering within one second of the change
 
@@ -258,3 +259,21 @@ async def test_role_team_and_deactivation_each_take_effect_at_once_on_every_endp
               f"{scene.checks} checks, {len(scene.failures)} failed")
     assert not scene.failures, "\n".join(scene.failures)
     assert scene.checks > 100
+
+
+async def test_a_change_made_on_one_replica_is_in_force_on_another_within_a_second(router, router_url):
+    """Each replica keeps an account's rights in memory until the directory's event about the account reaches it."""
+    dealer = await router.dealer()
+    async with live_replica(router) as other, \
+            httpx.AsyncClient(base_url=other.base_url, headers={"Authorization": f"Bearer {token_for(dealer, 'bruno')}"}) as bruno, \
+            httpx.AsyncClient(base_url=router_url, headers={"Authorization": f"Bearer {token_for(dealer, 'diego')}"}) as admin:
+        assert (await bruno.get("/conversations")).status_code == 200  # his rights are now in the other replica's memory
+        left = await admin.put("/admin/agents/bruno", json={"name": "Bruno Lima", "role": "seller", "teams": ["vendas"],
+                                                            "active": False})
+        assert left.status_code == 200, left.text
+
+        async def refused() -> bool:
+            answer = await bruno.get("/conversations")
+            return answer.status_code == 401 and answer.json()["error"]["code"] == "agent_inactive"
+
+        await wait_until(refused, timeout_s=WITHIN_S, interval_s=0.02)

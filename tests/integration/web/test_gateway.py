@@ -17,7 +17,6 @@ import uvicorn
 
 from leadline.platform.auth import TokenVerifier
 from leadline.platform.embedded import free_port
-from leadline.router.service.configuration import upsert_agent
 from leadline.web.app import create_app
 from leadline.web.settings import WebSettings
 from tests.conftest import REPO
@@ -137,8 +136,10 @@ async def test_the_page_is_served_and_media_pass_through_with_their_byte_ranges_
         url = f"/api/router/conversations/{conversation_id}/messages/{reply.json()['message_id']}/media"
         whole = await client.get(url, params={"access_token": token})
         part = await client.get(url, params={"access_token": token}, headers={"Range": "bytes=8-15"})
-        await upsert_agent(dealer.account_id, dealer.agents["ana"], active=False, uow=router.config_uow, clock=router.clock)
-        after_leaving = await client.get(url, params={"access_token": token})
+        left = await client.put("/api/router/admin/agents/ana", headers={"Authorization": f"Bearer {token_for(dealer, 'diego')}"},
+                                json={"name": "Ana Souza", "role": "seller", "teams": ["vendas"], "active": False})
+        assert left.status_code == 200, left.text
+        after_leaving = await client.get(url, params={"access_token": token})  # the next request
     assert (after_leaving.status_code, after_leaving.json()["error"]["code"]) == (401, "agent_inactive")
     assert (whole.status_code, whole.content, whole.headers["content-type"]) == (200, image, "image/png")
     assert (part.status_code, part.content) == (206, image[8:16])

@@ -65,7 +65,7 @@ def build(settings: RouterSettings | None = None, *, clock: Callable[[], datetim
                   render=partial(rendered_template, ingest=ingest)),
         media_api(uow=uow, sessions=runtime.sessions, access=access, ingest=ingest, clock=clock),
         templates_api(uow=uow, sessions=runtime.sessions, access=access, ingest=ingest, clock=clock),
-        admin_router(runtime.sessions, access, clock=clock),
+        admin_router(runtime.sessions, access, clock=clock, directory_changed=rights.forget),
         live_api(feed=feed, access=access),
     ])
     install_router_errors(app)

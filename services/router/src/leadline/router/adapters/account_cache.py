@@ -19,12 +19,12 @@ from .account_tables import accounts
 
 
 class AccountCache:
-    """Per account, the configuration version each copy was read at: the account itself, and its agents' rights
-    (``agent_rights``)."""
+    """The account with the configuration version it was read at; its agents' rights, kept until the directory's
+    next event about the account (``agent_rights``)."""
 
     def __init__(self) -> None:
         self.entries: dict[str, tuple[int | None, Account]] = {}
-        self.rights: dict[str, tuple[int, Mapping[str, AgentRights]]] = {}
+        self.rights: dict[str, Mapping[str, AgentRights]] = {}
 
     def forget(self, account_id: str | None = None) -> None:
         if account_id is None:

@@ -8,8 +8,9 @@ conversation's row is read from ``conversation_view`` and judged with the domain
 (``domain.rules.may_see``, with the account from the account directory): the stream never disagrees
 with ``GET /conversations/{id}``.
 
-Access follows the directory: every directory change of an account, and every event fanned out, judges the
-account's streams again with the agents' rights as committed (``agent_rights``). An agent who left or is unknown
+Access follows the directory: every directory change of an account makes this replica forget the account's rights
+(``agent_rights``: every request is judged by them too) and judges the account's streams again with the rights as
+committed; every event fanned out checks them as well. An agent who left or is unknown
 is dropped and their stream ends; an agent whose role or teams changed is told ``removed`` for each conversation
 on their screen they may no longer see, then dropped (they reload the inbox, and reconnect with their new rights).
 """
@@ -200,6 +201,7 @@ class LiveFeed:
     # ---- access ---------------------------------------------------------------------------------------------
     async def follow_directory(self, account_id: str) -> None:
         """The account's directory changed: judge each of its streams again with the rights and settings as they are now."""
+        self._rights.forget(account_id)
         subscribers = list(self._subscribers.get(account_id, ()))
         if not subscribers:
             return
@@ -255,6 +257,7 @@ class LiveFeed:
                 await consumer.start()
                 await self._assign_at_end(consumer)
                 self.live.set()
+                self._rights.follow()
                 self._drop_all("the live feed started after you connected: reload the inbox and reconnect", joined_live=False)
                 delay = 0.5
                 await self._consume(consumer)
@@ -265,6 +268,7 @@ class LiveFeed:
             finally:
                 was_live = self.live.is_set()
                 self.live.clear()
+                self._rights.unfollow()
                 with contextlib.suppress(Exception):
                     await consumer.stop()
                 if was_live:

@@ -80,7 +80,10 @@ def _utc_now() -> datetime:
 
 def admin_router(
     sessions: async_sessionmaker[AsyncSession], access: Access, *, clock: Callable[[], datetime] = _utc_now,
+    directory_changed: Callable[[str], None] = lambda account_id: None,
 ) -> APIRouter:
+    """``directory_changed``: told of each account whose configuration this replica just changed (its rights, kept in
+    memory until the change's event, are forgotten at once here)."""
     router = APIRouter(prefix="/admin", tags=["admin"], responses={
         401: {"description": "No bearer token, or one that is not valid (`unauthenticated`); an agent the directory does "
                              "not hold (`agent_not_in_directory`) or holds as inactive (`agent_inactive`)"},
@@ -101,9 +104,12 @@ def admin_router(
 
     async def changed(handling: Awaitable[list[Envelope]]) -> ChangeResult:
         try:
-            return _result(await handling)
+            envelopes = await handling
         except ConfigurationRefused as error:
             raise _refused(error) from None
+        for account_id in {envelope.account_id for envelope in envelopes}:
+            directory_changed(account_id)
+        return _result(envelopes)
 
     @router.get("/configuration", response_model=ConfigurationView)
     async def read_configuration(admin: AgentIdentity = as_admin) -> ConfigurationView:
