@@ -124,6 +124,8 @@ export function openLiveStream(onChange) {
     });
   }
   source.addEventListener("open", () => onChange("open", {}));
+  // EventSource gives up for good when the server refuses to (re)open the stream (a 401 once access ended, a 502)
+  source.addEventListener("error", () => { if (source.readyState === EventSource.CLOSED) onChange("closed", {}); });
   return source;
 }
 

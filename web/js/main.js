@@ -38,6 +38,11 @@ async function refreshCount() {
 
 // Bursts of events become one refresh of what is on screen.
 function onLiveChange(name, data) {
+  if (name === "closed") {  // refused: the directory says whether access ended (then the log-in screen says so)
+    state.live = null;
+    loadRights({ again: true }).then(() => { if (me()) setTimeout(() => { if (me()) startLive(); }, 5000); });
+    return;
+  }
   if (name === "removed" && state.conversation && state.conversation.id === data.conversation_id) {
     state.conversation.lost();
   }
