@@ -46,7 +46,9 @@ function onLiveChange(name, data) {
   if (name === "removed" && state.conversation && state.conversation.id === data.conversation_id) {
     state.conversation.lost();
   }
-  if (name === "dropped") loadRights({ again: true }).then(header);  // e.g. their access changed in the directory
+  // the stream (re)opened, or ended because their access changed: the directory says what they may do now (a change
+  // that landed before the stream was open is heard of here)
+  if (name === "open" || name === "dropped") loadRights({ again: true }).then(header);
   clearTimeout(state.refreshTimer);
   state.refreshTimer = setTimeout(() => {
     refreshCount();
