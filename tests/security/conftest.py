@@ -2,7 +2,8 @@
 
 Each service runs as ``python -m leadline.<service>`` on a free port with its own database, its own consumer
 groups (``KAFKA_GROUP_PREFIX``) and its JSON log in a file, so the probes go through real HTTP servers and the
-log test reads what a real process wrote. Three accounts are configured through the router's admin API:
+log test reads what a real process wrote. Three accounts are in the router's configuration file (the account
+directory's seed, as ``make run``'s; an administrator must be in the directory before the admin API answers them):
 ``a`` (owns the seeded conversation, lead and timeline), ``b`` (the other account whose tokens must learn nothing
 about ``a``) and ``fuzz`` (whose configuration the OpenAPI fuzzer may change at will).
 """
@@ -10,6 +11,7 @@ about ``a``) and ``fuzz`` (whose configuration the OpenAPI fuzzer may change at 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import subprocess
 import uuid
@@ -174,10 +176,12 @@ async def stack(infra, security_broker):
     urls = {service: f"http://127.0.0.1:{port}" for service, port in ports.items()}
     accounts = {name: _account(name) for name in ("a", "b", "fuzz")}
     logs = {service: log_dir / f"{service}.log" for service in SERVICES}
+    directory = log_dir / "accounts.json"  # JSON is YAML
+    directory.write_text(json.dumps({"accounts": {account.id: account.document() for account in accounts.values()}}))
     processes = {
         service: start_service(service, port=ports[service], database_url=databases[service], bootstrap_servers=security_broker,
                                log_path=logs[service], DEFAULT_ACCOUNT_ID=accounts["a"].id, ROUTER_URL=urls["router"],
-                               INGEST_URL=urls["ingest"])
+                               INGEST_URL=urls["ingest"], ROUTER_CONFIG_FILE=str(directory))
         for service in SERVICES
     }
     running = Stack(urls, databases, logs, processes, accounts, security_broker)
@@ -185,8 +189,10 @@ async def stack(infra, security_broker):
         await asyncio.gather(*(wait_healthy(port, timeout_s=60) for port in ports.values()))
         async with running.client("router") as router:
             for account in accounts.values():
-                answer = await router.post("/admin/configuration", json=account.document(), headers=account.headers())
-                assert answer.status_code == 200, answer.text
+                async def configured(account: Account = account) -> bool:
+                    return (await router.get("/admin/configuration", headers=account.headers())).status_code == 200
+
+                await eventually(configured, f"the router applied account {account.id} from its configuration file")
         yield running
     finally:
         stop(processes)

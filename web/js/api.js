@@ -30,7 +30,8 @@ export function setToken(value) {
   else sessionStorage.removeItem(TOKEN_KEY);
 }
 
-// The claims of the token, read (not verified: the services verify it on every call).
+// The agent: who the token says (read, not verified: the services verify it on every call), with the role and teams
+// the account directory gives them (``loadRights``); until those are loaded, the token's own claims stand in.
 export function me() {
   const value = token();
   if (!value) return null;
@@ -38,11 +39,25 @@ export function me() {
     const part = value.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
     const claims = JSON.parse(decodeURIComponent(escape(atob(part))));
     if (claims.exp && claims.exp * 1000 < Date.now()) return null;
-    return { id: claims.sub, name: claims.name || claims.sub, role: claims.role, account: claims.account_id,
-             teams: claims.teams || [] };
+    const known = rights && rights.token === value ? rights : null;
+    return { id: claims.sub, name: claims.name || claims.sub, role: known ? known.role : claims.role,
+             account: claims.account_id, teams: known ? known.teams : claims.teams || [] };
   } catch {
     return null;
   }
+}
+
+// What the account directory says of the agent now (the router's ``/directory`` lists them): asked once per token,
+// and again (``again``) when the live stream says their access changed.
+let rights = null;
+export async function loadRights({ again = false } = {}) {
+  const value = token();
+  const agent = me();
+  if (!agent || (!again && rights && rights.token === value)) return;
+  try {
+    const self = (await call("/api/router/directory")).agents.find((entry) => entry.id === agent.id);
+    if (self) rights = { token: value, role: self.role, teams: self.team_ids };
+  } catch { /* refused (a 401 logs out through call) or unreachable: the screens say what went wrong */ }
 }
 
 let onUnauthenticated = () => {};
@@ -71,7 +86,7 @@ export async function call(path, { method = "GET", body, query, form, file } = {
   try { data = text ? JSON.parse(text) : null; } catch { data = { error: { code: "bad_answer", message: text.slice(0, 200) } }; }
   if (!response.ok) {
     const error = (data && data.error) || {};
-    if (response.status === 401) onUnauthenticated();
+    if (response.status === 401) onUnauthenticated(error.code);
     throw new ApiFailure(response.status, error.code || "http_error", error.message || response.statusText, error.details);
   }
   return data;
@@ -109,6 +124,8 @@ export function openLiveStream(onChange) {
     });
   }
   source.addEventListener("open", () => onChange("open", {}));
+  // EventSource gives up for good when the server refuses to (re)open the stream (a 401 once access ended, a 502)
+  source.addEventListener("error", () => { if (source.readyState === EventSource.CLOSED) onChange("closed", {}); });
   return source;
 }
 

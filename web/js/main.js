@@ -1,5 +1,5 @@
 // The page: log-in, the chat button and its count, the live stream, and which screen shows (#/route).
-import { call, me, openLiveStream, setToken, whenUnauthenticated } from "./api.js";
+import { call, loadRights, me, openLiveStream, setToken, whenUnauthenticated } from "./api.js";
 import { applyTranslations, language, setLanguage, t } from "./i18n.js";
 import { showLogin } from "./login.js";
 import { Inbox } from "./inbox.js";
@@ -38,9 +38,17 @@ async function refreshCount() {
 
 // Bursts of events become one refresh of what is on screen.
 function onLiveChange(name, data) {
+  if (name === "closed") {  // refused: the directory says whether access ended (then the log-in screen says so)
+    state.live = null;
+    loadRights({ again: true }).then(() => { if (me()) setTimeout(() => { if (me()) startLive(); }, 5000); });
+    return;
+  }
   if (name === "removed" && state.conversation && state.conversation.id === data.conversation_id) {
     state.conversation.lost();
   }
+  // the stream (re)opened, or ended because their access changed: the directory says what they may do now (a change
+  // that landed before the stream was open is heard of here)
+  if (name === "open" || name === "dropped") loadRights({ again: true }).then(header);
   clearTimeout(state.refreshTimer);
   state.refreshTimer = setTimeout(() => {
     refreshCount();
@@ -90,6 +98,9 @@ async function route() {
     await showLogin(view, () => { location.hash = "#/inbox"; });
     return;
   }
+  await loadRights();
+  if (!me()) return;  // the directory refused the agent: the log-in screen is on its way
+  header();
   startLive();
   refreshCount();
   document.body.dataset.screen = screen;
@@ -146,9 +157,9 @@ languagePicker.addEventListener("change", () => {
   state.inbox = state.conversation = null;  // rebuilt in the new language
   route();
 });
-whenUnauthenticated(() => {
+whenUnauthenticated((code) => {  // the directory's refusals (agent_inactive, …) say why; anything else: log in again
   setToken(null);
-  notify(t("session.expired"), "error");
+  notify(code && code !== "unauthenticated" ? t(`error.${code}`) : t("session.expired"), "error");
   location.hash = "#/login";
 });
 window.addEventListener("hashchange", route);

@@ -7,9 +7,11 @@ the way router, leads and ingest publish them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import uuid
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -30,7 +32,9 @@ from leadline.events.topics import topic_for
 from leadline.history.adapters.tables import timeline_entries
 from leadline.history.bootstrap import MIGRATIONS, build
 from leadline.history.entrypoints.settings import HistorySettings
-from leadline.platform.tokens import mint_token
+from leadline.events.router_integration import AgentRole, AgentUpsertedV1
+from leadline.platform.access import AgentRights
+from leadline.platform.tokens import Role, mint_token
 from leadline.platform.migrations import upgrade_to_head
 
 JWT_SECRET = "history-test-secret-history-test-secret"
@@ -139,6 +143,8 @@ class RunningHistory:
     app: object
     sessions: object
     settings: HistorySettings
+    producer: AIOKafkaProducer
+    directory_sequences: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     async def entries(self, **where) -> list:
         statement = select(timeline_entries).order_by(timeline_entries.c.at, timeline_entries.c.entry_id)
@@ -158,22 +164,48 @@ class RunningHistory:
                 raise AssertionError(f"timeline never satisfied the check; last rows: {[(r.kind, r.text) for r in rows]}")
             await asyncio.sleep(0.1)
 
-    def client(self, account_id: str, agent_id: str = "ana") -> httpx.AsyncClient:
+    async def directory_says(self, account_id: str, agent_id: str = "ana", *, role: str = "seller",
+                             teams: tuple[str, ...] = ("vendas",), active: bool = True, wait: bool = True) -> None:
+        """The router publishes this agent's state on the account's integration stream; returns once the history
+        service's directory holds it (``wait``), or at once."""
+        self.directory_sequences[account_id] += 1
+        payload = AgentUpsertedV1(agent_id=agent_id, name=agent_id.title(), role=AgentRole(role), team_ids=teams,
+                                  active=active)
+        envelope = new_envelope(payload, account_id=account_id, stream_id=payload.stream_id(account_id),
+                                sequence=self.directory_sequences[account_id], occurred_at=datetime.now(UTC))
+        await self.producer.send_and_wait(topic_for(envelope.type), envelope.to_bytes(), key=envelope.key)
+        if not wait:
+            return
+        fold = self.app.state.access.directory.fold
+        deadline = asyncio.get_running_loop().time() + 20
+        while fold.rights(account_id, agent_id) != AgentRights(agent_id.title(), Role(role), frozenset(teams), active):
+            assert asyncio.get_running_loop().time() < deadline, "the history service's directory never heard of it"
+            await asyncio.sleep(0.01)
+
+    def client_with_token(self, account_id: str, agent_id: str = "ana") -> httpx.AsyncClient:
         token = mint_token(secret=JWT_SECRET, agent_id=agent_id, name="Ana Souza", role="seller",
                            account_id=account_id, teams=["vendas"])
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://history",
                                  headers={"Authorization": f"Bearer {token}"})
 
+    @contextlib.asynccontextmanager
+    async def client(self, account_id: str, agent_id: str = "ana") -> AsyncIterator[httpx.AsyncClient]:
+        """A client of the query API as an active seller of the account (put in its directory first, if need be)."""
+        if self.app.state.access.directory.fold.rights(account_id, agent_id) is None:
+            await self.directory_says(account_id, agent_id)
+        async with self.client_with_token(account_id, agent_id) as client:
+            yield client
+
 
 @pytest.fixture(scope="session")
-async def history(infra):
+async def history(infra, producer):
     url = await infra.new_database("history")
     await asyncio.to_thread(upgrade_to_head, MIGRATIONS, url)
     settings = settings_for(infra, url)
     app = build(settings)
     async with app.router.lifespan_context(app):
         runtime = app.state.runtime
-        yield RunningHistory(app, runtime.sessions, settings)
+        yield RunningHistory(app, runtime.sessions, settings, producer)
 
 
 @pytest.fixture(scope="session")

@@ -117,7 +117,7 @@ async def test_a_changed_keep_setting_keeps_reactions_and_unsupported_and_drops_
     await asyncio.to_thread(upgrade_to_head, MIGRATIONS, url)
     settings = HistorySettings(database_url=url, history_keep_kinds="reaction,unsupported")
     engine = create_engine(url, pool_size=1)
-    history = RunningHistory(app=None, sessions=session_factory(engine), settings=settings)
+    history = RunningHistory(app=None, sessions=session_factory(engine), settings=settings, producer=None)
     changed = projection(settings, publish=False)
     conversation_id, wa_id = feed.new_chat()
     lead_id = uuid.uuid4()

@@ -106,7 +106,9 @@ class Dealer:
                                            .where(account_settings.c.account_id == self.account_id))
             known = await session.scalar(select(func.count()).select_from(leads_agents)
                                          .where(leads_agents.c.account_id == self.account_id))
-        return setting is unification and known == len(self.agents)
+        directory = self.services.leads_app.state.access.directory  # what authorizes the leads API's callers
+        in_force = all(directory.fold.rights(self.account_id, agent_id) for agent_id in self.agents)
+        return setting is unification and known == len(self.agents) and in_force
 
     def token(self, agent_id: str) -> str:
         agent = self.agents[agent_id]

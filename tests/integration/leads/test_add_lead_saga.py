@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -19,11 +20,17 @@ from tests.kafka_helpers import wait_until
 
 @contextlib.asynccontextmanager
 async def leads_cut_off_from_the_router(services, infra) -> AsyncIterator[httpx.AsyncClient]:
-    """The same leads database behind a replica whose router address answers nothing (a dead port)."""
+    """The same leads database behind a replica whose router address answers nothing (a dead port); only its account
+    directory runs (it authorizes the callers), the rest of its runtime is never started."""
     app = build_leads(leads_settings(infra, services.database_url, f"http://127.0.0.1:{free_port()}"), clock=services.clock)
+    directory = asyncio.create_task(app.state.access.directory.run())
     try:
+        await asyncio.wait_for(app.state.access.directory.caught_up.wait(), 30)
         yield app
     finally:
+        directory.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await directory
         await app.state.ctx.router.aclose()
         await app.state.runtime.engine.dispose()
 

@@ -8,8 +8,6 @@ from sqlalchemy import func, select
 
 from leadline.events import LEAD_CONFLICT_DETECTED, LEAD_CONFLICT_RESOLVED, LEAD_CREATED, LEAD_TRANSFERRED
 from leadline.leads.adapters.tables import add_lead_sagas
-from leadline.platform.tokens import mint_token
-from tests.integration.leads.conftest import JWT_SECRET
 
 CUSTOMER = "5511987650301"
 
@@ -101,8 +99,8 @@ async def test_only_an_administrator_of_the_account_resolves_a_conflict(services
     conflict_id = (await dealer.add_lead("elisa", await dealer.customer_writes(CUSTOMER, number=dealer.workshop),
                                          mobile=CUSTOMER)).json()["error"]["details"]["conflict_id"]
     body = {"lead_id": sales, "agent_id": "elisa"}
-    outsider = mint_token(secret=JWT_SECRET, agent_id="zed", name="Zed", role="admin", account_id="another-dealer", teams=[])
-    async with dealer.leads("ana") as seller, dealer.leads(token=outsider) as other_admin:
+    another_dealer = await services.dealer()
+    async with dealer.leads("ana") as seller, another_dealer.leads("diego") as other_admin:
         assert (await seller.post(f"/admin/conflicts/{conflict_id}/resolve", json=body)).status_code == 403
         assert (await other_admin.post(f"/admin/conflicts/{conflict_id}/resolve", json=body)).status_code == 404
         assert (await other_admin.post(f"/admin/conflicts/{uuid.uuid4()}/resolve", json=body)).status_code == 404

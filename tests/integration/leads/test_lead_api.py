@@ -5,8 +5,7 @@ from __future__ import annotations
 import uuid
 
 from leadline.events import CONVERSATION_ATTACHED_TO_LEAD, LEAD_TRANSFERRED
-from leadline.platform.tokens import mint_token
-from tests.integration.leads.conftest import JWT_SECRET, new_customer
+from tests.integration.leads.conftest import new_customer
 from tests.kafka_helpers import wait_until
 
 
@@ -33,12 +32,11 @@ async def test_every_endpoint_needs_a_bearer_token(dealer):
     assert [a for a in answers if a[2] != 401] == []
 
 
-async def test_a_lead_is_seen_by_its_owner_its_team_and_admins_and_is_a_404_for_everyone_else(dealer):
+async def test_a_lead_is_seen_by_its_owner_its_team_and_admins_and_is_a_404_for_everyone_else(services, dealer):
     lead_id, _, _ = await new_lead(dealer)
-    outsider = mint_token(secret=JWT_SECRET, agent_id="ana", name="Ana", role="admin", account_id="another-dealer",
-                          teams=["vendas"])
+    another_dealer = await services.dealer()
     async with dealer.leads("bruno") as team_mate, dealer.leads("diego") as admin, dealer.leads("elisa") as other_team, \
-            dealer.leads(token=outsider) as other_account:
+            another_dealer.leads("diego") as other_account:
         assert (await team_mate.get(f"/leads/{lead_id}")).status_code == 200
         assert (await admin.get(f"/leads/{lead_id}")).status_code == 200
         for client in (other_team, other_account):

@@ -12,7 +12,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from leadline.platform.auth import InvalidToken, TokenVerifier
-from leadline.platform.tokens import Role
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +46,8 @@ def token(key, **overrides) -> str:
 def test_a_token_signed_by_the_identity_provider_is_accepted(identity_provider):
     key, jwks_url = identity_provider
     verifier = TokenVerifier(secret=None, jwks_url=jwks_url, issuer="https://id.acme.example")
-    agent = verifier.verify(token(key))
-    assert (agent.agent_id, agent.role, agent.team_ids) == ("carla", Role.ADMIN, {"seminovos"})
+    identity = verifier.verify(token(key))
+    assert (identity.agent_id, identity.account_id, identity.service) == ("carla", "acme", False)
 
 
 def test_a_token_signed_by_another_key_is_refused(identity_provider):

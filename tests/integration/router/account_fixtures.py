@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from leadline.platform.access import Access
 from leadline.platform.auth import TokenVerifier
 from leadline.platform.tokens import mint_token
 from leadline.platform.db import create_engine, session_factory
@@ -21,6 +22,7 @@ from leadline.platform.http import install_error_handlers
 from leadline.platform.messaging_tables import OUTBOX
 from leadline.platform.migrations import upgrade_to_head
 from leadline.router.adapters.account_directory import SqlAccountDirectory, SqlConfigurationUnitOfWork
+from leadline.router.adapters.agent_rights import DirectoryRights
 from leadline.router.bootstrap import MIGRATIONS
 from leadline.router.entrypoints.admin import admin_router
 
@@ -76,7 +78,8 @@ async def db(configuration_database):
 def admin_app(db: ConfigurationDatabase) -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
-    app.include_router(admin_router(db.sessions, TokenVerifier(secret=ADMIN_SECRET), clock=db.clock))
+    access = Access(TokenVerifier(secret=ADMIN_SECRET), DirectoryRights(db.sessions))
+    app.include_router(admin_router(db.sessions, access, clock=db.clock))
     return app
 
 

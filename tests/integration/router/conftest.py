@@ -210,6 +210,19 @@ async def router(infra, media_store, ingest_for_router):
         yield running
 
 
+@pytest.fixture(scope="module")
+async def router_url(router):
+    """The running router app behind a real HTTP server (uvicorn on a free port; the app's lifespan is the fixture's)."""
+    from leadline.platform.embedded import free_port
+    from tests.integration.leads.conftest import serve_in_background
+
+    port = free_port()
+    server, task = await serve_in_background(router.app, port)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
 @pytest.fixture
 async def dealer(router):
     return await router.dealer()

@@ -9,8 +9,8 @@ import pytest
 from leadline.router.domain.agents import Account, AccountSettings, Agent, BusinessNumber, Role
 from leadline.router.service.config_file import ConfigurationFileError, apply_configuration_file, parse_configuration
 from leadline.router.service.configuration import (
-    NumberOfAnotherAccount, Team, UnknownTeam, change_account_settings, register_business_number, upsert_agent,
-    upsert_team,
+    AccountConfiguration, AgentRecord, NumberOfAnotherAccount, Team, UnknownTeam, apply_configuration,
+    change_account_settings, register_business_number, upsert_agent, upsert_team,
 )
 
 from tests.integration.router.account_fixtures import DEV_ACCOUNTS, dev_file_text
@@ -168,9 +168,9 @@ async def test_a_request_without_a_token_is_unauthenticated(admin_api):
     assert response.json()["error"]["code"] == "unauthenticated"
 
 
-@pytest.mark.parametrize("role", ["seller", "attendant"])
-async def test_an_agent_who_is_not_an_admin_is_refused(admin_api, role):
-    client = admin_api(agent_id="ana", role=role)
+@pytest.mark.parametrize("agent_id", ["ana", "carla"], ids=["seller", "attendant"])
+async def test_an_agent_the_directory_does_not_hold_as_admin_is_refused_whatever_the_token_claims(admin_api, agent_id):
+    client = admin_api(agent_id=agent_id, role="admin")
 
     responses = [await client.get("/admin/configuration"),
                  await client.put("/admin/teams/vendas", json={"name": "Vendas Novos"})]
@@ -179,15 +179,39 @@ async def test_an_agent_who_is_not_an_admin_is_refused(admin_api, role):
     assert {r.json()["error"]["code"] for r in responses} == {"admin_only"}
 
 
-async def test_an_admin_of_another_account_cannot_touch_this_one(admin_api, db):
+async def test_an_admin_the_directory_does_not_know_is_unauthenticated(admin_api):
+    response = await admin_api(agent_id="zeca").get("/admin/configuration")
+
+    assert (response.status_code, response.json()["error"]["code"]) == (401, "agent_not_in_directory")
+
+
+async def test_an_admin_who_left_is_refused_from_the_change_on(admin_api):
+    admin = admin_api()
+    assert (await admin.put("/admin/agents/bruno", json={"name": "Bruno Lima", "role": "admin", "teams": ["vendas"]})).status_code == 200
+    bruno = admin_api(agent_id="bruno", role="seller")
+    assert (await bruno.get("/admin/configuration")).status_code == 200, "the directory's role, not the token's"
+
+    await admin.put("/admin/agents/bruno", json={"name": "Bruno Lima", "role": "admin", "teams": ["vendas"], "active": False})
+
+    response = await bruno.get("/admin/configuration")
+    assert (response.status_code, response.json()["error"]["code"]) == (401, "agent_inactive")
+
+
+async def test_an_admin_of_another_account_cannot_touch_this_one_and_its_numbers_answer_404(admin_api, db):
+    await apply_configuration(AccountConfiguration("other-motors", agents=(AgentRecord(Agent("olga", "Olga", Role.ADMIN)),)),
+                              uow=db.uow, clock=db.clock)
     other_admin = admin_api(agent_id="olga", account_id="other-motors")
     await other_admin.put("/admin/teams/vendas", json={"name": "Vendas"})
 
     taking_number = await other_admin.put(f"/admin/business-numbers/{SHARED}",
                                           json={"display_number": "15550783881", "name": "Other", "teams": ["vendas"]})
+    in_a_document = await other_admin.post("/admin/configuration", json={"teams": {"vendas": {"name": "Vendas"}}, "numbers": {SHARED: {
+        "display_number": "15550783881", "name": "Other", "teams": ["vendas"]}}})
     naming_account = await other_admin.post("/admin/configuration", json={"account_id": "acme-motors", "settings": {}})
 
-    assert (taking_number.status_code, taking_number.json()["error"]["code"]) == (403, "admin_only")
+    assert (taking_number.status_code, taking_number.json()["error"]["code"]) == (404, "not_found")
+    assert (in_a_document.status_code, in_a_document.json()) == (taking_number.status_code, taking_number.json())
+    assert "acme" not in taking_number.text
     assert (naming_account.status_code, naming_account.json()["error"]["code"]) == (403, "admin_only")
     assert await db.read("account_of_number", SHARED) == "acme-motors"
     assert (await other_admin.get("/admin/configuration")).json()["configuration"]["numbers"] == {}

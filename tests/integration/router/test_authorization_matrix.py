@@ -33,11 +33,9 @@ import httpx
 import pytest
 
 from leadline.platform.tokens import mint_token
-from leadline.platform.embedded import free_port
 from leadline.platform.serve import CLIENT_KEEP_ALIVE_S
 from leadline.router.domain.agents import AccountSettings, Agent, Role
 from leadline.router.service.configuration import AccountConfiguration, AgentRecord, apply_configuration
-from tests.integration.leads.conftest import serve_in_background
 from tests.integration.router.conftest import JWT_SECRET, new_customer
 from tests.integration.router.test_live_stream import SETTLE_S, live_replica, streaming, transfer_lead, until
 
@@ -376,16 +374,6 @@ async def open_matrix(stack: contextlib.AsyncExitStack, router, process_type: in
 async def replica(router):
     async with live_replica(router) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-async def router_url(router):
-    """The running router app behind a real HTTP server (uvicorn on a free port; the app's lifespan is the fixture's)."""
-    port = free_port()
-    server, task = await serve_in_background(router.app, port)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
 
 
 def over_http(base_url: str) -> Callable[[object, str], httpx.AsyncClient]:

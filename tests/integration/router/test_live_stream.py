@@ -23,11 +23,13 @@ import uvicorn
 from leadline.events import LeadTransferredV1, new_envelope
 from leadline.events.common import AgentRef
 from leadline.phones import normalize_phone
+from leadline.platform.access import Access
 from leadline.platform.auth import verifier_from_settings
 from leadline.platform.tokens import mint_token
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 from leadline.platform.settings import KafkaSettings
 from leadline.router.adapters import queries
+from leadline.router.adapters.agent_rights import DirectoryRights
 from leadline.router.adapters.live_feed import DROPPED, LiveFeed
 from leadline.router.adapters.unit_of_work import SqlUnitOfWork
 from leadline.router.entrypoints.agent_api import agent_api, install_router_errors
@@ -52,14 +54,15 @@ async def live_replica(router) -> AsyncIterator[LiveReplica]:
     """A second router replica on the session's database and broker, wired as ``bootstrap.build()`` wires the stream."""
     settings = router.app.state.runtime.settings
     runtime = ServiceRuntime(settings)
-    verifier = verifier_from_settings(settings)
-    feed = LiveFeed(runtime.sessions, kafka=settings,
+    rights = DirectoryRights(runtime.sessions)
+    access = Access(verifier_from_settings(settings), rights)
+    feed = LiveFeed(runtime.sessions, rights, kafka=settings,
                     fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
     runtime.run_in_background("live-feed", feed.run)
     app = create_service_app(runtime, title="leadline router (live replica)", routers=[
-        agent_api(uow=lambda: SqlUnitOfWork(runtime.sessions, clock=router.clock), sessions=runtime.sessions, verifier=verifier,
+        agent_api(uow=lambda: SqlUnitOfWork(runtime.sessions, clock=router.clock), sessions=runtime.sessions, access=access,
                   normalize=normalize_phone, clock=router.clock),
-        live_api(feed=feed, verifier=verifier),
+        live_api(feed=feed, access=access),
     ])
     install_router_errors(app)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on",

@@ -1,10 +1,10 @@
-"""Agent identity from bearer JWTs: good tokens give an identity, anything else is a 401."""
+"""Agent identity from bearer JWTs: good tokens give an identity (never rights), anything else is a 401."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadline.platform.auth import InvalidToken, TokenVerifier
+from leadline.platform.auth import InvalidToken, TokenIdentity, TokenVerifier
 from leadline.platform.tokens import Role, mint_token
 
 SECRET = "a-test-secret-that-is-long-enough-for-hs256"
@@ -14,12 +14,17 @@ def verifier() -> TokenVerifier:
     return TokenVerifier(secret=SECRET, issuer="leadline-dev")
 
 
-def test_a_minted_token_carries_agent_role_account_and_teams():
-    token = mint_token(secret=SECRET, agent_id="ana", name="Ana Souza", role="seller", account_id="acme", teams=["vendas", "seminovos"])
-    agent = verifier().verify(token)
-    assert (agent.agent_id, agent.name, agent.role, agent.account_id) == ("ana", "Ana Souza", Role.SELLER, "acme")
-    assert agent.team_ids == {"vendas", "seminovos"}
-    assert not agent.is_admin
+def test_a_minted_token_proves_who_and_which_account_and_nothing_more():
+    token = mint_token(secret=SECRET, agent_id="ana", name="Ana Souza", role="admin", account_id="acme", teams=["vendas", "seminovos"])
+    identity = verifier().verify(token)
+    assert identity == TokenIdentity(agent_id="ana", name="Ana Souza", account_id="acme", service=False)
+    assert not hasattr(identity, "role") and not hasattr(identity, "team_ids"), "the claims are the page's hints, not rights"
+
+
+def test_a_service_token_says_it_is_a_service():
+    token = mint_token(secret=SECRET, agent_id="leadline-leads", name="leads", role=Role.ADMIN, account_id="acme", teams=[],
+                       service=True)
+    assert verifier().verify(token).service
 
 
 def test_an_expired_token_is_refused_as_expired():
@@ -36,10 +41,10 @@ def test_a_token_signed_with_another_secret_is_refused():
         verifier().verify(token)
 
 
-def test_an_unknown_role_is_refused():
+def test_a_token_without_an_account_is_refused():
     import jwt
 
-    token = jwt.encode({"sub": "x", "role": "boss", "account_id": "acme", "aud": "leadline", "iss": "leadline-dev",
+    token = jwt.encode({"sub": "x", "role": "admin", "aud": "leadline", "iss": "leadline-dev",
                         "exp": datetime.now(UTC) + timedelta(hours=1)}, SECRET, algorithm="HS256")
     with pytest.raises(InvalidToken):
         verifier().verify(token)

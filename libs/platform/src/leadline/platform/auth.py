@@ -1,7 +1,8 @@
-"""Agent identity in a service: bearer JWTs carrying agent id, name, role, account and teams (``tokens``).
+"""Who is calling: a bearer JWT proves an identity (which agent of which account, or which service).
 
 Dev signs HS256 with a shared secret (``leadline token`` mints one); production
 verifies RS256/ES256 against a JWKS URL. A missing or bad token is a 401 JSON error.
+What the agent may do is not the token's to say: ``access`` reads it from the account directory.
 """
 
 from __future__ import annotations
@@ -13,14 +14,29 @@ import jwt
 from fastapi import Request
 
 from .http import ApiError
-from .tokens import Role
+from .tokens import SERVICE_CLAIM, Role
 
 if TYPE_CHECKING:
     from .settings import ServiceSettings
 
 
 @dataclass(frozen=True)
+class TokenIdentity:
+    """What a valid token proves: who (``agent_id``, or a service's id when ``service``) and in which account.
+
+    The ``role`` and ``teams`` claims a token may carry are not kept: they are the page's display hints, never rights.
+    """
+
+    agent_id: str
+    name: str
+    account_id: str
+    service: bool = False
+
+
+@dataclass(frozen=True)
 class AgentIdentity:
+    """An authorized caller: the token's identity with the rights the account directory gives it now."""
+
     agent_id: str
     name: str
     role: Role
@@ -46,7 +62,7 @@ class TokenVerifier:
         self._audience = audience
         self._issuer = issuer
 
-    def verify(self, token: str) -> AgentIdentity:
+    def verify(self, token: str) -> TokenIdentity:
         try:
             if self._jwks is not None:
                 key = self._jwks.get_signing_key_from_jwt(token).key
@@ -55,27 +71,28 @@ class TokenVerifier:
                 key, algorithms = self._secret, ["HS256"]
             claims = jwt.decode(
                 token, key, algorithms=algorithms, audience=self._audience, issuer=self._issuer,
-                options={"require": ["sub", "exp", "account_id", "role"]},
+                options={"require": ["sub", "exp", "account_id"]},
             )
-            return AgentIdentity(
-                agent_id=claims["sub"],
-                name=claims.get("name", claims["sub"]),
-                role=Role(claims["role"]),
-                account_id=claims["account_id"],
-                team_ids=frozenset(claims.get("teams", [])),
-            )
+            if not isinstance(claims["sub"], str) or not isinstance(claims["account_id"], str):
+                raise ValueError("sub and account_id must be strings")
+            return TokenIdentity(agent_id=claims["sub"], name=str(claims.get("name", claims["sub"])),
+                                 account_id=claims["account_id"], service=claims.get(SERVICE_CLAIM) is True)
         except jwt.ExpiredSignatureError:
             raise InvalidToken("the token has expired") from None
         except (jwt.PyJWTError, ValueError, KeyError) as error:
             raise InvalidToken(f"the token is not valid: {error}") from None
 
-    async def __call__(self, request: Request) -> AgentIdentity:
-        """FastAPI dependency: ``agent: AgentIdentity = Depends(verifier)``."""
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise InvalidToken("a bearer token is required (Authorization: Bearer <jwt>)")
-        return self.verify(token.strip())
+    async def __call__(self, request: Request) -> TokenIdentity:
+        """FastAPI dependency: ``caller: TokenIdentity = Depends(verifier)`` (authentication only)."""
+        return self.verify(bearer_token(request))
+
+
+def bearer_token(request: Request) -> str:
+    """The token of ``Authorization: Bearer <jwt>``; a 401 without one."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken("a bearer token is required (Authorization: Bearer <jwt>)")
+    return token.strip()
 
 
 def verifier_from_settings(settings: ServiceSettings) -> TokenVerifier:

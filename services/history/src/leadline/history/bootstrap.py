@@ -7,7 +7,7 @@ from collections.abc import Callable
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from leadline.platform.auth import verifier_from_settings
+from leadline.platform.directory import access_by_the_directory_topic
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 
 from .adapters import replay
@@ -32,9 +32,10 @@ def build(settings: HistorySettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings)
     live = projection(settings)
     register_subscribers(runtime, projection=live, sessions=runtime.sessions)
+    access = access_by_the_directory_topic(runtime)
     app = create_service_app(runtime, title="leadline history", description=DESCRIPTION,
-                             routers=[history_api(sessions=runtime.sessions, verifier=verifier_from_settings(settings))])
-    app.state.projection = live
+                             routers=[history_api(sessions=runtime.sessions, access=access)])
+    app.state.projection, app.state.access = live, access
     return app
 
 

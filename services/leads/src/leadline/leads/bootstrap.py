@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from leadline.phones import normalize_phone
-from leadline.platform.auth import verifier_from_settings
+from leadline.platform.directory import access_by_the_directory_topic
 from leadline.platform.lifespan import close_on_stop
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 
@@ -51,7 +51,8 @@ def build(settings: LeadsSettings | None = None, *, clock: Callable[[], datetime
     runtime.run_in_background("temperature-cooling", lambda: watch_cooling(
         every_s=settings.temperature_check_interval_s, uow=uow, clock=clock, rules=rules))
 
-    caller = authenticated(verifier_from_settings(settings))
+    access = access_by_the_directory_topic(runtime)
+    caller = authenticated(access)
     app = create_service_app(runtime, title="leadline leads", description=DESCRIPTION, routers=[
         leads_api(ctx=ctx, sessions=runtime.sessions, caller=caller, router_url=settings.router_url),
         admin_api(ctx=ctx, sessions=runtime.sessions, caller=caller, router_url=settings.router_url),
@@ -59,4 +60,5 @@ def build(settings: LeadsSettings | None = None, *, clock: Callable[[], datetime
     install_leads_errors(app)
     close_on_stop(app, router.aclose)
     app.state.uow, app.state.ctx, app.state.recovery, app.state.rules = uow, ctx, recovery, rules
+    app.state.access = access
     return app

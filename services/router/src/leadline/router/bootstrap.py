@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from leadline.phones import normalize_phone
+from leadline.platform.access import Access
 from leadline.platform.auth import verifier_from_settings
 from leadline.platform.lifespan import close_on_stop
 from leadline.platform.runtime import ServiceRuntime, create_service_app
@@ -17,6 +18,7 @@ from leadline.platform.runtime import ServiceRuntime, create_service_app
 from .adapters import queries
 from .adapters.account_cache import AccountCache
 from .adapters.account_directory import SqlConfigurationUnitOfWork
+from .adapters.agent_rights import DirectoryRights
 from .adapters.ingest_media import IngestMedia
 from .adapters.live_feed import LiveFeed
 from .adapters.unit_of_work import SqlUnitOfWork
@@ -43,7 +45,8 @@ def build(settings: RouterSettings | None = None, *, clock: Callable[[], datetim
     runtime = ServiceRuntime(settings)
     accounts = AccountCache()
     uow: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(runtime.sessions, clock=clock, account_cache=accounts)  # noqa: E731
-    verifier = verifier_from_settings(settings)
+    rights = DirectoryRights(runtime.sessions, accounts)
+    access = Access(verifier_from_settings(settings), rights)
     config_uow = lambda: SqlConfigurationUnitOfWork(runtime.sessions)  # noqa: E731
     register_subscribers(runtime, uow=uow, clock=clock, normalize=normalize_phone)
     if settings.router_config_file:
@@ -52,24 +55,25 @@ def build(settings: RouterSettings | None = None, *, clock: Callable[[], datetim
             settings.router_config_file, uow=config_uow, clock=clock))
     runtime.run_in_background("pool-wait", lambda: watch_pool_waits(
         every_s=settings.pool_wait_check_interval_s, uow=uow, clock=clock, waiting=queries.waiting_in_pools))
-    feed = LiveFeed(runtime.sessions, kafka=settings,
+    feed = LiveFeed(runtime.sessions, rights, kafka=settings,
                     fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
     runtime.run_in_background("live-feed", feed.run)
     ingest = IngestMedia(settings.ingest_url, transport=ingest_transport)
     app = create_service_app(runtime, title="leadline router", description=DESCRIPTION,
                              untraced_paths={"/stream", *MEDIA_PATHS}, routers=[
-        agent_api(uow=uow, sessions=runtime.sessions, verifier=verifier, normalize=normalize_phone, clock=clock,
+        agent_api(uow=uow, sessions=runtime.sessions, access=access, normalize=normalize_phone, clock=clock,
                   render=partial(rendered_template, ingest=ingest)),
-        media_api(uow=uow, sessions=runtime.sessions, verifier=verifier, ingest=ingest, clock=clock),
-        templates_api(uow=uow, sessions=runtime.sessions, verifier=verifier, ingest=ingest, clock=clock),
-        admin_router(runtime.sessions, verifier, clock=clock),
-        live_api(feed=feed, verifier=verifier),
+        media_api(uow=uow, sessions=runtime.sessions, access=access, ingest=ingest, clock=clock),
+        templates_api(uow=uow, sessions=runtime.sessions, access=access, ingest=ingest, clock=clock),
+        admin_router(runtime.sessions, access, clock=clock, directory_changed=rights.forget),
+        live_api(feed=feed, access=access),
     ])
     install_router_errors(app)
     close_on_stop(app, ingest.aclose)
     app.state.uow = uow
     app.state.account_cache = accounts
     app.state.live_feed = feed
+    app.state.access = access
     return app
 
 

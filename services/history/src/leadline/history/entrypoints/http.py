@@ -1,6 +1,7 @@
 """The query API: a lead's timeline and search in a conversation's recorded messages (bearer JWT).
 
-Anything outside the agent's account answers 404 exactly like something that does not exist.
+The caller must be an active agent of the account directory (``Access``); anything outside the agent's account
+answers 404 exactly like something that does not exist.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from leadline.events.history import TimelineEntryKind
-from leadline.platform.auth import AgentIdentity, TokenVerifier
+from leadline.platform.access import Access
+from leadline.platform.auth import AgentIdentity
 from leadline.platform.http import ApiError
 
 from ..adapters import queries
@@ -26,7 +28,7 @@ class NotFound(ApiError):
         super().__init__(404, "not_found", f"{what} not found")
 
 
-def history_api(*, sessions: async_sessionmaker[AsyncSession], verifier: TokenVerifier) -> APIRouter:
+def history_api(*, sessions: async_sessionmaker[AsyncSession], access: Access) -> APIRouter:
     api = APIRouter(tags=["timeline"])
     @api.get("/leads/{lead_id}/timeline", summary="A lead's timeline, a page at a time")
     async def lead_timeline(
@@ -35,7 +37,7 @@ def history_api(*, sessions: async_sessionmaker[AsyncSession], verifier: TokenVe
         kind: Annotated[list[TimelineEntryKind] | None, Query(description="Only these kinds (repeatable).")] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-        agent: AgentIdentity = Depends(verifier),
+        agent: AgentIdentity = Depends(access),
     ) -> dict:
         async with sessions() as session:
             known, entries = await queries.lead_timeline(
@@ -50,7 +52,7 @@ def history_api(*, sessions: async_sessionmaker[AsyncSession], verifier: TokenVe
              summary="Full-text search (Portuguese, accent-insensitive) in a conversation's recorded messages")
     async def search(conversation_id: UUID, q: Annotated[str, Query(min_length=1, max_length=200)],
                      limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                     agent: AgentIdentity = Depends(verifier)) -> dict:
+                     agent: AgentIdentity = Depends(access)) -> dict:
         async with sessions() as session:
             known, entries = await queries.search_messages(session, account_id=agent.account_id,
                                                            conversation_id=conversation_id, q=q, limit=limit)

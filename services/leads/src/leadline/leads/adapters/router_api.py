@@ -84,7 +84,8 @@ def _error(response: httpx.Response) -> dict[str, Any]:
 
 
 class ServiceTokenMinter:
-    """Tokens the leads service presents to the router as itself: an administrator of one account.
+    """Tokens the leads service presents to the router as itself (``SERVICE_CLAIM``): an administrator of one account,
+    which the router does not look up in the account directory.
 
     Signed with the shared ``JWT_SECRET`` (HS256). With ``JWT_JWKS_URL`` (production) the identity
     provider must issue the service's tokens instead; see the README.
@@ -97,4 +98,5 @@ class ServiceTokenMinter:
 
     def for_account(self, account_id: str) -> str:
         return mint_token(secret=self._secret, agent_id=self.AGENT_ID, name="leadline leads service", role=Role.ADMIN,
-                          account_id=account_id, teams=[], audience=self._audience, issuer=self._issuer, ttl=self._ttl)
+                          account_id=account_id, teams=[], audience=self._audience, issuer=self._issuer, ttl=self._ttl,
+                          service=True)

@@ -23,7 +23,7 @@ ACTIVE, MERGED = "active", "merged"
 
 @dataclass(frozen=True)
 class Agent:
-    """Who is asking, as their token says."""
+    """Who is asking: the token's identity, with the role and teams the account directory gives them."""
 
     id: str
     name: str

@@ -12,7 +12,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from leadline.platform.auth import InvalidToken, TokenVerifier
+from leadline.platform.access import Access
+from leadline.platform.auth import InvalidToken
 
 from ..domain.lead import Agent
 
@@ -26,11 +27,12 @@ class Caller:
     """Forwarded to the router as it came, so the router judges the agent itself."""
 
 
-def authenticated(verifier: TokenVerifier) -> Callable[..., Awaitable[Caller]]:
+def authenticated(access: Access) -> Callable[..., Awaitable[Caller]]:
+    """The caller: who the token proves, with the rights the account directory gives them now."""
     async def caller(_: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Caller:
         if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
             raise InvalidToken("a bearer token is required (Authorization: Bearer <jwt>)")
-        identity = verifier.verify(credentials.credentials)
+        identity = await access.of_token(credentials.credentials)
         agent = Agent(identity.agent_id, identity.name, str(identity.role), identity.account_id, identity.team_ids)
         return Caller(agent, credentials.credentials)
 

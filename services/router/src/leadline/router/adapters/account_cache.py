@@ -7,22 +7,32 @@ changed it, and the numbers, teams and settings are read again only after a chan
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadline.platform.access import AgentRights
 
 from ..domain.agents import Account, Agent
 from .account_tables import accounts
 
 
 class AccountCache:
+    """The account with the configuration version it was read at; its agents' rights, kept until the directory's
+    next event about the account (``agent_rights``)."""
+
     def __init__(self) -> None:
         self.entries: dict[str, tuple[int | None, Account]] = {}
+        self.rights: dict[str, Mapping[str, AgentRights]] = {}
 
     def forget(self, account_id: str | None = None) -> None:
         if account_id is None:
             self.entries.clear()
+            self.rights.clear()
         else:
             self.entries.pop(account_id, None)
+            self.rights.pop(account_id, None)
 
 
 class CachedAccountDirectory:

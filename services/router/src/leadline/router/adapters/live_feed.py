@@ -1,12 +1,18 @@
 """The live feed: each change of a conversation, pushed to exactly the connected agents allowed to see it.
 
-Every replica reads the whole ``leadline.router.conversations`` topic (and the leads topic, for each lead's
-temperature, which the inbox rows and headers show) itself, without a consumer group
+Every replica reads the whole ``leadline.router.conversations`` topic (the leads topic, for each lead's
+temperature, which the inbox rows and headers show, and the account directory's integration topic) itself, without a consumer group
 (each replica must see every event, and a live view has nothing to resume), from the end, and fans out
 to the agents connected to it. The relay publishes only committed events, so after each one the
 conversation's row is read from ``conversation_view`` and judged with the domain's own rule
 (``domain.rules.may_see``, with the account from the account directory): the stream never disagrees
 with ``GET /conversations/{id}``.
+
+Access follows the directory: every directory change of an account makes this replica forget the account's rights
+(``agent_rights``: every request is judged by them too) and judges the account's streams again with the rights as
+committed; every event fanned out checks them as well. An agent who left or is unknown
+is dropped and their stream ends; an agent whose role or teams changed is told ``removed`` for each conversation
+on their screen they may no longer see, then dropped (they reload the inbox, and reconnect with their new rights).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import asyncio
 import contextlib
 import uuid
 from collections import OrderedDict, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,22 +36,26 @@ from leadline.events import (
 )
 from leadline.events.registry import UndecodableEvent
 from leadline.events.router import CONVERSATION_CLAIMED, CONVERSATION_TRANSFERRED
-from leadline.events.topics import LEADS_LEADS, ROUTER_CONVERSATIONS
+from leadline.events.topics import LEADS_LEADS, ROUTER_CONVERSATIONS, ROUTER_INTEGRATION
 from leadline.platform import kafka_clients
+from leadline.platform.access import AgentRights
 from leadline.platform.settings import KafkaSettings
 
-from ..domain.agents import Agent
+from ..domain.agents import Account, Agent, Role
 from ..domain.rules import may_see
 from .account_directory import SqlAccountDirectory
+from .agent_rights import DirectoryRights
 from .queries import conversations_with_their_customer
 from .tables import conversation_view
 
 log = structlog.get_logger(__name__)
 
 CONVERSATION, REMOVED, DROPPED = "conversation", "removed", "dropped"
-LIVE_TOPICS = (ROUTER_CONVERSATIONS, LEADS_LEADS)
+LIVE_TOPICS = (ROUTER_CONVERSATIONS, LEADS_LEADS, ROUTER_INTEGRATION)
 """What the feed reads, groupless, on every replica (its Kafka user may read them: deploy/k8s/kafka_resources.py)."""
 LiveEvent = tuple[str, dict[str, Any]]
+ACCESS_LOST = "this agent no longer has access to the account"
+ACCESS_CHANGED = "your access changed: reload the inbox and reconnect"
 
 
 @dataclass(eq=False)
@@ -66,10 +77,11 @@ class Subscriber:
 
 
 class LiveFeed:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, kafka: KafkaSettings,
-                 topics: tuple[str, ...] = LIVE_TOPICS, max_queued: int = 256, max_shown: int = 10_000,
-                 fetch_max_wait_ms: int = 10) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], rights: DirectoryRights | None = None, *,
+                 kafka: KafkaSettings, topics: tuple[str, ...] = LIVE_TOPICS, max_queued: int = 256,
+                 max_shown: int = 10_000, fetch_max_wait_ms: int = 10) -> None:
         self._sessions = sessions
+        self._rights = rights or DirectoryRights(sessions)
         self._kafka = kafka
         self._topics = topics
         self._max_queued = max_queued
@@ -103,10 +115,12 @@ class LiveFeed:
             return
         subscriber.queue.put_nowait(event)
 
-    def _drop(self, subscriber: Subscriber, reason: str) -> None:
-        """Free what the client has not read and leave it one last event: memory stays bounded."""
+    def _drop(self, subscriber: Subscriber, reason: str, *, last_words: list[LiveEvent] | None = None) -> None:
+        """Free what the client has not read and leave it its last events: memory stays bounded."""
         while not subscriber.queue.empty():
             subscriber.queue.get_nowait()
+        for event in last_words or ():
+            subscriber.queue.put_nowait(event)
         subscriber.queue.put_nowait((DROPPED, {"reason": reason}))
         subscriber.dropped = True
         self.unsubscribe(subscriber)
@@ -128,12 +142,14 @@ class LiveFeed:
         except ValueError:
             return
         async with self._sessions() as session:
+            rights = await self._rights.of_account(session, envelope.account_id)
             row = (await session.execute(
                 conversations_with_their_customer().where(conversation_view.c.conversation_id == conversation_id)
             )).first()
             if row is None or row.account_id != envelope.account_id:
                 return
             account = await SqlAccountDirectory(session).account(envelope.account_id)
+        subscribers = await self._with_access(envelope.account_id, subscribers, rights)
         pool, collaborators = frozenset(row.pool_team_ids), frozenset(row.collaborator_ids)
         owner_before = _owner_before(envelope)
         data: dict[str, Any] | None = None
@@ -171,18 +187,66 @@ class LiveFeed:
         if not isinstance(change, LeadTemperatureChangedV1):
             return
         async with self._sessions() as session:
+            rights = await self._rights.of_account(session, envelope.account_id)
             rows = (await session.execute(conversations_with_their_customer().where(
                 conversation_view.c.lead_id == change.lead_id, conversation_view.c.account_id == envelope.account_id,
             ))).all()
             if not rows:
                 return
             account = await SqlAccountDirectory(session).account(envelope.account_id)
+        subscribers = await self._with_access(envelope.account_id, subscribers, rights)
         for row in rows:
             data = {**_wire(row, envelope.type), "lead_temperature": change.to_temperature.value}
             for subscriber in subscribers:
                 if may_see(subscriber.agent, owner_id=row.owner_id, pool_team_ids=frozenset(row.pool_team_ids),
                            collaborator_ids=frozenset(row.collaborator_ids), account=account):
                     self._push(subscriber, (CONVERSATION, data))
+
+    # ---- access ---------------------------------------------------------------------------------------------
+    async def follow_directory(self, account_id: str) -> None:
+        """The account's directory changed: judge each of its streams again with the rights and settings as they are now."""
+        self._rights.forget(account_id)
+        subscribers = list(self._subscribers.get(account_id, ()))
+        if not subscribers:
+            return
+        shown = sorted({conversation_id for subscriber in subscribers for conversation_id in subscriber.shown})
+        async with self._sessions() as session:
+            rights = await self._rights.of_account(session, account_id)
+            account = await SqlAccountDirectory(session).account(account_id)
+            rows = (await session.execute(conversations_with_their_customer().where(
+                conversation_view.c.conversation_id.in_(shown), conversation_view.c.account_id == account_id,
+            ))).all() if shown else []
+        by_id = {str(row.conversation_id): row for row in rows}
+        for subscriber in subscribers:
+            self._judge_access(subscriber, rights.get(subscriber.agent.id), account, by_id)
+
+    async def _with_access(self, account_id: str, subscribers: list[Subscriber],
+                           rights: Mapping[str, AgentRights]) -> list[Subscriber]:
+        """The subscribers whose rights are still those they connected with; the others are judged again first
+        (the event that changed them may not have reached this replica yet)."""
+        if all(_same_access(s.agent, rights.get(s.agent.id)) for s in subscribers):
+            return subscribers
+        await self.follow_directory(account_id)
+        return [s for s in subscribers if not s.dropped]
+
+    def _judge_access(self, subscriber: Subscriber, rights: AgentRights | None, account: Account,
+                      rows: dict[str, Any]) -> None:
+        if rights is None or not rights.active:
+            self._drop(subscriber, ACCESS_LOST)
+            return
+        agent = Agent(subscriber.agent.id, rights.name, Role(rights.role.value), rights.team_ids)
+        lost = [conversation_id for conversation_id in subscriber.shown
+                if (row := rows.get(conversation_id)) is None or not may_see(
+                    agent, owner_id=row.owner_id, pool_team_ids=frozenset(row.pool_team_ids),
+                    collaborator_ids=frozenset(row.collaborator_ids), account=account)]
+        for conversation_id in lost:
+            del subscriber.shown[conversation_id]
+        removed = [(REMOVED, {"conversation_id": conversation_id}) for conversation_id in lost]
+        if not _same_access(subscriber.agent, rights):
+            self._drop(subscriber, ACCESS_CHANGED, last_words=removed)
+            return
+        for event in removed:
+            self._push(subscriber, event)
 
     # ---- the loop -----------------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -197,6 +261,7 @@ class LiveFeed:
                 await consumer.start()
                 await self._assign_at_end(consumer)
                 self.live.set()
+                self._rights.follow()
                 self._drop_all("the live feed started after you connected: reload the inbox and reconnect", joined_live=False)
                 delay = 0.5
                 await self._consume(consumer)
@@ -207,6 +272,7 @@ class LiveFeed:
             finally:
                 was_live = self.live.is_set()
                 self.live.clear()
+                self._rights.unfollow()
                 with contextlib.suppress(Exception):
                     await consumer.stop()
                 if was_live:
@@ -244,6 +310,8 @@ class LiveFeed:
         try:
             if envelope.type == LEAD_TEMPERATURE_CHANGED:
                 await self.fan_out_lead_temperature(envelope)
+            elif envelope.type.startswith("router.integration."):
+                await self.follow_directory(envelope.account_id)
             elif envelope.type.startswith("router."):
                 await self.fan_out(envelope)
         except Exception as error:  # the database hiccuped: these clients may now show a stale view
@@ -253,6 +321,10 @@ class LiveFeed:
 
 
 _UNCHANGED = object()
+
+
+def _same_access(agent: Agent, rights: AgentRights | None) -> bool:
+    return rights is not None and rights.active and (agent.role.value, agent.team_ids) == (rights.role.value, rights.team_ids)
 
 
 def _owner_before(envelope: Envelope) -> str | None | object:

@@ -1,7 +1,8 @@
 """HTTP door for account administrators: read and change their own account's configuration.
 
-Only an agent whose token says ``admin`` may call it, and only about the account the token names:
-anything else is ``403 admin_only``, whatever the request asks for.
+Only an agent the account directory holds as an active ``admin`` may call it (``Access``), and only about the
+account their token names: anything else is ``403 admin_only``, whatever the request asks for. A business number
+another account owns answers 404, as every other account's resource does.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from leadline.events import Envelope
-from leadline.platform.auth import AgentIdentity, TokenVerifier
+from leadline.platform.access import Access
+from leadline.platform.auth import AgentIdentity
 from leadline.platform.http import ApiError
 
 from ..adapters.account_directory import SqlAccountDirectory, SqlConfigurationUnitOfWork
@@ -67,8 +69,8 @@ def _result(envelopes: list[Envelope]) -> ChangeResult:
 
 
 def _refused(error: ConfigurationRefused) -> ApiError:
-    if isinstance(error, NumberOfAnotherAccount):
-        return ApiError(403, "admin_only", f"{error}: an administrator configures only their own account")
+    if isinstance(error, NumberOfAnotherAccount):  # as for any resource of another account: nothing is confirmed
+        return ApiError(404, "not_found", "no such business number in this account")
     return ApiError(422, error.code, str(error))
 
 
@@ -77,17 +79,22 @@ def _utc_now() -> datetime:
 
 
 def admin_router(
-    sessions: async_sessionmaker[AsyncSession], verifier: TokenVerifier, *, clock: Callable[[], datetime] = _utc_now,
+    sessions: async_sessionmaker[AsyncSession], access: Access, *, clock: Callable[[], datetime] = _utc_now,
+    directory_changed: Callable[[str], None] = lambda account_id: None,
 ) -> APIRouter:
+    """``directory_changed``: told of each account whose configuration this replica just changed (its rights, kept in
+    memory until the change's event, are forgotten at once here)."""
     router = APIRouter(prefix="/admin", tags=["admin"], responses={
-        401: {"description": "No bearer token, or one that is not valid (`unauthenticated`)"},
+        401: {"description": "No bearer token, or one that is not valid (`unauthenticated`); an agent the directory does "
+                             "not hold (`agent_not_in_directory`) or holds as inactive (`agent_inactive`)"},
+        404: {"description": "A business number of another account (`not_found`)"},
         403: {"description": "The caller is not an administrator of this account (`admin_only`)"},
     })
 
     def unit_of_work() -> SqlConfigurationUnitOfWork:
         return SqlConfigurationUnitOfWork(sessions)
 
-    async def administrator(agent: AgentIdentity = Depends(verifier)) -> AgentIdentity:
+    async def administrator(agent: AgentIdentity = Depends(access)) -> AgentIdentity:
         if not agent.is_admin:
             raise ApiError(403, "admin_only", "only an administrator may read or change the account's configuration")
         return agent
@@ -97,9 +104,12 @@ def admin_router(
 
     async def changed(handling: Awaitable[list[Envelope]]) -> ChangeResult:
         try:
-            return _result(await handling)
+            envelopes = await handling
         except ConfigurationRefused as error:
             raise _refused(error) from None
+        for account_id in {envelope.account_id for envelope in envelopes}:
+            directory_changed(account_id)
+        return _result(envelopes)
 
     @router.get("/configuration", response_model=ConfigurationView)
     async def read_configuration(admin: AgentIdentity = as_admin) -> ConfigurationView:

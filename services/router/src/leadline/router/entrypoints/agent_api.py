@@ -1,6 +1,6 @@
 """The agent API: the inbox (list, read, search), Add lead (claim), reply, finish, start from a lead.
 
-Every endpoint needs a bearer token; a conversation the agent may not see answers 404 exactly like one
+Every endpoint needs a bearer token, and the agent's rights are the account directory's (``Access``); a conversation the agent may not see answers 404 exactly like one
 that does not exist, so its existence is never leaked.
 """
 
@@ -16,7 +16,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from leadline.events.content import OutboundContent
-from leadline.platform.auth import AgentIdentity, TokenVerifier
+from leadline.platform.access import Access
+from leadline.platform.auth import AgentIdentity
 from leadline.platform.http import error_body
 
 from ..adapters import queries
@@ -93,11 +94,11 @@ async def as_sent(content: dict[str, Any], phone_number_id: str | None, token: s
     return content
 
 
-def agent_api(*, uow: UowFactory, sessions, verifier: TokenVerifier, normalize: Normalize, clock=lambda: datetime.now(UTC),
+def agent_api(*, uow: UowFactory, sessions, access: Access, normalize: Normalize, clock=lambda: datetime.now(UTC),
               render: RenderTemplate = as_sent) -> APIRouter:
     """``render``: a template send with the text the customer reads (``templates_api.rendered_template``)."""
     router = APIRouter(tags=["agent inbox"])
-    authenticated = Depends(verifier)
+    authenticated = Depends(access)
 
     async def account_for(identity: AgentIdentity):
         async with uow() as work:

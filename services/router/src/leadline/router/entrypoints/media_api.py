@@ -23,7 +23,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
-from leadline.platform.auth import AgentIdentity, TokenVerifier
+from leadline.platform.access import Access
+from leadline.platform.auth import AgentIdentity
 from leadline.platform.http import ApiError
 
 from ..adapters import queries
@@ -32,7 +33,6 @@ from ..domain.errors import ConversationNotFound, MediaNotFound
 from ..service.inbound import UowFactory
 from ..service.media import retry_media_fetch
 from .agent_api import agent_of
-from .query_token import header_or_query_identity
 
 MAX_UPLOAD_BYTES = 6 * 1024 * 1024  # above every kind's limit; ingest says exactly which
 PASSED_THROUGH = ("content-length", "content-range", "accept-ranges", "etag", "cache-control")
@@ -51,11 +51,11 @@ def content_disposition(kind: str, filename: str | None, key: str) -> str:
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
 
-def media_api(*, uow: UowFactory, sessions, verifier: TokenVerifier, ingest: IngestMedia,
+def media_api(*, uow: UowFactory, sessions, access: Access, ingest: IngestMedia,
               clock=lambda: datetime.now(UTC)) -> APIRouter:
     router = APIRouter(tags=["agent inbox"])
-    identity = Depends(header_or_query_identity(verifier))
-    authenticated = Depends(verifier)
+    identity = Depends(access.from_header_or_query())
+    authenticated = Depends(access)
 
     async def visible_message(conversation_id: str, message_id: str, me: AgentIdentity) -> dict[str, Any]:
         if not (_is_uuid(conversation_id) and _is_uuid(message_id)):

@@ -21,7 +21,8 @@ import structlog
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from leadline.platform.auth import AgentIdentity, TokenVerifier
+from leadline.platform.access import Access
+from leadline.platform.auth import AgentIdentity
 from leadline.platform.http import ApiError
 
 from ..adapters import queries
@@ -64,10 +65,10 @@ async def rendered_template(content: dict[str, Any], phone_number_id: str | None
     return {**content, "text": answer.json()["text"]}
 
 
-def templates_api(*, uow: UowFactory, sessions, verifier: TokenVerifier, ingest: IngestMedia,
+def templates_api(*, uow: UowFactory, sessions, access: Access, ingest: IngestMedia,
                   clock=lambda: datetime.now(UTC)) -> APIRouter:
     router = APIRouter(tags=["agent inbox"])
-    authenticated = Depends(verifier)
+    authenticated = Depends(access)
 
     async def templates_of(phone_number_id: str, token: str, *, refresh: bool = False) -> dict[str, Any]:
         try:
