@@ -25,6 +25,7 @@ from leadline.ingest.entrypoints.integration import INTEGRATION_CONSUMER as INGE
 from leadline.ingest.entrypoints.kafka import SENDS_CONSUMER as INGEST_SENDS_GROUP
 from leadline.leads.entrypoints.subscribers import CONVERSATIONS as LEADS_CONVERSATIONS_GROUP
 from leadline.leads.entrypoints.subscribers import INTEGRATION as LEADS_INTEGRATION_GROUP
+from leadline.platform.directory import DIRECTORY_TOPIC
 from leadline.router.adapters.live_feed import LIVE_TOPICS
 from leadline.router.service.inbound import CONSUMER as ROUTER_WHATSAPP_GROUP
 from leadline.router.service.lead_events import CONSUMER as ROUTER_LEADS_GROUP
@@ -44,9 +45,11 @@ CONSUMER_GROUPS: Mapping[str, tuple[str, ...]] = {
     "history": (HISTORY_TIMELINE_GROUP,),
 }
 """The consumer groups each service's subscribers join (with an empty KAFKA_GROUP_PREFIX)."""
-READS_WITHOUT_GROUP: Mapping[str, tuple[str, ...]] = {"router": LIVE_TOPICS}
-"""Topics a service reads besides those it consumes: the router's live feed reads its own topic on every replica.
-(History's replays read the topics it consumes.)"""
+READS_WITHOUT_GROUP: Mapping[str, tuple[str, ...]] = {
+    "router": LIVE_TOPICS, "leads": (DIRECTORY_TOPIC,), "history": (DIRECTORY_TOPIC,)}
+"""Topics a service reads besides those it consumes, groupless on every replica: the router's live feed, and the
+account directory that leads and history fold in memory to authorize requests. (History's replays read the topics it
+consumes.)"""
 OPERATORS = "ops"
 
 

@@ -63,9 +63,11 @@ def test_a_service_consumes_in_exactly_the_groups_it_may_read_the_topics_the_cat
         name for name, spec in TOPICS.items() if service in spec.consumers}
 
 
-def test_the_router_live_feed_reads_its_own_topic_and_the_leads_topic() -> None:
-    assert set(generator().READS_WITHOUT_GROUP) == {"router"}
-    assert set(generator().READS_WITHOUT_GROUP["router"]) == {"leadline.router.conversations", "leadline.leads.leads"}
+def test_the_router_live_feed_and_the_directory_folds_read_what_they_follow() -> None:
+    reads = generator().READS_WITHOUT_GROUP
+    assert set(reads) == {"router", "leads", "history"}
+    assert set(reads["router"]) == {"leadline.router.conversations", "leadline.leads.leads", "leadline.router.integration"}
+    assert set(reads["leads"]) == set(reads["history"]) == {"leadline.router.integration"}
 
 
 def test_operators_may_read_every_topic_write_where_redrives_and_decisions_go_and_see_every_group() -> None:

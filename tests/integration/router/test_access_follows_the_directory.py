@@ -164,7 +164,7 @@ class Scene:
 async def shown_everything(scene: Scene, stream: LiveStream, rights: Rights) -> None:
     """Every conversation changes; the stream shows those she sees (and, once they are shown, nothing more is due)."""
     await scene.everyone_writes_again()
-    for name, c in scene.conversations.items():
+    for c in scene.conversations.values():
         if sees(rights, c):
             await stream.next_about(c.id, "conversation", lambda d: d["last_message_preview"] == "Ainda estou aqui")
 

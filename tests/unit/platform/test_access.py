@@ -15,6 +15,7 @@ from leadline.events import REGISTRY
 from leadline.events.router_integration import AccountSettingsChangedV1, AgentRole, AgentUpsertedV1, TeamUpsertedV1
 from leadline.platform.access import Access, AgentInactive, AgentNotInDirectory, AgentRights, DirectoryUnavailable
 from leadline.platform.auth import TokenVerifier
+from leadline.platform.settings import KafkaSettings
 from leadline.platform.directory import DirectoryFold, DirectoryProjection
 from leadline.platform.tokens import Role, mint_token
 
@@ -126,7 +127,7 @@ async def test_a_services_own_token_acts_as_an_administrator_of_its_account_with
 
 
 async def test_a_directory_not_loaded_in_time_answers_503_rather_than_guessing():
-    projection = DirectoryProjection(bootstrap_servers="unused:9092", ready_within_s=0.05)
+    projection = DirectoryProjection(kafka=KafkaSettings(kafka_bootstrap_servers="unused:9092"), ready_within_s=0.05)
     with pytest.raises(DirectoryUnavailable) as refused:
         await projection.rights("acme", "ana")
     assert refused.value.status == 503

@@ -28,12 +28,17 @@ from leadline.events.registry import UndecodableEvent
 from leadline.events.router_integration import AgentUpsertedV1, TeamUpsertedV1
 from leadline.events.topics import ROUTER_INTEGRATION
 
+from . import kafka_clients
 from .access import Access, AgentRights, DirectoryUnavailable
 from .auth import verifier_from_settings
 from .runtime import ServiceRuntime
+from .settings import KafkaSettings
 from .tokens import Role
 
 log = structlog.get_logger(__name__)
+
+DIRECTORY_TOPIC = ROUTER_INTEGRATION
+"""Where the account directory is read from, groupless, by every replica of leads and history."""
 
 
 @dataclass(frozen=True)
@@ -92,9 +97,9 @@ class DirectoryFold:
 class DirectoryProjection:
     """``RightsSource`` of a service that is not the router: the fold, kept current by ``run`` (a background task)."""
 
-    def __init__(self, *, bootstrap_servers: str, topic: str = ROUTER_INTEGRATION, fetch_max_wait_ms: int = 10,
+    def __init__(self, *, kafka: KafkaSettings, topic: str = DIRECTORY_TOPIC, fetch_max_wait_ms: int = 10,
                  ready_within_s: float = 10.0) -> None:
-        self._bootstrap_servers = bootstrap_servers
+        self._kafka = kafka
         self._topic = topic
         self._fetch_max_wait_ms = fetch_max_wait_ms
         self._ready_within_s = ready_within_s
@@ -116,8 +121,8 @@ class DirectoryProjection:
         """Until cancelled: read the topic from where this replica left it (its start, the first time)."""
         delay = 0.5
         while True:
-            consumer = AIOKafkaConsumer(
-                bootstrap_servers=self._bootstrap_servers, group_id=None, enable_auto_commit=False,
+            consumer = kafka_clients.consumer(
+                self._kafka, group_id=None, enable_auto_commit=False,
                 auto_offset_reset="earliest", fetch_max_wait_ms=self._fetch_max_wait_ms, client_id="leadline-directory",
             )
             try:
@@ -180,7 +185,7 @@ class DirectoryProjection:
 def access_by_the_directory_topic(runtime: ServiceRuntime) -> Access:
     """The ``Access`` of a service that is not the router: its fold of the topic, followed while the service runs."""
     settings = runtime.settings
-    directory = DirectoryProjection(bootstrap_servers=settings.kafka_bootstrap_servers,
+    directory = DirectoryProjection(kafka=settings,
                                     fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
     runtime.run_in_background("account-directory", directory.run)
     return Access(verifier_from_settings(settings), directory)
