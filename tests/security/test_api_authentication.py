@@ -3,7 +3,7 @@ directory does not hold → 401 ``agent_not_in_directory``; another account's to
 
 The endpoints are enumerated from each service's FastAPI app (``app.routes`` of ``bootstrap.build()``), not listed by
 hand, so a route added without authentication fails here. Left out: the operational endpoints (health, readiness,
-metrics, the OpenAPI documents) and ingest's webhook, which Meta signs instead (``test_webhook_probes``).
+metrics, the OpenAPI and AsyncAPI documents) and ingest's webhook, which Meta signs instead (``test_webhook_probes``).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from leadline.router.entrypoints.settings import RouterSettings
 
 from tests.security.conftest import JWT_SECRET, expired_token
 
-UNAUTHENTICATED_BY_DESIGN = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect",
-                             "/redoc", "/webhooks/whatsapp"}
+UNAUTHENTICATED_BY_DESIGN = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/asyncapi", "/docs",
+                             "/docs/oauth2-redirect", "/redoc", "/webhooks/whatsapp"}
 NOWHERE = "postgresql+asyncpg://nobody@127.0.0.1:1/none"  # the apps are only inspected, never started
 APPS = {
     "ingest": lambda: build_ingest(IngestSettings(database_url=NOWHERE)),

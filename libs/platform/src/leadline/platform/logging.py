@@ -98,3 +98,8 @@ def configure_logging(service: str, *, level: str = "INFO", fmt: str = "json", u
     structlog.contextvars.bind_contextvars(service=service)
     for noisy in ("aiokafka", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # uvicorn's own logging configuration (any server started with its default ``log_config`` in this process) gives
+    # its loggers handlers of their own and stops them propagating: their lines would skip the JSON renderer
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
