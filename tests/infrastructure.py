@@ -25,7 +25,6 @@ from leadline.platform.embedded import EmbeddedKafka, EmbeddedPostgres
 from leadline.platform.settings import KafkaSettings
 from leadline.platform.topic_admin import ensure_topics
 
-
 # The embedded broker waits half a consumer's session timeout for a group's members before it starts consuming:
 # 3 s instead of 5 s for every service the suite starts, at the smallest timeout Apache Kafka accepts by default.
 SUITE_SESSION_TIMEOUT_MS = "6000"
@@ -96,7 +95,9 @@ def start_infrastructure(var_dir: Path) -> Iterator[Infrastructure]:
         if not bootstrap:
             kafka = EmbeddedKafka(log_path=var_dir / "kafka.log").start()
             bootstrap = kafka.bootstrap_servers
-            os.environ.setdefault("KAFKA_SESSION_TIMEOUT_MS", SUITE_SESSION_TIMEOUT_MS)  # in-process and spawned services
+            os.environ.setdefault(
+                "KAFKA_SESSION_TIMEOUT_MS", SUITE_SESSION_TIMEOUT_MS
+            )  # in-process and spawned services
         if not server_url:
             shutil.rmtree(var_dir / "postgres", ignore_errors=True)
             postgres = EmbeddedPostgres(var_dir / "postgres").start()

@@ -27,12 +27,23 @@ async def new_topic(bootstrap: str, prefix: str = "test", partitions: int = 3) -
 
 
 async def read_topic(
-    bootstrap: str, topic: str, *, expected: int, timeout_s: float = 15.0, settle_s: float = 0.3,
+    bootstrap: str,
+    topic: str,
+    *,
+    expected: int,
+    timeout_s: float = 15.0,
+    settle_s: float = 0.3,
     where: Callable[[ConsumerRecord], bool] | None = None,
 ) -> list[ConsumerRecord]:
     """Records of ``topic`` from the beginning (those ``where`` keeps): waits for ``expected``, then a little more to catch extras."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
-                                fetch_max_wait_ms=10, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=10,
+        enable_auto_commit=False,
+    )
     await consumer.start()
     records: list[ConsumerRecord] = []
     try:
@@ -53,8 +64,15 @@ async def read_topic(
 
 def test_envelope(stream_id: str, sequence: int, *, type_: str = "test.thing.happened", **payload: object) -> Envelope:
     return Envelope(
-        event_id=uuid.uuid4(), type=type_, schema_version=1, occurred_at=datetime.now(UTC), account_id="acme",
-        stream_id=stream_id, sequence=sequence, correlation_id=uuid.uuid4(), payload=dict(payload) or {"n": sequence},
+        event_id=uuid.uuid4(),
+        type=type_,
+        schema_version=1,
+        occurred_at=datetime.now(UTC),
+        account_id="acme",
+        stream_id=stream_id,
+        sequence=sequence,
+        correlation_id=uuid.uuid4(),
+        payload=dict(payload) or {"n": sequence},
     )
 
 

@@ -14,7 +14,6 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 
-
 @contextlib.contextmanager
 def moto_s3() -> Iterator[tuple[Any, str]]:
     """A boto3 S3 client on a fresh moto server, and the name of an empty bucket there."""
@@ -22,8 +21,13 @@ def moto_s3() -> Iterator[tuple[Any, str]]:
     server.start()
     try:
         host, port = server.get_host_and_port()
-        client = boto3.client("s3", endpoint_url=f"http://{host}:{port}", region_name="us-east-1",
-                              aws_access_key_id="test", aws_secret_access_key="test")
+        client = boto3.client(
+            "s3",
+            endpoint_url=f"http://{host}:{port}",
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
         bucket = f"leadline-media-{uuid.uuid4().hex[:12]}"
         client.create_bucket(Bucket=bucket)
         yield client, bucket

@@ -13,8 +13,9 @@ import httpx
 from tests.conftest import REPO
 
 
-def spawn_service(service: str, *, port: int, env: dict[str, str], crash_at: str | None = None,
-                  log_path: Path | None = None) -> subprocess.Popen[bytes]:
+def spawn_service(
+    service: str, *, port: int, env: dict[str, str], crash_at: str | None = None, log_path: Path | None = None
+) -> subprocess.Popen[bytes]:
     """``python -m leadline.<service>`` on ``port`` with ``env`` added; killed at ``crash_at`` when given.
 
     Its log (stderr, JSON lines) goes to ``log_path`` when given, else nowhere.
@@ -25,8 +26,13 @@ def spawn_service(service: str, *, port: int, env: dict[str, str], crash_at: str
         full["LEADLINE_CRASH_AT"] = crash_at
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - the child holds it open
     try:
-        return subprocess.Popen([sys.executable, "-m", f"leadline.{service}"], env=full, cwd=REPO,
-                                stdout=log, stderr=subprocess.STDOUT if log_path else subprocess.DEVNULL)
+        return subprocess.Popen(
+            [sys.executable, "-m", f"leadline.{service}"],
+            env=full,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT if log_path else subprocess.DEVNULL,
+        )
     finally:
         if log_path:
             log.close()

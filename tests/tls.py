@@ -43,8 +43,11 @@ def _name(common_name: str) -> x509.Name:
 def _write(path: Path, certificate: x509.Certificate, key: ec.EllipticCurvePrivateKey | None = None) -> None:
     path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     if key is not None:
-        path.with_suffix(".key").write_bytes(key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        path.with_suffix(".key").write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
 
 
 def issue_certificates(directory: Path, *, ca_name: str = "leadline test cluster CA") -> Certificates:
@@ -54,24 +57,43 @@ def issue_certificates(directory: Path, *, ca_name: str = "leadline test cluster
     ca_key = ec.generate_private_key(ec.SECP256R1())
 
     def certificate(subject: str, key: ec.EllipticCurvePrivateKey, *extensions: tuple[x509.ExtensionType, bool]):
-        builder = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(ca_name))
-                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(hours=1)))
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(_name(subject))
+            .issuer_name(_name(ca_name))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+        )
         for extension, critical in extensions:
             builder = builder.add_extension(extension, critical=critical)
         return builder.sign(ca_key, hashes.SHA256())
 
     ca = certificate(ca_name, ca_key, (x509.BasicConstraints(ca=True, path_length=None), True))
     broker_key, client_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    broker = certificate("localhost", broker_key, (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
-                         (x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                       x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False))
-    client = certificate("leadline-test-user", client_key, (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False))
+    broker = certificate(
+        "localhost",
+        broker_key,
+        (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
+        (
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            False,
+        ),
+    )
+    client = certificate(
+        "leadline-test-user", client_key, (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False)
+    )
     _write(directory / "ca.crt", ca)
     _write(directory / "broker.crt", broker, broker_key)
     _write(directory / "user.crt", client, client_key)
-    return Certificates(directory / "ca.crt", directory / "broker.crt", directory / "broker.key",
-                        directory / "user.crt", directory / "user.key")
+    return Certificates(
+        directory / "ca.crt",
+        directory / "broker.crt",
+        directory / "broker.key",
+        directory / "user.crt",
+        directory / "user.key",
+    )
 
 
 @dataclass(frozen=True)

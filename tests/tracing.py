@@ -30,8 +30,11 @@ def recorded_spans() -> Iterator[InMemorySpanExporter]:
 
 def server_span(spans: InMemorySpanExporter, path: str) -> ReadableSpan | None:
     """The finished server span of the request to ``path`` (the ``url.path`` FastAPI records), if there is one."""
-    found = [s for s in spans.get_finished_spans()
-             if s.kind == trace.SpanKind.SERVER and (s.attributes or {}).get("url.path") == path]
+    found = [
+        s
+        for s in spans.get_finished_spans()
+        if s.kind == trace.SpanKind.SERVER and (s.attributes or {}).get("url.path") == path
+    ]
     assert len(found) <= 1, f"{len(found)} server spans for {path}"
     return found[0] if found else None
 

@@ -46,7 +46,10 @@ CONSUMER_GROUPS: Mapping[str, tuple[str, ...]] = {
 }
 """The consumer groups each service's subscribers join (with an empty KAFKA_GROUP_PREFIX)."""
 READS_WITHOUT_GROUP: Mapping[str, tuple[str, ...]] = {
-    "router": LIVE_TOPICS, "leads": (DIRECTORY_TOPIC,), "history": (DIRECTORY_TOPIC,)}
+    "router": LIVE_TOPICS,
+    "leads": (DIRECTORY_TOPIC,),
+    "history": (DIRECTORY_TOPIC,),
+}
 """Topics a service reads besides those it consumes, groupless on every replica: the router's live feed, and the
 account directory that leads and history fold in memory to authorize requests. (History's replays read the topics it
 consumes.)"""
@@ -89,7 +92,8 @@ def topic_operations(who: str) -> dict[str, set[str]]:
             wanted = {"Read"} | ({"Write"} if spec.dead_letter_of or f"{spec.name}.dlq" in TOPICS else set())
         else:
             wanted = ({"Read"} if who in spec.consumers or spec.name in READS_WITHOUT_GROUP.get(who, ()) else set()) | (
-                {"Write"} if who in spec.producers else set())
+                {"Write"} if who in spec.producers else set()
+            )
         if wanted:
             operations[spec.name] = {"Describe", *wanted}
     return operations
@@ -97,12 +101,18 @@ def topic_operations(who: str) -> dict[str, set[str]]:
 
 def kafka_user(who: str) -> dict:
     # Write on a topic also lets the idempotent producer get its producer id (Kafka 3.0+, KIP-679).
-    acls = [{"resource": {"type": "topic", "name": topic, "patternType": "literal"}, "operations": sorted(operations)}
-            for topic, operations in topic_operations(who).items()]
-    groups = sorted({g for groups in CONSUMER_GROUPS.values() for g in groups}) if who == OPERATORS else CONSUMER_GROUPS[who]
+    acls = [
+        {"resource": {"type": "topic", "name": topic, "patternType": "literal"}, "operations": sorted(operations)}
+        for topic, operations in topic_operations(who).items()
+    ]
+    groups = (
+        sorted({g for groups in CONSUMER_GROUPS.values() for g in groups}) if who == OPERATORS else CONSUMER_GROUPS[who]
+    )
     group_operations = ["Describe"] if who == OPERATORS else ["Read"]  # operators read the groups' committed offsets
-    acls += [{"resource": {"type": "group", "name": group, "patternType": "literal"}, "operations": list(group_operations)}
-             for group in groups]
+    acls += [
+        {"resource": {"type": "group", "name": group, "patternType": "literal"}, "operations": list(group_operations)}
+        for group in groups
+    ]
     return {
         "apiVersion": "kafka.strimzi.io/v1beta2",
         "kind": "KafkaUser",
@@ -112,7 +122,9 @@ def kafka_user(who: str) -> dict:
 
 
 def render_topics(topics: Mapping[str, TopicSpec] = TOPICS) -> str:
-    return HEADER + yaml.safe_dump_all([kafka_topic(spec) for spec in topics.values()], sort_keys=False, explicit_start=True)
+    return HEADER + yaml.safe_dump_all(
+        [kafka_topic(spec) for spec in topics.values()], sort_keys=False, explicit_start=True
+    )
 
 
 def render_users() -> str:
@@ -122,10 +134,17 @@ def render_users() -> str:
 
 def render_dev_topics_patch() -> str:
     single = REPLICATION["single-broker"]
-    patch = {"apiVersion": "kafka.strimzi.io/v1beta2", "kind": "KafkaTopic", "metadata": {"name": "any"},
-             "spec": {"replicas": single.factor, "config": {"min.insync.replicas": single.min_insync_replicas}}}
-    return (HEADER + "# Every KafkaTopic in dev: the single-broker cluster holds one replica.\n"
-            + yaml.safe_dump(patch, sort_keys=False))
+    patch = {
+        "apiVersion": "kafka.strimzi.io/v1beta2",
+        "kind": "KafkaTopic",
+        "metadata": {"name": "any"},
+        "spec": {"replicas": single.factor, "config": {"min.insync.replicas": single.min_insync_replicas}},
+    }
+    return (
+        HEADER
+        + "# Every KafkaTopic in dev: the single-broker cluster holds one replica.\n"
+        + yaml.safe_dump(patch, sort_keys=False)
+    )
 
 
 GENERATED = {TOPICS_MANIFEST: render_topics, USERS_MANIFEST: render_users, DEV_TOPICS_PATCH: render_dev_topics_patch}

@@ -75,5 +75,8 @@ def all_packages() -> list[str]:
 
 def out_of_step(wanted: Pins, locked: Pins) -> list[str]:
     """Each pin the lock lacks or holds at another version."""
-    return sorted(f"{name}=={version} (lock: {locked.get(name, 'missing')})"
-                  for name, version in wanted.items() if locked.get(name) != version)
+    return sorted(
+        f"{name}=={version} (lock: {locked.get(name, 'missing')})"
+        for name, version in wanted.items()
+        if locked.get(name) != version
+    )

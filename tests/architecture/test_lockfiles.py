@@ -51,8 +51,12 @@ def test_each_image_lock_holds_its_packages_pins_and_agrees_with_the_dev_lock(im
 @pytest.mark.parametrize("image", IMAGES)
 def test_each_image_installs_the_local_packages_its_packages_depend_on(image):
     installed = {project(path)["name"]: path for path in image_packages(image)}
-    needed = {Requirement(r).name for path in installed.values() for r in project(path).get("dependencies", [])
-              if r.startswith(LOCAL)}
+    needed = {
+        Requirement(r).name
+        for path in installed.values()
+        for r in project(path).get("dependencies", [])
+        if r.startswith(LOCAL)
+    }
 
     assert needed <= installed.keys(), f"add to requirements/{image}.in and `make lock`"
 
@@ -80,7 +84,9 @@ def test_a_missing_or_moved_pin_is_reported():
     locked = {"pydantic": "2.14.4", "httpx": "0.28.1"}
 
     assert out_of_step({"pydantic": "2.14.4", "httpx": "0.28.2", "rich": "15.0.0"}, locked) == [
-        "httpx==0.28.2 (lock: 0.28.1)", "rich==15.0.0 (lock: missing)"]
+        "httpx==0.28.2 (lock: 0.28.1)",
+        "rich==15.0.0 (lock: missing)",
+    ]
 
 
 def test_make_install_installs_the_dev_lock_with_hashes_and_the_local_packages_without_dependencies():

@@ -1,8 +1,8 @@
 """ruff and mypy, configured in pyproject.toml, find nothing: `make test` fails on a finding.
 
-ruff lints everything (E, F, I, B, UP); mypy is strict for the event contract and every service's pure domain.
-The format check (``ruff format --check``, and import order, ruff's I001) waits for the one-shot reformat of the
-repository: run ``.venv/bin/ruff check --select I --fix . && .venv/bin/ruff format .``, then set FORMATTED.
+ruff lints everything (E, F, I, B, UP) and checks the code is formatted as ``ruff format`` formats it; mypy is strict
+for the event contract and every service's pure domain. Before committing: ``.venv/bin/ruff check --fix . &&
+.venv/bin/ruff format .``.
 """
 
 from __future__ import annotations
@@ -12,14 +12,9 @@ import sys
 import tomllib
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import REPO
 
 BIN = Path(sys.executable).parent
-FORMATTED = False
-"""True once the repository has been through ``ruff format`` (and ``ruff check --select I --fix``)."""
-NOT_FORMATTED_YET = "the repository is not ruff-formatted yet: after the one-shot `ruff format`, set FORMATTED"
 CONFIG = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]
 
 
@@ -28,8 +23,14 @@ def run(tool: str, *args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[
 
 
 def test_ruff_finds_nothing() -> None:
-    result = run("ruff", "check", "--no-cache", "--output-format", "concise", ".",
-                 *([] if FORMATTED else ["--extend-ignore", "I001"]))
+    result = run(
+        "ruff",
+        "check",
+        "--no-cache",
+        "--output-format",
+        "concise",
+        ".",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -38,7 +39,6 @@ def test_mypy_strict_finds_nothing_in_the_event_contract_and_the_domains() -> No
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.skipif(not FORMATTED, reason=NOT_FORMATTED_YET)
 def test_the_code_is_formatted_as_ruff_formats_it() -> None:
     result = run("ruff", "format", "--check", "--no-cache", ".")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -49,8 +49,17 @@ def test_the_lint_rules_are_the_ones_configured(tmp_path: Path) -> None:
         "import sys\nimport os\nfrom typing import Optional\n\n\n"
         "def f(x: Optional[int], seen=[]):\n    return x, seen, undefined\n"
     )
-    result = run("ruff", "check", "--no-cache", "--config", str(REPO / "pyproject.toml"),
-                 "--output-format", "concise", "sample.py", cwd=tmp_path)
+    result = run(
+        "ruff",
+        "check",
+        "--no-cache",
+        "--config",
+        str(REPO / "pyproject.toml"),
+        "--output-format",
+        "concise",
+        "sample.py",
+        cwd=tmp_path,
+    )
 
     found = {line.split(": ", 1)[1].split()[0] for line in result.stdout.splitlines() if ".py:" in line}
     assert {"I001", "F401", "F821", "UP045", "B006"} <= found, result.stdout

@@ -23,8 +23,16 @@ from tests.conftest import REPO
 
 ACCOUNT = "acme-motors"  # deploy/dev/accounts.yaml
 CHROMIUM = os.environ.get("LEADLINE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCREENSHOTS = REPO / "var" / "screenshots"
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
@@ -33,8 +41,10 @@ WAIT_MS = 20_000  # the first message of a test waits for the consumer groups to
 
 def why_no_browser() -> str | None:
     if not Path(CHROMIUM).exists():
-        return (f"browser tests skipped: no Chromium at {CHROMIUM} "
-                "(apt-get install -y chromium — .ci/run does it — or set LEADLINE_CHROMIUM)")
+        return (
+            f"browser tests skipped: no Chromium at {CHROMIUM} "
+            "(apt-get install -y chromium — .ci/run does it — or set LEADLINE_CHROMIUM)"
+        )
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -109,23 +119,32 @@ class Customer:
         self.fake_url, self.wa_id, self.name, self.phone_number_id = fake_url, wa_id, name, phone_number_id
 
     def says(self, text: str) -> None:
-        answer = httpx.post(f"{self.fake_url}/_fake/customers/{self.wa_id}/say", timeout=15, json={
-            "phone_number_id": self.phone_number_id, "kind": "text", "text": text, "profile_name": self.name})
+        answer = httpx.post(
+            f"{self.fake_url}/_fake/customers/{self.wa_id}/say",
+            timeout=15,
+            json={"phone_number_id": self.phone_number_id, "kind": "text", "text": text, "profile_name": self.name},
+        )
         answer.raise_for_status()
         assert answer.json().get("webhook_status") == 200, answer.text
 
     def sends(self, kind: str, **fields) -> str:
         """Media, a place or a contact card, as ``leadline simulate say --kind`` sends it (real files the fake serves)."""
-        answer = httpx.post(f"{self.fake_url}/_fake/customers/{self.wa_id}/say", timeout=15, json={
-            "phone_number_id": self.phone_number_id, "kind": kind, "profile_name": self.name, "fields": fields})
+        answer = httpx.post(
+            f"{self.fake_url}/_fake/customers/{self.wa_id}/say",
+            timeout=15,
+            json={"phone_number_id": self.phone_number_id, "kind": kind, "profile_name": self.name, "fields": fields},
+        )
         answer.raise_for_status()
         assert answer.json().get("webhook_status") == 200, answer.text
         return answer.json()["wamid"]
 
     def business_app_sends(self, kind: str, **fields) -> None:
         """Someone at the dealership sends this customer media from the WhatsApp Business app (an echo)."""
-        answer = httpx.post(f"{self.fake_url}/_fake/echoes", timeout=15, json={
-            "phone_number_id": self.phone_number_id, "to": self.wa_id, "kind": kind, "fields": fields})
+        answer = httpx.post(
+            f"{self.fake_url}/_fake/echoes",
+            timeout=15,
+            json={"phone_number_id": self.phone_number_id, "to": self.wa_id, "kind": kind, "fields": fields},
+        )
         answer.raise_for_status()
         assert answer.json().get("webhook_status") == 200, answer.text
 
@@ -147,7 +166,9 @@ class Api:
     def __init__(self, web: str, agent_id: str) -> None:
         login = httpx.post(f"{web}/api/dev/login", json={"account_id": ACCOUNT, "agent_id": agent_id}, timeout=10)
         login.raise_for_status()
-        self.client = httpx.Client(base_url=web, timeout=10, headers={"Authorization": f"Bearer {login.json()['token']}"})
+        self.client = httpx.Client(
+            base_url=web, timeout=10, headers={"Authorization": f"Bearer {login.json()['token']}"}
+        )
 
     def ok(self, method: str, path: str, **kwargs) -> dict:
         answer = self.client.request(method, path, **kwargs)
@@ -173,8 +194,16 @@ class Api:
         return form
 
     def add_lead(self, conversation_id: str, name: str, mobile: str) -> dict:
-        return self.ok("POST", "/api/leads/leads", json={"conversation_id": conversation_id, "idempotency_key": conversation_id,
-                                                          "name": name, "mobile": mobile})
+        return self.ok(
+            "POST",
+            "/api/leads/leads",
+            json={
+                "conversation_id": conversation_id,
+                "idempotency_key": conversation_id,
+                "name": name,
+                "mobile": mobile,
+            },
+        )
 
 
 DEV_SETTINGS = {"process_type": 1, "lead_unification": True, "pool_wait_alert_seconds": 300}  # deploy/dev/accounts.yaml

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.browser
 BRUNO = {"name": "Bruno Lima", "role": "seller", "teams": ["vendas"]}  # deploy/dev/accounts.yaml
 
 
-def test_a_seller_made_admin_sees_it_at_once_and_once_deactivated_is_logged_out_with_the_reason(stack, chromium, screenshots):
+def test_a_seller_made_admin_sees_it_at_once_and_once_deactivated_is_logged_out_with_the_reason(
+    stack, chromium, screenshots
+):
     from playwright.sync_api import expect
 
     web = stack.url("web")
@@ -33,7 +35,9 @@ def test_a_seller_made_admin_sees_it_at_once_and_once_deactivated_is_logged_out_
 
         bruno.expected_errors.append("401")  # the browser logs the refused request
         admin.ok("PUT", "/api/router/admin/agents/bruno", json={**BRUNO, "active": False})
-        expect(page.locator("#notice")).to_have_text("Seu acesso a esta conta foi desativado. Fale com um administrador.")
+        expect(page.locator("#notice")).to_have_text(
+            "Seu acesso a esta conta foi desativado. Fale com um administrador."
+        )
         expect(page.locator("[data-agent=ana]")).to_be_visible()  # the log-in screen
         page.screenshot(path=screenshots / "access-turned-off.png")
     finally:

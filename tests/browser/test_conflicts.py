@@ -13,29 +13,37 @@ pytestmark = pytest.mark.browser
 WORKSHOP = "106540352242924"  # a third number, connected here by the administrator to Seminovos (Vendas keeps one)
 
 
-
 @pytest.fixture
 def workshop_number(stack):
     """A third number linked to Seminovos for this test; afterwards moved to a team of its own, so the tests after this
     one find Vendas and Seminovos with the numbers ``deploy/dev/accounts.yaml`` gives them."""
     admin = Api(stack.url("web"), "diego")
-    admin.ok("PUT", f"/api/router/admin/business-numbers/{WORKSHOP}",
-             json={"display_number": "15550783883", "name": "Acme Oficina", "teams": ["seminovos"]})
+    admin.ok(
+        "PUT",
+        f"/api/router/admin/business-numbers/{WORKSHOP}",
+        json={"display_number": "15550783883", "name": "Acme Oficina", "teams": ["seminovos"]},
+    )
     yield WORKSHOP
     admin.ok("PUT", "/api/router/admin/teams/oficina", json={"name": "Oficina"})
-    admin.ok("PUT", f"/api/router/admin/business-numbers/{WORKSHOP}",
-             json={"display_number": "15550783883", "name": "Acme Oficina", "teams": ["oficina"]})
+    admin.ok(
+        "PUT",
+        f"/api/router/admin/business-numbers/{WORKSHOP}",
+        json={"display_number": "15550783883", "name": "Acme Oficina", "teams": ["oficina"]},
+    )
 
 
 def test_a_customer_in_two_teams_is_said_before_typing_an_admin_resolves_it_in_the_page_and_the_seller_adds_her(
-        stack, chromium, screenshots, workshop_number):
+    stack, chromium, screenshots, workshop_number
+):
     from playwright.sync_api import expect
 
     web, fake = stack.url("web"), stack.url("fakegraph")
     number = "5511955550777"
     diego, ana, carla = Api(web, "diego"), Api(web, "ana"), Api(web, "carla")
-    customer = {phone_number_id: Customer(fake, number, "Júlia Araújo", phone_number_id)
-                for phone_number_id in ("106540352242922", "106540352242923", WORKSHOP)}
+    customer = {
+        phone_number_id: Customer(fake, number, "Júlia Araújo", phone_number_id)
+        for phone_number_id in ("106540352242922", "106540352242923", WORKSHOP)
+    }
 
     # while unification was off, she became a lead of Ana (Vendas) and of Carla (Seminovos)
     customer["106540352242922"].says("Oi, quero ver o Onix")
@@ -61,7 +69,8 @@ def test_a_customer_in_two_teams_is_said_before_typing_an_admin_resolves_it_in_t
     page.locator("#add-lead").click()
     expect(page.locator("#lead-conflict")).to_have_text(
         "Este cliente está cadastrado nas equipes Seminovos e Vendas. "
-        "Um administrador precisa escolher o lead e o responsável.")
+        "Um administrador precisa escolher o lead e o responsável."
+    )
     expect(page.locator("#save-lead")).to_have_count(0)
     expect(page.locator("#lead-name")).to_have_count(0)
     expect(page.locator("#open-conflicts")).to_have_count(0)  # only an administrator resolves it
@@ -95,4 +104,6 @@ def test_a_customer_in_two_teams_is_said_before_typing_an_admin_resolves_it_in_t
 def finish_every_open_conversation_of(web: str, number: str, admin: Api) -> None:
     for conversation in admin.ok("GET", "/api/router/conversations", params={"q": number, "limit": 50})["items"]:
         if conversation["status"] != "finished":
-            Api(web, conversation["owner_id"]).ok("POST", f"/api/router/conversations/{conversation['conversation_id']}/finish")
+            Api(web, conversation["owner_id"]).ok(
+                "POST", f"/api/router/conversations/{conversation['conversation_id']}/finish"
+            )

@@ -16,7 +16,6 @@ NUMBER = "106540352242922"
 JOANA = "BR.1502576394655843"
 
 
-
 def sent_to(fake: str, to: str, until, what: str, timeout_s: float = 20.0) -> list[dict]:
     """What the fake Graph API received for ``to`` (a BSUID or a number), once ``until`` holds for it."""
     deadline = time.monotonic() + timeout_s
@@ -32,13 +31,23 @@ def lead_of(web: str, page, lead_id: str) -> dict:
 
 
 def test_a_customer_known_by_username_is_shown_as_such_asked_for_their_number_and_the_shared_number_fills_the_lead(
-        stack, chromium, screenshots):
+    stack, chromium, screenshots
+):
     from playwright.sync_api import expect
 
     web, fake = stack.url("web"), stack.url("fakegraph")
-    said = httpx.post(f"{fake}/_fake/users/{JOANA}/say", timeout=15, json={
-        "phone_number_id": NUMBER, "text": "Oi! O Compass 2024 ainda está à venda?", "profile_name": "Joana Ribeiro",
-        "username": "joana.carros", "wa_id": "5511987651234", "shows_phone": False})
+    said = httpx.post(
+        f"{fake}/_fake/users/{JOANA}/say",
+        timeout=15,
+        json={
+            "phone_number_id": NUMBER,
+            "text": "Oi! O Compass 2024 ainda está à venda?",
+            "profile_name": "Joana Ribeiro",
+            "username": "joana.carros",
+            "wa_id": "5511987651234",
+            "shows_phone": False,
+        },
+    )
     assert said.json()["webhook_status"] == 200, said.text
     ana = Agent(chromium, web, "ana")
     page = ana.page
@@ -91,8 +100,12 @@ def test_a_customer_known_by_username_is_shown_as_such_asked_for_their_number_an
     page.locator("a", has_text="Voltar à conversa").click()
     page.fill("#reply-text", "Obrigada, Joana! Posso te ligar?")
     page.locator("#send").click()
-    answers = sent_to(fake, "5511987651234", lambda data: any(
-        (s["body"].get("text") or {}).get("body", "").endswith("Posso te ligar?") for s in data), "the answer")
+    answers = sent_to(
+        fake,
+        "5511987651234",
+        lambda data: any((s["body"].get("text") or {}).get("body", "").endswith("Posso te ligar?") for s in data),
+        "the answer",
+    )
     assert [s["body"].get("to") for s in answers if s["body"].get("type") == "text"] == ["5511987651234"]
     assert ana.unexpected_errors() == [], ana.errors
     ana.close()

@@ -12,7 +12,6 @@ from tests.browser.conftest import DESKTOP, PHONE, WAIT_MS, Customer
 pytestmark = pytest.mark.browser
 
 
-
 OVERFLOW = """() => [...document.querySelectorAll('body *')]
   .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && el.offsetParent !== null)
   .map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}`).slice(0, 5)"""
@@ -27,8 +26,12 @@ def png(width: int, height: int, rgb=(18, 140, 74)) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 class Agent:
@@ -74,7 +77,8 @@ def timeline_has(history_url: str, token_page, lead_id: str, kind: str, timeout_
 
 
 def test_two_sellers_share_a_new_conversation_one_adds_the_lead_answers_and_finishes_it_into_the_timeline(
-        stack, chromium, screenshots):
+    stack, chromium, screenshots
+):
     from playwright.sync_api import expect
 
     web, fake = stack.url("web"), stack.url("fakegraph")
@@ -125,7 +129,9 @@ def test_two_sellers_share_a_new_conversation_one_adds_the_lead_answers_and_fini
     expect(bruno.row("Marcos Pereira")).to_have_count(0)
     bruno.expected_errors.append("409")  # the browser logs the refused save's status
     bruno.page.locator("#save-lead").click()
-    expect(bruno.page.locator("#lead-error")).to_have_text("Ana Souza já assumiu esta conversa.")  # the server's refusal, in pt-BR
+    expect(bruno.page.locator("#lead-error")).to_have_text(
+        "Ana Souza já assumiu esta conversa."
+    )  # the server's refusal, in pt-BR
     bruno.page.keyboard.press("Escape")
     expect(bruno.page.locator(".banner")).to_contain_text("não está mais com você")
 
@@ -151,7 +157,9 @@ def test_two_sellers_share_a_new_conversation_one_adds_the_lead_answers_and_fini
     expect(page.locator("[data-count=unanswered]")).to_have_text(str(before["unanswered"] + 1))
 
     # an image reply, the search inside the conversation, the numbers behind the names
-    page.locator("#reply-image").set_input_files(files=[{"name": "onix.png", "mimeType": "image/png", "buffer": png(160, 90)}])
+    page.locator("#reply-image").set_input_files(
+        files=[{"name": "onix.png", "mimeType": "image/png", "buffer": png(160, 90)}]
+    )
     expect(page.locator("#messages li.out[data-kind=image] img")).to_be_visible()
     customer.wait_for(lambda data: any(r["body"].get("type") == "image" for r in data))
     page.fill("#message-search", "test drive")
@@ -187,7 +195,9 @@ def test_two_sellers_share_a_new_conversation_one_adds_the_lead_answers_and_fini
     bruno.close()
 
 
-def test_at_phone_width_the_inbox_and_a_conversation_fit_and_everything_is_reachable_by_keyboard(stack, chromium, screenshots):
+def test_at_phone_width_the_inbox_and_a_conversation_fit_and_everything_is_reachable_by_keyboard(
+    stack, chromium, screenshots
+):
     from playwright.sync_api import expect
 
     customer = Customer(stack.url("fakegraph"), "5521991112222", "Julia Costa", phone_number_id="106540352242923")

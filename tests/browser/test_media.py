@@ -14,15 +14,18 @@ LOADED_IMAGE = "img => img.complete && img.naturalWidth > 0"
 PLAYABLE = "player => Number.isFinite(player.duration) && player.duration > 0"
 
 
-
 def wait_for(page, selector: str, check: str) -> None:
     """Until ``check`` holds for the element (a live update may replace it meanwhile)."""
-    page.wait_for_function(f"(selector) => {{ const el = document.querySelector(selector); return !!el && ({check})(el); }}",
-                           arg=selector, timeout=WAIT_MS)
+    page.wait_for_function(
+        f"(selector) => {{ const el = document.querySelector(selector); return !!el && ({check})(el); }}",
+        arg=selector,
+        timeout=WAIT_MS,
+    )
 
 
 def test_photos_voice_notes_gifs_videos_documents_places_and_contacts_show_and_play_live_and_in_the_timeline(
-        stack, chromium, screenshots):
+    stack, chromium, screenshots
+):
     from playwright.sync_api import expect
 
     web, fake = stack.url("web"), stack.url("fakegraph")
@@ -56,7 +59,8 @@ def test_photos_voice_notes_gifs_videos_documents_places_and_contacts_show_and_p
     expect(document.locator(".size")).to_have_text("1,1 KB")  # pt-BR numbers
     expect(messages.locator("li[data-kind=location]")).to_contain_text("Acme Motors")
     expect(messages.locator("li[data-kind=location] a.map-link")).to_have_attribute(
-        "href", "https://www.google.com/maps/search/?api=1&query=-23.5614,-46.6559")
+        "href", "https://www.google.com/maps/search/?api=1&query=-23.5614,-46.6559"
+    )
     expect(messages.locator("li[data-kind=contacts]")).to_contain_text("Carlos Souza")
     expect(messages.locator("li[data-kind=contacts]")).to_contain_text("+55 11 91234-5678")
     with page.expect_download() as download:
@@ -81,7 +85,9 @@ def test_photos_voice_notes_gifs_videos_documents_places_and_contacts_show_and_p
     page.locator("#add-lead").click()
     page.locator("#save-lead").click()
     expect(page.locator("#finish")).to_be_visible()
-    page.locator("#reply-image").set_input_files(files=[{"name": "onix.png", "mimeType": "image/png", "buffer": png(200, 120)}])
+    page.locator("#reply-image").set_input_files(
+        files=[{"name": "onix.png", "mimeType": "image/png", "buffer": png(200, 120)}]
+    )
     wait_for(page, "#messages li.out[data-kind=image] img", LOADED_IMAGE)
     customer.business_app_sends("image", caption="Foto tirada no pátio")
     echo = messages.locator("li.out[data-kind=image]", has_text="Foto tirada no pátio")

@@ -19,8 +19,9 @@ def digits(text: str | None) -> str:
     return "".join(ch for ch in text or "" if ch.isdigit())
 
 
-
-def test_a_customer_left_waiting_stands_out_in_the_pool_and_the_title_tells_an_agent_elsewhere(stack, chromium, screenshots):
+def test_a_customer_left_waiting_stands_out_in_the_pool_and_the_title_tells_an_agent_elsewhere(
+    stack, chromium, screenshots
+):
     from playwright.sync_api import expect
 
     web, fake = stack.url("web"), stack.url("fakegraph")
@@ -44,7 +45,8 @@ def test_a_customer_left_waiting_stands_out_in_the_pool_and_the_title_tells_an_a
 
 
 def test_the_temperature_changes_live_in_the_row_and_the_header_and_the_integration_shows_its_number(
-        stack, chromium, screenshots):
+    stack, chromium, screenshots
+):
     from playwright.sync_api import expect
 
     web, fake = stack.url("web"), stack.url("fakegraph")
@@ -91,7 +93,9 @@ def test_the_temperature_changes_live_in_the_row_and_the_header_and_the_integrat
     ana.close()
 
 
-def test_in_processo_2_the_attendant_who_passed_the_lead_to_a_seller_still_answers_in_the_page(stack, chromium, screenshots):
+def test_in_processo_2_the_attendant_who_passed_the_lead_to_a_seller_still_answers_in_the_page(
+    stack, chromium, screenshots
+):
     from playwright.sync_api import expect
 
     web, fake = stack.url("web"), stack.url("fakegraph")
@@ -101,7 +105,9 @@ def test_in_processo_2_the_attendant_who_passed_the_lead_to_a_seller_still_answe
         carla_api = Api(web, "carla")
         conversation_id = carla_api.conversation_of("5511955551003", SHARED)
         lead_id = carla_api.add_lead(conversation_id, "Otávio Nunes", "+5511955551003")["lead_id"]
-        carla_api.ok("POST", f"/api/leads/leads/{lead_id}/transfer", json={"to_agent_id": "ana", "to_team_id": "vendas"})
+        carla_api.ok(
+            "POST", f"/api/leads/leads/{lead_id}/transfer", json={"to_agent_id": "ana", "to_team_id": "vendas"}
+        )
 
         carla = Agent(chromium, web, "carla")
         page = carla.page
@@ -110,8 +116,10 @@ def test_in_processo_2_the_attendant_who_passed_the_lead_to_a_seller_still_answe
         page.fill("#reply-text", "Olá Otávio, a Ana vai te passar o orçamento.")
         page.locator("#send").click()
         sent = customer.wait_for(lambda data: any("Carla Dias" in str(m["body"]) for m in data))
-        assert any(m["body"].get("text", {}).get("body") == "*Carla Dias:*\nOlá Otávio, a Ana vai te passar o orçamento."
-                   for m in sent), sent
+        assert any(
+            m["body"].get("text", {}).get("body") == "*Carla Dias:*\nOlá Otávio, a Ana vai te passar o orçamento."
+            for m in sent
+        ), sent
         page.screenshot(path=screenshots / "processo-2-attendant-answers.png")
         Api(web, "ana").ok("POST", f"/api/router/conversations/{conversation_id}/finish")
     assert carla.unexpected_errors() == [], carla.errors

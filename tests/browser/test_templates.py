@@ -16,10 +16,12 @@ SHARED, USED_CARS = "106540352242922", "106540352242923"
 TWO_DAYS_AGO = str(int(time.time()) - 48 * 3600)
 
 
-
 def template_sends(customer: Customer) -> list[dict]:
-    return [m["body"]["template"] for m in customer.wait_for(lambda sent: any(m["body"].get("template") for m in sent))
-            if m["body"].get("template")]
+    return [
+        m["body"]["template"]
+        for m in customer.wait_for(lambda sent: any(m["body"].get("template") for m in sent))
+        if m["body"].get("template")
+    ]
 
 
 def test_a_customer_who_wrote_48_hours_ago_gets_an_approved_template_filled_in_the_page(stack, chromium, screenshots):
@@ -41,7 +43,8 @@ def test_a_customer_who_wrote_48_hours_ago_gets_an_approved_template_filled_in_t
     page.fill("#template-p2", "Ana")
     page.fill("#template-p3", "Corolla 2022")
     expect(page.locator("#template-preview")).to_contain_text(
-        "Olá, Helena! Aqui é Ana, da Acme Motors. Ainda tem interesse no Corolla 2022?")
+        "Olá, Helena! Aqui é Ana, da Acme Motors. Ainda tem interesse no Corolla 2022?"
+    )
     page.screenshot(path=screenshots / "template-picker.png")
     page.locator("#template-send").click()
 

@@ -39,7 +39,9 @@ SOURCE_TOPICS = [spec for spec in TOPICS.values() if spec.dead_letter_of is None
 
 
 def asyncapi_problems(doc: dict[str, Any]) -> list[str]:
-    return ["/".join(map(str, error.absolute_path)) + f": {error.message[:200]}" for error in ASYNCAPI_3.iter_errors(doc)]
+    return [
+        "/".join(map(str, error.absolute_path)) + f": {error.message[:200]}" for error in ASYNCAPI_3.iter_errors(doc)
+    ]
 
 
 @cache
@@ -85,7 +87,8 @@ def test_every_topic_is_a_channel_and_every_event_version_a_message_keyed_as_the
             message = doc["components"]["messages"][message_id]
             assert message["bindings"]["kafka"]["key"]["description"] == spec.key
     assert {f"{model.EVENT_TYPE}.v{model.SCHEMA_VERSION}" for model in REGISTRY.models()} <= set(
-        doc["components"]["messages"])
+        doc["components"]["messages"]
+    )
 
 
 def test_every_reference_in_the_document_points_at_something():
@@ -94,7 +97,8 @@ def test_every_reference_in_the_document_points_at_something():
     def refs(node: Any) -> list[str]:
         if isinstance(node, dict):
             return ([node["$ref"]] if isinstance(node.get("$ref"), str) else []) + [
-                ref for value in node.values() for ref in refs(value)]
+                ref for value in node.values() for ref in refs(value)
+            ]
         return [ref for value in node for ref in refs(value)] if isinstance(node, list) else []
 
     def resolve(ref: str) -> Any:
@@ -165,8 +169,12 @@ def _apps() -> dict[str, Any]:
     database, kafka = "postgresql://nobody@127.0.0.1:1/none", "127.0.0.1:1"  # never reached: no lifespan runs
     apps = {
         name: build(settings(database_url=database, kafka_bootstrap_servers=kafka))
-        for name, build, settings in (("ingest", build_ingest, IngestSettings), ("router", build_router, RouterSettings),
-                                      ("leads", build_leads, LeadsSettings), ("history", build_history, HistorySettings))
+        for name, build, settings in (
+            ("ingest", build_ingest, IngestSettings),
+            ("router", build_router, RouterSettings),
+            ("leads", build_leads, LeadsSettings),
+            ("history", build_history, HistorySettings),
+        )
     }
     apps["web"] = create_web(WebSettings())
     return apps

@@ -86,4 +86,6 @@ def test_the_same_edit_as_a_new_version_exports_beside_the_old_schema(tmp_path: 
 
     written = json.loads((tmp_path / CONVERSATION_CLAIMED / "v2.json").read_text())
     assert "team_id" not in written["properties"]
-    assert (tmp_path / CONVERSATION_CLAIMED / "v1.json").read_text() == render(COMMITTED[Path(CONVERSATION_CLAIMED, "v1.json")])
+    assert (tmp_path / CONVERSATION_CLAIMED / "v1.json").read_text() == render(
+        COMMITTED[Path(CONVERSATION_CLAIMED, "v1.json")]
+    )

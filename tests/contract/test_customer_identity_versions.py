@@ -16,18 +16,29 @@ from leadline.events.leads import LEAD_CONFLICT_DETECTED, LEAD_CREATED
 from leadline.events.router import CONVERSATION_OPENED, SEND_REQUESTED
 
 UPCAST = (*CHAT_EVENTS, CONVERSATION_OPENED, SEND_REQUESTED, LEAD_CREATED, LEAD_CONFLICT_DETECTED)
-V1_EXAMPLES = [(name, envelope) for event_type in UPCAST for name, envelope in golden_examples(event_type)
-               if envelope.schema_version == 1]
-V2_EXAMPLES = [(name, envelope) for event_type in UPCAST for name, envelope in golden_examples(event_type)
-               if envelope.schema_version == 2]
+V1_EXAMPLES = [
+    (name, envelope)
+    for event_type in UPCAST
+    for name, envelope in golden_examples(event_type)
+    if envelope.schema_version == 1
+]
+V2_EXAMPLES = [
+    (name, envelope)
+    for event_type in UPCAST
+    for name, envelope in golden_examples(event_type)
+    if envelope.schema_version == 2
+]
 
 
 def test_every_upcast_type_has_examples_of_both_versions():
     assert {e.type for _, e in V1_EXAMPLES} == {e.type for _, e in V2_EXAMPLES} == set(UPCAST)
 
 
-@pytest.mark.parametrize(("name", "envelope"), [e for e in V1_EXAMPLES if e[1].type in CHAT_EVENTS],
-                         ids=[n for n, e in V1_EXAMPLES if e.type in CHAT_EVENTS])
+@pytest.mark.parametrize(
+    ("name", "envelope"),
+    [e for e in V1_EXAMPLES if e[1].type in CHAT_EVENTS],
+    ids=[n for n, e in V1_EXAMPLES if e.type in CHAT_EVENTS],
+)
 def test_a_v1_chat_fact_reads_as_v2_with_its_phone_as_the_customer_and_the_same_stream(name, envelope):
     payload = REGISTRY.decode(envelope)
 

@@ -15,7 +15,9 @@ def test_the_committed_events_doc_is_the_generated_one():
 
 
 def test_the_events_doc_gives_every_event_type_a_one_line_meaning():
-    event_rows = [line.split(" | ") for line in render().splitlines() if line.startswith("| `") and line.count("|") == 4]
+    event_rows = [
+        line.split(" | ") for line in render().splitlines() if line.startswith("| `") and line.count("|") == 4
+    ]
     meanings = {cells[0].strip("| `"): cells[2].strip(" |") for cells in event_rows}
 
     assert [event_type for event_type in REGISTRY.event_types() if not meanings.get(event_type)] == []

@@ -57,9 +57,7 @@ def test_every_registered_event_version_has_a_golden_example(model):
     assert (model.EVENT_TYPE, model.SCHEMA_VERSION) in versions
 
 
-@pytest.mark.parametrize(
-    "event_type,union", [(MESSAGE_RECEIVED, InboundContent), (MESSAGE_APPENDED, Content)]
-)
+@pytest.mark.parametrize("event_type,union", [(MESSAGE_RECEIVED, InboundContent), (MESSAGE_APPENDED, Content)])
 def test_message_examples_cover_every_content_kind_the_event_can_carry(event_type, union):
     kinds = {envelope.payload["content"]["kind"] for _, envelope in golden_examples(event_type, EXAMPLES_DIR)}
 

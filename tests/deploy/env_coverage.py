@@ -27,12 +27,22 @@ class Provided:
 # Settings that have defaults for `make run` but make no sense with them in a cluster; a tuple is "one of these".
 REQUIRED_EVERYWHERE: tuple[tuple[str, ...], ...] = (("HTTP_HOST",), ("HTTP_PORT",), ("LOG_FORMAT",))
 REQUIRED_WITH_BROKER_AND_DATABASE: tuple[tuple[str, ...], ...] = (
-    ("DATABASE_URL",), ("KAFKA_BOOTSTRAP_SERVERS",), ("KAFKA_SECURITY_PROTOCOL",), ("KAFKA_ENABLE_IDEMPOTENCE",),
-    ("JWT_AUDIENCE",), ("JWT_ISSUER",), ("JWT_JWKS_URL", "JWT_SECRET"),
+    ("DATABASE_URL",),
+    ("KAFKA_BOOTSTRAP_SERVERS",),
+    ("KAFKA_SECURITY_PROTOCOL",),
+    ("KAFKA_ENABLE_IDEMPOTENCE",),
+    ("JWT_AUDIENCE",),
+    ("JWT_ISSUER",),
+    ("JWT_JWKS_URL", "JWT_SECRET"),
 )
 REQUIRED_BY_SERVICE: dict[str, tuple[tuple[str, ...], ...]] = {
-    "ingest": (("WHATSAPP_APP_SECRET",), ("WHATSAPP_VERIFY_TOKEN",), ("WHATSAPP_ACCESS_TOKEN",),
-               ("GRAPH_API_BASE_URL",), ("MEDIA_STORE_S3_BUCKET", "MEDIA_STORE_DIR")),
+    "ingest": (
+        ("WHATSAPP_APP_SECRET",),
+        ("WHATSAPP_VERIFY_TOKEN",),
+        ("WHATSAPP_ACCESS_TOKEN",),
+        ("GRAPH_API_BASE_URL",),
+        ("MEDIA_STORE_S3_BUCKET", "MEDIA_STORE_DIR"),
+    ),
     "router": (),
     "leads": (("ROUTER_URL",),),
     "history": (),
@@ -45,8 +55,12 @@ SETTINGS_CLASSES = {
     "leads": ["leadline.leads.entrypoints.settings:LeadsSettings"],
     "history": ["leadline.history.entrypoints.settings:HistorySettings"],
     # web is being written on another branch: the first of these that exists is its settings class.
-    "web": ["leadline.web.entrypoints.settings:WebSettings", "leadline.web.settings:WebSettings",
-            "leadline.web.entrypoints.settings", "leadline.web.settings"],
+    "web": [
+        "leadline.web.entrypoints.settings:WebSettings",
+        "leadline.web.settings:WebSettings",
+        "leadline.web.entrypoints.settings",
+        "leadline.web.settings",
+    ],
 }
 
 
@@ -63,26 +77,38 @@ def settings_class(service: str) -> type[BaseSettings]:
             if hasattr(module, class_name):
                 return getattr(module, class_name)
             continue
-        defined_here = [value for value in vars(module).values() if isinstance(value, type)
-                        and issubclass(value, BaseSettings) and value.__module__ == module.__name__]
+        defined_here = [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type) and issubclass(value, BaseSettings) and value.__module__ == module.__name__
+        ]
         if len(defined_here) == 1:
             return defined_here[0]
-    raise LookupError(f"leadline.{service} is installed but none of {SETTINGS_CLASSES[service]} is its settings class: "
-                      "add its path to SETTINGS_CLASSES in tests/deploy/env_coverage.py")
+    raise LookupError(
+        f"leadline.{service} is installed but none of {SETTINGS_CLASSES[service]} is its settings class: "
+        "add its path to SETTINGS_CLASSES in tests/deploy/env_coverage.py"
+    )
 
 
 def required_settings(service: str, settings: type[BaseSettings]) -> list[tuple[str, ...]]:
     without_default = [(name.upper(),) for name, field in settings.model_fields.items() if field.is_required()]
     # web inherits the shared settings but owns no database, no topic and verifies no token (the services do)
     needs_infrastructure = "database_url" in settings.model_fields and service not in WITHOUT_INFRASTRUCTURE
-    return [*without_default, *REQUIRED_EVERYWHERE,
-            *(REQUIRED_WITH_BROKER_AND_DATABASE if needs_infrastructure else ()), *REQUIRED_BY_SERVICE[service]]
+    return [
+        *without_default,
+        *REQUIRED_EVERYWHERE,
+        *(REQUIRED_WITH_BROKER_AND_DATABASE if needs_infrastructure else ()),
+        *REQUIRED_BY_SERVICE[service],
+    ]
 
 
 def provided_env(container: dict, resources: list[dict]) -> Provided:
     config_maps = {r["metadata"]["name"]: r.get("data", {}) for r in resources if r["kind"] == "ConfigMap"}
-    secrets = {r["metadata"]["name"]: {k: base64.b64decode(v).decode() for k, v in r.get("data", {}).items()}
-               for r in resources if r["kind"] == "Secret"}
+    secrets = {
+        r["metadata"]["name"]: {k: base64.b64decode(v).decode() for k, v in r.get("data", {}).items()}
+        for r in resources
+        if r["kind"] == "Secret"
+    }
     values: dict[str, object] = {}
     external: set[tuple[str, str]] = set()
     problems: list[str] = []
@@ -133,8 +159,11 @@ def missing_settings(service: str, container: dict, resources: list[dict]) -> li
     """Every required setting the container is not given, and every dangling reference; empty when all is well."""
     provided = provided_env(container, resources)
     given = {name.upper() for name, value in provided.values.items() if value is UNKNOWN or value != ""}
-    missing = [" or ".join(options) for options in required_settings(service, settings_class(service))
-               if not given & set(options)]
+    missing = [
+        " or ".join(options)
+        for options in required_settings(service, settings_class(service))
+        if not given & set(options)
+    ]
     return [*(f"missing {name}" for name in missing), *provided.problems]
 
 
@@ -148,6 +177,9 @@ def settings_from(service: str, container: dict, resources: list[dict]) -> BaseS
     """The service's settings built from the container's environment (unknown Secret values as placeholders)."""
     values = provided_env(container, resources).values
     settings = settings_class(service)
-    known = {name.lower(): ("from-a-secret" if value is UNKNOWN else value) for name, value in values.items()
-             if name.lower() in settings.model_fields}
+    known = {
+        name.lower(): ("from-a-secret" if value is UNKNOWN else value)
+        for name, value in values.items()
+        if name.lower() in settings.model_fields
+    }
     return settings(**known)

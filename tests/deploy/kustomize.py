@@ -27,12 +27,11 @@ def build(directory: Path) -> list[dict]:
     return [document for document in yaml.safe_load_all(result.stdout) if document is not None]
 
 
-
 def split_image(image: str) -> tuple[str, str | None, str | None]:
     """``registry/name:tag@digest`` → (``registry/name``, tag, digest), as kustomize's ``images`` reads a reference."""
     image, _, digest = image.partition("@")
     slash = image.rfind("/")
     colon = image.rfind(":")
     if colon > slash:
-        return image[:colon], image[colon + 1:], digest or None
+        return image[:colon], image[colon + 1 :], digest or None
     return image, None, digest or None

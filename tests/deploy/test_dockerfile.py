@@ -31,8 +31,11 @@ def stages() -> list[list[tuple[str, str]]]:
 
 def test_the_image_is_built_in_stages_and_runs_on_the_slim_base() -> None:
     assert len(stages()) >= 2
-    build_args = dict(arguments.split("=", 1) for instruction, arguments in instructions()
-                      if instruction == "ARG" and "=" in arguments)
+    build_args = dict(
+        arguments.split("=", 1)
+        for instruction, arguments in instructions()
+        if instruction == "ARG" and "=" in arguments
+    )
     final_from = stages()[-1][0][1].split()[0]
     assert final_from.replace("${PYTHON_IMAGE}", build_args.get("PYTHON_IMAGE", "")) == "python:3.11-slim"
 
@@ -62,23 +65,32 @@ def test_every_copied_path_exists_for_each_service(service: str) -> None:
 
 
 def test_the_build_context_leaves_out_local_state_but_keeps_the_sources() -> None:
-    ignored = {line.strip() for line in (REPO / ".dockerignore").read_text().splitlines()
-               if line.strip() and not line.startswith("#")}
+    ignored = {
+        line.strip()
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     assert {".git", ".venv", "var", "tests"} <= ignored
     assert not {"libs", "services"} & ignored
 
 
 def builder_commands() -> list[str]:
     """The builder stage's shell commands, one per ``&&``/``||`` link of its RUN instructions."""
-    return [command.strip() for instruction, arguments in stages()[0] if instruction == "RUN"
-            for command in re.split(r"\s&&\s|\s\|\|\s", arguments)]
+    return [
+        command.strip()
+        for instruction, arguments in stages()[0]
+        if instruction == "RUN"
+        for command in re.split(r"\s&&\s|\s\|\|\s", arguments)
+    ]
 
 
 def test_the_builder_installs_only_the_images_hash_checked_lock_and_the_local_wheels_without_their_dependencies():
     installs = [command for command in builder_commands() if "pip install" in command]
 
-    assert installs == ['/opt/venv/bin/pip install --require-hashes --no-deps -r "requirements/${SERVICE}.lock"',
-                        "/opt/venv/bin/pip install --no-deps /wheels/*.whl"]
+    assert installs == [
+        '/opt/venv/bin/pip install --require-hashes --no-deps -r "requirements/${SERVICE}.lock"',
+        "/opt/venv/bin/pip install --no-deps /wheels/*.whl",
+    ]
     assert "/opt/venv/bin/pip check" in builder_commands()  # the lock holds every dependency of the local packages
     assert any("--no-build-isolation" in command for command in builder_commands() if "pip wheel" in command)
 

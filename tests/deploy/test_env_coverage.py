@@ -51,8 +51,10 @@ def test_the_settings_load_from_the_manifests_and_listen_on_the_container_port(o
 def test_the_migration_job_and_the_wait_for_it_use_the_services_own_database(overlay: str, service: str) -> None:
     resources = rendered(overlay)
     server = pod_spec(named(resources, "Deployment", service))
-    migrations = [pod_spec(named(resources, "Job", f"{service}-migrate"))["containers"][0],
-                  *(c for c in server["initContainers"] if c["name"] == "wait-for-migrations")]
+    migrations = [
+        pod_spec(named(resources, "Job", f"{service}-migrate"))["containers"][0],
+        *(c for c in server["initContainers"] if c["name"] == "wait-for-migrations"),
+    ]
     assert len(migrations) == 2
     database = provided_env(server["containers"][0], resources).values["DATABASE_URL"]
     for container in migrations:
@@ -73,13 +75,16 @@ def test_an_optional_secret_nobody_created_provides_nothing() -> None:
     resources = rendered("prod")
     named(resources, "ConfigMap", "leadline-shared")["data"].pop("JWT_JWKS_URL")
     # JWT_SECRET's Secret is optional and prod does not render it: the dev default secret would be used.
-    assert missing_settings("router", container_of(resources, "router"), resources) == ["missing JWT_JWKS_URL or JWT_SECRET"]
+    assert missing_settings("router", container_of(resources, "router"), resources) == [
+        "missing JWT_JWKS_URL or JWT_SECRET"
+    ]
 
 
 def test_a_dangling_config_map_reference_is_reported() -> None:
     resources = [r for r in rendered("prod") if r["metadata"]["name"] != "leadline-history"]
     assert "envFrom ConfigMap leadline-history is not in the manifests" in missing_settings(
-        "history", container_of(resources, "history"), resources)
+        "history", container_of(resources, "history"), resources
+    )
 
 
 def test_a_misspelt_variable_is_reported_unknown() -> None:

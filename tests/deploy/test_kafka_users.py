@@ -12,14 +12,18 @@ from pydantic_settings import BaseSettings
 
 from leadline.events.topics import TOPICS
 from tests.deploy.env_coverage import settings_from
-from tests.deploy.manifests import OVERLAYS, SERVICES, kafka_resources as generator, named, of_kind, pod_spec, rendered
+from tests.deploy.manifests import OVERLAYS, SERVICES, named, of_kind, pod_spec, rendered
+from tests.deploy.manifests import kafka_resources as generator
 
 CLUSTER_CA_SECRET = "leadline-cluster-ca-cert"  # Strimzi's <cluster>-cluster-ca-cert
 
 
 def acl_names(user: dict, kind: str, operation: str) -> set[str]:
-    return {acl["resource"]["name"] for acl in user["spec"]["authorization"]["acls"]
-            if acl["resource"]["type"] == kind and operation in acl["operations"]}
+    return {
+        acl["resource"]["name"]
+        for acl in user["spec"]["authorization"]["acls"]
+        if acl["resource"]["type"] == kind and operation in acl["operations"]
+    }
 
 
 def container_and_settings(overlay: str, service: str) -> tuple[dict, BaseSettings]:
@@ -32,15 +36,21 @@ def container_and_settings(overlay: str, service: str) -> tuple[dict, BaseSettin
 def subscriptions(service: str) -> frozenset[tuple[str, frozenset[str]]]:
     """(consumer group, topics) of every subscriber the service registers, built with its production settings."""
     _, settings = container_and_settings("prod", service)
-    offline = settings.model_copy(update={"database_url": "postgresql+asyncpg://leadline@localhost/leadline",
-                                          "kafka_security_protocol": "PLAINTEXT"})  # no certificate files here
+    offline = settings.model_copy(
+        update={
+            "database_url": "postgresql+asyncpg://leadline@localhost/leadline",
+            "kafka_security_protocol": "PLAINTEXT",
+        }
+    )  # no certificate files here
     app = importlib.import_module(f"leadline.{service}.bootstrap").build(offline)
     return frozenset((s.group_id, frozenset(t.name for t in s.topics)) for s in app.state.runtime.broker.subscribers)
 
 
 def test_the_committed_users_file_is_what_the_generator_writes() -> None:
     module = generator()
-    assert module.USERS_MANIFEST.read_text() == module.render_users(), "run: .venv/bin/python deploy/k8s/kafka_resources.py"
+    assert module.USERS_MANIFEST.read_text() == module.render_users(), (
+        "run: .venv/bin/python deploy/k8s/kafka_resources.py"
+    )
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -60,13 +70,18 @@ def test_a_service_consumes_in_exactly_the_groups_it_may_read_the_topics_the_cat
     subscribed = subscriptions(service)
     assert acl_names(user, "group", "Read") == {group for group, _ in subscribed}
     assert set().union(*(topics for _, topics in subscribed)) == {
-        name for name, spec in TOPICS.items() if service in spec.consumers}
+        name for name, spec in TOPICS.items() if service in spec.consumers
+    }
 
 
 def test_the_router_live_feed_and_the_directory_folds_read_what_they_follow() -> None:
     reads = generator().READS_WITHOUT_GROUP
     assert set(reads) == {"router", "leads", "history"}
-    assert set(reads["router"]) == {"leadline.router.conversations", "leadline.leads.leads", "leadline.router.integration"}
+    assert set(reads["router"]) == {
+        "leadline.router.conversations",
+        "leadline.leads.leads",
+        "leadline.router.integration",
+    }
     assert set(reads["leads"]) == set(reads["history"]) == {"leadline.router.integration"}
 
 
@@ -93,8 +108,13 @@ def test_the_certificate_files_the_settings_name_are_mounted_from_strimzis_secre
 
     def mounted_from(path) -> tuple[str, str]:
         """(Secret, key) whose content appears at ``path`` in the container."""
-        [(mount, item)] = [(m, i) for m in container["volumeMounts"] if "secret" in volumes[m["name"]]
-                           for i in volumes[m["name"]]["secret"]["items"] if f"{m['mountPath']}/{i['path']}" == str(path)]
+        [(mount, item)] = [
+            (m, i)
+            for m in container["volumeMounts"]
+            if "secret" in volumes[m["name"]]
+            for i in volumes[m["name"]]["secret"]["items"]
+            if f"{m['mountPath']}/{i['path']}" == str(path)
+        ]
         assert mount["readOnly"]
         return volumes[mount["name"]]["secret"]["secretName"], item["key"]
 
@@ -111,4 +131,6 @@ def test_nothing_that_builds_no_kafka_client_mounts_a_kafka_credential(overlay: 
     without_kafka = [named(resources, "Deployment", "web"), *of_kind(resources, "Job")]
     for workload in without_kafka:
         secrets = {v["secret"]["secretName"] for v in pod_spec(workload).get("volumes", []) if "secret" in v}
-        assert not secrets & {CLUSTER_CA_SECRET, *(f"leadline-{s}" for s in (*SERVICES, "ops"))}, workload["metadata"]["name"]
+        assert not secrets & {CLUSTER_CA_SECRET, *(f"leadline-{s}" for s in (*SERVICES, "ops"))}, workload["metadata"][
+            "name"
+        ]

@@ -12,8 +12,9 @@ from tests.infrastructure import Infrastructure
 def run_migrate(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
     # A broker address nobody listens on: migrating must need the database only.
     env = {**os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}
-    return subprocess.run([sys.executable, "-m", "leadline.platform.migrate", *args],
-                          env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "leadline.platform.migrate", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 async def test_waiting_on_an_unmigrated_database_gives_up_after_the_timeout(infra: Infrastructure) -> None:

@@ -23,23 +23,50 @@ from tests.deploy.test_network_policies import policies_for
 RUNBOOK = REPO / "docs" / "runbook.md"
 ALERT_UNIT_TESTS = Path(__file__).parent / "prometheus" / "alerts.test.yaml"
 #: Importing these registers every metric the services expose (each service's wiring imports all its modules).
-SERVICE_MODULES = ("leadline.ingest.bootstrap", "leadline.router.bootstrap", "leadline.leads.bootstrap",
-                   "leadline.history.bootstrap", "leadline.web.app")
-PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "offset", "bool",
-                "inf", "nan"}
-SAMPLE_SUFFIXES = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_count", "_sum", "_created"),
-                   "summary": ("_count", "_sum", "_created"), "gauge": ("",), "info": ("_info",)}
+SERVICE_MODULES = (
+    "leadline.ingest.bootstrap",
+    "leadline.router.bootstrap",
+    "leadline.leads.bootstrap",
+    "leadline.history.bootstrap",
+    "leadline.web.app",
+)
+PROMQL_WORDS = {
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "and",
+    "or",
+    "unless",
+    "offset",
+    "bool",
+    "inf",
+    "nan",
+}
+SAMPLE_SUFFIXES = {
+    "counter": ("_total", "_created"),
+    "histogram": ("_bucket", "_count", "_sum", "_created"),
+    "summary": ("_count", "_sum", "_created"),
+    "gauge": ("",),
+    "info": ("_info",),
+}
 PROMTOOL = shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(
-    PROMTOOL is None, reason="promtool is not installed (Debian: apt-get install prometheus; .ci/run installs it)")
+    PROMTOOL is None, reason="promtool is not installed (Debian: apt-get install prometheus; .ci/run installs it)"
+)
 
 
 def registered_metric_names() -> set[str]:
     """Every sample name the services can expose, labelled or not yet observed."""
     for module in SERVICE_MODULES:
         importlib.import_module(module)
-    return {family.name + suffix for family in prometheus_client.REGISTRY.collect()
-            for suffix in SAMPLE_SUFFIXES.get(family.type, ("",))}
+    return {
+        family.name + suffix
+        for family in prometheus_client.REGISTRY.collect()
+        for suffix in SAMPLE_SUFFIXES.get(family.type, ("",))
+    }
 
 
 def metric_names(expression: str) -> set[str]:
@@ -69,8 +96,11 @@ def dashboard() -> dict:
 def dashboard_expressions() -> list[str]:
     panels = [target["expr"] for panel in dashboard()["panels"] for target in panel["targets"]]
     # Grafana's label_values(metric, label) lists a label's values: the metric is what it reads
-    variables = [re.sub(r"^label_values\((.+),\s*\w+\)$", r"\1", v["definition"])
-                 for v in dashboard()["templating"]["list"] if v["type"] == "query"]
+    variables = [
+        re.sub(r"^label_values\((.+),\s*\w+\)$", r"\1", v["definition"])
+        for v in dashboard()["templating"]["list"]
+        if v["type"] == "query"
+    ]
     return panels + variables
 
 
@@ -85,14 +115,21 @@ def test_every_server_is_scraped_on_its_metrics_endpoint(overlay: str) -> None:
     for service in WORKLOADS:
         labels = named(resources, "Service", service)["metadata"]["labels"]
         ports = {port["name"] for port in named(resources, "Service", service)["spec"]["ports"]}
-        scraping = [endpoint for monitor in monitors if selects(monitor["spec"]["selector"], labels)
-                    for endpoint in monitor["spec"]["endpoints"] if endpoint["port"] in ports]
+        scraping = [
+            endpoint
+            for monitor in monitors
+            if selects(monitor["spec"]["selector"], labels)
+            for endpoint in monitor["spec"]["endpoints"]
+            if endpoint["port"] in ports
+        ]
         assert [endpoint["path"] for endpoint in scraping] == ["/metrics"], f"{service} is scraped once on /metrics"
 
 
 def test_a_metric_name_is_found_in_an_expression_and_nothing_else_is() -> None:
-    expression = ('sum by (namespace, consumer) (rate(leadline_events_consumed_total{route="/a{b}", x=~"5.."}[5m]))'
-                  ' > 0 unless on (namespace) histogram_quantile(0.95, leadline_x_bucket) and inf')
+    expression = (
+        'sum by (namespace, consumer) (rate(leadline_events_consumed_total{route="/a{b}", x=~"5.."}[5m]))'
+        " > 0 unless on (namespace) histogram_quantile(0.95, leadline_x_bucket) and inf"
+    )
     assert metric_names(expression) == {"leadline_events_consumed_total", "leadline_x_bucket"}
 
 
@@ -115,15 +152,23 @@ def test_the_http_routes_the_dashboard_reads_are_the_routers() -> None:
 
 
 def test_every_alert_names_a_section_of_the_runbook_and_a_severity() -> None:
-    anchors = {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
-               for heading in re.findall(r"^## (.+)$", RUNBOOK.read_text(encoding="utf-8"), flags=re.MULTILINE)}
+    anchors = {
+        re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        for heading in re.findall(r"^## (.+)$", RUNBOOK.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    }
     for rule in alert_rules():
         page, _, anchor = rule["annotations"]["runbook"].partition("#")
         assert (page, anchor in anchors) == ("docs/runbook.md", True), rule["alert"]
         assert rule["labels"]["severity"] in {"warning", "critical"}, rule["alert"]
     named_alerts = {rule["alert"] for rule in alert_rules()}
-    assert {"LeadlineConsumerLagGrowing", "LeadlineEventsDeadLettered", "LeadlineWebhookSignaturesAllFailing",
-            "LeadlineOutboxBacklog", "LeadlinePoolWaitExceeded", "LeadlineWhatsAppUnreachable"} <= named_alerts
+    assert {
+        "LeadlineConsumerLagGrowing",
+        "LeadlineEventsDeadLettered",
+        "LeadlineWebhookSignaturesAllFailing",
+        "LeadlineOutboxBacklog",
+        "LeadlinePoolWaitExceeded",
+        "LeadlineWhatsAppUnreachable",
+    } <= named_alerts
 
 
 def test_the_dashboard_shows_what_an_operator_looks_at_first() -> None:
@@ -131,8 +176,14 @@ def test_the_dashboard_shows_what_an_operator_looks_at_first() -> None:
     configmap = named(rendered("prod"), "ConfigMap", "leadline-dashboard")
     assert configmap["metadata"]["labels"]["grafana_dashboard"] == "1"
     titles = [panel["title"] for panel in board["panels"]]
-    for wanted in ("Webhooks per second", "Webhook → pool latency", "Consumer lag", "Claims per second, by answer",
-                   "WhatsApp sends per second, by outcome", "Errors per second"):
+    for wanted in (
+        "Webhooks per second",
+        "Webhook → pool latency",
+        "Consumer lag",
+        "Claims per second, by answer",
+        "WhatsApp sends per second, by outcome",
+        "Errors per second",
+    ):
         assert wanted in titles
     assert len({panel["id"] for panel in board["panels"]}) == len(titles)
 
@@ -173,10 +224,16 @@ def test_every_server_sends_its_traces_to_a_collector_its_network_policy_lets_it
         deployment = named(resources, "Deployment", service)
         endpoint = provided_env(pod_spec(deployment)["containers"][0], resources).values["OTEL_EXPORTER_OTLP_ENDPOINT"]
         port = urlsplit(endpoint).port
-        collector = [peer for policy in policies_for(resources, deployment) for rule in policy["spec"].get("egress", [])
-                     if {"protocol": "TCP", "port": port} in rule["ports"] for peer in rule.get("to", [])]
+        collector = [
+            peer
+            for policy in policies_for(resources, deployment)
+            for rule in policy["spec"].get("egress", [])
+            if {"protocol": "TCP", "port": port} in rule["ports"]
+            for peer in rule.get("to", [])
+        ]
         assert collector, f"{service} may not reach {endpoint}"
         namespace = urlsplit(endpoint).hostname.split(".")[1]
-        assert all(peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": namespace}
-                   for peer in collector), f"{service}'s egress on {port} is to the collector's namespace only"
+        assert all(
+            peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": namespace} for peer in collector
+        ), f"{service}'s egress on {port} is to the collector's namespace only"
         assert pod_labels(deployment)["app.kubernetes.io/component"] == "server"

@@ -7,8 +7,17 @@ import pytest
 from leadline.events.topics import TOPICS
 from leadline.platform.http import READINESS_TIMEOUT_S
 from tests.deploy.kustomize import split_image
-from tests.deploy.manifests import (NAME_LABEL, OVERLAYS, WORKLOADS, named, of_kind, pod_labels, pod_spec, rendered,
-                                    selects)
+from tests.deploy.manifests import (
+    NAME_LABEL,
+    OVERLAYS,
+    WORKLOADS,
+    named,
+    of_kind,
+    pod_labels,
+    pod_spec,
+    rendered,
+    selects,
+)
 
 MAX_SENDS_PER_NUMBER = 80.0  # Meta's default per business number
 CONSUMING_SERVICES = ("router", "leads", "history")  # their work comes from topics, not HTTP
@@ -57,14 +66,23 @@ def test_every_container_has_requests_and_limits_and_runs_unprivileged(overlay: 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 @pytest.mark.parametrize("service", WORKLOADS)
-def test_each_deployment_has_an_autoscaler_starting_at_its_replicas_and_a_disruption_budget(overlay: str, service: str) -> None:
+def test_each_deployment_has_an_autoscaler_starting_at_its_replicas_and_a_disruption_budget(
+    overlay: str, service: str
+) -> None:
     resources = rendered(overlay)
     deployment = named(resources, "Deployment", service)
-    autoscalers = [h for h in of_kind(resources, "HorizontalPodAutoscaler")
-                   if h["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": service}]
+    autoscalers = [
+        h
+        for h in of_kind(resources, "HorizontalPodAutoscaler")
+        if h["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": service}
+    ]
     assert len(autoscalers) == 1
-    assert autoscalers[0]["spec"]["minReplicas"] == deployment["spec"]["replicas"] <= autoscalers[0]["spec"]["maxReplicas"]
-    budgets = [b for b in of_kind(resources, "PodDisruptionBudget") if selects(b["spec"]["selector"], pod_labels(deployment))]
+    assert (
+        autoscalers[0]["spec"]["minReplicas"] == deployment["spec"]["replicas"] <= autoscalers[0]["spec"]["maxReplicas"]
+    )
+    budgets = [
+        b for b in of_kind(resources, "PodDisruptionBudget") if selects(b["spec"]["selector"], pod_labels(deployment))
+    ]
     assert len(budgets) == 1
 
 
@@ -80,15 +98,21 @@ def test_a_consumer_never_scales_past_the_partitions_it_could_own(overlay: str, 
 def test_ingest_replicas_together_never_exceed_metas_send_rate_per_number(overlay: str) -> None:
     resources = rendered(overlay)
     per_replica = float(named(resources, "ConfigMap", "leadline-ingest")["data"]["SEND_RATE_PER_NUMBER"])
-    assert per_replica * named(resources, "HorizontalPodAutoscaler", "ingest")["spec"]["maxReplicas"] <= MAX_SENDS_PER_NUMBER
+    assert (
+        per_replica * named(resources, "HorizontalPodAutoscaler", "ingest")["spec"]["maxReplicas"]
+        <= MAX_SENDS_PER_NUMBER
+    )
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_services_route_to_servers_only_never_to_migration_pods(overlay: str) -> None:
     resources = rendered(overlay)
     for service in of_kind(resources, "Service"):
-        chosen = [w["metadata"]["name"] for w in of_kind(resources, "Deployment") + of_kind(resources, "Job")
-                  if selects({"matchLabels": service["spec"]["selector"]}, pod_labels(w))]
+        chosen = [
+            w["metadata"]["name"]
+            for w in of_kind(resources, "Deployment") + of_kind(resources, "Job")
+            if selects({"matchLabels": service["spec"]["selector"]}, pod_labels(w))
+        ]
         assert chosen == [service["metadata"]["name"]]
 
 

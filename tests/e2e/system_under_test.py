@@ -19,12 +19,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from leadline.cli.stack import DEFAULT_PORTS, Stack, StackConfig
-from leadline.platform.tokens import mint_token
 from leadline.platform.db import asyncpg_url, connect_raw
 from leadline.platform.embedded import free_port
-from leadline.platform.settings import KafkaSettings
+from leadline.platform.settings import KafkaSettings, ServiceSettings
+from leadline.platform.tokens import mint_token
 from leadline.platform.topic_admin import ensure_topics
-from leadline.platform.settings import ServiceSettings
 from tests.infrastructure import SUITE_ONLY_ENVIRONMENT
 
 ACCOUNT = "acme-motors"  # deploy/dev/accounts.yaml, applied by the router at start-up
@@ -50,8 +49,15 @@ class SystemUnderTest:
         self.suite_environment = {name: os.environ.pop(name) for name in SUITE_ONLY_ENVIRONMENT if name in os.environ}
         await asyncio.to_thread(self.stack.start)
         self.databases = json.loads((self.var_dir / "stack.json").read_text())["databases"]
-        self.engines = {service: create_async_engine(asyncpg_url(url), pool_size=2, pool_pre_ping=True, connect_args={
-            "server_settings": {"application_name": HARNESS}}) for service, url in self.databases.items()}
+        self.engines = {
+            service: create_async_engine(
+                asyncpg_url(url),
+                pool_size=2,
+                pool_pre_ping=True,
+                connect_args={"server_settings": {"application_name": HARNESS}},
+            )
+            for service, url in self.databases.items()
+        }
         await self.until_leads_knows_the_agents()
 
     async def until_leads_knows_the_agents(self, within_s: float = 60.0) -> None:
@@ -59,8 +65,14 @@ class SystemUnderTest:
         consumer group join or two later. A transfer to an agent leads does not know yet is refused (422
         ``unknown_agent``), so the workload starts once the directory has reached leads, as a dealer's first day does."""
         deadline = asyncio.get_running_loop().time() + within_s
-        while len(await self.rows("leads", "SELECT agent_id FROM agents WHERE account_id = :account AND active "
-                                           "AND agent_id = ANY(:agents)", account=ACCOUNT, agents=list(AGENTS))) < len(AGENTS):
+        while len(
+            await self.rows(
+                "leads",
+                "SELECT agent_id FROM agents WHERE account_id = :account AND active AND agent_id = ANY(:agents)",
+                account=ACCOUNT,
+                agents=list(AGENTS),
+            )
+        ) < len(AGENTS):
             assert asyncio.get_running_loop().time() < deadline, f"leads never learnt the agents {sorted(AGENTS)}"
             await asyncio.sleep(0.2)
 
@@ -79,8 +91,14 @@ class SystemUnderTest:
 
     def token(self, agent_id: str) -> str:
         name, role, teams = AGENTS[agent_id]
-        return mint_token(secret=ServiceSettings().jwt_secret.get_secret_value(), agent_id=agent_id, name=name,
-                          role=role, account_id=ACCOUNT, teams=teams)
+        return mint_token(
+            secret=ServiceSettings().jwt_secret.get_secret_value(),
+            agent_id=agent_id,
+            name=name,
+            role=role,
+            account_id=ACCOUNT,
+            teams=teams,
+        )
 
     # --- faults ------------------------------------------------------------------------------------------
     async def kill9(self, service: str) -> None:
@@ -119,9 +137,13 @@ class SystemUnderTest:
         """Terminate every connection the service holds to its database (not the test's own); returns how many."""
         admin = await connect_raw(self.databases[service])
         try:
-            return len(await admin.fetch(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND application_name NOT LIKE 'pg_%' AND application_name <> $1", HARNESS))
+            return len(
+                await admin.fetch(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND application_name NOT LIKE 'pg_%' AND application_name <> $1",
+                    HARNESS,
+                )
+            )
         finally:
             await admin.close()
 

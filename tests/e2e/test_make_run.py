@@ -39,18 +39,33 @@ def stack_env(var_dir: Path) -> tuple[dict[str, str], dict[str, int]]:
     ports = {name: free_port() for name in (*SERVICES, "fakegraph", "kafka", "web")}
     env = as_make_run_runs(dict(os.environ))
     env.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items() if name in SERVICES})
-    env.update(FAKE_GRAPH_PORT=str(ports["fakegraph"]), LEADLINE_KAFKA_PORT=str(ports["kafka"]), WEB_PORT=str(ports["web"]),
-               LEADLINE_VAR_DIR=str(var_dir), COLUMNS="200")
+    env.update(
+        FAKE_GRAPH_PORT=str(ports["fakegraph"]),
+        LEADLINE_KAFKA_PORT=str(ports["kafka"]),
+        WEB_PORT=str(ports["web"]),
+        LEADLINE_VAR_DIR=str(var_dir),
+        COLUMNS="200",
+    )
     return env, ports
 
 
 def leadline_run(env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "leadline.cli.main", "run"], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "leadline.cli.main", "run"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def still_running(pids: dict[str, int]) -> list[str]:
-    return [name for name, pid in pids.items() if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    return [
+        name
+        for name, pid in pids.items()
+        if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    ]
 
 
 def processes_using(var_dir: Path) -> list[str]:
@@ -74,9 +89,24 @@ def test_the_stack_starts_carries_a_customer_from_pool_to_lead_timeline_and_stop
             assert response.status_code == 200, (service, response.text)
             assert (response.json()["checks"], response.json()["reports"]) == ({"database": "ok"}, {"kafka": "ok"})
         simulated = subprocess.run(
-            [sys.executable, "-m", "leadline.cli.main", "simulate", "say", "--from", "5511987654321", "--text", "Olá!",
-             "--fake-url", f"http://127.0.0.1:{ports['fakegraph']}"],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "leadline.cli.main",
+                "simulate",
+                "say",
+                "--from",
+                "5511987654321",
+                "--text",
+                "Olá!",
+                "--fake-url",
+                f"http://127.0.0.1:{ports['fakegraph']}",
+            ],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert simulated.returncode == 0, simulated.stdout + simulated.stderr
         assert "ingest answered 200" in simulated.stdout, "the fake customer's signed webhook was stored by ingest"
@@ -133,7 +163,10 @@ def test_a_run_after_one_killed_with_sigkill_says_what_it_found_and_keeps_and_st
             second.kill()
 
     assert ready["pids"]["postgres"] == first["postgres"], "the server the killed run left is the one used"
-    assert f"PostgreSQL (pid {first['postgres']}) already running in {var_dir / 'postgres'}, not started by this run" in output
+    assert (
+        f"PostgreSQL (pid {first['postgres']}) already running in {var_dir / 'postgres'}, not started by this run"
+        in output
+    )
     assert "kept      the databases in" in output and "every run starts with empty topics" in output
     time.sleep(0.5)
     assert still_running(first | ready["pids"]) == [], output
@@ -151,31 +184,52 @@ def eventually(fetch, check, *, timeout_s: float = 30.0):
 
 def walk_the_whole_story(ports: dict[str, int]) -> None:
     """Customer writes → pool → Add lead (leads saga claims) → reply reaches WhatsApp → finish → lead timeline."""
-    from leadline.platform.tokens import mint_token
     from leadline.platform.settings import ServiceSettings
+    from leadline.platform.tokens import mint_token
 
-    token = mint_token(secret=ServiceSettings().jwt_secret.get_secret_value(), agent_id="ana", name="Ana Souza",
-                       role="seller", account_id="acme-motors", teams=["vendas"])
+    token = mint_token(
+        secret=ServiceSettings().jwt_secret.get_secret_value(),
+        agent_id="ana",
+        name="Ana Souza",
+        role="seller",
+        account_id="acme-motors",
+        teams=["vendas"],
+    )
     auth = {"Authorization": f"Bearer {token}"}
     router, leads, history, fake = (f"http://127.0.0.1:{ports[n]}" for n in ("router", "leads", "history", "fakegraph"))
-    pool = eventually(lambda: httpx.get(f"{router}/conversations", params={"status": "new"}, headers=auth).json(),
-                      lambda body: body.get("items"))
+    pool = eventually(
+        lambda: httpx.get(f"{router}/conversations", params={"status": "new"}, headers=auth).json(),
+        lambda body: body.get("items"),
+    )
     [conversation] = pool["items"]
     cid = conversation["conversation_id"]
-    saved = httpx.post(f"{leads}/leads", headers=auth, timeout=30, json={
-        "conversation_id": cid, "name": conversation["customer_name"], "mobile": conversation["customer_phone"],
-        "vehicle_of_interest": "Onix 2024", "idempotency_key": "e2e-add-lead"})
+    saved = httpx.post(
+        f"{leads}/leads",
+        headers=auth,
+        timeout=30,
+        json={
+            "conversation_id": cid,
+            "name": conversation["customer_name"],
+            "mobile": conversation["customer_phone"],
+            "vehicle_of_interest": "Onix 2024",
+            "idempotency_key": "e2e-add-lead",
+        },
+    )
     assert saved.status_code == 201, saved.text
     lead_id = saved.json()["lead_id"]
-    reply = httpx.post(f"{router}/conversations/{cid}/messages", headers=auth, json={
-        "idempotency_key": "e2e-reply", "content": {"kind": "text", "body": "Olá! Está sim."}})
+    reply = httpx.post(
+        f"{router}/conversations/{cid}/messages",
+        headers=auth,
+        json={"idempotency_key": "e2e-reply", "content": {"kind": "text", "body": "Olá! Está sim."}},
+    )
     assert reply.status_code == 202, reply.text
     sent = eventually(lambda: httpx.get(f"{fake}/_fake/sent").json()["data"], lambda data: data)
     assert sent[0]["body"]["text"]["body"] == "*Ana Souza:*\nOlá! Está sim."
     assert httpx.post(f"{router}/conversations/{cid}/finish", headers=auth).status_code == 200
     timeline = eventually(
         lambda: httpx.get(f"{history}/leads/{lead_id}/timeline", params={"order": "oldest"}, headers=auth).json(),
-        lambda body: any(e["kind"] == "conversation_finished" for e in body.get("entries", [])))
+        lambda body: any(e["kind"] == "conversation_finished" for e in body.get("entries", [])),
+    )
     kinds = [entry["kind"] for entry in timeline["entries"]]
     assert {"message", "conversion_point", "claim", "conversation_finished"} <= set(kinds), kinds
     assert [e["direction"] for e in timeline["entries"] if e["kind"] == "message"] == ["inbound", "outbound"]
@@ -183,9 +237,23 @@ def walk_the_whole_story(ports: dict[str, int]) -> None:
 
 def test_simulate_against_a_stack_that_is_not_running_is_a_one_line_error():
     result = subprocess.run(
-        [sys.executable, "-m", "leadline.cli.main", "simulate", "say", "--from", "5511987654321", "--text", "oi",
-         "--fake-url", f"http://127.0.0.1:{free_port()}"],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "leadline.cli.main",
+            "simulate",
+            "say",
+            "--from",
+            "5511987654321",
+            "--text",
+            "oi",
+            "--fake-url",
+            f"http://127.0.0.1:{free_port()}",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
     assert "not reachable" in result.stdout and "Traceback" not in result.stdout + result.stderr

@@ -67,9 +67,12 @@ async def system(tmp_path_factory):
 
 async def publish_poison(system: SystemUnderTest) -> uuid.UUID:
     """A valid envelope whose payload no consumer can handle: a claim whose conversation id is not a UUID."""
-    claim = ConversationClaimedV1(conversation_id=uuid.uuid4(), agent=AgentRef(id="ana", name="Ana Souza"), team_id="vendas")
-    envelope = new_envelope(claim, account_id="acme-motors", stream_id=str(claim.conversation_id), sequence=1,
-                            occurred_at=datetime.now(UTC))
+    claim = ConversationClaimedV1(
+        conversation_id=uuid.uuid4(), agent=AgentRef(id="ana", name="Ana Souza"), team_id="vendas"
+    )
+    envelope = new_envelope(
+        claim, account_id="acme-motors", stream_id=str(claim.conversation_id), sequence=1, occurred_at=datetime.now(UTC)
+    )
     poisoned = envelope.model_copy(update={"payload": {**envelope.payload, "conversation_id": "not-a-conversation"}})
     producer = AIOKafkaProducer(bootstrap_servers=system.bootstrap_servers, acks="all")
     await producer.start()
@@ -136,42 +139,84 @@ async def test_every_message_arrives_once_and_every_invariant_holds_through_the_
 
     # 1. every customer message exactly once in its conversation
     sent = [m.wamid for m in ledger.customer_messages]
-    counts = dict(await system.rows("router", "SELECT wamid, count(*) FROM message_view WHERE wamid = ANY(:w) GROUP BY wamid", w=sent))
+    counts = dict(
+        await system.rows(
+            "router", "SELECT wamid, count(*) FROM message_view WHERE wamid = ANY(:w) GROUP BY wamid", w=sent
+        )
+    )
     lost = [w for w in sent if w not in counts]
     duplicated = [w for w, c in counts.items() if c > 1]
     assert not lost and not duplicated, (lost[:5], duplicated[:5])
 
     # ... and agents' replies exactly once each
-    replies = dict(await system.rows("router", "SELECT conversation_id::text, count(*) FROM message_view WHERE origin = 'agent' "
-                                     "AND conversation_id::text = ANY(:c) GROUP BY 1", c=list(ledger.replies)))
+    replies = dict(
+        await system.rows(
+            "router",
+            "SELECT conversation_id::text, count(*) FROM message_view WHERE origin = 'agent' "
+            "AND conversation_id::text = ANY(:c) GROUP BY 1",
+            c=list(ledger.replies),
+        )
+    )
     assert replies == ledger.replies
 
     # 2. after finish, in the lead's timeline exactly once, minus the kinds never saved
-    in_finished = await system.rows("router", "SELECT wamid FROM message_view WHERE conversation_id::text = ANY(:c) AND origin = 'customer'",
-                                    c=finished)
+    in_finished = await system.rows(
+        "router",
+        "SELECT wamid FROM message_view WHERE conversation_id::text = ANY(:c) AND origin = 'customer'",
+        c=finished,
+    )
     finished_wamids = {row[0] for row in in_finished}
     kinds = {m.wamid: m.kind for m in ledger.customer_messages}
-    timeline = dict(await system.rows("history", "SELECT wamid, count(*) FROM timeline_entries WHERE wamid = ANY(:w) AND kind = 'message' "
-                                      "GROUP BY wamid", w=list(finished_wamids)))
+    timeline = dict(
+        await system.rows(
+            "history",
+            "SELECT wamid, count(*) FROM timeline_entries WHERE wamid = ANY(:w) AND kind = 'message' GROUP BY wamid",
+            w=list(finished_wamids),
+        )
+    )
     expected = {w for w in finished_wamids if kinds[w] not in NEVER_SAVED}
     assert set(timeline) == expected, (sorted(expected - set(timeline))[:5], sorted(set(timeline) - expected)[:5])
     assert all(count == 1 for count in timeline.values())
 
     # 3. one owner per conversation, never a claim without a lead, one lead per conversation
-    assert await system.rows("router", "SELECT stream_id FROM events WHERE type = 'router.conversation.claimed' "
-                                       "GROUP BY stream_id HAVING count(*) > 1") == []
-    assert await system.rows("router", "SELECT conversation_id FROM conversation_view WHERE owner_id IS NOT NULL AND lead_id IS NULL") == []
-    leads = dict(await system.rows("leads", "SELECT conversation_id::text, lead_id::text FROM leads WHERE conversation_id::text = ANY(:c)",
-                                   c=list(ledger.leads)))
+    assert (
+        await system.rows(
+            "router",
+            "SELECT stream_id FROM events WHERE type = 'router.conversation.claimed' "
+            "GROUP BY stream_id HAVING count(*) > 1",
+        )
+        == []
+    )
+    assert (
+        await system.rows(
+            "router", "SELECT conversation_id FROM conversation_view WHERE owner_id IS NOT NULL AND lead_id IS NULL"
+        )
+        == []
+    )
+    leads = dict(
+        await system.rows(
+            "leads",
+            "SELECT conversation_id::text, lead_id::text FROM leads WHERE conversation_id::text = ANY(:c)",
+            c=list(ledger.leads),
+        )
+    )
     assert leads == ledger.leads
     assert await system.rows("leads", "SELECT conversation_id FROM leads GROUP BY 1 HAVING count(*) > 1") == []
 
     # 4. an open conversation's status follows its last message's direction
-    open_rows = await system.rows("router", "SELECT conversation_id::text, status, last_direction FROM conversation_view "
-                                            "WHERE conversation_id::text = ANY(:c) AND status <> 'finished'", c=list(ledger.leads))
+    open_rows = await system.rows(
+        "router",
+        "SELECT conversation_id::text, status, last_direction FROM conversation_view "
+        "WHERE conversation_id::text = ANY(:c) AND status <> 'finished'",
+        c=list(ledger.leads),
+    )
     assert open_rows, "some conversations are left open on purpose"
     for conversation_id, status, direction in open_rows:
-        assert (direction, status) in {("inbound", "unanswered"), ("outbound", "no_reply")}, (conversation_id, status, direction)
+        assert (direction, status) in {("inbound", "unanswered"), ("outbound", "no_reply")}, (
+            conversation_id,
+            status,
+            direction,
+        )
     assert {row[0] for row in open_rows}.isdisjoint(ledger.finished)
 
     # 5. nothing dead-lettered but the injected poison; each consumer of its topic went on past it
@@ -180,8 +225,9 @@ async def test_every_message_arrives_once_and_every_invariant_holds_through_the_
         if spec.dead_letter_of:
             letters += await read_topic(system.bootstrap_servers, spec.name, expected=0, timeout_s=1, settle_s=0.5)
     poisoned_ids = {str(p) for p in poisons}
-    assert letters and {json.loads(letter.value)["event_id"] for letter in letters} == poisoned_ids, \
-        [(letter.topic, dict(letter.headers).get("dlq.error")) for letter in letters]
+    assert letters and {json.loads(letter.value)["event_id"] for letter in letters} == poisoned_ids, [
+        (letter.topic, dict(letter.headers).get("dlq.error")) for letter in letters
+    ]
     assert {dict(letter.headers)["dlq.consumer"].decode().split("-")[0] for letter in letters} >= {"leads", "history"}
 
     report.customer_messages = len(ledger.customer_messages)
@@ -205,10 +251,17 @@ async def wait_until_settled(system: SystemUnderTest, workload: Workload, timeou
     sent = [m.wamid for m in ledger.customer_messages]
     deadline = time.monotonic() + timeout_s
     while True:
-        in_router = (await system.rows("router", "SELECT count(DISTINCT wamid) FROM message_view WHERE wamid = ANY(:w)", w=sent))[0][0]
-        finished = (await system.rows("history", "SELECT count(DISTINCT conversation_id) FROM timeline_entries "
-                                                 "WHERE kind = 'conversation_finished' AND conversation_id::text = ANY(:c)",
-                                      c=sorted(ledger.finished)))[0][0]
+        in_router = (
+            await system.rows("router", "SELECT count(DISTINCT wamid) FROM message_view WHERE wamid = ANY(:w)", w=sent)
+        )[0][0]
+        finished = (
+            await system.rows(
+                "history",
+                "SELECT count(DISTINCT conversation_id) FROM timeline_entries "
+                "WHERE kind = 'conversation_finished' AND conversation_id::text = ANY(:c)",
+                c=sorted(ledger.finished),
+            )
+        )[0][0]
         if in_router == len(sent) and finished == len(ledger.finished):
             return
         if time.monotonic() > deadline:
@@ -216,7 +269,9 @@ async def wait_until_settled(system: SystemUnderTest, workload: Workload, timeou
         await asyncio.sleep(1)
 
 
-async def test_with_the_broker_stopped_ingest_answers_200_stores_every_delivery_and_publishes_them_after_restart(system):
+async def test_with_the_broker_stopped_ingest_answers_200_stores_every_delivery_and_publishes_them_after_restart(
+    system,
+):
     workload = Workload(system, seed=7, duplicate_rate=0.0)
     await system.stop_broker()
     try:
@@ -233,7 +288,12 @@ async def test_with_the_broker_stopped_ingest_answers_200_stores_every_delivery_
     while await system.rows("ingest", "SELECT 1 FROM outbox WHERE published_at IS NULL"):
         assert time.monotonic() < deadline, "the outbox never drained after the broker came back"
         await asyncio.sleep(0.5)
-    records = await read_topic(system.bootstrap_servers, "leadline.whatsapp.inbound", expected=10, timeout_s=30,
-                               where=lambda r: any(w.encode() in r.value for w in wamids))
+    records = await read_topic(
+        system.bootstrap_servers,
+        "leadline.whatsapp.inbound",
+        expected=10,
+        timeout_s=30,
+        where=lambda r: any(w.encode() in r.value for w in wamids),
+    )
     assert len({w for w in wamids for r in records if w.encode() in r.value}) == 10
     await workload.close()

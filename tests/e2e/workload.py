@@ -107,6 +107,7 @@ class Workload:
             async def again() -> None:
                 await asyncio.sleep(delay)
                 await until_done(lambda: self.http.post(url, content=body, headers=headers), accept={200})
+
             self.late_deliveries.append(asyncio.create_task(again()))
 
     async def customer_writes(self, wa_id: str, kind: str = "text") -> Sent:
@@ -129,8 +130,11 @@ class Workload:
     async def conversation_of(self, wa_id: str, deadline_s: float = 120.0) -> str:
         deadline = time.monotonic() + deadline_s
         while time.monotonic() < deadline:
-            rows = await self.system.rows("router", "SELECT conversation_id FROM conversation_view WHERE customer_wa_id = :w "
-                                          "AND status <> 'finished'", w=wa_id)
+            rows = await self.system.rows(
+                "router",
+                "SELECT conversation_id FROM conversation_view WHERE customer_wa_id = :w AND status <> 'finished'",
+                w=wa_id,
+            )
             if rows:
                 return str(rows[0][0])
             await asyncio.sleep(0.3)
@@ -138,10 +142,22 @@ class Workload:
 
     async def add_lead_racing(self, conversation_id: str, wa_id: str) -> str:
         """Both sellers press Add lead; exactly one gets the conversation."""
+
         async def press(agent: str) -> httpx.Response:
-            return await until_done(lambda: self.http.post(f"{self.system.url('leads')}/leads", headers=self.auth(agent), json={
-                "conversation_id": conversation_id, "name": f"Cliente {wa_id[-4:]}", "mobile": f"+{wa_id}",
-                "idempotency_key": f"add-{agent}-{conversation_id}"}), accept={201, 409})
+            return await until_done(
+                lambda: self.http.post(
+                    f"{self.system.url('leads')}/leads",
+                    headers=self.auth(agent),
+                    json={
+                        "conversation_id": conversation_id,
+                        "name": f"Cliente {wa_id[-4:]}",
+                        "mobile": f"+{wa_id}",
+                        "idempotency_key": f"add-{agent}-{conversation_id}",
+                    },
+                ),
+                accept={201, 409},
+            )
+
         answers = dict(zip(("ana", "bruno"), await asyncio.gather(press("ana"), press("bruno")), strict=True))
         winners = [agent for agent, response in answers.items() if response.status_code == 201]
         assert len(winners) == 1, {agent: (r.status_code, r.text[:200]) for agent, r in answers.items()}
@@ -150,31 +166,52 @@ class Workload:
         return winners[0]
 
     async def reply(self, agent: str, conversation_id: str, n: int) -> None:
-        await until_done(lambda: self.http.post(
-            f"{self.system.url('router')}/conversations/{conversation_id}/messages", headers=self.auth(agent),
-            json={"idempotency_key": f"reply-{conversation_id}-{n}", "content": {"kind": "text", "body": f"Resposta {n}"}}),
-            accept={202})
+        await until_done(
+            lambda: self.http.post(
+                f"{self.system.url('router')}/conversations/{conversation_id}/messages",
+                headers=self.auth(agent),
+                json={
+                    "idempotency_key": f"reply-{conversation_id}-{n}",
+                    "content": {"kind": "text", "body": f"Resposta {n}"},
+                },
+            ),
+            accept={202},
+        )
         self.ledger.replies[conversation_id] = self.ledger.replies.get(conversation_id, 0) + 1
 
     async def transfer(self, owner: str, conversation_id: str) -> str:
         other = "bruno" if owner == "ana" else "ana"
         lead = self.ledger.leads[conversation_id]
-        await until_done(lambda: self.http.post(f"{self.system.url('leads')}/leads/{lead}/transfer", headers=self.auth(owner),
-                                                json={"to_agent_id": other, "to_team_id": "vendas"}), accept={200})
+        await until_done(
+            lambda: self.http.post(
+                f"{self.system.url('leads')}/leads/{lead}/transfer",
+                headers=self.auth(owner),
+                json={"to_agent_id": other, "to_team_id": "vendas"},
+            ),
+            accept={200},
+        )
         self.ledger.transfers += 1
         return other
 
     async def finish(self, agent: str, conversation_id: str) -> None:
         async def owned_by_agent() -> bool:
-            rows = await self.system.rows("router", "SELECT owner_id FROM conversation_view WHERE conversation_id = :c",
-                                          c=uuid.UUID(conversation_id))
+            rows = await self.system.rows(
+                "router",
+                "SELECT owner_id FROM conversation_view WHERE conversation_id = :c",
+                c=uuid.UUID(conversation_id),
+            )
             return bool(rows) and rows[0][0] == agent
+
         deadline = time.monotonic() + 120  # a transfer reaches the router through the leads topic (maybe frozen)
         while not await owned_by_agent():
             assert time.monotonic() < deadline, f"{conversation_id} never passed to {agent}"
             await asyncio.sleep(0.3)
-        await until_done(lambda: self.http.post(f"{self.system.url('router')}/conversations/{conversation_id}/finish",
-                                                headers=self.auth(agent)), accept={200})
+        await until_done(
+            lambda: self.http.post(
+                f"{self.system.url('router')}/conversations/{conversation_id}/finish", headers=self.auth(agent)
+            ),
+            accept={200},
+        )
         self.ledger.finished.add(conversation_id)
 
     # --- one customer's story ----------------------------------------------------------------------------
@@ -199,4 +236,3 @@ class Workload:
                 await self.reply(owner, conversation_id, 2)
             return
         await self.finish(owner, conversation_id)
-

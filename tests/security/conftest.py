@@ -27,14 +27,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from leadline.fakegraph import webhooks as wh
-from leadline.platform.tokens import mint_token
 from leadline.platform.db import create_engine
 from leadline.platform.embedded import EmbeddedKafka, free_port
-from leadline.platform.settings import KafkaSettings
-from leadline.platform.topic_admin import ensure_topics
 from leadline.platform.migrations import upgrade_to_head
 from leadline.platform.serve import CLIENT_KEEP_ALIVE_S
-
+from leadline.platform.settings import KafkaSettings
+from leadline.platform.tokens import mint_token
+from leadline.platform.topic_admin import ensure_topics
 from tests.conftest import REPO
 from tests.service_processes import spawn_service, wait_healthy
 
@@ -55,8 +54,15 @@ class Account:
 
     def token(self, agent: str = "diego", *, secret: str = JWT_SECRET, **claims: Any) -> str:
         role = {"ana": "seller", "carla": "attendant"}.get(agent, "admin")
-        return mint_token(secret=secret, agent_id=agent, name=agent.title(), role=role, account_id=self.id,
-                          teams=["vendas"] if agent == "ana" else ["vendas", "seminovos"], **claims)
+        return mint_token(
+            secret=secret,
+            agent_id=agent,
+            name=agent.title(),
+            role=role,
+            account_id=self.id,
+            teams=["vendas"] if agent == "ana" else ["vendas", "seminovos"],
+            **claims,
+        )
 
     def headers(self, agent: str = "diego") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(agent)}"}
@@ -65,18 +71,29 @@ class Account:
         return {
             "settings": {"process_type": 1, "lead_unification": True, "pool_wait_alert_seconds": 600},
             "teams": {"vendas": {"name": "Vendas"}, "seminovos": {"name": "Seminovos"}},
-            "numbers": {self.number.phone_number_id: {"display_number": self.number.display_phone_number,
-                                                      "name": "Acme Motors", "teams": ["vendas", "seminovos"]}},
-            "agents": {"ana": {"name": "Ana Souza", "role": "seller", "teams": ["vendas"]},
-                       "carla": {"name": "Carla Dias", "role": "attendant", "teams": ["seminovos"]},
-                       "diego": {"name": "Diego Alves", "role": "admin", "teams": ["vendas", "seminovos"]}},
+            "numbers": {
+                self.number.phone_number_id: {
+                    "display_number": self.number.display_phone_number,
+                    "name": "Acme Motors",
+                    "teams": ["vendas", "seminovos"],
+                }
+            },
+            "agents": {
+                "ana": {"name": "Ana Souza", "role": "seller", "teams": ["vendas"]},
+                "carla": {"name": "Carla Dias", "role": "attendant", "teams": ["seminovos"]},
+                "diego": {"name": "Diego Alves", "role": "admin", "teams": ["vendas", "seminovos"]},
+            },
         }
 
 
 def _account(name: str) -> Account:
     phone_number_id = str(random.randint(10**14, 10**15 - 1))
-    return Account(f"sec-{name}-{uuid.uuid4().hex[:6]}", wh.BusinessNumber(
-        phone_number_id=phone_number_id, display_phone_number=f"55114{random.randint(10**7, 10**8 - 1)}"))
+    return Account(
+        f"sec-{name}-{uuid.uuid4().hex[:6]}",
+        wh.BusinessNumber(
+            phone_number_id=phone_number_id, display_phone_number=f"55114{random.randint(10**7, 10**8 - 1)}"
+        ),
+    )
 
 
 @dataclass
@@ -90,8 +107,12 @@ class Stack:
     engines: dict[str, AsyncEngine] = field(default_factory=dict)
 
     def client(self, service: str, **kwargs: Any) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.urls[service], timeout=httpx.Timeout(15.0),
-                                 limits=httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_S), **kwargs)
+        return httpx.AsyncClient(
+            base_url=self.urls[service],
+            timeout=httpx.Timeout(15.0),
+            limits=httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_S),
+            **kwargs,
+        )
 
     async def post_webhook(self, payload: dict, *, secret: str = APP_SECRET) -> httpx.Response:
         body, headers = wh.signed_request(payload, secret)
@@ -112,6 +133,7 @@ class Stack:
         answer = await self.post_webhook(payload)
         assert answer.status_code == 200, answer.text
         async with self.client("router", headers=account.headers()) as router:
+
             async def opened() -> str | None:
                 items = (await router.get("/conversations", params={"q": wa_id[-8:]})).json()["items"]
                 return items[0]["conversation_id"] if items else None
@@ -128,14 +150,30 @@ async def eventually(probe: Callable[[], Awaitable[Any]], what: str, *, within_s
     raise AssertionError(f"not within {within_s}s: {what}")
 
 
-def start_service(service: str, *, port: int, database_url: str, bootstrap_servers: str, log_path: Path,
-                  **env: str) -> subprocess.Popen[bytes]:
-    return spawn_service(service, port=port, log_path=log_path, env={
-        "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers, "JWT_SECRET": JWT_SECRET,
-        "WHATSAPP_APP_SECRET": APP_SECRET, "KAFKA_GROUP_PREFIX": f"sec{uuid.uuid4().hex[:6]}-", "LOG_FORMAT": "json",
-        "LOG_UNMASKED": "false", "OUTBOX_POLL_INTERVAL_S": "0.2", "GRAPH_API_BASE_URL": f"http://127.0.0.1:{free_port()}",
-        "GRAPH_API_TIMEOUT_S": "1", "SEND_RETRY_ATTEMPTS": "1", "POOL_WAIT_CHECK_INTERVAL_S": "3600",
-        "TEMPERATURE_CHECK_INTERVAL_S": "3600", **env})
+def start_service(
+    service: str, *, port: int, database_url: str, bootstrap_servers: str, log_path: Path, **env: str
+) -> subprocess.Popen[bytes]:
+    return spawn_service(
+        service,
+        port=port,
+        log_path=log_path,
+        env={
+            "DATABASE_URL": database_url,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
+            "JWT_SECRET": JWT_SECRET,
+            "WHATSAPP_APP_SECRET": APP_SECRET,
+            "KAFKA_GROUP_PREFIX": f"sec{uuid.uuid4().hex[:6]}-",
+            "LOG_FORMAT": "json",
+            "LOG_UNMASKED": "false",
+            "OUTBOX_POLL_INTERVAL_S": "0.2",
+            "GRAPH_API_BASE_URL": f"http://127.0.0.1:{free_port()}",
+            "GRAPH_API_TIMEOUT_S": "1",
+            "SEND_RETRY_ATTEMPTS": "1",
+            "POOL_WAIT_CHECK_INTERVAL_S": "3600",
+            "TEMPERATURE_CHECK_INTERVAL_S": "3600",
+            **env,
+        },
+    )
 
 
 def stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
@@ -158,7 +196,9 @@ async def security_broker(infra, tmp_path_factory) -> AsyncIterator[str]:
     if infra.kafka is None:
         yield infra.bootstrap_servers
         return
-    kafka = EmbeddedKafka(log_path=tmp_path_factory.mktemp("security-broker") / "kafka.log").start()  # this thread: it dies with us
+    kafka = EmbeddedKafka(
+        log_path=tmp_path_factory.mktemp("security-broker") / "kafka.log"
+    ).start()  # this thread: it dies with us
     try:
         await ensure_topics(KafkaSettings(kafka_bootstrap_servers=kafka.bootstrap_servers))
         yield kafka.bootstrap_servers
@@ -179,9 +219,17 @@ async def stack(infra, security_broker):
     directory = log_dir / "accounts.json"  # JSON is YAML
     directory.write_text(json.dumps({"accounts": {account.id: account.document() for account in accounts.values()}}))
     processes = {
-        service: start_service(service, port=ports[service], database_url=databases[service], bootstrap_servers=security_broker,
-                               log_path=logs[service], DEFAULT_ACCOUNT_ID=accounts["a"].id, ROUTER_URL=urls["router"],
-                               INGEST_URL=urls["ingest"], ROUTER_CONFIG_FILE=str(directory))
+        service: start_service(
+            service,
+            port=ports[service],
+            database_url=databases[service],
+            bootstrap_servers=security_broker,
+            log_path=logs[service],
+            DEFAULT_ACCOUNT_ID=accounts["a"].id,
+            ROUTER_URL=urls["router"],
+            INGEST_URL=urls["ingest"],
+            ROUTER_CONFIG_FILE=str(directory),
+        )
         for service in SERVICES
     }
     running = Stack(urls, databases, logs, processes, accounts, security_broker)
@@ -189,6 +237,7 @@ async def stack(infra, security_broker):
         await asyncio.gather(*(wait_healthy(port, timeout_s=60) for port in ports.values()))
         async with running.client("router") as router:
             for account in accounts.values():
+
                 async def configured(account: Account = account) -> bool:
                     return (await router.get("/admin/configuration", headers=account.headers())).status_code == 200
 
@@ -214,15 +263,21 @@ async def seeded(stack) -> Seeded:
     a = stack.accounts["a"]
     customer = new_customer()
     conversation_id = await stack.customer_writes(a, customer, "Olá, o Onix 2024 ainda está disponível?")
-    body = {"conversation_id": conversation_id, "idempotency_key": uuid.uuid4().hex, "name": "João Pereira",
-            "mobile": f"+{customer}"}
+    body = {
+        "conversation_id": conversation_id,
+        "idempotency_key": uuid.uuid4().hex,
+        "name": "João Pereira",
+        "mobile": f"+{customer}",
+    }
     async with stack.client("leads", headers=a.headers("ana")) as leads:
+
         async def added() -> str | None:  # the leads service learns the account's agents from the router's events
             answer = await leads.post("/leads", json=body)
             return answer.json()["lead_id"] if answer.status_code in (200, 201) else None
 
         lead_id = await eventually(added, "Add lead succeeds")
     async with stack.client("history", headers=a.headers()) as history:
+
         async def recorded() -> bool:
             return (await history.get(f"/leads/{lead_id}/timeline")).status_code == 200
 

@@ -26,11 +26,19 @@ from leadline.leads.entrypoints.settings import LeadsSettings
 from leadline.platform.tokens import mint_token
 from leadline.router.bootstrap import build as build_router
 from leadline.router.entrypoints.settings import RouterSettings
-
 from tests.security.conftest import JWT_SECRET, expired_token
 
-UNAUTHENTICATED_BY_DESIGN = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/asyncapi", "/docs",
-                             "/docs/oauth2-redirect", "/redoc", "/webhooks/whatsapp"}
+UNAUTHENTICATED_BY_DESIGN = {
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+    "/asyncapi",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/webhooks/whatsapp",
+}
 NOWHERE = "postgresql+asyncpg://nobody@127.0.0.1:1/none"  # the apps are only inspected, never started
 APPS = {
     "ingest": lambda: build_ingest(IngestSettings(database_url=NOWHERE)),
@@ -47,11 +55,16 @@ AUTHENTICATES_ONLY = {"ingest"}
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/conversations/{conversation_id}/claim"): {},
     ("POST", "/conversations/{conversation_id}/messages"): {
-        "idempotency_key": "sec-1", "content": {"kind": "text", "body": "Bom dia!"}},
+        "idempotency_key": "sec-1",
+        "content": {"kind": "text", "body": "Bom dia!"},
+    },
     ("POST", "/leads/{lead_id}/transfer"): {"to_agent_id": "ana", "to_team_id": "vendas"},
     ("POST", "/admin/conflicts/{conflict_id}/resolve"): {"lead_id": str(uuid.uuid4()), "agent_id": "ana"},
-    ("PUT", "/admin/business-numbers/{phone_number_id}"): {"display_number": "5511400000099", "name": "Outra",
-                                                          "teams": ["vendas"]},
+    ("PUT", "/admin/business-numbers/{phone_number_id}"): {
+        "display_number": "5511400000099",
+        "name": "Outra",
+        "teams": ["vendas"],
+    },
     ("PUT", "/admin/teams/{team_id}"): {"name": "Vendas"},
     ("PUT", "/admin/agents/{agent_id}"): {"name": "Ana Souza", "role": "seller", "teams": ["vendas"]},
     ("PUT", "/admin/settings"): {"process_type": 1},
@@ -61,7 +74,9 @@ BODIES: dict[tuple[str, str], Any] = {
 #: 200 beside other agents' and accounts' 404 is shown in tests/integration/router/test_message_media.py.
 FILES = {("GET", "/conversations/{conversation_id}/messages/{message_id}/media")}
 #: Query parameters a route requires.
-PARAMS: dict[tuple[str, str], dict[str, str]] = {("GET", "/conversations/{conversation_id}/messages/search"): {"q": "Onix"}}
+PARAMS: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/conversations/{conversation_id}/messages/search"): {"q": "Onix"}
+}
 
 
 def agent_routes() -> list[tuple[str, str, str]]:
@@ -79,7 +94,9 @@ ROUTES = agent_routes()
 
 def test_the_enumeration_finds_every_services_agent_endpoints():
     services = {service for service, _, _ in ROUTES}
-    assert services == {"router", "leads", "history", "ingest"}, "ingest's is its media API, called with the agent's token"
+    assert services == {"router", "leads", "history", "ingest"}, (
+        "ingest's is its media API, called with the agent's token"
+    )
     assert len(ROUTES) >= 20, ROUTES
 
 
@@ -89,8 +106,14 @@ def fill(path: str, values: dict[str, str]) -> str:
 
 def bad_credentials(stack) -> dict[str, dict[str, str]]:
     a = stack.accounts["a"]
-    claims = {"sub": "diego", "role": "admin", "account_id": a.id, "aud": "leadline", "iss": "leadline-dev",
-              "exp": 4_102_444_800}
+    claims = {
+        "sub": "diego",
+        "role": "admin",
+        "account_id": a.id,
+        "aud": "leadline",
+        "iss": "leadline-dev",
+        "exp": 4_102_444_800,
+    }
     return {
         "no header": {},
         "bare scheme": {"Authorization": "Bearer"},
@@ -100,8 +123,10 @@ def bad_credentials(stack) -> dict[str, dict[str, str]]:
         "wrong signature": {"Authorization": f"Bearer {a.token(secret='another-secret-another-secret-0123456789')}"},
         "alg none": {"Authorization": f"Bearer {jwt.encode(claims, key=None, algorithm='none')}"},
         "wrong audience": {"Authorization": f"Bearer {a.token(audience='someone-else')}"},
-        "no account": {"Authorization": "Bearer " + jwt.encode({k: v for k, v in claims.items() if k != "account_id"},
-                                                              JWT_SECRET, algorithm="HS256")},
+        "no account": {
+            "Authorization": "Bearer "
+            + jwt.encode({k: v for k, v in claims.items() if k != "account_id"}, JWT_SECRET, algorithm="HS256")
+        },
     }
 
 
@@ -114,14 +139,26 @@ async def clients(stack):
 
 async def call(clients, service: str, method: str, path: str, values: dict[str, str], headers: dict[str, str]):
     body = BODIES.get((method, path), None)
-    return await clients[service].request(method, fill(path, values), json=body if method in ("POST", "PUT") else None,
-                                          headers=headers, params=PARAMS.get((method, path), {}))
+    return await clients[service].request(
+        method,
+        fill(path, values),
+        json=body if method in ("POST", "PUT") else None,
+        headers=headers,
+        params=PARAMS.get((method, path), {}),
+    )
 
 
 def values_of(stack, seeded) -> dict[str, str]:
-    return {"conversation_id": seeded.conversation_id, "lead_id": seeded.lead_id, "conflict_id": str(uuid.uuid4()),
-            "phone_number_id": stack.accounts["a"].number.phone_number_id, "team_id": "vendas", "agent_id": "ana",
-            "message_id": str(uuid.uuid4()), "key": f"ab/cd/{uuid.uuid4().hex}.jpg"}
+    return {
+        "conversation_id": seeded.conversation_id,
+        "lead_id": seeded.lead_id,
+        "conflict_id": str(uuid.uuid4()),
+        "phone_number_id": stack.accounts["a"].number.phone_number_id,
+        "team_id": "vendas",
+        "agent_id": "ana",
+        "message_id": str(uuid.uuid4()),
+        "key": f"ab/cd/{uuid.uuid4().hex}.jpg",
+    }
 
 
 async def test_every_agent_endpoint_refuses_a_missing_or_bad_token_with_401(stack, seeded, clients):
@@ -136,12 +173,18 @@ async def test_every_agent_endpoint_refuses_a_missing_or_bad_token_with_401(stac
     assert checked == len(ROUTES) * len(bad_credentials(stack))
 
 
-async def test_every_agent_endpoint_refuses_a_valid_token_of_an_agent_the_directory_does_not_hold(stack, seeded, clients):
+async def test_every_agent_endpoint_refuses_a_valid_token_of_an_agent_the_directory_does_not_hold(
+    stack, seeded, clients
+):
     a = stack.accounts["a"]
     values, failures = values_of(stack, seeded), []
-    nobodys = mint_token(secret=JWT_SECRET, agent_id="diego", name="Diego", role="admin", account_id="sec-nobody", teams=[])
-    strangers = {"unknown agent claiming admin": a.headers("zeca"),
-                 "agent of an account nobody configured": {"Authorization": f"Bearer {nobodys}"}}
+    nobodys = mint_token(
+        secret=JWT_SECRET, agent_id="diego", name="Diego", role="admin", account_id="sec-nobody", teams=[]
+    )
+    strangers = {
+        "unknown agent claiming admin": a.headers("zeca"),
+        "agent of an account nobody configured": {"Authorization": f"Bearer {nobodys}"},
+    }
     routes = [(s, m, p) for s, m, p in ROUTES if s not in AUTHENTICATES_ONLY]
     for service, method, path in routes:
         for what, headers in strangers.items():
@@ -177,16 +220,20 @@ async def test_another_accounts_token_finds_nothing_of_this_account(stack, seede
                 failures.append(f"{where}: mentions account a's data")
             if names & set(RESOURCES):
                 expected = 404
-                if answer.status_code != expected and not (agent == "ana" and path.startswith("/admin")
-                                                           and answer.status_code == 403):
+                if answer.status_code != expected and not (
+                    agent == "ana" and path.startswith("/admin") and answer.status_code == 403
+                ):
                     failures.append(f"{where}: expected {expected}")
     assert not failures, "\n".join(failures)
 
 
 async def test_the_same_reads_with_this_accounts_token_succeed_so_the_404s_mean_something(stack, seeded, clients):
     values, a = values_of(stack, seeded), stack.accounts["a"]
-    reads = [(s, m, p) for s, m, p in ROUTES if m == "GET" and {"conversation_id", "lead_id"} & set(re.findall(r"\{(\w+)\}", p))
-             and (m, p) not in FILES]
+    reads = [
+        (s, m, p)
+        for s, m, p in ROUTES
+        if m == "GET" and {"conversation_id", "lead_id"} & set(re.findall(r"\{(\w+)\}", p)) and (m, p) not in FILES
+    ]
     assert len(reads) >= 5
     for service, method, path in reads:
         answer = await call(clients, service, method, path, values, a.headers())

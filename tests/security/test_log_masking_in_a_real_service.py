@@ -17,7 +17,6 @@ from pathlib import Path
 
 from leadline.platform.embedded import free_port
 from leadline.platform.migrations import upgrade_to_head
-
 from tests.security.conftest import MIGRATIONS, eventually, start_service, stop
 from tests.service_processes import wait_healthy
 
@@ -29,9 +28,15 @@ def a_customer() -> tuple[str, list[str]]:
     area, subscriber = "11", f"9{random.randint(1000, 9999)}{random.randint(1000, 9999)}"
     wa_id = f"55{area}{subscriber}"
     return wa_id, [
-        wa_id, f"+{wa_id}", f"+55 {area} {subscriber[:5]}-{subscriber[5:]}", f"({area}) {subscriber[:5]}-{subscriber[5:]}",
-        f"{area}{subscriber}", subscriber, f"{subscriber[:5]}-{subscriber[5:]}",
-        f"55{area}{subscriber[1:]}", subscriber[1:],  # without the ninth digit, as older WhatsApp ids are
+        wa_id,
+        f"+{wa_id}",
+        f"+55 {area} {subscriber[:5]}-{subscriber[5:]}",
+        f"({area}) {subscriber[:5]}-{subscriber[5:]}",
+        f"{area}{subscriber}",
+        subscriber,
+        f"{subscriber[:5]}-{subscriber[5:]}",
+        f"55{area}{subscriber[1:]}",
+        subscriber[1:],  # without the ninth digit, as older WhatsApp ids are
     ]
 
 
@@ -40,20 +45,28 @@ def lines(path: Path) -> list[dict]:
 
 
 def opened(path: Path, conversation_id: str) -> bool:
-    return any(line.get("event") == "conversation opened" and line.get("conversation_id") == conversation_id
-               for line in lines(path))
+    return any(
+        line.get("event") == "conversation opened" and line.get("conversation_id") == conversation_id
+        for line in lines(path)
+    )
 
 
 async def test_a_customers_number_and_text_never_reach_the_logs_of_real_services(stack):
     a = stack.accounts["a"]
     wa_id, written = a_customer()
     conversation_id = await stack.customer_writes(a, wa_id, TEXT)
-    await eventually(lambda: asyncio.sleep(0, opened(stack.logs["router"], conversation_id)),
-                     "the router logs the conversation it opened")
-    [line] = [line for line in lines(stack.logs["router"]) if line.get("conversation_id") == conversation_id
-              and line.get("event") == "conversation opened"]
-    assert re.fullmatch(r"[0-9a-f]{32}", line["trace_id"]) and re.fullmatch(r"[0-9a-f]{16}", line["span_id"]), \
+    await eventually(
+        lambda: asyncio.sleep(0, opened(stack.logs["router"], conversation_id)),
+        "the router logs the conversation it opened",
+    )
+    [line] = [
+        line
+        for line in lines(stack.logs["router"])
+        if line.get("conversation_id") == conversation_id and line.get("event") == "conversation opened"
+    ]
+    assert re.fullmatch(r"[0-9a-f]{32}", line["trace_id"]) and re.fullmatch(r"[0-9a-f]{16}", line["span_id"]), (
         "a line written while handling an event names the event's trace (continued from ingest through Kafka)"
+    )
     for service in ("ingest", "router"):
         log = stack.logs[service].read_text(encoding="utf-8")
         assert lines(stack.logs[service]), f"{service} logged JSON lines"
@@ -68,8 +81,14 @@ async def test_with_log_unmasked_the_same_number_does_reach_the_log(stack, infra
     url = await infra.new_database("sec_router_unmasked")
     await asyncio.to_thread(upgrade_to_head, MIGRATIONS["router"], url)
     port, log_path = free_port(), stack.logs["router"].with_name(f"router-unmasked-{uuid.uuid4().hex[:6]}.log")
-    process = start_service("router", port=port, database_url=url, bootstrap_servers=stack.bootstrap_servers, log_path=log_path,
-                            LOG_UNMASKED="true")
+    process = start_service(
+        "router",
+        port=port,
+        database_url=url,
+        bootstrap_servers=stack.bootstrap_servers,
+        log_path=log_path,
+        LOG_UNMASKED="true",
+    )
     try:
         await wait_healthy(port, timeout_s=60)
         wa_id, _ = a_customer()

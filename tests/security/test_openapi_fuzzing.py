@@ -21,11 +21,21 @@ NEVER_ENDS = {("GET", "/stream")}
 
 def fuzz_operation(operation, *, base_url: str, headers: dict[str, str]) -> None:
     @given(case=operation.as_strategy())
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     def run(case) -> None:
-        case.call_and_validate(base_url=base_url, headers=headers, timeout=15,
-                               checks=[not_a_server_error, response_schema_conformance, content_type_conformance])
+        case.call_and_validate(
+            base_url=base_url,
+            headers=headers,
+            timeout=15,
+            checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
+        )
 
     run()
 

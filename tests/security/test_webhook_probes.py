@@ -15,7 +15,6 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from leadline.fakegraph import webhooks as wh
-
 from tests.security.conftest import APP_SECRET, new_customer
 
 TABLES = ("webhook_deliveries", "inbound_messages", "quarantined_deliveries", "outbox")
@@ -25,8 +24,13 @@ REJECTED = "leadline_ingest_webhooks_rejected"
 async def rejected_counts(stack) -> dict[str, float]:
     async with stack.client("ingest") as ingest:
         text = (await ingest.get("/metrics")).text
-    return {sample.labels["reason"]: sample.value for family in text_string_to_metric_families(text)
-            if family.name == REJECTED for sample in family.samples if sample.name == f"{REJECTED}_total"}
+    return {
+        sample.labels["reason"]: sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == REJECTED
+        for sample in family.samples
+        if sample.name == f"{REJECTED}_total"
+    }
 
 
 async def stored_rows(stack) -> dict[str, int]:
@@ -48,8 +52,11 @@ async def probe(stack, send, *, status: int, code: str, reason: str, quarantined
 
 
 def a_delivery(stack) -> bytes:
-    return wh.encode(wh.WebhookBuilder(stack.accounts["a"].number).inbound(
-        wh.text_message(new_customer(), "Quero fazer um test drive")))
+    return wh.encode(
+        wh.WebhookBuilder(stack.accounts["a"].number).inbound(
+            wh.text_message(new_customer(), "Quero fazer um test drive")
+        )
+    )
 
 
 async def post(stack, body: bytes | object, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -71,8 +78,13 @@ async def test_a_delivery_signed_with_another_secret_is_a_401(stack):
 @pytest.mark.parametrize("header", ["sha256=", "sha1=0000", "sha256=zz" + "0" * 62, "garbage"])
 async def test_a_malformed_signature_header_is_a_401(stack, header):
     body = a_delivery(stack)
-    await probe(stack, lambda: post(stack, body, {"X-Hub-Signature-256": header}), status=401,
-                code="invalid_signature", reason="signature")
+    await probe(
+        stack,
+        lambda: post(stack, body, {"X-Hub-Signature-256": header}),
+        status=401,
+        code="invalid_signature",
+        reason="signature",
+    )
 
 
 async def test_a_stored_delivery_replayed_with_one_byte_changed_under_its_old_signature_is_a_401(stack):
@@ -81,7 +93,9 @@ async def test_a_stored_delivery_replayed_with_one_byte_changed_under_its_old_si
     assert (await post(stack, body, signature)).status_code == 200, "the original is genuine"
     changed = body.replace(b"test drive", b"test drivE")
     assert len(changed) == len(body) and sum(a != b for a, b in zip(body, changed, strict=True)) == 1
-    await probe(stack, lambda: post(stack, changed, signature), status=401, code="invalid_signature", reason="signature")
+    await probe(
+        stack, lambda: post(stack, changed, signature), status=401, code="invalid_signature", reason="signature"
+    )
 
 
 async def test_an_oversized_delivery_is_a_413_by_its_declared_length(stack):
@@ -95,16 +109,27 @@ async def test_an_oversized_delivery_sent_chunked_without_a_length_is_a_413_whil
         for _ in range(40):
             yield b"[" * 32_768  # 1.25 MiB in all; no Content-Length, so ingest must count as it reads
 
-    await probe(stack, lambda: post(stack, chunks(), {"X-Hub-Signature-256": "sha256=" + "0" * 64}), status=413,
-                code="body_too_large", reason="too_large")
+    await probe(
+        stack,
+        lambda: post(stack, chunks(), {"X-Hub-Signature-256": "sha256=" + "0" * 64}),
+        status=413,
+        code="body_too_large",
+        reason="too_large",
+    )
 
 
 async def test_a_signed_body_of_100000_nested_brackets_is_a_quick_400_and_ingest_stays_up(stack):
     body = b"[" * 100_000 + b"]" * 100_000
     headers = {"X-Hub-Signature-256": wh.sign(body, APP_SECRET)}
     started = time.perf_counter()
-    answer = await probe(stack, lambda: post(stack, body, headers), status=400, code="malformed_delivery",
-                         reason="malformed", quarantined=1)
+    answer = await probe(
+        stack,
+        lambda: post(stack, body, headers),
+        status=400,
+        code="malformed_delivery",
+        reason="malformed",
+        quarantined=1,
+    )
     assert time.perf_counter() - started < 5, "bounded time"
     assert "nested" in answer.json()["error"]["message"] or "recursion" in answer.json()["error"]["message"]
     async with stack.client("ingest") as ingest:
@@ -115,12 +140,24 @@ async def test_a_signed_body_of_100000_nested_brackets_is_a_quick_400_and_ingest
 async def test_a_signed_body_of_nested_objects_is_a_400(stack):
     body = b'{"a":' * 50_000 + b"1" + b"}" * 50_000
     headers = {"X-Hub-Signature-256": wh.sign(body, APP_SECRET)}
-    await probe(stack, lambda: post(stack, body, headers), status=400, code="malformed_delivery",
-                reason="malformed", quarantined=1)
+    await probe(
+        stack,
+        lambda: post(stack, body, headers),
+        status=400,
+        code="malformed_delivery",
+        reason="malformed",
+        quarantined=1,
+    )
 
 
 async def test_a_signed_body_of_invalid_utf8_is_a_400_and_kept_in_quarantine_only(stack):
     body = b'{"object": "whatsapp_business_account", "entry": [{"id": "\xff\xfe\xc3"}]}'
     headers = {"X-Hub-Signature-256": wh.sign(body, APP_SECRET)}
-    await probe(stack, lambda: post(stack, body, headers), status=400, code="malformed_delivery",
-                reason="malformed", quarantined=1)
+    await probe(
+        stack,
+        lambda: post(stack, body, headers),
+        status=400,
+        code="malformed_delivery",
+        reason="malformed",
+        quarantined=1,
+    )

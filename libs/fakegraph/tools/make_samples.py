@@ -66,9 +66,14 @@ def driving_frames(folder: Path) -> None:
 
 def proposal_pdf() -> bytes:
     """A one-page proposal written by hand: Helvetica, WinAnsi text, a correct xref."""
-    lines = [("F2", 20, "Proposta comercial - Acme Motors"), ("F1", 12, "Cliente: Marcos Pereira"),
-             ("F1", 12, "Veículo: Chevrolet Onix 2024 LT 1.0 Turbo"), ("F1", 12, "Valor à vista: R$ 98.990,00"),
-             ("F1", 12, "Entrada + 36x de R$ 2.150,00 (taxa 1,29% a.m.)"), ("F1", 12, "Validade: 7 dias.")]
+    lines = [
+        ("F2", 20, "Proposta comercial - Acme Motors"),
+        ("F1", 12, "Cliente: Marcos Pereira"),
+        ("F1", 12, "Veículo: Chevrolet Onix 2024 LT 1.0 Turbo"),
+        ("F1", 12, "Valor à vista: R$ 98.990,00"),
+        ("F1", 12, "Entrada + 36x de R$ 2.150,00 (taxa 1,29% a.m.)"),
+        ("F1", 12, "Validade: 7 dias."),
+    ]
     ops, y = [], 780
     for font, size, text in lines:
         escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
@@ -106,15 +111,66 @@ def main() -> None:
         video_in = ["-framerate", "12", "-i", str(frames / "frame%02d.png")]
         h264 = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-profile:v", "baseline", "-movflags", "+faststart"]
         subprocess.run([*FFMPEG, *video_in, *h264, "-crf", "30", "-an", str(SAMPLES / "gif.mp4")], check=True)
-        subprocess.run([*FFMPEG, *video_in, "-f", "lavfi", "-i", "sine=frequency=330:sample_rate=22050:duration=2",
-                        *h264, "-crf", "32", "-c:a", "aac", "-b:a", "24k", "-ac", "1", "-shortest",
-                        str(SAMPLES / "video.mp4")], check=True)
+        subprocess.run(
+            [
+                *FFMPEG,
+                *video_in,
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=330:sample_rate=22050:duration=2",
+                *h264,
+                "-crf",
+                "32",
+                "-c:a",
+                "aac",
+                "-b:a",
+                "24k",
+                "-ac",
+                "1",
+                "-shortest",
+                str(SAMPLES / "video.mp4"),
+            ],
+            check=True,
+        )
     voice = "aevalsrc='0.35*sin(2*PI*(170+50*sin(2*PI*3*t))*t)*(0.55+0.45*sin(2*PI*5*t))':s=16000:d=3"
-    subprocess.run([*FFMPEG, "-f", "lavfi", "-i", voice, "-c:a", "libopus", "-b:a", "12k", "-ac", "1",
-                    "-application", "voip", str(SAMPLES / "voice.ogg")], check=True)
+    subprocess.run(
+        [
+            *FFMPEG,
+            "-f",
+            "lavfi",
+            "-i",
+            voice,
+            "-c:a",
+            "libopus",
+            "-b:a",
+            "12k",
+            "-ac",
+            "1",
+            "-application",
+            "voip",
+            str(SAMPLES / "voice.ogg"),
+        ],
+        check=True,
+    )
     chime = "aevalsrc='0.3*sin(2*PI*440*t)*exp(-2*mod(t,0.5))':s=22050:d=2"
-    subprocess.run([*FFMPEG, "-f", "lavfi", "-i", chime, "-c:a", "libmp3lame", "-b:a", "24k", "-ac", "1",
-                    str(SAMPLES / "audio.mp3")], check=True)
+    subprocess.run(
+        [
+            *FFMPEG,
+            "-f",
+            "lavfi",
+            "-i",
+            chime,
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "24k",
+            "-ac",
+            "1",
+            str(SAMPLES / "audio.mp3"),
+        ],
+        check=True,
+    )
 
 
 if __name__ == "__main__":

@@ -15,8 +15,12 @@ from leadline.history.adapters.translate import entry_row, recorded_event
 from leadline.history.domain.rules import keep_policy
 from leadline.history.service.projection import TimelineProjection
 
-EXAMPLES = [example for topic in (ROUTER_CONVERSATIONS, LEADS_LEADS, WHATSAPP_INBOUND)
-            for event_type in TOPICS[topic].event_types for example in golden_examples(event_type)]
+EXAMPLES = [
+    example
+    for topic in (ROUTER_CONVERSATIONS, LEADS_LEADS, WHATSAPP_INBOUND)
+    for event_type in TOPICS[topic].event_types
+    for example in golden_examples(event_type)
+]
 
 
 class RecordingStore:

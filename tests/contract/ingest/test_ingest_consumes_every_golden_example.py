@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leadline.events import REGISTRY, SendRequestedV1, BusinessNumberRegisteredV1
+from leadline.events import REGISTRY, BusinessNumberRegisteredV1, SendRequestedV1
 from leadline.events.golden import golden_examples
 from leadline.fakegraph.validation import AcceptedSend, validate_send
 from leadline.ingest.service.sending import UnsendableContent, graph_message_body
@@ -28,7 +28,9 @@ def test_each_send_request_example_becomes_a_body_the_graph_api_accepts(case, en
         return
     verdict = validate_send(body)
     assert isinstance(verdict, AcceptedSend), verdict
-    assert body.get("to") == request.to.wa_id and body.get("recipient") == (None if request.to.wa_id else request.to.user_id)
+    assert body.get("to") == request.to.wa_id and body.get("recipient") == (
+        None if request.to.wa_id else request.to.user_id
+    )
 
 
 @pytest.mark.parametrize(("case", "envelope"), NUMBERS, ids=[case for case, _ in NUMBERS])

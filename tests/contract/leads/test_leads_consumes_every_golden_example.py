@@ -21,7 +21,11 @@ def examples_of(payloads) -> list:
     return [example for model in payloads for example in golden_examples(model.EVENT_TYPE)]
 
 
-CONVERSATIONS, ACCOUNTS, LEADS = examples_of(CONVERSATION_PAYLOADS), examples_of(ACCOUNT_PAYLOADS), examples_of(LEAD_PAYLOADS)
+CONVERSATIONS, ACCOUNTS, LEADS = (
+    examples_of(CONVERSATION_PAYLOADS),
+    examples_of(ACCOUNT_PAYLOADS),
+    examples_of(LEAD_PAYLOADS),
+)
 
 
 def ids(examples) -> list[str]:
@@ -35,7 +39,9 @@ def test_there_are_examples_to_check():
 @pytest.mark.parametrize(("case", "envelope"), CONVERSATIONS, ids=ids(CONVERSATIONS))
 def test_each_conversation_example_folds_into_what_the_leads_service_keeps(case, envelope):
     payload = REGISTRY.decode(envelope)
-    before = ConversationRecord(envelope.stream_id, envelope.account_id, activity=ConversationActivity(envelope.stream_id))
+    before = ConversationRecord(
+        envelope.stream_id, envelope.account_id, activity=ConversationActivity(envelope.stream_id)
+    )
     after = fold_conversation(before, payload, envelope.occurred_at)
     assert after.conversation_id == envelope.stream_id
     if isinstance(payload, MessageAppendedV1):

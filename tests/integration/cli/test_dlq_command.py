@@ -36,8 +36,11 @@ class PricingConsumer:
 
     async def applied(self, event_id: uuid.UUID) -> int:
         async with self.sessions() as session:
-            return await session.scalar(select(func.count()).select_from(INBOX).where(
-                INBOX.c.consumer == self.group, INBOX.c.event_id == event_id))
+            return await session.scalar(
+                select(func.count())
+                .select_from(INBOX)
+                .where(INBOX.c.consumer == self.group, INBOX.c.event_id == event_id)
+            )
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +54,15 @@ async def pricing(infra):
     group = f"t{uuid.uuid4().hex[:6]}-pricing"
     consumer = PricingConsumer(session_factory(engine), group, producer)
     broker = KafkaBroker(infra.bootstrap_servers)
-    subscribe_events(broker, [LEADS_LEADS], consumer=group, handle=consumer.handle,
-                     dead_letters=lambda: DeadLetters(producer, group), attempts=2, session_timeout_ms=session_timeout_ms())
+    subscribe_events(
+        broker,
+        [LEADS_LEADS],
+        consumer=group,
+        handle=consumer.handle,
+        dead_letters=lambda: DeadLetters(producer, group),
+        attempts=2,
+        session_timeout_ms=session_timeout_ms(),
+    )
     await broker.start()
     yield consumer
     await broker.stop()
@@ -75,6 +85,7 @@ async def test_a_poison_event_is_listed_shown_redriven_after_the_fix_and_lands_o
     async def listed():
         result = await leadline("dlq", "list", "--topic", LEADS_LEADS, *_args(infra))
         return result if str(poison.event_id) in result.stdout else None
+
     listing = await wait_until(listed, timeout_s=30, interval_s=0.5)
     assert "price must be positive" in listing.stdout and pricing.group in listing.stdout
 
@@ -103,6 +114,7 @@ async def test_a_dropped_letter_keeps_its_reason_and_a_drop_without_reason_is_re
     async def letter_listed():
         result = await leadline("dlq", "list", *_args(infra))
         return str(poison.event_id) in result.stdout
+
     await wait_until(letter_listed, timeout_s=30, interval_s=0.5)
 
     no_reason = await leadline("dlq", "drop", str(poison.event_id), "--reason", " ", *_args(infra))

@@ -29,8 +29,12 @@ async def _publish(infra, *envelopes, topic: str = LEADS_LEADS) -> None:
 
 async def test_tail_shows_one_leads_events_in_order_filtered_by_type(infra):
     lead = str(uuid.uuid4())
-    events = [test_envelope(lead, n, type_=kind) for n, kind in
-              enumerate(("leads.lead.created", "leads.lead.temperature_changed", "leads.lead.temperature_changed"), 1)]
+    events = [
+        test_envelope(lead, n, type_=kind)
+        for n, kind in enumerate(
+            ("leads.lead.created", "leads.lead.temperature_changed", "leads.lead.temperature_changed"), 1
+        )
+    ]
     await _publish(infra, *events, test_envelope(str(uuid.uuid4()), 1, type_="leads.lead.created"))
 
     tailed = await leadline("events", "tail", LEADS_LEADS, "--lead", lead, "--json", *_args(infra))
@@ -39,8 +43,18 @@ async def test_tail_shows_one_leads_events_in_order_filtered_by_type(infra):
     assert [line["envelope"]["event_id"] for line in lines] == [str(e.event_id) for e in events]
     assert all(line["topic"] == LEADS_LEADS for line in lines)
 
-    only = await leadline("events", "tail", LEADS_LEADS, "--lead", lead, "--type", "leads.lead.temperature_changed",
-                          "--limit", "1", *_args(infra))
+    only = await leadline(
+        "events",
+        "tail",
+        LEADS_LEADS,
+        "--lead",
+        lead,
+        "--type",
+        "leads.lead.temperature_changed",
+        "--limit",
+        "1",
+        *_args(infra),
+    )
     assert only.code == 0 and str(events[2].event_id) in only.stdout and str(events[1].event_id) not in only.stdout
 
 
@@ -68,7 +82,10 @@ async def test_topics_create_is_idempotent_and_describe_reports_each_groups_lag(
     probe = AIOKafkaConsumer(bootstrap_servers=infra.bootstrap_servers, group_id=group, enable_auto_commit=False)
     await probe.start()
     try:
-        partitions = [TopicPartition(HISTORY_TIMELINE, p) for p in sorted(probe.partitions_for_topic(HISTORY_TIMELINE) or range(12))]
+        partitions = [
+            TopicPartition(HISTORY_TIMELINE, p)
+            for p in sorted(probe.partitions_for_topic(HISTORY_TIMELINE) or range(12))
+        ]
         probe.assign(partitions)
         ends = await probe.end_offsets(partitions)
         await probe.commit({tp: 0 for tp in partitions})  # a group that has handled nothing yet
@@ -80,7 +97,11 @@ async def test_topics_create_is_idempotent_and_describe_reports_each_groups_lag(
     assert "missing" not in described.stdout
     for spec in TOPICS.values():
         assert spec.name in described.stdout
-    [row] = [[cell.strip() for cell in line.split("│") if cell.strip()] for line in described.stdout.splitlines() if group in line]
+    [row] = [
+        [cell.strip() for cell in line.split("│") if cell.strip()]
+        for line in described.stdout.splitlines()
+        if group in line
+    ]
     assert sum(ends.values()) >= 3
     assert row == [group, HISTORY_TIMELINE, str(len(partitions)), str(sum(ends.values()))]
 
@@ -94,11 +115,17 @@ async def test_topics_create_refuses_a_replication_the_cluster_cannot_hold(infra
 
 
 async def test_inconsistent_kafka_settings_are_one_line_naming_the_variables(infra):
-    result = await leadline("topics", "describe", *_args(infra),
-                            env={"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512"})
+    result = await leadline(
+        "topics",
+        "describe",
+        *_args(infra),
+        env={"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512"},
+    )
     assert result.code == 2, result.output
-    assert result.stderr.strip() == ("error: the Kafka settings are inconsistent: KAFKA_SECURITY_PROTOCOL=SASL_SSL "
-                                     "needs KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD")
+    assert result.stderr.strip() == (
+        "error: the Kafka settings are inconsistent: KAFKA_SECURITY_PROTOCOL=SASL_SSL "
+        "needs KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD"
+    )
 
 
 async def test_an_unreachable_broker_is_one_line_and_a_non_zero_exit():

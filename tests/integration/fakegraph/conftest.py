@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 import uvicorn
 from fastapi import FastAPI, Request, Response
+
 from leadline.fakegraph.app import create_app
 from leadline.fakegraph.settings import FakeGraphSettings
 from leadline.fakegraph.state import FakeGraphState

@@ -30,9 +30,11 @@ def sent_message(receiver) -> dict:
 
 @pytest.mark.parametrize("kind", sorted(MAGIC))
 async def test_media_a_customer_sends_without_naming_a_file_is_a_real_file_the_fake_serves(
-        fake_to_receiver, receiver, auth, kind):
-    answer = await fake_to_receiver.post("/_fake/customers/5511987654321/say",
-                                         json={"phone_number_id": NUMBER, "kind": kind})
+    fake_to_receiver, receiver, auth, kind
+):
+    answer = await fake_to_receiver.post(
+        "/_fake/customers/5511987654321/say", json={"phone_number_id": NUMBER, "kind": kind}
+    )
 
     assert answer.status_code == 200, answer.text
     message = sent_message(receiver)
@@ -52,8 +54,10 @@ async def test_media_a_customer_sends_without_naming_a_file_is_a_real_file_the_f
 async def test_a_simulated_gif_is_an_mp4_video_flagged_gif_and_a_document_has_its_name(fake_to_receiver, receiver):
     await fake_to_receiver.post("/_fake/customers/5511987654321/say", json={"phone_number_id": NUMBER, "kind": "gif"})
     gif = sent_message(receiver)["video"]
-    await fake_to_receiver.post("/_fake/customers/5511987654321/say",
-                                json={"phone_number_id": NUMBER, "kind": "document", "fields": {"caption": "Proposta"}})
+    await fake_to_receiver.post(
+        "/_fake/customers/5511987654321/say",
+        json={"phone_number_id": NUMBER, "kind": "document", "fields": {"caption": "Proposta"}},
+    )
     document = sent_message(receiver)["document"]
 
     assert gif["gif"] is True
@@ -63,17 +67,21 @@ async def test_a_simulated_gif_is_an_mp4_video_flagged_gif_and_a_document_has_it
 
 async def test_two_customers_sending_a_photo_get_two_media_ids(fake_to_receiver, receiver):
     for customer in ("5511987654321", "5511912345678"):
-        await fake_to_receiver.post(f"/_fake/customers/{customer}/say", json={"phone_number_id": NUMBER, "kind": "image"})
+        await fake_to_receiver.post(
+            f"/_fake/customers/{customer}/say", json={"phone_number_id": NUMBER, "kind": "image"}
+        )
 
-    first, second = (json.loads(r.body)["entry"][0]["changes"][0]["value"]["messages"][0]["image"]["id"]
-                     for r in receiver.received)
+    first, second = (
+        json.loads(r.body)["entry"][0]["changes"][0]["value"]["messages"][0]["image"]["id"] for r in receiver.received
+    )
     assert first != second
 
 
 async def test_a_location_and_contacts_need_no_fields(fake_to_receiver, receiver):
     for kind in ("location", "contacts"):
-        answer = await fake_to_receiver.post("/_fake/customers/5511987654321/say",
-                                             json={"phone_number_id": NUMBER, "kind": kind})
+        answer = await fake_to_receiver.post(
+            "/_fake/customers/5511987654321/say", json={"phone_number_id": NUMBER, "kind": kind}
+        )
         assert answer.status_code == 200, answer.text
 
     location = json.loads(receiver.received[0].body)["entry"][0]["changes"][0]["value"]["messages"][0]["location"]
@@ -85,8 +93,10 @@ async def test_a_location_and_contacts_need_no_fields(fake_to_receiver, receiver
 
 
 async def test_given_fields_still_win_over_the_defaults(fake_to_receiver, receiver):
-    await fake_to_receiver.post("/_fake/customers/5511987654321/say", json={
-        "phone_number_id": NUMBER, "kind": "location", "fields": {"latitude": -22.9, "longitude": -43.2}})
+    await fake_to_receiver.post(
+        "/_fake/customers/5511987654321/say",
+        json={"phone_number_id": NUMBER, "kind": "location", "fields": {"latitude": -22.9, "longitude": -43.2}},
+    )
 
     location = sent_message(receiver)["location"]
     assert (location["latitude"], location["longitude"]) == (-22.9, -43.2)
@@ -95,9 +105,21 @@ async def test_given_fields_still_win_over_the_defaults(fake_to_receiver, receiv
 async def test_leadline_simulate_say_sends_a_real_photo_and_a_bare_location(served_fake, receiver):
     from tests.leadline_cli import leadline
 
-    photo = await leadline("simulate", "say", "--from", "5511987654321", "--kind", "image", "--text", "Meu carro",
-                           "--fake-url", served_fake)
-    location = await leadline("simulate", "say", "--from", "5511987654321", "--kind", "location", "--fake-url", served_fake)
+    photo = await leadline(
+        "simulate",
+        "say",
+        "--from",
+        "5511987654321",
+        "--kind",
+        "image",
+        "--text",
+        "Meu carro",
+        "--fake-url",
+        served_fake,
+    )
+    location = await leadline(
+        "simulate", "say", "--from", "5511987654321", "--kind", "location", "--fake-url", served_fake
+    )
 
     assert photo.code == 0, photo.output
     assert location.code == 0, location.output

@@ -10,6 +10,7 @@ import json
 
 import httpx
 import pytest
+
 from leadline.fakegraph.app import create_app
 
 pytestmark = pytest.mark.asyncio
@@ -56,9 +57,7 @@ async def test_a_customer_without_a_profile_name_has_no_profile_in_contacts(fake
     assert payload["entry"][0]["changes"][0]["value"]["contacts"] == [{"wa_id": "5511987654321"}]
 
 
-async def test_a_customer_image_points_at_registered_media_ingest_can_download(
-    fake_to_receiver, receiver, auth
-):
+async def test_a_customer_image_points_at_registered_media_ingest_can_download(fake_to_receiver, receiver, auth):
     data = b"\x89PNG-car-photo"
     media = (
         await fake_to_receiver.post(
@@ -120,9 +119,7 @@ async def test_a_reply_quotes_the_business_message(fake_to_receiver, receiver):
 
 
 async def test_an_unknown_kind_or_misfit_fields_are_refused(fake_to_receiver, receiver):
-    unknown = await fake_to_receiver.post(
-        "/_fake/customers/1/say", json={"phone_number_id": NUMBER, "kind": "x"}
-    )
+    unknown = await fake_to_receiver.post("/_fake/customers/1/say", json={"phone_number_id": NUMBER, "kind": "x"})
     misfit = await fake_to_receiver.post(
         "/_fake/customers/1/say", json={"phone_number_id": NUMBER, "kind": "location", "fields": {"altitude": 760}}
     )
@@ -149,9 +146,7 @@ async def test_an_unreachable_target_is_reported_not_raised(fake):
     assert delivery["error"] == answer["error"]
 
 
-async def test_an_accepted_send_is_followed_by_sent_then_delivered_status_webhooks(
-    receiver, auth, fake_settings
-):
+async def test_an_accepted_send_is_followed_by_sent_then_delivered_status_webhooks(receiver, auth, fake_settings):
     app = create_app(fake_settings(webhook_url=receiver.url, auto_statuses=True))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://fake.test") as fake:
         answer = (
@@ -193,9 +188,7 @@ async def test_a_read_or_failed_status_can_be_posted_for_a_recorded_send(
     ).json()
     wamid = answer["messages"][0]["id"]
 
-    await fake_to_receiver.post(
-        "/_fake/statuses", json={"phone_number_id": NUMBER, "wamid": wamid, "status": "read"}
-    )
+    await fake_to_receiver.post("/_fake/statuses", json={"phone_number_id": NUMBER, "wamid": wamid, "status": "read"})
     await fake_to_receiver.post(
         "/_fake/statuses",
         json={"phone_number_id": NUMBER, "wamid": wamid, "status": "failed", "code": 131047},

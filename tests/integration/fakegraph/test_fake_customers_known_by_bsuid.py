@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from leadline.fakegraph.app import create_app
 
+from leadline.fakegraph.app import create_app
 from tests.integration.fakegraph.test_fake_customer_webhooks import NUMBER, verify
 
 pytestmark = pytest.mark.asyncio
 
 BSUID, PHONE = "BR.1502576394655843", "5511987651234"
-REQUEST_CONTACT = {"messaging_product": "whatsapp", "recipient_type": "individual", "recipient": BSUID,
-                   "type": "template", "template": {"name": "pedir_contato", "language": {"code": "pt_BR"}}}
+REQUEST_CONTACT = {
+    "messaging_product": "whatsapp",
+    "recipient_type": "individual",
+    "recipient": BSUID,
+    "type": "template",
+    "template": {"name": "pedir_contato", "language": {"code": "pt_BR"}},
+}
 
 
 def value_of(received) -> dict:
@@ -75,7 +80,8 @@ async def test_when_to_and_recipient_are_both_given_to_wins_as_at_meta(fake, aut
 
 
 async def test_statuses_of_a_send_to_a_bsuid_name_the_recipient_by_bsuid_and_the_contact_beside_it(
-        fake_settings, receiver, state):
+    fake_settings, receiver, state
+):
     app = create_app(fake_settings(webhook_url=receiver.url, auto_statuses=True), state=state)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://fake.test") as fake:
         await joana_writes(fake, wa_id=PHONE)
@@ -88,8 +94,9 @@ async def test_statuses_of_a_send_to_a_bsuid_name_the_recipient_by_bsuid_and_the
     assert delivered["contacts"][0]["profile"]["username"] == "joana.carros"
 
 
-async def test_sharing_contact_info_needs_the_request_contact_info_template_first(fake_to_receiver, receiver, auth,
-                                                                               messages_path):
+async def test_sharing_contact_info_needs_the_request_contact_info_template_first(
+    fake_to_receiver, receiver, auth, messages_path
+):
     await joana_writes(fake_to_receiver, wa_id=PHONE)
     share = {"phone_number_id": NUMBER}
 
@@ -104,7 +111,9 @@ async def test_sharing_contact_info_needs_the_request_contact_info_template_firs
     (message,) = value["messages"]
     assert message["type"] == "contacts" and message["from_user_id"] == BSUID and "from" not in message
     (card,) = message["contacts"]
-    assert card["origin"] == "contact_request" and card["phones"] == [{"phone": f"+{PHONE}", "wa_id": PHONE, "type": "CELL"}]
+    assert card["origin"] == "contact_request" and card["phones"] == [
+        {"phone": f"+{PHONE}", "wa_id": PHONE, "type": "CELL"}
+    ]
 
 
 async def test_a_user_the_fake_never_saw_cannot_share_contact_info(fake):

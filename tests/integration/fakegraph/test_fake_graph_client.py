@@ -14,6 +14,7 @@ import time
 
 import httpx
 import pytest
+
 from leadline.fakegraph.client import FakeGraphClient
 
 pytestmark = pytest.mark.asyncio

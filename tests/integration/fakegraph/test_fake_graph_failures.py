@@ -14,12 +14,8 @@ async def send(fake, auth, messages_path):
 
 
 async def test_queued_failures_are_consumed_in_order_then_sends_succeed_again(fake, auth, messages_path):
-    await fake.post(
-        "/_fake/failures", json={"endpoint": "messages", "count": 2, "status": 400, "code": 131047}
-    )
-    await fake.post(
-        "/_fake/failures", json={"endpoint": "messages", "count": 1, "status": 429, "code": 130429}
-    )
+    await fake.post("/_fake/failures", json={"endpoint": "messages", "count": 2, "status": 400, "code": 131047})
+    await fake.post("/_fake/failures", json={"endpoint": "messages", "count": 1, "status": 429, "code": 130429})
 
     answers = [await send(fake, auth, messages_path) for _ in range(4)]
 
@@ -32,9 +28,7 @@ async def test_queued_failures_are_consumed_in_order_then_sends_succeed_again(fa
 
 
 async def test_an_injected_error_has_meta_shape_with_the_real_title_and_details(fake, auth, messages_path):
-    await fake.post(
-        "/_fake/failures", json={"endpoint": "messages", "count": 1, "status": 400, "code": 131056}
-    )
+    await fake.post("/_fake/failures", json={"endpoint": "messages", "count": 1, "status": 400, "code": 131056})
 
     error = (await send(fake, auth, messages_path)).json()["error"]
 
@@ -52,9 +46,7 @@ async def test_an_injected_error_has_meta_shape_with_the_real_title_and_details(
 
 
 async def test_an_injected_error_can_carry_a_custom_message(fake, auth, messages_path):
-    await fake.post(
-        "/_fake/failures", json={"endpoint": "messages", "code": 131026, "message": "custom text"}
-    )
+    await fake.post("/_fake/failures", json={"endpoint": "messages", "code": 131026, "message": "custom text"})
 
     response = await send(fake, auth, messages_path)
 

@@ -60,9 +60,7 @@ async def test_the_media_url_serves_the_bytes_only_with_the_bearer_token(fake, a
 
 
 async def test_raw_bytes_can_be_registered_with_their_content_type(fake, auth):
-    media = (
-        await fake.post("/_fake/media", content=b"OggS-voice", headers={"Content-Type": "audio/ogg"})
-    ).json()
+    media = (await fake.post("/_fake/media", content=b"OggS-voice", headers={"Content-Type": "audio/ogg"})).json()
 
     meta = (await fake.get(f"/v21.0/{media['id']}", headers=auth)).json()
 

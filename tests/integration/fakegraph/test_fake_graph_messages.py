@@ -53,10 +53,7 @@ async def test_recorded_sends_can_be_filtered_by_number_and_recipient(fake, auth
 
 
 async def test_wamids_of_successive_sends_are_unique(fake, auth, messages_path):
-    ids = {
-        (await fake.post(messages_path, json=TEXT, headers=auth)).json()["messages"][0]["id"]
-        for _ in range(20)
-    }
+    ids = {(await fake.post(messages_path, json=TEXT, headers=auth)).json()["messages"][0]["id"] for _ in range(20)}
 
     assert len(ids) == 20
 
@@ -66,8 +63,16 @@ async def test_a_template_send_is_accepted_with_message_status_accepted(fake, au
         "messaging_product": "whatsapp",
         "to": "5511987654321",
         "type": "template",
-        "template": {"name": "confirmar_visita", "language": {"code": "pt_BR"}, "components": [
-            {"type": "body", "parameters": [{"type": "text", "text": "Maria"}, {"type": "text", "text": "sábado, às 10h"}]}]},
+        "template": {
+            "name": "confirmar_visita",
+            "language": {"code": "pt_BR"},
+            "components": [
+                {
+                    "type": "body",
+                    "parameters": [{"type": "text", "text": "Maria"}, {"type": "text", "text": "sábado, às 10h"}],
+                }
+            ],
+        },
     }
 
     answer = (await fake.post(messages_path, json=template, headers=auth)).json()
@@ -77,9 +82,16 @@ async def test_a_template_send_is_accepted_with_message_status_accepted(fake, au
 
 async def test_a_template_meta_would_refuse_is_refused_as_meta_does(fake, auth, messages_path):
     def send(name: str, language: str, *parameters: str) -> dict:
-        return {"messaging_product": "whatsapp", "to": "5511987654321", "type": "template", "template": {
-            "name": name, "language": {"code": language},
-            "components": [{"type": "body", "parameters": [{"type": "text", "text": p} for p in parameters]}]}}
+        return {
+            "messaging_product": "whatsapp",
+            "to": "5511987654321",
+            "type": "template",
+            "template": {
+                "name": name,
+                "language": {"code": language},
+                "components": [{"type": "body", "parameters": [{"type": "text", "text": p} for p in parameters]}],
+            },
+        }
 
     unknown = await fake.post(messages_path, json=send("follow_up", "pt_BR", "Maria", "Onix"), headers=auth)
     short = await fake.post(messages_path, json=send("confirmar_visita", "pt_BR", "Maria"), headers=auth)
@@ -108,9 +120,7 @@ async def test_a_wrong_token_is_a_meta_oauth_401(fake, auth, messages_path):
 
 
 async def test_the_token_may_also_come_as_the_access_token_query_parameter(fake, auth, messages_path):
-    response = await fake.post(
-        messages_path, json=TEXT, params={"access_token": auth["Authorization"].split()[1]}
-    )
+    response = await fake.post(messages_path, json=TEXT, params={"access_token": auth["Authorization"].split()[1]})
 
     assert response.status_code == 200
 

@@ -8,11 +8,14 @@ import uuid
 
 from sqlalchemy import select
 
+from leadline.events import AgentRef
 from leadline.events.content import ReactionContent, UnsupportedContent, VideoContent
 from leadline.events.leads import (
-    ConversationAttachedToLeadV1, ConversionPointRecordedV1, LeadTemperatureChangedV1, LeadTransferredV1,
+    ConversationAttachedToLeadV1,
+    ConversionPointRecordedV1,
+    LeadTemperatureChangedV1,
+    LeadTransferredV1,
 )
-from leadline.events import AgentRef
 from leadline.history.bootstrap import MIGRATIONS, projection
 from leadline.history.entrypoints.settings import HistorySettings
 from leadline.platform.db import create_engine, session_factory
@@ -65,7 +68,12 @@ async def test_the_same_event_delivered_twice_records_one_entry(history, feed):
     rows = await history.wait_for(finished(1), lead_id=lead_id)
     await feed.finish(conversation_id)  # a real second finish, with nothing new staged
     rows = await history.wait_for(finished(2), lead_id=lead_id)
-    assert [r.kind for r in rows] == ["conversation_started", "message", "conversation_finished", "conversation_finished"]
+    assert [r.kind for r in rows] == [
+        "conversation_started",
+        "message",
+        "conversation_finished",
+        "conversation_finished",
+    ]
 
 
 async def test_a_finished_conversation_whose_lead_arrives_later_still_lands_in_the_timeline(history, feed):
@@ -81,8 +89,14 @@ async def test_a_finished_conversation_whose_lead_arrives_later_still_lands_in_t
     rows = await history.wait_for(lambda rows: len(rows) == 3, lead_id=lead_id)
     assert [r.kind for r in rows] == ["conversation_started", "message", "conversation_finished"]
     async with history.sessions() as session:
-        published = [json.loads(e) for e in (await session.execute(
-            select(OUTBOX.c.envelope).where(OUTBOX.c.key == str(lead_id)).order_by(OUTBOX.c.id))).scalars()]
+        published = [
+            json.loads(e)
+            for e in (
+                await session.execute(
+                    select(OUTBOX.c.envelope).where(OUTBOX.c.key == str(lead_id)).order_by(OUTBOX.c.id)
+                )
+            ).scalars()
+        ]
     assert [e["type"] for e in published] == ["history.timeline.entry_recorded"] * 3
     assert [e["sequence"] for e in published] == [1, 2, 3]
     assert [e["payload"]["kind"] for e in published] == ["conversation_started", "message", "conversation_finished"]
@@ -95,18 +109,44 @@ async def test_lead_events_and_conversation_milestones_are_in_one_ordered_timeli
     await feed.say(conversation_id, "Oi, vi o anúncio")
     await feed.claim(conversation_id)
     await feed.lead_created(lead_id, conversation_id, wa_id)
-    await feed.send(ConversionPointRecordedV1(
-        lead_id=lead_id, source="whatsapp", phone_number_id=PHONE_NUMBER_ID, display_phone_number="+55 11 4000-0001",
-        conversation_id=conversation_id, first_message_kind="text", first_message_text="Oi, vi o anúncio", at=feed.tick()))
-    await feed.send(LeadTemperatureChangedV1(lead_id=lead_id, from_temperature=None, to_temperature="hot",
-                                             reasons=("Pediu simulação de financiamento",)))
-    await feed.send(LeadTransferredV1(lead_id=lead_id, from_agent=ANA, from_team_id="vendas",
-                                      to_agent=AgentRef(id="bruno", name="Bruno Lima"), to_team_id="vendas"))
+    await feed.send(
+        ConversionPointRecordedV1(
+            lead_id=lead_id,
+            source="whatsapp",
+            phone_number_id=PHONE_NUMBER_ID,
+            display_phone_number="+55 11 4000-0001",
+            conversation_id=conversation_id,
+            first_message_kind="text",
+            first_message_text="Oi, vi o anúncio",
+            at=feed.tick(),
+        )
+    )
+    await feed.send(
+        LeadTemperatureChangedV1(
+            lead_id=lead_id, from_temperature=None, to_temperature="hot", reasons=("Pediu simulação de financiamento",)
+        )
+    )
+    await feed.send(
+        LeadTransferredV1(
+            lead_id=lead_id,
+            from_agent=ANA,
+            from_team_id="vendas",
+            to_agent=AgentRef(id="bruno", name="Bruno Lima"),
+            to_team_id="vendas",
+        )
+    )
     await feed.finish(conversation_id)
 
     rows = await history.wait_for(lambda rows: len(rows) == 7, lead_id=lead_id)
-    assert [r.kind for r in rows] == ["conversation_started", "message", "claim", "conversion_point",
-                                      "temperature_change", "transfer", "conversation_finished"]
+    assert [r.kind for r in rows] == [
+        "conversation_started",
+        "message",
+        "claim",
+        "conversion_point",
+        "temperature_change",
+        "transfer",
+        "conversation_finished",
+    ]
     assert rows[4].temperature == "hot" and rows[5].agent["id"] == "bruno" and rows[2].agent["id"] == "ana"
 
 
@@ -123,15 +163,41 @@ async def test_a_changed_keep_setting_keeps_reactions_and_unsupported_and_drops_
     lead_id = uuid.uuid4()
     from leadline.events.router import ConversationFinishedV1, ConversationOpenedV1, MessageAppendedV1
 
-    envelopes = [feed.envelope(ConversationOpenedV1(
-        conversation_id=conversation_id, phone_number_id=PHONE_NUMBER_ID, business_display_number="+55 11 4000-0001",
-        customer_wa_id=wa_id, customer_phone=f"+{wa_id}", customer_display_name="João", status="new",
-        team_ids=("vendas",), opened_by="customer", lead_id=lead_id))]
-    for content in (VideoContent(media=media("video/mp4", stored_as="v.mp4")),
-                    ReactionContent(reacted_to_wamid="wamid.abc", emoji="❤️"), UnsupportedContent(original_type="order")):
-        envelopes.append(feed.envelope(MessageAppendedV1(
-            conversation_id=conversation_id, message_id=uuid.uuid4(), wamid=f"wamid.{uuid.uuid4().hex}",
-            direction="inbound", origin="customer", content=content, sent_at=feed.tick(), status="unanswered")))
+    envelopes = [
+        feed.envelope(
+            ConversationOpenedV1(
+                conversation_id=conversation_id,
+                phone_number_id=PHONE_NUMBER_ID,
+                business_display_number="+55 11 4000-0001",
+                customer_wa_id=wa_id,
+                customer_phone=f"+{wa_id}",
+                customer_display_name="João",
+                status="new",
+                team_ids=("vendas",),
+                opened_by="customer",
+                lead_id=lead_id,
+            )
+        )
+    ]
+    for content in (
+        VideoContent(media=media("video/mp4", stored_as="v.mp4")),
+        ReactionContent(reacted_to_wamid="wamid.abc", emoji="❤️"),
+        UnsupportedContent(original_type="order"),
+    ):
+        envelopes.append(
+            feed.envelope(
+                MessageAppendedV1(
+                    conversation_id=conversation_id,
+                    message_id=uuid.uuid4(),
+                    wamid=f"wamid.{uuid.uuid4().hex}",
+                    direction="inbound",
+                    origin="customer",
+                    content=content,
+                    sent_at=feed.tick(),
+                    status="unanswered",
+                )
+            )
+        )
     envelopes.append(feed.envelope(ConversationFinishedV1(conversation_id=conversation_id, agent=ANA)))
     try:
         for envelope in envelopes:  # called directly: the handler is what is under test, not the broker

@@ -22,14 +22,21 @@ async def test_a_lead_timeline_comes_in_pages_newest_first_or_oldest_first(histo
     _, lead_id = await _finished_conversation(history, feed, [f"mensagem {n}" for n in range(5)])
     async with history.client(feed.account_id) as client:
         first = (await client.get(f"/leads/{lead_id}/timeline", params={"limit": 3})).json()
-        second = (await client.get(f"/leads/{lead_id}/timeline", params={"limit": 3, "offset": first["next_offset"]})).json()
-        third = (await client.get(f"/leads/{lead_id}/timeline", params={"limit": 3, "offset": second["next_offset"]})).json()
+        second = (
+            await client.get(f"/leads/{lead_id}/timeline", params={"limit": 3, "offset": first["next_offset"]})
+        ).json()
+        third = (
+            await client.get(f"/leads/{lead_id}/timeline", params={"limit": 3, "offset": second["next_offset"]})
+        ).json()
         oldest = (await client.get(f"/leads/{lead_id}/timeline", params={"order": "oldest", "kind": "message"})).json()
     kinds = [e["kind"] for e in first["entries"] + second["entries"] + third["entries"]]
     assert kinds == ["conversation_finished"] + ["message"] * 5 + ["conversation_started"]
     assert third["next_offset"] is None and len(third["entries"]) == 1
     assert [e["text"] for e in oldest["entries"]] == [f"mensagem {n}" for n in range(5)]
-    assert oldest["entries"][1]["agent"] == {"id": "ana", "name": "Ana Souza"} and oldest["entries"][1]["direction"] == "outbound"
+    assert (
+        oldest["entries"][1]["agent"] == {"id": "ana", "name": "Ana Souza"}
+        and oldest["entries"][1]["direction"] == "outbound"
+    )
 
 
 async def test_agents_of_another_account_get_404_for_a_lead_and_a_conversation(history, feed):
@@ -51,10 +58,17 @@ async def test_the_timeline_needs_a_bearer_token(history, feed):
 
 
 async def test_search_is_portuguese_and_accent_insensitive(history, feed):
-    conversation_id, _ = await _finished_conversation(history, feed, [
-        "Não tenho entrada para o financiamento", "Podemos simular com a troca do seu carro", "Ótimo, ainda hoje?",
-    ])
+    conversation_id, _ = await _finished_conversation(
+        history,
+        feed,
+        [
+            "Não tenho entrada para o financiamento",
+            "Podemos simular com a troca do seu carro",
+            "Ótimo, ainda hoje?",
+        ],
+    )
     async with history.client(feed.account_id) as client:
+
         async def found(q: str) -> list[str]:
             response = await client.get(f"/conversations/{conversation_id}/messages/search", params={"q": q})
             assert response.status_code == 200, response.text

@@ -20,8 +20,13 @@ from .conftest import media, settings_for
 
 async def _account_rows(sessions, account_id: str) -> list:
     async with sessions() as session:
-        return (await session.execute(select(timeline_entries).where(timeline_entries.c.account_id == account_id)
-                                      .order_by(timeline_entries.c.entry_id))).all()
+        return (
+            await session.execute(
+                select(timeline_entries)
+                .where(timeline_entries.c.account_id == account_id)
+                .order_by(timeline_entries.c.entry_id)
+            )
+        ).all()
 
 
 async def test_a_rebuilt_timeline_equals_the_live_one_row_for_row(history, feed, infra):
@@ -34,7 +39,9 @@ async def test_a_rebuilt_timeline_equals_the_live_one_row_for_row(history, feed,
         await feed.say(conversation_id, f"Olá, conversa {n}")
         image = await feed.message(conversation_id, ImageContent(media=media("image/jpeg")))
         voice = await feed.message(conversation_id, VoiceContent(media=media("audio/ogg")))
-        await feed.media_updated(voice, unavailable=MediaUnavailable(reason="WhatsApp down", error_code=2, retryable=True))
+        await feed.media_updated(
+            voice, unavailable=MediaUnavailable(reason="WhatsApp down", error_code=2, retryable=True)
+        )
         await feed.message(conversation_id, StickerContent(media=media("image/webp", stored_as="s.webp")))
         await feed.say(conversation_id, "Não sei ainda", origin="agent")
         await feed.finish(conversation_id)
@@ -48,8 +55,10 @@ async def test_a_rebuilt_timeline_equals_the_live_one_row_for_row(history, feed,
         await feed.send(LeadTemperatureChangedV1(lead_id=lead_id, from_temperature=None, to_temperature="warm"))
     await feed.publish(feed.sent[3])  # and a redelivery
     for lead_id in leads:
-        await history.wait_for(lambda rows: len(rows) == 9 and all(r.media_key for r in rows if r.content and "media" in r.content),
-                               lead_id=lead_id)
+        await history.wait_for(
+            lambda rows: len(rows) == 9 and all(r.media_key for r in rows if r.content and "media" in r.content),
+            lead_id=lead_id,
+        )
     live = await _account_rows(history.sessions, feed.account_id)
 
     url = await infra.new_database("history_rebuild")
@@ -58,7 +67,9 @@ async def test_a_rebuilt_timeline_equals_the_live_one_row_for_row(history, feed,
     sessions = session_factory(engine)
     reports = []
     try:
-        result = await rebuild(settings_for(infra, url, history_rebuild_batch_size=200), sessions, progress=reports.append)
+        result = await rebuild(
+            settings_for(infra, url, history_rebuild_batch_size=200), sessions, progress=reports.append
+        )
         rebuilt = await _account_rows(sessions, feed.account_id)
         async with sessions() as session:
             published = await session.scalar(select(func.count()).select_from(OUTBOX))

@@ -24,12 +24,25 @@ async def _seed_a_lead(feed) -> uuid.UUID:
 
 async def _rows(history, lead_id: uuid.UUID) -> list:
     async with history.sessions() as session:
-        return [dict(row._mapping) for row in (await session.execute(
-            select(timeline_entries).where(timeline_entries.c.lead_id == lead_id).order_by(timeline_entries.c.entry_id))).all()]
+        return [
+            dict(row._mapping)
+            for row in (
+                await session.execute(
+                    select(timeline_entries)
+                    .where(timeline_entries.c.lead_id == lead_id)
+                    .order_by(timeline_entries.c.entry_id)
+                )
+            ).all()
+        ]
 
 
 def _args(history) -> list[str]:
-    return ["--database-url", history.settings.database_url, "--bootstrap-servers", history.settings.kafka_bootstrap_servers]
+    return [
+        "--database-url",
+        history.settings.database_url,
+        "--bootstrap-servers",
+        history.settings.kafka_bootstrap_servers,
+    ]
 
 
 async def test_a_dry_run_reports_the_damage_and_changes_nothing_then_the_lead_replay_repairs_it(history, feed):
@@ -39,8 +52,12 @@ async def test_a_dry_run_reports_the_damage_and_changes_nothing_then_the_lead_re
     healthy, other = await _rows(history, lead_id), await _rows(history, other_lead)
     async with history.sessions() as session, session.begin():  # a bug ate one entry and garbled another
         await session.execute(delete(timeline_entries).where(timeline_entries.c.entry_id == healthy[0]["entry_id"]))
-        await session.execute(update(timeline_entries).where(timeline_entries.c.entry_id == healthy[1]["entry_id"]).values(text="???"))
-        await session.execute(update(timeline_entries).where(timeline_entries.c.entry_id == other[0]["entry_id"]).values(text="!!!"))
+        await session.execute(
+            update(timeline_entries).where(timeline_entries.c.entry_id == healthy[1]["entry_id"]).values(text="???")
+        )
+        await session.execute(
+            update(timeline_entries).where(timeline_entries.c.entry_id == other[0]["entry_id"]).values(text="!!!")
+        )
     damaged = await _rows(history, lead_id)
 
     dry = await leadline("replay", "history", "--lead", str(lead_id), "--dry-run", *_args(history))
@@ -56,7 +73,9 @@ async def test_a_dry_run_reports_the_damage_and_changes_nothing_then_the_lead_re
     assert [row["text"] for row in await _rows(history, other_lead)].count("!!!") == 1  # other leads untouched
 
 
-async def test_a_full_replay_while_the_service_consumes_swaps_in_the_same_timeline_and_consumption_goes_on(history, feed):
+async def test_a_full_replay_while_the_service_consumes_swaps_in_the_same_timeline_and_consumption_goes_on(
+    history, feed
+):
     lead_id = await _seed_a_lead(feed)
     await history.wait_for(lambda rows: len(rows) == 4, lead_id=lead_id)
     before = await _rows(history, lead_id)
@@ -92,7 +111,13 @@ async def test_bad_arguments_and_an_unreachable_database_end_in_one_line_and_a_n
     assert both.code == 2 and "not both" in both.stderr
     router_since = await leadline("replay", "router", "--from", "2026-01-01T00:00:00Z", *_args(history))
     assert router_since.code == 1 and "from the beginning only" in router_since.stderr
-    down = await leadline("replay", "history", "--database-url", "postgresql://nobody@127.0.0.1:9/nothing",
-                          "--bootstrap-servers", history.settings.kafka_bootstrap_servers)
+    down = await leadline(
+        "replay",
+        "history",
+        "--database-url",
+        "postgresql://nobody@127.0.0.1:9/nothing",
+        "--bootstrap-servers",
+        history.settings.kafka_bootstrap_servers,
+    )
     assert down.code == 1
     assert "Traceback" not in down.output and len(down.stderr.strip().splitlines()) == 1, down.stderr

@@ -24,11 +24,11 @@ from leadline.history.bootstrap import replayable as replayable_timeline
 from leadline.history.entrypoints.settings import HistorySettings
 from leadline.platform.db import connect_raw, create_engine, session_factory
 from leadline.platform.embedded import EmbeddedKafka
-from leadline.platform.settings import KafkaSettings
-from leadline.platform.topic_admin import ensure_topics
 from leadline.platform.migrations import upgrade_to_head
 from leadline.platform.projection_replay import replay_projection
 from leadline.platform.replay_guard import ReplayRefused
+from leadline.platform.settings import KafkaSettings
+from leadline.platform.topic_admin import ensure_topics
 from tests.leadline_cli import leadline
 
 from .conftest import JWT_SECRET, Feed
@@ -56,8 +56,10 @@ async def _entries(database_url: str) -> list[dict]:
     engine = create_engine(database_url, pool_size=1)
     try:
         async with session_factory(engine)() as session:
-            return [dict(row._mapping) for row in (await session.execute(
-                select(timeline_entries).order_by(timeline_entries.c.entry_id))).all()]
+            return [
+                dict(row._mapping)
+                for row in (await session.execute(select(timeline_entries).order_by(timeline_entries.c.entry_id))).all()
+            ]
     finally:
         await engine.dispose()
 
@@ -65,8 +67,12 @@ async def _entries(database_url: str) -> list[dict]:
 async def _leftover_schemas(database_url: str) -> list[str]:
     connection = await connect_raw(database_url)
     try:
-        return [row[0] for row in await connection.fetch(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'replay\\_%' OR nspname LIKE 'retired\\_%'")]
+        return [
+            row[0]
+            for row in await connection.fetch(
+                "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'replay\\_%' OR nspname LIKE 'retired\\_%'"
+            )
+        ]
     finally:
         await connection.close()
 
@@ -82,8 +88,12 @@ async def forgotten(infra) -> ForgottenLog:
     first_broker = EmbeddedKafka().start()
     try:
         await _topics(first_broker.bootstrap_servers)
-        settings = HistorySettings(database_url=url, kafka_bootstrap_servers=first_broker.bootstrap_servers,
-                                   jwt_secret=JWT_SECRET, kafka_group_prefix=f"t{uuid.uuid4().hex[:6]}-")
+        settings = HistorySettings(
+            database_url=url,
+            kafka_bootstrap_servers=first_broker.bootstrap_servers,
+            jwt_secret=JWT_SECRET,
+            kafka_group_prefix=f"t{uuid.uuid4().hex[:6]}-",
+        )
         app = build(settings)
         producer = AIOKafkaProducer(bootstrap_servers=first_broker.bootstrap_servers, acks="all", linger_ms=1)
         await producer.start()
@@ -104,8 +114,15 @@ async def forgotten(infra) -> ForgottenLog:
     await _topics(second_broker.bootstrap_servers)
     spare = await infra.copy_of_database(url, "history_guard_spare")
     conversation_id = next(e.payload["conversation_id"] for e in feed.sent if e.type == "router.conversation.opened")
-    yield ForgottenLog(url, spare, second_broker.bootstrap_servers, leads,
-                       uuid.UUID(conversation_id), feed.sent[0].occurred_at.isoformat(), len(await _entries(url)))
+    yield ForgottenLog(
+        url,
+        spare,
+        second_broker.bootstrap_servers,
+        leads,
+        uuid.UUID(conversation_id),
+        feed.sent[0].occurred_at.isoformat(),
+        len(await _entries(url)),
+    )
     second_broker.stop()
 
 
@@ -130,9 +147,11 @@ async def test_a_replay_from_a_broker_that_forgot_its_log_is_refused_and_the_tim
 async def test_a_replay_of_one_lead_one_conversation_or_since_a_time_is_refused_the_same_way(forgotten, scope):
     """In-process (the command maps any refusal to exit 2 the same way, shown above)."""
     replayable = replayable_timeline(HistorySettings(kafka_bootstrap_servers=forgotten.bootstrap_servers))
-    kwargs = {"lead": {"scope": ("lead", str(forgotten.leads[0]))},
-              "conversation": {"scope": ("conversation", str(forgotten.conversation_id))},
-              "since": {"since": datetime.fromisoformat(forgotten.first_event_at)}}[scope]
+    kwargs = {
+        "lead": {"scope": ("lead", str(forgotten.leads[0]))},
+        "conversation": {"scope": ("conversation", str(forgotten.conversation_id))},
+        "since": {"since": datetime.fromisoformat(forgotten.first_event_at)},
+    }[scope]
     before = await _entries(forgotten.database_url)
 
     report = await replay_projection(replayable, forgotten.database_url, **kwargs)
@@ -140,12 +159,16 @@ async def test_a_replay_of_one_lead_one_conversation_or_since_a_time_is_refused_
     assert report.refused and not report.swapped
     reasons = [o.reason for o in report.objections]
     if scope == "since":  # the inbox is copied, not rebuilt: the topics hold fewer events than it records
-        assert reasons == ["the source holds 0 event(s) in all, fewer than the 10 the live projection has applied: it "
-                           "was emptied or recreated, or it is not the source the projection was built from"]
+        assert reasons == [
+            "the source holds 0 event(s) in all, fewer than the 10 the live projection has applied: it "
+            "was emptied or recreated, or it is not the source the projection was built from"
+        ]
         assert report.unexplained == []  # --from keeps the live rows: it could not have removed any
     else:
         assert reasons[0].startswith("the live projection has applied 10 event(s) its source does not hold")
-        assert reasons[1].startswith("the source ends before the positions the live projection has recorded for 4 stream(s)")
+        assert reasons[1].startswith(
+            "the source ends before the positions the live projection has recorded for 4 stream(s)"
+        )
         assert {rows.table: rows.count for rows in report.unexplained} == {"timeline_entries": 4, "conversations": 1}
     assert await _entries(forgotten.database_url) == before
     assert await _leftover_schemas(forgotten.database_url) == []
@@ -186,8 +209,14 @@ async def test_a_timeline_row_whose_event_the_topics_never_held_refuses_the_repl
     stray.update(entry_id=uuid.uuid4(), source_key=f"event:{uuid.uuid4()}", source_event_id=uuid.uuid4())
     async with history.sessions() as session, session.begin():
         await session.execute(insert(timeline_entries).values(**stray))
-    args = ["--lead", str(lead_id), "--database-url", history.settings.database_url,
-            "--bootstrap-servers", history.settings.kafka_bootstrap_servers]
+    args = [
+        "--lead",
+        str(lead_id),
+        "--database-url",
+        history.settings.database_url,
+        "--bootstrap-servers",
+        history.settings.kafka_bootstrap_servers,
+    ]
     try:
         dry = await leadline("replay", "history", "--dry-run", *args)
         refused = await leadline("replay", "history", *args)
@@ -197,8 +226,10 @@ async def test_a_timeline_row_whose_event_the_topics_never_held_refuses_the_repl
             await session.execute(delete(timeline_entries).where(timeline_entries.c.entry_id == stray["entry_id"]))
 
     assert dry.code == 2, dry.output
-    assert f"timeline_entries: 1 row(s), the event it was recorded from is not in the topics; e.g. {stray['kind']} " \
-           f"{stray['source_key']} of lead {lead_id}" in dry.stdout
+    assert (
+        f"timeline_entries: 1 row(s), the event it was recorded from is not in the topics; e.g. {stray['kind']} "
+        f"{stray['source_key']} of lead {lead_id}" in dry.stdout
+    )
     assert refused.code == 2, refused.output
     assert "The rebuild would remove rows no replayed event explains (1 from timeline_entries)" in refused.stderr
     assert "applied" not in refused.stderr, "every event the live timeline applied is in the topics"
@@ -232,15 +263,17 @@ async def test_a_topic_truncated_by_retention_is_refused_before_anything_is_buil
     assert report.refused and not report.swapped and report.diffs == []
     assert [o.reason for o in report.objections] == [
         f"topic {topic} no longer starts at offset 0 (partition 0 starts at 2): it was truncated by retention or "
-        "recreated, so events the projection was built from are gone"]
+        "recreated, so events the projection was built from are gone"
+    ]
     assert await history.entries() == before
 
 
 async def test_a_topic_the_broker_does_not_know_is_refused_even_when_forced(history):
     before = await history.entries()
 
-    report = await replay_projection(_replayable(history, topics=["leadline.nowhere"]), history.settings.database_url,
-                                     force=True)
+    report = await replay_projection(
+        _replayable(history, topics=["leadline.nowhere"]), history.settings.database_url, force=True
+    )
 
     assert report.refused and not report.forced and not report.swapped
     assert "the broker does not know leadline.nowhere" in report.objections[0].reason

@@ -5,9 +5,23 @@ from __future__ import annotations
 import uuid
 
 from leadline.events.content import (
-    AudioContent, ButtonContent, ContactsContent, DocumentContent, GifContent, ImageContent, InteractiveReplyContent,
-    LocationContent, ReactionContent, SharedContact, SharedPhone, StickerContent, TemplateContent, TextContent,
-    UnsupportedContent, VideoContent, VoiceContent,
+    AudioContent,
+    ButtonContent,
+    ContactsContent,
+    DocumentContent,
+    GifContent,
+    ImageContent,
+    InteractiveReplyContent,
+    LocationContent,
+    ReactionContent,
+    SharedContact,
+    SharedPhone,
+    StickerContent,
+    TemplateContent,
+    TextContent,
+    UnsupportedContent,
+    VideoContent,
+    VoiceContent,
 )
 
 from .conftest import media
@@ -24,7 +38,9 @@ def every_kind(wamid_of_first: str):
         "document": DocumentContent(media=media("application/pdf", stored_as="proposta.pdf"), filename="proposta.pdf"),
         "sticker": StickerContent(media=media("image/webp", stored_as="sticker.webp")),
         "location": LocationContent(latitude=-23.56, longitude=-46.65, name="Loja"),
-        "contacts": ContactsContent(contacts=(SharedContact(formatted_name="Maria", phones=(SharedPhone(phone="+5511988887777"),)),)),
+        "contacts": ContactsContent(
+            contacts=(SharedContact(formatted_name="Maria", phones=(SharedPhone(phone="+5511988887777"),)),)
+        ),
         "reaction": ReactionContent(reacted_to_wamid=wamid_of_first, emoji="👍"),
         "interactive_reply": InteractiveReplyContent(reply_type="button_reply", reply_id="sim", title="Quero agendar"),
         "button": ButtonContent(payload="test-drive", text="Agendar test drive"),

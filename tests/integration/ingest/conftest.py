@@ -43,9 +43,13 @@ class RunningIngest:
 
 
 def ingest_settings(infra, database_url: str, **overrides) -> IngestSettings:
-    values = dict(database_url=database_url, kafka_bootstrap_servers=infra.bootstrap_servers,
-                  whatsapp_app_secret=APP_SECRET, whatsapp_verify_token=VERIFY_TOKEN,
-                  kafka_group_prefix=f"t{uuid.uuid4().hex[:6]}-")  # each test app its own consumer groups
+    values = dict(
+        database_url=database_url,
+        kafka_bootstrap_servers=infra.bootstrap_servers,
+        whatsapp_app_secret=APP_SECRET,
+        whatsapp_verify_token=VERIFY_TOKEN,
+        kafka_group_prefix=f"t{uuid.uuid4().hex[:6]}-",
+    )  # each test app its own consumer groups
     return IngestSettings(**(values | overrides))
 
 

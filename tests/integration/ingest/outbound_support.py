@@ -22,8 +22,8 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from leadline.events.common import WhatsAppUser
 from leadline.events import REGISTRY, AgentRef, SendRequestedV2, TextContent
+from leadline.events.common import WhatsAppUser
 from leadline.events.envelope import Envelope, Payload
 from leadline.fakegraph.app import create_app
 from leadline.fakegraph.client import FakeGraphClient
@@ -156,13 +156,23 @@ def half() -> float:
     return 0.5
 
 
-def send_request(content: Any = None, *, body: str | None = "*Ana Souza:* Olá! O carro ainda está disponível.",
-                 to: str = CUSTOMER, **fields: Any) -> tuple[SendRequestedV2, Envelope]:
+def send_request(
+    content: Any = None,
+    *,
+    body: str | None = "*Ana Souza:* Olá! O carro ainda está disponível.",
+    to: str = CUSTOMER,
+    **fields: Any,
+) -> tuple[SendRequestedV2, Envelope]:
     """A router send request and the envelope it travelled in."""
     request = SendRequestedV2(
-        conversation_id=fields.pop("conversation_id", uuid.uuid4()), request_id=fields.pop("request_id", uuid.uuid4()),
-        phone_number_id=PHONE_NUMBER_ID, to=WhatsAppUser.of_chat_key(to), content=content or TextContent(body="Olá! O carro ainda está disponível."),
-        agent=AgentRef(id="ana", name="Ana Souza"), body=body, **fields,
+        conversation_id=fields.pop("conversation_id", uuid.uuid4()),
+        request_id=fields.pop("request_id", uuid.uuid4()),
+        phone_number_id=PHONE_NUMBER_ID,
+        to=WhatsAppUser.of_chat_key(to),
+        content=content or TextContent(body="Olá! O carro ainda está disponível."),
+        agent=AgentRef(id="ana", name="Ana Souza"),
+        body=body,
+        **fields,
     )
     envelope = REGISTRY.encode(request, account_id=ACCOUNT, sequence=1, occurred_at=datetime.now(UTC))
     return request, envelope

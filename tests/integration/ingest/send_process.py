@@ -21,8 +21,16 @@ async def main(database_url: str, graph_url: str, envelope_json: str) -> None:
     graph = GraphApiClient(base_url=graph_url, version="v21.0", access_token=TOKEN)
     envelope = Envelope.from_bytes(envelope_json)
     try:
-        await send_message(REGISTRY.decode(envelope), envelope, lambda: SqlUnitOfWork(session_factory(engine)), graph,
-                           SendThroughput(), lambda: datetime.now(UTC), asyncio.sleep, random.random)
+        await send_message(
+            REGISTRY.decode(envelope),
+            envelope,
+            lambda: SqlUnitOfWork(session_factory(engine)),
+            graph,
+            SendThroughput(),
+            lambda: datetime.now(UTC),
+            asyncio.sleep,
+            random.random,
+        )
     finally:
         await graph.aclose()
         await engine.dispose()

@@ -24,14 +24,19 @@ async def owned_number(ingest) -> wh.BusinessNumber:
     """A business number an account owns, as in production (a number nobody owns is another test's subject)."""
     number = wh.BusinessNumber(phone_number_id=str(random.randint(10**14, 10**15 - 1)))
     async with ingest.engine.begin() as connection:
-        await connection.execute(insert(business_numbers).values(phone_number_id=number.phone_number_id,
-                                                                 account_id="acme"))
+        await connection.execute(
+            insert(business_numbers).values(phone_number_id=number.phone_number_id, account_id="acme")
+        )
     return number
 
 
 def joana() -> FakeUser:
-    return FakeUser(user_id=f"BR.{uuid.uuid4().int % 10**16:016d}", username="joana.carros", profile_name="Joana Ribeiro",
-                    shows_phone=False)
+    return FakeUser(
+        user_id=f"BR.{uuid.uuid4().int % 10**16:016d}",
+        username="joana.carros",
+        profile_name="Joana Ribeiro",
+        shows_phone=False,
+    )
 
 
 async def test_a_message_from_a_customer_without_a_phone_is_accepted_stored_and_published_keyed_by_bsuid(ingest):
@@ -50,8 +55,9 @@ async def test_a_message_from_a_customer_without_a_phone_is_accepted_stored_and_
 
 async def test_statuses_naming_the_recipient_only_by_bsuid_are_published(ingest):
     user, wamid, business = joana(), f"wamid.{uuid.uuid4().hex}", await owned_number(ingest)
-    sent = wh.WebhookBuilder(business).statuses(status_for(user, wamid, "sent", sent_to_phone=False),
-                                                contacts=status_contacts(user, "sent"))
+    sent = wh.WebhookBuilder(business).statuses(
+        status_for(user, wamid, "sent", sent_to_phone=False), contacts=status_contacts(user, "sent")
+    )
     failed = wh.WebhookBuilder(business).statuses(status_for(user, wamid, "failed", sent_to_phone=False, code=131047))
 
     assert [(await ingest.post_signed(body)).status_code for body in (sent, failed)] == [200, 200]

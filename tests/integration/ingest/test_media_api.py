@@ -13,8 +13,8 @@ from leadline.ingest.adapters.media_store import LocalMediaStore, S3MediaStore
 from leadline.ingest.domain.media_storage import media_key
 from leadline.ingest.entrypoints.media_api import media_api
 from leadline.platform.auth import TokenVerifier
-from leadline.platform.tokens import mint_token
 from leadline.platform.http import install_error_handlers
+from leadline.platform.tokens import mint_token
 from tests.s3 import moto_s3
 
 SECRET = "ingest-media-test-secret-0123456789"
@@ -41,9 +41,12 @@ async def ingest(store):
     app = FastAPI()
     install_error_handlers(app)
     app.include_router(media_api(store, TokenVerifier(secret=SECRET)))
-    token = mint_token(secret=SECRET, agent_id="ana", name="Ana Souza", role="seller", account_id="acme", teams=["vendas"])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://ingest",
-                                 headers={"Authorization": f"Bearer {token}"}) as client:
+    token = mint_token(
+        secret=SECRET, agent_id="ana", name="Ana Souza", role="seller", account_id="acme", teams=["vendas"]
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app), base_url="http://ingest", headers={"Authorization": f"Bearer {token}"}
+    ) as client:
         yield client
 
 
@@ -54,7 +57,9 @@ async def stored(store, data: bytes, mime_type: str) -> str:
 
 
 async def test_an_agents_image_is_kept_in_the_store_and_answered_as_the_replys_media(ingest, store):
-    answer = await ingest.post("/media", params={"kind": "image"}, content=PHOTO, headers={"Content-Type": "image/jpeg"})
+    answer = await ingest.post(
+        "/media", params={"kind": "image"}, content=PHOTO, headers={"Content-Type": "image/jpeg"}
+    )
 
     assert answer.status_code == 201, answer.text
     media = answer.json()
@@ -66,9 +71,15 @@ async def test_an_agents_image_is_kept_in_the_store_and_answered_as_the_replys_m
 
 
 async def test_a_file_whatsapp_would_not_take_as_an_image_is_refused(ingest):
-    pdf = await ingest.post("/media", params={"kind": "image"}, content=b"%PDF-1.4", headers={"Content-Type": "application/pdf"})
-    huge = await ingest.post("/media", params={"kind": "image"}, content=b"\xff" * (5 * 1024 * 1024 + 1),
-                             headers={"Content-Type": "image/jpeg"})
+    pdf = await ingest.post(
+        "/media", params={"kind": "image"}, content=b"%PDF-1.4", headers={"Content-Type": "application/pdf"}
+    )
+    huge = await ingest.post(
+        "/media",
+        params={"kind": "image"},
+        content=b"\xff" * (5 * 1024 * 1024 + 1),
+        headers={"Content-Type": "image/jpeg"},
+    )
 
     assert (pdf.status_code, pdf.json()["error"]["code"]) == (415, "unsupported_media")
     assert (huge.status_code, huge.json()["error"]["code"]) == (413, "too_large")

@@ -24,14 +24,24 @@ PHOTO = b"\xff\xd8\xff\xe0" + b"a customer's photo of their trade-in" * 50
 POLICY = MediaFetchPolicy(retry=RetryPolicy(attempts=3, base_delay_s=10.0, max_delay_s=60.0))
 
 
-async def schedule(ingest_db, meta, data: bytes = PHOTO, mime_type: str = "image/jpeg", wamid: str = "wamid.IN1") -> str:
+async def schedule(
+    ingest_db, meta, data: bytes = PHOTO, mime_type: str = "image/jpeg", wamid: str = "wamid.IN1"
+) -> str:
     """Register bytes in the fake as a customer's media and schedule the job the webhook path would."""
     registered = await meta.control.register_media(data, mime_type)
     async with ingest_db.uow() as uow:
-        await uow.media_jobs.schedule([MediaToFetch(
-            wamid=wamid, account_id=ACCOUNT, phone_number_id=PHONE_NUMBER_ID, customer_wa_id=CUSTOMER,
-            provider_media_id=registered["id"], mime_type=mime_type,
-        )])
+        await uow.media_jobs.schedule(
+            [
+                MediaToFetch(
+                    wamid=wamid,
+                    account_id=ACCOUNT,
+                    phone_number_id=PHONE_NUMBER_ID,
+                    customer_wa_id=CUSTOMER,
+                    provider_media_id=registered["id"],
+                    mime_type=mime_type,
+                )
+            ]
+        )
         await uow.commit()
     return registered["id"]
 
@@ -75,7 +85,9 @@ async def test_a_download_that_fails_once_is_stored_on_a_later_attempt(ingest_db
     assert (job.state, job.attempts) == ("stored", 2)
 
 
-async def test_a_download_that_always_fails_ends_in_media_fetch_failed_after_the_last_attempt(ingest_db, meta, tmp_path):
+async def test_a_download_that_always_fails_ends_in_media_fetch_failed_after_the_last_attempt(
+    ingest_db, meta, tmp_path
+):
     store, time = LocalMediaStore(tmp_path), FakeTime()
     await schedule(ingest_db, meta)
     await meta.control.fail_next("media_download", 10, status=500)
@@ -158,8 +170,13 @@ async def test_a_worker_that_died_mid_download_leaves_its_job_to_another_after_t
 
 
 async def test_the_media_worker_fetches_in_the_background_until_stopped(ingest_db, meta, tmp_path):
-    worker = MediaWorker(uow_factory=ingest_db.uow, graph=meta.graph, store=LocalMediaStore(tmp_path),
-                         policy=POLICY, poll_interval_s=0.05)
+    worker = MediaWorker(
+        uow_factory=ingest_db.uow,
+        graph=meta.graph,
+        store=LocalMediaStore(tmp_path),
+        policy=POLICY,
+        poll_interval_s=0.05,
+    )
     worker.start()
     try:
         await schedule(ingest_db, meta)
@@ -209,9 +226,15 @@ def retry_request(media_id: str, wamid: str = "wamid.IN1"):
     from leadline.events.common import AgentRef, WhatsAppUser
 
     return MediaFetchRequestedV1(
-        conversation_id="3f2b6c1e-8a4d-4f7e-9b1a-2c5d7e9f0a13", message_id="7c1e5a3b-9d2f-5e8a-b4c6-1f3e5a7c9b2d",
-        wamid=wamid, phone_number_id=PHONE_NUMBER_ID, customer=WhatsAppUser(wa_id=CUSTOMER), provider_media_id=media_id,
-        mime_type="image/jpeg", agent=AgentRef(id="ana", name="Ana Souza"))
+        conversation_id="3f2b6c1e-8a4d-4f7e-9b1a-2c5d7e9f0a13",
+        message_id="7c1e5a3b-9d2f-5e8a-b4c6-1f3e5a7c9b2d",
+        wamid=wamid,
+        phone_number_id=PHONE_NUMBER_ID,
+        customer=WhatsAppUser(wa_id=CUSTOMER),
+        provider_media_id=media_id,
+        mime_type="image/jpeg",
+        agent=AgentRef(id="ana", name="Ana Souza"),
+    )
 
 
 async def test_an_agents_retry_fetches_a_failed_media_again_with_fresh_attempts(ingest_db, meta, tmp_path):
@@ -243,7 +266,10 @@ async def test_a_retry_for_media_ingest_never_scheduled_fetches_it_as_new(ingest
     store, time = LocalMediaStore(tmp_path), FakeTime()
     registered = await meta.control.register_media(PHOTO, "image/jpeg")
 
-    assert await fetch_again(retry_request(registered["id"], "wamid.LOST"), ACCOUNT, ingest_db.uow, time.clock) == "scheduled"
+    assert (
+        await fetch_again(retry_request(registered["id"], "wamid.LOST"), ACCOUNT, ingest_db.uow, time.clock)
+        == "scheduled"
+    )
     assert await run_round(ingest_db, meta, store, time) == {"stored": 1}
     [event] = await ingest_db.staged_payloads()
     assert isinstance(event, MediaStoredV2) and event.wamid == "wamid.LOST"

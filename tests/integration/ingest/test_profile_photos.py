@@ -38,8 +38,14 @@ class FakePhotoProvider:
 
 async def refresh(ingest_db, provider, store, time: FakeTime, **kwargs) -> PhotoRefresh:
     return await refresh_profile_photo(
-        account_id=ACCOUNT, phone_number_id=PHONE_NUMBER_ID, customer_wa_id=CUSTOMER, uow_factory=ingest_db.uow,
-        provider=provider, store=store, clock=time.clock, **kwargs,
+        account_id=ACCOUNT,
+        phone_number_id=PHONE_NUMBER_ID,
+        customer_wa_id=CUSTOMER,
+        uow_factory=ingest_db.uow,
+        provider=provider,
+        store=store,
+        clock=time.clock,
+        **kwargs,
     )
 
 

@@ -12,8 +12,14 @@ from fastapi import FastAPI, Request
 from prometheus_client import REGISTRY as METRICS
 
 from leadline.events import (
-    AgentRef, ConversationFinishedV1, ImageContent, MediaRef, MessageSendFailedV1, MessageSentV1, StoredMedia,
     REGISTRY,
+    AgentRef,
+    ConversationFinishedV1,
+    ImageContent,
+    MediaRef,
+    MessageSendFailedV1,
+    MessageSentV1,
+    StoredMedia,
 )
 from leadline.events.topics import WHATSAPP_OUTBOUND
 from leadline.fakegraph.app import create_app
@@ -30,7 +36,15 @@ from leadline.ingest.service.sending import SendOutcome, send_message
 from leadline.platform.runtime import ServiceRuntime
 from tests.conftest import REPO
 from tests.integration.ingest.outbound_support import (
-    CUSTOMER, TOKEN, VERSION, FakeTime, closed_port, fake_settings, half, send_request, serving,
+    CUSTOMER,
+    TOKEN,
+    VERSION,
+    FakeTime,
+    closed_port,
+    fake_settings,
+    half,
+    send_request,
+    serving,
 )
 from tests.kafka_helpers import new_topic, read_topic, wait_until
 
@@ -38,8 +52,18 @@ FAST_RETRY = RetryPolicy(attempts=4, base_delay_s=0.2, max_delay_s=2.0)
 
 
 async def send(request, envelope, ingest_db, graph, time: FakeTime, *, throughput=None, retry=FAST_RETRY, **kwargs):
-    return await send_message(request, envelope, ingest_db.uow, graph, throughput or SendThroughput(), time.clock,
-                              time.sleep, half, retry=retry, **kwargs)
+    return await send_message(
+        request,
+        envelope,
+        ingest_db.uow,
+        graph,
+        throughput or SendThroughput(),
+        time.clock,
+        time.sleep,
+        half,
+        retry=retry,
+        **kwargs,
+    )
 
 
 async def test_an_accepted_text_send_stages_message_sent_with_metas_wamid(ingest_db, meta):
@@ -127,7 +151,9 @@ async def test_a_131047_refusal_is_explained_as_the_closed_24_hour_window_and_no
     assert isinstance(event, MessageSendFailedV1)
     assert event.error_code == 131047 and not event.retryable
     assert event.error_title == "Re-engagement message"
-    assert event.explanation == "More than 24 hours since the customer last replied: only a template message can be sent."
+    assert (
+        event.explanation == "More than 24 hours since the customer last replied: only a template message can be sent."
+    )
     assert time.slept == [], "a closed window does not open by waiting"
 
 
@@ -178,8 +204,14 @@ async def test_a_request_found_sending_after_a_crash_is_not_resent_and_is_report
     async with serving(state_app) as graph_url:
         env = dict(os.environ, PYTHONPATH=str(REPO), LEADLINE_CRASH_AT="ingest.send.after_meta_answered")
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.integration.ingest.send_process", ingest_db.url, graph_url, envelope.model_dump_json(),
-            cwd=REPO, env=env,
+            sys.executable,
+            "-m",
+            "tests.integration.ingest.send_process",
+            ingest_db.url,
+            graph_url,
+            envelope.model_dump_json(),
+            cwd=REPO,
+            env=env,
         )
         assert await asyncio.wait_for(process.wait(), 60) == -9, "the sender must die after Meta accepted the message"
         [row] = await ingest_db.rows(send_requests)
@@ -221,8 +253,10 @@ async def test_media_kept_only_by_leadline_is_uploaded_to_meta_and_sent_by_id(in
     key, sha256 = media_key(photo, "image/jpeg")
     uri = await store.put(key, photo, "image/jpeg")
     stored = StoredMedia(key=key, uri=uri, size_bytes=len(photo), sha256=sha256)
-    request, envelope = send_request(ImageContent(media=MediaRef(mime_type="image/jpeg", stored=stored), caption="Compass"),
-                                     body="*Ana Souza:* Compass 2024")
+    request, envelope = send_request(
+        ImageContent(media=MediaRef(mime_type="image/jpeg", stored=stored), caption="Compass"),
+        body="*Ana Souza:* Compass 2024",
+    )
 
     assert await send(request, envelope, ingest_db, meta.graph, FakeTime(), media_store=store) is SendOutcome.SENT
 
@@ -233,18 +267,33 @@ async def test_media_kept_only_by_leadline_is_uploaded_to_meta_and_sent_by_id(in
     assert uploaded is not None and uploaded.data == photo and uploaded.mime_type == "image/jpeg"
 
 
-async def test_the_send_subscriber_sends_requests_from_kafka_and_ignores_other_conversation_events(infra, ingest_db, meta):
+async def test_the_send_subscriber_sends_requests_from_kafka_and_ignores_other_conversation_events(
+    infra, ingest_db, meta
+):
     topic = await new_topic(infra.bootstrap_servers, "conversations")
-    settings = IngestSettings(database_url=ingest_db.url, kafka_bootstrap_servers=infra.bootstrap_servers,
-                              outbox_poll_interval_s=0.1, kafka_group_prefix="sending-test-")
+    settings = IngestSettings(
+        database_url=ingest_db.url,
+        kafka_bootstrap_servers=infra.bootstrap_servers,
+        outbox_poll_interval_s=0.1,
+        kafka_group_prefix="sending-test-",
+    )
     runtime = ServiceRuntime(settings)
-    register_send_subscriber(runtime, uow_factory=ingest_db.uow, graph=meta.graph, throughput=SendThroughput(),
-                             retry=FAST_RETRY, topics=[topic], consumer=f"ingest-sends-{uuid.uuid4().hex[:6]}")
+    register_send_subscriber(
+        runtime,
+        uow_factory=ingest_db.uow,
+        graph=meta.graph,
+        throughput=SendThroughput(),
+        retry=FAST_RETRY,
+        topics=[topic],
+        consumer=f"ingest-sends-{uuid.uuid4().hex[:6]}",
+    )
     request, envelope = send_request()
     sent_before, duplicates_before = sends("sent"), sends("duplicate")
     finished = REGISTRY.encode(
         ConversationFinishedV1(conversation_id=request.conversation_id, agent=AgentRef(id="ana", name="Ana Souza")),
-        account_id="acme", sequence=2, occurred_at=envelope.occurred_at,
+        account_id="acme",
+        sequence=2,
+        occurred_at=envelope.occurred_at,
     )
     producer = AIOKafkaProducer(bootstrap_servers=infra.bootstrap_servers)
     await runtime.start()
@@ -253,8 +302,13 @@ async def test_the_send_subscriber_sends_requests_from_kafka_and_ignores_other_c
         for event in (finished, envelope, envelope):  # the request arrives twice
             await producer.send_and_wait(topic, event.to_bytes(), key=event.key)
         await wait_until(lambda: _sent_count(meta, 1), timeout_s=40)
-        records = await read_topic(infra.bootstrap_servers, WHATSAPP_OUTBOUND, expected=1, timeout_s=20,
-                                   where=lambda record: record.key == envelope.key)
+        records = await read_topic(
+            infra.bootstrap_servers,
+            WHATSAPP_OUTBOUND,
+            expected=1,
+            timeout_s=20,
+            where=lambda record: record.key == envelope.key,
+        )
         await wait_until(lambda: asyncio.sleep(0, sends("duplicate") > duplicates_before), timeout_s=10)
     finally:
         await producer.stop()

@@ -48,9 +48,12 @@ async def api(ingest_db, meta):
     app = FastAPI()
     install_error_handlers(app)
     app.include_router(templates_api(graph=graph, uow=ingest_db.uow, verifier=TokenVerifier(secret=SECRET)))
-    token = mint_token(secret=SECRET, agent_id="ana", name="Ana Souza", role="seller", account_id=ACCOUNT, teams=["vendas"])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://ingest",
-                                 headers={"Authorization": f"Bearer {token}"}) as client:
+    token = mint_token(
+        secret=SECRET, agent_id="ana", name="Ana Souza", role="seller", account_id=ACCOUNT, teams=["vendas"]
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app), base_url="http://ingest", headers={"Authorization": f"Bearer {token}"}
+    ) as client:
         yield client, graph
 
 
@@ -82,14 +85,17 @@ async def test_a_number_without_a_business_account_or_meta_down_says_why(api, me
     await meta.control.fail_next("templates", status=500)
     down = await client.post("/templates/sync", params={"phone_number_id": PHONE_NUMBER_ID})
     assert down.status_code == 502 and down.json()["error"]["code"] == "templates_unavailable"
-    anonymous = await client.get("/templates", params={"phone_number_id": PHONE_NUMBER_ID}, headers={"Authorization": ""})
+    anonymous = await client.get(
+        "/templates", params={"phone_number_id": PHONE_NUMBER_ID}, headers={"Authorization": ""}
+    )
     assert anonymous.status_code == 401
 
 
 async def test_the_fake_checks_template_sends_as_meta_does(meta):
     async def send(template: dict) -> None:
-        await meta.graph.send_message(PHONE_NUMBER_ID, {"messaging_product": "whatsapp", "to": CUSTOMER,
-                                                        "type": "template", "template": template})
+        await meta.graph.send_message(
+            PHONE_NUMBER_ID, {"messaging_product": "whatsapp", "to": CUSTOMER, "type": "template", "template": template}
+        )
 
     body = {"type": "body", "parameters": [{"type": "text", "text": "Maria"}, {"type": "text", "text": "Ana"}]}
     with pytest.raises(GraphApiError) as unknown:
@@ -111,14 +117,19 @@ async def test_a_template_is_rendered_as_the_customer_reads_it_or_refused_as_wha
     client, _ = api
 
     async def render(name: str, language: str, *parameters: str) -> httpx.Response:
-        return await client.post("/templates/render", params={"phone_number_id": PHONE_NUMBER_ID},
-                                 json={"name": name, "language": language, "parameters": list(parameters)})
+        return await client.post(
+            "/templates/render",
+            params={"phone_number_id": PHONE_NUMBER_ID},
+            json={"name": name, "language": language, "parameters": list(parameters)},
+        )
 
     ok = await render("retomar_atendimento", "pt_BR", "Maria", "Ana", "Onix 2024")
     assert ok.status_code == 200, ok.text
-    assert ok.json()["text"] == ("Acme Motors\n\nOlá, Maria! Aqui é Ana, da Acme Motors. Ainda tem interesse no Onix 2024? "
-                                 "Responda esta mensagem para continuarmos o seu atendimento.\n\n"
-                                 "Responda SAIR para não receber mais mensagens.")
+    assert ok.json()["text"] == (
+        "Acme Motors\n\nOlá, Maria! Aqui é Ana, da Acme Motors. Ainda tem interesse no Onix 2024? "
+        "Responda esta mensagem para continuarmos o seu atendimento.\n\n"
+        "Responda SAIR para não receber mais mensagens."
+    )
     unknown = await render("retomar_atendimento", "es_ES", "Maria", "Ana", "Onix")
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "template_not_found"
     rejected = await render("black_friday", "pt_BR", "Maria")

@@ -15,10 +15,10 @@ from leadline.fakegraph import webhooks as wh
 from leadline.ingest.bootstrap import MIGRATIONS, build
 from leadline.platform.db import create_engine
 from leadline.platform.embedded import EmbeddedKafka, free_port
+from leadline.platform.messaging_tables import OUTBOX
+from leadline.platform.migrations import upgrade_to_head
 from leadline.platform.settings import KafkaSettings
 from leadline.platform.topic_admin import ensure_topics
-from leadline.platform.migrations import upgrade_to_head
-from leadline.platform.messaging_tables import OUTBOX
 from tests.integration.ingest.conftest import APP_SECRET, ingest_settings
 from tests.integration.ingest.test_webhooks import BUSINESS, new_customer, stream_of
 from tests.kafka_helpers import keyed, read_topic
@@ -36,7 +36,9 @@ def start_broker_holding_ingest_still(port: int, log_dir) -> EmbeddedKafka:
     kafka = EmbeddedKafka(port, log_path=log_dir / "kafka.log").start()  # from this thread: the broker dies with it
     topics = [(s.name, s.partitions, s.retention_ms) for s in TOPICS.values()]
     with ThreadPoolExecutor(max_workers=1) as admin:
-        admin.submit(asyncio.run, ensure_topics(KafkaSettings(kafka_bootstrap_servers=kafka.bootstrap_servers), topics)).result()
+        admin.submit(
+            asyncio.run, ensure_topics(KafkaSettings(kafka_bootstrap_servers=kafka.bootstrap_servers), topics)
+        ).result()
     return kafka
 
 
@@ -46,8 +48,14 @@ async def post(client: httpx.AsyncClient, customer: str, text: str) -> int:
 
 
 async def texts_on_topic(bootstrap: str, customer: str, expected: int, timeout_s: float = 30.0) -> list[str]:
-    records = await read_topic(bootstrap, WHATSAPP_INBOUND, expected=expected, timeout_s=timeout_s, settle_s=1.0,
-                               where=keyed(stream_of(customer)))
+    records = await read_topic(
+        bootstrap,
+        WHATSAPP_INBOUND,
+        expected=expected,
+        timeout_s=timeout_s,
+        settle_s=1.0,
+        where=keyed(stream_of(customer)),
+    )
     return [Envelope.from_bytes(r.value).payload["content"]["body"] for r in records]
 
 
@@ -83,16 +91,26 @@ async def stored_texts(url: str, customer: str) -> list[str]:
     try:
         async with engine.connect() as connection:
             rows = await connection.execute(
-                select(OUTBOX.c.envelope).where(OUTBOX.c.topic == WHATSAPP_INBOUND, OUTBOX.c.key == stream_of(customer))
-                .order_by(OUTBOX.c.id))
+                select(OUTBOX.c.envelope)
+                .where(OUTBOX.c.topic == WHATSAPP_INBOUND, OUTBOX.c.key == stream_of(customer))
+                .order_by(OUTBOX.c.id)
+            )
             return [Envelope.from_bytes(row.envelope).payload["content"]["body"] for row in rows]
     finally:
         await engine.dispose()
 
 
 def spawn_ingest(infra, url: str, port: int, *, crash_at: str | None) -> subprocess.Popen[bytes]:
-    return spawn_service("ingest", port=port, crash_at=crash_at, env={
-        "DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers, "WHATSAPP_APP_SECRET": APP_SECRET})
+    return spawn_service(
+        "ingest",
+        port=port,
+        crash_at=crash_at,
+        env={
+            "DATABASE_URL": url,
+            "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
+            "WHATSAPP_APP_SECRET": APP_SECRET,
+        },
+    )
 
 
 async def test_ingest_killed_between_storing_and_relaying_loses_nothing_and_doubles_nothing(infra):
@@ -118,7 +136,7 @@ async def test_ingest_killed_between_storing_and_relaying_loses_nothing_and_doub
     # What counts is what the database durably holds, not which answers reached us: a webhook can be committed
     # and its 200 lost when the process dies before writing it.
     stored = await stored_texts(url, customer)
-    assert stored[:len(statuses)] == [f"mensagem {n}" for n in range(len(statuses))], "every 200 was stored"
+    assert stored[: len(statuses)] == [f"mensagem {n}" for n in range(len(statuses))], "every 200 was stored"
     assert await texts_on_topic(infra.bootstrap_servers, customer, 1, timeout_s=2.0) == [], "died before relaying"
 
     survivor = spawn_ingest(infra, url, port, crash_at=None)

@@ -27,8 +27,14 @@ def stream_of(customer: str) -> str:
 
 async def events_of(ingest, *customers: str, expected: int, timeout_s: float = 15.0) -> list[Envelope]:
     """The chat events of these customers: waits for ``expected``, then 1 s more so extras would show."""
-    records = await read_topic(ingest.settings.kafka_bootstrap_servers, WHATSAPP_INBOUND, expected=expected,
-                               timeout_s=timeout_s, settle_s=1.0, where=keyed(*(stream_of(c) for c in customers)))
+    records = await read_topic(
+        ingest.settings.kafka_bootstrap_servers,
+        WHATSAPP_INBOUND,
+        expected=expected,
+        timeout_s=timeout_s,
+        settle_s=1.0,
+        where=keyed(*(stream_of(c) for c in customers)),
+    )
     return [Envelope.from_bytes(record.value) for record in records]
 
 
@@ -37,26 +43,35 @@ def rejected(reason: str) -> float:
 
 
 async def test_the_verification_handshake_echoes_the_challenge_for_the_right_token(ingest):
-    response = await ingest.client.get("/webhooks/whatsapp", params={
-        "hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"})
+    response = await ingest.client.get(
+        "/webhooks/whatsapp",
+        params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"},
+    )
     assert response.status_code == 200 and response.text == "1158201444"
 
 
 async def test_the_verification_handshake_is_refused_for_a_wrong_token(ingest):
-    response = await ingest.client.get("/webhooks/whatsapp", params={
-        "hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"})
+    response = await ingest.client.get(
+        "/webhooks/whatsapp", params={"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"}
+    )
     assert response.status_code == 403 and response.json()["error"]["code"] == "verification_failed"
 
 
 async def test_unsigned_and_wrongly_signed_deliveries_are_refused_counted_and_never_stored(ingest):
     before_stored, before_quarantined, before_count = (
-        await ingest.count(webhook_deliveries), await ingest.count(quarantined_deliveries), rejected("signature"))
+        await ingest.count(webhook_deliveries),
+        await ingest.count(quarantined_deliveries),
+        rejected("signature"),
+    )
     body = wh.encode(wh.WebhookBuilder(BUSINESS).inbound(wh.text_message(new_customer(), "oi")))
     unsigned = await ingest.client.post("/webhooks/whatsapp", content=body)
-    forged = await ingest.post_signed(wh.WebhookBuilder(BUSINESS).inbound(wh.text_message(new_customer(), "oi")), secret="wrong")
+    forged = await ingest.post_signed(
+        wh.WebhookBuilder(BUSINESS).inbound(wh.text_message(new_customer(), "oi")), secret="wrong"
+    )
     tampered_body = body.replace(b"oi", b"ok")
-    tampered = await ingest.client.post("/webhooks/whatsapp", content=tampered_body,
-                                        headers={"X-Hub-Signature-256": wh.sign(body, "test-app-secret")})
+    tampered = await ingest.client.post(
+        "/webhooks/whatsapp", content=tampered_body, headers={"X-Hub-Signature-256": wh.sign(body, "test-app-secret")}
+    )
     assert [r.status_code for r in (unsigned, forged, tampered)] == [401, 401, 401]
     assert unsigned.json()["error"]["code"] == "invalid_signature"
     assert rejected("signature") == before_count + 3
@@ -75,8 +90,9 @@ async def test_invalid_utf8_and_deeply_nested_json_are_400s_not_crashes(ingest):
     from leadline.fakegraph.webhooks import sign
 
     for body in (b'{"object": "\xff\xfe"}', b"[" * 100_000 + b"]" * 100_000):
-        response = await ingest.client.post("/webhooks/whatsapp", content=body,
-                                            headers={"X-Hub-Signature-256": sign(body, "test-app-secret")})
+        response = await ingest.client.post(
+            "/webhooks/whatsapp", content=body, headers={"X-Hub-Signature-256": sign(body, "test-app-secret")}
+        )
         assert response.status_code == 400, body[:20]
 
 
@@ -107,7 +123,9 @@ async def test_every_message_kind_becomes_one_typed_event_in_order(ingest):
     kinds = [e.payload["content"]["kind"] for e in events]
     assert kinds[0] == "text" and kinds[1] == "image" and kinds[3] == "voice" and kinds[7] == "sticker"
     assert {"location", "contacts", "reaction", "interactive_reply", "button", "unsupported"} <= set(kinds)
-    assert all(e.type == "ingest.message.received" and e.payload["customer_display_name"] == "João Pereira" for e in events)
+    assert all(
+        e.type == "ingest.message.received" and e.payload["customer_display_name"] == "João Pereira" for e in events
+    )
 
 
 async def test_a_customer_without_a_profile_name_is_shown_by_the_formatted_number(ingest):
@@ -121,15 +139,21 @@ async def test_a_customer_without_a_profile_name_is_shown_by_the_formatted_numbe
 async def test_a_batch_of_entries_and_changes_emits_every_message_keyed_by_its_chat(ingest):
     first, second = new_customer(), new_customer()
     other_business = wh.BusinessNumber(phone_number_id="209876543210987", display_phone_number="551140000000")
-    change_a = wh.messages_change(BUSINESS, [wh.text_message(first, "1"), wh.text_message(first, "2")], [wh.contact(first)])
+    change_a = wh.messages_change(
+        BUSINESS, [wh.text_message(first, "1"), wh.text_message(first, "2")], [wh.contact(first)]
+    )
     change_b = wh.messages_change(BUSINESS, [wh.text_message(second, "3")], [wh.contact(second)])
     change_c = wh.messages_change(other_business, [wh.text_message(first, "4")], [wh.contact(first)])
     payload = wh.delivery([wh.entry(BUSINESS.waba_id, [change_a, change_b]), wh.entry("999", [change_c])])
     assert (await ingest.post_signed(payload)).json()["events"] == 4
     events = await events_of(ingest, first, second, expected=3)
     assert sorted(e.payload["content"]["body"] for e in events) == ["1", "2", "3"]
-    other = await read_topic(ingest.settings.kafka_bootstrap_servers, WHATSAPP_INBOUND, expected=1,
-                             where=keyed(chat_stream_id(other_business.phone_number_id, first)))
+    other = await read_topic(
+        ingest.settings.kafka_bootstrap_servers,
+        WHATSAPP_INBOUND,
+        expected=1,
+        where=keyed(chat_stream_id(other_business.phone_number_id, first)),
+    )
     assert len(other) == 1
 
 

@@ -26,7 +26,9 @@ async def changed(dealer, agent_id: str, *, active: bool = True, **what) -> None
     """An administrator changes the agent in the router's directory (committed; its event goes out)."""
     agent = replace(dealer.agents[agent_id], **what)
     services = dealer.services
-    assert await upsert_agent(dealer.account_id, agent, active=active, uow=services.router_config_uow, clock=services.clock)
+    assert await upsert_agent(
+        dealer.account_id, agent, active=active, uow=services.router_config_uow, clock=services.clock
+    )
     dealer.agents[agent_id] = agent
 
 
@@ -64,21 +66,31 @@ async def test_a_seller_made_an_administrator_administers_within_a_second_whatev
 
     token_before = dealer.token("elisa")  # minted as a seller: its role claim is never read
     await changed(dealer, "elisa", role=Role.ADMIN)
-    await within_a_second(dealer, "elisa", "GET", "/admin/conflicts", (200, None), headers={"Authorization": f"Bearer {token_before}"})
+    await within_a_second(
+        dealer, "elisa", "GET", "/admin/conflicts", (200, None), headers={"Authorization": f"Bearer {token_before}"}
+    )
     assert await answers(dealer, "elisa", "GET", lead) == (200, None)
 
 
-async def test_a_deactivated_seller_is_refused_everywhere_within_a_second_even_with_the_router_unreachable(dealer, infra):
+async def test_a_deactivated_seller_is_refused_everywhere_within_a_second_even_with_the_router_unreachable(
+    dealer, infra
+):
     conversation_id = await dealer.customer_writes(new_customer())
     lead = f"/leads/{(await dealer.add_lead('ana', conversation_id)).json()['lead_id']}"
     other_conversation = await dealer.customer_writes(new_customer())
 
     async with leads_cut_off_from_the_router(dealer.services, infra) as cut_off:
+
         async def cut_off_answers() -> tuple[int, str | None]:
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=cut_off), base_url="http://leads",
-                                         headers={"Authorization": f"Bearer {dealer.token('ana')}"}) as client:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=cut_off),
+                base_url="http://leads",
+                headers={"Authorization": f"Bearer {dealer.token('ana')}"},
+            ) as client:
                 answer = await client.get(lead)
-            return answer.status_code, (answer.json().get("error") or {}).get("code") if answer.status_code >= 400 else None
+            return answer.status_code, (answer.json().get("error") or {}).get(
+                "code"
+            ) if answer.status_code >= 400 else None
 
         assert await cut_off_answers() == (200, None), "the router being down does not matter to who Ana is"
         await changed(dealer, "ana", active=False)
@@ -92,10 +104,22 @@ async def test_a_deactivated_seller_is_refused_everywhere_within_a_second_even_w
     refused = {
         "lead": await answers(dealer, "ana", "GET", lead),
         "business numbers": await answers(dealer, "ana", "GET", f"{lead}/business-numbers"),
-        "transfer": await answers(dealer, "ana", "POST", f"{lead}/transfer", json={"to_agent_id": "bruno", "to_team_id": "vendas"}),
+        "transfer": await answers(
+            dealer, "ana", "POST", f"{lead}/transfer", json={"to_agent_id": "bruno", "to_team_id": "vendas"}
+        ),
         "lead form": await answers(dealer, "ana", "GET", f"/conversations/{other_conversation}/lead-form"),
-        "add lead": await answers(dealer, "ana", "POST", "/leads", json={
-            "conversation_id": other_conversation, "idempotency_key": uuid.uuid4().hex, "name": "João", "mobile": "+5511987654321"}),
+        "add lead": await answers(
+            dealer,
+            "ana",
+            "POST",
+            "/leads",
+            json={
+                "conversation_id": other_conversation,
+                "idempotency_key": uuid.uuid4().hex,
+                "name": "João",
+                "mobile": "+5511987654321",
+            },
+        ),
         "conflicts": await answers(dealer, "ana", "GET", "/admin/conflicts"),
     }
     assert refused == dict.fromkeys(refused, (401, "agent_inactive"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from leadline.events import CONVERSION_POINT_RECORDED, LEAD_CREATED, LEADS_LEADS, LEAD_TEMPERATURE_CHANGED, Envelope
+from leadline.events import CONVERSION_POINT_RECORDED, LEAD_CREATED, LEAD_TEMPERATURE_CHANGED, LEADS_LEADS, Envelope
 from tests.integration.leads.conftest import new_customer
 from tests.kafka_helpers import keyed, read_topic
 
@@ -37,8 +37,15 @@ async def test_the_form_of_a_conversation_the_agent_cannot_see_is_a_404_like_one
 
 async def test_saving_creates_the_lead_for_the_agent_and_their_team_and_claims_the_conversation(dealer):
     conversation_id = await dealer.customer_writes("5511987650003", "Quero simular o financiamento do Compass")
-    saved = await dealer.add_lead("ana", conversation_id, name="Carlos Mendes", mobile="(11) 98765-0003",
-                                  email="carlos@example.com", vehicle_of_interest="Jeep Compass 2024", notes="Tem troca")
+    saved = await dealer.add_lead(
+        "ana",
+        conversation_id,
+        name="Carlos Mendes",
+        mobile="(11) 98765-0003",
+        email="carlos@example.com",
+        vehicle_of_interest="Jeep Compass 2024",
+        notes="Tem troca",
+    )
     assert saved.status_code == 201, saved.text
     lead_id = saved.json()["lead_id"]
     assert saved.json()["attached"] is False
@@ -51,13 +58,20 @@ async def test_saving_creates_the_lead_for_the_agent_and_their_team_and_claims_t
     assert lead["mobile"] == "+5511987650003" and lead["vehicle_of_interest"] == "Jeep Compass 2024"
     [point] = lead["conversion_points"]
     assert point["source"] == "whatsapp" and point["phone_number_id"] == dealer.shared
-    assert point["first_message_kind"] == "text" and point["first_message_text"] == "Quero simular o financiamento do Compass"
+    assert (
+        point["first_message_kind"] == "text"
+        and point["first_message_text"] == "Quero simular o financiamento do Compass"
+    )
     assert [c["conversation_id"] for c in lead["conversations"]] == [conversation_id]
     assert lead["conversations"][0]["link"].endswith(f"/conversations/{conversation_id}")
     assert lead["temperature"]["value"] == "warm"
 
-    records = await read_topic(dealer.services.leads_app.state.runtime.settings.kafka_bootstrap_servers, LEADS_LEADS,
-                               expected=3, where=keyed(lead_id))
+    records = await read_topic(
+        dealer.services.leads_app.state.runtime.settings.kafka_bootstrap_servers,
+        LEADS_LEADS,
+        expected=3,
+        where=keyed(lead_id),
+    )
     events = [Envelope.from_bytes(r.value) for r in records]
     assert [e.type for e in events] == [LEAD_CREATED, CONVERSION_POINT_RECORDED, LEAD_TEMPERATURE_CHANGED]
     assert [e.sequence for e in events] == [1, 2, 3]
@@ -75,7 +89,9 @@ async def test_retrying_the_same_save_creates_nothing_twice_and_answers_the_same
 
 async def test_the_same_idempotency_key_for_another_conversation_is_refused(dealer):
     first = await dealer.add_lead("ana", await dealer.customer_writes(new_customer()), key="reused")
-    other = await dealer.add_lead("ana", await dealer.customer_writes(new_customer()), key="reused", mobile="11912340000")
+    other = await dealer.add_lead(
+        "ana", await dealer.customer_writes(new_customer()), key="reused", mobile="11912340000"
+    )
     assert first.status_code == 201
     assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused"
 

@@ -22,7 +22,9 @@ from tests.kafka_helpers import wait_until
 async def leads_cut_off_from_the_router(services, infra) -> AsyncIterator[httpx.AsyncClient]:
     """The same leads database behind a replica whose router address answers nothing (a dead port); only its account
     directory runs (it authorizes the callers), the rest of its runtime is never started."""
-    app = build_leads(leads_settings(infra, services.database_url, f"http://127.0.0.1:{free_port()}"), clock=services.clock)
+    app = build_leads(
+        leads_settings(infra, services.database_url, f"http://127.0.0.1:{free_port()}"), clock=services.clock
+    )
     directory = asyncio.create_task(app.state.access.directory.run())
     try:
         await asyncio.wait_for(app.state.access.directory.caught_up.wait(), 30)
@@ -36,16 +38,31 @@ async def leads_cut_off_from_the_router(services, infra) -> AsyncIterator[httpx.
 
 
 async def save_through(app, dealer, agent_id: str, conversation_id: str, key: str) -> httpx.Response:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://leads",
-                                 headers={"Authorization": f"Bearer {dealer.token(agent_id)}"}) as client:
-        return await client.post("/leads", json={"conversation_id": conversation_id, "idempotency_key": key,
-                                                 "name": "João Pereira", "mobile": "+5511987654321"})
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://leads",
+        headers={"Authorization": f"Bearer {dealer.token(agent_id)}"},
+    ) as client:
+        return await client.post(
+            "/leads",
+            json={
+                "conversation_id": conversation_id,
+                "idempotency_key": key,
+                "name": "João Pereira",
+                "mobile": "+5511987654321",
+            },
+        )
 
 
 async def saga(dealer, key: str) -> dict:
     async with dealer.services.leads_app.state.runtime.sessions() as session:
-        row = (await session.execute(select(add_lead_sagas).where(
-            add_lead_sagas.c.account_id == dealer.account_id, add_lead_sagas.c.idempotency_key == key))).first()
+        row = (
+            await session.execute(
+                select(add_lead_sagas).where(
+                    add_lead_sagas.c.account_id == dealer.account_id, add_lead_sagas.c.idempotency_key == key
+                )
+            )
+        ).first()
     return dict(row._mapping)
 
 
@@ -75,7 +92,9 @@ async def test_with_the_router_unreachable_the_save_is_a_503_and_the_lead_waits_
     assert len(await dealer.published(event_type=LEAD_CREATED)) == 1
 
 
-async def test_a_retry_after_a_crash_between_claim_and_commit_finds_its_own_claim_and_makes_the_lead_once(dealer, infra):
+async def test_a_retry_after_a_crash_between_claim_and_commit_finds_its_own_claim_and_makes_the_lead_once(
+    dealer, infra
+):
     conversation_id = await dealer.customer_writes(new_customer())
     async with leads_cut_off_from_the_router(dealer.services, infra) as cut_off:
         await save_through(cut_off, dealer, "ana", conversation_id, "k2")

@@ -31,10 +31,20 @@ async def test_twenty_agents_adding_one_conversation_make_exactly_one_lead_and_n
     created = await dealer.published(event_type=LEAD_CREATED)
     assert [e["stream_id"] for e in created] == [won["lead_id"]]
     async with services.leads_app.state.runtime.sessions() as session:
-        sagas = (await session.execute(select(add_lead_sagas.c.lead_id, add_lead_sagas.c.state)
-                                       .where(add_lead_sagas.c.account_id == dealer.account_id))).all()
+        sagas = (
+            await session.execute(
+                select(add_lead_sagas.c.lead_id, add_lead_sagas.c.state).where(
+                    add_lead_sagas.c.account_id == dealer.account_id
+                )
+            )
+        ).all()
     assert sorted(state for _, state in sagas) == ["abandoned"] * 19 + ["created"]
     losers = [str(lead_id) for lead_id, state in sagas if state == "abandoned"]
-    published = await read_topic(services.leads_app.state.runtime.settings.kafka_bootstrap_servers, LEADS_LEADS,
-                                 expected=1, timeout_s=3, where=keyed(won["lead_id"], *losers))
+    published = await read_topic(
+        services.leads_app.state.runtime.settings.kafka_bootstrap_servers,
+        LEADS_LEADS,
+        expected=1,
+        timeout_s=3,
+        where=keyed(won["lead_id"], *losers),
+    )
     assert {record.key.decode() for record in published} == {won["lead_id"]}, "no abandoned lead ever left"

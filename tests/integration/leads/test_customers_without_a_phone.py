@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
+
 from leadline.events import LEAD_CREATED, LEAD_MOBILE_SHARED
 from leadline.events.content import ContactsContent, SharedContact, SharedPhone
 from leadline.leads.adapters.tables import conversation_activity
-from sqlalchemy import select
-
 from tests.integration.leads.conftest import new_customer
 from tests.kafka_helpers import wait_until
 
@@ -18,8 +18,15 @@ def bsuid() -> str:
 
 
 def shared_card(phone: str = "+55 11 98765-1234", wa_id: str | None = "5511987651234") -> ContactsContent:
-    return ContactsContent(contacts=(SharedContact(formatted_name="Joana Ribeiro", origin="contact_request",
-                                                   phones=(SharedPhone(phone=phone, wa_id=wa_id, type="CELL"),)),))
+    return ContactsContent(
+        contacts=(
+            SharedContact(
+                formatted_name="Joana Ribeiro",
+                origin="contact_request",
+                phones=(SharedPhone(phone=phone, wa_id=wa_id, type="CELL"),),
+            ),
+        )
+    )
 
 
 async def test_the_form_of_a_customer_known_only_by_bsuid_leaves_the_mobile_empty_and_offers_to_request_it(dealer):
@@ -32,7 +39,10 @@ async def test_the_form_of_a_customer_known_only_by_bsuid_leaves_the_mobile_empt
 
     assert (form["name"], form["mobile"], form["mobile_display"]) == ("Joana Ribeiro", None, None)
     assert (form["whatsapp_user_id"], form["whatsapp_username"], form["request_contact_info"]) == (
-        user_id, "joana.carros", True)
+        user_id,
+        "joana.carros",
+        True,
+    )
     assert unnamed["name"] == "@pedro.auto"
 
 
@@ -79,15 +89,23 @@ async def test_the_number_the_customer_shares_on_request_fills_the_leads_mobile_
 async def test_a_number_an_agent_typed_is_never_overwritten_by_a_shared_one(dealer):
     user_id = bsuid()
     conversation_id = await dealer.customer_writes(None, name="Joana", user_id=user_id)
-    lead_id = (await dealer.add_lead("ana", conversation_id, name="Joana", mobile="+55 21 99876-5432")).json()["lead_id"]
+    lead_id = (await dealer.add_lead("ana", conversation_id, name="Joana", mobile="+55 21 99876-5432")).json()[
+        "lead_id"
+    ]
 
     await dealer.customer_writes(None, name="Joana", user_id=user_id, content=shared_card())
     await dealer.customer_writes(None, name="Joana", user_id=user_id, text="E então?")
 
     async def followed() -> bool:  # all three customer messages (the shared card among them) reached the leads service
         async with dealer.services.leads_app.state.runtime.sessions() as session:
-            return await session.scalar(select(conversation_activity.c.customer_messages).where(
-                conversation_activity.c.conversation_id == uuid.UUID(conversation_id))) == 3
+            return (
+                await session.scalar(
+                    select(conversation_activity.c.customer_messages).where(
+                        conversation_activity.c.conversation_id == uuid.UUID(conversation_id)
+                    )
+                )
+                == 3
+            )
 
     await wait_until(followed, timeout_s=30)
     assert (await dealer.lead(lead_id, "ana"))["mobile"] == "+5521998765432"

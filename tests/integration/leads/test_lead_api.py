@@ -22,12 +22,19 @@ async def test_every_endpoint_needs_a_bearer_token(dealer):
         spec = (await anonymous.get("/openapi.json")).json()
         answers = []
         for path, methods in spec["paths"].items():
-            url = path.replace("{conversation_id}", str(uuid.uuid4())).replace("{lead_id}", str(uuid.uuid4())) \
-                      .replace("{conflict_id}", str(uuid.uuid4()))
+            url = (
+                path.replace("{conversation_id}", str(uuid.uuid4()))
+                .replace("{lead_id}", str(uuid.uuid4()))
+                .replace("{conflict_id}", str(uuid.uuid4()))
+            )
             for method in methods:
                 answers.append((method, path, (await anonymous.request(method, url, json={})).status_code))
-    assert {"/leads", "/leads/{lead_id}", "/conversations/{conversation_id}/lead-form",
-            "/admin/conflicts/{conflict_id}/resolve"} <= set(spec["paths"])
+    assert {
+        "/leads",
+        "/leads/{lead_id}",
+        "/conversations/{conversation_id}/lead-form",
+        "/admin/conflicts/{conflict_id}/resolve",
+    } <= set(spec["paths"])
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert [a for a in answers if a[2] != 401] == []
 
@@ -35,15 +42,20 @@ async def test_every_endpoint_needs_a_bearer_token(dealer):
 async def test_a_lead_is_seen_by_its_owner_its_team_and_admins_and_is_a_404_for_everyone_else(services, dealer):
     lead_id, _, _ = await new_lead(dealer)
     another_dealer = await services.dealer()
-    async with dealer.leads("bruno") as team_mate, dealer.leads("diego") as admin, dealer.leads("elisa") as other_team, \
-            another_dealer.leads("diego") as other_account:
+    async with (
+        dealer.leads("bruno") as team_mate,
+        dealer.leads("diego") as admin,
+        dealer.leads("elisa") as other_team,
+        another_dealer.leads("diego") as other_account,
+    ):
         assert (await team_mate.get(f"/leads/{lead_id}")).status_code == 200
         assert (await admin.get(f"/leads/{lead_id}")).status_code == 200
         for client in (other_team, other_account):
             for path in (f"/leads/{lead_id}", f"/leads/{lead_id}/business-numbers"):
                 assert (await client.get(path)).status_code == 404
-            assert (await client.post(f"/leads/{lead_id}/transfer",
-                                      json={"to_agent_id": "bruno", "to_team_id": "vendas"})).status_code == 404
+            assert (
+                await client.post(f"/leads/{lead_id}/transfer", json={"to_agent_id": "bruno", "to_team_id": "vendas"})
+            ).status_code == 404
         assert (await admin.get(f"/leads/{uuid.uuid4()}")).status_code == 404
         assert (await admin.get("/leads/not-a-uuid")).status_code == 404
 
@@ -51,13 +63,20 @@ async def test_a_lead_is_seen_by_its_owner_its_team_and_admins_and_is_a_404_for_
 async def test_the_owner_transfers_the_lead_and_the_router_hands_over_its_conversation(dealer):
     lead_id, conversation_id, _ = await new_lead(dealer)
     async with dealer.leads("bruno") as not_owner, dealer.leads("ana") as owner:
-        refused = await not_owner.post(f"/leads/{lead_id}/transfer", json={"to_agent_id": "bruno", "to_team_id": "vendas"})
-        wrong_team = await owner.post(f"/leads/{lead_id}/transfer", json={"to_agent_id": "carla", "to_team_id": "vendas"})
+        refused = await not_owner.post(
+            f"/leads/{lead_id}/transfer", json={"to_agent_id": "bruno", "to_team_id": "vendas"}
+        )
+        wrong_team = await owner.post(
+            f"/leads/{lead_id}/transfer", json={"to_agent_id": "carla", "to_team_id": "vendas"}
+        )
         moved = await owner.post(f"/leads/{lead_id}/transfer", json={"to_agent_id": "carla", "to_team_id": "seminovos"})
     assert refused.status_code == 403
     assert wrong_team.status_code == 422 and wrong_team.json()["error"]["code"] == "unknown_agent"
     assert moved.status_code == 200, moved.text
-    assert moved.json()["responsible_agent"] == {"id": "carla", "name": "Carla Dias"} and moved.json()["team_id"] == "seminovos"
+    assert (
+        moved.json()["responsible_agent"] == {"id": "carla", "name": "Carla Dias"}
+        and moved.json()["team_id"] == "seminovos"
+    )
     [event] = await dealer.published(lead_id, LEAD_TRANSFERRED)
     assert event["payload"]["from_team_id"] == "vendas" and event["payload"]["to_agent"]["id"] == "carla"
 
@@ -71,9 +90,15 @@ async def test_the_owner_transfers_the_lead_and_the_router_hands_over_its_conver
 async def test_a_transfer_retried_after_its_answer_was_lost_is_answered_as_done_and_changes_nothing(dealer):
     lead_id, _, _ = await new_lead(dealer)
     async with dealer.leads("ana") as former_owner:
-        first = await former_owner.post(f"/leads/{lead_id}/transfer", json={"to_agent_id": "bruno", "to_team_id": "vendas"})
-        retried = await former_owner.post(f"/leads/{lead_id}/transfer", json={"to_agent_id": "bruno", "to_team_id": "vendas"})
-        elsewhere = await former_owner.post(f"/leads/{lead_id}/transfer", json={"to_agent_id": "carla", "to_team_id": "seminovos"})
+        first = await former_owner.post(
+            f"/leads/{lead_id}/transfer", json={"to_agent_id": "bruno", "to_team_id": "vendas"}
+        )
+        retried = await former_owner.post(
+            f"/leads/{lead_id}/transfer", json={"to_agent_id": "bruno", "to_team_id": "vendas"}
+        )
+        elsewhere = await former_owner.post(
+            f"/leads/{lead_id}/transfer", json={"to_agent_id": "carla", "to_team_id": "seminovos"}
+        )
     assert first.status_code == 200 and retried.status_code == 200, retried.text
     assert retried.json()["responsible_agent"]["id"] == "bruno"
     assert elsewhere.status_code == 403, "no longer hers to send anywhere else"
@@ -88,8 +113,11 @@ async def test_business_numbers_are_those_of_the_leads_team(dealer):
     async with dealer.leads("carla") as carla:
         after = (await carla.get(f"/leads/{lead_id}/business-numbers")).json()
     assert numbers["team_id"] == "vendas" and [n["phone_number_id"] for n in numbers["items"]] == [dealer.shared]
-    assert numbers["items"][0] == {"phone_number_id": dealer.shared, "display_phone_number": "+55 11 4000-0001",
-                                   "name": "Acme Motors"}
+    assert numbers["items"][0] == {
+        "phone_number_id": dealer.shared,
+        "display_phone_number": "+55 11 4000-0001",
+        "name": "Acme Motors",
+    }
     assert sorted(n["phone_number_id"] for n in after["items"]) == sorted([dealer.shared, dealer.used_cars])
 
 
@@ -110,4 +138,6 @@ async def test_a_returning_customer_routed_to_the_owner_joins_the_lead_and_the_o
     lead = await dealer.lead(lead_id)
     assert [c["open"] for c in lead["conversations"]] == [True, False]
     assert lead["conversion_points"][1]["first_message_text"] == "Voltei! Ainda tem aquele carro?"
-    assert [e["payload"]["conversation_id"] for e in await dealer.published(lead_id, CONVERSATION_ATTACHED_TO_LEAD)] == [second]
+    assert [
+        e["payload"]["conversation_id"] for e in await dealer.published(lead_id, CONVERSATION_ATTACHED_TO_LEAD)
+    ] == [second]

@@ -22,11 +22,22 @@ async def test_customers_writing_make_conversations_the_leads_service_follows_bu
     for wa_id in customers:
         await dealer.customer_writes(wa_id, "Alguém aí?")
     # and one more straight onto the inbound topic, the way ingest publishes it
-    message = MessageReceivedV1(phone_number_id=dealer.shared, customer_wa_id=new_customer(), wamid=f"wamid.{uuid.uuid4().hex}",
-                                display_phone_number="551140000001", customer_display_name="Paula", sent_at=dealer.services.clock(),
-                                content=TextContent(body="Oi"))
-    envelope = new_envelope(message, account_id=dealer.account_id, stream_id=message.stream_id(dealer.account_id),
-                            sequence=1, occurred_at=dealer.services.clock())
+    message = MessageReceivedV1(
+        phone_number_id=dealer.shared,
+        customer_wa_id=new_customer(),
+        wamid=f"wamid.{uuid.uuid4().hex}",
+        display_phone_number="551140000001",
+        customer_display_name="Paula",
+        sent_at=dealer.services.clock(),
+        content=TextContent(body="Oi"),
+    )
+    envelope = new_envelope(
+        message,
+        account_id=dealer.account_id,
+        stream_id=message.stream_id(dealer.account_id),
+        sequence=1,
+        occurred_at=dealer.services.clock(),
+    )
     producer = AIOKafkaProducer(bootstrap_servers=infra.bootstrap_servers)
     await producer.start()
     try:
@@ -36,16 +47,30 @@ async def test_customers_writing_make_conversations_the_leads_service_follows_bu
 
     async def followed() -> bool:
         async with dealer.services.leads_app.state.runtime.sessions() as session:
-            counts = await session.scalars(select(conversation_activity.c.customer_messages).where(
-                conversation_activity.c.conversation_id.in_([UUID(c) for c in conversations])))
+            counts = await session.scalars(
+                select(conversation_activity.c.customer_messages).where(
+                    conversation_activity.c.conversation_id.in_([UUID(c) for c in conversations])
+                )
+            )
             return sorted(counts) == [2, 2, 2]
 
     await wait_until(followed)
     await asyncio.sleep(1.0)  # time for the inbound message to travel router -> leads as well
     async with dealer.services.leads_app.state.runtime.sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(leads).where(leads.c.account_id == dealer.account_id)) == 0
-        assert await session.scalar(select(func.count()).select_from(lead_events)
-                                    .where(lead_events.c.account_id == dealer.account_id)) == 0
-        assert await session.scalar(select(func.count()).select_from(add_lead_sagas)
-                                    .where(add_lead_sagas.c.account_id == dealer.account_id)) == 0
+        assert (
+            await session.scalar(select(func.count()).select_from(leads).where(leads.c.account_id == dealer.account_id))
+            == 0
+        )
+        assert (
+            await session.scalar(
+                select(func.count()).select_from(lead_events).where(lead_events.c.account_id == dealer.account_id)
+            )
+            == 0
+        )
+        assert (
+            await session.scalar(
+                select(func.count()).select_from(add_lead_sagas).where(add_lead_sagas.c.account_id == dealer.account_id)
+            )
+            == 0
+        )
     assert await dealer.published() == []

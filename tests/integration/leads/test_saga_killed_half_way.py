@@ -24,12 +24,24 @@ from tests.kafka_helpers import wait_until
 from tests.service_processes import spawn_service, wait_healthy
 
 
-def spawn_leads(infra, url: str, port: int, router_url: str, *, crash_at: str | None,
-                pending_timeout_s: float = 2) -> subprocess.Popen[bytes]:
-    return spawn_service("leads", port=port, crash_at=crash_at, env={
-        "DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers, "JWT_SECRET": JWT_SECRET,
-        "ROUTER_URL": router_url, "KAFKA_GROUP_PREFIX": f"killed-{uuid.uuid4().hex[:6]}-",
-        "SAGA_PENDING_TIMEOUT_S": str(pending_timeout_s), "SAGA_RECOVERY_INTERVAL_S": "0.5", "LOG_LEVEL": "WARNING"})
+def spawn_leads(
+    infra, url: str, port: int, router_url: str, *, crash_at: str | None, pending_timeout_s: float = 2
+) -> subprocess.Popen[bytes]:
+    return spawn_service(
+        "leads",
+        port=port,
+        crash_at=crash_at,
+        env={
+            "DATABASE_URL": url,
+            "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
+            "JWT_SECRET": JWT_SECRET,
+            "ROUTER_URL": router_url,
+            "KAFKA_GROUP_PREFIX": f"killed-{uuid.uuid4().hex[:6]}-",
+            "SAGA_PENDING_TIMEOUT_S": str(pending_timeout_s),
+            "SAGA_RECOVERY_INTERVAL_S": "0.5",
+            "LOG_LEVEL": "WARNING",
+        },
+    )
 
 
 async def stop(process: subprocess.Popen[bytes]) -> None:
@@ -64,12 +76,17 @@ async def killed_after_claim(services, infra, request):
     conversation_id = await dealer.customer_writes(new_customer())
     port = free_port()
     doomed = spawn_leads(infra, url, port, services.router_url, crash_at="leads.after_claim")
-    body = {"conversation_id": conversation_id, "idempotency_key": "click-before-the-crash", "name": "João Pereira",
-            "mobile": "+5511987654321"}
+    body = {
+        "conversation_id": conversation_id,
+        "idempotency_key": "click-before-the-crash",
+        "name": "João Pereira",
+        "mobile": "+5511987654321",
+    }
     try:
         await wait_healthy(port)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
-                                     headers={"Authorization": f"Bearer {dealer.token('ana')}"}) as client:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", timeout=30, headers={"Authorization": f"Bearer {dealer.token('ana')}"}
+        ) as client:
             with pytest.raises(httpx.TransportError):
                 await client.post("/leads", json=body)
         assert await asyncio.to_thread(doomed.wait, 30) == -signal.SIGKILL
@@ -84,8 +101,9 @@ async def killed_after_claim(services, infra, request):
         conversation = (await admin.get(f"/conversations/{conversation_id}")).json()
     assert conversation["owner_id"] == "ana" and conversation["lead_id"] == str(pending.lead_id), "the claim was made"
 
-    survivor = spawn_leads(infra, url, port, services.router_url, crash_at=None,
-                           pending_timeout_s=getattr(request, "param", 2))
+    survivor = spawn_leads(
+        infra, url, port, services.router_url, crash_at=None, pending_timeout_s=getattr(request, "param", 2)
+    )
     try:
         await wait_healthy(port)
         yield Restarted(dealer, engine, port, body, str(pending.lead_id))
@@ -117,8 +135,10 @@ async def test_after_a_restart_recovery_makes_the_lead_exactly_once_for_the_agen
 @pytest.mark.parametrize("killed_after_claim", [60], indirect=True)  # recovery stays out of the way: the retry does it
 async def test_after_a_restart_the_retried_save_finds_its_own_claim_and_nothing_is_made_twice(killed_after_claim):
     restarted = killed_after_claim
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{restarted.port}",
-                                 headers={"Authorization": f"Bearer {restarted.dealer.token('ana')}"}) as client:
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{restarted.port}",
+        headers={"Authorization": f"Bearer {restarted.dealer.token('ana')}"},
+    ) as client:
         retried = await client.post("/leads", json=restarted.body)
         again = await client.post("/leads", json=restarted.body)
     assert retried.status_code == again.status_code == 201, retried.text

@@ -15,24 +15,33 @@ from tests.kafka_helpers import wait_until
 
 async def seen_by_leads(dealer, conversation_id: str, **expected) -> None:
     """Wait until the leads service has folded the router's events up to this point."""
+
     async def caught_up() -> bool:
         async with dealer.services.leads_app.state.runtime.sessions() as session:
-            row = (await session.execute(select(conversation_activity)
-                                         .where(conversation_activity.c.conversation_id == UUID(conversation_id)))).first()
+            row = (
+                await session.execute(
+                    select(conversation_activity).where(
+                        conversation_activity.c.conversation_id == UUID(conversation_id)
+                    )
+                )
+            ).first()
         return row is not None and all(getattr(row, name) == value for name, value in expected.items())
 
     await wait_until(caught_up, timeout_s=20)
 
 
 async def temperatures(dealer, lead_id: str) -> list[tuple[str | None, str]]:
-    return [(e["payload"]["from_temperature"], e["payload"]["to_temperature"])
-            for e in await dealer.published(lead_id, LEAD_TEMPERATURE_CHANGED)]
+    return [
+        (e["payload"]["from_temperature"], e["payload"]["to_temperature"])
+        for e in await dealer.published(lead_id, LEAD_TEMPERATURE_CHANGED)
+    ]
 
 
 async def cool_down(dealer, **delta: float) -> None:
     dealer.services.clock.advance(**delta)
-    await reassess_due_leads(uow=dealer.services.leads_uow, clock=dealer.services.clock,
-                             rules=dealer.services.leads_app.state.rules)
+    await reassess_due_leads(
+        uow=dealer.services.leads_uow, clock=dealer.services.clock, rules=dealer.services.leads_app.state.rules
+    )
 
 
 async def test_a_scripted_conversation_warms_heats_and_cools_the_lead_with_its_reasons(dealer):
@@ -42,8 +51,12 @@ async def test_a_scripted_conversation_warms_heats_and_cools_the_lead_with_its_r
     lead_id = (await dealer.add_lead("ana", conversation_id, mobile=wa_id)).json()["lead_id"]
     assert await temperatures(dealer, lead_id) == [(None, "warm")], "a customer who just wrote is warm"
 
-    script = [("dealership", "Olá! Sou a Ana, posso ajudar?"), ("customer", "Qual o valor à vista?"),
-              ("dealership", "R$ 119.990, com IPVA pago."), ("customer", "Dá para simular em 48x?")]
+    script = [
+        ("dealership", "Olá! Sou a Ana, posso ajudar?"),
+        ("customer", "Qual o valor à vista?"),
+        ("dealership", "R$ 119.990, com IPVA pago."),
+        ("customer", "Dá para simular em 48x?"),
+    ]
     for n, (who, text) in enumerate(script, start=1):
         clock.advance(minutes=2)
         if who == "customer":

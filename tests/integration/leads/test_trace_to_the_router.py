@@ -14,8 +14,10 @@ async def test_the_add_lead_form_read_from_the_router_is_one_trace_with_the_agen
     conversation = await dealer.customer_writes(new_customer())
     with recorded_spans() as spans:
         async with dealer.leads("ana") as leads:
-            form = await leads.get(f"/conversations/{conversation}/lead-form",
-                                   headers={"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"})
+            form = await leads.get(
+                f"/conversations/{conversation}/lead-form",
+                headers={"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"},
+            )
         assert form.status_code == 200, form.text
         at_leads = await finished_server_span(spans, f"/conversations/{conversation}/lead-form")
         at_router = await finished_server_span(spans, f"/conversations/{conversation}")

@@ -12,21 +12,28 @@ async def test_with_unification_on_a_returning_customer_joins_their_lead_and_the
     async with dealer.leads("carla") as carla:
         form = (await carla.get(f"/conversations/{again}/lead-form")).json()
     assert form["saving"] == "attach" and form["conflict"] is None
-    assert form["existing_lead"] == {"lead_id": lead_id, "responsible": {"id": "ana", "name": "Ana Souza"},
-                                     "team_name": "Vendas", "becomes_yours": True}, "said before anything is typed"
+    assert form["existing_lead"] == {
+        "lead_id": lead_id,
+        "responsible": {"id": "ana", "name": "Ana Souza"},
+        "team_name": "Vendas",
+        "becomes_yours": True,
+    }, "said before anything is typed"
 
     attached = await dealer.add_lead("carla", again, mobile="+5511987650101")
     assert attached.status_code == 200, attached.text
     assert attached.json() == {**attached.json(), "lead_id": lead_id, "attached": True}
     lead = await dealer.lead(lead_id)
-    assert (lead["responsible_agent"]["id"], lead["team_id"]) == ("carla", "seminovos"), \
+    assert (lead["responsible_agent"]["id"], lead["team_id"]) == ("carla", "seminovos"), (
         "the conversation's owner and the lead's responsible agent never differ"
+    )
     [transfer] = await dealer.published(lead_id, LEAD_TRANSFERRED)
     assert (transfer["payload"]["from_agent"]["id"], transfer["payload"]["to_agent"]["id"]) == ("ana", "carla")
     assert {c["conversation_id"] for c in lead["conversations"]} == {first, again}
     assert [p["first_message_text"] for p in lead["conversion_points"]] == ["Quero um Onix", "E seminovos, vocês têm?"]
     assert len(await dealer.published(event_type=LEAD_CREATED)) == 1
-    assert [e["payload"]["conversation_id"] for e in await dealer.published(lead_id, CONVERSATION_ATTACHED_TO_LEAD)] == [again]
+    assert [
+        e["payload"]["conversation_id"] for e in await dealer.published(lead_id, CONVERSATION_ATTACHED_TO_LEAD)
+    ] == [again]
     async with dealer.router("carla") as carla:
         assert (await carla.get(f"/conversations/{again}")).json()["owner_id"] == "carla", "the saving agent claims"
 

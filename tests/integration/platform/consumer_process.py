@@ -13,8 +13,8 @@ from sqlalchemy import func, insert, select
 from leadline.events.envelope import Envelope
 from leadline.platform.db import create_engine, session_factory
 from leadline.platform.inbox import first_delivery
-from leadline.platform.settings import KafkaSettings
 from leadline.platform.kafka import DeadLetters, create_producer, subscribe_events
+from leadline.platform.settings import KafkaSettings
 from tests.integration.platform.conftest import DELIVERIES, EFFECTS
 from tests.kafka_helpers import session_timeout_ms
 
@@ -34,8 +34,14 @@ async def main(database_url: str, bootstrap: str, topic: str, group: str, expect
                 await session.execute(insert(EFFECTS).values(event_id=envelope.event_id))
 
     broker = KafkaBroker(bootstrap)
-    subscribe_events(broker, [topic], consumer=group, handle=handle, dead_letters=lambda: dead_letters,
-                     session_timeout_ms=session_timeout_ms())
+    subscribe_events(
+        broker,
+        [topic],
+        consumer=group,
+        handle=handle,
+        dead_letters=lambda: dead_letters,
+        session_timeout_ms=session_timeout_ms(),
+    )
     await broker.start()
     try:
         while True:

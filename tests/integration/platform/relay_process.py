@@ -4,9 +4,9 @@ import asyncio
 import sys
 
 from leadline.platform.db import create_engine, session_factory
-from leadline.platform.settings import KafkaSettings
 from leadline.platform.kafka import create_producer
 from leadline.platform.outbox import OutboxRelay
+from leadline.platform.settings import KafkaSettings
 
 
 async def main(database_url: str, bootstrap: str) -> None:

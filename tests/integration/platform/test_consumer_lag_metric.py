@@ -30,8 +30,14 @@ async def test_the_lag_gauge_counts_the_records_behind_the_last_handled_and_fall
         envelope = test_envelope("stream", sequence)
         await producer.send_and_wait(topic, envelope.to_bytes(), key=envelope.key)
     broker = KafkaBroker(infra.bootstrap_servers)
-    subscribe_events(broker, [topic], consumer=group, handle=handle, dead_letters=lambda: DeadLetters(producer, group),
-                     session_timeout_ms=session_timeout_ms())
+    subscribe_events(
+        broker,
+        [topic],
+        consumer=group,
+        handle=handle,
+        dead_letters=lambda: DeadLetters(producer, group),
+        session_timeout_ms=session_timeout_ms(),
+    )
 
     def lag() -> float | None:
         return METRICS.get_sample_value("leadline_consumer_lag", {"consumer": group, "topic": topic, "partition": "0"})

@@ -16,7 +16,8 @@ async def test_a_dead_letters_headers_are_the_ones_the_asyncapi_document_declare
     envelope = test_envelope("s", 1)
     try:
         await DeadLetters(producer, "documented-consumer").send(
-            topic=topic, key=envelope.key, value=envelope.to_bytes(), partition=2, offset=41, error=ValueError("no"))
+            topic=topic, key=envelope.key, value=envelope.to_bytes(), partition=2, offset=41, error=ValueError("no")
+        )
     finally:
         await producer.stop()
 

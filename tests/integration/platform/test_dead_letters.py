@@ -27,8 +27,17 @@ async def test_a_failing_event_lands_in_the_dlq_with_its_error_and_the_next_even
     poison, good = test_envelope("s", 1, poison=True), test_envelope("s", 2)
     try:
         for offset, envelope in enumerate((poison, good)):
-            await process_record("test-consumer", handle, DeadLetters(producer, "test-consumer"), topic=topic,
-                                 key=envelope.key, value=envelope.to_bytes(), partition=0, offset=offset, attempts=3)
+            await process_record(
+                "test-consumer",
+                handle,
+                DeadLetters(producer, "test-consumer"),
+                topic=topic,
+                key=envelope.key,
+                value=envelope.to_bytes(),
+                partition=0,
+                offset=offset,
+                attempts=3,
+            )
     finally:
         await producer.stop()
 
@@ -52,8 +61,17 @@ async def test_bytes_that_are_not_an_envelope_are_dead_lettered_not_crashed_on(i
         raise AssertionError("a malformed record must not reach the handler")
 
     try:
-        await process_record("c", handle, DeadLetters(producer, "c"), topic=topic, key=None, value=b"{not json",
-                             partition=0, offset=0, attempts=3)
+        await process_record(
+            "c",
+            handle,
+            DeadLetters(producer, "c"),
+            topic=topic,
+            key=None,
+            value=b"{not json",
+            partition=0,
+            offset=0,
+            attempts=3,
+        )
     finally:
         await producer.stop()
     [dead] = await read_topic(infra.bootstrap_servers, f"{topic}.dlq", expected=1)
@@ -62,7 +80,7 @@ async def test_bytes_that_are_not_an_envelope_are_dead_lettered_not_crashed_on(i
 
 
 async def test_an_unknown_event_type_is_skipped_but_a_newer_major_version_is_dead_lettered_for_redrive(infra):
-    from leadline.events import REGISTRY, CONVERSATION_CLAIMED
+    from leadline.events import CONVERSATION_CLAIMED, REGISTRY
 
     topic = await new_topic(infra.bootstrap_servers, "tolerance")
     await ensure_topics(infra.kafka_settings, [(f"{topic}.dlq", 1)])
@@ -76,8 +94,17 @@ async def test_an_unknown_event_type_is_skipped_but_a_newer_major_version_is_dea
     too_new = test_envelope("s", 2, type_=CONVERSATION_CLAIMED).model_copy(update={"schema_version": 99})
     try:
         for offset, envelope in enumerate((unknown, too_new)):
-            await process_record("c", handle, DeadLetters(producer, "c"), topic=topic, key=envelope.key,
-                                 value=envelope.to_bytes(), partition=0, offset=offset, attempts=3)
+            await process_record(
+                "c",
+                handle,
+                DeadLetters(producer, "c"),
+                topic=topic,
+                key=envelope.key,
+                value=envelope.to_bytes(),
+                partition=0,
+                offset=offset,
+                attempts=3,
+            )
     finally:
         await producer.stop()
     dead = await read_topic(infra.bootstrap_servers, f"{topic}.dlq", expected=1)

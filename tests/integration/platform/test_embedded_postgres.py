@@ -36,8 +36,9 @@ def servers():
 
 def another_user(data_dir: Path, servers: list[int]) -> tuple[subprocess.Popen[str], int]:
     """A live process using the server in ``data_dir``, and the server's pid."""
-    process = subprocess.Popen([sys.executable, "-c", USER, str(data_dir)], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", USER, str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     servers.append(int(process.stdout.readline()))
     return process, servers[-1]
 

@@ -38,8 +38,16 @@ def identity_provider():
 
 
 def token(key, **overrides) -> str:
-    claims = {"sub": "carla", "name": "Carla Dias", "role": "admin", "account_id": "acme", "teams": ["seminovos"],
-              "aud": "leadline", "iss": "https://id.acme.example", "exp": datetime.now(UTC) + timedelta(minutes=5)}
+    claims = {
+        "sub": "carla",
+        "name": "Carla Dias",
+        "role": "admin",
+        "account_id": "acme",
+        "teams": ["seminovos"],
+        "aud": "leadline",
+        "iss": "https://id.acme.example",
+        "exp": datetime.now(UTC) + timedelta(minutes=5),
+    }
     return jwt.encode(claims | overrides, key, algorithm="RS256", headers={"kid": "idp-key-1"})
 
 
@@ -61,8 +69,18 @@ def test_a_token_signed_by_another_key_is_refused(identity_provider):
 def test_an_hs256_token_is_refused_when_a_jwks_is_configured(identity_provider):
     _, jwks_url = identity_provider
     verifier = TokenVerifier(secret=None, jwks_url=jwks_url, issuer="https://id.acme.example")
-    forged = jwt.encode({"sub": "x", "role": "admin", "account_id": "acme", "aud": "leadline",
-                         "iss": "https://id.acme.example", "exp": datetime.now(UTC) + timedelta(minutes=5)},
-                        "guessable", algorithm="HS256", headers={"kid": "idp-key-1"})
+    forged = jwt.encode(
+        {
+            "sub": "x",
+            "role": "admin",
+            "account_id": "acme",
+            "aud": "leadline",
+            "iss": "https://id.acme.example",
+            "exp": datetime.now(UTC) + timedelta(minutes=5),
+        },
+        "guessable",
+        algorithm="HS256",
+        headers={"kid": "idp-key-1"},
+    )
     with pytest.raises(InvalidToken):
         verifier.verify(forged)

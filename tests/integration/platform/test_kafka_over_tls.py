@@ -33,10 +33,16 @@ async def broker(certificates, tmp_path_factory):
 
 
 def over_tls(broker: TlsBroker, certificates: Certificates, **changes: object) -> KafkaSettings:
-    return KafkaSettings(**{
-        "kafka_bootstrap_servers": broker.bootstrap_servers, "kafka_security_protocol": "SSL",
-        "kafka_ssl_ca_file": certificates.ca, "kafka_ssl_cert_file": certificates.client_cert,
-        "kafka_ssl_key_file": certificates.client_key, **changes})
+    return KafkaSettings(
+        **{
+            "kafka_bootstrap_servers": broker.bootstrap_servers,
+            "kafka_security_protocol": "SSL",
+            "kafka_ssl_ca_file": certificates.ca,
+            "kafka_ssl_cert_file": certificates.client_cert,
+            "kafka_ssl_key_file": certificates.client_key,
+            **changes,
+        }
+    )
 
 
 def environment(settings: KafkaSettings) -> dict[str, str]:
@@ -118,9 +124,12 @@ async def test_the_leadline_command_creates_and_reads_topics_over_tls(broker, ce
 async def test_a_client_without_the_clusters_credentials_is_refused(broker, certificates, tmp_path, how):
     refused = {
         "plaintext": KafkaSettings(kafka_bootstrap_servers=broker.bootstrap_servers),
-        "tls without a client certificate": over_tls(broker, certificates, kafka_ssl_cert_file=None, kafka_ssl_key_file=None),
-        "tls trusting another CA": over_tls(broker, certificates, kafka_ssl_ca_file=issue_certificates(
-            tmp_path, ca_name="another CA").ca),
+        "tls without a client certificate": over_tls(
+            broker, certificates, kafka_ssl_cert_file=None, kafka_ssl_key_file=None
+        ),
+        "tls trusting another CA": over_tls(
+            broker, certificates, kafka_ssl_ca_file=issue_certificates(tmp_path, ca_name="another CA").ca
+        ),
     }[how]
     producer = kafka_clients.producer(refused, request_timeout_ms=3_000)
     try:

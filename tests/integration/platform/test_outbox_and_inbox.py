@@ -76,7 +76,9 @@ async def test_a_relay_killed_after_publishing_republishes_and_the_inbox_applies
     async with sessions() as session, session.begin():
         await stage_events(session, envelopes, topic=topic)
 
-    killed = await run_process("tests.integration.platform.relay_process", url, infra.bootstrap_servers, crash_at="outbox.after_publish")
+    killed = await run_process(
+        "tests.integration.platform.relay_process", url, infra.bootstrap_servers, crash_at="outbox.after_publish"
+    )
     assert killed == -9, "the relay must die at the crash point"
     assert await unpublished(sessions) == 12, "nothing was marked: the crash came before the mark"
     assert await run_process("tests.integration.platform.relay_process", url, infra.bootstrap_servers) == 0
@@ -94,7 +96,9 @@ async def test_a_relay_killed_after_publishing_republishes_and_the_inbox_applies
     assert applied == 12
 
 
-async def test_a_consumer_killed_after_its_effect_but_before_its_offset_commit_applies_nothing_twice(infra, messaging_db):
+async def test_a_consumer_killed_after_its_effect_but_before_its_offset_commit_applies_nothing_twice(
+    infra, messaging_db
+):
     url, _, sessions = messaging_db
     topic = await new_topic(infra.bootstrap_servers, "inbox-crash", partitions=1)
     envelopes = [test_envelope("conversation-9", n) for n in range(1, 6)]
@@ -109,7 +113,9 @@ async def test_a_consumer_killed_after_its_effect_but_before_its_offset_commit_a
     group = f"consumer-{uuid.uuid4().hex[:6]}"
     args = (url, infra.bootstrap_servers, topic, group, "5")
 
-    assert await run_process("tests.integration.platform.consumer_process", *args, crash_at="consumer.after_handle") == -9
+    assert (
+        await run_process("tests.integration.platform.consumer_process", *args, crash_at="consumer.after_handle") == -9
+    )
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(EFFECTS)) == 1
     assert await run_process("tests.integration.platform.consumer_process", *args) == 0

@@ -30,8 +30,15 @@ async def test_events_of_different_keys_run_concurrently_and_each_keys_events_st
     await producer.start()
     dead_letters = DeadLetters(producer, "parallel-test")
     broker = KafkaBroker(infra.bootstrap_servers)
-    subscribe_events(broker, [topic], consumer=f"parallel-{uuid.uuid4().hex[:6]}", handle=handle,
-                     dead_letters=lambda: dead_letters, parallel_keys=8, session_timeout_ms=session_timeout_ms())
+    subscribe_events(
+        broker,
+        [topic],
+        consumer=f"parallel-{uuid.uuid4().hex[:6]}",
+        handle=handle,
+        dead_letters=lambda: dead_letters,
+        parallel_keys=8,
+        session_timeout_ms=session_timeout_ms(),
+    )
     await broker.start()
     try:
         for sequence in range(1, 21):

@@ -12,13 +12,13 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from leadline.fakegraph import webhooks as wh
 from leadline.history.bootstrap import build as build_history
 from leadline.history.entrypoints.settings import HistorySettings
 from leadline.ingest.bootstrap import build as build_ingest
 from leadline.ingest.entrypoints.settings import IngestSettings
 from leadline.leads.bootstrap import build as build_leads
 from leadline.leads.entrypoints.settings import LeadsSettings
-from leadline.fakegraph import webhooks as wh
 from leadline.platform.embedded import free_port
 from leadline.platform.migrations import upgrade_to_head
 from leadline.platform.outbox import measure_backlog
@@ -54,7 +54,11 @@ async def test_a_migrated_service_with_broker_and_database_is_ready(infra, servi
     url = await infra.new_database(service)
     await asyncio.to_thread(upgrade_to_head, f"leadline.{service}:adapters/migrations", url)
     build, settings = SERVICES[service]
-    app = build(settings(database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers, kafka_group_prefix=f"health-{url[-10:]}-"))
+    app = build(
+        settings(
+            database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers, kafka_group_prefix=f"health-{url[-10:]}-"
+        )
+    )
     status, body = await ready_status(app)
     assert status == 200, body
     assert body == {"status": "ready", "checks": {"database": "ok"}, "reports": {"kafka": "ok"}}
@@ -62,8 +66,12 @@ async def test_a_migrated_service_with_broker_and_database_is_ready(infra, servi
 
 def sample(metrics_text: str, name: str, **labels: str) -> float:
     """One sample's value from a /metrics answer."""
-    return next(s.value for family in text_string_to_metric_families(metrics_text) for s in family.samples
-                if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))
+    return next(
+        s.value
+        for family in text_string_to_metric_families(metrics_text)
+        for s in family.samples
+        if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
+    )
 
 
 async def test_ingest_with_its_broker_down_stays_ready_and_answers_webhooks_which_wait_in_its_outbox(infra):
@@ -103,7 +111,9 @@ async def test_a_service_whose_database_does_not_answer_is_not_ready_but_alive(i
 
 async def test_a_service_whose_database_is_gone_is_not_ready(infra):
     url = (await infra.new_database("gone")).replace("/gone_", "/missing_")
-    app = build_router(RouterSettings(database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers, kafka_group_prefix="gone-"))
+    app = build_router(
+        RouterSettings(database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers, kafka_group_prefix="gone-")
+    )
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s") as client:
             response = await client.get("/readyz")

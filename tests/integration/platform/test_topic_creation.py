@@ -22,8 +22,10 @@ async def _describe(infra, topic: str) -> tuple[set[int], dict[str, str]]:
         [configs] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
     finally:
         await admin.close()
-    return ({len(partition["replicas"]) for partition in metadata["partitions"]},
-            {entry[0]: entry[1] for entry in configs.resources[0][4]})
+    return (
+        {len(partition["replicas"]) for partition in metadata["partitions"]},
+        {entry[0]: entry[1] for entry in configs.resources[0][4]},
+    )
 
 
 async def test_the_catalogues_topics_on_one_broker_have_one_replica_and_need_one_in_sync(infra):

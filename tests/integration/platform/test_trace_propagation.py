@@ -14,7 +14,9 @@ from tests.kafka_helpers import new_topic, read_topic, test_envelope
 from tests.tracing import recorded_spans, server_span
 
 
-async def test_an_event_published_later_by_the_relay_carries_the_trace_of_the_request_that_wrote_it(infra, messaging_db):
+async def test_an_event_published_later_by_the_relay_carries_the_trace_of_the_request_that_wrote_it(
+    infra, messaging_db
+):
     _, _, sessions = messaging_db
     topic = await new_topic(infra.bootstrap_servers, "traced")
     if not hasattr(trace.get_tracer_provider(), "add_span_processor"):  # as every service does at start
@@ -41,8 +43,13 @@ async def test_an_event_published_later_by_the_relay_carries_the_trace_of_the_re
 
 
 async def test_a_service_request_continues_the_callers_trace_and_probes_are_not_traced(infra):
-    app = build_router(RouterSettings(database_url=await infra.new_database("traced"),
-                                      kafka_bootstrap_servers=infra.bootstrap_servers, kafka_group_prefix="traced-"))
+    app = build_router(
+        RouterSettings(
+            database_url=await infra.new_database("traced"),
+            kafka_bootstrap_servers=infra.bootstrap_servers,
+            kafka_group_prefix="traced-",
+        )
+    )
     caller_trace = "4bf92f3577b34da6a3ce929d0e0e4736"
     traceparent = {"traceparent": f"00-{caller_trace}-00f067aa0ba902b7-01"}
     with recorded_spans() as spans:
@@ -54,5 +61,5 @@ async def test_a_service_request_continues_the_callers_trace_and_probes_are_not_
     span = server_span(spans, "/openapi.json")
     assert span is not None, "FastAPI's OpenTelemetry support opens a server span per request"
     assert format(span.context.trace_id, "032x") == caller_trace
-    assert span.parent.span_id == 0x00f067aa0ba902b7
+    assert span.parent.span_id == 0x00F067AA0BA902B7
     assert [server_span(spans, probe) for probe in ("/healthz", "/readyz", "/metrics")] == [None, None, None]

@@ -16,16 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from leadline.platform.access import Access
 from leadline.platform.auth import TokenVerifier
-from leadline.platform.tokens import mint_token
 from leadline.platform.db import create_engine, session_factory
 from leadline.platform.http import install_error_handlers
 from leadline.platform.messaging_tables import OUTBOX
 from leadline.platform.migrations import upgrade_to_head
+from leadline.platform.tokens import mint_token
 from leadline.router.adapters.account_directory import SqlAccountDirectory, SqlConfigurationUnitOfWork
 from leadline.router.adapters.agent_rights import DirectoryRights
 from leadline.router.bootstrap import MIGRATIONS
 from leadline.router.entrypoints.admin import admin_router
-
 from tests.conftest import REPO
 
 DEV_ACCOUNTS = REPO / "deploy" / "dev" / "accounts.yaml"
@@ -83,12 +82,24 @@ def admin_app(db: ConfigurationDatabase) -> FastAPI:
     return app
 
 
-def client_as(app: FastAPI, *, agent_id: str = "diego", role: str = "admin", account_id: str = "acme-motors",
-              token: str | None = None) -> httpx.AsyncClient:
+def client_as(
+    app: FastAPI,
+    *,
+    agent_id: str = "diego",
+    role: str = "admin",
+    account_id: str = "acme-motors",
+    token: str | None = None,
+) -> httpx.AsyncClient:
     """An HTTP client for the admin app carrying a token for this agent (``token=""``: no header at all)."""
     if token is None:
-        token = mint_token(secret=ADMIN_SECRET, agent_id=agent_id, name=agent_id.title(), role=role,
-                           account_id=account_id, teams=["vendas"])
+        token = mint_token(
+            secret=ADMIN_SECRET,
+            agent_id=agent_id,
+            name=agent_id.title(),
+            role=role,
+            account_id=account_id,
+            teams=["vendas"],
+        )
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://router", headers=headers)
 

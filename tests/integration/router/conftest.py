@@ -17,22 +17,21 @@ from sqlalchemy import select
 from leadline.events import MessageEchoedV2, MessageReceivedV2, new_envelope
 from leadline.events.common import WhatsAppUser
 from leadline.events.content import TextContent
-from leadline.phones import normalize_phone
-from leadline.ingest.adapters.media_store import S3MediaStore
 from leadline.ingest.adapters.graph_api import GraphApiClient
+from leadline.ingest.adapters.media_store import S3MediaStore
 from leadline.ingest.entrypoints.media_api import media_api
 from leadline.ingest.entrypoints.templates_api import templates_api
+from leadline.phones import normalize_phone
 from leadline.platform.auth import TokenVerifier
 from leadline.platform.http import install_error_handlers
-from leadline.platform.tokens import mint_token
 from leadline.platform.messaging_tables import OUTBOX
 from leadline.platform.migrations import upgrade_to_head
+from leadline.platform.tokens import mint_token
 from leadline.router.bootstrap import MIGRATIONS, build
 from leadline.router.domain.agents import AccountSettings, Agent, BusinessNumber, Role
 from leadline.router.entrypoints.settings import RouterSettings
 from leadline.router.service import inbound
 from leadline.router.service.configuration import AccountConfiguration, AgentRecord, Team, apply_configuration
-
 from tests.clock import Clock
 from tests.integration.router.account_fixtures import (  # noqa: F401 - fixtures of test_account_configuration
     admin_api,
@@ -57,34 +56,73 @@ class Dealer:
 
     def client(self, agent_id: str) -> httpx.AsyncClient:
         agent = self.agents[agent_id]
-        token = mint_token(secret=JWT_SECRET, agent_id=agent.id, name=agent.name, role=str(agent.role),
-                           account_id=self.account_id, teams=sorted(agent.team_ids))
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.router.app), base_url="http://router",
-                                 headers={"Authorization": f"Bearer {token}"})
+        token = mint_token(
+            secret=JWT_SECRET,
+            agent_id=agent.id,
+            name=agent.name,
+            role=str(agent.role),
+            account_id=self.account_id,
+            teams=sorted(agent.team_ids),
+        )
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.router.app),
+            base_url="http://router",
+            headers={"Authorization": f"Bearer {token}"},
+        )
 
-    async def customer_writes(self, wa_id: str | None, text: str = "Olá, tem o Onix 2024?", *, number: str | None = None,
-                              wamid: str | None = None, name: str = "João Pereira", user_id: str | None = None,
-                              username: str | None = None, content=None):
+    async def customer_writes(
+        self,
+        wa_id: str | None,
+        text: str = "Olá, tem o Onix 2024?",
+        *,
+        number: str | None = None,
+        wamid: str | None = None,
+        name: str = "João Pereira",
+        user_id: str | None = None,
+        username: str | None = None,
+        content=None,
+    ):
         """The customer writes, named as WhatsApp would: by phone (``wa_id``), BSUID (``user_id``) or both."""
         payload = MessageReceivedV2(
-            phone_number_id=number or self.shared, customer=WhatsAppUser(wa_id=wa_id, user_id=user_id, username=username),
-            wamid=wamid or f"wamid.{uuid.uuid4().hex}", display_phone_number="5511400000000", customer_profile_name=name,
-            customer_display_name=name, sent_at=self.router.clock(), content=content or TextContent(body=text),
+            phone_number_id=number or self.shared,
+            customer=WhatsAppUser(wa_id=wa_id, user_id=user_id, username=username),
+            wamid=wamid or f"wamid.{uuid.uuid4().hex}",
+            display_phone_number="5511400000000",
+            customer_profile_name=name,
+            customer_display_name=name,
+            sent_at=self.router.clock(),
+            content=content or TextContent(body=text),
         )
-        envelope = new_envelope(payload, account_id=self.account_id, stream_id=payload.stream_id(self.account_id),
-                                sequence=1, occurred_at=self.router.clock())
-        return await inbound.receive_customer_message(envelope, payload, uow=self.router.uow, clock=self.router.clock,
-                                                      normalize=normalize_phone)
+        envelope = new_envelope(
+            payload,
+            account_id=self.account_id,
+            stream_id=payload.stream_id(self.account_id),
+            sequence=1,
+            occurred_at=self.router.clock(),
+        )
+        return await inbound.receive_customer_message(
+            envelope, payload, uow=self.router.uow, clock=self.router.clock, normalize=normalize_phone
+        )
 
     async def business_app_sends(self, wa_id: str, text: str, *, number: str | None = None):
         """Someone at the dealership types to the customer in the WhatsApp Business app: an echo."""
         payload = MessageEchoedV2(
-            phone_number_id=number or self.shared, customer=WhatsAppUser(wa_id=wa_id), wamid=f"wamid.{uuid.uuid4().hex}",
-            sent_at=self.router.clock(), content=TextContent(body=text))
-        envelope = new_envelope(payload, account_id=self.account_id, stream_id=payload.stream_id(self.account_id),
-                                sequence=1, occurred_at=self.router.clock())
-        return await inbound.record_phone_echo(envelope, payload, uow=self.router.uow, clock=self.router.clock,
-                                               normalize=normalize_phone)
+            phone_number_id=number or self.shared,
+            customer=WhatsAppUser(wa_id=wa_id),
+            wamid=f"wamid.{uuid.uuid4().hex}",
+            sent_at=self.router.clock(),
+            content=TextContent(body=text),
+        )
+        envelope = new_envelope(
+            payload,
+            account_id=self.account_id,
+            stream_id=payload.stream_id(self.account_id),
+            sequence=1,
+            occurred_at=self.router.clock(),
+        )
+        return await inbound.record_phone_echo(
+            envelope, payload, uow=self.router.uow, clock=self.router.clock, normalize=normalize_phone
+        )
 
     async def open_conversation(self, wa_id: str | None = None, **kwargs) -> str:
         published = await self.customer_writes(wa_id or new_customer(), **kwargs)
@@ -92,8 +130,15 @@ class Dealer:
 
     async def outbox(self, conversation_id: str, event_type: str | None = None) -> list[dict]:
         async with self.router.sessions() as session:
-            rows = (await session.execute(select(OUTBOX.c.envelope).where(OUTBOX.c.key == conversation_id)
-                                          .order_by(OUTBOX.c.id))).scalars().all()
+            rows = (
+                (
+                    await session.execute(
+                        select(OUTBOX.c.envelope).where(OUTBOX.c.key == conversation_id).order_by(OUTBOX.c.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
         import json
 
         events = [json.loads(row) for row in rows]
@@ -107,7 +152,9 @@ class RunningRouter:
     sessions: object
     clock: Clock
 
-    async def dealer(self, *, process_type: int = 1, pool_wait_alert_seconds: int = 300, extra_agents: int = 0) -> Dealer:
+    async def dealer(
+        self, *, process_type: int = 1, pool_wait_alert_seconds: int = 300, extra_agents: int = 0
+    ) -> Dealer:
         account_id = f"dealer-{uuid.uuid4().hex[:8]}"
         shared, used_cars = str(next(_numbers)), str(next(_numbers))
         agents = {
@@ -119,15 +166,22 @@ class RunningRouter:
         }
         for n in range(extra_agents):
             agents[f"seller{n}"] = Agent(f"seller{n}", f"Vendedor {n}", Role.SELLER, frozenset({"vendas"}))
-        await apply_configuration(AccountConfiguration(
-            account_id=account_id,
-            settings=AccountSettings(process_type=process_type, lead_unification=True,
-                                     pool_wait_alert_seconds=pool_wait_alert_seconds),
-            teams=(Team("vendas", "Vendas"), Team("seminovos", "Seminovos"), Team("oficina", "Oficina")),
-            numbers=(BusinessNumber(shared, "551140000001", "Acme Motors", frozenset({"vendas", "seminovos"})),
-                     BusinessNumber(used_cars, "551140000002", "Acme Seminovos", frozenset({"seminovos"}))),
-            agents=tuple(AgentRecord(agent) for agent in agents.values()),
-        ), uow=self.config_uow, clock=self.clock)
+        await apply_configuration(
+            AccountConfiguration(
+                account_id=account_id,
+                settings=AccountSettings(
+                    process_type=process_type, lead_unification=True, pool_wait_alert_seconds=pool_wait_alert_seconds
+                ),
+                teams=(Team("vendas", "Vendas"), Team("seminovos", "Seminovos"), Team("oficina", "Oficina")),
+                numbers=(
+                    BusinessNumber(shared, "551140000001", "Acme Motors", frozenset({"vendas", "seminovos"})),
+                    BusinessNumber(used_cars, "551140000002", "Acme Seminovos", frozenset({"seminovos"})),
+                ),
+                agents=tuple(AgentRecord(agent) for agent in agents.values()),
+            ),
+            uow=self.config_uow,
+            clock=self.clock,
+        )
         return Dealer(self, account_id, shared, used_cars, agents)
 
 
@@ -179,10 +233,17 @@ async def ingest_for_router(infra):
     url = await infra.new_database("router_ingest")
     await asyncio.to_thread(upgrade_to_head, "leadline.ingest:adapters/migrations", url)
     engine = create_engine(url, pool_size=2)
-    fake = fake_graph(FakeGraphSettings(access_token="router-test-token", auto_statuses=False,
-                                        webhook_url="http://127.0.0.1:9/nobody"))
-    graph = GraphApiClient(base_url="http://graph.test", version="v21.0", access_token="router-test-token",
-                           transport=httpx.ASGITransport(fake))
+    fake = fake_graph(
+        FakeGraphSettings(
+            access_token="router-test-token", auto_statuses=False, webhook_url="http://127.0.0.1:9/nobody"
+        )
+    )
+    graph = GraphApiClient(
+        base_url="http://graph.test",
+        version="v21.0",
+        access_token="router-test-token",
+        transport=httpx.ASGITransport(fake),
+    )
     sessions = session_factory(engine)
     yield IngestForRouter(lambda: SqlUnitOfWork(sessions), graph)
     await graph.aclose()
@@ -196,11 +257,24 @@ async def router(infra, media_store, ingest_for_router):
     url = await infra.new_database("router")
     await asyncio.to_thread(upgrade_to_head, MIGRATIONS, url)
     clock = Clock()
-    app = build(RouterSettings(database_url=url, kafka_bootstrap_servers=infra.bootstrap_servers,
-                               jwt_secret=JWT_SECRET, pool_wait_check_interval_s=3600,
-                               kafka_group_prefix=f"t{uuid.uuid4().hex[:6]}-"), clock=clock,
-                ingest_transport=httpx.ASGITransport(ingest_media_app(media_store, templates_api(
-                    graph=ingest_for_router.graph, uow=ingest_for_router.uow, verifier=TokenVerifier(secret=JWT_SECRET)))))
+    app = build(
+        RouterSettings(
+            database_url=url,
+            kafka_bootstrap_servers=infra.bootstrap_servers,
+            jwt_secret=JWT_SECRET,
+            pool_wait_check_interval_s=3600,
+            kafka_group_prefix=f"t{uuid.uuid4().hex[:6]}-",
+        ),
+        clock=clock,
+        ingest_transport=httpx.ASGITransport(
+            ingest_media_app(
+                media_store,
+                templates_api(
+                    graph=ingest_for_router.graph, uow=ingest_for_router.uow, verifier=TokenVerifier(secret=JWT_SECRET)
+                ),
+            )
+        ),
+    )
     async with app.router.lifespan_context(app):
         runtime = app.state.runtime
         running = RunningRouter(app, app.state.uow, runtime.sessions, clock)

@@ -65,11 +65,14 @@ READS = {
 }
 CHANGES = {  # asked only where the oracle says the conversation is not hers to see: the answer must be a nonexistent's
     "claim": lambda client, c: client.post(f"/conversations/{c.id}/claim", json={}),
-    "reply": lambda client, c: client.post(f"/conversations/{c.id}/messages", json={
-        "idempotency_key": uuid.uuid4().hex, "content": {"kind": "text", "body": "Olá!"}}),
+    "reply": lambda client, c: client.post(
+        f"/conversations/{c.id}/messages",
+        json={"idempotency_key": uuid.uuid4().hex, "content": {"kind": "text", "body": "Olá!"}},
+    ),
     "finish": lambda client, c: client.post(f"/conversations/{c.id}/finish"),
-    "upload": lambda client, c: client.post(f"/conversations/{c.id}/media", content=b"\xff\xd8\xff",
-                                            headers={"Content-Type": "image/jpeg"}),
+    "upload": lambda client, c: client.post(
+        f"/conversations/{c.id}/media", content=b"\xff\xd8\xff", headers={"Content-Type": "image/jpeg"}
+    ),
     "retry media": lambda client, c: client.post(f"/conversations/{c.id}/messages/{c.message_id}/media/retry"),
 }
 
@@ -90,8 +93,10 @@ class Scene:
             self.failures.append(what)
 
     async def change_ana(self, rights: Rights, admin: httpx.AsyncClient) -> None:
-        answer = await admin.put("/admin/agents/ana", json={"name": "Ana Souza", "role": rights.role,
-                                                            "teams": sorted(rights.teams), "active": rights.active})
+        answer = await admin.put(
+            "/admin/agents/ana",
+            json={"name": "Ana Souza", "role": rights.role, "teams": sorted(rights.teams), "active": rights.active},
+        )
         assert answer.status_code == 200 and answer.json()["changed"], answer.text
 
     async def everyone_writes_again(self) -> None:
@@ -119,32 +124,55 @@ class Scene:
                 for endpoint, ask in CHANGES.items():
                     answer = await ask(self.ana, c)
                     if endpoint == "claim" and rights.teams & c.pool_teams:  # it was in her pool: told who took it
-                        self.check(answer.json()["error"]["code"] == "already_claimed", f"{step}: claim of {name}: {answer.text}")
+                        self.check(
+                            answer.json()["error"]["code"] == "already_claimed",
+                            f"{step}: claim of {name}: {answer.text}",
+                        )
                         continue
-                    self.check((answer.status_code, answer.json()) == missing[endpoint],
-                               f"{step}: {endpoint} of hidden {name}: {answer.status_code} {answer.text[:160]}: a leak")
-        listed = {item["conversation_id"] for item in (await self.ana.get("/conversations", params={"limit": 200})).json()["items"]}
+                    self.check(
+                        (answer.status_code, answer.json()) == missing[endpoint],
+                        f"{step}: {endpoint} of hidden {name}: {answer.status_code} {answer.text[:160]}: a leak",
+                    )
+        listed = {
+            item["conversation_id"]
+            for item in (await self.ana.get("/conversations", params={"limit": 200})).json()["items"]
+        }
         expected = {c.id for c in self.conversations.values() if sees(rights, c)}
-        self.check(listed & {c.id for c in self.conversations.values()} == expected, f"{step}: the inbox lists {listed}")
+        self.check(
+            listed & {c.id for c in self.conversations.values()} == expected, f"{step}: the inbox lists {listed}"
+        )
         for number, teams in self.numbers.items():
             answer = await self.ana.get(f"/business-numbers/{number}/templates")
             expected_status = 200 if may_use_number(rights, teams) else 404
-            self.check(answer.status_code == expected_status, f"{step}: templates of number {sorted(teams)}: {answer.status_code}")
+            self.check(
+                answer.status_code == expected_status,
+                f"{step}: templates of number {sorted(teams)}: {answer.status_code}",
+            )
         directory = (await self.ana.get("/directory")).json()
-        self.check({t["id"] for t in directory["teams"] if t["member"]} == rights.teams, f"{step}: directory {directory['teams']}")
+        self.check(
+            {t["id"] for t in directory["teams"] if t["member"]} == rights.teams,
+            f"{step}: directory {directory['teams']}",
+        )
         configuration = await self.ana.get("/admin/configuration")
-        self.check(configuration.status_code == (200 if rights.role == "admin" else 403),
-                   f"{step}: admin configuration {configuration.status_code}")
+        self.check(
+            configuration.status_code == (200 if rights.role == "admin" else 403),
+            f"{step}: admin configuration {configuration.status_code}",
+        )
 
     async def check_refused_everywhere(self, step: str) -> None:
         c = self.conversations["hers"]
         answers = {name: await ask(self.ana, c) for name, ask in (READS | CHANGES).items()}
-        answers |= {"list": await self.ana.get("/conversations"), "directory": await self.ana.get("/directory"),
-                    "admin": await self.ana.get("/admin/configuration"),
-                    "number templates": await self.ana.get(f"/business-numbers/{next(iter(self.numbers))}/templates")}
+        answers |= {
+            "list": await self.ana.get("/conversations"),
+            "directory": await self.ana.get("/directory"),
+            "admin": await self.ana.get("/admin/configuration"),
+            "number templates": await self.ana.get(f"/business-numbers/{next(iter(self.numbers))}/templates"),
+        }
         for name, answer in answers.items():
-            self.check((answer.status_code, answer.json()["error"]["code"]) == (401, "agent_inactive"),
-                       f"{step}: {name}: {answer.status_code} {answer.text[:160]}")
+            self.check(
+                (answer.status_code, answer.json()["error"]["code"]) == (401, "agent_inactive"),
+                f"{step}: {name}: {answer.status_code} {answer.text[:160]}",
+            )
 
     def check_stream_after_change(self, stream: LiveStream, lost: set[str], step: str) -> None:
         """The stream ended with ``removed`` for each conversation she had on screen and lost, then ``dropped``."""
@@ -156,7 +184,9 @@ class Scene:
     def check_stream_shows_only(self, stream: LiveStream, rights: Rights, step: str) -> None:
         for name, c in self.conversations.items():
             if sees(rights, c):
-                self.check(any(n == "conversation" for n, _ in stream.about(c.id)), f"{step}: the stream never showed {name}")
+                self.check(
+                    any(n == "conversation" for n, _ in stream.about(c.id)), f"{step}: the stream never showed {name}"
+                )
             else:
                 self.check(not stream.mentions(c.id), f"{step}: the stream mentions hidden {name}: a leak")
 
@@ -181,26 +211,48 @@ async def client_of(base_url: str | None, app, token: str):
         async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=15) as client:
             yield client
     else:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://router", headers=headers) as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://router", headers=headers
+        ) as client:
             yield client
 
 
 async def set_the_scene(router, router_url: str, stack: contextlib.AsyncExitStack, over_http: bool) -> Scene:
     dealer = await router.dealer()
-    token = lambda agent: mint_token(secret=JWT_SECRET, agent_id=agent, name=agent.title(), role="seller",  # noqa: E731
-                                     account_id=dealer.account_id, teams=["vendas"])  # claims: display hints only
+
+    def token(agent: str) -> str:  # the role and teams claims are display hints only
+        return mint_token(
+            secret=JWT_SECRET,
+            agent_id=agent,
+            name=agent.title(),
+            role="seller",
+            account_id=dealer.account_id,
+            teams=["vendas"],
+        )
+
     admin = await stack.enter_async_context(client_of(router_url, None, token("diego")))
     ana = await stack.enter_async_context(client_of(router_url if over_http else None, router.app, token("ana")))
     vendas_only = str(uuid.uuid4().int % 10**15)
-    linked = await admin.put(f"/admin/business-numbers/{vendas_only}",
-                             json={"display_number": "551140000009", "name": "Acme Vendas", "teams": ["vendas"]})
+    linked = await admin.put(
+        f"/admin/business-numbers/{vendas_only}",
+        json={"display_number": "551140000009", "name": "Acme Vendas", "teams": ["vendas"]},
+    )
     assert linked.status_code == 200, linked.text
-    scene = Scene(dealer, router_url, {vendas_only: frozenset({"vendas"}), dealer.used_cars: frozenset({"seminovos"})},
-                  {}, ana, [])
+    scene = Scene(
+        dealer,
+        router_url,
+        {vendas_only: frozenset({"vendas"}), dealer.used_cars: frozenset({"seminovos"})},
+        {},
+        ana,
+        [],
+    )
     await scene.change_ana(Rights("admin", frozenset({"vendas"})), admin)
-    for name, number, teams, owner in (("vendas_pool", vendas_only, {"vendas"}, None),
-                                       ("seminovos_pool", dealer.used_cars, {"seminovos"}, None),
-                                       ("hers", vendas_only, {"vendas"}, "ana"), ("bruno", vendas_only, {"vendas"}, "bruno")):
+    for name, number, teams, owner in (
+        ("vendas_pool", vendas_only, {"vendas"}, None),
+        ("seminovos_pool", dealer.used_cars, {"seminovos"}, None),
+        ("hers", vendas_only, {"vendas"}, "ana"),
+        ("bruno", vendas_only, {"vendas"}, "bruno"),
+    ):
         customer = new_customer()
         conversation_id = await dealer.open_conversation(customer, number=number)
         if owner:
@@ -215,7 +267,8 @@ async def set_the_scene(router, router_url: str, stack: contextlib.AsyncExitStac
 
 @pytest.mark.parametrize("over_http", [False, True], ids=["in-process", "over HTTP"])
 async def test_role_team_and_deactivation_each_take_effect_at_once_on_every_endpoint_and_the_stream(
-        router, router_url, over_http, capsys):
+    router, router_url, over_http, capsys
+):
     async with contextlib.AsyncExitStack() as stack:
         scene = await set_the_scene(router, router_url, stack, over_http)
         live = LiveReplica(router_url, router.app.state.live_feed)  # the stream of the router that serves the API
@@ -249,14 +302,20 @@ async def test_role_team_and_deactivation_each_take_effect_at_once_on_every_endp
         async with httpx.AsyncClient(base_url=router_url, timeout=15) as client:
             token = scene.ana.headers["Authorization"].removeprefix("Bearer ")
             reconnect = await client.get("/stream", params={"access_token": token})
-        scene.check((reconnect.status_code, reconnect.json()["error"]["code"]) == (401, "agent_inactive"),
-                    f"deactivated: reconnecting: {reconnect.status_code} {reconnect.text[:160]}")
+        scene.check(
+            (reconnect.status_code, reconnect.json()["error"]["code"]) == (401, "agent_inactive"),
+            f"deactivated: reconnecting: {reconnect.status_code} {reconnect.text[:160]}",
+        )
         await asyncio.sleep(0.2)  # what the customers just wrote was fanned out: nothing may have reached her
-        scene.check(stream.ended and [name for name, _ in stream.events][-1:] == ["dropped"], "deactivated: nothing after")
+        scene.check(
+            stream.ended and [name for name, _ in stream.events][-1:] == ["dropped"], "deactivated: nothing after"
+        )
 
     with capsys.disabled():
-        print(f"\naccess over time ({'HTTP' if over_http else 'in-process'}): {len(steps) + 1} states of Ana's access, "
-              f"{scene.checks} checks, {len(scene.failures)} failed")
+        print(
+            f"\naccess over time ({'HTTP' if over_http else 'in-process'}): {len(steps) + 1} states of Ana's access, "
+            f"{scene.checks} checks, {len(scene.failures)} failed"
+        )
     assert not scene.failures, "\n".join(scene.failures)
     assert scene.checks > 100
 
@@ -264,12 +323,21 @@ async def test_role_team_and_deactivation_each_take_effect_at_once_on_every_endp
 async def test_a_change_made_on_one_replica_is_in_force_on_another_within_a_second(router, router_url):
     """Each replica keeps an account's rights in memory until the directory's event about the account reaches it."""
     dealer = await router.dealer()
-    async with live_replica(router) as other, \
-            httpx.AsyncClient(base_url=other.base_url, headers={"Authorization": f"Bearer {token_for(dealer, 'bruno')}"}) as bruno, \
-            httpx.AsyncClient(base_url=router_url, headers={"Authorization": f"Bearer {token_for(dealer, 'diego')}"}) as admin:
-        assert (await bruno.get("/conversations")).status_code == 200  # his rights are now in the other replica's memory
-        left = await admin.put("/admin/agents/bruno", json={"name": "Bruno Lima", "role": "seller", "teams": ["vendas"],
-                                                            "active": False})
+    async with (
+        live_replica(router) as other,
+        httpx.AsyncClient(
+            base_url=other.base_url, headers={"Authorization": f"Bearer {token_for(dealer, 'bruno')}"}
+        ) as bruno,
+        httpx.AsyncClient(
+            base_url=router_url, headers={"Authorization": f"Bearer {token_for(dealer, 'diego')}"}
+        ) as admin,
+    ):
+        assert (
+            await bruno.get("/conversations")
+        ).status_code == 200  # his rights are now in the other replica's memory
+        left = await admin.put(
+            "/admin/agents/bruno", json={"name": "Bruno Lima", "role": "seller", "teams": ["vendas"], "active": False}
+        )
         assert left.status_code == 200, left.text
 
         async def refused() -> bool:

@@ -9,10 +9,17 @@ import pytest
 from leadline.router.domain.agents import Account, AccountSettings, Agent, BusinessNumber, Role
 from leadline.router.service.config_file import ConfigurationFileError, apply_configuration_file, parse_configuration
 from leadline.router.service.configuration import (
-    AccountConfiguration, AgentRecord, NumberOfAnotherAccount, Team, UnknownTeam, apply_configuration,
-    change_account_settings, register_business_number, upsert_agent, upsert_team,
+    AccountConfiguration,
+    AgentRecord,
+    NumberOfAnotherAccount,
+    Team,
+    UnknownTeam,
+    apply_configuration,
+    change_account_settings,
+    register_business_number,
+    upsert_agent,
+    upsert_team,
 )
-
 from tests.integration.router.account_fixtures import DEV_ACCOUNTS, dev_file_text
 
 SHARED, USED_CARS = "106540352242922", "106540352242923"
@@ -31,8 +38,12 @@ async def test_the_dev_file_gives_the_directory_its_account_numbers_and_agents(d
     assert account == Account(
         id="acme-motors",
         numbers={
-            SHARED: BusinessNumber(SHARED, "15550783881", "Acme Motors", frozenset({"vendas", "seminovos"}), waba_id=WABA),
-            USED_CARS: BusinessNumber(USED_CARS, "15550783882", "Acme Seminovos", frozenset({"seminovos"}), waba_id=WABA),
+            SHARED: BusinessNumber(
+                SHARED, "15550783881", "Acme Motors", frozenset({"vendas", "seminovos"}), waba_id=WABA
+            ),
+            USED_CARS: BusinessNumber(
+                USED_CARS, "15550783882", "Acme Seminovos", frozenset({"seminovos"}), waba_id=WABA
+            ),
         },
         settings=AccountSettings(process_type=1, lead_unification=True, pool_wait_alert_seconds=300),
     )
@@ -66,7 +77,9 @@ async def test_applying_the_same_file_twice_emits_nothing_the_second_time(db):
     assert len(first) == DEV_EVENTS and second == []
     assert [event["sequence"] for event in events] == list(range(1, DEV_EVENTS + 1))
     assert [event["type"] for event in events][:3] == [
-        "router.integration.account_settings_changed", "router.integration.team_upserted", "router.integration.team_upserted",
+        "router.integration.account_settings_changed",
+        "router.integration.team_upserted",
+        "router.integration.team_upserted",
     ]
     configuration, version = await db.read("configuration", "acme-motors")
     assert version == DEV_EVENTS and len(configuration.agents) == 4
@@ -77,14 +90,26 @@ async def test_each_change_emits_exactly_its_event_with_the_next_sequence(db):
     bruno = Agent("bruno", "Bruno Lima", Role.SELLER, frozenset({"vendas", "seminovos"}))
     changes = [
         (upsert_agent("acme-motors", bruno, uow=db.uow, clock=db.clock), "agent_upserted", {"agent_id": "bruno"}),
-        (upsert_team("acme-motors", Team("oficina", "Oficina"), uow=db.uow, clock=db.clock), "team_upserted",
-         {"team_id": "oficina"}),
-        (register_business_number("acme-motors", BusinessNumber(USED_CARS, "15550783882", "Acme Seminovos",
-                                                                frozenset({"seminovos", "oficina"})),
-                                  uow=db.uow, clock=db.clock),
-         "business_number_registered", {"team_ids": ["oficina", "seminovos"]}),
-        (change_account_settings("acme-motors", AccountSettings(process_type=2), uow=db.uow, clock=db.clock),
-         "account_settings_changed", {"process_type": 2}),
+        (
+            upsert_team("acme-motors", Team("oficina", "Oficina"), uow=db.uow, clock=db.clock),
+            "team_upserted",
+            {"team_id": "oficina"},
+        ),
+        (
+            register_business_number(
+                "acme-motors",
+                BusinessNumber(USED_CARS, "15550783882", "Acme Seminovos", frozenset({"seminovos", "oficina"})),
+                uow=db.uow,
+                clock=db.clock,
+            ),
+            "business_number_registered",
+            {"team_ids": ["oficina", "seminovos"]},
+        ),
+        (
+            change_account_settings("acme-motors", AccountSettings(process_type=2), uow=db.uow, clock=db.clock),
+            "account_settings_changed",
+            {"process_type": 2},
+        ),
     ]
 
     for sequence, (change, kind, fields) in enumerate(changes, start=DEV_EVENTS + 1):
@@ -115,7 +140,8 @@ async def test_a_new_account_stream_opens_with_its_settings_even_the_defaults(db
 
     events = await db.events("other-motors")
     assert [(event["sequence"], event["type"]) for event in events] == [
-        (1, "router.integration.account_settings_changed"), (2, "router.integration.team_upserted"),
+        (1, "router.integration.account_settings_changed"),
+        (2, "router.integration.team_upserted"),
     ]
     assert events[0]["payload"] == {"process_type": 1, "lead_unification": True, "pool_wait_alert_seconds": 300}
 
@@ -172,8 +198,10 @@ async def test_a_request_without_a_token_is_unauthenticated(admin_api):
 async def test_an_agent_the_directory_does_not_hold_as_admin_is_refused_whatever_the_token_claims(admin_api, agent_id):
     client = admin_api(agent_id=agent_id, role="admin")
 
-    responses = [await client.get("/admin/configuration"),
-                 await client.put("/admin/teams/vendas", json={"name": "Vendas Novos"})]
+    responses = [
+        await client.get("/admin/configuration"),
+        await client.put("/admin/teams/vendas", json={"name": "Vendas Novos"}),
+    ]
 
     assert [r.status_code for r in responses] == [403, 403]
     assert {r.json()["error"]["code"] for r in responses} == {"admin_only"}
@@ -187,26 +215,40 @@ async def test_an_admin_the_directory_does_not_know_is_unauthenticated(admin_api
 
 async def test_an_admin_who_left_is_refused_from_the_change_on(admin_api):
     admin = admin_api()
-    assert (await admin.put("/admin/agents/bruno", json={"name": "Bruno Lima", "role": "admin", "teams": ["vendas"]})).status_code == 200
+    assert (
+        await admin.put("/admin/agents/bruno", json={"name": "Bruno Lima", "role": "admin", "teams": ["vendas"]})
+    ).status_code == 200
     bruno = admin_api(agent_id="bruno", role="seller")
     assert (await bruno.get("/admin/configuration")).status_code == 200, "the directory's role, not the token's"
 
-    await admin.put("/admin/agents/bruno", json={"name": "Bruno Lima", "role": "admin", "teams": ["vendas"], "active": False})
+    await admin.put(
+        "/admin/agents/bruno", json={"name": "Bruno Lima", "role": "admin", "teams": ["vendas"], "active": False}
+    )
 
     response = await bruno.get("/admin/configuration")
     assert (response.status_code, response.json()["error"]["code"]) == (401, "agent_inactive")
 
 
 async def test_an_admin_of_another_account_cannot_touch_this_one_and_its_numbers_answer_404(admin_api, db):
-    await apply_configuration(AccountConfiguration("other-motors", agents=(AgentRecord(Agent("olga", "Olga", Role.ADMIN)),)),
-                              uow=db.uow, clock=db.clock)
+    await apply_configuration(
+        AccountConfiguration("other-motors", agents=(AgentRecord(Agent("olga", "Olga", Role.ADMIN)),)),
+        uow=db.uow,
+        clock=db.clock,
+    )
     other_admin = admin_api(agent_id="olga", account_id="other-motors")
     await other_admin.put("/admin/teams/vendas", json={"name": "Vendas"})
 
-    taking_number = await other_admin.put(f"/admin/business-numbers/{SHARED}",
-                                          json={"display_number": "15550783881", "name": "Other", "teams": ["vendas"]})
-    in_a_document = await other_admin.post("/admin/configuration", json={"teams": {"vendas": {"name": "Vendas"}}, "numbers": {SHARED: {
-        "display_number": "15550783881", "name": "Other", "teams": ["vendas"]}}})
+    taking_number = await other_admin.put(
+        f"/admin/business-numbers/{SHARED}",
+        json={"display_number": "15550783881", "name": "Other", "teams": ["vendas"]},
+    )
+    in_a_document = await other_admin.post(
+        "/admin/configuration",
+        json={
+            "teams": {"vendas": {"name": "Vendas"}},
+            "numbers": {SHARED: {"display_number": "15550783881", "name": "Other", "teams": ["vendas"]}},
+        },
+    )
     naming_account = await other_admin.post("/admin/configuration", json={"account_id": "acme-motors", "settings": {}})
 
     assert (taking_number.status_code, taking_number.json()["error"]["code"]) == (404, "not_found")
@@ -221,15 +263,21 @@ async def test_an_admin_puts_an_agent_and_sees_it_in_the_configuration(admin_api
     admin = admin_api()
 
     put = await admin.put("/admin/agents/elisa", json={"name": "Elisa Rocha", "role": "seller", "teams": ["seminovos"]})
-    again = await admin.put("/admin/agents/elisa", json={"name": "Elisa Rocha", "role": "seller", "teams": ["seminovos"]})
+    again = await admin.put(
+        "/admin/agents/elisa", json={"name": "Elisa Rocha", "role": "seller", "teams": ["seminovos"]}
+    )
     view = (await admin.get("/admin/configuration")).json()
 
     assert put.status_code == 200 and put.json()["changed"] is True
     assert put.json()["events"][0]["type"] == "router.integration.agent_upserted"
     assert again.json() == {"changed": False, "events": []}
     assert view["config_version"] == DEV_EVENTS + 1
-    assert view["configuration"]["agents"]["elisa"] == {"name": "Elisa Rocha", "role": "seller", "teams": ["seminovos"],
-                                                        "active": True}
+    assert view["configuration"]["agents"]["elisa"] == {
+        "name": "Elisa Rocha",
+        "role": "seller",
+        "teams": ["seminovos"],
+        "active": True,
+    }
 
 
 async def test_posting_back_the_configuration_read_changes_nothing(admin_api):
@@ -244,8 +292,9 @@ async def test_posting_back_the_configuration_read_changes_nothing(admin_api):
 async def test_a_yaml_document_changes_settings_and_teams_in_one_transaction(admin_api):
     document = "settings: {process_type: 2, pool_wait_alert_seconds: 120}\nteams: {oficina: {name: Oficina}}\n"
 
-    response = await admin_api().post("/admin/configuration", content=document,
-                                      headers={"Content-Type": "application/yaml"})
+    response = await admin_api().post(
+        "/admin/configuration", content=document, headers={"Content-Type": "application/yaml"}
+    )
 
     assert response.status_code == 200
     assert [(e["type"], e["sequence"]) for e in response.json()["events"]] == [
@@ -255,7 +304,9 @@ async def test_a_yaml_document_changes_settings_and_teams_in_one_transaction(adm
 
 
 async def test_a_malformed_document_is_refused_naming_the_entry(admin_api):
-    response = await admin_api().post("/admin/configuration", json={"agents": {"zeca": {"name": "Zeca", "role": "boss"}}})
+    response = await admin_api().post(
+        "/admin/configuration", json={"agents": {"zeca": {"name": "Zeca", "role": "boss"}}}
+    )
 
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_configuration"
@@ -263,7 +314,9 @@ async def test_a_malformed_document_is_refused_naming_the_entry(admin_api):
 
 
 async def test_an_agent_in_an_unknown_team_is_refused_over_http(admin_api):
-    response = await admin_api().put("/admin/agents/elisa", json={"name": "Elisa", "role": "seller", "teams": ["oficina"]})
+    response = await admin_api().put(
+        "/admin/agents/elisa", json={"name": "Elisa", "role": "seller", "teams": ["oficina"]}
+    )
 
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "unknown_team"

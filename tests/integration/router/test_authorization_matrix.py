@@ -32,8 +32,8 @@ from typing import TypeVar
 import httpx
 import pytest
 
-from leadline.platform.tokens import mint_token
 from leadline.platform.serve import CLIENT_KEEP_ALIVE_S
+from leadline.platform.tokens import mint_token
 from leadline.router.domain.agents import AccountSettings, Agent, Role
 from leadline.router.service.configuration import AccountConfiguration, AgentRecord, apply_configuration
 from tests.integration.router.conftest import JWT_SECRET, new_customer
@@ -52,6 +52,7 @@ T = TypeVar("T")
 
 
 # ---- the oracle --------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Person:
@@ -141,8 +142,14 @@ def relation(who: Person, c: Picture) -> str:
 
 def cell(who: Person, c: Picture) -> tuple:
     linked = "linked" if who.teams & c.number_teams else "not linked"
-    return (f"process {c.process_type}", who.role, c.status, linked, relation(who, c),
-            "claimed" if c.owner else "in the pool")
+    return (
+        f"process {c.process_type}",
+        who.role,
+        c.status,
+        linked,
+        relation(who, c),
+        "claimed" if c.owner else "in the pool",
+    )
 
 
 def recipes() -> list[Recipe]:
@@ -156,12 +163,15 @@ def recipes() -> list[Recipe]:
         ("used_cars", "carla", ("ana", "vendas")),  # to a seller whose team is not linked: readable, no sending
         ("shared", "ana", ("fabio", "oficina")),  # to an attendant whose team is not linked
     ]
-    claimed = [Recipe(number, status, claimer, moves) for (number, claimer, moves), status
-               in product(owners, ("unanswered", "no_reply", "finished"))]
+    claimed = [
+        Recipe(number, status, claimer, moves)
+        for (number, claimer, moves), status in product(owners, ("unanswered", "no_reply", "finished"))
+    ]
     return pool + claimed
 
 
 # ---- the driver: builds situations through the service and checks each answer against the oracle -------------
+
 
 @dataclass
 class Matrix:
@@ -191,8 +201,12 @@ class Matrix:
         customer = new_customer()
         number = self.number(recipe)
         published = await self.dealer.customer_writes(customer, number=number)
-        c = Picture(published[0].stream_id, recipe, self.process_type,
-                    frozenset({"shared": {"vendas", "seminovos"}, "used_cars": {"seminovos"}}[recipe.number]))
+        c = Picture(
+            published[0].stream_id,
+            recipe,
+            self.process_type,
+            frozenset({"shared": {"vendas", "seminovos"}, "used_cars": {"seminovos"}}[recipe.number]),
+        )
         self.pictures.append(c)
         self.seen(c)
         if recipe.claimer is None:  # an admin may answer or finish straight from the pool
@@ -229,8 +243,10 @@ class Matrix:
         if action == "claim":
             answer = await client.post(f"/conversations/{c.id}/claim", json={})
         elif action == "reply":
-            answer = await client.post(f"/conversations/{c.id}/messages", json={
-                "idempotency_key": uuid.uuid4().hex, "content": {"kind": "text", "body": "Bom dia!"}})
+            answer = await client.post(
+                f"/conversations/{c.id}/messages",
+                json={"idempotency_key": uuid.uuid4().hex, "content": {"kind": "text", "body": "Bom dia!"}},
+            )
         else:
             answer = await client.post(f"/conversations/{c.id}/finish")
         if answer.status_code < 300:
@@ -257,20 +273,26 @@ class Matrix:
             "read": lambda client: client.get(path),
             "messages": lambda client: client.get(f"{path}/messages"),
             "claim": lambda client: client.post(f"{path}/claim", json={}),
-            "reply": lambda client: client.post(f"{path}/messages", json={
-                "idempotency_key": uuid.uuid4().hex, "content": {"kind": "text", "body": "Posso ajudar?"}}),
+            "reply": lambda client: client.post(
+                f"{path}/messages",
+                json={"idempotency_key": uuid.uuid4().hex, "content": {"kind": "text", "body": "Posso ajudar?"}},
+            ),
             "finish": lambda client: client.post(f"{path}/finish"),
         }
 
     def expect(self, who: str, endpoint: str, answer, expected, c: Picture) -> None:
         where = f"{who} {endpoint} {cell(self.people[who], c)} {c.recipe}"
         if expected == NOT_FOUND:
-            self.check((answer.status_code, answer.json()) == self.missing[who, endpoint],
-                       f"{where}: a leak, {answer.status_code} {answer.text[:200]}")
+            self.check(
+                (answer.status_code, answer.json()) == self.missing[who, endpoint],
+                f"{where}: a leak, {answer.status_code} {answer.text[:200]}",
+            )
             return
         status, code, details = expected
         body = answer.json()
-        self.check(answer.status_code == status, f"{where}: {answer.status_code} {answer.text[:200]}, expected {status}")
+        self.check(
+            answer.status_code == status, f"{where}: {answer.status_code} {answer.text[:200]}, expected {status}"
+        )
         if code is not None:
             self.check(body.get("error", {}).get("code") == code, f"{where}: {body}, expected {code}")
         if details is not None:
@@ -290,19 +312,30 @@ class Matrix:
             read = await requests["read"](client)
             if visible:
                 row = read.json()
-                self.check(read.status_code == 200 and (row["status"], row["owner_id"]) == (c.status, c.owner),
-                           f"{who} read {cell(person, c)}: {read.status_code} {read.text[:200]}")
+                self.check(
+                    read.status_code == 200 and (row["status"], row["owner_id"]) == (c.status, c.owner),
+                    f"{who} read {cell(person, c)}: {read.status_code} {read.text[:200]}",
+                )
             else:
                 self.expect(who, "read", read, NOT_FOUND, c)
             messages = await requests["messages"](client)
             if visible:
-                self.check(messages.status_code == 200 and len(messages.json()["items"]) >= 1,
-                           f"{who} messages {cell(person, c)}: {messages.status_code}")
+                self.check(
+                    messages.status_code == 200 and len(messages.json()["items"]) >= 1,
+                    f"{who} messages {cell(person, c)}: {messages.status_code}",
+                )
             else:
                 self.expect(who, "messages", messages, NOT_FOUND, c)
-            for endpoint, expected in (("claim", claim_answer(person, c, self.owner_name(c))),
-                                       ("reply", reply_answer(person, c)), ("finish", finish_answer(person, c))):
-                if expected != NOT_FOUND and expected[0] < 300 and not (endpoint == "finish" and c.status == "finished"):
+            for endpoint, expected in (
+                ("claim", claim_answer(person, c, self.owner_name(c))),
+                ("reply", reply_answer(person, c)),
+                ("finish", finish_answer(person, c)),
+            ):
+                if (
+                    expected != NOT_FOUND
+                    and expected[0] < 300
+                    and not (endpoint == "finish" and c.status == "finished")
+                ):
                     succeeding.append((who, endpoint))  # it would change the situation: done on a copy
                     continue
                 self.expect(who, endpoint, await requests[endpoint](client), expected, c)
@@ -317,14 +350,18 @@ class Matrix:
         if action == "claim":
             self.check(answer.json().get("owner", {}).get("id") == who, f"{who} claim {before}: {answer.text[:200]}")
         after = (await self.clients[who].get(f"/conversations/{c.id}")).json()
-        self.check((after.get("status"), after.get("owner_id")) == (c.status, c.owner),
-                   f"{who} {action} {before}: now {after}, expected {(c.status, c.owner)}")
+        self.check(
+            (after.get("status"), after.get("owner_id")) == (c.status, c.owner),
+            f"{who} {action} {before}: now {after}, expected {(c.status, c.owner)}",
+        )
 
     async def check_inbox_lists(self) -> None:
         for who in VIEWERS:
             person, listed = self.people[who], {}
             while True:
-                page = (await self.clients[who].get("/conversations", params={"limit": 200, "offset": len(listed)})).json()
+                page = (
+                    await self.clients[who].get("/conversations", params={"limit": 200, "offset": len(listed)})
+                ).json()
                 listed |= {item["conversation_id"]: item for item in page["items"]}
                 if len(page["items"]) < 200:
                     break
@@ -334,8 +371,10 @@ class Matrix:
                 if visible and c.id in listed:
                     self.check(listed[c.id]["status"] == c.status, f"{who} list status {cell(person, c)}")
             expected = Counter(c.status for c in self.pictures if sees(person, c))
-            self.check(page["counts"] == {s: expected[s] for s in STATUSES},
-                       f"{who} counts {page['counts']}, expected {dict(expected)}")
+            self.check(
+                page["counts"] == {s: expected[s] for s in STATUSES},
+                f"{who} counts {page['counts']}, expected {dict(expected)}",
+            )
 
     def check_streams(self, streams, versions: dict[str, int]) -> None:
         for who, stream in streams.items():
@@ -346,24 +385,37 @@ class Matrix:
                 where = f"{who} stream {cell(person, c)} {c.recipe}"
                 if sees(person, c):
                     last = about[-1] if about else (None, {})
-                    self.check(last[0] == "conversation" and (last[1]["status"], last[1]["owner_id"], last[1]["version"])
-                               == (c.status, c.owner, versions[c.id]), f"{where}: last {last}")
+                    self.check(
+                        last[0] == "conversation"
+                        and (last[1]["status"], last[1]["owner_id"], last[1]["version"])
+                        == (c.status, c.owner, versions[c.id]),
+                        f"{where}: last {last}",
+                    )
                 elif who in c.ever_seen_by:
                     self.check(bool(about) and about[-1][0] == "removed", f"{where}: had it, then {about[-1:]}")
                 else:
                     self.check(not stream.mentions(c.id), f"{where}: a leak on the stream")
 
 
-async def open_matrix(stack: contextlib.AsyncExitStack, router, process_type: int,
-                      client_for: Callable[[object, str], httpx.AsyncClient] | None = None) -> Matrix:
+async def open_matrix(
+    stack: contextlib.AsyncExitStack,
+    router,
+    process_type: int,
+    client_for: Callable[[object, str], httpx.AsyncClient] | None = None,
+) -> Matrix:
     """A fresh account and a client per agent: in-process (ASGI) by default, or whatever ``client_for`` gives."""
     dealer = await router.dealer(process_type=process_type)
-    await apply_configuration(AccountConfiguration(dealer.account_id, agents=tuple(AgentRecord(a) for a in EXTRA_AGENTS)),
-                              uow=router.config_uow, clock=router.clock)
+    await apply_configuration(
+        AccountConfiguration(dealer.account_id, agents=tuple(AgentRecord(a) for a in EXTRA_AGENTS)),
+        uow=router.config_uow,
+        clock=router.clock,
+    )
     dealer.agents.update({agent.id: agent for agent in EXTRA_AGENTS})
     people = {a.id: Person(a.id, a.name, str(a.role), a.team_ids) for a in dealer.agents.values()}
-    clients = {who: await stack.enter_async_context(client_for(dealer, who) if client_for else dealer.client(who))
-               for who in VIEWERS}
+    clients = {
+        who: await stack.enter_async_context(client_for(dealer, who) if client_for else dealer.client(who))
+        for who in VIEWERS
+    }
     matrix = Matrix(dealer, process_type, people, clients)
     for who in VIEWERS:
         await matrix.nonexistent(who)
@@ -379,11 +431,21 @@ async def replica(router):
 def over_http(base_url: str) -> Callable[[object, str], httpx.AsyncClient]:
     def client_for(dealer, who: str) -> httpx.AsyncClient:
         agent = dealer.agents[who]
-        token = mint_token(secret=JWT_SECRET, agent_id=agent.id, name=agent.name, role=str(agent.role),
-                           account_id=dealer.account_id, teams=sorted(agent.team_ids))
+        token = mint_token(
+            secret=JWT_SECRET,
+            agent_id=agent.id,
+            name=agent.name,
+            role=str(agent.role),
+            account_id=dealer.account_id,
+            teams=sorted(agent.team_ids),
+        )
         # idle connections dropped before the server closes them (a request on one it is closing fails)
-        return httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=15,
-                                 limits=httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_S))
+        return httpx.AsyncClient(
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=15,
+            limits=httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_S),
+        )
 
     return client_for
 
@@ -420,8 +482,9 @@ def sampled_over_http(http: Matrix, c: Picture) -> list[str]:
 
 
 @pytest.mark.parametrize("process_type", [1, 2], ids=["process 1", "process 2"])
-async def test_every_agent_sees_and_does_exactly_what_the_product_rules_allow(router, replica, router_url, process_type,
-                                                                               capsys):
+async def test_every_agent_sees_and_does_exactly_what_the_product_rules_allow(
+    router, replica, router_url, process_type, capsys
+):
     async with contextlib.AsyncExitStack() as stack:
         matrix = await open_matrix(stack, router, process_type)
         http = await same_matrix_over_http(stack, matrix, router_url)
@@ -443,21 +506,31 @@ async def test_every_agent_sees_and_does_exactly_what_the_product_rules_allow(ro
         versions = {}
         for c in matrix.pictures:
             versions[c.id] = (await clients["diego"].get(f"/conversations/{c.id}")).json()["version"]
-        await until(lambda: all(any(n == "conversation" and d["version"] == versions[c.id] for n, d in
-                                    streams["diego"].about(c.id)) for c in matrix.pictures),
-                    "the admin's stream has every conversation's last state", within_s=30)
+        await until(
+            lambda: all(
+                any(n == "conversation" and d["version"] == versions[c.id] for n, d in streams["diego"].about(c.id))
+                for c in matrix.pictures
+            ),
+            "the admin's stream has every conversation's last state",
+            within_s=30,
+        )
         await asyncio.sleep(SETTLE_S)
         matrix.check_streams(streams, versions)
 
-    required = {(f"process {process_type}", role, status, linked, rel)
-                for role, status, linked, rel in product(("attendant", "seller", "admin"), STATUSES,
-                                                         ("linked", "not linked"), ("owner", "other"))
-                if not (rel == "owner" and status == "new")}  # a new conversation has no owner yet
+    required = {
+        (f"process {process_type}", role, status, linked, rel)
+        for role, status, linked, rel in product(
+            ("attendant", "seller", "admin"), STATUSES, ("linked", "not linked"), ("owner", "other")
+        )
+        if not (rel == "owner" and status == "new")
+    }  # a new conversation has no owner yet
     covered = {c[:5] for c in matrix.cells}
     with capsys.disabled():
-        print(f"\nauthorization matrix, process {process_type}: {len(matrix.cells)} cells "
-              f"({len(matrix.pictures)} conversations, {len(VIEWERS)} agents), {matrix.checks} checks in-process, "
-              f"{http.checks} over HTTP, {len(matrix.failures) + len(http.failures)} failed")
+        print(
+            f"\nauthorization matrix, process {process_type}: {len(matrix.cells)} cells "
+            f"({len(matrix.pictures)} conversations, {len(VIEWERS)} agents), {matrix.checks} checks in-process, "
+            f"{http.checks} over HTTP, {len(matrix.failures) + len(http.failures)} failed"
+        )
     assert required <= covered, f"cells the matrix never built: {sorted(required - covered)}"
     assert matrix.cells <= http.cells, f"cells never checked over HTTP: {sorted(matrix.cells - http.cells)}"
     if process_type == 2:
@@ -466,20 +539,27 @@ async def test_every_agent_sees_and_does_exactly_what_the_product_rules_allow(ro
     assert not http.failures, "over HTTP:\n" + "\n".join(http.failures[:40])
 
 
-async def test_when_an_account_leaves_process_two_the_attendants_lose_the_conversations_of_leads_they_passed_on(router, capsys):
+async def test_when_an_account_leaves_process_two_the_attendants_lose_the_conversations_of_leads_they_passed_on(
+    router, capsys
+):
     async with contextlib.AsyncExitStack() as stack:
         matrix = await open_matrix(stack, router, process_type=2)
         passed_on = [await matrix.build(recipe) for recipe in recipes() if recipe.lead_moves_to]
         assert all(c.attendants for c in passed_on)
-        await apply_configuration(AccountConfiguration(matrix.dealer.account_id, settings=AccountSettings(process_type=1)),
-                                  uow=router.config_uow, clock=router.clock)
+        await apply_configuration(
+            AccountConfiguration(matrix.dealer.account_id, settings=AccountSettings(process_type=1)),
+            uow=router.config_uow,
+            clock=router.clock,
+        )
         for c in matrix.pictures:
             c.process_type = 1
         for c in passed_on:
             await matrix.check_situation(c)  # reads and refusals; what succeeds is the process-1 matrix's business
         await matrix.check_inbox_lists()
     with capsys.disabled():
-        print(f"\nprocess 2 switched to 1: {len(matrix.cells)} cells, {matrix.checks} checks, {len(matrix.failures)} failed")
+        print(
+            f"\nprocess 2 switched to 1: {len(matrix.cells)} cells, {matrix.checks} checks, {len(matrix.failures)} failed"
+        )
     assert any(cell[4] == "collaborator" and cell[0] == "process 1" for cell in matrix.cells)
     assert not matrix.failures, "\n".join(matrix.failures[:40])
 
@@ -487,9 +567,16 @@ async def test_when_an_account_leaves_process_two_the_attendants_lose_the_conver
 async def test_an_agent_who_never_had_it_in_their_pool_cannot_learn_its_owner_by_claiming_it(router):
     dealer = await router.dealer()
     async with dealer.client("ana") as ana, dealer.client("bruno") as bruno:
-        started = await ana.post("/conversations", json={
-            "lead_id": str(uuid.uuid4()), "customer_name": "Marta Lopes", "phone": "+55 11 98765-1234",
-            "idempotency_key": "start-1", "content": {"kind": "template", "name": "follow_up", "language": "pt_BR"}})
+        started = await ana.post(
+            "/conversations",
+            json={
+                "lead_id": str(uuid.uuid4()),
+                "customer_name": "Marta Lopes",
+                "phone": "+55 11 98765-1234",
+                "idempotency_key": "start-1",
+                "content": {"kind": "template", "name": "follow_up", "language": "pt_BR"},
+            },
+        )
         assert started.status_code == 201, started.text
         conversation_id = started.json()["conversation_id"]
         assert (await bruno.get(f"/conversations/{conversation_id}")).status_code == 404, "it never was in a pool"

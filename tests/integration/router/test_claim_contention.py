@@ -22,6 +22,9 @@ async def test_a_hundred_concurrent_claims_make_exactly_one_owner_and_ninety_nin
     winner = next(a.json()["owner"] for a in answers if a.status_code == 200)
     assert {a.json()["error"]["details"]["owner"]["id"] for a in answers if a.status_code == 409} == {winner["id"]}
     async with router.sessions() as session:
-        claimed = await session.scalar(select(func.count()).select_from(events).where(
-            events.c.stream_id == conversation_id, events.c.type == "router.conversation.claimed"))
+        claimed = await session.scalar(
+            select(func.count())
+            .select_from(events)
+            .where(events.c.stream_id == conversation_id, events.c.type == "router.conversation.claimed")
+        )
     assert claimed == 1

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from leadline.router.adapters.tables import conversation_view
 from sqlalchemy import func, select
 
+from leadline.router.adapters.tables import conversation_view
 from tests.integration.router.conftest import new_customer
 
 
@@ -38,8 +38,11 @@ async def test_a_burst_of_messages_delivered_concurrently_opens_exactly_one_conv
     opened = {e.stream_id for published in results for e in published if e.type == "router.conversation.opened"}
     assert len(opened) == 1
     async with dealer.router.sessions() as session:
-        count = await session.scalar(select(func.count()).select_from(conversation_view).where(
-            conversation_view.c.account_id == dealer.account_id, conversation_view.c.customer_wa_id == customer))
+        count = await session.scalar(
+            select(func.count())
+            .select_from(conversation_view)
+            .where(conversation_view.c.account_id == dealer.account_id, conversation_view.c.customer_wa_id == customer)
+        )
     assert count == 1
     messages = await dealer.outbox(opened.pop(), "router.conversation.message_appended")
     assert len(messages) == 10
@@ -71,14 +74,18 @@ async def test_statuses_follow_who_wrote_last_until_finished(dealer):
     async with dealer.client("ana") as ana:
         await ana.post(f"/conversations/{conversation_id}/claim", json={})
         assert await status_of(dealer, "ana", conversation_id) == "unanswered"
-        sent = await ana.post(f"/conversations/{conversation_id}/messages", json={"idempotency_key": "k1", "content": text("Tem sim!")})
+        sent = await ana.post(
+            f"/conversations/{conversation_id}/messages", json={"idempotency_key": "k1", "content": text("Tem sim!")}
+        )
         assert sent.status_code == 202, sent.text
         assert await status_of(dealer, "ana", conversation_id) == "no_reply"
         await dealer.customer_writes(customer, "Qual o preço?")
         assert await status_of(dealer, "ana", conversation_id) == "unanswered"
         assert (await ana.post(f"/conversations/{conversation_id}/finish")).status_code == 200
         assert await status_of(dealer, "ana", conversation_id) == "finished"
-        refused = await ana.post(f"/conversations/{conversation_id}/messages", json={"idempotency_key": "k2", "content": text("oi")})
+        refused = await ana.post(
+            f"/conversations/{conversation_id}/messages", json={"idempotency_key": "k2", "content": text("oi")}
+        )
         assert refused.status_code == 409 and refused.json()["error"]["code"] == "conversation_finished"
 
 
@@ -86,8 +93,14 @@ async def test_outgoing_text_carries_the_agents_name_and_images_do_not(dealer):
     conversation_id = await dealer.open_conversation()
     async with dealer.client("ana") as ana:
         await ana.post(f"/conversations/{conversation_id}/claim", json={})
-        await ana.post(f"/conversations/{conversation_id}/messages", json={"idempotency_key": "t", "content": text("Bom dia!")})
-        image = {"kind": "image", "media": {"provider_media_id": "998877", "mime_type": "image/jpeg"}, "caption": "Onix 2024"}
+        await ana.post(
+            f"/conversations/{conversation_id}/messages", json={"idempotency_key": "t", "content": text("Bom dia!")}
+        )
+        image = {
+            "kind": "image",
+            "media": {"provider_media_id": "998877", "mime_type": "image/jpeg"},
+            "caption": "Onix 2024",
+        }
         await ana.post(f"/conversations/{conversation_id}/messages", json={"idempotency_key": "i", "content": image})
     requests = await dealer.outbox(conversation_id, "router.message.send_requested")
     assert requests[0]["payload"]["body"] == "*Ana Souza:*\nBom dia!"
@@ -99,7 +112,9 @@ async def test_a_double_submitted_reply_sends_one_whatsapp_message(dealer):
     async with dealer.client("ana") as ana:
         await ana.post(f"/conversations/{conversation_id}/claim", json={})
         body = {"idempotency_key": "double-click-1", "content": text("Posso ajudar?")}
-        answers = await asyncio.gather(*(ana.post(f"/conversations/{conversation_id}/messages", json=body) for _ in range(5)))
+        answers = await asyncio.gather(
+            *(ana.post(f"/conversations/{conversation_id}/messages", json=body) for _ in range(5))
+        )
     assert {a.status_code for a in answers} == {202}
     assert len({a.json()["message_id"] for a in answers}) == 1
     assert len(await dealer.outbox(conversation_id, "router.message.send_requested")) == 1
@@ -109,15 +124,19 @@ async def test_only_the_owner_answers_a_claimed_conversation(dealer):
     conversation_id = await dealer.open_conversation()
     async with dealer.client("ana") as ana, dealer.client("diego") as diego:
         await ana.post(f"/conversations/{conversation_id}/claim", json={})
-        admin_reply = await diego.post(f"/conversations/{conversation_id}/messages",
-                                       json={"idempotency_key": "a", "content": text("Sou o gerente.")})
+        admin_reply = await diego.post(
+            f"/conversations/{conversation_id}/messages",
+            json={"idempotency_key": "a", "content": text("Sou o gerente.")},
+        )
     assert admin_reply.status_code == 202, "admins may answer"
 
 
 async def test_answering_before_claiming_is_refused_with_the_reason(dealer):
     conversation_id = await dealer.open_conversation()
     async with dealer.client("ana") as ana:
-        refused = await ana.post(f"/conversations/{conversation_id}/messages", json={"idempotency_key": "x", "content": text("oi")})
+        refused = await ana.post(
+            f"/conversations/{conversation_id}/messages", json={"idempotency_key": "x", "content": text("oi")}
+        )
     assert refused.status_code == 403 and "claim" in refused.json()["error"]["message"]
 
 
@@ -146,8 +165,9 @@ async def test_a_customer_writing_after_finish_goes_to_the_pool_when_the_owners_
     from leadline.router.service.ports import LeadOwner
 
     async with dealer.router.sessions() as session:
-        customer_id = await session.scalar(select(conversation_view.c.customer_id).where(
-            conversation_view.c.conversation_id == first))
+        customer_id = await session.scalar(
+            select(conversation_view.c.customer_id).where(conversation_view.c.conversation_id == first)
+        )
     async with dealer.router.uow() as work:
         chat = await work.chats.get_for_update(dealer.account_id, dealer.used_cars, str(customer_id))
         await work.lead_owners.set(dealer.account_id, LeadOwner(chat.lead_id, "ana", "Ana Souza", "vendas"))
@@ -178,8 +198,12 @@ async def test_every_endpoint_needs_a_token(router):
     import httpx
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=router.app), base_url="http://router") as anonymous:
-        for method, path in (("GET", "/conversations"), ("GET", f"/conversations/{uuid.uuid4()}"),
-                             ("POST", f"/conversations/{uuid.uuid4()}/claim"), ("POST", "/conversations")):
+        for method, path in (
+            ("GET", "/conversations"),
+            ("GET", f"/conversations/{uuid.uuid4()}"),
+            ("POST", f"/conversations/{uuid.uuid4()}/claim"),
+            ("POST", "/conversations"),
+        ):
             assert (await anonymous.request(method, path, json={})).status_code == 401, path
 
 

@@ -19,7 +19,6 @@ from leadline.phones import normalize_phone
 from leadline.router.adapters import queries
 from leadline.router.adapters.tables import conversation_view, customers
 from leadline.router.service import inbound
-
 from tests.integration.router.conftest import new_customer
 
 OPENED, SEND = "router.conversation.opened", "router.message.send_requested"
@@ -48,30 +47,66 @@ async def messages_in(dealer, conversation_id: str) -> int:
 async def send_then_status(dealer, conversation_id: str, message_id: str, recipient: WhatsAppUser, state="delivered"):
     """WhatsApp takes the agent's message (ingest's send result), then reports it delivered naming ``recipient``."""
     wamid, clock = f"wamid.{uuid.uuid4().hex}", dealer.router.clock
-    sent = MessageSentV1(request_id=uuid.UUID(message_id), conversation_id=uuid.UUID(conversation_id), wamid=wamid,
-                         sent_at=clock())
-    await inbound.record_send_result(new_envelope(sent, account_id=dealer.account_id, stream_id=conversation_id,
-                                                  sequence=1, occurred_at=clock()), sent, uow=dealer.router.uow, clock=clock)
-    status = MessageStatusChangedV2(phone_number_id=dealer.shared, customer=recipient, wamid=wamid, status=state, at=clock())
-    envelope = new_envelope(status, account_id=dealer.account_id, stream_id=status.stream_id(dealer.account_id),
-                            sequence=1, occurred_at=clock())
-    return await inbound.record_delivery_status(envelope, status, uow=dealer.router.uow, clock=clock,
-                                                conversation_of_wamid=queries.conversation_of_wamid,
-                                                normalize=normalize_phone)
+    sent = MessageSentV1(
+        request_id=uuid.UUID(message_id), conversation_id=uuid.UUID(conversation_id), wamid=wamid, sent_at=clock()
+    )
+    await inbound.record_send_result(
+        new_envelope(sent, account_id=dealer.account_id, stream_id=conversation_id, sequence=1, occurred_at=clock()),
+        sent,
+        uow=dealer.router.uow,
+        clock=clock,
+    )
+    status = MessageStatusChangedV2(
+        phone_number_id=dealer.shared, customer=recipient, wamid=wamid, status=state, at=clock()
+    )
+    envelope = new_envelope(
+        status,
+        account_id=dealer.account_id,
+        stream_id=status.stream_id(dealer.account_id),
+        sequence=1,
+        occurred_at=clock(),
+    )
+    return await inbound.record_delivery_status(
+        envelope,
+        status,
+        uow=dealer.router.uow,
+        clock=clock,
+        conversation_of_wamid=queries.conversation_of_wamid,
+        normalize=normalize_phone,
+    )
 
 
-async def start(client, phone: str | None, key: str, *, lead_id: str | None = None, content=None, user_id=None,
-                number: str | None = None):
-    body = {"lead_id": lead_id or str(uuid.uuid4()), "customer_name": "Joana Ribeiro", "phone": phone,
-            "user_id": user_id, "idempotency_key": key, "content": content or template(), "phone_number_id": number}
+async def start(
+    client,
+    phone: str | None,
+    key: str,
+    *,
+    lead_id: str | None = None,
+    content=None,
+    user_id=None,
+    number: str | None = None,
+):
+    body = {
+        "lead_id": lead_id or str(uuid.uuid4()),
+        "customer_name": "Joana Ribeiro",
+        "phone": phone,
+        "user_id": user_id,
+        "idempotency_key": key,
+        "content": content or template(),
+        "phone_number_id": number,
+    }
     return await client.post("/conversations", json=body)
 
 
 # ---- one customer, whatever WhatsApp names them by ----------------------------------------------------------------
-async def test_a_customer_first_seen_by_phone_then_named_by_phone_and_bsuid_then_by_bsuid_alone_is_one_conversation(dealer):
+async def test_a_customer_first_seen_by_phone_then_named_by_phone_and_bsuid_then_by_bsuid_alone_is_one_conversation(
+    dealer,
+):
     phone, user_id = new_customer(), bsuid()
     first = await conversation_of(dealer, await dealer.customer_writes(phone))
-    second = await conversation_of(dealer, await dealer.customer_writes(phone, user_id=user_id, username="joana.carros"))
+    second = await conversation_of(
+        dealer, await dealer.customer_writes(phone, user_id=user_id, username="joana.carros")
+    )
     third = await conversation_of(dealer, await dealer.customer_writes(None, user_id=user_id, username="joana.carros"))
 
     assert first == second == third
@@ -79,13 +114,17 @@ async def test_a_customer_first_seen_by_phone_then_named_by_phone_and_bsuid_then
     async with dealer.client("ana") as ana:
         shown = (await ana.get(f"/conversations/{first}")).json()
     assert (shown["customer_phone"], shown["customer_username"], shown["customer_user_id"]) == (
-        f"+{phone}", "joana.carros", user_id)
+        f"+{phone}",
+        "joana.carros",
+        user_id,
+    )
 
 
 async def test_a_customer_known_only_by_bsuid_waits_in_the_pool_shown_by_username_and_found_by_it(dealer):
     user_id = bsuid()
-    conversation_id = await conversation_of(dealer, await dealer.customer_writes(
-        None, user_id=user_id, username="joana.carros", name="Joana Ribeiro"))
+    conversation_id = await conversation_of(
+        dealer, await dealer.customer_writes(None, user_id=user_id, username="joana.carros", name="Joana Ribeiro")
+    )
 
     async with dealer.client("ana") as ana:
         shown = (await ana.get(f"/conversations/{conversation_id}")).json()
@@ -95,11 +134,15 @@ async def test_a_customer_known_only_by_bsuid_waits_in_the_pool_shown_by_usernam
     assert [item["conversation_id"] for item in found] == [conversation_id]
 
 
-async def test_a_status_naming_phone_and_bsuid_links_them_so_the_customer_writing_by_bsuid_alone_finds_their_chat(dealer):
+async def test_a_status_naming_phone_and_bsuid_links_them_so_the_customer_writing_by_bsuid_alone_finds_their_chat(
+    dealer,
+):
     phone, user_id = new_customer(), bsuid()
     async with dealer.client("ana") as ana:
         started = (await start(ana, f"+{phone}", "s1")).json()
-    await send_then_status(dealer, started["conversation_id"], started["message_id"], WhatsAppUser(wa_id=phone, user_id=user_id))
+    await send_then_status(
+        dealer, started["conversation_id"], started["message_id"], WhatsAppUser(wa_id=phone, user_id=user_id)
+    )
 
     answered = await conversation_of(dealer, await dealer.customer_writes(None, user_id=user_id, name="Joana"))
 
@@ -113,8 +156,11 @@ async def test_a_status_of_a_send_to_a_bsuid_names_no_phone_and_still_moves_the_
     conversation_id = await conversation_of(dealer, await dealer.customer_writes(None, user_id=user_id))
     async with dealer.client("ana") as ana:
         await ana.post(f"/conversations/{conversation_id}/claim", json={})
-        message_id = (await ana.post(f"/conversations/{conversation_id}/messages",
-                                     json={"idempotency_key": "r1", "content": text("Olá!")})).json()["message_id"]
+        message_id = (
+            await ana.post(
+                f"/conversations/{conversation_id}/messages", json={"idempotency_key": "r1", "content": text("Olá!")}
+            )
+        ).json()["message_id"]
         await send_then_status(dealer, conversation_id, message_id, WhatsAppUser(user_id=user_id), state="read")
         items = (await ana.get(f"/conversations/{conversation_id}/messages")).json()["items"]
     assert [m["delivery"] for m in items if m["direction"] == "outbound"] == ["read"]
@@ -133,7 +179,9 @@ async def test_both_ninth_digit_forms_of_a_brazilian_mobile_are_one_conversation
     assert await messages_in(dealer, only["conversation_id"]) == 2
 
 
-async def test_starting_from_a_lead_while_the_other_form_waits_in_the_pool_says_to_take_it_there_then_writes_in_it(router):
+async def test_starting_from_a_lead_while_the_other_form_waits_in_the_pool_says_to_take_it_there_then_writes_in_it(
+    router,
+):
     dealer = await router.dealer()
     pooled = await conversation_of(dealer, await dealer.customer_writes("551187651234", "Oi, sem o nove"))
     async with dealer.client("ana") as ana:
@@ -175,7 +223,9 @@ async def test_starting_from_a_lead_whose_customer_talks_in_a_conversation_you_c
 
 
 # ---- when WhatsApp's names disagree, and races -------------------------------------------------------------------
-async def test_a_phone_and_a_bsuid_seen_apart_merge_and_the_older_conversation_takes_the_customers_next_messages(dealer):
+async def test_a_phone_and_a_bsuid_seen_apart_merge_and_the_older_conversation_takes_the_customers_next_messages(
+    dealer,
+):
     phone, user_id = new_customer(), bsuid()
     async with dealer.client("ana") as ana:
         older = (await start(ana, f"+{phone}", "s-older")).json()["conversation_id"]
@@ -187,14 +237,30 @@ async def test_a_phone_and_a_bsuid_seen_apart_merge_and_the_older_conversation_t
 
     assert joined == later == older
     async with dealer.router.sessions() as session:
-        ids = await session.scalars(select(conversation_view.c.customer_id).where(
-            conversation_view.c.conversation_id.in_([uuid.UUID(older), uuid.UUID(younger)])))
-        live = {str(c): row for c in ids for row in [(await session.execute(
-            select(customers.c.merged_into, customers.c.phone, customers.c.user_id).where(customers.c.customer_id == c))).one()]}
+        ids = await session.scalars(
+            select(conversation_view.c.customer_id).where(
+                conversation_view.c.conversation_id.in_([uuid.UUID(older), uuid.UUID(younger)])
+            )
+        )
+        live = {
+            str(c): row
+            for c in ids
+            for row in [
+                (
+                    await session.execute(
+                        select(customers.c.merged_into, customers.c.phone, customers.c.user_id).where(
+                            customers.c.customer_id == c
+                        )
+                    )
+                ).one()
+            ]
+        }
     survivor = next(c for c, row in live.items() if row.merged_into is None)
     assert live[survivor][1:] == (f"+{phone}", user_id)
     async with dealer.client("diego") as admin:
-        assert (await admin.get(f"/conversations/{younger}")).json()["status"] == "new", "the younger stays open where it is"
+        assert (await admin.get(f"/conversations/{younger}")).json()["status"] == "new", (
+            "the younger stays open where it is"
+        )
 
 
 async def test_a_phone_that_comes_with_another_bsuid_belongs_to_that_new_user_and_the_old_one_keeps_its_chat(dealer):
@@ -202,7 +268,9 @@ async def test_a_phone_that_comes_with_another_bsuid_belongs_to_that_new_user_an
     theirs = await conversation_of(dealer, await dealer.customer_writes(phone, user_id=first_user, name="Antigo dono"))
     mine = await conversation_of(dealer, await dealer.customer_writes(phone, user_id=new_user, name="Novo dono"))
     by_phone = await conversation_of(dealer, await dealer.customer_writes(phone, name="Novo dono"))
-    by_old_bsuid = await conversation_of(dealer, await dealer.customer_writes(None, user_id=first_user, name="Antigo dono"))
+    by_old_bsuid = await conversation_of(
+        dealer, await dealer.customer_writes(None, user_id=first_user, name="Antigo dono")
+    )
 
     assert mine != theirs
     assert by_phone == mine, "the phone belongs to the latest BSUID it came with"
@@ -213,30 +281,56 @@ async def test_a_burst_naming_the_customer_in_every_form_at_once_opens_exactly_o
     subscriber = f"8{uuid.uuid4().int % 10**7:07d}"  # an old eight-digit mobile (6-9 first): the ninth digit applies
     phone_digits, eight_digits = f"55119{subscriber}", f"5511{subscriber}"
     user_id = bsuid()
-    forms = [dict(wa_id=phone_digits), dict(wa_id=eight_digits), dict(wa_id=phone_digits, user_id=user_id),
-             dict(wa_id=eight_digits, user_id=user_id), dict(wa_id=None, user_id=user_id)]
+    forms = [
+        dict(wa_id=phone_digits),
+        dict(wa_id=eight_digits),
+        dict(wa_id=phone_digits, user_id=user_id),
+        dict(wa_id=eight_digits, user_id=user_id),
+        dict(wa_id=None, user_id=user_id),
+    ]
     await dealer.customer_writes(phone_digits, "primeira", user_id=user_id)  # known by both; now every form at once
-    results = await asyncio.gather(*(dealer.customer_writes(form["wa_id"], f"msg {n}", user_id=form.get("user_id"))
-                                     for n, form in enumerate(forms * 2)))
+    results = await asyncio.gather(
+        *(
+            dealer.customer_writes(form["wa_id"], f"msg {n}", user_id=form.get("user_id"))
+            for n, form in enumerate(forms * 2)
+        )
+    )
 
     conversations = {published[0].stream_id for published in results}
     assert len(conversations) == 1
     async with dealer.router.sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(customers).where(
-            customers.c.account_id == dealer.account_id, customers.c.merged_into.is_(None))) == 1
+        assert (
+            await session.scalar(
+                select(func.count())
+                .select_from(customers)
+                .where(customers.c.account_id == dealer.account_id, customers.c.merged_into.is_(None))
+            )
+            == 1
+        )
 
 
 # ---- sending by BSUID ---------------------------------------------------------------------------------------------
-async def test_an_answer_to_a_customer_known_only_by_bsuid_goes_to_the_bsuid_and_once_they_share_their_number_to_it(dealer):
+async def test_an_answer_to_a_customer_known_only_by_bsuid_goes_to_the_bsuid_and_once_they_share_their_number_to_it(
+    dealer,
+):
     user_id = bsuid()
-    conversation_id = await conversation_of(dealer, await dealer.customer_writes(None, user_id=user_id, username="joana"))
+    conversation_id = await conversation_of(
+        dealer, await dealer.customer_writes(None, user_id=user_id, username="joana")
+    )
     async with dealer.client("ana") as ana:
         await ana.post(f"/conversations/{conversation_id}/claim", json={})
-        await ana.post(f"/conversations/{conversation_id}/messages", json={"idempotency_key": "a1", "content": text("Oi!")})
-        card = SharedContact(formatted_name="Joana", phones=(SharedPhone(phone="+55 11 98765-1234", wa_id="5511987651234"),),
-                             origin="contact_request")
+        await ana.post(
+            f"/conversations/{conversation_id}/messages", json={"idempotency_key": "a1", "content": text("Oi!")}
+        )
+        card = SharedContact(
+            formatted_name="Joana",
+            phones=(SharedPhone(phone="+55 11 98765-1234", wa_id="5511987651234"),),
+            origin="contact_request",
+        )
         await dealer.customer_writes(None, user_id=user_id, content=ContactsContent(contacts=(card,)))
-        await ana.post(f"/conversations/{conversation_id}/messages", json={"idempotency_key": "a2", "content": text("Obrigada!")})
+        await ana.post(
+            f"/conversations/{conversation_id}/messages", json={"idempotency_key": "a2", "content": text("Obrigada!")}
+        )
         shown = (await ana.get(f"/conversations/{conversation_id}")).json()
 
     first, second = [json.loads(json.dumps(e["payload"]["to"])) for e in await dealer.outbox(conversation_id, SEND)]
@@ -250,12 +344,17 @@ async def test_what_an_agent_types_when_starting_from_a_lead_never_links_a_phone
     async with dealer.client("ana") as ana:
         started = (await start(ana, f"+{phone}", "s-typed", user_id=someone_else)).json()["conversation_id"]
 
-    theirs = await conversation_of(dealer, await dealer.customer_writes(None, user_id=someone_else, name="Outra pessoa"))
+    theirs = await conversation_of(
+        dealer, await dealer.customer_writes(None, user_id=someone_else, name="Outra pessoa")
+    )
 
     assert theirs != started
     async with dealer.router.sessions() as session:
-        holder = await session.scalar(select(customers.c.phone).where(customers.c.account_id == dealer.account_id,
-                                                                      customers.c.user_id == someone_else))
+        holder = await session.scalar(
+            select(customers.c.phone).where(
+                customers.c.account_id == dealer.account_id, customers.c.user_id == someone_else
+            )
+        )
     assert holder is None
 
 

@@ -29,7 +29,9 @@ async def test_the_inbox_searches_filters_pages_and_pins_the_leads_conversation(
 
         assert await ids() == [used, joao, julia, marcos], "newest activity first"
         assert await ids(q="marcos") == [marcos]
-        assert await ids(q="julia") == await ids(q="JÚLIA") == await ids(q="Júlia C") == [julia], "accents and case aside"
+        assert await ids(q="julia") == await ids(q="JÚLIA") == await ids(q="Júlia C") == [julia], (
+            "accents and case aside"
+        )
         assert await ids(q="joao") == await ids(q="JOÃO") == [joao]
         assert await ids(q="_") == await ids(q="%") == [], "the agent's text is text, not a pattern"
         for typed in ("98765-0202", "+55 11 98765-0202", "11987650202", "987650202", "(11) 8765-0202", "551187650202"):

@@ -25,9 +25,9 @@ from leadline.events.common import AgentRef
 from leadline.phones import normalize_phone
 from leadline.platform.access import Access
 from leadline.platform.auth import verifier_from_settings
-from leadline.platform.tokens import mint_token
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 from leadline.platform.settings import KafkaSettings
+from leadline.platform.tokens import mint_token
 from leadline.router.adapters import queries
 from leadline.router.adapters.agent_rights import DirectoryRights
 from leadline.router.adapters.live_feed import DROPPED, LiveFeed
@@ -43,6 +43,7 @@ SETTLE_S = 0.5  # a leak would be pushed in the same pass as the events others g
 
 # ---- a live replica and a stream reader (also used by the authorization matrix) -------------------------
 
+
 @dataclass
 class LiveReplica:
     base_url: str
@@ -56,17 +57,26 @@ async def live_replica(router) -> AsyncIterator[LiveReplica]:
     runtime = ServiceRuntime(settings)
     rights = DirectoryRights(runtime.sessions)
     access = Access(verifier_from_settings(settings), rights)
-    feed = LiveFeed(runtime.sessions, rights, kafka=settings,
-                    fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
+    feed = LiveFeed(runtime.sessions, rights, kafka=settings, fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
     runtime.run_in_background("live-feed", feed.run)
-    app = create_service_app(runtime, title="leadline router (live replica)", routers=[
-        agent_api(uow=lambda: SqlUnitOfWork(runtime.sessions, clock=router.clock), sessions=runtime.sessions, access=access,
-                  normalize=normalize_phone, clock=router.clock),
-        live_api(feed=feed, access=access),
-    ])
+    app = create_service_app(
+        runtime,
+        title="leadline router (live replica)",
+        routers=[
+            agent_api(
+                uow=lambda: SqlUnitOfWork(runtime.sessions, clock=router.clock),
+                sessions=runtime.sessions,
+                access=access,
+                normalize=normalize_phone,
+                clock=router.clock,
+            ),
+            live_api(feed=feed, access=access),
+        ],
+    )
     install_router_errors(app)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on",
-                                           timeout_graceful_shutdown=1))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on", timeout_graceful_shutdown=1)
+    )
     serving = asyncio.create_task(server.serve())
     try:
         await until(lambda: server.started, "uvicorn started")
@@ -89,8 +99,14 @@ async def until(condition: Callable[[], object], what: str, *, within_s: float =
 
 def token_for(dealer, agent_id: str, **overrides) -> str:
     agent = dealer.agents[agent_id]
-    claims = {"secret": JWT_SECRET, "agent_id": agent.id, "name": agent.name, "role": str(agent.role),
-              "account_id": dealer.account_id, "teams": sorted(agent.team_ids)} | overrides
+    claims = {
+        "secret": JWT_SECRET,
+        "agent_id": agent.id,
+        "name": agent.name,
+        "role": str(agent.role),
+        "account_id": dealer.account_id,
+        "teams": sorted(agent.team_ids),
+    } | overrides
     return mint_token(**claims)
 
 
@@ -103,7 +119,9 @@ class LiveStream:
     lines: list[str] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
     ended: bool = False
-    by_conversation: dict[str, list[tuple[str, dict]]] = field(default_factory=dict)  # the events, by what they are about
+    by_conversation: dict[str, list[tuple[str, dict]]] = field(
+        default_factory=dict
+    )  # the events, by what they are about
 
     def about(self, conversation_id: str) -> list[tuple[str, dict]]:
         return list(self.by_conversation.get(conversation_id, ()))
@@ -114,7 +132,8 @@ class LiveStream:
     async def next_about(self, conversation_id: str, name: str, where: Callable[[dict], bool] = lambda _: True) -> dict:
         return await until(
             lambda: next((d for n, d in reversed(self.about(conversation_id)) if n == name and where(d)), None),
-            f"{self.agent_id} receives {name} about {conversation_id}")
+            f"{self.agent_id} receives {name} about {conversation_id}",
+        )
 
     async def _read(self, response: httpx.Response) -> None:
         name, data = None, []
@@ -135,7 +154,9 @@ class LiveStream:
 
 
 @contextlib.asynccontextmanager
-async def streaming(replica: LiveReplica, dealer, agent_id: str, *, via_query: bool = False) -> AsyncIterator[LiveStream]:
+async def streaming(
+    replica: LiveReplica, dealer, agent_id: str, *, via_query: bool = False
+) -> AsyncIterator[LiveStream]:
     """Open ``GET /stream`` as ``agent_id`` and return once the replica has subscribed it."""
     token = token_for(dealer, agent_id)
     options = {"params": {"access_token": token}} if via_query else {"headers": {"Authorization": f"Bearer {token}"}}
@@ -157,15 +178,27 @@ async def streaming(replica: LiveReplica, dealer, agent_id: str, *, via_query: b
 async def transfer_lead(dealer, lead_id: str, *, frm: str, to: str, to_team: str) -> None:
     """What the leads service tells the router when a lead moves, through the router's own handler."""
     a, b = dealer.agents[frm], dealer.agents[to]
-    payload = LeadTransferredV1(lead_id=uuid.UUID(lead_id), from_agent=AgentRef(id=a.id, name=a.name),
-                                from_team_id=min(a.team_ids), to_agent=AgentRef(id=b.id, name=b.name), to_team_id=to_team)
-    envelope = new_envelope(payload, account_id=dealer.account_id, stream_id=lead_id, sequence=2,
-                            occurred_at=dealer.router.clock())
-    await lead_events.follow_lead_transfer(envelope, payload, uow=dealer.router.uow, clock=dealer.router.clock,
-                                           conversations_of_lead=queries.conversations_of_lead)
+    payload = LeadTransferredV1(
+        lead_id=uuid.UUID(lead_id),
+        from_agent=AgentRef(id=a.id, name=a.name),
+        from_team_id=min(a.team_ids),
+        to_agent=AgentRef(id=b.id, name=b.name),
+        to_team_id=to_team,
+    )
+    envelope = new_envelope(
+        payload, account_id=dealer.account_id, stream_id=lead_id, sequence=2, occurred_at=dealer.router.clock()
+    )
+    await lead_events.follow_lead_transfer(
+        envelope,
+        payload,
+        uow=dealer.router.uow,
+        clock=dealer.router.clock,
+        conversations_of_lead=queries.conversations_of_lead,
+    )
 
 
 # ---- the tests -----------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 async def replica(router):
@@ -174,11 +207,16 @@ async def replica(router):
 
 
 async def test_every_agent_of_the_linked_teams_sees_a_new_conversation_arrive_and_nobody_else_hears_of_it(
-        replica, router, dealer):
+    replica, router, dealer
+):
     other_dealer = await router.dealer()
-    async with (streaming(replica, dealer, "ana") as ana, streaming(replica, dealer, "bruno") as bruno,
-                streaming(replica, dealer, "diego") as diego, streaming(replica, dealer, "elisa") as elisa,
-                streaming(replica, other_dealer, "diego") as other_admin):
+    async with (
+        streaming(replica, dealer, "ana") as ana,
+        streaming(replica, dealer, "bruno") as bruno,
+        streaming(replica, dealer, "diego") as diego,
+        streaming(replica, dealer, "elisa") as elisa,
+        streaming(replica, other_dealer, "diego") as other_admin,
+    ):
         conversation_id = await dealer.open_conversation(text="Ainda tem o Onix?")
         for stream in (ana, bruno, diego):
             arrived = await stream.next_about(conversation_id, "conversation", lambda d: d["last_message_preview"])
@@ -191,8 +229,12 @@ async def test_every_agent_of_the_linked_teams_sees_a_new_conversation_arrive_an
 
 
 async def test_when_one_agent_claims_it_the_others_see_it_removed_and_the_owner_sees_the_update(replica, dealer):
-    async with (streaming(replica, dealer, "ana") as ana, streaming(replica, dealer, "bruno") as bruno,
-                streaming(replica, dealer, "diego") as diego, streaming(replica, dealer, "elisa") as elisa):
+    async with (
+        streaming(replica, dealer, "ana") as ana,
+        streaming(replica, dealer, "bruno") as bruno,
+        streaming(replica, dealer, "diego") as diego,
+        streaming(replica, dealer, "elisa") as elisa,
+    ):
         conversation_id = await dealer.open_conversation()
         await bruno.next_about(conversation_id, "conversation")
         async with dealer.client("ana") as client:
@@ -200,10 +242,14 @@ async def test_when_one_agent_claims_it_the_others_see_it_removed_and_the_owner_
         owned = await ana.next_about(conversation_id, "conversation", lambda d: d["owner"] is not None)
         assert owned["owner"] == {"id": "ana", "name": "Ana Souza"} and owned["status"] == "unanswered"
         assert await bruno.next_about(conversation_id, "removed") == {"conversation_id": conversation_id}
-        assert (await diego.next_about(conversation_id, "conversation", lambda d: d["owner"] is not None))["owner_id"] == "ana"
+        assert (await diego.next_about(conversation_id, "conversation", lambda d: d["owner"] is not None))[
+            "owner_id"
+        ] == "ana"
         async with dealer.client("ana") as client:  # what follows reaches the owner only
-            await client.post(f"/conversations/{conversation_id}/messages",
-                              json={"idempotency_key": "r1", "content": {"kind": "text", "body": "Tem sim!"}})
+            await client.post(
+                f"/conversations/{conversation_id}/messages",
+                json={"idempotency_key": "r1", "content": {"kind": "text", "body": "Tem sim!"}},
+            )
         await ana.next_about(conversation_id, "conversation", lambda d: d["status"] == "no_reply")
         await diego.next_about(conversation_id, "conversation", lambda d: d["status"] == "no_reply")
         await asyncio.sleep(SETTLE_S)
@@ -214,7 +260,9 @@ async def test_when_one_agent_claims_it_the_others_see_it_removed_and_the_owner_
 async def test_an_agent_who_loaded_the_pool_before_connecting_is_told_when_someone_else_claims_it(replica, dealer):
     async with streaming(replica, dealer, "diego") as diego:
         conversation_id = await dealer.open_conversation()
-        await diego.next_about(conversation_id, "conversation")  # the feed is past the opening: carla's stream won't get it
+        await diego.next_about(
+            conversation_id, "conversation"
+        )  # the feed is past the opening: carla's stream won't get it
         async with dealer.client("carla") as client:  # the pool, as the inbox page loads it
             listed = (await client.get("/conversations", params={"status": "new"})).json()["items"]
             assert conversation_id in [c["conversation_id"] for c in listed]
@@ -225,23 +273,31 @@ async def test_an_agent_who_loaded_the_pool_before_connecting_is_told_when_someo
             await diego.next_about(conversation_id, "conversation", lambda d: d["owner_id"] == "ana")
             await asyncio.sleep(SETTLE_S)
             assert carla.about(conversation_id) == [("removed", {"conversation_id": conversation_id})]
-            assert not elisa.mentions(conversation_id), "who never could see it learns nothing, not even that it was claimed"
+            assert not elisa.mentions(conversation_id), (
+                "who never could see it learns nothing, not even that it was claimed"
+            )
 
 
 @pytest.mark.parametrize("process_type, attendant_keeps_it", [(1, False), (2, True)])
 async def test_after_a_lead_transfer_the_attendant_keeps_the_conversation_only_in_process_two(
-        replica, router, process_type, attendant_keeps_it):
+    replica, router, process_type, attendant_keeps_it
+):
     dealer = await router.dealer(process_type=process_type)
     async with streaming(replica, dealer, "diego") as diego:
         conversation_id, lead_id = await dealer.open_conversation(), str(uuid.uuid4())
         async with dealer.client("carla") as client:
-            assert (await client.post(f"/conversations/{conversation_id}/claim", json={"lead_id": lead_id})).status_code == 200
+            assert (
+                await client.post(f"/conversations/{conversation_id}/claim", json={"lead_id": lead_id})
+            ).status_code == 200
         await diego.next_about(conversation_id, "conversation", lambda d: d["owner_id"] == "carla")
         # carla connects with the conversation already on her screen (loaded over HTTP), then the lead moves to ana
         async with streaming(replica, dealer, "carla") as carla, streaming(replica, dealer, "ana") as ana:
             await transfer_lead(dealer, lead_id, frm="carla", to="ana", to_team="vendas")
             moved = await ana.next_about(conversation_id, "conversation", lambda d: d["owner_id"] == "ana")
-            assert moved["owner"] == {"id": "ana", "name": "Ana Souza"} and moved["type"] == "router.conversation.transferred"
+            assert (
+                moved["owner"] == {"id": "ana", "name": "Ana Souza"}
+                and moved["type"] == "router.conversation.transferred"
+            )
             if attendant_keeps_it:
                 seen = await carla.next_about(conversation_id, "conversation", lambda d: d["owner_id"] == "ana")
                 assert seen["collaborator_ids"] == ["carla"]
@@ -256,8 +312,14 @@ async def test_a_browser_event_source_authenticates_with_the_token_in_the_query(
 
 
 async def test_a_missing_or_bad_token_is_refused_with_401_before_any_stream_opens(replica, dealer):
-    forged = mint_token(secret="not-the-router-secret-not-the-router-secret", agent_id="ana", name="Ana", role="admin",
-                        account_id=dealer.account_id, teams=["vendas"])
+    forged = mint_token(
+        secret="not-the-router-secret-not-the-router-secret",
+        agent_id="ana",
+        name="Ana",
+        role="admin",
+        account_id=dealer.account_id,
+        teams=["vendas"],
+    )
     expired = token_for(dealer, "ana", ttl=timedelta(seconds=-1))
     attempts = {
         "no token": {},

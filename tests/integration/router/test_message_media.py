@@ -14,8 +14,8 @@ from leadline.events.content import DocumentContent, ImageContent, MediaRef, Sti
 from leadline.fakegraph.samples import SAMPLES
 from leadline.ingest.domain.media_storage import media_key
 from leadline.platform.tokens import mint_token
-from leadline.router.service import media
 from leadline.router.adapters import queries
+from leadline.router.service import media
 from tests.integration.router.conftest import JWT_SECRET, new_customer
 
 PHOTO, VOICE, PDF = (SAMPLES[kind].read() for kind in ("image", "voice", "document"))
@@ -38,16 +38,35 @@ async def ingest_stored(dealer, wamid: str, data: bytes, mime_type: str, *, cust
     key, sha256 = media_key(data, mime_type)
     uri = await dealer.router.media_store.put(key, data, mime_type)
     stored = StoredMedia(key=key, uri=uri, size_bytes=len(data), sha256=sha256)
-    await ingest_says(dealer, MediaStoredV2(phone_number_id=dealer.shared, customer=WhatsAppUser(wa_id=customer), wamid=wamid,
-                                            provider_media_id="1", stored=stored, mime_type=mime_type))
+    await ingest_says(
+        dealer,
+        MediaStoredV2(
+            phone_number_id=dealer.shared,
+            customer=WhatsAppUser(wa_id=customer),
+            wamid=wamid,
+            provider_media_id="1",
+            stored=stored,
+            mime_type=mime_type,
+        ),
+    )
     return stored
 
 
 async def ingest_says(dealer, payload) -> list:
-    envelope = new_envelope(payload, account_id=dealer.account_id, stream_id=payload.stream_id(dealer.account_id),
-                            sequence=2, occurred_at=dealer.router.clock())
-    return await media.record_media_outcome(envelope, payload, uow=dealer.router.uow, clock=dealer.router.clock,
-                                            conversation_of_wamid=queries.conversation_of_wamid)
+    envelope = new_envelope(
+        payload,
+        account_id=dealer.account_id,
+        stream_id=payload.stream_id(dealer.account_id),
+        sequence=2,
+        occurred_at=dealer.router.clock(),
+    )
+    return await media.record_media_outcome(
+        envelope,
+        payload,
+        uow=dealer.router.uow,
+        clock=dealer.router.clock,
+        conversation_of_wamid=queries.conversation_of_wamid,
+    )
 
 
 async def message(client, conversation_id: str, message_id: str) -> dict:
@@ -56,17 +75,25 @@ async def message(client, conversation_id: str, message_id: str) -> dict:
 
 
 def failed(dealer, wamid: str, customer: str, *, retryable: bool, code: int | None):
-    return MediaFetchFailedV2(phone_number_id=dealer.shared, customer=WhatsAppUser(wa_id=customer), wamid=wamid,
-                              provider_media_id="1",
-                              reason="GraphApiError: HTTP 503, code 2: Service temporarily unavailable" if retryable
-                              else "GraphApiError: HTTP 400, code 100: Object with ID '1' does not exist",
-                              error_code=code, attempts=5 if retryable else 1, retryable=retryable)
+    return MediaFetchFailedV2(
+        phone_number_id=dealer.shared,
+        customer=WhatsAppUser(wa_id=customer),
+        wamid=wamid,
+        provider_media_id="1",
+        reason="GraphApiError: HTTP 503, code 2: Service temporarily unavailable"
+        if retryable
+        else "GraphApiError: HTTP 400, code 100: Object with ID '1' does not exist",
+        error_code=code,
+        attempts=5 if retryable else 1,
+        retryable=retryable,
+    )
 
 
 async def test_a_customers_photo_is_loading_until_ingest_stores_it_then_its_message_carries_the_copy(dealer):
     customer = new_customer()
-    conversation_id, message_id, wamid = await customer_sends(dealer, media_of(ImageContent, "image/jpeg", caption="Meu carro"),
-                                                              customer=customer)
+    conversation_id, message_id, wamid = await customer_sends(
+        dealer, media_of(ImageContent, "image/jpeg", caption="Meu carro"), customer=customer
+    )
     async with dealer.client("ana") as ana:
         loading = await message(ana, conversation_id, message_id)
         stored = await ingest_stored(dealer, wamid, PHOTO, "image/jpeg", customer=customer)
@@ -77,15 +104,27 @@ async def test_a_customers_photo_is_loading_until_ingest_stores_it_then_its_mess
     assert shown["content"]["caption"] == "Meu carro"
     [updated] = await dealer.outbox(conversation_id, "router.conversation.message_media_updated")
     assert updated["payload"]["media"]["stored"]["key"] == stored.key
-    assert await ingest_says(dealer, MediaStoredV2(phone_number_id=dealer.shared, customer=WhatsAppUser(wa_id=customer), wamid=wamid,
-                                                    provider_media_id="1", stored=stored, mime_type="image/jpeg")) == [], \
-        "the same copy stored again changes nothing"
+    assert (
+        await ingest_says(
+            dealer,
+            MediaStoredV2(
+                phone_number_id=dealer.shared,
+                customer=WhatsAppUser(wa_id=customer),
+                wamid=wamid,
+                provider_media_id="1",
+                stored=stored,
+                mime_type="image/jpeg",
+            ),
+        )
+        == []
+    ), "the same copy stored again changes nothing"
 
 
 async def test_a_fetch_that_failed_for_a_passing_reason_says_why_and_an_agent_can_have_it_fetched_again(dealer):
     customer = new_customer()
-    conversation_id, message_id, wamid = await customer_sends(dealer, media_of(VoiceContent, "audio/ogg; codecs=opus"),
-                                                              customer=customer)
+    conversation_id, message_id, wamid = await customer_sends(
+        dealer, media_of(VoiceContent, "audio/ogg; codecs=opus"), customer=customer
+    )
     await ingest_says(dealer, failed(dealer, wamid, customer, retryable=True, code=2))
     async with dealer.client("bruno") as bruno:  # the pool's agents may see it, so may ask again
         unavailable = (await message(bruno, conversation_id, message_id))["content"]["media"]["unavailable"]
@@ -95,8 +134,11 @@ async def test_a_fetch_that_failed_for_a_passing_reason_says_why_and_an_agent_ca
         await ingest_stored(dealer, wamid, VOICE, "audio/ogg; codecs=opus", customer=customer)
         stored = (await message(bruno, conversation_id, message_id))["content"]["media"]
 
-    assert unavailable == {"reason": "GraphApiError: HTTP 503, code 2: Service temporarily unavailable",
-                           "error_code": 2, "retryable": True}
+    assert unavailable == {
+        "reason": "GraphApiError: HTTP 503, code 2: Service temporarily unavailable",
+        "error_code": 2,
+        "retryable": True,
+    }
     assert retried.status_code == 202
     assert loading["unavailable"] is None and loading["stored"] is None
     assert (again.status_code, again.json()["error"]["code"]) == (409, "media_not_retryable"), "it is being fetched"
@@ -109,7 +151,9 @@ async def test_a_fetch_that_failed_for_a_passing_reason_says_why_and_an_agent_ca
 
 async def test_a_file_whatsapp_no_longer_has_is_not_available_for_good(dealer):
     customer = new_customer()
-    conversation_id, message_id, wamid = await customer_sends(dealer, media_of(ImageContent, "image/jpeg"), customer=customer)
+    conversation_id, message_id, wamid = await customer_sends(
+        dealer, media_of(ImageContent, "image/jpeg"), customer=customer
+    )
     await ingest_says(dealer, failed(dealer, wamid, customer, retryable=False, code=100))
     async with dealer.client("ana") as ana:
         unavailable = (await message(ana, conversation_id, message_id))["content"]["media"]["unavailable"]
@@ -124,14 +168,22 @@ async def test_a_file_whatsapp_no_longer_has_is_not_available_for_good(dealer):
 
 def token_of(dealer, agent_id: str, *, account_id: str | None = None) -> str:
     agent = dealer.agents[agent_id]
-    return mint_token(secret=JWT_SECRET, agent_id=agent.id, name=agent.name, role=str(agent.role),
-                      account_id=account_id or dealer.account_id, teams=sorted(agent.team_ids))
+    return mint_token(
+        secret=JWT_SECRET,
+        agent_id=agent.id,
+        name=agent.name,
+        role=str(agent.role),
+        account_id=account_id or dealer.account_id,
+        teams=sorted(agent.team_ids),
+    )
 
 
 async def test_a_messages_file_is_served_only_to_agents_who_may_see_its_conversation(router):
     dealer, other_dealer = await router.dealer(), await router.dealer()
     customer = new_customer()
-    conversation_id, message_id, wamid = await customer_sends(dealer, media_of(ImageContent, "image/jpeg"), customer=customer)
+    conversation_id, message_id, wamid = await customer_sends(
+        dealer, media_of(ImageContent, "image/jpeg"), customer=customer
+    )
     await ingest_stored(dealer, wamid, PHOTO, "image/jpeg", customer=customer)
     url = f"/conversations/{conversation_id}/messages/{message_id}/media"
     async with dealer.client("ana") as ana:
@@ -144,7 +196,8 @@ async def test_a_messages_file_is_served_only_to_agents_who_may_see_its_conversa
         other_account = await ana_elsewhere.get(url)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=router.app), base_url="http://router") as browser:
         same_agent_id_other_account = await browser.get(
-            url, params={"access_token": token_of(dealer, "ana", account_id=other_dealer.account_id)})
+            url, params={"access_token": token_of(dealer, "ana", account_id=other_dealer.account_id)}
+        )
         by_query_token = await browser.get(url, params={"access_token": token_of(dealer, "ana")})
         anonymous = await browser.get(url)
 
@@ -156,15 +209,18 @@ async def test_a_messages_file_is_served_only_to_agents_who_may_see_its_conversa
     assert admins.status_code == 200
     for refused in (same_team_not_owner, other_team, other_account, same_agent_id_other_account):
         assert refused.status_code == 404
-        assert refused.json()["error"]["code"] == "not_found", "the same answer as for a conversation that does not exist"
+        assert refused.json()["error"]["code"] == "not_found", (
+            "the same answer as for a conversation that does not exist"
+        )
     assert (by_query_token.status_code, by_query_token.content) == (200, PHOTO)
     assert anonymous.status_code == 401
 
 
 async def test_a_voice_note_is_served_in_byte_ranges_so_a_player_can_read_its_length_and_seek(dealer):
     customer = new_customer()
-    conversation_id, message_id, wamid = await customer_sends(dealer, media_of(VoiceContent, "audio/ogg; codecs=opus"),
-                                                              customer=customer)
+    conversation_id, message_id, wamid = await customer_sends(
+        dealer, media_of(VoiceContent, "audio/ogg; codecs=opus"), customer=customer
+    )
     await ingest_stored(dealer, wamid, VOICE, "audio/ogg; codecs=opus", customer=customer)
     url = f"/conversations/{conversation_id}/messages/{message_id}/media"
     async with dealer.client("ana") as ana:
@@ -172,7 +228,11 @@ async def test_a_voice_note_is_served_in_byte_ranges_so_a_player_can_read_its_le
         end = await ana.get(url, headers={"Range": "bytes=-200"})
         past = await ana.get(url, headers={"Range": f"bytes={len(VOICE) + 5}-"})
 
-    assert (whole.status_code, whole.headers["accept-ranges"], whole.headers["content-length"]) == (200, "bytes", str(len(VOICE)))
+    assert (whole.status_code, whole.headers["accept-ranges"], whole.headers["content-length"]) == (
+        200,
+        "bytes",
+        str(len(VOICE)),
+    )
     assert whole.headers["content-type"] == "audio/ogg; codecs=opus"
     assert whole.headers["content-disposition"] == "inline; filename=\"voice.ogg\"; filename*=UTF-8''voice.ogg"
     assert (end.status_code, end.content) == (206, VOICE[-200:])
@@ -183,7 +243,8 @@ async def test_a_voice_note_is_served_in_byte_ranges_so_a_player_can_read_its_le
 async def test_a_document_downloads_under_its_name_and_a_file_not_stored_yet_is_404(dealer):
     customer = new_customer()
     conversation_id, message_id, wamid = await customer_sends(
-        dealer, media_of(DocumentContent, "application/pdf", filename="Proposta Onix – março.pdf"), customer=customer)
+        dealer, media_of(DocumentContent, "application/pdf", filename="Proposta Onix – março.pdf"), customer=customer
+    )
     _, sticker_id, _ = await customer_sends(dealer, media_of(StickerContent, "image/webp"), customer=customer)
     async with dealer.client("ana") as ana:
         not_yet = await ana.get(f"/conversations/{conversation_id}/messages/{message_id}/media")
@@ -195,7 +256,8 @@ async def test_a_document_downloads_under_its_name_and_a_file_not_stored_yet_is_
     assert (document.status_code, document.content) == (200, PDF)
     assert document.headers["content-type"] == "application/pdf"
     assert document.headers["content-disposition"] == (
-        "attachment; filename=\"Proposta Onix _ mar_o.pdf\"; filename*=UTF-8''Proposta%20Onix%20%E2%80%93%20mar%C3%A7o.pdf")
+        "attachment; filename=\"Proposta Onix _ mar_o.pdf\"; filename*=UTF-8''Proposta%20Onix%20%E2%80%93%20mar%C3%A7o.pdf"
+    )
     assert sticker.status_code == 404, "its file is not stored yet"
 
 
@@ -204,11 +266,22 @@ async def test_an_agents_image_goes_to_the_media_store_through_ingest_and_its_re
     png = bytes.fromhex("89504e470d0a1a0a") + b"an agent's photo of the car" * 20
     async with dealer.client("ana") as ana, dealer.client("elisa") as elisa:
         assert (await ana.post(f"/conversations/{conversation_id}/claim", json={})).status_code == 200
-        kept = await ana.post(f"/conversations/{conversation_id}/media", content=png, headers={"Content-Type": "image/png"})
-        refused = await ana.post(f"/conversations/{conversation_id}/media", content=b"%PDF-", headers={"Content-Type": "application/pdf"})
-        not_hers = await elisa.post(f"/conversations/{conversation_id}/media", content=png, headers={"Content-Type": "image/png"})
-        reply = await ana.post(f"/conversations/{conversation_id}/messages", json={
-            "idempotency_key": "photo-1", "content": {"kind": "image", "media": kept.json(), "caption": "Olha ele aqui"}})
+        kept = await ana.post(
+            f"/conversations/{conversation_id}/media", content=png, headers={"Content-Type": "image/png"}
+        )
+        refused = await ana.post(
+            f"/conversations/{conversation_id}/media", content=b"%PDF-", headers={"Content-Type": "application/pdf"}
+        )
+        not_hers = await elisa.post(
+            f"/conversations/{conversation_id}/media", content=png, headers={"Content-Type": "image/png"}
+        )
+        reply = await ana.post(
+            f"/conversations/{conversation_id}/messages",
+            json={
+                "idempotency_key": "photo-1",
+                "content": {"kind": "image", "media": kept.json(), "caption": "Olha ele aqui"},
+            },
+        )
         message_id = reply.json()["message_id"]
         shown = await ana.get(f"/conversations/{conversation_id}/messages/{message_id}/media")
 
@@ -222,7 +295,9 @@ async def test_an_agents_image_goes_to_the_media_store_through_ingest_and_its_re
     assert (shown.status_code, shown.content, shown.headers["content-type"]) == (200, png, "image/png")
 
 
-@pytest.mark.parametrize("path", ["/conversations/{c}/messages/not-a-uuid/media", "/conversations/not-a-uuid/messages/{m}/media"])
+@pytest.mark.parametrize(
+    "path", ["/conversations/{c}/messages/not-a-uuid/media", "/conversations/not-a-uuid/messages/{m}/media"]
+)
 async def test_a_malformed_id_is_404_like_a_missing_one(dealer, path):
     conversation_id, message_id, _ = await customer_sends(dealer, media_of(ImageContent, "image/jpeg"))
     async with dealer.client("ana") as ana:

@@ -7,15 +7,17 @@ import uuid
 from prometheus_client import REGISTRY as METRICS
 from sqlalchemy import select, text
 
+from leadline.router.adapters import queries
 from leadline.router.adapters.projections import rebuild_projections
 from leadline.router.adapters.tables import conversation_view, message_view
 from leadline.router.service.pool_wait import check_pool_waits
-from leadline.router.adapters import queries
 from tests.integration.router.conftest import new_customer
 
 
 async def snapshot_in(session) -> tuple[list, list]:
-    conversations = (await session.execute(select(conversation_view).order_by(conversation_view.c.conversation_id))).all()
+    conversations = (
+        await session.execute(select(conversation_view).order_by(conversation_view.c.conversation_id))
+    ).all()
     messages = (await session.execute(select(message_view).order_by(message_view.c.message_id))).all()
     return [tuple(r) for r in conversations], [tuple(r) for r in messages]
 
@@ -26,7 +28,10 @@ async def test_dropping_the_projections_and_replaying_the_event_store_gives_the_
     conversation_id = await dealer.open_conversation(customer)
     async with dealer.client("ana") as ana:
         await ana.post(f"/conversations/{conversation_id}/claim", json={"lead_id": str(uuid.uuid4())})
-        await ana.post(f"/conversations/{conversation_id}/messages", json={"idempotency_key": "r1", "content": {"kind": "text", "body": "Oi!"}})
+        await ana.post(
+            f"/conversations/{conversation_id}/messages",
+            json={"idempotency_key": "r1", "content": {"kind": "text", "body": "Oi!"}},
+        )
         await dealer.customer_writes(customer, "Quanto custa?")
         await ana.post(f"/conversations/{conversation_id}/finish")
     await dealer.open_conversation()
@@ -43,15 +48,19 @@ async def test_dropping_the_projections_and_replaying_the_event_store_gives_the_
 
 async def media_states_of_one_voice_note(dealer) -> None:
     """A voice note whose fetch failed, was retried and was stored: each state is an event the rebuild refolds."""
-    from tests.integration.router.test_message_media import customer_sends, failed, ingest_says, ingest_stored, media_of
     from leadline.events.content import VoiceContent
     from leadline.fakegraph.samples import SAMPLES
+    from tests.integration.router.test_message_media import customer_sends, failed, ingest_says, ingest_stored, media_of
 
     customer = new_customer()
-    conversation_id, message_id, wamid = await customer_sends(dealer, media_of(VoiceContent, "audio/ogg"), customer=customer)
+    conversation_id, message_id, wamid = await customer_sends(
+        dealer, media_of(VoiceContent, "audio/ogg"), customer=customer
+    )
     await ingest_says(dealer, failed(dealer, wamid, customer, retryable=True, code=2))
     async with dealer.client("ana") as ana:
-        assert (await ana.post(f"/conversations/{conversation_id}/messages/{message_id}/media/retry")).status_code == 202
+        assert (
+            await ana.post(f"/conversations/{conversation_id}/messages/{message_id}/media/retry")
+        ).status_code == 202
     await ingest_stored(dealer, wamid, SAMPLES["voice"].read(), "audio/ogg", customer=customer)
 
 
@@ -92,7 +101,9 @@ async def test_a_message_typed_on_the_phone_keeps_a_pool_conversation_new_and_it
         row = (await ana.get(f"/conversations/{waiting}")).json()
         messages = (await ana.get(f"/conversations/{waiting}/messages")).json()["items"]
     assert row["status"] == "new" and row["owner_id"] is None
-    assert [(m["direction"], m["origin"]) for m in messages][-1] == ("outbound", "phone_echo"), "kept in the conversation"
+    assert [(m["direction"], m["origin"]) for m in messages][-1] == ("outbound", "phone_echo"), (
+        "kept in the conversation"
+    )
     router.clock.advance(seconds=61)
     published = await check_pool_waits(uow=router.uow, clock=router.clock, waiting=queries.waiting_in_pools)
     assert (waiting, "router.conversation.pool_wait_exceeded") in [(e.stream_id, e.type) for e in published]

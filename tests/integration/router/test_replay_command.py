@@ -13,10 +13,18 @@ from tests.leadline_cli import leadline
 
 async def _view(router, conversation_id: str) -> tuple[dict, list[dict]]:
     async with router.sessions() as session:
-        conversation = (await session.execute(select(conversation_view).where(
-            conversation_view.c.conversation_id == uuid.UUID(conversation_id)))).one()
-        messages = (await session.execute(select(message_view).where(
-            message_view.c.conversation_id == uuid.UUID(conversation_id)).order_by(message_view.c.seq))).all()
+        conversation = (
+            await session.execute(
+                select(conversation_view).where(conversation_view.c.conversation_id == uuid.UUID(conversation_id))
+            )
+        ).one()
+        messages = (
+            await session.execute(
+                select(message_view)
+                .where(message_view.c.conversation_id == uuid.UUID(conversation_id))
+                .order_by(message_view.c.seq)
+            )
+        ).all()
     return dict(conversation._mapping), [dict(m._mapping) for m in messages]
 
 
@@ -26,12 +34,17 @@ async def test_a_damaged_view_is_reported_by_a_dry_run_and_repaired_by_the_repla
     conversation_id = await dealer.open_conversation(customer)
     async with dealer.client("ana") as ana:
         await ana.post(f"/conversations/{conversation_id}/claim", json={"lead_id": str(uuid.uuid4())})
-        await ana.post(f"/conversations/{conversation_id}/messages",
-                       json={"idempotency_key": "r1", "content": {"kind": "text", "body": "Oi, tudo bem?"}})
+        await ana.post(
+            f"/conversations/{conversation_id}/messages",
+            json={"idempotency_key": "r1", "content": {"kind": "text", "body": "Oi, tudo bem?"}},
+        )
     healthy = await _view(router, conversation_id)
     async with router.sessions() as session, session.begin():  # a bug in a view update
-        await session.execute(update(conversation_view).where(
-            conversation_view.c.conversation_id == uuid.UUID(conversation_id)).values(status="finished", owner_id=None))
+        await session.execute(
+            update(conversation_view)
+            .where(conversation_view.c.conversation_id == uuid.UUID(conversation_id))
+            .values(status="finished", owner_id=None)
+        )
     args = ["--database-url", router.app.state.runtime.settings.database_url]
 
     dry = await leadline("replay", "router", "--conversation", conversation_id, "--dry-run", *args)
@@ -46,8 +59,10 @@ async def test_a_damaged_view_is_reported_by_a_dry_run_and_repaired_by_the_repla
 
     # the router goes on with the swapped-in views: a new message lands in them at once
     async with dealer.client("ana") as ana:
-        sent = await ana.post(f"/conversations/{conversation_id}/messages",
-                              json={"idempotency_key": "r2", "content": {"kind": "text", "body": "Posso ajudar?"}})
+        sent = await ana.post(
+            f"/conversations/{conversation_id}/messages",
+            json={"idempotency_key": "r2", "content": {"kind": "text", "body": "Posso ajudar?"}},
+        )
         assert sent.status_code in (200, 201, 202), sent.text
         listed = await ana.get(f"/conversations/{conversation_id}")
     assert listed.status_code == 200

@@ -37,7 +37,9 @@ class QuietRouter:
 
     async def views(self) -> tuple[list[dict], list[dict]]:
         async with self.sessions() as session:
-            conversations = (await session.execute(select(conversation_view).order_by(conversation_view.c.conversation_id))).all()
+            conversations = (
+                await session.execute(select(conversation_view).order_by(conversation_view.c.conversation_id))
+            ).all()
             messages = (await session.execute(select(message_view).order_by(message_view.c.message_id))).all()
         return [dict(r._mapping) for r in conversations], [dict(r._mapping) for r in messages]
 
@@ -53,8 +55,9 @@ async def written_router(infra) -> tuple[str, list[str]]:
     engine = create_engine(url, pool_size=2)
     sessions = session_factory(engine)
     clock, cache = Clock(), AccountCache()
-    router = RunningRouter(app=None, uow=lambda: SqlUnitOfWork(sessions, clock=clock, account_cache=cache),
-                           sessions=sessions, clock=clock)
+    router = RunningRouter(
+        app=None, uow=lambda: SqlUnitOfWork(sessions, clock=clock, account_cache=cache), sessions=sessions, clock=clock
+    )
     router.config_uow = lambda: SqlConfigurationUnitOfWork(sessions)
     dealer = await router.dealer()
     conversations = []
@@ -102,8 +105,10 @@ async def test_an_event_store_that_lost_a_conversations_first_event_is_refused_a
     paragraph = result.stderr.strip()
     assert len(paragraph.splitlines()) == 1, "one paragraph"
     assert paragraph.startswith("error: refused to replay router: its source cannot explain the projection")
-    assert f"The event store ends before what 1 conversation view(s) record ({damaged} at version 3, stored versions 2–3)" \
-        in paragraph, paragraph
+    assert (
+        f"The event store ends before what 1 conversation view(s) record ({damaged} at version 3, stored versions 2–3)"
+        in paragraph
+    ), paragraph
     assert await quiet_router.views() == before
 
 
@@ -126,8 +131,10 @@ async def test_a_dry_run_names_a_view_row_no_stored_event_explains_and_the_repla
     dry = await leadline("replay", "router", "--dry-run", *quiet_router.args())
 
     assert dry.code == 2, dry.output
-    assert (f"message_view: 1 row(s), no event of its conversation is in the event store; e.g. message "
-            f"{orphan['message_id']} of conversation {orphan['conversation_id']}") in dry.stdout
+    assert (
+        f"message_view: 1 row(s), no event of its conversation is in the event store; e.g. message "
+        f"{orphan['message_id']} of conversation {orphan['conversation_id']}"
+    ) in dry.stdout
     assert "a replay of router would be refused" in dry.stderr
     assert "The rebuild would remove rows no replayed event explains (1 from message_view)" in dry.stderr
     assert "event store ends before" not in dry.stderr, "every view's stream is whole"
@@ -143,10 +150,15 @@ async def test_force_replays_anyway_and_the_report_says_it_was_forced_and_what_i
     forced = await leadline("replay", "router", "--force", *quiet_router.args())
 
     assert forced.code == 0, forced.output
-    assert "forced past: The rebuild would remove rows no replayed event explains (1 from message_view)." in forced.stdout
+    assert (
+        "forced past: The rebuild would remove rows no replayed event explains (1 from message_view)." in forced.stdout
+    )
     assert "rows no replayed event explains (removed anyway: --force)" in forced.stdout
     assert "swapped in (forced)" in forced.stdout
-    assert await quiet_router.views() == (conversations, [m for m in messages if m["message_id"] != orphan["message_id"]])
+    assert await quiet_router.views() == (
+        conversations,
+        [m for m in messages if m["message_id"] != orphan["message_id"]],
+    )
 
 
 async def test_a_replay_of_a_whole_event_store_swaps_without_objection(quiet_router):

@@ -4,11 +4,12 @@ customer reads it, or is refused before sending as WhatsApp would refuse it."""
 
 from __future__ import annotations
 
-
 from tests.integration.router.conftest import new_customer
 
-RENDERED = ("Acme Motors\n\nOlá, Maria! Aqui é Ana, da Acme Motors. Ainda tem interesse no Onix 2024? Responda esta "
-            "mensagem para continuarmos o seu atendimento.\n\nResponda SAIR para não receber mais mensagens.")
+RENDERED = (
+    "Acme Motors\n\nOlá, Maria! Aqui é Ana, da Acme Motors. Ainda tem interesse no Onix 2024? Responda esta "
+    "mensagem para continuarmos o seu atendimento.\n\nResponda SAIR para não receber mais mensagens."
+)
 
 
 def template(name: str, *parameters: str, language: str = "pt_BR", **extra) -> dict:
@@ -31,7 +32,9 @@ async def test_outside_the_window_only_an_approved_template_goes_and_it_reads_as
         assert {"retomar_atendimento", "pedir_contato", "follow_up"} <= {t["name"] for t in offered["items"]}
 
         async def send(content: dict, key: str):
-            return await ana.post(f"/conversations/{conversation}/messages", json={"idempotency_key": key, "content": content})
+            return await ana.post(
+                f"/conversations/{conversation}/messages", json={"idempotency_key": key, "content": content}
+            )
 
         text = await send({"kind": "text", "body": "Oi, tudo bem?"}, "text")
         assert text.status_code == 422 and text.json()["error"]["code"] == "outside_service_window"
@@ -39,9 +42,13 @@ async def test_outside_the_window_only_an_approved_template_goes_and_it_reads_as
         assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "template_not_found"
         short = await send(template("retomar_atendimento", "Maria"), "short")
         assert short.status_code == 422 and short.json()["error"] == {
-            **short.json()["error"], "code": "template_parameters", "details": {"expected": 3}}
-        sent = await send(template("retomar_atendimento", "Maria", "Ana", "Onix 2024", text="not what the customer reads"),
-                          "ok")
+            **short.json()["error"],
+            "code": "template_parameters",
+            "details": {"expected": 3},
+        }
+        sent = await send(
+            template("retomar_atendimento", "Maria", "Ana", "Onix 2024", text="not what the customer reads"), "ok"
+        )
         assert sent.status_code == 202, sent.text
         last = (await ana.get(f"/conversations/{conversation}/messages")).json()["items"][-1]
     assert (last["kind"], last["content"]["text"], last["text"]) == ("template", RENDERED, RENDERED)
@@ -56,8 +63,10 @@ async def test_a_number_whose_business_account_is_not_configured_sends_templates
     async with dealer.client("ana") as ana:
         await ana.post(f"/conversations/{conversation}/claim", json={})
         offered = (await ana.get(f"/conversations/{conversation}/templates")).json()
-        sent = await ana.post(f"/conversations/{conversation}/messages", json={
-            "idempotency_key": "k", "content": template("pedir_contato", text="spoofed")})
+        sent = await ana.post(
+            f"/conversations/{conversation}/messages",
+            json={"idempotency_key": "k", "content": template("pedir_contato", text="spoofed")},
+        )
         last = (await ana.get(f"/conversations/{conversation}/messages")).json()["items"][-1]
     assert offered["available"] is False and offered["items"] == []
     assert sent.status_code == 202 and last["content"].get("text") is None, "unchecked, and never the caller's text"

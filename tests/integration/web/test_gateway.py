@@ -20,7 +20,11 @@ from leadline.web.app import create_app
 from leadline.web.settings import WebSettings
 from tests.conftest import REPO
 from tests.integration.router.conftest import (  # noqa: F401 - fixtures
-    JWT_SECRET, dealer, ingest_for_router, media_store, router,
+    JWT_SECRET,
+    dealer,
+    ingest_for_router,
+    media_store,
+    router,
 )
 from tests.integration.router.test_live_stream import live_replica, token_for, until
 
@@ -70,15 +74,21 @@ async def test_the_live_stream_reaches_the_browser_through_the_gateway_as_it_hap
                     events.append((name, json.loads(line.removeprefix("data:"))))
 
         async with httpx.AsyncClient(timeout=httpx.Timeout(15, read=None)) as client:
-            async with client.stream("GET", f"{web}/api/router/stream", params={"access_token": token},
-                                     headers={"Accept": "text/event-stream"}) as response:
+            async with client.stream(
+                "GET",
+                f"{web}/api/router/stream",
+                params={"access_token": token},
+                headers={"Accept": "text/event-stream"},
+            ) as response:
                 assert response.status_code == 200
                 assert response.headers["content-type"].startswith("text/event-stream")
                 reader = asyncio.create_task(read(response))
                 await until(lambda: "connected" in comments, "the router's first line came through")
                 conversation_id = await dealer.open_conversation(name="Julia Costa")
-                await until(lambda: any(d.get("conversation_id") == conversation_id for _, d in events),
-                            "the opened conversation arrives through the gateway")
+                await until(
+                    lambda: any(d.get("conversation_id") == conversation_id for _, d in events),
+                    "the opened conversation arrives through the gateway",
+                )
                 reader.cancel()
         assert next(n for n, d in events if d.get("conversation_id") == conversation_id) == "conversation"
 
@@ -86,22 +96,33 @@ async def test_the_live_stream_reaches_the_browser_through_the_gateway_as_it_hap
 async def test_dev_login_is_off_unless_asked_for(tmp_path):
     async with gateway(tmp_path) as web, httpx.AsyncClient(base_url=web) as client:
         assert (await client.get("/api/config")).json() == {
-            "dev_login": False, "request_contact_template": {"name": "pedir_contato", "language": "pt_BR"}}
+            "dev_login": False,
+            "request_contact_template": {"name": "pedir_contato", "language": "pt_BR"},
+        }
         assert (await client.get("/api/dev/agents")).status_code == 404
-        assert (await client.post("/api/dev/login", json={"account_id": "acme-motors", "agent_id": "ana"})).status_code == 404
+        assert (
+            await client.post("/api/dev/login", json={"account_id": "acme-motors", "agent_id": "ana"})
+        ).status_code == 404
 
 
 async def test_dev_login_lists_the_seeded_agents_and_mints_a_token_the_services_accept(tmp_path):
-    async with gateway(tmp_path, web_dev_login=True, web_dev_accounts_file=ACCOUNTS) as web, httpx.AsyncClient(base_url=web) as client:
+    async with (
+        gateway(tmp_path, web_dev_login=True, web_dev_accounts_file=ACCOUNTS) as web,
+        httpx.AsyncClient(base_url=web) as client,
+    ):
         agents = (await client.get("/api/dev/agents")).json()["items"]
         assert {a["agent_id"] for a in agents} == {"ana", "bruno", "carla", "diego"}
         answer = (await client.post("/api/dev/login", json={"account_id": "acme-motors", "agent_id": "carla"})).json()
         identity = TokenVerifier(secret=JWT_SECRET, issuer="leadline-dev").verify(answer["token"])
         assert (identity.agent_id, identity.account_id) == ("carla", "acme-motors"), "the router's directory holds her"
-        assert (await client.post("/api/dev/login", json={"account_id": "acme-motors", "agent_id": "zé"})).status_code == 404
+        assert (
+            await client.post("/api/dev/login", json={"account_id": "acme-motors", "agent_id": "zé"})
+        ).status_code == 404
 
 
-async def test_a_service_that_does_not_answer_is_a_502_and_reported_but_the_gateway_stays_ready_to_serve_the_page(tmp_path):
+async def test_a_service_that_does_not_answer_is_a_502_and_reported_but_the_gateway_stays_ready_to_serve_the_page(
+    tmp_path,
+):
     async with gateway(tmp_path) as web, httpx.AsyncClient(base_url=web) as client:
         answer = await client.get("/api/leads/leads/x", headers={"Authorization": "Bearer x"})
         assert answer.status_code == 502
@@ -111,7 +132,10 @@ async def test_a_service_that_does_not_answer_is_a_502_and_reported_but_the_gate
         assert ready.status_code == 200, ready.json()
         assert ready.json()["checks"] == {"page": "ok"}
         assert {name: state[:11] for name, state in ready.json()["reports"].items()} == {
-            "router": "unavailable", "leads": "unavailable", "history": "unavailable"}
+            "router": "unavailable",
+            "leads": "unavailable",
+            "history": "unavailable",
+        }
         assert (await client.get("/")).status_code == 200
         assert (await client.get("/healthz")).status_code == 200
 
@@ -124,29 +148,44 @@ async def test_a_gateway_without_the_page_is_not_ready(tmp_path):
 
 
 async def test_the_page_is_served_and_media_pass_through_with_their_byte_ranges_until_the_agent_leaves(
-        tmp_path, router, dealer):  # noqa: F811
+    tmp_path,
+    router,  # noqa: F811
+    dealer,  # noqa: F811
+):
     conversation_id = await dealer.open_conversation()
     async with dealer.client("ana") as ana:
         assert (await ana.post(f"/conversations/{conversation_id}/claim", json={})).status_code == 200
     token = token_for(dealer, "ana")
     image = b"\x89PNG\r\n\x1a\n" + b"an agent's photo" * 40
-    async with serving(router.app) as router_url, gateway(tmp_path, router_url=router_url) as web, \
-            httpx.AsyncClient(base_url=web) as client:
+    async with (
+        serving(router.app) as router_url,
+        gateway(tmp_path, router_url=router_url) as web,
+        httpx.AsyncClient(base_url=web) as client,
+    ):
         page = await client.get("/")
         assert page.status_code == 200 and '<main id="view"' in page.text
         assert (await client.get("/js/main.js")).headers["content-type"].startswith("text/javascript")
         assert (await client.get("/api/media/ab/cd/x.png")).status_code == 404, "no media route of the gateway's own"
         auth = {"Authorization": f"Bearer {token}"}
-        kept = await client.post(f"/api/router/conversations/{conversation_id}/media", content=image,
-                                 headers={**auth, "Content-Type": "image/png"})
+        kept = await client.post(
+            f"/api/router/conversations/{conversation_id}/media",
+            content=image,
+            headers={**auth, "Content-Type": "image/png"},
+        )
         assert kept.status_code == 201, kept.text
-        reply = await client.post(f"/api/router/conversations/{conversation_id}/messages", headers=auth, json={
-            "idempotency_key": "gateway-photo", "content": {"kind": "image", "media": kept.json()}})
+        reply = await client.post(
+            f"/api/router/conversations/{conversation_id}/messages",
+            headers=auth,
+            json={"idempotency_key": "gateway-photo", "content": {"kind": "image", "media": kept.json()}},
+        )
         url = f"/api/router/conversations/{conversation_id}/messages/{reply.json()['message_id']}/media"
         whole = await client.get(url, params={"access_token": token})
         part = await client.get(url, params={"access_token": token}, headers={"Range": "bytes=8-15"})
-        left = await client.put("/api/router/admin/agents/ana", headers={"Authorization": f"Bearer {token_for(dealer, 'diego')}"},
-                                json={"name": "Ana Souza", "role": "seller", "teams": ["vendas"], "active": False})
+        left = await client.put(
+            "/api/router/admin/agents/ana",
+            headers={"Authorization": f"Bearer {token_for(dealer, 'diego')}"},
+            json={"name": "Ana Souza", "role": "seller", "teams": ["vendas"], "active": False},
+        )
         assert left.status_code == 200, left.text
         after_leaving = await client.get(url, params={"access_token": token})  # the next request
     assert (after_leaving.status_code, after_leaving.json()["error"]["code"]) == (401, "agent_inactive")
@@ -158,8 +197,9 @@ async def test_the_page_is_served_and_media_pass_through_with_their_byte_ranges_
 @contextlib.asynccontextmanager
 async def serving(app, *, lifespan: str = "off") -> AsyncIterator[str]:
     """``app`` served by uvicorn on a free port; ``lifespan="off"`` for one already running (the session's router)."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan=lifespan,
-                                           timeout_graceful_shutdown=1))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan=lifespan, timeout_graceful_shutdown=1)
+    )
     task = asyncio.create_task(server.serve())
     try:
         await until(lambda: server.started, "served")

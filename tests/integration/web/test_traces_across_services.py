@@ -7,7 +7,11 @@ from __future__ import annotations
 import httpx
 
 from tests.integration.router.conftest import (  # noqa: F401 - fixtures
-    dealer, ingest_for_router, media_store, new_customer, router,
+    dealer,
+    ingest_for_router,
+    media_store,
+    new_customer,
+    router,
 )
 from tests.integration.router.test_live_stream import token_for
 from tests.integration.web.test_gateway import gateway, serving
@@ -20,7 +24,10 @@ BROWSER_SPAN = "b7ad6b7169203331"
 async def test_a_page_request_is_one_trace_through_the_gateway_the_router_and_ingest(router, dealer, tmp_path):  # noqa: F811
     await router.ingest.knows_number(dealer.shared, dealer.account_id)
     conversation = await dealer.open_conversation(new_customer())
-    headers = {"Authorization": f"Bearer {token_for(dealer, 'ana')}", "traceparent": f"00-{BROWSER_TRACE}-{BROWSER_SPAN}-01"}
+    headers = {
+        "Authorization": f"Bearer {token_for(dealer, 'ana')}",
+        "traceparent": f"00-{BROWSER_TRACE}-{BROWSER_SPAN}-01",
+    }
     with recorded_spans() as spans:
         async with serving(router.app) as router_url, gateway(tmp_path, router_url=router_url) as web:
             async with httpx.AsyncClient(base_url=web) as client:

@@ -33,7 +33,9 @@ def resolve(words: list[str]) -> object:
         command = command.commands[rest.pop(0)]
     if hasattr(command, "commands") and rest and not rest[0].startswith("-"):
         raise LookupError(f"no command {rest[0]!r} in {command.name}")
-    options = {opt for param in command.params for opt in getattr(param, "opts", []) + getattr(param, "secondary_opts", [])}
+    options = {
+        opt for param in command.params for opt in getattr(param, "opts", []) + getattr(param, "secondary_opts", [])
+    }
     for word in rest:
         if word.startswith("-") and word.split("=")[0] not in options:
             raise LookupError(f"{command.name} has no option {word}")

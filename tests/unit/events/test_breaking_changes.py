@@ -76,7 +76,9 @@ def test_removing_an_optional_field_is_breaking_too_because_its_meaning_is_lost(
 
 
 def test_changing_a_fields_type_is_breaking():
-    assert changes(Claimed, edited(waited_seconds=(float, ...))) == ["waited_seconds: type changed from integer to number"]
+    assert changes(Claimed, edited(waited_seconds=(float, ...))) == [
+        "waited_seconds: type changed from integer to number"
+    ]
 
 
 def test_making_an_optional_field_required_is_breaking():
@@ -88,7 +90,9 @@ def test_adding_a_required_field_is_breaking():
 
 
 def test_removing_an_enum_value_is_breaking():
-    assert changes(Claimed, edited(status=(StatusWithoutFinished, "new"))) == ["status: enum values removed: ['finished']"]
+    assert changes(Claimed, edited(status=(StatusWithoutFinished, "new"))) == [
+        "status: enum values removed: ['finished']"
+    ]
 
 
 def test_adding_an_enum_value_is_breaking_because_old_consumers_refuse_it():

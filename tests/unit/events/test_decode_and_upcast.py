@@ -115,7 +115,9 @@ def test_a_v1_payload_is_upcast_to_the_newest_version_the_registry_knows():
 
 
 def test_a_v2_payload_decodes_without_upcasting():
-    current = ConversationClaimedV2(conversation_id=CONVERSATION, agent_id="1042", agent_name="Rafael", pool_team_id="x")
+    current = ConversationClaimedV2(
+        conversation_id=CONVERSATION, agent_id="1042", agent_name="Rafael", pool_team_id="x"
+    )
 
     assert registry_with_v2().decode(envelope(CONVERSATION_CLAIMED, 2, current.model_dump(mode="json"))) == current
 

@@ -40,12 +40,20 @@ RECEIVED = MessageReceivedV2(
     "payload,stream_id",
     [
         (RECEIVED, "wa:106540352242922:5511987654321"),
-        (MessageSentV1(request_id=uuid.uuid4(), conversation_id=CONVERSATION, wamid="wamid.X", sent_at=AT), str(CONVERSATION)),
+        (
+            MessageSentV1(request_id=uuid.uuid4(), conversation_id=CONVERSATION, wamid="wamid.X", sent_at=AT),
+            str(CONVERSATION),
+        ),
         (ConversationClaimedV1(conversation_id=CONVERSATION, agent=RAFAEL, team_id="novos-jeep"), str(CONVERSATION)),
-        (AccountSettingsChangedV1(process_type=1, lead_unification=True, pool_wait_alert_seconds=600), "account:autoprime-sp"),
+        (
+            AccountSettingsChangedV1(process_type=1, lead_unification=True, pool_wait_alert_seconds=600),
+            "account:autoprime-sp",
+        ),
         (LeadTemperatureChangedV1(lead_id=LEAD, from_temperature=None, to_temperature="warm"), str(LEAD)),
         (
-            TimelineEntryRecordedV1(entry_id=uuid.uuid4(), lead_id=LEAD, kind="claim", at=AT, source_event_id=uuid.uuid4()),
+            TimelineEntryRecordedV1(
+                entry_id=uuid.uuid4(), lead_id=LEAD, kind="claim", at=AT, source_event_id=uuid.uuid4()
+            ),
             str(LEAD),
         ),
     ],

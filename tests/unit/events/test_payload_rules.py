@@ -33,7 +33,13 @@ OPENED = dict(
     customer_wa_id="5511987654321", customer_phone="+5511987654321", customer_display_name="Ana Souza",
     status="new", team_ids=("seminovos",),
 )  # fmt: skip
-APPENDED = dict(conversation_id=CONVERSATION, message_id=uuid.uuid4(), content=TextContent(body="Olá"), sent_at=AT, status="unanswered")
+APPENDED = dict(
+    conversation_id=CONVERSATION,
+    message_id=uuid.uuid4(),
+    content=TextContent(body="Olá"),
+    sent_at=AT,
+    status="unanswered",
+)
 LEAD_FIELDS = dict(lead_id=LEAD, name="Ana Souza", responsible_agent=RAFAEL, team_id="novos-jeep",
                    conversation_id=CONVERSATION, idempotency_key="add-lead-1")  # fmt: skip
 
@@ -81,7 +87,13 @@ def test_a_reopening_names_the_agent_exactly_when_an_agent_reopened():
 
 
 def test_a_text_send_carries_the_body_as_sent_and_a_template_needs_none():
-    send = dict(conversation_id=CONVERSATION, request_id=uuid.uuid4(), phone_number_id="1", to_wa_id="5511987654321", agent=RAFAEL)
+    send = dict(
+        conversation_id=CONVERSATION,
+        request_id=uuid.uuid4(),
+        phone_number_id="1",
+        to_wa_id="5511987654321",
+        agent=RAFAEL,
+    )
 
     with pytest.raises(ValidationError, match="body as sent"):
         SendRequestedV1(**send, content=TextContent(body="Olá"))
@@ -100,7 +112,9 @@ def test_a_lead_phone_is_e164():
 
 
 def test_a_conflict_is_between_at_least_two_leads_including_this_one():
-    conflict = dict(lead_id=LEAD, conflict_id=uuid.uuid4(), customer_phone="+5511987654321", team_ids=("seminovos", "novos"))
+    conflict = dict(
+        lead_id=LEAD, conflict_id=uuid.uuid4(), customer_phone="+5511987654321", team_ids=("seminovos", "novos")
+    )
 
     with pytest.raises(ValidationError):
         LeadConflictDetectedV1(**conflict, lead_ids=(LEAD,))

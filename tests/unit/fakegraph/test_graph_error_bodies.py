@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from leadline.fakegraph.errors import CATALOG, graph_error_body, lookup, webhook_error
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from leadline.fakegraph.validation import AcceptedSend, Rejection, validate_send
 
 

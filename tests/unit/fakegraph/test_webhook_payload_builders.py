@@ -265,9 +265,7 @@ def test_one_delivery_can_batch_several_messages_changes_and_entries():
     )
     accounts = wh.delivery(
         [
-            wh.entry(
-                BUSINESS.waba_id, [wh.statuses_change(BUSINESS, [wh.status("wamid.C", "sent", CUSTOMER)])]
-            ),
+            wh.entry(BUSINESS.waba_id, [wh.statuses_change(BUSINESS, [wh.status("wamid.C", "sent", CUSTOMER)])]),
             wh.entry(
                 other.waba_id,
                 [wh.messages_change(other, [wh.text_message(CUSTOMER, "d")], [wh.contact(CUSTOMER, None)])],

@@ -7,12 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from leadline.events.content import Content, kinds_of
 from leadline.history.domain.errors import KindNeverKept, UnknownKind
 from leadline.history.domain.rules import ALWAYS_KEPT, NEVER_KEPT, keep_policy, parse_keep_kinds
 from leadline.history.domain.timeline import (
-    StagedMessage, entries_of_finished_conversation, entry_id_for, message_source,
+    StagedMessage,
+    entries_of_finished_conversation,
+    entry_id_for,
+    message_source,
 )
-from leadline.events.content import kinds_of, Content
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -25,7 +28,18 @@ def test_the_rules_name_every_content_kind_the_contract_has():
 
 def test_by_default_video_documents_and_replies_are_kept_but_reactions_and_unsupported_are_not():
     policy = keep_policy()
-    for kind in ("text", "image", "gif", "audio", "voice", "video", "document", "interactive_reply", "button", "template"):
+    for kind in (
+        "text",
+        "image",
+        "gif",
+        "audio",
+        "voice",
+        "video",
+        "document",
+        "interactive_reply",
+        "button",
+        "template",
+    ):
         assert policy.keeps(kind), kind
     for kind in ("sticker", "contacts", "location", "reaction", "unsupported"):
         assert not policy.keeps(kind), kind
@@ -53,9 +67,17 @@ def test_a_setting_naming_an_unknown_kind_is_refused():
 
 
 def _message(kind: str, minutes: int, *, wamid: str | None = None, content: dict | None = None) -> StagedMessage:
-    return StagedMessage(message_id=uuid.uuid4(), conversation_id=uuid.uuid4(), kind=kind, direction="inbound",
-                         origin="customer", sent_at=T0 + timedelta(minutes=minutes),
-                         content=content or {"kind": kind}, source_event_id=uuid.uuid4(), wamid=wamid)
+    return StagedMessage(
+        message_id=uuid.uuid4(),
+        conversation_id=uuid.uuid4(),
+        kind=kind,
+        direction="inbound",
+        origin="customer",
+        sent_at=T0 + timedelta(minutes=minutes),
+        content=content or {"kind": kind},
+        source_event_id=uuid.uuid4(),
+        wamid=wamid,
+    )
 
 
 def test_a_finished_conversation_adds_its_kept_messages_oldest_first():
@@ -67,9 +89,15 @@ def test_a_finished_conversation_adds_its_kept_messages_oldest_first():
 
 def test_media_stored_later_is_referenced_by_our_copy():
     stored = {"key": "media/abc", "uri": "s3://media/abc", "size_bytes": 10, "sha256": "0" * 64}
-    message = _message("voice", 0, wamid="wamid.X", content={"kind": "voice", "media": {"provider_media_id": "9", "mime_type": "audio/ogg"}})
-    [entry] = entries_of_finished_conversation([message], keep_policy(), account_id="a", lead_id=None,
-                                               stored_by_wamid={"wamid.X": stored})
+    message = _message(
+        "voice",
+        0,
+        wamid="wamid.X",
+        content={"kind": "voice", "media": {"provider_media_id": "9", "mime_type": "audio/ogg"}},
+    )
+    [entry] = entries_of_finished_conversation(
+        [message], keep_policy(), account_id="a", lead_id=None, stored_by_wamid={"wamid.X": stored}
+    )
     assert entry.media_key == "media/abc" and entry.content["media"]["stored"] == stored
 
 

@@ -6,6 +6,7 @@ import copy
 from datetime import UTC, datetime
 
 import pytest
+
 from leadline.events.common import WhatsAppUser
 from leadline.events.content import ImageContent, MediaRef, TextContent
 from leadline.events.ingest import BillingConversation, DeliveryStatus, MessageEchoedV2, Pricing, WhatsAppError

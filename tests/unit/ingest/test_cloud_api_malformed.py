@@ -7,6 +7,7 @@ import random
 from typing import Any
 
 import pytest
+
 from leadline.fakegraph.errors import webhook_error
 from leadline.fakegraph.webhooks import (
     WebhookBuilder,
@@ -36,16 +37,26 @@ from leadline.fakegraph.webhooks import (
     voice_message,
 )
 from leadline.ingest.adapters.cloud_api.parse import MalformedDelivery, ParsedDelivery, parse_delivery
-
 from tests.unit.ingest.damaged_deliveries import (
-    BUSINESS, CUSTOMER, DELETE, EARLIER, SENT, found_at, parsed_path, setting, valid, wamid,
+    BUSINESS,
+    CUSTOMER,
+    DELETE,
+    EARLIER,
+    SENT,
+    found_at,
+    parsed_path,
+    setting,
+    valid,
+    wamid,
 )
 
 NOT_A_DELIVERY = [
     pytest.param(lambda p: [p], "delivery: expected an object, got a list", id="body-is-a-list"),
     pytest.param(lambda p: "hello", "delivery: expected an object, got a string", id="body-is-a-string"),
     pytest.param(setting(("object",), "page"), "object: expected 'whatsapp_business_account', got 'page'", id="object"),
-    pytest.param(setting(("object",), DELETE), "object: expected 'whatsapp_business_account', got None", id="no-object"),
+    pytest.param(
+        setting(("object",), DELETE), "object: expected 'whatsapp_business_account', got None", id="no-object"
+    ),
     pytest.param(setting(("entry",), DELETE), "entry: missing", id="no-entry"),
     pytest.param(setting(("entry",), {}), "entry: expected a list, got an object", id="entry-not-a-list"),
     pytest.param(setting(("entry",), None), "entry: expected a list, got null", id="entry-null"),

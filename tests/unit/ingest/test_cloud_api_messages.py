@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from leadline.events.common import WhatsAppUser
 from leadline.events.content import (
     AudioContent,
@@ -96,9 +97,12 @@ KINDS = [
         gif_message(CUSTOMER, MEDIA_ID, sha256=SHA), GifContent(media=media("video/mp4")), id="gif-flagged-video"
     ),
     pytest.param(
-        {**(unflagged := gif_message(CUSTOMER, MEDIA_ID, sha256=SHA)),
-         "video": {k: v for k, v in unflagged["video"].items() if k != "gif"}},
-        VideoContent(media=media("video/mp4")), id="gif-without-the-flag-plays-as-a-video",
+        {
+            **(unflagged := gif_message(CUSTOMER, MEDIA_ID, sha256=SHA)),
+            "video": {k: v for k, v in unflagged["video"].items() if k != "gif"},
+        },
+        VideoContent(media=media("video/mp4")),
+        id="gif-without-the-flag-plays-as-a-video",
     ),
     pytest.param(
         document_message(CUSTOMER, MEDIA_ID, sha256=SHA, filename="cnh.pdf", caption="Minha CNH"),
@@ -219,9 +223,7 @@ def _raw(kind: str, body: object, **extra: object) -> dict:
 
 
 UNSUPPORTED = [
-    pytest.param(
-        unsupported_message(CUSTOMER, "poll_creation", code=131051), "unsupported", 131051, id="unsupported"
-    ),
+    pytest.param(unsupported_message(CUSTOMER, "poll_creation", code=131051), "unsupported", 131051, id="unsupported"),
     pytest.param(gif_message(CUSTOMER, as_unsupported=True), "unsupported", 131051, id="gif-as-unsupported"),
     pytest.param(
         {"from": CUSTOMER, "id": wamid(7), "timestamp": SENT, "errors": [webhook_error(131051)], "type": "unknown"},

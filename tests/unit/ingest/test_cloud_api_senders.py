@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from leadline.events.ingest import MessageContext, MessageReceivedV2, Referral
 from leadline.fakegraph.webhooks import (
     BusinessNumber,
@@ -27,6 +28,7 @@ EARLIER = "wamid.HBgNNTUxMTk4NzY1NDMyMRUCABEYEjQ2QkM4RjM1QjE5N0FCRkYwNgA="
 def received_one(message: dict, **inbound) -> MessageReceivedV2:
     (received,) = parse_delivery(WEBHOOKS.inbound(message, **inbound)).received
     return received
+
 
 def test_without_a_profile_name_the_customer_is_called_by_their_formatted_brazilian_number():
     received = received_one(text_message(CUSTOMER, "Oi"), profile_name=None)

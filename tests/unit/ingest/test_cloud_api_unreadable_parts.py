@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from leadline.events.content import TextContent, UnsupportedContent
 from leadline.fakegraph.errors import webhook_error
 from leadline.fakegraph.webhooks import (
@@ -24,9 +25,18 @@ from leadline.fakegraph.webhooks import (
     unsupported_message,
 )
 from leadline.ingest.adapters.cloud_api.parse import parse_delivery
-
 from tests.unit.ingest.damaged_deliveries import (
-    BUSINESS, CUSTOMER, DELETE, SENT, M, S, dotted, found_at, setting, valid, wamid,
+    BUSINESS,
+    CUSTOMER,
+    DELETE,
+    SENT,
+    M,
+    S,
+    dotted,
+    found_at,
+    setting,
+    valid,
+    wamid,
 )
 
 WEBHOOKS = WebhookBuilder(BUSINESS)
@@ -41,60 +51,121 @@ def part(at: tuple[Any, ...], problem: str, received: int, statuses: int, unsupp
 # (damage, the part set aside and its problem, how many messages and statuses are still read, which message
 # is kept as ``unsupported``): the delivery of ``valid()`` holds six messages (M) and one status (S).
 PARTS = [
-    pytest.param(setting(("entry", 0), "x"), part(("entry", 0), "entry[0]: expected an object, got a string", 0, 0),
-                 id="entry-not-an-object"),
-    pytest.param(setting(("entry", 0, "changes"), DELETE), part(("entry", 0), "entry[0].changes: missing", 0, 0),
-                 id="entry-without-changes"),
-    pytest.param(setting(("entry", 0, "changes", 1, "field"), 7),
-                 part(("entry", 0, "changes", 1), "entry[0].changes[1].field: expected a string, got an integer", 6, 0),
-                 id="field-not-a-string"),
-    pytest.param(setting(VALUE, None), part(CHANGE, "entry[0].changes[0].value: expected an object, got null", 0, 1),
-                 id="value-null"),
-    pytest.param(setting((*VALUE, "metadata", "phone_number_id"), DELETE),
-                 part(CHANGE, "entry[0].changes[0].value.metadata.phone_number_id: missing", 0, 1), id="no-number-id"),
-    pytest.param(setting((*VALUE, "metadata", "phone_number_id"), "+55 11 3456"),
-                 part(CHANGE, "entry[0].changes[0].value.metadata.phone_number_id: String should match", 0, 1),
-                 id="number-id-not-digits"),
-    pytest.param(setting((*VALUE, "metadata", "display_phone_number"), DELETE),
-                 part(M, "entry[0].changes[0].value.metadata.display_phone_number: missing", 0, 1),
-                 id="no-display-number-for-messages"),
-    pytest.param(setting(M, {"0": {}}), part(M, f"{dotted(M)}: expected a list, got an object", 0, 1),
-                 id="messages-not-a-list"),
-    pytest.param(setting((*M, 1), "oi"), part((*M, 1), f"{dotted(M)}[1]: expected an object, got a string", 5, 1),
-                 id="message-not-an-object"),
+    pytest.param(
+        setting(("entry", 0), "x"),
+        part(("entry", 0), "entry[0]: expected an object, got a string", 0, 0),
+        id="entry-not-an-object",
+    ),
+    pytest.param(
+        setting(("entry", 0, "changes"), DELETE),
+        part(("entry", 0), "entry[0].changes: missing", 0, 0),
+        id="entry-without-changes",
+    ),
+    pytest.param(
+        setting(("entry", 0, "changes", 1, "field"), 7),
+        part(("entry", 0, "changes", 1), "entry[0].changes[1].field: expected a string, got an integer", 6, 0),
+        id="field-not-a-string",
+    ),
+    pytest.param(
+        setting(VALUE, None),
+        part(CHANGE, "entry[0].changes[0].value: expected an object, got null", 0, 1),
+        id="value-null",
+    ),
+    pytest.param(
+        setting((*VALUE, "metadata", "phone_number_id"), DELETE),
+        part(CHANGE, "entry[0].changes[0].value.metadata.phone_number_id: missing", 0, 1),
+        id="no-number-id",
+    ),
+    pytest.param(
+        setting((*VALUE, "metadata", "phone_number_id"), "+55 11 3456"),
+        part(CHANGE, "entry[0].changes[0].value.metadata.phone_number_id: String should match", 0, 1),
+        id="number-id-not-digits",
+    ),
+    pytest.param(
+        setting((*VALUE, "metadata", "display_phone_number"), DELETE),
+        part(M, "entry[0].changes[0].value.metadata.display_phone_number: missing", 0, 1),
+        id="no-display-number-for-messages",
+    ),
+    pytest.param(
+        setting(M, {"0": {}}), part(M, f"{dotted(M)}: expected a list, got an object", 0, 1), id="messages-not-a-list"
+    ),
+    pytest.param(
+        setting((*M, 1), "oi"),
+        part((*M, 1), f"{dotted(M)}[1]: expected an object, got a string", 5, 1),
+        id="message-not-an-object",
+    ),
     pytest.param(setting((*M, 1, "id"), DELETE), part((*M, 1), f"{dotted(M)}[1].id: missing", 5, 1), id="no-id"),
     # a message without ``from`` is read (Meta leaves the phone out for usernames: see test_customers_without_a_phone)
-    pytest.param(setting((*M, 1, "from"), "+55 11 9"), part((*M, 1), f"{dotted(M)}[1].from: String should match", 5, 1),
-                 id="from-not-a-number"),
-    pytest.param(setting((*M, 2, "timestamp"), "yesterday"),
-                 part((*M, 2), f"{dotted(M)}[2].timestamp: not a unix time", 5, 1), id="time-word"),
-    pytest.param(setting((*M, 0, "id"), "ABGGFlA5Fpa"),
-                 part((*M, 0), f"{dotted(M)}[0].id: String should match pattern", 5, 1), id="not-a-wamid"),
-    pytest.param(setting((*M, 0, "type"), DELETE), part((*M, 0), f"{dotted(M)}[0].type: missing", 6, 1, 0),
-                 id="message-without-type"),
-    pytest.param(setting((*M, 0, "text"), DELETE), part((*M, 0), f"{dotted(M)}[0].text: missing", 6, 1, 0),
-                 id="text-without-text"),
-    pytest.param(setting((*M, 0, "text", "body"), 3),
-                 part((*M, 0), f"{dotted(M)}[0].text.body: expected a string, got an integer", 6, 1, 0), id="body"),
-    pytest.param(setting((*M, 2, "location", "latitude"), 123.0),
-                 part((*M, 2), f"{dotted(M)}[2].location.latitude: Input should be less than", 6, 1, 2), id="latitude"),
-    pytest.param(setting((*M, 3, "image", "mime_type"), DELETE),
-                 part((*M, 3), f"{dotted(M)}[3].image.mime_type: missing", 6, 1, 3), id="image-without-mime-type"),
-    pytest.param(setting((*M, 4, "contacts"), []),
-                 part((*M, 4), f"{dotted(M)}[4].contacts: Tuple should have at least 1", 6, 1, 4), id="no-cards"),
-    pytest.param(setting((*M, 5, "reaction", "message_id"), DELETE),
-                 part((*M, 5), f"{dotted(M)}[5].reaction.message_id: missing", 6, 1, 5), id="reaction"),
-    pytest.param(setting((*M, 0, "context"), reply_context(BUSINESS.display_phone_number, "not-a-wamid")),
-                 part((*M, 0), f"{dotted(M)}[0].context.id: String should match pattern", 6, 1, 0), id="context-id"),
-    pytest.param(setting((*VALUE, "contacts", 0, "profile", "name"), ["Ana"]),
-                 part((*VALUE, "contacts"), f"{dotted(VALUE)}.contacts[0].profile.name: expected a string", 6, 1),
-                 id="profile-name"),
-    pytest.param(setting((*S, "recipient_id"), DELETE),
-                 part(S, f"{dotted(S)}: names no customer (none of recipient_id, recipient_user_id", 6, 0),
-                 id="status-without-recipient"),
-    pytest.param(setting((*S, "errors", 0, "code"), "131026"),
-                 part(S, f"{dotted(S)}.errors[0].code: expected an integer, got a string", 6, 0),
-                 id="status-error-code-as-string"),
+    pytest.param(
+        setting((*M, 1, "from"), "+55 11 9"),
+        part((*M, 1), f"{dotted(M)}[1].from: String should match", 5, 1),
+        id="from-not-a-number",
+    ),
+    pytest.param(
+        setting((*M, 2, "timestamp"), "yesterday"),
+        part((*M, 2), f"{dotted(M)}[2].timestamp: not a unix time", 5, 1),
+        id="time-word",
+    ),
+    pytest.param(
+        setting((*M, 0, "id"), "ABGGFlA5Fpa"),
+        part((*M, 0), f"{dotted(M)}[0].id: String should match pattern", 5, 1),
+        id="not-a-wamid",
+    ),
+    pytest.param(
+        setting((*M, 0, "type"), DELETE),
+        part((*M, 0), f"{dotted(M)}[0].type: missing", 6, 1, 0),
+        id="message-without-type",
+    ),
+    pytest.param(
+        setting((*M, 0, "text"), DELETE),
+        part((*M, 0), f"{dotted(M)}[0].text: missing", 6, 1, 0),
+        id="text-without-text",
+    ),
+    pytest.param(
+        setting((*M, 0, "text", "body"), 3),
+        part((*M, 0), f"{dotted(M)}[0].text.body: expected a string, got an integer", 6, 1, 0),
+        id="body",
+    ),
+    pytest.param(
+        setting((*M, 2, "location", "latitude"), 123.0),
+        part((*M, 2), f"{dotted(M)}[2].location.latitude: Input should be less than", 6, 1, 2),
+        id="latitude",
+    ),
+    pytest.param(
+        setting((*M, 3, "image", "mime_type"), DELETE),
+        part((*M, 3), f"{dotted(M)}[3].image.mime_type: missing", 6, 1, 3),
+        id="image-without-mime-type",
+    ),
+    pytest.param(
+        setting((*M, 4, "contacts"), []),
+        part((*M, 4), f"{dotted(M)}[4].contacts: Tuple should have at least 1", 6, 1, 4),
+        id="no-cards",
+    ),
+    pytest.param(
+        setting((*M, 5, "reaction", "message_id"), DELETE),
+        part((*M, 5), f"{dotted(M)}[5].reaction.message_id: missing", 6, 1, 5),
+        id="reaction",
+    ),
+    pytest.param(
+        setting((*M, 0, "context"), reply_context(BUSINESS.display_phone_number, "not-a-wamid")),
+        part((*M, 0), f"{dotted(M)}[0].context.id: String should match pattern", 6, 1, 0),
+        id="context-id",
+    ),
+    pytest.param(
+        setting((*VALUE, "contacts", 0, "profile", "name"), ["Ana"]),
+        part((*VALUE, "contacts"), f"{dotted(VALUE)}.contacts[0].profile.name: expected a string", 6, 1),
+        id="profile-name",
+    ),
+    pytest.param(
+        setting((*S, "recipient_id"), DELETE),
+        part(S, f"{dotted(S)}: names no customer (none of recipient_id, recipient_user_id", 6, 0),
+        id="status-without-recipient",
+    ),
+    pytest.param(
+        setting((*S, "errors", 0, "code"), "131026"),
+        part(S, f"{dotted(S)}.errors[0].code: expected an integer, got a string", 6, 0),
+        id="status-error-code-as-string",
+    ),
 ]
 
 
@@ -132,8 +203,11 @@ def test_a_message_meta_could_not_render_is_kept_as_unsupported_carrying_metas_1
 
     first, second = parsed.received
     assert first.content == UnsupportedContent(
-        original_type="interactive", error_code=131000, error_title="Something went wrong",
-        error_details=UNSUPPORTED_WEBHOOK_PAYLOAD, raw=unrendered,
+        original_type="interactive",
+        error_code=131000,
+        error_title="Something went wrong",
+        error_details=UNSUPPORTED_WEBHOOK_PAYLOAD,
+        raw=unrendered,
     )
     assert second.content == TextContent(body="Oi")
     assert [error.code for error in parsed.webhook_errors] == [131000]
@@ -159,7 +233,9 @@ def test_an_unsupported_message_carries_metas_131051_code_title_and_details_and_
 
     (received,) = parsed.received
     assert (received.content.error_code, received.content.error_title, received.content.error_details) == (
-        131051, "Message type unknown", "Message type is currently not supported.",
+        131051,
+        "Message type unknown",
+        "Message type is currently not supported.",
     )
     assert parsed.unreadable == ()
 

@@ -22,12 +22,35 @@ WAMID = "wamid.HBgNQlIuMTUwMjU3NjM5NDY1NTg0MxUCABEYEjlEQjE2QzA1RjJBNDc3RTNGMAA="
 
 
 def test_the_message_refused_on_2026_11_29_is_read_its_customer_named_by_bsuid_and_username():
-    body = {"object": "whatsapp_business_account", "entry": [{"id": BUSINESS.waba_id, "changes": [{"field": "messages", "value": {
-        "messaging_product": "whatsapp", "metadata": BUSINESS.metadata(),
-        "contacts": [{"profile": {"name": "Joana Ribeiro", "username": "joana.carros"}, "user_id": BSUID}],
-        "messages": [{"from_user_id": BSUID, "id": WAMID, "timestamp": "1764421331", "type": "text",
-                      "text": {"body": "Oi! O Compass ainda está à venda?"}}],
-    }}]}]}
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": BUSINESS.waba_id,
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": BUSINESS.metadata(),
+                            "contacts": [
+                                {"profile": {"name": "Joana Ribeiro", "username": "joana.carros"}, "user_id": BSUID}
+                            ],
+                            "messages": [
+                                {
+                                    "from_user_id": BSUID,
+                                    "id": WAMID,
+                                    "timestamp": "1764421331",
+                                    "type": "text",
+                                    "text": {"body": "Oi! O Compass ainda está à venda?"},
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
 
     parsed = parse_delivery(body)
 
@@ -59,8 +82,17 @@ def test_a_message_naming_phone_bsuid_and_parent_bsuid_carries_all_three():
 def test_the_contact_entry_completes_a_message_that_names_only_its_phone():
     message = text_message(PHONE, "Oi")
     contacts = [{"profile": {"name": "Joana", "username": "@joana.carros"}, "wa_id": PHONE, "user_id": BSUID}]
-    body = WEBHOOKS.batch({"field": "messages", "value": {"messaging_product": "whatsapp", "metadata": BUSINESS.metadata(),
-                                                         "contacts": contacts, "messages": [message]}})
+    body = WEBHOOKS.batch(
+        {
+            "field": "messages",
+            "value": {
+                "messaging_product": "whatsapp",
+                "metadata": BUSINESS.metadata(),
+                "contacts": contacts,
+                "messages": [message],
+            },
+        }
+    )
 
     (received,) = parse_delivery(body).received
 
@@ -68,8 +100,9 @@ def test_the_contact_entry_completes_a_message_that_names_only_its_phone():
 
 
 def test_a_status_of_a_send_to_a_bsuid_is_read_from_its_recipient_user_id():
-    body = WEBHOOKS.statuses(status_for(JOANA, WAMID, "delivered", sent_to_phone=False),
-                             contacts=status_contacts(JOANA, "delivered"))
+    body = WEBHOOKS.statuses(
+        status_for(JOANA, WAMID, "delivered", sent_to_phone=False), contacts=status_contacts(JOANA, "delivered")
+    )
 
     (status,) = parse_delivery(body).statuses
 
@@ -79,8 +112,9 @@ def test_a_status_of_a_send_to_a_bsuid_is_read_from_its_recipient_user_id():
 
 
 def test_a_failed_status_comes_without_contacts_and_is_read_from_its_bsuid_alone():
-    body = WEBHOOKS.statuses(status_for(JOANA, WAMID, "failed", sent_to_phone=False, code=131047),
-                             contacts=status_contacts(JOANA, "failed"))
+    body = WEBHOOKS.statuses(
+        status_for(JOANA, WAMID, "failed", sent_to_phone=False, code=131047), contacts=status_contacts(JOANA, "failed")
+    )
 
     (status,) = parse_delivery(body).statuses
 
@@ -89,7 +123,9 @@ def test_a_failed_status_comes_without_contacts_and_is_read_from_its_bsuid_alone
 
 def test_a_status_of_a_send_to_a_phone_links_the_phone_to_the_bsuid_in_its_contacts():
     known = FakeUser(user_id=BSUID, wa_id=PHONE)
-    body = WEBHOOKS.statuses(status_for(known, WAMID, "read", sent_to_phone=True), contacts=status_contacts(known, "read"))
+    body = WEBHOOKS.statuses(
+        status_for(known, WAMID, "read", sent_to_phone=True), contacts=status_contacts(known, "read")
+    )
 
     (status,) = parse_delivery(body).statuses
 
@@ -125,7 +161,9 @@ def test_an_echo_to_a_customer_known_only_by_bsuid_is_keyed_on_the_bsuid():
 
 
 def test_the_number_shared_through_request_contact_info_arrives_as_a_contact_card_from_the_bsuid():
-    (received,) = parse_delivery(WEBHOOKS.inbound_from(JOANA, contact_shared_on_request(JOANA, "+5511987651234"))).received
+    (received,) = parse_delivery(
+        WEBHOOKS.inbound_from(JOANA, contact_shared_on_request(JOANA, "+5511987651234"))
+    ).received
 
     assert received.customer.user_id == BSUID and received.customer.wa_id is None
     assert isinstance(received.content, ContactsContent)

@@ -6,12 +6,24 @@ import uuid
 
 import pytest
 
-from leadline.events.common import WhatsAppUser
 from leadline.events import (
-    AgentRef, ContactsContent, DocumentContent, ImageContent, InteractiveReplyContent, LocationContent, MediaRef,
-    ReactionContent, SendRequestedV2, SharedContact, SharedPhone, StickerContent, TemplateContent, TextContent,
+    AgentRef,
+    ContactsContent,
+    DocumentContent,
+    ImageContent,
+    InteractiveReplyContent,
+    LocationContent,
+    MediaRef,
+    ReactionContent,
+    SendRequestedV2,
+    SharedContact,
+    SharedPhone,
+    StickerContent,
+    TemplateContent,
+    TextContent,
     VoiceContent,
 )
+from leadline.events.common import WhatsAppUser
 from leadline.ingest.service.sending import UnsendableContent, graph_message_body
 
 CUSTOMER = "5511987654321"
@@ -20,8 +32,14 @@ JPEG = MediaRef(provider_media_id="1013859600285441", mime_type="image/jpeg")
 
 def request(content, *, body=None, reply_to=None, validate=True) -> SendRequestedV2:
     fields = dict(
-        conversation_id=uuid.uuid4(), request_id=uuid.uuid4(), phone_number_id="106540352242922", to=WhatsAppUser(wa_id=CUSTOMER),
-        content=content, agent=AgentRef(id="ana", name="Ana Souza"), body=body, reply_to_wamid=reply_to,
+        conversation_id=uuid.uuid4(),
+        request_id=uuid.uuid4(),
+        phone_number_id="106540352242922",
+        to=WhatsAppUser(wa_id=CUSTOMER),
+        content=content,
+        agent=AgentRef(id="ana", name="Ana Souza"),
+        body=body,
+        reply_to_wamid=reply_to,
     )
     # Kinds the contract does not yet let router request are built without validation.
     return SendRequestedV2(**fields) if validate else SendRequestedV2.model_construct(**fields)
@@ -31,8 +49,11 @@ def test_text_is_sent_as_the_body_with_the_agents_name_not_the_bare_text():
     body = graph_message_body(request(TextContent(body="Olá!"), body="*Ana Souza:* Olá!"))
 
     assert body == {
-        "messaging_product": "whatsapp", "recipient_type": "individual", "to": CUSTOMER,
-        "type": "text", "text": {"body": "*Ana Souza:* Olá!", "preview_url": False},
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": CUSTOMER,
+        "type": "text",
+        "text": {"body": "*Ana Souza:* Olá!", "preview_url": False},
     }
 
 
@@ -52,7 +73,9 @@ def test_an_image_goes_by_the_media_given_with_the_caption_as_shown():
 
 
 def test_a_document_by_link_keeps_its_filename():
-    document = DocumentContent(media=MediaRef(provider_media_id="9", mime_type="application/pdf"), filename="proposta.pdf")
+    document = DocumentContent(
+        media=MediaRef(provider_media_id="9", mime_type="application/pdf"), filename="proposta.pdf"
+    )
 
     body = graph_message_body(request(document), {"link": "https://media.example/proposta.pdf"})
 
@@ -77,21 +100,30 @@ def test_a_location_carries_its_coordinates_name_and_address():
 
     body = graph_message_body(request(location))
 
-    assert body["location"] == {"latitude": -23.56, "longitude": -46.65, "name": "Loja Paulista",
-                                "address": "Av. Paulista, 1000"}
+    assert body["location"] == {
+        "latitude": -23.56,
+        "longitude": -46.65,
+        "name": "Loja Paulista",
+        "address": "Av. Paulista, 1000",
+    }
 
 
 def test_a_shared_contact_becomes_a_contact_card():
-    card = SharedContact(formatted_name="Bruno Vendas", phones=(SharedPhone(phone="+55 11 3456-7890", type="WORK"),),
-                         emails=("bruno@loja.example",))
+    card = SharedContact(
+        formatted_name="Bruno Vendas",
+        phones=(SharedPhone(phone="+55 11 3456-7890", type="WORK"),),
+        emails=("bruno@loja.example",),
+    )
 
     body = graph_message_body(request(ContactsContent(contacts=(card,))))
 
-    assert body["contacts"] == [{
-        "name": {"formatted_name": "Bruno Vendas", "first_name": "Bruno Vendas"},
-        "phones": [{"phone": "+55 11 3456-7890", "type": "WORK"}],
-        "emails": [{"email": "bruno@loja.example"}],
-    }]
+    assert body["contacts"] == [
+        {
+            "name": {"formatted_name": "Bruno Vendas", "first_name": "Bruno Vendas"},
+            "phones": [{"phone": "+55 11 3456-7890", "type": "WORK"}],
+            "emails": [{"email": "bruno@loja.example"}],
+        }
+    ]
 
 
 def test_a_template_fills_its_body_parameters_in_order():
@@ -100,9 +132,11 @@ def test_a_template_fills_its_body_parameters_in_order():
     body = graph_message_body(request(template))
 
     assert body["template"] == {
-        "name": "retomar_conversa", "language": {"code": "pt_BR"},
-        "components": [{"type": "body", "parameters": [{"type": "text", "text": "Carlos"},
-                                                        {"type": "text", "text": "Compass"}]}],
+        "name": "retomar_conversa",
+        "language": {"code": "pt_BR"},
+        "components": [
+            {"type": "body", "parameters": [{"type": "text", "text": "Carlos"}, {"type": "text", "text": "Compass"}]}
+        ],
     }
 
 

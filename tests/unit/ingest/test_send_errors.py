@@ -19,8 +19,16 @@ def test_a_synchronous_send_error_keeps_metas_code_title_and_details():
 
 
 def test_an_error_with_a_user_title_prefers_it():
-    body = json.dumps({"error": {"message": "(#131056) pair rate limit", "code": 131056,
-                                 "error_user_title": "Pair rate limit hit", "error_user_msg": "Wait a moment."}}).encode()
+    body = json.dumps(
+        {
+            "error": {
+                "message": "(#131056) pair rate limit",
+                "code": 131056,
+                "error_user_title": "Pair rate limit hit",
+                "error_user_msg": "Wait a moment.",
+            }
+        }
+    ).encode()
 
     error = graph_api_error(400, body)
 

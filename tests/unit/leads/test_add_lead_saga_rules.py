@@ -6,15 +6,30 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadline.leads.domain.lead import Agent, may_see_lead, may_transfer_lead
-from leadline.leads.domain.saga import team_for_lead
 from leadline.leads.domain.errors import IdempotencyKeyReused
 from leadline.leads.domain.events import AgentRef, ContactDetails
-from leadline.leads.domain.saga import AbandonReason, AddLeadSaga, SagaState, claim_is_ours, recovery_verdict
+from leadline.leads.domain.lead import Agent, may_see_lead, may_transfer_lead
+from leadline.leads.domain.saga import (
+    AbandonReason,
+    AddLeadSaga,
+    SagaState,
+    claim_is_ours,
+    recovery_verdict,
+    team_for_lead,
+)
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-SAGA = AddLeadSaga("acme", "key-1", "lead-1", False, "conv-1", AgentRef("ana", "Ana"), "vendas",
-                   ContactDetails("João", "+5511987654321"), T0)
+SAGA = AddLeadSaga(
+    "acme",
+    "key-1",
+    "lead-1",
+    False,
+    "conv-1",
+    AgentRef("ana", "Ana"),
+    "vendas",
+    ContactDetails("João", "+5511987654321"),
+    T0,
+)
 
 
 def test_a_refusal_naming_our_own_agent_and_lead_is_our_earlier_claim():

@@ -21,7 +21,9 @@ def test_back_and_forth_counts_the_turns_not_the_messages():
 
 
 def test_the_customer_waits_from_their_first_unanswered_message_until_an_answer():
-    activity = ConversationActivity("c").after_message(inbound=True, sent_at=at(0)).after_message(inbound=True, sent_at=at(5))
+    activity = (
+        ConversationActivity("c").after_message(inbound=True, sent_at=at(0)).after_message(inbound=True, sent_at=at(5))
+    )
     assert activity.waiting_since == at(0)
     answered = activity.after_message(inbound=False, sent_at=at(12))
     assert answered.waiting_since is None and answered.last_answer_delay == timedelta(minutes=12)
@@ -35,7 +37,9 @@ def test_finishing_ends_the_wait_and_reopening_opens_again():
 
 
 def test_a_lead_adds_up_its_conversations_and_is_finished_only_when_all_are():
-    old = ConversationActivity("a").after_message(inbound=True, sent_at=at(0)).after_message(inbound=False, sent_at=at(1))
+    old = (
+        ConversationActivity("a").after_message(inbound=True, sent_at=at(0)).after_message(inbound=False, sent_at=at(1))
+    )
     old = old.after_finished(at(2))
     new = ConversationActivity("b").after_message(inbound=True, sent_at=at(30))
     lead = LeadActivity.of([old, new])

@@ -17,14 +17,32 @@ POINT = ev.ConversionPoint("conv-1", "1065", "+55 11 4000-0001", "text", "Oi", T
 
 
 def new_lead(lead_id: str = "lead-1") -> Lead:
-    lead = Lead.create(lead_id, "acme", details=ev.ContactDetails("João", "+5511987654321"), responsible=ANA,
-                       team_id="vendas", conversation_id="conv-1", idempotency_key="k", point=POINT, at=T0)
+    lead = Lead.create(
+        lead_id,
+        "acme",
+        details=ev.ContactDetails("João", "+5511987654321"),
+        responsible=ANA,
+        team_id="vendas",
+        conversation_id="conv-1",
+        idempotency_key="k",
+        point=POINT,
+        at=T0,
+    )
     return Lead.rehydrate(lead_id, "acme", lead.pending)
 
 
 def test_adding_a_lead_records_its_creation_and_its_conversion_point():
-    lead = Lead.create("lead-1", "acme", details=ev.ContactDetails("João", "+5511987654321"), responsible=ANA,
-                       team_id="vendas", conversation_id="conv-1", idempotency_key="k", point=POINT, at=T0)
+    lead = Lead.create(
+        "lead-1",
+        "acme",
+        details=ev.ContactDetails("João", "+5511987654321"),
+        responsible=ANA,
+        team_id="vendas",
+        conversation_id="conv-1",
+        idempotency_key="k",
+        point=POINT,
+        at=T0,
+    )
     assert [type(e) for e in lead.pending] == [ev.LeadCreated, ev.ConversionPointRecorded]
     assert lead.version == 2 and lead.owner == ANA and lead.customer_phone == "+5511987654321"
 

@@ -44,7 +44,9 @@ def test_a_lively_conversation_with_quick_answers_is_hot_for_the_hot_window():
 
 
 def test_too_little_back_and_forth_is_only_warm():
-    assert assess(talk(("customer", 3), ("agent", 2), ("customer", 1), ("agent", 0)), NOW).temperature is Temperature.WARM
+    assert (
+        assess(talk(("customer", 3), ("agent", 2), ("customer", 1), ("agent", 0)), NOW).temperature is Temperature.WARM
+    )
 
 
 def test_a_slow_latest_answer_keeps_a_busy_conversation_from_being_hot():
@@ -82,4 +84,10 @@ def test_the_thresholds_are_configurable():
 
 
 def test_durations_are_said_the_way_the_team_says_them():
-    assert [span(timedelta(minutes=m)) for m in (0, 59, 60, 47 * 60, 49 * 60)] == ["0 min", "59 min", "1 h", "47 h", "2 dias"]
+    assert [span(timedelta(minutes=m)) for m in (0, 59, 60, 47 * 60, 49 * 60)] == [
+        "0 min",
+        "59 min",
+        "1 h",
+        "47 h",
+        "2 dias",
+    ]

@@ -8,7 +8,12 @@ import pytest
 
 from leadline.leads.domain.errors import ConflictAlreadyResolved, LeadNotInConflict
 from leadline.leads.domain.unification import (
-    AttachToLead, Conflict, KnownLead, LeadConflict, NewLead, where_the_customer_goes,
+    AttachToLead,
+    Conflict,
+    KnownLead,
+    LeadConflict,
+    NewLead,
+    where_the_customer_goes,
 )
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)

@@ -120,8 +120,20 @@ def test_numbers_are_displayed_in_international_format(number, shown):
 STORED = ("+5511912345678", "551112345678")  # one phone: E.164 with the ninth digit, and a WhatsApp id without it
 
 
-@pytest.mark.parametrize("typed", ["+55 11 91234-5678", "11912345678", "(11) 9 1234-5678", "912345678",
-                                   "1112345678", "(11) 1234-5678", "551112345678", "5511912345678", "1234-5678"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "+55 11 91234-5678",
+        "11912345678",
+        "(11) 9 1234-5678",
+        "912345678",
+        "1112345678",
+        "(11) 1234-5678",
+        "551112345678",
+        "5511912345678",
+        "1234-5678",
+    ],
+)
 def test_a_number_however_typed_is_found_in_both_stored_spellings(typed):
     forms = search_forms(typed)
     for stored in STORED:

@@ -15,8 +15,8 @@ from leadline.events import REGISTRY
 from leadline.events.router_integration import AccountSettingsChangedV1, AgentRole, AgentUpsertedV1, TeamUpsertedV1
 from leadline.platform.access import Access, AgentInactive, AgentNotInDirectory, AgentRights, DirectoryUnavailable
 from leadline.platform.auth import TokenVerifier
-from leadline.platform.settings import KafkaSettings
 from leadline.platform.directory import DirectoryFold, DirectoryProjection
+from leadline.platform.settings import KafkaSettings
 from leadline.platform.tokens import Role, mint_token
 
 SECRET = "access-unit-test-secret-access-unit-test"
@@ -37,16 +37,28 @@ class Directory:
         return self.fold.apply(self.event(payload))
 
     def agent(self, agent_id: str, role: str, teams: tuple[str, ...], *, active: bool = True) -> bool:
-        return self.tell(AgentUpsertedV1(agent_id=agent_id, name=agent_id.title(), role=AgentRole(role), team_ids=teams,
-                                         active=active))
+        return self.tell(
+            AgentUpsertedV1(
+                agent_id=agent_id, name=agent_id.title(), role=AgentRole(role), team_ids=teams, active=active
+            )
+        )
 
     async def rights(self, account_id: str, agent_id: str) -> AgentRights | None:
         return self.fold.rights(account_id, agent_id)
 
 
-def token(agent_id: str = "ana", *, role: str = "admin", account_id: str = "acme", teams=("vendas", "seminovos"), **more) -> str:
-    return mint_token(secret=SECRET, agent_id=agent_id, name=agent_id.title(), role=role, account_id=account_id,
-                      teams=list(teams), **more)
+def token(
+    agent_id: str = "ana", *, role: str = "admin", account_id: str = "acme", teams=("vendas", "seminovos"), **more
+) -> str:
+    return mint_token(
+        secret=SECRET,
+        agent_id=agent_id,
+        name=agent_id.title(),
+        role=role,
+        account_id=account_id,
+        teams=list(teams),
+        **more,
+    )
 
 
 def access(directory: Directory) -> Access:
@@ -88,7 +100,10 @@ def test_a_retired_team_gives_its_members_no_pool_until_it_is_back():
 
 def test_events_that_say_nothing_about_rights_are_applied_but_change_none():
     directory = Directory()
-    assert directory.tell(AccountSettingsChangedV1(process_type=2, lead_unification=True, pool_wait_alert_seconds=60)) is False
+    assert (
+        directory.tell(AccountSettingsChangedV1(process_type=2, lead_unification=True, pool_wait_alert_seconds=60))
+        is False
+    )
     assert directory.agent("ana", "seller", ("vendas",)) is True
 
 

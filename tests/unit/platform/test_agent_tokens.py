@@ -15,28 +15,54 @@ def verifier() -> TokenVerifier:
 
 
 def test_a_minted_token_proves_who_and_which_account_and_nothing_more():
-    token = mint_token(secret=SECRET, agent_id="ana", name="Ana Souza", role="admin", account_id="acme", teams=["vendas", "seminovos"])
+    token = mint_token(
+        secret=SECRET, agent_id="ana", name="Ana Souza", role="admin", account_id="acme", teams=["vendas", "seminovos"]
+    )
     identity = verifier().verify(token)
     assert identity == TokenIdentity(agent_id="ana", name="Ana Souza", account_id="acme", service=False)
-    assert not hasattr(identity, "role") and not hasattr(identity, "team_ids"), "the claims are the page's hints, not rights"
+    assert not hasattr(identity, "role") and not hasattr(identity, "team_ids"), (
+        "the claims are the page's hints, not rights"
+    )
 
 
 def test_a_service_token_says_it_is_a_service():
-    token = mint_token(secret=SECRET, agent_id="leadline-leads", name="leads", role=Role.ADMIN, account_id="acme", teams=[],
-                       service=True)
+    token = mint_token(
+        secret=SECRET,
+        agent_id="leadline-leads",
+        name="leads",
+        role=Role.ADMIN,
+        account_id="acme",
+        teams=[],
+        service=True,
+    )
     assert verifier().verify(token).service
 
 
 def test_an_expired_token_is_refused_as_expired():
-    token = mint_token(secret=SECRET, agent_id="ana", name="Ana", role="admin", account_id="acme", teams=[],
-                       now=datetime.now(UTC) - timedelta(hours=2), ttl=timedelta(hours=1))
+    token = mint_token(
+        secret=SECRET,
+        agent_id="ana",
+        name="Ana",
+        role="admin",
+        account_id="acme",
+        teams=[],
+        now=datetime.now(UTC) - timedelta(hours=2),
+        ttl=timedelta(hours=1),
+    )
     with pytest.raises(InvalidToken, match="expired") as caught:
         verifier().verify(token)
     assert caught.value.status == 401
 
 
 def test_a_token_signed_with_another_secret_is_refused():
-    token = mint_token(secret="another-secret-another-secret-another", agent_id="ana", name="Ana", role="admin", account_id="acme", teams=[])
+    token = mint_token(
+        secret="another-secret-another-secret-another",
+        agent_id="ana",
+        name="Ana",
+        role="admin",
+        account_id="acme",
+        teams=[],
+    )
     with pytest.raises(InvalidToken, match="not valid"):
         verifier().verify(token)
 
@@ -44,8 +70,17 @@ def test_a_token_signed_with_another_secret_is_refused():
 def test_a_token_without_an_account_is_refused():
     import jwt
 
-    token = jwt.encode({"sub": "x", "role": "admin", "aud": "leadline", "iss": "leadline-dev",
-                        "exp": datetime.now(UTC) + timedelta(hours=1)}, SECRET, algorithm="HS256")
+    token = jwt.encode(
+        {
+            "sub": "x",
+            "role": "admin",
+            "aud": "leadline",
+            "iss": "leadline-dev",
+            "exp": datetime.now(UTC) + timedelta(hours=1),
+        },
+        SECRET,
+        algorithm="HS256",
+    )
     with pytest.raises(InvalidToken):
         verifier().verify(token)
 

@@ -6,8 +6,8 @@ import httpx
 from fastapi import Depends, FastAPI
 
 from leadline.platform.auth import AgentIdentity, TokenVerifier
-from leadline.platform.tokens import mint_token
 from leadline.platform.http import ApiError, install_error_handlers
+from leadline.platform.tokens import mint_token
 
 SECRET = "a-test-secret-that-is-long-enough-for-hs256"
 
@@ -54,8 +54,13 @@ async def test_a_good_token_reaches_the_endpoint_as_an_agent():
 async def test_domain_errors_carry_a_code_a_message_and_details():
     response = await call("/conflict")
     assert response.status_code == 409
-    assert response.json() == {"error": {"code": "already_claimed", "message": "Ana Souza already took this conversation",
-                                         "details": {"owner": "ana"}}}
+    assert response.json() == {
+        "error": {
+            "code": "already_claimed",
+            "message": "Ana Souza already took this conversation",
+            "details": {"owner": "ana"},
+        }
+    }
 
 
 async def test_unknown_routes_are_json_404s():

@@ -9,7 +9,9 @@ from leadline.platform.logging import configure_logging, mask_personal_data
 
 
 def test_phone_numbers_keep_only_their_last_two_digits():
-    masked = mask_personal_data(None, "info", {"event": "x", "wa_id": "5511987654321", "customer_phone": "+55 11 98765-4321"})
+    masked = mask_personal_data(
+        None, "info", {"event": "x", "wa_id": "5511987654321", "customer_phone": "+55 11 98765-4321"}
+    )
     assert masked["wa_id"] == "***21"
     assert masked["customer_phone"] == "***21"
 
@@ -21,7 +23,9 @@ def test_message_texts_become_their_length():
 
 
 def test_nested_payloads_are_masked_too():
-    masked = mask_personal_data(None, "info", {"event": "x", "payload": {"text": {"body": "oi"}, "to": "5511912345678"}})
+    masked = mask_personal_data(
+        None, "info", {"event": "x", "payload": {"text": {"body": "oi"}, "to": "5511912345678"}}
+    )
     assert masked["payload"] == {"text": {"body": "<2 chars>"}, "to": "***78"}
 
 
@@ -32,8 +36,15 @@ def test_a_number_quoted_in_the_log_message_is_masked():
 
 
 def test_a_chat_stream_id_keeps_the_business_number_and_masks_the_customers():
-    masked = mask_personal_data(None, "info", {"event": "x", "stream_id": "wa:106540352242922:5511987654321",
-                                               "error": "no chat wa:106540352242922:5511987654321 yet"})
+    masked = mask_personal_data(
+        None,
+        "info",
+        {
+            "event": "x",
+            "stream_id": "wa:106540352242922:5511987654321",
+            "error": "no chat wa:106540352242922:5511987654321 yet",
+        },
+    )
     assert masked["stream_id"] == "wa:106540352242922:***21"
     assert masked["error"] == "no chat wa:106540352242922:***21 yet"
 
@@ -68,4 +79,3 @@ def test_configuring_again_reaches_loggers_already_in_use(capsys):
         in_use.warning("captured line")
     assert [line["event"] for line in captured] == ["captured line"]
     logging.getLogger().handlers.clear()
-

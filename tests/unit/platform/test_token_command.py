@@ -10,8 +10,10 @@ from leadline.platform.tokens import Role
 
 def test_the_token_command_mints_a_token_the_verifier_accepts(monkeypatch):
     monkeypatch.setenv("JWT_SECRET", "cli-test-secret-cli-test-secret-0123")
-    result = CliRunner().invoke(app, ["token", "--agent", "ana", "--name", "Ana Souza", "--role", "seller",
-                                      "--account", "acme", "--team", "vendas"])
+    result = CliRunner().invoke(
+        app,
+        ["token", "--agent", "ana", "--name", "Ana Souza", "--role", "seller", "--account", "acme", "--team", "vendas"],
+    )
     assert result.exit_code == 0, result.output
     token = result.output.strip()
     identity = TokenVerifier(secret="cli-test-secret-cli-test-secret-0123", issuer="leadline-dev").verify(token)

@@ -8,10 +8,13 @@ import pytest
 
 from leadline.router.domain.agents import AccountSettings, Agent, BusinessNumber, Role
 from leadline.router.service.config_file import (
-    AccountDocument, ConfigurationFileError, load_configuration_file, parse_configuration, read_document,
+    AccountDocument,
+    ConfigurationFileError,
+    load_configuration_file,
+    parse_configuration,
+    read_document,
 )
 from leadline.router.service.configuration import AgentRecord, Team
-
 from tests.conftest import REPO
 
 DEV_FILE = REPO / "deploy" / "dev" / "accounts.yaml"
@@ -42,13 +45,22 @@ def test_the_dev_file_describes_acme_motors_with_two_teams_two_numbers_and_four_
     assert acme.settings == AccountSettings(process_type=1, lead_unification=True, pool_wait_alert_seconds=300)
     assert acme.teams == (Team("vendas", "Vendas"), Team("seminovos", "Seminovos"))
     assert acme.numbers == (
-        BusinessNumber("106540352242922", "15550783881", "Acme Motors", frozenset({"vendas", "seminovos"}),
-                       waba_id="102290129340398"),
-        BusinessNumber("106540352242923", "15550783882", "Acme Seminovos", frozenset({"seminovos"}),
-                       waba_id="102290129340398"),
+        BusinessNumber(
+            "106540352242922",
+            "15550783881",
+            "Acme Motors",
+            frozenset({"vendas", "seminovos"}),
+            waba_id="102290129340398",
+        ),
+        BusinessNumber(
+            "106540352242923", "15550783882", "Acme Seminovos", frozenset({"seminovos"}), waba_id="102290129340398"
+        ),
     )
     assert {record.agent.id: record.agent.role for record in acme.agents} == {
-        "ana": Role.SELLER, "bruno": Role.SELLER, "carla": Role.ATTENDANT, "diego": Role.ADMIN,
+        "ana": Role.SELLER,
+        "bruno": Role.SELLER,
+        "carla": Role.ATTENDANT,
+        "diego": Role.ADMIN,
     }
     assert AgentRecord(Agent("diego", "Diego Alves", Role.ADMIN, frozenset({"vendas", "seminovos"}))) in acme.agents
 
@@ -127,12 +139,15 @@ def test_every_problem_is_reported_at_once():
     assert len(problems_in(broken)) == 2
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    ("accounts: [", "not valid YAML"),
-    ("", "the document is empty"),
-    ("- a list", "the document:"),
-    ("accounts: {}", "accounts:"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("accounts: [", "not valid YAML"),
+        ("", "the document is empty"),
+        ("- a list", "the document:"),
+        ("accounts: {}", "accounts:"),
+    ],
+)
 def test_a_file_that_is_not_a_configuration_says_why(text, reason):
     assert any(reason in problem for problem in problems_in(text))
 

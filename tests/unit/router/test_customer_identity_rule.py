@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from leadline.router.domain.identity import (
-    CustomerKeys, KnownCustomer, OpenInChat, stays_open, who_is_writing,
+    CustomerKeys,
+    KnownCustomer,
+    OpenInChat,
+    stays_open,
+    who_is_writing,
 )
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -80,8 +84,11 @@ def test_a_new_phone_under_the_same_bsuid_replaces_the_old_phone():
 
 
 def test_every_key_is_locked_in_one_order_whoever_names_them():
-    assert CustomerKeys(PHONE, BSUID).lock_names() == CustomerKeys(PHONE, BSUID).lock_names() == sorted(
-        [f"bsuid:{BSUID}", f"phone:{PHONE}"])
+    assert (
+        CustomerKeys(PHONE, BSUID).lock_names()
+        == CustomerKeys(PHONE, BSUID).lock_names()
+        == sorted([f"bsuid:{BSUID}", f"phone:{PHONE}"])
+    )
 
 
 def test_of_two_open_conversations_of_one_customer_on_one_number_the_older_stays_the_chats():

@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 from leadline.router.domain.media import (
-    LOADING, STORED, UNAVAILABLE, fetching_again, media_fetch_may_be_retried, media_state, with_fetch_failed,
+    LOADING,
+    STORED,
+    UNAVAILABLE,
+    fetching_again,
+    media_fetch_may_be_retried,
+    media_state,
+    with_fetch_failed,
     with_stored_copy,
 )
 
-FETCHING = {"provider_media_id": "1483920675341201", "mime_type": "audio/ogg", "sha256": None, "stored": None,
-            "unavailable": None}
+FETCHING = {
+    "provider_media_id": "1483920675341201",
+    "mime_type": "audio/ogg",
+    "sha256": None,
+    "stored": None,
+    "unavailable": None,
+}
 COPY = {"key": "ab/cd/abcd.ogg", "uri": "file:///media/ab/cd/abcd.ogg", "size_bytes": 5994, "sha256": "ab" * 32}
 
 
 def failed(retryable: bool) -> dict:
-    return with_fetch_failed(FETCHING, reason="WhatsApp said no", error_code=2 if retryable else 100, retryable=retryable)
+    return with_fetch_failed(
+        FETCHING, reason="WhatsApp said no", error_code=2 if retryable else 100, retryable=retryable
+    )
 
 
 def test_media_is_loading_until_it_is_stored_or_known_to_be_unavailable():

@@ -25,7 +25,12 @@ def codes_in(tree: ast.AST) -> set[str]:
         if isinstance(node, ast.Call):
             name = getattr(node.func, "id", getattr(node.func, "attr", ""))
             position = {"ApiError": 1, "error_body": 0}.get(name)
-            if name == "__init__" and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, int):
+            if (
+                name == "__init__"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, int)
+            ):
                 position = 1  # super().__init__(401, "unauthenticated", ...) in a subclass of ApiError
             if position is not None and len(node.args) > position:
                 argument = node.args[position]
@@ -61,8 +66,16 @@ def words_of_the_page() -> dict[str, set[str]]:
 
 def test_the_scan_finds_the_codes_it_must():
     codes = codes_the_page_can_get()
-    assert {"already_claimed", "outside_service_window", "lead_conflict", "unauthenticated", "invalid_request",
-            "router_unavailable", "method_not_allowed", "kind_never_kept"} <= codes
+    assert {
+        "already_claimed",
+        "outside_service_window",
+        "lead_conflict",
+        "unauthenticated",
+        "invalid_request",
+        "router_unavailable",
+        "method_not_allowed",
+        "kind_never_kept",
+    } <= codes
     assert words_of_the_page().keys() == {"pt-BR", "en"}
 
 

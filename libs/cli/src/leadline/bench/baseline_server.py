@@ -20,8 +20,9 @@ def make_app(bootstrap: str, topic: str):
             while True:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
-                    producer = kafka_clients.producer(KafkaSettings(kafka_bootstrap_servers=bootstrap), acks="all",
-                                                      linger_ms=1)
+                    producer = kafka_clients.producer(
+                        KafkaSettings(kafka_bootstrap_servers=bootstrap), acks="all", linger_ms=1
+                    )
                     await producer.start()
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
@@ -39,8 +40,13 @@ def make_app(bootstrap: str, topic: str):
             await send({"type": "http.response.body", "body": b"ok"})
             return
         await producer.send_and_wait(topic, body)
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"19")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"19")],
+            }
+        )
         await send({"type": "http.response.body", "body": b'{"status":"stored"}'})
 
     return app

@@ -10,8 +10,13 @@ from datetime import UTC, datetime
 from aiokafka import TopicPartition
 
 from leadline.events import (
-    ConversationClaimedV1, ConversationFinishedV1, ConversationOpenedV1, LeadCreatedV1, MessageAppendedV1,
-    new_envelope, topic_for,
+    ConversationClaimedV1,
+    ConversationFinishedV1,
+    ConversationOpenedV1,
+    LeadCreatedV1,
+    MessageAppendedV1,
+    new_envelope,
+    topic_for,
 )
 from leadline.events.common import AgentRef
 from leadline.events.content import TextContent
@@ -32,27 +37,54 @@ def _conversation(n: int) -> list:
     conversation_id, lead_id, at = uuid.uuid4(), uuid.uuid4(), datetime.now(UTC)
     wa_id = f"551197{n:07d}"
     payloads = [
-        ConversationOpenedV1(conversation_id=conversation_id, phone_number_id="106540352242922",
-                             business_display_number="15550783881", customer_wa_id=wa_id, customer_phone=f"+{wa_id}",
-                             customer_display_name="Cliente", status="new", team_ids=("vendas",), opened_by="customer"),
-        LeadCreatedV1(lead_id=lead_id, name="Cliente", mobile=f"+{wa_id}", responsible_agent=ANA, team_id="vendas",
-                      conversation_id=conversation_id, idempotency_key=f"bench-{n}"),
+        ConversationOpenedV1(
+            conversation_id=conversation_id,
+            phone_number_id="106540352242922",
+            business_display_number="15550783881",
+            customer_wa_id=wa_id,
+            customer_phone=f"+{wa_id}",
+            customer_display_name="Cliente",
+            status="new",
+            team_ids=("vendas",),
+            opened_by="customer",
+        ),
+        LeadCreatedV1(
+            lead_id=lead_id,
+            name="Cliente",
+            mobile=f"+{wa_id}",
+            responsible_agent=ANA,
+            team_id="vendas",
+            conversation_id=conversation_id,
+            idempotency_key=f"bench-{n}",
+        ),
         ConversationClaimedV1(conversation_id=conversation_id, agent=ANA, team_id="vendas", lead_id=lead_id),
     ]
     for m in range(MESSAGES_PER_CONVERSATION):
         inbound = m % 2 == 0
-        payloads.append(MessageAppendedV1(
-            conversation_id=conversation_id, message_id=uuid.uuid4(), wamid=f"wamid.bench{n}x{m}",
-            direction="inbound" if inbound else "outbound", origin="customer" if inbound else "agent",
-            sender=None if inbound else ANA, content=TextContent(body=f"mensagem {m} sobre o carro"), sent_at=at,
-            status="unanswered" if inbound else "no_reply"))
+        payloads.append(
+            MessageAppendedV1(
+                conversation_id=conversation_id,
+                message_id=uuid.uuid4(),
+                wamid=f"wamid.bench{n}x{m}",
+                direction="inbound" if inbound else "outbound",
+                origin="customer" if inbound else "agent",
+                sender=None if inbound else ANA,
+                content=TextContent(body=f"mensagem {m} sobre o carro"),
+                sent_at=at,
+                status="unanswered" if inbound else "no_reply",
+            )
+        )
     payloads.append(ConversationFinishedV1(conversation_id=conversation_id, agent=ANA))
     sequences: dict[str, int] = {}
     envelopes = []
     for payload in payloads:
         stream = payload.stream_id("bench-motors")
         sequences[stream] = sequences.get(stream, 0) + 1
-        envelopes.append(new_envelope(payload, account_id="bench-motors", stream_id=stream, sequence=sequences[stream], occurred_at=at))
+        envelopes.append(
+            new_envelope(
+                payload, account_id="bench-motors", stream_id=stream, sequence=sequences[stream], occurred_at=at
+            )
+        )
     return envelopes
 
 
@@ -76,8 +108,9 @@ async def _raw_consume_rate(kafka: KafkaSettings, expected: int) -> tuple[int, f
 
     Reads until the broker has nothing more (the embedded broker's listed end offsets stop short: see README).
     """
-    consumer = kafka_clients.consumer(kafka, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=10,
-                                      max_partition_fetch_bytes=4 * 1024 * 1024)
+    consumer = kafka_clients.consumer(
+        kafka, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=10, max_partition_fetch_bytes=4 * 1024 * 1024
+    )
     await consumer.start()
     try:
         await consumer.topics()
@@ -114,7 +147,13 @@ def run(infra: BenchInfra, *, conversations: int = 10_000) -> list[Figure]:
     replayed, replay_rate = asyncio.run(_replay_rate(infra))
     return [
         # the topics also hold what earlier benchmarks of the run produced: every event on them is replayed
-        Figure(f"history replay ({replayed:,} events, {published:,} from this benchmark)", replay_rate, "events/s",
-               raw_rate, f"aiokafka consume ({raw_read:,})", "≥ 30 % of raw consume, every event",
-               replay_rate >= 0.3 * raw_rate and replayed == raw_read and replayed >= published >= 200_000),
+        Figure(
+            f"history replay ({replayed:,} events, {published:,} from this benchmark)",
+            replay_rate,
+            "events/s",
+            raw_rate,
+            f"aiokafka consume ({raw_read:,})",
+            "≥ 30 % of raw consume, every event",
+            replay_rate >= 0.3 * raw_rate and replayed == raw_read and replayed >= published >= 200_000,
+        ),
     ]

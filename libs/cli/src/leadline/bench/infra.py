@@ -17,9 +17,9 @@ import psutil
 
 from leadline.platform.db import ensure_database, with_database
 from leadline.platform.embedded import EmbeddedKafka, EmbeddedPostgres, _die_with_parent, free_port
+from leadline.platform.migrations import upgrade_to_head
 from leadline.platform.settings import KafkaSettings
 from leadline.platform.topic_admin import ensure_topics
-from leadline.platform.migrations import upgrade_to_head
 
 
 @dataclass
@@ -77,8 +77,13 @@ class Process:
 def spawn(module: str, args: list[str], env: dict[str, str], log: Path, *, health: str = "/healthz") -> Process:
     port = free_port()
     full_env = dict(os.environ, HTTP_PORT=str(port), LOG_LEVEL="WARNING", **env)
-    popen = subprocess.Popen([sys.executable, "-m", module, *[a.replace("{port}", str(port)) for a in args]],
-                             env=full_env, stdout=log.open("ab"), stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+    popen = subprocess.Popen(
+        [sys.executable, "-m", module, *[a.replace("{port}", str(port)) for a in args]],
+        env=full_env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        preexec_fn=_die_with_parent,
+    )
     process = Process(popen, port)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

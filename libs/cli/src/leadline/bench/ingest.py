@@ -16,7 +16,9 @@ BUSINESS = wh.BusinessNumber()
 
 def webhook(n: int) -> tuple[str, bytes, dict[str, str]]:
     customer = f"55119{n % 90_000_000 + 10_000_000}"
-    body, headers = wh.signed_request(wh.WebhookBuilder(BUSINESS).inbound(wh.text_message(customer, f"mensagem {n}")), SECRET)
+    body, headers = wh.signed_request(
+        wh.WebhookBuilder(BUSINESS).inbound(wh.text_message(customer, f"mensagem {n}")), SECRET
+    )
     return "/webhooks/whatsapp", body, headers
 
 
@@ -31,34 +33,74 @@ async def measure(url: str, *, offset: int, total: int, concurrency: int, paced_
     return top, paced
 
 
-def run(infra: BenchInfra, *, total: int = 4000, concurrency: int = 32, paced_rate: float = 500, paced_seconds: float = 10) -> list[Figure]:
+def run(
+    infra: BenchInfra, *, total: int = 4000, concurrency: int = 32, paced_rate: float = 500, paced_seconds: float = 10
+) -> list[Figure]:
     logs = infra.var_dir
-    baseline = spawn("leadline.bench.baseline_server",
-                     ["--port", "{port}", "--bootstrap", infra.bootstrap_servers, "--topic", "bench.baseline"],
-                     {}, logs / "baseline.log")
+    baseline = spawn(
+        "leadline.bench.baseline_server",
+        ["--port", "{port}", "--bootstrap", infra.bootstrap_servers, "--topic", "bench.baseline"],
+        {},
+        logs / "baseline.log",
+    )
     try:
-        raw_top, raw_paced = asyncio.run(measure(baseline.url, offset=0, total=total, concurrency=concurrency,
-                                                 paced_rate=paced_rate, paced_seconds=paced_seconds))
+        raw_top, raw_paced = asyncio.run(
+            measure(
+                baseline.url,
+                offset=0,
+                total=total,
+                concurrency=concurrency,
+                paced_rate=paced_rate,
+                paced_seconds=paced_seconds,
+            )
+        )
     finally:
         baseline.stop()
     database_url = asyncio.run(infra.database_for("ingest"))
-    ingest = spawn("leadline.ingest", [], {
-        "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers, "WHATSAPP_APP_SECRET": SECRET,
-    }, logs / "ingest.log")
+    ingest = spawn(
+        "leadline.ingest",
+        [],
+        {
+            "DATABASE_URL": database_url,
+            "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers,
+            "WHATSAPP_APP_SECRET": SECRET,
+        },
+        logs / "ingest.log",
+    )
     try:
-        top, paced = asyncio.run(measure(ingest.url, offset=10_000_000, total=total, concurrency=concurrency,
-                                         paced_rate=paced_rate, paced_seconds=paced_seconds))
+        top, paced = asyncio.run(
+            measure(
+                ingest.url,
+                offset=10_000_000,
+                total=total,
+                concurrency=concurrency,
+                paced_rate=paced_rate,
+                paced_seconds=paced_seconds,
+            )
+        )
         rss = ingest.rss_mb()
     finally:
         ingest.stop()
     errors = top.errors + paced.errors
     return [
-        Figure("ingest webhooks/s (1 worker)", top.rate, "req/s", raw_top.rate, "uvicorn+aiokafka", "≥ 50 % of baseline",
-               top.rate >= 0.5 * raw_top.rate and errors == 0),
+        Figure(
+            "ingest webhooks/s (1 worker)",
+            top.rate,
+            "req/s",
+            raw_top.rate,
+            "uvicorn+aiokafka",
+            "≥ 50 % of baseline",
+            top.rate >= 0.5 * raw_top.rate and errors == 0,
+        ),
         Figure(f"ingest p50 at {paced_rate:.0f} req/s", paced.p50, "ms", raw_paced.p50, "uvicorn+aiokafka"),
-        Figure(f"ingest p99 at {paced_rate:.0f} req/s", paced.p99, "ms", raw_paced.p99, "uvicorn+aiokafka", "≤ 25 ms",
-               paced.p99 <= 25),
+        Figure(
+            f"ingest p99 at {paced_rate:.0f} req/s",
+            paced.p99,
+            "ms",
+            raw_paced.p99,
+            "uvicorn+aiokafka",
+            "≤ 25 ms",
+            paced.p99 <= 25,
+        ),
         Figure("ingest RSS after load", rss, "MB", target="< 200 MB", met=rss < 200),
     ]
-
-

@@ -84,7 +84,9 @@ def _address(base_url: str) -> tuple[str, int]:
     return parts.hostname or "127.0.0.1", parts.port or 80
 
 
-async def closed_loop(base_url: str, make_request: Callable[[int], Request], *, total: int, concurrency: int) -> LoadResult:
+async def closed_loop(
+    base_url: str, make_request: Callable[[int], Request], *, total: int, concurrency: int
+) -> LoadResult:
     """``concurrency`` clients sending back to back: the highest sustained rate."""
     host, port = _address(base_url)
     latencies: list[float] = []
@@ -104,7 +106,9 @@ async def closed_loop(base_url: str, make_request: Callable[[int], Request], *, 
     return LoadResult(total, errors, time.perf_counter() - started, tuple(latencies))
 
 
-async def open_loop(base_url: str, make_request: Callable[[int], Request], *, rate: float, seconds: float) -> LoadResult:
+async def open_loop(
+    base_url: str, make_request: Callable[[int], Request], *, rate: float, seconds: float
+) -> LoadResult:
     """Requests started on a fixed schedule whatever the answers (free connections reused, new ones opened as needed)."""
     host, port = _address(base_url)
     latencies: list[float] = []

@@ -31,7 +31,8 @@ def print_table(figures: list[Figure], console: Console) -> None:
     table = Table("figure", "value", "raw baseline (same run)", "ratio", "target", "met")
     for f in figures:
         table.add_row(
-            f.name, f"{f.value:,.1f} {f.unit}",
+            f.name,
+            f"{f.value:,.1f} {f.unit}",
             f"{f.baseline:,.1f} {f.unit} ({f.baseline_name})" if f.baseline is not None else "—",
             f"{f.ratio:.0%}" if f.ratio is not None else "—",
             f.target or "—",
@@ -43,8 +44,14 @@ def print_table(figures: list[Figure], console: Console) -> None:
 def write_json(figures: list[Figure], directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps({
-        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": platform.node(),
-        "figures": [asdict(f) | {"ratio": f.ratio} for f in figures],
-    }, indent=2))
+    path.write_text(
+        json.dumps(
+            {
+                "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "machine": platform.node(),
+                "figures": [asdict(f) | {"ratio": f.ratio} for f in figures],
+            },
+            indent=2,
+        )
+    )
     return path

@@ -15,10 +15,10 @@ from pathlib import Path
 import asyncpg
 
 from leadline.fakegraph import webhooks as wh
-from leadline.platform.tokens import mint_token
-from leadline.platform.db import _asyncpg_connect_kwargs
 from leadline.platform import kafka_clients
+from leadline.platform.db import _asyncpg_connect_kwargs
 from leadline.platform.settings import KafkaSettings
+from leadline.platform.tokens import mint_token
 from leadline.platform.topic_admin import ensure_topics
 
 from .infra import BenchInfra, spawn
@@ -33,7 +33,9 @@ SETTLE_S = 7.0
 
 
 def _config(path: Path) -> Path:
-    agents = "\n".join(f"      seller{n}: {{name: Vendedor {n}, role: seller, teams: [vendas]}}" for n in range(CONTENDERS))
+    agents = "\n".join(
+        f"      seller{n}: {{name: Vendedor {n}, role: seller, teams: [vendas]}}" for n in range(CONTENDERS)
+    )
     path.write_text(f"""accounts:
   {ACCOUNT}:
     settings: {{process_type: 1, lead_unification: true, pool_wait_alert_seconds: 300}}
@@ -60,7 +62,9 @@ async def _post_webhooks(url: str, customers: list[str], *, rate: float) -> dict
     started = time.perf_counter()
 
     async def one(customer: str, connection: Connection) -> None:
-        body, headers = wh.signed_request(wh.WebhookBuilder(BUSINESS).inbound(wh.text_message(customer, "Oi, tem o Onix?")), SECRET)
+        body, headers = wh.signed_request(
+            wh.WebhookBuilder(BUSINESS).inbound(wh.text_message(customer, "Oi, tem o Onix?")), SECRET
+        )
         sent[customer] = time.time()
         await connection.post("/webhooks/whatsapp", body, headers)
         idle.append(connection)
@@ -86,7 +90,8 @@ async def _visible_at(router_db: str, customers: list[str], timeout_s: float) ->
         while time.monotonic() < deadline:
             rows = await connection.fetch(
                 "SELECT customer_wa_id, extract(epoch from opened_at) AS at FROM conversation_view WHERE customer_wa_id = ANY($1)",
-                customers)
+                customers,
+            )
             if len(rows) >= len(customers):
                 break
             await asyncio.sleep(0.5)
@@ -97,8 +102,12 @@ async def _visible_at(router_db: str, customers: list[str], timeout_s: float) ->
 
 async def _claims(router_url: str, conversation_ids: list[str]) -> list[float]:
     host, port = router_url.removeprefix("http://").split(":")
-    tokens = [mint_token(secret=JWT, agent_id=f"seller{n}", name=f"Vendedor {n}", role="seller", account_id=ACCOUNT, teams=["vendas"])
-              for n in range(CONTENDERS)]
+    tokens = [
+        mint_token(
+            secret=JWT, agent_id=f"seller{n}", name=f"Vendedor {n}", role="seller", account_id=ACCOUNT, teams=["vendas"]
+        )
+        for n in range(CONTENDERS)
+    ]
     connections = [Connection(host, int(port)) for _ in range(CONTENDERS)]
     latencies: list[float] = []
     winners = 0
@@ -106,8 +115,11 @@ async def _claims(router_url: str, conversation_ids: list[str]) -> list[float]:
     async def claim(n: int, conversation_id: str) -> None:
         nonlocal winners
         started = time.perf_counter()
-        status = await connections[n].post(f"/conversations/{conversation_id}/claim", b"{}",
-                                           {"Authorization": f"Bearer {tokens[n]}", "Content-Type": "application/json"})
+        status = await connections[n].post(
+            f"/conversations/{conversation_id}/claim",
+            b"{}",
+            {"Authorization": f"Bearer {tokens[n]}", "Content-Type": "application/json"},
+        )
         latencies.append((time.perf_counter() - started) * 1000)
         winners += status == 200
 
@@ -116,7 +128,9 @@ async def _claims(router_url: str, conversation_ids: list[str]) -> list[float]:
     for connection in connections:
         connection.close()
     if winners != len(conversation_ids):
-        raise AssertionError(f"claim-once broken in the benchmark: {winners} winners for {len(conversation_ids)} conversations")
+        raise AssertionError(
+            f"claim-once broken in the benchmark: {winners} winners for {len(conversation_ids)} conversations"
+        )
     return latencies
 
 
@@ -178,10 +192,19 @@ SUSTAINED_RATE = 100  # what the whole stack keeps up with on the 2-core benchma
 def run(infra: BenchInfra, *, rounds: int = 20, rate: float = 1000, seconds: float = 5) -> list[Figure]:
     ingest_db, router_db = asyncio.run(infra.database_for("ingest")), asyncio.run(infra.database_for("router"))
     common = {"KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers, "JWT_SECRET": JWT, "WHATSAPP_APP_SECRET": SECRET}
-    ingest = spawn("leadline.ingest", [], {**common, "DATABASE_URL": ingest_db}, infra.var_dir / "ingest-router-bench.log")
-    router = spawn("leadline.router", [], {**common, "DATABASE_URL": router_db,
-                                           "ROUTER_CONFIG_FILE": str(_config(infra.var_dir / "bench-accounts.yaml"))},
-                   infra.var_dir / "router.log")
+    ingest = spawn(
+        "leadline.ingest", [], {**common, "DATABASE_URL": ingest_db}, infra.var_dir / "ingest-router-bench.log"
+    )
+    router = spawn(
+        "leadline.router",
+        [],
+        {
+            **common,
+            "DATABASE_URL": router_db,
+            "ROUTER_CONFIG_FILE": str(_config(infra.var_dir / "bench-accounts.yaml")),
+        },
+        infra.var_dir / "router.log",
+    )
     leads = history = None
     try:
         time.sleep(SETTLE_S)  # consumer groups join before measuring the steady state
@@ -189,8 +212,10 @@ def run(infra: BenchInfra, *, rounds: int = 20, rate: float = 1000, seconds: flo
         asyncio.run(_post_webhooks(ingest.url, warm, rate=100))
         conversations = asyncio.run(_visible_at(router_db, warm, timeout_s=120))
         if len(conversations) != rounds:
-            raise RuntimeError(f"only {len(conversations)} of {rounds} warm-up conversations reached the router in 120 s; "
-                               f"is the machine busy? (logs in {infra.var_dir})")
+            raise RuntimeError(
+                f"only {len(conversations)} of {rounds} warm-up conversations reached the router in 120 s; "
+                f"is the machine busy? (logs in {infra.var_dir})"
+            )
         ids = asyncio.run(_conversation_ids(router_db, warm))
         claim_latencies = asyncio.run(_claims(router.url, ids))
         steady = [f"551196{n:07d}" for n in range(int(SUSTAINED_RATE * seconds))]
@@ -201,12 +226,25 @@ def run(infra: BenchInfra, *, rounds: int = 20, rate: float = 1000, seconds: flo
         visible = asyncio.run(_visible_at(router_db, customers, timeout_s=120))
         # leads and history then consume the same load from the topics (started only now: on 2 cores they would
         # otherwise take CPU from the latencies above); their memory is measured once they have worked through it
-        leads = spawn("leadline.leads", [], {**common, "DATABASE_URL": asyncio.run(infra.database_for("leads")),
-                                             "ROUTER_URL": router.url}, infra.var_dir / "leads.log")
-        history = spawn("leadline.history", [], {**common, "DATABASE_URL": asyncio.run(infra.database_for("history"))},
-                        infra.var_dir / "history.log")
+        leads = spawn(
+            "leadline.leads",
+            [],
+            {**common, "DATABASE_URL": asyncio.run(infra.database_for("leads")), "ROUTER_URL": router.url},
+            infra.var_dir / "leads.log",
+        )
+        history = spawn(
+            "leadline.history",
+            [],
+            {**common, "DATABASE_URL": asyncio.run(infra.database_for("history"))},
+            infra.var_dir / "history.log",
+        )
         time.sleep(3 * SETTLE_S)
-        rss = {"ingest": ingest.rss_mb(), "router": router.rss_mb(), "leads": leads.rss_mb(), "history": history.rss_mb()}
+        rss = {
+            "ingest": ingest.rss_mb(),
+            "router": router.rss_mb(),
+            "leads": leads.rss_mb(),
+            "history": history.rss_mb(),
+        }
     finally:
         for process in (history, leads, router):
             if process is not None:
@@ -224,24 +262,48 @@ def run(infra: BenchInfra, *, rounds: int = 20, rate: float = 1000, seconds: flo
     raw_e2e_p50, raw_e2e_p99 = _percentiles(raw_kafka)
     return [
         Figure(f"claim p50, {CONTENDERS} contenders", claim_p50, "ms", raw_claim_p50, "asyncpg insert"),
-        Figure(f"claim p99, {CONTENDERS} contenders", claim_p99, "ms", raw_claim_p99, "asyncpg insert", "≤ 25 ms", claim_p99 <= 25),
+        Figure(
+            f"claim p99, {CONTENDERS} contenders",
+            claim_p99,
+            "ms",
+            raw_claim_p99,
+            "asyncpg insert",
+            "≤ 25 ms",
+            claim_p99 <= 25,
+        ),
         Figure(f"webhook → pool p50 at {SUSTAINED_RATE}/s", steady_p50, "ms", raw_e2e_p50, "aiokafka produce→consume"),
-        Figure(f"webhook → pool p99 at {SUSTAINED_RATE}/s", steady_p99, "ms", raw_e2e_p99, "aiokafka produce→consume",
-               f"0 lost ({len(steady) - len(steady_e2e)} lost)", len(steady_e2e) == len(steady)),
+        Figure(
+            f"webhook → pool p99 at {SUSTAINED_RATE}/s",
+            steady_p99,
+            "ms",
+            raw_e2e_p99,
+            "aiokafka produce→consume",
+            f"0 lost ({len(steady) - len(steady_e2e)} lost)",
+            len(steady_e2e) == len(steady),
+        ),
         Figure(f"webhook → pool p50 at {rate:.0f}/s", e2e_p50, "ms", raw_e2e_p50, "aiokafka produce→consume"),
-        Figure(f"webhook → pool p99 at {rate:.0f}/s", e2e_p99, "ms", raw_e2e_p99, "aiokafka produce→consume",
-               f"≤ 100 ms, 0 lost ({lost} lost)", e2e_p99 <= 100 and lost == 0),
-        *(Figure(f"{service} RSS after load", rss[service], "MB", target="< 200 MB", met=rss[service] < 200)
-          for service in ("router", "leads", "history")),
+        Figure(
+            f"webhook → pool p99 at {rate:.0f}/s",
+            e2e_p99,
+            "ms",
+            raw_e2e_p99,
+            "aiokafka produce→consume",
+            f"≤ 100 ms, 0 lost ({lost} lost)",
+            e2e_p99 <= 100 and lost == 0,
+        ),
+        *(
+            Figure(f"{service} RSS after load", rss[service], "MB", target="< 200 MB", met=rss[service] < 200)
+            for service in ("router", "leads", "history")
+        ),
     ]
 
 
 async def _conversation_ids(router_db: str, customers: list[str]) -> list[str]:
     connection = await asyncpg.connect(**_asyncpg_connect_kwargs(router_db))
     try:
-        rows = await connection.fetch("SELECT conversation_id FROM conversation_view WHERE customer_wa_id = ANY($1)", customers)
+        rows = await connection.fetch(
+            "SELECT conversation_id FROM conversation_view WHERE customer_wa_id = ANY($1)", customers
+        )
         return [str(row["conversation_id"]) for row in rows]
     finally:
         await connection.close()
-
-

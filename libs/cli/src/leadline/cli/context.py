@@ -25,8 +25,9 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 STACK_FILE = "stack.json"
-BOOTSTRAP_OPTION = typer.Option(None, "--bootstrap-servers",
-                                help="broker (default: KAFKA_BOOTSTRAP_SERVERS, or the `make run` stack)")
+BOOTSTRAP_OPTION = typer.Option(
+    None, "--bootstrap-servers", help="broker (default: KAFKA_BOOTSTRAP_SERVERS, or the `make run` stack)"
+)
 
 
 def stack_file() -> Path:
@@ -59,17 +60,25 @@ def kafka(option: str | None = None) -> KafkaSettings:
     try:
         return KafkaSettings(kafka_bootstrap_servers=found)
     except ValidationError as error:
-        problems = [f"{e['loc'][0].upper()}: {e['msg']}" if e["loc"] else e["msg"].removeprefix("Value error, ")
-                    for e in error.errors()]
+        problems = [
+            f"{e['loc'][0].upper()}: {e['msg']}" if e["loc"] else e["msg"].removeprefix("Value error, ")
+            for e in error.errors()
+        ]
         fail(f"the Kafka settings are inconsistent: {'; '.join(problems)}", 2)
 
 
 def database_url(service: str, option: str | None = None) -> str:
-    found = (option or os.environ.get(f"{service.upper()}_DATABASE_URL") or os.environ.get("DATABASE_URL")
-             or _stack().get("databases", {}).get(service))
+    found = (
+        option
+        or os.environ.get(f"{service.upper()}_DATABASE_URL")
+        or os.environ.get("DATABASE_URL")
+        or _stack().get("databases", {}).get(service)
+    )
     if not found:
-        fail(f"no database for {service}: set {service.upper()}_DATABASE_URL (or --database-url), "
-             "or start the stack with `make run`")
+        fail(
+            f"no database for {service}: set {service.upper()}_DATABASE_URL (or --database-url), "
+            "or start the stack with `make run`"
+        )
     return found
 
 
@@ -105,7 +114,11 @@ def describe(error: BaseException) -> str:
         return f"the broker is unreachable ({error})"
     if isinstance(error, KafkaError):
         return f"the broker refused: {name} {error}"
-    if isinstance(error, (ConnectionError, OSError)) or "asyncpg" in type(error).__module__ or name in {"OperationalError", "InterfaceError"}:
+    if (
+        isinstance(error, (ConnectionError, OSError))
+        or "asyncpg" in type(error).__module__
+        or name in {"OperationalError", "InterfaceError"}
+    ):
         return f"the database or broker is unreachable or refused: {str(error).splitlines()[0] if str(error) else name}"
     text = str(error).splitlines()[0] if str(error) else name
     return text if isinstance(error, (ValueError, LookupError, RuntimeError)) else f"{name}: {text}"

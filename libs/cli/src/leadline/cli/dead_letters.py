@@ -82,8 +82,14 @@ def fold(records: list[ConsumerRecord]) -> list[DeadLetter]:
     for record in records:
         action = header(record, ACTION)
         if action is None:
-            letter = DeadLetter(record.topic, record.partition, record.offset, record.key, record.value,
-                                {k: v.decode(errors="replace") for k, v in record.headers or ()})
+            letter = DeadLetter(
+                record.topic,
+                record.partition,
+                record.offset,
+                record.key,
+                record.value,
+                {k: v.decode(errors="replace") for k, v in record.headers or ()},
+            )
             letters[letter.ref] = letter
             continue
         decision = json.loads(record.value)
@@ -94,8 +100,9 @@ def fold(records: list[ConsumerRecord]) -> list[DeadLetter]:
 
 def decision_record(letter: DeadLetter, action: str, reason: str) -> tuple[bytes, list[tuple[str, bytes]]]:
     """The value and headers of the record that writes a decision down."""
-    value = json.dumps({"ref": letter.ref, "action": action, "reason": reason, "by": operator(),
-                        "at": datetime.now(UTC).isoformat()}).encode()
+    value = json.dumps(
+        {"ref": letter.ref, "action": action, "reason": reason, "by": operator(), "at": datetime.now(UTC).isoformat()}
+    ).encode()
     return value, [(ACTION, action.encode()), ("dlq.ref", letter.ref.encode())]
 
 

@@ -69,18 +69,25 @@ def list_letters(
 
 
 @app.command()
-def show(name: str = typer.Argument(..., help="<topic>.dlq/<partition>/<offset> or the event id"),
-         bootstrap_servers: str | None = context.BOOTSTRAP_OPTION) -> None:
+def show(
+    name: str = typer.Argument(..., help="<topic>.dlq/<partition>/<offset> or the event id"),
+    bootstrap_servers: str | None = context.BOOTSTRAP_OPTION,
+) -> None:
     """One dead letter: where it came from, the error with its traceback, the event, and the decisions on it."""
     letters = context.run(_letters(context.kafka(bootstrap_servers), DLQ_TOPICS), doing="reading the DLQ")
     for letter in _pick(letters, [name]):
         out.print(f"[bold]{letter.ref}[/bold]  {letter.state}")
-        out.print(f"from {letter.source_topic} partition {letter.headers.get('dlq.partition')} "
-                  f"offset {letter.headers.get('dlq.offset')}, consumer {letter.consumer}")
+        out.print(
+            f"from {letter.source_topic} partition {letter.headers.get('dlq.partition')} "
+            f"offset {letter.headers.get('dlq.offset')}, consumer {letter.consumer}"
+        )
         out.print(f"error: {letter.error}")
         out.print(letter.headers.get("dlq.traceback", ""), markup=False)
         for decision in letter.decisions:
-            out.print(f"{decision.at} {decision.action} by {decision.by}" + (f": {decision.reason}" if decision.reason else ""))
+            out.print(
+                f"{decision.at} {decision.action} by {decision.by}"
+                + (f": {decision.reason}" if decision.reason else "")
+            )
         envelope = letter.envelope
         if envelope:
             out.print_json(envelope.model_dump_json())
@@ -96,8 +103,12 @@ async def _decide(kafka: KafkaSettings, letters: list[DeadLetter], action: str, 
     try:
         for letter in letters:
             if action == REDRIVE:
-                await producer.send_and_wait(letter.source_topic, value=letter.value, key=letter.key,
-                                             headers=[("dlq.redriven_from", letter.ref.encode())])
+                await producer.send_and_wait(
+                    letter.source_topic,
+                    value=letter.value,
+                    key=letter.key,
+                    headers=[("dlq.redriven_from", letter.ref.encode())],
+                )
             value, headers = decision_record(letter, action, reason)
             await producer.send_and_wait(letter.dlq_topic, value=value, key=letter.key, headers=headers)
             out.print(f"{letter.ref} {'redriven to ' + letter.source_topic if action == REDRIVE else 'dropped'}")

@@ -22,7 +22,6 @@ app = typer.Typer(help="Read the event streams as decoded envelopes.", no_args_i
 out = Console(highlight=False)
 
 
-
 @dataclass(frozen=True)
 class EventFilter:
     """Which envelopes an operator asked for; empty matches all."""
@@ -47,13 +46,22 @@ def known_topic(topic: str) -> str:
 
 
 def one_line(record: ConsumerRecord, envelope: Envelope) -> str:
-    return (f"{envelope.occurred_at:%Y-%m-%d %H:%M:%S} {envelope.type:<40} stream={envelope.stream_id} "
-            f"seq={envelope.sequence} id={envelope.event_id} [{record.partition}:{record.offset}]")
+    return (
+        f"{envelope.occurred_at:%Y-%m-%d %H:%M:%S} {envelope.type:<40} stream={envelope.stream_id} "
+        f"seq={envelope.sequence} id={envelope.event_id} [{record.partition}:{record.offset}]"
+    )
 
 
 def as_json(record: ConsumerRecord, envelope: Envelope) -> str:
-    return json.dumps({"topic": record.topic, "partition": record.partition, "offset": record.offset,
-                       "envelope": envelope.model_dump(mode="json")}, ensure_ascii=False)
+    return json.dumps(
+        {
+            "topic": record.topic,
+            "partition": record.partition,
+            "offset": record.offset,
+            "envelope": envelope.model_dump(mode="json"),
+        },
+        ensure_ascii=False,
+    )
 
 
 @app.command()
@@ -61,7 +69,9 @@ def tail(
     topic: str = typer.Argument(..., help="a topic name, e.g. leadline.router.conversations"),
     conversation: str | None = typer.Option(None, help="only this conversation's events"),
     lead: str | None = typer.Option(None, help="only this lead's events"),
-    event_type: str | None = typer.Option(None, "--type", help="only this event type (a prefix ending in * for a family)"),
+    event_type: str | None = typer.Option(
+        None, "--type", help="only this event type (a prefix ending in * for a family)"
+    ),
     limit: int = typer.Option(20, min=1, help="how many of the latest matching events to show"),
     follow: bool = typer.Option(False, "--follow", "-f", help="keep printing new events until Ctrl-C"),
     output_json: bool = typer.Option(False, "--json", help="one JSON object per line with the whole envelope"),

@@ -16,7 +16,9 @@ from leadline.platform.tokens import Role, mint_token
 
 from . import dlq, events, replay, simulate, topics
 
-app = typer.Typer(help="leadline: shared WhatsApp inbox tied to CRM leads.", no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="leadline: shared WhatsApp inbox tied to CRM leads.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(events.app, name="events")
@@ -27,7 +29,9 @@ console = Console()
 
 @app.command()
 def run(
-    fresh: bool = typer.Option(False, "--fresh", help="start from empty embedded databases (deletes var/postgres, var/media)"),
+    fresh: bool = typer.Option(
+        False, "--fresh", help="start from empty embedded databases (deletes var/postgres, var/media)"
+    ),
 ) -> None:
     """Start the whole system (embedded broker and database unless configured) until Ctrl-C or SIGTERM.
 
@@ -48,9 +52,14 @@ def run(
         console.print("[bold]leadline[/bold] starting…")
         stack.start()
         console.print(f"broker    {stack.bootstrap_servers}" + ("  (embedded tansu, in memory)" if stack.kafka else ""))
-        console.print("database  " + ("embedded PostgreSQL in " + str(config.var_dir / "postgres") if stack.postgres else "DATABASE_URL"))
-        if kept := what_a_restart_keeps(embedded_broker=stack.kafka is not None,
-                                        embedded_database=stack.postgres.data_dir if stack.postgres else None):
+        console.print(
+            "database  "
+            + ("embedded PostgreSQL in " + str(config.var_dir / "postgres") if stack.postgres else "DATABASE_URL")
+        )
+        if kept := what_a_restart_keeps(
+            embedded_broker=stack.kafka is not None,
+            embedded_database=stack.postgres.data_dir if stack.postgres else None,
+        ):
             console.print(kept, soft_wrap=True)
         for name in (*SERVICES, "fakegraph"):
             suffix = "  (fake WhatsApp Graph API)" if name == "fakegraph" else f"  docs {config.url(name)}/docs"
@@ -62,7 +71,9 @@ def run(
         while not stopping.wait(0.5):
             for name, child in stack.children.items():
                 if child.poll() is not None:
-                    console.print(f"[red]{name} exited with {child.returncode}[/red]; see {config.var_dir}/logs/{name}.log")
+                    console.print(
+                        f"[red]{name} exited with {child.returncode}[/red]; see {config.var_dir}/logs/{name}.log"
+                    )
                     stopping.set()
     except Exception as error:  # one line for the operator, no traceback
         console.print(f"[red]leadline run failed:[/red] {error}")
@@ -91,8 +102,17 @@ def token(
     from leadline.platform.settings import ServiceSettings
 
     secret = os.environ.get("JWT_SECRET") or ServiceSettings().jwt_secret.get_secret_value()
-    print(mint_token(secret=secret, agent_id=agent_id, name=name, role=role, account_id=account, teams=team,
-                     ttl=timedelta(hours=hours)))
+    print(
+        mint_token(
+            secret=secret,
+            agent_id=agent_id,
+            name=name,
+            role=role,
+            account_id=account,
+            teams=team,
+            ttl=timedelta(hours=hours),
+        )
+    )
 
 
 if __name__ == "__main__":

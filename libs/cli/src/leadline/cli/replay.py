@@ -36,7 +36,9 @@ def _projection(name: str, bootstrap: str | None) -> ReplayableProjection:
         from leadline.history.bootstrap import replayable
         from leadline.history.entrypoints.settings import HistorySettings
 
-        return replayable(HistorySettings(**context.kafka(bootstrap).model_dump()))  # how to connect, from the environment too
+        return replayable(
+            HistorySettings(**context.kafka(bootstrap).model_dump())
+        )  # how to connect, from the environment too
     if name == "router":
         from leadline.router.bootstrap import replayable as router_replayable
 
@@ -56,16 +58,24 @@ def _since(value: str | None) -> datetime | None:
 
 def replay(
     projection: str = typer.Argument(..., help=f"what to rebuild: {', '.join(PROJECTIONS)}"),
-    since: str | None = typer.Option(None, "--from", help="keep the projection and replay the events since this time "
-                                                          "on top of it (history only)"),
+    since: str | None = typer.Option(
+        None, "--from", help="keep the projection and replay the events since this time on top of it (history only)"
+    ),
     lead: str | None = typer.Option(None, help="replace only this lead's rows"),
     conversation: str | None = typer.Option(None, help="replace only this conversation's rows"),
     dry_run: bool = typer.Option(False, "--dry-run", help="report what would change, change nothing"),
-    force: bool = typer.Option(False, "--force", help="swap even when the source cannot explain rows it would remove "
-                                                      "(truncated or recreated topics, events missing); the report "
-                                                      "records what was removed"),
-    database_url: str | None = typer.Option(None, "--database-url", help="the service's database "
-                                                                        "(default: <SERVICE>_DATABASE_URL, DATABASE_URL, or the `make run` stack)"),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="swap even when the source cannot explain rows it would remove "
+        "(truncated or recreated topics, events missing); the report "
+        "records what was removed",
+    ),
+    database_url: str | None = typer.Option(
+        None,
+        "--database-url",
+        help="the service's database (default: <SERVICE>_DATABASE_URL, DATABASE_URL, or the `make run` stack)",
+    ),
     bootstrap_servers: str | None = typer.Option(None, "--bootstrap-servers", help="broker (history)"),
 ) -> None:
     """Rebuild a projection beside the live one and swap it in, safely while the service runs."""
@@ -76,15 +86,25 @@ def replay(
     scope = ("lead", lead) if lead else ("conversation", conversation) if conversation else None
     target = _projection(projection, bootstrap_servers)
     url = context.database_url(projection, database_url)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=out, transient=False) as bar:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=out,
+        transient=False,
+    ) as bar:
         task = bar.add_task(f"replaying {projection}", total=None)
 
         def advance(read: int, expected: int) -> None:
             bar.update(task, completed=read, total=max(read, expected))
 
-        report = context.run(replay_projection(target, url, since=_since(since), scope=scope, dry_run=dry_run,
-                                               force=force, progress=advance), doing=f"replaying {projection}")
+        report = context.run(
+            replay_projection(
+                target, url, since=_since(since), scope=scope, dry_run=dry_run, force=force, progress=advance
+            ),
+            doing=f"replaying {projection}",
+        )
     print_report(report)
     if report.refused:
         context.fail(refusal(report), 2)
@@ -92,32 +112,56 @@ def replay(
 
 def print_report(report: ReplayReport) -> None:
     if report.diffs:
-        table = Table("table", "live rows", "rebuilt rows", "would remove/change" if report.dry_run else "removed/changed",
-                      "would add/change" if report.dry_run else "added/changed",
-                      title=f"{report.projection}" + (f" ({report.scope[0]} {report.scope[1]})" if report.scope else ""))
+        table = Table(
+            "table",
+            "live rows",
+            "rebuilt rows",
+            "would remove/change" if report.dry_run else "removed/changed",
+            "would add/change" if report.dry_run else "added/changed",
+            title=f"{report.projection}" + (f" ({report.scope[0]} {report.scope[1]})" if report.scope else ""),
+        )
         for diff in report.diffs:
-            table.add_row(diff.table, str(diff.live_rows), str(diff.rebuilt_rows), str(diff.only_live), str(diff.only_rebuilt))
+            table.add_row(
+                diff.table, str(diff.live_rows), str(diff.rebuilt_rows), str(diff.only_live), str(diff.only_rebuilt)
+            )
         out.print(table)
     if report.unexplained:
-        out.print("rows no replayed event explains" + (" (removed anyway: --force)" if report.forced and report.swapped else ""))
+        out.print(
+            "rows no replayed event explains"
+            + (" (removed anyway: --force)" if report.forced and report.swapped else "")
+        )
         for rows in report.unexplained:
             out.print(f"  {rows.table}: {rows.count} row(s), {rows.why}; e.g. {'; '.join(rows.examples)}")
     if report.forced:
         out.print("forced past: " + " ".join(_sentences(report)))
-    verdict = ("dry run: nothing changed" if report.dry_run else "swapped in (forced)" if report.forced and report.swapped
-               else "swapped in" if report.swapped else "refused: nothing changed")
-    out.print(f"{report.events_built + report.events_caught_up} events replayed "
-              f"({report.events_caught_up} in the catch-up), {report.changes} row difference(s); {verdict}; "
-              f"{report.seconds:.1f} s, live writes paused {report.locked_seconds:.2f} s")
+    verdict = (
+        "dry run: nothing changed"
+        if report.dry_run
+        else "swapped in (forced)"
+        if report.forced and report.swapped
+        else "swapped in"
+        if report.swapped
+        else "refused: nothing changed"
+    )
+    out.print(
+        f"{report.events_built + report.events_caught_up} events replayed "
+        f"({report.events_caught_up} in the catch-up), {report.changes} row difference(s); {verdict}; "
+        f"{report.seconds:.1f} s, live writes paused {report.locked_seconds:.2f} s"
+    )
 
 
 def refusal(report: ReplayReport) -> str:
     """The one paragraph an operator reads when a replay is refused."""
-    opening = (f"a replay of {report.projection} would be refused" if report.dry_run
-               else f"refused to replay {report.projection}")
-    return (f"{opening}: its source cannot explain the projection it would replace. {' '.join(_sentences(report))} "
-            "Nothing was changed. Check that the command points at the right broker and database; "
-            "`--dry-run` lists the rows a replay would remove; `--force` replays anyway and removes them.")
+    opening = (
+        f"a replay of {report.projection} would be refused"
+        if report.dry_run
+        else f"refused to replay {report.projection}"
+    )
+    return (
+        f"{opening}: its source cannot explain the projection it would replace. {' '.join(_sentences(report))} "
+        "Nothing was changed. Check that the command points at the right broker and database; "
+        "`--dry-run` lists the rows a replay would remove; `--force` replays anyway and removes them."
+    )
 
 
 def _sentences(report: ReplayReport) -> list[str]:

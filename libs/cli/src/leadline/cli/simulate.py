@@ -14,13 +14,20 @@ from rich.table import Table
 from leadline.fakegraph.client import FakeGraphClient
 from leadline.fakegraph.webhooks import BusinessNumber
 
-app = typer.Typer(help="Simulate customers and WhatsApp through the fake Graph API of `make run`.", no_args_is_help=True)
+app = typer.Typer(
+    help="Simulate customers and WhatsApp through the fake Graph API of `make run`.", no_args_is_help=True
+)
 console = Console()
 
-FakeUrl = typer.Option(lambda: os.environ.get("FAKE_GRAPH_URL", "http://127.0.0.1:8010"), "--fake-url",
-                       help="the fake Graph API (FAKE_GRAPH_URL)")
+FakeUrl = typer.Option(
+    lambda: os.environ.get("FAKE_GRAPH_URL", "http://127.0.0.1:8010"),
+    "--fake-url",
+    help="the fake Graph API (FAKE_GRAPH_URL)",
+)
 CAPTIONED_KINDS = ("image", "video", "gif", "document")
-Number = typer.Option(BusinessNumber().phone_number_id, "--number", help="business phone_number_id the customer writes to")
+Number = typer.Option(
+    BusinessNumber().phone_number_id, "--number", help="business phone_number_id the customer writes to"
+)
 
 
 def _fail(message: str) -> None:
@@ -39,13 +46,24 @@ def _run(coroutine):
 
 @app.command()
 def say(
-    customer: str = typer.Option(None, "--from", help="customer's WhatsApp number, digits with country code (5511987654321)"),
-    text: str = typer.Option(None, help="what the customer writes (text), or the caption of an image, video, GIF or document"),
-    kind: str = typer.Option("text", help="text, image, gif, voice, audio, video, document, sticker, location, contacts "
-                                          "(media kinds send a real small file the fake Graph API serves)"),
+    customer: str = typer.Option(
+        None, "--from", help="customer's WhatsApp number, digits with country code (5511987654321)"
+    ),
+    text: str = typer.Option(
+        None, help="what the customer writes (text), or the caption of an image, video, GIF or document"
+    ),
+    kind: str = typer.Option(
+        "text",
+        help="text, image, gif, voice, audio, video, document, sticker, location, contacts "
+        "(media kinds send a real small file the fake Graph API serves)",
+    ),
     name: str = typer.Option("Cliente Teste", help="customer's WhatsApp profile name ('' for none)"),
-    bsuid: str = typer.Option(None, "--bsuid", help="customer's business-scoped user id (BR.1502576394655843); "
-                              "without --from, WhatsApp shows no phone (a username user)"),
+    bsuid: str = typer.Option(
+        None,
+        "--bsuid",
+        help="customer's business-scoped user id (BR.1502576394655843); "
+        "without --from, WhatsApp shows no phone (a username user)",
+    ),
     username: str = typer.Option(None, help="customer's WhatsApp username (with --bsuid)"),
     number: str = Number,
     fake_url: str = FakeUrl,
@@ -61,10 +79,25 @@ def say(
     async def go():
         async with FakeGraphClient(fake_url) as fake:
             if customer is None:
-                return await fake.say_as_user(bsuid, text, phone_number_id=number, kind=kind, profile_name=name or None,
-                                              username=username, **caption)
-            return await fake.say(customer, text, phone_number_id=number, kind=kind, profile_name=name or None,
-                                  user_id=bsuid, username=username, **caption)
+                return await fake.say_as_user(
+                    bsuid,
+                    text,
+                    phone_number_id=number,
+                    kind=kind,
+                    profile_name=name or None,
+                    username=username,
+                    **caption,
+                )
+            return await fake.say(
+                customer,
+                text,
+                phone_number_id=number,
+                kind=kind,
+                profile_name=name or None,
+                user_id=bsuid,
+                username=username,
+                **caption,
+            )
 
     result = _run(go())
     console.print(f"wamid {result['wamid']} → ingest answered {result.get('webhook_status')}")
@@ -90,7 +123,9 @@ def share_contact(
 
 
 @app.command()
-def sent(number: str = typer.Option(None, "--number"), to: str = typer.Option(None, "--to"), fake_url: str = FakeUrl) -> None:
+def sent(
+    number: str = typer.Option(None, "--number"), to: str = typer.Option(None, "--to"), fake_url: str = FakeUrl
+) -> None:
     """What leadline sent to WhatsApp (as the fake Graph API recorded it)."""
 
     async def go():

@@ -27,9 +27,9 @@ import httpx
 
 from leadline.platform.db import ensure_database, with_database
 from leadline.platform.embedded import EmbeddedKafka, EmbeddedPostgres, _die_with_parent
+from leadline.platform.migrations import upgrade_to_head
 from leadline.platform.settings import KafkaSettings
 from leadline.platform.topic_admin import ensure_topics
-from leadline.platform.migrations import upgrade_to_head
 
 SERVICES = ("ingest", "router", "leads", "history")
 REPO_ROOT = Path(__file__).resolve().parents[5]  # libs/cli/src/leadline/cli/stack.py
@@ -91,9 +91,11 @@ def what_a_restart_keeps(*, embedded_broker: bool, embedded_database: Path | Non
         return f"kept      the databases in {embedded_database} between runs" if embedded_database else None
     databases = f"the databases in {embedded_database}" if embedded_database else "what DATABASE_URL holds"
     fresh = " (`leadline run --fresh` empties them too)" if embedded_database else ""
-    return (f"kept      {databases} (agents, conversations, leads, timelines){fresh}, but not the broker's "
-            "topics: tansu keeps them in memory, so every run starts with empty topics, `leadline events tail` shows "
-            "this run's events only and `leadline replay` refuses to rebuild from them what earlier runs built")
+    return (
+        f"kept      {databases} (agents, conversations, leads, timelines){fresh}, but not the broker's "
+        "topics: tansu keeps them in memory, so every run starts with empty topics, `leadline events tail` shows "
+        "this run's events only and `leadline replay` refuses to rebuild from them what earlier runs built"
+    )
 
 
 def found_server_note(postgres: EmbeddedPostgres) -> str | None:
@@ -104,8 +106,10 @@ def found_server_note(postgres: EmbeddedPostgres) -> str | None:
     if postgres.other_users:
         users = ", ".join(map(str, postgres.other_users))
         return f"database  {where}, also used by pid {users}: sharing it; it keeps running when this run stops"
-    return (f"database  {where}, not started by this run (an earlier run did not stop cleanly): using it, "
-            "and stopping it when this run stops")
+    return (
+        f"database  {where}, not started by this run (an earlier run did not stop cleanly): using it, "
+        "and stopping it when this run stops"
+    )
 
 
 class Stack:
@@ -135,19 +139,28 @@ class Stack:
 
     def _write_stack_file(self) -> None:
         """Where this stack's broker and databases are, for the ops commands (``leadline events``, ``dlq``, …)."""
-        (self.config.var_dir / "stack.json").write_text(json.dumps({
-            "bootstrap_servers": self.bootstrap_servers,
-            "databases": {service: service_database(self.server_url, service) for service in SERVICES},
-            "urls": {name: self.config.url(name) for name in self.config.ports},
-        }, indent=2))
+        (self.config.var_dir / "stack.json").write_text(
+            json.dumps(
+                {
+                    "bootstrap_servers": self.bootstrap_servers,
+                    "databases": {service: service_database(self.server_url, service) for service in SERVICES},
+                    "urls": {name: self.config.url(name) for name in self.config.ports},
+                },
+                indent=2,
+            )
+        )
 
     def _start_infrastructure(self) -> None:
         if self.config.fresh and self.config.database_url:
-            raise RuntimeError("--fresh empties only the embedded database: unset DATABASE_URL, or empty yours yourself")
+            raise RuntimeError(
+                "--fresh empties only the embedded database: unset DATABASE_URL, or empty yours yourself"
+            )
         if self.config.kafka_bootstrap_servers:
             self.bootstrap_servers = self.config.kafka_bootstrap_servers
         else:
-            self.kafka = EmbeddedKafka(self.config.kafka_port, log_path=self.config.var_dir / "logs" / "kafka.log").start()
+            self.kafka = EmbeddedKafka(
+                self.config.kafka_port, log_path=self.config.var_dir / "logs" / "kafka.log"
+            ).start()
             self.bootstrap_servers = self.kafka.bootstrap_servers
         if self.config.database_url:
             self.server_url = self.config.database_url
@@ -179,8 +192,11 @@ class Stack:
 
     def _service_env(self, service: str) -> dict[str, str]:
         env = self._base_env()
-        env.update(HTTP_HOST=self.config.host, HTTP_PORT=str(self.config.ports[service]),
-                   DATABASE_URL=service_database(self.server_url, service))
+        env.update(
+            HTTP_HOST=self.config.host,
+            HTTP_PORT=str(self.config.ports[service]),
+            DATABASE_URL=service_database(self.server_url, service),
+        )
         env.setdefault("MEDIA_STORE_DIR", str(self.config.var_dir / "media"))
         if service == "leads":
             env.setdefault("ROUTER_URL", self.config.url("router"))
@@ -191,16 +207,22 @@ class Stack:
 
     def _web_env(self) -> dict[str, str]:
         env = self._base_env()
-        env.update(HTTP_HOST=self.config.host, HTTP_PORT=str(self.config.ports["web"]), WEB_DEV_LOGIN="true",
-                   ROUTER_URL=self.config.url("router"), LEADS_URL=self.config.url("leads"),
-                   HISTORY_URL=self.config.url("history"))
+        env.update(
+            HTTP_HOST=self.config.host,
+            HTTP_PORT=str(self.config.ports["web"]),
+            WEB_DEV_LOGIN="true",
+            ROUTER_URL=self.config.url("router"),
+            LEADS_URL=self.config.url("leads"),
+            HISTORY_URL=self.config.url("history"),
+        )
         env.setdefault("WEB_DEV_ACCOUNTS_FILE", env.get("ROUTER_CONFIG_FILE") or str(DEV_ACCOUNTS_FILE))
         return env
 
     def _fakegraph_env(self) -> dict[str, str]:
         env = self._base_env()
         env.update(
-            FAKE_GRAPH_HOST=self.config.host, FAKE_GRAPH_PORT=str(self.config.ports["fakegraph"]),
+            FAKE_GRAPH_HOST=self.config.host,
+            FAKE_GRAPH_PORT=str(self.config.ports["fakegraph"]),
             FAKE_GRAPH_ACCESS_TOKEN=env["WHATSAPP_ACCESS_TOKEN"],
             FAKE_GRAPH_WEBHOOK_URL=f"{self.config.url('ingest')}/webhooks/whatsapp",
         )
@@ -208,7 +230,9 @@ class Stack:
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
         log = open(self.config.var_dir / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
-        self.children[name] = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        self.children[name] = subprocess.Popen(
+            argv, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+        )
 
     def respawn(self, name: str) -> None:
         """Start one child again (after it died or was killed) and wait until it is ready."""
@@ -227,7 +251,9 @@ class Stack:
             for name, url in list(pending.items()):
                 child = self.children[name]
                 if child.poll() is not None:
-                    raise RuntimeError(f"{name} exited with {child.returncode}; see {self.config.var_dir}/logs/{name}.log")
+                    raise RuntimeError(
+                        f"{name} exited with {child.returncode}; see {self.config.var_dir}/logs/{name}.log"
+                    )
                 try:
                     if fully_ready(httpx.get(url, timeout=1.0)):
                         del pending[name]
@@ -235,7 +261,9 @@ class Stack:
                     pass
             time.sleep(0.2)
         if pending:
-            raise TimeoutError(f"not ready after {timeout_s}s: {', '.join(sorted(pending))} (logs in {self.config.var_dir}/logs)")
+            raise TimeoutError(
+                f"not ready after {timeout_s}s: {', '.join(sorted(pending))} (logs in {self.config.var_dir}/logs)"
+            )
 
     def stop(self) -> None:
         (self.config.var_dir / "stack.json").unlink(missing_ok=True)

@@ -18,12 +18,19 @@ from leadline.platform.settings import KafkaSettings
 IDLE_S = 0.5
 
 
-async def read_topics(kafka: KafkaSettings, topics: Sequence[str], *, follow: bool = False,
-                      idle_s: float = IDLE_S) -> AsyncIterator[ConsumerRecord | None]:
+async def read_topics(
+    kafka: KafkaSettings, topics: Sequence[str], *, follow: bool = False, idle_s: float = IDLE_S
+) -> AsyncIterator[ConsumerRecord | None]:
     """Every record of ``topics`` in partition order; with ``follow``, then ``None`` once (caught up) and each
     new record until cancelled."""
-    reader = kafka_clients.consumer(kafka, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
-                                    fetch_max_wait_ms=10, request_timeout_ms=10_000)
+    reader = kafka_clients.consumer(
+        kafka,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=10,
+        request_timeout_ms=10_000,
+    )
     try:
         await reader.start()
         await reader.topics()

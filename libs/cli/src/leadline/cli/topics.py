@@ -20,7 +20,9 @@ from . import context
 if TYPE_CHECKING:
     from leadline.platform.settings import KafkaSettings
 
-app = typer.Typer(help="Topics: create them as the catalogue says, describe them and the consumers' lag.", no_args_is_help=True)
+app = typer.Typer(
+    help="Topics: create them as the catalogue says, describe them and the consumers' lag.", no_args_is_help=True
+)
 out = Console(highlight=False)
 
 
@@ -34,10 +36,13 @@ def _retention(ms: int | str | None) -> str:
 @app.command()
 def create(
     replication: str | None = typer.Option(
-        None, help=f"the catalogue's replication to create them with: {', '.join(REPLICATION)} "
-                   "(default: single-broker on a cluster of one broker, production elsewhere)"),
+        None,
+        help=f"the catalogue's replication to create them with: {', '.join(REPLICATION)} "
+        "(default: single-broker on a cluster of one broker, production elsewhere)",
+    ),
     allow_single_replica: bool = typer.Option(
-        False, "--allow-single-replica", help="accept one replica on a cluster of several brokers (refused otherwise)"),
+        False, "--allow-single-replica", help="accept one replica on a cluster of several brokers (refused otherwise)"
+    ),
     bootstrap_servers: str | None = context.BOOTSTRAP_OPTION,
 ) -> None:
     """Create every topic of the catalogue that is missing, with its partitions, retention and replication."""
@@ -46,16 +51,28 @@ def create(
     if replication is not None and replication not in REPLICATION:
         context.fail(f"unknown replication {replication!r}; the catalogue has: {', '.join(REPLICATION)}", 2)
     try:
-        created, chosen = context.run(ensure_topics(
-            context.kafka(bootstrap_servers), replication=REPLICATION[replication] if replication else None,
-            allow_single_replica=allow_single_replica), doing="creating topics", refusals=(ReplicationRefused,))
+        created, chosen = context.run(
+            ensure_topics(
+                context.kafka(bootstrap_servers),
+                replication=REPLICATION[replication] if replication else None,
+                allow_single_replica=allow_single_replica,
+            ),
+            doing="creating topics",
+            refusals=(ReplicationRefused,),
+        )
     except ReplicationRefused as refused:
         context.fail(f"refused: {refused}", 2)
     table = Table("topic", "partitions", "retention", "replicas", "min in sync", "")
     for spec in TOPICS.values():
         made = spec.name in created
-        table.add_row(spec.name, str(spec.partitions), _retention(spec.retention_ms), str(chosen.factor) if made else "-",
-                      str(chosen.min_insync_replicas) if made else "-", "created" if made else "existed")
+        table.add_row(
+            spec.name,
+            str(spec.partitions),
+            _retention(spec.retention_ms),
+            str(chosen.factor) if made else "-",
+            str(chosen.min_insync_replicas) if made else "-",
+            "created" if made else "existed",
+        )
     out.print(table)
 
 
@@ -84,12 +101,21 @@ async def describe_cluster(kafka: KafkaSettings, group_prefix: str) -> tuple[lis
         existing = set(await admin.list_topics())
         names = [name for name in TOPICS if name in existing]
         retention = await _retentions(admin, names)
-        partitions = {name: [TopicPartition(name, p) for p in sorted(reader.partitions_for_topic(name) or [])] for name in names}
+        partitions = {
+            name: [TopicPartition(name, p) for p in sorted(reader.partitions_for_topic(name) or [])] for name in names
+        }
         every = [tp for tps in partitions.values() for tp in tps]
         ends = await reader.end_offsets(every) if every else {}
         begins = await reader.beginning_offsets(every) if every else {}
-        topics = [TopicState(name, len(partitions[name]) if name in existing else None, retention.get(name),
-                             sum(ends[tp] - begins[tp] for tp in partitions.get(name, []))) for name in TOPICS]
+        topics = [
+            TopicState(
+                name,
+                len(partitions[name]) if name in existing else None,
+                retention.get(name),
+                sum(ends[tp] - begins[tp] for tp in partitions.get(name, [])),
+            )
+            for name in TOPICS
+        ]
         groups = sorted(g for g, *_ in await admin.list_consumer_groups() if g.startswith(group_prefix))
         lags = [lag for group in groups for lag in await _lags(kafka, group, partitions, ends)]
         return topics, lags
@@ -111,8 +137,9 @@ async def _retentions(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str,
     return found
 
 
-async def _lags(kafka: KafkaSettings, group: str, partitions: dict[str, list[TopicPartition]],
-                ends: dict[TopicPartition, int]) -> list[GroupLag]:
+async def _lags(
+    kafka: KafkaSettings, group: str, partitions: dict[str, list[TopicPartition]], ends: dict[TopicPartition, int]
+) -> list[GroupLag]:
     """Committed offsets of a group (read without joining it) against the end of each topic it reads."""
     probe = kafka_clients.consumer(kafka, group_id=group, enable_auto_commit=False)
     await probe.start()
@@ -135,8 +162,9 @@ def describe(
     bootstrap_servers: str | None = context.BOOTSTRAP_OPTION,
 ) -> None:
     """Each topic's partitions, retention and size against the catalogue; each consumer group's lag."""
-    topics, lags = context.run(describe_cluster(context.kafka(bootstrap_servers), group_prefix),
-                               doing="describing the cluster")
+    topics, lags = context.run(
+        describe_cluster(context.kafka(bootstrap_servers), group_prefix), doing="describing the cluster"
+    )
     table = Table("topic", "partitions", "retention", "messages", "matches catalogue")
     for state in topics:
         spec = TOPICS[state.name]
@@ -144,8 +172,13 @@ def describe(
             table.add_row(state.name, "-", "-", "-", "[red]missing[/red] (leadline topics create)")
             continue
         same = state.partitions == spec.partitions and (state.retention_ms in (None, str(spec.retention_ms)))
-        table.add_row(state.name, str(state.partitions), _retention(state.retention_ms), str(state.messages),
-                      "yes" if same else f"[yellow]no[/yellow]: catalogue {spec.partitions} / {_retention(spec.retention_ms)}")
+        table.add_row(
+            state.name,
+            str(state.partitions),
+            _retention(state.retention_ms),
+            str(state.messages),
+            "yes" if same else f"[yellow]no[/yellow]: catalogue {spec.partitions} / {_retention(spec.retention_ms)}",
+        )
     out.print(table)
     groups = Table("consumer group", "topic", "partitions", "lag", title="consumer lag (messages not yet handled)")
     for lag in lags:

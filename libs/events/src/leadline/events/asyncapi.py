@@ -38,7 +38,10 @@ DEAD_LETTER_HEADERS: JSON = {
     "description": "Why and from where the event was dead-lettered (UTF-8 text).",
     "required": ["dlq.error", "dlq.traceback", "dlq.consumer", "dlq.topic", "dlq.partition", "dlq.offset"],
     "properties": {
-        "dlq.error": {"type": "string", "description": "The error: `<ExceptionType>: <message>` (at most 2,000 characters)."},
+        "dlq.error": {
+            "type": "string",
+            "description": "The error: `<ExceptionType>: <message>` (at most 2,000 characters).",
+        },
         "dlq.traceback": {"type": "string", "description": "The end of its traceback (at most 4,000 characters)."},
         "dlq.consumer": {"type": "string", "description": "The consumer (group) that could not handle the event."},
         "dlq.topic": {"type": "string", "description": "The source topic."},
@@ -138,7 +141,8 @@ def _asyncapi_discriminators(schema: Any) -> Any:
     if not isinstance(schema, dict):
         return schema
     return {
-        name: value["propertyName"] if name == "discriminator" and isinstance(value, dict) and "propertyName" in value
+        name: value["propertyName"]
+        if name == "discriminator" and isinstance(value, dict) and "propertyName" in value
         else _asyncapi_discriminators(value)
         for name, value in schema.items()
     }
@@ -146,20 +150,28 @@ def _asyncapi_discriminators(schema: Any) -> Any:
 
 def _messages(spec: TopicSpec, registry: Registry, payload_refs: dict[type[Payload], JSON]) -> JSON:
     """The messages of a topic: one per event version, or for a dead-letter topic one holding any of them."""
-    key = {"bindings": {"kafka": {"key": {"type": "string", "description": spec.key},
-                                  "bindingVersion": KAFKA_BINDING_VERSION}}}
+    key = {
+        "bindings": {
+            "kafka": {"key": {"type": "string", "description": spec.key}, "bindingVersion": KAFKA_BINDING_VERSION}
+        }
+    }
     correlation = {"correlationId": {"location": "$message.payload#/correlation_id"}}
     models = [registry.model(event_type, v) for event_type in spec.event_types for v in registry.versions(event_type)]
     if spec.dead_letter_of is not None:
-        return {f"{spec.name}.dead_letter": {
-            "name": "dead_letter",
-            "title": f"A dead letter of {spec.dead_letter_of}",
-            "summary": "An event a consumer could not handle, unchanged, with the reason in its headers.",
-            "description": DEAD_LETTER_POLICY,
-            "headers": {"$ref": "#/components/schemas/DeadLetterHeaders"},
-            "payload": {"oneOf": [{"$ref": f"#/components/messages/{_message_id(model)}/payload"} for model in models]},
-            **correlation, **key,
-        }}
+        return {
+            f"{spec.name}.dead_letter": {
+                "name": "dead_letter",
+                "title": f"A dead letter of {spec.dead_letter_of}",
+                "summary": "An event a consumer could not handle, unchanged, with the reason in its headers.",
+                "description": DEAD_LETTER_POLICY,
+                "headers": {"$ref": "#/components/schemas/DeadLetterHeaders"},
+                "payload": {
+                    "oneOf": [{"$ref": f"#/components/messages/{_message_id(model)}/payload"} for model in models]
+                },
+                **correlation,
+                **key,
+            }
+        }
     return {
         _message_id(model): {
             "name": model.EVENT_TYPE,
@@ -168,7 +180,8 @@ def _messages(spec: TopicSpec, registry: Registry, payload_refs: dict[type[Paylo
             "description": (model.__doc__ or "").strip(),
             "headers": {"$ref": "#/components/schemas/TraceHeaders"},
             "payload": _envelope_of(model, payload_refs),
-            **correlation, **key,
+            **correlation,
+            **key,
         }
         for model in models
     }
@@ -185,21 +198,29 @@ def _first_line(model: type[Payload]) -> str:
 
 def _envelope_of(model: type[Payload], payload_refs: dict[type[Payload], JSON]) -> JSON:
     """The envelope schema with ``type`` and ``schema_version`` fixed to the model's and its payload the model."""
-    return {"allOf": [
-        {"$ref": _REF_TEMPLATE.format(model=Envelope.__name__)},
-        {"type": "object", "properties": {
-            "type": {"const": model.EVENT_TYPE},
-            "schema_version": {"const": model.SCHEMA_VERSION},
-            "payload": payload_refs[model],
-        }},
-    ]}
+    return {
+        "allOf": [
+            {"$ref": _REF_TEMPLATE.format(model=Envelope.__name__)},
+            {
+                "type": "object",
+                "properties": {
+                    "type": {"const": model.EVENT_TYPE},
+                    "schema_version": {"const": model.SCHEMA_VERSION},
+                    "payload": payload_refs[model],
+                },
+            },
+        ]
+    }
 
 
 def _channel(spec: TopicSpec, messages: JSON) -> JSON:
     readers = ", ".join(spec.consumers)
-    kafka: JSON = {"topic": spec.name, "partitions": spec.partitions,
-                   "topicConfiguration": {"cleanup.policy": ["delete"], "retention.ms": spec.retention_ms},
-                   "bindingVersion": KAFKA_BINDING_VERSION}
+    kafka: JSON = {
+        "topic": spec.name,
+        "partitions": spec.partitions,
+        "topicConfiguration": {"cleanup.policy": ["delete"], "retention.ms": spec.retention_ms},
+        "bindingVersion": KAFKA_BINDING_VERSION,
+    }
     return {
         "address": spec.name,
         "title": spec.name,

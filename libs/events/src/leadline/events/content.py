@@ -78,9 +78,7 @@ class _Kind(Value):
     kind: str  # narrowed to a Literal by each kind; declared here so it serialises first
 
     model_config = ConfigDict(
-        json_schema_extra=lambda schema, _: schema.update(
-            required=sorted({"kind", *schema.get("required", [])})
-        )
+        json_schema_extra=lambda schema, _: schema.update(required=sorted({"kind", *schema.get("required", [])}))
     )
 
 
@@ -260,9 +258,7 @@ def kinds_of(union: Any) -> dict[str, type[Value]]:
     return {model.model_fields["kind"].default: model for model in members}
 
 
-MEDIA_KINDS: frozenset[str] = frozenset(
-    kind for kind, model in kinds_of(Content).items() if issubclass(model, _Media)
-)
+MEDIA_KINDS: frozenset[str] = frozenset(kind for kind, model in kinds_of(Content).items() if issubclass(model, _Media))
 
 
 def is_media(kind: str) -> bool:

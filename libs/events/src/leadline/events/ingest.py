@@ -322,6 +322,11 @@ PAYLOADS: tuple[type[Payload], ...] = (
 )
 
 CHAT_EVENTS: tuple[str, ...] = (
-    MESSAGE_RECEIVED, MESSAGE_ECHOED, MESSAGE_STATUS_CHANGED, MEDIA_STORED, MEDIA_FETCH_FAILED, CONTACT_PROFILE_PHOTO_CHANGED,
+    MESSAGE_RECEIVED,
+    MESSAGE_ECHOED,
+    MESSAGE_STATUS_CHANGED,
+    MEDIA_STORED,
+    MEDIA_FETCH_FAILED,
+    CONTACT_PROFILE_PHOTO_CHANGED,
 )
 """The chat facts: v1 named the customer by ``customer_wa_id``, v2 by ``customer`` (``upcast_chat_event_v1``)."""

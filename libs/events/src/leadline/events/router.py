@@ -16,10 +16,10 @@ from pydantic import Field, model_validator
 
 from leadline.events.common import (
     AgentRef,
-    NonEmptyText,
     Direction,
     DisplayPhoneNumber,
     E164Phone,
+    NonEmptyText,
     PersonName,
     PhoneNumberId,
     TeamId,

@@ -43,12 +43,14 @@ class Replication:
     min_insync_replicas: int
 
 
-REPLICATION: Final = MappingProxyType({
-    # a broker may be down (a rolling restart, a lost node) and every partition still takes writes on two copies
-    "production": Replication(factor=3, min_insync_replicas=2),
-    # the embedded broker and a one-broker development cluster: the only copy there can be
-    "single-broker": Replication(factor=1, min_insync_replicas=1),
-})
+REPLICATION: Final = MappingProxyType(
+    {
+        # a broker may be down (a rolling restart, a lost node) and every partition still takes writes on two copies
+        "production": Replication(factor=3, min_insync_replicas=2),
+        # the embedded broker and a one-broker development cluster: the only copy there can be
+        "single-broker": Replication(factor=1, min_insync_replicas=1),
+    }
+)
 """Replication of every topic, per environment; topics are created with it (``leadline topics create``, the
 Strimzi KafkaTopics of deploy/k8s)."""
 
@@ -175,10 +177,7 @@ TOPICS: MappingProxyType[str, TopicSpec] = MappingProxyType(
 """Every topic by name: each source topic followed by its dead-letter topic."""
 
 _TOPIC_OF_TYPE = {
-    event_type: spec.name
-    for spec in TOPICS.values()
-    if spec.dead_letter_of is None
-    for event_type in spec.event_types
+    event_type: spec.name for spec in TOPICS.values() if spec.dead_letter_of is None for event_type in spec.event_types
 }
 
 

@@ -100,13 +100,20 @@ class FakeGraphClient:
     ) -> dict[str, Any]:
         """A customer named by BSUID ``user_id`` writes; Meta leaves their phone (``wa_id``) out unless ``shows_phone``."""
         order = {
-            "phone_number_id": self._number(phone_number_id), "kind": kind, "text": text, "fields": fields,
-            "profile_name": profile_name, "username": username, "wa_id": wa_id, "shows_phone": shows_phone,
+            "phone_number_id": self._number(phone_number_id),
+            "kind": kind,
+            "text": text,
+            "fields": fields,
+            "profile_name": profile_name,
+            "username": username,
+            "wa_id": wa_id,
+            "shows_phone": shows_phone,
         }
         return await self._call("POST", f"/_fake/users/{user_id}/say", json=order)
 
-    async def share_contact(self, user_id: str, *, phone: str | None = None,
-                            phone_number_id: str | None = None) -> dict[str, Any]:
+    async def share_contact(
+        self, user_id: str, *, phone: str | None = None, phone_number_id: str | None = None
+    ) -> dict[str, Any]:
         """The user taps "Share contact info" on the request-contact-info template they got (409 if none)."""
         order = {"phone_number_id": self._number(phone_number_id), "phone": phone}
         return await self._call("POST", f"/_fake/users/{user_id}/share_contact", json=order)

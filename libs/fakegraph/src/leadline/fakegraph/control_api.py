@@ -138,9 +138,7 @@ def control_router(settings: FakeGraphSettings, state: FakeGraphState, sender: W
 
     @router.post("/failures")
     async def queue_failures(order: FailureRequest) -> dict[str, Any]:
-        failure = InjectedFailure(
-            order.endpoint, order.status or 500, order.code or 1, order.message, order.details
-        )
+        failure = InjectedFailure(order.endpoint, order.status or 500, order.code or 1, order.message, order.details)
         pending = await state.queue_failures(failure, order.count)
         return {
             "endpoint": order.endpoint,
@@ -210,8 +208,9 @@ def control_router(settings: FakeGraphSettings, state: FakeGraphState, sender: W
         """Post the webhook of a customer named by BSUID: ``from_user_id`` and ``contacts[].user_id``, no phone."""
         if not BSUID.match(user_id):
             raise HTTPException(status_code=400, detail=f"{user_id!r} is not a business-scoped user id")
-        user = WhatsAppUser(user_id, order.wa_id, order.parent_user_id, order.username, order.profile_name,
-                            order.shows_phone)
+        user = WhatsAppUser(
+            user_id, order.wa_id, order.parent_user_id, order.username, order.profile_name, order.shows_phone
+        )
         await state.remember_user(user)
         message = await build_message(request, order, order.wa_id or "")
         payload = webhooks.WebhookBuilder(sender.business(order.phone_number_id)).inbound_from(user, message)
@@ -230,6 +229,7 @@ def control_router(settings: FakeGraphSettings, state: FakeGraphState, sender: W
         phone = order.phone or (f"+{user.wa_id}" if user.wa_id else None)
         if phone is None:
             raise HTTPException(status_code=400, detail="the fake knows no phone for this user: give one")
+
         def asked_for_contact(sent: SentMessage) -> bool:
             template = (sent.body.get("template") or {}).get("name")
             to_this_user = user_id in (sent.user_id, sent.to) or (user.wa_id is not None and sent.wa_id == user.wa_id)

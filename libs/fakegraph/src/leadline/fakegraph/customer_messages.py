@@ -28,8 +28,12 @@ BUILDERS: dict[str, Callable[..., webhooks.Message]] = {
 }
 MEDIA_KINDS = ("image", "audio", "voice", "video", "gif", "document", "sticker")
 DEFAULT_FIELDS: dict[str, dict[str, Any]] = {
-    "location": {"latitude": -23.5614, "longitude": -46.6559, "name": "Acme Motors",
-                 "address": "Av. Paulista, 1000 - Bela Vista, São Paulo - SP"},
+    "location": {
+        "latitude": -23.5614,
+        "longitude": -46.6559,
+        "name": "Acme Motors",
+        "address": "Av. Paulista, 1000 - Bela Vista, São Paulo - SP",
+    },
     "contacts": {"cards": [webhooks.contact_card("Carlos Souza", "+55 11 91234-5678", phone_wa_id="5511912345678")]},
 }
 """What a customer sends when the request names nothing: ``simulate say --kind location`` works bare."""

@@ -34,9 +34,7 @@ CATALOG: dict[int, ErrorCode] = {
     for e in (
         ErrorCode(1, "API Unknown", "Invalid request or possible server error.", 500),
         ErrorCode(2, "API Service", "Temporary due to downtime or due to being overloaded.", 503),
-        ErrorCode(
-            100, "Invalid parameter", "The request included one or more unsupported or misspelled parameters."
-        ),
+        ErrorCode(100, "Invalid parameter", "The request included one or more unsupported or misspelled parameters."),
         ErrorCode(190, "Access token has expired", "Your access token has expired.", 401),
         ErrorCode(130429, "Rate limit hit", "Cloud API message throughput has been reached."),
         ErrorCode(131000, "Something went wrong", "Message failed to send due to an unknown error.", 500),
@@ -61,11 +59,17 @@ CATALOG: dict[int, ErrorCode] = {
             "In order to maintain a healthy ecosystem engagement, the message failed to be delivered.",
         ),
         ErrorCode(131051, "Message type unknown", "Message type is currently not supported."),
-        ErrorCode(132000, "Number of parameters does not match the expected number of params",
-                  "The number of variable parameter values included in the request did not match the number of "
-                  "variable parameters defined in the template."),
-        ErrorCode(132001, "Template name does not exist in the translation",
-                  "The template does not exist in the specified language or the template has not been approved."),
+        ErrorCode(
+            132000,
+            "Number of parameters does not match the expected number of params",
+            "The number of variable parameter values included in the request did not match the number of "
+            "variable parameters defined in the template.",
+        ),
+        ErrorCode(
+            132001,
+            "Template name does not exist in the translation",
+            "The template does not exist in the specified language or the template has not been approved.",
+        ),
         ErrorCode(131053, "Media upload error", "Unable to upload the media used in the message."),
         ErrorCode(
             131056,

@@ -47,11 +47,7 @@ def graph_router(settings: FakeGraphSettings, state: FakeGraphState, sender: Web
 
     def unauthorized(request: Request) -> JSONResponse | None:
         header = request.headers.get("authorization", "")
-        token = (
-            header[7:].strip()
-            if header.lower().startswith("bearer ")
-            else request.query_params.get("access_token")
-        )
+        token = header[7:].strip() if header.lower().startswith("bearer ") else request.query_params.get("access_token")
         if not token:
             message = "An active access token must be used to query information about the current user."
             return graph_error(401, 190, message=message, with_error_data=False)
@@ -94,13 +90,14 @@ def graph_router(settings: FakeGraphSettings, state: FakeGraphState, sender: Web
         try:
             body = await request.json()
         except ValueError:
-            return graph_error(
-                400, 100, message="(#100) Invalid parameter", details="Body is not valid JSON."
-            )
+            return graph_error(400, 100, message="(#100) Invalid parameter", details="Body is not valid JSON.")
         checked = validate_send(body)
         if isinstance(checked, Rejection):
             return graph_error(400, checked.code, message=checked.message, details=checked.details)
-        if checked.type == "template" and (refused_template := template_refusal(body.get("template") or {})) is not None:
+        if (
+            checked.type == "template"
+            and (refused_template := template_refusal(body.get("template") or {})) is not None
+        ):
             return refused_template
         headers = dict(request.headers)
         if checked.kind == "mark_read":
@@ -133,8 +130,11 @@ def graph_router(settings: FakeGraphSettings, state: FakeGraphState, sender: Web
         if settings.auto_statuses:
             background.add_task(sender.post_sent_then_delivered, phone_number_id, wamid, checked.wa_id, user)
         # Meta answers with the input and the phone (a send to a phone) or the BSUID (a send to a BSUID)
-        contact = {"input": checked.to, "user_id": checked.user_id} if checked.user_id else {
-            "input": checked.to, "wa_id": checked.wa_id}
+        contact = (
+            {"input": checked.to, "user_id": checked.user_id}
+            if checked.user_id
+            else {"input": checked.to, "wa_id": checked.wa_id}
+        )
         return JSONResponse({"messaging_product": "whatsapp", "contacts": [contact], "messages": [sent]})
 
     def template_refusal(sent: dict[str, Any]) -> JSONResponse | None:
@@ -145,18 +145,25 @@ def graph_router(settings: FakeGraphSettings, state: FakeGraphState, sender: Web
             return graph_error(404, 132001, details=f"template name ({sent.get('name')}) does not exist in {language}")
         expected, given = templates.body_parameter_count(found), templates.sent_body_parameters(sent)
         if expected != given:
-            return graph_error(400, 132000, details=f"body: number of localizable_params ({given}) does not match the "
-                                                     f"expected number of params ({expected})")
+            return graph_error(
+                400,
+                132000,
+                details=f"body: number of localizable_params ({given}) does not match the "
+                f"expected number of params ({expected})",
+            )
         return None
 
     @router.get("/{version}/{waba_id}/message_templates")
-    async def message_templates(version: str, waba_id: str, request: Request, limit: int = 25,
-                                after: str | None = None) -> Response:
+    async def message_templates(
+        version: str, waba_id: str, request: Request, limit: int = 25, after: str | None = None
+    ) -> Response:
         """Every template of the business account, any status, a page at a time (``paging.cursors.after``/``next``)."""
         if (refused := await guard(request, "templates", version)) is not None:
             return refused
         items, next_cursor = templates.page(after, max(1, min(limit, 100)))
-        paging: dict[str, Any] = {"cursors": {"before": after or "0", "after": next_cursor or str(len(templates.TEMPLATES))}}
+        paging: dict[str, Any] = {
+            "cursors": {"before": after or "0", "after": next_cursor or str(len(templates.TEMPLATES))}
+        }
         if next_cursor:
             paging["next"] = str(request.url.include_query_params(after=next_cursor, limit=limit))
         return JSONResponse({"data": items, "paging": paging})
@@ -168,9 +175,7 @@ def graph_router(settings: FakeGraphSettings, state: FakeGraphState, sender: Web
         try:
             form = await request.form()
         except Exception:  # noqa: BLE001 - any unparsable body is Graph's "invalid parameter"
-            return graph_error(
-                400, 100, message="(#100) Invalid parameter", details="Expected multipart/form-data."
-            )
+            return graph_error(400, 100, message="(#100) Invalid parameter", details="Expected multipart/form-data.")
         if form.get("messaging_product") != "whatsapp":
             return graph_error(400, 100, message="(#100) The parameter messaging_product is required.")
         upload = form.get("file")

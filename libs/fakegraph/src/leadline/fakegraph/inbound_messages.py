@@ -64,9 +64,7 @@ def media_sha256(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
-def _media(
-    media_id: str | None, mime_type: str, sha256: str | None, url: str | None, **extra: Any
-) -> dict[str, Any]:
+def _media(media_id: str | None, mime_type: str, sha256: str | None, url: str | None, **extra: Any) -> dict[str, Any]:
     media_id = media_id or ids.media_id()
     content: dict[str, Any] = {k: v for k, v in extra.items() if v is not None}
     content["mime_type"] = mime_type

@@ -21,16 +21,12 @@ class FakeGraphSettings(BaseSettings):
     access_token: str = Field(
         "dev-access-token", validation_alias=AliasChoices("FAKE_GRAPH_ACCESS_TOKEN", "access_token")
     )
-    app_secret: str = Field(
-        "dev-app-secret", validation_alias=AliasChoices("WHATSAPP_APP_SECRET", "app_secret")
-    )
+    app_secret: str = Field("dev-app-secret", validation_alias=AliasChoices("WHATSAPP_APP_SECRET", "app_secret"))
     webhook_url: str = Field(
         "http://127.0.0.1:8001/webhooks/whatsapp",
         validation_alias=AliasChoices("FAKE_GRAPH_WEBHOOK_URL", "webhook_url"),
     )
-    auto_statuses: bool = Field(
-        True, validation_alias=AliasChoices("FAKE_GRAPH_AUTO_STATUSES", "auto_statuses")
-    )
+    auto_statuses: bool = Field(True, validation_alias=AliasChoices("FAKE_GRAPH_AUTO_STATUSES", "auto_statuses"))
     # Pause between the automatic "sent" and "delivered" webhooks, so a watching UI sees the tick move.
     status_delay_seconds: float = Field(
         0.3, validation_alias=AliasChoices("FAKE_GRAPH_STATUS_DELAY_SECONDS", "status_delay_seconds")
@@ -42,9 +38,7 @@ class FakeGraphSettings(BaseSettings):
         validation_alias=AliasChoices("FAKE_GRAPH_DISPLAY_PHONE_NUMBERS", "display_phone_numbers"),
     )
     # Base of the media download URLs we hand out; empty means "the URL this request came in on".
-    public_base_url: str = Field(
-        "", validation_alias=AliasChoices("FAKE_GRAPH_PUBLIC_BASE_URL", "public_base_url")
-    )
+    public_base_url: str = Field("", validation_alias=AliasChoices("FAKE_GRAPH_PUBLIC_BASE_URL", "public_base_url"))
 
     # Templates approved with a REQUEST_CONTACT_INFO button ("Share contact info"): a user may answer them.
     contact_request_templates: list[str] = Field(

@@ -103,8 +103,14 @@ class FakeGraphState:
     async def user(self, *, user_id: str | None = None, wa_id: str | None = None) -> WhatsAppUser | None:
         """A user a test made write, by BSUID (or parent BSUID) or by phone."""
         async with self._lock:
-            return next((u for u in self._users.values() if (user_id and user_id in (u.user_id, u.parent_user_id))
-                         or (wa_id and u.wa_id == wa_id)), None)
+            return next(
+                (
+                    u
+                    for u in self._users.values()
+                    if (user_id and user_id in (u.user_id, u.parent_user_id)) or (wa_id and u.wa_id == wa_id)
+                ),
+                None,
+            )
 
     async def record_send(self, sent: SentMessage) -> None:
         async with self._lock:

@@ -36,10 +36,16 @@ class WhatsAppUser:
     def contact(self, *, with_username: bool = True) -> dict[str, Any]:
         """The ``contacts[]`` element naming this user (no ``username`` in ``sent`` statuses)."""
         entry: dict[str, Any] = {}
-        profile = {k: v for k, v in (("name", self.profile_name), ("username", self.username if with_username else None)) if v}
+        profile = {
+            k: v for k, v in (("name", self.profile_name), ("username", self.username if with_username else None)) if v
+        }
         if profile:
             entry["profile"] = profile
-        for key, value in (("wa_id", self.phone_in_webhooks), ("user_id", self.user_id), ("parent_user_id", self.parent_user_id)):
+        for key, value in (
+            ("wa_id", self.phone_in_webhooks),
+            ("user_id", self.user_id),
+            ("parent_user_id", self.parent_user_id),
+        ):
             if value:
                 entry[key] = value
         return entry
@@ -47,7 +53,11 @@ class WhatsAppUser:
     def sending(self, message: Message) -> Message:
         """``message`` (built for a phone) as this user sends it: ``from`` only when shown, ``from_user_id`` always."""
         sent = {k: v for k, v in message.items() if k not in ("from", "from_user_id", "from_parent_user_id")}
-        named = {"from": self.phone_in_webhooks, "from_user_id": self.user_id, "from_parent_user_id": self.parent_user_id}
+        named = {
+            "from": self.phone_in_webhooks,
+            "from_user_id": self.user_id,
+            "from_parent_user_id": self.parent_user_id,
+        }
         return {**{k: v for k, v in named.items() if v}, **sent}
 
     def status_fields(self, *, sent_to_phone: bool) -> dict[str, str]:
@@ -60,19 +70,29 @@ class WhatsAppUser:
         return fields
 
 
-def contact_shared_on_request(user: WhatsAppUser, phone: str, *, wamid: str | None = None,
-                              timestamp: Timestamp = None) -> Message:
+def contact_shared_on_request(
+    user: WhatsAppUser, phone: str, *, wamid: str | None = None, timestamp: Timestamp = None
+) -> Message:
     """The ``contacts`` message a user sends by tapping "request contact info": their own number."""
     card = {
         "name": {"formatted_name": user.profile_name or phone, "first_name": (user.profile_name or phone).split()[0]},
         "phones": [{"phone": phone, "wa_id": ids.digits_of(phone), "type": "CELL"}],
         "origin": "contact_request",
     }
-    return user.sending(contacts_message(ids.digits_of(phone), [card], wamid=wamid or ids.wamid(phone), timestamp=timestamp))
+    return user.sending(
+        contacts_message(ids.digits_of(phone), [card], wamid=wamid or ids.wamid(phone), timestamp=timestamp)
+    )
 
 
-def status_for(user: WhatsAppUser, wamid: str, state: str, *, sent_to_phone: bool, code: int | None = None,
-               timestamp: Timestamp = None) -> dict[str, Any]:
+def status_for(
+    user: WhatsAppUser,
+    wamid: str,
+    state: str,
+    *,
+    sent_to_phone: bool,
+    code: int | None = None,
+    timestamp: Timestamp = None,
+) -> dict[str, Any]:
     """A ``statuses[]`` element of a message sent to ``user`` (to their phone, or to their BSUID)."""
     if state == "failed":
         item = webhooks.failed_status(wamid, None, code or 131026, timestamp=timestamp)

@@ -62,9 +62,7 @@ def validate_send(body: Any) -> AcceptedSend | Rejection:
         return Rejection(100, "The request body must be a JSON object.", "(#100) Invalid parameter")
     product = body.get("messaging_product")
     if product is None:
-        return Rejection(
-            100, "messaging_product is required.", "(#100) The parameter messaging_product is required."
-        )
+        return Rejection(100, "messaging_product is required.", "(#100) The parameter messaging_product is required.")
     if product != "whatsapp":
         message = f'(#100) Param messaging_product must be one of {{WHATSAPP}} - got "{product}".'
         return Rejection(100, "messaging_product must be whatsapp.", message)

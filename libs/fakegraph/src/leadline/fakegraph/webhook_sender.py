@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 
 from leadline.fakegraph import users, webhooks
-from leadline.fakegraph.users import WhatsAppUser
 from leadline.fakegraph.settings import FakeGraphSettings
 from leadline.fakegraph.state import FakeGraphState, WebhookDelivery
+from leadline.fakegraph.users import WhatsAppUser
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,13 @@ class WebhookSender:
         return delivery
 
     async def post_status(
-        self, phone_number_id: str, wamid: str, state: str, recipient_id: str | None, *, code: int | None = None,
+        self,
+        phone_number_id: str,
+        wamid: str,
+        state: str,
+        recipient_id: str | None,
+        *,
+        code: int | None = None,
         user: WhatsAppUser | None = None,
     ) -> WebhookDelivery:
         """A status of a send to ``recipient_id`` (a phone) or, with ``recipient_id=None``, to ``user``'s BSUID.
@@ -83,8 +89,9 @@ class WebhookSender:
             item = webhooks.status(wamid, state, recipient_id)
         return await self.post(builder.statuses(item))
 
-    async def post_sent_then_delivered(self, phone_number_id: str, wamid: str, recipient_id: str | None,
-                                       user: WhatsAppUser | None = None) -> None:
+    async def post_sent_then_delivered(
+        self, phone_number_id: str, wamid: str, recipient_id: str | None, user: WhatsAppUser | None = None
+    ) -> None:
         """The ticks a healthy send earns: ``sent``, a short pause, then ``delivered``."""
         await self.post_status(phone_number_id, wamid, "sent", recipient_id, user=user)
         if self._settings.status_delay_seconds > 0:

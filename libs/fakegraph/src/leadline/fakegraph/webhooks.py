@@ -41,9 +41,9 @@ from leadline.fakegraph.inbound_messages import (  # noqa: F401  (re-exported bu
     reaction_message,
     reply_context,
     sticker_message,
+    system_message,
     template_button_message,
     text_message,
-    system_message,
     unrendered_message,
     unsupported_message,
     video_message,
@@ -179,9 +179,7 @@ def failed_status(
     timestamp: str | int | None = None,
 ) -> dict[str, Any]:
     """A ``failed`` status carrying Meta's ``errors[{code, title, message, error_data.details, href}]``."""
-    return status(
-        wamid, "failed", recipient_id, timestamp=timestamp, errors=[webhook_error(code, details=details)]
-    )
+    return status(wamid, "failed", recipient_id, timestamp=timestamp, errors=[webhook_error(code, details=details)])
 
 
 def echo_of(message: Message, business: BusinessNumber, to: str, *, wamid: str | None = None) -> Message:

@@ -68,7 +68,9 @@ def with_ninth_digit(number: PhoneNumber) -> PhoneNumber:
         or subscriber[0] not in _OLD_MOBILE_FIRST_DIGITS
     ):
         return number
-    return PhoneNumber(country_code=BRAZIL_COUNTRY_CODE, national_number=int(f"{national[:_AREA_CODE_DIGITS]}9{subscriber}"))
+    return PhoneNumber(
+        country_code=BRAZIL_COUNTRY_CODE, national_number=int(f"{national[:_AREA_CODE_DIGITS]}9{subscriber}")
+    )
 
 
 def search_forms(typed: str, default_region: str = "BR") -> frozenset[str]:

@@ -38,8 +38,11 @@ class RightsSource(Protocol):
 
 class AgentNotInDirectory(ApiError):
     def __init__(self) -> None:
-        super().__init__(401, "agent_not_in_directory",
-                         "the account's directory has no agent with this token's identity: ask an administrator")
+        super().__init__(
+            401,
+            "agent_not_in_directory",
+            "the account's directory has no agent with this token's identity: ask an administrator",
+        )
 
 
 class AgentInactive(ApiError):
@@ -80,9 +83,16 @@ class Access:
         the token from the ``Authorization`` header when there is one, else from ``?access_token=``. A URL is more
         exposed than a header (proxies, browser history): such paths are kept out of traces, and the gateway does not
         log URLs."""
-        async def agent(request: Request, access_token: Annotated[str | None, Query(
-            description="The agent's JWT, for clients that cannot send an Authorization header (EventSource, <img>, <audio>).",
-        )] = None) -> AgentIdentity:
+
+        async def agent(
+            request: Request,
+            access_token: Annotated[
+                str | None,
+                Query(
+                    description="The agent's JWT, for clients that cannot send an Authorization header (EventSource, <img>, <audio>).",
+                ),
+            ] = None,
+        ) -> AgentIdentity:
             if request.headers.get("authorization"):
                 return await self(request)
             if not access_token:

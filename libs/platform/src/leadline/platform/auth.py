@@ -54,7 +54,9 @@ class InvalidToken(ApiError):
 
 
 class TokenVerifier:
-    def __init__(self, *, secret: str | None, jwks_url: str | None = None, audience: str = "leadline", issuer: str | None = None) -> None:
+    def __init__(
+        self, *, secret: str | None, jwks_url: str | None = None, audience: str = "leadline", issuer: str | None = None
+    ) -> None:
         if not secret and not jwks_url:
             raise ValueError("a JWT secret or a JWKS URL is required")
         self._secret = secret
@@ -70,13 +72,21 @@ class TokenVerifier:
             else:
                 key, algorithms = self._secret, ["HS256"]
             claims = jwt.decode(
-                token, key, algorithms=algorithms, audience=self._audience, issuer=self._issuer,
+                token,
+                key,
+                algorithms=algorithms,
+                audience=self._audience,
+                issuer=self._issuer,
                 options={"require": ["sub", "exp", "account_id"]},
             )
             if not isinstance(claims["sub"], str) or not isinstance(claims["account_id"], str):
                 raise ValueError("sub and account_id must be strings")
-            return TokenIdentity(agent_id=claims["sub"], name=str(claims.get("name", claims["sub"])),
-                                 account_id=claims["account_id"], service=claims.get(SERVICE_CLAIM) is True)
+            return TokenIdentity(
+                agent_id=claims["sub"],
+                name=str(claims.get("name", claims["sub"])),
+                account_id=claims["account_id"],
+                service=claims.get(SERVICE_CLAIM) is True,
+            )
         except jwt.ExpiredSignatureError:
             raise InvalidToken("the token has expired") from None
         except (jwt.PyJWTError, ValueError, KeyError) as error:
@@ -98,5 +108,9 @@ def bearer_token(request: Request) -> str:
 def verifier_from_settings(settings: ServiceSettings) -> TokenVerifier:
     """The service's verifier: JWKS (production) when ``JWT_JWKS_URL`` is set, else the dev HS256 secret."""
     if settings.jwt_jwks_url:
-        return TokenVerifier(secret=None, jwks_url=settings.jwt_jwks_url, audience=settings.jwt_audience, issuer=settings.jwt_issuer)
-    return TokenVerifier(secret=settings.jwt_secret.get_secret_value(), audience=settings.jwt_audience, issuer=settings.jwt_issuer)
+        return TokenVerifier(
+            secret=None, jwks_url=settings.jwt_jwks_url, audience=settings.jwt_audience, issuer=settings.jwt_issuer
+        )
+    return TokenVerifier(
+        secret=settings.jwt_secret.get_secret_value(), audience=settings.jwt_audience, issuer=settings.jwt_issuer
+    )

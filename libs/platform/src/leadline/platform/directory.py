@@ -75,7 +75,8 @@ class DirectoryFold:
         match payload:
             case AgentUpsertedV1():
                 self._agents[account_id, payload.agent_id] = _Agent(
-                    payload.name, Role(payload.role.value), frozenset(payload.team_ids), payload.active)
+                    payload.name, Role(payload.role.value), frozenset(payload.team_ids), payload.active
+                )
             case TeamUpsertedV1():
                 retired = self._retired_teams[account_id]
                 (retired.discard if payload.active else retired.add)(payload.team_id)
@@ -97,8 +98,14 @@ class DirectoryFold:
 class DirectoryProjection:
     """``RightsSource`` of a service that is not the router: the fold, kept current by ``run`` (a background task)."""
 
-    def __init__(self, *, kafka: KafkaSettings, topic: str = DIRECTORY_TOPIC, fetch_max_wait_ms: int = 10,
-                 ready_within_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        kafka: KafkaSettings,
+        topic: str = DIRECTORY_TOPIC,
+        fetch_max_wait_ms: int = 10,
+        ready_within_s: float = 10.0,
+    ) -> None:
         self._kafka = kafka
         self._topic = topic
         self._fetch_max_wait_ms = fetch_max_wait_ms
@@ -122,8 +129,12 @@ class DirectoryProjection:
         delay = 0.5
         while True:
             consumer = kafka_clients.consumer(
-                self._kafka, group_id=None, enable_auto_commit=False,
-                auto_offset_reset="earliest", fetch_max_wait_ms=self._fetch_max_wait_ms, client_id="leadline-directory",
+                self._kafka,
+                group_id=None,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                fetch_max_wait_ms=self._fetch_max_wait_ms,
+                client_id="leadline-directory",
             )
             try:
                 await consumer.start()
@@ -185,7 +196,6 @@ class DirectoryProjection:
 def access_by_the_directory_topic(runtime: ServiceRuntime) -> Access:
     """The ``Access`` of a service that is not the router: its fold of the topic, followed while the service runs."""
     settings = runtime.settings
-    directory = DirectoryProjection(kafka=settings,
-                                    fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
+    directory = DirectoryProjection(kafka=settings, fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
     runtime.run_in_background("account-directory", directory.run)
     return Access(verifier_from_settings(settings), directory)

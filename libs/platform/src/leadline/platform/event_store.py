@@ -11,7 +11,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger, Column, DateTime, Identity, Integer, MetaData, PrimaryKeyConstraint, Table, Text, select,
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    select,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.exc import IntegrityError
@@ -25,11 +34,17 @@ class StreamConflict(Exception):
     """Another transaction appended to the stream first."""
 
 
-def event_table(metadata: MetaData, name: str, *, stream_column: str = "stream_id",
-                stream_type: TypeEngine[Any] | type[TypeEngine[Any]] = Text) -> Table:
+def event_table(
+    metadata: MetaData,
+    name: str,
+    *,
+    stream_column: str = "stream_id",
+    stream_type: TypeEngine[Any] | type[TypeEngine[Any]] = Text,
+) -> Table:
     """The events table of one aggregate kind (``position`` orders all streams for rebuilds)."""
     return Table(
-        name, metadata,
+        name,
+        metadata,
         Column("position", BigInteger, Identity(), nullable=False, unique=True),
         Column(stream_column, stream_type, nullable=False),
         Column("version", Integer, nullable=False),
@@ -51,9 +66,16 @@ def _stream_column(table: Table) -> Column[Any]:
 
 def envelope_of(table: Table, row: Any) -> Envelope:
     return Envelope(
-        event_id=row.event_id, type=row.type, schema_version=row.schema_version, occurred_at=row.occurred_at,
-        account_id=row.account_id, stream_id=str(getattr(row, _stream_column(table).name)), sequence=row.version,
-        correlation_id=row.correlation_id or row.event_id, causation_id=row.causation_id, payload=row.data,
+        event_id=row.event_id,
+        type=row.type,
+        schema_version=row.schema_version,
+        occurred_at=row.occurred_at,
+        account_id=row.account_id,
+        stream_id=str(getattr(row, _stream_column(table).name)),
+        sequence=row.version,
+        correlation_id=row.correlation_id or row.event_id,
+        causation_id=row.causation_id,
+        payload=row.data,
     )
 
 
@@ -71,11 +93,23 @@ async def append_events(session: AsyncSession, table: Table, envelopes: Sequence
     to_key = stream.type.python_type if hasattr(stream.type, "python_type") else str
     try:
         async with session.begin_nested():
-            await session.execute(table.insert(), [
-                {stream.name: to_key(e.stream_id), "version": e.sequence, "event_id": e.event_id,
-                 "account_id": e.account_id, "type": e.type, "schema_version": e.schema_version, "data": e.payload,
-                 "occurred_at": e.occurred_at, "causation_id": e.causation_id, "correlation_id": e.correlation_id}
-                for e in envelopes
-            ])
+            await session.execute(
+                table.insert(),
+                [
+                    {
+                        stream.name: to_key(e.stream_id),
+                        "version": e.sequence,
+                        "event_id": e.event_id,
+                        "account_id": e.account_id,
+                        "type": e.type,
+                        "schema_version": e.schema_version,
+                        "data": e.payload,
+                        "occurred_at": e.occurred_at,
+                        "causation_id": e.causation_id,
+                        "correlation_id": e.correlation_id,
+                    }
+                    for e in envelopes
+                ],
+            )
     except IntegrityError as error:
         raise StreamConflict(envelopes[0].stream_id) from error

@@ -18,7 +18,9 @@ Result = TypeVar("Result")
 
 
 class GroupCommit(Generic[Item, Result]):
-    def __init__(self, write_batch: Callable[[Sequence[Item]], Awaitable[Sequence[Result]]], *, max_batch: int = 256) -> None:
+    def __init__(
+        self, write_batch: Callable[[Sequence[Item]], Awaitable[Sequence[Result]]], *, max_batch: int = 256
+    ) -> None:
         self._write_batch = write_batch
         self._max_batch = max_batch
         self._queue: list[tuple[Item, asyncio.Future[Result]]] = []

@@ -27,10 +27,13 @@ TEXT_THE_DATABASE_CANNOT_STORE = frozenset({"22021", "22P05"})
 #: How long /readyz waits for each dependency; below the readiness probe's timeoutSeconds (3 s in deploy/k8s), so a
 #: slow dependency makes a 503 the kubelet reads rather than a probe that timed out.
 READINESS_TIMEOUT_S = 2.0
-DEPENDENCY_UP = Gauge("leadline_dependency_up", "1 if the dependency answered the last /readyz probe in time, else 0",
-                      ["dependency"])
+DEPENDENCY_UP = Gauge(
+    "leadline_dependency_up", "1 if the dependency answered the last /readyz probe in time, else 0", ["dependency"]
+)
 REQUEST_SECONDS = Histogram(
-    "leadline_http_request_seconds", "HTTP request latency", ["method", "route", "status"],
+    "leadline_http_request_seconds",
+    "HTTP request latency",
+    ["method", "route", "status"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 
@@ -55,8 +58,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, error: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(error.code, error.message, **error.details), status_code=error.status,
-                            headers={"WWW-Authenticate": "Bearer"} if error.status == 401 else None)
+        return JSONResponse(
+            error_body(error.code, error.message, **error.details),
+            status_code=error.status,
+            headers={"WWW-Authenticate": "Bearer"} if error.status == 401 else None,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
@@ -68,18 +74,29 @@ def install_error_handlers(app: FastAPI) -> None:
         problems = [
             {"field": ".".join(str(part) for part in item["loc"]), "problem": item["msg"]} for item in error.errors()
         ]
-        return JSONResponse(error_body("invalid_request", "the request is not valid", problems=problems), status_code=422)
+        return JSONResponse(
+            error_body("invalid_request", "the request is not valid", problems=problems), status_code=422
+        )
 
     @app.exception_handler(DBAPIError)
     async def _text_that_cannot_be_stored(_: Request, error: DBAPIError) -> JSONResponse:
         if getattr(error.orig, "sqlstate", None) not in TEXT_THE_DATABASE_CANNOT_STORE:
             raise error  # any other database failure stays a 500
-        return JSONResponse(error_body("invalid_text", "a text in the request holds a character that cannot be stored "
-                                                       "(the NUL character, \\u0000)"), status_code=422)
+        return JSONResponse(
+            error_body(
+                "invalid_text",
+                "a text in the request holds a character that cannot be stored (the NUL character, \\u0000)",
+            ),
+            status_code=422,
+        )
 
 
-def health_router(checks: Mapping[str, ReadinessCheck], *, reports: Mapping[str, ReadinessCheck] | None = None,
-                  timeout_s: float = READINESS_TIMEOUT_S) -> APIRouter:
+def health_router(
+    checks: Mapping[str, ReadinessCheck],
+    *,
+    reports: Mapping[str, ReadinessCheck] | None = None,
+    timeout_s: float = READINESS_TIMEOUT_S,
+) -> APIRouter:
     """``/healthz``: the process answers (liveness). ``/readyz``: the pod can do its job (readiness).
 
     ``checks`` decide readiness: each must answer within ``timeout_s``. ``reports`` are dependencies whose state the
@@ -107,8 +124,10 @@ def health_router(checks: Mapping[str, ReadinessCheck], *, reports: Mapping[str,
         everything = {**checks, **reports}
         results = dict(await asyncio.gather(*(run(name, check) for name, check in everything.items())))
         ready = all(results[name] == "ok" for name in checks)
-        body: dict[str, object] = {"status": "ready" if ready else "not_ready",
-                                   "checks": {name: results[name] for name in checks}}
+        body: dict[str, object] = {
+            "status": "ready" if ready else "not_ready",
+            "checks": {name: results[name] for name in checks},
+        }
         if reports:
             body["reports"] = {name: results[name] for name in reports}
         return JSONResponse(body, status_code=200 if ready else 503)

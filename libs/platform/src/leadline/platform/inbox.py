@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .messaging_tables import INBOX, STREAM_POSITIONS
 
 log = structlog.get_logger(__name__)
-STREAM_GAPS = Counter("leadline_stream_gaps_total", "Events that arrived after a gap in their stream's sequence", ["consumer"])
+STREAM_GAPS = Counter(
+    "leadline_stream_gaps_total", "Events that arrived after a gap in their stream's sequence", ["consumer"]
+)
 
 
 async def first_delivery(session: AsyncSession, consumer: str, event_id: uuid.UUID) -> bool:
@@ -23,10 +25,7 @@ async def first_delivery(session: AsyncSession, consumer: str, event_id: uuid.UU
     Must run in the same transaction as the effect: if that rolls back, so does this.
     """
     inserted = await session.scalar(
-        insert(INBOX)
-        .values(consumer=consumer, event_id=event_id)
-        .on_conflict_do_nothing()
-        .returning(INBOX.c.event_id)
+        insert(INBOX).values(consumer=consumer, event_id=event_id).on_conflict_do_nothing().returning(INBOX.c.event_id)
     )
     return inserted is not None
 

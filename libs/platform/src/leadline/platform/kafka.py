@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import traceback
-from contextlib import AbstractContextManager
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 
 import structlog
 from aiokafka import AIOKafkaProducer, TopicPartition
@@ -24,7 +24,7 @@ from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 
 from leadline.events.envelope import Envelope
-from leadline.events.registry import UnknownEventType, UndecodableEvent
+from leadline.events.registry import UndecodableEvent, UnknownEventType
 from leadline.events.topics import dlq_topic
 
 from . import kafka_clients
@@ -39,16 +39,27 @@ EventHandler = Callable[[Envelope], Awaitable[None]]
 
 CONSUMED = Counter("leadline_events_consumed_total", "Events handled", ["consumer", "type"])
 SKIPPED = Counter("leadline_events_skipped_total", "Events of types this consumer does not know", ["consumer", "type"])
-DEAD_LETTERED = Counter("leadline_events_dead_lettered_total", "Events sent to a dead-letter topic", ["consumer", "topic"])
-CONSUMER_LAG = Gauge("leadline_consumer_lag", "Records of a partition not yet handled by this consumer group's member that "
-                     "owns it (the partition's high watermark minus the next offset), as of the last record handled",
-                     ["consumer", "topic", "partition"])
+DEAD_LETTERED = Counter(
+    "leadline_events_dead_lettered_total", "Events sent to a dead-letter topic", ["consumer", "topic"]
+)
+CONSUMER_LAG = Gauge(
+    "leadline_consumer_lag",
+    "Records of a partition not yet handled by this consumer group's member that "
+    "owns it (the partition's high watermark minus the next offset), as of the last record handled",
+    ["consumer", "topic", "partition"],
+)
 
 
 def create_producer(kafka: KafkaSettings, *, enable_idempotence: bool = False) -> AIOKafkaProducer:
     """acks=all always; idempotence only where the broker supports it (not the embedded one)."""
-    return kafka_clients.producer(kafka, acks="all", enable_idempotence=enable_idempotence, linger_ms=1,
-                                  request_timeout_ms=10_000, client_id="leadline")
+    return kafka_clients.producer(
+        kafka,
+        acks="all",
+        enable_idempotence=enable_idempotence,
+        linger_ms=1,
+        request_timeout_ms=10_000,
+        client_id="leadline",
+    )
 
 
 class DeadLetters:
@@ -58,7 +69,9 @@ class DeadLetters:
         self._producer = producer
         self._consumer = consumer
 
-    async def send(self, *, topic: str, key: bytes | None, value: bytes, partition: int, offset: int, error: BaseException) -> None:
+    async def send(
+        self, *, topic: str, key: bytes | None, value: bytes, partition: int, offset: int, error: BaseException
+    ) -> None:
         headers = [
             ("dlq.error", f"{type(error).__name__}: {error}"[:2000].encode()),
             ("dlq.traceback", "".join(traceback.format_exception(error))[-4000:].encode()),
@@ -71,7 +84,9 @@ class DeadLetters:
         DEAD_LETTERED.labels(self._consumer, topic).inc()
 
 
-async def handle_with_retries(handle: EventHandler, envelope: Envelope, *, attempts: int, first_backoff_s: float = 0.05) -> None:
+async def handle_with_retries(
+    handle: EventHandler, envelope: Envelope, *, attempts: int, first_backoff_s: float = 0.05
+) -> None:
     """Transient failures (a dropped connection) get a few tries before the event is dead-lettered."""
     for attempt in range(1, attempts + 1):
         try:
@@ -87,8 +102,16 @@ async def handle_with_retries(handle: EventHandler, envelope: Envelope, *, attem
 
 
 async def process_record(
-    consumer: str, handle: EventHandler, dead_letters: DeadLetters, *,
-    topic: str, key: bytes | None, value: bytes, partition: int, offset: int, attempts: int,
+    consumer: str,
+    handle: EventHandler,
+    dead_letters: DeadLetters,
+    *,
+    topic: str,
+    key: bytes | None,
+    value: bytes,
+    partition: int,
+    offset: int,
+    attempts: int,
 ) -> None:
     """What happens to one Kafka record: decode, handle, skip or dead-letter. Never raises."""
     try:
@@ -98,8 +121,12 @@ async def process_record(
         await dead_letters.send(topic=topic, key=key, value=value, partition=partition, offset=offset, error=error)
         return
     with structlog.contextvars.bound_contextvars(
-        event_id=str(envelope.event_id), event_type=envelope.type, stream_id=envelope.stream_id,
-        correlation_id=str(envelope.correlation_id), causation_id=str(envelope.causation_id or ""), consumer=consumer,
+        event_id=str(envelope.event_id),
+        event_type=envelope.type,
+        stream_id=envelope.stream_id,
+        correlation_id=str(envelope.correlation_id),
+        causation_id=str(envelope.causation_id or ""),
+        consumer=consumer,
     ):
         try:
             await handle_with_retries(handle, envelope, attempts=attempts)
@@ -132,9 +159,17 @@ def subscribe_events(
     """
     membership = {"session_timeout_ms": session_timeout_ms, "heartbeat_interval_ms": session_timeout_ms // 3}
     if parallel_keys > 1:
-        _subscribe_parallel_by_key(broker, topics, consumer=consumer, handle=handle, dead_letters=dead_letters,
-                                   attempts=attempts, fetch_max_wait_ms=fetch_max_wait_ms, parallel_keys=parallel_keys,
-                                   **membership)
+        _subscribe_parallel_by_key(
+            broker,
+            topics,
+            consumer=consumer,
+            handle=handle,
+            dead_letters=dead_letters,
+            attempts=attempts,
+            fetch_max_wait_ms=fetch_max_wait_ms,
+            parallel_keys=parallel_keys,
+            **membership,
+        )
         return
 
     subscriber = _group_subscriber(broker, topics, consumer=consumer, fetch_max_wait_ms=fetch_max_wait_ms, **membership)
@@ -143,15 +178,22 @@ def subscribe_events(
     async def on_record(message: KafkaMessage) -> None:
         record = message.raw_message
         await process_record(
-            consumer, handle, dead_letters(),
-            topic=record.topic, key=record.key, value=record.value,
-            partition=record.partition, offset=record.offset, attempts=attempts,
+            consumer,
+            handle,
+            dead_letters(),
+            topic=record.topic,
+            key=record.key,
+            value=record.value,
+            partition=record.partition,
+            offset=record.offset,
+            attempts=attempts,
         )
         record_lag(subscriber, consumer, (record,))
 
 
-def _group_subscriber(broker: KafkaBroker, topics: Sequence[str], *, consumer: str, fetch_max_wait_ms: int,
-                      **options: object):
+def _group_subscriber(
+    broker: KafkaBroker, topics: Sequence[str], *, consumer: str, fetch_max_wait_ms: int, **options: object
+):
     """A subscriber in group ``consumer`` that commits offsets only after the handler returns, from the earliest."""
     return broker.subscriber(
         *topics,
@@ -165,14 +207,26 @@ def _group_subscriber(broker: KafkaBroker, topics: Sequence[str], *, consumer: s
 
 
 def _subscribe_parallel_by_key(
-    broker: KafkaBroker, topics: Sequence[str], *, consumer: str, handle: EventHandler,
-    dead_letters: Callable[[], DeadLetters], attempts: int, fetch_max_wait_ms: int, parallel_keys: int,
+    broker: KafkaBroker,
+    topics: Sequence[str],
+    *,
+    consumer: str,
+    handle: EventHandler,
+    dead_letters: Callable[[], DeadLetters],
+    attempts: int,
+    fetch_max_wait_ms: int,
+    parallel_keys: int,
     **membership: int,
 ) -> None:
     slots = asyncio.Semaphore(parallel_keys)
     subscriber = _group_subscriber(
-        broker, topics, consumer=consumer, fetch_max_wait_ms=fetch_max_wait_ms, **membership,
-        batch=True, max_records=500,
+        broker,
+        topics,
+        consumer=consumer,
+        fetch_max_wait_ms=fetch_max_wait_ms,
+        **membership,
+        batch=True,
+        max_records=500,
         batch_timeout_ms=fetch_max_wait_ms,  # take what is there: a batch never waits to fill (latency first)
     )
 
@@ -188,8 +242,15 @@ def _subscribe_parallel_by_key(
                 for record in group:
                     with record_span(record):
                         await process_record(
-                            consumer, handle, dead_letters(), topic=record.topic, key=record.key, value=record.value,
-                            partition=record.partition, offset=record.offset, attempts=attempts,
+                            consumer,
+                            handle,
+                            dead_letters(),
+                            topic=record.topic,
+                            key=record.key,
+                            value=record.value,
+                            partition=record.partition,
+                            offset=record.offset,
+                            attempts=attempts,
                         )
 
         await asyncio.gather(*(in_order(group) for group in by_key.values()))
@@ -203,11 +264,17 @@ def record_span(record: object) -> AbstractContextManager[trace.Span]:
     leave the trace of the request that caused it. The batch's span is linked."""
     batch = trace.get_current_span().get_span_context()
     return tracer.start_as_current_span(
-        f"{record.topic} process", context=context_from_headers(record.headers or ()), kind=trace.SpanKind.CONSUMER,
+        f"{record.topic} process",
+        context=context_from_headers(record.headers or ()),
+        kind=trace.SpanKind.CONSUMER,
         links=[trace.Link(batch)] if batch.is_valid else None,
-        attributes={"messaging.system": "kafka", "messaging.destination.name": record.topic,
-                    "messaging.destination.partition.id": str(record.partition),
-                    "messaging.kafka.offset": record.offset})
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.destination.name": record.topic,
+            "messaging.destination.partition.id": str(record.partition),
+            "messaging.kafka.offset": record.offset,
+        },
+    )
 
 
 def record_lag(subscriber: object, consumer: str, records: Iterable) -> None:

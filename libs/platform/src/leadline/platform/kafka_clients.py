@@ -33,13 +33,18 @@ def security(kafka: KafkaSettings) -> BaseSecurity | None:
         return None
     tls = None
     if protocol.endswith("SSL"):
-        tls = create_ssl_context(cafile=kafka.kafka_ssl_ca_file, certfile=kafka.kafka_ssl_cert_file,
-                                 keyfile=kafka.kafka_ssl_key_file)
+        tls = create_ssl_context(
+            cafile=kafka.kafka_ssl_ca_file, certfile=kafka.kafka_ssl_cert_file, keyfile=kafka.kafka_ssl_key_file
+        )
     if protocol == "SSL":
         return BaseSecurity(ssl_context=tls)
     assert kafka.kafka_sasl_mechanism and kafka.kafka_sasl_username and kafka.kafka_sasl_password  # the settings' rule
-    return SASL[kafka.kafka_sasl_mechanism](kafka.kafka_sasl_username, kafka.kafka_sasl_password.get_secret_value(),
-                                            ssl_context=tls, use_ssl=protocol == "SASL_SSL")
+    return SASL[kafka.kafka_sasl_mechanism](
+        kafka.kafka_sasl_username,
+        kafka.kafka_sasl_password.get_secret_value(),
+        ssl_context=tls,
+        use_ssl=protocol == "SASL_SSL",
+    )
 
 
 def connection(kafka: KafkaSettings) -> dict[str, Any]:
@@ -65,5 +70,6 @@ def admin(kafka: KafkaSettings, **options: Any) -> AIOKafkaAdminClient:
 def broker(kafka: KafkaSettings, **options: Any) -> KafkaBroker:
     """A FastStream broker. It never creates topics: they exist as the catalogue says (``leadline topics create``,
     Strimzi's KafkaTopics), or a subscriber started first would make one of one partition and one replica."""
-    return KafkaBroker(kafka.kafka_bootstrap_servers, security=security(kafka), allow_auto_create_topics=False,
-                       **options)
+    return KafkaBroker(
+        kafka.kafka_bootstrap_servers, security=security(kafka), allow_auto_create_topics=False, **options
+    )

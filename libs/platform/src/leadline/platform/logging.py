@@ -13,7 +13,9 @@ from opentelemetry import trace
 #: Keys whose values are message text or other free text a customer wrote.
 TEXT_KEYS = frozenset({"body", "text", "caption", "message_text", "content", "first_message", "notes"})
 #: Keys whose values are phone numbers or WhatsApp ids.
-PHONE_KEYS = frozenset({"phone", "mobile", "wa_id", "customer_wa_id", "to", "from", "customer_phone", "display_phone_number"})
+PHONE_KEYS = frozenset(
+    {"phone", "mobile", "wa_id", "customer_wa_id", "to", "from", "customer_phone", "display_phone_number"}
+)
 _PHONE_IN_TEXT = re.compile(r"\+?\d[\d\s().-]{7,}\d")
 #: A chat's stream id (``leadline.events.common.chat_stream_id``) ends in the customer's WhatsApp id, and every
 #: consumer binds the stream id to its log lines: the business number stays, the customer's is masked.

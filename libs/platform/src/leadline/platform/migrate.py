@@ -57,8 +57,12 @@ def wait_for_head(service: str, database_url: str, *, timeout_s: float, poll_s: 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m leadline.platform.migrate", description=__doc__.splitlines()[0])
     parser.add_argument("service", help="ingest, router, leads or history")
-    parser.add_argument("--wait", type=float, metavar="SECONDS",
-                        help="do not migrate: wait until another process (the Job) has brought the database to head")
+    parser.add_argument(
+        "--wait",
+        type=float,
+        metavar="SECONDS",
+        help="do not migrate: wait until another process (the Job) has brought the database to head",
+    )
     args = parser.parse_args(argv)
     database_url = ServiceSettings().database_url
     if args.wait is None:

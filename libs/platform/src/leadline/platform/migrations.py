@@ -18,7 +18,9 @@ def alembic_config(script_location: str, database_url: str) -> Config:
     """``script_location`` is a package path, e.g. ``leadline.router:adapters/migrations``."""
     config = Config()
     config.set_main_option("script_location", script_location)
-    config.set_main_option("sqlalchemy.url", asyncpg_url(database_url).render_as_string(hide_password=False).replace("%", "%%"))
+    config.set_main_option(
+        "sqlalchemy.url", asyncpg_url(database_url).render_as_string(hide_password=False).replace("%", "%%")
+    )
     return config
 
 

@@ -31,11 +31,15 @@ log = structlog.get_logger(__name__)
 RELAY_LOCK_ID = 7_470_001  # pg advisory lock key: one publishing relay per service database
 NOTIFY_CHANNEL = "leadline_outbox"
 BACKLOG_MEASURE_INTERVAL_S = 15.0  # about half Prometheus's usual scrape interval
-UNPUBLISHED = Gauge("leadline_outbox_unpublished_events",
-                    "Events committed to this service's outbox and not yet published to Kafka (every replica of a "
-                    "service reports the same database: take the max)")
-OLDEST_UNPUBLISHED = Gauge("leadline_outbox_oldest_unpublished_seconds",
-                           "Age of the oldest event waiting in this service's outbox (0 when none waits)")
+UNPUBLISHED = Gauge(
+    "leadline_outbox_unpublished_events",
+    "Events committed to this service's outbox and not yet published to Kafka (every replica of a "
+    "service reports the same database: take the max)",
+)
+OLDEST_UNPUBLISHED = Gauge(
+    "leadline_outbox_oldest_unpublished_seconds",
+    "Age of the oldest event waiting in this service's outbox (0 when none waits)",
+)
 
 
 async def stage_events(session: AsyncSession, envelopes: Sequence[Envelope], *, topic: str | None = None) -> None:
@@ -105,7 +109,9 @@ class OutboxRelay:
                 # the writer's trace context travels as stored: consumers continue the writer's trace
                 headers = [(name, value.encode()) for name, value in row.headers.items()]
                 sends.append(
-                    await self._producer.send(row.topic, value=row.envelope.encode(), key=row.key.encode(), headers=headers)
+                    await self._producer.send(
+                        row.topic, value=row.envelope.encode(), key=row.key.encode(), headers=headers
+                    )
                 )
             await asyncio.gather(*sends)
             crash_point("outbox.after_publish")
@@ -151,15 +157,19 @@ async def measure_backlog(sessions: async_sessionmaker[AsyncSession]) -> tuple[i
         waiting = await session.scalar(select(func.count()).select_from(OUTBOX).where(OUTBOX.c.published_at.is_(None)))
         oldest = await session.scalar(
             select(func.extract("epoch", func.now() - OUTBOX.c.created_at))
-            .where(OUTBOX.c.published_at.is_(None)).order_by(OUTBOX.c.id).limit(1))
+            .where(OUTBOX.c.published_at.is_(None))
+            .order_by(OUTBOX.c.id)
+            .limit(1)
+        )
     age = max(0.0, float(oldest or 0.0))
     UNPUBLISHED.set(waiting or 0)
     OLDEST_UNPUBLISHED.set(age)
     return waiting or 0, age
 
 
-async def watch_backlog(sessions: async_sessionmaker[AsyncSession], *,
-                        every_s: float = BACKLOG_MEASURE_INTERVAL_S) -> None:
+async def watch_backlog(
+    sessions: async_sessionmaker[AsyncSession], *, every_s: float = BACKLOG_MEASURE_INTERVAL_S
+) -> None:
     """Measure the outbox backlog until cancelled (a database that does not answer is readiness's business)."""
     while True:
         try:

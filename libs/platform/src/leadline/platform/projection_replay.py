@@ -51,12 +51,14 @@ class ReplayableProjection(Protocol):
     async def source_objections(self, *, since: datetime | None) -> list[Objection]:
         """What is wrong with the source itself (a truncated or unknown topic), checked before anything is built."""
 
-    async def coverage_objections(self, connection: AsyncConnection, rebuilt: str, checkpoint: object, *,
-                                  since: datetime | None) -> list[Objection]:
+    async def coverage_objections(
+        self, connection: AsyncConnection, rebuilt: str, checkpoint: object, *, since: datetime | None
+    ) -> list[Objection]:
         """Under the lock, after the catch-up: what the live projection has recorded that the replay did not read."""
 
-    async def build(self, sessions: async_sessionmaker[AsyncSession], *, since: datetime | None,
-                    progress: Progress) -> object:
+    async def build(
+        self, sessions: async_sessionmaker[AsyncSession], *, since: datetime | None, progress: Progress
+    ) -> object:
         """Replay into the tables ``sessions`` resolve to; returns where the catch-up starts."""
 
     async def catch_up(self, sessions: async_sessionmaker[AsyncSession], checkpoint: object) -> int:
@@ -93,8 +95,14 @@ class ReplayReport:
 
 
 async def replay_projection(
-    projection: ReplayableProjection, database_url: str, *, since: datetime | None = None,
-    scope: tuple[str, str] | None = None, dry_run: bool = False, force: bool = False, progress: Progress | None = None,
+    projection: ReplayableProjection,
+    database_url: str,
+    *,
+    since: datetime | None = None,
+    scope: tuple[str, str] | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    progress: Progress | None = None,
     lock_timeout_s: float = 10.0,
 ) -> ReplayReport:
     """Rebuild ``projection`` beside the live one and swap it in (or, dry-run, only report the difference).
@@ -102,8 +110,9 @@ async def replay_projection(
     Refused (``report.refused``, nothing changed) when the source cannot explain the live projection, unless ``force``.
     """
     if scope and scope[0] not in projection.scopes:
-        raise ValueError(f"{projection.name} cannot be replayed for one {scope[0]}; "
-                         f"scopes: {', '.join(projection.scopes) or 'none'}")
+        raise ValueError(
+            f"{projection.name} cannot be replayed for one {scope[0]}; scopes: {', '.join(projection.scopes) or 'none'}"
+        )
     if since is not None and not projection.supports_since:
         raise ValueError(f"{projection.name} is replayed from the beginning only (no --from)")
     started = time.monotonic()
@@ -130,9 +139,12 @@ async def replay_projection(
             locked_at = time.monotonic()
             await shadow.lock_live(connection, projection.lock_tables, timeout_s=lock_timeout_s)
             report.events_caught_up = await projection.catch_up(sessions, checkpoint)
-            report.objections += await projection.coverage_objections(connection, shadow_schema, checkpoint, since=since)
+            report.objections += await projection.coverage_objections(
+                connection, shadow_schema, checkpoint, since=since
+            )
             report.unexplained = await replay_guard.unexplained_removals(
-                connection, shadow_schema, projection.removal_rules, scope=_scoped_columns(projection, scope))
+                connection, shadow_schema, projection.removal_rules, scope=_scoped_columns(projection, scope)
+            )
             report.forced = force and report.objected
             report.diffs = await _diffs(connection, projection, shadow_schema, scope)
             if not dry_run and not report.refused:
@@ -149,14 +161,28 @@ async def replay_projection(
 
 def _finished(report: ReplayReport, started: float) -> ReplayReport:
     report.seconds = time.monotonic() - started
-    reasons = [o.reason for o in report.objections] + [f"{u.count} {u.table} row(s): {u.why}" for u in report.unexplained]
+    reasons = [o.reason for o in report.objections] + [
+        f"{u.count} {u.table} row(s): {u.why}" for u in report.unexplained
+    ]
     if report.refused:
         log.warning("projection replay refused", projection=report.projection, dry_run=report.dry_run, reasons=reasons)
     elif report.forced:
-        log.warning("projection replay forced", projection=report.projection, dry_run=report.dry_run, reasons=reasons,
-                    removed={d.table: d.only_live for d in report.diffs if d.only_live})
-    log.info("projection replayed", projection=report.projection, dry_run=report.dry_run, swapped=report.swapped,
-             changes=report.changes, events=report.events_built + report.events_caught_up, seconds=round(report.seconds, 2))
+        log.warning(
+            "projection replay forced",
+            projection=report.projection,
+            dry_run=report.dry_run,
+            reasons=reasons,
+            removed={d.table: d.only_live for d in report.diffs if d.only_live},
+        )
+    log.info(
+        "projection replayed",
+        projection=report.projection,
+        dry_run=report.dry_run,
+        swapped=report.swapped,
+        changes=report.changes,
+        events=report.events_built + report.events_caught_up,
+        seconds=round(report.seconds, 2),
+    )
     return report
 
 
@@ -170,21 +196,30 @@ async def _drop_schemas(engine: AsyncEngine, *schemas: str) -> None:
         log.warning("replay could not drop its shadow schemas", schemas=list(schemas), error=str(error))
 
 
-def _scoped_columns(projection: ReplayableProjection, scope: tuple[str, str] | None) -> dict[str, tuple[str, str]] | None:
+def _scoped_columns(
+    projection: ReplayableProjection, scope: tuple[str, str] | None
+) -> dict[str, tuple[str, str]] | None:
     if scope is None:
         return None
     return {table: (column, scope[1]) for table, column in projection.scopes[scope[0]].items()}
 
 
-async def _diffs(connection: AsyncConnection, projection: ReplayableProjection, schema: str, scope: tuple[str, str] | None) -> list[shadow.TableDiff]:
+async def _diffs(
+    connection: AsyncConnection, projection: ReplayableProjection, schema: str, scope: tuple[str, str] | None
+) -> list[shadow.TableDiff]:
     if scope is None:
         return [await shadow.diff(connection, schema, table) for table in projection.tables]
     columns = projection.scopes[scope[0]]
     return [await shadow.diff(connection, schema, table, scope=(column, scope[1])) for table, column in columns.items()]
 
 
-async def _apply(connection: AsyncConnection, projection: ReplayableProjection, schema: str, retired: str,
-                 scope: tuple[str, str] | None) -> None:
+async def _apply(
+    connection: AsyncConnection,
+    projection: ReplayableProjection,
+    schema: str,
+    retired: str,
+    scope: tuple[str, str] | None,
+) -> None:
     if scope is None:
         await shadow.swap_tables(connection, schema, projection.tables, retired=retired)
         return

@@ -54,9 +54,15 @@ class ServiceRuntime:
     def subscribe(self, topics: Sequence[str], *, consumer: str, handle: EventHandler, parallel_keys: int = 1) -> None:
         """Consume ``topics`` in group ``consumer``; see ``leadline.platform.kafka.subscribe_events``."""
         subscribe_events(
-            self.broker, topics, consumer=f"{self.settings.kafka_group_prefix}{consumer}", handle=handle, dead_letters=lambda: self.dead_letters,
-            attempts=self.settings.kafka_consumer_retries, fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
-            parallel_keys=parallel_keys, session_timeout_ms=self.settings.kafka_session_timeout_ms,
+            self.broker,
+            topics,
+            consumer=f"{self.settings.kafka_group_prefix}{consumer}",
+            handle=handle,
+            dead_letters=lambda: self.dead_letters,
+            attempts=self.settings.kafka_consumer_retries,
+            fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
+            parallel_keys=parallel_keys,
+            session_timeout_ms=self.settings.kafka_session_timeout_ms,
         )
         self._has_subscribers = True
 
@@ -87,10 +93,17 @@ class ServiceRuntime:
         self.producer = create_producer(self.settings, enable_idempotence=self.settings.kafka_enable_idempotence)
         self.relay = OutboxRelay(self.sessions, self.producer, poll_interval_s=self.settings.outbox_poll_interval_s)
         self.dead_letters = DeadLetters(self.producer, self.settings.service_name)
-        configure_logging(self.settings.service_name, level=self.settings.log_level,
-                          fmt=self.settings.log_format, unmasked=self.settings.log_unmasked)
-        configure_tracing(self.settings.service_name, otlp_endpoint=self.settings.otel_exporter_otlp_endpoint,
-                          console=self.settings.otel_console_exporter)
+        configure_logging(
+            self.settings.service_name,
+            level=self.settings.log_level,
+            fmt=self.settings.log_format,
+            unmasked=self.settings.log_unmasked,
+        )
+        configure_tracing(
+            self.settings.service_name,
+            otlp_endpoint=self.settings.otel_exporter_otlp_endpoint,
+            console=self.settings.otel_console_exporter,
+        )
         with contextlib.suppress(Exception):  # the database may come later; readiness says so
             await self._listen_for_outbox()
         self._tasks.append(asyncio.create_task(self._start_kafka(), name="kafka-start"))
@@ -137,8 +150,14 @@ class ServiceRuntime:
             await self.stop()
 
 
-def create_service_app(runtime: ServiceRuntime, *, title: str, routers: Sequence[APIRouter] = (), description: str = "",
-                       untraced_paths: frozenset[str] | set[str] = frozenset()) -> FastAPI:
+def create_service_app(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    routers: Sequence[APIRouter] = (),
+    description: str = "",
+    untraced_paths: frozenset[str] | set[str] = frozenset(),
+) -> FastAPI:
     """The FastAPI app of a service: its routers plus health, metrics, errors and request context.
 
     ``untraced_paths``: long-lived streams (one span per connection says nothing) and endpoints whose query
@@ -147,7 +166,10 @@ def create_service_app(runtime: ServiceRuntime, *, title: str, routers: Sequence
     """
     untraced = [re.compile(pattern) for pattern in untraced_paths]
     app = FastAPI(
-        title=title, description=description, version="0.1.0", lifespan=runtime.lifespan,
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=runtime.lifespan,
         telemetry=server_spans(exclude=lambda scope: any(p.fullmatch(scope.get("path", "")) for p in untraced)),
     )
     install_error_handlers(app)
@@ -156,7 +178,9 @@ def create_service_app(runtime: ServiceRuntime, *, title: str, routers: Sequence
     # publishes waits in the outbox while the broker is away. The broker's state is reported, never gating: a broker
     # outage hits every pod alike, and taking them all out of their Services would turn stale inboxes into a
     # full outage (and Meta's webhooks into failed deliveries). README "Operating leadline" has the whole reasoning.
-    app.include_router(health_router({"database": lambda: ping(runtime.engine)}, reports={"kafka": runtime.kafka_ready}))
+    app.include_router(
+        health_router({"database": lambda: ping(runtime.engine)}, reports={"kafka": runtime.kafka_ready})
+    )
     app.include_router(asyncapi_router(runtime.settings.service_name))
     for router in routers:
         app.include_router(router)

@@ -22,7 +22,9 @@ CLIENT_KEEP_ALIVE_S = 2.0
 def serve(app: FastAPI, settings: ServiceSettings, *, migrations: str, argv: Sequence[str] = ()) -> None:
     parser = argparse.ArgumentParser(prog=f"leadline-{settings.service_name}")
     parser.add_argument("--migrate", action="store_true", help="apply database migrations before serving")
-    parser.add_argument("--migrate-only", action="store_true", help="apply database migrations and exit (Kubernetes Job)")
+    parser.add_argument(
+        "--migrate-only", action="store_true", help="apply database migrations and exit (Kubernetes Job)"
+    )
     args = parser.parse_args(list(argv))
     if args.migrate or args.migrate_only:
         upgrade_to_head(migrations, settings.database_url)
@@ -32,5 +34,11 @@ def serve(app: FastAPI, settings: ServiceSettings, *, migrations: str, argv: Seq
     # which otherwise stall every request for tens of milliseconds on each full collection.
     gc.collect()
     gc.freeze()
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, timeout_graceful_shutdown=10,
-                timeout_keep_alive=SERVER_KEEP_ALIVE_S)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        timeout_graceful_shutdown=10,
+        timeout_keep_alive=SERVER_KEEP_ALIVE_S,
+    )

@@ -23,9 +23,14 @@ async def carry_trace_context(request: httpx.Request) -> None:
     propagate.inject(request.headers)
 
 
-def service_client(base_url: str = "", *, transport: httpx.AsyncBaseTransport | None = None,
-                   **options: Any) -> httpx.AsyncClient:
+def service_client(
+    base_url: str = "", *, transport: httpx.AsyncBaseTransport | None = None, **options: Any
+) -> httpx.AsyncClient:
     """An ``httpx.AsyncClient`` for calling another leadline service; ``options`` go to httpx (``timeout``...)."""
-    return httpx.AsyncClient(base_url=base_url.rstrip("/"), transport=transport,
-                             limits=httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_S),
-                             event_hooks={"request": [carry_trace_context]}, **options)
+    return httpx.AsyncClient(
+        base_url=base_url.rstrip("/"),
+        transport=transport,
+        limits=httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_S),
+        event_hooks={"request": [carry_trace_context]},
+        **options,
+    )

@@ -28,9 +28,11 @@ class KafkaSettings(BaseSettings):
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_security_protocol: SecurityProtocol = Field(
-        default="PLAINTEXT", description="SSL: TLS (with a client certificate for mutual TLS); SASL_*: a username too.")
+        default="PLAINTEXT", description="SSL: TLS (with a client certificate for mutual TLS); SASL_*: a username too."
+    )
     kafka_ssl_ca_file: Path | None = Field(
-        default=None, description="PEM certificates the brokers' certificate must chain to; unset: the system's.")
+        default=None, description="PEM certificates the brokers' certificate must chain to; unset: the system's."
+    )
     kafka_ssl_cert_file: Path | None = Field(default=None, description="PEM client certificate (mutual TLS).")
     kafka_ssl_key_file: Path | None = Field(default=None, description="PEM private key of the client certificate.")
     kafka_sasl_mechanism: SaslMechanism | None = None
@@ -40,19 +42,27 @@ class KafkaSettings(BaseSettings):
     @model_validator(mode="after")
     def _consistent(self) -> KafkaSettings:
         protocol = self.kafka_security_protocol
-        sasl = {"KAFKA_SASL_MECHANISM": self.kafka_sasl_mechanism, "KAFKA_SASL_USERNAME": self.kafka_sasl_username,
-                "KAFKA_SASL_PASSWORD": self.kafka_sasl_password}
+        sasl = {
+            "KAFKA_SASL_MECHANISM": self.kafka_sasl_mechanism,
+            "KAFKA_SASL_USERNAME": self.kafka_sasl_username,
+            "KAFKA_SASL_PASSWORD": self.kafka_sasl_password,
+        }
         if protocol.startswith("SASL_"):
             if missing := [name for name, value in sasl.items() if not value]:
                 raise ValueError(f"KAFKA_SECURITY_PROTOCOL={protocol} needs {', '.join(missing)}")
         elif given := [name for name, value in sasl.items() if value]:
             raise ValueError(f"{', '.join(given)} set, but KAFKA_SECURITY_PROTOCOL={protocol} does not use SASL")
-        files = {"KAFKA_SSL_CA_FILE": self.kafka_ssl_ca_file, "KAFKA_SSL_CERT_FILE": self.kafka_ssl_cert_file,
-                 "KAFKA_SSL_KEY_FILE": self.kafka_ssl_key_file}
+        files = {
+            "KAFKA_SSL_CA_FILE": self.kafka_ssl_ca_file,
+            "KAFKA_SSL_CERT_FILE": self.kafka_ssl_cert_file,
+            "KAFKA_SSL_KEY_FILE": self.kafka_ssl_key_file,
+        }
         if not protocol.endswith("SSL") and (given := [name for name, value in files.items() if value]):
             raise ValueError(f"{', '.join(given)} set, but KAFKA_SECURITY_PROTOCOL={protocol} does not use TLS")
         if (self.kafka_ssl_cert_file is None) != (self.kafka_ssl_key_file is None):
-            raise ValueError("KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together: a client certificate needs its key")
+            raise ValueError(
+                "KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together: a client certificate needs its key"
+            )
         return self
 
 
@@ -74,17 +84,24 @@ class ServiceSettings(KafkaSettings):
         default="", description="Prefix of every consumer group: environments sharing one Kafka cluster stay apart."
     )
     kafka_consumer_retries: int = Field(default=3, description="Attempts before an event is dead-lettered.")
-    kafka_session_timeout_ms: int = Field(default=10_000, ge=1_000, description=(
-        "A consumer silent this long leaves its group (heartbeats every third of it). Apache Kafka accepts 6,000 to "
-        "1,800,000 by default. The embedded broker waits half of it for a group's members to join, so a shorter "
-        "one starts consumers sooner there."))
+    kafka_session_timeout_ms: int = Field(
+        default=10_000,
+        ge=1_000,
+        description=(
+            "A consumer silent this long leaves its group (heartbeats every third of it). Apache Kafka accepts 6,000 to "
+            "1,800,000 by default. The embedded broker waits half of it for a group's members to join, so a shorter "
+            "one starts consumers sooner there."
+        ),
+    )
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/leadline"
     database_pool_size: int = 10
 
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
-    log_unmasked: bool = Field(default=False, description="Show phone numbers and message texts in logs (never in production).")
+    log_unmasked: bool = Field(
+        default=False, description="Show phone numbers and message texts in logs (never in production)."
+    )
 
     otel_exporter_otlp_endpoint: str | None = None
     otel_console_exporter: bool = False

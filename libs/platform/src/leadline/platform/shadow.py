@@ -33,7 +33,9 @@ def identifier(name: str) -> str:
 def shadow_engine(url: str | URL, schema: str) -> AsyncEngine:
     """An engine whose unqualified table names resolve to ``schema`` first, then the live schema."""
     return create_async_engine(
-        asyncpg_url(url), pool_size=2, max_overflow=2,
+        asyncpg_url(url),
+        pool_size=2,
+        max_overflow=2,
         connect_args={"server_settings": {"search_path": f"{identifier(schema)},{LIVE_SCHEMA}"}},
     )
 
@@ -47,7 +49,9 @@ async def create_shadow(connection: AsyncConnection, schema: str, tables: list[s
         if copy_rows:
             columns = await _stored_columns(connection, LIVE_SCHEMA, table)
             names = ", ".join(columns)
-            await connection.execute(text(f"INSERT INTO {schema}.{table} ({names}) SELECT {names} FROM {LIVE_SCHEMA}.{table}"))
+            await connection.execute(
+                text(f"INSERT INTO {schema}.{table} ({names}) SELECT {names} FROM {LIVE_SCHEMA}.{table}")
+            )
 
 
 async def drop_schema(connection: AsyncConnection, schema: str) -> None:
@@ -76,7 +80,9 @@ class TableDiff:
         return self.only_live == 0 and self.only_rebuilt == 0
 
 
-async def diff(connection: AsyncConnection, schema: str, table: str, *, scope: tuple[str, str] | None = None) -> TableDiff:
+async def diff(
+    connection: AsyncConnection, schema: str, table: str, *, scope: tuple[str, str] | None = None
+) -> TableDiff:
     """Compare the live table with its shadow, row for row (optionally only rows whose ``column = value``)."""
     columns = ", ".join(await _stored_columns(connection, LIVE_SCHEMA, table))
     where, params = "", {}
@@ -89,8 +95,11 @@ async def diff(connection: AsyncConnection, schema: str, table: str, *, scope: t
         return int((await connection.execute(text(f"SELECT count(*) FROM ({sql}) AS rows"), params)).scalar_one())
 
     return TableDiff(
-        table=table, live_rows=await count(live), rebuilt_rows=await count(rebuilt),
-        only_live=await count(f"{live} EXCEPT ALL {rebuilt}"), only_rebuilt=await count(f"{rebuilt} EXCEPT ALL {live}"),
+        table=table,
+        live_rows=await count(live),
+        rebuilt_rows=await count(rebuilt),
+        only_live=await count(f"{live} EXCEPT ALL {rebuilt}"),
+        only_rebuilt=await count(f"{rebuilt} EXCEPT ALL {live}"),
     )
 
 
@@ -109,16 +118,23 @@ async def replace_rows(connection: AsyncConnection, schema: str, table: str, *, 
     match = f"{identifier(column)}::text = :value"
     await connection.execute(text(f"DELETE FROM {LIVE_SCHEMA}.{identifier(table)} WHERE {match}"), {"value": value})
     inserted = await connection.execute(
-        text(f"INSERT INTO {LIVE_SCHEMA}.{table} ({columns}) SELECT {columns} FROM {identifier(schema)}.{table} WHERE {match}"),
-        {"value": value})
+        text(
+            f"INSERT INTO {LIVE_SCHEMA}.{table} ({columns}) SELECT {columns} FROM {identifier(schema)}.{table} WHERE {match}"
+        ),
+        {"value": value},
+    )
     return inserted.rowcount
 
 
 async def _stored_columns(connection: AsyncConnection, schema: str, table: str) -> list[str]:
     """Columns that hold data (generated columns follow from them and cannot be inserted)."""
-    rows = await connection.execute(text(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = :schema AND table_name = :table "
-        "AND is_generated = 'NEVER' ORDER BY ordinal_position"), {"schema": schema, "table": table})
+    rows = await connection.execute(
+        text(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = :schema AND table_name = :table "
+            "AND is_generated = 'NEVER' ORDER BY ordinal_position"
+        ),
+        {"schema": schema, "table": table},
+    )
     columns = [identifier(row[0]) for row in rows]
     if not columns:
         raise LookupError(f"no table {schema}.{table}: are the service's migrations applied?")

@@ -26,24 +26,33 @@ class ReplicationRefused(ValueError):
     on a cluster that could hold more) without ``allow_single_replica``."""
 
 
-def replication_for(brokers: int, wanted: Replication | None = None, *, allow_single_replica: bool = False) -> Replication:
+def replication_for(
+    brokers: int, wanted: Replication | None = None, *, allow_single_replica: bool = False
+) -> Replication:
     """The replication to create topics with on a cluster of ``brokers``: ``wanted``, else the catalogue's
     single-broker one on a single broker and its production one elsewhere."""
     single = REPLICATION["single-broker"]
     chosen = wanted or (single if brokers == 1 else REPLICATION["production"])
     if chosen.factor > brokers:
         hint = " (--replication single-broker --allow-single-replica for one copy)" if brokers > 1 else ""
-        raise ReplicationRefused(f"{chosen.factor} replicas need {chosen.factor} brokers; the cluster has {brokers}{hint}")
+        raise ReplicationRefused(
+            f"{chosen.factor} replicas need {chosen.factor} brokers; the cluster has {brokers}{hint}"
+        )
     if chosen.factor == 1 and brokers > 1 and not allow_single_replica:
         raise ReplicationRefused(
             f"one replica on a cluster of {brokers} brokers: a broker's restart would stop its partitions and the loss "
-            "of its disk would lose their events; --allow-single-replica if that is really wanted")
+            "of its disk would lose their events; --allow-single-replica if that is really wanted"
+        )
     return chosen
 
 
-async def ensure_topics(kafka: KafkaSettings, topics: Iterable[tuple[str, int] | tuple[str, int, int]] = CATALOGUE, *,
-                        replication: Replication | None = None, allow_single_replica: bool = False,
-                        ) -> tuple[list[str], Replication]:
+async def ensure_topics(
+    kafka: KafkaSettings,
+    topics: Iterable[tuple[str, int] | tuple[str, int, int]] = CATALOGUE,
+    *,
+    replication: Replication | None = None,
+    allow_single_replica: bool = False,
+) -> tuple[list[str], Replication]:
     """Create the missing ``topics`` (name, partitions[, retention.ms: -1 keeps for ever]) with the replication
     ``replication_for`` decides for this cluster; returns the topics created and that replication."""
     admin = kafka_clients.admin(kafka, request_timeout_ms=10_000)
@@ -53,9 +62,17 @@ async def ensure_topics(kafka: KafkaSettings, topics: Iterable[tuple[str, int] |
         chosen = replication_for(brokers, replication, allow_single_replica=allow_single_replica)
         existing = set(await admin.list_topics())
         wanted = [
-            NewTopic(name, partitions, chosen.factor, topic_configs={
-                "min.insync.replicas": str(chosen.min_insync_replicas), **({"retention.ms": str(rest[0])} if rest else {})})
-            for name, partitions, *rest in topics if name not in existing
+            NewTopic(
+                name,
+                partitions,
+                chosen.factor,
+                topic_configs={
+                    "min.insync.replicas": str(chosen.min_insync_replicas),
+                    **({"retention.ms": str(rest[0])} if rest else {}),
+                },
+            )
+            for name, partitions, *rest in topics
+            if name not in existing
         ]
         if not wanted:
             return [], chosen

@@ -19,12 +19,15 @@ from .entrypoints.subscribers import TOPICS, register_subscribers
 from .service.projection import CONSUMER, TimelineProjection
 
 MIGRATIONS = "leadline.history:adapters/migrations"
-DESCRIPTION = "Lead timelines: finished conversations and lead events projected into a timeline that can be rebuilt by replay."
+DESCRIPTION = (
+    "Lead timelines: finished conversations and lead events projected into a timeline that can be rebuilt by replay."
+)
 
 
 def projection(settings: HistorySettings, *, publish: bool = True) -> TimelineProjection:
-    return TimelineProjection(settings.keep_policy,
-                              lambda session, envelope: SqlTimelineStore(session, publish=publish, cause=envelope))
+    return TimelineProjection(
+        settings.keep_policy, lambda session, envelope: SqlTimelineStore(session, publish=publish, cause=envelope)
+    )
 
 
 def build(settings: HistorySettings | None = None) -> FastAPI:
@@ -33,26 +36,47 @@ def build(settings: HistorySettings | None = None) -> FastAPI:
     live = projection(settings)
     register_subscribers(runtime, projection=live, sessions=runtime.sessions)
     access = access_by_the_directory_topic(runtime)
-    app = create_service_app(runtime, title="leadline history", description=DESCRIPTION,
-                             routers=[history_api(sessions=runtime.sessions, access=access)])
+    app = create_service_app(
+        runtime,
+        title="leadline history",
+        description=DESCRIPTION,
+        routers=[history_api(sessions=runtime.sessions, access=access)],
+    )
     app.state.projection, app.state.access = live, access
     return app
 
 
-async def rebuild(settings: HistorySettings, sessions: async_sessionmaker[AsyncSession], *,
-                  progress: Callable[[replay.RebuildProgress], None] | None = None, force: bool = False) -> replay.RebuildProgress:
+async def rebuild(
+    settings: HistorySettings,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    progress: Callable[[replay.RebuildProgress], None] | None = None,
+    force: bool = False,
+) -> replay.RebuildProgress:
     """Fill an empty projection from its topics; publishes nothing (entry ids are stable across rebuilds).
 
     Refuses (``ReplayRefused``) a projection that is not empty, or topics that are unknown or truncated, unless
     ``force``: it would wipe what it cannot compare with its source (``leadline replay history`` compares)."""
     quiet = projection(settings, publish=False)
-    return await replay.rebuild(sessions, kafka=settings, topics=TOPICS,
-                                consumer=CONSUMER, handle=quiet.handle, batch_size=settings.history_rebuild_batch_size,
-                                progress=progress, force=force)
+    return await replay.rebuild(
+        sessions,
+        kafka=settings,
+        topics=TOPICS,
+        consumer=CONSUMER,
+        handle=quiet.handle,
+        batch_size=settings.history_rebuild_batch_size,
+        progress=progress,
+        force=force,
+    )
 
 
 def replayable(settings: HistorySettings) -> TimelineReplay:
     """The timeline for ``leadline replay history``: rebuilt beside the live tables while the service runs."""
     quiet = projection(settings, publish=False)
-    return TimelineReplay(kafka=settings, topics=TOPICS, consumer=CONSUMER,
-                          handle=quiet.handle, batch_size=settings.history_rebuild_batch_size)
+    return TimelineReplay(
+        kafka=settings,
+        topics=TOPICS,
+        consumer=CONSUMER,
+        handle=quiet.handle,
+        batch_size=settings.history_rebuild_batch_size,
+    )

@@ -14,7 +14,6 @@ from .adapters.graph_api import GraphApiClient
 from .adapters.unit_of_work import SqlUnitOfWork
 from .domain.retry_policy import RetryPolicy
 from .domain.send_throughput import SendThroughput
-from .service.templates import keep_templates_fresh
 from .entrypoints.integration import register_integration_subscriber
 from .entrypoints.kafka import register_send_subscriber
 from .entrypoints.media_api import media_api
@@ -24,6 +23,7 @@ from .entrypoints.templates_api import templates_api
 from .entrypoints.webhooks import webhook_router
 from .service.media_fetching import MediaFetchPolicy
 from .service.ports import UnitOfWork
+from .service.templates import keep_templates_fresh
 
 MIGRATIONS = "leadline.ingest:adapters/migrations"
 DESCRIPTION = (
@@ -36,26 +36,50 @@ def build(settings: IngestSettings | None = None, *, unit_of_work: Callable[[], 
     settings = settings or IngestSettings()
     runtime = ServiceRuntime(settings)
     unit_of_work = unit_of_work or (lambda: SqlUnitOfWork(runtime.sessions))
-    graph = GraphApiClient(base_url=settings.graph_api_base_url, version=settings.graph_api_version,
-                           access_token=settings.whatsapp_access_token.get_secret_value(),
-                           timeout_s=settings.graph_api_timeout_s)
+    graph = GraphApiClient(
+        base_url=settings.graph_api_base_url,
+        version=settings.graph_api_version,
+        access_token=settings.whatsapp_access_token.get_secret_value(),
+        timeout_s=settings.graph_api_timeout_s,
+    )
     media_store = media_store_for(settings)
     register_integration_subscriber(runtime, unit_of_work)
     register_send_subscriber(
-        runtime, uow_factory=unit_of_work, graph=graph, media_store=media_store,
+        runtime,
+        uow_factory=unit_of_work,
+        graph=graph,
+        media_store=media_store,
         throughput=SendThroughput(rate_per_s=settings.send_rate_per_number, burst=settings.send_rate_per_number),
         retry=RetryPolicy(attempts=settings.send_retry_attempts),
     )
     media_worker = MediaWorker(
-        uow_factory=unit_of_work, graph=graph, store=media_store, poll_interval_s=settings.media_fetch_poll_interval_s,
-        policy=MediaFetchPolicy(retry=RetryPolicy(attempts=settings.media_fetch_max_attempts, base_delay_s=5.0, max_delay_s=600.0)),
+        uow_factory=unit_of_work,
+        graph=graph,
+        store=media_store,
+        poll_interval_s=settings.media_fetch_poll_interval_s,
+        policy=MediaFetchPolicy(
+            retry=RetryPolicy(attempts=settings.media_fetch_max_attempts, base_delay_s=5.0, max_delay_s=600.0)
+        ),
     )
     verifier = verifier_from_settings(settings)
-    runtime.run_in_background("templates", lambda: keep_templates_fresh(
-        every=timedelta(seconds=settings.template_sync_interval_s), graph=graph, uow=unit_of_work,
-        clock=lambda: datetime.now(UTC)))
-    app = create_service_app(runtime, title="leadline ingest", description=DESCRIPTION,
-                             routers=[webhook_router(settings, unit_of_work), media_api(media_store, verifier),
-                                      templates_api(graph=graph, uow=unit_of_work, verifier=verifier)])
+    runtime.run_in_background(
+        "templates",
+        lambda: keep_templates_fresh(
+            every=timedelta(seconds=settings.template_sync_interval_s),
+            graph=graph,
+            uow=unit_of_work,
+            clock=lambda: datetime.now(UTC),
+        ),
+    )
+    app = create_service_app(
+        runtime,
+        title="leadline ingest",
+        description=DESCRIPTION,
+        routers=[
+            webhook_router(settings, unit_of_work),
+            media_api(media_store, verifier),
+            templates_api(graph=graph, uow=unit_of_work, verifier=verifier),
+        ],
+    )
     run_with_app(app, media_worker, on_stop=[graph.aclose])
     return app

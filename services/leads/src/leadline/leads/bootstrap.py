@@ -27,36 +27,62 @@ from .service.recovery import Recovery, watch_stale_sagas
 
 MIGRATIONS = "leadline.leads:adapters/migrations"
 DESCRIPTION = (
-    'Leads created from conversations by an agent\'s "Add lead" (a saga with the router\'s claim), conversion points, '
+    "Leads created from conversations by an agent's \"Add lead\" (a saga with the router's claim), conversion points, "
     "lead unification and conflicts, lead temperature."
 )
 
 
-def build(settings: LeadsSettings | None = None, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-          router_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+def build(
+    settings: LeadsSettings | None = None,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    router_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
     settings = settings or LeadsSettings()
     runtime = ServiceRuntime(settings)
     uow: Callable[[], UnitOfWork] = lambda: SqlUnitOfWork(runtime.sessions, clock=clock)  # noqa: E731
     rules = settings.temperature_rules()
     router = HttpRouter(settings.router_url, timeout_s=settings.router_timeout_s, transport=router_transport)
-    tokens = ServiceTokenMinter(secret=settings.jwt_secret.get_secret_value(), audience=settings.jwt_audience,
-                                issuer=settings.jwt_issuer)
-    ctx = AddLeadContext(uow=uow, router=router, clock=clock, normalize=normalize_phone, rules=rules,
-                         one_at_a_time_for=timedelta(seconds=settings.saga_pending_timeout_s))
-    recovery = Recovery(uow=uow, router=router, tokens=tokens, clock=clock, rules=rules,
-                        stale_after=timedelta(seconds=settings.saga_pending_timeout_s))
+    tokens = ServiceTokenMinter(
+        secret=settings.jwt_secret.get_secret_value(), audience=settings.jwt_audience, issuer=settings.jwt_issuer
+    )
+    ctx = AddLeadContext(
+        uow=uow,
+        router=router,
+        clock=clock,
+        normalize=normalize_phone,
+        rules=rules,
+        one_at_a_time_for=timedelta(seconds=settings.saga_pending_timeout_s),
+    )
+    recovery = Recovery(
+        uow=uow,
+        router=router,
+        tokens=tokens,
+        clock=clock,
+        rules=rules,
+        stale_after=timedelta(seconds=settings.saga_pending_timeout_s),
+    )
 
     register_subscribers(runtime, uow=uow, clock=clock, rules=rules)
-    runtime.run_in_background("add-lead-recovery", lambda: watch_stale_sagas(recovery, every_s=settings.saga_recovery_interval_s))
-    runtime.run_in_background("temperature-cooling", lambda: watch_cooling(
-        every_s=settings.temperature_check_interval_s, uow=uow, clock=clock, rules=rules))
+    runtime.run_in_background(
+        "add-lead-recovery", lambda: watch_stale_sagas(recovery, every_s=settings.saga_recovery_interval_s)
+    )
+    runtime.run_in_background(
+        "temperature-cooling",
+        lambda: watch_cooling(every_s=settings.temperature_check_interval_s, uow=uow, clock=clock, rules=rules),
+    )
 
     access = access_by_the_directory_topic(runtime)
     caller = authenticated(access)
-    app = create_service_app(runtime, title="leadline leads", description=DESCRIPTION, routers=[
-        leads_api(ctx=ctx, sessions=runtime.sessions, caller=caller, router_url=settings.router_url),
-        admin_api(ctx=ctx, sessions=runtime.sessions, caller=caller, router_url=settings.router_url),
-    ])
+    app = create_service_app(
+        runtime,
+        title="leadline leads",
+        description=DESCRIPTION,
+        routers=[
+            leads_api(ctx=ctx, sessions=runtime.sessions, caller=caller, router_url=settings.router_url),
+            admin_api(ctx=ctx, sessions=runtime.sessions, caller=caller, router_url=settings.router_url),
+        ],
+    )
     install_leads_errors(app)
     close_on_stop(app, router.aclose)
     app.state.uow, app.state.ctx, app.state.recovery, app.state.rules = uow, ctx, recovery, rules

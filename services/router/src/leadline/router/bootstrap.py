@@ -38,8 +38,12 @@ MIGRATIONS = "leadline.router:adapters/migrations"
 DESCRIPTION = "Conversations: team pools, claim-once ownership, statuses, transfer rules and who may see what."
 
 
-def build(settings: RouterSettings | None = None, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-          ingest_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+def build(
+    settings: RouterSettings | None = None,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ingest_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
     """``ingest_transport`` lets tests put ingest's media API in-process."""
     settings = settings or RouterSettings()
     runtime = ServiceRuntime(settings)
@@ -51,23 +55,39 @@ def build(settings: RouterSettings | None = None, *, clock: Callable[[], datetim
     register_subscribers(runtime, uow=uow, clock=clock, normalize=normalize_phone)
     if settings.router_config_file:
         load_configuration_file(settings.router_config_file)  # a bad file stops start-up, naming the entry
-        runtime.run_in_background("account-configuration", lambda: apply_configuration_file(
-            settings.router_config_file, uow=config_uow, clock=clock))
-    runtime.run_in_background("pool-wait", lambda: watch_pool_waits(
-        every_s=settings.pool_wait_check_interval_s, uow=uow, clock=clock, waiting=queries.waiting_in_pools))
-    feed = LiveFeed(runtime.sessions, rights, kafka=settings,
-                    fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
+        runtime.run_in_background(
+            "account-configuration",
+            lambda: apply_configuration_file(settings.router_config_file, uow=config_uow, clock=clock),
+        )
+    runtime.run_in_background(
+        "pool-wait",
+        lambda: watch_pool_waits(
+            every_s=settings.pool_wait_check_interval_s, uow=uow, clock=clock, waiting=queries.waiting_in_pools
+        ),
+    )
+    feed = LiveFeed(runtime.sessions, rights, kafka=settings, fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
     runtime.run_in_background("live-feed", feed.run)
     ingest = IngestMedia(settings.ingest_url, transport=ingest_transport)
-    app = create_service_app(runtime, title="leadline router", description=DESCRIPTION,
-                             untraced_paths={"/stream", *MEDIA_PATHS}, routers=[
-        agent_api(uow=uow, sessions=runtime.sessions, access=access, normalize=normalize_phone, clock=clock,
-                  render=partial(rendered_template, ingest=ingest)),
-        media_api(uow=uow, sessions=runtime.sessions, access=access, ingest=ingest, clock=clock),
-        templates_api(uow=uow, sessions=runtime.sessions, access=access, ingest=ingest, clock=clock),
-        admin_router(runtime.sessions, access, clock=clock, directory_changed=rights.forget),
-        live_api(feed=feed, access=access),
-    ])
+    app = create_service_app(
+        runtime,
+        title="leadline router",
+        description=DESCRIPTION,
+        untraced_paths={"/stream", *MEDIA_PATHS},
+        routers=[
+            agent_api(
+                uow=uow,
+                sessions=runtime.sessions,
+                access=access,
+                normalize=normalize_phone,
+                clock=clock,
+                render=partial(rendered_template, ingest=ingest),
+            ),
+            media_api(uow=uow, sessions=runtime.sessions, access=access, ingest=ingest, clock=clock),
+            templates_api(uow=uow, sessions=runtime.sessions, access=access, ingest=ingest, clock=clock),
+            admin_router(runtime.sessions, access, clock=clock, directory_changed=rights.forget),
+            live_api(feed=feed, access=access),
+        ],
+    )
     install_router_errors(app)
     close_on_stop(app, ingest.aclose)
     app.state.uow = uow

@@ -10,8 +10,13 @@ from .settings import WebSettings
 
 def main() -> None:
     settings = WebSettings()
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None,
-                timeout_graceful_shutdown=5)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        timeout_graceful_shutdown=5,
+    )
 
 
 if __name__ == "__main__":

@@ -44,10 +44,14 @@ def create_app(settings: WebSettings, *, transport: httpx.AsyncBaseTransport | N
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        configure_logging(settings.service_name, level=settings.log_level, fmt=settings.log_format,
-                          unmasked=settings.log_unmasked)
-        configure_tracing(settings.service_name, otlp_endpoint=settings.otel_exporter_otlp_endpoint,
-                          console=settings.otel_console_exporter)
+        configure_logging(
+            settings.service_name, level=settings.log_level, fmt=settings.log_format, unmasked=settings.log_unmasked
+        )
+        configure_tracing(
+            settings.service_name,
+            otlp_endpoint=settings.otel_exporter_otlp_endpoint,
+            console=settings.otel_console_exporter,
+        )
         # httpx logs every URL it calls at INFO: the live stream's URL carries the agent's token
         logging.getLogger("httpx").setLevel(logging.WARNING)
         log.info("web gateway started", port=settings.http_port, dev_login=settings.web_dev_login)
@@ -59,25 +63,34 @@ def create_app(settings: WebSettings, *, transport: httpx.AsyncBaseTransport | N
     def answers(base: str):
         async def check() -> bool:
             return (await client.get(f"{base.rstrip('/')}/healthz", timeout=2.0)).status_code == 200
+
         return check
 
     async def page_available() -> bool:
         return (Path(settings.web_static_dir) / "index.html").is_file()
 
-    app = FastAPI(title="leadline web", version="0.1.0", lifespan=lifespan,
-                  description="The agent inbox page and the gateway to the agent APIs.",
-                  telemetry=server_spans(exclude=carries_a_credential))
+    app = FastAPI(
+        title="leadline web",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="The agent inbox page and the gateway to the agent APIs.",
+        telemetry=server_spans(exclude=carries_a_credential),
+    )
     install_error_handlers(app)
     install_request_context(app)
-    app.include_router(health_router({"page": page_available},
-                                     reports={name: answers(base) for name, base in upstreams.items()}))
+    app.include_router(
+        health_router({"page": page_available}, reports={name: answers(base) for name, base in upstreams.items()})
+    )
     app.include_router(asyncapi_router(None))  # the gateway owns no topic: it shows the whole system's
 
     @app.get("/api/config", include_in_schema=False)
     async def page_config() -> dict[str, object]:
         """What the page needs to know: whether the dev agent picker exists, and which template asks a customer
         known only by BSUID for their number (one approved with WhatsApp's REQUEST_CONTACT_INFO button)."""
-        template = {"name": settings.web_request_contact_template, "language": settings.web_request_contact_template_language}
+        template = {
+            "name": settings.web_request_contact_template,
+            "language": settings.web_request_contact_template_language,
+        }
         return {"dev_login": settings.web_dev_login, "request_contact_template": template}
 
     if settings.web_dev_login:

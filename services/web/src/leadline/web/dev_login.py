@@ -14,8 +14,8 @@ import yaml
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from leadline.platform.tokens import mint_token
 from leadline.platform.http import ApiError
+from leadline.platform.tokens import mint_token
 
 from .settings import WebSettings
 
@@ -37,9 +37,16 @@ def seeded_agents(accounts_file: str | None) -> list[dict[str, Any]]:
             if agent.get("active", True) is False:
                 continue
             teams = [str(t) for t in agent.get("teams", [])]
-            agents.append({"account_id": str(account_id), "agent_id": str(agent_id), "name": str(agent.get("name", agent_id)),
-                           "role": str(agent.get("role", "attendant")), "teams": teams,
-                           "team_names": {t: team_names.get(t, t) for t in teams}})
+            agents.append(
+                {
+                    "account_id": str(account_id),
+                    "agent_id": str(agent_id),
+                    "name": str(agent.get("name", agent_id)),
+                    "role": str(agent.get("role", "attendant")),
+                    "teams": teams,
+                    "team_names": {t: team_names.get(t, t) for t in teams},
+                }
+            )
     return agents
 
 
@@ -52,14 +59,24 @@ def dev_login_api(settings: WebSettings) -> APIRouter:
 
     @router.post("/login")
     async def login(body: LoginRequest) -> dict[str, Any]:
-        found = [a for a in seeded_agents(settings.web_dev_accounts_file)
-                 if a["account_id"] == body.account_id and a["agent_id"] == body.agent_id]
+        found = [
+            a
+            for a in seeded_agents(settings.web_dev_accounts_file)
+            if a["account_id"] == body.account_id and a["agent_id"] == body.agent_id
+        ]
         if not found:
             raise ApiError(404, "not_found", "no such seeded agent")
         agent = found[0]
-        token = mint_token(secret=settings.jwt_secret.get_secret_value(), agent_id=agent["agent_id"], name=agent["name"],
-                           role=agent["role"], account_id=agent["account_id"], teams=agent["teams"],
-                           audience=settings.jwt_audience, issuer=settings.jwt_issuer)
+        token = mint_token(
+            secret=settings.jwt_secret.get_secret_value(),
+            agent_id=agent["agent_id"],
+            name=agent["name"],
+            role=agent["role"],
+            account_id=agent["account_id"],
+            teams=agent["teams"],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+        )
         return {"token": token, "agent": agent}
 
     return router

@@ -21,10 +21,16 @@ class WebSettings(ServiceSettings):
     history_url: str = Field(default="http://127.0.0.1:8004", description="The history service (lead timeline).")
     web_static_dir: str = Field(default=DEFAULT_STATIC_DIR, description="The front-end's files (plain HTML/CSS/JS).")
     web_dev_login: bool = Field(
-        default=False, description="Development only: list the seeded agents and mint their tokens (/api/dev/*).")
+        default=False, description="Development only: list the seeded agents and mint their tokens (/api/dev/*)."
+    )
     web_dev_accounts_file: str | None = Field(
-        default=None, description="Accounts YAML whose agents the dev login offers (make run: deploy/dev/accounts.yaml).")
-    upstream_timeout_s: float = Field(default=30.0, description="Read timeout of proxied calls (never for the live stream).")
+        default=None,
+        description="Accounts YAML whose agents the dev login offers (make run: deploy/dev/accounts.yaml).",
+    )
+    upstream_timeout_s: float = Field(
+        default=30.0, description="Read timeout of proxied calls (never for the live stream)."
+    )
     web_request_contact_template: str = Field(
-        default="pedir_contato", description="The approved template with WhatsApp's REQUEST_CONTACT_INFO button.")
+        default="pedir_contato", description="The approved template with WhatsApp's REQUEST_CONTACT_INFO button."
+    )
     web_request_contact_template_language: str = Field(default="pt_BR", description="That template's language code.")

@@ -63,10 +63,7 @@ def expected_files(registry: Registry = REGISTRY) -> dict[Path, Schema]:
 
 def committed_files(directory: Path) -> dict[Path, Schema]:
     """Relative path -> schema document for every schema file under ``directory``."""
-    return {
-        path.relative_to(directory): json.loads(path.read_text())
-        for path in sorted(directory.rglob("*.json"))
-    }
+    return {path.relative_to(directory): json.loads(path.read_text()) for path in sorted(directory.rglob("*.json"))}
 
 
 def export_all(directory: Path = SCHEMA_DIR, registry: Registry = REGISTRY) -> list[Path]:

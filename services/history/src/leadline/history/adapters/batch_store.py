@@ -17,7 +17,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.timeline import (
-    Entry, StagedMessage, media_key_of, message_source, stored_media_of, with_media, with_stored_media,
+    Entry,
+    StagedMessage,
+    media_key_of,
+    message_source,
+    stored_media_of,
+    with_media,
+    with_stored_media,
 )
 from .store import SqlTimelineStore
 from .tables import conversations, staged_messages, stored_media, timeline_entries
@@ -48,18 +54,28 @@ class BatchTimelineStore:
     async def _load_conversations(self, wanted: set[uuid.UUID]) -> None:
         if not wanted:
             return
-        rows = await self.session.execute(select(conversations.c.conversation_id, conversations.c.lead_id)
-                                          .where(conversations.c.conversation_id.in_(wanted)))
+        rows = await self.session.execute(
+            select(conversations.c.conversation_id, conversations.c.lead_id).where(
+                conversations.c.conversation_id.in_(wanted)
+            )
+        )
         self.in_table.update({row.conversation_id: row.lead_id for row in rows})
-        self.staged_in_table.update(await self.session.scalars(
-            select(staged_messages.c.conversation_id).distinct().where(staged_messages.c.conversation_id.in_(wanted))))
+        self.staged_in_table.update(
+            await self.session.scalars(
+                select(staged_messages.c.conversation_id)
+                .distinct()
+                .where(staged_messages.c.conversation_id.in_(wanted))
+            )
+        )
         for conversation_id in wanted:
             self.leads[conversation_id] = self.in_table.get(conversation_id)
 
     async def _load_media(self, wanted: set[str]) -> None:
         if not wanted:
             return
-        rows = await self.session.execute(select(stored_media.c.wamid, stored_media.c.stored).where(stored_media.c.wamid.in_(wanted)))
+        rows = await self.session.execute(
+            select(stored_media.c.wamid, stored_media.c.stored).where(stored_media.c.wamid.in_(wanted))
+        )
         self.media.update(dict.fromkeys(wanted, _ABSENT))
         self.media.update({row.wamid: row.stored for row in rows})
 
@@ -111,27 +127,41 @@ class BatchTimelineStore:
             self.media[wamid] = self.new_media[wamid] = dict(stored)
         for key, entry in self.entries.items():
             if entry.wamid == wamid and entry.media_key is None and _lacks_stored_media(entry.content):
-                self.entries[key] = dataclasses.replace(entry, content=with_stored_media(entry.content, stored),
-                                                        media_key=stored.get("key"))
-        rows = (await self.session.execute(
-            select(timeline_entries.c.entry_id, timeline_entries.c.content)
-            .where(timeline_entries.c.wamid == wamid, timeline_entries.c.media_key.is_(None)))).all()
+                self.entries[key] = dataclasses.replace(
+                    entry, content=with_stored_media(entry.content, stored), media_key=stored.get("key")
+                )
+        rows = (
+            await self.session.execute(
+                select(timeline_entries.c.entry_id, timeline_entries.c.content).where(
+                    timeline_entries.c.wamid == wamid, timeline_entries.c.media_key.is_(None)
+                )
+            )
+        ).all()
         for row in rows:
             if _lacks_stored_media(row.content):
-                await self.session.execute(update(timeline_entries).where(timeline_entries.c.entry_id == row.entry_id)
-                                           .values(content=with_stored_media(row.content, stored), media_key=stored.get("key")))
+                await self.session.execute(
+                    update(timeline_entries)
+                    .where(timeline_entries.c.entry_id == row.entry_id)
+                    .values(content=with_stored_media(row.content, stored), media_key=stored.get("key"))
+                )
 
     async def update_message_media(self, message_id: uuid.UUID, media: Mapping[str, Any]) -> None:
         for pending in self.staged.values():
             if message_id in pending:
                 message, account_id = pending[message_id]
-                pending[message_id] = (dataclasses.replace(message, content=with_media(message.content, media)), account_id)
+                pending[message_id] = (
+                    dataclasses.replace(message, content=with_media(message.content, media)),
+                    account_id,
+                )
         key = message_source(message_id)
         if key in self.entries:
             entry = self.entries[key]
-            self.entries[key] = dataclasses.replace(entry, content=with_media(entry.content or {}, media),
-                                                    media_key=media_key_of(media))
-        await SqlTimelineStore(self.session, publish=False).update_message_media(message_id, media)  # rows already written
+            self.entries[key] = dataclasses.replace(
+                entry, content=with_media(entry.content or {}, media), media_key=media_key_of(media)
+            )
+        await SqlTimelineStore(self.session, publish=False).update_message_media(
+            message_id, media
+        )  # rows already written
 
     async def record(self, entries: Sequence[Entry]) -> int:
         added = [entry for entry in entries if entry.source_key not in self.entries]
@@ -140,27 +170,46 @@ class BatchTimelineStore:
 
     async def flush(self) -> None:
         """Writes what the batch changed (once, at the end of the batch: a store serves one batch)."""
-        changed = [{"conversation_id": c, "lead_id": lead} for c, lead in self.leads.items()
-                   if c not in self.in_table or self.in_table[c] != lead]
+        changed = [
+            {"conversation_id": c, "lead_id": lead}
+            for c, lead in self.leads.items()
+            if c not in self.in_table or self.in_table[c] != lead
+        ]
         if changed:
             upsert = insert(conversations)
-            await self.session.execute(upsert.on_conflict_do_update(
-                index_elements=[conversations.c.conversation_id], set_={"lead_id": upsert.excluded.lead_id}), changed)
-        staged = [_staged_row(message, account_id) for pending in self.staged.values() for message, account_id in pending.values()]
+            await self.session.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=[conversations.c.conversation_id], set_={"lead_id": upsert.excluded.lead_id}
+                ),
+                changed,
+            )
+        staged = [
+            _staged_row(message, account_id)
+            for pending in self.staged.values()
+            for message, account_id in pending.values()
+        ]
         if staged:
             await self.session.execute(insert(staged_messages).on_conflict_do_nothing(), staged)
         if self.new_media:
-            await self.session.execute(insert(stored_media).on_conflict_do_nothing(),
-                                       [{"wamid": w, "stored": s} for w, s in self.new_media.items()])
+            await self.session.execute(
+                insert(stored_media).on_conflict_do_nothing(),
+                [{"wamid": w, "stored": s} for w, s in self.new_media.items()],
+            )
         if self.entries:
-            await self.session.execute(insert(timeline_entries).on_conflict_do_nothing(index_elements=[timeline_entries.c.source_key]),
-                                       [entry_row(entry) for entry in self.entries.values()])
+            await self.session.execute(
+                insert(timeline_entries).on_conflict_do_nothing(index_elements=[timeline_entries.c.source_key]),
+                [entry_row(entry) for entry in self.entries.values()],
+            )
         if self.leads_of_entries_in_table:
             await self.session.execute(
                 update(timeline_entries)
-                .where(timeline_entries.c.conversation_id == bindparam("conversation"), timeline_entries.c.lead_id.is_(None))
+                .where(
+                    timeline_entries.c.conversation_id == bindparam("conversation"),
+                    timeline_entries.c.lead_id.is_(None),
+                )
                 .values(lead_id=bindparam("lead")),
-                [{"conversation": c, "lead": lead} for c, lead in self.leads_of_entries_in_table.items()])
+                [{"conversation": c, "lead": lead} for c, lead in self.leads_of_entries_in_table.items()],
+            )
 
 
 def _lacks_stored_media(content: Mapping[str, Any] | None) -> bool:
@@ -169,9 +218,16 @@ def _lacks_stored_media(content: Mapping[str, Any] | None) -> bool:
 
 def _staged_row(message: StagedMessage, account_id: str) -> dict[str, Any]:
     return {
-        "message_id": message.message_id, "conversation_id": message.conversation_id, "account_id": account_id,
-        "kind": message.kind, "direction": message.direction, "origin": message.origin,
-        "sender": dict(message.sender) if message.sender else None, "wamid": message.wamid,
-        "content": dict(message.content), "text": message.text, "sent_at": message.sent_at,
+        "message_id": message.message_id,
+        "conversation_id": message.conversation_id,
+        "account_id": account_id,
+        "kind": message.kind,
+        "direction": message.direction,
+        "origin": message.origin,
+        "sender": dict(message.sender) if message.sender else None,
+        "wamid": message.wamid,
+        "content": dict(message.content),
+        "text": message.text,
+        "sent_at": message.sent_at,
         "source_event_id": message.source_event_id,
     }

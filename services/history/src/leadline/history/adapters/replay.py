@@ -15,13 +15,11 @@ from dataclasses import dataclass, field
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import ValidationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from pydantic import ValidationError
-
 from leadline.events import REGISTRY, Envelope
-
 from leadline.events.registry import UndecodableEvent, UnknownEventType
 from leadline.platform import kafka_clients
 from leadline.platform.messaging_tables import INBOX, STREAM_POSITIONS
@@ -69,9 +67,15 @@ REPLAY_IDLE_S = 1.0  # past the listed end offsets, this long with nothing new m
 
 
 async def rebuild(
-    sessions: async_sessionmaker[AsyncSession], *, kafka: KafkaSettings, topics: Sequence[str], consumer: str,
-    handle: Callable[[TimelineStore, Envelope, object], Awaitable[None]], batch_size: int = 1000,
-    progress: Callable[[RebuildProgress], None] | None = None, force: bool = False,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    kafka: KafkaSettings,
+    topics: Sequence[str],
+    consumer: str,
+    handle: Callable[[TimelineStore, Envelope, object], Awaitable[None]],
+    batch_size: int = 1000,
+    progress: Callable[[RebuildProgress], None] | None = None,
+    force: bool = False,
 ) -> RebuildProgress:
     """Empty the projection and replay every event produced before now.
 
@@ -82,23 +86,45 @@ async def rebuild(
     objections = await topic_objections(kafka, list(topics))
     async with sessions() as session, session.begin():
         entries = await session.scalar(select(func.count()).select_from(timeline_entries))
-        streams = await session.scalar(select(func.count()).select_from(STREAM_POSITIONS).where(STREAM_POSITIONS.c.consumer == consumer))
+        streams = await session.scalar(
+            select(func.count()).select_from(STREAM_POSITIONS).where(STREAM_POSITIONS.c.consumer == consumer)
+        )
         if entries or streams:
-            objections.append(Objection(f"the projection is not empty ({entries} timeline entries, positions of {streams} "
-                                        "stream(s)): a rebuild would wipe it unchecked; `leadline replay history` "
-                                        "checks its source first"))
+            objections.append(
+                Objection(
+                    f"the projection is not empty ({entries} timeline entries, positions of {streams} "
+                    "stream(s)): a rebuild would wipe it unchecked; `leadline replay history` "
+                    "checks its source first"
+                )
+            )
         if objections and (not force or any(o.unreadable for o in objections)):
             raise ReplayRefused(objections)
         await clear_projection(session, consumer)
-    return await replay_topics(sessions, kafka=kafka, topics=topics, consumer=consumer,
-                               handle=handle, batch_size=batch_size, progress=progress, fresh=True)
+    return await replay_topics(
+        sessions,
+        kafka=kafka,
+        topics=topics,
+        consumer=consumer,
+        handle=handle,
+        batch_size=batch_size,
+        progress=progress,
+        fresh=True,
+    )
 
 
 async def replay_topics(
-    sessions: async_sessionmaker[AsyncSession], *, kafka: KafkaSettings, topics: Sequence[str], consumer: str,
-    handle: Callable[[TimelineStore, Envelope, object], Awaitable[None]], batch_size: int = 1000,
-    progress: Callable[[RebuildProgress], None] | None = None, fresh: bool = False,
-    since_ms: int | None = None, start: Mapping[TopicPartition, int] | None = None, cutoff_ms: int | None = None,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    kafka: KafkaSettings,
+    topics: Sequence[str],
+    consumer: str,
+    handle: Callable[[TimelineStore, Envelope, object], Awaitable[None]],
+    batch_size: int = 1000,
+    progress: Callable[[RebuildProgress], None] | None = None,
+    fresh: bool = False,
+    since_ms: int | None = None,
+    start: Mapping[TopicPartition, int] | None = None,
+    cutoff_ms: int | None = None,
 ) -> RebuildProgress:
     """Replay ``topics`` into the tables ``sessions`` write to, up to the events produced before ``cutoff_ms``.
 
@@ -107,8 +133,14 @@ async def replay_topics(
     ``progress.positions`` tells where each partition stopped, for a later catch-up.
     """
     started = time.monotonic()
-    reader = kafka_clients.consumer(kafka, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
-                                    fetch_max_wait_ms=10, max_partition_fetch_bytes=4 << 20)
+    reader = kafka_clients.consumer(
+        kafka,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=10,
+        max_partition_fetch_bytes=4 << 20,
+    )
     await reader.start()
     try:
         await reader.topics()  # fetch the cluster's metadata: a topic not yet known must not be skipped silently
@@ -155,15 +187,19 @@ async def replay_topics(
                         state.undecodable += 1
                         log.warning("replay left out a malformed envelope", topic=tp.topic, offset=record.offset)
             state.total = max(state.total, state.read)
-            decoded = [(envelope, payload) for envelope in envelopes if (payload := _decoded(envelope, state)) is not None]
+            decoded = [
+                (envelope, payload) for envelope in envelopes if (payload := _decoded(envelope, state)) is not None
+            ]
             for envelope, _ in decoded:
                 state.reached[envelope.stream_id] = max(envelope.sequence, state.reached.get(envelope.stream_id, 0))
             async with sessions() as session, session.begin():
                 if not fresh:
                     await ledger.preload(session, {envelope.stream_id for envelope, _ in decoded})
                 store = BatchTimelineStore(session)
-                await store.preload({c for _, p in decoded if (c := getattr(p, "conversation_id", None))},
-                                    {w for _, p in decoded if isinstance(w := getattr(p, "wamid", None), str)})
+                await store.preload(
+                    {c for _, p in decoded if (c := getattr(p, "conversation_id", None))},
+                    {w for _, p in decoded if isinstance(w := getattr(p, "wamid", None), str)},
+                )
                 for envelope, payload in decoded:
                     applied = ledger.first_time(envelope)
                     if applied:
@@ -182,8 +218,14 @@ async def replay_topics(
         await reader.stop()
 
 
-async def _start_offsets(reader: AIOKafkaConsumer, partitions: list[TopicPartition], ends: Mapping[TopicPartition, int], *,
-                         since_ms: int | None, start: Mapping[TopicPartition, int] | None) -> dict[TopicPartition, int]:
+async def _start_offsets(
+    reader: AIOKafkaConsumer,
+    partitions: list[TopicPartition],
+    ends: Mapping[TopicPartition, int],
+    *,
+    since_ms: int | None,
+    start: Mapping[TopicPartition, int] | None,
+) -> dict[TopicPartition, int]:
     beginnings = await reader.beginning_offsets(partitions)
     if start is not None:
         return {tp: start.get(tp, beginnings[tp]) for tp in partitions}

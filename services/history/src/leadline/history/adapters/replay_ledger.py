@@ -32,8 +32,11 @@ class ReplayLedger:
         """Positions of streams not seen yet, from the table: a replay on top of existing rows (catch-up, --from)."""
         wanted = stream_ids - self.positions.keys()
         if wanted:
-            rows = await session.execute(select(STREAM_POSITIONS.c.stream_id, STREAM_POSITIONS.c.last_sequence).where(
-                STREAM_POSITIONS.c.consumer == self.consumer, STREAM_POSITIONS.c.stream_id.in_(wanted)))
+            rows = await session.execute(
+                select(STREAM_POSITIONS.c.stream_id, STREAM_POSITIONS.c.last_sequence).where(
+                    STREAM_POSITIONS.c.consumer == self.consumer, STREAM_POSITIONS.c.stream_id.in_(wanted)
+                )
+            )
             self.positions.update({row.stream_id: row.last_sequence for row in rows})
 
     def first_time(self, envelope: Envelope) -> bool:
@@ -46,20 +49,30 @@ class ReplayLedger:
             return False
         if envelope.sequence != last + 1:
             STREAM_GAPS.labels(self.consumer).inc()
-            log.warning("gap in stream", consumer=self.consumer, stream_id=envelope.stream_id, expected=last + 1,
-                        got=envelope.sequence)
+            log.warning(
+                "gap in stream",
+                consumer=self.consumer,
+                stream_id=envelope.stream_id,
+                expected=last + 1,
+                got=envelope.sequence,
+            )
         self.positions[envelope.stream_id] = envelope.sequence
         self.moved.add(envelope.stream_id)
         return True
 
     async def flush(self, session: AsyncSession) -> None:
         if self.new_ids:
-            await session.execute(insert(INBOX).on_conflict_do_nothing(),
-                                  [{"consumer": self.consumer, "event_id": event_id} for event_id in dict.fromkeys(self.new_ids)])
+            await session.execute(
+                insert(INBOX).on_conflict_do_nothing(),
+                [{"consumer": self.consumer, "event_id": event_id} for event_id in dict.fromkeys(self.new_ids)],
+            )
         if self.moved:
             upsert = insert(STREAM_POSITIONS)
             await session.execute(
-                upsert.on_conflict_do_update(index_elements=[STREAM_POSITIONS.c.consumer, STREAM_POSITIONS.c.stream_id],
-                                             set_={"last_sequence": upsert.excluded.last_sequence}),
-                [{"consumer": self.consumer, "stream_id": s, "last_sequence": self.positions[s]} for s in self.moved])
+                upsert.on_conflict_do_update(
+                    index_elements=[STREAM_POSITIONS.c.consumer, STREAM_POSITIONS.c.stream_id],
+                    set_={"last_sequence": upsert.excluded.last_sequence},
+                ),
+                [{"consumer": self.consumer, "stream_id": s, "last_sequence": self.positions[s]} for s in self.moved],
+            )
         self.new_ids, self.moved = [], set()

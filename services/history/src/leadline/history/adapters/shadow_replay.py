@@ -24,10 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from leadline.events import Envelope
 from leadline.platform.messaging_tables import INBOX, STREAM_POSITIONS
 from leadline.platform.projection_replay import Progress
-from leadline.platform.settings import KafkaSettings
 from leadline.platform.replay_guard import (
-    Objection, RemovalRule, events_the_source_lacks, fewer_events_than_applied, streams_behind, topic_objections,
+    Objection,
+    RemovalRule,
+    events_the_source_lacks,
+    fewer_events_than_applied,
+    streams_behind,
+    topic_objections,
 )
+from leadline.platform.settings import KafkaSettings
 
 from ..service.ports import TimelineStore
 from .replay import RebuildProgress, replay_topics
@@ -53,30 +58,45 @@ class TimelineReplay:
     batch_size: int = 1000
     name: str = "history"
     # The history database has one consumer, so its inbox and positions travel with the projection.
-    tables: list[str] = field(default_factory=lambda: [t.name for t in PROJECTION_TABLES] + [INBOX.name, STREAM_POSITIONS.name])
+    tables: list[str] = field(
+        default_factory=lambda: [t.name for t in PROJECTION_TABLES] + [INBOX.name, STREAM_POSITIONS.name]
+    )
     supports_since: bool = True
-    scopes: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: {
-        "lead": {timeline_entries.name: "lead_id", conversations.name: "lead_id"},
-        "conversation": {timeline_entries.name: "conversation_id", conversations.name: "conversation_id",
-                         staged_messages.name: "conversation_id"},
-    })
+    scopes: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: {
+            "lead": {timeline_entries.name: "lead_id", conversations.name: "lead_id"},
+            "conversation": {
+                timeline_entries.name: "conversation_id",
+                conversations.name: "conversation_id",
+                staged_messages.name: "conversation_id",
+            },
+        }
+    )
 
-    removal_rules: Mapping[str, RemovalRule] = field(default_factory=lambda: {
-        timeline_entries.name: RemovalRule(
-            "EXISTS (SELECT 1 FROM {rebuilt}.inbox AS replayed WHERE replayed.event_id = live.source_event_id)",
-            "live.kind || ' ' || live.source_key || coalesce(' of lead ' || live.lead_id, '')",
-            "the event it was recorded from is not in the topics"),
-        staged_messages.name: RemovalRule(
-            "EXISTS (SELECT 1 FROM {rebuilt}.inbox AS replayed WHERE replayed.event_id = live.source_event_id)",
-            "'message ' || live.message_id || ' of conversation ' || live.conversation_id",
-            "the event that staged it is not in the topics"),
-        conversations.name: RemovalRule(
-            "EXISTS (SELECT 1 FROM {rebuilt}.stream_positions AS replayed WHERE replayed.stream_id = live.conversation_id::text)",
-            "'conversation ' || live.conversation_id || coalesce(' of lead ' || live.lead_id, '')",
-            "no event of this conversation is in the topics"),
-        stored_media.name: RemovalRule(
-            "false", "'media of ' || live.wamid", "a rebuild never drops stored media: its media.stored event is gone"),
-    })
+    removal_rules: Mapping[str, RemovalRule] = field(
+        default_factory=lambda: {
+            timeline_entries.name: RemovalRule(
+                "EXISTS (SELECT 1 FROM {rebuilt}.inbox AS replayed WHERE replayed.event_id = live.source_event_id)",
+                "live.kind || ' ' || live.source_key || coalesce(' of lead ' || live.lead_id, '')",
+                "the event it was recorded from is not in the topics",
+            ),
+            staged_messages.name: RemovalRule(
+                "EXISTS (SELECT 1 FROM {rebuilt}.inbox AS replayed WHERE replayed.event_id = live.source_event_id)",
+                "'message ' || live.message_id || ' of conversation ' || live.conversation_id",
+                "the event that staged it is not in the topics",
+            ),
+            conversations.name: RemovalRule(
+                "EXISTS (SELECT 1 FROM {rebuilt}.stream_positions AS replayed WHERE replayed.stream_id = live.conversation_id::text)",
+                "'conversation ' || live.conversation_id || coalesce(' of lead ' || live.lead_id, '')",
+                "no event of this conversation is in the topics",
+            ),
+            stored_media.name: RemovalRule(
+                "false",
+                "'media of ' || live.wamid",
+                "a rebuild never drops stored media: its media.stored event is gone",
+            ),
+        }
+    )
 
     @property
     def lock_tables(self) -> list[str]:
@@ -85,10 +105,12 @@ class TimelineReplay:
     async def source_objections(self, *, since: datetime | None) -> list[Objection]:
         return await topic_objections(self.kafka, list(self.topics))
 
-    async def build(self, sessions: async_sessionmaker[AsyncSession], *, since: datetime | None,
-                    progress: Progress) -> TopicCheckpoint:
-        state = await self._replay(sessions, progress=progress, fresh=since is None,
-                                   since_ms=int(since.timestamp() * 1000) if since else None)
+    async def build(
+        self, sessions: async_sessionmaker[AsyncSession], *, since: datetime | None, progress: Progress
+    ) -> TopicCheckpoint:
+        state = await self._replay(
+            sessions, progress=progress, fresh=since is None, since_ms=int(since.timestamp() * 1000) if since else None
+        )
         return TopicCheckpoint(dict(state.positions), dict(state.reached))
 
     async def catch_up(self, sessions: async_sessionmaker[AsyncSession], checkpoint: object) -> int:
@@ -99,8 +121,9 @@ class TimelineReplay:
             checkpoint.reached[stream] = max(sequence, checkpoint.reached.get(stream, 0))
         return state.read
 
-    async def coverage_objections(self, connection: AsyncConnection, rebuilt: str, checkpoint: object, *,
-                                  since: datetime | None) -> list[Objection]:
+    async def coverage_objections(
+        self, connection: AsyncConnection, rebuilt: str, checkpoint: object, *, since: datetime | None
+    ) -> list[Objection]:
         assert isinstance(checkpoint, TopicCheckpoint)
         from_scratch = since is None
         if from_scratch:
@@ -109,12 +132,28 @@ class TimelineReplay:
             lacking = await fewer_events_than_applied(connection, self.consumer, sum(checkpoint.positions.values()))
         return lacking + await streams_behind(connection, self.consumer, checkpoint.reached, complete=from_scratch)
 
-    async def _replay(self, sessions: async_sessionmaker[AsyncSession], *, progress: Progress | None, fresh: bool,
-                      since_ms: int | None = None, start: Mapping[TopicPartition, int] | None = None) -> RebuildProgress:
+    async def _replay(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        progress: Progress | None,
+        fresh: bool,
+        since_ms: int | None = None,
+        start: Mapping[TopicPartition, int] | None = None,
+    ) -> RebuildProgress:
         def report(state: RebuildProgress) -> None:
             if progress:
                 progress(state.read, state.total)
 
-        return await replay_topics(sessions, kafka=self.kafka, topics=self.topics,
-                                   consumer=self.consumer, handle=self.handle, batch_size=self.batch_size,
-                                   progress=report, fresh=fresh, since_ms=since_ms, start=start)
+        return await replay_topics(
+            sessions,
+            kafka=self.kafka,
+            topics=self.topics,
+            consumer=self.consumer,
+            handle=self.handle,
+            batch_size=self.batch_size,
+            progress=report,
+            fresh=fresh,
+            since_ms=since_ms,
+            start=start,
+        )

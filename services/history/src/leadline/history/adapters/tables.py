@@ -16,14 +16,16 @@ SEARCH_CONFIGURATION = "history_pt_unaccent"
 """Portuguese stemming after unaccent: "nao" finds "não" (created in migration 0002)."""
 
 conversations = Table(
-    "conversations", metadata,
+    "conversations",
+    metadata,
     Column("conversation_id", UUID(as_uuid=True), primary_key=True),
     Column("lead_id", UUID(as_uuid=True), nullable=True),
     comment="Conversation → lead; its row is also the lock that orders a conversation's writers.",
 )
 
 staged_messages = Table(
-    "staged_messages", metadata,
+    "staged_messages",
+    metadata,
     Column("message_id", UUID(as_uuid=True), primary_key=True),
     Column("conversation_id", UUID(as_uuid=True), nullable=False, index=True),
     Column("account_id", Text, nullable=False),
@@ -40,14 +42,16 @@ staged_messages = Table(
 )
 
 stored_media = Table(
-    "stored_media", metadata,
+    "stored_media",
+    metadata,
     Column("wamid", Text, primary_key=True),
     Column("stored", JSONB, nullable=False),
     comment="Our stored copy of each message's media, from ingest.media.stored.",
 )
 
 timeline_entries = Table(
-    "timeline_entries", metadata,
+    "timeline_entries",
+    metadata,
     Column("entry_id", UUID(as_uuid=True), primary_key=True),
     Column("source_key", Text, nullable=False, unique=True),
     Column("lead_id", UUID(as_uuid=True), nullable=True),
@@ -65,7 +69,11 @@ timeline_entries = Table(
     Column("media_key", Text, nullable=True),
     Column("text", Text, nullable=True),
     Column("source_event_id", UUID(as_uuid=True), nullable=False),
-    Column("search", TSVECTOR, Computed(f"to_tsvector('{SEARCH_CONFIGURATION}'::regconfig, coalesce(text, ''))", persisted=True)),
+    Column(
+        "search",
+        TSVECTOR,
+        Computed(f"to_tsvector('{SEARCH_CONFIGURATION}'::regconfig, coalesce(text, ''))", persisted=True),
+    ),
     Index("timeline_entries_lead_at", "lead_id", "at", "entry_id"),
     Index("timeline_entries_conversation", "conversation_id"),
     Index("timeline_entries_wamid", "wamid", postgresql_where=text("wamid IS NOT NULL")),
@@ -73,7 +81,8 @@ timeline_entries = Table(
 )
 
 lead_streams = Table(
-    "lead_streams", metadata,
+    "lead_streams",
+    metadata,
     Column("lead_id", UUID(as_uuid=True), primary_key=True),
     Column("last_sequence", BigInteger, nullable=False),
     comment="The sequence of the last history.timeline.entry_recorded published per lead.",

@@ -16,35 +16,64 @@ from ..domain.timeline import Entry, StagedMessage
 
 def staged_message(envelope: Envelope, payload: MessageAppendedV1) -> StagedMessage:
     return StagedMessage(
-        message_id=payload.message_id, conversation_id=payload.conversation_id, kind=payload.content.kind,
-        direction=payload.direction, origin=payload.origin, sent_at=payload.sent_at,
+        message_id=payload.message_id,
+        conversation_id=payload.conversation_id,
+        kind=payload.content.kind,
+        direction=payload.direction,
+        origin=payload.origin,
+        sent_at=payload.sent_at,
         # dumped from the typed model: fields the contract does not know (a Graph URL) never reach the timeline
-        content=payload.content.model_dump(mode="json"), source_event_id=envelope.event_id,
-        sender=payload.sender.model_dump(mode="json") if payload.sender else None, wamid=payload.wamid,
+        content=payload.content.model_dump(mode="json"),
+        source_event_id=envelope.event_id,
+        sender=payload.sender.model_dump(mode="json") if payload.sender else None,
+        wamid=payload.wamid,
         text=text_of(payload.content),
     )
 
 
 def entry_row(entry: Entry) -> dict[str, Any]:
     return {
-        "entry_id": entry.entry_id, "source_key": entry.source_key, "lead_id": entry.lead_id,
-        "account_id": entry.account_id, "conversation_id": entry.conversation_id, "kind": str(entry.kind),
-        "at": entry.at, "direction": entry.direction, "origin": entry.origin,
-        "agent": dict(entry.agent) if entry.agent else None, "content": dict(entry.content) if entry.content else None,
-        "temperature": entry.temperature, "details": dict(entry.details), "wamid": entry.wamid,
-        "media_key": entry.media_key, "text": entry.text, "source_event_id": entry.source_event_id,
+        "entry_id": entry.entry_id,
+        "source_key": entry.source_key,
+        "lead_id": entry.lead_id,
+        "account_id": entry.account_id,
+        "conversation_id": entry.conversation_id,
+        "kind": str(entry.kind),
+        "at": entry.at,
+        "direction": entry.direction,
+        "origin": entry.origin,
+        "agent": dict(entry.agent) if entry.agent else None,
+        "content": dict(entry.content) if entry.content else None,
+        "temperature": entry.temperature,
+        "details": dict(entry.details),
+        "wamid": entry.wamid,
+        "media_key": entry.media_key,
+        "text": entry.text,
+        "source_event_id": entry.source_event_id,
     }
 
 
 def recorded_event(row: Any, *, sequence: int, occurred_at: datetime, cause: Envelope | None) -> Envelope:
     """``row``: a ``timeline_entries`` row (with its lead)."""
     payload = TimelineEntryRecordedV1(
-        entry_id=row.entry_id, lead_id=row.lead_id, kind=TimelineEntryKind(row.kind), at=row.at,
-        conversation_id=row.conversation_id, direction=row.direction, agent=row.agent, content=row.content,
-        temperature=row.temperature, source_event_id=row.source_event_id,
+        entry_id=row.entry_id,
+        lead_id=row.lead_id,
+        kind=TimelineEntryKind(row.kind),
+        at=row.at,
+        conversation_id=row.conversation_id,
+        direction=row.direction,
+        agent=row.agent,
+        content=row.content,
+        temperature=row.temperature,
+        source_event_id=row.source_event_id,
     )
     return new_envelope(
-        payload, account_id=row.account_id, stream_id=str(row.lead_id), sequence=sequence, occurred_at=occurred_at,
-        correlation_id=cause.correlation_id if cause else None, causation_id=cause.event_id if cause else None,
+        payload,
+        account_id=row.account_id,
+        stream_id=str(row.lead_id),
+        sequence=sequence,
+        occurred_at=occurred_at,
+        correlation_id=cause.correlation_id if cause else None,
+        causation_id=cause.event_id if cause else None,
         event_id=uuid.uuid5(row.entry_id, "recorded"),
     )

@@ -49,8 +49,10 @@ def keep_policy(optional_kinds: Iterable[str] = DEFAULT_OPTIONAL_KEPT) -> KeepPo
         raise KindNeverKept(f"the timeline never keeps {', '.join(sorted(never))}")
     unknown = wanted - OPTIONAL_KINDS - ALWAYS_KEPT
     if unknown:
-        raise UnknownKind(f"unknown content kind(s): {', '.join(sorted(unknown))}; "
-                          f"optional kinds are {', '.join(sorted(OPTIONAL_KINDS))}")
+        raise UnknownKind(
+            f"unknown content kind(s): {', '.join(sorted(unknown))}; "
+            f"optional kinds are {', '.join(sorted(OPTIONAL_KINDS))}"
+        )
     return KeepPolicy(ALWAYS_KEPT | wanted)
 
 

@@ -112,24 +112,46 @@ def media_key_of(media: Mapping[str, Any]) -> str | None:
     return stored.get("key") if isinstance(stored, Mapping) else None
 
 
-def message_entry(message: StagedMessage, *, account_id: str, lead_id: uuid.UUID | None,
-                  stored_by_wamid: Mapping[str, Mapping[str, Any]]) -> Entry:
+def message_entry(
+    message: StagedMessage,
+    *,
+    account_id: str,
+    lead_id: uuid.UUID | None,
+    stored_by_wamid: Mapping[str, Mapping[str, Any]],
+) -> Entry:
     content: Mapping[str, Any] = message.content
-    if "media" in content and stored_media_of(content) is None and message.wamid is not None \
-            and message.wamid in stored_by_wamid:
+    if (
+        "media" in content
+        and stored_media_of(content) is None
+        and message.wamid is not None
+        and message.wamid in stored_by_wamid
+    ):
         content = with_stored_media(content, stored_by_wamid[message.wamid])
     stored = stored_media_of(content)
     return Entry(
-        source_key=message_source(message.message_id), kind=EntryKind.MESSAGE, at=message.sent_at,
-        account_id=account_id, source_event_id=message.source_event_id, lead_id=lead_id,
-        conversation_id=message.conversation_id, direction=message.direction, origin=message.origin,
-        agent=message.sender if message.origin == "agent" else None, content=content, wamid=message.wamid,
-        media_key=stored.get("key") if stored else None, text=message.text,
+        source_key=message_source(message.message_id),
+        kind=EntryKind.MESSAGE,
+        at=message.sent_at,
+        account_id=account_id,
+        source_event_id=message.source_event_id,
+        lead_id=lead_id,
+        conversation_id=message.conversation_id,
+        direction=message.direction,
+        origin=message.origin,
+        agent=message.sender if message.origin == "agent" else None,
+        content=content,
+        wamid=message.wamid,
+        media_key=stored.get("key") if stored else None,
+        text=message.text,
     )
 
 
 def entries_of_finished_conversation(
-    staged: Iterable[StagedMessage], policy: KeepPolicy, *, account_id: str, lead_id: uuid.UUID | None,
+    staged: Iterable[StagedMessage],
+    policy: KeepPolicy,
+    *,
+    account_id: str,
+    lead_id: uuid.UUID | None,
     stored_by_wamid: Mapping[str, Mapping[str, Any]],
 ) -> list[Entry]:
     """What a finish adds: the kept messages among those staged since the last finish, oldest first."""

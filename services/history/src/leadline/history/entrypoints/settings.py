@@ -16,8 +16,8 @@ class HistorySettings(ServiceSettings):
     history_keep_kinds: str = Field(
         default=",".join(sorted(DEFAULT_OPTIONAL_KEPT)),
         description="Optional content kinds a timeline keeps, comma-separated, from video, document, reaction, "
-                    "interactive_reply, button, template, unsupported. Text, images, GIFs, audio and voice notes are "
-                    "always kept; stickers, contacts and locations never (naming them is an error).",
+        "interactive_reply, button, template, unsupported. Text, images, GIFs, audio and voice notes are "
+        "always kept; stickers, contacts and locations never (naming them is an error).",
     )
     history_rebuild_batch_size: int = Field(default=1000, description="Events per transaction in a rebuild.")
 

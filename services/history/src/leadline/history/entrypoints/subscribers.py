@@ -13,8 +13,9 @@ from ..service.projection import CONSUMER, TimelineProjection
 TOPICS = (ROUTER_CONVERSATIONS, LEADS_LEADS, WHATSAPP_INBOUND)
 
 
-def register_subscribers(runtime: ServiceRuntime, *, projection: TimelineProjection,
-                         sessions: async_sessionmaker[AsyncSession]) -> None:
+def register_subscribers(
+    runtime: ServiceRuntime, *, projection: TimelineProjection, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     async def on_event(envelope: Envelope) -> None:
         async with sessions() as session, session.begin():
             await projection.apply(session, envelope)

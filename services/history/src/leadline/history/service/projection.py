@@ -14,11 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadline.events import REGISTRY, Envelope
 from leadline.events.ingest import MediaStoredV2
 from leadline.events.leads import (
-    ConversationAttachedToLeadV1, ConversionPointRecordedV1, LeadCreatedV2, LeadTemperatureChangedV1, LeadTransferredV1,
+    ConversationAttachedToLeadV1,
+    ConversionPointRecordedV1,
+    LeadCreatedV2,
+    LeadTemperatureChangedV1,
+    LeadTransferredV1,
 )
 from leadline.events.router import (
-    ConversationClaimedV1, ConversationFinishedV1, ConversationOpenedV2, ConversationTransferredV1,
-    MessageAppendedV1, MessageDeliveryUpdatedV1, MessageMediaUpdatedV1,
+    ConversationClaimedV1,
+    ConversationFinishedV1,
+    ConversationOpenedV2,
+    ConversationTransferredV1,
+    MessageAppendedV1,
+    MessageDeliveryUpdatedV1,
+    MessageMediaUpdatedV1,
 )
 from leadline.platform.inbox import StreamPosition, advance_stream, first_delivery
 
@@ -49,7 +58,10 @@ class TimelineProjection:
         payload = REGISTRY.decode(envelope)  # unknown types raise before anything is recorded: the platform skips them
         if not await first_delivery(session, CONSUMER, envelope.event_id):
             return False
-        if await advance_stream(session, CONSUMER, envelope.stream_id, envelope.sequence) is StreamPosition.ALREADY_APPLIED:
+        if (
+            await advance_stream(session, CONSUMER, envelope.stream_id, envelope.sequence)
+            is StreamPosition.ALREADY_APPLIED
+        ):
             return False
         await self.handle(self.store(session, envelope), envelope, payload)
         return True
@@ -87,65 +99,166 @@ async def stage_message(store: TimelineStore, envelope: Envelope, payload: Messa
     await store.stage(staged_message(envelope, payload), envelope.account_id)
 
 
-async def finish_conversation(store: TimelineStore, envelope: Envelope, payload: ConversationFinishedV1, policy: KeepPolicy) -> None:
+async def finish_conversation(
+    store: TimelineStore, envelope: Envelope, payload: ConversationFinishedV1, policy: KeepPolicy
+) -> None:
     """The messages staged since the last finish join the timeline, then the finish itself."""
     lead_id = await store.lock_conversation(payload.conversation_id)
     staged = await store.take_staged(payload.conversation_id)
     media = await store.stored_media_by_wamid(message.wamid for message in staged)
-    entries = entries_of_finished_conversation(staged, policy, account_id=envelope.account_id, lead_id=lead_id, stored_by_wamid=media)
-    entries.append(Entry(event_source(envelope.event_id), EntryKind.CONVERSATION_FINISHED, envelope.occurred_at,
-                         envelope.account_id, envelope.event_id, lead_id=lead_id, conversation_id=payload.conversation_id,
-                         agent=_agent(payload.agent)))
+    entries = entries_of_finished_conversation(
+        staged, policy, account_id=envelope.account_id, lead_id=lead_id, stored_by_wamid=media
+    )
+    entries.append(
+        Entry(
+            event_source(envelope.event_id),
+            EntryKind.CONVERSATION_FINISHED,
+            envelope.occurred_at,
+            envelope.account_id,
+            envelope.event_id,
+            lead_id=lead_id,
+            conversation_id=payload.conversation_id,
+            agent=_agent(payload.agent),
+        )
+    )
     await store.record(entries)
 
 
-async def _record_conversation_entry(store: TimelineStore, envelope: Envelope, conversation_id, kind: EntryKind,
-                                     *, lead_id=None, agent=None, details=None) -> None:
+async def _record_conversation_entry(
+    store: TimelineStore,
+    envelope: Envelope,
+    conversation_id,
+    kind: EntryKind,
+    *,
+    lead_id=None,
+    agent=None,
+    details=None,
+) -> None:
     if lead_id is not None:
         await store.map_to_lead(conversation_id, lead_id)
     known_lead = await store.lock_conversation(conversation_id)
-    await store.record([Entry(event_source(envelope.event_id), kind, envelope.occurred_at, envelope.account_id,
-                              envelope.event_id, lead_id=known_lead, conversation_id=conversation_id, agent=agent,
-                              details=details or {})])
+    await store.record(
+        [
+            Entry(
+                event_source(envelope.event_id),
+                kind,
+                envelope.occurred_at,
+                envelope.account_id,
+                envelope.event_id,
+                lead_id=known_lead,
+                conversation_id=conversation_id,
+                agent=agent,
+                details=details or {},
+            )
+        ]
+    )
 
 
 async def record_conversation_started(store: TimelineStore, envelope: Envelope, payload: ConversationOpenedV2) -> None:
-    await _record_conversation_entry(store, envelope, payload.conversation_id, EntryKind.CONVERSATION_STARTED,
-                                     lead_id=payload.lead_id, agent=_agent(payload.owner),
-                                     details={"opened_by": payload.opened_by, "customer_name": payload.customer_display_name})
+    await _record_conversation_entry(
+        store,
+        envelope,
+        payload.conversation_id,
+        EntryKind.CONVERSATION_STARTED,
+        lead_id=payload.lead_id,
+        agent=_agent(payload.owner),
+        details={"opened_by": payload.opened_by, "customer_name": payload.customer_display_name},
+    )
 
 
 async def record_claim(store: TimelineStore, envelope: Envelope, payload: ConversationClaimedV1) -> None:
-    await _record_conversation_entry(store, envelope, payload.conversation_id, EntryKind.CLAIM, lead_id=payload.lead_id,
-                                     agent=_agent(payload.agent), details={"team_id": payload.team_id})
-
-
-async def record_conversation_transfer(store: TimelineStore, envelope: Envelope, payload: ConversationTransferredV1) -> None:
     await _record_conversation_entry(
-        store, envelope, payload.conversation_id, EntryKind.TRANSFER, agent=_agent(payload.transferred_by),
-        details={"scope": "conversation", "from_agent": _agent(payload.from_agent), "to_agent": _agent(payload.to_agent),
-                 "to_team_id": payload.to_team_id, "reason": payload.reason})
+        store,
+        envelope,
+        payload.conversation_id,
+        EntryKind.CLAIM,
+        lead_id=payload.lead_id,
+        agent=_agent(payload.agent),
+        details={"team_id": payload.team_id},
+    )
+
+
+async def record_conversation_transfer(
+    store: TimelineStore, envelope: Envelope, payload: ConversationTransferredV1
+) -> None:
+    await _record_conversation_entry(
+        store,
+        envelope,
+        payload.conversation_id,
+        EntryKind.TRANSFER,
+        agent=_agent(payload.transferred_by),
+        details={
+            "scope": "conversation",
+            "from_agent": _agent(payload.from_agent),
+            "to_agent": _agent(payload.to_agent),
+            "to_team_id": payload.to_team_id,
+            "reason": payload.reason,
+        },
+    )
 
 
 async def record_conversion_point(store: TimelineStore, envelope: Envelope, payload: ConversionPointRecordedV1) -> None:
     await store.map_to_lead(payload.conversation_id, payload.lead_id)
-    await store.record([Entry(event_source(envelope.event_id), EntryKind.CONVERSION_POINT, payload.at, envelope.account_id,
-                              envelope.event_id, lead_id=payload.lead_id, conversation_id=payload.conversation_id,
-                              text=payload.first_message_text,
-                              details={"source": payload.source, "display_phone_number": payload.display_phone_number,
-                                       "first_message_kind": payload.first_message_kind})])
+    await store.record(
+        [
+            Entry(
+                event_source(envelope.event_id),
+                EntryKind.CONVERSION_POINT,
+                payload.at,
+                envelope.account_id,
+                envelope.event_id,
+                lead_id=payload.lead_id,
+                conversation_id=payload.conversation_id,
+                text=payload.first_message_text,
+                details={
+                    "source": payload.source,
+                    "display_phone_number": payload.display_phone_number,
+                    "first_message_kind": payload.first_message_kind,
+                },
+            )
+        ]
+    )
 
 
-async def record_temperature_change(store: TimelineStore, envelope: Envelope, payload: LeadTemperatureChangedV1) -> None:
-    await store.record([Entry(event_source(envelope.event_id), EntryKind.TEMPERATURE_CHANGE, envelope.occurred_at,
-                              envelope.account_id, envelope.event_id, lead_id=payload.lead_id,
-                              temperature=str(payload.to_temperature),
-                              details={"from": payload.from_temperature and str(payload.from_temperature),
-                                       "reasons": list(payload.reasons)})])
+async def record_temperature_change(
+    store: TimelineStore, envelope: Envelope, payload: LeadTemperatureChangedV1
+) -> None:
+    await store.record(
+        [
+            Entry(
+                event_source(envelope.event_id),
+                EntryKind.TEMPERATURE_CHANGE,
+                envelope.occurred_at,
+                envelope.account_id,
+                envelope.event_id,
+                lead_id=payload.lead_id,
+                temperature=str(payload.to_temperature),
+                details={
+                    "from": payload.from_temperature and str(payload.from_temperature),
+                    "reasons": list(payload.reasons),
+                },
+            )
+        ]
+    )
 
 
 async def record_lead_transfer(store: TimelineStore, envelope: Envelope, payload: LeadTransferredV1) -> None:
-    await store.record([Entry(event_source(envelope.event_id), EntryKind.TRANSFER, envelope.occurred_at, envelope.account_id,
-                              envelope.event_id, lead_id=payload.lead_id, agent=_agent(payload.to_agent),
-                              details={"scope": "lead", "from_agent": _agent(payload.from_agent),
-                                       "from_team_id": payload.from_team_id, "to_team_id": payload.to_team_id})])
+    await store.record(
+        [
+            Entry(
+                event_source(envelope.event_id),
+                EntryKind.TRANSFER,
+                envelope.occurred_at,
+                envelope.account_id,
+                envelope.event_id,
+                lead_id=payload.lead_id,
+                agent=_agent(payload.to_agent),
+                details={
+                    "scope": "lead",
+                    "from_agent": _agent(payload.from_agent),
+                    "from_team_id": payload.from_team_id,
+                    "to_team_id": payload.to_team_id,
+                },
+            )
+        ]
+    )

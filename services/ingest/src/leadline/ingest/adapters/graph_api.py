@@ -26,9 +26,11 @@ _CODE_PREFIX = re.compile(r"^\(#\d+\)\s*")
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 #: Meta answering at all, whatever it said: only ``unreachable`` rising while ``answered`` stays flat means ingest has
 #: lost WhatsApp (the runbook's "WhatsApp unreachable").
-GRAPH_API_CALLS = Counter("leadline_ingest_graph_api_calls_total",
-                          "Calls to Meta's Graph API by result: answered (any HTTP status) or unreachable (no answer)",
-                          ["result"])
+GRAPH_API_CALLS = Counter(
+    "leadline_ingest_graph_api_calls_total",
+    "Calls to Meta's Graph API by result: answered (any HTTP status) or unreachable (no answer)",
+    ["result"],
+)
 
 
 def graph_api_error(status: int, body: bytes) -> GraphApiError:
@@ -144,7 +146,9 @@ class GraphApiClient:
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
                     if size > MAX_MEDIA_BYTES:
-                        raise GraphApiError(response.status_code, None, "Media too large", f"over {MAX_MEDIA_BYTES} bytes")
+                        raise GraphApiError(
+                            response.status_code, None, "Media too large", f"over {MAX_MEDIA_BYTES} bytes"
+                        )
                     chunks.append(chunk)
                 return b"".join(chunks)
         except httpx.TransportError as error:
@@ -152,8 +156,10 @@ class GraphApiClient:
 
     async def message_templates(self, waba_id: str, *, page_size: int = 100) -> list[dict[str, Any]]:
         """Every template of the WhatsApp Business Account, any status, following Meta's cursor paging."""
-        params: dict[str, Any] = {"limit": page_size,
-                                  "fields": "name,language,status,category,components,parameter_format"}
+        params: dict[str, Any] = {
+            "limit": page_size,
+            "fields": "name,language,status,category,components,parameter_format",
+        }
         listed: list[dict[str, Any]] = []
         while True:
             data = self._json(await self._call("GET", f"/{self._version}/{waba_id}/message_templates", params=params))

@@ -15,7 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..domain.delivery_statuses import status_moves_forward
 from ..service.ports import MediaToFetch, NewMessage, Quarantined
 from .tables import (
-    business_numbers, chat_sequences, inbound_messages, media_jobs, message_statuses, quarantined_deliveries,
+    business_numbers,
+    chat_sequences,
+    inbound_messages,
+    media_jobs,
+    message_statuses,
+    quarantined_deliveries,
     webhook_deliveries,
 )
 
@@ -53,7 +58,9 @@ class SqlDeliveryStatuses:
         await self._session.execute(_STATUS_PLACEHOLDER, [{"wamid": w, "status": "none"} for w in wamids])
         rows = await self._session.execute(
             select(message_statuses.c.wamid, message_statuses.c.status)
-            .where(message_statuses.c.wamid.in_(wamids)).order_by(message_statuses.c.wamid).with_for_update()
+            .where(message_statuses.c.wamid.in_(wamids))
+            .order_by(message_statuses.c.wamid)
+            .with_for_update()
         )
         current = {wamid: (None if status == "none" else status) for wamid, status in rows}
         moved = []
@@ -65,7 +72,9 @@ class SqlDeliveryStatuses:
         changed = [{"w": w, "s": current[w]} for w in wamids if current[w] is not None]
         if changed:
             await self._session.execute(
-                update(message_statuses).where(message_statuses.c.wamid == bindparam("w")).values(status=bindparam("s")),
+                update(message_statuses)
+                .where(message_statuses.c.wamid == bindparam("w"))
+                .values(status=bindparam("s")),
                 changed,
             )
         return moved
@@ -119,8 +128,9 @@ class SqlBusinessNumbers:
 
     async def accounts_for(self, phone_number_ids: Collection[str]) -> dict[str, str]:
         rows = await self._session.execute(
-            select(business_numbers.c.phone_number_id, business_numbers.c.account_id)
-            .where(business_numbers.c.phone_number_id.in_(list(phone_number_ids)))
+            select(business_numbers.c.phone_number_id, business_numbers.c.account_id).where(
+                business_numbers.c.phone_number_id.in_(list(phone_number_ids))
+            )
         )
         return {phone_number_id: account_id for phone_number_id, account_id in rows}
 
@@ -133,9 +143,11 @@ class SqlBusinessNumbers:
 
     async def waba_of(self, phone_number_id: str) -> str | None:
         return await self._session.scalar(
-            select(business_numbers.c.waba_id).where(business_numbers.c.phone_number_id == phone_number_id))
+            select(business_numbers.c.waba_id).where(business_numbers.c.phone_number_id == phone_number_id)
+        )
 
     async def wabas(self) -> list[str]:
         rows = await self._session.execute(
-            select(business_numbers.c.waba_id).where(business_numbers.c.waba_id.is_not(None)).distinct())
+            select(business_numbers.c.waba_id).where(business_numbers.c.waba_id.is_not(None)).distinct()
+        )
         return sorted(rows.scalars())

@@ -102,8 +102,11 @@ class S3MediaStore:
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.link_ttl_s = link_ttl_s
         self._s3 = client or boto3.client(
-            "s3", endpoint_url=endpoint_url, region_name=region,
-            aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            aws_access_key_id=access_key_id,
+            aws_secret_access_key=secret_access_key,
         )
 
     def _object(self, key: str) -> str:
@@ -149,8 +152,9 @@ class S3MediaStore:
         return await asyncio.to_thread(self._size, key)
 
     async def stream(self, key: str, first: int, last: int) -> AsyncIterator[bytes]:
-        answer = await asyncio.to_thread(self._s3.get_object, Bucket=self.bucket, Key=self._object(key),
-                                         Range=f"bytes={first}-{last}")
+        answer = await asyncio.to_thread(
+            self._s3.get_object, Bucket=self.bucket, Key=self._object(key), Range=f"bytes={first}-{last}"
+        )
         chunks = answer["Body"].iter_chunks(CHUNK_BYTES)
         try:
             while chunk := await asyncio.to_thread(next, chunks, b""):
@@ -160,6 +164,8 @@ class S3MediaStore:
 
     async def public_link(self, key: str) -> str | None:
         return await asyncio.to_thread(
-            self._s3.generate_presigned_url, "get_object",
-            Params={"Bucket": self.bucket, "Key": self._object(key)}, ExpiresIn=self.link_ttl_s,
+            self._s3.generate_presigned_url,
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": self._object(key)},
+            ExpiresIn=self.link_ttl_s,
         )

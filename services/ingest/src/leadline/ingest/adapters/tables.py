@@ -9,14 +9,25 @@ Invariants held by the database, not by ``if``s:
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Column, DateTime, Index, Integer, LargeBinary, MetaData, Table, Text, UniqueConstraint, func,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 metadata = MetaData()
 
 webhook_deliveries = Table(
-    "webhook_deliveries", metadata,
+    "webhook_deliveries",
+    metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("raw_body", LargeBinary, nullable=False),
@@ -24,7 +35,8 @@ webhook_deliveries = Table(
 )
 
 quarantined_deliveries = Table(
-    "quarantined_deliveries", metadata,
+    "quarantined_deliveries",
+    metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("raw_body", LargeBinary, nullable=False),  # the whole body, or the part at part_path
@@ -33,7 +45,8 @@ quarantined_deliveries = Table(
 )
 
 inbound_messages = Table(
-    "inbound_messages", metadata,
+    "inbound_messages",
+    metadata,
     Column("wamid", Text, primary_key=True),
     Column("stream_id", Text, nullable=False),
     Column("origin", Text, nullable=False),  # customer | phone_echo
@@ -43,20 +56,23 @@ inbound_messages = Table(
 )
 
 message_statuses = Table(
-    "message_statuses", metadata,
+    "message_statuses",
+    metadata,
     Column("wamid", Text, primary_key=True),
     Column("status", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 chat_sequences = Table(
-    "chat_sequences", metadata,
+    "chat_sequences",
+    metadata,
     Column("stream_id", Text, primary_key=True),
     Column("last_sequence", Integer, nullable=False),
 )
 
 send_requests = Table(
-    "send_requests", metadata,
+    "send_requests",
+    metadata,
     Column("request_id", UUID(as_uuid=True), primary_key=True),
     Column("conversation_id", UUID(as_uuid=True), nullable=False),
     Column("phone_number_id", Text, nullable=False),
@@ -70,7 +86,8 @@ send_requests = Table(
 )
 
 media_jobs = Table(
-    "media_jobs", metadata,
+    "media_jobs",
+    metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("wamid", Text, nullable=False),
     Column("account_id", Text, nullable=False),
@@ -88,21 +105,24 @@ media_jobs = Table(
 )
 
 contact_photos = Table(
-    "contact_photos", metadata,
+    "contact_photos",
+    metadata,
     Column("stream_id", Text, primary_key=True),
     Column("last_checked_at", DateTime(timezone=True), nullable=False),
     Column("sha256", Text, nullable=True),
 )
 
 business_numbers = Table(
-    "business_numbers", metadata,
+    "business_numbers",
+    metadata,
     Column("phone_number_id", Text, primary_key=True),
     Column("account_id", Text, nullable=False),
     Column("waba_id", Text, nullable=True),  # the WhatsApp Business Account whose templates the number sends
 )
 
 message_templates = Table(
-    "message_templates", metadata,
+    "message_templates",
+    metadata,
     Column("waba_id", Text, primary_key=True),
     Column("name", Text, primary_key=True),
     Column("language", Text, primary_key=True),
@@ -117,7 +137,8 @@ message_templates = Table(
 )
 
 template_syncs = Table(
-    "template_syncs", metadata,
+    "template_syncs",
+    metadata,
     Column("waba_id", Text, primary_key=True),
     Column("synced_at", DateTime(timezone=True), nullable=False),
 )

@@ -22,18 +22,48 @@ class SqlTemplates:
     async def replace(self, waba_id: str, templates: Sequence[Template], synced_at: datetime) -> None:
         await self._session.execute(delete(message_templates).where(T.waba_id == waba_id))
         if templates:
-            await self._session.execute(insert(message_templates), [{
-                "waba_id": waba_id, "name": t.name, "language": t.language, "category": t.category, "status": t.status,
-                "body": t.body, "header": t.header, "footer": t.footer, "buttons": list(t.buttons),
-                "example": list(t.example)} for t in templates])
+            await self._session.execute(
+                insert(message_templates),
+                [
+                    {
+                        "waba_id": waba_id,
+                        "name": t.name,
+                        "language": t.language,
+                        "category": t.category,
+                        "status": t.status,
+                        "body": t.body,
+                        "header": t.header,
+                        "footer": t.footer,
+                        "buttons": list(t.buttons),
+                        "example": list(t.example),
+                    }
+                    for t in templates
+                ],
+            )
         statement = pg_insert(template_syncs).values(waba_id=waba_id, synced_at=synced_at)
-        await self._session.execute(statement.on_conflict_do_update(index_elements=[template_syncs.c.waba_id],
-                                                                    set_={"synced_at": synced_at}))
+        await self._session.execute(
+            statement.on_conflict_do_update(index_elements=[template_syncs.c.waba_id], set_={"synced_at": synced_at})
+        )
 
     async def of(self, waba_id: str) -> tuple[list[Template], datetime | None]:
         """The account's templates by name and language, and when they were listed (None: never)."""
-        synced_at = await self._session.scalar(select(template_syncs.c.synced_at).where(template_syncs.c.waba_id == waba_id))
-        rows = await self._session.execute(select(message_templates).where(T.waba_id == waba_id).order_by(T.name, T.language))
-        return [Template(name=r.name, language=r.language, category=r.category, status=r.status, body=r.body,
-                         header=r.header, footer=r.footer, buttons=tuple(r.buttons), example=tuple(r.example))
-                for r in rows], synced_at
+        synced_at = await self._session.scalar(
+            select(template_syncs.c.synced_at).where(template_syncs.c.waba_id == waba_id)
+        )
+        rows = await self._session.execute(
+            select(message_templates).where(T.waba_id == waba_id).order_by(T.name, T.language)
+        )
+        return [
+            Template(
+                name=r.name,
+                language=r.language,
+                category=r.category,
+                status=r.status,
+                body=r.body,
+                header=r.header,
+                footer=r.footer,
+                buttons=tuple(r.buttons),
+                example=tuple(r.example),
+            )
+            for r in rows
+        ], synced_at

@@ -13,22 +13,34 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadline.platform.unit_of_work import SessionOutbox, SessionUnitOfWork
 
 from ..service.ports import MediaJob, MediaToFetch, PhotoCheck
-from .templates import SqlTemplates
 from .inbound_repositories import (
-    SqlBusinessNumbers, SqlDeliveryArchive, SqlDeliveryStatuses, SqlInboundMessages, SqlMediaJobs, SqlStreamSequences,
+    SqlBusinessNumbers,
+    SqlDeliveryArchive,
+    SqlDeliveryStatuses,
+    SqlInboundMessages,
+    SqlMediaJobs,
+    SqlStreamSequences,
 )
 from .tables import contact_photos, media_jobs, send_requests
+from .templates import SqlTemplates
 
 
 class SqlSendRequests:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def start(self, *, request_id: UUID, conversation_id: UUID, phone_number_id: str, to_wa_id: str) -> str | None:
+    async def start(
+        self, *, request_id: UUID, conversation_id: UUID, phone_number_id: str, to_wa_id: str
+    ) -> str | None:
         inserted = await self._session.scalar(
             pg_insert(send_requests)
-            .values(request_id=request_id, conversation_id=conversation_id, phone_number_id=phone_number_id,
-                    to_wa_id=to_wa_id, state="sending")
+            .values(
+                request_id=request_id,
+                conversation_id=conversation_id,
+                phone_number_id=phone_number_id,
+                to_wa_id=to_wa_id,
+                state="sending",
+            )
             .on_conflict_do_nothing()
             .returning(send_requests.c.request_id)
         )
@@ -39,8 +51,15 @@ class SqlSendRequests:
         )
 
     async def finish(
-        self, request_id: UUID, *, state: str, finished_at: datetime, attempts: int,
-        wamid: str | None = None, error_code: int | None = None, only_from: Sequence[str] = ("sending",),
+        self,
+        request_id: UUID,
+        *,
+        state: str,
+        finished_at: datetime,
+        attempts: int,
+        wamid: str | None = None,
+        error_code: int | None = None,
+        only_from: Sequence[str] = ("sending",),
     ) -> bool:
         result = await self._session.execute(
             update(send_requests)
@@ -73,8 +92,12 @@ class SqlMediaFetchQueue:
             .returning(media_jobs)
         )
         return sorted(
-            (MediaJob(id=row.id, attempt=row.attempts, media=MediaToFetch(**{f: getattr(row, f) for f in _MEDIA_FIELDS}))
-             for row in rows),
+            (
+                MediaJob(
+                    id=row.id, attempt=row.attempts, media=MediaToFetch(**{f: getattr(row, f) for f in _MEDIA_FIELDS})
+                )
+                for row in rows
+            ),
             key=lambda job: job.id,
         )
 
@@ -99,8 +122,10 @@ class SqlMediaFetchQueue:
     async def fetch_again(self, wamid: str, provider_media_id: str, *, now: datetime) -> str | None:
         of_message = (media_jobs.c.wamid == wamid, media_jobs.c.provider_media_id == provider_media_id)
         moved = await self._session.scalar(
-            update(media_jobs).where(*of_message, media_jobs.c.state == "failed")
-            .values(state="pending", attempts=0, next_attempt_at=now).returning(media_jobs.c.id)
+            update(media_jobs)
+            .where(*of_message, media_jobs.c.state == "failed")
+            .values(state="pending", attempts=0, next_attempt_at=now)
+            .returning(media_jobs.c.id)
         )
         if moved is not None:
             return "failed"

@@ -22,7 +22,9 @@ EXPLANATIONS: dict[int, SendErrorExplanation] = {
         retryable=False,
     ),
     130429: SendErrorExplanation(
-        "Rate limit hit", "WhatsApp is limiting how fast this number sends; the message was retried and still refused.", True
+        "Rate limit hit",
+        "WhatsApp is limiting how fast this number sends; the message was retried and still refused.",
+        True,
     ),
     131056: SendErrorExplanation(
         "Pair rate limit hit",
@@ -37,10 +39,18 @@ EXPLANATIONS: dict[int, SendErrorExplanation] = {
     131051: SendErrorExplanation("Unsupported message type", "WhatsApp does not support this kind of message.", False),
     131052: SendErrorExplanation("Media download error", "WhatsApp could not download the media to send it.", False),
     131053: SendErrorExplanation("Media upload error", "WhatsApp could not accept the media file.", False),
-    132000: SendErrorExplanation("Template parameter mismatch", "The template's parameters do not match its definition.", False),
-    132001: SendErrorExplanation("Template does not exist", "The template does not exist in this language, or is not approved.", False),
-    190: SendErrorExplanation("Access token expired", "leadline's WhatsApp access token is not valid; an administrator must renew it.", False),
-    131000: SendErrorExplanation("Something went wrong", "WhatsApp failed to send the message; trying again may work.", True),
+    132000: SendErrorExplanation(
+        "Template parameter mismatch", "The template's parameters do not match its definition.", False
+    ),
+    132001: SendErrorExplanation(
+        "Template does not exist", "The template does not exist in this language, or is not approved.", False
+    ),
+    190: SendErrorExplanation(
+        "Access token expired", "leadline's WhatsApp access token is not valid; an administrator must renew it.", False
+    ),
+    131000: SendErrorExplanation(
+        "Something went wrong", "WhatsApp failed to send the message; trying again may work.", True
+    ),
 }
 
 

@@ -25,7 +25,9 @@ def unsendable_type(kind: str, mime_type: str) -> str | None:
     if rule is None:
         return f"{kind} files cannot be sent from leadline"
     if mime_type not in rule.mime_types:
-        return f"only {' or '.join(sorted(t.split('/')[1].upper() for t in rule.mime_types))} files can be sent as {kind}"
+        return (
+            f"only {' or '.join(sorted(t.split('/')[1].upper() for t in rule.mime_types))} files can be sent as {kind}"
+        )
     return None
 
 

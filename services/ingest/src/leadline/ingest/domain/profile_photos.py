@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 DEFAULT_REFRESH_EVERY = timedelta(days=7)
 
 
-def photo_refresh_due(last_checked_at: datetime | None, now: datetime, every: timedelta = DEFAULT_REFRESH_EVERY) -> bool:
+def photo_refresh_due(
+    last_checked_at: datetime | None, now: datetime, every: timedelta = DEFAULT_REFRESH_EVERY
+) -> bool:
     return last_checked_at is None or now - last_checked_at >= every
 
 

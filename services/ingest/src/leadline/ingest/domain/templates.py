@@ -59,8 +59,12 @@ def template_from_graph(item: Mapping[str, Any]) -> Template:
     body = parts.get("BODY") or {}
     examples = ((body.get("example") or {}).get("body_text") or [[]])[0]
     return Template(
-        name=str(item["name"]), language=str(item["language"]), category=str(item.get("category", "")),
-        status=str(item.get("status", "")), body=str(body.get("text", "")), header=header_text,
+        name=str(item["name"]),
+        language=str(item["language"]),
+        category=str(item.get("category", "")),
+        status=str(item.get("status", "")),
+        body=str(body.get("text", "")),
+        header=header_text,
         footer=(parts.get("FOOTER") or {}).get("text"),
         buttons=tuple(str(b.get("text", "")) for b in (parts.get("BUTTONS") or {}).get("buttons") or []),
         example=tuple(str(value) for value in examples),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from leadline.events import REGISTRY, BusinessNumberRegisteredV1, ROUTER_INTEGRATION
+from leadline.events import REGISTRY, ROUTER_INTEGRATION, BusinessNumberRegisteredV1
 from leadline.events.envelope import Envelope
 from leadline.platform.runtime import ServiceRuntime
 
@@ -19,7 +19,8 @@ def register_integration_subscriber(runtime: ServiceRuntime, unit_of_work: Calla
         if envelope.type != BusinessNumberRegisteredV1.EVENT_TYPE:
             return
         number = REGISTRY.decode(envelope)
-        await remember_business_number(number.phone_number_id, envelope.account_id, uow=unit_of_work(),
-                                       waba_id=number.waba_id)
+        await remember_business_number(
+            number.phone_number_id, envelope.account_id, uow=unit_of_work(), waba_id=number.waba_id
+        )
 
     runtime.subscribe([ROUTER_INTEGRATION], consumer=INTEGRATION_CONSUMER, handle=on_integration_event)

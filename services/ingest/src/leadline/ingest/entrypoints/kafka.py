@@ -8,23 +8,31 @@ import random as _random
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from leadline.events import (
-    MEDIA_FETCH_REQUESTED, REGISTRY, ROUTER_CONVERSATIONS, SEND_REQUESTED, MediaFetchRequestedV1, SendRequestedV2,
-)
 from prometheus_client import Counter
 
+from leadline.events import (
+    MEDIA_FETCH_REQUESTED,
+    REGISTRY,
+    ROUTER_CONVERSATIONS,
+    SEND_REQUESTED,
+    MediaFetchRequestedV1,
+    SendRequestedV2,
+)
 from leadline.events.envelope import Envelope
 from leadline.platform.runtime import ServiceRuntime
 
 from ..domain.retry_policy import RetryPolicy
 from ..domain.send_throughput import SendThroughput
-from ..service.ports import Clock, GraphApi, MediaStore, Random, Sleep, UnitOfWorkFactory
 from ..service.media_fetching import fetch_again
+from ..service.ports import Clock, GraphApi, MediaStore, Random, Sleep, UnitOfWorkFactory
 from ..service.sending import DEFAULT_SEND_RETRY, send_message
 
 SENDS_CONSUMER = "ingest-sends"
-SENDS = Counter("leadline_ingest_whatsapp_sends_total",
-                "Agents' send requests handled, by outcome: sent, failed, outcome_unknown, duplicate", ["outcome"])
+SENDS = Counter(
+    "leadline_ingest_whatsapp_sends_total",
+    "Agents' send requests handled, by outcome: sent, failed, outcome_unknown, duplicate",
+    ["outcome"],
+)
 
 
 def utc_now() -> datetime:
@@ -56,8 +64,18 @@ def register_send_subscriber(
             await fetch_again(request, envelope.account_id, uow_factory, clock)
             return
         assert isinstance(request, SendRequestedV2)
-        outcome = await send_message(request, envelope, uow_factory, graph, throughput, clock, sleep, random,
-                                     media_store=media_store, retry=retry)
+        outcome = await send_message(
+            request,
+            envelope,
+            uow_factory,
+            graph,
+            throughput,
+            clock,
+            sleep,
+            random,
+            media_store=media_store,
+            retry=retry,
+        )
         SENDS.labels(outcome.value).inc()
 
     runtime.subscribe(list(topics), consumer=consumer, handle=on_conversation_event)

@@ -52,7 +52,9 @@ def media_api(store: MediaStore, verifier: TokenVerifier) -> APIRouter:
         try:
             data = await read_limited_body(request, limit)
         except BodyTooLarge:
-            raise ApiError(413, "too_large", f"a file sent as {kind} may have at most {limit // (1024 * 1024)} MB") from None
+            raise ApiError(
+                413, "too_large", f"a file sent as {kind} may have at most {limit // (1024 * 1024)} MB"
+            ) from None
         try:
             return await store_outbound_media(data, request.headers.get("content-type", ""), kind=kind, store=store)
         except OutboundMediaRefused as refused:
@@ -65,8 +67,11 @@ def media_api(store: MediaStore, verifier: TokenVerifier) -> APIRouter:
             size = await store.size(key)
         except MediaNotStored:
             raise ApiError(404, "not_found", "no such media") from None
-        headers = {"Accept-Ranges": "bytes", "ETag": f'"{key.rsplit("/", 1)[-1].split(".")[0]}"',
-                   "Cache-Control": "private, max-age=31536000, immutable"}  # a key always names the same bytes
+        headers = {
+            "Accept-Ranges": "bytes",
+            "ETag": f'"{key.rsplit("/", 1)[-1].split(".")[0]}"',
+            "Cache-Control": "private, max-age=31536000, immutable",
+        }  # a key always names the same bytes
         media_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
         wanted = requested_bytes(request.headers.get("range"), size)
         if wanted == UNSATISFIABLE:
@@ -76,7 +81,8 @@ def media_api(store: MediaStore, verifier: TokenVerifier) -> APIRouter:
         if isinstance(wanted, tuple):
             headers["Content-Range"] = f"bytes {first}-{last}/{size}"
         body = store.stream(key, first, last) if size else iter(())
-        return StreamingResponse(body, status_code=206 if isinstance(wanted, tuple) else 200, headers=headers,
-                                 media_type=media_type)
+        return StreamingResponse(
+            body, status_code=206 if isinstance(wanted, tuple) else 200, headers=headers, media_type=media_type
+        )
 
     return router

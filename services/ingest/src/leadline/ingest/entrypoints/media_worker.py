@@ -94,8 +94,10 @@ def media_store_for(settings: IngestSettings) -> MediaStore:
     if settings.media_store_s3_bucket:
         secret = settings.media_store_s3_secret_access_key
         return S3MediaStore(
-            settings.media_store_s3_bucket, prefix=settings.media_store_s3_prefix,
-            endpoint_url=settings.media_store_s3_endpoint_url, region=settings.media_store_s3_region,
+            settings.media_store_s3_bucket,
+            prefix=settings.media_store_s3_prefix,
+            endpoint_url=settings.media_store_s3_endpoint_url,
+            region=settings.media_store_s3_region,
             access_key_id=settings.media_store_s3_access_key_id,
             secret_access_key=secret.get_secret_value() if secret else None,
         )

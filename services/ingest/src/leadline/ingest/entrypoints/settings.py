@@ -26,14 +26,22 @@ class IngestSettings(ServiceSettings):
     whatsapp_access_token: SecretStr = Field(
         default=SecretStr("dev-access-token"), description="Graph API bearer token (a system user token in production)."
     )
-    graph_api_base_url: str = Field(default="http://127.0.0.1:8010", description="https://graph.facebook.com in production.")
+    graph_api_base_url: str = Field(
+        default="http://127.0.0.1:8010", description="https://graph.facebook.com in production."
+    )
     graph_api_version: str = "v21.0"
     graph_api_timeout_s: float = 20.0
-    send_rate_per_number: float = Field(default=80.0, description="Messages per second per business number (Meta's default 80).")
-    send_retry_attempts: int = Field(default=5, description="Tries of a send refused with 429/5xx before it is reported failed.")
+    send_rate_per_number: float = Field(
+        default=80.0, description="Messages per second per business number (Meta's default 80)."
+    )
+    send_retry_attempts: int = Field(
+        default=5, description="Tries of a send refused with 429/5xx before it is reported failed."
+    )
 
     # Inbound media: where our copies go and how often a download is tried.
-    media_store_dir: str = Field(default="var/media", description="Local media store; unused when media_store_s3_bucket is set.")
+    media_store_dir: str = Field(
+        default="var/media", description="Local media store; unused when media_store_s3_bucket is set."
+    )
     media_store_s3_bucket: str | None = Field(default=None, description="Store media in this S3-compatible bucket.")
     media_store_s3_prefix: str = ""
     media_store_s3_endpoint_url: str | None = Field(default=None, description="For MinIO, Ceph...; none means AWS S3.")
@@ -43,7 +51,13 @@ class IngestSettings(ServiceSettings):
     media_fetch_max_attempts: int = 5
     media_fetch_poll_interval_s: float = 1.0
 
-    template_sync_interval_s: float = Field(default=3600.0, description=(
-        "How often every WhatsApp Business Account's message templates are read again from Meta (the page can also "
-        "ask for a refresh)."))
-    profile_photo_refresh_days: int = Field(default=7, description="Ask for a contact's profile photo at most this often.")
+    template_sync_interval_s: float = Field(
+        default=3600.0,
+        description=(
+            "How often every WhatsApp Business Account's message templates are read again from Meta (the page can also "
+            "ask for a refresh)."
+        ),
+    )
+    profile_photo_refresh_days: int = Field(
+        default=7, description="Ask for a contact's profile photo at most this often."
+    )

@@ -33,8 +33,13 @@ class TemplateSend(BaseModel):
     parameters: list[str] = Field(default_factory=list, max_length=100)
 
 
-def templates_api(*, graph: TemplateSource, uow: Callable[[], UnitOfWork], verifier: TokenVerifier,
-                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> APIRouter:
+def templates_api(
+    *,
+    graph: TemplateSource,
+    uow: Callable[[], UnitOfWork],
+    verifier: TokenVerifier,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> APIRouter:
     router = APIRouter(prefix="/templates", tags=["templates"], dependencies=[Depends(verifier)])
 
     async def answer(phone_number_id: str, *, refresh: bool) -> dict[str, Any]:
@@ -73,9 +78,21 @@ def templates_api(*, graph: TemplateSource, uow: Callable[[], UnitOfWork], verif
 
 def listed(found: NumberTemplates) -> dict[str, Any]:
     return {
-        "phone_number_id": found.phone_number_id, "waba_id": found.waba_id,
+        "phone_number_id": found.phone_number_id,
+        "waba_id": found.waba_id,
         "synced_at": found.synced_at.isoformat() if found.synced_at else None,
-        "items": [{"name": t.name, "language": t.language, "category": t.category, "header": t.header, "body": t.body,
-                   "footer": t.footer, "buttons": list(t.buttons), "parameter_count": t.parameter_count,
-                   "example": list(t.example)} for t in found.templates],
+        "items": [
+            {
+                "name": t.name,
+                "language": t.language,
+                "category": t.category,
+                "header": t.header,
+                "body": t.body,
+                "footer": t.footer,
+                "buttons": list(t.buttons),
+                "parameter_count": t.parameter_count,
+                "example": list(t.example),
+            }
+            for t in found.templates
+        ],
     }

@@ -16,12 +16,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import Counter, Histogram
 
+from leadline.platform.group_commit import GroupCommit
 from leadline.platform.http import ApiError, error_body
 
-from ..domain.webhook_signature import signature_is_valid
 from ..adapters.cloud_api.parse import MalformedDelivery, UnreadablePart, parse_delivery
-from leadline.platform.group_commit import GroupCommit
-
+from ..domain.webhook_signature import signature_is_valid
 from ..service.inbound import AcceptedDelivery, Delivery, accept_deliveries, quarantine_delivery
 from ..service.ports import Quarantined, UnitOfWork
 from .settings import IngestSettings
@@ -31,13 +30,21 @@ log = structlog.get_logger(__name__)
 WEBHOOKS_REJECTED = Counter("leadline_ingest_webhooks_rejected_total", "Webhooks refused", ["reason"])
 WEBHOOKS_STORED = Counter("leadline_ingest_webhooks_stored_total", "Webhook deliveries stored")
 FACTS = Counter("leadline_ingest_webhook_facts_total", "Messages and statuses in stored deliveries", ["outcome"])
-PARTS_QUARANTINED = Counter("leadline_ingest_webhook_parts_quarantined_total",
-                            "Parts of stored deliveries that could not be read, kept in quarantine")
-WHATSAPP_ERRORS = Counter("leadline_ingest_whatsapp_webhook_errors_total", "Value-level errors[] Meta reported", ["code"])
-UNOWNED_NUMBER_DELIVERIES = Counter("leadline_ingest_unowned_number_deliveries_total",
-                                    "Stored deliveries naming a business number no account owns")
-STORE_SECONDS = Histogram("leadline_ingest_webhook_batch_store_seconds", "Time to store one group-committed batch of deliveries",
-                          buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1))
+PARTS_QUARANTINED = Counter(
+    "leadline_ingest_webhook_parts_quarantined_total",
+    "Parts of stored deliveries that could not be read, kept in quarantine",
+)
+WHATSAPP_ERRORS = Counter(
+    "leadline_ingest_whatsapp_webhook_errors_total", "Value-level errors[] Meta reported", ["code"]
+)
+UNOWNED_NUMBER_DELIVERIES = Counter(
+    "leadline_ingest_unowned_number_deliveries_total", "Stored deliveries naming a business number no account owns"
+)
+STORE_SECONDS = Histogram(
+    "leadline_ingest_webhook_batch_store_seconds",
+    "Time to store one group-committed batch of deliveries",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+)
 
 
 class BodyTooLarge(Exception):
@@ -66,11 +73,13 @@ def _reject(status: int, reason: str, code: str, message: str) -> JSONResponse:
 
 def _quarantined(parts: tuple[UnreadablePart, ...], raw_body: bytes) -> tuple[Quarantined, ...]:
     """Each part as its own JSON (ASCII: a lone surrogate stays an escape); the whole body when nested too deeply."""
+
     def raw(part: UnreadablePart) -> bytes:
         try:
             return json.dumps(part.raw).encode()
         except RecursionError:
             return raw_body
+
     return tuple(Quarantined(raw(part), part.problem, part.path) for part in parts)
 
 
@@ -86,8 +95,11 @@ class UnownedNumbers:
         UNOWNED_NUMBER_DELIVERIES.inc()
         for phone_number_id in sorted(numbers - self._logged):
             self._logged.add(phone_number_id)
-            log.warning("webhook for a business number no account owns: stored under the default account",
-                        phone_number_id=phone_number_id, account_id=default_account_id)
+            log.warning(
+                "webhook for a business number no account owns: stored under the default account",
+                phone_number_id=phone_number_id,
+                account_id=default_account_id,
+            )
 
 
 def webhook_router(settings: IngestSettings, unit_of_work: Callable[[], UnitOfWork]) -> APIRouter:
@@ -96,8 +108,12 @@ def webhook_router(settings: IngestSettings, unit_of_work: Callable[[], UnitOfWo
 
     async def store_batch(deliveries: list[Delivery]) -> list[AcceptedDelivery]:
         with STORE_SECONDS.time():
-            return await accept_deliveries(deliveries, uow=unit_of_work(), default_account_id=settings.default_account_id,
-                                           now=lambda: datetime.now(UTC))
+            return await accept_deliveries(
+                deliveries,
+                uow=unit_of_work(),
+                default_account_id=settings.default_account_id,
+                now=lambda: datetime.now(UTC),
+            )
 
     deliveries = GroupCommit(store_batch)
     unowned_numbers = UnownedNumbers()
@@ -119,9 +135,16 @@ def webhook_router(settings: IngestSettings, unit_of_work: Callable[[], UnitOfWo
         try:
             raw = await read_limited_body(request, settings.webhook_max_body_bytes)
         except BodyTooLarge:
-            return _reject(413, "too_large", "body_too_large", f"webhook bodies are limited to {settings.webhook_max_body_bytes} bytes")
+            return _reject(
+                413,
+                "too_large",
+                "body_too_large",
+                f"webhook bodies are limited to {settings.webhook_max_body_bytes} bytes",
+            )
         if not signature_is_valid(raw, request.headers.get("x-hub-signature-256"), app_secret):
-            return _reject(401, "signature", "invalid_signature", "X-Hub-Signature-256 is missing or does not match the body")
+            return _reject(
+                401, "signature", "invalid_signature", "X-Hub-Signature-256 is missing or does not match the body"
+            )
         try:
             parsed = parse_delivery(json.loads(raw))
         except (ValueError, RecursionError, MalformedDelivery) as error:  # no WhatsApp delivery at all
@@ -143,7 +166,13 @@ def webhook_router(settings: IngestSettings, unit_of_work: Callable[[], UnitOfWo
             PARTS_QUARANTINED.inc(len(unreadable))
             log.warning("unreadable parts of a webhook quarantined", problems=[part.reason for part in unreadable])
         unowned_numbers.report(accepted.unowned_numbers, settings.default_account_id)
-        return JSONResponse({"status": "stored", "events": len(accepted.events), "duplicates": accepted.duplicates,
-                             "quarantined": len(unreadable)})
+        return JSONResponse(
+            {
+                "status": "stored",
+                "events": len(accepted.events),
+                "duplicates": accepted.duplicates,
+                "quarantined": len(unreadable),
+            }
+        )
 
     return router

@@ -48,8 +48,12 @@ def _media_of(fact: MessageReceivedV2 | MessageEchoedV2, account_id: str) -> Med
     if not is_media(fact.content.kind) or media is None or not media.provider_media_id:
         return None
     return MediaToFetch(
-        wamid=fact.wamid, account_id=account_id, phone_number_id=fact.phone_number_id,
-        customer_wa_id=fact.customer.chat_key, provider_media_id=media.provider_media_id, mime_type=media.mime_type,
+        wamid=fact.wamid,
+        account_id=account_id,
+        phone_number_id=fact.phone_number_id,
+        customer_wa_id=fact.customer.chat_key,
+        provider_media_id=media.provider_media_id,
+        mime_type=media.mime_type,
     )
 
 
@@ -84,11 +88,19 @@ async def accept_deliveries(
         for candidate in new:
             sequence = next_sequence[candidate.stream_id]
             next_sequence[candidate.stream_id] += 1
-            events[candidate.delivery].append(new_envelope(
-                candidate.fact, account_id=candidate.account_id, stream_id=candidate.stream_id, sequence=sequence,
-                occurred_at=at, event_id=candidate.event_id,
-            ))
-            if not isinstance(candidate.fact, MessageStatusChangedV2) and (item := _media_of(candidate.fact, candidate.account_id)):
+            events[candidate.delivery].append(
+                new_envelope(
+                    candidate.fact,
+                    account_id=candidate.account_id,
+                    stream_id=candidate.stream_id,
+                    sequence=sequence,
+                    occurred_at=at,
+                    event_id=candidate.event_id,
+                )
+            )
+            if not isinstance(candidate.fact, MessageStatusChangedV2) and (
+                item := _media_of(candidate.fact, candidate.account_id)
+            ):
                 media.append(item)
                 media_per_delivery[candidate.delivery] += 1
         await uow.deliveries.archive_many([(d.raw_body, len(e)) for d, e in zip(deliveries, events, strict=True)])
@@ -98,7 +110,9 @@ async def accept_deliveries(
         await uow.commit()
     return [
         AcceptedDelivery(
-            tuple(delivered), len(delivery.facts) - len(delivered), media_per_delivery[index],
+            tuple(delivered),
+            len(delivery.facts) - len(delivered),
+            media_per_delivery[index],
             frozenset(fact.phone_number_id for fact in delivery.facts if fact.phone_number_id not in accounts),
         )
         for index, (delivery, delivered) in enumerate(zip(deliveries, events, strict=True))
@@ -111,18 +125,22 @@ async def _new_facts(uow: UnitOfWork, candidates: list[_Candidate]) -> list[_Can
     for c in candidates:
         if not isinstance(c.fact, MessageStatusChangedV2):
             messages.setdefault(c.fact.wamid, c)  # the same wamid twice in one batch: the first counts
-    recorded = await uow.messages.record_new([
-        NewMessage(wamid=wamid, stream_id=c.stream_id, origin="customer" if isinstance(c.fact, MessageReceivedV2) else "phone_echo",
-                   kind=c.fact.content.kind, event_id=c.event_id)
-        for wamid, c in messages.items()
-    ])
+    recorded = await uow.messages.record_new(
+        [
+            NewMessage(
+                wamid=wamid,
+                stream_id=c.stream_id,
+                origin="customer" if isinstance(c.fact, MessageReceivedV2) else "phone_echo",
+                kind=c.fact.content.kind,
+                event_id=c.event_id,
+            )
+            for wamid, c in messages.items()
+        ]
+    )
     statuses = [c for c in candidates if isinstance(c.fact, MessageStatusChangedV2)]
     moved = await uow.statuses.advance_many([(c.fact.wamid, c.fact.status.value) for c in statuses])
     forward = {id(c) for c, ok in zip(statuses, moved, strict=True) if ok}
-    return [
-        c for c in candidates
-        if id(c) in forward or (c.fact.wamid in recorded and messages.get(c.fact.wamid) is c)
-    ]
+    return [c for c in candidates if id(c) in forward or (c.fact.wamid in recorded and messages.get(c.fact.wamid) is c)]
 
 
 async def quarantine_delivery(raw_body: bytes, reason: str, *, uow: UnitOfWork) -> None:
@@ -133,8 +151,9 @@ async def quarantine_delivery(raw_body: bytes, reason: str, *, uow: UnitOfWork) 
     log.warning("malformed webhook quarantined", reason=reason)
 
 
-async def remember_business_number(phone_number_id: str, account_id: str, *, uow: UnitOfWork,
-                                   waba_id: str | None = None) -> None:
+async def remember_business_number(
+    phone_number_id: str, account_id: str, *, uow: UnitOfWork, waba_id: str | None = None
+) -> None:
     """Integration events name each number's account (later webhooks on it carry that account) and WhatsApp Business
     Account (where its templates are read)."""
     async with uow:

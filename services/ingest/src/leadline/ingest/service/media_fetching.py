@@ -16,13 +16,28 @@ from datetime import timedelta
 
 import structlog
 
-from leadline.events import REGISTRY, MediaFetchFailedV2, MediaFetchRequestedV1, MediaStoredV2, StoredMedia, WhatsAppUser
+from leadline.events import (
+    REGISTRY,
+    MediaFetchFailedV2,
+    MediaFetchRequestedV1,
+    MediaStoredV2,
+    StoredMedia,
+    WhatsAppUser,
+)
 from leadline.events.envelope import Payload
 
 from ..domain.media_storage import media_key
 from ..domain.retry_policy import RetryPolicy, is_transient_http_status
 from .ports import (
-    Clock, GraphApi, GraphApiError, GraphApiUnreachable, MediaJob, MediaStore, MediaToFetch, Random, UnitOfWork,
+    Clock,
+    GraphApi,
+    GraphApiError,
+    GraphApiUnreachable,
+    MediaJob,
+    MediaStore,
+    MediaToFetch,
+    Random,
+    UnitOfWork,
     UnitOfWorkFactory,
 )
 
@@ -71,13 +86,15 @@ def _is_worth_retrying(error: Exception) -> bool:
 
 async def _emit(uow: UnitOfWork, payload: Payload, account_id: str, clock: Clock) -> None:
     stream_id = payload.stream_id(account_id)
-    envelope = REGISTRY.encode(payload, account_id=account_id, sequence=await uow.sequences.next(stream_id),
-                               occurred_at=clock())
+    envelope = REGISTRY.encode(
+        payload, account_id=account_id, sequence=await uow.sequences.next(stream_id), occurred_at=clock()
+    )
     await uow.outbox.stage([envelope])
 
 
-async def _record_failure(uow: UnitOfWork, job: MediaJob, error: Exception, policy: MediaFetchPolicy,
-                          clock: Clock, random: Random) -> str:
+async def _record_failure(
+    uow: UnitOfWork, job: MediaJob, error: Exception, policy: MediaFetchPolicy, clock: Clock, random: Random
+) -> str:
     reason = f"{type(error).__name__}: {error}"
     retryable = _is_worth_retrying(error)
     if retryable and not policy.retry.gives_up_after(job.attempt):
@@ -86,17 +103,33 @@ async def _record_failure(uow: UnitOfWork, job: MediaJob, error: Exception, poli
         return "retry"
     if await uow.media_fetches.mark_failed(job, error=reason):
         media = job.media
-        await _emit(uow, MediaFetchFailedV2(
-            phone_number_id=media.phone_number_id, customer=WhatsAppUser.of_chat_key(media.customer_wa_id), wamid=media.wamid,
-            provider_media_id=media.provider_media_id, reason=reason[:1000],
-            error_code=error.code if isinstance(error, GraphApiError) else None,
-            attempts=job.attempt, retryable=retryable,
-        ), media.account_id, clock)
+        await _emit(
+            uow,
+            MediaFetchFailedV2(
+                phone_number_id=media.phone_number_id,
+                customer=WhatsAppUser.of_chat_key(media.customer_wa_id),
+                wamid=media.wamid,
+                provider_media_id=media.provider_media_id,
+                reason=reason[:1000],
+                error_code=error.code if isinstance(error, GraphApiError) else None,
+                attempts=job.attempt,
+                retryable=retryable,
+            ),
+            media.account_id,
+            clock,
+        )
     return "failed"
 
 
-async def fetch_job(job: MediaJob, uow_factory: UnitOfWorkFactory, graph: GraphApi, store: MediaStore,
-                    clock: Clock, random: Random, policy: MediaFetchPolicy) -> str:
+async def fetch_job(
+    job: MediaJob,
+    uow_factory: UnitOfWorkFactory,
+    graph: GraphApi,
+    store: MediaStore,
+    clock: Clock,
+    random: Random,
+    policy: MediaFetchPolicy,
+) -> str:
     """One claimed job to its outcome: ``stored``, ``retry``, ``failed`` or ``lost`` (another worker has it now)."""
     media = job.media
     try:
@@ -110,17 +143,27 @@ async def fetch_job(job: MediaJob, uow_factory: UnitOfWorkFactory, graph: GraphA
     async with uow_factory() as uow:
         if not await uow.media_fetches.mark_stored(job, stored.media.key):
             return "lost"
-        await _emit(uow, MediaStoredV2(
-            phone_number_id=media.phone_number_id, customer=WhatsAppUser.of_chat_key(media.customer_wa_id), wamid=media.wamid,
-            provider_media_id=media.provider_media_id, stored=stored.media, mime_type=stored.mime_type,
-        ), media.account_id, clock)
+        await _emit(
+            uow,
+            MediaStoredV2(
+                phone_number_id=media.phone_number_id,
+                customer=WhatsAppUser.of_chat_key(media.customer_wa_id),
+                wamid=media.wamid,
+                provider_media_id=media.provider_media_id,
+                stored=stored.media,
+                mime_type=stored.mime_type,
+            ),
+            media.account_id,
+            clock,
+        )
         await uow.commit()
     log.info("media stored", wamid=media.wamid, key=stored.media.key, size_bytes=stored.media.size_bytes)
     return "stored"
 
 
-async def fetch_again(request: MediaFetchRequestedV1, account_id: str, uow_factory: UnitOfWorkFactory,
-                      clock: Clock) -> str:
+async def fetch_again(
+    request: MediaFetchRequestedV1, account_id: str, uow_factory: UnitOfWorkFactory, clock: Clock
+) -> str:
     """An agent's retry of a fetch that failed for good: the job is due now, its attempts counted afresh.
 
     Returns what happened: ``due`` (the worker takes it on its next round, and its outcome follows on the
@@ -130,19 +173,32 @@ async def fetch_again(request: MediaFetchRequestedV1, account_id: str, uow_facto
     async with uow_factory() as uow:
         before = await uow.media_fetches.fetch_again(request.wamid, request.provider_media_id, now=clock())
         if before is None:
-            await uow.media_jobs.schedule([MediaToFetch(
-                wamid=request.wamid, account_id=account_id, phone_number_id=request.phone_number_id,
-                customer_wa_id=request.customer.chat_key, provider_media_id=request.provider_media_id,
-                mime_type=request.mime_type,
-            )])
+            await uow.media_jobs.schedule(
+                [
+                    MediaToFetch(
+                        wamid=request.wamid,
+                        account_id=account_id,
+                        phone_number_id=request.phone_number_id,
+                        customer_wa_id=request.customer.chat_key,
+                        provider_media_id=request.provider_media_id,
+                        mime_type=request.mime_type,
+                    )
+                ]
+            )
         await uow.commit()
     outcome = {None: "scheduled", "failed": "due"}.get(before, f"already_{before}")
     log.info("media fetch requested again", wamid=request.wamid, outcome=outcome, agent_id=request.agent.id)
     return outcome
 
 
-async def fetch_due_media(uow_factory: UnitOfWorkFactory, graph: GraphApi, store: MediaStore, clock: Clock,
-                          random: Random, policy: MediaFetchPolicy = DEFAULT_MEDIA_FETCH) -> dict[str, int]:
+async def fetch_due_media(
+    uow_factory: UnitOfWorkFactory,
+    graph: GraphApi,
+    store: MediaStore,
+    clock: Clock,
+    random: Random,
+    policy: MediaFetchPolicy = DEFAULT_MEDIA_FETCH,
+) -> dict[str, int]:
     """Claim the jobs due now and take each to its outcome; returns how many ended how."""
     async with uow_factory() as uow:
         jobs = await uow.media_fetches.claim_due(now=clock(), lease=policy.lease, limit=policy.batch_size)

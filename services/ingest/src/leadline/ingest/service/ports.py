@@ -132,12 +132,21 @@ Random = Callable[[], float]
 class SendRequests(Protocol):
     """``send_requests``: its primary key makes each request be sent at most once."""
 
-    async def start(self, *, request_id: UUID, conversation_id: UUID, phone_number_id: str, to_wa_id: str) -> str | None:
+    async def start(
+        self, *, request_id: UUID, conversation_id: UUID, phone_number_id: str, to_wa_id: str
+    ) -> str | None:
         """Record the request as ``sending``; None when it is new, else the state it already had (row locked)."""
 
     async def finish(
-        self, request_id: UUID, *, state: str, finished_at: datetime, attempts: int,
-        wamid: str | None = None, error_code: int | None = None, only_from: Sequence[str] = ("sending",),
+        self,
+        request_id: UUID,
+        *,
+        state: str,
+        finished_at: datetime,
+        attempts: int,
+        wamid: str | None = None,
+        error_code: int | None = None,
+        only_from: Sequence[str] = ("sending",),
     ) -> bool:
         """Move a request from one of ``only_from`` to its final ``state``; False if it was in none of them."""
 
@@ -199,7 +208,9 @@ class MediaStore(Protocol):
 class GraphApiError(Exception):
     """Meta answered with an error object (``{"error": {"code", "message", "error_data": {"details"}}}``)."""
 
-    def __init__(self, status: int, code: int | None, title: str, message: str | None = None, details: str | None = None) -> None:
+    def __init__(
+        self, status: int, code: int | None, title: str, message: str | None = None, details: str | None = None
+    ) -> None:
         super().__init__(f"HTTP {status}, code {code}: {title}" + (f" ({details})" if details else ""))
         self.status = status
         self.code = code
@@ -232,7 +243,9 @@ class GraphApi(Protocol):
     async def send_message(self, phone_number_id: str, body: Mapping[str, Any]) -> str:
         """POST ``/{phone_number_id}/messages``; returns the wamid Meta gave the message."""
 
-    async def upload_media(self, phone_number_id: str, data: bytes, mime_type: str, filename: str | None = None) -> str: ...
+    async def upload_media(
+        self, phone_number_id: str, data: bytes, mime_type: str, filename: str | None = None
+    ) -> str: ...
 
     async def media_info(self, media_id: str) -> MediaInfo: ...
 

@@ -76,10 +76,12 @@ async def refresh_profile_photo(
 
     async with uow_factory() as uow:
         await uow.contact_photos.set_photo(stream_id, sha256)
-        payload = ContactProfilePhotoChangedV2(phone_number_id=phone_number_id, customer=WhatsAppUser(wa_id=customer_wa_id),
-                                               photo=stored)
-        envelope = REGISTRY.encode(payload, account_id=account_id, sequence=await uow.sequences.next(stream_id),
-                                   occurred_at=clock())
+        payload = ContactProfilePhotoChangedV2(
+            phone_number_id=phone_number_id, customer=WhatsAppUser(wa_id=customer_wa_id), photo=stored
+        )
+        envelope = REGISTRY.encode(
+            payload, account_id=account_id, sequence=await uow.sequences.next(stream_id), occurred_at=clock()
+        )
         await uow.outbox.stage([envelope])
         await uow.commit()
     log.info("profile photo changed", stream_id=stream_id, removed=stored is None)

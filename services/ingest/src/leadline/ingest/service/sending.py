@@ -26,7 +26,15 @@ from ..domain.meta_errors import EXPLANATIONS, RATE_LIMITS, explain_send_error
 from ..domain.retry_policy import RetryPolicy, is_transient_http_status
 from ..domain.send_throughput import SendThroughput
 from .ports import (
-    Clock, GraphApi, GraphApiError, GraphApiUnreachable, MediaStore, Random, Sleep, UnitOfWork, UnitOfWorkFactory,
+    Clock,
+    GraphApi,
+    GraphApiError,
+    GraphApiUnreachable,
+    MediaStore,
+    Random,
+    Sleep,
+    UnitOfWork,
+    UnitOfWorkFactory,
 )
 
 log = structlog.get_logger(__name__)
@@ -79,10 +87,14 @@ def graph_message_body(request: SendRequestedV2, media: dict[str, str] | None = 
         case "sticker":
             wa_type, part = "sticker", with_media()
         case "location":
-            wa_type, part = "location", {
-                "latitude": content.latitude, "longitude": content.longitude,
-                **{k: v for k, v in (("name", content.name), ("address", content.address)) if v},
-            }
+            wa_type, part = (
+                "location",
+                {
+                    "latitude": content.latitude,
+                    "longitude": content.longitude,
+                    **{k: v for k, v in (("name", content.name), ("address", content.address)) if v},
+                },
+            )
         case "contacts":
             wa_type, part = "contacts", [_contact_card(card) for card in content.contacts]
         case "template":
@@ -98,8 +110,11 @@ def graph_message_body(request: SendRequestedV2, media: dict[str, str] | None = 
             # interactive_reply, button and unsupported are what customers send; there is nothing to send back.
             raise UnsendableContent(f"WhatsApp has no outbound message of kind {kind!r}")
     body: dict[str, Any] = {
-        "messaging_product": "whatsapp", "recipient_type": "individual", **recipient_fields(request.to),
-        "type": wa_type, wa_type: part,
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        **recipient_fields(request.to),
+        "type": wa_type,
+        wa_type: part,
     }
     if request.reply_to_wamid and kind != "reaction":
         body["context"] = {"message_id": request.reply_to_wamid}
@@ -124,8 +139,9 @@ def _contact_card(card: Any) -> dict[str, Any]:
     }
 
 
-async def _media_object(ref: MediaRef, phone_number_id: str, graph: GraphApi, store: MediaStore | None,
-                        filename: str | None) -> dict[str, str]:
+async def _media_object(
+    ref: MediaRef, phone_number_id: str, graph: GraphApi, store: MediaStore | None, filename: str | None
+) -> dict[str, str]:
     """Meta's id if it has the file; else a link it can fetch; else our copy uploaded to Meta."""
     if ref.provider_media_id:
         return {"id": ref.provider_media_id}
@@ -178,13 +194,25 @@ def _refused(error: GraphApiError, attempts: int) -> _NotDelivered:
     if transient and error.code not in EXPLANATIONS:
         explanation = f"WhatsApp kept refusing the message ({error.title}) through {attempts} tries; try again later."
         return _NotDelivered("failed", attempts, error.code, explained.title, explanation, retryable=True)
-    return _NotDelivered("failed", attempts, error.code, explained.title, explained.explanation,
-                         retryable=explained.retryable or transient)
+    return _NotDelivered(
+        "failed",
+        attempts,
+        error.code,
+        explained.title,
+        explained.explanation,
+        retryable=explained.retryable or transient,
+    )
 
 
 async def _deliver(
-    request: SendRequestedV2, graph: GraphApi, store: MediaStore | None, throughput: SendThroughput,
-    clock: Clock, sleep: Sleep, random: Random, retry: RetryPolicy,
+    request: SendRequestedV2,
+    graph: GraphApi,
+    store: MediaStore | None,
+    throughput: SendThroughput,
+    clock: Clock,
+    sleep: Sleep,
+    random: Random,
+    retry: RetryPolicy,
 ) -> _Delivered | _NotDelivered:
     body: dict[str, Any] | None = None
     for attempt in range(1, retry.attempts + 1):
@@ -193,8 +221,13 @@ async def _deliver(
         try:
             if body is None:
                 media_ref = getattr(request.content, "media", None)
-                media = None if media_ref is None else await _media_object(
-                    media_ref, request.phone_number_id, graph, store, getattr(request.content, "filename", None))
+                media = (
+                    None
+                    if media_ref is None
+                    else await _media_object(
+                        media_ref, request.phone_number_id, graph, store, getattr(request.content, "filename", None)
+                    )
+                )
                 body = graph_message_body(request, media)
             await wait_for_send_slot(throughput, request.phone_number_id, clock, sleep)
             return _Delivered(await graph.send_message(request.phone_number_id, body), attempt)
@@ -207,12 +240,23 @@ async def _deliver(
         except GraphApiUnreachable as error:
             if error.may_have_arrived:
                 log.warning("send outcome unknown", attempt=attempt, error=str(error))
-                return _NotDelivered("outcome_unknown", attempt, None, OUTCOME_UNKNOWN_TITLE,
-                                     OUTCOME_UNKNOWN_EXPLANATION, retryable=False)
+                return _NotDelivered(
+                    "outcome_unknown",
+                    attempt,
+                    None,
+                    OUTCOME_UNKNOWN_TITLE,
+                    OUTCOME_UNKNOWN_EXPLANATION,
+                    retryable=False,
+                )
             if retry.gives_up_after(attempt):
-                return _NotDelivered("failed", attempt, None, "WhatsApp unreachable",
-                                     f"leadline could not reach WhatsApp in {attempt} tries; the message was not sent. "
-                                     "Try again later.", retryable=True)
+                return _NotDelivered(
+                    "failed",
+                    attempt,
+                    None,
+                    "WhatsApp unreachable",
+                    f"leadline could not reach WhatsApp in {attempt} tries; the message was not sent. Try again later.",
+                    retryable=True,
+                )
             log.info("WhatsApp unreachable; retrying", attempt=attempt, error=str(error))
     raise AssertionError("unreachable: the last attempt always returns")  # pragma: no cover
 
@@ -222,15 +266,24 @@ async def _deliver(
 
 def _failure_event(request: SendRequestedV2, result: _NotDelivered) -> MessageSendFailedV1:
     return MessageSendFailedV1(
-        request_id=request.request_id, conversation_id=request.conversation_id, error_code=result.error_code,
-        error_title=result.title, explanation=result.explanation, retryable=result.retryable,
+        request_id=request.request_id,
+        conversation_id=request.conversation_id,
+        error_code=result.error_code,
+        error_title=result.title,
+        explanation=result.explanation,
+        retryable=result.retryable,
     )
 
 
 async def _emit(uow: UnitOfWork, payload: Payload, caused_by: Envelope, clock: Clock) -> None:
     stream_id = payload.stream_id(caused_by.account_id)
-    envelope = REGISTRY.encode(payload, account_id=caused_by.account_id, sequence=await uow.sequences.next(stream_id),
-                               occurred_at=clock(), caused_by=caused_by)
+    envelope = REGISTRY.encode(
+        payload,
+        account_id=caused_by.account_id,
+        sequence=await uow.sequences.next(stream_id),
+        occurred_at=clock(),
+        caused_by=caused_by,
+    )
     await uow.outbox.stage([envelope])
 
 
@@ -251,11 +304,15 @@ async def send_message(
     bound = log.bind(request_id=str(request.request_id), conversation_id=str(request.conversation_id))
     async with uow_factory() as uow:
         earlier = await uow.send_requests.start(
-            request_id=request.request_id, conversation_id=request.conversation_id,
-            phone_number_id=request.phone_number_id, to_wa_id=request.to.chat_key,
+            request_id=request.request_id,
+            conversation_id=request.conversation_id,
+            phone_number_id=request.phone_number_id,
+            to_wa_id=request.to.chat_key,
         )
         if earlier == "sending":  # interrupted mid-send: Meta may have it, so it must not go again
-            unknown = _NotDelivered("outcome_unknown", 0, None, OUTCOME_UNKNOWN_TITLE, OUTCOME_UNKNOWN_EXPLANATION, False)
+            unknown = _NotDelivered(
+                "outcome_unknown", 0, None, OUTCOME_UNKNOWN_TITLE, OUTCOME_UNKNOWN_EXPLANATION, False
+            )
             await uow.send_requests.finish(request.request_id, state="outcome_unknown", finished_at=clock(), attempts=0)
             await _emit(uow, _failure_event(request, unknown), envelope, clock)
             await uow.commit()
@@ -273,13 +330,29 @@ async def send_message(
         # A redelivery may have declared the request outcome_unknown meanwhile; the real outcome still wins.
         only_from = ("sending", "outcome_unknown")
         if isinstance(result, _Delivered):
-            if await uow.send_requests.finish(request.request_id, state="sent", finished_at=clock(),
-                                              attempts=result.attempts, wamid=result.wamid, only_from=only_from):
-                sent = MessageSentV1(request_id=request.request_id, conversation_id=request.conversation_id,
-                                     wamid=result.wamid, sent_at=clock())
+            if await uow.send_requests.finish(
+                request.request_id,
+                state="sent",
+                finished_at=clock(),
+                attempts=result.attempts,
+                wamid=result.wamid,
+                only_from=only_from,
+            ):
+                sent = MessageSentV1(
+                    request_id=request.request_id,
+                    conversation_id=request.conversation_id,
+                    wamid=result.wamid,
+                    sent_at=clock(),
+                )
                 await _emit(uow, sent, envelope, clock)
-        elif await uow.send_requests.finish(request.request_id, state=result.state, finished_at=clock(),
-                                            attempts=result.attempts, error_code=result.error_code, only_from=only_from):
+        elif await uow.send_requests.finish(
+            request.request_id,
+            state=result.state,
+            finished_at=clock(),
+            attempts=result.attempts,
+            error_code=result.error_code,
+            only_from=only_from,
+        ):
             await _emit(uow, _failure_event(request, result), envelope, clock)
         await uow.commit()
     if isinstance(result, _Delivered):

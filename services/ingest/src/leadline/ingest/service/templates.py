@@ -46,14 +46,17 @@ async def sync_templates(waba_id: str, *, graph: TemplateSource, uow: Callable[[
     return len(listed)
 
 
-async def templates_of_number(phone_number_id: str, *, graph: TemplateSource, uow: Callable[[], UnitOfWork],
-                              clock: Clock, refresh: bool = False) -> NumberTemplates:
+async def templates_of_number(
+    phone_number_id: str, *, graph: TemplateSource, uow: Callable[[], UnitOfWork], clock: Clock, refresh: bool = False
+) -> NumberTemplates:
     """The approved templates the number may send; read from Meta first when asked to or when never read."""
     async with uow() as work:
         waba_id = await work.numbers.waba_of(phone_number_id)
         if waba_id is None:
-            raise NumberWithoutBusinessAccount(f"business number {phone_number_id} has no WhatsApp Business Account "
-                                               "configured (waba_id in the account's configuration)")
+            raise NumberWithoutBusinessAccount(
+                f"business number {phone_number_id} has no WhatsApp Business Account "
+                "configured (waba_id in the account's configuration)"
+            )
         templates, synced_at = await work.templates.of(waba_id)
     if refresh or synced_at is None:
         await sync_templates(waba_id, graph=graph, uow=uow, clock=clock)
@@ -62,8 +65,9 @@ async def templates_of_number(phone_number_id: str, *, graph: TemplateSource, uo
     return NumberTemplates(phone_number_id, waba_id, synced_at, [t for t in templates if t.usable])
 
 
-async def keep_templates_fresh(*, every: timedelta, graph: TemplateSource, uow: Callable[[], UnitOfWork],
-                               clock: Clock) -> None:
+async def keep_templates_fresh(
+    *, every: timedelta, graph: TemplateSource, uow: Callable[[], UnitOfWork], clock: Clock
+) -> None:
     """Until cancelled: every account's templates read again every ``every`` (Meta approves and pauses them)."""
     while True:
         async with uow() as work:

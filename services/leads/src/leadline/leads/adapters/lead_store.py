@@ -34,8 +34,14 @@ class SqlLeads:
         history = [to_domain(REGISTRY.decode(envelope), envelope.occurred_at) for envelope in stored]
         return Lead.rehydrate(lead_id, stored[0].account_id, history)
 
-    async def add(self, lead: Lead, *, caused_by: Envelope | None = None, review_temperature_at: datetime | None = None,
-                  review: bool = False) -> list[Envelope]:
+    async def add(
+        self,
+        lead: Lead,
+        *,
+        caused_by: Envelope | None = None,
+        review_temperature_at: datetime | None = None,
+        review: bool = False,
+    ) -> list[Envelope]:
         """Append the lead's pending events after the version they were decided on; a concurrent append fails.
 
         ``review`` also stores when the temperature should next be looked at (None: only on news).
@@ -43,8 +49,13 @@ class SqlLeads:
         first = lead.version - len(lead.pending) + 1
         now = self._clock()
         envelopes = [
-            REGISTRY.encode(to_payload(lead.id, event), account_id=lead.account_id, sequence=first + offset,
-                            occurred_at=now, caused_by=caused_by)
+            REGISTRY.encode(
+                to_payload(lead.id, event),
+                account_id=lead.account_id,
+                sequence=first + offset,
+                occurred_at=now,
+                caused_by=caused_by,
+            )
             for offset, event in enumerate(lead.pending)
         ]
         if envelopes:
@@ -56,8 +67,11 @@ class SqlLeads:
                 await self._project(lead, event, now)
             lead.pending.clear()
         if review:
-            await self._session.execute(update(leads).where(leads.c.lead_id == UUID(lead.id))
-                                        .values(review_temperature_at=review_temperature_at))
+            await self._session.execute(
+                update(leads)
+                .where(leads.c.lead_id == UUID(lead.id))
+                .values(review_temperature_at=review_temperature_at)
+            )
         return envelopes
 
     async def _project(self, lead: Lead, event: ev.DomainEvent, now: datetime) -> None:
@@ -65,22 +79,42 @@ class SqlLeads:
         where = leads.c.lead_id == UUID(lead.id)
         match event:
             case ev.LeadCreated(details=d):
-                await self._session.execute(leads.insert().values(
-                    lead_id=UUID(lead.id), account_id=lead.account_id, status="active", name=d.name,
-                    customer_phone=d.mobile, whatsapp_user_id=d.whatsapp_user_id, whatsapp_username=d.whatsapp_username,
-                    phone=d.phone, email=d.email, vehicle_of_interest=d.vehicle_of_interest,
-                    notes=d.notes, owner_id=event.responsible.id, owner_name=event.responsible.name, team_id=event.team_id,
-                    conversation_id=UUID(event.conversation_id), created_at=now, version=lead.version,
-                ))
+                await self._session.execute(
+                    leads.insert().values(
+                        lead_id=UUID(lead.id),
+                        account_id=lead.account_id,
+                        status="active",
+                        name=d.name,
+                        customer_phone=d.mobile,
+                        whatsapp_user_id=d.whatsapp_user_id,
+                        whatsapp_username=d.whatsapp_username,
+                        phone=d.phone,
+                        email=d.email,
+                        vehicle_of_interest=d.vehicle_of_interest,
+                        notes=d.notes,
+                        owner_id=event.responsible.id,
+                        owner_name=event.responsible.name,
+                        team_id=event.team_id,
+                        conversation_id=UUID(event.conversation_id),
+                        created_at=now,
+                        version=lead.version,
+                    )
+                )
                 return
             case ev.LeadTransferred():
-                values: dict[str, Any] = {"owner_id": event.to_agent.id, "owner_name": event.to_agent.name,
-                                          "team_id": event.to_team_id}
+                values: dict[str, Any] = {
+                    "owner_id": event.to_agent.id,
+                    "owner_name": event.to_agent.name,
+                    "team_id": event.to_team_id,
+                }
             case ev.MobileShared():
                 values = {"customer_phone": event.mobile, "whatsapp_user_id": lead.whatsapp_user_id}
             case ev.TemperatureChanged():
-                values = {"temperature": event.to_temperature, "temperature_reasons": list(event.reasons),
-                          "temperature_changed_at": now}
+                values = {
+                    "temperature": event.to_temperature,
+                    "temperature_reasons": list(event.reasons),
+                    "temperature_changed_at": now,
+                }
             case ev.ConflictResolved() if lead.status == MERGED:
                 values = {"status": MERGED, "merged_into": UUID(lead.merged_into), "review_temperature_at": None}
             case _:
@@ -89,8 +123,9 @@ class SqlLeads:
 
     async def active_for_customer(self, account_id: str, customer: CustomerKeys) -> list[tuple[str, str, datetime]]:
         """(lead id, team, created at) of the customer's active leads in the account: by mobile or by WhatsApp BSUID."""
-        first_event = (select(func.min(lead_events.c.position)).where(lead_events.c.lead_id == leads.c.lead_id)
-                       .scalar_subquery())
+        first_event = (
+            select(func.min(lead_events.c.position)).where(lead_events.c.lead_id == leads.c.lead_id).scalar_subquery()
+        )
         rows = await self._session.execute(
             select(leads.c.lead_id, leads.c.team_id, leads.c.created_at)
             .where(leads.c.account_id == account_id, same_customer(leads.c, customer), leads.c.status == "active")
@@ -100,8 +135,10 @@ class SqlLeads:
 
     async def due_for_review(self, now: datetime, *, limit: int = 500) -> list[str]:
         rows = await self._session.scalars(
-            select(leads.c.lead_id).where(leads.c.review_temperature_at <= now, leads.c.status == "active")
-            .order_by(leads.c.review_temperature_at).limit(limit)
+            select(leads.c.lead_id)
+            .where(leads.c.review_temperature_at <= now, leads.c.status == "active")
+            .order_by(leads.c.review_temperature_at)
+            .limit(limit)
         )
         return [str(lead_id) for lead_id in rows]
 
@@ -122,8 +159,9 @@ async def lead_row(session: AsyncSession, lead_id: str) -> dict[str, Any] | None
 async def conversion_points(session: AsyncSession, lead_id: str) -> list[dict[str, Any]]:
     """Every conversion point, oldest first, as published."""
     rows = await session.scalars(
-        select(lead_events.c.data).where(lead_events.c.lead_id == UUID(lead_id),
-                                         lead_events.c.type == CONVERSION_POINT_RECORDED).order_by(lead_events.c.version)
+        select(lead_events.c.data)
+        .where(lead_events.c.lead_id == UUID(lead_id), lead_events.c.type == CONVERSION_POINT_RECORDED)
+        .order_by(lead_events.c.version)
     )
     return [{k: v for k, v in data.items() if k != "lead_id"} for data in rows]
 
@@ -131,8 +169,15 @@ async def conversion_points(session: AsyncSession, lead_id: str) -> list[dict[st
 async def conversations_of_lead(session: AsyncSession, lead_id: str) -> list[dict[str, Any]]:
     """The open conversation first, then the most recently active."""
     rows = await session.execute(
-        select(A.conversation_id, A.open, A.phone_number_id, A.business_display_number, A.opened_at,
-               A.last_customer_message_at, A.last_activity_at)
+        select(
+            A.conversation_id,
+            A.open,
+            A.phone_number_id,
+            A.business_display_number,
+            A.opened_at,
+            A.last_customer_message_at,
+            A.last_activity_at,
+        )
         .where(A.lead_id == UUID(lead_id))
         .order_by(A.open.desc(), A.last_activity_at.desc().nulls_last(), A.conversation_id)
     )

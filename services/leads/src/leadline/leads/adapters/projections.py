@@ -16,19 +16,39 @@ from ..service.ports import BusinessNumber, ConversationRecord, DirectoryAgent
 from .tables import account_settings, agents, business_numbers, conversation_activity, teams
 
 A = conversation_activity.c
-_ACTIVITY_FIELDS = ("open", "last_customer_message_at", "last_dealer_message_at", "waiting_since", "last_speaker",
-                    "exchanges", "customer_messages", "finished_at")
-_RECORD_FIELDS = ("opened_by", "phone_number_id", "business_display_number", "customer_phone", "first_message_kind",
-                  "first_message_text", "first_message_at")
+_ACTIVITY_FIELDS = (
+    "open",
+    "last_customer_message_at",
+    "last_dealer_message_at",
+    "waiting_since",
+    "last_speaker",
+    "exchanges",
+    "customer_messages",
+    "finished_at",
+)
+_RECORD_FIELDS = (
+    "opened_by",
+    "phone_number_id",
+    "business_display_number",
+    "customer_phone",
+    "first_message_kind",
+    "first_message_text",
+    "first_message_at",
+)
 
 
 def _record(row: Any) -> ConversationRecord:
     delay = timedelta(seconds=row.last_answer_delay_s) if row.last_answer_delay_s is not None else None
-    activity = ConversationActivity(str(row.conversation_id), last_answer_delay=delay,
-                                    **{name: getattr(row, name) for name in _ACTIVITY_FIELDS})
-    return ConversationRecord(conversation_id=str(row.conversation_id), account_id=row.account_id,
-                              lead_id=str(row.lead_id) if row.lead_id else None, activity=activity,
-                              **{name: getattr(row, name) for name in _RECORD_FIELDS})
+    activity = ConversationActivity(
+        str(row.conversation_id), last_answer_delay=delay, **{name: getattr(row, name) for name in _ACTIVITY_FIELDS}
+    )
+    return ConversationRecord(
+        conversation_id=str(row.conversation_id),
+        account_id=row.account_id,
+        lead_id=str(row.lead_id) if row.lead_id else None,
+        activity=activity,
+        **{name: getattr(row, name) for name in _RECORD_FIELDS},
+    )
 
 
 class SqlConversations:
@@ -45,17 +65,23 @@ class SqlConversations:
         values: dict[str, Any] = {name: getattr(record, name) for name in _RECORD_FIELDS}
         values.update({name: getattr(activity, name) for name in _ACTIVITY_FIELDS})
         delay = activity.last_answer_delay
-        values.update(account_id=record.account_id, lead_id=UUID(record.lead_id) if record.lead_id else None,
-                      last_answer_delay_s=int(delay.total_seconds()) if delay is not None else None, last_activity_at=at)
+        values.update(
+            account_id=record.account_id,
+            lead_id=UUID(record.lead_id) if record.lead_id else None,
+            last_answer_delay_s=int(delay.total_seconds()) if delay is not None else None,
+            last_activity_at=at,
+        )
         statement = pg_insert(conversation_activity).values(conversation_id=UUID(record.conversation_id), **values)
         await self._session.execute(statement.on_conflict_do_update(index_elements=[A.conversation_id], set_=values))
 
     async def link(self, conversation_id: str, account_id: str, lead_id: str) -> None:
         """The conversation belongs to the lead (a claim or an Add lead said so), known yet or not."""
-        statement = pg_insert(conversation_activity).values(conversation_id=UUID(conversation_id), account_id=account_id,
-                                                            lead_id=UUID(lead_id))
-        await self._session.execute(statement.on_conflict_do_update(index_elements=[A.conversation_id],
-                                                                    set_={"lead_id": UUID(lead_id)}))
+        statement = pg_insert(conversation_activity).values(
+            conversation_id=UUID(conversation_id), account_id=account_id, lead_id=UUID(lead_id)
+        )
+        await self._session.execute(
+            statement.on_conflict_do_update(index_elements=[A.conversation_id], set_={"lead_id": UUID(lead_id)})
+        )
 
     async def of_lead(self, lead_id: str) -> list[ConversationRecord]:
         rows = await self._session.execute(select(conversation_activity).where(A.lead_id == UUID(lead_id)))
@@ -70,25 +96,33 @@ class SqlDirectory:
 
     async def unification(self, account_id: str) -> bool:
         value = await self._session.scalar(
-            select(account_settings.c.lead_unification).where(account_settings.c.account_id == account_id))
+            select(account_settings.c.lead_unification).where(account_settings.c.account_id == account_id)
+        )
         return True if value is None else value
 
     async def team_names(self, account_id: str, team_ids: Sequence[str]) -> list[str]:
         rows = await self._session.execute(
-            select(teams.c.team_id, teams.c.name).where(teams.c.account_id == account_id, teams.c.team_id.in_(list(team_ids))))
+            select(teams.c.team_id, teams.c.name).where(
+                teams.c.account_id == account_id, teams.c.team_id.in_(list(team_ids))
+            )
+        )
         names = dict(rows.all())
         return [names.get(team_id, team_id) for team_id in team_ids]
 
     async def agent(self, account_id: str, agent_id: str) -> DirectoryAgent | None:
-        row = (await self._session.execute(
-            select(agents).where(agents.c.account_id == account_id, agents.c.agent_id == agent_id))).first()
+        row = (
+            await self._session.execute(
+                select(agents).where(agents.c.account_id == account_id, agents.c.agent_id == agent_id)
+            )
+        ).first()
         return DirectoryAgent(row.agent_id, row.name, row.role, frozenset(row.team_ids), row.active) if row else None
 
     async def numbers_for_team(self, account_id: str, team_id: str) -> list[BusinessNumber]:
         rows = await self._session.execute(
-            select(business_numbers).where(business_numbers.c.account_id == account_id,
-                                           literal(team_id) == any_(business_numbers.c.team_ids))
-            .order_by(business_numbers.c.phone_number_id))
+            select(business_numbers)
+            .where(business_numbers.c.account_id == account_id, literal(team_id) == any_(business_numbers.c.team_ids))
+            .order_by(business_numbers.c.phone_number_id)
+        )
         return [BusinessNumber(r.phone_number_id, r.display_phone_number, r.name, frozenset(r.team_ids)) for r in rows]
 
     async def _upsert(self, table: Any, keys: list[str], values: dict[str, Any]) -> None:
@@ -97,23 +131,42 @@ class SqlDirectory:
         await self._session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
 
     async def save_settings(self, account_id: str, *, lead_unification: bool, process_type: int) -> None:
-        await self._upsert(account_settings, ["account_id"], {"account_id": account_id,
-                                                              "lead_unification": lead_unification,
-                                                              "process_type": process_type})
+        await self._upsert(
+            account_settings,
+            ["account_id"],
+            {"account_id": account_id, "lead_unification": lead_unification, "process_type": process_type},
+        )
 
     async def save_team(self, account_id: str, team_id: str, name: str, active: bool) -> None:
-        await self._upsert(teams, ["account_id", "team_id"],
-                           {"account_id": account_id, "team_id": team_id, "name": name, "active": active})
+        await self._upsert(
+            teams,
+            ["account_id", "team_id"],
+            {"account_id": account_id, "team_id": team_id, "name": name, "active": active},
+        )
 
     async def save_agent(self, account_id: str, agent: DirectoryAgent) -> None:
-        await self._upsert(agents, ["account_id", "agent_id"], {
-            "account_id": account_id, "agent_id": agent.agent_id, "name": agent.name, "role": agent.role,
-            "team_ids": sorted(agent.team_ids), "active": agent.active})
+        await self._upsert(
+            agents,
+            ["account_id", "agent_id"],
+            {
+                "account_id": account_id,
+                "agent_id": agent.agent_id,
+                "name": agent.name,
+                "role": agent.role,
+                "team_ids": sorted(agent.team_ids),
+                "active": agent.active,
+            },
+        )
 
     async def save_number(self, account_id: str, number: BusinessNumber) -> None:
-        await self._upsert(business_numbers, ["phone_number_id"], {
-            "phone_number_id": number.phone_number_id, "account_id": account_id,
-            "display_phone_number": number.display_phone_number, "name": number.name,
-            "team_ids": sorted(number.team_ids)})
-
-
+        await self._upsert(
+            business_numbers,
+            ["phone_number_id"],
+            {
+                "phone_number_id": number.phone_number_id,
+                "account_id": account_id,
+                "display_phone_number": number.display_phone_number,
+                "name": number.name,
+                "team_ids": sorted(number.team_ids),
+            },
+        )

@@ -15,13 +15,21 @@ from leadline.platform.service_client import service_client
 from leadline.platform.tokens import Role, mint_token
 
 from ..service.ports import (
-    ClaimAnswer, Claimed, ClaimNotFound, ClaimOtherwiseRejected, ClaimRefused, RouterConversation, RouterMessage,
+    ClaimAnswer,
+    Claimed,
+    ClaimNotFound,
+    ClaimOtherwiseRejected,
+    ClaimRefused,
+    RouterConversation,
+    RouterMessage,
     RouterUnavailable,
 )
 
 
 class HttpRouter:
-    def __init__(self, base_url: str, *, timeout_s: float = 5.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self, base_url: str, *, timeout_s: float = 5.0, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         # idle connections dropped before the router closes them: Add lead never meets one closing mid-request
         self._client = service_client(base_url, timeout=timeout_s, transport=transport)
 
@@ -44,11 +52,17 @@ class HttpRouter:
         response.raise_for_status()
         body = response.json()
         return RouterConversation(
-            conversation_id=body["conversation_id"], customer_name=body.get("customer_name") or "",
-            customer_phone=body.get("customer_phone"), phone_number_id=body["phone_number_id"],
-            business_display_number=body["business_display_number"], pool_team_ids=frozenset(body.get("pool_team_ids") or ()),
-            owner_id=body.get("owner_id"), owner_name=body.get("owner_name"), lead_id=body.get("lead_id"),
-            status=body.get("status", "new"), customer_user_id=body.get("customer_user_id"),
+            conversation_id=body["conversation_id"],
+            customer_name=body.get("customer_name") or "",
+            customer_phone=body.get("customer_phone"),
+            phone_number_id=body["phone_number_id"],
+            business_display_number=body["business_display_number"],
+            pool_team_ids=frozenset(body.get("pool_team_ids") or ()),
+            owner_id=body.get("owner_id"),
+            owner_name=body.get("owner_name"),
+            lead_id=body.get("lead_id"),
+            status=body.get("status", "new"),
+            customer_user_id=body.get("customer_user_id"),
             customer_username=body.get("customer_username"),
         )
 
@@ -58,8 +72,12 @@ class HttpRouter:
             return []
         response.raise_for_status()
         return [
-            RouterMessage(direction=item["direction"], kind=item.get("kind", "unsupported"), text=item.get("text"),
-                          sent_at=datetime.fromisoformat(item["sent_at"]))
+            RouterMessage(
+                direction=item["direction"],
+                kind=item.get("kind", "unsupported"),
+                text=item.get("text"),
+                sent_at=datetime.fromisoformat(item["sent_at"]),
+            )
             for item in response.json()["items"]
         ]
 
@@ -97,6 +115,15 @@ class ServiceTokenMinter:
         self._secret, self._audience, self._issuer, self._ttl = secret, audience, issuer, ttl
 
     def for_account(self, account_id: str) -> str:
-        return mint_token(secret=self._secret, agent_id=self.AGENT_ID, name="leadline leads service", role=Role.ADMIN,
-                          account_id=account_id, teams=[], audience=self._audience, issuer=self._issuer, ttl=self._ttl,
-                          service=True)
+        return mint_token(
+            secret=self._secret,
+            agent_id=self.AGENT_ID,
+            name="leadline leads service",
+            role=Role.ADMIN,
+            account_id=account_id,
+            teams=[],
+            audience=self._audience,
+            issuer=self._issuer,
+            ttl=self._ttl,
+            service=True,
+        )

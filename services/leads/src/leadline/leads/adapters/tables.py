@@ -14,7 +14,16 @@ conversations topic; ``account_settings``, ``teams``, ``agents``, ``business_num
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean, Column, DateTime, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text, text,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
@@ -25,7 +34,8 @@ metadata = MetaData()
 lead_events = event_table(metadata, "lead_events", stream_column="lead_id", stream_type=UUID(as_uuid=True))
 
 leads = Table(
-    "leads", metadata,
+    "leads",
+    metadata,
     Column("lead_id", UUID(as_uuid=True), primary_key=True),
     Column("account_id", Text, nullable=False),
     Column("status", Text, nullable=False),
@@ -50,11 +60,14 @@ leads = Table(
     Column("version", Integer, nullable=False),
     Index("leads_by_customer", "account_id", "customer_phone"),
     Index("leads_by_whatsapp_user", "account_id", "whatsapp_user_id"),
-    Index("leads_temperature_review", "review_temperature_at", postgresql_where=text("review_temperature_at IS NOT NULL")),
+    Index(
+        "leads_temperature_review", "review_temperature_at", postgresql_where=text("review_temperature_at IS NOT NULL")
+    ),
 )
 
 add_lead_sagas = Table(
-    "add_lead_sagas", metadata,
+    "add_lead_sagas",
+    metadata,
     Column("account_id", Text, nullable=False),
     Column("idempotency_key", Text, nullable=False),
     Column("lead_id", UUID(as_uuid=True), nullable=False),
@@ -72,8 +85,12 @@ add_lead_sagas = Table(
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("account_id", "idempotency_key", name="add_lead_sagas_key"),
-    Index("one_new_lead_per_conversation", "conversation_id", unique=True,
-          postgresql_where=text("state = 'created' AND NOT attaches")),
+    Index(
+        "one_new_lead_per_conversation",
+        "conversation_id",
+        unique=True,
+        postgresql_where=text("state = 'created' AND NOT attaches"),
+    ),
     Index("add_lead_sagas_pending", "started_at", postgresql_where=text("state = 'pending'")),
     Index("add_lead_sagas_customer", "account_id", "customer_phone"),
     Index("add_lead_sagas_whatsapp_user", "account_id", "whatsapp_user_id"),
@@ -81,7 +98,8 @@ add_lead_sagas = Table(
 )
 
 lead_conflicts = Table(
-    "lead_conflicts", metadata,
+    "lead_conflicts",
+    metadata,
     Column("conflict_id", UUID(as_uuid=True), primary_key=True),
     Column("account_id", Text, nullable=False),
     Column("customer_phone", Text, nullable=True),
@@ -93,14 +111,25 @@ lead_conflicts = Table(
     Column("resolved_by", Text, nullable=True),
     Column("detected_at", DateTime(timezone=True), nullable=False),
     Column("resolved_at", DateTime(timezone=True), nullable=True),
-    Index("one_open_conflict_per_customer", "account_id", "customer_phone", unique=True,
-          postgresql_where=text("status = 'open'")),
-    Index("one_open_conflict_per_whatsapp_user", "account_id", "whatsapp_user_id", unique=True,
-          postgresql_where=text("status = 'open' AND whatsapp_user_id IS NOT NULL")),
+    Index(
+        "one_open_conflict_per_customer",
+        "account_id",
+        "customer_phone",
+        unique=True,
+        postgresql_where=text("status = 'open'"),
+    ),
+    Index(
+        "one_open_conflict_per_whatsapp_user",
+        "account_id",
+        "whatsapp_user_id",
+        unique=True,
+        postgresql_where=text("status = 'open' AND whatsapp_user_id IS NOT NULL"),
+    ),
 )
 
 conversation_activity = Table(
-    "conversation_activity", metadata,
+    "conversation_activity",
+    metadata,
     Column("conversation_id", UUID(as_uuid=True), primary_key=True),
     Column("account_id", Text, nullable=False),
     Column("lead_id", UUID(as_uuid=True), nullable=True),
@@ -126,14 +155,16 @@ conversation_activity = Table(
 )
 
 account_settings = Table(
-    "account_settings", metadata,
+    "account_settings",
+    metadata,
     Column("account_id", Text, primary_key=True),
     Column("lead_unification", Boolean, nullable=False),
     Column("process_type", Integer, nullable=False),
 )
 
 teams = Table(
-    "teams", metadata,
+    "teams",
+    metadata,
     Column("account_id", Text, nullable=False),
     Column("team_id", Text, nullable=False),
     Column("name", Text, nullable=False),
@@ -142,7 +173,8 @@ teams = Table(
 )
 
 agents = Table(
-    "agents", metadata,
+    "agents",
+    metadata,
     Column("account_id", Text, nullable=False),
     Column("agent_id", Text, nullable=False),
     Column("name", Text, nullable=False),
@@ -153,7 +185,8 @@ agents = Table(
 )
 
 business_numbers = Table(
-    "business_numbers", metadata,
+    "business_numbers",
+    metadata,
     Column("phone_number_id", Text, primary_key=True),
     Column("account_id", Text, nullable=False),
     Column("display_phone_number", Text, nullable=False),

@@ -17,8 +17,9 @@ from .sagas import SqlConflicts, SqlSagas
 
 
 class SqlUnitOfWork(SessionUnitOfWork):
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         super().__init__(sessions)
         self._clock = clock
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any
 from datetime import datetime, timedelta
+from typing import Any
 
 CUSTOMER, DEALER = "customer", "dealer"
 
@@ -36,9 +36,11 @@ class ConversationActivity:
         turned = self.last_speaker is not None and self.last_speaker != speaker
         changes: dict[str, Any] = {"last_speaker": speaker, "exchanges": self.exchanges + (1 if turned else 0)}
         if inbound:
-            changes.update(last_customer_message_at=_latest(self.last_customer_message_at, sent_at),
-                           customer_messages=self.customer_messages + 1,
-                           waiting_since=self.waiting_since or sent_at)
+            changes.update(
+                last_customer_message_at=_latest(self.last_customer_message_at, sent_at),
+                customer_messages=self.customer_messages + 1,
+                waiting_since=self.waiting_since or sent_at,
+            )
         else:
             changes.update(last_dealer_message_at=_latest(self.last_dealer_message_at, sent_at), waiting_since=None)
             if self.waiting_since is not None:
@@ -69,11 +71,16 @@ class LeadActivity:
         items = list(conversations)
         opened = [c for c in items if c.open]
         waiting = [c.waiting_since for c in opened if c.waiting_since is not None]
-        answered = [(c.last_dealer_message_at, c) for c in items
-                    if c.last_answer_delay is not None and c.last_dealer_message_at is not None]
+        answered = [
+            (c.last_dealer_message_at, c)
+            for c in items
+            if c.last_answer_delay is not None and c.last_dealer_message_at is not None
+        ]
         latest_answer = max(answered, key=lambda answer: answer[0], default=(None, None))[1]
         return cls(
-            last_customer_message_at=max((c.last_customer_message_at for c in items if c.last_customer_message_at), default=None),
+            last_customer_message_at=max(
+                (c.last_customer_message_at for c in items if c.last_customer_message_at), default=None
+            ),
             waiting_since=min(waiting, default=None),
             exchanges=sum(c.exchanges for c in items),
             customer_messages=sum(c.customer_messages for c in items),

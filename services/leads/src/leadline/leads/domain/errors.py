@@ -42,7 +42,9 @@ class LeadConflict(LeadsError):
 
     code = "lead_conflict"
 
-    def __init__(self, conflict_id: str, team_names: list[str], team_ids: tuple[str, ...], lead_ids: tuple[str, ...]) -> None:
+    def __init__(
+        self, conflict_id: str, team_names: list[str], team_ids: tuple[str, ...], lead_ids: tuple[str, ...]
+    ) -> None:
         super().__init__(
             f"this customer is registered in teams {_listed(team_names)}; an administrator must assign the lead to one agent"
         )

@@ -111,6 +111,12 @@ class ConflictResolved:
 
 
 DomainEvent = (
-    LeadCreated | ConversionPointRecorded | ConversationAttached | LeadTransferred | TemperatureChanged
-    | ConflictDetected | ConflictResolved | MobileShared
+    LeadCreated
+    | ConversionPointRecorded
+    | ConversationAttached
+    | LeadTransferred
+    | TemperatureChanged
+    | ConflictDetected
+    | ConflictResolved
+    | MobileShared
 )

@@ -106,8 +106,11 @@ class Lead:
                 self.temperature = event.to_temperature
             case ev.MobileShared():
                 assert self.details is not None
-                self.details = replace(self.details, mobile=event.mobile,
-                                       whatsapp_user_id=self.details.whatsapp_user_id or event.whatsapp_user_id)
+                self.details = replace(
+                    self.details,
+                    mobile=event.mobile,
+                    whatsapp_user_id=self.details.whatsapp_user_id or event.whatsapp_user_id,
+                )
             case ev.ConflictDetected():
                 self.open_conflicts.add(event.conflict_id)
             case ev.ConflictResolved():
@@ -117,12 +120,31 @@ class Lead:
 
     # ---- commands ----------------------------------------------------------------------------------------
     @classmethod
-    def create(cls, lead_id: str, account_id: str, *, details: ev.ContactDetails, responsible: ev.AgentRef, team_id: str,
-               conversation_id: str, idempotency_key: str, point: ev.ConversionPoint | None, at: datetime) -> Lead:
+    def create(
+        cls,
+        lead_id: str,
+        account_id: str,
+        *,
+        details: ev.ContactDetails,
+        responsible: ev.AgentRef,
+        team_id: str,
+        conversation_id: str,
+        idempotency_key: str,
+        point: ev.ConversionPoint | None,
+        at: datetime,
+    ) -> Lead:
         """Add lead: the agent who won the conversation's claim becomes the lead's only owner."""
         lead = cls(lead_id, account_id)
-        lead._record(ev.LeadCreated(details=details, responsible=responsible, team_id=team_id,
-                                    conversation_id=conversation_id, idempotency_key=idempotency_key, at=at))
+        lead._record(
+            ev.LeadCreated(
+                details=details,
+                responsible=responsible,
+                team_id=team_id,
+                conversation_id=conversation_id,
+                idempotency_key=idempotency_key,
+                at=at,
+            )
+        )
         if point is not None:
             lead._record(ev.ConversionPointRecorded(point))
         return lead
@@ -178,10 +200,14 @@ class Lead:
         self._record(ev.TemperatureChanged(self.temperature, assessment.temperature, assessment.reasons, at))
         return True
 
-    def note_conflict(self, conflict_id: str, *, team_ids: tuple[str, ...], lead_ids: tuple[str, ...], at: datetime) -> bool:
+    def note_conflict(
+        self, conflict_id: str, *, team_ids: tuple[str, ...], lead_ids: tuple[str, ...], at: datetime
+    ) -> bool:
         if conflict_id in self.open_conflicts:
             return False
-        self._record(ev.ConflictDetected(conflict_id, self.customer_phone, team_ids, lead_ids, at, self.whatsapp_user_id))
+        self._record(
+            ev.ConflictDetected(conflict_id, self.customer_phone, team_ids, lead_ids, at, self.whatsapp_user_id)
+        )
         return True
 
     def settle_conflict(self, conflict_id: str, *, kept_lead_id: str, by: ev.AgentRef, at: datetime) -> None:

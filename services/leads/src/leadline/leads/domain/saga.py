@@ -80,7 +80,9 @@ def claim_is_ours(saga: AddLeadSaga, *, owner_id: str | None, conversation_lead_
     return owner_id == saga.agent.id and conversation_lead_id == saga.lead_id
 
 
-def recovery_verdict(saga: AddLeadSaga, *, owner_id: str | None, conversation_lead_id: str | None) -> AbandonReason | None:
+def recovery_verdict(
+    saga: AddLeadSaga, *, owner_id: str | None, conversation_lead_id: str | None
+) -> AbandonReason | None:
     """What recovery does with a stale pending saga: None completes it, a reason abandons it."""
     if claim_is_ours(saga, owner_id=owner_id, conversation_lead_id=conversation_lead_id):
         return None

@@ -90,8 +90,11 @@ def customer_went_quiet(silence: timedelta, reasons: list[str]) -> Temperature:
 def lively_conversation(activity: LeadActivity, now: datetime, rules: TemperatureRules) -> bool:
     assert activity.last_customer_message_at is not None
     answered_quickly = activity.last_answer_delay is None or activity.last_answer_delay <= rules.hot_max_answer_delay
-    return (now - activity.last_customer_message_at < rules.hot_window
-            and activity.exchanges >= rules.hot_min_exchanges and answered_quickly)
+    return (
+        now - activity.last_customer_message_at < rules.hot_window
+        and activity.exchanges >= rules.hot_min_exchanges
+        and answered_quickly
+    )
 
 
 def customer_wrote_recently(since: timedelta, reasons: list[str]) -> Temperature:
@@ -99,7 +102,9 @@ def customer_wrote_recently(since: timedelta, reasons: list[str]) -> Temperature
     return Temperature.WARM
 
 
-def conversation_finished(current: Temperature, since: timedelta, rules: TemperatureRules, reasons: list[str]) -> Temperature:
+def conversation_finished(
+    current: Temperature, since: timedelta, rules: TemperatureRules, reasons: list[str]
+) -> Temperature:
     if since >= rules.finished_cools_after:
         reasons.append(f"Conversa encerrada há {span(since)}, sem nova conversa")
         return Temperature.COLD
@@ -109,7 +114,9 @@ def conversation_finished(current: Temperature, since: timedelta, rules: Tempera
     return current
 
 
-def customer_left_waiting(current: Temperature, waited: timedelta, rules: TemperatureRules, reasons: list[str]) -> Temperature:
+def customer_left_waiting(
+    current: Temperature, waited: timedelta, rules: TemperatureRules, reasons: list[str]
+) -> Temperature:
     if waited < rules.slow_answer_after or current is Temperature.COLD:
         return current
     reasons.append(f"Cliente aguarda resposta há {span(waited)}")

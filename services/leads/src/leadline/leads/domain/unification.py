@@ -34,8 +34,14 @@ class CustomerKeys:
 
     def lock_names(self) -> list[str]:
         """One lock per key, in a fixed order: decisions about one customer never run side by side."""
-        return sorted(name for name in (self.phone and f"phone:{self.phone}",
-                                        self.whatsapp_user_id and f"bsuid:{self.whatsapp_user_id}") if name)
+        return sorted(
+            name
+            for name in (
+                self.phone and f"phone:{self.phone}",
+                self.whatsapp_user_id and f"bsuid:{self.whatsapp_user_id}",
+            )
+            if name
+        )
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ class Caller:
 
 def authenticated(access: Access) -> Callable[..., Awaitable[Caller]]:
     """The caller: who the token proves, with the rights the account directory gives them now."""
+
     async def caller(_: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Caller:
         if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
             raise InvalidToken("a bearer token is required (Authorization: Bearer <jwt>)")
@@ -48,11 +49,18 @@ Text = Field(default=None, max_length=4000)
 
 class AddLeadRequest(BaseModel):
     conversation_id: UUID = Field(description="The conversation the agent is looking at.")
-    idempotency_key: str = Field(min_length=1, max_length=200, description="Client-chosen; a retried save creates nothing twice.")
+    idempotency_key: str = Field(
+        min_length=1, max_length=200, description="Client-chosen; a retried save creates nothing twice."
+    )
     name: str = Field(min_length=1, max_length=256, pattern=r"\S", description="Prefilled by the lead form.")
-    mobile: str | None = Field(default=None, max_length=40, description=(
-        "Any way a Brazilian or international number is written; empty for a customer known only by their WhatsApp "
-        "BSUID (the lead is reached on WhatsApp and takes the number the customer shares)."))
+    mobile: str | None = Field(
+        default=None,
+        max_length=40,
+        description=(
+            "Any way a Brazilian or international number is written; empty for a customer known only by their WhatsApp "
+            "BSUID (the lead is reached on WhatsApp and takes the number the customer shares)."
+        ),
+    )
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
     vehicle_of_interest: str | None = Field(default=None, max_length=256)
@@ -67,7 +75,9 @@ class TransferRequest(BaseModel):
 class ResolveConflictRequest(BaseModel):
     lead_id: UUID = Field(description="The lead to keep; the customer's other leads in the conflict merge into it.")
     agent_id: str = Field(min_length=1, max_length=64, description="The one agent the kept lead is assigned to.")
-    team_id: str | None = Field(default=None, max_length=64, description="Defaults to the lead's team if the agent is in it.")
+    team_id: str | None = Field(
+        default=None, max_length=64, description="Defaults to the lead's team if the agent is in it."
+    )
 
 
 class PersonView(BaseModel):
@@ -89,20 +99,29 @@ class ConflictNoticeView(BaseModel):
 
 class LeadFormView(BaseModel):
     conversation_id: str
-    saving: Literal["new_lead", "attach", "conflict"] = Field(description=(
-        "What saving does, decided by the unification rule now: a new lead; the conversation joins the customer's lead "
-        "(``existing_lead``; the saver becomes responsible); or refused until an administrator resolves the customer's "
-        "leads in several teams (``conflict``)."))
+    saving: Literal["new_lead", "attach", "conflict"] = Field(
+        description=(
+            "What saving does, decided by the unification rule now: a new lead; the conversation joins the customer's lead "
+            "(``existing_lead``; the saver becomes responsible); or refused until an administrator resolves the customer's "
+            "leads in several teams (``conflict``)."
+        )
+    )
     existing_lead: ExistingLeadView | None = None
     conflict: ConflictNoticeView | None = None
     name: str
-    mobile: str | None = Field(description="The customer's number (E.164) when known; none for a customer known only by BSUID.")
+    mobile: str | None = Field(
+        description="The customer's number (E.164) when known; none for a customer known only by BSUID."
+    )
     mobile_display: str | None
     whatsapp_user_id: str | None = Field(None, description="The customer's WhatsApp BSUID, when WhatsApp named one.")
     whatsapp_username: str | None = None
-    request_contact_info: bool = Field(False, description=(
-        "True when the number is unknown but the customer is on WhatsApp: once the lead is saved, the agent can send "
-        "the template with WhatsApp's request-contact-info button; the number the customer shares fills the lead."))
+    request_contact_info: bool = Field(
+        False,
+        description=(
+            "True when the number is unknown but the customer is on WhatsApp: once the lead is saved, the agent can send "
+            "the template with WhatsApp's request-contact-info button; the number the customer shares fills the lead."
+        ),
+    )
     business_phone_number_id: str
     business_display_number: str
     lead_id: str | None = Field(description="The lead this conversation already belongs to, if any.")
@@ -173,23 +192,40 @@ class ConflictView(BaseModel):
     kept_lead_id: str | None
 
 
-def lead_view(row: dict[str, Any], points: list[dict[str, Any]], conversations: list[dict[str, Any]],
-              router_url: str) -> LeadView:
+def lead_view(
+    row: dict[str, Any], points: list[dict[str, Any]], conversations: list[dict[str, Any]], router_url: str
+) -> LeadView:
     return LeadView(
-        lead_id=str(row["lead_id"]), status=row["status"], merged_into=str(row["merged_into"]) if row["merged_into"] else None,
-        name=row["name"], mobile=row["customer_phone"], whatsapp_user_id=row.get("whatsapp_user_id"),
-        whatsapp_username=row.get("whatsapp_username"), phone=row["phone"], email=row["email"],
-        vehicle_of_interest=row["vehicle_of_interest"], notes=row["notes"],
-        responsible_agent=AgentView(id=row["owner_id"], name=row["owner_name"]), team_id=row["team_id"],
+        lead_id=str(row["lead_id"]),
+        status=row["status"],
+        merged_into=str(row["merged_into"]) if row["merged_into"] else None,
+        name=row["name"],
+        mobile=row["customer_phone"],
+        whatsapp_user_id=row.get("whatsapp_user_id"),
+        whatsapp_username=row.get("whatsapp_username"),
+        phone=row["phone"],
+        email=row["email"],
+        vehicle_of_interest=row["vehicle_of_interest"],
+        notes=row["notes"],
+        responsible_agent=AgentView(id=row["owner_id"], name=row["owner_name"]),
+        team_id=row["team_id"],
         created_at=row["created_at"],
-        temperature=TemperatureView(value=row["temperature"], reasons=list(row["temperature_reasons"] or []),
-                                    changed_at=row["temperature_changed_at"]),
+        temperature=TemperatureView(
+            value=row["temperature"],
+            reasons=list(row["temperature_reasons"] or []),
+            changed_at=row["temperature_changed_at"],
+        ),
         conversion_points=points,
         conversations=[
-            ConversationView(conversation_id=str(c["conversation_id"]), open=c["open"],
-                             business_phone_number_id=c["phone_number_id"], business_display_number=c["business_display_number"],
-                             opened_at=c["opened_at"], last_customer_message_at=c["last_customer_message_at"],
-                             link=conversation_link(router_url, str(c["conversation_id"])))
+            ConversationView(
+                conversation_id=str(c["conversation_id"]),
+                open=c["open"],
+                business_phone_number_id=c["phone_number_id"],
+                business_display_number=c["business_display_number"],
+                opened_at=c["opened_at"],
+                last_customer_message_at=c["last_customer_message_at"],
+                link=conversation_link(router_url, str(c["conversation_id"])),
+            )
             for c in conversations
         ],
     )

@@ -14,12 +14,14 @@ INTEGRATION, CONVERSATIONS = "leads-integration", "leads-conversations"
 
 def register_subscribers(runtime: ServiceRuntime, *, uow: UowFactory, clock: Clock, rules: TemperatureRules) -> None:
     """Two projections, two consumer groups (``KAFKA_GROUP_PREFIX`` in front); inbox names stay these, per database."""
+
     async def on_account_event(envelope: Envelope) -> None:
         await router_events.learn_account_setup(envelope, REGISTRY.decode(envelope), uow=uow, consumer=INTEGRATION)
 
     async def on_conversation_event(envelope: Envelope) -> None:
-        await router_events.follow_conversation(envelope, REGISTRY.decode(envelope), uow=uow, clock=clock, rules=rules,
-                                                consumer=CONVERSATIONS)
+        await router_events.follow_conversation(
+            envelope, REGISTRY.decode(envelope), uow=uow, clock=clock, rules=rules, consumer=CONVERSATIONS
+        )
 
     runtime.subscribe([ROUTER_INTEGRATION], consumer=INTEGRATION, handle=on_account_event)
     runtime.subscribe([ROUTER_CONVERSATIONS], consumer=CONVERSATIONS, handle=on_conversation_event)

@@ -18,21 +18,44 @@ import structlog
 
 from leadline.platform.failpoints import crash_point
 
-from ..domain.lead import Agent
 from ..domain.errors import (
-    AddLeadInProgress, ClaimLost, ClaimRejected, ConversationNotFound, InvalidMobile, LeadConflict, LeadsError, NoTeam,
+    AddLeadInProgress,
+    ClaimLost,
+    ClaimRejected,
+    ConversationNotFound,
+    InvalidMobile,
+    LeadConflict,
+    LeadsError,
+    NoTeam,
 )
 from ..domain.events import AgentRef, ContactDetails
+from ..domain.lead import Agent
 from ..domain.saga import AbandonReason, AddLeadSaga, SagaState, claim_is_ours, team_for_lead
 from ..domain.temperature import TemperatureRules
 from ..domain.unification import (
-    AttachToLead, Conflict, CustomerKeys, Destination, KnownLead, LeadConflict as ConflictRecord, where_the_customer_goes,
+    AttachToLead,
+    Conflict,
+    CustomerKeys,
+    Destination,
+    KnownLead,
+    where_the_customer_goes,
+)
+from ..domain.unification import (
+    LeadConflict as ConflictRecord,
 )
 from .common import retrying
 from .completion import SagaOutcome, abandon_saga, complete_saga, conversion_point, lead_to_attach_to
 from .ports import (
-    Claimed, ClaimNotFound, ClaimRefused, Clock, RouterApi, RouterConversation, RouterMessage, RouterUnavailable,
-    UnitOfWork, UowFactory,
+    Claimed,
+    ClaimNotFound,
+    ClaimRefused,
+    Clock,
+    RouterApi,
+    RouterConversation,
+    RouterMessage,
+    RouterUnavailable,
+    UnitOfWork,
+    UowFactory,
 )
 
 log = structlog.get_logger(__name__)
@@ -66,6 +89,7 @@ class AddLeadContext:
 
 def _details(command: AddLead, normalize: Normalize, conversation: RouterConversation | None = None) -> ContactDetails:
     """The form's numbers normalised, and the customer's WhatsApp BSUID from the conversation."""
+
     def normalised(raw: str | None, what: str) -> str | None:
         if not raw or not raw.strip():
             return None
@@ -75,9 +99,12 @@ def _details(command: AddLead, normalize: Normalize, conversation: RouterConvers
             raise InvalidMobile(f"the {what} is not a phone number: {error}") from None
 
     return ContactDetails(
-        name=command.name.strip(), mobile=normalised(command.mobile, "mobile"),
-        phone=normalised(command.phone, "phone"), email=command.email or None,
-        vehicle_of_interest=command.vehicle_of_interest or None, notes=command.notes or None,
+        name=command.name.strip(),
+        mobile=normalised(command.mobile, "mobile"),
+        phone=normalised(command.phone, "phone"),
+        email=command.email or None,
+        vehicle_of_interest=command.vehicle_of_interest or None,
+        notes=command.notes or None,
         whatsapp_user_id=conversation.customer_user_id if conversation else None,
         whatsapp_username=conversation.customer_username if conversation else None,
     )
@@ -85,7 +112,9 @@ def _details(command: AddLead, normalize: Normalize, conversation: RouterConvers
 
 def _reachable(details: ContactDetails) -> ContactDetails:
     if not (details.mobile or details.phone or details.email or details.whatsapp_user_id):
-        raise InvalidMobile("type the customer's mobile: a lead needs a number, an email or a customer reachable on WhatsApp")
+        raise InvalidMobile(
+            "type the customer's mobile: a lead needs a number, an email or a customer reachable on WhatsApp"
+        )
     return details
 
 
@@ -111,7 +140,9 @@ async def add_lead(command: AddLead, agent: Agent, token: str, ctx: AddLeadConte
         conversation = seen[0]
         if conversation is not None and conversation.owner_id and conversation.owner_id != agent.id:
             raise ClaimLost(conversation.owner_id, conversation.owner_name or conversation.owner_id)
-        saga = await _start(command, _reachable(_details(command, ctx.normalize, conversation)), agent, conversation, ctx)
+        saga = await _start(
+            command, _reachable(_details(command, ctx.normalize, conversation)), agent, conversation, ctx
+        )
         if saga.state is not SagaState.PENDING:  # the same request raced itself: answer as the first did
             return await add_lead(command, agent, token, ctx)
     return await _claim_and_finish(saga, token, ctx, seen)
@@ -141,9 +172,14 @@ async def outlook(conversation: RouterConversation, agent: Agent, ctx: AddLeadCo
     customer = CustomerKeys(conversation.customer_phone, conversation.customer_user_id)
     team_id = team_for_lead(agent, conversation.pool_team_ids) or ""
     async with ctx.uow() as work:
-        known = [KnownLead(*row) for row in await work.leads.active_for_customer(agent.account_id, customer)] if customer else []
-        destination = where_the_customer_goes(known, team_id=team_id,
-                                              unification=await work.directory.unification(agent.account_id))
+        known = (
+            [KnownLead(*row) for row in await work.leads.active_for_customer(agent.account_id, customer)]
+            if customer
+            else []
+        )
+        destination = where_the_customer_goes(
+            known, team_id=team_id, unification=await work.directory.unification(agent.account_id)
+        )
         if isinstance(destination, Conflict):
             await work.sagas.lock_customer(agent.account_id, customer)
             record = await _recorded_conflict(work, agent.account_id, customer, destination, ctx)
@@ -156,8 +192,9 @@ async def outlook(conversation: RouterConversation, agent: Agent, ctx: AddLeadCo
     return Outlook(destination)
 
 
-async def _look_first(conversation_id: str, token: str,
-                      ctx: AddLeadContext) -> tuple[RouterConversation | None, list[RouterMessage]]:
+async def _look_first(
+    conversation_id: str, token: str, ctx: AddLeadContext
+) -> tuple[RouterConversation | None, list[RouterMessage]]:
     """The conversation and its messages as the agent sees them, if the router shows them now.
 
     Only an aid (the team whose pool it is in, a quick "someone was first", the conversion point): a
@@ -171,8 +208,13 @@ async def _look_first(conversation_id: str, token: str,
         return None, []
 
 
-async def _start(command: AddLead, details: ContactDetails, agent: Agent, conversation: RouterConversation | None,
-                 ctx: AddLeadContext) -> AddLeadSaga:
+async def _start(
+    command: AddLead,
+    details: ContactDetails,
+    agent: Agent,
+    conversation: RouterConversation | None,
+    ctx: AddLeadContext,
+) -> AddLeadSaga:
     """Step 1: decide where the customer goes and record the pending saga, one customer at a time."""
     team_id = team_for_lead(agent, conversation.pool_team_ids if conversation else frozenset())
     if team_id is None:
@@ -180,8 +222,9 @@ async def _start(command: AddLead, details: ContactDetails, agent: Agent, conver
     return await retrying(lambda: _start_once(command, details, agent, team_id, ctx))
 
 
-async def _start_once(command: AddLead, details: ContactDetails, agent: Agent, team_id: str,
-                      ctx: AddLeadContext) -> AddLeadSaga:
+async def _start_once(
+    command: AddLead, details: ContactDetails, agent: Agent, team_id: str, ctx: AddLeadContext
+) -> AddLeadSaga:
     customer = customer_of(details)
     async with ctx.uow() as work:
         await work.sagas.lock_customer(agent.account_id, customer)
@@ -191,19 +234,26 @@ async def _start_once(command: AddLead, details: ContactDetails, agent: Agent, t
             return existing
         now = ctx.clock()
         known = [KnownLead(*row) for row in await work.leads.active_for_customer(agent.account_id, customer)]
-        destination = where_the_customer_goes(known, team_id=team_id,
-                                              unification=await work.directory.unification(agent.account_id))
+        destination = where_the_customer_goes(
+            known, team_id=team_id, unification=await work.directory.unification(agent.account_id)
+        )
         if isinstance(destination, Conflict):
             await _refuse_for_conflict(work, agent.account_id, customer, destination, ctx)
-        if await work.sagas.in_flight_elsewhere(agent.account_id, customer, command.conversation_id,
-                                                since=now - ctx.one_at_a_time_for):
+        if await work.sagas.in_flight_elsewhere(
+            agent.account_id, customer, command.conversation_id, since=now - ctx.one_at_a_time_for
+        ):
             raise AddLeadInProgress("another Add lead for this customer is half-way; try again in a few seconds")
         attaches = isinstance(destination, AttachToLead)
         saga = AddLeadSaga(
-            account_id=agent.account_id, idempotency_key=command.idempotency_key,
-            lead_id=destination.lead_id if attaches else ctx.new_id(), attaches=attaches,
-            conversation_id=command.conversation_id, agent=AgentRef(agent.id, agent.name), team_id=team_id,
-            details=details, started_at=now,
+            account_id=agent.account_id,
+            idempotency_key=command.idempotency_key,
+            lead_id=destination.lead_id if attaches else ctx.new_id(),
+            attaches=attaches,
+            conversation_id=command.conversation_id,
+            agent=AgentRef(agent.id, agent.name),
+            team_id=team_id,
+            details=details,
+            started_at=now,
         )
         await work.sagas.start(saga)
         await work.commit()
@@ -211,16 +261,18 @@ async def _start_once(command: AddLead, details: ContactDetails, agent: Agent, t
     return saga
 
 
-async def _refuse_for_conflict(work: UnitOfWork, account_id: str, customer: CustomerKeys, conflict: Conflict,
-                               ctx: AddLeadContext) -> None:
+async def _refuse_for_conflict(
+    work: UnitOfWork, account_id: str, customer: CustomerKeys, conflict: Conflict, ctx: AddLeadContext
+) -> None:
     """The customer is in two teams: record the conflict and refuse."""
     record = await _recorded_conflict(work, account_id, customer, conflict, ctx)
     names = await work.directory.team_names(account_id, record.team_ids)
     raise LeadConflict(record.conflict_id, names, record.team_ids, record.lead_ids)
 
 
-async def _recorded_conflict(work: UnitOfWork, account_id: str, customer: CustomerKeys, conflict: Conflict,
-                             ctx: AddLeadContext) -> ConflictRecord:
+async def _recorded_conflict(
+    work: UnitOfWork, account_id: str, customer: CustomerKeys, conflict: Conflict, ctx: AddLeadContext
+) -> ConflictRecord:
     """The customer's open conflict, recorded (and announced once, on its oldest lead) the first time it is seen.
 
     The caller holds the customer's lock (``sagas.lock_customer``): one record per conflict.
@@ -229,8 +281,14 @@ async def _recorded_conflict(work: UnitOfWork, account_id: str, customer: Custom
     if record is not None:
         return record
     now = ctx.clock()
-    record = ConflictRecord(ctx.new_id(), account_id, customer.phone, conflict.lead_ids, conflict.team_ids,
-                            whatsapp_user_id=customer.whatsapp_user_id)
+    record = ConflictRecord(
+        ctx.new_id(),
+        account_id,
+        customer.phone,
+        conflict.lead_ids,
+        conflict.team_ids,
+        whatsapp_user_id=customer.whatsapp_user_id,
+    )
     await work.conflicts.add(record, now)
     oldest = await work.leads.get(conflict.lead_ids[0])
     assert oldest is not None
@@ -257,8 +315,9 @@ async def _resume(saga: AddLeadSaga, ctx: AddLeadContext) -> AddLeadSaga:
     return current
 
 
-async def _claim_and_finish(saga: AddLeadSaga, token: str, ctx: AddLeadContext,
-                            seen: tuple[RouterConversation | None, list[RouterMessage]]) -> SagaOutcome:
+async def _claim_and_finish(
+    saga: AddLeadSaga, token: str, ctx: AddLeadContext, seen: tuple[RouterConversation | None, list[RouterMessage]]
+) -> SagaOutcome:
     """Steps 2 and 3: the router's claim decides; a refusal naming ourselves is our own earlier claim."""
     answer = await ctx.router.claim(saga.conversation_id, saga.lead_id, token)
     if isinstance(answer, ClaimRefused) and answer.owner_id == saga.agent.id:
@@ -292,5 +351,7 @@ def refusal_of(saga: AddLeadSaga) -> LeadsError:
     if saga.abandon_reason is AbandonReason.LOST:
         return ClaimLost(refusal.get("owner_id", ""), refusal.get("owner_name", ""))
     if saga.abandon_reason is AbandonReason.REJECTED:
-        return ClaimRejected(int(refusal.get("status", 409)), refusal.get("code", "refused"), refusal.get("message", ""))
+        return ClaimRejected(
+            int(refusal.get("status", 409)), refusal.get("code", "refused"), refusal.get("message", "")
+        )
     return ConversationNotFound("no such conversation")

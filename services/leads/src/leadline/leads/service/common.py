@@ -23,14 +23,19 @@ async def retrying(attempt: Callable[[], Awaitable[T]], *, attempts: int = 8) ->
     return await decide_again_on(ConcurrentChange, attempt, attempts=attempts)
 
 
-def activities(records: Iterable[ConversationRecord], *, known_points: Iterable[ConversionPoint] = ()) -> list[ConversationActivity]:
+def activities(
+    records: Iterable[ConversationRecord], *, known_points: Iterable[ConversionPoint] = ()
+) -> list[ConversationActivity]:
     """Each conversation's activity; one we only know from its conversion point counts as one customer message."""
-    found = {record.conversation_id: record.activity or ConversationActivity(record.conversation_id) for record in records}
+    found = {
+        record.conversation_id: record.activity or ConversationActivity(record.conversation_id) for record in records
+    }
     for point in known_points:
         current = found.get(point.conversation_id)
         if current is None or current.last_customer_message_at is None:
             found[point.conversation_id] = (current or ConversationActivity(point.conversation_id)).after_message(
-                inbound=True, sent_at=point.at)
+                inbound=True, sent_at=point.at
+            )
     return list(found.values())
 
 

@@ -36,22 +36,35 @@ class SagaOutcome:
         return cls(saga.lead_id, saga.conversation_id, saga.attaches)
 
 
-def conversion_point(conversation_id: str, conversation: RouterConversation | None,
-                     messages: Sequence[RouterMessage]) -> ConversionPoint | None:
+def conversion_point(
+    conversation_id: str, conversation: RouterConversation | None, messages: Sequence[RouterMessage]
+) -> ConversionPoint | None:
     """Where the lead came from: the business number and the customer's first message (None if there is none)."""
     first = next((m for m in messages if m.direction == "inbound"), None)
     if conversation is None or first is None:
         return None
-    return ConversionPoint(conversation_id, conversation.phone_number_id, conversation.business_display_number,
-                           first.kind, first.text, first.sent_at)
+    return ConversionPoint(
+        conversation_id,
+        conversation.phone_number_id,
+        conversation.business_display_number,
+        first.kind,
+        first.text,
+        first.sent_at,
+    )
 
 
 def point_from_record(record: ConversationRecord | None) -> ConversionPoint | None:
     """The same, from what the router's topic told us (the recovery and claim-event paths)."""
     if record is None or record.first_message_at is None or record.phone_number_id is None:
         return None
-    return ConversionPoint(record.conversation_id, record.phone_number_id, record.business_display_number or "",
-                           record.first_message_kind or "unsupported", record.first_message_text, record.first_message_at)
+    return ConversionPoint(
+        record.conversation_id,
+        record.phone_number_id,
+        record.business_display_number or "",
+        record.first_message_kind or "unsupported",
+        record.first_message_text,
+        record.first_message_at,
+    )
 
 
 async def lead_to_attach_to(work: UnitOfWork, lead_id: str) -> Lead:
@@ -62,8 +75,15 @@ async def lead_to_attach_to(work: UnitOfWork, lead_id: str) -> Lead:
     return lead
 
 
-async def complete_saga(saga: AddLeadSaga, point: ConversionPoint | None, *, uow: UowFactory, clock: Clock,
-                        rules: TemperatureRules, caused_by: Envelope | None = None) -> SagaOutcome:
+async def complete_saga(
+    saga: AddLeadSaga,
+    point: ConversionPoint | None,
+    *,
+    uow: UowFactory,
+    clock: Clock,
+    rules: TemperatureRules,
+    caused_by: Envelope | None = None,
+) -> SagaOutcome:
     """Step 3a: one transaction publishes the lead (or the attachment) and marks the saga created.
 
     **The saver becomes responsible**: a conversation attached to the customer's lead makes whoever saved it the
@@ -71,6 +91,7 @@ async def complete_saga(saga: AddLeadSaga, point: ConversionPoint | None, *, uow
     and the lead's responsible agent never differ and the customer's next conversation goes to the same person.
     The Add lead form says so before saving (``add_lead.outlook``).
     """
+
     async def attempt() -> AddLeadSaga:
         async with uow() as work:
             current = await work.sagas.get(saga.account_id, saga.idempotency_key, for_update=True)
@@ -84,25 +105,40 @@ async def complete_saga(saga: AddLeadSaga, point: ConversionPoint | None, *, uow
                 lead.attach_conversation(current.conversation_id, found, at=now)
                 lead.transfer(current.agent, current.team_id, at=now)  # the saver answers the customer: theirs now
             else:
-                lead = Lead.create(current.lead_id, current.account_id, details=current.details, responsible=current.agent,
-                                   team_id=current.team_id, conversation_id=current.conversation_id,
-                                   idempotency_key=current.idempotency_key, point=found, at=now)
+                lead = Lead.create(
+                    current.lead_id,
+                    current.account_id,
+                    details=current.details,
+                    responsible=current.agent,
+                    team_id=current.team_id,
+                    conversation_id=current.conversation_id,
+                    idempotency_key=current.idempotency_key,
+                    point=found,
+                    at=now,
+                )
             await work.conversations.link(current.conversation_id, current.account_id, lead.id)
             assessment = await reassess(work, lead, now, rules)
-            events = await work.leads.add(lead, caused_by=caused_by, review_temperature_at=assessment.review_at, review=True)
+            events = await work.leads.add(
+                lead, caused_by=caused_by, review_temperature_at=assessment.review_at, review=True
+            )
             await work.outbox.stage(events)
             done = current.completed()
             await work.sagas.save(done, now)
             await work.commit()
-            log.info("lead created" if not done.attaches else "conversation attached to lead", lead_id=lead.id,
-                     conversation_id=done.conversation_id, agent_id=done.agent.id)
+            log.info(
+                "lead created" if not done.attaches else "conversation attached to lead",
+                lead_id=lead.id,
+                conversation_id=done.conversation_id,
+                agent_id=done.agent.id,
+            )
             return done
 
     return SagaOutcome.of(await retrying(attempt))
 
 
-async def abandon_saga(saga: AddLeadSaga, reason: AbandonReason, refusal: dict[str, str] | None, *, uow: UowFactory,
-                       clock: Clock) -> AddLeadSaga:
+async def abandon_saga(
+    saga: AddLeadSaga, reason: AbandonReason, refusal: dict[str, str] | None, *, uow: UowFactory, clock: Clock
+) -> AddLeadSaga:
     """Step 3b: the claim went elsewhere; nothing was published and nothing will be. Returns the saga as it ends."""
     async with uow() as work:
         current = await work.sagas.get(saga.account_id, saga.idempotency_key, for_update=True)

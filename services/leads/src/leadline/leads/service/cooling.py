@@ -24,6 +24,7 @@ async def reassess_due_leads(*, uow: UowFactory, clock: Clock, rules: Temperatur
         due = await work.leads.due_for_review(clock())
     changed = 0
     for lead_id in due:
+
         async def attempt(lead_id: str = lead_id) -> int:
             async with uow() as work:
                 lead = await work.leads.get(lead_id)

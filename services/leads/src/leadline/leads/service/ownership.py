@@ -18,14 +18,19 @@ log = structlog.get_logger(__name__)
 async def visible_lead(work: UnitOfWork, lead_id: str, agent: Agent) -> Lead:
     """The lead if this agent may see it; otherwise exactly the answer for a lead that does not exist."""
     lead = await work.leads.get(lead_id)
-    if lead is None or lead.owner is None or lead.team_id is None or not may_see_lead(
-        agent, account_id=lead.account_id, owner_id=lead.owner.id, team_id=lead.team_id
+    if (
+        lead is None
+        or lead.owner is None
+        or lead.team_id is None
+        or not may_see_lead(agent, account_id=lead.account_id, owner_id=lead.owner.id, team_id=lead.team_id)
     ):
         raise LeadNotFound("no such lead")
     return lead
 
 
-async def _agent_in_team(work: UnitOfWork, account_id: str, agent_id: str, team_id: str | None) -> tuple[DirectoryAgent, str]:
+async def _agent_in_team(
+    work: UnitOfWork, account_id: str, agent_id: str, team_id: str | None
+) -> tuple[DirectoryAgent, str]:
     found = await work.directory.agent(account_id, agent_id)
     if found is None or not found.active:
         raise UnknownAgent(f"agent {agent_id} is not an active agent of this account")
@@ -38,9 +43,11 @@ async def _agent_in_team(work: UnitOfWork, account_id: str, agent_id: str, team_
     return found, team_id
 
 
-async def transfer_lead(lead_id: str, *, to_agent_id: str, to_team_id: str, agent: Agent, uow: UowFactory,
-                        clock: Clock) -> Lead:
+async def transfer_lead(
+    lead_id: str, *, to_agent_id: str, to_team_id: str, agent: Agent, uow: UowFactory, clock: Clock
+) -> Lead:
     """The owner hands the lead over (or an administrator reassigns it); the router moves its conversations."""
+
     async def attempt() -> Lead:
         async with uow() as work:
             lead = await visible_lead(work, lead_id, agent)
@@ -90,8 +97,12 @@ async def resolve_conflict(command: ResolveConflict, *, admin: Agent, uow: UowFa
                 return kept
             now = clock()
             target, team_id = await _agent_in_team(
-                work, admin.account_id, command.agent_id,
-                command.team_id or (kept.team_id if await _is_member(work, admin.account_id, command.agent_id, kept.team_id) else None))
+                work,
+                admin.account_id,
+                command.agent_id,
+                command.team_id
+                or (kept.team_id if await _is_member(work, admin.account_id, command.agent_id, kept.team_id) else None),
+            )
             kept.transfer(AgentRef(target.agent_id, target.name), team_id, at=now)
             kept.settle_conflict(conflict.conflict_id, kept_lead_id=kept.id, by=by, at=now)
             envelopes = await work.leads.add(kept)
@@ -103,8 +114,12 @@ async def resolve_conflict(command: ResolveConflict, *, admin: Agent, uow: UowFa
             await work.outbox.stage(envelopes)
             await work.conflicts.save_resolution(conflict, now)
             await work.commit()
-            log.info("lead conflict resolved", conflict_id=conflict.conflict_id, kept_lead_id=kept.id,
-                     agent_id=target.agent_id)
+            log.info(
+                "lead conflict resolved",
+                conflict_id=conflict.conflict_id,
+                kept_lead_id=kept.id,
+                agent_id=target.agent_id,
+            )
             return kept
 
     return await retrying(attempt)

@@ -130,8 +130,14 @@ class BusinessNumber:
 class Leads(Protocol):
     async def get(self, lead_id: str) -> Lead | None: ...
 
-    async def add(self, lead: Lead, *, caused_by: Envelope | None = None, review_temperature_at: datetime | None = None,
-                  review: bool = False) -> list[Envelope]:
+    async def add(
+        self,
+        lead: Lead,
+        *,
+        caused_by: Envelope | None = None,
+        review_temperature_at: datetime | None = None,
+        review: bool = False,
+    ) -> list[Envelope]:
         """Raises ``ConcurrentChange`` when another transaction appended to the lead first."""
 
     async def active_for_customer(self, account_id: str, customer: CustomerKeys) -> list[tuple[str, str, datetime]]: ...
@@ -148,7 +154,9 @@ class Sagas(Protocol):
 
     async def save(self, saga: AddLeadSaga, now: datetime) -> None: ...
 
-    async def in_flight_elsewhere(self, account_id: str, customer: CustomerKeys, conversation_id: str, *, since: datetime) -> bool: ...
+    async def in_flight_elsewhere(
+        self, account_id: str, customer: CustomerKeys, conversation_id: str, *, since: datetime
+    ) -> bool: ...
 
     async def stale(self, older_than: datetime, *, limit: int = 100) -> list[tuple[str, str]]: ...
 

@@ -48,18 +48,34 @@ async def recover_stale_sagas(recovery: Recovery) -> dict[str, int]:
         token = recovery.tokens.for_account(account_id)
         try:
             conversation = await recovery.router.conversation(saga.conversation_id, token)
-            verdict = recovery_verdict(saga, owner_id=conversation.owner_id if conversation else None,
-                                       conversation_lead_id=conversation.lead_id if conversation else None)
+            verdict = recovery_verdict(
+                saga,
+                owner_id=conversation.owner_id if conversation else None,
+                conversation_lead_id=conversation.lead_id if conversation else None,
+            )
             if verdict is None:
                 messages = await recovery.router.messages(saga.conversation_id, token)
-                await complete_saga(saga, conversion_point(saga.conversation_id, conversation, messages),
-                                    uow=recovery.uow, clock=recovery.clock, rules=recovery.rules)
+                await complete_saga(
+                    saga,
+                    conversion_point(saga.conversation_id, conversation, messages),
+                    uow=recovery.uow,
+                    clock=recovery.clock,
+                    rules=recovery.rules,
+                )
                 outcome = "completed"
             else:
-                refusal = ({"owner_id": conversation.owner_id, "owner_name": conversation.owner_name or ""}
-                           if verdict is AbandonReason.LOST and conversation else None)
-                await abandon_saga(saga, verdict if conversation else AbandonReason.NOT_FOUND, refusal,
-                                   uow=recovery.uow, clock=recovery.clock)
+                refusal = (
+                    {"owner_id": conversation.owner_id, "owner_name": conversation.owner_name or ""}
+                    if verdict is AbandonReason.LOST and conversation
+                    else None
+                )
+                await abandon_saga(
+                    saga,
+                    verdict if conversation else AbandonReason.NOT_FOUND,
+                    refusal,
+                    uow=recovery.uow,
+                    clock=recovery.clock,
+                )
                 outcome = "abandoned"
         except RouterUnavailable as error:
             log.warning("saga recovery waits for the router", lead_id=saga.lead_id, error=str(error))

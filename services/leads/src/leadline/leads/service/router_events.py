@@ -12,14 +12,22 @@ from datetime import datetime
 
 import structlog
 
-from leadline.phones import normalize_phone
-
 from leadline.events import (
-    AccountSettingsChangedV1, AgentUpsertedV1, BusinessNumberRegisteredV1, ContactsContent, ConversationClaimedV1,
-    ConversationFinishedV1, ConversationOpenedV2, ConversationReopenedV1, Envelope, MessageAppendedV1, TeamUpsertedV1,
+    AccountSettingsChangedV1,
+    AgentUpsertedV1,
+    BusinessNumberRegisteredV1,
+    ContactsContent,
+    ConversationClaimedV1,
+    ConversationFinishedV1,
+    ConversationOpenedV2,
+    ConversationReopenedV1,
+    Envelope,
+    MessageAppendedV1,
+    TeamUpsertedV1,
     text_of,
 )
 from leadline.events.envelope import Payload
+from leadline.phones import normalize_phone
 
 from ..domain.activity import ConversationActivity
 from ..domain.lead import ACTIVE
@@ -40,16 +48,25 @@ async def learn_account_setup(envelope: Envelope, payload: Payload, *, uow: UowF
         account_id, directory = envelope.account_id, work.directory
         match payload:
             case AccountSettingsChangedV1():
-                await directory.save_settings(account_id, lead_unification=payload.lead_unification,
-                                              process_type=payload.process_type)
+                await directory.save_settings(
+                    account_id, lead_unification=payload.lead_unification, process_type=payload.process_type
+                )
             case TeamUpsertedV1():
                 await directory.save_team(account_id, payload.team_id, payload.name, payload.active)
             case AgentUpsertedV1():
-                await directory.save_agent(account_id, DirectoryAgent(payload.agent_id, payload.name, str(payload.role),
-                                                                      frozenset(payload.team_ids), payload.active))
+                await directory.save_agent(
+                    account_id,
+                    DirectoryAgent(
+                        payload.agent_id, payload.name, str(payload.role), frozenset(payload.team_ids), payload.active
+                    ),
+                )
             case BusinessNumberRegisteredV1():
-                await directory.save_number(account_id, BusinessNumber(payload.phone_number_id, payload.display_phone_number,
-                                                                       payload.name, frozenset(payload.team_ids)))
+                await directory.save_number(
+                    account_id,
+                    BusinessNumber(
+                        payload.phone_number_id, payload.display_phone_number, payload.name, frozenset(payload.team_ids)
+                    ),
+                )
         await work.commit()
 
 
@@ -58,15 +75,25 @@ def fold_conversation(record: ConversationRecord, payload: Payload, at: datetime
     activity = record.activity or ConversationActivity(record.conversation_id)
     match payload:
         case ConversationOpenedV2():
-            return replace(record, opened_by=payload.opened_by, phone_number_id=payload.phone_number_id,
-                           business_display_number=payload.business_display_number, customer_phone=payload.customer_phone,
-                           lead_id=str(payload.lead_id) if payload.lead_id else record.lead_id, activity=activity)
+            return replace(
+                record,
+                opened_by=payload.opened_by,
+                phone_number_id=payload.phone_number_id,
+                business_display_number=payload.business_display_number,
+                customer_phone=payload.customer_phone,
+                lead_id=str(payload.lead_id) if payload.lead_id else record.lead_id,
+                activity=activity,
+            )
         case MessageAppendedV1():
             inbound = payload.direction == "inbound"
             record = replace(record, activity=activity.after_message(inbound=inbound, sent_at=payload.sent_at))
             if inbound and record.first_message_at is None:
-                record = replace(record, first_message_kind=payload.content.kind, first_message_text=text_of(payload.content),
-                                 first_message_at=payload.sent_at)
+                record = replace(
+                    record,
+                    first_message_kind=payload.content.kind,
+                    first_message_text=text_of(payload.content),
+                    first_message_at=payload.sent_at,
+                )
             return record
         case ConversationClaimedV1() if payload.lead_id:
             return replace(record, lead_id=str(payload.lead_id), activity=activity)
@@ -88,18 +115,29 @@ def number_shared_on_request(payload: Payload, normalize: Callable[[str], str]) 
             try:
                 return normalize(card.phones[0].wa_id or card.phones[0].phone)
             except ValueError:
-                log.warning("a shared number that is not a phone number was not kept", conversation_id=str(payload.conversation_id))
+                log.warning(
+                    "a shared number that is not a phone number was not kept",
+                    conversation_id=str(payload.conversation_id),
+                )
     return None
 
 
-async def follow_conversation(envelope: Envelope, payload: Payload, *, uow: UowFactory, clock: Clock,
-                              rules: TemperatureRules, consumer: str,
-                              normalize: Callable[[str], str] = normalize_phone) -> None:
+async def follow_conversation(
+    envelope: Envelope,
+    payload: Payload,
+    *,
+    uow: UowFactory,
+    clock: Clock,
+    rules: TemperatureRules,
+    consumer: str,
+    normalize: Callable[[str], str] = normalize_phone,
+) -> None:
     """Keep the conversation's activity, re-assess its lead, and finish an Add lead whose claim we see here.
 
     A customer who shares their number through "request contact info" gives it to their lead, if it had none.
     """
     shared = number_shared_on_request(payload, normalize)
+
     async def attempt() -> AddLeadSaga | None:
         async with uow() as work:
             if not await work.applies_next(consumer, envelope.stream_id, envelope.sequence):
@@ -122,8 +160,11 @@ async def follow_conversation(envelope: Envelope, payload: Payload, *, uow: UowF
                 if shared:
                     lead.take_shared_mobile(shared, conversation_id=cid, at=now)
                 assessment = await reassess(work, lead, now, rules)
-                await work.outbox.stage(await work.leads.add(
-                    lead, caused_by=envelope, review_temperature_at=assessment.review_at, review=True))
+                await work.outbox.stage(
+                    await work.leads.add(
+                        lead, caused_by=envelope, review_temperature_at=assessment.review_at, review=True
+                    )
+                )
             await work.commit()
             return waiting_saga
 

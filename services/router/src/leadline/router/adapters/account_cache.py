@@ -44,7 +44,9 @@ class CachedAccountDirectory:
         self._session = session
 
     async def account(self, account_id: str) -> Account:
-        version = await self._session.scalar(select(accounts.c.config_version).where(accounts.c.account_id == account_id))
+        version = await self._session.scalar(
+            select(accounts.c.config_version).where(accounts.c.account_id == account_id)
+        )
         cached = self._cache.entries.get(account_id)
         if cached is not None and cached[0] == version:
             return cached[1]

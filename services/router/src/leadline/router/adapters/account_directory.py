@@ -14,18 +14,27 @@ from .account_tables import accounts, agents, business_numbers, teams
 
 
 def _settings(row) -> AccountSettings:
-    return AccountSettings(process_type=row.process_type, lead_unification=row.lead_unification,
-                           pool_wait_alert_seconds=row.pool_wait_alert_seconds)
+    return AccountSettings(
+        process_type=row.process_type,
+        lead_unification=row.lead_unification,
+        pool_wait_alert_seconds=row.pool_wait_alert_seconds,
+    )
 
 
 def _number(row) -> BusinessNumber:
-    return BusinessNumber(phone_number_id=row.phone_number_id, display_number=row.display_number, name=row.name,
-                          team_ids=frozenset(row.team_ids), waba_id=row.waba_id)
+    return BusinessNumber(
+        phone_number_id=row.phone_number_id,
+        display_number=row.display_number,
+        name=row.name,
+        team_ids=frozenset(row.team_ids),
+        waba_id=row.waba_id,
+    )
 
 
 def _agent_record(row) -> AgentRecord:
-    return AgentRecord(Agent(id=row.agent_id, name=row.name, role=Role(row.role), team_ids=frozenset(row.team_ids)),
-                       active=row.active)
+    return AgentRecord(
+        Agent(id=row.agent_id, name=row.name, role=Role(row.role), team_ids=frozenset(row.team_ids)), active=row.active
+    )
 
 
 class SqlAccountDirectory:
@@ -41,9 +50,9 @@ class SqlAccountDirectory:
     async def account(self, account_id: str) -> Account:
         """The account with its numbers and settings; an account never configured has the defaults."""
         row = (await self._session.execute(select(accounts).where(accounts.c.account_id == account_id))).first()
-        numbers = (await self._session.execute(
-            select(business_numbers).where(business_numbers.c.account_id == account_id)
-        )).all()
+        numbers = (
+            await self._session.execute(select(business_numbers).where(business_numbers.c.account_id == account_id))
+        ).all()
         return Account(
             id=account_id,
             numbers={number.phone_number_id: number for number in map(_number, numbers)},
@@ -64,12 +73,16 @@ class SqlAccountDirectory:
         """Everything configured for the account, ordered by id, and its config version (0: never configured)."""
         row = (await self._session.execute(select(accounts).where(accounts.c.account_id == account_id))).first()
         team_rows = await self._session.execute(
-            select(teams).where(teams.c.account_id == account_id).order_by(teams.c.team_id))
+            select(teams).where(teams.c.account_id == account_id).order_by(teams.c.team_id)
+        )
         number_rows = await self._session.execute(
-            select(business_numbers).where(business_numbers.c.account_id == account_id)
-            .order_by(business_numbers.c.phone_number_id))
+            select(business_numbers)
+            .where(business_numbers.c.account_id == account_id)
+            .order_by(business_numbers.c.phone_number_id)
+        )
         agent_rows = await self._session.execute(
-            select(agents).where(agents.c.account_id == account_id).order_by(agents.c.agent_id))
+            select(agents).where(agents.c.account_id == account_id).order_by(agents.c.agent_id)
+        )
         configuration = AccountConfiguration(
             account_id=account_id,
             settings=_settings(row) if row is not None else AccountSettings(),
@@ -83,15 +96,18 @@ class SqlAccountDirectory:
 
     async def lock_account(self, account_id: str) -> tuple[AccountSettings, int]:
         await self._session.execute(pg_insert(accounts).values(account_id=account_id).on_conflict_do_nothing())
-        row = (await self._session.execute(
-            select(accounts).where(accounts.c.account_id == account_id).with_for_update()
-        )).one()
+        row = (
+            await self._session.execute(select(accounts).where(accounts.c.account_id == account_id).with_for_update())
+        ).one()
         return _settings(row), row.config_version
 
     async def save_settings(self, account_id: str, settings: AccountSettings) -> None:
         await self._session.execute(
-            update(accounts).where(accounts.c.account_id == account_id).values(
-                process_type=settings.process_type, lead_unification=settings.lead_unification,
+            update(accounts)
+            .where(accounts.c.account_id == account_id)
+            .values(
+                process_type=settings.process_type,
+                lead_unification=settings.lead_unification,
                 pool_wait_alert_seconds=settings.pool_wait_alert_seconds,
             )
         )
@@ -102,9 +118,11 @@ class SqlAccountDirectory:
         )
 
     async def team(self, account_id: str, team_id: str) -> Team | None:
-        row = (await self._session.execute(
-            select(teams).where(teams.c.account_id == account_id, teams.c.team_id == team_id)
-        )).first()
+        row = (
+            await self._session.execute(
+                select(teams).where(teams.c.account_id == account_id, teams.c.team_id == team_id)
+            )
+        ).first()
         return None if row is None else Team(id=row.team_id, name=row.name, active=row.active)
 
     async def missing_teams(self, account_id: str, team_ids: frozenset[str]) -> frozenset[str]:
@@ -118,25 +136,33 @@ class SqlAccountDirectory:
     async def save_team(self, account_id: str, team: Team) -> None:
         values = {"name": team.name, "active": team.active}
         await self._session.execute(
-            pg_insert(teams).values(account_id=account_id, team_id=team.id, **values)
+            pg_insert(teams)
+            .values(account_id=account_id, team_id=team.id, **values)
             .on_conflict_do_update(index_elements=[teams.c.account_id, teams.c.team_id], set_=values)
         )
 
     async def number(self, phone_number_id: str) -> tuple[str, BusinessNumber] | None:
-        row = (await self._session.execute(
-            select(business_numbers).where(business_numbers.c.phone_number_id == phone_number_id)
-        )).first()
+        row = (
+            await self._session.execute(
+                select(business_numbers).where(business_numbers.c.phone_number_id == phone_number_id)
+            )
+        ).first()
         return None if row is None else (row.account_id, _number(row))
 
     async def save_number(self, account_id: str, number: BusinessNumber) -> None:
-        values = {"display_number": number.display_number, "name": number.name, "team_ids": sorted(number.team_ids),
-                  "waba_id": number.waba_id}
+        values = {
+            "display_number": number.display_number,
+            "name": number.name,
+            "team_ids": sorted(number.team_ids),
+            "waba_id": number.waba_id,
+        }
         statement = pg_insert(business_numbers).values(
             phone_number_id=number.phone_number_id, account_id=account_id, **values
         )
         saved = await self._session.scalar(
             statement.on_conflict_do_update(
-                index_elements=[business_numbers.c.phone_number_id], set_=values,
+                index_elements=[business_numbers.c.phone_number_id],
+                set_=values,
                 where=business_numbers.c.account_id == statement.excluded.account_id,
             ).returning(business_numbers.c.phone_number_id)
         )
@@ -144,16 +170,24 @@ class SqlAccountDirectory:
             raise NumberOfAnotherAccount(number.phone_number_id)
 
     async def agent_record(self, account_id: str, agent_id: str) -> AgentRecord | None:
-        row = (await self._session.execute(
-            select(agents).where(agents.c.account_id == account_id, agents.c.agent_id == agent_id)
-        )).first()
+        row = (
+            await self._session.execute(
+                select(agents).where(agents.c.account_id == account_id, agents.c.agent_id == agent_id)
+            )
+        ).first()
         return None if row is None else _agent_record(row)
 
     async def save_agent(self, account_id: str, record: AgentRecord) -> None:
         agent = record.agent
-        values = {"name": agent.name, "role": agent.role.value, "team_ids": sorted(agent.team_ids), "active": record.active}
+        values = {
+            "name": agent.name,
+            "role": agent.role.value,
+            "team_ids": sorted(agent.team_ids),
+            "active": record.active,
+        }
         await self._session.execute(
-            pg_insert(agents).values(account_id=account_id, agent_id=agent.id, **values)
+            pg_insert(agents)
+            .values(account_id=account_id, agent_id=agent.id, **values)
             .on_conflict_do_update(index_elements=[agents.c.account_id, agents.c.agent_id], set_=values)
         )
 

@@ -13,7 +13,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from .tables import metadata
 
 accounts = Table(
-    "accounts", metadata,
+    "accounts",
+    metadata,
     Column("account_id", Text, primary_key=True),
     Column("process_type", Integer, nullable=False, server_default=text("1")),
     Column("lead_unification", Boolean, nullable=False, server_default=text("true")),
@@ -22,7 +23,8 @@ accounts = Table(
 )
 
 business_numbers = Table(
-    "business_numbers", metadata,
+    "business_numbers",
+    metadata,
     # Meta's id is global: one number belongs to one account, which is how a webhook finds its account.
     Column("phone_number_id", Text, primary_key=True),
     Column("account_id", Text, nullable=False, index=True),
@@ -33,7 +35,8 @@ business_numbers = Table(
 )
 
 teams = Table(
-    "teams", metadata,
+    "teams",
+    metadata,
     Column("account_id", Text, nullable=False),
     Column("team_id", Text, nullable=False),
     Column("name", Text, nullable=False),
@@ -42,7 +45,8 @@ teams = Table(
 )
 
 agents = Table(
-    "agents", metadata,
+    "agents",
+    metadata,
     Column("account_id", Text, nullable=False),
     Column("agent_id", Text, nullable=False),
     Column("name", Text, nullable=False),

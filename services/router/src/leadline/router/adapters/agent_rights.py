@@ -60,16 +60,23 @@ class DirectoryRights:
         async with self._sessions() as session:
             return (await self.of_account(session, account_id, fresh=True)).get(agent_id)
 
-    async def of_account(self, session: AsyncSession, account_id: str, *, fresh: bool = False) -> Mapping[str, AgentRights]:
+    async def of_account(
+        self, session: AsyncSession, account_id: str, *, fresh: bool = False
+    ) -> Mapping[str, AgentRights]:
         cached = self._cache.rights.get(account_id) if self._following and not fresh else None
         if cached is not None:
             return cached
         generation = self._generation
-        retired = set(await session.scalars(
-            select(teams.c.team_id).where(teams.c.account_id == account_id, teams.c.active.is_(False))))
+        retired = set(
+            await session.scalars(
+                select(teams.c.team_id).where(teams.c.account_id == account_id, teams.c.active.is_(False))
+            )
+        )
         rows = await session.execute(select(agents).where(agents.c.account_id == account_id))
-        rights = {row.agent_id: AgentRights(row.name, Role(row.role), frozenset(row.team_ids) - retired, row.active)
-                  for row in rows}
+        rights = {
+            row.agent_id: AgentRights(row.name, Role(row.role), frozenset(row.team_ids) - retired, row.active)
+            for row in rows
+        }
         if self._following and generation == self._generation:
             self._cache.rights[account_id] = rights
         return rights

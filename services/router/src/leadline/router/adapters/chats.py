@@ -26,83 +26,143 @@ class SqlChats:
         """Lock the chat row: messages of one chat are decided one at a time, whatever the concurrency."""
         key = {"account_id": account_id, "phone_number_id": phone_number_id, "customer_id": uuid.UUID(customer_id)}
         await self._session.execute(pg_insert(chats).values(**key).on_conflict_do_nothing())
-        row = (await self._session.execute(
-            select(chats).where(*(chats.c[k] == v for k, v in key.items())).with_for_update()
-        )).one()
+        row = (
+            await self._session.execute(
+                select(chats).where(*(chats.c[k] == v for k, v in key.items())).with_for_update()
+            )
+        ).one()
         open_id = await self._session.scalar(
             select(open_conversations.c.conversation_id).where(*(open_conversations.c[k] == v for k, v in key.items()))
         )
-        return Chat(account_id, phone_number_id, customer_id, str(open_id) if open_id else None,
-                    str(row.last_conversation_id) if row.last_conversation_id else None,
-                    row.last_customer_message_at, str(row.lead_id) if row.lead_id else None)
+        return Chat(
+            account_id,
+            phone_number_id,
+            customer_id,
+            str(open_id) if open_id else None,
+            str(row.last_conversation_id) if row.last_conversation_id else None,
+            row.last_customer_message_at,
+            str(row.lead_id) if row.lead_id else None,
+        )
 
     async def open_conversation(self, chat: Chat, conversation_id: str, opened_at: datetime) -> None:
         try:
             async with self._session.begin_nested():
-                await self._session.execute(open_conversations.insert().values(
-                    account_id=chat.account_id, phone_number_id=chat.phone_number_id,
-                    customer_id=uuid.UUID(chat.customer_id), conversation_id=conversation_id, opened_at=opened_at,
-                ))
+                await self._session.execute(
+                    open_conversations.insert().values(
+                        account_id=chat.account_id,
+                        phone_number_id=chat.phone_number_id,
+                        customer_id=uuid.UUID(chat.customer_id),
+                        conversation_id=conversation_id,
+                        opened_at=opened_at,
+                    )
+                )
         except IntegrityError as error:  # one open conversation per chat: someone opened it first
             raise ConcurrentChange("the chat already has an open conversation") from error
-        await self._session.execute(update(chats).where(*_key(chat.account_id, chat.phone_number_id, chat.customer_id))
-                                    .values(last_conversation_id=conversation_id))
+        await self._session.execute(
+            update(chats)
+            .where(*_key(chat.account_id, chat.phone_number_id, chat.customer_id))
+            .values(last_conversation_id=conversation_id)
+        )
 
     async def close_conversation(self, conversation_id: str) -> None:
-        await self._session.execute(delete(open_conversations).where(open_conversations.c.conversation_id == conversation_id))
+        await self._session.execute(
+            delete(open_conversations).where(open_conversations.c.conversation_id == conversation_id)
+        )
 
     async def customer_wrote(self, chat: Chat, at: datetime) -> None:
-        await self._session.execute(update(chats).where(*_key(chat.account_id, chat.phone_number_id, chat.customer_id))
-                                    .values(last_customer_message_at=at))
+        await self._session.execute(
+            update(chats)
+            .where(*_key(chat.account_id, chat.phone_number_id, chat.customer_id))
+            .values(last_customer_message_at=at)
+        )
 
     async def attach_lead(self, account_id: str, phone_number_id: str, customer_id: str, lead_id: str) -> None:
         key = {"account_id": account_id, "phone_number_id": phone_number_id, "customer_id": uuid.UUID(customer_id)}
         statement = pg_insert(chats).values(**key, lead_id=lead_id)
-        await self._session.execute(statement.on_conflict_do_update(index_elements=list(key), set_={"lead_id": lead_id}))
+        await self._session.execute(
+            statement.on_conflict_do_update(index_elements=list(key), set_={"lead_id": lead_id})
+        )
 
-    async def last_customer_message_at(self, account_id: str, phone_number_id: str, customer_id: str) -> datetime | None:
-        return await self._session.scalar(select(chats.c.last_customer_message_at).where(
-            *_key(account_id, phone_number_id, customer_id)))
+    async def last_customer_message_at(
+        self, account_id: str, phone_number_id: str, customer_id: str
+    ) -> datetime | None:
+        return await self._session.scalar(
+            select(chats.c.last_customer_message_at).where(*_key(account_id, phone_number_id, customer_id))
+        )
 
     async def merge_customer(self, account_id: str, merged_id: str, *, into: str) -> list[str]:
         """Number by number: the merged customer's chat joins ``into``'s (or becomes it); one open conversation stays."""
         detached: list[str] = []
-        theirs = (await self._session.execute(select(chats).where(
-            chats.c.account_id == account_id, chats.c.customer_id == uuid.UUID(merged_id)).with_for_update())).all()
+        theirs = (
+            await self._session.execute(
+                select(chats)
+                .where(chats.c.account_id == account_id, chats.c.customer_id == uuid.UUID(merged_id))
+                .with_for_update()
+            )
+        ).all()
         for chat in theirs:
-            mine = (await self._session.execute(select(chats).where(
-                *_key(account_id, chat.phone_number_id, into)).with_for_update())).first()
+            mine = (
+                await self._session.execute(
+                    select(chats).where(*_key(account_id, chat.phone_number_id, into)).with_for_update()
+                )
+            ).first()
             if mine is None:
-                await self._session.execute(update(chats).where(*_key(account_id, chat.phone_number_id, merged_id))
-                                            .values(customer_id=uuid.UUID(into)))
+                await self._session.execute(
+                    update(chats)
+                    .where(*_key(account_id, chat.phone_number_id, merged_id))
+                    .values(customer_id=uuid.UUID(into))
+                )
             else:
                 latest = max((mine, chat), key=lambda c: c.last_customer_message_at or _NEVER)
                 await self._session.execute(delete(chats).where(*_key(account_id, chat.phone_number_id, merged_id)))
-                await self._session.execute(update(chats).where(*_key(account_id, chat.phone_number_id, into)).values(
-                    lead_id=mine.lead_id or chat.lead_id, last_customer_message_at=latest.last_customer_message_at,
-                    last_conversation_id=latest.last_conversation_id or mine.last_conversation_id))
+                await self._session.execute(
+                    update(chats)
+                    .where(*_key(account_id, chat.phone_number_id, into))
+                    .values(
+                        lead_id=mine.lead_id or chat.lead_id,
+                        last_customer_message_at=latest.last_customer_message_at,
+                        last_conversation_id=latest.last_conversation_id or mine.last_conversation_id,
+                    )
+                )
             detached.extend(await self._merge_open(account_id, chat.phone_number_id, merged_id, into))
         return detached
 
     async def _merge_open(self, account_id: str, phone_number_id: str, merged_id: str, into: str) -> list[str]:
         o = open_conversations.c
-        rows = {str(row.customer_id): row for row in (await self._session.execute(select(open_conversations).where(
-            o.account_id == account_id, o.phone_number_id == phone_number_id,
-            o.customer_id.in_([uuid.UUID(merged_id), uuid.UUID(into)])))).all()}
+        rows = {
+            str(row.customer_id): row
+            for row in (
+                await self._session.execute(
+                    select(open_conversations).where(
+                        o.account_id == account_id,
+                        o.phone_number_id == phone_number_id,
+                        o.customer_id.in_([uuid.UUID(merged_id), uuid.UUID(into)]),
+                    )
+                )
+            ).all()
+        }
         theirs, mine = rows.get(merged_id), rows.get(into)
         if theirs is None:
             return []
         if mine is not None:
-            keep = stays_open(OpenInChat(str(mine.conversation_id), mine.opened_at, mine.opened_order),
-                              OpenInChat(str(theirs.conversation_id), theirs.opened_at, theirs.opened_order))
+            keep = stays_open(
+                OpenInChat(str(mine.conversation_id), mine.opened_at, mine.opened_order),
+                OpenInChat(str(theirs.conversation_id), theirs.opened_at, theirs.opened_order),
+            )
             left = theirs if keep.conversation_id == str(mine.conversation_id) else mine
             await self._session.execute(delete(open_conversations).where(o.conversation_id == left.conversation_id))
             if left is mine:
-                await self._session.execute(update(open_conversations).where(o.conversation_id == theirs.conversation_id)
-                                            .values(customer_id=uuid.UUID(into)))
+                await self._session.execute(
+                    update(open_conversations)
+                    .where(o.conversation_id == theirs.conversation_id)
+                    .values(customer_id=uuid.UUID(into))
+                )
             return [str(left.conversation_id)]
-        await self._session.execute(update(open_conversations).where(o.conversation_id == theirs.conversation_id)
-                                    .values(customer_id=uuid.UUID(into)))
+        await self._session.execute(
+            update(open_conversations)
+            .where(o.conversation_id == theirs.conversation_id)
+            .values(customer_id=uuid.UUID(into))
+        )
         return []
 
 
@@ -110,8 +170,11 @@ _NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 def _key(account_id: str, phone_number_id: str, customer_id: str):
-    return (chats.c.account_id == account_id, chats.c.phone_number_id == phone_number_id,
-            chats.c.customer_id == uuid.UUID(customer_id))
+    return (
+        chats.c.account_id == account_id,
+        chats.c.phone_number_id == phone_number_id,
+        chats.c.customer_id == uuid.UUID(customer_id),
+    )
 
 
 class SqlLeadOwners:
@@ -125,13 +188,19 @@ class SqlLeadOwners:
     async def set(self, account_id: str, owner: LeadOwner) -> None:
         values = {"owner_id": owner.owner_id, "owner_name": owner.owner_name, "team_id": owner.team_id}
         statement = pg_insert(lead_owners).values(lead_id=owner.lead_id, account_id=account_id, **values)
-        await self._session.execute(statement.on_conflict_do_update(index_elements=[lead_owners.c.lead_id], set_=values))
+        await self._session.execute(
+            statement.on_conflict_do_update(index_elements=[lead_owners.c.lead_id], set_=values)
+        )
 
     async def set_temperature(self, lead_id: str, temperature: str) -> None:
-        await self._session.execute(update(lead_owners).where(lead_owners.c.lead_id == lead_id).values(temperature=temperature))
+        await self._session.execute(
+            update(lead_owners).where(lead_owners.c.lead_id == lead_id).values(temperature=temperature)
+        )
 
     async def set_if_unknown(self, account_id: str, owner: LeadOwner) -> None:
         values = {"owner_id": owner.owner_id, "owner_name": owner.owner_name, "team_id": owner.team_id}
         await self._session.execute(
-            pg_insert(lead_owners).values(lead_id=owner.lead_id, account_id=account_id, **values).on_conflict_do_nothing()
+            pg_insert(lead_owners)
+            .values(lead_id=owner.lead_id, account_id=account_id, **values)
+            .on_conflict_do_nothing()
         )

@@ -36,52 +36,95 @@ class SqlCustomers:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def identify(self, account_id: str, keys: CustomerKeys, *, wa_id: str | None, username: str | None,
-                       at: datetime) -> CustomerFound:
+    async def identify(
+        self, account_id: str, keys: CustomerKeys, *, wa_id: str | None, username: str | None, at: datetime
+    ) -> CustomerFound:
         for name in keys.lock_names():
-            await self._session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                                        {"key": f"customer:{account_id}:{name}"})
-        named = [column == value for column, value in zip(_KEY_COLUMNS.values(), (keys.phone, keys.user_id,
-                                                                                  keys.parent_user_id), strict=True) if value]
-        rows = (await self._session.execute(
-            select(customers).where(C.account_id == account_id, or_(*named)).with_for_update()
-        )).all()
-        decision = who_is_writing(keys, [KnownCustomer(str(r.customer_id), _keys(r), r.first_seen_at, r.seen_order) for r in rows],
-                                  new_id=str(uuid.uuid4()))
+            await self._session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                {"key": f"customer:{account_id}:{name}"},
+            )
+        named = [
+            column == value
+            for column, value in zip(
+                _KEY_COLUMNS.values(), (keys.phone, keys.user_id, keys.parent_user_id), strict=True
+            )
+            if value
+        ]
+        rows = (
+            await self._session.execute(
+                select(customers).where(C.account_id == account_id, or_(*named)).with_for_update()
+            )
+        ).all()
+        decision = who_is_writing(
+            keys,
+            [KnownCustomer(str(r.customer_id), _keys(r), r.first_seen_at, r.seen_order) for r in rows],
+            new_id=str(uuid.uuid4()),
+        )
         before = {str(row.customer_id): row for row in rows}
         try:  # no savepoint: a conflict abandons the whole attempt, which the handler decides again
             values = await self._store(account_id, decision, before, wa_id=wa_id, username=username, at=at)
         except IntegrityError as error:  # a key stored meanwhile by a decision that did not lock it
             raise ConcurrentChange("a customer key was taken meanwhile") from error
-        return CustomerFound(Customer(decision.customer_id, decision.keys, values["wa_id"], values["username"]), decision)
+        return CustomerFound(
+            Customer(decision.customer_id, decision.keys, values["wa_id"], values["username"]), decision
+        )
 
-    async def _store(self, account_id: str, decision: Identified, before: dict[str, Any], *, wa_id: str | None,
-                     username: str | None, at: datetime) -> dict[str, Any]:
+    async def _store(
+        self,
+        account_id: str,
+        decision: Identified,
+        before: dict[str, Any],
+        *,
+        wa_id: str | None,
+        username: str | None,
+        at: datetime,
+    ) -> dict[str, Any]:
         """Write the decision; a customer seen again exactly as known (most messages) is not written at all."""
         final = decision.keys
         for loser in decision.losing_keys:  # keys change hands before anyone takes them (unique indexes)
-            taken = {name: None for name, value in _held(before[loser]).items() if value and value == getattr(final, name)}
+            taken = {
+                name: None for name, value in _held(before[loser]).items() if value and value == getattr(final, name)
+            }
             await self._session.execute(update(customers).where(C.customer_id == uuid.UUID(loser)).values(**taken))
         for merged in decision.merged:
-            await self._session.execute(update(customers).where(C.customer_id == uuid.UUID(merged)).values(
-                phone=None, user_id=None, parent_user_id=None, merged_into=uuid.UUID(decision.customer_id)))
-            await self._session.execute(update(customers).where(C.merged_into == uuid.UUID(merged)).values(
-                merged_into=uuid.UUID(decision.customer_id)))
+            await self._session.execute(
+                update(customers)
+                .where(C.customer_id == uuid.UUID(merged))
+                .values(phone=None, user_id=None, parent_user_id=None, merged_into=uuid.UUID(decision.customer_id))
+            )
+            await self._session.execute(
+                update(customers)
+                .where(C.merged_into == uuid.UUID(merged))
+                .values(merged_into=uuid.UUID(decision.customer_id))
+            )
         previous = before.get(decision.customer_id)  # the survivor holds a key of the fact: it was loaded
         spelled = wa_id or (previous.wa_id if previous is not None and previous.phone == final.phone else None)
-        values = {"phone": final.phone, "user_id": final.user_id, "parent_user_id": final.parent_user_id, "wa_id": spelled,
-                  "username": username or (previous.username if previous is not None else None)}
+        values = {
+            "phone": final.phone,
+            "user_id": final.user_id,
+            "parent_user_id": final.parent_user_id,
+            "wa_id": spelled,
+            "username": username or (previous.username if previous is not None else None),
+        }
         if decision.is_new:
-            await self._session.execute(customers.insert().values(
-                customer_id=uuid.UUID(decision.customer_id), account_id=account_id, first_seen_at=at, **values))
+            await self._session.execute(
+                customers.insert().values(
+                    customer_id=uuid.UUID(decision.customer_id), account_id=account_id, first_seen_at=at, **values
+                )
+            )
         elif any(getattr(previous, name) != value for name, value in values.items()):
-            await self._session.execute(update(customers).where(C.customer_id == uuid.UUID(decision.customer_id))
-                                        .values(**values))
+            await self._session.execute(
+                update(customers).where(C.customer_id == uuid.UUID(decision.customer_id)).values(**values)
+            )
         return values
 
     async def current(self, account_id: str, customer_id: str) -> Customer | None:
-        row = (await self._session.execute(select(customers).where(
-            C.account_id == account_id, C.customer_id == uuid.UUID(customer_id)))).first()
+        row = (
+            await self._session.execute(
+                select(customers).where(C.account_id == account_id, C.customer_id == uuid.UUID(customer_id))
+            )
+        ).first()
         if row is not None and row.merged_into is not None:
             row = (await self._session.execute(select(customers).where(C.customer_id == row.merged_into))).first()
         return _customer(row) if row is not None else None

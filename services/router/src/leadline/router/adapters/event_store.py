@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,8 +12,6 @@ from leadline.events import REGISTRY, Envelope, new_envelope
 from leadline.platform.event_store import StreamConflict, append_events, load_stream
 
 from ..domain.conversation import Conversation
-from uuid import UUID
-
 from ..domain.errors import ConcurrentChange
 from ..service.ports import ClaimState
 from .projections import project
@@ -38,13 +37,28 @@ class SqlConversations:
         except ValueError:
             return None
         view = conversation_view.c
-        row = (await self._session.execute(select(
-            view.account_id, view.owner_id, view.owner_name, view.pool_team_ids, view.collaborator_ids, view.was_in_pool,
-        ).where(view.conversation_id == conversation_id))).first()
+        row = (
+            await self._session.execute(
+                select(
+                    view.account_id,
+                    view.owner_id,
+                    view.owner_name,
+                    view.pool_team_ids,
+                    view.collaborator_ids,
+                    view.was_in_pool,
+                ).where(view.conversation_id == conversation_id)
+            )
+        ).first()
         if row is None:
             return None
-        return ClaimState(row.account_id, row.owner_id, row.owner_name, frozenset(row.pool_team_ids),
-                          frozenset(row.collaborator_ids), row.was_in_pool)
+        return ClaimState(
+            row.account_id,
+            row.owner_id,
+            row.owner_name,
+            frozenset(row.pool_team_ids),
+            frozenset(row.collaborator_ids),
+            row.was_in_pool,
+        )
 
     async def add(self, conversation: Conversation, *, causation: Envelope | None = None) -> list[Envelope]:
         """Append pending events after the version they were decided on; a concurrent append makes this fail."""
@@ -54,8 +68,11 @@ class SqlConversations:
         now = self._clock()
         envelopes = [
             new_envelope(
-                to_payload(conversation.id, event), account_id=conversation.account_id, stream_id=conversation.id,
-                sequence=first + offset, occurred_at=now,
+                to_payload(conversation.id, event),
+                account_id=conversation.account_id,
+                stream_id=conversation.id,
+                sequence=first + offset,
+                occurred_at=now,
                 correlation_id=causation.correlation_id if causation else None,
                 causation_id=causation.event_id if causation else None,
             )

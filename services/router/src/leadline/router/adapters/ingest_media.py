@@ -17,7 +17,9 @@ class MediaStoreUnavailable(Exception):
 
 
 class IngestMedia:
-    def __init__(self, base_url: str, *, timeout_s: float = 30.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self, base_url: str, *, timeout_s: float = 30.0, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self._http = service_client(base_url, timeout=timeout_s, transport=transport)
 
     async def aclose(self) -> None:
@@ -36,21 +38,36 @@ class IngestMedia:
 
     async def keep(self, data: bytes, mime_type: str, *, kind: str, token: str) -> httpx.Response:
         """Ingest's answer to keeping a file an agent is about to send (201 with the reply's ``media``, or its refusal)."""
-        request = self._http.build_request("POST", "/media", params={"kind": kind}, content=data,
-                                           headers={"Authorization": f"Bearer {token}", "Content-Type": mime_type})
+        request = self._http.build_request(
+            "POST",
+            "/media",
+            params={"kind": kind},
+            content=data,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": mime_type},
+        )
         return await self._send(request)
 
     async def templates(self, phone_number_id: str, *, token: str, refresh: bool = False) -> httpx.Response:
         """Ingest's answer: the number's approved templates (read from Meta again first when ``refresh``)."""
-        request = self._http.build_request("POST" if refresh else "GET", "/templates/sync" if refresh else "/templates",
-                                           params={"phone_number_id": phone_number_id},
-                                           headers={"Authorization": f"Bearer {token}"})
+        request = self._http.build_request(
+            "POST" if refresh else "GET",
+            "/templates/sync" if refresh else "/templates",
+            params={"phone_number_id": phone_number_id},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         return await self._send(request)
 
     async def render_template(self, phone_number_id: str, content: dict, *, token: str) -> httpx.Response:
         """Ingest's answer: ``{"text"}`` the customer will read, or why WhatsApp would refuse the template."""
         request = self._http.build_request(
-            "POST", "/templates/render", params={"phone_number_id": phone_number_id},
-            json={"name": content["name"], "language": content["language"], "parameters": list(content.get("parameters") or [])},
-            headers={"Authorization": f"Bearer {token}"})
+            "POST",
+            "/templates/render",
+            params={"phone_number_id": phone_number_id},
+            json={
+                "name": content["name"],
+                "language": content["language"],
+                "parameters": list(content.get("parameters") or []),
+            },
+            headers={"Authorization": f"Bearer {token}"},
+        )
         return await self._send(request)

@@ -32,7 +32,12 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from leadline.events import (
-    LEAD_TEMPERATURE_CHANGED, REGISTRY, ConversationClaimedV1, ConversationTransferredV1, Envelope, LeadTemperatureChangedV1,
+    LEAD_TEMPERATURE_CHANGED,
+    REGISTRY,
+    ConversationClaimedV1,
+    ConversationTransferredV1,
+    Envelope,
+    LeadTemperatureChangedV1,
 )
 from leadline.events.registry import UndecodableEvent
 from leadline.events.router import CONVERSATION_CLAIMED, CONVERSATION_TRANSFERRED
@@ -77,9 +82,17 @@ class Subscriber:
 
 
 class LiveFeed:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], rights: DirectoryRights | None = None, *,
-                 kafka: KafkaSettings, topics: tuple[str, ...] = LIVE_TOPICS, max_queued: int = 256,
-                 max_shown: int = 10_000, fetch_max_wait_ms: int = 10) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        rights: DirectoryRights | None = None,
+        *,
+        kafka: KafkaSettings,
+        topics: tuple[str, ...] = LIVE_TOPICS,
+        max_queued: int = 256,
+        max_shown: int = 10_000,
+        fetch_max_wait_ms: int = 10,
+    ) -> None:
         self._sessions = sessions
         self._rights = rights or DirectoryRights(sessions)
         self._kafka = kafka
@@ -143,9 +156,11 @@ class LiveFeed:
             return
         async with self._sessions() as session:
             rights = await self._rights.of_account(session, envelope.account_id)
-            row = (await session.execute(
-                conversations_with_their_customer().where(conversation_view.c.conversation_id == conversation_id)
-            )).first()
+            row = (
+                await session.execute(
+                    conversations_with_their_customer().where(conversation_view.c.conversation_id == conversation_id)
+                )
+            ).first()
             if row is None or row.account_id != envelope.account_id:
                 return
             account = await SqlAccountDirectory(session).account(envelope.account_id)
@@ -155,7 +170,9 @@ class LiveFeed:
         data: dict[str, Any] | None = None
         for subscriber in subscribers:
             agent = subscriber.agent
-            if may_see(agent, owner_id=row.owner_id, pool_team_ids=pool, collaborator_ids=collaborators, account=account):
+            if may_see(
+                agent, owner_id=row.owner_id, pool_team_ids=pool, collaborator_ids=collaborators, account=account
+            ):
                 if subscriber.shown.get(conversation_id, 0) >= row.version:
                     continue  # already sent this state (the row was read after a later event)
                 data = data or _wire(row, envelope.type)
@@ -168,8 +185,10 @@ class LiveFeed:
             # Removed for whoever had it on screen: sent on this stream, or (an ownership change) seen just before
             # it, e.g. in the pool from a list loaded over HTTP. Whoever never could see it learns nothing.
             had_it = subscriber.shown.pop(conversation_id, None) is not None or (
-                owner_before is not _UNCHANGED and may_see(
-                    agent, owner_id=owner_before, pool_team_ids=pool, collaborator_ids=collaborators, account=account)
+                owner_before is not _UNCHANGED
+                and may_see(
+                    agent, owner_id=owner_before, pool_team_ids=pool, collaborator_ids=collaborators, account=account
+                )
             )
             if had_it:
                 self._push(subscriber, (REMOVED, {"conversation_id": conversation_id}))
@@ -188,9 +207,14 @@ class LiveFeed:
             return
         async with self._sessions() as session:
             rights = await self._rights.of_account(session, envelope.account_id)
-            rows = (await session.execute(conversations_with_their_customer().where(
-                conversation_view.c.lead_id == change.lead_id, conversation_view.c.account_id == envelope.account_id,
-            ))).all()
+            rows = (
+                await session.execute(
+                    conversations_with_their_customer().where(
+                        conversation_view.c.lead_id == change.lead_id,
+                        conversation_view.c.account_id == envelope.account_id,
+                    )
+                )
+            ).all()
             if not rows:
                 return
             account = await SqlAccountDirectory(session).account(envelope.account_id)
@@ -198,8 +222,13 @@ class LiveFeed:
         for row in rows:
             data = {**_wire(row, envelope.type), "lead_temperature": change.to_temperature.value}
             for subscriber in subscribers:
-                if may_see(subscriber.agent, owner_id=row.owner_id, pool_team_ids=frozenset(row.pool_team_ids),
-                           collaborator_ids=frozenset(row.collaborator_ids), account=account):
+                if may_see(
+                    subscriber.agent,
+                    owner_id=row.owner_id,
+                    pool_team_ids=frozenset(row.pool_team_ids),
+                    collaborator_ids=frozenset(row.collaborator_ids),
+                    account=account,
+                ):
                     self._push(subscriber, (CONVERSATION, data))
 
     # ---- access ---------------------------------------------------------------------------------------------
@@ -213,15 +242,25 @@ class LiveFeed:
         async with self._sessions() as session:
             rights = await self._rights.of_account(session, account_id)
             account = await SqlAccountDirectory(session).account(account_id)
-            rows = (await session.execute(conversations_with_their_customer().where(
-                conversation_view.c.conversation_id.in_(shown), conversation_view.c.account_id == account_id,
-            ))).all() if shown else []
+            rows = (
+                (
+                    await session.execute(
+                        conversations_with_their_customer().where(
+                            conversation_view.c.conversation_id.in_(shown),
+                            conversation_view.c.account_id == account_id,
+                        )
+                    )
+                ).all()
+                if shown
+                else []
+            )
         by_id = {str(row.conversation_id): row for row in rows}
         for subscriber in subscribers:
             self._judge_access(subscriber, rights.get(subscriber.agent.id), account, by_id)
 
-    async def _with_access(self, account_id: str, subscribers: list[Subscriber],
-                           rights: Mapping[str, AgentRights]) -> list[Subscriber]:
+    async def _with_access(
+        self, account_id: str, subscribers: list[Subscriber], rights: Mapping[str, AgentRights]
+    ) -> list[Subscriber]:
         """The subscribers whose rights are still those they connected with; the others are judged again first
         (the event that changed them may not have reached this replica yet)."""
         if all(_same_access(s.agent, rights.get(s.agent.id)) for s in subscribers):
@@ -229,16 +268,25 @@ class LiveFeed:
         await self.follow_directory(account_id)
         return [s for s in subscribers if not s.dropped]
 
-    def _judge_access(self, subscriber: Subscriber, rights: AgentRights | None, account: Account,
-                      rows: dict[str, Any]) -> None:
+    def _judge_access(
+        self, subscriber: Subscriber, rights: AgentRights | None, account: Account, rows: dict[str, Any]
+    ) -> None:
         if rights is None or not rights.active:
             self._drop(subscriber, ACCESS_LOST)
             return
         agent = Agent(subscriber.agent.id, rights.name, Role(rights.role.value), rights.team_ids)
-        lost = [conversation_id for conversation_id in subscriber.shown
-                if (row := rows.get(conversation_id)) is None or not may_see(
-                    agent, owner_id=row.owner_id, pool_team_ids=frozenset(row.pool_team_ids),
-                    collaborator_ids=frozenset(row.collaborator_ids), account=account)]
+        lost = [
+            conversation_id
+            for conversation_id in subscriber.shown
+            if (row := rows.get(conversation_id)) is None
+            or not may_see(
+                agent,
+                owner_id=row.owner_id,
+                pool_team_ids=frozenset(row.pool_team_ids),
+                collaborator_ids=frozenset(row.collaborator_ids),
+                account=account,
+            )
+        ]
         for conversation_id in lost:
             del subscriber.shown[conversation_id]
         removed = [(REMOVED, {"conversation_id": conversation_id}) for conversation_id in lost]
@@ -254,15 +302,21 @@ class LiveFeed:
         delay = 0.5
         while True:
             consumer = kafka_clients.consumer(
-                self._kafka, group_id=None, enable_auto_commit=False,
-                auto_offset_reset="latest", fetch_max_wait_ms=self._fetch_max_wait_ms, client_id="leadline-router-live",
+                self._kafka,
+                group_id=None,
+                enable_auto_commit=False,
+                auto_offset_reset="latest",
+                fetch_max_wait_ms=self._fetch_max_wait_ms,
+                client_id="leadline-router-live",
             )
             try:
                 await consumer.start()
                 await self._assign_at_end(consumer)
                 self.live.set()
                 self._rights.follow()
-                self._drop_all("the live feed started after you connected: reload the inbox and reconnect", joined_live=False)
+                self._drop_all(
+                    "the live feed started after you connected: reload the inbox and reconnect", joined_live=False
+                )
                 delay = 0.5
                 await self._consume(consumer)
             except asyncio.CancelledError:
@@ -315,16 +369,26 @@ class LiveFeed:
             elif envelope.type.startswith("router."):
                 await self.fan_out(envelope)
         except Exception as error:  # the database hiccuped: these clients may now show a stale view
-            log.warning("live fan-out failed; the account's streams are told to reload", error=str(error),
-                        account_id=envelope.account_id, stream_id=envelope.stream_id)
-            self._drop_all("the live feed missed a change: reload the inbox and reconnect", account_id=envelope.account_id)
+            log.warning(
+                "live fan-out failed; the account's streams are told to reload",
+                error=str(error),
+                account_id=envelope.account_id,
+                stream_id=envelope.stream_id,
+            )
+            self._drop_all(
+                "the live feed missed a change: reload the inbox and reconnect", account_id=envelope.account_id
+            )
 
 
 _UNCHANGED = object()
 
 
 def _same_access(agent: Agent, rights: AgentRights | None) -> bool:
-    return rights is not None and rights.active and (agent.role.value, agent.team_ids) == (rights.role.value, rights.team_ids)
+    return (
+        rights is not None
+        and rights.active
+        and (agent.role.value, agent.team_ids) == (rights.role.value, rights.team_ids)
+    )
 
 
 def _owner_before(envelope: Envelope) -> str | None | object:
@@ -348,7 +412,9 @@ def _owner_before(envelope: Envelope) -> str | None | object:
 
 def _wire(row: Any, event_type: str) -> dict[str, Any]:
     """The conversation as ``GET /conversations/{id}`` shows it, plus the event's type and the owner."""
-    values = {k: (str(v) if isinstance(v, uuid.UUID) else v.isoformat() if isinstance(v, datetime) else v)
-              for k, v in row._mapping.items()}
+    values = {
+        k: (str(v) if isinstance(v, uuid.UUID) else v.isoformat() if isinstance(v, datetime) else v)
+        for k, v in row._mapping.items()
+    }
     owner = {"id": row.owner_id, "name": row.owner_name} if row.owner_id else None
     return {"type": event_type, **values, "owner": owner}

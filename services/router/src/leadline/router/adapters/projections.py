@@ -44,37 +44,76 @@ async def project(session: AsyncSession, envelope: Envelope) -> None:
     at = envelope.occurred_at
     match event:
         case ev.ConversationOpened():
-            await session.execute(pg_insert(conversation_view).values(
-                conversation_id=cid, account_id=envelope.account_id, status=event.status,
-                phone_number_id=event.phone_number_id, business_display_number=event.business_display_number,
-                customer_wa_id=event.customer.wa_id, customer_phone=event.customer_phone,
-                customer_user_id=event.customer.user_id or event.customer.parent_user_id,
-                customer_username=event.customer.username, customer_id=event.customer_id,
-                customer_name=event.customer_display_name, pool_team_ids=list(event.team_ids),
-                owner_id=event.owner.id if event.owner else None, owner_name=event.owner.name if event.owner else None,
-                lead_id=event.lead_id, opened_at=at, last_activity_at=at, version=envelope.sequence,
-                was_in_pool=event.owner is None,
-            ).on_conflict_do_nothing())
+            await session.execute(
+                pg_insert(conversation_view)
+                .values(
+                    conversation_id=cid,
+                    account_id=envelope.account_id,
+                    status=event.status,
+                    phone_number_id=event.phone_number_id,
+                    business_display_number=event.business_display_number,
+                    customer_wa_id=event.customer.wa_id,
+                    customer_phone=event.customer_phone,
+                    customer_user_id=event.customer.user_id or event.customer.parent_user_id,
+                    customer_username=event.customer.username,
+                    customer_id=event.customer_id,
+                    customer_name=event.customer_display_name,
+                    pool_team_ids=list(event.team_ids),
+                    owner_id=event.owner.id if event.owner else None,
+                    owner_name=event.owner.name if event.owner else None,
+                    lead_id=event.lead_id,
+                    opened_at=at,
+                    last_activity_at=at,
+                    version=envelope.sequence,
+                    was_in_pool=event.owner is None,
+                )
+                .on_conflict_do_nothing()
+            )
             return
         case ev.MessageAppended():
-            seq = await session.scalar(select(func.count()).select_from(message_view).where(message_view.c.conversation_id == cid))
-            await session.execute(pg_insert(message_view).values(
-                message_id=event.message_id, conversation_id=cid, seq=(seq or 0) + 1, wamid=event.wamid,
-                direction=event.direction, origin=event.origin, sender_id=event.sender.id if event.sender else None,
-                sender_name=event.sender.name if event.sender else None, kind=event.content.get("kind", "unsupported"),
-                content=event.content, text=searchable_words(event.content),
-                sent_at=event.sent_at, delivery="pending" if event.origin == "agent" else None,
-            ).on_conflict_do_nothing())
-            values = {"status": event.status, "last_activity_at": at, "last_message_preview": preview(event.content),
-                      "last_direction": event.direction}
+            seq = await session.scalar(
+                select(func.count()).select_from(message_view).where(message_view.c.conversation_id == cid)
+            )
+            await session.execute(
+                pg_insert(message_view)
+                .values(
+                    message_id=event.message_id,
+                    conversation_id=cid,
+                    seq=(seq or 0) + 1,
+                    wamid=event.wamid,
+                    direction=event.direction,
+                    origin=event.origin,
+                    sender_id=event.sender.id if event.sender else None,
+                    sender_name=event.sender.name if event.sender else None,
+                    kind=event.content.get("kind", "unsupported"),
+                    content=event.content,
+                    text=searchable_words(event.content),
+                    sent_at=event.sent_at,
+                    delivery="pending" if event.origin == "agent" else None,
+                )
+                .on_conflict_do_nothing()
+            )
+            values = {
+                "status": event.status,
+                "last_activity_at": at,
+                "last_message_preview": preview(event.content),
+                "last_direction": event.direction,
+            }
         case ev.ConversationClaimed():
-            values = {"owner_id": event.agent.id, "owner_name": event.agent.name, "owner_team_id": event.team_id,
-                      "lead_id": event.lead_id or view.lead_id, "last_activity_at": at}
+            values = {
+                "owner_id": event.agent.id,
+                "owner_name": event.agent.name,
+                "owner_team_id": event.team_id,
+                "lead_id": event.lead_id or view.lead_id,
+                "last_activity_at": at,
+            }
         case ev.ConversationTransferred():
             values = {
                 "owner_id": event.to_agent.id if event.to_agent else None,
                 "owner_name": event.to_agent.name if event.to_agent else None,
-                "owner_team_id": event.to_team_id, "owner_can_send": event.can_send, "transfer_note": event.reason,
+                "owner_team_id": event.to_team_id,
+                "owner_can_send": event.can_send,
+                "transfer_note": event.reason,
                 "last_activity_at": at,
             }
             if event.to_agent is None:
@@ -87,14 +126,24 @@ async def project(session: AsyncSession, envelope: Envelope) -> None:
             values = {"pool_wait_alerted": True}
         case ev.MessageMediaUpdated():
             content = message_view.c.content
-            await session.execute(update(message_view).where(message_view.c.message_id == event.message_id).values(
-                content=func.jsonb_set(content, literal(["media"], ARRAY(Text)), cast(event.media, JSONB)),
-            ))
+            await session.execute(
+                update(message_view)
+                .where(message_view.c.message_id == event.message_id)
+                .values(
+                    content=func.jsonb_set(content, literal(["media"], ARRAY(Text)), cast(event.media, JSONB)),
+                )
+            )
             values = {}
         case ev.MessageDeliveryUpdated():
-            await session.execute(update(message_view).where(message_view.c.message_id == event.message_id).values(
-                delivery=event.delivery, delivery_error=event.error, wamid=func.coalesce(event.wamid, message_view.c.wamid),
-            ))
+            await session.execute(
+                update(message_view)
+                .where(message_view.c.message_id == event.message_id)
+                .values(
+                    delivery=event.delivery,
+                    delivery_error=event.error,
+                    wamid=func.coalesce(event.wamid, message_view.c.wamid),
+                )
+            )
             values = {}
         case _:
             values = {}
@@ -107,9 +156,11 @@ async def rebuild_projections(session: AsyncSession, *, batch: int = 1000) -> in
     await session.execute(delete(conversation_view))
     replayed, last = 0, 0
     while True:
-        rows = (await session.execute(
-            select(events).where(events.c.position > last).order_by(events.c.position).limit(batch)
-        )).all()
+        rows = (
+            await session.execute(
+                select(events).where(events.c.position > last).order_by(events.c.position).limit(batch)
+            )
+        ).all()
         if not rows:
             return replayed
         for row in rows:

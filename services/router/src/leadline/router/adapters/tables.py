@@ -14,7 +14,18 @@ Projections (``conversation_view``, ``message_view``) are rebuilt from ``events`
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, DateTime, Identity, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text, text,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
@@ -25,7 +36,8 @@ metadata = MetaData()
 events = event_table(metadata, "events")
 
 customers = Table(
-    "customers", metadata,
+    "customers",
+    metadata,
     Column("customer_id", UUID(as_uuid=True), primary_key=True),
     Column("account_id", Text, nullable=False),
     Column("phone", Text, nullable=True),
@@ -38,12 +50,18 @@ customers = Table(
     Column("merged_into", UUID(as_uuid=True), nullable=True),  # merged customers hold no keys
     Index("one_customer_per_phone", "account_id", "phone", unique=True, postgresql_where=text("phone IS NOT NULL")),
     Index("one_customer_per_bsuid", "account_id", "user_id", unique=True, postgresql_where=text("user_id IS NOT NULL")),
-    Index("one_customer_per_parent_bsuid", "account_id", "parent_user_id", unique=True,
-          postgresql_where=text("parent_user_id IS NOT NULL")),
+    Index(
+        "one_customer_per_parent_bsuid",
+        "account_id",
+        "parent_user_id",
+        unique=True,
+        postgresql_where=text("parent_user_id IS NOT NULL"),
+    ),
 )
 
 open_conversations = Table(
-    "open_conversations", metadata,
+    "open_conversations",
+    metadata,
     Column("account_id", Text, nullable=False),
     Column("phone_number_id", Text, nullable=False),
     Column("customer_id", UUID(as_uuid=True), nullable=False),
@@ -54,7 +72,8 @@ open_conversations = Table(
 )
 
 chats = Table(
-    "chats", metadata,
+    "chats",
+    metadata,
     Column("account_id", Text, nullable=False),
     Column("phone_number_id", Text, nullable=False),
     Column("customer_id", UUID(as_uuid=True), nullable=False),
@@ -65,7 +84,8 @@ chats = Table(
 )
 
 lead_owners = Table(
-    "lead_owners", metadata,
+    "lead_owners",
+    metadata,
     Column("lead_id", UUID(as_uuid=True), primary_key=True),
     Column("account_id", Text, nullable=False),
     Column("owner_id", Text, nullable=False),
@@ -75,7 +95,8 @@ lead_owners = Table(
 )
 
 conversation_view = Table(
-    "conversation_view", metadata,
+    "conversation_view",
+    metadata,
     Column("conversation_id", UUID(as_uuid=True), primary_key=True),
     Column("account_id", Text, nullable=False),
     Column("status", Text, nullable=False),
@@ -107,7 +128,8 @@ conversation_view = Table(
 )
 
 message_view = Table(
-    "message_view", metadata,
+    "message_view",
+    metadata,
     Column("message_id", UUID(as_uuid=True), primary_key=True),
     Column("conversation_id", UUID(as_uuid=True), nullable=False),
     Column("seq", Integer, nullable=False),

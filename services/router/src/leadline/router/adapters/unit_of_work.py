@@ -19,8 +19,13 @@ from .event_store import SqlConversations
 
 
 class SqlUnitOfWork(SessionUnitOfWork):
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 account_cache: AccountCache | None = None) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        account_cache: AccountCache | None = None,
+    ) -> None:
         super().__init__(sessions)
         self._clock = clock
         self._account_cache = account_cache
@@ -31,7 +36,9 @@ class SqlUnitOfWork(SessionUnitOfWork):
         self.chats = SqlChats(session)
         self.lead_owners = SqlLeadOwners(session)
         directory = SqlAccountDirectory(session)
-        self.accounts = CachedAccountDirectory(directory, self._account_cache, session) if self._account_cache else directory
+        self.accounts = (
+            CachedAccountDirectory(directory, self._account_cache, session) if self._account_cache else directory
+        )
         self.outbox = SessionOutbox(session)
 
     async def first_delivery(self, consumer: str, event_id: uuid.UUID) -> bool:

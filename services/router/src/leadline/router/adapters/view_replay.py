@@ -41,49 +41,76 @@ class ConversationViewsReplay:
     name: str = "router"
     tables: list[str] = field(default_factory=lambda: [conversation_view.name, message_view.name])
     lock_tables: list[str] = field(default_factory=lambda: [conversation_view.name, message_view.name, events.name])
-    scopes: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: {
-        "conversation": {conversation_view.name: "conversation_id", message_view.name: "conversation_id"},
-    })
+    scopes: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: {
+            "conversation": {conversation_view.name: "conversation_id", message_view.name: "conversation_id"},
+        }
+    )
     supports_since: bool = False
-    removal_rules: Mapping[str, RemovalRule] = field(default_factory=lambda: {
-        table.name: RemovalRule(
-            f"EXISTS (SELECT 1 FROM {LIVE_SCHEMA}.{events.name} AS stored WHERE stored.stream_id = live.conversation_id::text)",
-            names, "no event of its conversation is in the event store")
-        for table, names in ((conversation_view, "'conversation ' || live.conversation_id"),
-                             (message_view, "'message ' || live.message_id || ' of conversation ' || live.conversation_id"))
-    })
+    removal_rules: Mapping[str, RemovalRule] = field(
+        default_factory=lambda: {
+            table.name: RemovalRule(
+                f"EXISTS (SELECT 1 FROM {LIVE_SCHEMA}.{events.name} AS stored WHERE stored.stream_id = live.conversation_id::text)",
+                names,
+                "no event of its conversation is in the event store",
+            )
+            for table, names in (
+                (conversation_view, "'conversation ' || live.conversation_id"),
+                (message_view, "'message ' || live.message_id || ' of conversation ' || live.conversation_id"),
+            )
+        }
+    )
 
     async def source_objections(self, *, since: datetime | None) -> list[Objection]:
         return []  # the event store is in the same database: checked against the views under the lock
 
-    async def coverage_objections(self, connection: AsyncConnection, rebuilt: str, checkpoint: object, *,
-                                  since: datetime | None) -> list[Objection]:
+    async def coverage_objections(
+        self, connection: AsyncConnection, rebuilt: str, checkpoint: object, *, since: datetime | None
+    ) -> list[Objection]:
         """Views recording more of a conversation than its stored stream holds (events deleted, or a wrong database)."""
         unexplained = (
             f"FROM {LIVE_SCHEMA}.{conversation_view.name} AS shown LEFT JOIN LATERAL (SELECT min(version) AS first_version, "
             f"max(version) AS last_version FROM {LIVE_SCHEMA}.{events.name} WHERE stream_id = shown.conversation_id::text) AS stored "
-            "ON true WHERE stored.last_version IS NULL OR stored.last_version < shown.version OR stored.first_version > 1")
+            "ON true WHERE stored.last_version IS NULL OR stored.last_version < shown.version OR stored.first_version > 1"
+        )
         count = int((await connection.execute(text(f"SELECT count(*) {unexplained}"))).scalar_one())
         if not count:
             return []
-        examples = (await connection.execute(text(
-            f"SELECT shown.conversation_id, shown.version, stored.first_version, stored.last_version {unexplained} "
-            f"ORDER BY shown.conversation_id LIMIT {EXAMPLES}"))).all()
-        named = "; ".join(f"{row.conversation_id} at version {row.version}, stored "
-                          + (f"versions {row.first_version}–{row.last_version}" if row.last_version else "none") for row in examples)
+        examples = (
+            await connection.execute(
+                text(
+                    f"SELECT shown.conversation_id, shown.version, stored.first_version, stored.last_version {unexplained} "
+                    f"ORDER BY shown.conversation_id LIMIT {EXAMPLES}"
+                )
+            )
+        ).all()
+        named = "; ".join(
+            f"{row.conversation_id} at version {row.version}, stored "
+            + (f"versions {row.first_version}–{row.last_version}" if row.last_version else "none")
+            for row in examples
+        )
         return [Objection(f"the event store ends before what {count} conversation view(s) record ({named})")]
 
-    async def build(self, sessions: async_sessionmaker[AsyncSession], *, since: datetime | None,
-                    progress: Progress) -> Checkpoint:
+    async def build(
+        self, sessions: async_sessionmaker[AsyncSession], *, since: datetime | None, progress: Progress
+    ) -> Checkpoint:
         if since is not None:
-            raise ValueError("the router's views are written with their events and miss none: replay them from the beginning")
+            raise ValueError(
+                "the router's views are written with their events and miss none: replay them from the beginning"
+            )
         async with sessions() as session:
             expected = await session.scalar(select(events.c.position).order_by(events.c.position.desc()).limit(1)) or 0
         checkpoint, read = Checkpoint(), 0
         while True:
             async with sessions() as session, session.begin():
-                rows = (await session.execute(select(events).where(events.c.position > checkpoint.last)
-                                              .order_by(events.c.position).limit(self.batch_size))).all()
+                rows = (
+                    await session.execute(
+                        select(events)
+                        .where(events.c.position > checkpoint.last)
+                        .order_by(events.c.position)
+                        .limit(self.batch_size)
+                    )
+                ).all()
                 for row in rows:
                     await project(session, envelope_of(events, row))
                     checkpoint.holes.extend(range(checkpoint.last + 1, row.position))
@@ -97,8 +124,11 @@ class ConversationViewsReplay:
         assert isinstance(checkpoint, Checkpoint)
         async with sessions() as session, session.begin():
             missed = events.c.position.in_(checkpoint.holes) if checkpoint.holes else False
-            rows = (await session.execute(select(events).where(or_(events.c.position > checkpoint.last, missed))
-                                          .order_by(events.c.position))).all()
+            rows = (
+                await session.execute(
+                    select(events).where(or_(events.c.position > checkpoint.last, missed)).order_by(events.c.position)
+                )
+            ).all()
             for row in rows:
                 await project(session, envelope_of(events, row))
         return len(rows)

@@ -16,16 +16,32 @@ from typing import Any
 
 from . import events as ev
 from .agents import Account, Agent
-from .identity import WhatsAppName
 from .errors import (
-    AlreadyClaimed, ConversationFinished, ConversationNotFound, CustomerTalkingElsewhere, MediaFetchNotRetryable,
-    MediaNotFound, NotAllowedToSend, NotInAgentsPool, OpenConversationInPool, OutsideServiceWindow,
+    AlreadyClaimed,
+    ConversationFinished,
+    ConversationNotFound,
+    CustomerTalkingElsewhere,
+    MediaFetchNotRetryable,
+    MediaNotFound,
+    NotAllowedToSend,
+    NotInAgentsPool,
+    OpenConversationInPool,
+    OutsideServiceWindow,
 )
+from .identity import WhatsAppName
 from .media import fetching_again, media_fetch_may_be_retried, with_fetch_failed, with_stored_copy
 from .rules import (
-    FINISHED, NEW, agent_signed_text, delivery_moves_forward, may_answer, may_claim, may_see, pool_wait_exceeded,
+    FINISHED,
+    NEW,
+    agent_signed_text,
+    delivery_moves_forward,
+    may_answer,
+    may_claim,
+    may_see,
+    pool_wait_exceeded,
     status_after_message,
-    team_for_claim, within_service_window,
+    team_for_claim,
+    within_service_window,
 )
 
 
@@ -90,7 +106,9 @@ class Conversation:
                 self.owner, self.owner_can_send = event.to_agent, event.can_send
                 self.owner_team_id = event.to_team_id
                 self.was_in_pool = self.was_in_pool or event.to_agent is None
-                self.pool_team_ids = self.pool_team_ids | {event.to_team_id} if event.to_agent is None else self.pool_team_ids
+                self.pool_team_ids = (
+                    self.pool_team_ids | {event.to_team_id} if event.to_agent is None else self.pool_team_ids
+                )
                 if event.keeps_access is not None:
                     self.collaborator_ids = self.collaborator_ids | {event.keeps_access.id}
             case ev.ConversationFinished():
@@ -113,8 +131,11 @@ class Conversation:
     # ---- who -------------------------------------------------------------------------------------------
     def visible_to(self, agent: Agent, account: Account) -> bool:
         return self.opened is not None and may_see(
-            agent, owner_id=self.owner.id if self.owner else None, pool_team_ids=self.pool_team_ids,
-            collaborator_ids=self.collaborator_ids, account=account,
+            agent,
+            owner_id=self.owner.id if self.owner else None,
+            pool_team_ids=self.pool_team_ids,
+            collaborator_ids=self.collaborator_ids,
+            account=account,
         )
 
     def claimable_by(self, agent: Agent, account: Account) -> bool:
@@ -124,8 +145,12 @@ class Conversation:
         stays invisible to everyone else: its existence is not leaked through a 409.
         """
         return self.opened is not None and may_claim(
-            agent, owner_id=self.owner.id if self.owner else None, pool_team_ids=self.pool_team_ids,
-            collaborator_ids=self.collaborator_ids, was_in_pool=self.was_in_pool, account=account,
+            agent,
+            owner_id=self.owner.id if self.owner else None,
+            pool_team_ids=self.pool_team_ids,
+            collaborator_ids=self.collaborator_ids,
+            was_in_pool=self.was_in_pool,
+            account=account,
         )
 
     def continue_from_lead(self, agent: Agent, account: Account) -> None:
@@ -140,58 +165,131 @@ class Conversation:
             return  # the reply that follows applies the usual rules of who answers
         if self.owner is not None and self.claimable_by(agent, account):
             raise AlreadyClaimed(self.owner.id, self.owner.name)
-        raise CustomerTalkingElsewhere("this customer is already talking with the dealership on this number in a "
-                                       "conversation you cannot see; ask an administrator to transfer the lead to you")
+        raise CustomerTalkingElsewhere(
+            "this customer is already talking with the dealership on this number in a "
+            "conversation you cannot see; ask an administrator to transfer the lead to you"
+        )
 
     def _may_answer(self, agent: Agent, account: Account) -> None:
-        if may_answer(agent, owner_id=self.owner.id if self.owner else None, owner_can_send=self.owner_can_send,
-                      collaborator_ids=self.collaborator_ids, account=account):
+        if may_answer(
+            agent,
+            owner_id=self.owner.id if self.owner else None,
+            owner_can_send=self.owner_can_send,
+            collaborator_ids=self.collaborator_ids,
+            account=account,
+        ):
             return
         if self.owner is None:
             raise NotAllowedToSend("claim the conversation (Add lead) before answering")
         if agent.id == self.owner.id:
-            raise NotAllowedToSend("your team is not linked to this WhatsApp number: you can read the history but not send")
+            raise NotAllowedToSend(
+                "your team is not linked to this WhatsApp number: you can read the history but not send"
+            )
         raise NotAllowedToSend(f"only {self.owner.name} answers this conversation")
 
     # ---- commands ----------------------------------------------------------------------------------------
     @classmethod
-    def open(cls, conversation_id: str, account_id: str, *, phone_number_id: str, business_display_number: str,
-             customer: WhatsAppName, customer_id: str | None, customer_phone: str | None, customer_display_name: str,
-             team_ids: Iterable[str], owner: ev.AgentRef | None, lead_id: str | None, opened_by: str,
-             at: datetime) -> Conversation:
+    def open(
+        cls,
+        conversation_id: str,
+        account_id: str,
+        *,
+        phone_number_id: str,
+        business_display_number: str,
+        customer: WhatsAppName,
+        customer_id: str | None,
+        customer_phone: str | None,
+        customer_display_name: str,
+        team_ids: Iterable[str],
+        owner: ev.AgentRef | None,
+        lead_id: str | None,
+        opened_by: str,
+        at: datetime,
+    ) -> Conversation:
         conversation = cls(conversation_id, account_id)
-        conversation._record(ev.ConversationOpened(
-            phone_number_id=phone_number_id, business_display_number=business_display_number, customer=customer,
-            customer_id=customer_id, customer_phone=customer_phone, customer_display_name=customer_display_name,
-            status=NEW, team_ids=tuple(sorted(team_ids)), owner=owner, lead_id=lead_id, opened_by=opened_by, at=at,
-        ))
+        conversation._record(
+            ev.ConversationOpened(
+                phone_number_id=phone_number_id,
+                business_display_number=business_display_number,
+                customer=customer,
+                customer_id=customer_id,
+                customer_phone=customer_phone,
+                customer_display_name=customer_display_name,
+                status=NEW,
+                team_ids=tuple(sorted(team_ids)),
+                owner=owner,
+                lead_id=lead_id,
+                opened_by=opened_by,
+                at=at,
+            )
+        )
         return conversation
 
-    def _append(self, *, message_id: str, wamid: str | None, direction: str, origin: str, sender: ev.AgentRef | None,
-                content: dict[str, Any], sent_at: datetime, at: datetime) -> None:
+    def _append(
+        self,
+        *,
+        message_id: str,
+        wamid: str | None,
+        direction: str,
+        origin: str,
+        sender: ev.AgentRef | None,
+        content: dict[str, Any],
+        sent_at: datetime,
+        at: datetime,
+    ) -> None:
         before = self.status
         after = status_after_message(before, direction=direction, owned=self.owner is not None, origin=origin)
-        self._record(ev.MessageAppended(message_id=message_id, wamid=wamid, direction=direction, origin=origin,
-                                        sender=sender, content=content, sent_at=sent_at, status=after))
+        self._record(
+            ev.MessageAppended(
+                message_id=message_id,
+                wamid=wamid,
+                direction=direction,
+                origin=origin,
+                sender=sender,
+                content=content,
+                sent_at=sent_at,
+                status=after,
+            )
+        )
         if after != before:
             self._record(ev.StatusChanged(before, after, at))
 
-    def receive_customer_message(self, *, message_id: str, wamid: str, content: dict[str, Any], sent_at: datetime, at: datetime) -> bool:
+    def receive_customer_message(
+        self, *, message_id: str, wamid: str, content: dict[str, Any], sent_at: datetime, at: datetime
+    ) -> bool:
         """False when this WhatsApp message is already in the conversation (a redelivery)."""
         if wamid in self.wamids:
             return False
         if not self.is_open:
             raise ConversationFinished("a finished conversation takes no messages: open a new one")
-        self._append(message_id=message_id, wamid=wamid, direction="inbound", origin="customer", sender=None,
-                     content=content, sent_at=sent_at, at=at)
+        self._append(
+            message_id=message_id,
+            wamid=wamid,
+            direction="inbound",
+            origin="customer",
+            sender=None,
+            content=content,
+            sent_at=sent_at,
+            at=at,
+        )
         return True
 
-    def record_phone_echo(self, *, message_id: str, wamid: str, content: dict[str, Any], sent_at: datetime, at: datetime) -> bool:
+    def record_phone_echo(
+        self, *, message_id: str, wamid: str, content: dict[str, Any], sent_at: datetime, at: datetime
+    ) -> bool:
         """A message someone sent from the WhatsApp Business app on the phone: part of the conversation too."""
         if wamid in self.wamids or not self.is_open:
             return False
-        self._append(message_id=message_id, wamid=wamid, direction="outbound", origin="phone_echo", sender=None,
-                     content=content, sent_at=sent_at, at=at)
+        self._append(
+            message_id=message_id,
+            wamid=wamid,
+            direction="outbound",
+            origin="phone_echo",
+            sender=None,
+            content=content,
+            sent_at=sent_at,
+            at=at,
+        )
         return True
 
     def claim(self, agent: Agent, account: Account, *, lead_id: str | None, at: datetime) -> None:
@@ -200,22 +298,41 @@ class Conversation:
             raise ConversationNotFound("no such conversation")
         if self.owner is not None and self.owner.id == agent.id and lead_id and self.lead_id is None:
             # Add lead on a conversation its owner claimed before: the claim now names the lead
-            self._record(ev.ConversationClaimed(agent=self.owner, team_id=self.owner_team_id or min(self.pool_team_ids, default=""),
-                                                lead_id=lead_id, at=at))
+            self._record(
+                ev.ConversationClaimed(
+                    agent=self.owner,
+                    team_id=self.owner_team_id or min(self.pool_team_ids, default=""),
+                    lead_id=lead_id,
+                    at=at,
+                )
+            )
             return
         if self.owner is not None:
             raise AlreadyClaimed(self.owner.id, self.owner.name)
         if self.status == FINISHED:
             raise ConversationFinished("this conversation is finished")
-        team_id = team_for_claim(agent, self.pool_team_ids) or (min(self.pool_team_ids) if agent.is_admin and self.pool_team_ids else None)
+        team_id = team_for_claim(agent, self.pool_team_ids) or (
+            min(self.pool_team_ids) if agent.is_admin and self.pool_team_ids else None
+        )
         if team_id is None:
             raise NotInAgentsPool("this conversation is not in any of your teams' pools")
-        self._record(ev.ConversationClaimed(agent=ev.AgentRef(agent.id, agent.name), team_id=team_id, lead_id=lead_id, at=at))
+        self._record(
+            ev.ConversationClaimed(agent=ev.AgentRef(agent.id, agent.name), team_id=team_id, lead_id=lead_id, at=at)
+        )
         if self.status == NEW:
             self._record(ev.StatusChanged(NEW, "unanswered", at))
 
-    def reply(self, agent: Agent, account: Account, *, content: dict[str, Any], request_id: str,
-              last_customer_message_at: datetime | None, now: datetime, to: WhatsAppName | None = None) -> str:
+    def reply(
+        self,
+        agent: Agent,
+        account: Account,
+        *,
+        content: dict[str, Any],
+        request_id: str,
+        last_customer_message_at: datetime | None,
+        now: datetime,
+        to: WhatsAppName | None = None,
+    ) -> str:
         """An agent answers; returns the message id. A repeated request (same idempotency key) sends nothing new.
 
         ``to`` is the customer as known now (a phone learned after the opening is written to); else as opened.
@@ -232,12 +349,27 @@ class Conversation:
         body = agent_signed_text(agent.name, content["body"]) if content.get("kind") == "text" else None
         sender = ev.AgentRef(agent.id, agent.name)
         assert self.opened is not None
-        self._record(ev.SendRequested(
-            request_id=request_id, phone_number_id=self.opened.phone_number_id, to=to or self.opened.customer, content=content,
-            agent=sender, body=body, at=now,
-        ))
-        self._append(message_id=request_id, wamid=None, direction="outbound", origin="agent", sender=sender,
-                     content=content, sent_at=now, at=now)
+        self._record(
+            ev.SendRequested(
+                request_id=request_id,
+                phone_number_id=self.opened.phone_number_id,
+                to=to or self.opened.customer,
+                content=content,
+                agent=sender,
+                body=body,
+                at=now,
+            )
+        )
+        self._append(
+            message_id=request_id,
+            wamid=None,
+            direction="outbound",
+            origin="agent",
+            sender=sender,
+            content=content,
+            sent_at=now,
+            at=now,
+        )
         return request_id
 
     def record_send_result(self, *, request_id: str, wamid: str | None, failed: str | None, at: datetime) -> bool:
@@ -247,7 +379,9 @@ class Conversation:
         delivery = "failed" if failed else "sent"
         if not delivery_moves_forward(self.deliveries.get(message_id, "pending"), delivery):
             return False
-        self._record(ev.MessageDeliveryUpdated(message_id=message_id, wamid=wamid, delivery=delivery, error=failed, at=at))
+        self._record(
+            ev.MessageDeliveryUpdated(message_id=message_id, wamid=wamid, delivery=delivery, error=failed, at=at)
+        )
         return True
 
     def record_delivery(self, *, wamid: str, status: str, error: str | None, at: datetime) -> bool:
@@ -267,8 +401,9 @@ class Conversation:
         self._record(ev.MessageMediaUpdated(message_id=message_id, wamid=wamid, media=updated, at=at))
         return True
 
-    def record_media_fetch_failed(self, *, wamid: str, reason: str, error_code: int | None, retryable: bool,
-                                  at: datetime) -> bool:
+    def record_media_fetch_failed(
+        self, *, wamid: str, reason: str, error_code: int | None, retryable: bool, at: datetime
+    ) -> bool:
         """Ingest gave up fetching a message's media: the message says it is not available, and why."""
         message_id = self.message_of_wamid.get(wamid)
         media = self.media.get(message_id) if message_id else None
@@ -285,12 +420,21 @@ class Conversation:
         if media is None or wamid is None or self.opened is None:
             raise MediaNotFound("this message has no media to fetch")
         if not media_fetch_may_be_retried(media):
-            raise MediaFetchNotRetryable("this file cannot be fetched again: it is stored, being fetched, or gone from WhatsApp")
-        self._record(ev.MediaFetchRequested(
-            message_id=message_id, wamid=wamid, phone_number_id=self.opened.phone_number_id,
-            customer=self.opened.customer, provider_media_id=media["provider_media_id"],
-            mime_type=media["mime_type"], agent=ev.AgentRef(agent.id, agent.name), at=at,
-        ))
+            raise MediaFetchNotRetryable(
+                "this file cannot be fetched again: it is stored, being fetched, or gone from WhatsApp"
+            )
+        self._record(
+            ev.MediaFetchRequested(
+                message_id=message_id,
+                wamid=wamid,
+                phone_number_id=self.opened.phone_number_id,
+                customer=self.opened.customer,
+                provider_media_id=media["provider_media_id"],
+                mime_type=media["mime_type"],
+                agent=ev.AgentRef(agent.id, agent.name),
+                at=at,
+            )
+        )
         self._record(ev.MessageMediaUpdated(message_id=message_id, wamid=wamid, media=fetching_again(media), at=at))
 
     def finish(self, agent: Agent, account: Account, *, at: datetime) -> bool:
@@ -302,18 +446,34 @@ class Conversation:
         self._record(ev.StatusChanged(before, FINISHED, at))
         return True
 
-    def transfer(self, *, to_agent: ev.AgentRef, to_team_id: str, by: ev.AgentRef, account: Account, at: datetime,
-                 reason: str | None = None) -> bool:
+    def transfer(
+        self,
+        *,
+        to_agent: ev.AgentRef,
+        to_team_id: str,
+        by: ev.AgentRef,
+        account: Account,
+        at: datetime,
+        reason: str | None = None,
+    ) -> bool:
         """The lead moved: ownership follows. To a team not linked to this number: readable, but no sending."""
         if self.owner is not None and self.owner.id == to_agent.id:
             return False
         linked = to_team_id in account.teams_linked_to(self.opened.phone_number_id) if self.opened else False
         keeps_access = self.owner if account.settings.process_type == 2 and self.owner is not None else None
-        self._record(ev.ConversationTransferred(
-            from_agent=self.owner, to_agent=to_agent, to_team_id=to_team_id, transferred_by=by, can_send=linked,
-            reason=reason or (None if linked else "the new owner's team is not linked to this WhatsApp number: history only"),
-            keeps_access=keeps_access, at=at,
-        ))
+        self._record(
+            ev.ConversationTransferred(
+                from_agent=self.owner,
+                to_agent=to_agent,
+                to_team_id=to_team_id,
+                transferred_by=by,
+                can_send=linked,
+                reason=reason
+                or (None if linked else "the new owner's team is not linked to this WhatsApp number: history only"),
+                keeps_access=keeps_access,
+                at=at,
+            )
+        )
         return True
 
     def alert_if_waiting_too_long(self, *, threshold_seconds: int, now: datetime) -> bool:

@@ -30,8 +30,10 @@ class OpenConversationInPool(RouterError):
     code = "open_conversation_in_pool"
 
     def __init__(self, conversation_id: str) -> None:
-        super().__init__("this customer already has a conversation waiting in the pool: open it and take it "
-                         "(Add lead) to answer there")
+        super().__init__(
+            "this customer already has a conversation waiting in the pool: open it and take it "
+            "(Add lead) to answer there"
+        )
         self.conversation_id = conversation_id
 
 

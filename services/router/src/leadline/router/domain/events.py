@@ -135,7 +135,15 @@ class MediaFetchRequested:
 
 
 DomainEvent = (
-    ConversationOpened | MessageAppended | ConversationClaimed | ConversationTransferred | ConversationFinished
-    | StatusChanged | SendRequested | PoolWaitExceeded | MessageDeliveryUpdated | MessageMediaUpdated
+    ConversationOpened
+    | MessageAppended
+    | ConversationClaimed
+    | ConversationTransferred
+    | ConversationFinished
+    | StatusChanged
+    | SendRequested
+    | PoolWaitExceeded
+    | MessageDeliveryUpdated
+    | MessageMediaUpdated
     | MediaFetchRequested
 )

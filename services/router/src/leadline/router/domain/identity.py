@@ -68,8 +68,9 @@ class CustomerKeys:
 
     def joined(self, other: CustomerKeys) -> CustomerKeys:
         """These keys completed by ``other``'s; where both have one, these win (the fact is the latest word)."""
-        return CustomerKeys(self.phone or other.phone, self.user_id or other.user_id,
-                            self.parent_user_id or other.parent_user_id)
+        return CustomerKeys(
+            self.phone or other.phone, self.user_id or other.user_id, self.parent_user_id or other.parent_user_id
+        )
 
     def _pairs(self, other: CustomerKeys) -> tuple[tuple[str | None, str | None], ...]:
         return ((self.phone, other.phone), (self.user_id, other.user_id), (self.parent_user_id, other.parent_user_id))
@@ -109,8 +110,11 @@ def who_is_writing(keys: CustomerKeys, known: Sequence[KnownCustomer], *, new_id
 
     def anchor_first(customer: KnownCustomer) -> tuple[int, datetime, int, str]:
         # the holder of the fact's parent BSUID, then of its BSUID, decide first: the BSUID wins
-        rank = 0 if keys.parent_user_id and customer.keys.parent_user_id == keys.parent_user_id else (
-            1 if keys.user_id and customer.keys.user_id == keys.user_id else 2)
+        rank = (
+            0
+            if keys.parent_user_id and customer.keys.parent_user_id == keys.parent_user_id
+            else (1 if keys.user_id and customer.keys.user_id == keys.user_id else 2)
+        )
         return rank, *customer.age
 
     together: list[KnownCustomer] = []
@@ -141,8 +145,13 @@ def stays_open(mine: OpenInChat, theirs: OpenInChat) -> OpenInChat:
     The other stays open where it is (its owner still answers and finishes it); the customer's next messages go
     to the one that stays. A conversation with no known opening time (older than the column) counts as oldest.
     """
+
     def age(candidate: OpenInChat) -> tuple[bool, datetime, int, str]:
-        return (candidate.opened_at is not None, candidate.opened_at or datetime.min, candidate.opened_order,
-                candidate.conversation_id)
+        return (
+            candidate.opened_at is not None,
+            candidate.opened_at or datetime.min,
+            candidate.opened_order,
+            candidate.conversation_id,
+        )
 
     return min(mine, theirs, key=age)

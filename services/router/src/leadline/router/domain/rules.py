@@ -68,8 +68,14 @@ def team_for_claim(agent: Agent, pool_team_ids: frozenset[str] | tuple[str, ...]
     return shared[0] if shared else None
 
 
-def may_see(agent: Agent, *, owner_id: str | None, pool_team_ids: frozenset[str], collaborator_ids: frozenset[str],
-            account: Account) -> bool:
+def may_see(
+    agent: Agent,
+    *,
+    owner_id: str | None,
+    pool_team_ids: frozenset[str],
+    collaborator_ids: frozenset[str],
+    account: Account,
+) -> bool:
     """Pool: every agent of the teams linked to the number. Claimed: only its owner (and in process-2 accounts the
     lead's attendant and seller). Admins see everything in their account."""
     if agent.is_admin:
@@ -81,8 +87,9 @@ def may_see(agent: Agent, *, owner_id: str | None, pool_team_ids: frozenset[str]
     return account.settings.process_type == 2 and agent.id in collaborator_ids
 
 
-def may_answer(agent: Agent, *, owner_id: str | None, owner_can_send: bool, collaborator_ids: frozenset[str],
-               account: Account) -> bool:
+def may_answer(
+    agent: Agent, *, owner_id: str | None, owner_can_send: bool, collaborator_ids: frozenset[str], account: Account
+) -> bool:
     """Who writes to the customer in a conversation: its owner (when their team is linked to the number); in Processo 2
     also whoever held it and passed it on (the attendant who took the customer and handed the lead to a seller keeps
     the conversation: "os atendentes e vendedores terão acesso às conversas e poderão conversar com o lead");
@@ -96,10 +103,19 @@ def may_answer(agent: Agent, *, owner_id: str | None, owner_can_send: bool, coll
     return account.settings.process_type == 2 and agent.id in collaborator_ids
 
 
-def may_claim(agent: Agent, *, owner_id: str | None, pool_team_ids: frozenset[str], collaborator_ids: frozenset[str],
-              was_in_pool: bool, account: Account) -> bool:
+def may_claim(
+    agent: Agent,
+    *,
+    owner_id: str | None,
+    pool_team_ids: frozenset[str],
+    collaborator_ids: frozenset[str],
+    was_in_pool: bool,
+    account: Account,
+) -> bool:
     """Whoever may see it, or saw it in their pool (a late claim is told the owner, not that it vanished).
     A conversation that never waited in a pool stays invisible to everyone else: no existence leak via 409."""
-    if may_see(agent, owner_id=owner_id, pool_team_ids=pool_team_ids, collaborator_ids=collaborator_ids, account=account):
+    if may_see(
+        agent, owner_id=owner_id, pool_team_ids=pool_team_ids, collaborator_ids=collaborator_ids, account=account
+    ):
         return True
     return was_in_pool and bool(agent.team_ids & pool_team_ids)

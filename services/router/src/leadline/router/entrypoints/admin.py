@@ -24,11 +24,24 @@ from leadline.platform.http import ApiError
 from ..adapters.account_directory import SqlAccountDirectory, SqlConfigurationUnitOfWork
 from ..domain.agents import AccountSettings, Agent, BusinessNumber
 from ..service.config_file import (
-    AccountDocument, AgentEntry, ConfigurationFileError, NumberEntry, SettingsEntry, TeamEntry, problems_of, read_document,
+    AccountDocument,
+    AgentEntry,
+    ConfigurationFileError,
+    NumberEntry,
+    SettingsEntry,
+    TeamEntry,
+    problems_of,
+    read_document,
 )
 from ..service.configuration import (
-    ConfigurationRefused, NumberOfAnotherAccount, Team, apply_configuration,
-    change_account_settings, register_business_number, upsert_agent, upsert_team,
+    ConfigurationRefused,
+    NumberOfAnotherAccount,
+    Team,
+    apply_configuration,
+    change_account_settings,
+    register_business_number,
+    upsert_agent,
+    upsert_team,
 )
 
 EXTERNAL_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"  # leadline.events.common.ExternalId
@@ -63,9 +76,13 @@ class ConfigurationView(_Response):
 
 
 def _result(envelopes: list[Envelope]) -> ChangeResult:
-    return ChangeResult(changed=bool(envelopes), events=[
-        EventRef(type=envelope.type, sequence=envelope.sequence, event_id=envelope.event_id) for envelope in envelopes
-    ])
+    return ChangeResult(
+        changed=bool(envelopes),
+        events=[
+            EventRef(type=envelope.type, sequence=envelope.sequence, event_id=envelope.event_id)
+            for envelope in envelopes
+        ],
+    )
 
 
 def _refused(error: ConfigurationRefused) -> ApiError:
@@ -79,17 +96,26 @@ def _utc_now() -> datetime:
 
 
 def admin_router(
-    sessions: async_sessionmaker[AsyncSession], access: Access, *, clock: Callable[[], datetime] = _utc_now,
+    sessions: async_sessionmaker[AsyncSession],
+    access: Access,
+    *,
+    clock: Callable[[], datetime] = _utc_now,
     directory_changed: Callable[[str], None] = lambda account_id: None,
 ) -> APIRouter:
     """``directory_changed``: told of each account whose configuration this replica just changed (its rights, kept in
     memory until the change's event, are forgotten at once here)."""
-    router = APIRouter(prefix="/admin", tags=["admin"], responses={
-        401: {"description": "No bearer token, or one that is not valid (`unauthenticated`); an agent the directory does "
-                             "not hold (`agent_not_in_directory`) or holds as inactive (`agent_inactive`)"},
-        404: {"description": "A business number of another account (`not_found`)"},
-        403: {"description": "The caller is not an administrator of this account (`admin_only`)"},
-    })
+    router = APIRouter(
+        prefix="/admin",
+        tags=["admin"],
+        responses={
+            401: {
+                "description": "No bearer token, or one that is not valid (`unauthenticated`); an agent the directory does "
+                "not hold (`agent_not_in_directory`) or holds as inactive (`agent_inactive`)"
+            },
+            404: {"description": "A business number of another account (`not_found`)"},
+            403: {"description": "The caller is not an administrator of this account (`admin_only`)"},
+        },
+    )
 
     def unit_of_work() -> SqlConfigurationUnitOfWork:
         return SqlConfigurationUnitOfWork(sessions)
@@ -116,16 +142,26 @@ def admin_router(
         """The caller's account: settings, teams, business numbers and agents (including those who left)."""
         async with sessions() as session:
             configuration, version = await SqlAccountDirectory(session).configuration(admin.account_id)
-        return ConfigurationView(account_id=admin.account_id, config_version=version,
-                                 configuration=AccountDocument.from_configuration(configuration))
+        return ConfigurationView(
+            account_id=admin.account_id,
+            config_version=version,
+            configuration=AccountDocument.from_configuration(configuration),
+        )
 
     @router.put("/business-numbers/{phone_number_id}", response_model=ChangeResult)
     async def put_business_number(
-        phone_number_id: PhoneNumberIdPath, body: NumberEntry, admin: AgentIdentity = as_admin,
+        phone_number_id: PhoneNumberIdPath,
+        body: NumberEntry,
+        admin: AgentIdentity = as_admin,
     ) -> ChangeResult:
         """Connect a WhatsApp number to the account, or change its name and teams (which must exist)."""
-        number = BusinessNumber(phone_number_id=phone_number_id, display_number=body.display_number, name=body.name,
-                                team_ids=frozenset(body.teams), waba_id=body.waba_id)
+        number = BusinessNumber(
+            phone_number_id=phone_number_id,
+            display_number=body.display_number,
+            name=body.name,
+            team_ids=frozenset(body.teams),
+            waba_id=body.waba_id,
+        )
         return await changed(register_business_number(admin.account_id, number, uow=unit_of_work, clock=clock))
 
     @router.put("/teams/{team_id}", response_model=ChangeResult)
@@ -141,16 +177,25 @@ def admin_router(
 
     @router.put("/settings", response_model=ChangeResult)
     async def put_settings(body: SettingsEntry, admin: AgentIdentity = as_admin) -> ChangeResult:
-        settings = AccountSettings(process_type=body.process_type, lead_unification=body.lead_unification,
-                                   pool_wait_alert_seconds=body.pool_wait_alert_seconds)
+        settings = AccountSettings(
+            process_type=body.process_type,
+            lead_unification=body.lead_unification,
+            pool_wait_alert_seconds=body.pool_wait_alert_seconds,
+        )
         return await changed(change_account_settings(admin.account_id, settings, uow=unit_of_work, clock=clock))
 
     @router.post(
-        "/configuration", response_model=ChangeResult,
-        openapi_extra={"requestBody": {"required": True, "content": {
-            media_type: {"schema": {"$ref": "#/components/schemas/AccountDocument"}}
-            for media_type in ("application/json", "application/yaml")
-        }}},
+        "/configuration",
+        response_model=ChangeResult,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    media_type: {"schema": {"$ref": "#/components/schemas/AccountDocument"}}
+                    for media_type in ("application/json", "application/yaml")
+                },
+            }
+        },
     )
     async def post_configuration(request: Request, admin: AgentIdentity = as_admin) -> ChangeResult:
         """Apply a whole account document (JSON, or YAML with ``Content-Type: application/yaml``) in one transaction.
@@ -164,10 +209,13 @@ def admin_router(
         except ConfigurationFileError as error:
             raise ApiError(422, "invalid_configuration", str(error), problems=error.problems) from None
         except ValidationError as error:
-            raise ApiError(422, "invalid_configuration", "the configuration is not valid",
-                           problems=problems_of(error)) from None
+            raise ApiError(
+                422, "invalid_configuration", "the configuration is not valid", problems=problems_of(error)
+            ) from None
         if document.account_id not in (None, admin.account_id):
-            raise ApiError(403, "admin_only", f"an administrator configures only their own account ({admin.account_id})")
+            raise ApiError(
+                403, "admin_only", f"an administrator configures only their own account ({admin.account_id})"
+            )
         configuration = document.to_configuration(admin.account_id)
         return await changed(apply_configuration(configuration, uow=unit_of_work, clock=clock))
 

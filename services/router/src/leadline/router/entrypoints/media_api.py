@@ -51,8 +51,9 @@ def content_disposition(kind: str, filename: str | None, key: str) -> str:
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
 
-def media_api(*, uow: UowFactory, sessions, access: Access, ingest: IngestMedia,
-              clock=lambda: datetime.now(UTC)) -> APIRouter:
+def media_api(
+    *, uow: UowFactory, sessions, access: Access, ingest: IngestMedia, clock=lambda: datetime.now(UTC)
+) -> APIRouter:
     router = APIRouter(tags=["agent inbox"])
     identity = Depends(access.from_header_or_query())
     authenticated = Depends(access)
@@ -69,7 +70,9 @@ def media_api(*, uow: UowFactory, sessions, access: Access, ingest: IngestMedia,
         return message
 
     @router.get("/conversations/{conversation_id}/messages/{message_id}/media", response_class=StreamingResponse)
-    async def read_media(conversation_id: str, message_id: str, request: Request, me: AgentIdentity = identity) -> Response:
+    async def read_media(
+        conversation_id: str, message_id: str, request: Request, me: AgentIdentity = identity
+    ) -> Response:
         """The message's file (whole, or the byte range asked for)."""
         message = await visible_message(conversation_id, message_id, me)
         media = message["content"].get("media") or {}
@@ -84,18 +87,30 @@ def media_api(*, uow: UowFactory, sessions, access: Access, ingest: IngestMedia,
             await stored.aclose()
             raise MediaNotFound("this message's file is not in the media store")
         headers = {name: stored.headers[name] for name in PASSED_THROUGH if name in stored.headers}
-        headers.update({
-            "Content-Disposition": content_disposition(message["kind"], message["content"].get("filename"), media["stored"]["key"]),
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",  # a file is never a page of this origin
-        })
-        return StreamingResponse(stored.aiter_raw(), status_code=stored.status_code, headers=headers,
-                                 media_type=media["mime_type"], background=BackgroundTask(stored.aclose))
+        headers.update(
+            {
+                "Content-Disposition": content_disposition(
+                    message["kind"], message["content"].get("filename"), media["stored"]["key"]
+                ),
+                "X-Content-Type-Options": "nosniff",
+                "Content-Security-Policy": "default-src 'none'; sandbox",  # a file is never a page of this origin
+            }
+        )
+        return StreamingResponse(
+            stored.aiter_raw(),
+            status_code=stored.status_code,
+            headers=headers,
+            media_type=media["mime_type"],
+            background=BackgroundTask(stored.aclose),
+        )
 
     @router.post("/conversations/{conversation_id}/media", status_code=201)
-    async def keep_media_to_send(conversation_id: str, request: Request,
-                                 kind: str = Query("image", pattern="^image$", description="the reply's content kind"),
-                                 me: AgentIdentity = authenticated) -> Response:
+    async def keep_media_to_send(
+        conversation_id: str,
+        request: Request,
+        kind: str = Query("image", pattern="^image$", description="the reply's content kind"),
+        me: AgentIdentity = authenticated,
+    ) -> Response:
         """A file for a reply in this conversation; the answer is the ``media`` of that reply."""
         if not _is_uuid(conversation_id):
             raise ConversationNotFound("no such conversation")
@@ -111,8 +126,12 @@ def media_api(*, uow: UowFactory, sessions, access: Access, ingest: IngestMedia,
             if len(data) > MAX_UPLOAD_BYTES:
                 raise ApiError(413, "too_large", "this file is too large to send")
         try:
-            kept = await ingest.keep(bytes(data), request.headers.get("content-type", "application/octet-stream"),
-                                     kind=kind, token=request.headers["authorization"].partition(" ")[2])
+            kept = await ingest.keep(
+                bytes(data),
+                request.headers.get("content-type", "application/octet-stream"),
+                kind=kind,
+                token=request.headers["authorization"].partition(" ")[2],
+            )
         except MediaStoreUnavailable as error:
             raise ApiError(502, "media_store_unavailable", "the media store did not answer; try again") from error
         return JSONResponse(kept.json(), status_code=kept.status_code)
@@ -120,7 +139,9 @@ def media_api(*, uow: UowFactory, sessions, access: Access, ingest: IngestMedia,
     @router.post("/conversations/{conversation_id}/messages/{message_id}/media/retry", status_code=202)
     async def retry(conversation_id: str, message_id: str, me: AgentIdentity = authenticated) -> dict[str, str]:
         """Ask WhatsApp for the file again; the message's media shows it being fetched."""
-        await retry_media_fetch(conversation_id, message_id, agent_of(me), account_id=me.account_id, uow=uow, clock=clock)
+        await retry_media_fetch(
+            conversation_id, message_id, agent_of(me), account_id=me.account_id, uow=uow, clock=clock
+        )
         return {"message_id": message_id, "media": "loading"}
 
     return router

@@ -7,8 +7,20 @@ import time
 from prometheus_client import Histogram
 
 from leadline.events import (
-    LEADS_LEADS, REGISTRY, WHATSAPP_INBOUND, WHATSAPP_OUTBOUND, Envelope, LeadCreatedV2, LeadTemperatureChangedV1,
-    LeadTransferredV1, MediaFetchFailedV2, MediaStoredV2, MessageEchoedV2, MessageReceivedV2, MessageSendFailedV1, MessageSentV1,
+    LEADS_LEADS,
+    REGISTRY,
+    WHATSAPP_INBOUND,
+    WHATSAPP_OUTBOUND,
+    Envelope,
+    LeadCreatedV2,
+    LeadTemperatureChangedV1,
+    LeadTransferredV1,
+    MediaFetchFailedV2,
+    MediaStoredV2,
+    MessageEchoedV2,
+    MessageReceivedV2,
+    MessageSendFailedV1,
+    MessageSentV1,
     MessageStatusChangedV2,
 )
 from leadline.platform.runtime import ServiceRuntime
@@ -21,7 +33,9 @@ from ..service.inbound import Clock, Normalize, UowFactory
 WEBHOOK_TO_POOL = Histogram(
     "leadline_router_webhook_to_pool_seconds",
     "From ingest storing a customer's message (Meta's webhook answered) to the router committing it to its "
-    "conversation (visible in the inbox)", buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300))
+    "conversation (visible in the inbox)",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
 
 
 def register_subscribers(runtime: ServiceRuntime, *, uow: UowFactory, clock: Clock, normalize: Normalize) -> None:
@@ -34,14 +48,20 @@ def register_subscribers(runtime: ServiceRuntime, *, uow: UowFactory, clock: Clo
             case MessageEchoedV2():
                 await inbound.record_phone_echo(envelope, payload, uow=uow, clock=clock, normalize=normalize)
             case MessageStatusChangedV2():
-                await inbound.record_delivery_status(envelope, payload, uow=uow, clock=clock,
-                                                     conversation_of_wamid=queries.conversation_of_wamid,
-                                                     normalize=normalize)
+                await inbound.record_delivery_status(
+                    envelope,
+                    payload,
+                    uow=uow,
+                    clock=clock,
+                    conversation_of_wamid=queries.conversation_of_wamid,
+                    normalize=normalize,
+                )
             case MessageSentV1() | MessageSendFailedV1():
                 await inbound.record_send_result(envelope, payload, uow=uow, clock=clock)
             case MediaStoredV2() | MediaFetchFailedV2():
-                await media.record_media_outcome(envelope, payload, uow=uow, clock=clock,
-                                                 conversation_of_wamid=queries.conversation_of_wamid)
+                await media.record_media_outcome(
+                    envelope, payload, uow=uow, clock=clock, conversation_of_wamid=queries.conversation_of_wamid
+                )
 
     async def on_lead_event(envelope: Envelope) -> None:
         payload = REGISTRY.decode(envelope)
@@ -51,10 +71,15 @@ def register_subscribers(runtime: ServiceRuntime, *, uow: UowFactory, clock: Clo
             case LeadTemperatureChangedV1():
                 await lead_events.remember_lead_temperature(envelope, payload, uow=uow)
             case LeadTransferredV1():
-                await lead_events.follow_lead_transfer(envelope, payload, uow=uow, clock=clock,
-                                                       conversations_of_lead=queries.conversations_of_lead)
+                await lead_events.follow_lead_transfer(
+                    envelope, payload, uow=uow, clock=clock, conversations_of_lead=queries.conversations_of_lead
+                )
 
     # chats are independent: many at once, each chat's messages in order (the platform groups by key)
-    runtime.subscribe([WHATSAPP_INBOUND, WHATSAPP_OUTBOUND], consumer=inbound.CONSUMER, handle=on_whatsapp_event,
-                      parallel_keys=runtime.settings.database_pool_size)
+    runtime.subscribe(
+        [WHATSAPP_INBOUND, WHATSAPP_OUTBOUND],
+        consumer=inbound.CONSUMER,
+        handle=on_whatsapp_event,
+        parallel_keys=runtime.settings.database_pool_size,
+    )
     runtime.subscribe([LEADS_LEADS], consumer=lead_events.CONSUMER, handle=on_lead_event)

@@ -39,13 +39,16 @@ def bearer(request: Request) -> str:
     return request.headers.get("authorization", "").partition(" ")[2]
 
 
-async def rendered_template(content: dict[str, Any], phone_number_id: str | None, token: str, *,
-                            ingest: IngestMedia) -> dict[str, Any]:
+async def rendered_template(
+    content: dict[str, Any], phone_number_id: str | None, token: str, *, ingest: IngestMedia
+) -> dict[str, Any]:
     """A template send with the text the customer will read; refused as WhatsApp would refuse it. When the number's
     templates cannot be read (no business account configured, ingest or Meta down) it goes as asked: Meta decides."""
     if content.get("kind") != "template":
         return content
-    content = {key: value for key, value in content.items() if key != "text"}  # the text is ours to render, not the caller's
+    content = {
+        key: value for key, value in content.items() if key != "text"
+    }  # the text is ours to render, not the caller's
     if not phone_number_id:
         return content
     try:
@@ -55,7 +58,9 @@ async def rendered_template(content: dict[str, Any], phone_number_id: str | None
         return content
     refusal = (answer.json().get("error") or {}).get("code") if answer.is_error else None
     if refusal == "template_not_found":
-        raise errors.TemplateNotApproved(f"no approved template {content['name']} in {content['language']} on this number")
+        raise errors.TemplateNotApproved(
+            f"no approved template {content['name']} in {content['language']} on this number"
+        )
     if refusal == "template_parameters":
         expected = answer.json()["error"]["details"]["expected"]
         raise errors.TemplateParameterCount(f"template {content['name']} takes {expected} parameter(s)", expected)
@@ -65,8 +70,9 @@ async def rendered_template(content: dict[str, Any], phone_number_id: str | None
     return {**content, "text": answer.json()["text"]}
 
 
-def templates_api(*, uow: UowFactory, sessions, access: Access, ingest: IngestMedia,
-                  clock=lambda: datetime.now(UTC)) -> APIRouter:
+def templates_api(
+    *, uow: UowFactory, sessions, access: Access, ingest: IngestMedia, clock=lambda: datetime.now(UTC)
+) -> APIRouter:
     router = APIRouter(tags=["agent inbox"])
     authenticated = Depends(access)
 
@@ -92,7 +98,9 @@ def templates_api(*, uow: UowFactory, sessions, access: Access, ingest: IngestMe
         return phone_number_id
 
     @router.get("/conversations/{conversation_id}/templates")
-    async def conversation_templates(conversation_id: str, request: Request, me: AgentIdentity = authenticated) -> dict[str, Any]:
+    async def conversation_templates(
+        conversation_id: str, request: Request, me: AgentIdentity = authenticated
+    ) -> dict[str, Any]:
         """The 24-hour window of this conversation and the templates its number may send."""
         try:
             UUID(conversation_id)
@@ -105,17 +113,23 @@ def templates_api(*, uow: UowFactory, sessions, access: Access, ingest: IngestMe
             if row is None:
                 raise errors.ConversationNotFound("no such conversation")
             last = await queries.last_customer_message_in(session, row)
-        return {"service_window": service_window(last, clock()), **await templates_of(row["phone_number_id"], bearer(request))}
+        return {
+            "service_window": service_window(last, clock()),
+            **await templates_of(row["phone_number_id"], bearer(request)),
+        }
 
     @router.get("/business-numbers/{phone_number_id}/templates")
-    async def number_templates(phone_number_id: str, request: Request, lead_id: UUID | None = Query(None),
-                               me: AgentIdentity = authenticated) -> dict[str, Any]:
+    async def number_templates(
+        phone_number_id: str, request: Request, lead_id: UUID | None = Query(None), me: AgentIdentity = authenticated
+    ) -> dict[str, Any]:
         """For starting from a lead: the window with that lead's customer on this number, and its templates."""
         await number_of_agent(phone_number_id, me)
         last = None
         if lead_id is not None:
             async with sessions() as session:
-                last = await queries.last_customer_message_on(session, me.account_id, phone_number_id, lead_id=str(lead_id))
+                last = await queries.last_customer_message_on(
+                    session, me.account_id, phone_number_id, lead_id=str(lead_id)
+                )
         return {"service_window": service_window(last, clock()), **await templates_of(phone_number_id, bearer(request))}
 
     @router.post("/business-numbers/{phone_number_id}/templates/sync")

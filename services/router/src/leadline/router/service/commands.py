@@ -17,8 +17,13 @@ from leadline.events import Envelope
 from ..domain.agents import Account, Agent
 from ..domain.conversation import Conversation
 from ..domain.errors import (
-    AlreadyClaimed, BusinessNumberNotForTeam, ChooseBusinessNumber, ConversationNotFound, InvalidCustomerPhone,
-    NoPhoneOnLead, NotAllowedToSend,
+    AlreadyClaimed,
+    BusinessNumberNotForTeam,
+    ChooseBusinessNumber,
+    ConversationNotFound,
+    InvalidCustomerPhone,
+    NoPhoneOnLead,
+    NotAllowedToSend,
 )
 from ..domain.events import AgentRef
 from ..domain.identity import WhatsAppName
@@ -30,16 +35,19 @@ from .ports import LeadOwner, UnitOfWork
 log = structlog.get_logger(__name__)
 
 
-async def _visible_conversation(work: UnitOfWork, conversation_id: str, agent: Agent, account: Account, *,
-                                to_claim: bool = False) -> Conversation:
+async def _visible_conversation(
+    work: UnitOfWork, conversation_id: str, agent: Agent, account: Account, *, to_claim: bool = False
+) -> Conversation:
     """The conversation if this agent may see it (or, to claim, saw it in a pool); else the answer for a missing one."""
     try:
         uuid.UUID(conversation_id)
     except ValueError:
         raise ConversationNotFound("no such conversation") from None
     conversation = await work.conversations.get(conversation_id)
-    allowed = conversation is not None and conversation.account_id == account.id and (
-        conversation.claimable_by(agent, account) if to_claim else conversation.visible_to(agent, account)
+    allowed = (
+        conversation is not None
+        and conversation.account_id == account.id
+        and (conversation.claimable_by(agent, account) if to_claim else conversation.visible_to(agent, account))
     )
     if not allowed:
         raise ConversationNotFound("no such conversation")
@@ -61,16 +69,29 @@ async def _refuse_late_claim(work: UnitOfWork, conversation_id: str, agent: Agen
     if claim_state is None or claim_state.owner_id is None or claim_state.owner_id == agent.id:
         return  # unowned, or the owner naming a lead: the aggregate decides
     if claim_state.account_id != account.id or not may_claim(
-        agent, owner_id=claim_state.owner_id, pool_team_ids=claim_state.pool_team_ids,
-        collaborator_ids=claim_state.collaborator_ids, was_in_pool=claim_state.was_in_pool, account=account,
+        agent,
+        owner_id=claim_state.owner_id,
+        pool_team_ids=claim_state.pool_team_ids,
+        collaborator_ids=claim_state.collaborator_ids,
+        was_in_pool=claim_state.was_in_pool,
+        account=account,
     ):
         raise ConversationNotFound("no such conversation")
     raise AlreadyClaimed(claim_state.owner_id, claim_state.owner_name)
 
 
-async def claim_conversation(conversation_id: str, agent: Agent, *, account_id: str, lead_id: str | None,
-                             uow: UowFactory, clock: Clock, normalize: Normalize) -> Conversation:
+async def claim_conversation(
+    conversation_id: str,
+    agent: Agent,
+    *,
+    account_id: str,
+    lead_id: str | None,
+    uow: UowFactory,
+    clock: Clock,
+    normalize: Normalize,
+) -> Conversation:
     """Add lead: the first claim wins; a later or concurrent one gets ``AlreadyClaimed`` naming the owner."""
+
     async def attempt() -> Conversation:
         async with uow() as work:
             account = await work.accounts.account(account_id)
@@ -85,7 +106,9 @@ async def claim_conversation(conversation_id: str, agent: Agent, *, account_id: 
                 opened = conversation.opened
                 customer = await customer_of(work, account.id, opened, normalize=normalize, at=clock())
                 await work.chats.attach_lead(account.id, opened.phone_number_id, customer.customer_id, lead_id)
-                await work.lead_owners.set_if_unknown(account.id, LeadOwner(lead_id, agent.id, agent.name, claimed.team_id))
+                await work.lead_owners.set_if_unknown(
+                    account.id, LeadOwner(lead_id, agent.id, agent.name, claimed.team_id)
+                )
             await work.commit()
             log.info("conversation claimed", conversation_id=conversation_id, agent_id=agent.id)
             return conversation
@@ -93,8 +116,17 @@ async def claim_conversation(conversation_id: str, agent: Agent, *, account_id: 
     return await retrying(attempt)
 
 
-async def reply(conversation_id: str, agent: Agent, *, account_id: str, content: dict[str, Any], idempotency_key: str,
-                uow: UowFactory, clock: Clock, normalize: Normalize) -> str:
+async def reply(
+    conversation_id: str,
+    agent: Agent,
+    *,
+    account_id: str,
+    content: dict[str, Any],
+    idempotency_key: str,
+    uow: UowFactory,
+    clock: Clock,
+    normalize: Normalize,
+) -> str:
     """Send one message; the same idempotency key again (a double click, a retried request) sends nothing new.
 
     It goes to the customer as known now: their phone if one is known by now (even learned after the opening),
@@ -109,8 +141,15 @@ async def reply(conversation_id: str, agent: Agent, *, account_id: str, content:
             opened = conversation.opened
             customer = await customer_of(work, account.id, opened, normalize=normalize, at=clock())
             last = await work.chats.last_customer_message_at(account.id, opened.phone_number_id, customer.customer_id)
-            message_id = conversation.reply(agent, account, content=content, request_id=request_id,
-                                            last_customer_message_at=last, now=clock(), to=customer.whatsapp_name)
+            message_id = conversation.reply(
+                agent,
+                account,
+                content=content,
+                request_id=request_id,
+                last_customer_message_at=last,
+                now=clock(),
+                to=customer.whatsapp_name,
+            )
             await _save(work, conversation)
             await work.commit()
             return message_id
@@ -118,7 +157,9 @@ async def reply(conversation_id: str, agent: Agent, *, account_id: str, content:
     return await retrying(attempt)
 
 
-async def finish_conversation(conversation_id: str, agent: Agent, *, account_id: str, uow: UowFactory, clock: Clock) -> None:
+async def finish_conversation(
+    conversation_id: str, agent: Agent, *, account_id: str, uow: UowFactory, clock: Clock
+) -> None:
     async def attempt() -> None:
         async with uow() as work:
             account = await work.accounts.account(account_id)
@@ -165,8 +206,9 @@ def choose_business_number(account: Account, agent: Agent, wanted: str | None) -
     return options[0]
 
 
-async def start_from_lead(command: StartFromLead, agent: Agent, *, account_id: str, uow: UowFactory, clock: Clock,
-                          normalize: Normalize) -> Started:
+async def start_from_lead(
+    command: StartFromLead, agent: Agent, *, account_id: str, uow: UowFactory, clock: Clock, normalize: Normalize
+) -> Started:
     """Open a conversation owned by the agent and send its first message.
 
     The customer is found as WhatsApp would name them (either form of the number, or the BSUID): when they already
@@ -189,7 +231,9 @@ async def start_from_lead(command: StartFromLead, agent: Agent, *, account_id: s
             now = clock()
             # what an agent types never links keys: the phone alone when there is one, else the BSUID alone
             named = WhatsAppName() if customer_phone else WhatsAppName(user_id=command.user_id)
-            customer = await identify_customer(work, account.id, named, normalize=normalize, at=now, phone=customer_phone)
+            customer = await identify_customer(
+                work, account.id, named, normalize=normalize, at=now, phone=customer_phone
+            )
             chat = await work.chats.get_for_update(account.id, phone_number_id, customer.customer_id)
             existing = chat.open_conversation_id is not None
             if existing:
@@ -204,18 +248,31 @@ async def start_from_lead(command: StartFromLead, agent: Agent, *, account_id: s
                 if not agent.is_admin and not (agent.team_ids & team_ids):
                     raise NotAllowedToSend("your team is not linked to this business number")
                 conversation = Conversation.open(
-                    str(uuid.uuid4()), account.id, phone_number_id=phone_number_id,
-                    business_display_number=number.display_number, customer=customer.whatsapp_name,
-                    customer_id=customer.customer_id, customer_phone=customer.keys.phone,
-                    customer_display_name=command.customer_name, team_ids=team_ids,
-                    owner=AgentRef(agent.id, agent.name), lead_id=command.lead_id, opened_by="agent", at=now,
+                    str(uuid.uuid4()),
+                    account.id,
+                    phone_number_id=phone_number_id,
+                    business_display_number=number.display_number,
+                    customer=customer.whatsapp_name,
+                    customer_id=customer.customer_id,
+                    customer_phone=customer.keys.phone,
+                    customer_display_name=command.customer_name,
+                    team_ids=team_ids,
+                    owner=AgentRef(agent.id, agent.name),
+                    lead_id=command.lead_id,
+                    opened_by="agent",
+                    at=now,
                 )
                 await work.chats.open_conversation(chat, conversation.id, now)
             await work.chats.attach_lead(account.id, phone_number_id, customer.customer_id, command.lead_id)
-            message_id = conversation.reply(agent, account, content=command.content,
-                                            request_id=send_request_id(conversation.id, command.idempotency_key),
-                                            last_customer_message_at=chat.last_customer_message_at, now=now,
-                                            to=customer.whatsapp_name)
+            message_id = conversation.reply(
+                agent,
+                account,
+                content=command.content,
+                request_id=send_request_id(conversation.id, command.idempotency_key),
+                last_customer_message_at=chat.last_customer_message_at,
+                now=now,
+                to=customer.whatsapp_name,
+            )
             await _save(work, conversation)
             await work.commit()
             return Started(conversation.id, message_id, existing)

@@ -17,7 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from leadline.events import Envelope
 from leadline.events.common import (
-    AgentId, DisplayPhoneNumber, ExternalId, PersonName, PhoneNumberId, TeamId, WhatsAppBusinessAccountId,
+    AgentId,
+    DisplayPhoneNumber,
+    ExternalId,
+    PersonName,
+    PhoneNumberId,
+    TeamId,
+    WhatsAppBusinessAccountId,
 )
 
 from ..domain.agents import AccountSettings, Agent, BusinessNumber, Role
@@ -88,7 +94,9 @@ class AccountDocument(_Entry):
         defined = ", ".join(sorted(self.teams)) or "none"
         problems = [
             f"{where}.teams names {team!r}, which is not among this account's teams ({defined})"
-            for where, team_ids in users for team in team_ids if team not in self.teams
+            for where, team_ids in users
+            for team in team_ids
+            if team not in self.teams
         ]
         if problems:
             raise ValueError("; ".join(problems))
@@ -100,12 +108,19 @@ class AccountDocument(_Entry):
             settings=AccountSettings(**self.settings.model_dump()) if self.settings else None,
             teams=tuple(Team(id=key, name=entry.name, active=entry.active) for key, entry in self.teams.items()),
             numbers=tuple(
-                BusinessNumber(phone_number_id=key, display_number=entry.display_number, name=entry.name,
-                               team_ids=frozenset(entry.teams), waba_id=entry.waba_id)
+                BusinessNumber(
+                    phone_number_id=key,
+                    display_number=entry.display_number,
+                    name=entry.name,
+                    team_ids=frozenset(entry.teams),
+                    waba_id=entry.waba_id,
+                )
                 for key, entry in self.numbers.items()
             ),
             agents=tuple(
-                AgentRecord(Agent(id=key, name=entry.name, role=entry.role, team_ids=frozenset(entry.teams)), entry.active)
+                AgentRecord(
+                    Agent(id=key, name=entry.name, role=entry.role, team_ids=frozenset(entry.teams)), entry.active
+                )
                 for key, entry in self.agents.items()
             ),
         )
@@ -118,13 +133,21 @@ class AccountDocument(_Entry):
             settings=SettingsEntry(**asdict(settings)) if settings else None,
             teams={team.id: TeamEntry(name=team.name, active=team.active) for team in configuration.teams},
             numbers={
-                number.phone_number_id: NumberEntry(display_number=number.display_number, name=number.name,
-                                                    teams=sorted(number.team_ids), waba_id=number.waba_id)
+                number.phone_number_id: NumberEntry(
+                    display_number=number.display_number,
+                    name=number.name,
+                    teams=sorted(number.team_ids),
+                    waba_id=number.waba_id,
+                )
                 for number in configuration.numbers
             },
             agents={
-                record.agent.id: AgentEntry(name=record.agent.name, role=record.agent.role,
-                                            teams=sorted(record.agent.team_ids), active=record.active)
+                record.agent.id: AgentEntry(
+                    name=record.agent.name,
+                    role=record.agent.role,
+                    teams=sorted(record.agent.team_ids),
+                    active=record.active,
+                )
                 for record in configuration.agents
             },
         )
@@ -137,7 +160,9 @@ class ConfigurationFile(_Entry):
     def _account_ids_match_their_keys(self) -> ConfigurationFile:
         for key, document in self.accounts.items():
             if document.account_id not in (None, key):
-                raise ValueError(f"accounts.{key}.account_id is {document.account_id!r}: it must be {key!r} or left out")
+                raise ValueError(
+                    f"accounts.{key}.account_id is {document.account_id!r}: it must be {key!r} or left out"
+                )
         return self
 
     def configurations(self) -> list[AccountConfiguration]:
@@ -178,7 +203,9 @@ def read_document(text: str | bytes, *, source: str, media_type: str = "applicat
             return json.loads(text)
         return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except (yaml.YAMLError, ValueError) as error:
-        raise ConfigurationFileError(source, [f"not valid {'JSON' if 'json' in media_type else 'YAML'}: {error}"]) from None
+        raise ConfigurationFileError(
+            source, [f"not valid {'JSON' if 'json' in media_type else 'YAML'}: {error}"]
+        ) from None
 
 
 def parse_configuration(text: str | bytes, *, source: str = "configuration") -> list[AccountConfiguration]:

@@ -20,7 +20,11 @@ import structlog
 from leadline.events import REGISTRY, Envelope
 from leadline.events.envelope import Payload
 from leadline.events.router_integration import (
-    AccountSettingsChangedV1, AgentRole, AgentUpsertedV1, BusinessNumberRegisteredV1, TeamUpsertedV1,
+    AccountSettingsChangedV1,
+    AgentRole,
+    AgentUpsertedV1,
+    BusinessNumberRegisteredV1,
+    TeamUpsertedV1,
 )
 
 from ..domain.agents import AccountSettings, Agent, BusinessNumber
@@ -135,13 +139,21 @@ class _Changes:
 
 
 async def _settings(
-    work: ConfigurationUnitOfWork, changes: _Changes, stored: AccountSettings, wanted: AccountSettings,
+    work: ConfigurationUnitOfWork,
+    changes: _Changes,
+    stored: AccountSettings,
+    wanted: AccountSettings,
 ) -> None:
     # a new account's stream opens with its settings, defaults included: consumers never guess them
     if stored == wanted and changes.version > 0:
         return
-    changes.add(AccountSettingsChangedV1(process_type=wanted.process_type, lead_unification=wanted.lead_unification,
-                                         pool_wait_alert_seconds=wanted.pool_wait_alert_seconds))
+    changes.add(
+        AccountSettingsChangedV1(
+            process_type=wanted.process_type,
+            lead_unification=wanted.lead_unification,
+            pool_wait_alert_seconds=wanted.pool_wait_alert_seconds,
+        )
+    )
     await work.accounts.save_settings(changes.account_id, wanted)
 
 
@@ -165,10 +177,15 @@ async def _number(work: ConfigurationUnitOfWork, changes: _Changes, number: Busi
     await _teams_exist(work, changes.account_id, number.team_ids, f"business number {number.phone_number_id}")
     if stored is not None and stored[1] == number:
         return
-    changes.add(BusinessNumberRegisteredV1(
-        phone_number_id=number.phone_number_id, display_phone_number=number.display_number, name=number.name,
-        team_ids=tuple(sorted(number.team_ids)), waba_id=number.waba_id,
-    ))
+    changes.add(
+        BusinessNumberRegisteredV1(
+            phone_number_id=number.phone_number_id,
+            display_phone_number=number.display_number,
+            name=number.name,
+            team_ids=tuple(sorted(number.team_ids)),
+            waba_id=number.waba_id,
+        )
+    )
     await work.accounts.save_number(changes.account_id, number)
 
 
@@ -177,8 +194,15 @@ async def _agent(work: ConfigurationUnitOfWork, changes: _Changes, record: Agent
     await _teams_exist(work, changes.account_id, agent.team_ids, f"agent {agent.id!r}")
     if await work.accounts.agent_record(changes.account_id, agent.id) == record:
         return
-    changes.add(AgentUpsertedV1(agent_id=agent.id, name=agent.name, role=AgentRole(agent.role.value),
-                                team_ids=tuple(sorted(agent.team_ids)), active=record.active))
+    changes.add(
+        AgentUpsertedV1(
+            agent_id=agent.id,
+            name=agent.name,
+            role=AgentRole(agent.role.value),
+            team_ids=tuple(sorted(agent.team_ids)),
+            active=record.active,
+        )
+    )
     await work.accounts.save_agent(changes.account_id, record)
 
 
@@ -200,13 +224,21 @@ async def apply_configuration(configuration: AccountConfiguration, *, uow: UowFa
             await work.outbox.stage(changes.envelopes)
         await work.commit()
     if changes.envelopes:
-        log.info("account configuration changed", account_id=account_id, config_version=changes.version,
-                 events=[envelope.type for envelope in changes.envelopes])
+        log.info(
+            "account configuration changed",
+            account_id=account_id,
+            config_version=changes.version,
+            events=[envelope.type for envelope in changes.envelopes],
+        )
     return changes.envelopes
 
 
 async def register_business_number(
-    account_id: str, number: BusinessNumber, *, uow: UowFactory, clock: Clock,
+    account_id: str,
+    number: BusinessNumber,
+    *,
+    uow: UowFactory,
+    clock: Clock,
 ) -> list[Envelope]:
     """Connect a WhatsApp number to the account (or relink it); its teams must exist."""
     return await apply_configuration(AccountConfiguration(account_id, numbers=(number,)), uow=uow, clock=clock)
@@ -217,7 +249,12 @@ async def upsert_team(account_id: str, team: Team, *, uow: UowFactory, clock: Cl
 
 
 async def upsert_agent(
-    account_id: str, agent: Agent, *, active: bool = True, uow: UowFactory, clock: Clock,
+    account_id: str,
+    agent: Agent,
+    *,
+    active: bool = True,
+    uow: UowFactory,
+    clock: Clock,
 ) -> list[Envelope]:
     """Create or change an agent; their teams must exist. ``active`` False: they left and can no longer claim."""
     configuration = AccountConfiguration(account_id, agents=(AgentRecord(agent, active),))
@@ -225,6 +262,10 @@ async def upsert_agent(
 
 
 async def change_account_settings(
-    account_id: str, settings: AccountSettings, *, uow: UowFactory, clock: Clock,
+    account_id: str,
+    settings: AccountSettings,
+    *,
+    uow: UowFactory,
+    clock: Clock,
 ) -> list[Envelope]:
     return await apply_configuration(AccountConfiguration(account_id, settings=settings), uow=uow, clock=clock)

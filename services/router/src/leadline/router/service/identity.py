@@ -24,7 +24,9 @@ Normalize = Callable[[str], str]
 
 def whatsapp_name(user: WhatsAppUser) -> WhatsAppName:
     """The contract's WhatsApp user as the domain names it."""
-    return WhatsAppName(wa_id=user.wa_id, user_id=user.user_id, parent_user_id=user.parent_user_id, username=user.username)
+    return WhatsAppName(
+        wa_id=user.wa_id, user_id=user.user_id, parent_user_id=user.parent_user_id, username=user.username
+    )
 
 
 def customer_phone_of(wa_id: str, normalize: Normalize) -> str:
@@ -48,15 +50,25 @@ def shared_on_request(content: dict[str, Any]) -> tuple[str | None, str | None]:
     return None, None
 
 
-async def identify_customer(work: UnitOfWork, account_id: str, name: WhatsAppName, *, normalize: Normalize,
-                            at: datetime, phone: str | None = None) -> Customer:
+async def identify_customer(
+    work: UnitOfWork,
+    account_id: str,
+    name: WhatsAppName,
+    *,
+    normalize: Normalize,
+    at: datetime,
+    phone: str | None = None,
+) -> Customer:
     """The customer ``name`` (and ``phone``, a number learned another way) belongs to; merges join their chats.
 
     Keys are linked only by what WhatsApp says (a webhook, a status, a contact shared on request): a start from a
     lead names one key, never two. A number that is not a phone is the caller's to refuse before coming here.
     """
-    number = customer_phone_of(name.wa_id, normalize) if name.wa_id else (
-        customer_phone_of(phone, normalize) if phone else None)
+    number = (
+        customer_phone_of(name.wa_id, normalize)
+        if name.wa_id
+        else (customer_phone_of(phone, normalize) if phone else None)
+    )
     keys = CustomerKeys(number, name.user_id, name.parent_user_id)
     found = await work.customers.identify(account_id, keys, wa_id=name.wa_id, username=name.username, at=at)
     decision = found.decision
@@ -64,15 +76,19 @@ async def identify_customer(work: UnitOfWork, account_id: str, name: WhatsAppNam
         detached = await work.chats.merge_customer(account_id, merged, into=decision.customer_id)
         log.info("customers found to be one", customer_id=decision.customer_id, merged=merged, detached=detached)
     if decision.losing_keys:
-        log.info("a key changed hands: the BSUID wins", customer_id=decision.customer_id, from_customers=decision.losing_keys)
+        log.info(
+            "a key changed hands: the BSUID wins", customer_id=decision.customer_id, from_customers=decision.losing_keys
+        )
     return found.customer
 
 
-async def customer_of(work: UnitOfWork, account_id: str, opened: ConversationOpened, *, normalize: Normalize,
-                      at: datetime) -> Customer:
+async def customer_of(
+    work: UnitOfWork, account_id: str, opened: ConversationOpened, *, normalize: Normalize, at: datetime
+) -> Customer:
     """The customer a conversation is with now (their keys may have grown since it opened)."""
     if opened.customer_id and (customer := await work.customers.current(account_id, opened.customer_id)):
         return customer
     # opened before customers had ids: its number (or BSUID) finds them
-    return await identify_customer(work, account_id, opened.customer, normalize=normalize, at=at,
-                                   phone=opened.customer_phone)
+    return await identify_customer(
+        work, account_id, opened.customer, normalize=normalize, at=at, phone=opened.customer_phone
+    )

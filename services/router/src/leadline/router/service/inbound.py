@@ -15,7 +15,12 @@ from typing import TypeVar
 import structlog
 
 from leadline.events import (
-    Envelope, MessageEchoedV2, MessageReceivedV2, MessageSendFailedV1, MessageSentV1, MessageStatusChangedV2,
+    Envelope,
+    MessageEchoedV2,
+    MessageReceivedV2,
+    MessageSendFailedV1,
+    MessageSentV1,
+    MessageStatusChangedV2,
 )
 from leadline.platform.optimistic import decide_again_on
 
@@ -44,8 +49,9 @@ async def retrying(attempt: Callable[[], Awaitable[T]], *, attempts: int = 8) ->
     return await decide_again_on(ConcurrentChange, attempt, attempts=attempts)
 
 
-async def _open_for_customer(uow: UnitOfWork, account: Account, chat: Chat, message: MessageReceivedV2,
-                             customer: Customer, *, now: datetime) -> Conversation:
+async def _open_for_customer(
+    uow: UnitOfWork, account: Account, chat: Chat, message: MessageReceivedV2, customer: Customer, *, now: datetime
+) -> Conversation:
     """A customer with no open conversation: to the lead's owner when their team is linked to the number, else the pool."""
     team_ids = account.teams_linked_to(message.phone_number_id)
     owner, opened_by = None, "customer"
@@ -54,19 +60,28 @@ async def _open_for_customer(uow: UnitOfWork, account: Account, chat: Chat, mess
         owner, opened_by = AgentRef(lead_owner.owner_id, lead_owner.owner_name), "lead_owner"
     number = account.numbers.get(message.phone_number_id)
     conversation = Conversation.open(
-        str(uuid.uuid4()), account.id, phone_number_id=message.phone_number_id,
+        str(uuid.uuid4()),
+        account.id,
+        phone_number_id=message.phone_number_id,
         business_display_number=number.display_number if number else message.display_phone_number,
-        customer=whatsapp_name(message.customer), customer_id=customer.customer_id, customer_phone=customer.keys.phone,
-        customer_display_name=message.customer_display_name, team_ids=team_ids, owner=owner,
-        lead_id=chat.lead_id if owner or chat.lead_id else None, opened_by=opened_by, at=now,
+        customer=whatsapp_name(message.customer),
+        customer_id=customer.customer_id,
+        customer_phone=customer.keys.phone,
+        customer_display_name=message.customer_display_name,
+        team_ids=team_ids,
+        owner=owner,
+        lead_id=chat.lead_id if owner or chat.lead_id else None,
+        opened_by=opened_by,
+        at=now,
     )
     await uow.chats.open_conversation(chat, conversation.id, now)
     log.info("conversation opened", conversation_id=conversation.id, opened_by=opened_by, pool_teams=sorted(team_ids))
     return conversation
 
 
-async def receive_customer_message(envelope: Envelope, message: MessageReceivedV2, *, uow: UowFactory, clock: Clock,
-                                   normalize: Normalize) -> list[Envelope]:
+async def receive_customer_message(
+    envelope: Envelope, message: MessageReceivedV2, *, uow: UowFactory, clock: Clock, normalize: Normalize
+) -> list[Envelope]:
     """The customer's message joins their chat's open conversation, or opens one; whatever way WhatsApp named them.
 
     A contact card sent by tapping "request contact info" names their number: it links to their BSUID here.
@@ -85,11 +100,17 @@ async def receive_customer_message(envelope: Envelope, message: MessageReceivedV
             now = clock()
             customer = await identify_customer(work, account_id, name, normalize=normalize, at=now, phone=shared)
             chat = await work.chats.get_for_update(account_id, message.phone_number_id, customer.customer_id)
-            conversation = (await work.conversations.get(chat.open_conversation_id) if chat.open_conversation_id
-                            else await _open_for_customer(work, account, chat, message, customer, now=now))
+            conversation = (
+                await work.conversations.get(chat.open_conversation_id)
+                if chat.open_conversation_id
+                else await _open_for_customer(work, account, chat, message, customer, now=now)
+            )
             conversation.receive_customer_message(
-                message_id=message_id_for(message.wamid), wamid=message.wamid,
-                content=message.content.model_dump(mode="json"), sent_at=message.sent_at, at=now,
+                message_id=message_id_for(message.wamid),
+                wamid=message.wamid,
+                content=message.content.model_dump(mode="json"),
+                sent_at=message.sent_at,
+                at=now,
             )
             await work.chats.customer_wrote(chat, message.sent_at)
             published = await work.conversations.add(conversation, causation=envelope)
@@ -100,24 +121,32 @@ async def receive_customer_message(envelope: Envelope, message: MessageReceivedV
     return await retrying(attempt)
 
 
-async def record_phone_echo(envelope: Envelope, echo: MessageEchoedV2, *, uow: UowFactory, clock: Clock,
-                            normalize: Normalize) -> list[Envelope]:
+async def record_phone_echo(
+    envelope: Envelope, echo: MessageEchoedV2, *, uow: UowFactory, clock: Clock, normalize: Normalize
+) -> list[Envelope]:
     """A message sent from the WhatsApp Business app joins the open conversation (history keeps it too)."""
+
     async def attempt() -> list[Envelope]:
         async with uow() as work:
             if not await work.first_delivery(CONSUMER, envelope.event_id):
                 return []
             account_id = await work.accounts.account_of_number(echo.phone_number_id) or envelope.account_id
-            customer = await identify_customer(work, account_id, whatsapp_name(echo.customer), normalize=normalize,
-                                               at=clock())
+            customer = await identify_customer(
+                work, account_id, whatsapp_name(echo.customer), normalize=normalize, at=clock()
+            )
             chat = await work.chats.get_for_update(account_id, echo.phone_number_id, customer.customer_id)
             if chat.open_conversation_id is None:
                 log.info("phone echo with no open conversation kept by ingest only", wamid=echo.wamid)
                 await work.commit()
                 return []
             conversation = await work.conversations.get(chat.open_conversation_id)
-            conversation.record_phone_echo(message_id=message_id_for(echo.wamid), wamid=echo.wamid,
-                                           content=echo.content.model_dump(mode="json"), sent_at=echo.sent_at, at=clock())
+            conversation.record_phone_echo(
+                message_id=message_id_for(echo.wamid),
+                wamid=echo.wamid,
+                content=echo.content.model_dump(mode="json"),
+                sent_at=echo.sent_at,
+                at=clock(),
+            )
             published = await work.conversations.add(conversation, causation=envelope)
             await work.outbox.stage(published)
             await work.commit()
@@ -126,8 +155,9 @@ async def record_phone_echo(envelope: Envelope, echo: MessageEchoedV2, *, uow: U
     return await retrying(attempt)
 
 
-async def record_send_result(envelope: Envelope, result: MessageSentV1 | MessageSendFailedV1, *, uow: UowFactory,
-                             clock: Clock) -> list[Envelope]:
+async def record_send_result(
+    envelope: Envelope, result: MessageSentV1 | MessageSendFailedV1, *, uow: UowFactory, clock: Clock
+) -> list[Envelope]:
     async def attempt() -> list[Envelope]:
         async with uow() as work:
             if not await work.first_delivery(CONSUMER, envelope.event_id):
@@ -147,10 +177,17 @@ async def record_send_result(envelope: Envelope, result: MessageSentV1 | Message
     return await retrying(attempt)
 
 
-async def record_delivery_status(envelope: Envelope, status: MessageStatusChangedV2, *, uow: UowFactory,
-                                 clock: Clock, conversation_of_wamid: Callable[[UnitOfWork, str], Awaitable[str | None]],
-                                 normalize: Normalize) -> list[Envelope]:
+async def record_delivery_status(
+    envelope: Envelope,
+    status: MessageStatusChangedV2,
+    *,
+    uow: UowFactory,
+    clock: Clock,
+    conversation_of_wamid: Callable[[UnitOfWork, str], Awaitable[str | None]],
+    normalize: Normalize,
+) -> list[Envelope]:
     """Delivery moves forward; a status that names the recipient's phone and BSUID together links them."""
+
     async def attempt() -> list[Envelope]:
         async with uow() as work:
             if not await work.first_delivery(CONSUMER, envelope.event_id):
@@ -160,8 +197,9 @@ async def record_delivery_status(envelope: Envelope, status: MessageStatusChange
             if conversation is None:  # a status for a message sent outside leadline, or not yet known
                 await work.commit()
                 return []
-            await identify_customer(work, conversation.account_id, whatsapp_name(status.customer), normalize=normalize,
-                                    at=clock())
+            await identify_customer(
+                work, conversation.account_id, whatsapp_name(status.customer), normalize=normalize, at=clock()
+            )
             error = status.errors[0].title if status.errors else None
             conversation.record_delivery(wamid=status.wamid, status=status.status.value, error=error, at=clock())
             published = await work.conversations.add(conversation, causation=envelope)

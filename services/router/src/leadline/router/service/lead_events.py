@@ -24,7 +24,9 @@ async def remember_lead_owner(envelope: Envelope, lead: LeadCreatedV2, *, uow: U
         if not await work.first_delivery(CONSUMER, envelope.event_id):
             return
         agent = lead.responsible_agent
-        await work.lead_owners.set(envelope.account_id, LeadOwner(str(lead.lead_id), agent.id, agent.name, lead.team_id))
+        await work.lead_owners.set(
+            envelope.account_id, LeadOwner(str(lead.lead_id), agent.id, agent.name, lead.team_id)
+        )
         await work.commit()
 
 
@@ -37,8 +39,14 @@ async def remember_lead_temperature(envelope: Envelope, change: LeadTemperatureC
         await work.commit()
 
 
-async def follow_lead_transfer(envelope: Envelope, transfer: LeadTransferredV1, *, uow: UowFactory, clock: Clock,
-                               conversations_of_lead: ConversationsOfLead) -> list[Envelope]:
+async def follow_lead_transfer(
+    envelope: Envelope,
+    transfer: LeadTransferredV1,
+    *,
+    uow: UowFactory,
+    clock: Clock,
+    conversations_of_lead: ConversationsOfLead,
+) -> list[Envelope]:
     async def attempt() -> list[Envelope]:
         async with uow() as work:
             if not await work.first_delivery(CONSUMER, envelope.event_id):
@@ -53,8 +61,13 @@ async def follow_lead_transfer(envelope: Envelope, transfer: LeadTransferredV1, 
                 if conversation is None or not conversation.is_open:
                     continue
                 by = AgentRef(transfer.from_agent.id, transfer.from_agent.name)
-                if conversation.transfer(to_agent=AgentRef(to.id, to.name), to_team_id=transfer.to_team_id, by=by,
-                                         account=account, at=clock()):
+                if conversation.transfer(
+                    to_agent=AgentRef(to.id, to.name),
+                    to_team_id=transfer.to_team_id,
+                    by=by,
+                    account=account,
+                    at=clock(),
+                ):
                     events = await work.conversations.add(conversation, causation=envelope)
                     await work.outbox.stage(events)
                     published.extend(events)

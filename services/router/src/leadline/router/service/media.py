@@ -21,9 +21,16 @@ log = structlog.get_logger(__name__)
 ConversationOfWamid = Callable[[UnitOfWork, str], Awaitable[str | None]]
 
 
-async def record_media_outcome(envelope: Envelope, outcome: MediaStoredV2 | MediaFetchFailedV2, *, uow: UowFactory,
-                               clock: Clock, conversation_of_wamid: ConversationOfWamid) -> list[Envelope]:
+async def record_media_outcome(
+    envelope: Envelope,
+    outcome: MediaStoredV2 | MediaFetchFailedV2,
+    *,
+    uow: UowFactory,
+    clock: Clock,
+    conversation_of_wamid: ConversationOfWamid,
+) -> list[Envelope]:
     """The message whose media ingest fetched shows our copy, or says it is not available and why."""
+
     async def attempt() -> list[Envelope]:
         async with uow() as work:
             if not await work.first_delivery(CONSUMER, envelope.event_id):
@@ -34,12 +41,20 @@ async def record_media_outcome(envelope: Envelope, outcome: MediaStoredV2 | Medi
                 await work.commit()
                 return []
             if isinstance(outcome, MediaStoredV2):
-                conversation.record_media_stored(wamid=outcome.wamid, stored=outcome.stored.model_dump(mode="json"),
-                                                 mime_type=outcome.mime_type, at=clock())
+                conversation.record_media_stored(
+                    wamid=outcome.wamid,
+                    stored=outcome.stored.model_dump(mode="json"),
+                    mime_type=outcome.mime_type,
+                    at=clock(),
+                )
             else:
-                conversation.record_media_fetch_failed(wamid=outcome.wamid, reason=outcome.reason,
-                                                       error_code=outcome.error_code, retryable=outcome.retryable,
-                                                       at=clock())
+                conversation.record_media_fetch_failed(
+                    wamid=outcome.wamid,
+                    reason=outcome.reason,
+                    error_code=outcome.error_code,
+                    retryable=outcome.retryable,
+                    at=clock(),
+                )
             published = await work.conversations.add(conversation, causation=envelope)
             await work.outbox.stage(published)
             await work.commit()
@@ -48,9 +63,11 @@ async def record_media_outcome(envelope: Envelope, outcome: MediaStoredV2 | Medi
     return await retrying(attempt)
 
 
-async def retry_media_fetch(conversation_id: str, message_id: str, agent: Agent, *, account_id: str, uow: UowFactory,
-                            clock: Clock) -> None:
+async def retry_media_fetch(
+    conversation_id: str, message_id: str, agent: Agent, *, account_id: str, uow: UowFactory, clock: Clock
+) -> None:
     """An agent who may see the conversation asks WhatsApp for a file again; the message shows it loading meanwhile."""
+
     async def attempt() -> None:
         async with uow() as work:
             account = await work.accounts.account(account_id)

@@ -19,7 +19,9 @@ WAITING = Gauge("leadline_router_pool_waiting_conversations", "Conversations wai
 OLDEST_WAIT = Gauge("leadline_router_pool_oldest_wait_seconds", "How long the oldest unclaimed conversation has waited")
 ALERTS = Counter("leadline_router_pool_wait_alerts_total", "Conversations that waited past the account's threshold")
 
-WaitingConversations = Callable[[UnitOfWork, datetime], Awaitable[list[tuple[str, str, float]]]]  # (conversation, account, waited s)
+WaitingConversations = Callable[
+    [UnitOfWork, datetime], Awaitable[list[tuple[str, str, float]]]
+]  # (conversation, account, waited s)
 
 
 async def check_pool_waits(*, uow: UowFactory, clock: Clock, waiting: WaitingConversations) -> list[Envelope]:
@@ -28,11 +30,14 @@ async def check_pool_waits(*, uow: UowFactory, clock: Clock, waiting: WaitingCon
     WAITING.set(len(candidates))
     OLDEST_WAIT.set(max((waited for _, _, waited in candidates), default=0))
     async with uow() as work:
-        thresholds = {a: (await work.accounts.account(a)).settings.pool_wait_alert_seconds for a in {c[1] for c in candidates}}
+        thresholds = {
+            a: (await work.accounts.account(a)).settings.pool_wait_alert_seconds for a in {c[1] for c in candidates}
+        }
     published: list[Envelope] = []
     for conversation_id, account_id, waited in candidates:
         if waited <= thresholds[account_id]:
             continue
+
         async def attempt(conversation_id: str = conversation_id, account_id: str = account_id) -> list[Envelope]:
             async with uow() as work:
                 account = await work.accounts.account(account_id)

@@ -62,8 +62,9 @@ class Customer:
     def whatsapp_name(self) -> WhatsAppName:
         """Who to write to: the phone when known (as WhatsApp spells it, else the number's digits), else the BSUID."""
         wa_id = self.wa_id or (self.keys.phone.removeprefix("+") if self.keys.phone else None)
-        return WhatsAppName(wa_id=wa_id, user_id=self.keys.user_id, parent_user_id=self.keys.parent_user_id,
-                            username=self.username)
+        return WhatsAppName(
+            wa_id=wa_id, user_id=self.keys.user_id, parent_user_id=self.keys.parent_user_id, username=self.username
+        )
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,9 @@ class CustomerFound:
 
 
 class Customers(Protocol):
-    async def identify(self, account_id: str, keys: CustomerKeys, *, wa_id: str | None, username: str | None,
-                       at: datetime) -> CustomerFound:
+    async def identify(
+        self, account_id: str, keys: CustomerKeys, *, wa_id: str | None, username: str | None, at: datetime
+    ) -> CustomerFound:
         """Lock the keys, apply ``who_is_writing`` and store its answer (new, linked, merged, keys taken).
 
         Raises ``ConcurrentChange`` when a concurrent decision stored a key first (the handler decides again).
@@ -115,7 +117,9 @@ class Chats(Protocol):
 
     async def attach_lead(self, account_id: str, phone_number_id: str, customer_id: str, lead_id: str) -> None: ...
 
-    async def last_customer_message_at(self, account_id: str, phone_number_id: str, customer_id: str) -> datetime | None: ...
+    async def last_customer_message_at(
+        self, account_id: str, phone_number_id: str, customer_id: str
+    ) -> datetime | None: ...
 
     async def merge_customer(self, account_id: str, merged_id: str, *, into: str) -> list[str]:
         """Move the merged customer's chats to ``into``, number by number; returns the conversations left detached."""

@@ -17,8 +17,8 @@ from leadline.events.common import NonEmptyText, PersonName, WaId, Wamid
 from leadline.events.content import (
     AudioContent,
     ButtonContent,
-    Content,
     ContactsContent,
+    Content,
     DocumentContent,
     GifContent,
     ImageContent,
@@ -200,8 +200,11 @@ def _card(card: dict[str, Any], path: str, origin: str | None = None) -> SharedC
         for phone_path, phone in items(card, "phones", path)
     ]
     emails = [need(email, "email", email_path) for email_path, email in items(card, "emails", path)]
-    formatted = maybe(name, "formatted_name", at(path, "name"), PersonName) if origin == "contact_request" else (
-        need(name, "formatted_name", at(path, "name"), PersonName))
+    formatted = (
+        maybe(name, "formatted_name", at(path, "name"), PersonName)
+        if origin == "contact_request"
+        else (need(name, "formatted_name", at(path, "name"), PersonName))
+    )
     return SharedContact(
         formatted_name=formatted or (phones[0].phone if phones else "WhatsApp"),
         phones=tuple(phones),

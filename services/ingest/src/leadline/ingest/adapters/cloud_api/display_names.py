@@ -7,8 +7,9 @@ import phonenumbers
 _MAX_NAME = 256  # PersonName's limit in the event contract
 
 
-def display_name_for(profile_name: str | None, wa_id: str | None, *, username: str | None = None,
-                     user_id: str | None = None) -> str:
+def display_name_for(
+    profile_name: str | None, wa_id: str | None, *, username: str | None = None, user_id: str | None = None
+) -> str:
     """The profile name, else ``@username``, else the number in international format (``"+55 11 98765-4321"``),
     else (a customer with neither a name, a username nor a shared number) their BSUID.
 

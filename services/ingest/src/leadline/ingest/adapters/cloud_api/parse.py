@@ -37,9 +37,9 @@ from leadline.ingest.adapters.cloud_api.reading import (
     need,
     unix_time,
 )
-from leadline.ingest.adapters.cloud_api.whatsapp_users import Contact, contacts_of, echo_recipient, sender
 from leadline.ingest.adapters.cloud_api.statuses import parse_statuses, whatsapp_errors
 from leadline.ingest.adapters.cloud_api.unreadable import Unreadable, UnreadablePart
+from leadline.ingest.adapters.cloud_api.whatsapp_users import Contact, contacts_of, echo_recipient, sender
 
 __all__ = ["MalformedDelivery", "ParsedDelivery", "UnreadablePart", "display_name_for", "parse_delivery"]
 
@@ -144,7 +144,11 @@ def _meta_errors(value: dict[str, Any], path: str, unreadable: Unreadable) -> tu
 
 
 def _received(
-    value: dict[str, Any], path: str, business: _Business, meta_errors: tuple[WhatsAppError, ...], unreadable: Unreadable
+    value: dict[str, Any],
+    path: str,
+    business: _Business,
+    meta_errors: tuple[WhatsAppError, ...],
+    unreadable: Unreadable,
 ) -> list[MessageReceivedV2]:
     messages = list(unreadable.objects(value, "messages", path))
     if not messages:
@@ -184,8 +188,12 @@ def _received_one(
         wamid=wamid,
         display_phone_number=business.display_phone_number,
         customer_profile_name=profile_name,
-        customer_display_name=display_name_for(profile_name, customer.wa_id, username=customer.username,
-                                               user_id=customer.user_id or customer.parent_user_id),
+        customer_display_name=display_name_for(
+            profile_name,
+            customer.wa_id,
+            username=customer.username,
+            user_id=customer.user_id or customer.parent_user_id,
+        ),
         sent_at=unix_time(message, "timestamp", path),
     )
     try:
@@ -204,7 +212,11 @@ def _received_one(
 
 
 def _echoes(
-    value: dict[str, Any], path: str, business: _Business, meta_errors: tuple[WhatsAppError, ...], unreadable: Unreadable
+    value: dict[str, Any],
+    path: str,
+    business: _Business,
+    meta_errors: tuple[WhatsAppError, ...],
+    unreadable: Unreadable,
 ) -> list[MessageEchoedV2]:
     echoed = []
     for echo_path, echo in unreadable.objects(value, "message_echoes", path):

@@ -55,28 +55,43 @@ def contacts_of(value: dict[str, Any], path: str) -> list[Contact]:
     for contact_path, contact in items(value, "contacts", path):
         profile = maybe(contact, "profile", contact_path, dict, {})
         profile_path = at(contact_path, "profile")
-        contacts.append(Contact(
-            wa_id=_phone(contact, "wa_id", contact_path),
-            user_id=maybe(contact, "user_id", contact_path, Bsuid),
-            parent_user_id=maybe(contact, "parent_user_id", contact_path, Bsuid),
-            name=(maybe(profile, "name", profile_path) or "").strip() or None,
-            username=_username(maybe(profile, "username", profile_path)),
-        ))
+        contacts.append(
+            Contact(
+                wa_id=_phone(contact, "wa_id", contact_path),
+                user_id=maybe(contact, "user_id", contact_path, Bsuid),
+                parent_user_id=maybe(contact, "parent_user_id", contact_path, Bsuid),
+                name=(maybe(profile, "name", profile_path) or "").strip() or None,
+                username=_username(maybe(profile, "username", profile_path)),
+            )
+        )
     return contacts
 
 
 def sender(message: dict[str, Any], path: str, contacts: list[Contact]) -> tuple[WhatsAppUser, Contact | None]:
     """The customer who sent ``message`` and their contact entry (for the profile name and username)."""
-    return _named(path, contacts, wa_id=_phone(message, "from", path), user_id=maybe(message, "from_user_id", path, Bsuid),
-                  parent_user_id=maybe(message, "from_parent_user_id", path, Bsuid), what="from, from_user_id")
+    return _named(
+        path,
+        contacts,
+        wa_id=_phone(message, "from", path),
+        user_id=maybe(message, "from_user_id", path, Bsuid),
+        parent_user_id=maybe(message, "from_parent_user_id", path, Bsuid),
+        what="from, from_user_id",
+    )
 
 
 def recipient(status: dict[str, Any], path: str, contacts: list[Contact]) -> WhatsAppUser:
     """The customer a status is about: its own ``recipient_*`` fields, completed by the contact entry beside it."""
-    parent = maybe(status, "recipient_parent_user_id", path, Bsuid) or maybe(status, "parent_recipient_user_id", path, Bsuid)
-    user, _ = _named(path, contacts, wa_id=_phone(status, "recipient_id", path),
-                     user_id=maybe(status, "recipient_user_id", path, Bsuid), parent_user_id=parent,
-                     what="recipient_id, recipient_user_id")
+    parent = maybe(status, "recipient_parent_user_id", path, Bsuid) or maybe(
+        status, "parent_recipient_user_id", path, Bsuid
+    )
+    user, _ = _named(
+        path,
+        contacts,
+        wa_id=_phone(status, "recipient_id", path),
+        user_id=maybe(status, "recipient_user_id", path, Bsuid),
+        parent_user_id=parent,
+        what="recipient_id, recipient_user_id",
+    )
     return user
 
 
@@ -90,8 +105,9 @@ def echo_recipient(echo: dict[str, Any], path: str) -> WhatsAppUser:
     return WhatsAppUser(wa_id=wa_id, user_id=user_id)
 
 
-def _named(path: str, contacts: list[Contact], *, wa_id: str | None, user_id: str | None, parent_user_id: str | None,
-           what: str) -> tuple[WhatsAppUser, Contact | None]:
+def _named(
+    path: str, contacts: list[Contact], *, wa_id: str | None, user_id: str | None, parent_user_id: str | None, what: str
+) -> tuple[WhatsAppUser, Contact | None]:
     named = WhatsAppUser.model_construct(wa_id=wa_id, user_id=user_id, parent_user_id=parent_user_id)
     contact = next((c for c in contacts if c.names(named)), None)
     if contact is None and len(contacts) == 1 and contacts[0].fits(named):
@@ -102,7 +118,9 @@ def _named(path: str, contacts: list[Contact], *, wa_id: str | None, user_id: st
     if not (wa_id or user_id or parent_user_id):
         fail(path, f"names no customer (none of {what}, nor a contact)")
     username = contact.username if contact else None
-    return build(WhatsAppUser, path, wa_id=wa_id, user_id=user_id, parent_user_id=parent_user_id, username=username), contact
+    return build(
+        WhatsAppUser, path, wa_id=wa_id, user_id=user_id, parent_user_id=parent_user_id, username=username
+    ), contact
 
 
 def _phone(obj: dict[str, Any], key: str, path: str) -> str | None:

@@ -3,6 +3,7 @@
 Revision ID: history_0001
 Revises:
 """
+
 from leadline.platform.migration_ops import create_messaging_tables_v1, drop_messaging_tables_v1
 
 revision = "history_0001"

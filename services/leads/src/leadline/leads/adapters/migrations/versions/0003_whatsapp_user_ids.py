@@ -7,6 +7,7 @@ Create Date: 2026-11-30
 A customer who hides their number on WhatsApp is known by their business-scoped user id (BSUID): leads,
 pending Add leads and conflicts keep it beside the mobile, which may now be missing (until the customer shares it).
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -26,8 +27,13 @@ def upgrade() -> None:
     op.create_index("add_lead_sagas_whatsapp_user", "add_lead_sagas", ["account_id", "whatsapp_user_id"])
     op.add_column("lead_conflicts", sa.Column("whatsapp_user_id", sa.Text(), nullable=True))
     op.alter_column("lead_conflicts", "customer_phone", nullable=True)
-    op.create_index("one_open_conflict_per_whatsapp_user", "lead_conflicts", ["account_id", "whatsapp_user_id"], unique=True,
-                    postgresql_where=sa.text("status = 'open' AND whatsapp_user_id IS NOT NULL"))
+    op.create_index(
+        "one_open_conflict_per_whatsapp_user",
+        "lead_conflicts",
+        ["account_id", "whatsapp_user_id"],
+        unique=True,
+        postgresql_where=sa.text("status = 'open' AND whatsapp_user_id IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:

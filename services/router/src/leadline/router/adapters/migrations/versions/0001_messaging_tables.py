@@ -3,6 +3,7 @@
 Revision ID: router_0001
 Revises:
 """
+
 from leadline.platform.migration_ops import create_messaging_tables_v1, drop_messaging_tables_v1
 
 revision = "router_0001"

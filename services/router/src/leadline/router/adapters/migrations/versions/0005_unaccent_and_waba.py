@@ -9,6 +9,7 @@ search uses it too) strips the accents of a customer's name in the inbox search 
 ``business_numbers.waba_id``: the WhatsApp Business Account a number belongs to, where ingest reads its approved
 templates (nullable: numbers configured before say nothing until their administrator does).
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
