@@ -33,10 +33,10 @@ lock:
 run: install
 	$(BIN)/leadline run
 
-# Two workers (TEST_WORKERS=0: one process); tests/conftest.py groups the tests that must share one.
+# Two workers (TEST_WORKERS=0: one process); tests/conftest.py says which tests share one, in collection order.
 TEST_WORKERS ?= 2
 test: install
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 test-fast: install
 	$(BIN)/python -m pytest tests/unit tests/contract $(PYTEST_ARGS)

@@ -22,11 +22,12 @@ def infra() -> Iterator[Infrastructure]:
         logging.getLogger().handlers.clear()  # services under test logged to pytest's captured streams
 
 
-# `make test` runs the suite on two pytest-xdist workers (`--dist loadgroup`): each worker has its own broker and
-# database (the session fixture above), and a work unit is a test module, so module-scoped fixtures start once.
-# Packages whose fixtures are package-scoped (a system of their own) are one unit. The tests that start the whole
-# system as `make run` does (browser, end-to-end) are one unit: they run one after the other on one worker,
-# never two whole systems and Chromium at once on a 2-core machine.
+# `make test` runs the suite on two pytest-xdist workers: each worker has its own broker and database (the session
+# fixture above), and gets whole work units, so module- and package-scoped fixtures start once. A work unit is a test
+# module; a package whose fixtures are package-scoped (a system of its own) is one unit; the tests that start the whole
+# system as `make run` does (browser, end-to-end) are one unit: they run one after the other on one worker, never two
+# whole systems and Chromium at once on a 2-core machine. (A scheduler of our own, not `xdist_group` marks: pytest 9
+# no longer reads the test ids pytest-xdist 3.8 rewrites for them.)
 WHOLE_SYSTEM = ("tests/browser/", "tests/e2e/")
 PACKAGE_SCOPED = ("tests/security/", "tests/integration/leads/")
 
@@ -41,6 +42,13 @@ def work_unit(path: str) -> str:
     return path
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(work_unit(Path(item.fspath).relative_to(REPO).as_posix())))
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkUnits(LoadScopeScheduling):
+        """Whole work units to each worker as it runs short of tests, in collection order."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid.split("::", 1)[0])
+
+    return WorkUnits(config, log)
