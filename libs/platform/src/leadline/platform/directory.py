@@ -15,7 +15,6 @@ started, a lookup waits (``ready_within_s``) and then answers 503 ``directory_un
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -28,9 +27,9 @@ from leadline.events.registry import UndecodableEvent
 from leadline.events.router_integration import AgentUpsertedV1, TeamUpsertedV1
 from leadline.events.topics import ROUTER_INTEGRATION
 
-from . import kafka_clients
 from .access import Access, AgentRights, DirectoryUnavailable
 from .auth import verifier_from_settings
+from .groupless import follow_without_a_group
 from .runtime import ServiceRuntime
 from .settings import KafkaSettings
 from .tokens import Role
@@ -125,31 +124,16 @@ class DirectoryProjection:
 
     # ---- the loop -----------------------------------------------------------------------------------------
     async def run(self) -> None:
-        """Until cancelled: read the topic from where this replica left it (its start, the first time)."""
-        delay = 0.5
-        while True:
-            consumer = kafka_clients.consumer(
-                self._kafka,
-                group_id=None,
-                enable_auto_commit=False,
-                auto_offset_reset="earliest",
-                fetch_max_wait_ms=self._fetch_max_wait_ms,
-                client_id="leadline-directory",
-            )
-            try:
-                await consumer.start()
-                await self._assign(consumer)
-                delay = 0.5
-                await self._follow(consumer)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # broker unavailable: the fold stays as it is and resumes where it was
-                log.warning("directory feed interrupted; resuming", error=str(error), retry_in_s=delay)
-            finally:
-                with contextlib.suppress(Exception):
-                    await consumer.stop()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+        """Until cancelled: read the topic from where this replica left it (its start, the first time); through a
+        broker outage the fold stays as it is and resumes where it was."""
+        await follow_without_a_group(
+            self._kafka,
+            reader="directory",
+            start_at="earliest",
+            fetch_max_wait_ms=self._fetch_max_wait_ms,
+            on_connected=self._assign,
+            consume=self._follow,
+        )
 
     async def _assign(self, consumer: AIOKafkaConsumer) -> None:
         await consumer.topics()

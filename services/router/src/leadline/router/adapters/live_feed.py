@@ -18,7 +18,6 @@ on their screen they may no longer see, then dropped (they reload the inbox, and
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections import OrderedDict, defaultdict
 from collections.abc import Mapping
@@ -42,8 +41,8 @@ from leadline.events import (
 from leadline.events.registry import UndecodableEvent
 from leadline.events.router import CONVERSATION_CLAIMED, CONVERSATION_TRANSFERRED
 from leadline.events.topics import LEADS_LEADS, ROUTER_CONVERSATIONS, ROUTER_INTEGRATION
-from leadline.platform import kafka_clients
 from leadline.platform.access import AgentRights
+from leadline.platform.groupless import follow_without_a_group
 from leadline.platform.settings import KafkaSettings
 
 from ..domain.agents import Account, Agent, Role
@@ -298,41 +297,30 @@ class LiveFeed:
 
     # ---- the loop -----------------------------------------------------------------------------------------
     async def run(self) -> None:
-        """Until cancelled: read every partition from its end; after an outage, tell every client to reload."""
-        delay = 0.5
-        while True:
-            consumer = kafka_clients.consumer(
-                self._kafka,
-                group_id=None,
-                enable_auto_commit=False,
-                auto_offset_reset="latest",
-                fetch_max_wait_ms=self._fetch_max_wait_ms,
-                client_id="leadline-router-live",
-            )
-            try:
-                await consumer.start()
-                await self._assign_at_end(consumer)
-                self.live.set()
-                self._rights.follow()
-                self._drop_all(
-                    "the live feed started after you connected: reload the inbox and reconnect", joined_live=False
-                )
-                delay = 0.5
-                await self._consume(consumer)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # broker unavailable: events may have been missed while it was
-                log.warning("live feed interrupted; restarting", error=str(error), retry_in_s=delay)
-            finally:
-                was_live = self.live.is_set()
-                self.live.clear()
-                self._rights.unfollow()
-                with contextlib.suppress(Exception):
-                    await consumer.stop()
-                if was_live:
-                    self._drop_all("the live feed stopped: reload the inbox and reconnect")
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+        """Until cancelled: read every partition from its end; after an outage, tell every client to reload (events may
+        have been missed while the broker was away)."""
+        await follow_without_a_group(
+            self._kafka,
+            reader="router-live",
+            start_at="latest",
+            fetch_max_wait_ms=self._fetch_max_wait_ms,
+            on_connected=self._go_live,
+            consume=self._consume,
+            on_lost=self._no_longer_live,
+        )
+
+    async def _go_live(self, consumer: AIOKafkaConsumer) -> None:
+        await self._assign_at_end(consumer)
+        self.live.set()
+        self._rights.follow()
+        self._drop_all("the live feed started after you connected: reload the inbox and reconnect", joined_live=False)
+
+    def _no_longer_live(self) -> None:
+        was_live = self.live.is_set()
+        self.live.clear()
+        self._rights.unfollow()
+        if was_live:
+            self._drop_all("the live feed stopped: reload the inbox and reconnect")
 
     async def _assign_at_end(self, consumer: AIOKafkaConsumer) -> None:
         await consumer.topics()  # metadata of every topic, so the partitions are known
