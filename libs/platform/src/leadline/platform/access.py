@@ -10,8 +10,8 @@ never read. A service's token (``tokens.SERVICE_CLAIM``) acts as an administrato
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, replace
 from typing import Annotated, Protocol
 
 from fastapi import Query, Request
@@ -29,6 +29,11 @@ class AgentRights:
     role: Role
     team_ids: frozenset[str]
     active: bool = True
+
+
+def without_retired_teams(rights: AgentRights, retired_team_ids: Collection[str]) -> AgentRights:
+    """A retired team gives no pool: an agent's rights count only those of their teams that are still active."""
+    return replace(rights, team_ids=rights.team_ids - frozenset(retired_team_ids))
 
 
 class RightsSource(Protocol):

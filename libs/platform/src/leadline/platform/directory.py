@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from dataclasses import dataclass
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -27,7 +26,7 @@ from leadline.events.registry import UndecodableEvent
 from leadline.events.router_integration import AgentUpsertedV1, TeamUpsertedV1
 from leadline.events.topics import ROUTER_INTEGRATION
 
-from .access import Access, AgentRights, DirectoryUnavailable
+from .access import Access, AgentRights, DirectoryUnavailable, without_retired_teams
 from .auth import verifier_from_settings
 from .groupless import follow_without_a_group
 from .runtime import ServiceRuntime
@@ -40,14 +39,6 @@ DIRECTORY_TOPIC = ROUTER_INTEGRATION
 """Where the account directory is read from, groupless, by every replica of leads and history."""
 
 
-@dataclass(frozen=True)
-class _Agent:
-    name: str
-    role: Role
-    team_ids: frozenset[str]
-    active: bool
-
-
 class DirectoryFold:
     """The agents and retired teams of every account, from the integration events applied so far.
 
@@ -56,7 +47,7 @@ class DirectoryFold:
     """
 
     def __init__(self) -> None:
-        self._agents: dict[tuple[str, str], _Agent] = {}
+        self._agents: dict[tuple[str, str], AgentRights] = {}
         self._retired_teams: dict[str, set[str]] = defaultdict(set)
         self._applied: dict[str, int] = {}
 
@@ -73,7 +64,7 @@ class DirectoryFold:
             return False
         match payload:
             case AgentUpsertedV1():
-                self._agents[account_id, payload.agent_id] = _Agent(
+                self._agents[account_id, payload.agent_id] = AgentRights(
                     payload.name, Role(payload.role.value), frozenset(payload.team_ids), payload.active
                 )
             case TeamUpsertedV1():
@@ -87,8 +78,7 @@ class DirectoryFold:
         agent = self._agents.get((account_id, agent_id))
         if agent is None:
             return None
-        teams = agent.team_ids - self._retired_teams.get(account_id, set())
-        return AgentRights(agent.name, agent.role, teams, agent.active)
+        return without_retired_teams(agent, self._retired_teams.get(account_id, ()))
 
     def __len__(self) -> int:
         return len(self._agents)

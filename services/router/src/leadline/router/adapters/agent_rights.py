@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from leadline.platform.access import AgentRights
+from leadline.platform.access import AgentRights, without_retired_teams
 from leadline.platform.tokens import Role
 
 from .account_cache import AccountCache
@@ -74,7 +74,9 @@ class DirectoryRights:
         )
         rows = await session.execute(select(agents).where(agents.c.account_id == account_id))
         rights = {
-            row.agent_id: AgentRights(row.name, Role(row.role), frozenset(row.team_ids) - retired, row.active)
+            row.agent_id: without_retired_teams(
+                AgentRights(row.name, Role(row.role), frozenset(row.team_ids), row.active), retired
+            )
             for row in rows
         }
         if self._following and generation == self._generation:
