@@ -122,7 +122,30 @@ def test_every_server_is_scraped_on_its_metrics_endpoint(overlay: str) -> None:
             for endpoint in monitor["spec"]["endpoints"]
             if endpoint["port"] in ports
         ]
-        assert [endpoint["path"] for endpoint in scraping] == ["/metrics"], f"{service} is scraped once on /metrics"
+        assert [(e["port"], e["path"]) for e in scraping] == [("metrics", "/metrics")], f"{service}: once, apart"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_metrics_are_served_apart_from_the_port_the_ingress_reaches(overlay: str) -> None:
+    """The Ingress sends the internet to the web gateway's (and ingest's) HTTP port: /metrics lives on METRICS_PORT,
+    which only the monitoring namespace may reach, and the HTTP port is not open to it."""
+    resources = rendered(overlay)
+    shared = named(resources, "ConfigMap", "leadline-shared")["data"]
+    assert shared["METRICS_PORT"] == "9100" and shared["HTTP_PORT"] == "8000"
+    for ingress in of_kind(resources, "Ingress"):
+        for rule in ingress["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                assert path["backend"]["service"]["port"] == {"name": "http"}
+    for service in WORKLOADS:
+        policy = named(resources, "NetworkPolicy", service)
+        for rule in policy["spec"]["ingress"]:
+            from_monitoring = any(
+                peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+                == "monitoring"
+                for peer in rule["from"]
+            )
+            ports = {port["port"] for port in rule["ports"]}
+            assert ports == ({9100} if from_monitoring else {8000}), f"{service}: {rule}"
 
 
 def test_a_metric_name_is_found_in_an_expression_and_nothing_else_is() -> None:

@@ -37,7 +37,10 @@ def test_the_server_is_probed_on_readyz_and_healthz(overlay: str, service: str) 
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert container["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-    assert container["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
+    assert container["ports"] == [
+        {"name": "http", "containerPort": 8000, "protocol": "TCP"},
+        {"name": "metrics", "containerPort": 9100, "protocol": "TCP"},
+    ]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -10,6 +10,7 @@ import asyncio
 
 import httpx
 import pytest
+from fastapi.routing import iter_route_contexts
 from prometheus_client.parser import text_string_to_metric_families
 
 from leadline.fakegraph import webhooks as wh
@@ -20,6 +21,7 @@ from leadline.ingest.entrypoints.settings import IngestSettings
 from leadline.leads.bootstrap import build as build_leads
 from leadline.leads.entrypoints.settings import LeadsSettings
 from leadline.platform.embedded import free_port
+from leadline.platform.http import serve_metrics_apart
 from leadline.platform.migrations import upgrade_to_head
 from leadline.platform.outbox import measure_backlog
 from leadline.router.bootstrap import build as build_router
@@ -119,3 +121,17 @@ async def test_a_service_whose_database_is_gone_is_not_ready(infra):
             response = await client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["database"].startswith("unavailable")
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_with_a_metrics_port_metrics_are_served_there_and_not_beside_the_api(service):
+    """Kubernetes sets METRICS_PORT: the Ingress reaches the API's port (the web gateway's, from the internet), so
+    /metrics must not answer there; Prometheus scrapes the metrics port, which no Ingress route reaches."""
+    build, settings_of = SERVICES[service]
+    settings = settings_of(database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none", metrics_port=free_port())
+    api_paths = {route.path for route in iter_route_contexts(build(settings).routes)}
+    assert "/healthz" in api_paths and "/metrics" not in api_paths
+
+    serve_metrics_apart(settings)
+    scraped = httpx.get(f"http://{settings.http_host}:{settings.metrics_port}/metrics", timeout=5)
+    assert scraped.status_code == 200 and "leadline_dependency_up" in scraped.text

@@ -93,6 +93,15 @@ async def test_the_live_stream_reaches_the_browser_through_the_gateway_as_it_hap
         assert next(n for n, d in events if d.get("conversation_id") == conversation_id) == "conversation"
 
 
+async def test_with_a_metrics_port_the_gateway_facing_the_internet_answers_no_metrics(tmp_path):
+    """The Ingress sends the internet to the gateway's HTTP port; Kubernetes sets METRICS_PORT for Prometheus."""
+    async with gateway(tmp_path, metrics_port=free_port()) as web, httpx.AsyncClient(base_url=web) as client:
+        assert (await client.get("/healthz")).status_code == 200
+        assert (await client.get("/metrics")).status_code == 404
+    async with gateway(tmp_path) as web, httpx.AsyncClient(base_url=web) as client:  # development: beside the API
+        assert "leadline_http_request_seconds" in (await client.get("/metrics")).text
+
+
 async def test_dev_login_is_off_unless_asked_for(tmp_path):
     async with gateway(tmp_path) as web, httpx.AsyncClient(base_url=web) as client:
         assert (await client.get("/api/config")).json() == {

@@ -12,11 +12,13 @@ import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, Histogram, generate_latest, start_http_server
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from leadline.events import asyncapi
+
+from .settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
 
@@ -96,8 +98,10 @@ def health_router(
     *,
     reports: Mapping[str, ReadinessCheck] | None = None,
     timeout_s: float = READINESS_TIMEOUT_S,
+    metrics: bool = True,
 ) -> APIRouter:
-    """``/healthz``: the process answers (liveness). ``/readyz``: the pod can do its job (readiness).
+    """``/healthz``: the process answers (liveness). ``/readyz``: the pod can do its job (readiness). ``/metrics``
+    too unless ``metrics`` is False (the process serves it on its own port: ``serve_metrics_apart``).
 
     ``checks`` decide readiness: each must answer within ``timeout_s``. ``reports`` are dependencies whose state the
     answer and ``leadline_dependency_up`` show but that never take the pod out of its Service (ingest's broker:
@@ -132,11 +136,19 @@ def health_router(
             body["reports"] = {name: results[name] for name in reports}
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    @router.get("/metrics")
-    async def metrics() -> Response:
-        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    if metrics:
+
+        @router.get("/metrics")
+        async def metrics_text() -> Response:
+            return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+def serve_metrics_apart(settings: ServiceSettings) -> None:
+    """``/metrics`` on ``METRICS_PORT`` (prometheus_client's own small server, in a thread), when one is set."""
+    if settings.metrics_port is not None:
+        start_http_server(settings.metrics_port, addr=settings.http_host)
 
 
 def asyncapi_router(service: str | None) -> APIRouter:

@@ -179,7 +179,11 @@ def create_service_app(
     # outage hits every pod alike, and taking them all out of their Services would turn stale inboxes into a
     # full outage (and Meta's webhooks into failed deliveries). README "Operating leadline" has the whole reasoning.
     app.include_router(
-        health_router({"database": lambda: ping(runtime.engine)}, reports={"kafka": runtime.kafka_ready})
+        health_router(
+            {"database": lambda: ping(runtime.engine)},
+            reports={"kafka": runtime.kafka_ready},
+            metrics=runtime.settings.metrics_port is None,
+        )
     )
     app.include_router(asyncapi_router(runtime.settings.service_name))
     for router in routers:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import uvicorn
 from fastapi import FastAPI
 
+from .http import serve_metrics_apart
 from .migrations import upgrade_to_head
 from .settings import ServiceSettings
 
@@ -34,6 +35,7 @@ def serve(app: FastAPI, settings: ServiceSettings, *, migrations: str, argv: Seq
     # which otherwise stall every request for tens of milliseconds on each full collection.
     gc.collect()
     gc.freeze()
+    serve_metrics_apart(settings)
     uvicorn.run(
         app,
         host=settings.http_host,

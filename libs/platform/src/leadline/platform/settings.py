@@ -74,6 +74,13 @@ class ServiceSettings(KafkaSettings):
     service_name: str = "leadline"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    metrics_port: int | None = Field(
+        default=None,
+        description=(
+            "Serve /metrics on this port only, apart from the API (Kubernetes: 9100, so the Ingress, which reaches the "
+            "API's port, never exposes it). None: /metrics on the API's port (development)."
+        ),
+    )
 
     kafka_enable_idempotence: bool = Field(
         default=False,

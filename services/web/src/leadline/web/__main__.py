@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uvicorn
 
+from leadline.platform.http import serve_metrics_apart
+
 from .app import create_app
 from .settings import WebSettings
 
 
 def main() -> None:
     settings = WebSettings()
+    serve_metrics_apart(settings)
     uvicorn.run(
         create_app(settings),
         host=settings.http_host,

@@ -79,7 +79,11 @@ def create_app(settings: WebSettings, *, transport: httpx.AsyncBaseTransport | N
     install_error_handlers(app)
     install_request_context(app)
     app.include_router(
-        health_router({"page": page_available}, reports={name: answers(base) for name, base in upstreams.items()})
+        health_router(
+            {"page": page_available},
+            reports={name: answers(base) for name, base in upstreams.items()},
+            metrics=settings.metrics_port is None,
+        )
     )
     app.include_router(asyncapi_router(None))  # the gateway owns no topic: it shows the whole system's
 
