@@ -147,6 +147,10 @@ def test_a_services_document_holds_its_own_operations_and_the_channels_they_use(
     assert all(operation_id.startswith("router.") for operation_id in doc["operations"])
     assert doc["operations"][f"router.send.{ROUTER_CONVERSATIONS}"]["action"] == "send"
     assert doc["operations"][f"router.receive.{WHATSAPP_INBOUND}"]["action"] == "receive"
+    assert doc["operations"][f"router.follow.{ROUTER_CONVERSATIONS}"]["action"] == "receive"  # the live feed
+    history = document("history")["operations"]  # its directory fold reads the integration topic, groupless
+    assert history["history.follow.leadline.router.integration"]["title"].startswith("history reads")
+    assert "history.receive.leadline.router.integration" not in history
     used = {operation["channel"]["$ref"].removeprefix("#/channels/") for operation in doc["operations"].values()}
     assert set(doc["channels"]) == used
     with pytest.raises(ValueError, match="not one of leadline's services"):

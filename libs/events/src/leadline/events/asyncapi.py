@@ -70,9 +70,9 @@ def document(service: str | None = None, registry: Registry = REGISTRY) -> JSON:
         messages.update(channel_messages)
         channels[spec.name] = _channel(spec, channel_messages)
     operations = {
-        f"{name}.{action}.{spec.name}": _operation(spec, action, name, channels[spec.name])
+        f"{name}.{how}.{spec.name}": _operation(spec, how, name, channels[spec.name])
         for spec in TOPICS.values()
-        for action, actors in (("send", spec.producers), ("receive", spec.consumers))
+        for how, actors in (("send", spec.producers), ("receive", spec.consumers), ("follow", spec.followers))
         for name in actors
         if name in names and service in (None, name)
     }
@@ -214,7 +214,9 @@ def _envelope_of(model: type[Payload], payload_refs: dict[type[Payload], JSON]) 
 
 
 def _channel(spec: TopicSpec, messages: JSON) -> JSON:
-    readers = ", ".join(spec.consumers)
+    readers = ", ".join(spec.consumers) + (
+        f"; read without a group by {', '.join(spec.followers)}" if spec.followers else ""
+    )
     kafka: JSON = {
         "topic": spec.name,
         "partitions": spec.partitions,
@@ -230,11 +232,19 @@ def _channel(spec: TopicSpec, messages: JSON) -> JSON:
     }
 
 
-def _operation(spec: TopicSpec, action: str, service: str, channel: JSON) -> JSON:
-    verb = "publishes to" if action == "send" else "consumes"
+_HOW = {
+    "send": ("send", "publishes to {topic}"),
+    "receive": ("receive", "consumes {topic}"),
+    "follow": ("receive", "reads {topic} on every replica without a consumer group, into a view kept in memory"),
+}
+"""Operation kinds: AsyncAPI knows only send and receive; a follower receives without committing offsets."""
+
+
+def _operation(spec: TopicSpec, how: str, service: str, channel: JSON) -> JSON:
+    action, verb = _HOW[how]
     return {
         "action": action,
-        "title": f"{service} {verb} {spec.name}",
+        "title": f"{service} {verb.format(topic=spec.name)}",
         "channel": {"$ref": f"#/channels/{spec.name}"},
         "messages": [{"$ref": f"#/channels/{spec.name}/messages/{message_id}"} for message_id in channel["messages"]],
     }

@@ -73,6 +73,13 @@ def _topic_section(spec: TopicSpec, registry: Registry) -> list[str]:
         f"- Key: {spec.key}",
         f"- Partitions: {spec.partitions}; retention: {_retention(spec.retention)}",
         f"- Producers: {', '.join(spec.producers)}; consumers: {', '.join(spec.consumers)}",
+        *(
+            [
+                f"- Read without a consumer group, on every replica, into a view kept in memory: {', '.join(spec.followers)}"
+            ]
+            if spec.followers
+            else []
+        ),
         f"- Dead letters: `{dlq_topic(spec.name)}`",
         "",
     ]

@@ -73,6 +73,10 @@ class TopicSpec:
     consumers: tuple[str, ...]
     event_types: tuple[str, ...]
     dead_letter_of: str | None = None
+    followers: tuple[str, ...] = ()
+    """Services that also read every record on every replica, without a consumer group, to keep a view in memory
+    (the router's live feed, the account directory of leads and history): they commit no offsets and dead-letter
+    nothing, but their Kafka users need Read."""
 
     @property
     def retention_ms(self) -> int:
@@ -122,6 +126,7 @@ _SOURCES = (
         retention=None,  # the log is the record: projections are rebuilt by replaying it from the start
         producers=("router",),
         consumers=("ingest", "leads", "history"),
+        followers=("router",),
         event_types=_types(*router.PAYLOADS),
     ),
     TopicSpec(
@@ -132,6 +137,7 @@ _SOURCES = (
         retention=None,  # small, and a new consumer rebuilds the configuration from the start
         producers=("router",),
         consumers=("ingest", "leads"),
+        followers=("router", "leads", "history"),
         event_types=_types(*router_integration.PAYLOADS),
     ),
     TopicSpec(
@@ -142,6 +148,7 @@ _SOURCES = (
         retention=None,  # the log is the record: projections are rebuilt by replaying it from the start
         producers=("leads",),
         consumers=("router", "history"),
+        followers=("router",),
         event_types=_types(*leads.PAYLOADS),
     ),
     TopicSpec(
