@@ -9,7 +9,6 @@ router's ``claimed`` event, see ``service.router_events``). Router unreachable â
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -84,14 +83,3 @@ async def recover_stale_sagas(recovery: Recovery) -> dict[str, int]:
         RECOVERED.labels(outcome).inc()
         log.info("pending add lead settled by recovery", lead_id=saga.lead_id, outcome=outcome)
     return outcomes
-
-
-async def watch_stale_sagas(recovery: Recovery, *, every_s: float) -> None:
-    while True:
-        try:
-            await recover_stale_sagas(recovery)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # the loop must outlive a database hiccup
-            log.warning("saga recovery round failed", error=str(error))
-        await asyncio.sleep(every_s)

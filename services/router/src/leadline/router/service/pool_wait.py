@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -57,14 +56,3 @@ async def check_pool_waits(*, uow: UowFactory, clock: Clock, waiting: WaitingCon
             log.warning("conversation waiting in the pool too long", conversation_id=conversation_id)
         published.extend(events)
     return published
-
-
-async def watch_pool_waits(*, every_s: float, **dependencies) -> None:
-    while True:
-        try:
-            await check_pool_waits(**dependencies)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # the watch must outlive a database hiccup
-            log.warning("pool wait check failed", error=str(error))
-        await asyncio.sleep(every_s)
