@@ -11,8 +11,8 @@ from leadline.platform.directory import access_by_the_directory_topic
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 
 from .adapters import replay
+from .adapters.live_projection import LiveTimeline
 from .adapters.shadow_replay import TimelineReplay
-from .adapters.store import SqlTimelineStore
 from .entrypoints.http import history_api
 from .entrypoints.settings import HistorySettings
 from .entrypoints.subscribers import TOPICS, register_subscribers
@@ -24,10 +24,8 @@ DESCRIPTION = (
 )
 
 
-def projection(settings: HistorySettings, *, publish: bool = True) -> TimelineProjection:
-    return TimelineProjection(
-        settings.keep_policy, lambda session, envelope: SqlTimelineStore(session, publish=publish, cause=envelope)
-    )
+def projection(settings: HistorySettings, *, publish: bool = True) -> LiveTimeline:
+    return LiveTimeline(TimelineProjection(settings.keep_policy), publish=publish)
 
 
 def build(settings: HistorySettings | None = None) -> FastAPI:

@@ -13,6 +13,7 @@ from leadline.platform.directory import access_by_the_directory_topic
 from leadline.platform.lifespan import close_on_stop
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 
+from .adapters.recovery_metrics import count_settled_saga
 from .adapters.router_api import HttpRouter, ServiceTokenMinter
 from .adapters.unit_of_work import SqlUnitOfWork
 from .entrypoints.admin import admin_api
@@ -61,6 +62,7 @@ def build(
         clock=clock,
         rules=rules,
         stale_after=timedelta(seconds=settings.saga_pending_timeout_s),
+        settled=count_settled_saga,
     )
 
     register_subscribers(runtime, uow=uow, clock=clock, rules=rules)
