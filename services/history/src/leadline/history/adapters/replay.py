@@ -9,6 +9,7 @@ handled in memory and written in a few multi-row statements. So either the live 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,9 +20,10 @@ from pydantic import ValidationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from leadline.events import REGISTRY, Envelope
+from leadline.events import Envelope
 from leadline.events.registry import UndecodableEvent, UnknownEventType
-from leadline.platform import kafka_clients
+from leadline.platform import fast_decode, kafka_clients
+from leadline.platform.fast_decode import WireEnvelope
 from leadline.platform.messaging_tables import INBOX, STREAM_POSITIONS
 from leadline.platform.replay_guard import Objection, ReplayRefused, topic_objections
 from leadline.platform.settings import KafkaSettings
@@ -131,6 +133,9 @@ async def replay_topics(
     Reads from the beginning, or from ``since_ms`` (a timestamp), or from ``start`` (offsets a previous replay
     reached: a catch-up). ``fresh``: the tables start empty, so stream positions need not be read from them.
     ``progress.positions`` tells where each partition stopped, for a later catch-up.
+
+    Reading (fetch and decode) runs one batch ahead of writing: while PostgreSQL writes a batch, the next is
+    decoded. Batches are still written one at a time, in the order read.
     """
     started = time.monotonic()
     reader = kafka_clients.consumer(
@@ -142,6 +147,7 @@ async def replay_topics(
         max_partition_fetch_bytes=4 << 20,
     )
     await reader.start()
+    reading: asyncio.Task[None] | None = None
     try:
         await reader.topics()  # fetch the cluster's metadata: a topic not yet known must not be skipped silently
         unknown = [topic for topic in topics if not reader.partitions_for_topic(topic)]
@@ -154,68 +160,118 @@ async def replay_topics(
         begins = await _start_offsets(reader, partitions, ends, since_ms=since_ms, start=start)
         for tp in partitions:
             reader.seek(tp, begins[tp])
-        # The listed end offsets are a lower bound only: the embedded broker lists the start of a partition's
-        # last batch (see README), so reading goes on past them until a partition shows a record newer than the
-        # rebuild, or the broker has nothing more to give.
-        open_partitions = set(partitions)
         state = RebuildProgress(total=sum(max(0, ends[tp] - begins[tp]) for tp in partitions))
         state.positions = dict(begins)
         ledger = ReplayLedger(consumer)
         log.info("replay started", topics=list(topics), events=state.total)
-        idle_since: float | None = None
+        batches: asyncio.Queue[_Batch | None] = asyncio.Queue(maxsize=1)
+        reading = asyncio.create_task(_read(reader, partitions, ends, cutoff_ms, batch_size, batches))
+        while (batch := await batches.get()) is not None:
+            state.read += batch.read
+            state.undecodable += batch.undecodable
+            state.skipped += batch.skipped
+            state.total = max(state.total, state.read)
+            for envelope, _ in batch.decoded:
+                state.reached[envelope.stream_id] = max(envelope.sequence, state.reached.get(envelope.stream_id, 0))
+            async with sessions() as session, session.begin():
+                if not fresh:
+                    await ledger.preload(session, {envelope.stream_id for envelope, _ in batch.decoded})
+                store = BatchTimelineStore(session)
+                await store.preload(
+                    {c for _, p in batch.decoded if (c := getattr(p, "conversation_id", None))},
+                    {w for _, p in batch.decoded if isinstance(w := getattr(p, "wamid", None), str)},
+                )
+                for envelope, payload in batch.decoded:
+                    applied = ledger.first_time(envelope)
+                    if applied:
+                        await handle(store, envelope, payload)  # type: ignore[arg-type]
+                    state.applied += applied
+                    state.skipped += not applied
+                await store.flush()
+                await ledger.flush(session)
+            state.positions.update(batch.positions)
+            state.elapsed_s = time.monotonic() - started
+            if progress:
+                progress(state)
+        await reading  # its error, if it ended with one
+        state.elapsed_s = time.monotonic() - started
+        log.info("replay finished", events=state.read, applied=state.applied, seconds=round(state.elapsed_s, 2))
+        return state
+    finally:
+        if reading is not None and not reading.done():
+            reading.cancel()
+            await asyncio.gather(reading, return_exceptions=True)
+        await reader.stop()
+
+
+@dataclass
+class _Batch:
+    """One fetch, decoded: what the writer applies in one transaction."""
+
+    decoded: list[tuple[WireEnvelope | Envelope, object]] = field(default_factory=list)
+    positions: dict[TopicPartition, int] = field(default_factory=dict)
+    read: int = 0
+    undecodable: int = 0
+    skipped: int = 0
+
+
+async def _read(
+    reader: AIOKafkaConsumer,
+    partitions: list[TopicPartition],
+    ends: Mapping[TopicPartition, int],
+    cutoff_ms: int,
+    batch_size: int,
+    batches: asyncio.Queue[_Batch | None],
+) -> None:
+    """Fetch and decode until every partition is read up to the cutoff; ``None`` on the queue says it is done.
+
+    The listed end offsets are a lower bound only: the embedded broker lists the start of a partition's last
+    batch (see README), so reading goes on past them until a partition shows a record newer than the rebuild,
+    or the broker has nothing more to give."""
+    open_partitions = set(partitions)
+    idle_since: float | None = None
+    try:
         while open_partitions:
-            batch = await reader.getmany(*open_partitions, timeout_ms=200, max_records=batch_size)
-            if not batch:
+            fetched = await reader.getmany(*open_partitions, timeout_ms=200, max_records=batch_size)
+            if not fetched:
                 reached = all([await reader.position(tp) >= ends[tp] for tp in open_partitions])
                 idle_since = idle_since or time.monotonic()
                 if reached and time.monotonic() - idle_since > REPLAY_IDLE_S:
                     break
                 continue
             idle_since = None
-            envelopes = []
-            for tp, records in batch.items():
+            batch = _Batch()
+            for tp, records in fetched.items():
                 for record in records:
                     if record.timestamp >= cutoff_ms:
                         open_partitions.discard(tp)
                         reader.pause(tp)
                         break
-                    state.positions[tp] = record.offset + 1
-                    state.read += 1
-                    try:
-                        envelopes.append(Envelope.from_bytes(record.value))
-                    except ValidationError:
-                        state.undecodable += 1
-                        log.warning("replay left out a malformed envelope", topic=tp.topic, offset=record.offset)
-            state.total = max(state.total, state.read)
-            decoded = [
-                (envelope, payload) for envelope in envelopes if (payload := _decoded(envelope, state)) is not None
-            ]
-            for envelope, _ in decoded:
-                state.reached[envelope.stream_id] = max(envelope.sequence, state.reached.get(envelope.stream_id, 0))
-            async with sessions() as session, session.begin():
-                if not fresh:
-                    await ledger.preload(session, {envelope.stream_id for envelope, _ in decoded})
-                store = BatchTimelineStore(session)
-                await store.preload(
-                    {c for _, p in decoded if (c := getattr(p, "conversation_id", None))},
-                    {w for _, p in decoded if isinstance(w := getattr(p, "wamid", None), str)},
-                )
-                for envelope, payload in decoded:
-                    applied = ledger.first_time(envelope)
-                    if applied:
-                        await handle(store, envelope, payload)
-                    state.applied += applied
-                    state.skipped += not applied
-                await store.flush()
-                await ledger.flush(session)
-            state.elapsed_s = time.monotonic() - started
-            if progress:
-                progress(state)
-        state.elapsed_s = time.monotonic() - started
-        log.info("replay finished", events=state.read, applied=state.applied, seconds=round(state.elapsed_s, 2))
-        return state
-    finally:
-        await reader.stop()
+                    batch.positions[tp] = record.offset + 1
+                    batch.read += 1
+                    _decode_into(batch, tp, record.offset, record.value)
+            await batches.put(batch)
+    except BaseException:
+        # the writer stops at None and then raises this: what is queued would not be written anyway
+        while not batches.empty():
+            batches.get_nowait()
+        batches.put_nowait(None)
+        raise
+    await batches.put(None)
+
+
+def _decode_into(batch: _Batch, tp: TopicPartition, offset: int, value: bytes) -> None:
+    """The event into ``batch.decoded``; or counted out: of a type history does not know, or undecodable."""
+    try:
+        batch.decoded.append(fast_decode.decode(value))
+    except ValidationError:
+        batch.undecodable += 1
+        log.warning("replay left out a malformed envelope", topic=tp.topic, offset=offset)
+    except UnknownEventType:
+        batch.skipped += 1
+    except UndecodableEvent as error:
+        batch.undecodable += 1
+        log.warning("rebuild left out an undecodable event", event_id=str(error.envelope.event_id), error=str(error))
 
 
 async def _start_offsets(
@@ -234,15 +290,3 @@ async def _start_offsets(
     found = await reader.offsets_for_times({tp: since_ms for tp in partitions})
     # No record at or after the timestamp: nothing to replay there, start at the end.
     return {tp: found[tp].offset if found.get(tp) else ends[tp] for tp in partitions}
-
-
-def _decoded(envelope: Envelope, state: RebuildProgress) -> object | None:
-    """The payload, or None for an event left out: of a type history does not know, or undecodable."""
-    try:
-        return REGISTRY.decode(envelope)
-    except UnknownEventType:
-        state.skipped += 1
-    except UndecodableEvent as error:
-        state.undecodable += 1
-        log.warning("rebuild left out an undecodable event", event_id=str(envelope.event_id), error=str(error))
-    return None

@@ -11,6 +11,27 @@ from leadline.events.history import TimelineEntryKind, TimelineEntryRecordedV1
 
 from ..domain.timeline import Entry
 
+ENTRY_COLUMNS = [
+    "entry_id",
+    "source_key",
+    "lead_id",
+    "account_id",
+    "conversation_id",
+    "kind",
+    "at",
+    "direction",
+    "origin",
+    "agent",
+    "content",
+    "temperature",
+    "details",
+    "wamid",
+    "media_key",
+    "text",
+    "source_event_id",
+]
+"""The columns ``entry_row`` fills (all but the computed ``search``)."""
+
 
 def entry_row(entry: Entry) -> dict[str, Any]:
     return {

@@ -1,0 +1,56 @@
+"""Bulk writes: many rows into one table through PostgreSQL's COPY, with the conflict rule of an INSERT.
+
+``copy_rows`` streams the rows (asyncpg's binary ``copy_records_to_table``) into a temporary table that lives
+until the transaction ends, then moves them with one ``INSERT … SELECT … ON CONFLICT``: COPY's speed, and the
+same answer as a multi-row ``INSERT … ON CONFLICT`` (a rebuild meets duplicates in its topics). It runs in the
+session's own transaction, so the rows commit (or roll back) with everything else the caller wrote.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import msgspec
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import JSON, JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+
+_staging_names = itertools.count(1)
+_encode_json = msgspec.json.Encoder().encode
+
+
+async def copy_rows(
+    session: AsyncSession,
+    table: Table,
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    columns: Sequence[str],
+    on_conflict: str = "DO NOTHING",
+) -> None:
+    """Insert ``rows`` (mappings holding at least ``columns``) into ``table``; ``on_conflict`` as in SQL after
+    ``ON CONFLICT`` (``"DO NOTHING"``, ``"(id) DO UPDATE SET x = EXCLUDED.x"``). JSON columns take Python values."""
+    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON | JSONB)}
+    records = [tuple(_json_text(row[c]) if c in json_columns else row[c] for c in columns) for row in rows]
+    if not records:
+        return
+    connection = await (await session.connection()).get_raw_connection()
+    driver = connection.driver_connection  # the asyncpg connection, inside the session's transaction
+    assert driver is not None
+    staging = f"bulk_{table.name}_{next(_staging_names)}"
+    names = ", ".join(f'"{c}"' for c in columns)
+    # the table's column types by name (search_path decides which schema: a shadow replay's, or the live one)
+    await driver.execute(
+        f'CREATE TEMPORARY TABLE "{staging}" ON COMMIT DROP AS SELECT {names} FROM "{table.name}" WITH NO DATA'
+    )
+    await driver.copy_records_to_table(staging, records=records, columns=list(columns))
+    await driver.execute(
+        f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{staging}" ON CONFLICT {on_conflict}'
+    )
+    await driver.execute(f'DROP TABLE "{staging}"')
+
+
+def _json_text(value: Any) -> str | None:
+    # SQLAlchemy's asyncpg dialect gives its connections a JSON codec that takes text
+    return None if value is None else _encode_json(value).decode()
