@@ -13,12 +13,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import Table
-from sqlalchemy.dialects.postgresql import JSON, JSONB
+from sqlalchemy import JSON, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 _staging_names = itertools.count(1)
-_encode_json = msgspec.json.Encoder().encode
+_encode_json = msgspec.json.Encoder().encode  # to text: the asyncpg dialect's JSON codec takes text
 
 
 async def copy_rows(
@@ -31,8 +30,13 @@ async def copy_rows(
 ) -> None:
     """Insert ``rows`` (mappings holding at least ``columns``) into ``table``; ``on_conflict`` as in SQL after
     ``ON CONFLICT`` (``"DO NOTHING"``, ``"(id) DO UPDATE SET x = EXCLUDED.x"``). JSON columns take Python values."""
-    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON | JSONB)}
-    records = [tuple(_json_text(row[c]) if c in json_columns else row[c] for c in columns) for row in rows]
+    json_at = [(i, table.c[c].type.none_as_null) for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
+    records = [[row[c] for c in columns] for row in rows]
+    for record in records:
+        for i, none_as_null in json_at:
+            value = record[i]
+            # as SQLAlchemy writes it: None is JSON's null unless the column says SQL NULL (rows must compare equal)
+            record[i] = None if value is None and none_as_null else _encode_json(value).decode()
     if not records:
         return
     connection = await (await session.connection()).get_raw_connection()
@@ -49,8 +53,3 @@ async def copy_rows(
         f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{staging}" ON CONFLICT {on_conflict}'
     )
     await driver.execute(f'DROP TABLE "{staging}"')
-
-
-def _json_text(value: Any) -> str | None:
-    # SQLAlchemy's asyncpg dialect gives its connections a JSON codec that takes text
-    return None if value is None else _encode_json(value).decode()
