@@ -9,8 +9,8 @@ from sqlalchemy import select, text
 
 from leadline.router.adapters import queries
 from leadline.router.adapters.pool_wait_metrics import PrometheusPoolWaits
-from leadline.router.adapters.projections import rebuild_projections
 from leadline.router.adapters.tables import conversation_view, message_view
+from leadline.router.adapters.view_replay import refold_views
 from leadline.router.service.pool_wait import check_pool_waits
 from tests.integration.router.conftest import new_customer
 
@@ -41,7 +41,7 @@ async def test_dropping_the_projections_and_replaying_the_event_store_gives_the_
         # one transaction that holds off appends: other apps on the shared broker may still be writing
         await session.execute(text("LOCK TABLE events IN EXCLUSIVE MODE"))
         live = await snapshot_in(session)
-        replayed = await rebuild_projections(session)
+        replayed = await refold_views(session)
         rebuilt = await snapshot_in(session)
     assert replayed > 0
     assert rebuilt == live, "row for row"

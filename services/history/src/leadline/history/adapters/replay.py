@@ -1,10 +1,11 @@
-"""Rebuild and replay: the projection's topics read again through the same handlers, in set-based batches.
+"""The replay engine: the projection's topics read again through the same handlers, in set-based batches.
 
 A consumer without a group reads every partition (from the beginning, a timestamp or given offsets) up to the
 events produced before the replay began, in batches of one transaction each. The replay relies on being the
 only writer of the tables it fills (``BatchTimelineStore``, ``ReplayLedger``): a batch is read in a few queries,
-handled in memory and written in a few multi-row statements. So either the live consumer is stopped
-(``rebuild``), or the replay writes a shadow copy of the tables (``shadow_replay``, ``leadline replay``).
+handled in memory and written in a few bulk statements. So either the live consumer is stopped (a rebuild in
+place), or the replay writes a shadow copy of the tables (``leadline replay``); both are ``TimelineReplay``
+(``shadow_replay``), the one way the timeline is replayed.
 """
 
 from __future__ import annotations
@@ -52,34 +53,23 @@ class RebuildProgress:
     """The next offset to read per partition: where a catch-up starts."""
     reached: dict[str, int] = field(default_factory=dict)
     """The last sequence read per stream: what the replay guard compares with the live stream positions."""
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("decode", "fold", "write"), 0.0))
+    """Where the time went: decoding (overlaps the writes), folding in memory, and the database's reads and writes."""
 
     @property
     def rate(self) -> float:
         return self.read / self.elapsed_s if self.elapsed_s else 0.0
 
 
-async def clear_projection(session: AsyncSession, consumer: str) -> None:
-    for table in PROJECTION_TABLES:
-        await session.execute(delete(table))
-    await session.execute(delete(INBOX).where(INBOX.c.consumer == consumer))
-    await session.execute(delete(STREAM_POSITIONS).where(STREAM_POSITIONS.c.consumer == consumer))
-
-
-REPLAY_IDLE_S = 1.0  # past the listed end offsets, this long with nothing new means the log is read
-
-
-async def rebuild(
+async def empty_projection(
     sessions: async_sessionmaker[AsyncSession],
     *,
     kafka: KafkaSettings,
     topics: Sequence[str],
     consumer: str,
-    handle: Callable[[TimelineStore, Envelope, object], Awaitable[None]],
-    batch_size: int = 1000,
-    progress: Callable[[RebuildProgress], None] | None = None,
-    force: bool = False,
-) -> RebuildProgress:
-    """Empty the projection and replay every event produced before now.
+    force: bool,
+) -> None:
+    """Empty the projection for a rebuild in place, after checking it may be emptied.
 
     Refuses (``ReplayRefused``, nothing emptied) when a topic is unknown or truncated, or when the projection is not
     empty: it cannot compare what it would wipe with what it reads (``leadline replay history`` can). ``force``
@@ -102,16 +92,16 @@ async def rebuild(
         if objections and (not force or any(o.unreadable for o in objections)):
             raise ReplayRefused(objections)
         await clear_projection(session, consumer)
-    return await replay_topics(
-        sessions,
-        kafka=kafka,
-        topics=topics,
-        consumer=consumer,
-        handle=handle,
-        batch_size=batch_size,
-        progress=progress,
-        fresh=True,
-    )
+
+
+async def clear_projection(session: AsyncSession, consumer: str) -> None:
+    for table in PROJECTION_TABLES:
+        await session.execute(delete(table))
+    await session.execute(delete(INBOX).where(INBOX.c.consumer == consumer))
+    await session.execute(delete(STREAM_POSITIONS).where(STREAM_POSITIONS.c.consumer == consumer))
+
+
+REPLAY_IDLE_S = 1.0  # past the listed end offsets, this long with nothing new means the log is read
 
 
 async def replay_topics(
@@ -168,6 +158,8 @@ async def replay_topics(
         reading = asyncio.create_task(_read(reader, partitions, ends, cutoff_ms, batch_size, batches))
         while (batch := await batches.get()) is not None:
             state.read += batch.read
+            state.seconds["decode"] += batch.decode_s
+            clock = time.perf_counter()
             state.undecodable += batch.undecodable
             state.skipped += batch.skipped
             state.total = max(state.total, state.read)
@@ -181,21 +173,30 @@ async def replay_topics(
                     {c for _, p in batch.decoded if (c := getattr(p, "conversation_id", None))},
                     {w for _, p in batch.decoded if isinstance(w := getattr(p, "wamid", None), str)},
                 )
+                clock = _lap(state, "write", clock)
                 for envelope, payload in batch.decoded:
                     applied = ledger.first_time(envelope)
                     if applied:
                         await handle(store, envelope, payload)  # type: ignore[arg-type]
                     state.applied += applied
                     state.skipped += not applied
+                clock = _lap(state, "fold", clock)
                 await store.flush()
                 await ledger.flush(session)
+            _lap(state, "write", clock)
             state.positions.update(batch.positions)
             state.elapsed_s = time.monotonic() - started
             if progress:
                 progress(state)
         await reading  # its error, if it ended with one
         state.elapsed_s = time.monotonic() - started
-        log.info("replay finished", events=state.read, applied=state.applied, seconds=round(state.elapsed_s, 2))
+        log.info(
+            "replay finished",
+            events=state.read,
+            applied=state.applied,
+            seconds=round(state.elapsed_s, 2),
+            **{f"{stage}_s": round(spent, 2) for stage, spent in state.seconds.items()},
+        )
         return state
     finally:
         if reading is not None and not reading.done():
@@ -213,6 +214,13 @@ class _Batch:
     read: int = 0
     undecodable: int = 0
     skipped: int = 0
+    decode_s: float = 0.0
+
+
+def _lap(state: RebuildProgress, stage: str, since: float) -> float:
+    now = time.perf_counter()
+    state.seconds[stage] += now - since
+    return now
 
 
 async def _read(
@@ -240,7 +248,7 @@ async def _read(
                     break
                 continue
             idle_since = None
-            batch = _Batch()
+            batch, decoding = _Batch(), time.perf_counter()
             for tp, records in fetched.items():
                 for record in records:
                     if record.timestamp >= cutoff_ms:
@@ -250,6 +258,7 @@ async def _read(
                     batch.positions[tp] = record.offset + 1
                     batch.read += 1
                     _decode_into(batch, tp, record.offset, record.value)
+            batch.decode_s = time.perf_counter() - decoding
             await batches.put(batch)
     except BaseException:
         # the writer stops at None and then raises this: what is queued would not be written anyway
