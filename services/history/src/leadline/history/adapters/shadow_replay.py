@@ -114,16 +114,7 @@ class TimelineReplay:
         consumer stopped). Refused (``ReplayRefused``) unless the projection is empty and the topics whole, or
         ``force``: it would wipe what it cannot compare with its source (``leadline replay history`` compares)."""
         await empty_projection(sessions, kafka=self.kafka, topics=self.topics, consumer=self.consumer, force=force)
-        return await replay_topics(
-            sessions,
-            kafka=self.kafka,
-            topics=self.topics,
-            consumer=self.consumer,
-            handle=self.handle,
-            batch_size=self.batch_size,
-            progress=progress,
-            fresh=True,
-        )
+        return await self._replay(sessions, progress=progress, fresh=True)
 
     async def source_objections(self, *, since: datetime | None) -> list[Objection]:
         return await topic_objections(self.kafka, list(self.topics))
@@ -131,8 +122,11 @@ class TimelineReplay:
     async def build(
         self, sessions: async_sessionmaker[AsyncSession], *, since: datetime | None, progress: Progress
     ) -> TopicCheckpoint:
+        def report(state: RebuildProgress) -> None:
+            progress(state.read, state.total)
+
         state = await self._replay(
-            sessions, progress=progress, fresh=since is None, since_ms=int(since.timestamp() * 1000) if since else None
+            sessions, progress=report, fresh=since is None, since_ms=int(since.timestamp() * 1000) if since else None
         )
         return TopicCheckpoint(dict(state.positions), dict(state.reached))
 
@@ -159,15 +153,11 @@ class TimelineReplay:
         self,
         sessions: async_sessionmaker[AsyncSession],
         *,
-        progress: Progress | None,
+        progress: Callable[[RebuildProgress], None] | None,
         fresh: bool,
         since_ms: int | None = None,
         start: Mapping[TopicPartition, int] | None = None,
     ) -> RebuildProgress:
-        def report(state: RebuildProgress) -> None:
-            if progress:
-                progress(state.read, state.total)
-
         return await replay_topics(
             sessions,
             kafka=self.kafka,
@@ -175,7 +165,7 @@ class TimelineReplay:
             consumer=self.consumer,
             handle=self.handle,
             batch_size=self.batch_size,
-            progress=report,
+            progress=progress,
             fresh=fresh,
             since_ms=since_ms,
             start=start,
