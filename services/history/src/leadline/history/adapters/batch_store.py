@@ -122,11 +122,12 @@ class BatchTimelineStore:
 
     async def stored_media_by_wamid(self, wamids: Iterable[str | None]) -> dict[str, Mapping[str, Any]]:
         wanted = {w for w in wamids if w}
-        await self._load_media(wanted - self.media.keys())
+        await self._load_media({w for w in wanted if w not in self.media})  # not `- keys()`: that copies them all
         return {w: self.media[w] for w in wanted if self.media[w] is not None}
 
     async def remember_media(self, wamid: str, stored: Mapping[str, Any]) -> None:
-        await self._load_media({wamid} - self.media.keys())
+        if wamid not in self.media:
+            await self._load_media({wamid})
         if self.media[wamid] is None:
             self.media[wamid] = self.new_media[wamid] = dict(stored)
         for key, entry in self.entries.items():
