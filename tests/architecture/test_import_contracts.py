@@ -19,3 +19,12 @@ def test_import_linter_contracts_are_kept():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+def test_every_service_with_a_domain_has_a_layers_contract():
+    import tomllib
+
+    contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    layered = {c["containers"][0] for c in contracts if c["type"] == "layers"}
+    services = {f"leadline.{p.parent.name}" for p in (REPO / "services").glob("*/src/leadline/*/domain")}
+    assert services and services <= layered, f"services without a layers contract: {sorted(services - layered)}"

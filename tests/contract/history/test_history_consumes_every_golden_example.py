@@ -65,7 +65,7 @@ def test_there_are_examples_to_check():
 @pytest.mark.parametrize(("case", "envelope"), EXAMPLES, ids=[case for case, _ in EXAMPLES])
 async def test_each_example_is_handled_and_its_entries_are_valid_timeline_events(case, envelope):
     store = RecordingStore()
-    projection = TimelineProjection(keep_policy(), lambda session, env: store)
+    projection = TimelineProjection(keep_policy())
     await projection.handle(store, envelope, REGISTRY.decode(envelope))
     for entry in store.entries:
         row = SimpleNamespace(**entry_row(entry) | {"lead_id": entry.lead_id or uuid.uuid4()})

@@ -107,7 +107,7 @@ def client_as(
 @pytest.fixture
 async def admin_api(db):
     """The admin API over an account loaded from the dev file; ``admin_api(role=..., account_id=...)`` gives a client."""
-    from leadline.router.service.config_file import apply_configuration_file
+    from leadline.router.entrypoints.config_file import apply_configuration_file
 
     await apply_configuration_file(DEV_ACCOUNTS, uow=db.uow, clock=db.clock)
     app = admin_app(db)

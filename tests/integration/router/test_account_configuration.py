@@ -7,7 +7,11 @@ import asyncio
 import pytest
 
 from leadline.router.domain.agents import Account, AccountSettings, Agent, BusinessNumber, Role
-from leadline.router.service.config_file import ConfigurationFileError, apply_configuration_file, parse_configuration
+from leadline.router.entrypoints.config_file import (
+    ConfigurationFileError,
+    apply_configuration_file,
+    parse_configuration,
+)
 from leadline.router.service.configuration import (
     AccountConfiguration,
     AgentRecord,

@@ -8,8 +8,9 @@ from prometheus_client import REGISTRY as METRICS
 from sqlalchemy import select, text
 
 from leadline.router.adapters import queries
-from leadline.router.adapters.projections import rebuild_projections
+from leadline.router.adapters.pool_wait_metrics import PrometheusPoolWaits
 from leadline.router.adapters.tables import conversation_view, message_view
+from leadline.router.adapters.view_replay import refold_views
 from leadline.router.service.pool_wait import check_pool_waits
 from tests.integration.router.conftest import new_customer
 
@@ -40,7 +41,7 @@ async def test_dropping_the_projections_and_replaying_the_event_store_gives_the_
         # one transaction that holds off appends: other apps on the shared broker may still be writing
         await session.execute(text("LOCK TABLE events IN EXCLUSIVE MODE"))
         live = await snapshot_in(session)
-        replayed = await rebuild_projections(session)
+        replayed = await refold_views(session)
         rebuilt = await snapshot_in(session)
     assert replayed > 0
     assert rebuilt == live, "row for row"
@@ -76,7 +77,9 @@ async def test_a_conversation_waiting_in_the_pool_past_the_threshold_raises_one_
         await ana.post(f"/conversations/{claimed}/claim", json={})
     before = alerts()
     router.clock.advance(seconds=61)
-    published = await check_pool_waits(uow=router.uow, clock=router.clock, waiting=queries.waiting_in_pools)
+    published = await check_pool_waits(
+        uow=router.uow, clock=router.clock, waiting=queries.waiting_in_pools, metrics=PrometheusPoolWaits()
+    )
     mine = [e for e in published if e.stream_id in (waiting, claimed)]
     assert [(e.stream_id, e.type) for e in mine] == [(waiting, "router.conversation.pool_wait_exceeded")]
     assert mine[0].payload["threshold_seconds"] == 60 and mine[0].payload["waited_seconds"] >= 60
@@ -105,5 +108,7 @@ async def test_a_message_typed_on_the_phone_keeps_a_pool_conversation_new_and_it
         "kept in the conversation"
     )
     router.clock.advance(seconds=61)
-    published = await check_pool_waits(uow=router.uow, clock=router.clock, waiting=queries.waiting_in_pools)
+    published = await check_pool_waits(
+        uow=router.uow, clock=router.clock, waiting=queries.waiting_in_pools, metrics=PrometheusPoolWaits()
+    )
     assert (waiting, "router.conversation.pool_wait_exceeded") in [(e.stream_id, e.type) for e in published]

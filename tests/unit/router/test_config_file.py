@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from leadline.router.domain.agents import AccountSettings, Agent, BusinessNumber, Role
-from leadline.router.service.config_file import (
+from leadline.router.entrypoints.config_file import (
     AccountDocument,
     ConfigurationFileError,
     load_configuration_file,

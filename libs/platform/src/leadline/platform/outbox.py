@@ -165,15 +165,3 @@ async def measure_backlog(sessions: async_sessionmaker[AsyncSession]) -> tuple[i
     UNPUBLISHED.set(waiting or 0)
     OLDEST_UNPUBLISHED.set(age)
     return waiting or 0, age
-
-
-async def watch_backlog(
-    sessions: async_sessionmaker[AsyncSession], *, every_s: float = BACKLOG_MEASURE_INTERVAL_S
-) -> None:
-    """Measure the outbox backlog until cancelled (a database that does not answer is readiness's business)."""
-    while True:
-        try:
-            await measure_backlog(sessions)
-        except Exception as error:
-            log.debug("outbox backlog not measured", error=str(error))
-        await asyncio.sleep(every_s)

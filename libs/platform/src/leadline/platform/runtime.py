@@ -23,7 +23,8 @@ from .db import connect_raw, create_engine, ping, session_factory
 from .http import asyncapi_router, health_router, install_error_handlers, install_request_context
 from .kafka import DeadLetters, EventHandler, create_producer, subscribe_events
 from .logging import configure_logging
-from .outbox import NOTIFY_CHANNEL, OutboxRelay, watch_backlog
+from .outbox import BACKLOG_MEASURE_INTERVAL_S, NOTIFY_CHANNEL, OutboxRelay, measure_backlog
+from .rounds import every
 from .settings import ServiceSettings
 from .tracing import configure_tracing, server_spans
 
@@ -70,6 +71,10 @@ class ServiceRuntime:
         """A long-running task (a worker loop) started with the service and cancelled when it stops."""
         self._background.append((name, loop))
 
+    def run_every(self, name: str, interval_s: float, round_: Callable[[], Awaitable[object]]) -> None:
+        """Periodic work (``leadline.platform.rounds.every``): one round now and every ``interval_s`` after."""
+        self.run_in_background(name, lambda: every(interval_s, name, round_))
+
     async def _start_kafka(self) -> None:
         """Keep trying until the broker answers: the service serves HTTP (and stores events) meanwhile."""
         delay = 0.5
@@ -107,7 +112,12 @@ class ServiceRuntime:
         with contextlib.suppress(Exception):  # the database may come later; readiness says so
             await self._listen_for_outbox()
         self._tasks.append(asyncio.create_task(self._start_kafka(), name="kafka-start"))
-        self._tasks.append(asyncio.create_task(watch_backlog(self.sessions), name="outbox-backlog"))
+        self._tasks.append(
+            asyncio.create_task(
+                every(BACKLOG_MEASURE_INTERVAL_S, "outbox-backlog", lambda: measure_backlog(self.sessions)),
+                name="outbox-backlog",
+            )
+        )
         for name, loop in self._background:
             self._tasks.append(asyncio.create_task(loop(), name=name))
         log.info("service started", port=self.settings.http_port)

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from leadline.platform.directory import access_by_the_directory_topic
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 
-from .adapters import replay
+from .adapters.live_projection import LiveTimeline
+from .adapters.replay import RebuildProgress
 from .adapters.shadow_replay import TimelineReplay
-from .adapters.store import SqlTimelineStore
 from .entrypoints.http import history_api
 from .entrypoints.settings import HistorySettings
 from .entrypoints.subscribers import TOPICS, register_subscribers
@@ -24,10 +24,8 @@ DESCRIPTION = (
 )
 
 
-def projection(settings: HistorySettings, *, publish: bool = True) -> TimelineProjection:
-    return TimelineProjection(
-        settings.keep_policy, lambda session, envelope: SqlTimelineStore(session, publish=publish, cause=envelope)
-    )
+def projection(settings: HistorySettings, *, publish: bool = True) -> LiveTimeline:
+    return LiveTimeline(TimelineProjection(settings.keep_policy), publish=publish)
 
 
 def build(settings: HistorySettings | None = None) -> FastAPI:
@@ -50,24 +48,14 @@ async def rebuild(
     settings: HistorySettings,
     sessions: async_sessionmaker[AsyncSession],
     *,
-    progress: Callable[[replay.RebuildProgress], None] | None = None,
+    progress: Callable[[RebuildProgress], None] | None = None,
     force: bool = False,
-) -> replay.RebuildProgress:
+) -> RebuildProgress:
     """Fill an empty projection from its topics; publishes nothing (entry ids are stable across rebuilds).
 
     Refuses (``ReplayRefused``) a projection that is not empty, or topics that are unknown or truncated, unless
     ``force``: it would wipe what it cannot compare with its source (``leadline replay history`` compares)."""
-    quiet = projection(settings, publish=False)
-    return await replay.rebuild(
-        sessions,
-        kafka=settings,
-        topics=TOPICS,
-        consumer=CONSUMER,
-        handle=quiet.handle,
-        batch_size=settings.history_rebuild_batch_size,
-        progress=progress,
-        force=force,
-    )
+    return await replayable(settings).rebuild(sessions, progress=progress, force=force)
 
 
 def replayable(settings: HistorySettings) -> TimelineReplay:

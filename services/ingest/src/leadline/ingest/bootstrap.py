@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
@@ -23,7 +23,7 @@ from .entrypoints.templates_api import templates_api
 from .entrypoints.webhooks import webhook_router
 from .service.media_fetching import MediaFetchPolicy
 from .service.ports import UnitOfWork
-from .service.templates import keep_templates_fresh
+from .service.templates import refresh_all_templates
 
 MIGRATIONS = "leadline.ingest:adapters/migrations"
 DESCRIPTION = (
@@ -62,14 +62,10 @@ def build(settings: IngestSettings | None = None, *, unit_of_work: Callable[[], 
         ),
     )
     verifier = verifier_from_settings(settings)
-    runtime.run_in_background(
+    runtime.run_every(
         "templates",
-        lambda: keep_templates_fresh(
-            every=timedelta(seconds=settings.template_sync_interval_s),
-            graph=graph,
-            uow=unit_of_work,
-            clock=lambda: datetime.now(UTC),
-        ),
+        settings.template_sync_interval_s,
+        lambda: refresh_all_templates(graph=graph, uow=unit_of_work, clock=lambda: datetime.now(UTC)),
     )
     app = create_service_app(
         runtime,

@@ -13,6 +13,7 @@ from leadline.platform.directory import access_by_the_directory_topic
 from leadline.platform.lifespan import close_on_stop
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 
+from .adapters.recovery_metrics import count_settled_saga
 from .adapters.router_api import HttpRouter, ServiceTokenMinter
 from .adapters.unit_of_work import SqlUnitOfWork
 from .entrypoints.admin import admin_api
@@ -21,9 +22,9 @@ from .entrypoints.models import authenticated
 from .entrypoints.settings import LeadsSettings
 from .entrypoints.subscribers import register_subscribers
 from .service.add_lead import AddLeadContext
-from .service.cooling import watch_cooling
+from .service.cooling import reassess_due_leads
 from .service.ports import UnitOfWork
-from .service.recovery import Recovery, watch_stale_sagas
+from .service.recovery import Recovery, recover_stale_sagas
 
 MIGRATIONS = "leadline.leads:adapters/migrations"
 DESCRIPTION = (
@@ -61,15 +62,15 @@ def build(
         clock=clock,
         rules=rules,
         stale_after=timedelta(seconds=settings.saga_pending_timeout_s),
+        settled=count_settled_saga,
     )
 
     register_subscribers(runtime, uow=uow, clock=clock, rules=rules)
-    runtime.run_in_background(
-        "add-lead-recovery", lambda: watch_stale_sagas(recovery, every_s=settings.saga_recovery_interval_s)
-    )
-    runtime.run_in_background(
+    runtime.run_every("add-lead-recovery", settings.saga_recovery_interval_s, lambda: recover_stale_sagas(recovery))
+    runtime.run_every(
         "temperature-cooling",
-        lambda: watch_cooling(every_s=settings.temperature_check_interval_s, uow=uow, clock=clock, rules=rules),
+        settings.temperature_check_interval_s,
+        lambda: reassess_due_leads(uow=uow, clock=clock, rules=rules),
     )
 
     access = access_by_the_directory_topic(runtime)

@@ -21,17 +21,18 @@ from .adapters.account_directory import SqlConfigurationUnitOfWork
 from .adapters.agent_rights import DirectoryRights
 from .adapters.ingest_media import IngestMedia
 from .adapters.live_feed import LiveFeed
+from .adapters.pool_wait_metrics import PrometheusPoolWaits
 from .adapters.unit_of_work import SqlUnitOfWork
 from .adapters.view_replay import ConversationViewsReplay
 from .entrypoints.admin import admin_router
 from .entrypoints.agent_api import agent_api, install_router_errors
+from .entrypoints.config_file import apply_configuration_file, load_configuration_file
 from .entrypoints.live import live_api
 from .entrypoints.media_api import MEDIA_PATHS, media_api
 from .entrypoints.settings import RouterSettings
 from .entrypoints.subscribers import register_subscribers
 from .entrypoints.templates_api import rendered_template, templates_api
-from .service.config_file import apply_configuration_file, load_configuration_file
-from .service.pool_wait import watch_pool_waits
+from .service.pool_wait import check_pool_waits
 from .service.ports import UnitOfWork
 
 MIGRATIONS = "leadline.router:adapters/migrations"
@@ -59,11 +60,10 @@ def build(
             "account-configuration",
             lambda: apply_configuration_file(settings.router_config_file, uow=config_uow, clock=clock),
         )
-    runtime.run_in_background(
+    runtime.run_every(
         "pool-wait",
-        lambda: watch_pool_waits(
-            every_s=settings.pool_wait_check_interval_s, uow=uow, clock=clock, waiting=queries.waiting_in_pools
-        ),
+        settings.pool_wait_check_interval_s,
+        lambda: check_pool_waits(uow=uow, clock=clock, waiting=queries.waiting_in_pools, metrics=PrometheusPoolWaits()),
     )
     feed = LiveFeed(runtime.sessions, rights, kafka=settings, fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
     runtime.run_in_background("live-feed", feed.run)

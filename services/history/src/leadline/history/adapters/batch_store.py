@@ -12,9 +12,11 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Text, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadline.platform.bulk import copy_rows
 
 from ..domain.timeline import (
     Entry,
@@ -27,7 +29,7 @@ from ..domain.timeline import (
 )
 from .store import SqlTimelineStore
 from .tables import conversations, staged_messages, stored_media, timeline_entries
-from .translate import entry_row
+from .translate import ENTRY_COLUMNS, entry_row
 
 _ABSENT = None
 
@@ -44,6 +46,7 @@ class BatchTimelineStore:
         self.media: dict[str, Mapping[str, Any] | None] = {}  # None: known to be absent
         self.new_media: dict[str, Mapping[str, Any]] = {}
         self.entries: dict[str, Entry] = {}  # not in the table yet, by source key
+        self.without_lead: dict[uuid.UUID, list[str]] = {}  # source keys of those entries awaiting their lead
         self.leads_of_entries_in_table: dict[uuid.UUID, uuid.UUID] = {}
 
     async def preload(self, conversation_ids: Iterable[uuid.UUID], wamids: Iterable[str]) -> None:
@@ -56,7 +59,7 @@ class BatchTimelineStore:
             return
         rows = await self.session.execute(
             select(conversations.c.conversation_id, conversations.c.lead_id).where(
-                conversations.c.conversation_id.in_(wanted)
+                conversations.c.conversation_id == any_(_uuids(wanted))
             )
         )
         self.in_table.update({row.conversation_id: row.lead_id for row in rows})
@@ -64,7 +67,7 @@ class BatchTimelineStore:
             await self.session.scalars(
                 select(staged_messages.c.conversation_id)
                 .distinct()
-                .where(staged_messages.c.conversation_id.in_(wanted))
+                .where(staged_messages.c.conversation_id == any_(_uuids(wanted)))
             )
         )
         for conversation_id in wanted:
@@ -74,7 +77,9 @@ class BatchTimelineStore:
         if not wanted:
             return
         rows = await self.session.execute(
-            select(stored_media.c.wamid, stored_media.c.stored).where(stored_media.c.wamid.in_(wanted))
+            select(stored_media.c.wamid, stored_media.c.stored).where(
+                stored_media.c.wamid == any_(bindparam("wamids", list(wanted), type_=ARRAY(Text)))
+            )
         )
         self.media.update(dict.fromkeys(wanted, _ABSENT))
         self.media.update({row.wamid: row.stored for row in rows})
@@ -90,9 +95,8 @@ class BatchTimelineStore:
         self.leads[conversation_id] = lead_id
         if conversation_id in self.in_table:
             self.leads_of_entries_in_table[conversation_id] = lead_id
-        for key, entry in self.entries.items():
-            if entry.conversation_id == conversation_id and entry.lead_id is None:
-                self.entries[key] = dataclasses.replace(entry, lead_id=lead_id)
+        for key in self.without_lead.pop(conversation_id, ()):
+            self.entries[key] = dataclasses.replace(self.entries[key], lead_id=lead_id)
 
     async def stage(self, message: StagedMessage, account_id: str) -> None:
         self.staged.setdefault(message.conversation_id, {}).setdefault(message.message_id, (message, account_id))
@@ -118,11 +122,12 @@ class BatchTimelineStore:
 
     async def stored_media_by_wamid(self, wamids: Iterable[str | None]) -> dict[str, Mapping[str, Any]]:
         wanted = {w for w in wamids if w}
-        await self._load_media(wanted - self.media.keys())
+        await self._load_media({w for w in wanted if w not in self.media})  # not `- keys()`: that copies them all
         return {w: self.media[w] for w in wanted if self.media[w] is not None}
 
     async def remember_media(self, wamid: str, stored: Mapping[str, Any]) -> None:
-        await self._load_media({wamid} - self.media.keys())
+        if wamid not in self.media:
+            await self._load_media({wamid})
         if self.media[wamid] is None:
             self.media[wamid] = self.new_media[wamid] = dict(stored)
         for key, entry in self.entries.items():
@@ -165,7 +170,10 @@ class BatchTimelineStore:
 
     async def record(self, entries: Sequence[Entry]) -> int:
         added = [entry for entry in entries if entry.source_key not in self.entries]
-        self.entries.update((entry.source_key, entry) for entry in added)
+        for entry in added:
+            self.entries[entry.source_key] = entry
+            if entry.lead_id is None and entry.conversation_id is not None:
+                self.without_lead.setdefault(entry.conversation_id, []).append(entry.source_key)
         return len(added)
 
     async def flush(self) -> None:
@@ -176,30 +184,32 @@ class BatchTimelineStore:
             if c not in self.in_table or self.in_table[c] != lead
         ]
         if changed:
-            upsert = insert(conversations)
-            await self.session.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=[conversations.c.conversation_id], set_={"lead_id": upsert.excluded.lead_id}
-                ),
+            await copy_rows(
+                self.session,
+                conversations,
                 changed,
+                columns=["conversation_id", "lead_id"],
+                on_conflict="(conversation_id) DO UPDATE SET lead_id = EXCLUDED.lead_id",
             )
         staged = [
             _staged_row(message, account_id)
             for pending in self.staged.values()
             for message, account_id in pending.values()
         ]
-        if staged:
-            await self.session.execute(insert(staged_messages).on_conflict_do_nothing(), staged)
-        if self.new_media:
-            await self.session.execute(
-                insert(stored_media).on_conflict_do_nothing(),
-                [{"wamid": w, "stored": s} for w, s in self.new_media.items()],
-            )
-        if self.entries:
-            await self.session.execute(
-                insert(timeline_entries).on_conflict_do_nothing(index_elements=[timeline_entries.c.source_key]),
-                [entry_row(entry) for entry in self.entries.values()],
-            )
+        await copy_rows(self.session, staged_messages, staged, columns=STAGED_COLUMNS)
+        await copy_rows(
+            self.session,
+            stored_media,
+            [{"wamid": w, "stored": s} for w, s in self.new_media.items()],
+            columns=["wamid", "stored"],
+        )
+        await copy_rows(
+            self.session,
+            timeline_entries,
+            [entry_row(entry) for entry in self.entries.values()],
+            columns=ENTRY_COLUMNS,
+            on_conflict="(source_key) DO NOTHING",
+        )
         if self.leads_of_entries_in_table:
             await self.session.execute(
                 update(timeline_entries)
@@ -212,8 +222,16 @@ class BatchTimelineStore:
             )
 
 
+def _uuids(ids: Iterable[uuid.UUID]) -> Any:
+    # one array parameter, not one parameter per id: a batch asks about thousands
+    return bindparam("ids", list(ids), type_=ARRAY(UUID(as_uuid=True)))
+
+
 def _lacks_stored_media(content: Mapping[str, Any] | None) -> bool:
     return bool(content) and "media" in content and stored_media_of(content) is None
+
+
+STAGED_COLUMNS = [c.name for c in staged_messages.columns]
 
 
 def _staged_row(message: StagedMessage, account_id: str) -> dict[str, Any]:

@@ -11,10 +11,10 @@ import uuid
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadline.events import Envelope
+from leadline.platform.bulk import copy_rows
 from leadline.platform.inbox import STREAM_GAPS
 from leadline.platform.messaging_tables import INBOX, STREAM_POSITIONS
 
@@ -61,18 +61,17 @@ class ReplayLedger:
         return True
 
     async def flush(self, session: AsyncSession) -> None:
-        if self.new_ids:
-            await session.execute(
-                insert(INBOX).on_conflict_do_nothing(),
-                [{"consumer": self.consumer, "event_id": event_id} for event_id in dict.fromkeys(self.new_ids)],
-            )
-        if self.moved:
-            upsert = insert(STREAM_POSITIONS)
-            await session.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=[STREAM_POSITIONS.c.consumer, STREAM_POSITIONS.c.stream_id],
-                    set_={"last_sequence": upsert.excluded.last_sequence},
-                ),
-                [{"consumer": self.consumer, "stream_id": s, "last_sequence": self.positions[s]} for s in self.moved],
-            )
+        await copy_rows(
+            session,
+            INBOX,
+            [{"consumer": self.consumer, "event_id": event_id} for event_id in dict.fromkeys(self.new_ids)],
+            columns=["consumer", "event_id"],
+        )
+        await copy_rows(
+            session,
+            STREAM_POSITIONS,
+            [{"consumer": self.consumer, "stream_id": s, "last_sequence": self.positions[s]} for s in self.moved],
+            columns=["consumer", "stream_id", "last_sequence"],
+            on_conflict="(consumer, stream_id) DO UPDATE SET last_sequence = EXCLUDED.last_sequence",
+        )
         self.new_ids, self.moved = [], set()

@@ -1,6 +1,7 @@
-"""The timeline as a ``ReplayableProjection``: replayed from its topics into a shadow copy, then swapped in.
+"""The timeline's one replay: from its topics into a shadow copy swapped in, or into the emptied tables.
 
-Used by ``leadline replay history`` while the service runs (see ``leadline.platform.projection_replay``).
+``leadline replay history`` uses it as a ``ReplayableProjection`` while the service runs (see
+``leadline.platform.projection_replay``); ``rebuild`` fills an empty timeline in place (the service stopped).
 A replay for one lead or conversation still reads every topic — a lead's timeline depends on its
 conversations' events on three topics — and only that lead's or conversation's rows are replaced.
 
@@ -35,7 +36,7 @@ from leadline.platform.replay_guard import (
 from leadline.platform.settings import KafkaSettings
 
 from ..service.ports import TimelineStore
-from .replay import RebuildProgress, replay_topics
+from .replay import RebuildProgress, empty_projection, replay_topics
 from .tables import PROJECTION_TABLES, conversations, staged_messages, stored_media, timeline_entries
 
 Handle = Callable[[TimelineStore, Envelope, object], Awaitable[None]]
@@ -55,7 +56,7 @@ class TimelineReplay:
     topics: Sequence[str]
     consumer: str
     handle: Handle
-    batch_size: int = 1000
+    batch_size: int = 5000
     name: str = "history"
     # The history database has one consumer, so its inbox and positions travel with the projection.
     tables: list[str] = field(
@@ -102,14 +103,30 @@ class TimelineReplay:
     def lock_tables(self) -> list[str]:
         return self.tables
 
+    async def rebuild(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        progress: Callable[[RebuildProgress], None] | None = None,
+        force: bool = False,
+    ) -> RebuildProgress:
+        """Empty the projection ``sessions`` write to and replay every event produced before now into it (the live
+        consumer stopped). Refused (``ReplayRefused``) unless the projection is empty and the topics whole, or
+        ``force``: it would wipe what it cannot compare with its source (``leadline replay history`` compares)."""
+        await empty_projection(sessions, kafka=self.kafka, topics=self.topics, consumer=self.consumer, force=force)
+        return await self._replay(sessions, progress=progress, fresh=True)
+
     async def source_objections(self, *, since: datetime | None) -> list[Objection]:
         return await topic_objections(self.kafka, list(self.topics))
 
     async def build(
         self, sessions: async_sessionmaker[AsyncSession], *, since: datetime | None, progress: Progress
     ) -> TopicCheckpoint:
+        def report(state: RebuildProgress) -> None:
+            progress(state.read, state.total)
+
         state = await self._replay(
-            sessions, progress=progress, fresh=since is None, since_ms=int(since.timestamp() * 1000) if since else None
+            sessions, progress=report, fresh=since is None, since_ms=int(since.timestamp() * 1000) if since else None
         )
         return TopicCheckpoint(dict(state.positions), dict(state.reached))
 
@@ -136,15 +153,11 @@ class TimelineReplay:
         self,
         sessions: async_sessionmaker[AsyncSession],
         *,
-        progress: Progress | None,
+        progress: Callable[[RebuildProgress], None] | None,
         fresh: bool,
         since_ms: int | None = None,
         start: Mapping[TopicPartition, int] | None = None,
     ) -> RebuildProgress:
-        def report(state: RebuildProgress) -> None:
-            if progress:
-                progress(state.read, state.total)
-
         return await replay_topics(
             sessions,
             kafka=self.kafka,
@@ -152,7 +165,7 @@ class TimelineReplay:
             consumer=self.consumer,
             handle=self.handle,
             batch_size=self.batch_size,
-            progress=report,
+            progress=progress,
             fresh=fresh,
             since_ms=since_ms,
             start=start,

@@ -1,4 +1,4 @@
-"""Wire ↔ domain: router messages into staged messages, timeline entries into published events and rows."""
+"""Domain → wire and rows: timeline entries into published events and table rows."""
 
 from __future__ import annotations
 
@@ -7,28 +7,30 @@ from datetime import datetime
 from typing import Any
 
 from leadline.events import Envelope, new_envelope
-from leadline.events.content import text_of
 from leadline.events.history import TimelineEntryKind, TimelineEntryRecordedV1
-from leadline.events.router import MessageAppendedV1
 
-from ..domain.timeline import Entry, StagedMessage
+from ..domain.timeline import Entry
 
-
-def staged_message(envelope: Envelope, payload: MessageAppendedV1) -> StagedMessage:
-    return StagedMessage(
-        message_id=payload.message_id,
-        conversation_id=payload.conversation_id,
-        kind=payload.content.kind,
-        direction=payload.direction,
-        origin=payload.origin,
-        sent_at=payload.sent_at,
-        # dumped from the typed model: fields the contract does not know (a Graph URL) never reach the timeline
-        content=payload.content.model_dump(mode="json"),
-        source_event_id=envelope.event_id,
-        sender=payload.sender.model_dump(mode="json") if payload.sender else None,
-        wamid=payload.wamid,
-        text=text_of(payload.content),
-    )
+ENTRY_COLUMNS = [
+    "entry_id",
+    "source_key",
+    "lead_id",
+    "account_id",
+    "conversation_id",
+    "kind",
+    "at",
+    "direction",
+    "origin",
+    "agent",
+    "content",
+    "temperature",
+    "details",
+    "wamid",
+    "media_key",
+    "text",
+    "source_event_id",
+]
+"""The columns ``entry_row`` fills (all but the computed ``search``)."""
 
 
 def entry_row(entry: Entry) -> dict[str, Any]:

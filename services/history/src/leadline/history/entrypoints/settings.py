@@ -19,7 +19,7 @@ class HistorySettings(ServiceSettings):
         "interactive_reply, button, template, unsupported. Text, images, GIFs, audio and voice notes are "
         "always kept; stickers, contacts and locations never (naming them is an error).",
     )
-    history_rebuild_batch_size: int = Field(default=1000, description="Events per transaction in a rebuild.")
+    history_rebuild_batch_size: int = Field(default=5000, description="Events per transaction in a rebuild.")
 
     @field_validator("history_keep_kinds")
     @classmethod

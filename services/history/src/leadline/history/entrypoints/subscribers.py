@@ -8,13 +8,14 @@ from leadline.events import Envelope
 from leadline.events.topics import LEADS_LEADS, ROUTER_CONVERSATIONS, WHATSAPP_INBOUND
 from leadline.platform.runtime import ServiceRuntime
 
-from ..service.projection import CONSUMER, TimelineProjection
+from ..adapters.live_projection import LiveTimeline
+from ..service.projection import CONSUMER
 
 TOPICS = (ROUTER_CONVERSATIONS, LEADS_LEADS, WHATSAPP_INBOUND)
 
 
 def register_subscribers(
-    runtime: ServiceRuntime, *, projection: TimelineProjection, sessions: async_sessionmaker[AsyncSession]
+    runtime: ServiceRuntime, *, projection: LiveTimeline, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     async def on_event(envelope: Envelope) -> None:
         async with sessions() as session, session.begin():

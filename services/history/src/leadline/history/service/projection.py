@@ -1,17 +1,13 @@
-"""The timeline projection: one handler per event history cares about, all behind ``apply``.
+"""The timeline projection: one handler per event history cares about, all behind ``handle``.
 
-``apply`` runs inside the caller's transaction (one per event live, one per batch in a rebuild):
-it records the event id in the inbox, moves the stream's position (skipping replays, reporting
-gaps) and then lets the event's handler change the timeline, so a redelivery changes nothing.
+``handle`` changes the timeline through a ``TimelineStore``; whether an event is new (the inbox, the stream's
+position) is the caller's to decide: ``adapters.live_projection`` live, the replay ledger in a rebuild.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from leadline.events import REGISTRY, Envelope
+from leadline.events import Envelope
+from leadline.events.content import text_of
 from leadline.events.ingest import MediaStoredV2
 from leadline.events.leads import (
     ConversationAttachedToLeadV1,
@@ -29,16 +25,12 @@ from leadline.events.router import (
     MessageDeliveryUpdatedV1,
     MessageMediaUpdatedV1,
 )
-from leadline.platform.inbox import StreamPosition, advance_stream, first_delivery
 
-from ..adapters.translate import staged_message
 from ..domain.rules import KeepPolicy
-from ..domain.timeline import Entry, EntryKind, entries_of_finished_conversation, event_source
+from ..domain.timeline import Entry, EntryKind, StagedMessage, entries_of_finished_conversation, event_source
 from .ports import TimelineStore
 
 CONSUMER = "history-timeline"
-
-StoreFactory = Callable[[AsyncSession, Envelope], TimelineStore]
 
 
 def _agent(agent) -> dict[str, str] | None:
@@ -49,22 +41,8 @@ class TimelineProjection:
     """Folds router, leads and media events into lead timelines. Invariants: each event applies once;
     a conversation's messages join the timeline only when it finishes; entries are unique per source."""
 
-    def __init__(self, policy: KeepPolicy, store: StoreFactory) -> None:
+    def __init__(self, policy: KeepPolicy) -> None:
         self.policy = policy
-        self.store = store
-
-    async def apply(self, session: AsyncSession, envelope: Envelope) -> bool:
-        """False when the event was already applied (a redelivery or a replay)."""
-        payload = REGISTRY.decode(envelope)  # unknown types raise before anything is recorded: the platform skips them
-        if not await first_delivery(session, CONSUMER, envelope.event_id):
-            return False
-        if (
-            await advance_stream(session, CONSUMER, envelope.stream_id, envelope.sequence)
-            is StreamPosition.ALREADY_APPLIED
-        ):
-            return False
-        await self.handle(self.store(session, envelope), envelope, payload)
-        return True
 
     async def handle(self, store: TimelineStore, envelope: Envelope, payload: object) -> None:
         match payload:
@@ -92,6 +70,23 @@ class TimelineProjection:
                 await store.remember_media(payload.wamid, payload.stored.model_dump(mode="json"))
             case MessageMediaUpdatedV1():
                 await store.update_message_media(payload.message_id, payload.media.model_dump(mode="json"))
+
+
+def staged_message(envelope: Envelope, payload: MessageAppendedV1) -> StagedMessage:
+    return StagedMessage(
+        message_id=payload.message_id,
+        conversation_id=payload.conversation_id,
+        kind=payload.content.kind,
+        direction=payload.direction,
+        origin=payload.origin,
+        sent_at=payload.sent_at,
+        # dumped from the typed model: fields the contract does not know (a Graph URL) never reach the timeline
+        content=payload.content.model_dump(mode="json"),
+        source_event_id=envelope.event_id,
+        sender=payload.sender.model_dump(mode="json") if payload.sender else None,
+        wamid=payload.wamid,
+        text=text_of(payload.content),
+    )
 
 
 async def stage_message(store: TimelineStore, envelope: Envelope, payload: MessageAppendedV1) -> None:

@@ -3,10 +3,9 @@ business number (the number's account owns them)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 import structlog
@@ -65,16 +64,12 @@ async def templates_of_number(
     return NumberTemplates(phone_number_id, waba_id, synced_at, [t for t in templates if t.usable])
 
 
-async def keep_templates_fresh(
-    *, every: timedelta, graph: TemplateSource, uow: Callable[[], UnitOfWork], clock: Clock
-) -> None:
-    """Until cancelled: every account's templates read again every ``every`` (Meta approves and pauses them)."""
-    while True:
-        async with uow() as work:
-            wabas = await work.numbers.wabas()
-        for waba_id in wabas:
-            try:
-                await sync_templates(waba_id, graph=graph, uow=uow, clock=clock)
-            except Exception as error:  # Meta down: the templates kept stay offered; the next round tries again
-                log.warning("template sync failed", waba_id=waba_id, error=str(error))
-        await asyncio.sleep(every.total_seconds())
+async def refresh_all_templates(*, graph: TemplateSource, uow: Callable[[], UnitOfWork], clock: Clock) -> None:
+    """One round (``ServiceRuntime.run_every``): every account's templates read again (Meta approves and pauses them)."""
+    async with uow() as work:
+        wabas = await work.numbers.wabas()
+    for waba_id in wabas:
+        try:
+            await sync_templates(waba_id, graph=graph, uow=uow, clock=clock)
+        except Exception as error:  # Meta down: the templates kept stay offered; the next round tries again
+            log.warning("template sync failed", waba_id=waba_id, error=str(error))

@@ -6,8 +6,6 @@ due and lets the thermometer decide again, emitting ``leads.lead.temperature_cha
 
 from __future__ import annotations
 
-import asyncio
-
 import structlog
 
 from ..domain.lead import ACTIVE
@@ -41,14 +39,3 @@ async def reassess_due_leads(*, uow: UowFactory, clock: Clock, rules: Temperatur
     if changed:
         log.info("lead temperatures re-assessed", changed=changed, due=len(due))
     return changed
-
-
-async def watch_cooling(*, every_s: float, uow: UowFactory, clock: Clock, rules: TemperatureRules) -> None:
-    while True:
-        try:
-            await reassess_due_leads(uow=uow, clock=clock, rules=rules)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # the loop must outlive a database hiccup
-            log.warning("temperature review round failed", error=str(error))
-        await asyncio.sleep(every_s)

@@ -9,12 +9,11 @@ router's ``claimed`` event, see ``service.router_events``). Router unreachable â
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
-from prometheus_client import Counter
 
 from ..domain.saga import AbandonReason, SagaState, recovery_verdict
 from ..domain.temperature import TemperatureRules
@@ -22,7 +21,6 @@ from .completion import abandon_saga, complete_saga, conversion_point
 from .ports import Clock, RouterApi, RouterUnavailable, ServiceTokens, UowFactory
 
 log = structlog.get_logger(__name__)
-RECOVERED = Counter("leadline_leads_sagas_recovered_total", "Pending Add lead sagas settled by recovery", ["outcome"])
 
 
 @dataclass(frozen=True)
@@ -33,6 +31,8 @@ class Recovery:
     clock: Clock
     rules: TemperatureRules = TemperatureRules()
     stale_after: timedelta = timedelta(seconds=10)
+    settled: Callable[[str], None] = lambda outcome: None
+    """Told each saga's outcome (``completed``, ``abandoned``, ``waiting``): the metrics, at the edge."""
 
 
 async def recover_stale_sagas(recovery: Recovery) -> dict[str, int]:
@@ -81,17 +81,6 @@ async def recover_stale_sagas(recovery: Recovery) -> dict[str, int]:
             log.warning("saga recovery waits for the router", lead_id=saga.lead_id, error=str(error))
             outcome = "waiting"
         outcomes[outcome] += 1
-        RECOVERED.labels(outcome).inc()
+        recovery.settled(outcome)
         log.info("pending add lead settled by recovery", lead_id=saga.lead_id, outcome=outcome)
     return outcomes
-
-
-async def watch_stale_sagas(recovery: Recovery, *, every_s: float) -> None:
-    while True:
-        try:
-            await recover_stale_sagas(recovery)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # the loop must outlive a database hiccup
-            log.warning("saga recovery round failed", error=str(error))
-        await asyncio.sleep(every_s)

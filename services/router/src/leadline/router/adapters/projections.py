@@ -1,24 +1,22 @@
 """Query projections of conversations: one function folds an event into the views, live or on rebuild.
 
 Live, it runs in the same transaction as the append, so a query right after a command sees it.
-``rebuild_projections`` empties the views and replays the event store in order: the same function,
-the same answer.
+``view_replay`` refolds the event store through the same function (``leadline replay router``): the same answer.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, func, literal, select, update
+from sqlalchemy import Text, cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadline.events import REGISTRY, Envelope
-from leadline.platform.event_store import envelope_of
 
 from ..domain import events as ev
-from .tables import conversation_view, events, message_view
+from .tables import conversation_view, message_view
 from .translate import to_domain
 
 
@@ -148,22 +146,3 @@ async def project(session: AsyncSession, envelope: Envelope) -> None:
         case _:
             values = {}
     await session.execute(update(conversation_view).where(where).values(version=envelope.sequence, **values))
-
-
-async def rebuild_projections(session: AsyncSession, *, batch: int = 1000) -> int:
-    """Drop what the views hold and replay every stored event in order; returns how many were replayed."""
-    await session.execute(delete(message_view))
-    await session.execute(delete(conversation_view))
-    replayed, last = 0, 0
-    while True:
-        rows = (
-            await session.execute(
-                select(events).where(events.c.position > last).order_by(events.c.position).limit(batch)
-            )
-        ).all()
-        if not rows:
-            return replayed
-        for row in rows:
-            await project(session, envelope_of(events, row))
-            last = row.position
-        replayed += len(rows)

@@ -8,7 +8,7 @@ Invariants held by the database:
 - ``chats`` primary key (account, number, customer): one chat per customer and business number;
 - ``open_conversations`` primary key (account, number, customer): one open conversation per chat, however
   many messages arrive at once, whatever form of the number or BSUID they come with.
-Projections (``conversation_view``, ``message_view``) are rebuilt from ``events`` by ``rebuild_projections``.
+Projections (``conversation_view``, ``message_view``) are rebuilt from ``events`` by ``view_replay``.
 """
 
 from __future__ import annotations

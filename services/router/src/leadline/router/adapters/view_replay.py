@@ -1,4 +1,4 @@
-"""The conversation views as a ``ReplayableProjection``: refolded from the event store into a shadow copy, swapped in.
+"""The conversation views' one replay: refolded from the event store into a shadow copy and swapped in, or in place.
 
 Used by ``leadline replay router`` while the service runs (see ``leadline.platform.projection_replay``).
 The views are written in the same transaction as the events they fold, so they never miss one; a replay
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import delete, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from leadline.platform.event_store import envelope_of
@@ -103,32 +103,42 @@ class ConversationViewsReplay:
         checkpoint, read = Checkpoint(), 0
         while True:
             async with sessions() as session, session.begin():
-                rows = (
-                    await session.execute(
-                        select(events)
-                        .where(events.c.position > checkpoint.last)
-                        .order_by(events.c.position)
-                        .limit(self.batch_size)
-                    )
-                ).all()
-                for row in rows:
-                    await project(session, envelope_of(events, row))
-                    checkpoint.holes.extend(range(checkpoint.last + 1, row.position))
-                    checkpoint.last = row.position
-            read += len(rows)
+                folded = await fold_stored_events(session, checkpoint, limit=self.batch_size)
+            read += folded
             progress(read, max(read, expected))
-            if not rows:
+            if not folded:
                 return checkpoint
 
     async def catch_up(self, sessions: async_sessionmaker[AsyncSession], checkpoint: object) -> int:
         assert isinstance(checkpoint, Checkpoint)
         async with sessions() as session, session.begin():
-            missed = events.c.position.in_(checkpoint.holes) if checkpoint.holes else False
-            rows = (
-                await session.execute(
-                    select(events).where(or_(events.c.position > checkpoint.last, missed)).order_by(events.c.position)
-                )
-            ).all()
-            for row in rows:
-                await project(session, envelope_of(events, row))
-        return len(rows)
+            return await fold_stored_events(session, checkpoint, holes_too=True)
+
+
+async def fold_stored_events(
+    session: AsyncSession, checkpoint: Checkpoint, *, limit: int | None = None, holes_too: bool = False
+) -> int:
+    """Fold the stored events after ``checkpoint.last`` into the views, in position order (``holes_too``: and the
+    positions it skipped, if they exist now); moves the checkpoint on and returns how many events it folded.
+
+    The one way the views are refolded: the replay's build and catch-up, and an offline rebuild (``refold_views``).
+    """
+    missed = events.c.position.in_(checkpoint.holes) if holes_too and checkpoint.holes else False
+    query = select(events).where(or_(events.c.position > checkpoint.last, missed)).order_by(events.c.position)
+    rows = (await session.execute(query.limit(limit) if limit else query)).all()
+    for row in rows:
+        await project(session, envelope_of(events, row))
+        if row.position > checkpoint.last:
+            checkpoint.holes.extend(range(checkpoint.last + 1, row.position))
+            checkpoint.last = row.position
+    return len(rows)
+
+
+async def refold_views(session: AsyncSession) -> int:
+    """Empty the views and fold every stored event into them, in this transaction; returns how many were folded."""
+    await session.execute(delete(message_view))
+    await session.execute(delete(conversation_view))
+    checkpoint, folded = Checkpoint(), 0
+    while batch := await fold_stored_events(session, checkpoint, limit=1000):
+        folded += batch
+    return folded

@@ -23,16 +23,6 @@ from leadline.platform.http import ApiError
 
 from ..adapters.account_directory import SqlAccountDirectory, SqlConfigurationUnitOfWork
 from ..domain.agents import AccountSettings, Agent, BusinessNumber
-from ..service.config_file import (
-    AccountDocument,
-    AgentEntry,
-    ConfigurationFileError,
-    NumberEntry,
-    SettingsEntry,
-    TeamEntry,
-    problems_of,
-    read_document,
-)
 from ..service.configuration import (
     ConfigurationRefused,
     NumberOfAnotherAccount,
@@ -42,6 +32,16 @@ from ..service.configuration import (
     register_business_number,
     upsert_agent,
     upsert_team,
+)
+from .config_file import (
+    AccountDocument,
+    AgentEntry,
+    ConfigurationFileError,
+    NumberEntry,
+    SettingsEntry,
+    TeamEntry,
+    problems_of,
+    read_document,
 )
 
 EXTERNAL_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"  # leadline.events.common.ExternalId

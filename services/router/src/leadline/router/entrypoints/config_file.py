@@ -1,4 +1,5 @@
-"""Account configuration documents (YAML or JSON): the models that check them and the loader that applies them.
+"""Account configuration documents (YAML or JSON), an input of the router like its HTTP API: the models that check
+them and the loader that applies them through ``service.configuration``.
 
 A file holds ``accounts``, each keyed by its id; inside, teams, numbers and agents are keyed by theirs,
 so an error names the entry it is about (``accounts.acme-motors.agents.carla.role``). Keys may not
@@ -27,7 +28,7 @@ from leadline.events.common import (
 )
 
 from ..domain.agents import AccountSettings, Agent, BusinessNumber, Role
-from .configuration import AccountConfiguration, AgentRecord, Clock, Team, UowFactory, apply_configuration
+from ..service.configuration import AccountConfiguration, AgentRecord, Clock, Team, UowFactory, apply_configuration
 
 
 class ConfigurationFileError(ValueError):
