@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -37,7 +37,12 @@ class ClaimState:
 
 
 class Conversations(Protocol):
-    async def get(self, conversation_id: str) -> Conversation | None: ...
+    async def get(self, conversation_id: str, *, about_messages: Iterable[str] | None = None) -> Conversation | None:
+        """The conversation, loaded at a cost that does not grow with its history.
+
+        It knows the facts (WhatsApp ids, delivery, media, send requests) of ``about_messages`` only: the message
+        ids or WhatsApp ids a decision is about; None, of every message (that load grows with the conversation).
+        """
 
     async def claim_state(self, conversation_id: str) -> ClaimState | None: ...
 
