@@ -136,6 +136,12 @@ class SqlConversations:
             row.was_in_pool,
         )
 
+    async def take_claim_turn(self, conversation_id: str) -> ClaimState | None:
+        # a transaction-scoped advisory lock that only claims take: nothing else waits on it, so it joins no cycle
+        turn = func.pg_advisory_xact_lock(func.hashtextextended(f"claim:{conversation_id}", 0))
+        await self._session.execute(select(turn))
+        return await self.claim_state(conversation_id)
+
     async def add(self, conversation: Conversation, *, causation: Envelope | None = None) -> list[Envelope]:
         """Append pending events after the version they were decided on; a concurrent append makes this fail."""
         if not conversation.pending:

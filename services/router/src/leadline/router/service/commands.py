@@ -67,10 +67,13 @@ async def _refuse_late_claim(work: UnitOfWork, conversation_id: str, agent: Agen
     """Fast path for the 99 late claimers: an owner already committed is refused from one row, without the stream.
 
     One primary-key read of ``conversation_view`` (the owner, pools and collaborators), then the refusal: no events
-    and no snapshot are read. Only a committed owner is trusted here; a conversation still unowned goes the full way
-    (expected version), and a claimer that lost that race comes back here on its retry.
+    and no snapshot are read. Only a committed owner is trusted here. While the conversation is unowned, claimers take
+    turns: the first goes the full way (expected version, the invariant), the others wait for its commit and are
+    refused from the row it left, instead of each loading, appending in vain and retrying.
     """
     claim_state = await work.conversations.claim_state(conversation_id)
+    if claim_state is not None and claim_state.owner_id is None:
+        claim_state = await work.conversations.take_claim_turn(conversation_id)
     if claim_state is None or claim_state.owner_id is None or claim_state.owner_id == agent.id:
         return  # unowned, or the owner naming a lead: the aggregate decides
     if claim_state.account_id != account.id or not may_claim(

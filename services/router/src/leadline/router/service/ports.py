@@ -46,6 +46,13 @@ class Conversations(Protocol):
 
     async def claim_state(self, conversation_id: str) -> ClaimState | None: ...
 
+    async def take_claim_turn(self, conversation_id: str) -> ClaimState | None:
+        """Wait until no other claim of this conversation is being decided, then its claim state as committed.
+
+        The turn is held to the end of the caller's transaction: of claimers racing for an unowned conversation,
+        one decides at a time, and the others read the winner's commit instead of deciding in vain.
+        """
+
     async def add(self, conversation: Conversation, *, causation: Envelope | None = None) -> list[Envelope]:
         """Append the aggregate's pending events with an expected-version check; returns them as envelopes.
 
