@@ -81,3 +81,31 @@ def test_a_lead_merged_by_a_conflict_resolution_takes_no_conversations_and_no_tr
     with pytest.raises(LeadMerged):
         lead.transfer(CARLA, "seminovos", at=T0)
     assert lead.assess_temperature(Assessment(Temperature.HOT, (), None), at=T0) is False
+
+
+def test_a_lead_restored_from_its_state_is_the_lead_its_events_fold_to():
+    lead = Lead.create(
+        "lead-1",
+        "acme",
+        details=ev.ContactDetails("João", "+5511987654321"),
+        responsible=ANA,
+        team_id="vendas",
+        conversation_id="conv-1",
+        idempotency_key="k",
+        point=POINT,
+        at=T0,
+    )
+    lead.transfer(CARLA, "seminovos", at=T0)
+    lead.assess_temperature(Assessment(Temperature.WARM, ("respondeu rápido",), None), at=T0)
+    lead.attach_conversation(
+        "conv-2", ev.ConversionPoint("conv-2", "1065", "+55 11 4000-0001", "text", None, T0), at=T0
+    )
+    lead.note_conflict("conflict-1", team_ids=("vendas", "seminovos"), lead_ids=("lead-1", "lead-2"), at=T0)
+    lead.settle_conflict("conflict-1", kept_lead_id="lead-2", by=ANA, at=T0)
+    folded = Lead.rehydrate(lead.id, lead.account_id, lead.pending)
+    again = Lead.restore(lead.id, lead.account_id, folded.state())
+    assert again.state() == folded.state()
+    assert again.status == MERGED and again.merged_into == "lead-2"
+    assert [p.conversation_id for p in again.state().conversion_points] == ["conv-1", "conv-2"]
+    with pytest.raises(LeadMerged):
+        again.transfer(ANA, "vendas", at=T0)

@@ -8,11 +8,16 @@ from pathlib import Path
 
 from rich.console import Console
 
-from . import history, ingest, router
+from . import conversation_length, history, ingest, router
 from .infra import bench_infra
 from .report import print_table, write_json
 
-BENCHMARKS = {"ingest": ingest.run, "router": router.run, "history": history.run}
+BENCHMARKS = {
+    "ingest": ingest.run,
+    "router": router.run,
+    "conversation_length": conversation_length.run,
+    "history": history.run,
+}
 DEFAULT = tuple(BENCHMARKS)
 
 

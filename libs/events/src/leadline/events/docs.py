@@ -34,6 +34,17 @@ in `libs/events/examples/<type>/v<N>/`; `docs/asyncapi.json` is the AsyncAPI 3.0
 - Unknown payload fields are ignored: adding an optional field is the only compatible change.
   Anything else (including a new enum value or content kind) is a new version with an upcaster.
 - Deduplicate on `event_id`; skip `sequence` numbers already applied and report gaps.
+
+## Retiring an event type
+
+An event type no producer should emit any more is retired, never deleted at once: topics keep their records
+forever, and consumers outside this repository may still read them.
+
+1. The payload model says why in its `RETIRED` reason; the tables below show the type as retired, with it.
+2. Its models, schemas, examples and upcasters stay: records of it still decode, and consumers may keep or drop
+   their handling. Its topic's producers must not emit it (a contract test holds them to it).
+3. It is deleted from the contract only in a release whose notes say so, once no consumer handles it and no
+   retained topic holds a record of it (a type retired because it was never emitted holds none).
 """
 
 
@@ -92,9 +103,11 @@ def _topic_section(spec: TopicSpec, registry: Registry) -> list[str]:
 
 
 def _meaning(registry: Registry, event_type: str) -> str:
-    """The first line of the newest model's docstring: one sentence saying what happened."""
-    doc = registry.newest(event_type).__doc__ or ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
+    """The first line of the newest model's docstring: one sentence saying what happened (or why it is retired)."""
+    model = registry.newest(event_type)
+    doc = model.__doc__ or ""
+    meaning = doc.strip().splitlines()[0] if doc.strip() else ""
+    return f"**Retired**: {model.RETIRED}. (It meant: {meaning})" if model.RETIRED else meaning
 
 
 def _retention(retention: timedelta | None) -> str:

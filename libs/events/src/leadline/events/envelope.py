@@ -29,6 +29,8 @@ class Payload(BaseModel):
 
     EVENT_TYPE: ClassVar[str] = ""
     SCHEMA_VERSION: ClassVar[int] = 1
+    RETIRED: ClassVar[str] = ""
+    """Why no producer emits this type any more (see "Retiring an event type" in docs/events.md); empty while in use."""
 
     def stream_id(self, account_id: str) -> str:
         """The stream (and Kafka key) this payload belongs to, derived from its own ids.

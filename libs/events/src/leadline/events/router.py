@@ -191,6 +191,10 @@ class ConversationReleasedV1(_ConversationEvent):
     """The owner gave the conversation back to a team's pool for anyone to claim."""
 
     EVENT_TYPE = CONVERSATION_RELEASED
+    RETIRED = (
+        "never emitted: the product has no giving back to the pool; a conversation goes back to a pool only by a "
+        "transfer (`router.conversation.transferred` with no `to_agent`)"
+    )
 
     agent: AgentRef
     """The owner who released it."""
@@ -231,6 +235,10 @@ class ConversationReopenedV1(_ConversationEvent):
     """A finished conversation came back to life: the customer wrote again or an agent reopened it."""
 
     EVENT_TYPE = CONVERSATION_REOPENED
+    RETIRED = (
+        "never emitted: a finished conversation stays finished; the customer's next message opens a new "
+        "conversation (`router.conversation.opened`)"
+    )
 
     reopened_by: Literal["customer", "agent"]
     agent: AgentRef | None = None

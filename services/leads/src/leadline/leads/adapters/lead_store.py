@@ -1,4 +1,9 @@
-"""The lead event store: append with an expected version, load a stream, keep the ``leads`` row in step; the lead's read side."""
+"""The lead event store: append with an expected version, load a lead, keep the ``leads`` row in step; the lead's read side.
+
+A lead loads from its snapshot (``snapshots.py``) with one statement, however long its stream: the snapshot and the
+stream's last version to check it against. The append that makes a snapshot current writes it, in its transaction; a
+lead without one, of another format, or unreadable is folded from its events (the truth) instead.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import structlog
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadline.events import CONVERSION_POINT_RECORDED, REGISTRY, Envelope
@@ -15,11 +22,15 @@ from leadline.platform.event_store import StreamConflict, append_events, load_st
 
 from ..domain import events as ev
 from ..domain.errors import ConcurrentChange
-from ..domain.lead import MERGED, Lead
+from ..domain.lead import ACTIVE, MERGED, Lead
 from ..domain.unification import CustomerKeys
 from .sagas import same_customer
-from .tables import conversation_activity, lead_events, leads
+from .snapshots import FORMAT, UnreadableSnapshot, state_from_json, state_to_json
+from .tables import conversation_activity, lead_events, lead_snapshots, leads
 from .translate import to_domain, to_payload
+
+log = structlog.get_logger(__name__)
+K = lead_snapshots.c
 
 
 class SqlLeads:
@@ -28,6 +39,23 @@ class SqlLeads:
         self._clock = clock
 
     async def get(self, lead_id: str) -> Lead | None:
+        last = select(func.max(lead_events.c.version)).where(lead_events.c.lead_id == K.lead_id).scalar_subquery()
+        row = (
+            await self._session.execute(
+                select(K.account_id, K.version, K.format, K.state, last.label("stream_version")).where(
+                    K.lead_id == UUID(lead_id)
+                )
+            )
+        ).first()
+        if row is not None and row.format == FORMAT and row.stream_version == row.version:
+            try:
+                return Lead.restore(lead_id, row.account_id, state_from_json(row.version, row.state))
+            except UnreadableSnapshot as error:
+                log.warning("unreadable lead snapshot: folding its events", lead_id=lead_id, error=str(error))
+        return await self.fold(lead_id)
+
+    async def fold(self, lead_id: str) -> Lead | None:
+        """The lead folded from every event of its stream: the truth a snapshot is checked against."""
         stored = await load_stream(self._session, lead_events, UUID(lead_id))
         if not stored:
             return None
@@ -65,6 +93,7 @@ class SqlLeads:
                 raise ConcurrentChange("the lead changed meanwhile") from error
             for event in lead.pending:
                 await self._project(lead, event, now)
+            await self._keep(lead)
             lead.pending.clear()
         if review:
             await self._session.execute(
@@ -73,6 +102,22 @@ class SqlLeads:
                 .values(review_temperature_at=review_temperature_at)
             )
         return envelopes
+
+    async def _keep(self, lead: Lead) -> None:
+        """The snapshot at the version just appended."""
+        upsert = pg_insert(lead_snapshots).values(
+            lead_id=UUID(lead.id),
+            account_id=lead.account_id,
+            version=lead.version,
+            format=FORMAT,
+            state=state_to_json(lead.state()),
+        )
+        await self._session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[K.lead_id],
+                set_={name: upsert.excluded[name] for name in ("version", "format", "state")},
+            )
+        )
 
     async def _project(self, lead: Lead, event: ev.DomainEvent, now: datetime) -> None:
         """Fold one event into the ``leads`` row (the read side and the unification lookup)."""
@@ -83,7 +128,7 @@ class SqlLeads:
                     leads.insert().values(
                         lead_id=UUID(lead.id),
                         account_id=lead.account_id,
-                        status="active",
+                        status=ACTIVE,
                         name=d.name,
                         customer_phone=d.mobile,
                         whatsapp_user_id=d.whatsapp_user_id,
@@ -128,7 +173,7 @@ class SqlLeads:
         )
         rows = await self._session.execute(
             select(leads.c.lead_id, leads.c.team_id, leads.c.created_at)
-            .where(leads.c.account_id == account_id, same_customer(leads.c, customer), leads.c.status == "active")
+            .where(leads.c.account_id == account_id, same_customer(leads.c, customer), leads.c.status == ACTIVE)
             .order_by(leads.c.created_at, first_event)
         )
         return [(str(lead_id), team_id, created_at) for lead_id, team_id, created_at in rows]
@@ -136,7 +181,7 @@ class SqlLeads:
     async def due_for_review(self, now: datetime, *, limit: int = 500) -> list[str]:
         rows = await self._session.scalars(
             select(leads.c.lead_id)
-            .where(leads.c.review_temperature_at <= now, leads.c.status == "active")
+            .where(leads.c.review_temperature_at <= now, leads.c.status == ACTIVE)
             .order_by(leads.c.review_temperature_at)
             .limit(limit)
         )

@@ -7,6 +7,7 @@ Invariants held by the database:
   existing lead twice is harmless: the lead counts a conversation once);
 - ``one_open_conflict_per_customer`` (by mobile) and ``one_open_conflict_per_whatsapp_user`` (by BSUID): a
   customer's conflict is recorded (and announced) once.
+``lead_snapshots``: each lead's state, written with its events and read instead of folding them (``lead_store.py``).
 Everything else is a projection: ``leads`` of ``lead_events``; ``conversation_activity`` of the router's
 conversations topic; ``account_settings``, ``teams``, ``agents``, ``business_numbers`` of its integration topic.
 """
@@ -193,4 +194,14 @@ business_numbers = Table(
     Column("name", Text, nullable=False),
     Column("team_ids", ARRAY(Text), nullable=False),
     Index("business_numbers_account", "account_id"),
+)
+
+lead_snapshots = Table(
+    "lead_snapshots",
+    metadata,
+    Column("lead_id", UUID(as_uuid=True), primary_key=True),
+    Column("account_id", Text, nullable=False),
+    Column("version", Integer, nullable=False),  # the stream's last event it holds
+    Column("format", Text, nullable=False),  # a snapshot of another format (or events' versions) is folded again
+    Column("state", JSONB, nullable=False),
 )

@@ -5,7 +5,8 @@ Invariants:
 - a conversation is attached once and counts as one conversion point at most;
 - a lead merged into another by a conflict resolution takes no new conversations and no transfers;
 - the temperature changes only when the rules say something else than the current one.
-State is a fold of the lead's events; commands append new events to ``pending``.
+State is a fold of the lead's events; commands append new events to ``pending``. The state can also be given
+(``state``) and taken back (``restore``), so a store need not fold the whole stream.
 """
 
 from __future__ import annotations
@@ -13,12 +14,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 
 from . import events as ev
 from .errors import LeadMerged
 from .temperature import Assessment
 
-ACTIVE, MERGED = "active", "merged"
+
+class LeadStatus(StrEnum):
+    ACTIVE = "active"
+    MERGED = "merged"  # unified into another lead by a conflict resolution: read-only from then on
+
+
+ACTIVE, MERGED = LeadStatus
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,23 @@ def may_transfer_lead(agent: Agent, *, owner_id: str) -> bool:
     return agent.is_admin or agent.id == owner_id
 
 
+@dataclass(frozen=True)
+class LeadState:
+    """A lead as of ``version`` (the stream's last event folded in), as plain values."""
+
+    version: int
+    details: ev.ContactDetails | None
+    owner: ev.AgentRef | None
+    team_id: str | None
+    origin_conversation_id: str | None
+    conversation_ids: frozenset[str]
+    conversion_points: tuple[ev.ConversionPoint, ...]  # in the order they were recorded
+    temperature: str | None
+    status: LeadStatus
+    merged_into: str | None
+    open_conflicts: frozenset[str]
+
+
 class Lead:
     def __init__(self, lead_id: str, account_id: str) -> None:
         self.id = lead_id
@@ -61,7 +86,7 @@ class Lead:
         self.conversation_ids: set[str] = set()
         self.conversion_points: dict[str, ev.ConversionPoint] = {}  # by conversation: each counts once
         self.temperature: str | None = None
-        self.status = ACTIVE
+        self.status: LeadStatus = ACTIVE
         self.merged_into: str | None = None
         self.open_conflicts: set[str] = set()
 
@@ -70,6 +95,33 @@ class Lead:
         lead = cls(lead_id, account_id)
         for event in history:
             lead._apply(event)
+        return lead
+
+    def state(self) -> LeadState:
+        return LeadState(
+            version=self.version,
+            details=self.details,
+            owner=self.owner,
+            team_id=self.team_id,
+            origin_conversation_id=self.origin_conversation_id,
+            conversation_ids=frozenset(self.conversation_ids),
+            conversion_points=tuple(self.conversion_points.values()),
+            temperature=self.temperature,
+            status=self.status,
+            merged_into=self.merged_into,
+            open_conflicts=frozenset(self.open_conflicts),
+        )
+
+    @classmethod
+    def restore(cls, lead_id: str, account_id: str, state: LeadState) -> Lead:
+        """The lead as ``state`` left it, without folding its events again."""
+        lead = cls(lead_id, account_id)
+        lead.version, lead.details, lead.owner, lead.team_id = state.version, state.details, state.owner, state.team_id
+        lead.origin_conversation_id = state.origin_conversation_id
+        lead.conversation_ids = set(state.conversation_ids)
+        lead.conversion_points = {point.conversation_id: point for point in state.conversion_points}
+        lead.temperature, lead.status, lead.merged_into = state.temperature, state.status, state.merged_into
+        lead.open_conflicts = set(state.open_conflicts)
         return lead
 
     @property

@@ -8,14 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadline.platform.unit_of_work import SessionOutbox, SessionUnitOfWork
 
-from ..domain.agents import Account, AccountSettings, Agent, BusinessNumber, Role
+from ..domain.agents import Account, AccountSettings, Agent, BusinessNumber, ProcessType, Role
 from ..service.configuration import AccountConfiguration, AgentRecord, NumberOfAnotherAccount, Team
 from .account_tables import accounts, agents, business_numbers, teams
 
 
 def _settings(row) -> AccountSettings:
     return AccountSettings(
-        process_type=row.process_type,
+        process_type=ProcessType(row.process_type),
         lead_unification=row.lead_unification,
         pool_wait_alert_seconds=row.pool_wait_alert_seconds,
     )

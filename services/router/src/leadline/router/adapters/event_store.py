@@ -1,11 +1,21 @@
-"""The conversation event store: append with an expected version, load a stream, in the caller's transaction."""
+"""The conversation event store: append with an expected version, load a conversation, in the caller's transaction.
+
+A conversation loads from its kept state (``snapshots.py``) with one statement, whatever the length of its stream:
+the snapshot, the facts of the messages the decision is about, and the stream's last version to check the snapshot
+against. The snapshot is written by the append that makes it current, in the same transaction; a conversation
+without one, of another format, or unreadable is folded from its events (the truth) instead.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import select
+import structlog
+from sqlalchemy import func, literal, or_, select
+from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadline.events import REGISTRY, Envelope, new_envelope
@@ -15,20 +25,86 @@ from ..domain.conversation import Conversation
 from ..domain.errors import ConcurrentChange
 from ..service.ports import ClaimState
 from .projections import project
-from .tables import conversation_view, events
+from .snapshots import FORMAT, UnreadableSnapshot, facts_from_json, facts_to_row, state_from_json, state_to_json
+from .tables import conversation_messages, conversation_snapshots, conversation_view, events
 from .translate import to_domain, to_payload
+
+log = structlog.get_logger(__name__)
+S, M = conversation_snapshots.c, conversation_messages.c
 
 
 class SqlConversations:
     def __init__(self, session: AsyncSession, *, clock=lambda: datetime.now(UTC)) -> None:
         self._session = session
         self._clock = clock
+        self._folded: set[str] = set()  # loaded by folding: their next append keeps every message's facts
 
-    async def get(self, conversation_id: str) -> Conversation | None:
+    async def get(self, conversation_id: str, *, about_messages: Iterable[str] | None = None) -> Conversation | None:
+        """The conversation, knowing the facts of ``about_messages`` (message ids or WhatsApp ids; None: of all)."""
+        kept = await self._kept(conversation_id, None if about_messages is None else list(about_messages))
+        return kept if kept is not None else await self.fold(conversation_id)
+
+    async def _kept(self, conversation_id: str, about: list[str] | None) -> Conversation | None:
+        facts = select(
+            func.coalesce(
+                func.jsonb_agg(
+                    aggregate_order_by(
+                        func.jsonb_build_object(
+                            "message_id",
+                            M.message_id,
+                            "wamid",
+                            M.wamid,
+                            "sent_as",
+                            M.sent_as,
+                            "delivery",
+                            M.delivery,
+                            "requested",
+                            M.requested,
+                            "media",
+                            M.media,
+                        ),
+                        M.arrived,
+                    )
+                ),
+                literal([], JSONB),
+            )
+        ).where(M.conversation_id == S.conversation_id)
+        if about is not None:
+            facts = facts.where(or_(M.message_id.in_(about), M.wamid.in_(about), M.sent_as.in_(about)))
+        last = select(func.max(events.c.version)).where(events.c.stream_id == S.conversation_id)
+        row = (
+            await self._session.execute(
+                select(
+                    S.account_id,
+                    S.version,
+                    S.format,
+                    S.state,
+                    last.scalar_subquery().label("stream_version"),
+                    facts.scalar_subquery().label("messages"),
+                ).where(S.conversation_id == conversation_id)
+            )
+        ).first()
+        if row is None or row.format != FORMAT or row.stream_version != row.version:
+            return None
+        try:
+            state = state_from_json(row.version, row.state)
+            messages = [facts_from_json(m) for m in row.messages]
+        except UnreadableSnapshot as error:
+            log.warning(
+                "unreadable conversation snapshot: folding its events",
+                conversation_id=conversation_id,
+                error=str(error),
+            )
+            return None
+        return Conversation.restore(conversation_id, row.account_id, state, messages)
+
+    async def fold(self, conversation_id: str) -> Conversation | None:
+        """The conversation folded from every event of its stream: the truth a snapshot is checked against."""
         stored = await load_stream(self._session, events, conversation_id)
         if not stored:
             return None
         history = [to_domain(REGISTRY.decode(envelope), envelope.occurred_at) for envelope in stored]
+        self._folded.add(conversation_id)
         return Conversation.rehydrate(conversation_id, stored[0].account_id, history)
 
     async def claim_state(self, conversation_id: str) -> ClaimState | None:
@@ -60,6 +136,12 @@ class SqlConversations:
             row.was_in_pool,
         )
 
+    async def take_claim_turn(self, conversation_id: str) -> ClaimState | None:
+        # a transaction-scoped advisory lock that only claims take: nothing else waits on it, so it joins no cycle
+        turn = func.pg_advisory_xact_lock(func.hashtextextended(f"claim:{conversation_id}", 0))
+        await self._session.execute(select(turn))
+        return await self.claim_state(conversation_id)
+
     async def add(self, conversation: Conversation, *, causation: Envelope | None = None) -> list[Envelope]:
         """Append pending events after the version they were decided on; a concurrent append makes this fail."""
         if not conversation.pending:
@@ -84,5 +166,37 @@ class SqlConversations:
             raise ConcurrentChange("the conversation changed meanwhile") from error
         for envelope in envelopes:
             await project(self._session, envelope)
+        await self._keep(conversation)
         conversation.pending.clear()
         return envelopes
+
+    async def _keep(self, conversation: Conversation) -> None:
+        """Write the snapshot at the version just appended, and the facts of the messages the append changed."""
+        snapshot = {
+            "conversation_id": conversation.id,
+            "account_id": conversation.account_id,
+            "version": conversation.version,
+            "format": FORMAT,
+            "state": state_to_json(conversation.state()),
+        }
+        upsert = pg_insert(conversation_snapshots).values(snapshot)
+        await self._session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[S.conversation_id],
+                set_={name: upsert.excluded[name] for name in ("version", "format", "state")},
+            )
+        )
+        changed = None if conversation.id in self._folded else conversation.pending_message_ids()
+        rows = [facts_to_row(conversation.id, facts) for facts in conversation.message_facts(changed)]
+        if rows:
+            insert = pg_insert(conversation_messages)
+            await self._session.execute(
+                insert.on_conflict_do_update(
+                    constraint="conversation_messages_pkey",
+                    set_={
+                        name: insert.excluded[name] for name in ("wamid", "sent_as", "delivery", "requested", "media")
+                    },
+                ),
+                rows,
+            )
+        self._folded.discard(conversation.id)

@@ -69,15 +69,12 @@ async def project(session: AsyncSession, envelope: Envelope) -> None:
             )
             return
         case ev.MessageAppended():
-            seq = await session.scalar(
-                select(func.count()).select_from(message_view).where(message_view.c.conversation_id == cid)
-            )
             await session.execute(
                 pg_insert(message_view)
                 .values(
                     message_id=event.message_id,
                     conversation_id=cid,
-                    seq=(seq or 0) + 1,
+                    seq=envelope.sequence,  # the stream's order: no count of the messages before it
                     wamid=event.wamid,
                     direction=event.direction,
                     origin=event.origin,

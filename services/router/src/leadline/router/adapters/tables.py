@@ -9,6 +9,8 @@ Invariants held by the database:
 - ``open_conversations`` primary key (account, number, customer): one open conversation per chat, however
   many messages arrive at once, whatever form of the number or BSUID they come with.
 Projections (``conversation_view``, ``message_view``) are rebuilt from ``events`` by ``view_replay``.
+The conversation's kept state (``conversation_snapshots``, ``conversation_messages``) is written in the same
+transaction as its events and read instead of folding them (``event_store.py``); ``events`` stays the truth.
 """
 
 from __future__ import annotations
@@ -146,4 +148,30 @@ message_view = Table(
     Column("delivery_error", Text, nullable=True),
     Index("message_view_conversation", "conversation_id", "seq"),
     Index("message_view_wamid", "wamid"),
+)
+
+conversation_snapshots = Table(
+    "conversation_snapshots",
+    metadata,
+    Column("conversation_id", Text, primary_key=True),
+    Column("account_id", Text, nullable=False),
+    Column("version", Integer, nullable=False),  # the stream's last event it holds
+    Column("format", Text, nullable=False),  # a snapshot of another format (or events' versions) is folded again
+    Column("state", JSONB, nullable=False),
+)
+
+conversation_messages = Table(
+    "conversation_messages",
+    metadata,
+    Column("conversation_id", Text, nullable=False),
+    Column("message_id", Text, nullable=False),
+    Column("arrived", BigInteger, Identity(always=True), nullable=False),  # the order the messages came in
+    Column("wamid", Text, nullable=True),
+    Column("sent_as", Text, nullable=True),
+    Column("delivery", Text, nullable=True),
+    Column("requested", Boolean, nullable=False),
+    Column("media", JSONB, nullable=True),
+    PrimaryKeyConstraint("conversation_id", "message_id", name="conversation_messages_pkey"),
+    Index("conversation_messages_wamid", "conversation_id", "wamid"),
+    Index("conversation_messages_sent_as", "conversation_id", "sent_as"),
 )

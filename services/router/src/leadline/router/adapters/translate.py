@@ -28,6 +28,7 @@ from leadline.events.envelope import Payload
 
 from ..domain import events as ev
 from ..domain.identity import WhatsAppName
+from ..domain.rules import ConversationStatus, Delivery, Direction, OpenedBy, Origin
 from ..service.identity import whatsapp_name
 
 _CONTENT = TypeAdapter(Content)
@@ -166,23 +167,23 @@ def to_domain(payload: Payload, at: datetime) -> ev.DomainEvent:
                 customer_id=_str(payload.customer_id),
                 customer_phone=payload.customer_phone,
                 customer_display_name=payload.customer_display_name,
-                status=str(payload.status),
+                status=ConversationStatus(payload.status),
                 team_ids=tuple(payload.team_ids),
                 owner=_agent(payload.owner),
                 lead_id=_str(payload.lead_id),
-                opened_by=payload.opened_by,
+                opened_by=OpenedBy(payload.opened_by),
                 at=at,
             )
         case MessageAppendedV1():
             return ev.MessageAppended(
                 message_id=str(payload.message_id),
                 wamid=payload.wamid,
-                direction=str(payload.direction),
-                origin=payload.origin,
+                direction=Direction(payload.direction),
+                origin=Origin(payload.origin),
                 sender=_agent(payload.sender),
                 content=payload.content.model_dump(mode="json"),
                 sent_at=payload.sent_at,
-                status=str(payload.status),
+                status=ConversationStatus(payload.status),
             )
         case ConversationClaimedV1():
             return ev.ConversationClaimed(
@@ -202,7 +203,7 @@ def to_domain(payload: Payload, at: datetime) -> ev.DomainEvent:
         case ConversationFinishedV1():
             return ev.ConversationFinished(agent=_agent(payload.agent), at=at)
         case ConversationStatusChangedV1():
-            return ev.StatusChanged(str(payload.from_status), str(payload.to_status), at)
+            return ev.StatusChanged(ConversationStatus(payload.from_status), ConversationStatus(payload.to_status), at)
         case SendRequestedV2():
             return ev.SendRequested(
                 request_id=str(payload.request_id),
@@ -219,7 +220,7 @@ def to_domain(payload: Payload, at: datetime) -> ev.DomainEvent:
             return ev.MessageDeliveryUpdated(
                 message_id=str(payload.message_id),
                 wamid=payload.wamid,
-                delivery=payload.delivery,
+                delivery=Delivery(payload.delivery),
                 error=payload.error,
                 at=at,
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class Role(StrEnum):
@@ -34,11 +34,16 @@ class BusinessNumber:
     """The WhatsApp Business Account owning the number (and its approved templates); None when not configured."""
 
 
+class ProcessType(IntEnum):
+    """How an account works its leads (the product's "Processo 1" and "Processo 2"; the number is the wire value)."""
+
+    ONE_OWNER = 1  # whoever claimed the conversation answers it alone
+    OWNER_AND_ATTENDANT = 2  # a lead's attendant and its seller both see and answer its conversations
+
+
 @dataclass(frozen=True)
 class AccountSettings:
-    """``process_type`` 2: a lead's attendant and its seller both see and answer its conversations."""
-
-    process_type: int = 1
+    process_type: ProcessType = ProcessType.ONE_OWNER
     lead_unification: bool = True
     pool_wait_alert_seconds: int = 300
 

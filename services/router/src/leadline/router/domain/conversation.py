@@ -5,7 +5,8 @@ Invariants:
 - the status follows the last message's direction (New while unclaimed in the pool);
 - a WhatsApp message (wamid) is appended once; a reply's idempotency key sends once;
 - a finished conversation takes no more messages: the customer's next message opens a new one.
-State is a fold of the conversation's events; commands append new events to ``pending``.
+State is a fold of the conversation's events; commands append new events to ``pending``. The state can also be
+given (``state`` and ``message_facts``) and taken back (``restore``), so a store need not fold the whole stream.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from . import events as ev
-from .agents import Account, Agent
+from .agents import Account, Agent, ProcessType
 from .errors import (
     AlreadyClaimed,
     ConversationFinished,
@@ -33,6 +34,12 @@ from .media import fetching_again, media_fetch_may_be_retried, with_fetch_failed
 from .rules import (
     FINISHED,
     NEW,
+    UNANSWERED,
+    ConversationStatus,
+    Delivery,
+    Direction,
+    OpenedBy,
+    Origin,
     agent_signed_text,
     delivery_moves_forward,
     may_answer,
@@ -43,6 +50,7 @@ from .rules import (
     team_for_claim,
     within_service_window,
 )
+from .state import ConversationState, MessageFacts
 
 
 class Conversation:
@@ -52,7 +60,7 @@ class Conversation:
         self.version = 0
         self.pending: list[ev.DomainEvent] = []
         self.opened: ev.ConversationOpened | None = None
-        self.status = NEW
+        self.status: ConversationStatus = NEW
         self.owner: ev.AgentRef | None = None
         self.owner_team_id: str | None = None
         self.owner_can_send = True
@@ -62,7 +70,7 @@ class Conversation:
         self.pool_wait_alerted = False
         self.was_in_pool = False  # opened unowned, or handed to a pool: its pool's agents have seen it
         self.wamids: set[str] = set()
-        self.deliveries: dict[str, str] = {}  # outbound message id -> delivery status
+        self.deliveries: dict[str, Delivery] = {}  # outbound message id -> delivery status
         self.message_of_request: dict[str, str] = {}
         self.message_of_wamid: dict[str, str] = {}
         self.media: dict[str, dict[str, Any]] = {}  # message id -> its media as it now stands
@@ -73,6 +81,84 @@ class Conversation:
         conversation = cls(conversation_id, account_id)
         for event in history:
             conversation._apply(event)
+        return conversation
+
+    def state(self) -> ConversationState:
+        return ConversationState(
+            version=self.version,
+            opened=self.opened,
+            status=self.status,
+            owner=self.owner,
+            owner_team_id=self.owner_team_id,
+            owner_can_send=self.owner_can_send,
+            pool_team_ids=self.pool_team_ids,
+            collaborator_ids=self.collaborator_ids,
+            lead_id=self.lead_id,
+            pool_wait_alerted=self.pool_wait_alerted,
+            was_in_pool=self.was_in_pool,
+        )
+
+    def message_facts(self, message_ids: Iterable[str] | None = None) -> list[MessageFacts]:
+        """The facts of these messages (of every message it knows, when None), in the order they arrived."""
+        wamids_of: dict[str, list[str]] = {}
+        for wamid, message_id in self.message_of_wamid.items():
+            wamids_of.setdefault(message_id, []).append(wamid)
+        known = dict.fromkeys([*wamids_of, *self.deliveries, *self.message_of_request, *self.media])
+        wanted = known if message_ids is None else [m for m in dict.fromkeys(message_ids) if m in known]
+        facts = []
+        for message_id in wanted:
+            wamids = wamids_of.get(message_id, [])
+            appended = next((w for w in wamids if w in self.wamids), None)
+            facts.append(
+                MessageFacts(
+                    message_id=message_id,
+                    wamid=appended,
+                    sent_as=next((w for w in reversed(wamids) if w != appended), None),
+                    delivery=self.deliveries.get(message_id),
+                    requested=message_id in self.message_of_request,
+                    media=self.media.get(message_id),
+                )
+            )
+        return facts
+
+    def pending_message_ids(self) -> list[str]:
+        """The messages whose facts the pending events changed."""
+        touched: dict[str, None] = {}
+        for event in self.pending:
+            match event:
+                case ev.SendRequested():
+                    touched[event.request_id] = None
+                case ev.MessageAppended() | ev.MessageDeliveryUpdated() | ev.MessageMediaUpdated():
+                    touched[event.message_id] = None
+        return list(touched)
+
+    @classmethod
+    def restore(
+        cls, conversation_id: str, account_id: str, state: ConversationState, messages: Iterable[MessageFacts]
+    ) -> Conversation:
+        """The conversation as ``state`` left it, knowing only the facts of ``messages``.
+
+        Enough for decisions about those messages (and for every decision about no message in particular).
+        """
+        conversation = cls(conversation_id, account_id)
+        conversation.version, conversation.opened, conversation.status = state.version, state.opened, state.status
+        conversation.owner, conversation.owner_team_id = state.owner, state.owner_team_id
+        conversation.owner_can_send = state.owner_can_send
+        conversation.pool_team_ids, conversation.collaborator_ids = state.pool_team_ids, state.collaborator_ids
+        conversation.lead_id, conversation.pool_wait_alerted = state.lead_id, state.pool_wait_alerted
+        conversation.was_in_pool = state.was_in_pool
+        for facts in messages:
+            if facts.wamid is not None:
+                conversation.wamids.add(facts.wamid)
+                conversation.message_of_wamid[facts.wamid] = facts.message_id
+            if facts.sent_as is not None:
+                conversation.message_of_wamid[facts.sent_as] = facts.message_id
+            if facts.delivery is not None:
+                conversation.deliveries[facts.message_id] = facts.delivery
+            if facts.requested:
+                conversation.message_of_request[facts.message_id] = facts.message_id
+            if facts.media is not None:
+                conversation.media[facts.message_id] = facts.media
         return conversation
 
     @property
@@ -95,8 +181,8 @@ class Conversation:
                 if event.wamid:
                     self.wamids.add(event.wamid)
                     self.message_of_wamid[event.wamid] = event.message_id
-                if event.direction == "outbound":
-                    self.deliveries.setdefault(event.message_id, "sent" if event.wamid else "pending")
+                if event.direction == Direction.OUTBOUND:
+                    self.deliveries.setdefault(event.message_id, Delivery.SENT if event.wamid else Delivery.PENDING)
                 if isinstance(event.content.get("media"), dict):
                     self.media[event.message_id] = event.content["media"]
             case ev.ConversationClaimed():
@@ -219,7 +305,7 @@ class Conversation:
                 team_ids=tuple(sorted(team_ids)),
                 owner=owner,
                 lead_id=lead_id,
-                opened_by=opened_by,
+                opened_by=OpenedBy(opened_by),
                 at=at,
             )
         )
@@ -230,8 +316,8 @@ class Conversation:
         *,
         message_id: str,
         wamid: str | None,
-        direction: str,
-        origin: str,
+        direction: Direction,
+        origin: Origin,
         sender: ev.AgentRef | None,
         content: dict[str, Any],
         sent_at: datetime,
@@ -265,8 +351,8 @@ class Conversation:
         self._append(
             message_id=message_id,
             wamid=wamid,
-            direction="inbound",
-            origin="customer",
+            direction=Direction.INBOUND,
+            origin=Origin.CUSTOMER,
             sender=None,
             content=content,
             sent_at=sent_at,
@@ -283,8 +369,8 @@ class Conversation:
         self._append(
             message_id=message_id,
             wamid=wamid,
-            direction="outbound",
-            origin="phone_echo",
+            direction=Direction.OUTBOUND,
+            origin=Origin.PHONE_ECHO,
             sender=None,
             content=content,
             sent_at=sent_at,
@@ -320,7 +406,7 @@ class Conversation:
             ev.ConversationClaimed(agent=ev.AgentRef(agent.id, agent.name), team_id=team_id, lead_id=lead_id, at=at)
         )
         if self.status == NEW:
-            self._record(ev.StatusChanged(NEW, "unanswered", at))
+            self._record(ev.StatusChanged(NEW, UNANSWERED, at))
 
     def reply(
         self,
@@ -363,8 +449,8 @@ class Conversation:
         self._append(
             message_id=request_id,
             wamid=None,
-            direction="outbound",
-            origin="agent",
+            direction=Direction.OUTBOUND,
+            origin=Origin.AGENT,
             sender=sender,
             content=content,
             sent_at=now,
@@ -376,8 +462,8 @@ class Conversation:
         message_id = self.message_of_request.get(request_id)
         if message_id is None:
             return False
-        delivery = "failed" if failed else "sent"
-        if not delivery_moves_forward(self.deliveries.get(message_id, "pending"), delivery):
+        delivery = Delivery.FAILED if failed else Delivery.SENT
+        if not delivery_moves_forward(self.deliveries.get(message_id, Delivery.PENDING), delivery):
             return False
         self._record(
             ev.MessageDeliveryUpdated(message_id=message_id, wamid=wamid, delivery=delivery, error=failed, at=at)
@@ -386,9 +472,12 @@ class Conversation:
 
     def record_delivery(self, *, wamid: str, status: str, error: str | None, at: datetime) -> bool:
         message_id = self.message_of_wamid.get(wamid)
-        if message_id is None or not delivery_moves_forward(self.deliveries.get(message_id, "pending"), status):
+        if message_id is None or not delivery_moves_forward(self.deliveries.get(message_id, Delivery.PENDING), status):
             return False
-        self._record(ev.MessageDeliveryUpdated(message_id=message_id, wamid=wamid, delivery=status, error=error, at=at))
+        delivery = Delivery(status)  # a status WhatsApp has and leadline does not follow never moves forward
+        self._record(
+            ev.MessageDeliveryUpdated(message_id=message_id, wamid=wamid, delivery=delivery, error=error, at=at)
+        )
         return True
 
     def record_media_stored(self, *, wamid: str, stored: dict[str, Any], mime_type: str, at: datetime) -> bool:
@@ -460,7 +549,8 @@ class Conversation:
         if self.owner is not None and self.owner.id == to_agent.id:
             return False
         linked = to_team_id in account.teams_linked_to(self.opened.phone_number_id) if self.opened else False
-        keeps_access = self.owner if account.settings.process_type == 2 and self.owner is not None else None
+        process = account.settings.process_type
+        keeps_access = self.owner if process == ProcessType.OWNER_AND_ATTENDANT and self.owner is not None else None
         self._record(
             ev.ConversationTransferred(
                 from_agent=self.owner,

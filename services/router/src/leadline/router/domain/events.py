@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from .identity import WhatsAppName
+from .rules import ConversationStatus, Delivery, Direction, OpenedBy, Origin
 
 
 @dataclass(frozen=True)
@@ -27,11 +28,11 @@ class ConversationOpened:
     customer_id: str | None  # leadline's customer (None for conversations opened before customers had ids)
     customer_phone: str | None  # E.164; None for a customer known only by BSUID
     customer_display_name: str
-    status: str
+    status: ConversationStatus
     team_ids: tuple[str, ...]
     owner: AgentRef | None
     lead_id: str | None
-    opened_by: str  # customer | agent | lead_owner
+    opened_by: OpenedBy
     at: datetime
 
 
@@ -39,12 +40,12 @@ class ConversationOpened:
 class MessageAppended:
     message_id: str
     wamid: str | None
-    direction: str  # inbound | outbound
-    origin: str  # customer | agent | phone_echo
+    direction: Direction
+    origin: Origin
     sender: AgentRef | None
     content: dict[str, Any]
     sent_at: datetime
-    status: str  # the conversation's status after this message
+    status: ConversationStatus  # the conversation's status after this message
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,8 @@ class ConversationFinished:
 
 @dataclass(frozen=True)
 class StatusChanged:
-    from_status: str
-    to_status: str
+    from_status: ConversationStatus
+    to_status: ConversationStatus
     at: datetime
 
 
@@ -105,7 +106,7 @@ class MessageDeliveryUpdated:
 
     message_id: str
     wamid: str | None
-    delivery: str
+    delivery: Delivery
     error: str | None
     at: datetime
 

@@ -4,25 +4,67 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from enum import StrEnum
 
-from .agents import Account, Agent
+from .agents import Account, Agent, ProcessType
 
 SERVICE_WINDOW = timedelta(hours=24)
-DELIVERY_RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
-
-NEW, UNANSWERED, NO_REPLY, FINISHED = "new", "unanswered", "no_reply", "finished"
 
 
-def status_after_message(current: str, *, direction: str, owned: bool, origin: str = "customer") -> str:
+class ConversationStatus(StrEnum):
+    """The inbox's filters: Nova, Não respondida, Sem retorno, Finalizada."""
+
+    NEW = "new"
+    UNANSWERED = "unanswered"
+    NO_REPLY = "no_reply"
+    FINISHED = "finished"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class Origin(StrEnum):
+    """Who wrote a message: the customer, an agent in leadline, or someone on the WhatsApp Business app."""
+
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    PHONE_ECHO = "phone_echo"
+
+
+class OpenedBy(StrEnum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    LEAD_OWNER = "lead_owner"
+
+
+class Delivery(StrEnum):
+    """Where an outgoing message is on its way to the customer, in the order it only moves forward."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+DELIVERY_RANK: dict[str, int] = {delivery: rank for rank, delivery in enumerate(Delivery)}
+NEW, UNANSWERED, NO_REPLY, FINISHED = ConversationStatus  # the names the rules below read best with
+
+
+def status_after_message(
+    current: str, *, direction: str, owned: bool, origin: str = Origin.CUSTOMER
+) -> ConversationStatus:
     """New while it waits unclaimed in the pool; then Unanswered if the customer wrote last, No reply if the agent did.
 
     A message typed on the phone (an echo, ``origin == "phone_echo"``) into a conversation still waiting in the pool
     keeps it New (and its pool-wait alert due): someone at the dealership writing from the WhatsApp Business app has
     not taken it; only Add lead does. (An administrator answering from the pool through leadline does move it on.)
     """
-    if current == NEW and not owned and (direction == "inbound" or origin == "phone_echo"):
+    if current == NEW and not owned and (direction == Direction.INBOUND or origin == Origin.PHONE_ECHO):
         return NEW
-    return UNANSWERED if direction == "inbound" else NO_REPLY
+    return UNANSWERED if direction == Direction.INBOUND else NO_REPLY
 
 
 SEND_REQUEST_NAMESPACE = uuid.UUID("6f1c2a7e-3b4d-4c5e-9f80-1a2b3c4d5e6f")
@@ -84,7 +126,7 @@ def may_see(
         return bool(agent.team_ids & pool_team_ids)
     if agent.id == owner_id:
         return True
-    return account.settings.process_type == 2 and agent.id in collaborator_ids
+    return account.settings.process_type == ProcessType.OWNER_AND_ATTENDANT and agent.id in collaborator_ids
 
 
 def may_answer(
@@ -100,7 +142,7 @@ def may_answer(
         return False
     if agent.id == owner_id:
         return owner_can_send
-    return account.settings.process_type == 2 and agent.id in collaborator_ids
+    return account.settings.process_type == ProcessType.OWNER_AND_ATTENDANT and agent.id in collaborator_ids
 
 
 def may_claim(

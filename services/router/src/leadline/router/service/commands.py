@@ -38,12 +38,15 @@ log = structlog.get_logger(__name__)
 async def _visible_conversation(
     work: UnitOfWork, conversation_id: str, agent: Agent, account: Account, *, to_claim: bool = False
 ) -> Conversation:
-    """The conversation if this agent may see it (or, to claim, saw it in a pool); else the answer for a missing one."""
+    """The conversation if this agent may see it (or, to claim, saw it in a pool); else the answer for a missing one.
+
+    A claim decides on no message in particular: it loads none of the messages' facts.
+    """
     try:
         uuid.UUID(conversation_id)
     except ValueError:
         raise ConversationNotFound("no such conversation") from None
-    conversation = await work.conversations.get(conversation_id)
+    conversation = await work.conversations.get(conversation_id, about_messages=() if to_claim else None)
     allowed = (
         conversation is not None
         and conversation.account_id == account.id
@@ -63,9 +66,14 @@ async def _save(work: UnitOfWork, conversation: Conversation) -> list[Envelope]:
 async def _refuse_late_claim(work: UnitOfWork, conversation_id: str, agent: Agent, account: Account) -> None:
     """Fast path for the 99 late claimers: an owner already committed is refused from one row, without the stream.
 
-    Only a committed owner is trusted here; a conversation still unowned goes the full way (expected version).
+    One primary-key read of ``conversation_view`` (the owner, pools and collaborators), then the refusal: no events
+    and no snapshot are read. Only a committed owner is trusted here. While the conversation is unowned, claimers take
+    turns: the first goes the full way (expected version, the invariant), the others wait for its commit and are
+    refused from the row it left, instead of each loading, appending in vain and retrying.
     """
     claim_state = await work.conversations.claim_state(conversation_id)
+    if claim_state is not None and claim_state.owner_id is None:
+        claim_state = await work.conversations.take_claim_turn(conversation_id)
     if claim_state is None or claim_state.owner_id is None or claim_state.owner_id == agent.id:
         return  # unowned, or the owner naming a lead: the aggregate decides
     if claim_state.account_id != account.id or not may_claim(

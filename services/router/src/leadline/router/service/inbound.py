@@ -101,7 +101,7 @@ async def receive_customer_message(
             customer = await identify_customer(work, account_id, name, normalize=normalize, at=now, phone=shared)
             chat = await work.chats.get_for_update(account_id, message.phone_number_id, customer.customer_id)
             conversation = (
-                await work.conversations.get(chat.open_conversation_id)
+                await work.conversations.get(chat.open_conversation_id, about_messages=[message.wamid])
                 if chat.open_conversation_id
                 else await _open_for_customer(work, account, chat, message, customer, now=now)
             )
@@ -139,7 +139,7 @@ async def record_phone_echo(
                 log.info("phone echo with no open conversation kept by ingest only", wamid=echo.wamid)
                 await work.commit()
                 return []
-            conversation = await work.conversations.get(chat.open_conversation_id)
+            conversation = await work.conversations.get(chat.open_conversation_id, about_messages=[echo.wamid])
             conversation.record_phone_echo(
                 message_id=message_id_for(echo.wamid),
                 wamid=echo.wamid,
@@ -162,7 +162,9 @@ async def record_send_result(
         async with uow() as work:
             if not await work.first_delivery(CONSUMER, envelope.event_id):
                 return []
-            conversation = await work.conversations.get(str(result.conversation_id))
+            conversation = await work.conversations.get(
+                str(result.conversation_id), about_messages=[str(result.request_id)]
+            )
             if conversation is None:
                 await work.commit()
                 return []
@@ -193,7 +195,11 @@ async def record_delivery_status(
             if not await work.first_delivery(CONSUMER, envelope.event_id):
                 return []
             conversation_id = await conversation_of_wamid(work, status.wamid)
-            conversation = await work.conversations.get(conversation_id) if conversation_id else None
+            conversation = (
+                await work.conversations.get(conversation_id, about_messages=[status.wamid])
+                if conversation_id
+                else None
+            )
             if conversation is None:  # a status for a message sent outside leadline, or not yet known
                 await work.commit()
                 return []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -37,9 +37,21 @@ class ClaimState:
 
 
 class Conversations(Protocol):
-    async def get(self, conversation_id: str) -> Conversation | None: ...
+    async def get(self, conversation_id: str, *, about_messages: Iterable[str] | None = None) -> Conversation | None:
+        """The conversation, loaded at a cost that does not grow with its history.
+
+        It knows the facts (WhatsApp ids, delivery, media, send requests) of ``about_messages`` only: the message
+        ids or WhatsApp ids a decision is about; None, of every message (that load grows with the conversation).
+        """
 
     async def claim_state(self, conversation_id: str) -> ClaimState | None: ...
+
+    async def take_claim_turn(self, conversation_id: str) -> ClaimState | None:
+        """Wait until no other claim of this conversation is being decided, then its claim state as committed.
+
+        The turn is held to the end of the caller's transaction: of claimers racing for an unowned conversation,
+        one decides at a time, and the others read the winner's commit instead of deciding in vain.
+        """
 
     async def add(self, conversation: Conversation, *, causation: Envelope | None = None) -> list[Envelope]:
         """Append the aggregate's pending events with an expected-version check; returns them as envelopes.
