@@ -31,6 +31,7 @@ from .translate import to_domain, to_payload
 
 log = structlog.get_logger(__name__)
 S, M = conversation_snapshots.c, conversation_messages.c
+FACTS = ("message_id", "wamid", "sent_as", "delivery", "requested", "media")  # the columns of ``MessageFacts``
 
 
 class SqlConversations:
@@ -49,20 +50,7 @@ class SqlConversations:
             func.coalesce(
                 func.jsonb_agg(
                     aggregate_order_by(
-                        func.jsonb_build_object(
-                            "message_id",
-                            M.message_id,
-                            "wamid",
-                            M.wamid,
-                            "sent_as",
-                            M.sent_as,
-                            "delivery",
-                            M.delivery,
-                            "requested",
-                            M.requested,
-                            "media",
-                            M.media,
-                        ),
+                        func.jsonb_build_object(*(part for name in FACTS for part in (literal(name), M[name]))),
                         M.arrived,
                     )
                 ),
@@ -193,9 +181,7 @@ class SqlConversations:
             await self._session.execute(
                 insert.on_conflict_do_update(
                     constraint="conversation_messages_pkey",
-                    set_={
-                        name: insert.excluded[name] for name in ("wamid", "sent_as", "delivery", "requested", "media")
-                    },
+                    set_={name: insert.excluded[name] for name in FACTS[1:]},
                 ),
                 rows,
             )
