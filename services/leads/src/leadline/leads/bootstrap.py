@@ -63,7 +63,7 @@ def build(
         stale_after=timedelta(seconds=settings.saga_pending_timeout_s),
     )
 
-    register_subscribers(runtime, uow=uow, clock=clock, rules=rules)
+    consumer = register_subscribers(runtime, uow=uow, clock=clock, rules=rules)
     runtime.run_in_background(
         "add-lead-recovery", lambda: watch_stale_sagas(recovery, every_s=settings.saga_recovery_interval_s)
     )
@@ -87,4 +87,5 @@ def build(
     close_on_stop(app, router.aclose)
     app.state.uow, app.state.ctx, app.state.recovery, app.state.rules = uow, ctx, recovery, rules
     app.state.access = access
+    app.state.consumer = consumer
     return app

@@ -52,7 +52,7 @@ def build(
     rights = DirectoryRights(runtime.sessions, accounts)
     access = Access(verifier_from_settings(settings), rights)
     config_uow = lambda: SqlConfigurationUnitOfWork(runtime.sessions)  # noqa: E731
-    register_subscribers(runtime, uow=uow, clock=clock, normalize=normalize_phone)
+    consumer = register_subscribers(runtime, unit_of_work=uow, clock=clock, normalize=normalize_phone)
     if settings.router_config_file:
         load_configuration_file(settings.router_config_file)  # a bad file stops start-up, naming the entry
         runtime.run_in_background(
@@ -91,6 +91,7 @@ def build(
     install_router_errors(app)
     close_on_stop(app, ingest.aclose)
     app.state.uow = uow
+    app.state.consumer = consumer
     app.state.account_cache = accounts
     app.state.live_feed = feed
     app.state.access = access

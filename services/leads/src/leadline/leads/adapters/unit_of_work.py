@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from leadline.platform.inbox import StreamPosition, advance_stream, first_delivery
 from leadline.platform.unit_of_work import SessionOutbox, SessionUnitOfWork
 
 from .lead_store import SqlLeads
@@ -29,11 +27,4 @@ class SqlUnitOfWork(SessionUnitOfWork):
         self.conflicts = SqlConflicts(session)
         self.conversations = SqlConversations(session)
         self.directory = SqlDirectory(session)
-        self.outbox = SessionOutbox(session)
-
-    async def first_delivery(self, consumer: str, event_id: uuid.UUID) -> bool:
-        return await first_delivery(self.session, consumer, event_id)
-
-    async def applies_next(self, consumer: str, stream_id: str, sequence: int) -> bool:
-        """Projections skip what they already applied; a gap is logged by the platform and applied anyway."""
-        return await advance_stream(self.session, consumer, stream_id, sequence) is not StreamPosition.ALREADY_APPLIED
+        self.outbox = SessionOutbox(session, notify=not self.in_batch)

@@ -221,11 +221,6 @@ class UnitOfWork(Protocol):
 
     async def __aexit__(self, *exc: object) -> None: ...
 
-    async def first_delivery(self, consumer: str, event_id: object) -> bool: ...
-
-    async def applies_next(self, consumer: str, stream_id: str, sequence: int) -> bool:
-        """False for a replay of something this projection already applied."""
-
     async def commit(self) -> None: ...
 
 

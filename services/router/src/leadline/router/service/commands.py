@@ -12,8 +12,6 @@ from typing import Any
 
 import structlog
 
-from leadline.events import Envelope
-
 from ..domain.agents import Account, Agent
 from ..domain.conversation import Conversation
 from ..domain.errors import (
@@ -52,12 +50,6 @@ async def _visible_conversation(
     if not allowed:
         raise ConversationNotFound("no such conversation")
     return conversation
-
-
-async def _save(work: UnitOfWork, conversation: Conversation) -> list[Envelope]:
-    published = await work.conversations.add(conversation)
-    await work.outbox.stage(published)
-    return published
 
 
 async def _refuse_late_claim(work: UnitOfWork, conversation_id: str, agent: Agent, account: Account) -> None:
@@ -99,7 +91,6 @@ async def claim_conversation(
             conversation = await _visible_conversation(work, conversation_id, agent, account, to_claim=True)
             conversation.claim(agent, account, lead_id=lead_id, at=clock())
             claimed = conversation.pending[0]
-            await _save(work, conversation)
             if lead_id and conversation.opened:
                 # a new lead is owned by whoever claimed it (the customer's next conversation comes straight to them);
                 # an existing lead keeps its owner (the leads service's events say who that is)
@@ -150,7 +141,6 @@ async def reply(
                 now=clock(),
                 to=customer.whatsapp_name,
             )
-            await _save(work, conversation)
             await work.commit()
             return message_id
 
@@ -166,7 +156,6 @@ async def finish_conversation(
             conversation = await _visible_conversation(work, conversation_id, agent, account)
             if conversation.finish(agent, account, at=clock()):
                 await work.chats.close_conversation(conversation.id)
-                await _save(work, conversation)
             await work.commit()
 
     await retrying(attempt)
@@ -263,6 +252,7 @@ async def start_from_lead(
                     at=now,
                 )
                 await work.chats.open_conversation(chat, conversation.id, now)
+                work.conversations.add(conversation)
             await work.chats.attach_lead(account.id, phone_number_id, customer.customer_id, command.lead_id)
             message_id = conversation.reply(
                 agent,
@@ -273,7 +263,6 @@ async def start_from_lead(
                 now=now,
                 to=customer.whatsapp_name,
             )
-            await _save(work, conversation)
             await work.commit()
             return Started(conversation.id, message_id, existing)
 
