@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -207,7 +208,7 @@ def subscribe_batches(broker: Any, delivery: BatchDelivery, *, fetch_max_wait_ms
     )
 
     @subscriber
-    async def on_batch(message: Any) -> None:
+    async def on_batch(message: KafkaMessage) -> None:
         records = message.raw_message if isinstance(message.raw_message, tuple) else (message.raw_message,)
         await delivery.work_batch(records)
         record_lag(subscriber, delivery.group, records)
