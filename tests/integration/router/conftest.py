@@ -21,6 +21,7 @@ from leadline.ingest.adapters.graph_api import GraphApiClient
 from leadline.ingest.adapters.media_store import S3MediaStore
 from leadline.ingest.entrypoints.media_api import media_api
 from leadline.ingest.entrypoints.templates_api import templates_api
+from leadline.phones import normalize_phone
 from leadline.platform.auth import TokenVerifier
 from leadline.platform.http import install_error_handlers
 from leadline.platform.messaging_tables import OUTBOX
@@ -29,6 +30,7 @@ from leadline.platform.tokens import mint_token
 from leadline.router.bootstrap import MIGRATIONS, build
 from leadline.router.domain.agents import AccountSettings, Agent, BusinessNumber, Role
 from leadline.router.entrypoints.settings import RouterSettings
+from leadline.router.entrypoints.subscribers import router_consumer
 from leadline.router.service.configuration import AccountConfiguration, AgentRecord, Team, apply_configuration
 from tests.clock import Clock
 from tests.integration.router.account_fixtures import (  # noqa: F401 - fixtures of test_account_configuration
@@ -148,7 +150,8 @@ class RunningRouter:
 
     async def deliver(self, topic: str, envelope) -> list:
         """An event as the router's consumer decides it (inbox, rule, commit), alone: the events it published."""
-        return await self.app.state.consumer.decide_alone(topic, envelope)
+        consumer = router_consumer(self.sessions, unit_of_work=self.uow, clock=self.clock, normalize=normalize_phone)
+        return await consumer.decide_alone(topic, envelope)
 
     async def dealer(
         self, *, process_type: int = 1, pool_wait_alert_seconds: int = 300, extra_agents: int = 0

@@ -19,7 +19,7 @@ from fastapi import APIRouter, FastAPI
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
 from . import kafka_clients
-from .batches import BatchConsumer, BatchDelivery, Reaction, subscribe_batches
+from .batches import BatchConsumer, BatchDelivery, subscribe_batches
 from .db import connect_raw, create_engine, ping, session_factory
 from .http import asyncapi_router, health_router, install_error_handlers, install_request_context
 from .kafka import DeadLetters, EventHandler, create_producer, membership, subscribe_events
@@ -27,7 +27,6 @@ from .logging import configure_logging
 from .outbox import NOTIFY_CHANNEL, OutboxRelay, watch_backlog
 from .settings import ServiceSettings
 from .tracing import configure_tracing, server_spans
-from .unit_of_work import SessionUnitOfWork
 
 log = structlog.get_logger(__name__)
 
@@ -67,25 +66,15 @@ class ServiceRuntime:
         )
         self._has_subscribers = True
 
-    def consume(
-        self,
-        consumer: str,
-        reactions: dict[str, Reaction],
-        *,
-        unit_of_work: Callable[[], SessionUnitOfWork],
-        conflict: type[Exception] | tuple[type[Exception], ...] = (),
-    ) -> BatchConsumer:
-        """One consumer group for ``reactions``' topics, a fetched batch at a time; see ``leadline.platform.batches``.
+    def consume(self, batch_consumer: BatchConsumer) -> BatchConsumer:
+        """Subscribe a consumer group that takes a fetched batch at a time; see ``leadline.platform.batches``.
 
         Up to ``DATABASE_POOL_SIZE`` lanes of keys at once, each its own transaction.
         """
-        batch_consumer = BatchConsumer(
-            consumer, reactions, sessions=self.sessions, unit_of_work=unit_of_work, conflict=conflict
-        )
         delivery = BatchDelivery(
             batch_consumer,
             dead_letters=lambda: self.dead_letters,
-            group=f"{self.settings.kafka_group_prefix}{consumer}",
+            group=f"{self.settings.kafka_group_prefix}{batch_consumer.name}",
             lanes=self.settings.database_pool_size,
             attempts=self.settings.kafka_consumer_retries,
         )

@@ -28,7 +28,7 @@ from .entrypoints.agent_api import agent_api, install_router_errors
 from .entrypoints.live import live_api
 from .entrypoints.media_api import MEDIA_PATHS, media_api
 from .entrypoints.settings import RouterSettings
-from .entrypoints.subscribers import register_subscribers
+from .entrypoints.subscribers import router_consumer
 from .entrypoints.templates_api import rendered_template, templates_api
 from .service.config_file import apply_configuration_file, load_configuration_file
 from .service.pool_wait import watch_pool_waits
@@ -52,7 +52,9 @@ def build(
     rights = DirectoryRights(runtime.sessions, accounts)
     access = Access(verifier_from_settings(settings), rights)
     config_uow = lambda: SqlConfigurationUnitOfWork(runtime.sessions)  # noqa: E731
-    consumer = register_subscribers(runtime, unit_of_work=uow, clock=clock, normalize=normalize_phone)
+    consumer = runtime.consume(
+        router_consumer(runtime.sessions, unit_of_work=uow, clock=clock, normalize=normalize_phone)
+    )
     if settings.router_config_file:
         load_configuration_file(settings.router_config_file)  # a bad file stops start-up, naming the entry
         runtime.run_in_background(

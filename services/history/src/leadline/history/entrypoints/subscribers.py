@@ -31,7 +31,10 @@ def register_subscribers(runtime: ServiceRuntime, *, projection: TimelineProject
 
     reaction = Reaction(on_event, inbox=None)
     return runtime.consume(
-        CONSUMER,
-        dict.fromkeys(TOPICS, reaction),
-        unit_of_work=lambda: ProjectionTransaction(runtime.sessions),
+        BatchConsumer(
+            CONSUMER,
+            dict.fromkeys(TOPICS, reaction),
+            sessions=runtime.sessions,
+            unit_of_work=lambda: ProjectionTransaction(runtime.sessions),
+        )
     )

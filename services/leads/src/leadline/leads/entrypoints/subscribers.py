@@ -30,11 +30,14 @@ def register_subscribers(
         await router_events.follow_conversation(work, envelope, REGISTRY.decode(envelope), clock=clock, rules=rules)
 
     return runtime.consume(
-        CONSUMER,
-        {
-            ROUTER_INTEGRATION: Reaction(on_account_event, inbox=INTEGRATION, admits=next_in_stream),
-            ROUTER_CONVERSATIONS: Reaction(on_conversation_event, inbox=CONVERSATIONS, admits=next_in_stream),
-        },
-        unit_of_work=uow,
-        conflict=ConcurrentChange,
+        BatchConsumer(
+            CONSUMER,
+            {
+                ROUTER_INTEGRATION: Reaction(on_account_event, inbox=INTEGRATION, admits=next_in_stream),
+                ROUTER_CONVERSATIONS: Reaction(on_conversation_event, inbox=CONVERSATIONS, admits=next_in_stream),
+            },
+            sessions=runtime.sessions,
+            unit_of_work=uow,
+            conflict=ConcurrentChange,
+        )
     )

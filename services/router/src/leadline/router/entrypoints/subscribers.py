@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 from prometheus_client import Histogram
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from leadline.events import (
     LEADS_LEADS,
@@ -26,7 +27,6 @@ from leadline.events import (
     MessageStatusChangedV2,
 )
 from leadline.platform.batches import BatchConsumer, Reaction
-from leadline.platform.runtime import ServiceRuntime
 
 from ..adapters import queries
 from ..domain.errors import ConcurrentChange
@@ -46,8 +46,12 @@ WEBHOOK_TO_POOL = Histogram(
 )
 
 
-def register_subscribers(
-    runtime: ServiceRuntime, *, unit_of_work: Callable[[], UnitOfWork], clock: Clock, normalize: Normalize
+def router_consumer(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    unit_of_work: Callable[[], UnitOfWork],
+    clock: Clock,
+    normalize: Normalize,
 ) -> BatchConsumer:
     """One consumer group, ``router``, for what WhatsApp and the leads service tell the router.
 
@@ -87,13 +91,14 @@ def register_subscribers(
                 )
 
     whatsapp = Reaction(on_whatsapp_event, inbox=WHATSAPP_INBOX)
-    return runtime.consume(
+    return BatchConsumer(
         CONSUMER,
         {
             WHATSAPP_INBOUND: whatsapp,
             WHATSAPP_OUTBOUND: whatsapp,
             LEADS_LEADS: Reaction(on_lead_event, inbox=LEADS_INBOX),
         },
+        sessions=sessions,
         unit_of_work=unit_of_work,
         conflict=ConcurrentChange,
     )
