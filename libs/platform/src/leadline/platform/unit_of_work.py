@@ -24,12 +24,11 @@ from .outbox import stage_events
 class SessionOutbox:
     """Stages events in the unit of work's transaction: they leave only if it commits."""
 
-    def __init__(self, session: AsyncSession, *, notify: bool = True) -> None:
+    def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        self._notify = notify
 
     async def stage(self, envelopes: Sequence[Envelope]) -> None:
-        await stage_events(self._session, envelopes, notify=self._notify)
+        await stage_events(self._session, envelopes)
 
 
 class SessionUnitOfWork(ABC):

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 import structlog
 
-from leadline.events import Envelope
-
 from ..domain.events import ConversionPoint
 from ..domain.lead import MERGED, Lead
 from ..domain.saga import AbandonReason, AddLeadSaga, SagaState
@@ -82,7 +80,6 @@ async def complete_saga(
     uow: UowFactory,
     clock: Clock,
     rules: TemperatureRules,
-    caused_by: Envelope | None = None,
 ) -> SagaOutcome:
     """Step 3a: one transaction publishes the lead (or the attachment) and marks the saga created.
 
@@ -94,7 +91,7 @@ async def complete_saga(
 
     async def attempt() -> AddLeadSaga:
         async with uow() as work:
-            done = await complete_in(work, saga, point, clock=clock, rules=rules, caused_by=caused_by)
+            done = await complete_in(work, saga, point, clock=clock, rules=rules)
             await work.commit()
             return done
 
@@ -108,7 +105,6 @@ async def complete_in(
     *,
     clock: Clock,
     rules: TemperatureRules,
-    caused_by: Envelope | None = None,
 ) -> AddLeadSaga:
     """``complete_saga`` in a unit of work someone else commits (the router's claim event, in its consumer's batch)."""
     current = await work.sagas.get(saga.account_id, saga.idempotency_key, for_update=True)
@@ -133,10 +129,10 @@ async def complete_in(
             point=found,
             at=now,
         )
+        work.leads.add(lead)
     await work.conversations.link(current.conversation_id, current.account_id, lead.id)
     assessment = await reassess(work, lead, now, rules)
-    events = await work.leads.add(lead, caused_by=caused_by, review_temperature_at=assessment.review_at, review=True)
-    await work.outbox.stage(events)
+    work.leads.review_temperature(lead, assessment.review_at)
     done = current.completed()
     await work.sagas.save(done, now)
     log.info(

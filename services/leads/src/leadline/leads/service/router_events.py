@@ -146,12 +146,10 @@ async def follow_conversation(
         if shared:
             lead.take_shared_mobile(shared, conversation_id=cid, at=now)
         assessment = await reassess(work, lead, now, rules)
-        await work.outbox.stage(
-            await work.leads.add(lead, caused_by=envelope, review_temperature_at=assessment.review_at, review=True)
-        )
+        work.leads.review_temperature(lead, assessment.review_at)
     if isinstance(payload, ConversationClaimedV1) and payload.lead_id:
         saga = await work.sagas.for_claim(str(payload.lead_id), cid, payload.agent.id)
         if saga is not None:
             # the router granted this saga's claim (a request that died, or a claim that landed late): finish it
             log.info("add lead finished from the router's claim event", lead_id=saga.lead_id)
-            await complete_in(work, saga, None, clock=clock, rules=rules, caused_by=envelope)
+            await complete_in(work, saga, None, clock=clock, rules=rules)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from leadline.events import Envelope
-from leadline.platform.unit_of_work import SessionOutbox, SessionUnitOfWork
+from leadline.platform.unit_of_work import SessionUnitOfWork
 
 from ..domain.conversation import Conversation
 from ..service.ports import ClaimState
@@ -74,7 +74,6 @@ class SqlUnitOfWork(SessionUnitOfWork):
         self.accounts = (
             CachedAccountDirectory(directory, self._account_cache, session) if self._account_cache else directory
         )
-        self.outbox = SessionOutbox(session, notify=not self.in_batch)
 
     async def collect_new_events(self) -> list[Envelope]:
         return await self.conversations.append_pending(self.causation)

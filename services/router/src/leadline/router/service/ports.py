@@ -145,7 +145,6 @@ class UnitOfWork(Protocol):
     chats: Chats
     lead_owners: LeadOwners
     accounts: AccountDirectory
-    outbox: Outbox
     published: list[Envelope]
     """What the last commit appended (and staged in the outbox)."""
 
