@@ -23,12 +23,10 @@ from leadline.events.topics import REPLICATION, TOPICS, Replication, TopicSpec
 from leadline.history.service.projection import CONSUMER as HISTORY_TIMELINE_GROUP
 from leadline.ingest.entrypoints.integration import INTEGRATION_CONSUMER as INGEST_INTEGRATION_GROUP
 from leadline.ingest.entrypoints.kafka import SENDS_CONSUMER as INGEST_SENDS_GROUP
-from leadline.leads.entrypoints.subscribers import CONVERSATIONS as LEADS_CONVERSATIONS_GROUP
-from leadline.leads.entrypoints.subscribers import INTEGRATION as LEADS_INTEGRATION_GROUP
+from leadline.leads.entrypoints.subscribers import CONSUMER as LEADS_GROUP
 from leadline.platform.directory import DIRECTORY_TOPIC
 from leadline.router.adapters.live_feed import LIVE_TOPICS
-from leadline.router.service.inbound import CONSUMER as ROUTER_WHATSAPP_GROUP
-from leadline.router.service.lead_events import CONSUMER as ROUTER_LEADS_GROUP
+from leadline.router.entrypoints.subscribers import CONSUMER as ROUTER_GROUP
 
 K8S = Path(__file__).resolve().parent
 TOPICS_MANIFEST = K8S / "base" / "kafka" / "topics.yaml"
@@ -40,8 +38,8 @@ LABELS = {"strimzi.io/cluster": STRIMZI_CLUSTER, "app.kubernetes.io/part-of": "l
 
 CONSUMER_GROUPS: Mapping[str, tuple[str, ...]] = {
     "ingest": (INGEST_INTEGRATION_GROUP, INGEST_SENDS_GROUP),
-    "router": (ROUTER_WHATSAPP_GROUP, ROUTER_LEADS_GROUP),
-    "leads": (LEADS_INTEGRATION_GROUP, LEADS_CONVERSATIONS_GROUP),
+    "router": (ROUTER_GROUP,),
+    "leads": (LEADS_GROUP,),
     "history": (HISTORY_TIMELINE_GROUP,),
 }
 """The consumer groups each service's subscribers join (with an empty KAFKA_GROUP_PREFIX)."""

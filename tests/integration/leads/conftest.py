@@ -21,7 +21,7 @@ import pytest
 import uvicorn
 from sqlalchemy import func, select
 
-from leadline.events import MessageEchoedV2, MessageReceivedV2, new_envelope
+from leadline.events import WHATSAPP_INBOUND, MessageEchoedV2, MessageReceivedV2, new_envelope
 from leadline.events.common import WhatsAppUser
 from leadline.events.content import TextContent
 from leadline.leads.adapters.tables import account_settings
@@ -29,7 +29,6 @@ from leadline.leads.adapters.tables import agents as leads_agents
 from leadline.leads.bootstrap import MIGRATIONS as LEADS_MIGRATIONS
 from leadline.leads.bootstrap import build as build_leads
 from leadline.leads.entrypoints.settings import LeadsSettings
-from leadline.phones import normalize_phone
 from leadline.platform.embedded import free_port
 from leadline.platform.messaging_tables import OUTBOX
 from leadline.platform.migrations import upgrade_to_head
@@ -39,7 +38,6 @@ from leadline.router.bootstrap import MIGRATIONS as ROUTER_MIGRATIONS
 from leadline.router.bootstrap import build as build_router
 from leadline.router.domain.agents import AccountSettings, Agent, BusinessNumber, Role
 from leadline.router.entrypoints.settings import RouterSettings
-from leadline.router.service import inbound
 from leadline.router.service.configuration import AccountConfiguration, AgentRecord, Team, apply_configuration
 from tests.clock import Clock
 from tests.kafka_helpers import wait_until
@@ -180,9 +178,7 @@ class Dealer:
             sequence=1,
             occurred_at=clock(),
         )
-        published = await inbound.receive_customer_message(
-            envelope, payload, uow=self.services.router_uow, clock=clock, normalize=normalize_phone
-        )
+        published = await self.services.router_app.state.consumer.decide_alone(WHATSAPP_INBOUND, envelope)
         return published[0].stream_id
 
     async def dealership_answers(self, wa_id: str, text: str, *, number: str | None = None) -> None:
@@ -206,9 +202,7 @@ class Dealer:
             sequence=1,
             occurred_at=clock(),
         )
-        assert await inbound.record_phone_echo(
-            envelope, payload, uow=self.services.router_uow, clock=clock, normalize=normalize_phone
-        )
+        assert await self.services.router_app.state.consumer.decide_alone(WHATSAPP_INBOUND, envelope)
 
     async def add_lead(
         self, agent_id: str, conversation_id: str, *, key: str | None = None, **fields: Any

@@ -14,7 +14,7 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import select
 
-from leadline.events import MessageEchoedV2, MessageReceivedV2, new_envelope
+from leadline.events import WHATSAPP_INBOUND, MessageEchoedV2, MessageReceivedV2, new_envelope
 from leadline.events.common import WhatsAppUser
 from leadline.events.content import TextContent
 from leadline.ingest.adapters.graph_api import GraphApiClient
@@ -30,7 +30,7 @@ from leadline.platform.tokens import mint_token
 from leadline.router.bootstrap import MIGRATIONS, build
 from leadline.router.domain.agents import AccountSettings, Agent, BusinessNumber, Role
 from leadline.router.entrypoints.settings import RouterSettings
-from leadline.router.service import inbound
+from leadline.router.entrypoints.subscribers import router_consumer
 from leadline.router.service.configuration import AccountConfiguration, AgentRecord, Team, apply_configuration
 from tests.clock import Clock
 from tests.integration.router.account_fixtures import (  # noqa: F401 - fixtures of test_account_configuration
@@ -100,9 +100,7 @@ class Dealer:
             sequence=1,
             occurred_at=self.router.clock(),
         )
-        return await inbound.receive_customer_message(
-            envelope, payload, uow=self.router.uow, clock=self.router.clock, normalize=normalize_phone
-        )
+        return await self.router.deliver(WHATSAPP_INBOUND, envelope)
 
     async def business_app_sends(self, wa_id: str, text: str, *, number: str | None = None):
         """Someone at the dealership types to the customer in the WhatsApp Business app: an echo."""
@@ -120,9 +118,7 @@ class Dealer:
             sequence=1,
             occurred_at=self.router.clock(),
         )
-        return await inbound.record_phone_echo(
-            envelope, payload, uow=self.router.uow, clock=self.router.clock, normalize=normalize_phone
-        )
+        return await self.router.deliver(WHATSAPP_INBOUND, envelope)
 
     async def open_conversation(self, wa_id: str | None = None, **kwargs) -> str:
         published = await self.customer_writes(wa_id or new_customer(), **kwargs)
@@ -151,6 +147,11 @@ class RunningRouter:
     uow: object
     sessions: object
     clock: Clock
+
+    async def deliver(self, topic: str, envelope) -> list:
+        """An event as the router's consumer decides it (inbox, rule, commit), alone: the events it published."""
+        consumer = router_consumer(self.sessions, unit_of_work=self.uow, clock=self.clock, normalize=normalize_phone)
+        return await consumer.decide_alone(topic, envelope)
 
     async def dealer(
         self, *, process_type: int = 1, pool_wait_alert_seconds: int = 300, extra_agents: int = 0

@@ -12,13 +12,10 @@ import uuid
 
 from sqlalchemy import func, select
 
-from leadline.events import MessageSentV1, MessageStatusChangedV2, new_envelope
+from leadline.events import WHATSAPP_INBOUND, WHATSAPP_OUTBOUND, MessageSentV1, MessageStatusChangedV2, new_envelope
 from leadline.events.common import WhatsAppUser
 from leadline.events.content import ContactsContent, SharedContact, SharedPhone
-from leadline.phones import normalize_phone
-from leadline.router.adapters import queries
 from leadline.router.adapters.tables import conversation_view, customers
-from leadline.router.service import inbound
 from tests.integration.router.conftest import new_customer
 
 OPENED, SEND = "router.conversation.opened", "router.message.send_requested"
@@ -50,11 +47,9 @@ async def send_then_status(dealer, conversation_id: str, message_id: str, recipi
     sent = MessageSentV1(
         request_id=uuid.UUID(message_id), conversation_id=uuid.UUID(conversation_id), wamid=wamid, sent_at=clock()
     )
-    await inbound.record_send_result(
+    await dealer.router.deliver(
+        WHATSAPP_OUTBOUND,
         new_envelope(sent, account_id=dealer.account_id, stream_id=conversation_id, sequence=1, occurred_at=clock()),
-        sent,
-        uow=dealer.router.uow,
-        clock=clock,
     )
     status = MessageStatusChangedV2(
         phone_number_id=dealer.shared, customer=recipient, wamid=wamid, status=state, at=clock()
@@ -66,14 +61,7 @@ async def send_then_status(dealer, conversation_id: str, message_id: str, recipi
         sequence=1,
         occurred_at=clock(),
     )
-    return await inbound.record_delivery_status(
-        envelope,
-        status,
-        uow=dealer.router.uow,
-        clock=clock,
-        conversation_of_wamid=queries.conversation_of_wamid,
-        normalize=normalize_phone,
-    )
+    return await dealer.router.deliver(WHATSAPP_INBOUND, envelope)
 
 
 async def start(

@@ -20,7 +20,7 @@ import httpx
 import pytest
 import uvicorn
 
-from leadline.events import LeadTransferredV1, new_envelope
+from leadline.events import LEADS_LEADS, LeadTransferredV1, new_envelope
 from leadline.events.common import AgentRef
 from leadline.phones import normalize_phone
 from leadline.platform.access import Access
@@ -28,13 +28,11 @@ from leadline.platform.auth import verifier_from_settings
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 from leadline.platform.settings import KafkaSettings
 from leadline.platform.tokens import mint_token
-from leadline.router.adapters import queries
 from leadline.router.adapters.agent_rights import DirectoryRights
 from leadline.router.adapters.live_feed import DROPPED, LiveFeed
 from leadline.router.adapters.unit_of_work import SqlUnitOfWork
 from leadline.router.entrypoints.agent_api import agent_api, install_router_errors
 from leadline.router.entrypoints.live import live_api
-from leadline.router.service import lead_events
 from tests.integration.router.conftest import JWT_SECRET
 
 WITHIN_S = 15.0
@@ -188,13 +186,7 @@ async def transfer_lead(dealer, lead_id: str, *, frm: str, to: str, to_team: str
     envelope = new_envelope(
         payload, account_id=dealer.account_id, stream_id=lead_id, sequence=2, occurred_at=dealer.router.clock()
     )
-    await lead_events.follow_lead_transfer(
-        envelope,
-        payload,
-        uow=dealer.router.uow,
-        clock=dealer.router.clock,
-        conversations_of_lead=queries.conversations_of_lead,
-    )
+    await dealer.router.deliver(LEADS_LEADS, envelope)
 
 
 # ---- the tests -----------------------------------------------------------------------------------------

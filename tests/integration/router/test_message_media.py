@@ -9,13 +9,11 @@ import uuid
 import httpx
 import pytest
 
-from leadline.events import MediaFetchFailedV2, MediaStoredV2, StoredMedia, WhatsAppUser, new_envelope
+from leadline.events import WHATSAPP_INBOUND, MediaFetchFailedV2, MediaStoredV2, StoredMedia, WhatsAppUser, new_envelope
 from leadline.events.content import DocumentContent, ImageContent, MediaRef, StickerContent, VoiceContent
 from leadline.fakegraph.samples import SAMPLES
 from leadline.ingest.domain.media_storage import media_key
 from leadline.platform.tokens import mint_token
-from leadline.router.adapters import queries
-from leadline.router.service import media
 from tests.integration.router.conftest import JWT_SECRET, new_customer
 
 PHOTO, VOICE, PDF = (SAMPLES[kind].read() for kind in ("image", "voice", "document"))
@@ -60,13 +58,7 @@ async def ingest_says(dealer, payload) -> list:
         sequence=2,
         occurred_at=dealer.router.clock(),
     )
-    return await media.record_media_outcome(
-        envelope,
-        payload,
-        uow=dealer.router.uow,
-        clock=dealer.router.clock,
-        conversation_of_wamid=queries.conversation_of_wamid,
-    )
+    return await dealer.router.deliver(WHATSAPP_INBOUND, envelope)
 
 
 async def message(client, conversation_id: str, message_id: str) -> dict:

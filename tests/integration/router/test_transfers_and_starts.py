@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from leadline.events import LeadTransferredV1, new_envelope
+from leadline.events import LEADS_LEADS, LeadTransferredV1, new_envelope
 from leadline.events.common import AgentRef
-from leadline.router.adapters import queries
-from leadline.router.service import lead_events
 from tests.integration.router.conftest import new_customer
 
 
@@ -26,13 +24,7 @@ async def transfer_lead(dealer, lead_id: str, *, to: tuple[str, str], to_team: s
     envelope = new_envelope(
         payload, account_id=dealer.account_id, stream_id=lead_id, sequence=2, occurred_at=dealer.router.clock()
     )
-    return await lead_events.follow_lead_transfer(
-        envelope,
-        payload,
-        uow=dealer.router.uow,
-        clock=dealer.router.clock,
-        conversations_of_lead=queries.conversations_of_lead,
-    )
+    return await dealer.router.deliver(LEADS_LEADS, envelope)
 
 
 async def claimed_conversation(dealer, agent="ana") -> tuple[str, str]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Awaitable, Callable
 
 import structlog
 from prometheus_client import Counter
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadline.events.envelope import Envelope
 
 from .messaging_tables import INBOX, STREAM_POSITIONS
 
@@ -58,3 +61,18 @@ async def advance_stream(session: AsyncSession, consumer: str, stream_id: str, s
     STREAM_GAPS.labels(consumer).inc()
     log.warning("gap in stream", consumer=consumer, stream_id=stream_id, expected=last + 1, got=sequence)
     return StreamPosition.AFTER_GAP
+
+
+Admits = Callable[[AsyncSession, str, Envelope], Awaitable[bool]]
+"""Whether a consumer's inbox lets an event through (records it, in the effect's transaction, when it does)."""
+
+
+async def first_delivery_of(session: AsyncSession, consumer: str, envelope: Envelope) -> bool:
+    """Through once per event id: a redelivery is acknowledged and changes nothing."""
+    return await first_delivery(session, consumer, envelope.event_id)
+
+
+async def next_in_stream(session: AsyncSession, consumer: str, envelope: Envelope) -> bool:
+    """Through unless the stream's position says it was applied (a gap is logged and applied anyway)."""
+    position = await advance_stream(session, consumer, envelope.stream_id, envelope.sequence)
+    return position is not StreamPosition.ALREADY_APPLIED

@@ -1,4 +1,4 @@
-"""Kafka wiring: the services' producer, and the one way leadline consumes events.
+"""Kafka wiring: the services' producer, and how leadline consumes events a record at a time.
 
 ``subscribe_events`` turns a plain ``async def handle(envelope)`` into a FastStream
 subscriber that binds log context, retries with backoff, skips event types it does
@@ -120,14 +120,7 @@ async def process_record(
         log.error("malformed envelope dead-lettered", topic=topic, offset=offset)
         await dead_letters.send(topic=topic, key=key, value=value, partition=partition, offset=offset, error=error)
         return
-    with structlog.contextvars.bound_contextvars(
-        event_id=str(envelope.event_id),
-        event_type=envelope.type,
-        stream_id=envelope.stream_id,
-        correlation_id=str(envelope.correlation_id),
-        causation_id=str(envelope.causation_id or ""),
-        consumer=consumer,
-    ):
+    with event_log_context(consumer, envelope):
         try:
             await handle_with_retries(handle, envelope, attempts=attempts)
             crash_point("consumer.after_handle")  # effect committed, offset not yet: redelivery must be harmless
@@ -139,6 +132,18 @@ async def process_record(
             await dead_letters.send(topic=topic, key=key, value=value, partition=partition, offset=offset, error=error)
 
 
+def event_log_context(consumer: str, envelope: Envelope) -> AbstractContextManager[object]:
+    """Every log line while an event is handled names it, its stream and its causes."""
+    return structlog.contextvars.bound_contextvars(
+        event_id=str(envelope.event_id),
+        event_type=envelope.type,
+        stream_id=envelope.stream_id,
+        correlation_id=str(envelope.correlation_id),
+        causation_id=str(envelope.causation_id or ""),
+        consumer=consumer,
+    )
+
+
 def subscribe_events(
     broker: KafkaBroker,
     topics: Sequence[str],
@@ -148,31 +153,15 @@ def subscribe_events(
     dead_letters: Callable[[], DeadLetters],
     attempts: int = 3,
     fetch_max_wait_ms: int = 10,
-    parallel_keys: int = 1,
     session_timeout_ms: int = 10_000,
 ) -> None:
-    """Register ``handle`` for ``topics`` in consumer group ``consumer`` (one group per projection).
+    """Register ``handle`` for ``topics`` in consumer group ``consumer``: a record at a time, its own transaction.
 
-    ``parallel_keys`` > 1: records are taken in batches and grouped by key; up to that many keys are
-    handled at once, each key's records in order (one chat, one conversation, stays ordered), and the
-    batch's offsets are committed only when every record in it is done.
+    Consumers whose records are worth committing together take batches instead (``batches.subscribe_batches``).
     """
-    membership = {"session_timeout_ms": session_timeout_ms, "heartbeat_interval_ms": session_timeout_ms // 3}
-    if parallel_keys > 1:
-        _subscribe_parallel_by_key(
-            broker,
-            topics,
-            consumer=consumer,
-            handle=handle,
-            dead_letters=dead_letters,
-            attempts=attempts,
-            fetch_max_wait_ms=fetch_max_wait_ms,
-            parallel_keys=parallel_keys,
-            **membership,
-        )
-        return
-
-    subscriber = _group_subscriber(broker, topics, consumer=consumer, fetch_max_wait_ms=fetch_max_wait_ms, **membership)
+    subscriber = group_subscriber(
+        broker, topics, consumer=consumer, fetch_max_wait_ms=fetch_max_wait_ms, **membership(session_timeout_ms)
+    )
 
     @subscriber
     async def on_record(message: KafkaMessage) -> None:
@@ -191,7 +180,12 @@ def subscribe_events(
         record_lag(subscriber, consumer, (record,))
 
 
-def _group_subscriber(
+def membership(session_timeout_ms: int) -> dict[str, int]:
+    """How long a silent member keeps its partitions, and how often it says it is alive."""
+    return {"session_timeout_ms": session_timeout_ms, "heartbeat_interval_ms": session_timeout_ms // 3}
+
+
+def group_subscriber(
     broker: KafkaBroker, topics: Sequence[str], *, consumer: str, fetch_max_wait_ms: int, **options: object
 ):
     """A subscriber in group ``consumer`` that commits offsets only after the handler returns, from the earliest."""
@@ -204,57 +198,6 @@ def _group_subscriber(
         title=f"{consumer}:{','.join(topics)}",
         **options,
     )
-
-
-def _subscribe_parallel_by_key(
-    broker: KafkaBroker,
-    topics: Sequence[str],
-    *,
-    consumer: str,
-    handle: EventHandler,
-    dead_letters: Callable[[], DeadLetters],
-    attempts: int,
-    fetch_max_wait_ms: int,
-    parallel_keys: int,
-    **membership: int,
-) -> None:
-    slots = asyncio.Semaphore(parallel_keys)
-    subscriber = _group_subscriber(
-        broker,
-        topics,
-        consumer=consumer,
-        fetch_max_wait_ms=fetch_max_wait_ms,
-        **membership,
-        batch=True,
-        max_records=500,
-        batch_timeout_ms=fetch_max_wait_ms,  # take what is there: a batch never waits to fill (latency first)
-    )
-
-    @subscriber
-    async def on_batch(message: KafkaMessage) -> None:
-        records = message.raw_message if isinstance(message.raw_message, tuple) else (message.raw_message,)
-        by_key: dict[tuple[str, bytes | None], list] = {}
-        for record in records:
-            by_key.setdefault((record.topic, record.key), []).append(record)
-
-        async def in_order(group: list) -> None:
-            async with slots:
-                for record in group:
-                    with record_span(record):
-                        await process_record(
-                            consumer,
-                            handle,
-                            dead_letters(),
-                            topic=record.topic,
-                            key=record.key,
-                            value=record.value,
-                            partition=record.partition,
-                            offset=record.offset,
-                            attempts=attempts,
-                        )
-
-        await asyncio.gather(*(in_order(group) for group in by_key.values()))
-        record_lag(subscriber, consumer, records)
 
 
 def record_span(record: object) -> AbstractContextManager[trace.Span]:

@@ -42,8 +42,13 @@ OLDEST_UNPUBLISHED = Gauge(
 )
 
 
-async def stage_events(session: AsyncSession, envelopes: Sequence[Envelope], *, topic: str | None = None) -> None:
-    """Add events to the outbox in the caller's transaction; they leave only if it commits."""
+async def stage_events(
+    session: AsyncSession, envelopes: Sequence[Envelope], *, topic: str | None = None, notify: bool = True
+) -> None:
+    """Add events to the outbox in the caller's transaction; they leave only if it commits.
+
+    ``notify=False``: the transaction's owner wakes the relay once (``notify_relay``), as a consumer's batch does.
+    """
     if not envelopes:
         return
     trace_headers = current_trace_headers()
@@ -60,6 +65,12 @@ async def stage_events(session: AsyncSession, envelopes: Sequence[Envelope], *, 
             for envelope in envelopes
         ],
     )
+    if notify:
+        await notify_relay(session)
+
+
+async def notify_relay(session: AsyncSession) -> None:
+    """Wake every replica's relay when this transaction commits (PostgreSQL folds repeats into one)."""
     await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 

@@ -19,9 +19,10 @@ from fastapi import APIRouter, FastAPI
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
 from . import kafka_clients
+from .batches import BatchConsumer, BatchDelivery, subscribe_batches
 from .db import connect_raw, create_engine, ping, session_factory
 from .http import asyncapi_router, health_router, install_error_handlers, install_request_context
-from .kafka import DeadLetters, EventHandler, create_producer, subscribe_events
+from .kafka import DeadLetters, EventHandler, create_producer, membership, subscribe_events
 from .logging import configure_logging
 from .outbox import BACKLOG_MEASURE_INTERVAL_S, NOTIFY_CHANNEL, OutboxRelay, measure_backlog
 from .rounds import every
@@ -52,8 +53,8 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: asyncpg.Connection | None = None
 
-    def subscribe(self, topics: Sequence[str], *, consumer: str, handle: EventHandler, parallel_keys: int = 1) -> None:
-        """Consume ``topics`` in group ``consumer``; see ``leadline.platform.kafka.subscribe_events``."""
+    def subscribe(self, topics: Sequence[str], *, consumer: str, handle: EventHandler) -> None:
+        """Consume ``topics`` in group ``consumer`` a record at a time; see ``leadline.platform.kafka.subscribe_events``."""
         subscribe_events(
             self.broker,
             topics,
@@ -62,10 +63,30 @@ class ServiceRuntime:
             dead_letters=lambda: self.dead_letters,
             attempts=self.settings.kafka_consumer_retries,
             fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
-            parallel_keys=parallel_keys,
             session_timeout_ms=self.settings.kafka_session_timeout_ms,
         )
         self._has_subscribers = True
+
+    def consume(self, batch_consumer: BatchConsumer) -> BatchConsumer:
+        """Subscribe a consumer group that takes a fetched batch at a time; see ``leadline.platform.batches``.
+
+        Up to ``DATABASE_POOL_SIZE`` lanes of keys at once, each its own transaction.
+        """
+        delivery = BatchDelivery(
+            batch_consumer,
+            dead_letters=lambda: self.dead_letters,
+            group=f"{self.settings.kafka_group_prefix}{batch_consumer.name}",
+            lanes=self.settings.database_pool_size,
+            attempts=self.settings.kafka_consumer_retries,
+        )
+        subscribe_batches(
+            self.broker,
+            delivery,
+            fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
+            **membership(self.settings.kafka_session_timeout_ms),
+        )
+        self._has_subscribers = True
+        return batch_consumer
 
     def run_in_background(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
         """A long-running task (a worker loop) started with the service and cancelled when it stops."""

@@ -32,7 +32,7 @@ def build(settings: HistorySettings | None = None) -> FastAPI:
     settings = settings or HistorySettings()
     runtime = ServiceRuntime(settings)
     live = projection(settings)
-    register_subscribers(runtime, projection=live, sessions=runtime.sessions)
+    consumer = register_subscribers(runtime, projection=live)
     access = access_by_the_directory_topic(runtime)
     app = create_service_app(
         runtime,
@@ -40,7 +40,7 @@ def build(settings: HistorySettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         routers=[history_api(sessions=runtime.sessions, access=access)],
     )
-    app.state.projection, app.state.access = live, access
+    app.state.projection, app.state.access, app.state.consumer = live, access, consumer
     return app
 
 

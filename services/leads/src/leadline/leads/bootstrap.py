@@ -65,7 +65,7 @@ def build(
         settled=count_settled_saga,
     )
 
-    register_subscribers(runtime, uow=uow, clock=clock, rules=rules)
+    consumer = register_subscribers(runtime, uow=uow, clock=clock, rules=rules)
     runtime.run_every("add-lead-recovery", settings.saga_recovery_interval_s, lambda: recover_stale_sagas(recovery))
     runtime.run_every(
         "temperature-cooling",
@@ -88,4 +88,5 @@ def build(
     close_on_stop(app, router.aclose)
     app.state.uow, app.state.ctx, app.state.recovery, app.state.rules = uow, ctx, recovery, rules
     app.state.access = access
+    app.state.consumer = consumer
     return app

@@ -30,7 +30,7 @@ from .entrypoints.config_file import apply_configuration_file, load_configuratio
 from .entrypoints.live import live_api
 from .entrypoints.media_api import MEDIA_PATHS, media_api
 from .entrypoints.settings import RouterSettings
-from .entrypoints.subscribers import register_subscribers
+from .entrypoints.subscribers import router_consumer
 from .entrypoints.templates_api import rendered_template, templates_api
 from .service.pool_wait import check_pool_waits
 from .service.ports import UnitOfWork
@@ -53,7 +53,9 @@ def build(
     rights = DirectoryRights(runtime.sessions, accounts)
     access = Access(verifier_from_settings(settings), rights)
     config_uow = lambda: SqlConfigurationUnitOfWork(runtime.sessions)  # noqa: E731
-    register_subscribers(runtime, uow=uow, clock=clock, normalize=normalize_phone)
+    consumer = runtime.consume(
+        router_consumer(runtime.sessions, unit_of_work=uow, clock=clock, normalize=normalize_phone)
+    )
     if settings.router_config_file:
         load_configuration_file(settings.router_config_file)  # a bad file stops start-up, naming the entry
         runtime.run_in_background(
@@ -91,6 +93,7 @@ def build(
     install_router_errors(app)
     close_on_stop(app, ingest.aclose)
     app.state.uow = uow
+    app.state.consumer = consumer
     app.state.account_cache = accounts
     app.state.live_feed = feed
     app.state.access = access

@@ -1,27 +1,43 @@
-"""Kafka subscribers: translate each router event to a handler call; the platform retries, skips unknown types, dead-letters."""
+"""Kafka subscribers: translate each router event to a handler call; the platform checks the stream positions,
+commits a batch at a time, decides again after a concurrent change, skips unknown types and dead-letters."""
 
 from __future__ import annotations
 
 from leadline.events import REGISTRY, ROUTER_CONVERSATIONS, ROUTER_INTEGRATION, Envelope
+from leadline.platform.batches import BatchConsumer, Reaction
+from leadline.platform.inbox import next_in_stream
 from leadline.platform.runtime import ServiceRuntime
 
+from ..domain.errors import ConcurrentChange
 from ..domain.temperature import TemperatureRules
 from ..service import router_events
-from ..service.ports import Clock, UowFactory
+from ..service.ports import Clock, UnitOfWork, UowFactory
 
+CONSUMER = "leads"
 INTEGRATION, CONVERSATIONS = "leads-integration", "leads-conversations"
 
 
-def register_subscribers(runtime: ServiceRuntime, *, uow: UowFactory, clock: Clock, rules: TemperatureRules) -> None:
-    """Two projections, two consumer groups (``KAFKA_GROUP_PREFIX`` in front); inbox names stay these, per database."""
+def register_subscribers(
+    runtime: ServiceRuntime, *, uow: UowFactory, clock: Clock, rules: TemperatureRules
+) -> BatchConsumer:
+    """One consumer group, ``leads`` (``KAFKA_GROUP_PREFIX`` in front), for two projections; their stream
+    positions keep the names of the two groups it replaced, per database."""
 
-    async def on_account_event(envelope: Envelope) -> None:
-        await router_events.learn_account_setup(envelope, REGISTRY.decode(envelope), uow=uow, consumer=INTEGRATION)
+    async def on_account_event(work: UnitOfWork, envelope: Envelope) -> None:
+        await router_events.learn_account_setup(work, envelope, REGISTRY.decode(envelope))
 
-    async def on_conversation_event(envelope: Envelope) -> None:
-        await router_events.follow_conversation(
-            envelope, REGISTRY.decode(envelope), uow=uow, clock=clock, rules=rules, consumer=CONVERSATIONS
+    async def on_conversation_event(work: UnitOfWork, envelope: Envelope) -> None:
+        await router_events.follow_conversation(work, envelope, REGISTRY.decode(envelope), clock=clock, rules=rules)
+
+    return runtime.consume(
+        BatchConsumer(
+            CONSUMER,
+            {
+                ROUTER_INTEGRATION: Reaction(on_account_event, inbox=INTEGRATION, admits=next_in_stream),
+                ROUTER_CONVERSATIONS: Reaction(on_conversation_event, inbox=CONVERSATIONS, admits=next_in_stream),
+            },
+            sessions=runtime.sessions,
+            unit_of_work=uow,
+            conflict=ConcurrentChange,
         )
-
-    runtime.subscribe([ROUTER_INTEGRATION], consumer=INTEGRATION, handle=on_account_event)
-    runtime.subscribe([ROUTER_CONVERSATIONS], consumer=CONVERSATIONS, handle=on_conversation_event)
+    )

@@ -293,7 +293,6 @@ async def _recorded_conflict(
     oldest = await work.leads.get(conflict.lead_ids[0])
     assert oldest is not None
     oldest.note_conflict(record.conflict_id, team_ids=conflict.team_ids, lead_ids=conflict.lead_ids, at=now)
-    await work.outbox.stage(await work.leads.add(oldest))
     await work.commit()
     log.warning("lead conflict detected", conflict_id=record.conflict_id, teams=list(conflict.team_ids))
     return record

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 import structlog
 
-from leadline.events import Envelope
-
 from ..domain.events import ConversionPoint
 from ..domain.lead import MERGED, Lead
 from ..domain.saga import AbandonReason, AddLeadSaga, SagaState
@@ -82,7 +80,6 @@ async def complete_saga(
     uow: UowFactory,
     clock: Clock,
     rules: TemperatureRules,
-    caused_by: Envelope | None = None,
 ) -> SagaOutcome:
     """Step 3a: one transaction publishes the lead (or the attachment) and marks the saga created.
 
@@ -94,46 +91,57 @@ async def complete_saga(
 
     async def attempt() -> AddLeadSaga:
         async with uow() as work:
-            current = await work.sagas.get(saga.account_id, saga.idempotency_key, for_update=True)
-            assert current is not None
-            if current.state is SagaState.CREATED:
-                return current
-            now = clock()
-            found = point or point_from_record(await work.conversations.get(current.conversation_id))
-            if current.attaches:
-                lead = await lead_to_attach_to(work, current.lead_id)
-                lead.attach_conversation(current.conversation_id, found, at=now)
-                lead.transfer(current.agent, current.team_id, at=now)  # the saver answers the customer: theirs now
-            else:
-                lead = Lead.create(
-                    current.lead_id,
-                    current.account_id,
-                    details=current.details,
-                    responsible=current.agent,
-                    team_id=current.team_id,
-                    conversation_id=current.conversation_id,
-                    idempotency_key=current.idempotency_key,
-                    point=found,
-                    at=now,
-                )
-            await work.conversations.link(current.conversation_id, current.account_id, lead.id)
-            assessment = await reassess(work, lead, now, rules)
-            events = await work.leads.add(
-                lead, caused_by=caused_by, review_temperature_at=assessment.review_at, review=True
-            )
-            await work.outbox.stage(events)
-            done = current.completed()
-            await work.sagas.save(done, now)
+            done = await complete_in(work, saga, point, clock=clock, rules=rules)
             await work.commit()
-            log.info(
-                "lead created" if not done.attaches else "conversation attached to lead",
-                lead_id=lead.id,
-                conversation_id=done.conversation_id,
-                agent_id=done.agent.id,
-            )
             return done
 
     return SagaOutcome.of(await retrying(attempt))
+
+
+async def complete_in(
+    work: UnitOfWork,
+    saga: AddLeadSaga,
+    point: ConversionPoint | None,
+    *,
+    clock: Clock,
+    rules: TemperatureRules,
+) -> AddLeadSaga:
+    """``complete_saga`` in a unit of work someone else commits (the router's claim event, in its consumer's batch)."""
+    current = await work.sagas.get(saga.account_id, saga.idempotency_key, for_update=True)
+    assert current is not None
+    if current.state is SagaState.CREATED:
+        return current
+    now = clock()
+    found = point or point_from_record(await work.conversations.get(current.conversation_id))
+    if current.attaches:
+        lead = await lead_to_attach_to(work, current.lead_id)
+        lead.attach_conversation(current.conversation_id, found, at=now)
+        lead.transfer(current.agent, current.team_id, at=now)  # the saver answers the customer: theirs now
+    else:
+        lead = Lead.create(
+            current.lead_id,
+            current.account_id,
+            details=current.details,
+            responsible=current.agent,
+            team_id=current.team_id,
+            conversation_id=current.conversation_id,
+            idempotency_key=current.idempotency_key,
+            point=found,
+            at=now,
+        )
+        work.leads.add(lead)
+    await work.conversations.link(current.conversation_id, current.account_id, lead.id)
+    assessment = await reassess(work, lead, now, rules)
+    work.leads.review_temperature(lead, assessment.review_at)
+    done = current.completed()
+    await work.sagas.save(done, now)
+    log.info(
+        "lead created" if not done.attaches else "conversation attached to lead",
+        lead_id=lead.id,
+        conversation_id=done.conversation_id,
+        agent_id=done.agent.id,
+    )
+    return done
 
 
 async def abandon_saga(

@@ -29,10 +29,9 @@ async def reassess_due_leads(*, uow: UowFactory, clock: Clock, rules: Temperatur
                 if lead is None or lead.status != ACTIVE:
                     return 0
                 assessment = await reassess(work, lead, clock(), rules)
-                events = await work.leads.add(lead, review_temperature_at=assessment.review_at, review=True)
-                await work.outbox.stage(events)
+                work.leads.review_temperature(lead, assessment.review_at)
                 await work.commit()
-                return len(events)
+                return len(work.published)
 
         if await retrying(attempt):
             changed += 1

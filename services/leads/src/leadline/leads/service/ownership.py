@@ -58,7 +58,6 @@ async def transfer_lead(
                 raise NotYourLead(f"only {lead.owner.name} or an administrator can transfer this lead")
             target, team_id = await _agent_in_team(work, lead.account_id, to_agent_id, to_team_id)
             if lead.transfer(AgentRef(target.agent_id, target.name), team_id, at=clock()):
-                await work.outbox.stage(await work.leads.add(lead))
                 log.info("lead transferred", lead_id=lead.id, to_agent_id=target.agent_id, to_team_id=team_id)
             await work.commit()
             return lead
@@ -105,13 +104,10 @@ async def resolve_conflict(command: ResolveConflict, *, admin: Agent, uow: UowFa
             )
             kept.transfer(AgentRef(target.agent_id, target.name), team_id, at=now)
             kept.settle_conflict(conflict.conflict_id, kept_lead_id=kept.id, by=by, at=now)
-            envelopes = await work.leads.add(kept)
             for merged_id in conflict.merged_lead_ids:
                 merged = await work.leads.get(merged_id)
                 if merged is not None:
                     merged.settle_conflict(conflict.conflict_id, kept_lead_id=kept.id, by=by, at=now)
-                    envelopes += await work.leads.add(merged)
-            await work.outbox.stage(envelopes)
             await work.conflicts.save_resolution(conflict, now)
             await work.commit()
             log.info(

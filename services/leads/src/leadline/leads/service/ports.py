@@ -130,15 +130,12 @@ class BusinessNumber:
 class Leads(Protocol):
     async def get(self, lead_id: str) -> Lead | None: ...
 
-    async def add(
-        self,
-        lead: Lead,
-        *,
-        caused_by: Envelope | None = None,
-        review_temperature_at: datetime | None = None,
-        review: bool = False,
-    ) -> list[Envelope]:
-        """Raises ``ConcurrentChange`` when another transaction appended to the lead first."""
+    def add(self, lead: Lead) -> None:
+        """A new lead, saved with the unit of work (as every lead it loaded: their pending events are appended on
+        commit with an expected-version check, ``ConcurrentChange`` when another transaction appended first)."""
+
+    def review_temperature(self, lead: Lead, at: datetime | None) -> None:
+        """On commit, store when the lead's temperature should next be looked at (None: only on news)."""
 
     async def active_for_customer(self, account_id: str, customer: CustomerKeys) -> list[tuple[str, str, datetime]]: ...
 
@@ -203,10 +200,6 @@ class Directory(Protocol):
     async def save_number(self, account_id: str, number: BusinessNumber) -> None: ...
 
 
-class Outbox(Protocol):
-    async def stage(self, envelopes: Sequence[Envelope]) -> None: ...
-
-
 class UnitOfWork(Protocol):
     """One transaction over the leads database; leaving without ``commit`` rolls back."""
 
@@ -215,16 +208,12 @@ class UnitOfWork(Protocol):
     conflicts: Conflicts
     conversations: Conversations
     directory: Directory
-    outbox: Outbox
+    published: list[Envelope]
+    """What the last commit appended (and staged in the outbox)."""
 
     async def __aenter__(self) -> UnitOfWork: ...
 
     async def __aexit__(self, *exc: object) -> None: ...
-
-    async def first_delivery(self, consumer: str, event_id: object) -> bool: ...
-
-    async def applies_next(self, consumer: str, stream_id: str, sequence: int) -> bool:
-        """False for a replay of something this projection already applied."""
 
     async def commit(self) -> None: ...
 

@@ -31,43 +31,38 @@ from leadline.phones import normalize_phone
 
 from ..domain.activity import ConversationActivity
 from ..domain.lead import ACTIVE
-from ..domain.saga import AddLeadSaga
 from ..domain.temperature import TemperatureRules
-from .common import reassess, retrying
-from .completion import complete_saga, point_from_record
-from .ports import BusinessNumber, Clock, ConversationRecord, DirectoryAgent, UowFactory
+from .common import reassess
+from .completion import complete_in, point_from_record
+from .ports import BusinessNumber, Clock, ConversationRecord, DirectoryAgent, UnitOfWork
 
 log = structlog.get_logger(__name__)
 
 
-async def learn_account_setup(envelope: Envelope, payload: Payload, *, uow: UowFactory, consumer: str) -> None:
+async def learn_account_setup(work: UnitOfWork, envelope: Envelope, payload: Payload) -> None:
     """Upserts carry the whole current state: the latest event per entity is all the directory needs."""
-    async with uow() as work:
-        if not await work.applies_next(consumer, envelope.stream_id, envelope.sequence):
-            return
-        account_id, directory = envelope.account_id, work.directory
-        match payload:
-            case AccountSettingsChangedV1():
-                await directory.save_settings(
-                    account_id, lead_unification=payload.lead_unification, process_type=payload.process_type
-                )
-            case TeamUpsertedV1():
-                await directory.save_team(account_id, payload.team_id, payload.name, payload.active)
-            case AgentUpsertedV1():
-                await directory.save_agent(
-                    account_id,
-                    DirectoryAgent(
-                        payload.agent_id, payload.name, str(payload.role), frozenset(payload.team_ids), payload.active
-                    ),
-                )
-            case BusinessNumberRegisteredV1():
-                await directory.save_number(
-                    account_id,
-                    BusinessNumber(
-                        payload.phone_number_id, payload.display_phone_number, payload.name, frozenset(payload.team_ids)
-                    ),
-                )
-        await work.commit()
+    account_id, directory = envelope.account_id, work.directory
+    match payload:
+        case AccountSettingsChangedV1():
+            await directory.save_settings(
+                account_id, lead_unification=payload.lead_unification, process_type=payload.process_type
+            )
+        case TeamUpsertedV1():
+            await directory.save_team(account_id, payload.team_id, payload.name, payload.active)
+        case AgentUpsertedV1():
+            await directory.save_agent(
+                account_id,
+                DirectoryAgent(
+                    payload.agent_id, payload.name, str(payload.role), frozenset(payload.team_ids), payload.active
+                ),
+            )
+        case BusinessNumberRegisteredV1():
+            await directory.save_number(
+                account_id,
+                BusinessNumber(
+                    payload.phone_number_id, payload.display_phone_number, payload.name, frozenset(payload.team_ids)
+                ),
+            )
 
 
 def fold_conversation(record: ConversationRecord, payload: Payload, at: datetime) -> ConversationRecord:
@@ -123,13 +118,12 @@ def number_shared_on_request(payload: Payload, normalize: Callable[[str], str]) 
 
 
 async def follow_conversation(
+    work: UnitOfWork,
     envelope: Envelope,
     payload: Payload,
     *,
-    uow: UowFactory,
     clock: Clock,
     rules: TemperatureRules,
-    consumer: str,
     normalize: Callable[[str], str] = normalize_phone,
 ) -> None:
     """Keep the conversation's activity, re-assess its lead, and finish an Add lead whose claim we see here.
@@ -137,39 +131,25 @@ async def follow_conversation(
     A customer who shares their number through "request contact info" gives it to their lead, if it had none.
     """
     shared = number_shared_on_request(payload, normalize)
-
-    async def attempt() -> AddLeadSaga | None:
-        async with uow() as work:
-            if not await work.applies_next(consumer, envelope.stream_id, envelope.sequence):
-                return None
-            cid = envelope.stream_id
-            before = await work.conversations.get(cid, for_update=True) or ConversationRecord(cid, envelope.account_id)
-            record = fold_conversation(before, payload, envelope.occurred_at)
-            if record != before:
-                await work.conversations.save(record, at=envelope.occurred_at)
-            waiting_saga = None
-            if isinstance(payload, ConversationClaimedV1) and payload.lead_id:
-                waiting_saga = await work.sagas.for_claim(str(payload.lead_id), cid, payload.agent.id)
-            lead = await work.leads.get(record.lead_id) if record.lead_id and record != before else None
-            if lead is not None and lead.status == ACTIVE:
-                now = clock()
-                point = point_from_record(record)
-                if record.opened_by == "lead_owner" and point is not None:
-                    # the router sent the returning customer straight to the lead's owner: unification, no Add lead
-                    lead.attach_conversation(cid, point, at=now)
-                if shared:
-                    lead.take_shared_mobile(shared, conversation_id=cid, at=now)
-                assessment = await reassess(work, lead, now, rules)
-                await work.outbox.stage(
-                    await work.leads.add(
-                        lead, caused_by=envelope, review_temperature_at=assessment.review_at, review=True
-                    )
-                )
-            await work.commit()
-            return waiting_saga
-
-    saga = await retrying(attempt)
-    if saga is not None:
-        # the router granted this saga's claim (a request that died, or a claim that landed late): finish it
-        log.info("add lead finished from the router's claim event", lead_id=saga.lead_id)
-        await complete_saga(saga, None, uow=uow, clock=clock, rules=rules, caused_by=envelope)
+    cid = envelope.stream_id
+    before = await work.conversations.get(cid, for_update=True) or ConversationRecord(cid, envelope.account_id)
+    record = fold_conversation(before, payload, envelope.occurred_at)
+    if record != before:
+        await work.conversations.save(record, at=envelope.occurred_at)
+    lead = await work.leads.get(record.lead_id) if record.lead_id and record != before else None
+    if lead is not None and lead.status == ACTIVE:
+        now = clock()
+        point = point_from_record(record)
+        if record.opened_by == "lead_owner" and point is not None:
+            # the router sent the returning customer straight to the lead's owner: unification, no Add lead
+            lead.attach_conversation(cid, point, at=now)
+        if shared:
+            lead.take_shared_mobile(shared, conversation_id=cid, at=now)
+        assessment = await reassess(work, lead, now, rules)
+        work.leads.review_temperature(lead, assessment.review_at)
+    if isinstance(payload, ConversationClaimedV1) and payload.lead_id:
+        saga = await work.sagas.for_claim(str(payload.lead_id), cid, payload.agent.id)
+        if saga is not None:
+            # the router granted this saga's claim (a request that died, or a claim that landed late): finish it
+            log.info("add lead finished from the router's claim event", lead_id=saga.lead_id)
+            await complete_in(work, saga, None, clock=clock, rules=rules)

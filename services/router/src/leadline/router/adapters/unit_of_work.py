@@ -1,21 +1,61 @@
-"""The router unit of work over SQLAlchemy: one session, one transaction, every repository."""
+"""The router unit of work over SQLAlchemy: one session, one transaction, every repository.
+
+It keeps the conversations it loaded or added (an identity map) and, on commit, appends their pending
+events with their expected versions and stages them in the outbox: handlers only decide.
+"""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from leadline.platform.inbox import first_delivery
-from leadline.platform.unit_of_work import SessionOutbox, SessionUnitOfWork
+from leadline.events import Envelope
+from leadline.platform.unit_of_work import SessionUnitOfWork
 
+from ..domain.conversation import Conversation
+from ..service.ports import ClaimState
 from .account_cache import AccountCache, CachedAccountDirectory
 from .account_directory import SqlAccountDirectory
 from .chats import SqlChats, SqlLeadOwners
 from .customers import SqlCustomers
 from .event_store import SqlConversations
+
+
+class TrackedConversations:
+    """The conversations of one unit of work: each loaded once, and every one with news saved on commit."""
+
+    def __init__(self, store: SqlConversations) -> None:
+        self._store = store
+        self._seen: dict[str, Conversation] = {}
+
+    async def get(self, conversation_id: str, *, about_messages: Iterable[str] | None = None) -> Conversation | None:
+        """Loaded once per unit of work: a second ``get`` returns the same object, with the facts of the messages
+        the first one asked about (a handler asks once, about the messages its decision is about)."""
+        if conversation_id in self._seen:
+            return self._seen[conversation_id]
+        conversation = await self._store.get(conversation_id, about_messages=about_messages)
+        if conversation is not None:
+            self._seen[conversation_id] = conversation
+        return conversation
+
+    def add(self, conversation: Conversation) -> None:
+        self._seen[conversation.id] = conversation
+
+    async def claim_state(self, conversation_id: str) -> ClaimState | None:
+        return await self._store.claim_state(conversation_id)
+
+    async def take_claim_turn(self, conversation_id: str) -> ClaimState | None:
+        return await self._store.take_claim_turn(conversation_id)
+
+    async def append_pending(self, causation: Envelope | None) -> list[Envelope]:
+        """Append what each conversation decided since it was loaded; ``ConcurrentChange`` if another writer won."""
+        published: list[Envelope] = []
+        for conversation in self._seen.values():
+            if conversation.pending:
+                published.extend(await self._store.add(conversation, causation=causation))
+        return published
 
 
 class SqlUnitOfWork(SessionUnitOfWork):
@@ -31,7 +71,7 @@ class SqlUnitOfWork(SessionUnitOfWork):
         self._account_cache = account_cache
 
     def bind(self, session: AsyncSession) -> None:
-        self.conversations = SqlConversations(session, clock=self._clock)
+        self.conversations = TrackedConversations(SqlConversations(session, clock=self._clock))
         self.customers = SqlCustomers(session)
         self.chats = SqlChats(session)
         self.lead_owners = SqlLeadOwners(session)
@@ -39,8 +79,6 @@ class SqlUnitOfWork(SessionUnitOfWork):
         self.accounts = (
             CachedAccountDirectory(directory, self._account_cache, session) if self._account_cache else directory
         )
-        self.outbox = SessionOutbox(session)
 
-    async def first_delivery(self, consumer: str, event_id: uuid.UUID) -> bool:
-        """Inbox: False when this consumer already applied the event (in this same transaction's terms)."""
-        return await first_delivery(self.session, consumer, event_id)
+    async def collect_new_events(self) -> list[Envelope]:
+        return await self.conversations.append_pending(self.causation)

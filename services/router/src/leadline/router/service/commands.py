@@ -7,12 +7,11 @@ agents acting at once, one wins and the other decides again on what the winner l
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
-
-from leadline.events import Envelope
 
 from ..domain.agents import Account, Agent
 from ..domain.conversation import Conversation
@@ -36,17 +35,24 @@ log = structlog.get_logger(__name__)
 
 
 async def _visible_conversation(
-    work: UnitOfWork, conversation_id: str, agent: Agent, account: Account, *, to_claim: bool = False
+    work: UnitOfWork,
+    conversation_id: str,
+    agent: Agent,
+    account: Account,
+    *,
+    to_claim: bool = False,
+    about_messages: Iterable[str] | None = None,
 ) -> Conversation:
     """The conversation if this agent may see it (or, to claim, saw it in a pool); else the answer for a missing one.
 
-    A claim decides on no message in particular: it loads none of the messages' facts.
+    It knows the facts of ``about_messages`` (None: of every message). A claim decides on no message in particular:
+    it loads none of the messages' facts.
     """
     try:
         uuid.UUID(conversation_id)
     except ValueError:
         raise ConversationNotFound("no such conversation") from None
-    conversation = await work.conversations.get(conversation_id, about_messages=() if to_claim else None)
+    conversation = await work.conversations.get(conversation_id, about_messages=() if to_claim else about_messages)
     allowed = (
         conversation is not None
         and conversation.account_id == account.id
@@ -55,12 +61,6 @@ async def _visible_conversation(
     if not allowed:
         raise ConversationNotFound("no such conversation")
     return conversation
-
-
-async def _save(work: UnitOfWork, conversation: Conversation) -> list[Envelope]:
-    published = await work.conversations.add(conversation)
-    await work.outbox.stage(published)
-    return published
 
 
 async def _refuse_late_claim(work: UnitOfWork, conversation_id: str, agent: Agent, account: Account) -> None:
@@ -107,7 +107,6 @@ async def claim_conversation(
             conversation = await _visible_conversation(work, conversation_id, agent, account, to_claim=True)
             conversation.claim(agent, account, lead_id=lead_id, at=clock())
             claimed = conversation.pending[0]
-            await _save(work, conversation)
             if lead_id and conversation.opened:
                 # a new lead is owned by whoever claimed it (the customer's next conversation comes straight to them);
                 # an existing lead keeps its owner (the leads service's events say who that is)
@@ -145,7 +144,9 @@ async def reply(
     async def attempt() -> str:
         async with uow() as work:
             account = await work.accounts.account(account_id)
-            conversation = await _visible_conversation(work, conversation_id, agent, account)
+            conversation = await _visible_conversation(
+                work, conversation_id, agent, account, about_messages=[request_id]
+            )
             opened = conversation.opened
             customer = await customer_of(work, account.id, opened, normalize=normalize, at=clock())
             last = await work.chats.last_customer_message_at(account.id, opened.phone_number_id, customer.customer_id)
@@ -158,7 +159,6 @@ async def reply(
                 now=clock(),
                 to=customer.whatsapp_name,
             )
-            await _save(work, conversation)
             await work.commit()
             return message_id
 
@@ -174,7 +174,6 @@ async def finish_conversation(
             conversation = await _visible_conversation(work, conversation_id, agent, account)
             if conversation.finish(agent, account, at=clock()):
                 await work.chats.close_conversation(conversation.id)
-                await _save(work, conversation)
             await work.commit()
 
     await retrying(attempt)
@@ -271,6 +270,7 @@ async def start_from_lead(
                     at=now,
                 )
                 await work.chats.open_conversation(chat, conversation.id, now)
+                work.conversations.add(conversation)
             await work.chats.attach_lead(account.id, phone_number_id, customer.customer_id, command.lead_id)
             message_id = conversation.reply(
                 agent,
@@ -281,7 +281,6 @@ async def start_from_lead(
                 now=now,
                 to=customer.whatsapp_name,
             )
-            await _save(work, conversation)
             await work.commit()
             return Started(conversation.id, message_id, existing)
 

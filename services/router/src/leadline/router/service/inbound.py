@@ -1,7 +1,7 @@
 """Handlers for what WhatsApp told us (via ingest): customer messages, phone echoes, delivery progress.
 
-Each is one transaction: the inbox records the event id with the effect, the chat row is locked so a
-burst of messages is decided one at a time, and the conversation's new events go to the outbox.
+Each is given an open unit of work by the consumer (which checks the inbox, commits, and decides again after a
+concurrent change); the chat row is locked so a burst of messages is decided one at a time.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from .identity import Normalize, identify_customer, shared_on_request, whatsapp_
 from .ports import Chat, Customer, UnitOfWork
 
 log = structlog.get_logger(__name__)
-CONSUMER = "router-whatsapp"
 MESSAGE_NAMESPACE = uuid.UUID("0b6a2f52-8e1d-4c3b-a7f9-5d4e3c2b1a09")
 T = TypeVar("T")
 UowFactory = Callable[[], UnitOfWork]
+"""A fresh unit of work (its own transaction): what HTTP commands and background loops open."""
 Clock = Callable[[], datetime]
 
 
@@ -75,13 +75,14 @@ async def _open_for_customer(
         at=now,
     )
     await uow.chats.open_conversation(chat, conversation.id, now)
+    uow.conversations.add(conversation)
     log.info("conversation opened", conversation_id=conversation.id, opened_by=opened_by, pool_teams=sorted(team_ids))
     return conversation
 
 
 async def receive_customer_message(
-    envelope: Envelope, message: MessageReceivedV2, *, uow: UowFactory, clock: Clock, normalize: Normalize
-) -> list[Envelope]:
+    work: UnitOfWork, envelope: Envelope, message: MessageReceivedV2, *, clock: Clock, normalize: Normalize
+) -> None:
     """The customer's message joins their chat's open conversation, or opens one; whatever way WhatsApp named them.
 
     A contact card sent by tapping "request contact info" names their number: it links to their BSUID here.
@@ -90,127 +91,72 @@ async def receive_customer_message(
     name = whatsapp_name(message.customer)
     if name.wa_id is None and shared_wa_id:
         name = replace(name, wa_id=shared_wa_id)
-
-    async def attempt() -> list[Envelope]:
-        async with uow() as work:
-            if not await work.first_delivery(CONSUMER, envelope.event_id):
-                return []
-            account_id = await work.accounts.account_of_number(message.phone_number_id) or envelope.account_id
-            account = await work.accounts.account(account_id)
-            now = clock()
-            customer = await identify_customer(work, account_id, name, normalize=normalize, at=now, phone=shared)
-            chat = await work.chats.get_for_update(account_id, message.phone_number_id, customer.customer_id)
-            conversation = (
-                await work.conversations.get(chat.open_conversation_id, about_messages=[message.wamid])
-                if chat.open_conversation_id
-                else await _open_for_customer(work, account, chat, message, customer, now=now)
-            )
-            conversation.receive_customer_message(
-                message_id=message_id_for(message.wamid),
-                wamid=message.wamid,
-                content=message.content.model_dump(mode="json"),
-                sent_at=message.sent_at,
-                at=now,
-            )
-            await work.chats.customer_wrote(chat, message.sent_at)
-            published = await work.conversations.add(conversation, causation=envelope)
-            await work.outbox.stage(published)
-            await work.commit()
-            return published
-
-    return await retrying(attempt)
+    account_id = await work.accounts.account_of_number(message.phone_number_id) or envelope.account_id
+    account = await work.accounts.account(account_id)
+    now = clock()
+    customer = await identify_customer(work, account_id, name, normalize=normalize, at=now, phone=shared)
+    chat = await work.chats.get_for_update(account_id, message.phone_number_id, customer.customer_id)
+    conversation = (
+        await work.conversations.get(chat.open_conversation_id, about_messages=[message.wamid])
+        if chat.open_conversation_id
+        else await _open_for_customer(work, account, chat, message, customer, now=now)
+    )
+    conversation.receive_customer_message(
+        message_id=message_id_for(message.wamid),
+        wamid=message.wamid,
+        content=message.content.model_dump(mode="json"),
+        sent_at=message.sent_at,
+        at=now,
+    )
+    await work.chats.customer_wrote(chat, message.sent_at)
 
 
 async def record_phone_echo(
-    envelope: Envelope, echo: MessageEchoedV2, *, uow: UowFactory, clock: Clock, normalize: Normalize
-) -> list[Envelope]:
+    work: UnitOfWork, envelope: Envelope, echo: MessageEchoedV2, *, clock: Clock, normalize: Normalize
+) -> None:
     """A message sent from the WhatsApp Business app joins the open conversation (history keeps it too)."""
-
-    async def attempt() -> list[Envelope]:
-        async with uow() as work:
-            if not await work.first_delivery(CONSUMER, envelope.event_id):
-                return []
-            account_id = await work.accounts.account_of_number(echo.phone_number_id) or envelope.account_id
-            customer = await identify_customer(
-                work, account_id, whatsapp_name(echo.customer), normalize=normalize, at=clock()
-            )
-            chat = await work.chats.get_for_update(account_id, echo.phone_number_id, customer.customer_id)
-            if chat.open_conversation_id is None:
-                log.info("phone echo with no open conversation kept by ingest only", wamid=echo.wamid)
-                await work.commit()
-                return []
-            conversation = await work.conversations.get(chat.open_conversation_id, about_messages=[echo.wamid])
-            conversation.record_phone_echo(
-                message_id=message_id_for(echo.wamid),
-                wamid=echo.wamid,
-                content=echo.content.model_dump(mode="json"),
-                sent_at=echo.sent_at,
-                at=clock(),
-            )
-            published = await work.conversations.add(conversation, causation=envelope)
-            await work.outbox.stage(published)
-            await work.commit()
-            return published
-
-    return await retrying(attempt)
+    account_id = await work.accounts.account_of_number(echo.phone_number_id) or envelope.account_id
+    customer = await identify_customer(work, account_id, whatsapp_name(echo.customer), normalize=normalize, at=clock())
+    chat = await work.chats.get_for_update(account_id, echo.phone_number_id, customer.customer_id)
+    if chat.open_conversation_id is None:
+        log.info("phone echo with no open conversation kept by ingest only", wamid=echo.wamid)
+        return
+    conversation = await work.conversations.get(chat.open_conversation_id, about_messages=[echo.wamid])
+    conversation.record_phone_echo(
+        message_id=message_id_for(echo.wamid),
+        wamid=echo.wamid,
+        content=echo.content.model_dump(mode="json"),
+        sent_at=echo.sent_at,
+        at=clock(),
+    )
 
 
-async def record_send_result(
-    envelope: Envelope, result: MessageSentV1 | MessageSendFailedV1, *, uow: UowFactory, clock: Clock
-) -> list[Envelope]:
-    async def attempt() -> list[Envelope]:
-        async with uow() as work:
-            if not await work.first_delivery(CONSUMER, envelope.event_id):
-                return []
-            conversation = await work.conversations.get(
-                str(result.conversation_id), about_messages=[str(result.request_id)]
-            )
-            if conversation is None:
-                await work.commit()
-                return []
-            failed = result.explanation if isinstance(result, MessageSendFailedV1) else None
-            wamid = result.wamid if isinstance(result, MessageSentV1) else None
-            conversation.record_send_result(request_id=str(result.request_id), wamid=wamid, failed=failed, at=clock())
-            published = await work.conversations.add(conversation, causation=envelope)
-            await work.outbox.stage(published)
-            await work.commit()
-            return published
-
-    return await retrying(attempt)
+async def record_send_result(work: UnitOfWork, result: MessageSentV1 | MessageSendFailedV1, *, clock: Clock) -> None:
+    conversation = await work.conversations.get(str(result.conversation_id), about_messages=[str(result.request_id)])
+    if conversation is None:
+        return
+    failed = result.explanation if isinstance(result, MessageSendFailedV1) else None
+    wamid = result.wamid if isinstance(result, MessageSentV1) else None
+    conversation.record_send_result(request_id=str(result.request_id), wamid=wamid, failed=failed, at=clock())
 
 
 async def record_delivery_status(
-    envelope: Envelope,
+    work: UnitOfWork,
     status: MessageStatusChangedV2,
     *,
-    uow: UowFactory,
     clock: Clock,
     conversation_of_wamid: Callable[[UnitOfWork, str], Awaitable[str | None]],
     normalize: Normalize,
-) -> list[Envelope]:
+) -> None:
     """Delivery moves forward; a status that names the recipient's phone and BSUID together links them."""
-
-    async def attempt() -> list[Envelope]:
-        async with uow() as work:
-            if not await work.first_delivery(CONSUMER, envelope.event_id):
-                return []
-            conversation_id = await conversation_of_wamid(work, status.wamid)
-            conversation = (
-                await work.conversations.get(conversation_id, about_messages=[status.wamid])
-                if conversation_id
-                else None
-            )
-            if conversation is None:  # a status for a message sent outside leadline, or not yet known
-                await work.commit()
-                return []
-            await identify_customer(
-                work, conversation.account_id, whatsapp_name(status.customer), normalize=normalize, at=clock()
-            )
-            error = status.errors[0].title if status.errors else None
-            conversation.record_delivery(wamid=status.wamid, status=status.status.value, error=error, at=clock())
-            published = await work.conversations.add(conversation, causation=envelope)
-            await work.outbox.stage(published)
-            await work.commit()
-            return published
-
-    return await retrying(attempt)
+    conversation_id = await conversation_of_wamid(work, status.wamid)
+    conversation = (
+        await work.conversations.get(conversation_id, about_messages=[status.wamid]) if conversation_id else None
+    )
+    if conversation is None:  # a status for a message sent outside leadline, or not yet known
+        return
+    await identify_customer(
+        work, conversation.account_id, whatsapp_name(status.customer), normalize=normalize, at=clock()
+    )
+    error = status.errors[0].title if status.errors else None
+    conversation.record_delivery(wamid=status.wamid, status=status.status.value, error=error, at=clock())

@@ -10,11 +10,11 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
-from leadline.events import Envelope, MediaFetchFailedV2, MediaStoredV2
+from leadline.events import MediaFetchFailedV2, MediaStoredV2
 
 from ..domain.agents import Agent
-from .commands import _save, _visible_conversation
-from .inbound import CONSUMER, Clock, UowFactory, retrying
+from .commands import _visible_conversation
+from .inbound import Clock, UowFactory, retrying
 from .ports import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -22,45 +22,31 @@ ConversationOfWamid = Callable[[UnitOfWork, str], Awaitable[str | None]]
 
 
 async def record_media_outcome(
-    envelope: Envelope,
+    work: UnitOfWork,
     outcome: MediaStoredV2 | MediaFetchFailedV2,
     *,
-    uow: UowFactory,
     clock: Clock,
     conversation_of_wamid: ConversationOfWamid,
-) -> list[Envelope]:
+) -> None:
     """The message whose media ingest fetched shows our copy, or says it is not available and why."""
-
-    async def attempt() -> list[Envelope]:
-        async with uow() as work:
-            if not await work.first_delivery(CONSUMER, envelope.event_id):
-                return []
-            conversation_id = await conversation_of_wamid(work, outcome.wamid)
-            conversation = await work.conversations.get(conversation_id) if conversation_id else None
-            if conversation is None:  # a phone echo no conversation took: ingest keeps it alone
-                await work.commit()
-                return []
-            if isinstance(outcome, MediaStoredV2):
-                conversation.record_media_stored(
-                    wamid=outcome.wamid,
-                    stored=outcome.stored.model_dump(mode="json"),
-                    mime_type=outcome.mime_type,
-                    at=clock(),
-                )
-            else:
-                conversation.record_media_fetch_failed(
-                    wamid=outcome.wamid,
-                    reason=outcome.reason,
-                    error_code=outcome.error_code,
-                    retryable=outcome.retryable,
-                    at=clock(),
-                )
-            published = await work.conversations.add(conversation, causation=envelope)
-            await work.outbox.stage(published)
-            await work.commit()
-            return published
-
-    return await retrying(attempt)
+    conversation_id = await conversation_of_wamid(work, outcome.wamid)
+    conversation = (
+        await work.conversations.get(conversation_id, about_messages=[outcome.wamid]) if conversation_id else None
+    )
+    if conversation is None:  # a phone echo no conversation took: ingest keeps it alone
+        return
+    if isinstance(outcome, MediaStoredV2):
+        conversation.record_media_stored(
+            wamid=outcome.wamid, stored=outcome.stored.model_dump(mode="json"), mime_type=outcome.mime_type, at=clock()
+        )
+    else:
+        conversation.record_media_fetch_failed(
+            wamid=outcome.wamid,
+            reason=outcome.reason,
+            error_code=outcome.error_code,
+            retryable=outcome.retryable,
+            at=clock(),
+        )
 
 
 async def retry_media_fetch(
@@ -71,9 +57,10 @@ async def retry_media_fetch(
     async def attempt() -> None:
         async with uow() as work:
             account = await work.accounts.account(account_id)
-            conversation = await _visible_conversation(work, conversation_id, agent, account)
+            conversation = await _visible_conversation(
+                work, conversation_id, agent, account, about_messages=[message_id]
+            )
             conversation.retry_media_fetch(agent, message_id=message_id, at=clock())
-            await _save(work, conversation)
             await work.commit()
         log.info("media fetch requested again", conversation_id=conversation_id, message_id=message_id)
 

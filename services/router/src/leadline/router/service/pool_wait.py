@@ -61,10 +61,8 @@ async def check_pool_waits(
                     threshold_seconds=account.settings.pool_wait_alert_seconds, now=clock()
                 ):
                     return []
-                events = await work.conversations.add(conversation)
-                await work.outbox.stage(events)
                 await work.commit()
-                return events
+                return work.published
 
         events = await retrying(attempt)
         if events:

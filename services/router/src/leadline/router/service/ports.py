@@ -53,11 +53,9 @@ class Conversations(Protocol):
         one decides at a time, and the others read the winner's commit instead of deciding in vain.
         """
 
-    async def add(self, conversation: Conversation, *, causation: Envelope | None = None) -> list[Envelope]:
-        """Append the aggregate's pending events with an expected-version check; returns them as envelopes.
-
-        Raises ``ConcurrentChange`` when another transaction appended first.
-        """
+    def add(self, conversation: Conversation) -> None:
+        """A new conversation, saved with the unit of work (as every one it loaded: their pending events are
+        appended on commit with an expected-version check, ``ConcurrentChange`` when another transaction won)."""
 
 
 @dataclass(frozen=True)
@@ -159,7 +157,8 @@ class UnitOfWork(Protocol):
     chats: Chats
     lead_owners: LeadOwners
     accounts: AccountDirectory
-    outbox: Outbox
+    published: list[Envelope]
+    """What the last commit appended (and staged in the outbox)."""
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -1,0 +1,214 @@
+"""Consumers that work a fetched batch at a time: one transaction per lane of keys, a savepoint per record.
+
+A ``BatchConsumer`` is one consumer group for several topics. Each topic has a ``Reaction``: the rule (a handler
+given an open unit of work and the event) and the inbox that makes the event count once. The consumer, not the
+handler, does the plumbing once: the inbox check, the unit of work (whose commit appends the aggregates' events and
+stages them in the outbox) and deciding again when a concurrent writer won (optimistic concurrency).
+
+A fetched batch is grouped by key (one chat, one conversation, one lead: their records stay in order) and the keys
+are dealt to up to ``lanes`` lanes. A lane decides its records one after another in one transaction, each record in
+a savepoint, and commits them together (group commit); the batch's offsets are committed after every lane has. A
+record that fails does not fail the batch: its savepoint is rolled back, what the lane decided before it is committed
+(its locks released, so a deadlock cannot recur), and the record is handled alone in transactions of its own, with
+the usual retries and dead letter (``kafka.process_record``); the lane goes on after it. If a lane's commit itself
+fails, its records are handled alone the same way: the inbox makes that harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from leadline.events.envelope import Envelope
+from leadline.events.registry import UnknownEventType
+
+from .failpoints import crash_point
+from .inbox import Admits, first_delivery_of
+from .kafka import (
+    CONSUMED,
+    SKIPPED,
+    DeadLetters,
+    event_log_context,
+    group_subscriber,
+    process_record,
+    record_lag,
+    record_span,
+)
+from .outbox import notify_relay
+from .unit_of_work import SessionUnitOfWork
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[Any, Envelope], Awaitable[object]]
+"""The rule for one event: given an open unit of work (a service's own kind) and the event; it commits nothing."""
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """What a consumer does with one topic's events, and the inbox name that makes each count once.
+
+    ``inbox=None``: the handler keeps its own record of what it applied (a projection that also tracks positions).
+    """
+
+    handle: Handler
+    inbox: str | None
+    admits: Admits = first_delivery_of
+
+
+class BatchConsumer:
+    """One consumer group's reactions, decided in a caller's transaction or alone.
+
+    ``conflict``: the error of a concurrent writer winning (optimistic concurrency): the event is decided again.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        reactions: Mapping[str, Reaction],
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        unit_of_work: Callable[[], SessionUnitOfWork],
+        conflict: type[Exception] | tuple[type[Exception], ...] = (),
+        attempts_on_conflict: int = 8,
+    ) -> None:
+        self.name = name
+        self.topics = tuple(reactions)
+        self._reactions = reactions
+        self.sessions = sessions
+        self._unit_of_work = unit_of_work
+        self._conflict = conflict
+        self._attempts_on_conflict = attempts_on_conflict
+
+    async def decide(self, session: AsyncSession, topic: str, envelope: Envelope) -> list[Envelope]:
+        """One event in ``session``'s open transaction, all or nothing: the events it published (none: a redelivery)."""
+        reaction = self._reactions[topic]
+        for remaining in range(self._attempts_on_conflict - 1, -1, -1):
+            try:
+                async with self._unit_of_work().joining(session, causation=envelope) as work:
+                    if reaction.inbox is not None and not await reaction.admits(session, reaction.inbox, envelope):
+                        return []
+                    await reaction.handle(work, envelope)
+                    await work.commit()
+                    return work.published
+            except self._conflict:
+                if not remaining:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def decide_alone(self, topic: str, envelope: Envelope) -> list[Envelope]:
+        """One event in a transaction of its own (a record that failed in its batch; tests)."""
+        async with self.sessions() as session, session.begin():
+            published = await self.decide(session, topic, envelope)
+            await notify_relay(session)
+        return published
+
+
+@dataclass
+class BatchDelivery:
+    """How a ``BatchConsumer`` takes its fetched batches (``subscribe_batches`` wires one per consumer group)."""
+
+    consumer: BatchConsumer
+    dead_letters: Callable[[], DeadLetters]
+    group: str
+    lanes: int
+    attempts: int
+    max_per_transaction: int = 64  # a lane's locks are held until it commits: keep that short for HTTP commands
+
+    async def work_batch(self, records: Sequence[Any]) -> None:
+        """Group by key, deal keys to lanes, run the lanes at once; returns when every record is committed or dealt with."""
+        by_key: dict[tuple[str, bytes | None], list[Any]] = {}
+        for record in records:
+            by_key.setdefault((record.topic, record.key), []).append(record)
+        groups = list(by_key.values())
+        lanes = [groups[lane :: self.lanes] for lane in range(min(self.lanes, len(groups)))]
+        await asyncio.gather(*(self._work_lane([r for group in lane for r in group]) for lane in lanes))
+
+    async def _work_lane(self, records: list[Any]) -> None:
+        pending = records
+        while pending:
+            decided, failed = await self._one_transaction(pending[: self.max_per_transaction])
+            pending = pending[len(decided) + (failed is not None) :]
+            if failed is not None:
+                await self._alone(failed)
+
+    async def _one_transaction(self, records: list[Any]) -> tuple[list[Any], Any | None]:
+        """Decide ``records`` in order in one transaction up to the first that fails; (decided, failed)."""
+        decided: list[tuple[Any, Envelope, bool]] = []
+        failed = None
+        try:
+            async with self.consumer.sessions() as session, session.begin():
+                for record in records:
+                    outcome = await self._in_savepoint(session, record)
+                    if outcome is None:
+                        failed = record
+                        break
+                    decided.append((record, *outcome))
+                await notify_relay(session)
+        except Exception as error:  # the lane's transaction is lost: its records are handled alone
+            log.warning("batch transaction failed; handling its records one by one", error=str(error))
+            for record, _, _ in decided:
+                await self._alone(record)
+            return [record for record, _, _ in decided], failed
+        crash_point("consumer.after_handle")  # effects committed, offsets not yet: redelivery must be harmless
+        for _, envelope, known in decided:
+            (CONSUMED if known else SKIPPED).labels(self.group, envelope.type).inc()
+        return [record for record, _, _ in decided], failed
+
+    async def _in_savepoint(self, session: AsyncSession, record: Any) -> tuple[Envelope, bool] | None:
+        """(envelope, known type) when decided or skipped; None when the record must be handled alone."""
+        try:
+            envelope = Envelope.from_bytes(record.value)
+        except ValidationError:
+            return None
+        with record_span(record), event_log_context(self.group, envelope):
+            try:
+                await self.consumer.decide(session, record.topic, envelope)
+                return envelope, True
+            except UnknownEventType:
+                return envelope, False
+            except Exception as error:
+                log.warning("event failed in its batch; handling it alone", error=str(error))
+                return None
+
+    async def _alone(self, record: Any) -> None:
+        async def handle(envelope: Envelope) -> None:
+            await self.consumer.decide_alone(record.topic, envelope)
+
+        await process_record(
+            self.group,
+            handle,
+            self.dead_letters(),
+            topic=record.topic,
+            key=record.key,
+            value=record.value,
+            partition=record.partition,
+            offset=record.offset,
+            attempts=self.attempts,
+        )
+
+
+def subscribe_batches(broker: Any, delivery: BatchDelivery, *, fetch_max_wait_ms: int, **membership: int) -> None:
+    """Register ``delivery`` for its consumer's topics in group ``delivery.group``: a batch at a time, offsets after."""
+    subscriber = group_subscriber(
+        broker,
+        delivery.consumer.topics,
+        consumer=delivery.group,
+        fetch_max_wait_ms=fetch_max_wait_ms,
+        **membership,
+        batch=True,
+        max_records=500,
+        batch_timeout_ms=fetch_max_wait_ms,  # take what is there: a batch never waits to fill (latency first)
+    )
+
+    @subscriber
+    async def on_batch(message: KafkaMessage) -> None:
+        records = message.raw_message if isinstance(message.raw_message, tuple) else (message.raw_message,)
+        await delivery.work_batch(records)
+        record_lag(subscriber, delivery.group, records)
