@@ -20,6 +20,7 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
 from . import kafka_clients
 from .db import connect_raw, create_engine, ping, session_factory
+from .fetch_pacing import FetchPacing, pace_subscribers
 from .http import asyncapi_router, health_router, install_error_handlers, install_request_context
 from .kafka import DeadLetters, EventHandler, create_producer, subscribe_events
 from .logging import configure_logging
@@ -84,6 +85,7 @@ class ServiceRuntime:
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         if self._has_subscribers:
             await self.broker.start()
+            pace_subscribers(self.broker.subscribers, FetchPacing.of(self.settings))
 
     async def _listen_for_outbox(self) -> None:
         self._listener = await connect_raw(self.settings.database_url)
