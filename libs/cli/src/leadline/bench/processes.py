@@ -49,10 +49,14 @@ class CpuWindow:
         self._at = time.monotonic()
         return self
 
+    @property
+    def elapsed_s(self) -> float:
+        return time.monotonic() - self._at
+
     def shares(self) -> dict[str, float]:
         """Percent of one core each process used since ``start``."""
         assert self._cpu is not None, "start the window first"
-        elapsed = time.monotonic() - self._at
+        elapsed = self.elapsed_s
         return {name: 100 * (cpu_seconds(pid) - self._cpu[name]) / elapsed for name, pid in self.pids.items()}
 
 

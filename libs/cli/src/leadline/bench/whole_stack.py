@@ -22,7 +22,7 @@ def running_stack(var_dir: Path, *, accounts: Path | None = None) -> Iterator[St
     if accounts is not None:
         os.environ["ROUTER_CONFIG_FILE"] = str(accounts)  # read by the stack's children, as `make run` would
     ports = {name: free_port() for name in DEFAULT_PORTS}
-    stack = Stack(StackConfig(var_dir=var_dir, kafka_port=free_port(), ports=ports, fresh=True), say=lambda *_: None)
+    stack = Stack(StackConfig(var_dir=var_dir, kafka_port=free_port(), ports=ports), say=lambda *_: None)
     try:
         stack.start()
         yield stack

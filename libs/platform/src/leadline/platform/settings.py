@@ -127,4 +127,10 @@ class ServiceSettings(KafkaSettings):
     jwt_audience: str = "leadline"
     jwt_issuer: str = "leadline-dev"
 
-    outbox_poll_interval_s: float = 0.5
+    outbox_poll_interval_s: float = Field(
+        default=5.0,
+        description=(
+            "How often the outbox relay looks for unpublished events without being woken: a commit wakes it at once "
+            "through NOTIFY (a listening connection made again whenever it is lost), so this is only a safety net."
+        ),
+    )
