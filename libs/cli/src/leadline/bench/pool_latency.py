@@ -114,10 +114,17 @@ class PoolWatcher:
 
 
 async def measure(
-    ingest_url: str, watcher: PoolWatcher, secret: str, *, rate: float, seconds: float, drain_s: float
+    ingest_url: str,
+    watcher: PoolWatcher,
+    secret: str,
+    *,
+    rate: float,
+    seconds: float,
+    drain_s: float,
+    label: str | None = None,
 ) -> Phase:
     """Post at ``rate`` for ``seconds``, then wait up to ``drain_s`` for the stack to show every message."""
-    requests, wamids = webhooks(secret, label=f"{rate:.0f}x", total=int(rate * seconds))
+    requests, wamids = webhooks(secret, label=label or f"{rate:.0f}x", total=int(rate * seconds))
     answers = await open_loop(ingest_url, requests.__getitem__, rate=rate, seconds=seconds)
     await watcher.until_seen(wamids, within_s=drain_s)
     latencies = tuple(

@@ -88,7 +88,7 @@ async def claims(router_url: str, conversation_ids: list[str]) -> list[float]:
     return latencies
 
 
-async def _rawclaims(server_url: str, rounds: int) -> list[float]:
+async def raw_claims(server_url: str, rounds: int) -> list[float]:
     """Baseline: the same contention on a bare asyncpg insert-if-absent (the cheapest durable claim there is)."""
     database = f"bench_raw_{uuid.uuid4().hex[:6]}"
     admin = await asyncpg.connect(**_asyncpg_connect_kwargs(server_url))

@@ -68,12 +68,24 @@ async def _under_load(stack: Stack, plan: Plan) -> list[Figure]:
     watcher = PoolWatcher(kafka)
     await watcher.start()
     try:
-        figures = await _claims(stack, watcher, secret, rounds=plan.claim_rounds)
+        figures = [await _first_after_idle(ingest_url, watcher, secret)]
+        figures += await _claims(stack, watcher, secret, rounds=plan.claim_rounds)
         for rate, seconds in plan.rates:
             figures += await _rate(stack, watcher, ingest_url, secret, rate=rate, seconds=seconds, plan=plan)
     finally:
         await watcher.stop()
     return figures
+
+
+async def _first_after_idle(ingest_url: str, watcher: PoolWatcher, secret: str) -> Figure:
+    """One message to a stack idle since the idle window began: its consumers' fetches wait their longest."""
+    phase = await measure(ingest_url, watcher, secret, rate=1, seconds=1, drain_s=30, label="first")
+    return Figure(
+        "webhook → pool, first message after idle",
+        phase.p50,
+        "ms",
+        target=f"≤ idle fetch wait + hop ({phase.unseen} unseen)",
+    )
 
 
 async def _claims(stack: Stack, watcher: PoolWatcher, secret: str, *, rounds: int) -> list[Figure]:
@@ -125,7 +137,8 @@ def _rate_figures(
     rate, seen = phase.rate, len(phase.latencies_ms)
     raw_p50, raw_p99 = router.percentiles(raw)
     baseline = "aiokafka produce→consume"
-    ms_per_message = {name: share * 10 * elapsed_s / max(seen, 1) for name, share in cpu.items()}  # % core → ms
+    per_message = 10 * elapsed_s / seen if seen else float("nan")  # % of a core over the window → ms per message
+    ms_per_message = {name: share * per_message for name, share in cpu.items()}
     services_ms = sum(ms_per_message[name] for name in SERVICES)
     figures = [
         Figure(f"webhook → pool p50 at {rate:.0f}/s", phase.p50, "ms", raw_p50, baseline),
