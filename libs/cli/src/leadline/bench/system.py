@@ -128,10 +128,10 @@ async def _rate(
     raw = await router.raw_kafka_latency(
         KafkaSettings(kafka_bootstrap_servers=stack.bootstrap_servers), rate=rate, seconds=min(seconds, 10)
     )
-    return _rate_figures(phase, raw, cpu, elapsed, peak, top=rate == max(r for r, _ in plan.rates))
+    return rate_figures(phase, raw, cpu, elapsed, peak, top=rate == max(r for r, _ in plan.rates))
 
 
-def _rate_figures(
+def rate_figures(
     phase: Phase, raw: list[float], cpu: dict[str, float], elapsed_s: float, peak: dict[str, float], *, top: bool
 ) -> list[Figure]:
     rate, seen = phase.rate, len(phase.latencies_ms)
@@ -139,7 +139,7 @@ def _rate_figures(
     baseline = "aiokafka produce→consume"
     per_message = 10 * elapsed_s / seen if seen else float("nan")  # % of a core over the window → ms per message
     ms_per_message = {name: share * per_message for name, share in cpu.items()}
-    services_ms = sum(ms_per_message[name] for name in SERVICES)
+    services_ms = sum(ms_per_message.get(name, 0.0) for name in SERVICES)
     figures = [
         Figure(f"webhook → pool p50 at {rate:.0f}/s", phase.p50, "ms", raw_p50, baseline),
         Figure(
