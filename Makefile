@@ -41,13 +41,16 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest tests/unit tests/contract $(PYTEST_ARGS)
 
-# The whole-system fault suite, repeated for LEADLINE_SOAK_SECONDS (default 10 minutes) of faults and load.
+# The whole-system fault suite, repeated for LEADLINE_SOAK_SECONDS (default 10 minutes) of faults, with
+# LEADLINE_SOAK_RATE (default 300) customer messages a second besides the agents' stories.
 soak: install
-	soak=$${LEADLINE_SOAK_SECONDS:-600}; LEADLINE_SOAK_SECONDS=$$soak $(BIN)/python -m pytest \
+	soak=$${LEADLINE_SOAK_SECONDS:-600}; LEADLINE_SOAK_SECONDS=$$soak LEADLINE_FAULT_LOAD_RATE=$${LEADLINE_SOAK_RATE:-300} \
+	  $(BIN)/python -m pytest \
 	  tests/e2e/test_whole_system_under_faults.py -s --timeout=$$((2 * soak + 600)) $(PYTEST_ARGS)
 
+# Every benchmark (BENCH_ARGS=--quick: the whole-system one a few seconds per rate; or names: system ingest history).
 bench: install
-	$(BIN)/python -m leadline.bench
+	$(BIN)/python -m leadline.bench $(BENCH_ARGS)
 
 schemas: install
 	$(BIN)/python -m leadline.events.schemas export

@@ -35,6 +35,8 @@ SESSION_TIMEOUT_S = ServiceSettings.model_fields["kafka_session_timeout_ms"].def
 FREEZE_S = float(os.environ.get("LEADLINE_FAULT_BROKER_FREEZE_S", 1.5 * SESSION_TIMEOUT_S))
 NEW_CUSTOMER_EVERY_S = 1.0
 SOAK_S = float(os.environ.get("LEADLINE_SOAK_SECONDS", 0))
+# customer messages a second on top of the stories, for as long as the rounds last (`make soak`: 300; `make test`: none)
+LOAD_RATE = float(os.environ.get("LEADLINE_FAULT_LOAD_RATE", 0))
 
 
 @dataclass
@@ -54,6 +56,7 @@ class FaultReport:
     poison_events: int = 0
     lost: int = 0
     duplicated: int = 0
+    load_rate: float = LOAD_RATE
     seconds: float = 0.0
 
 
@@ -128,9 +131,14 @@ async def test_every_message_arrives_once_and_every_invariant_holds_through_the_
     started = time.monotonic()
     report = FaultReport()
     workload = Workload(system, seed=20261126)
+    stop_chatter = asyncio.Event()
+    chatter = asyncio.create_task(workload.chatter(LOAD_RATE, stop_chatter)) if LOAD_RATE else None
     poisons = [await one_round(system, workload, report)]
     while time.monotonic() - started < SOAK_S:
         poisons.append(await one_round(system, workload, report))
+    stop_chatter.set()
+    if chatter is not None:
+        await chatter
     await workload.close()
     ledger = workload.ledger
 

@@ -214,6 +214,19 @@ class Workload:
         )
         self.ledger.finished.add(conversation_id)
 
+    # --- steady load beside the stories ------------------------------------------------------------------
+    async def chatter(self, rate: float, stop: asyncio.Event, *, customers: int = 500) -> None:
+        """Customers already talking write ``rate`` messages a second on an open-loop schedule (a slow answer never
+        delays the next message) until ``stop``; returns once every message started is answered 200."""
+        started, sent, writes = time.monotonic(), 0, []
+        while not stop.is_set():
+            writes.append(asyncio.create_task(self.customer_writes(f"55118{10_000_000 + sent % customers}")))
+            sent += 1
+            delay = started + sent / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        await asyncio.gather(*writes)
+
     # --- one customer's story ----------------------------------------------------------------------------
     async def customer_arrives(self) -> str:
         """A new customer writes one to three messages, whatever the agents are busy with; returns their number."""

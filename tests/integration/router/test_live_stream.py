@@ -55,7 +55,7 @@ async def live_replica(router) -> AsyncIterator[LiveReplica]:
     runtime = ServiceRuntime(settings)
     rights = DirectoryRights(runtime.sessions)
     access = Access(verifier_from_settings(settings), rights)
-    feed = LiveFeed(runtime.sessions, rights, kafka=settings, fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
+    feed = LiveFeed(runtime.sessions, rights, kafka=settings)
     runtime.run_in_background("live-feed", feed.run)
     app = create_service_app(
         runtime,

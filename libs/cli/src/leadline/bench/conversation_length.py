@@ -1,8 +1,8 @@
 """Per-message cost by conversation length: one customer writes 1,000 messages into one conversation.
 
 Each message is posted as a signed webhook and timed until the router shows it in the conversation
-(``message_view``), one after the other, through the running ingest and router on the real broker and
-database. Messages 900–1,000 should cost what messages 1–100 cost: loading the conversation must not
+(``message_view``), one after the other, through the whole stack as ``make run`` runs it (leads and history
+consume the same messages meanwhile) on the real broker and database. Messages 900–1,000 should cost what messages 1–100 cost: loading the conversation must not
 grow with its history.
 """
 
@@ -11,22 +11,26 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from pathlib import Path
 
 import asyncpg
 
+from leadline.cli.stack import DEV_SECRETS
 from leadline.fakegraph import webhooks as wh
 from leadline.platform.db import _asyncpg_connect_kwargs
 
-from .infra import BenchInfra, spawn
+from . import router
 from .load import Connection
 from .report import Figure
-from .router import BUSINESS, JWT, SECRET, SETTLE_S, _config
+from .whole_stack import databases, running_stack
 
 MESSAGES = 1000
+QUICK_MESSAGES = 200
+SETTLE_S = 10.0
 CUSTOMER = "5511988887777"
 
 
-async def _write_one_by_one(ingest_url: str, router_db: str, count: int) -> list[float]:
+async def _write_one_by_one(ingest_url: str, router_db: str, count: int, secret: str) -> list[float]:
     host, port = ingest_url.removeprefix("http://").split(":")
     connection = Connection(host, int(port))
     database = await asyncpg.connect(**_asyncpg_connect_kwargs(router_db))
@@ -35,7 +39,7 @@ async def _write_one_by_one(ingest_url: str, router_db: str, count: int) -> list
     try:
         for n in range(count):
             message = wh.text_message(CUSTOMER, f"Mensagem {n + 1}: ainda tem o Onix?")
-            body, headers = wh.signed_request(wh.WebhookBuilder(BUSINESS).inbound(message), SECRET)
+            body, headers = wh.signed_request(wh.WebhookBuilder(router.BUSINESS).inbound(message), secret)
             started = time.perf_counter()
             await connection.post("/webhooks/whatsapp", body, headers)
             deadline = started + 30
@@ -50,22 +54,17 @@ async def _write_one_by_one(ingest_url: str, router_db: str, count: int) -> list
     return latencies
 
 
-def run(infra: BenchInfra, *, messages: int = MESSAGES) -> list[Figure]:
-    ingest_db, router_db = asyncio.run(infra.database_for("ingest")), asyncio.run(infra.database_for("router"))
-    common = {"KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers, "JWT_SECRET": JWT, "WHATSAPP_APP_SECRET": SECRET}
-    ingest = spawn("leadline.ingest", [], {**common, "DATABASE_URL": ingest_db}, infra.var_dir / "ingest.log")
-    router = spawn(
-        "leadline.router",
-        [],
-        {**common, "DATABASE_URL": router_db, "ROUTER_CONFIG_FILE": str(_config(infra.var_dir / "accounts.yaml"))},
-        infra.var_dir / "router.log",
-    )
-    try:
-        time.sleep(SETTLE_S)  # consumer groups join before measuring
-        latencies = asyncio.run(_write_one_by_one(ingest.url, router_db, messages))
-    finally:
-        router.stop()
-        ingest.stop()
+def run(var_dir: Path, *, quick: bool = False) -> list[Figure]:
+    """On the whole stack as ``make run`` runs it (leads and history consume the same messages meanwhile)."""
+    messages = QUICK_MESSAGES if quick else MESSAGES
+    var_dir.mkdir(parents=True, exist_ok=True)
+    with running_stack(var_dir, accounts=router.accounts_file(var_dir / "bench-accounts.yaml")) as stack:
+        time.sleep(SETTLE_S)  # consumer groups joined, the directory read
+        latencies = asyncio.run(
+            _write_one_by_one(
+                stack.config.url("ingest"), databases(stack)["router"], messages, DEV_SECRETS["WHATSAPP_APP_SECRET"]
+            )
+        )
     tenth = max(1, messages // 10)
     first, last = statistics.median(latencies[:tenth]), statistics.median(latencies[-tenth:])
     return [

@@ -23,6 +23,8 @@ class LoadResult:
     errors: int
     seconds: float
     latencies_ms: tuple[float, ...]
+    started_at: float = 0.0
+    """Wall-clock time (``time.time()``) the schedule started: request ``n`` of an open loop was due ``n / rate`` later."""
 
     @property
     def rate(self) -> float:
@@ -121,7 +123,7 @@ async def open_loop(
         idle.append(connection)
         return ok
 
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
     tasks = []
     for n, request in enumerate(requests):
         delay = started + n / rate - time.perf_counter()
@@ -132,4 +134,4 @@ async def open_loop(
     elapsed = time.perf_counter() - started
     for connection in idle:
         connection.close()
-    return LoadResult(len(requests), results.count(False), elapsed, tuple(latencies))
+    return LoadResult(len(requests), results.count(False), elapsed, tuple(latencies), started_at)

@@ -92,12 +92,10 @@ class DirectoryProjection:
         *,
         kafka: KafkaSettings,
         topic: str = DIRECTORY_TOPIC,
-        fetch_max_wait_ms: int = 10,
         ready_within_s: float = 10.0,
     ) -> None:
         self._kafka = kafka
         self._topic = topic
-        self._fetch_max_wait_ms = fetch_max_wait_ms
         self._ready_within_s = ready_within_s
         self.fold = DirectoryFold()
         self.caught_up = asyncio.Event()  # set once the fold has read as far as the topic reached at start
@@ -120,7 +118,6 @@ class DirectoryProjection:
             self._kafka,
             reader="directory",
             start_at="earliest",
-            fetch_max_wait_ms=self._fetch_max_wait_ms,
             on_connected=self._assign,
             consume=self._follow,
         )
@@ -170,6 +167,6 @@ class DirectoryProjection:
 def access_by_the_directory_topic(runtime: ServiceRuntime) -> Access:
     """The ``Access`` of a service that is not the router: its fold of the topic, followed while the service runs."""
     settings = runtime.settings
-    directory = DirectoryProjection(kafka=settings, fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
+    directory = DirectoryProjection(kafka=settings)
     runtime.run_in_background("account-directory", directory.run)
     return Access(verifier_from_settings(settings), directory)

@@ -36,6 +36,7 @@ log = structlog.get_logger(__name__)
 tracer = trace.get_tracer(__name__)
 
 EventHandler = Callable[[Envelope], Awaitable[None]]
+IDLE_BATCH_LOOP_MS = 100
 
 CONSUMED = Counter("leadline_events_consumed_total", "Events handled", ["consumer", "type"])
 SKIPPED = Counter("leadline_events_skipped_total", "Events of types this consumer does not know", ["consumer", "type"])

@@ -30,6 +30,7 @@ log = structlog.get_logger(__name__)
 
 RELAY_LOCK_ID = 7_470_001  # pg advisory lock key: one publishing relay per service database
 NOTIFY_CHANNEL = "leadline_outbox"
+FIRST_RETRY_S = 0.5  # after a failure (broker or database away), doubling up to 5 s
 BACKLOG_MEASURE_INTERVAL_S = 15.0  # about half Prometheus's usual scrape interval
 UNPUBLISHED = Gauge(
     "leadline_outbox_unpublished_events",
@@ -140,21 +141,24 @@ class OutboxRelay:
         return result.rowcount or 0
 
     async def run(self) -> None:
-        """Relay until cancelled; errors (broker down) are logged and retried with backoff."""
-        backoff = self._poll_interval_s
+        """Relay until cancelled; errors (broker down) are logged and retried with backoff.
+
+        A wake-up is cleared *before* looking, so a commit that notifies while a batch is being published is looked
+        for at once, not a poll interval later."""
+        backoff = FIRST_RETRY_S
         while True:
+            self._wakeup.clear()
             try:
                 while await self.relay_once() > 0:
                     pass
-                backoff = self._poll_interval_s
+                wait, backoff = self._poll_interval_s, FIRST_RETRY_S
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # broker or database unavailable: keep the rows, retry
                 log.warning("outbox relay failed; will retry", error=str(error), retry_in_s=backoff)
-                backoff = min(backoff * 2, 5.0)
-            self._wakeup.clear()
+                wait, backoff = backoff, min(backoff * 2, 5.0)
             try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout=backoff)
+                await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
             except TimeoutError:
                 pass
 

@@ -21,6 +21,7 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from . import kafka_clients
 from .batches import BatchConsumer, BatchDelivery, subscribe_batches
 from .db import connect_raw, create_engine, ping, session_factory
+from .fetch_pacing import FetchPacing, pace_subscribers
 from .http import asyncapi_router, health_router, install_error_handlers, install_request_context
 from .kafka import DeadLetters, EventHandler, create_producer, membership, subscribe_events
 from .logging import configure_logging
@@ -110,10 +111,29 @@ class ServiceRuntime:
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         if self._has_subscribers:
             await self.broker.start()
+            pace_subscribers(self.broker.subscribers, FetchPacing.of(self.settings))
 
     async def _listen_for_outbox(self) -> None:
-        self._listener = await connect_raw(self.settings.database_url)
-        await self._listener.add_listener(NOTIFY_CHANNEL, lambda *_: self.relay.wake())
+        """Until cancelled: a connection LISTENing for the outbox's NOTIFY, made again whenever it is lost (the database
+        was away at start, restarted, or dropped it), so the relay is woken by commits and polls only as a safety net
+        (``OUTBOX_POLL_INTERVAL_S``): an idle service does not query its outbox twice a second."""
+        pause = 0.5
+        while True:
+            lost = asyncio.Event()
+            try:
+                self._listener = await connect_raw(self.settings.database_url)
+                self._listener.add_termination_listener(lambda _, lost=lost: lost.set())
+                await self._listener.add_listener(NOTIFY_CHANNEL, lambda *_: self.relay.wake())
+                self.relay.wake()  # what was committed while nobody listened
+                pause = 0.5
+                await lost.wait()
+                log.warning("outbox listener lost its connection; listening again")
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the database is away: readiness says so; the relay still polls
+                log.info("outbox listener not connected; retrying", error=str(error), retry_in_s=pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 5.0)
 
     async def start(self) -> None:
         self.producer = create_producer(self.settings, enable_idempotence=self.settings.kafka_enable_idempotence)
@@ -130,8 +150,7 @@ class ServiceRuntime:
             otlp_endpoint=self.settings.otel_exporter_otlp_endpoint,
             console=self.settings.otel_console_exporter,
         )
-        with contextlib.suppress(Exception):  # the database may come later; readiness says so
-            await self._listen_for_outbox()
+        self._tasks.append(asyncio.create_task(self._listen_for_outbox(), name="outbox-listener"))
         self._tasks.append(asyncio.create_task(self._start_kafka(), name="kafka-start"))
         self._tasks.append(
             asyncio.create_task(

@@ -38,6 +38,23 @@ class KafkaSettings(BaseSettings):
     kafka_sasl_mechanism: SaslMechanism | None = None
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
+    kafka_fetch_max_wait_ms: int = Field(
+        default=10,
+        ge=0,
+        description=(
+            "How long a consumer's fetch waits at the broker while records flow. The embedded broker answers a waiting "
+            "fetch only at this deadline (the latency floor of every hop there); Apache Kafka as soon as records arrive."
+        ),
+    )
+    kafka_idle_fetch_max_wait_ms: int = Field(
+        default=1_000,
+        ge=0,
+        description=(
+            "The longest a fetch waits while no records come: each empty fetch doubles the wait up to this, the first "
+            "record sets it back to KAFKA_FETCH_MAX_WAIT_MS (leadline.platform.fetch_pacing). Not above "
+            "KAFKA_FETCH_MAX_WAIT_MS: one fixed wait (production: both 500, Kafka's ordinary long poll)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> KafkaSettings:
@@ -86,7 +103,6 @@ class ServiceSettings(KafkaSettings):
         default=False,
         description="Off by default: the embedded broker has no idempotent producer. Turn on for Apache Kafka.",
     )
-    kafka_fetch_max_wait_ms: int = Field(default=10, description="Consumer latency floor on the embedded broker.")
     kafka_group_prefix: str = Field(
         default="", description="Prefix of every consumer group: environments sharing one Kafka cluster stay apart."
     )
@@ -118,4 +134,10 @@ class ServiceSettings(KafkaSettings):
     jwt_audience: str = "leadline"
     jwt_issuer: str = "leadline-dev"
 
-    outbox_poll_interval_s: float = 0.5
+    outbox_poll_interval_s: float = Field(
+        default=5.0,
+        description=(
+            "How often the outbox relay looks for unpublished events without being woken: a commit wakes it at once "
+            "through NOTIFY (a listening connection made again whenever it is lost), so this is only a safety net."
+        ),
+    )

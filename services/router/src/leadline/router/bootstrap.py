@@ -67,7 +67,7 @@ def build(
         settings.pool_wait_check_interval_s,
         lambda: check_pool_waits(uow=uow, clock=clock, waiting=queries.waiting_in_pools, metrics=PrometheusPoolWaits()),
     )
-    feed = LiveFeed(runtime.sessions, rights, kafka=settings, fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms)
+    feed = LiveFeed(runtime.sessions, rights, kafka=settings)
     runtime.run_in_background("live-feed", feed.run)
     ingest = IngestMedia(settings.ingest_url, transport=ingest_transport)
     app = create_service_app(

@@ -90,7 +90,6 @@ class LiveFeed:
         topics: tuple[str, ...] = LIVE_TOPICS,
         max_queued: int = 256,
         max_shown: int = 10_000,
-        fetch_max_wait_ms: int = 10,
     ) -> None:
         self._sessions = sessions
         self._rights = rights or DirectoryRights(sessions)
@@ -98,7 +97,6 @@ class LiveFeed:
         self._topics = topics
         self._max_queued = max_queued
         self._max_shown = max_shown
-        self._fetch_max_wait_ms = fetch_max_wait_ms
         self._subscribers: dict[str, set[Subscriber]] = defaultdict(set)
         self.live = asyncio.Event()  # set while reading from the end of every partition
 
@@ -303,7 +301,6 @@ class LiveFeed:
             self._kafka,
             reader="router-live",
             start_at="latest",
-            fetch_max_wait_ms=self._fetch_max_wait_ms,
             on_connected=self._go_live,
             consume=self._consume,
             on_lost=self._no_longer_live,

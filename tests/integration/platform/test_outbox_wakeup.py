@@ -1,0 +1,63 @@
+"""A service's outbox relay is woken by commits (NOTIFY), not by its poll, even after its listening connection died."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import text
+
+from leadline.platform.outbox import stage_events
+from leadline.platform.runtime import ServiceRuntime
+from leadline.platform.settings import ServiceSettings
+from tests.kafka_helpers import new_topic, read_topic, test_envelope, wait_until
+
+POLL_S = 60.0  # far longer than the test: only a wake-up can publish in time
+
+
+async def commit_one(sessions, topic: str, sequence: int) -> None:
+    async with sessions() as session, session.begin():
+        await stage_events(session, [test_envelope("chat-1", sequence)], topic=topic)
+
+
+async def test_a_commit_is_published_at_once_even_after_the_listening_connection_was_dropped(infra, messaging_db):
+    url, engine, sessions = messaging_db
+    topic = await new_topic(infra.bootstrap_servers, "wakeup", partitions=1)
+    runtime = ServiceRuntime(
+        ServiceSettings(
+            service_name="wakeup-test",
+            database_url=url,
+            kafka_bootstrap_servers=infra.bootstrap_servers,
+            outbox_poll_interval_s=POLL_S,
+        )
+    )
+    await runtime.start()
+    try:
+
+        async def listening() -> bool:
+            async with engine.connect() as connection:
+                return bool(await connection.scalar(LISTENERS))
+
+        await wait_until(listening, timeout_s=10)
+        await wait_until(runtime.kafka_ready, timeout_s=10)
+        started = time.monotonic()
+        await commit_one(sessions, topic, 1)
+        assert len(await read_topic(infra.bootstrap_servers, topic, expected=1, timeout_s=10)) == 1
+
+        async with engine.connect() as connection:
+            assert await connection.scalar(TERMINATE_LISTENERS) == 1
+        await wait_until(listening, timeout_s=10)  # it listens again
+        await commit_one(sessions, topic, 2)
+        assert len(await read_topic(infra.bootstrap_servers, topic, expected=2, timeout_s=10)) == 2
+        assert time.monotonic() - started < POLL_S / 2
+    finally:
+        await runtime.stop()
+
+
+LISTENERS = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%' "
+    "AND state = 'idle'"
+)
+TERMINATE_LISTENERS = text(
+    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+)
