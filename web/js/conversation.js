@@ -1,5 +1,5 @@
 // One conversation: header (customer, number, temperature, lead), search, messages, Add lead, reply, finish.
-import { ApiFailure, call, newKey, pageConfig, temperatureOf } from "./api.js";
+import { ApiFailure, call, customerPhotoUrl, newKey, pageConfig, temperatureOf } from "./api.js";
 import { t } from "./i18n.js";
 import { avatar, clear, customerHandle, fold, formatPhone, h, icon } from "./dom.js";
 import { messageItem, messageLook } from "./messages.js";
@@ -82,7 +82,7 @@ export class ConversationView {
     const leadButton = c.lead_id ? h("a", { class: "lead-icon", id: "open-lead", href: `#/leads/${c.lead_id}`, title: t("lead.open"),
       "aria-label": t("lead.open") }, h("span", { "aria-hidden": "true" }, "●")) : null;
     clear(this.header,
-      h("div", { class: "who" }, avatar(c.customer_name || customerHandle(c), { size: "large" }), h("div", {},
+      h("div", { class: "who" }, avatar(c.customer_name || customerHandle(c), { size: "large", photoUrl: customerPhotoUrl(c.conversation_id, c.customer_photo) }), h("div", {},
         h("h2", {}, withTip(c.customer_name || customerHandle(c), customerHandle(c), "customer-name"), " ", leadButton),
         h("p", { class: "meta" }, t("conversation.via"), " ",
           withNumber(c.business_name || formatPhone(c.business_display_number), c.business_display_number, "business-number"),

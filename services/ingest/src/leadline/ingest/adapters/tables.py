@@ -53,6 +53,8 @@ inbound_messages = Table(
     Column("kind", Text, nullable=False),
     Column("event_id", UUID(as_uuid=True), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # the customers who wrote lately: whose profile photos the photo worker keeps fresh
+    Index("inbound_messages_from_customers", "received_at", postgresql_where="origin = 'customer'"),
 )
 
 message_statuses = Table(

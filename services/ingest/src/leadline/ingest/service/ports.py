@@ -288,6 +288,12 @@ class ContactPhotos(Protocol):
 
     async def set_checked(self, stream_id: str, checked_at: datetime) -> None: ...
 
+    async def due(
+        self, phone_number_ids: Collection[str], *, customers_since: datetime, checked_before: datetime, limit: int
+    ) -> list[tuple[str, str]]:
+        """(number, customer) of chats on these numbers whose customer wrote since ``customers_since`` and whose photo
+        was never looked at, or last before ``checked_before``."""
+
     async def set_photo(self, stream_id: str, sha256: str | None) -> None: ...
 
     async def forget(self, stream_id: str) -> None:

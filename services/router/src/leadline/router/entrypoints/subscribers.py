@@ -11,6 +11,7 @@ from leadline.events import (
     REGISTRY,
     WHATSAPP_INBOUND,
     WHATSAPP_OUTBOUND,
+    ContactProfilePhotoChangedV2,
     Envelope,
     LeadCreatedV2,
     LeadTemperatureChangedV1,
@@ -26,7 +27,7 @@ from leadline.events import (
 from leadline.platform.runtime import ServiceRuntime
 
 from ..adapters import queries
-from ..service import inbound, lead_events, media
+from ..service import customer_photos, inbound, lead_events, media
 from ..service.inbound import Clock, Normalize, UowFactory
 
 #: Wall-clock time, not the injected clock: how long a customer really waited to be seen (hosts keep time by NTP).
@@ -62,6 +63,8 @@ def register_subscribers(runtime: ServiceRuntime, *, uow: UowFactory, clock: Clo
                 await media.record_media_outcome(
                     envelope, payload, uow=uow, clock=clock, conversation_of_wamid=queries.conversation_of_wamid
                 )
+            case ContactProfilePhotoChangedV2():
+                await customer_photos.keep_customer_photo(envelope, payload, uow=uow, clock=clock, normalize=normalize)
 
     async def on_lead_event(envelope: Envelope) -> None:
         payload = REGISTRY.decode(envelope)

@@ -85,6 +85,17 @@ class Customers(Protocol):
     async def current(self, account_id: str, customer_id: str) -> Customer | None:
         """The customer, or the one it was merged into."""
 
+    async def keep_photo(self, customer_id: str, photo: CustomerPhoto | None, *, changed_at: datetime) -> bool:
+        """Their profile photo now (None: removed or hidden); a change older than the one kept is ignored (False)."""
+
+
+@dataclass(frozen=True)
+class CustomerPhoto:
+    """A customer's WhatsApp profile photo in the media store."""
+
+    key: str
+    sha256: str
+
 
 @dataclass(frozen=True)
 class Chat:

@@ -1,0 +1,31 @@
+"""customers keep their WhatsApp profile photo (the media store key ingest stored it under)
+
+Revision ID: router_0006
+Revises: router_0005
+Create Date: 2026-12-07
+
+From ``ingest.contact.profile_photo_changed``: the key and sha256 of the photo in the media store (the page reads it
+through the router's customer-photo route), and when it changed, so an older change arriving late loses.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "router_0006"
+down_revision = "router_0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("customers", sa.Column("photo_key", sa.Text(), nullable=True))
+    op.add_column("customers", sa.Column("photo_sha256", sa.Text(), nullable=True))
+    op.add_column("customers", sa.Column("photo_changed_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    op.drop_column("customers", "photo_changed_at")
+    op.drop_column("customers", "photo_sha256")
+    op.drop_column("customers", "photo_key")
