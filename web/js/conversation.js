@@ -91,7 +91,7 @@ export class ConversationView {
           " ", temperatureChip(temperatureOf(c))))),
       h("div", { class: "actions" },
         !c.owner_id && open ? h("button", { type: "button", class: "primary", id: "add-lead", onclick: () => this.addLead() }, t("lead.add")) : null,
-        answers && !c.customer_phone && c.customer_user_id ? h("button", { type: "button", id: "request-contact",
+        answers && !c.customer_phone && c.customer_user_id && c.service_window?.applies !== false ? h("button", { type: "button", id: "request-contact",
           title: t("contact.request_hint"), onclick: () => this.requestContact() }, t("contact.request")) : null,
         answers ? h("button", { type: "button", id: "finish", onclick: () => this.finish() }, t("conversation.finish")) : null));
     this.renderComposer(answers);
@@ -101,11 +101,12 @@ export class ConversationView {
   }
 
   // Inside WhatsApp's 24-hour window free text; outside it only an approved template (the picker, loaded once).
+  // A number on WhatsApp Web (Evolution) has neither: always free text, no window notice (``applies`` false).
   async renderComposer(answers) {
     const window = this.conversation.service_window;
     const closed = answers && window && !window.open;
     this.composer.hidden = !answers || closed;
-    this.windowBox.hidden = !answers;
+    this.windowBox.hidden = !answers || window?.applies === false;
     if (!answers) return;
     if (!closed) {
       clear(this.windowBox, windowNote(window));

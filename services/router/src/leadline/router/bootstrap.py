@@ -25,6 +25,7 @@ from .adapters.unit_of_work import SqlUnitOfWork
 from .adapters.view_replay import ConversationViewsReplay
 from .entrypoints.admin import admin_router
 from .entrypoints.agent_api import agent_api, install_router_errors
+from .entrypoints.connections_api import connections_api
 from .entrypoints.live import live_api
 from .entrypoints.media_api import MEDIA_PATHS, media_api
 from .entrypoints.settings import RouterSettings
@@ -86,6 +87,7 @@ def build(
             templates_api(uow=uow, sessions=runtime.sessions, access=access, ingest=ingest, clock=clock),
             admin_router(runtime.sessions, access, clock=clock, directory_changed=rights.forget),
             live_api(feed=feed, access=access),
+            connections_api(sessions=runtime.sessions, access=access),
         ],
     )
     install_router_errors(app)

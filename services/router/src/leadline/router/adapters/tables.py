@@ -87,6 +87,16 @@ chats = Table(
     PrimaryKeyConstraint("account_id", "phone_number_id", "customer_id", name="chats_pkey"),
 )
 
+number_connections = Table(
+    "number_connections",
+    metadata,
+    # how each WhatsApp Web (Evolution) number's session last said it was: open, connecting, close
+    Column("phone_number_id", Text, primary_key=True),
+    Column("account_id", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)
+
 lead_owners = Table(
     "lead_owners",
     metadata,

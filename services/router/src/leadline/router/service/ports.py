@@ -146,6 +146,11 @@ class LeadOwners(Protocol):
     async def set_temperature(self, lead_id: str, temperature: str) -> None: ...
 
 
+class NumberConnections(Protocol):
+    async def keep(self, account_id: str, phone_number_id: str, state: str, *, at: datetime) -> bool:
+        """The number's WhatsApp Web session state, unless a newer one is kept (then False)."""
+
+
 class Outbox(Protocol):
     async def stage(self, envelopes: Sequence[Envelope]) -> None: ...
 
@@ -157,6 +162,7 @@ class UnitOfWork(Protocol):
     customers: Customers
     chats: Chats
     lead_owners: LeadOwners
+    number_connections: NumberConnections
     accounts: AccountDirectory
     outbox: Outbox
 

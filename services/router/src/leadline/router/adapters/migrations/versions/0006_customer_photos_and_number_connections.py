@@ -1,4 +1,4 @@
-"""customers keep their WhatsApp profile photo (the media store key ingest stored it under)
+"""customers keep their WhatsApp profile photo; WhatsApp Web numbers' connection state
 
 Revision ID: router_0006
 Revises: router_0005
@@ -6,6 +6,7 @@ Create Date: 2026-12-07
 
 From ``ingest.contact.profile_photo_changed``: the key and sha256 of the photo in the media store (the page reads it
 through the router's customer-photo route), and when it changed, so an older change arriving late loses.
+``number_connections``: how each Evolution (WhatsApp Web) number's session last said it was, for the admins' notice.
 """
 
 from __future__ import annotations
@@ -23,9 +24,17 @@ def upgrade() -> None:
     op.add_column("customers", sa.Column("photo_key", sa.Text(), nullable=True))
     op.add_column("customers", sa.Column("photo_sha256", sa.Text(), nullable=True))
     op.add_column("customers", sa.Column("photo_changed_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_table(
+        "number_connections",
+        sa.Column("phone_number_id", sa.Text(), primary_key=True),
+        sa.Column("account_id", sa.Text(), nullable=False),
+        sa.Column("state", sa.Text(), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("number_connections")
     op.drop_column("customers", "photo_changed_at")
     op.drop_column("customers", "photo_sha256")
     op.drop_column("customers", "photo_key")
