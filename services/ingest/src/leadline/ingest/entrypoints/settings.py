@@ -61,3 +61,12 @@ class IngestSettings(ServiceSettings):
     profile_photo_refresh_days: int = Field(
         default=7, description="Ask for a contact's profile photo at most this often."
     )
+    profile_photo_recent_days: int = Field(
+        default=30, description="Keep fresh the photos of customers who wrote within this many days."
+    )
+    profile_photo_round_interval_s: float = Field(
+        default=300.0, description="How often due profile photos are looked for (a new customer's shows within this)."
+    )
+    profile_photo_rate_per_instance: float = Field(
+        default=0.5, description="Profile photo look-ups per second per Evolution instance (WhatsApp throttles a session)."
+    )
