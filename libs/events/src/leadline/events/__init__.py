@@ -153,6 +153,8 @@ from leadline.events.router_integration import (
     AgentRole,
     AgentUpsertedV1,
     BusinessNumberRegisteredV1,
+    EvolutionInstanceV1,
+    NumberProvider,
     TeamUpsertedV1,
 )
 from leadline.events.topics import (
@@ -180,6 +182,8 @@ __all__ = [
     "BillingConversation",
     "Bsuid",
     "BusinessNumberRegisteredV1",
+    "EvolutionInstanceV1",
+    "NumberProvider",
     "ButtonContent",
     "CHAT_EVENTS",
     "CONTACT_PROFILE_PHOTO_CHANGED",

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.delivery_statuses import status_moves_forward
+from ..domain.evolution_instances import EvolutionInstance, EvolutionNumber
 from ..service.ports import MediaToFetch, NewMessage, Quarantined
 from .tables import (
     business_numbers,
@@ -134,12 +135,38 @@ class SqlBusinessNumbers:
         )
         return {phone_number_id: account_id for phone_number_id, account_id in rows}
 
-    async def register(self, phone_number_id: str, account_id: str, waba_id: str | None = None) -> None:
-        values = {"account_id": account_id, "waba_id": waba_id}
+    async def register(
+        self,
+        phone_number_id: str,
+        account_id: str,
+        waba_id: str | None = None,
+        evolution: EvolutionInstance | None = None,
+    ) -> None:
+        values = {
+            "account_id": account_id,
+            "waba_id": waba_id,
+            "provider": "evolution" if evolution else "cloud_api",
+            "evolution_base_url": evolution.base_url if evolution else None,
+            "evolution_instance": evolution.instance if evolution else None,
+            "evolution_api_key_secret": evolution.api_key_secret if evolution else None,
+        }
         statement = pg_insert(business_numbers).values(phone_number_id=phone_number_id, **values)
         await self._session.execute(
             statement.on_conflict_do_update(index_elements=[business_numbers.c.phone_number_id], set_=values)
         )
+
+    async def evolution_number(self, phone_number_id: str) -> EvolutionNumber | None:
+        row = (
+            await self._session.execute(
+                select(business_numbers).where(
+                    business_numbers.c.phone_number_id == phone_number_id, business_numbers.c.provider == "evolution"
+                )
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        instance = EvolutionInstance(row.evolution_base_url, row.evolution_instance, row.evolution_api_key_secret)
+        return EvolutionNumber(row.phone_number_id, row.account_id, instance)
 
     async def waba_of(self, phone_number_id: str) -> str | None:
         return await self._session.scalar(

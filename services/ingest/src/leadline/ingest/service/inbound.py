@@ -19,6 +19,7 @@ import structlog
 from leadline.events import MessageEchoedV2, MessageReceivedV2, MessageStatusChangedV2, is_media, new_envelope
 from leadline.events.envelope import Envelope
 
+from ..domain.evolution_instances import EvolutionInstance
 from .ports import MediaToFetch, NewMessage, Quarantined, UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -152,10 +153,15 @@ async def quarantine_delivery(raw_body: bytes, reason: str, *, uow: UnitOfWork) 
 
 
 async def remember_business_number(
-    phone_number_id: str, account_id: str, *, uow: UnitOfWork, waba_id: str | None = None
+    phone_number_id: str,
+    account_id: str,
+    *,
+    uow: UnitOfWork,
+    waba_id: str | None = None,
+    evolution: EvolutionInstance | None = None,
 ) -> None:
-    """Integration events name each number's account (later webhooks on it carry that account) and WhatsApp Business
-    Account (where its templates are read)."""
+    """Integration events name each number's account (later webhooks on it carry that account), WhatsApp Business
+    Account (where its templates are read) and, for a number connected through Evolution API, its instance."""
     async with uow:
-        await uow.numbers.register(phone_number_id, account_id, waba_id)
+        await uow.numbers.register(phone_number_id, account_id, waba_id, evolution)
         await uow.commit()

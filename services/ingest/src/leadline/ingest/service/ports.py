@@ -10,6 +10,7 @@ from uuid import UUID
 
 from leadline.events.envelope import Envelope
 
+from ..domain.evolution_instances import EvolutionInstance, EvolutionNumber
 from ..domain.templates import Template
 
 
@@ -79,7 +80,16 @@ class MediaJobs(Protocol):
 class BusinessNumbers(Protocol):
     async def accounts_for(self, phone_number_ids: Collection[str]) -> dict[str, str]: ...
 
-    async def register(self, phone_number_id: str, account_id: str, waba_id: str | None = None) -> None: ...
+    async def register(
+        self,
+        phone_number_id: str,
+        account_id: str,
+        waba_id: str | None = None,
+        evolution: EvolutionInstance | None = None,
+    ) -> None: ...
+
+    async def evolution_number(self, phone_number_id: str) -> EvolutionNumber | None:
+        """The number's Evolution instance; None for a Cloud API number or one no account named."""
 
     async def waba_of(self, phone_number_id: str) -> str | None: ...
 
@@ -221,6 +231,23 @@ class GraphApiError(Exception):
 
 class GraphApiUnreachable(Exception):
     """No answer from Meta. ``may_have_arrived`` is False only when the request surely never left us."""
+
+    def __init__(self, reason: str, *, may_have_arrived: bool) -> None:
+        super().__init__(reason)
+        self.may_have_arrived = may_have_arrived
+
+
+class EvolutionApiError(Exception):
+    """An Evolution API server answered with an error: its HTTP status and what it said (``response.message``)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"Evolution API answered {status}: {message}")
+        self.status = status
+        self.message = message
+
+
+class EvolutionApiUnreachable(Exception):
+    """No answer from the Evolution API server; ``may_have_arrived``: the request may have reached it."""
 
     def __init__(self, reason: str, *, may_have_arrived: bool) -> None:
         super().__init__(reason)
