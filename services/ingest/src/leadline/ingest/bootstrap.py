@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +11,9 @@ from fastapi import FastAPI
 from leadline.platform.auth import verifier_from_settings
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 
+from .adapters.evolution.api_keys import EvolutionApiKeys
+from .adapters.evolution.client import EvolutionClient
+from .adapters.evolution.profile_photos import evolution_photo_sources
 from .adapters.graph_api import GraphApiClient
 from .adapters.unit_of_work import SqlUnitOfWork
 from .domain.retry_policy import RetryPolicy
@@ -23,6 +27,7 @@ from .entrypoints.templates_api import templates_api
 from .entrypoints.webhooks import webhook_router
 from .service.media_fetching import MediaFetchPolicy
 from .service.ports import UnitOfWork
+from .service.profile_photo_rounds import PhotoRefreshPolicy, keep_profile_photos_fresh
 from .service.templates import keep_templates_fresh
 
 MIGRATIONS = "leadline.ingest:adapters/migrations"
@@ -41,6 +46,9 @@ def build(settings: IngestSettings | None = None, *, unit_of_work: Callable[[], 
         version=settings.graph_api_version,
         access_token=settings.whatsapp_access_token.get_secret_value(),
         timeout_s=settings.graph_api_timeout_s,
+    )
+    evolution = EvolutionClient(
+        EvolutionApiKeys(settings.evolution_api_keys_dir), timeout_s=settings.evolution_api_timeout_s
     )
     media_store = media_store_for(settings)
     register_integration_subscriber(runtime, unit_of_work)
@@ -71,6 +79,23 @@ def build(settings: IngestSettings | None = None, *, unit_of_work: Callable[[], 
             clock=lambda: datetime.now(UTC),
         ),
     )
+    runtime.run_in_background(
+        "profile-photos",
+        lambda: keep_profile_photos_fresh(
+            evolution_photo_sources(evolution, unit_of_work),
+            round_every=timedelta(seconds=settings.profile_photo_round_interval_s),
+            uow_factory=unit_of_work,
+            store=media_store,
+            clock=lambda: datetime.now(UTC),
+            pace=SendThroughput(rate_per_s=settings.profile_photo_rate_per_instance, burst=1),
+            monotonic=time.monotonic,
+            policy=PhotoRefreshPolicy(
+                every=timedelta(days=settings.profile_photo_refresh_days),
+                recent=timedelta(days=settings.profile_photo_recent_days),
+            ),
+            default_account_id=settings.default_account_id,
+        ),
+    )
     app = create_service_app(
         runtime,
         title="leadline ingest",
@@ -81,5 +106,5 @@ def build(settings: IngestSettings | None = None, *, unit_of_work: Callable[[], 
             templates_api(graph=graph, uow=unit_of_work, verifier=verifier),
         ],
     )
-    run_with_app(app, media_worker, on_stop=[graph.aclose])
+    run_with_app(app, media_worker, on_stop=[graph.aclose, evolution.aclose])
     return app

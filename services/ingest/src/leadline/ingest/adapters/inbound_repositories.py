@@ -7,6 +7,7 @@ lock the same rows in the same order (no deadlocks).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -163,10 +164,15 @@ class SqlBusinessNumbers:
                 )
             )
         ).one_or_none()
-        if row is None:
-            return None
-        instance = EvolutionInstance(row.evolution_base_url, row.evolution_instance, row.evolution_api_key_secret)
-        return EvolutionNumber(row.phone_number_id, row.account_id, instance)
+        return None if row is None else _evolution_number(row)
+
+    async def evolution_numbers(self) -> list[EvolutionNumber]:
+        rows = await self._session.execute(
+            select(business_numbers)
+            .where(business_numbers.c.provider == "evolution")
+            .order_by(business_numbers.c.phone_number_id)
+        )
+        return [_evolution_number(row) for row in rows]
 
     async def waba_of(self, phone_number_id: str) -> str | None:
         return await self._session.scalar(
@@ -178,3 +184,8 @@ class SqlBusinessNumbers:
             select(business_numbers.c.waba_id).where(business_numbers.c.waba_id.is_not(None)).distinct()
         )
         return sorted(rows.scalars())
+
+
+def _evolution_number(row: Any) -> EvolutionNumber:
+    instance = EvolutionInstance(row.evolution_base_url, row.evolution_instance, row.evolution_api_key_secret)
+    return EvolutionNumber(row.phone_number_id, row.account_id, instance)

@@ -77,5 +77,6 @@ class IngestSettings(ServiceSettings):
         default=300.0, description="How often due profile photos are looked for (a new customer's shows within this)."
     )
     profile_photo_rate_per_instance: float = Field(
-        default=0.5, description="Profile photo look-ups per second per Evolution instance (WhatsApp throttles a session)."
+        default=0.5,
+        description="Profile photo look-ups per second per Evolution instance (WhatsApp throttles a session).",
     )

@@ -91,6 +91,9 @@ class BusinessNumbers(Protocol):
     async def evolution_number(self, phone_number_id: str) -> EvolutionNumber | None:
         """The number's Evolution instance; None for a Cloud API number or one no account named."""
 
+    async def evolution_numbers(self) -> list[EvolutionNumber]:
+        """Every number connected through an Evolution instance."""
+
     async def waba_of(self, phone_number_id: str) -> str | None: ...
 
     async def wabas(self) -> list[str]: ...

@@ -1,4 +1,5 @@
-"""Evolution API (v2) over httpx: send messages, read a message's media, for any instance of any server.
+"""Evolution API (v2) over httpx: send messages, read a message's media and customers' profile photos, for any instance
+of any server.
 
 Each call names its instance (``EvolutionInstance``): the server's base URL, the instance's name in the route and its
 API key in the ``apikey`` header, read from ``EvolutionApiKeys`` at the call. Every failure leaves as one of two typed
@@ -30,6 +31,9 @@ EVOLUTION_API_CALLS = Counter(
     "Calls to Evolution API servers by result: answered (any HTTP status) or unreachable (no answer)",
     ["result"],
 )
+
+
+MAX_PICTURE_BYTES = 5 * 1024 * 1024  # WhatsApp's profile photos are 640 px JPEGs of tens of KB
 
 
 @dataclass(frozen=True)
@@ -151,3 +155,25 @@ class EvolutionClient:
         except (KeyError, binascii.Error, ValueError) as error:
             raise EvolutionApiError(502, f"media answer without readable base64: {sorted(data)!r:.200}") from error
         return EvolutionMedia(content, str(data.get("mimetype") or "application/octet-stream"))
+
+    async def profile_picture_url(self, instance: EvolutionInstance, number: str) -> str | None:
+        """The customer's profile photo address (``chat/fetchProfilePictureUrl``): a short-lived WhatsApp CDN URL, or
+        None when they have none or hide it from this number (Evolution answers ``profilePictureUrl: null``)."""
+        data = await self._post(instance, "chat/fetchProfilePictureUrl", {"number": number})
+        url = data.get("profilePictureUrl")
+        return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+    async def download_picture(self, url: str) -> EvolutionMedia:
+        """GET a picture address Evolution gave (WhatsApp's CDN: signed in the URL, so no API key goes with it)."""
+        try:
+            response = await self._http.get(url)
+        except httpx.TransportError as error:
+            raise EvolutionApiUnreachable(f"{type(error).__name__}: {error}", may_have_arrived=False) from error
+        if response.is_error:
+            raise EvolutionApiError(response.status_code, f"the picture address answered HTTP {response.status_code}")
+        if len(response.content) > MAX_PICTURE_BYTES:
+            raise EvolutionApiError(
+                502, f"the picture is {len(response.content)} bytes, more than a profile photo can be"
+            )
+        mime_type = response.headers.get("content-type", "image/jpeg").split(";")[0].strip() or "image/jpeg"
+        return EvolutionMedia(response.content, mime_type)

@@ -1,13 +1,13 @@
 """an index of the customers who wrote lately: the profile-photo worker's one query per round stays cheap
 
-Revision ID: ingest_0005
-Revises: ingest_0004
+Revision ID: ingest_0006
+Revises: ingest_0005
 """
 
 from alembic import op
 
-revision = "ingest_0005"
-down_revision = "ingest_0004"
+revision = "ingest_0006"
+down_revision = "ingest_0005"
 branch_labels = None
 depends_on = None
 

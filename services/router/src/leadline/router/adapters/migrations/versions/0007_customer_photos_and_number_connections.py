@@ -1,7 +1,7 @@
 """customers keep their WhatsApp profile photo; WhatsApp Web numbers' connection state
 
-Revision ID: router_0006
-Revises: router_0005
+Revision ID: router_0007
+Revises: router_0006
 Create Date: 2026-12-07
 
 From ``ingest.contact.profile_photo_changed``: the key and sha256 of the photo in the media store (the page reads it
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "router_0006"
-down_revision = "router_0005"
+revision = "router_0007"
+down_revision = "router_0006"
 branch_labels = None
 depends_on = None
 
