@@ -44,7 +44,7 @@ async function refreshConnections() {
   try {
     const { items } = await call("/api/router/admin/number-connections");
     clear(box, items.map((n) => h("p", { dataset: { phoneNumberId: n.phone_number_id } },
-      t(`connection.${n.state === "connecting" ? "connecting" : "close"}`,
+      t(n.needs_qr_code ? "connection.qr_code" : "connection.reconnecting",
         { number: `${n.name} (${formatPhone(n.display_number)})`, since: dateTime(n.since) }))));
     box.hidden = !items.length;
   } catch { /* the notice stays as it was; the next refresh tries again */ }

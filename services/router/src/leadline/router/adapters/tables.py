@@ -90,10 +90,11 @@ chats = Table(
 number_connections = Table(
     "number_connections",
     metadata,
-    # how each WhatsApp Web (Evolution) number's session last said it was: open, connecting, close
+    # how each WhatsApp Web (Evolution) number's session last was: connected, connecting, disconnected, refused
     Column("phone_number_id", Text, primary_key=True),
     Column("account_id", Text, nullable=False),
-    Column("state", Text, nullable=False),
+    Column("connection", Text, nullable=False),
+    Column("needs_qr_code", Boolean, nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
 

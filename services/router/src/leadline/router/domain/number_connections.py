@@ -1,11 +1,11 @@
-"""Rule: a WhatsApp Web (Evolution) number is usable only while its session is open; otherwise an administrator must
-read a new QR code in Evolution, and the page tells them so."""
+"""Rule: a WhatsApp Web (Evolution) number works only while its session is connected; the page tells the account's
+administrators of every number that is not, and whether only a new QR code read in Evolution brings it back."""
 
 from __future__ import annotations
 
-OPEN, CONNECTING, CLOSED = "open", "connecting", "close"
+CONNECTED = "connected"
+"""``ingest.number.connection_changed``'s ``connection``: connected, connecting, disconnected or refused."""
 
 
-def needs_a_new_qr_code(state: str) -> bool:
-    """Any state but ``open``: closed (logged out, the phone unlinked it) or stuck connecting (a QR code waits)."""
-    return state != OPEN
+def needs_attention(connection: str) -> bool:
+    return connection != CONNECTED

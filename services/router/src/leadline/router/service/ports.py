@@ -147,7 +147,9 @@ class LeadOwners(Protocol):
 
 
 class NumberConnections(Protocol):
-    async def keep(self, account_id: str, phone_number_id: str, state: str, *, at: datetime) -> bool:
+    async def keep(
+        self, account_id: str, phone_number_id: str, connection: str, *, needs_qr_code: bool, at: datetime
+    ) -> bool:
         """The number's WhatsApp Web session state, unless a newer one is kept (then False)."""
 
 

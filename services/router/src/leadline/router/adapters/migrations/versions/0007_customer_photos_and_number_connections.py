@@ -6,7 +6,8 @@ Create Date: 2026-12-07
 
 From ``ingest.contact.profile_photo_changed``: the key and sha256 of the photo in the media store (the page reads it
 through the router's customer-photo route), and when it changed, so an older change arriving late loses.
-``number_connections``: how each Evolution (WhatsApp Web) number's session last said it was, for the admins' notice.
+``number_connections``: each Evolution (WhatsApp Web) number's latest ``ingest.number.connection_changed``, for the
+admins' notice.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ def upgrade() -> None:
         "number_connections",
         sa.Column("phone_number_id", sa.Text(), primary_key=True),
         sa.Column("account_id", sa.Text(), nullable=False),
-        sa.Column("state", sa.Text(), nullable=False),
+        sa.Column("connection", sa.Text(), nullable=False),
+        sa.Column("needs_qr_code", sa.Boolean(), nullable=False),
         sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
     )
 
