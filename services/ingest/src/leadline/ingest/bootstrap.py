@@ -18,6 +18,7 @@ from .adapters.graph_api import GraphApiClient
 from .adapters.unit_of_work import SqlUnitOfWork
 from .domain.retry_policy import RetryPolicy
 from .domain.send_throughput import SendThroughput
+from .entrypoints.evolution_webhooks import evolution_webhook_router
 from .entrypoints.integration import register_integration_subscriber
 from .entrypoints.kafka import register_send_subscriber
 from .entrypoints.media_api import media_api
@@ -47,10 +48,9 @@ def build(settings: IngestSettings | None = None, *, unit_of_work: Callable[[], 
         access_token=settings.whatsapp_access_token.get_secret_value(),
         timeout_s=settings.graph_api_timeout_s,
     )
-    evolution = EvolutionClient(
-        EvolutionApiKeys(settings.evolution_api_keys_dir), timeout_s=settings.evolution_api_timeout_s
-    )
     media_store = media_store_for(settings)
+    evolution_api_keys = EvolutionApiKeys(settings.evolution_api_keys_dir)
+    evolution = EvolutionClient(evolution_api_keys, timeout_s=settings.evolution_api_timeout_s)
     register_integration_subscriber(runtime, unit_of_work)
     register_send_subscriber(
         runtime,
@@ -102,6 +102,7 @@ def build(settings: IngestSettings | None = None, *, unit_of_work: Callable[[], 
         description=DESCRIPTION,
         routers=[
             webhook_router(settings, unit_of_work),
+            evolution_webhook_router(settings, unit_of_work, media_store, evolution_api_keys),
             media_api(media_store, verifier),
             templates_api(graph=graph, uow=unit_of_work, verifier=verifier),
         ],

@@ -16,7 +16,14 @@ from datetime import datetime
 
 import structlog
 
-from leadline.events import MessageEchoedV2, MessageReceivedV2, MessageStatusChangedV2, is_media, new_envelope
+from leadline.events import (
+    MediaStoredV2,
+    MessageEchoedV2,
+    MessageReceivedV2,
+    MessageStatusChangedV2,
+    is_media,
+    new_envelope,
+)
 from leadline.events.envelope import Envelope
 
 from ..domain.evolution_instances import EvolutionInstance
@@ -33,6 +40,9 @@ class Delivery:
     raw_body: bytes
     facts: tuple[ChatFact, ...]
     unreadable: tuple[Quarantined, ...] = ()
+    stored_media: tuple[MediaStoredV2, ...] = ()
+    """Media the delivery carried itself, already in the media store: emitted right after their message when it is
+    new, and never fetched."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +90,11 @@ async def accept_deliveries(
                 account_id = accounts.get(fact.phone_number_id, default_account_id)
                 candidates.append(_Candidate(index, fact, account_id, fact.stream_id(account_id), uuid.uuid4()))
         new = await _new_facts(uow, candidates)
-        first_sequences = await uow.sequences.reserve(Counter(c.stream_id for c in new))
+        carried = {media.wamid: media for delivery in deliveries for media in delivery.stored_media}
+        with_media = {id(c) for c in new if not isinstance(c.fact, MessageStatusChangedV2) and c.fact.wamid in carried}
+        first_sequences = await uow.sequences.reserve(
+            Counter(c.stream_id for c in new) + Counter(c.stream_id for c in new if id(c) in with_media)
+        )
         next_sequence = dict(first_sequences)
         at = now()
         events: list[list[Envelope]] = [[] for _ in deliveries]
@@ -99,7 +113,19 @@ async def accept_deliveries(
                     event_id=candidate.event_id,
                 )
             )
-            if not isinstance(candidate.fact, MessageStatusChangedV2) and (
+            if id(candidate) in with_media:
+                sequence = next_sequence[candidate.stream_id]
+                next_sequence[candidate.stream_id] += 1
+                events[candidate.delivery].append(
+                    new_envelope(
+                        carried[candidate.fact.wamid],
+                        account_id=candidate.account_id,
+                        stream_id=candidate.stream_id,
+                        sequence=sequence,
+                        occurred_at=at,
+                    )
+                )
+            elif not isinstance(candidate.fact, MessageStatusChangedV2) and (
                 item := _media_of(candidate.fact, candidate.account_id)
             ):
                 media.append(item)
@@ -112,7 +138,7 @@ async def accept_deliveries(
     return [
         AcceptedDelivery(
             tuple(delivered),
-            len(delivery.facts) - len(delivered),
+            len(delivery.facts) - sum(1 for c in new if c.delivery == index),
             media_per_delivery[index],
             frozenset(fact.phone_number_id for fact in delivery.facts if fact.phone_number_id not in accounts),
         )

@@ -240,6 +240,25 @@ class GraphApiUnreachable(Exception):
         self.may_have_arrived = may_have_arrived
 
 
+@dataclass(frozen=True)
+class InlineMedia:
+    """A message's media bytes sent in its webhook (Evolution's ``message.base64``): stored at once, never fetched."""
+
+    wamid: str
+    data: bytes
+    mime_type: str
+
+
+@dataclass(frozen=True)
+class ConnectionChange:
+    """An Evolution instance's ``connection.update``."""
+
+    state: str
+    """open | connecting | close | refused, as Evolution (Baileys) names it."""
+    reason_code: int | None
+    """Baileys' ``DisconnectReason`` (401: logged out, a new QR code must be scanned)."""
+
+
 class EvolutionApiError(Exception):
     """An Evolution API server answered with an error: its HTTP status and what it said (``response.message``)."""
 

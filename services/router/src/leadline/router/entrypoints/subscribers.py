@@ -23,11 +23,12 @@ from leadline.events import (
     MessageSendFailedV1,
     MessageSentV1,
     MessageStatusChangedV2,
+    NumberConnectionChangedV1,
 )
 from leadline.platform.runtime import ServiceRuntime
 
 from ..adapters import queries
-from ..service import customer_photos, inbound, lead_events, media
+from ..service import customer_photos, inbound, lead_events, media, number_connections
 from ..service.inbound import Clock, Normalize, UowFactory
 
 #: Wall-clock time, not the injected clock: how long a customer really waited to be seen (hosts keep time by NTP).
@@ -65,6 +66,8 @@ def register_subscribers(runtime: ServiceRuntime, *, uow: UowFactory, clock: Clo
                 )
             case ContactProfilePhotoChangedV2():
                 await customer_photos.keep_customer_photo(envelope, payload, uow=uow, clock=clock, normalize=normalize)
+            case NumberConnectionChangedV1():
+                await number_connections.keep_number_connection(envelope, payload, uow=uow)
 
     async def on_lead_event(envelope: Envelope) -> None:
         payload = REGISTRY.decode(envelope)
