@@ -22,10 +22,9 @@ from leadline.events import (
 from leadline.fakegraph.evolution import payloads as evo
 from leadline.fakegraph.samples import sample_for
 from leadline.ingest.adapters.evolution.api_keys import EvolutionApiKeys
-from leadline.ingest.adapters.evolution.contents import evolution_wamid
 from leadline.ingest.adapters.media_store import LocalMediaStore
 from leadline.ingest.adapters.tables import media_jobs, quarantined_deliveries, webhook_deliveries
-from leadline.ingest.domain.evolution_instances import EvolutionInstance
+from leadline.ingest.domain.evolution_instances import EvolutionInstance, evolution_wamid
 from leadline.ingest.entrypoints.evolution_webhooks import evolution_webhook_router
 from leadline.ingest.entrypoints.settings import IngestSettings
 from leadline.platform.http import install_error_handlers

@@ -11,14 +11,13 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from prometheus_client import Counter
 
 from ...domain.evolution_instances import EvolutionInstance
-from ...service.ports import EvolutionApiError, EvolutionApiUnreachable
+from ...service.ports import EvolutionApiError, EvolutionApiUnreachable, EvolutionMedia
 from .api_keys import EvolutionApiKeys
 
 __all__ = ["EvolutionApiError", "EvolutionApiUnreachable", "EvolutionClient", "EvolutionMedia"]
@@ -30,12 +29,6 @@ EVOLUTION_API_CALLS = Counter(
     "Calls to Evolution API servers by result: answered (any HTTP status) or unreachable (no answer)",
     ["result"],
 )
-
-
-@dataclass(frozen=True)
-class EvolutionMedia:
-    data: bytes
-    mime_type: str
 
 
 def evolution_error(status: int, body: bytes) -> EvolutionApiError:
