@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from leadline.events import ContactProfilePhotoChangedV2
 from leadline.fakegraph.evolution.profile_photos import PORTRAIT, FakeProfilePhotos, profile_photo_router
@@ -33,14 +34,13 @@ def photos() -> FakeProfilePhotos:
 async def evolution(photos, tmp_path):
     """Ingest's Evolution client, its key in the keys directory, talking to the fake in-process."""
 
-    async def authorize(request: Request, instance: str) -> None:
-        if request.headers.get("apikey") != API_KEY:
-            raise HTTPException(401, "Unauthorized")
-        if instance != INSTANCE.instance:
-            raise HTTPException(404, f'The "{instance}" instance does not exist')
+    def refusal(instance: str, apikey: str | None) -> JSONResponse | None:
+        if apikey != API_KEY:
+            return JSONResponse({"status": 401, "error": "Unauthorized"}, status_code=401)
+        return None if instance == INSTANCE.instance else JSONResponse({"status": 404}, status_code=404)
 
     app = FastAPI()
-    app.include_router(profile_photo_router(photos, authorize=authorize))
+    app.include_router(profile_photo_router(photos, refusal=refusal))
     keys = tmp_path / "keys"
     keys.mkdir()
     (keys / INSTANCE.api_key_secret).write_text(API_KEY)

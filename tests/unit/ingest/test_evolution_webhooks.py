@@ -11,8 +11,8 @@ from leadline.events import DeliveryStatus
 from leadline.fakegraph.evolution import payloads as evo
 from leadline.fakegraph.samples import sample_for
 from leadline.ingest.adapters.cloud_api.reading import MalformedDelivery
-from leadline.ingest.adapters.evolution.contents import evolution_wamid
 from leadline.ingest.adapters.evolution.webhooks import parse_webhook
+from leadline.ingest.domain.evolution_instances import evolution_wamid
 
 NUMBER = "5511934567890"
 CUSTOMER = evo.jid("551187654321")  # a Brazilian mobile as WhatsApp Web names it: without its ninth digit

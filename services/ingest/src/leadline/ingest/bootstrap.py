@@ -59,6 +59,7 @@ def build(settings: IngestSettings | None = None, *, unit_of_work: Callable[[], 
         media_store=media_store,
         throughput=SendThroughput(rate_per_s=settings.send_rate_per_number, burst=settings.send_rate_per_number),
         retry=RetryPolicy(attempts=settings.send_retry_attempts),
+        evolution=evolution,
     )
     media_worker = MediaWorker(
         uow_factory=unit_of_work,
@@ -68,6 +69,7 @@ def build(settings: IngestSettings | None = None, *, unit_of_work: Callable[[], 
         policy=MediaFetchPolicy(
             retry=RetryPolicy(attempts=settings.media_fetch_max_attempts, base_delay_s=5.0, max_delay_s=600.0)
         ),
+        evolution=evolution,
     )
     verifier = verifier_from_settings(settings)
     runtime.run_in_background(

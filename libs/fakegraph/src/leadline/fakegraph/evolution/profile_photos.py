@@ -3,21 +3,21 @@
 - ``POST /chat/fetchProfilePictureUrl/{instance}`` (``apikey`` header, ``{"number"}``) answers ``{"wuid",
   "profilePictureUrl"}``: a short-lived picture address, or ``null`` for a customer with no photo or a private one
   (Evolution answers null whatever Baileys' reason).
-- ``GET /_fake/evolution/pictures/{digits}.jpg?oe=…``: the picture, as WhatsApp's CDN serves it — signed in the URL,
+- ``GET /_fake/pictures/{digits}.jpg?oe=…``: the picture, as WhatsApp's CDN serves it — signed in the URL,
   no key, and refused (403) once ``oe`` (the expiry, hex Unix seconds, as WhatsApp writes it) has passed.
-- ``PUT /_fake/evolution/customers/{number}/photo`` (``{"photo": "portrait" | "new" | "none"}``): the customer
+- ``PUT /_fake/customers/{number}/photo`` (``{"photo": "portrait" | "new" | "none"}``): the customer
   changes their photo, or removes or hides it. Everyone starts with the portrait (``samples/profile.jpg``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from leadline.fakegraph.samples import Sample
@@ -26,8 +26,8 @@ PORTRAIT = Sample("profile.jpg", "image/jpeg")
 NEW_PORTRAIT = Sample("photo.jpg", "image/jpeg")  # the customer now shows their car
 URL_LIFETIME_S = 600
 Photo = Literal["portrait", "new", "none"]
-Authorize = Callable[[Request, str], Awaitable[None]]
-"""Raises the instance's 401/404 unless the request may use ``instance`` (the fake's API key check)."""
+Refusal = Callable[[str, str | None], JSONResponse | None]
+"""The fake server's API key check: Evolution's 401 or 404 for (instance, apikey), or None when the call may go."""
 
 
 @dataclass
@@ -54,12 +54,15 @@ def digits(number: str) -> str:
     return "".join(ch for ch in number.partition("@")[0] if ch.isdigit())
 
 
-def profile_photo_router(photos: FakeProfilePhotos, *, authorize: Authorize) -> APIRouter:
+def profile_photo_router(photos: FakeProfilePhotos, *, refusal: Refusal) -> APIRouter:
     router = APIRouter(tags=["fake evolution: profile photos"])
 
     @router.post("/chat/fetchProfilePictureUrl/{instance}")
-    async def fetch_profile_picture_url(instance: str, body: NumberBody, request: Request) -> dict[str, str | None]:
-        await authorize(request, instance)
+    async def fetch_profile_picture_url(
+        instance: str, body: NumberBody, request: Request, apikey: str | None = Header(None)
+    ) -> dict[str, str | None] | JSONResponse:
+        if refused := refusal(instance, apikey):
+            return refused
         number = digits(body.number)
         wuid = f"{number}@s.whatsapp.net"
         if photos.photo_of(number) is None:
@@ -67,10 +70,10 @@ def profile_photo_router(photos: FakeProfilePhotos, *, authorize: Authorize) -> 
         expires = format(int(time.time()) + URL_LIFETIME_S, "x")
         return {
             "wuid": wuid,
-            "profilePictureUrl": f"{str(request.base_url).rstrip('/')}/_fake/evolution/pictures/{number}.jpg?oe={expires}",
+            "profilePictureUrl": f"{str(request.base_url).rstrip('/')}/_fake/pictures/{number}.jpg?oe={expires}",
         }
 
-    @router.get("/_fake/evolution/pictures/{number}.jpg")
+    @router.get("/_fake/pictures/{number}.jpg")
     async def picture(number: str, oe: str) -> Response:
         try:
             expired = int(oe, 16) < time.time()
@@ -83,7 +86,7 @@ def profile_photo_router(photos: FakeProfilePhotos, *, authorize: Authorize) -> 
             raise HTTPException(404, "no picture")
         return Response(sample.read(), media_type=sample.mime_type)
 
-    @router.put("/_fake/evolution/customers/{number}/photo")
+    @router.put("/_fake/customers/{number}/photo")
     async def change_photo(number: str, change: PhotoChange) -> dict[str, str]:
         photos.photos[digits(number)] = change.photo
         return {"number": digits(number), "photo": change.photo}

@@ -4,6 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+EVOLUTION_WAMID_PREFIX = "wamid.evo."
+
+
+def evolution_wamid(phone_number_id: str, key_id: str) -> str:
+    """WhatsApp Web's message id (``key.id``) as a wamid, unique per business number: both ends of a chat between two
+    of the dealer's numbers see the same id, and each keeps its own message."""
+    return f"{EVOLUTION_WAMID_PREFIX}{phone_number_id}.{key_id}"
+
+
+def key_id_of(wamid: str | None, phone_number_id: str) -> str | None:
+    """The Evolution message id inside a wamid of this number; None for any other."""
+    prefix = f"{EVOLUTION_WAMID_PREFIX}{phone_number_id}."
+    return wamid[len(prefix) :] if wamid and wamid.startswith(prefix) else None
+
 
 @dataclass(frozen=True)
 class EvolutionInstance:

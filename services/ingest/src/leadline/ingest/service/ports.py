@@ -276,6 +276,41 @@ class EvolutionApiUnreachable(Exception):
         self.may_have_arrived = may_have_arrived
 
 
+class UnsendableContent(Exception):
+    """The request's content has no form on the number's channel (or its media cannot be reached)."""
+
+
+@dataclass(frozen=True)
+class EvolutionMedia:
+    data: bytes
+    mime_type: str
+
+
+class EvolutionApi(Protocol):
+    """An Evolution API server's REST routes, any instance (``adapters/evolution/client.py``); each returns the
+    WhatsApp message id (``key.id``) of what it sent."""
+
+    async def send_text(
+        self, instance: EvolutionInstance, number: str, text: str, *, quoted: str | None = None
+    ) -> str: ...
+
+    async def send_media(
+        self,
+        instance: EvolutionInstance,
+        number: str,
+        *,
+        mediatype: str,
+        mime_type: str,
+        data: bytes,
+        caption: str | None = None,
+        file_name: str | None = None,
+    ) -> str: ...
+
+    async def send_audio(self, instance: EvolutionInstance, number: str, data: bytes) -> str: ...
+
+    async def media(self, instance: EvolutionInstance, message_key_id: str) -> EvolutionMedia: ...
+
+
 @dataclass(frozen=True)
 class MediaInfo:
     """What ``GET /{media-id}`` tells: a short-lived download URL and what to expect from it."""

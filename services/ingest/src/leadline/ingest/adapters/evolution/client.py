@@ -12,14 +12,13 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from prometheus_client import Counter
 
 from ...domain.evolution_instances import EvolutionInstance
-from ...service.ports import EvolutionApiError, EvolutionApiUnreachable
+from ...service.ports import EvolutionApiError, EvolutionApiUnreachable, EvolutionMedia
 from .api_keys import EvolutionApiKeys
 
 __all__ = ["EvolutionApiError", "EvolutionApiUnreachable", "EvolutionClient", "EvolutionMedia"]
@@ -34,12 +33,6 @@ EVOLUTION_API_CALLS = Counter(
 
 
 MAX_PICTURE_BYTES = 5 * 1024 * 1024  # WhatsApp's profile photos are 640 px JPEGs of tens of KB
-
-
-@dataclass(frozen=True)
-class EvolutionMedia:
-    data: bytes
-    mime_type: str
 
 
 def evolution_error(status: int, body: bytes) -> EvolutionApiError:

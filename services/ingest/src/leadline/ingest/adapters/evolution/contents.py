@@ -30,16 +30,11 @@ from leadline.events.content import (
     VoiceContent,
 )
 from leadline.ingest.adapters.cloud_api.reading import at, build, check, fail, maybe, need
+from leadline.ingest.domain.evolution_instances import evolution_wamid
 
 NOT_CONTENT = frozenset({"messageContextInfo", "base64", "mediaUrl", "speechToText"})
 MEDIA_KINDS = frozenset({"imageMessage", "videoMessage", "audioMessage", "documentMessage", "stickerMessage"})
 _RAW_LIMIT = 32  # levels of nesting kept in ``UnsupportedContent.raw`` (pydantic cannot serialise past 255)
-
-
-def evolution_wamid(phone_number_id: str, key_id: str) -> str:
-    """WhatsApp Web's message id as a wamid: unique per business number, so two of the dealer's numbers writing to
-    each other (each sees the same id) keep one message each."""
-    return f"wamid.evo.{phone_number_id}.{key_id}"
 
 
 def kind_of(message: dict[str, Any]) -> str | None:

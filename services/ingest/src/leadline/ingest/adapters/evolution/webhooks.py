@@ -37,7 +37,8 @@ from leadline.events.ingest import (
 from leadline.ingest.adapters.cloud_api.display_names import display_name_for
 from leadline.ingest.adapters.cloud_api.reading import MalformedDelivery, at, build, check, fail, maybe, need
 from leadline.ingest.adapters.cloud_api.unreadable import Unreadable, UnreadablePart
-from leadline.ingest.adapters.evolution.contents import MEDIA_KINDS, evolution_wamid, kind_of, parse_content, unreadable
+from leadline.ingest.adapters.evolution.contents import MEDIA_KINDS, kind_of, parse_content, unreadable
+from leadline.ingest.domain.evolution_instances import evolution_wamid
 from leadline.ingest.service.ports import ConnectionChange, InlineMedia
 
 MESSAGES_UPSERT = "messages.upsert"
