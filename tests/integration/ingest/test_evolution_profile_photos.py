@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 
 from leadline.events import ContactProfilePhotoChangedV2
-from leadline.fakegraph.evolution.profile_photos import PORTRAIT, FakeProfilePhotos, profile_photo_router
+from leadline.fakegraph.evolution.profile_photos import PORTRAIT, FakeProfilePhotos
+from leadline.fakegraph.evolution.server import FakeEvolutionSettings, FakeEvolutionState, create_app
 from leadline.ingest.adapters.evolution.api_keys import EvolutionApiKeys
 from leadline.ingest.adapters.evolution.client import EvolutionClient
 from leadline.ingest.adapters.evolution.profile_photos import evolution_photo_sources
@@ -26,21 +25,19 @@ INSTANCE = EvolutionInstance("http://evolution.test", "acme-usados", "acme-usado
 
 
 @pytest.fixture
-def photos() -> FakeProfilePhotos:
-    return FakeProfilePhotos()
+def fake() -> FakeEvolutionState:
+    return FakeEvolutionState()
 
 
 @pytest.fixture
-async def evolution(photos, tmp_path):
-    """Ingest's Evolution client, its key in the keys directory, talking to the fake in-process."""
+def photos(fake) -> FakeProfilePhotos:
+    return fake.photos
 
-    def refusal(instance: str, apikey: str | None) -> JSONResponse | None:
-        if apikey != API_KEY:
-            return JSONResponse({"status": 401, "error": "Unauthorized"}, status_code=401)
-        return None if instance == INSTANCE.instance else JSONResponse({"status": 404}, status_code=404)
 
-    app = FastAPI()
-    app.include_router(profile_photo_router(photos, refusal=refusal))
+@pytest.fixture
+async def evolution(fake, tmp_path):
+    """Ingest's Evolution client, its key in the keys directory, talking to the fake Evolution API in-process."""
+    app = create_app(FakeEvolutionSettings(instance=INSTANCE.instance, number=NUMBER, api_key=API_KEY), state=fake)
     keys = tmp_path / "keys"
     keys.mkdir()
     (keys / INSTANCE.api_key_secret).write_text(API_KEY)
@@ -139,3 +136,24 @@ async def test_an_evolution_server_that_does_not_answer_costs_one_failed_look_an
     back = await a_round(ingest_db, evolution, store, time)
 
     assert (down, back) == ({"failed": 1}, {"changed": 1})
+
+
+async def test_a_key_the_instance_does_not_know_is_refused_and_the_look_does_not_count(
+    ingest_db,  # noqa: F811
+    fake,
+    tmp_path,
+):
+    time, store = FakeTime(), LocalMediaStore(tmp_path)
+    await evolution_number(ingest_db)
+    await customer_wrote(ingest_db, NUMBER, CUSTOMER, at=time.now)
+    (tmp_path / "rotated").mkdir()
+    (tmp_path / "rotated" / INSTANCE.api_key_secret).write_text("an-old-key")
+    app = create_app(FakeEvolutionSettings(instance=INSTANCE.instance, number=NUMBER, api_key=API_KEY), state=fake)
+    stale = EvolutionClient(EvolutionApiKeys(tmp_path / "rotated"), transport=httpx.ASGITransport(app))
+    try:
+        refused = await a_round(ingest_db, stale, store, time)
+    finally:
+        await stale.aclose()
+
+    assert refused == {"failed": 1}
+    assert await ingest_db.staged() == []

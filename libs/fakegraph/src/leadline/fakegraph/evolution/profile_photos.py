@@ -57,7 +57,7 @@ def digits(number: str) -> str:
 def profile_photo_router(photos: FakeProfilePhotos, *, refusal: Refusal) -> APIRouter:
     router = APIRouter(tags=["fake evolution: profile photos"])
 
-    @router.post("/chat/fetchProfilePictureUrl/{instance}")
+    @router.post("/chat/fetchProfilePictureUrl/{instance}", response_model=None)
     async def fetch_profile_picture_url(
         instance: str, body: NumberBody, request: Request, apikey: str | None = Header(None)
     ) -> dict[str, str | None] | JSONResponse:
