@@ -66,7 +66,7 @@ def test_the_customers_whatsapp_photo_shows_in_the_inbox_row_and_the_conversatio
     page.screenshot(path=str(screenshots / "profile-photo-inbox.png"))
 
     # she takes the conversation: the header shows the photo; on WhatsApp Web there is no 24-hour window nor templates
-    api.add_lead(conversation_id, "Renata Campos", "+5511955557777")
+    lead = api.add_lead(conversation_id, "Renata Campos", "+5511955557777")
     renata.locator("a").click()
     wait_for(page, ".conversation-header img.avatar", LOADED_IMAGE)
     expect(page.locator(".conversation-header")).to_contain_text("Renata Campos")
@@ -74,4 +74,44 @@ def test_the_customers_whatsapp_photo_shows_in_the_inbox_row_and_the_conversatio
     expect(page.locator("#service-window")).to_have_count(0)
     expect(page.locator(".template-picker")).to_have_count(0)
     page.screenshot(path=str(screenshots / "profile-photo-conversation.png"))
+
+    page.goto(f"/#/leads/{lead['lead_id']}")  # and on her lead's page
+    wait_for(page, ".lead-page h1 img.avatar", LOADED_IMAGE)
     assert ana.unexpected_errors() == []
+
+
+def test_an_administrator_is_told_in_pt_br_which_number_needs_its_qr_code_read(stack, chromium, screenshots):
+    from playwright.sync_api import expect
+
+    fake_evolution = stack.url("fakeevolution")
+    diego = Agent(chromium, stack.url("web"), "diego")  # an administrator
+    ana = Agent(chromium, stack.url("web"), "ana")
+    page = diego.page
+    try:
+        logged_out = httpx.post(
+            f"{fake_evolution}/_fake/connection", json={"state": "close", "reason": 401}, timeout=15
+        )
+        assert logged_out.json()["webhook_status"] == 200, logged_out.text
+        notice = page.locator("#number-connections")
+        deadline = time.monotonic() + 20
+        while not notice.is_visible():  # the notice is read with the inbox's counts: on each screen and live change
+            assert time.monotonic() < deadline, "no notice for the disconnected number"
+            page.reload()
+            page.locator("#chat-button").wait_for()
+            time.sleep(0.3)
+        expect(notice).to_contain_text("Número desconectado do WhatsApp: leia o QR code no Evolution")
+        expect(notice).to_contain_text("Acme Usados (+55 11 93456-7890)")
+        page.screenshot(path=str(screenshots / "number-disconnected-admin.png"))
+        ana.page.reload()
+        ana.page.locator("#chat-button").wait_for()
+        expect(ana.page.locator("#number-connections")).to_be_hidden()  # only administrators are told
+    finally:
+        back = httpx.post(f"{fake_evolution}/_fake/connection", json={"state": "open", "reason": 200}, timeout=15)
+        assert back.json()["webhook_status"] == 200, back.text
+    deadline = time.monotonic() + 20
+    while notice.is_visible():
+        assert time.monotonic() < deadline, "the notice stayed after the number connected again"
+        page.reload()
+        page.locator("#chat-button").wait_for()
+        time.sleep(0.3)
+    assert diego.unexpected_errors() == [] and ana.unexpected_errors() == []
