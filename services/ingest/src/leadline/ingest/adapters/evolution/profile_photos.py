@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ...domain.evolution_instances import EvolutionInstance, EvolutionNumber
 from ...service.ports import ProfilePhoto, UnitOfWorkFactory
-from ...service.profile_photo_rounds import PhotoSource
+from ...service.profile_photo_rounds import PhotoSource, PhotoSources
 from .client import EvolutionClient
 
 
@@ -39,7 +39,7 @@ def photo_source(client: EvolutionClient, number: EvolutionNumber) -> PhotoSourc
     )
 
 
-def evolution_photo_sources(client: EvolutionClient, uow_factory: UnitOfWorkFactory):
+def evolution_photo_sources(client: EvolutionClient, uow_factory: UnitOfWorkFactory) -> PhotoSources:
     """``PhotoSources`` for the profile-photo worker: every Evolution number as the account configuration has it now."""
 
     async def sources() -> list[PhotoSource]:
