@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,7 +35,7 @@ EVOLUTION_API_CALLS = Counter(
 def evolution_error(status: int, body: bytes) -> EvolutionApiError:
     """Evolution's error body (``{"status", "error", "response": {"message": …}}``) as an ``EvolutionApiError``."""
     try:
-        data = httpx.Response(status, content=body).json()
+        data = json.loads(body)
     except ValueError:
         return EvolutionApiError(status, body[:500].decode(errors="replace") or f"HTTP {status}")
     said = data.get("response", {}).get("message") if isinstance(data, dict) else None
