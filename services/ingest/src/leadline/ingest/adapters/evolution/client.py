@@ -19,12 +19,11 @@ from prometheus_client import Counter
 
 from ...domain.evolution_instances import EvolutionInstance
 from ...service.ports import EvolutionApiError, EvolutionApiUnreachable, EvolutionMedia
+from ..graph_api import NEVER_SENT
 from .api_keys import EvolutionApiKeys
 
 __all__ = ["EvolutionApiError", "EvolutionApiUnreachable", "EvolutionClient", "EvolutionMedia"]
 
-# Failures before a single byte of the request left: safe to retry even for a send.
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 EVOLUTION_API_CALLS = Counter(
     "leadline_ingest_evolution_api_calls_total",
     "Calls to Evolution API servers by result: answered (any HTTP status) or unreachable (no answer)",
@@ -73,7 +72,7 @@ class EvolutionClient:
         except httpx.TransportError as error:
             EVOLUTION_API_CALLS.labels("unreachable").inc()
             raise EvolutionApiUnreachable(
-                f"{type(error).__name__}: {error}", may_have_arrived=not isinstance(error, _NEVER_SENT)
+                f"{type(error).__name__}: {error}", may_have_arrived=not isinstance(error, NEVER_SENT)
             ) from error
         EVOLUTION_API_CALLS.labels("answered").inc()
         if response.is_error:
