@@ -3,6 +3,9 @@ statuses, chats that are no customer, connection changes, and the parts that can
 
 from __future__ import annotations
 
+import copy
+import os
+import random
 from datetime import UTC, datetime
 
 import pytest
@@ -211,3 +214,108 @@ def test_contact_updates_and_unknown_events_are_accepted_and_ignored():
 def test_a_body_that_is_no_webhook_at_all_is_malformed(body):
     with pytest.raises(MalformedDelivery):
         parse_webhook(body, phone_number_id=NUMBER, display_number="+5511934567890", received_at=NOW)
+
+
+def test_text_that_is_no_valid_unicode_is_kept_as_unsupported_and_still_serialises():
+    parsed = upsert(evo.text("oi \ud800"))
+
+    [kept] = parsed.received
+    assert kept.content.kind == "unsupported" and len(parsed.unreadable) == 1
+    assert "\\ud800" not in kept.model_dump_json() and kept.model_dump_json()
+
+
+def test_an_unknown_kind_nested_too_deeply_to_travel_is_kept_without_its_raw_copy():
+    deep: dict = {}
+    node = deep
+    for _ in range(300):
+        node["x"] = {}
+        node = node["x"]
+
+    [kept] = upsert({"someFutureMessage": deep}).received
+
+    assert kept.content.original_type == "someFutureMessage" and kept.content.raw == {}
+    assert kept.model_dump_json()
+
+
+def test_inline_media_bytes_never_travel_in_an_unsupported_copy():
+    message = {"someFutureMessage": {"a": 1}, "base64": "AAAA"}
+
+    [kept] = upsert(message).received
+
+    assert kept.content.raw == {"someFutureMessage": {"a": 1}}
+
+
+def test_a_profile_name_that_cannot_travel_leaves_the_customer_shown_by_their_number():
+    parsed = upsert(evo.text("oi"), push_name="Jo\ud800ana")
+
+    [message] = parsed.received
+    assert message.customer_profile_name is None and message.customer_display_name.startswith("+55")
+    assert [part.path for part in parsed.unreadable] == ["data.pushName"]
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    [{"low": 1_765_108_800, "high": 0, "unsigned": False}, "1765108800", 1_765_108_800],
+    ids=["protobuf Long", "digits", "integer"],
+)
+def test_a_message_time_is_read_however_evolution_spells_it(timestamp):
+    data = evo.message_upsert(evo.text("oi"), remote_jid=CUSTOMER)
+    data["messageTimestamp"] = timestamp
+
+    [message] = read("messages.upsert", data).received
+
+    assert message.sent_at == datetime.fromtimestamp(1_765_108_800, UTC)
+
+
+@pytest.mark.parametrize("timestamp", [{"low": "x", "high": "y"}, -5, "soon", None, True])
+def test_a_message_time_that_cannot_be_read_sets_the_message_aside(timestamp):
+    data = evo.message_upsert(evo.text("oi"), remote_jid=CUSTOMER)
+    data["messageTimestamp"] = timestamp
+
+    parsed = read("messages.upsert", data)
+
+    assert parsed.received == () and [p.path for p in parsed.unreadable] == ["data"]
+
+
+JUNK = [None, 0, -1, 10**30, 1.5, True, "", "x", "\ud800", [], {}, [None], {"a": None}]
+
+
+def _paths(value, path=()):
+    yield path
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        yield from _paths(child, (*path, key))
+
+
+def test_any_value_anywhere_replaced_by_junk_is_read_or_set_aside_never_a_crash():
+    rng = random.Random(int(os.environ.get("FUZZ_SEED", "19")))
+    samples = [
+        evo.envelope("messages.upsert", "i", evo.message_upsert(m, remote_jid=CUSTOMER), apikey="k")
+        for m in (
+            evo.text("oi"),
+            evo.extended_text("oi", quoted_id="3EB0Q"),
+            evo.media("document", caption="c", with_base64=True),
+            evo.media("gif"),
+            evo.location(1.0, 2.0, name="n"),
+            evo.contact("C", "5511912345678"),
+            evo.reaction("3EB0R", "👍", remote_jid=CUSTOMER),
+        )
+    ]
+    samples.append(
+        evo.envelope("messages.update", "i", evo.message_update("3EB0S", "READ", remote_jid=CUSTOMER), apikey="k")
+    )
+    samples.append(evo.envelope("connection.update", "i", evo.connection_update("i", "close", 401), apikey="k"))
+    for case in range(400):
+        body = copy.deepcopy(rng.choice(samples))
+        for _ in range(rng.randint(1, 3)):
+            path = rng.choice([p for p in _paths(body) if p])
+            parent = body
+            for key in path[:-1]:
+                parent = parent[key]
+            parent[path[-1]] = copy.deepcopy(rng.choice(JUNK))
+        try:
+            parsed = parse_webhook(body, phone_number_id=NUMBER, display_number="+5511934567890", received_at=NOW)
+        except MalformedDelivery:
+            continue
+        for fact in (*parsed.received, *parsed.echoed, *parsed.statuses):
+            assert fact.model_dump_json(), (case, fact)

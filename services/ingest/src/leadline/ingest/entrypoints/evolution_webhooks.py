@@ -29,7 +29,15 @@ from ..service.evolution_inbound import accept_evolution_delivery
 from ..service.inbound import quarantine_delivery
 from ..service.ports import MediaStore, UnitOfWork
 from .settings import IngestSettings
-from .webhooks import FACTS, PARTS_QUARANTINED, WEBHOOKS_STORED, BodyTooLarge, _quarantined, _reject, read_limited_body
+from .webhooks import (
+    FACTS,
+    PARTS_QUARANTINED,
+    WEBHOOKS_STORED,
+    BodyTooLarge,
+    quarantined_parts,
+    read_limited_body,
+    reject,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -58,7 +66,10 @@ def _presented_key(request: Request, body: Any) -> str | None:
 
 
 def _authentic(presented: str | None, expected: str | None) -> bool:
-    return bool(presented and expected) and hmac.compare_digest(presented.encode(), expected.encode())  # type: ignore[union-attr]
+    """Constant-time; no key configured authenticates nobody."""
+    if not presented or not expected:
+        return False
+    return hmac.compare_digest(presented.encode(), expected.encode())
 
 
 def evolution_webhook_router(
@@ -80,24 +91,22 @@ def evolution_webhook_router(
             raw = await read_limited_body(request, settings.webhook_max_body_bytes)
         except BodyTooLarge:
             limit = settings.webhook_max_body_bytes
-            return _reject(413, "too_large", "body_too_large", f"webhook bodies are limited to {limit} bytes")
+            return reject(413, "too_large", "body_too_large", f"webhook bodies are limited to {limit} bytes")
         number = await number_of(phone_number_id)
         if number is None:
-            return _reject(
-                404, "unknown_instance", "unknown_instance", "no number connected through Evolution API here"
-            )
+            return reject(404, "unknown_instance", "unknown_instance", "no number connected through Evolution API here")
         try:
             body: Any = json.loads(raw)
         except (ValueError, RecursionError):
             body = None
         if not _authentic(_presented_key(request, body), api_keys.key(number.instance.api_key_secret)):
-            return _reject(401, "evolution_api_key", "invalid_api_key", "apikey is missing or is not this instance's")
+            return reject(401, "evolution_api_key", "invalid_api_key", "apikey is missing or is not this instance's")
         if not isinstance(body, dict) or body.get("instance") != number.instance.instance:
             if isinstance(body, dict) and isinstance(body.get("instance"), str):
-                return _reject(404, "unknown_instance", "unknown_instance", "the body names another instance")
+                return reject(404, "unknown_instance", "unknown_instance", "the body names another instance")
             reason = "not an Evolution webhook: no JSON object naming its instance"
             await quarantine_delivery(raw, reason, uow=unit_of_work())
-            return _reject(400, "malformed", "malformed_delivery", reason)
+            return reject(400, "malformed", "malformed_delivery", reason)
         now = clock()
         try:
             parsed = parse_webhook(
@@ -106,8 +115,8 @@ def evolution_webhook_router(
         except (MalformedDelivery, RecursionError) as error:
             reason = f"{type(error).__name__}: {error}"[:1000]
             await quarantine_delivery(raw, reason, uow=unit_of_work())
-            return _reject(400, "malformed", "malformed_delivery", reason)
-        unreadable = _quarantined(parsed.unreadable, raw)
+            return reject(400, "malformed", "malformed_delivery", reason)
+        unreadable = quarantined_parts(parsed.unreadable, raw)
         accepted = await accept_evolution_delivery(
             number,
             raw,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from leadline.events import MediaRef, SendRequestedV2
 
 from ..domain.evolution_instances import EvolutionNumber, evolution_wamid, key_id_of
-from .ports import EvolutionApi, MediaStore, UnsendableContent
+from .ports import EvolutionApi, MediaStore, SendOnce, UnsendableContent
 
 
 async def _bytes_of(ref: MediaRef, store: MediaStore | None) -> bytes:
@@ -21,7 +21,7 @@ async def _bytes_of(ref: MediaRef, store: MediaStore | None) -> bytes:
 
 def evolution_sender(
     request: SendRequestedV2, number: EvolutionNumber, evolution: EvolutionApi, store: MediaStore | None
-):
+) -> SendOnce:
     """``send_once`` for ``request`` on ``number``: the wamid of what Evolution sent."""
     instance = number.instance
 

@@ -276,6 +276,10 @@ class EvolutionApiUnreachable(Exception):
         self.may_have_arrived = may_have_arrived
 
 
+SendOnce = Callable[[], Awaitable[str]]
+"""One try of a send on the number's channel: the wamid of what was sent, or a provider error."""
+
+
 class UnsendableContent(Exception):
     """The request's content has no form on the number's channel (or its media cannot be reached)."""
 

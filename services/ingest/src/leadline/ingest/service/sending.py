@@ -14,7 +14,6 @@ and say how it went.
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +38,7 @@ from .ports import (
     GraphApiUnreachable,
     MediaStore,
     Random,
+    SendOnce,
     Sleep,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -46,8 +46,6 @@ from .ports import (
 )
 
 log = structlog.get_logger(__name__)
-SendOnce = Callable[[], Awaitable[str]]
-"""One try of a send: the provider's message id (a wamid), or a provider error."""
 
 DEFAULT_SEND_RETRY = RetryPolicy(attempts=5, base_delay_s=0.2, max_delay_s=10.0)
 OUTCOME_UNKNOWN_TITLE = "Outcome unknown"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,12 +20,11 @@ from prometheus_client import Counter
 
 from ...domain.evolution_instances import EvolutionInstance
 from ...service.ports import EvolutionApiError, EvolutionApiUnreachable, EvolutionMedia
+from ..graph_api import NEVER_SENT
 from .api_keys import EvolutionApiKeys
 
 __all__ = ["EvolutionApiError", "EvolutionApiUnreachable", "EvolutionClient", "EvolutionMedia"]
 
-# Failures before a single byte of the request left: safe to retry even for a send.
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 EVOLUTION_API_CALLS = Counter(
     "leadline_ingest_evolution_api_calls_total",
     "Calls to Evolution API servers by result: answered (any HTTP status) or unreachable (no answer)",
@@ -38,7 +38,7 @@ MAX_PICTURE_BYTES = 5 * 1024 * 1024  # WhatsApp's profile photos are 640 px JPEG
 def evolution_error(status: int, body: bytes) -> EvolutionApiError:
     """Evolution's error body (``{"status", "error", "response": {"message": …}}``) as an ``EvolutionApiError``."""
     try:
-        data = httpx.Response(status, content=body).json()
+        data = json.loads(body)
     except ValueError:
         return EvolutionApiError(status, body[:500].decode(errors="replace") or f"HTTP {status}")
     said = data.get("response", {}).get("message") if isinstance(data, dict) else None
@@ -76,7 +76,7 @@ class EvolutionClient:
         except httpx.TransportError as error:
             EVOLUTION_API_CALLS.labels("unreachable").inc()
             raise EvolutionApiUnreachable(
-                f"{type(error).__name__}: {error}", may_have_arrived=not isinstance(error, _NEVER_SENT)
+                f"{type(error).__name__}: {error}", may_have_arrived=not isinstance(error, NEVER_SENT)
             ) from error
         EVOLUTION_API_CALLS.labels("answered").inc()
         if response.is_error:

@@ -29,12 +29,12 @@ from leadline.events.content import (
     VideoContent,
     VoiceContent,
 )
+from leadline.ingest.adapters.cloud_api.content_kinds import copy_for_event, valid_utf8
 from leadline.ingest.adapters.cloud_api.reading import at, build, check, fail, maybe, need
 from leadline.ingest.domain.evolution_instances import evolution_wamid
 
 NOT_CONTENT = frozenset({"messageContextInfo", "base64", "mediaUrl", "speechToText"})
 MEDIA_KINDS = frozenset({"imageMessage", "videoMessage", "audioMessage", "documentMessage", "stickerMessage"})
-_RAW_LIMIT = 32  # levels of nesting kept in ``UnsupportedContent.raw`` (pydantic cannot serialise past 255)
 
 
 def kind_of(message: dict[str, Any]) -> str | None:
@@ -73,7 +73,7 @@ def parse_content(message: dict[str, Any], path: str, phone_number_id: str, key_
                 part_path,
                 media=_media(part, part_path, key_id),
                 caption=_caption(part, part_path),
-                filename=maybe(part, "fileName", part_path) or maybe(part, "title", part_path),
+                filename=_text(part, "fileName", part_path) or _text(part, "title", part_path),
             )
         case "documentWithCaptionMessage":
             inner = need(need(part, "message", part_path, dict), "documentMessage", at(part_path, "message"), dict)
@@ -91,9 +91,9 @@ def parse_content(message: dict[str, Any], path: str, phone_number_id: str, key_
                 part_path,
                 latitude=need(part, "degreesLatitude", part_path, float),
                 longitude=need(part, "degreesLongitude", part_path, float),
-                name=maybe(part, "name", part_path),
-                address=maybe(part, "address", part_path),
-                url=maybe(part, "url", part_path),
+                name=_text(part, "name", part_path),
+                address=_text(part, "address", part_path),
+                url=_text(part, "url", part_path),
             )
         case "contactMessage":
             return build(ContactsContent, part_path, contacts=(_card(part, part_path),))
@@ -113,7 +113,7 @@ def parse_content(message: dict[str, Any], path: str, phone_number_id: str, key_
                 ReactionContent,
                 part_path,
                 reacted_to_wamid=evolution_wamid(phone_number_id, need(reacted, "id", at(part_path, "key"))),
-                emoji=maybe(part, "text", part_path, str, ""),
+                emoji=_text(part, "text", part_path) or "",
             )
     return _unsupported(kind, message)
 
@@ -127,14 +127,20 @@ def _media(part: dict[str, Any], path: str, key_id: str) -> MediaRef:
     )
 
 
+def _text(part: dict[str, Any], key: str, path: str) -> str | None:
+    """An optional text as an event can carry it (a lone surrogate replaced): it names or describes, never keys."""
+    value = maybe(part, key, path)
+    return valid_utf8(value) if value else None
+
+
 def _caption(part: dict[str, Any], path: str) -> str | None:
-    return maybe(part, "caption", path) or None
+    return _text(part, "caption", path)
 
 
 def _card(part: dict[str, Any], path: str) -> SharedContact:
     """A shared contact from its vCard: the name (``FN``, else the display name) and each ``TEL`` with its wa_id."""
-    vcard = maybe(part, "vcard", path) or ""
-    name = _vcard_value(vcard, "FN") or maybe(part, "displayName", path) or "Contato"
+    vcard = _text(part, "vcard", path) or ""
+    name = _vcard_value(vcard, "FN") or _text(part, "displayName", path) or "Contato"
     phones = []
     for line in vcard.splitlines():
         if not line.upper().startswith(("TEL", "ITEM1.TEL", "ITEM2.TEL")) or ":" not in line:
@@ -155,21 +161,14 @@ def _vcard_value(vcard: str, field: str) -> str | None:
 
 
 def _unsupported(kind: str, message: dict[str, Any]) -> UnsupportedContent:
-    return UnsupportedContent(original_type=kind[:200] or "unknown", raw=_copy(message, _RAW_LIMIT) or {})
+    """``message`` as sent, minus inline media bytes, as an event can carry it (``copy_for_event``)."""
+    without_bytes = {key: value for key, value in message.items() if key != "base64"}
+    return UnsupportedContent(
+        original_type=valid_utf8(kind[:200]) or "unknown", raw=copy_for_event(without_bytes) or {}
+    )
 
 
 def unreadable(message: object) -> UnsupportedContent:
     """A message whose content cannot be read, kept as ``unsupported`` (the part is also quarantined)."""
     kind = kind_of(message) if isinstance(message, dict) else None
     return _unsupported(kind or "unknown", message if isinstance(message, dict) else {})
-
-
-def _copy(value: Any, depth: int) -> Any:
-    """``value`` without what is nested deeper than ``depth`` and without inline media bytes."""
-    if depth <= 0:
-        return None
-    if isinstance(value, dict):
-        return {k: _copy(v, depth - 1) for k, v in value.items() if k not in ("base64", "jpegThumbnail")}
-    if isinstance(value, list):
-        return [_copy(v, depth - 1) for v in value]
-    return value

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from leadline.events.common import WaId, WhatsAppUser
+from leadline.events.common import PersonName, WaId, WhatsAppUser
 from leadline.events.ingest import (
     DeliveryStatus,
     MessageContext,
@@ -141,7 +141,9 @@ def _customer(jid: str, alternative: object, path: str, reading: _Reading) -> Wh
 def _sent_at(data: dict[str, Any], path: str) -> datetime:
     raw = data.get("messageTimestamp")
     if isinstance(raw, dict):  # a protobuf Long: {low, high, unsigned}
-        raw = (raw.get("high") or 0) * 2**32 + (raw.get("low") or 0) % 2**32
+        high, low = raw.get("high", 0), raw.get("low")
+        parts_are_ints = all(isinstance(p, int) and not isinstance(p, bool) for p in (high, low))
+        raw = high * 2**32 + low % 2**32 if parts_are_ints else None
     if isinstance(raw, str) and raw.isdigit():
         raw = int(raw)
     if not isinstance(raw, int) or isinstance(raw, bool) or not 0 < raw < 10**11:
@@ -180,23 +182,36 @@ def _upserts(body: dict[str, Any], reading: _Reading) -> EvolutionDelivery:
             reading.unreadable.set_aside(message_path, message, problem)
         if isinstance(message, dict) and (inline := _inline_media(message, wamid, content, reading, message_path)):
             media.append(inline)
-        if from_me:
-            echoed.append(build(MessageEchoedV2, path, content=content, **fields))
-            continue
-        name = maybe(data, "pushName", path) if isinstance(data.get("pushName"), str) else None
-        received.append(
-            build(
-                MessageReceivedV2,
-                path,
-                content=content,
-                display_phone_number=reading.display_number,
-                customer_profile_name=(name or "").strip() or None,
-                customer_display_name=display_name_for(name, customer.wa_id),
-                context=_context(data, message, reading.phone_number_id),
-                **fields,
+        try:
+            if from_me:
+                echoed.append(build(MessageEchoedV2, path, content=content, **fields))
+                continue
+            received.append(
+                build(
+                    MessageReceivedV2,
+                    path,
+                    content=content,
+                    display_phone_number=reading.display_number,
+                    customer_profile_name=(profile := _profile_name(data, path, reading)),
+                    customer_display_name=display_name_for(profile, customer.wa_id),
+                    context=_context(data, message, reading.phone_number_id),
+                    **fields,
+                )
             )
-        )
+        except MalformedDelivery as problem:  # an id that is no WhatsApp id: nothing to key the message by
+            reading.unreadable.set_aside(path, data, problem)
     return EvolutionDelivery(MESSAGES_UPSERT, received=tuple(received), echoed=tuple(echoed), inline_media=tuple(media))
+
+
+def _profile_name(data: dict[str, Any], path: str, reading: _Reading) -> str | None:
+    name = data.get("pushName")
+    if not isinstance(name, str) or not name.strip():
+        return None
+    try:
+        return check(name.strip(), at(path, "pushName"), PersonName)
+    except MalformedDelivery as problem:  # a name that cannot travel: the customer is shown by their number
+        reading.unreadable.set_aside(at(path, "pushName"), name, problem)
+        return None
 
 
 def _inline_media(
@@ -234,11 +249,16 @@ def _context(data: dict[str, Any], message: object, phone_number_id: str) -> Mes
     score = info.get("forwardingScore")
     if not (isinstance(quoted, str) and quoted) and not forwarded:
         return None
-    return MessageContext(
-        replied_to_wamid=evolution_wamid(phone_number_id, quoted) if isinstance(quoted, str) and quoted else None,
-        forwarded=forwarded,
-        frequently_forwarded=isinstance(score, int) and score > 4,  # WhatsApp marks five forwards and more
-    )
+    try:
+        return build(
+            MessageContext,
+            "contextInfo",
+            replied_to_wamid=evolution_wamid(phone_number_id, quoted) if isinstance(quoted, str) and quoted else None,
+            forwarded=forwarded,
+            frequently_forwarded=isinstance(score, int) and score > 4,  # WhatsApp marks five forwards and more
+        )
+    except MalformedDelivery:  # a quote we cannot name: the message itself still counts
+        return None
 
 
 def _statuses(body: dict[str, Any], reading: _Reading) -> list[MessageStatusChangedV2]:
