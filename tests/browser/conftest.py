@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from leadline.cli.stack import DEFAULT_PORTS, Stack, StackConfig
+from leadline.cli.stack import DEFAULT_PORTS, DEV_ACCOUNTS_FILE, Stack, StackConfig
 from leadline.platform.embedded import free_port
 from tests.conftest import REPO
 
@@ -37,6 +37,8 @@ SCREENSHOTS = REPO / "var" / "screenshots"
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 WAIT_MS = 20_000  # the first message of a test waits for the consumer groups to join
+STACK_ENV = {"POOL_WAIT_CHECK_INTERVAL_S": "1", "PROFILE_PHOTO_ROUND_INTERVAL_S": "1"}
+"""The settings the browser stack changes from make run's: background checks every second."""
 
 
 def why_no_browser() -> str | None:
@@ -70,12 +72,24 @@ def stack() -> Iterator[StackConfig]:
     """
     ports = {name: free_port() for name in DEFAULT_PORTS}
     env_backup = {k: os.environ.pop(k) for k in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL") if k in os.environ}
-    # the one setting not make run's: the pool-wait check every second instead of every 15 s, so the "answer quickly"
-    # test waits seconds for the alert it proves (the threshold itself is the account's setting)
-    env_backup.update({k: os.environ[k] for k in ("POOL_WAIT_CHECK_INTERVAL_S",) if k in os.environ})
-    os.environ["POOL_WAIT_CHECK_INTERVAL_S"] = "1"
+    # the settings not make run's: the pool-wait check every second instead of every 15 s, so the "answer quickly"
+    # test waits seconds for the alert it proves (the threshold itself is the account's setting),
+    # and the profile-photo worker's round every second instead of every 5 minutes, so a customer's photo shows
+    # within seconds of their first message
+    env_backup.update({k: os.environ[k] for k in STACK_ENV if k in os.environ})
+    os.environ.update(STACK_ENV)
     var_dir = REPO / "var" / "test" / f"browser-{os.getpid()}"
     shutil.rmtree(var_dir, ignore_errors=True)
+    var_dir.mkdir(parents=True)
+    # make run's accounts, with the Evolution number's instance at this stack's fake Evolution API (not :8011)
+    accounts = var_dir / "accounts.yaml"
+    accounts.write_text(
+        DEV_ACCOUNTS_FILE.read_text().replace(
+            f"http://127.0.0.1:{DEFAULT_PORTS['fakeevolution']}", f"http://127.0.0.1:{ports['fakeevolution']}"
+        )
+    )
+    env_backup.update({k: os.environ[k] for k in ("ROUTER_CONFIG_FILE",) if k in os.environ})
+    os.environ["ROUTER_CONFIG_FILE"] = str(accounts)
     config = StackConfig(var_dir=var_dir, kafka_port=free_port(), ports=ports)
     started = Stack(config, say=lambda *_: None)
     try:
@@ -83,7 +97,8 @@ def stack() -> Iterator[StackConfig]:
         yield config
     finally:
         started.stop()
-        os.environ.pop("POOL_WAIT_CHECK_INTERVAL_S", None)
+        for name in (*STACK_ENV, "ROUTER_CONFIG_FILE"):
+            os.environ.pop(name, None)
         os.environ.update(env_backup)
 
 

@@ -177,8 +177,11 @@ def test_two_sellers_share_a_new_conversation_one_adds_the_lead_answers_and_fini
     expect(page.locator(".lead-page h1 .temperature")).to_be_visible()
     page.screenshot(path=screenshots / "lead-timeline.png", full_page=True)
 
-    # from the lead, start a new conversation (one business number for the team: nothing to choose)
-    expect(page.locator("#start-number")).to_have_count(0)
+    # from the lead, start a new conversation: Vendas writes from Acme Motors and from Acme Usados (WhatsApp Web),
+    # so "Próximo" after choosing the number he wrote to
+    expect(page.locator("#start-number option")).to_have_count(2)
+    page.select_option("#start-number", "106540352242922")
+    page.locator("#start-next").click()
     page.fill("#start-text", "Marcos, seu test drive está confirmado.")
     page.locator("#start-conversation").click()
     expect(page.locator("#messages")).to_contain_text("test drive está confirmado")

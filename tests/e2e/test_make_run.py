@@ -36,11 +36,13 @@ def wait_for_ready_line(process: subprocess.Popen[str], timeout_s: float, *, see
 
 def stack_env(var_dir: Path) -> tuple[dict[str, str], dict[str, int]]:
     """The environment of a ``leadline run`` on free ports with its own var dir (other runs share this machine)."""
-    ports = {name: free_port() for name in (*SERVICES, "fakegraph", "kafka", "web")}
+    ports = {name: free_port() for name in (*SERVICES, "fakegraph", "fakeevolution", "kafka", "web")}
     env = as_make_run_runs(dict(os.environ))
     env.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items() if name in SERVICES})
     env.update(
         FAKE_GRAPH_PORT=str(ports["fakegraph"]),
+        FAKE_EVOLUTION_PORT=str(ports["fakeevolution"]),
+        FAKE_EVOLUTION_URL=f"http://127.0.0.1:{ports['fakeevolution']}",
         LEADLINE_KAFKA_PORT=str(ports["kafka"]),
         WEB_PORT=str(ports["web"]),
         LEADLINE_VAR_DIR=str(var_dir),
@@ -83,7 +85,7 @@ def test_the_stack_starts_carries_a_customer_from_pool_to_lead_timeline_and_stop
     try:
         ready = wait_for_ready_line(process, timeout_s=120)
         pids = ready["pids"]
-        assert set(pids) >= {*SERVICES, "fakegraph", "kafka", "postgres", "web"}
+        assert set(pids) >= {*SERVICES, "fakegraph", "fakeevolution", "kafka", "postgres", "web"}
         for service in SERVICES:
             response = httpx.get(f"http://127.0.0.1:{ports[service]}/readyz", timeout=5)
             assert response.status_code == 200, (service, response.text)
@@ -111,6 +113,18 @@ def test_the_stack_starts_carries_a_customer_from_pool_to_lead_timeline_and_stop
         assert simulated.returncode == 0, simulated.stdout + simulated.stderr
         assert "ingest answered 200" in simulated.stdout, "the fake customer's signed webhook was stored by ingest"
         walk_the_whole_story(ports)
+        # a customer writes to the Evolution number: through the fake Evolution API, the same way
+        on_evolution = subprocess.run(
+            [sys.executable, "-m", "leadline.cli.main", "simulate", "say", "--from", "551187654321", "--text", "Oi!"]
+            + ["--number", "5511934567890", "--kind", "image"],  # deploy/dev/accounts.yaml's Evolution number
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert on_evolution.returncode == 0, on_evolution.stdout + on_evolution.stderr
+        assert "wamid.evo.5511934567890." in on_evolution.stdout and "ingest answered 200" in on_evolution.stdout
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0
     finally:

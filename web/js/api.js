@@ -104,6 +104,14 @@ export function mediaUrl(conversationId, messageId) {
   return `/api/router/conversations/${conversationId}/messages/${messageId}/media?access_token=${encodeURIComponent(token() || "")}`;
 }
 
+// The customer's WhatsApp profile photo, read through the router like a message's file (``version``: the photo's
+// sha256, so a changed photo is a new address); null when none is known and their initials stand for it.
+export function customerPhotoUrl(conversationId, version) {
+  if (!conversationId || !version) return null;
+  return `/api/router/conversations/${conversationId}/customer-photo?access_token=${encodeURIComponent(token() || "")}`
+    + `&v=${encodeURIComponent(String(version).slice(0, 16))}`;
+}
+
 // The router's live feed. EventSource reconnects by itself; "dropped" means reload the inbox.
 // Each lead's temperature as the live stream last said it (newer than any list a request brought before it).
 export const leadTemperatures = new Map();

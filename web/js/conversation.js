@@ -1,5 +1,5 @@
 // One conversation: header (customer, number, temperature, lead), search, messages, Add lead, reply, finish.
-import { ApiFailure, call, newKey, pageConfig, temperatureOf } from "./api.js";
+import { ApiFailure, call, customerPhotoUrl, newKey, pageConfig, temperatureOf } from "./api.js";
 import { t } from "./i18n.js";
 import { avatar, clear, customerHandle, fold, formatPhone, h, icon } from "./dom.js";
 import { messageItem, messageLook } from "./messages.js";
@@ -82,7 +82,7 @@ export class ConversationView {
     const leadButton = c.lead_id ? h("a", { class: "lead-icon", id: "open-lead", href: `#/leads/${c.lead_id}`, title: t("lead.open"),
       "aria-label": t("lead.open") }, h("span", { "aria-hidden": "true" }, "●")) : null;
     clear(this.header,
-      h("div", { class: "who" }, avatar(c.customer_name || customerHandle(c), { size: "large" }), h("div", {},
+      h("div", { class: "who" }, avatar(c.customer_name || customerHandle(c), { size: "large", photoUrl: customerPhotoUrl(c.conversation_id, c.customer_photo) }), h("div", {},
         h("h2", {}, withTip(c.customer_name || customerHandle(c), customerHandle(c), "customer-name"), " ", leadButton),
         h("p", { class: "meta" }, t("conversation.via"), " ",
           withNumber(c.business_name || formatPhone(c.business_display_number), c.business_display_number, "business-number"),
@@ -91,7 +91,7 @@ export class ConversationView {
           " ", temperatureChip(temperatureOf(c))))),
       h("div", { class: "actions" },
         !c.owner_id && open ? h("button", { type: "button", class: "primary", id: "add-lead", onclick: () => this.addLead() }, t("lead.add")) : null,
-        answers && !c.customer_phone && c.customer_user_id ? h("button", { type: "button", id: "request-contact",
+        answers && !c.customer_phone && c.customer_user_id && c.service_window?.applies !== false ? h("button", { type: "button", id: "request-contact",
           title: t("contact.request_hint"), onclick: () => this.requestContact() }, t("contact.request")) : null,
         answers ? h("button", { type: "button", id: "finish", onclick: () => this.finish() }, t("conversation.finish")) : null));
     this.renderComposer(answers);
@@ -101,11 +101,12 @@ export class ConversationView {
   }
 
   // Inside WhatsApp's 24-hour window free text; outside it only an approved template (the picker, loaded once).
+  // A number on WhatsApp Web (Evolution) has neither: always free text, no window notice (``applies`` false).
   async renderComposer(answers) {
     const window = this.conversation.service_window;
     const closed = answers && window && !window.open;
     this.composer.hidden = !answers || closed;
-    this.windowBox.hidden = !answers;
+    this.windowBox.hidden = !answers || window?.applies === false;
     if (!answers) return;
     if (!closed) {
       clear(this.windowBox, windowNote(window));

@@ -63,10 +63,18 @@ export function icon(name) {
   return svg;
 }
 
-// The customer's picture: their WhatsApp profile photo when the number's provider gives one (``photo_url``), else
-// their initials on a colour of their own (the same name, the same colour, in every list).
+// The customer's picture: their WhatsApp profile photo when the number's provider gives one (``photoUrl``), else
+// their initials on a colour of their own (the same name, the same colour, in every list). A photo that cannot be
+// read (none known after all, the media store away) gives way to the initials.
 export function avatar(name, { photoUrl = null, size = "small" } = {}) {
-  if (photoUrl) return h("img", { class: `avatar avatar-${size}`, src: photoUrl, alt: "", loading: "lazy" });
+  if (photoUrl) {
+    return h("img", { class: `avatar avatar-${size} avatar-photo`, src: photoUrl, alt: "", loading: "lazy",
+      onerror: (event) => event.target.replaceWith(initialsAvatar(name, size)) });
+  }
+  return initialsAvatar(name, size);
+}
+
+function initialsAvatar(name, size) {
   const words = fold(name).replace(/[^a-z0-9 ]/g, " ").trim().split(/\s+/).filter(Boolean);
   const initials = ((words[0]?.[0] || "?") + (words.length > 1 ? words[words.length - 1][0] : "")).toUpperCase();
   let hash = 0;

@@ -1,5 +1,5 @@
 // The inbox: status tabs with counts, search, the Filter panel, and the conversations this agent may see.
-import { call, me, temperatureOf } from "./api.js";
+import { call, customerPhotoUrl, me, temperatureOf } from "./api.js";
 import { dateTime, t } from "./i18n.js";
 import { avatar, clear, customerHandle, formatPhone, h, icon } from "./dom.js";
 import { temperatureChip } from "./conversation.js";
@@ -171,7 +171,7 @@ export class Inbox {
     return h("li", { dataset: { conversation: c.conversation_id }, class: [late && "late", pinned && "pinned"].filter(Boolean).join(" ") || false },
       h("a", { href: `#/conversations/${c.conversation_id}`, class: "with-avatar",
         "aria-current": c.conversation_id === this.selected ? "true" : false },
-        avatar(c.customer_name || customerHandle(c)),
+        avatar(c.customer_name || customerHandle(c), { photoUrl: customerPhotoUrl(c.conversation_id, c.customer_photo) }),
         pinned ? h("span", { class: "pinned-note" }, icon("pin"), " ", t("inbox.pinned")) : null,
         h("span", { class: "line" }, h("strong", { class: "name", title: customerHandle(c) || false },
           c.customer_name || customerHandle(c)),

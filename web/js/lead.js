@@ -1,5 +1,5 @@
 // A lead: who it is, its temperature, its conversion point, its timeline (from history), and "Start conversation".
-import { ApiFailure, call, newKey } from "./api.js";
+import { ApiFailure, call, customerPhotoUrl, newKey } from "./api.js";
 import { dateTime, t } from "./i18n.js";
 import { avatar, clear, formatPhone, h } from "./dom.js";
 import { messageBody } from "./messages.js";
@@ -115,6 +115,18 @@ async function startConversationForm(lead, { notify, done }) {
   return card;
 }
 
+// The customer's WhatsApp photo, as the router knows it from the lead's latest conversation (null: initials; also
+// when this agent may not see that conversation).
+async function leadPhotoUrl(lead) {
+  const latest = lead.conversations[0]?.conversation_id;
+  if (!latest) return null;
+  try {
+    return customerPhotoUrl(latest, (await call(`/api/router/conversations/${latest}`)).customer_photo);
+  } catch {
+    return null;
+  }
+}
+
 export async function showLead(view, leadId, { notify }) {
   clear(view, h("p", { class: "muted" }, t("loading")));
   let lead;
@@ -134,7 +146,7 @@ export async function showLead(view, leadId, { notify }) {
   clear(view, h("article", { class: "lead-page" },
     lead.conversations[0] ? h("p", {}, h("a", { href: `#/conversations/${lead.conversations[0].conversation_id}` }, `← ${t("lead.back")}`)) : null,
     h("header", { class: "card" },
-      h("h1", {}, avatar(lead.name, { size: "large" }), lead.name, " ", temperatureChip(lead.temperature.value)),
+      h("h1", {}, avatar(lead.name, { size: "large", photoUrl: await leadPhotoUrl(lead) }), lead.name, " ", temperatureChip(lead.temperature.value)),
       h("dl", { class: "facts" },
         h("dt", {}, t("lead.mobile")), h("dd", {}, lead.mobile ? withTip(formatPhone(lead.mobile), "", "lead-mobile")
           : h("span", { id: "lead-mobile", class: "muted" }, t("lead.no_mobile"))),

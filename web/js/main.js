@@ -1,12 +1,12 @@
 // The page: log-in, the chat button and its count, the live stream, and which screen shows (#/route).
 import { call, loadRights, me, openLiveStream, setToken, whenUnauthenticated } from "./api.js";
-import { applyTranslations, language, setLanguage, t } from "./i18n.js";
+import { applyTranslations, dateTime, language, setLanguage, t } from "./i18n.js";
 import { showLogin } from "./login.js";
 import { Inbox } from "./inbox.js";
 import { ConversationView } from "./conversation.js";
 import { showLead } from "./lead.js";
 import { showConflicts } from "./conflicts.js";
-import { clear, h } from "./dom.js";
+import { clear, formatPhone, h } from "./dom.js";
 
 const view = document.getElementById("view");
 const state = { live: null, inbox: null, conversation: null, refreshTimer: null };
@@ -22,6 +22,7 @@ export function notify(message, kind = "info") {
 
 async function refreshCount() {
   if (!me()) return;
+  refreshConnections();
   try {
     const { counts, waiting_too_long: late } = await call("/api/router/conversations", { query: { limit: 1 } });
     const waiting = counts.new + counts.unanswered;
@@ -34,6 +35,19 @@ async function refreshCount() {
     button.title = late ? t("chat.late", { n: late }) : "";
     document.title = late ? `(${late}) ${t("chat.late_title")} · leadline` : "leadline";
   } catch { /* the inbox says what went wrong */ }
+}
+
+// Administrators: the WhatsApp Web (Evolution) numbers that are not connected, until someone reads the QR code.
+async function refreshConnections() {
+  const box = document.getElementById("number-connections");
+  if (me()?.role !== "admin") { box.hidden = true; return; }
+  try {
+    const { items } = await call("/api/router/admin/number-connections");
+    clear(box, items.map((n) => h("p", { dataset: { phoneNumberId: n.phone_number_id } },
+      t(n.needs_qr_code ? "connection.qr_code" : "connection.reconnecting",
+        { number: `${n.name} (${formatPhone(n.display_number)})`, since: dateTime(n.since) }))));
+    box.hidden = !items.length;
+  } catch { /* the notice stays as it was; the next refresh tries again */ }
 }
 
 // Bursts of events become one refresh of what is on screen.
@@ -71,6 +85,7 @@ function stopLive() {
 
 function logout() {
   setToken(null);
+  document.getElementById("number-connections").hidden = true;
   stopLive();
   location.hash = "#/login";
 }

@@ -14,6 +14,7 @@ export function rendered(template, values) {
 
 // The window's state in words: open until when, or closed since when.
 export function windowNote(window) {
+  if (window?.applies === false) return null;  // an Evolution number (WhatsApp Web): no window, no templates
   if (window?.open) return h("p", { class: "window open", id: "service-window" }, t("window.open", { until: dateTime(window.closes_at) }));
   return h("p", { class: "window closed", id: "service-window", role: "status" },
     window?.closes_at ? t("window.closed_since", { since: dateTime(window.closes_at) }) : t("window.never"));

@@ -3,7 +3,8 @@
 The files are committed (a few KB each), so nothing here is needed to run or test leadline. To make them
 again: ``pip install pillow`` in any venv, ``apt-get install ffmpeg``, then ``python make_samples.py``.
 Formats follow what WhatsApp sends: a JPEG photo, an H.264 MP4 without sound for a GIF, an H.264/AAC MP4
-video, an OGG/Opus voice note, an MP3 audio file, a one-page PDF and a 512x512 WebP sticker.
+video, an OGG/Opus voice note, an MP3 audio file, a one-page PDF and a 512x512 WebP sticker; and the fake Evolution
+API's customer profile photo, a 96x96 JPEG portrait (``profile.jpg``, 1.4 KB).
 """
 
 from __future__ import annotations
@@ -101,8 +102,20 @@ def proposal_pdf() -> bytes:
     return bytes(out)
 
 
+def portrait(size: int = 96) -> Image.Image:
+    """A head and shoulders on blue: a customer's WhatsApp profile photo (the one committed was drawn the same way by
+    Chromium, which the browser tests install, and saved at JPEG quality 60)."""
+    img = Image.new("RGB", (size, size), (61, 122, 184))
+    d = ImageDraw.Draw(img)
+    d.ellipse([12, 60, 84, 180], fill=(217, 65, 47))  # shoulders
+    d.ellipse([30, 16, 66, 56], fill=(233, 185, 143))  # face
+    d.rounded_rectangle([28, 10, 68, 30], 10, fill=(59, 38, 22))  # hair
+    return img
+
+
 def main() -> None:
     car().save(SAMPLES / "photo.jpg", quality=70, optimize=True)
+    portrait().save(SAMPLES / "profile.jpg", quality=60, optimize=True)
     sticker().save(SAMPLES / "sticker.webp", lossless=False, quality=60)
     (SAMPLES / "proposta.pdf").write_bytes(proposal_pdf())
     with tempfile.TemporaryDirectory() as tmp:

@@ -167,7 +167,7 @@ def send_request(
     request = SendRequestedV2(
         conversation_id=fields.pop("conversation_id", uuid.uuid4()),
         request_id=fields.pop("request_id", uuid.uuid4()),
-        phone_number_id=PHONE_NUMBER_ID,
+        phone_number_id=fields.pop("phone_number_id", PHONE_NUMBER_ID),
         to=WhatsAppUser.of_chat_key(to),
         content=content or TextContent(body="Olá! O carro ainda está disponível."),
         agent=AgentRef(id="ana", name="Ana Souza"),

@@ -6,7 +6,15 @@ import asyncio
 
 import pytest
 
-from leadline.router.domain.agents import Account, AccountSettings, Agent, BusinessNumber, Role
+from leadline.router.domain.agents import (
+    Account,
+    AccountSettings,
+    Agent,
+    BusinessNumber,
+    EvolutionInstance,
+    Provider,
+    Role,
+)
 from leadline.router.entrypoints.config_file import (
     ConfigurationFileError,
     apply_configuration_file,
@@ -26,9 +34,9 @@ from leadline.router.service.configuration import (
 )
 from tests.integration.router.account_fixtures import DEV_ACCOUNTS, dev_file_text
 
-SHARED, USED_CARS = "106540352242922", "106540352242923"
+SHARED, USED_CARS, ON_EVOLUTION = "106540352242922", "106540352242923", "5511934567890"
 WABA = "102290129340398"  # the fake Graph API's business account, named for both numbers in deploy/dev/accounts.yaml
-DEV_EVENTS = 1 + 2 + 2 + 4  # settings, teams, numbers, agents of deploy/dev/accounts.yaml
+DEV_EVENTS = 1 + 2 + 3 + 4  # settings, teams, numbers, agents of deploy/dev/accounts.yaml
 
 
 async def load_dev_file(db) -> list:
@@ -47,6 +55,14 @@ async def test_the_dev_file_gives_the_directory_its_account_numbers_and_agents(d
             ),
             USED_CARS: BusinessNumber(
                 USED_CARS, "15550783882", "Acme Seminovos", frozenset({"seminovos"}), waba_id=WABA
+            ),
+            ON_EVOLUTION: BusinessNumber(
+                ON_EVOLUTION,
+                "+55 11 93456-7890",
+                "Acme Usados",
+                frozenset({"vendas"}),
+                provider=Provider.EVOLUTION,
+                evolution=EvolutionInstance("http://127.0.0.1:8011", "acme-usados", "acme-usados"),
             ),
         },
         settings=AccountSettings(process_type=1, lead_unification=True, pool_wait_alert_seconds=300),
@@ -282,6 +298,27 @@ async def test_an_admin_puts_an_agent_and_sees_it_in_the_configuration(admin_api
         "teams": ["seminovos"],
         "active": True,
     }
+
+
+async def test_an_admin_moves_a_number_to_evolution_and_its_event_names_the_secret_never_a_key(admin_api, db):
+    admin = admin_api()
+    evolution = {"base_url": "https://evo.example.com", "instance": "usados", "api_key_secret": "usados-key"}
+    body = {"display_number": "15550783882", "name": "Acme Seminovos", "teams": ["seminovos"]}
+
+    moved = await admin.put(
+        f"/admin/business-numbers/{USED_CARS}", json=body | {"provider": "evolution", "evolution": evolution}
+    )
+    half = await admin.put(f"/admin/business-numbers/{USED_CARS}", json=body | {"provider": "evolution"})
+    view = (await admin.get("/admin/configuration")).json()
+
+    assert moved.status_code == 200 and moved.json()["changed"] is True
+    event = (await db.events())[-1]
+    assert event["event_id"] == moved.json()["events"][0]["event_id"]
+    assert event["payload"]["provider"] == "evolution" and event["payload"]["evolution"] == evolution
+    assert half.status_code == 422 and "evolution" in half.text
+    assert view["configuration"]["numbers"][USED_CARS]["provider"] == "evolution"
+    assert view["configuration"]["numbers"][USED_CARS]["evolution"] == evolution
+    assert view["configuration"]["numbers"][SHARED]["provider"] == "cloud_api"
 
 
 async def test_posting_back_the_configuration_read_changes_nothing(admin_api):

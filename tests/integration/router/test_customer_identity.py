@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 from leadline.events import WHATSAPP_INBOUND, WHATSAPP_OUTBOUND, MessageSentV1, MessageStatusChangedV2, new_envelope
 from leadline.events.common import WhatsAppUser
 from leadline.events.content import ContactsContent, SharedContact, SharedPhone
+from leadline.fakegraph.evolution import payloads as evo
+from leadline.ingest.adapters.evolution.webhooks import parse_webhook
 from leadline.router.adapters.tables import conversation_view, customers
 from tests.integration.router.conftest import new_customer
 
@@ -357,3 +359,41 @@ async def test_a_lead_known_only_by_bsuid_starts_a_conversation_written_to_that_
     assert started.status_code == 201, started.text
     (send,) = await dealer.outbox(started.json()["conversation_id"], SEND)
     assert (send["payload"]["to"]["user_id"], send["payload"]["to"]["wa_id"]) == (user_id, None)
+
+
+# ---- across channels ------------------------------------------------------------------------------------------------
+async def test_one_person_writing_to_a_cloud_api_number_and_to_an_evolution_number_is_one_customer(dealer):
+    subscriber = f"8{uuid.uuid4().int % 10**7:07d}"  # an old eight-digit mobile: WhatsApp Web names it without the nine
+    webhook = evo.envelope(
+        "messages.upsert",
+        "acme-usados",
+        evo.message_upsert(evo.text("Oi, pelo outro número"), remote_jid=evo.jid(f"5511{subscriber}")),
+        apikey="k",
+    )
+    [from_evolution] = parse_webhook(
+        webhook, phone_number_id=dealer.used_cars, display_number="+5511934567890", received_at=dealer.router.clock()
+    ).received
+    envelope = new_envelope(
+        from_evolution,
+        account_id=dealer.account_id,
+        stream_id=from_evolution.stream_id(dealer.account_id),
+        sequence=1,
+        occurred_at=dealer.router.clock(),
+    )
+
+    on_cloud_api = await dealer.customer_writes(f"55119{subscriber}", "Oi, pela API oficial")  # Meta's wa_id has the 9
+    on_evolution = await dealer.router.deliver(WHATSAPP_INBOUND, envelope)
+
+    assert from_evolution.customer.wa_id == f"5511{subscriber}"
+    assert on_cloud_api and on_evolution
+    async with dealer.router.sessions() as session:
+        rows = (
+            await session.execute(
+                select(customers.c.phone).where(
+                    customers.c.account_id == dealer.account_id,
+                    customers.c.merged_into.is_(None),
+                    customers.c.phone.contains(subscriber) | customers.c.wa_id.contains(subscriber),
+                )
+            )
+        ).all()
+    assert rows == [(f"+55119{subscriber}",)], "one customer whichever channel they wrote through"

@@ -27,7 +27,7 @@ async def test_outside_the_window_only_an_approved_template_goes_and_it_reads_as
 
         router.clock.advance(hours=48)
         offered = (await ana.get(f"/conversations/{conversation}/templates")).json()
-        assert offered["service_window"] == {"open": False, "closes_at": window["closes_at"]}
+        assert offered["service_window"] == {"applies": True, "open": False, "closes_at": window["closes_at"]}
         assert offered["available"] is True
         assert {"retomar_atendimento", "pedir_contato", "follow_up"} <= {t["name"] for t in offered["items"]}
 
@@ -87,5 +87,5 @@ async def test_starting_from_a_lead_tells_the_window_with_that_lead_on_each_numb
     async with dealer.client("ana") as ana:
         other_team = await ana.get(f"/business-numbers/{dealer.used_cars}/templates")
     assert fresh["service_window"]["open"] is True and later["service_window"]["open"] is False
-    assert never["service_window"] == {"open": False, "closes_at": None}
+    assert never["service_window"] == {"applies": True, "open": False, "closes_at": None}
     assert other_team.status_code == 404, "a number of no team of hers is nobody's business of hers"

@@ -6,7 +6,14 @@ import textwrap
 
 import pytest
 
-from leadline.router.domain.agents import AccountSettings, Agent, BusinessNumber, Role
+from leadline.router.domain.agents import (
+    AccountSettings,
+    Agent,
+    BusinessNumber,
+    EvolutionInstance,
+    Provider,
+    Role,
+)
 from leadline.router.entrypoints.config_file import (
     AccountDocument,
     ConfigurationFileError,
@@ -38,7 +45,7 @@ def problems_in(text: str) -> list[str]:
     return refused.value.problems
 
 
-def test_the_dev_file_describes_acme_motors_with_two_teams_two_numbers_and_four_agents():
+def test_the_dev_file_describes_acme_motors_with_two_teams_three_numbers_and_four_agents():
     [acme] = load_configuration_file(DEV_FILE)
 
     assert acme.account_id == "acme-motors"
@@ -55,7 +62,16 @@ def test_the_dev_file_describes_acme_motors_with_two_teams_two_numbers_and_four_
         BusinessNumber(
             "106540352242923", "15550783882", "Acme Seminovos", frozenset({"seminovos"}), waba_id="102290129340398"
         ),
+        BusinessNumber(
+            "5511934567890",
+            "+55 11 93456-7890",
+            "Acme Usados",
+            frozenset({"vendas"}),
+            provider=Provider.EVOLUTION,
+            evolution=EvolutionInstance("http://127.0.0.1:8011", "acme-usados", "acme-usados"),
+        ),
     )
+    assert [number.has_templates_and_service_window for number in acme.numbers] == [True, True, False]
     assert {record.agent.id: record.agent.role for record in acme.agents} == {
         "ana": Role.SELLER,
         "bruno": Role.SELLER,
@@ -125,6 +141,58 @@ def test_a_number_linked_to_no_team_is_refused():
     [problem] = problems_in(MINIMAL.replace("name: Acme Motors, teams: [vendas]", "name: Acme Motors, teams: []"))
 
     assert problem.startswith("accounts.acme-motors.numbers.106540352242922.teams:")
+
+
+EVOLUTION_NUMBER = """
+      "5511934567890":
+        display_number: "+55 11 93456-7890"
+        name: Acme Usados
+        teams: [vendas]
+"""
+
+
+def test_a_number_is_on_the_cloud_api_unless_it_says_otherwise():
+    [acme] = parse_configuration(MINIMAL)
+
+    assert acme.numbers[0].provider is Provider.CLOUD_API
+    assert acme.numbers[0].evolution is None
+
+
+def test_an_evolution_number_names_its_instance_and_the_secret_of_its_key():
+    text = MINIMAL.replace("    agents:\n", EVOLUTION_NUMBER + EVOLUTION_INSTANCE + "    agents:\n")
+
+    [acme] = parse_configuration(textwrap.dedent(text))
+
+    number = {n.phone_number_id: n for n in acme.numbers}["5511934567890"]
+    assert number.provider is Provider.EVOLUTION
+    assert number.evolution == EvolutionInstance("https://evo.example.com", "acme-usados", "acme-usados-key")
+
+
+EVOLUTION_INSTANCE = """        provider: evolution
+        evolution: {base_url: "https://evo.example.com", instance: acme-usados, api_key_secret: acme-usados-key}
+"""
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ("        provider: evolution\n", "provider 'evolution' needs `evolution:`"),
+        (
+            "        evolution: {base_url: 'https://e.example.com', instance: a, api_key_secret: a}\n",
+            "`evolution:` is only for provider 'evolution'",
+        ),
+        ("        provider: twilio\n", "provider:"),
+        (EVOLUTION_INSTANCE.replace("acme-usados-key", "../etc/passwd"), "api_key_secret:"),
+        (EVOLUTION_INSTANCE.replace("https://evo.example.com", "evo.example.com"), "base_url:"),
+        (EVOLUTION_INSTANCE.replace("api_key_secret: acme-usados-key", "api_key: s3cr3t"), "api_key:"),
+    ],
+)
+def test_a_provider_without_its_instance_or_an_instance_without_its_provider_is_named(entry, problem):
+    text = MINIMAL.replace("    agents:\n", EVOLUTION_NUMBER + entry + "    agents:\n")
+
+    problems = problems_in(text)
+
+    assert any(p.startswith("accounts.acme-motors.numbers.5511934567890") and problem in p for p in problems), problems
 
 
 def test_an_account_id_inside_an_entry_must_match_its_key():

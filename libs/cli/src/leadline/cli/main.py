@@ -61,9 +61,10 @@ def run(
             embedded_database=stack.postgres.data_dir if stack.postgres else None,
         ):
             console.print(kept, soft_wrap=True)
-        for name in (*SERVICES, "fakegraph"):
-            suffix = "  (fake WhatsApp Graph API)" if name == "fakegraph" else f"  docs {config.url(name)}/docs"
-            console.print(f"{name:<10}{config.url(name)}{suffix}")
+        fakes = {"fakegraph": "  (fake WhatsApp Graph API)", "fakeevolution": "  (fake Evolution API)"}
+        for name in (*SERVICES, *fakes):
+            suffix = fakes.get(name, f"  docs {config.url(name)}/docs")
+            console.print(f"{name:<10}{config.url(name)} {suffix}")
         console.print(f"logs      {config.var_dir / 'logs'}")
         console.print(json.dumps({"ready": True, "pids": stack.pids()}), highlight=False)
         console.print("ready — Ctrl-C to stop")

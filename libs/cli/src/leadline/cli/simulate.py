@@ -24,6 +24,11 @@ FakeUrl = typer.Option(
     "--fake-url",
     help="the fake Graph API (FAKE_GRAPH_URL)",
 )
+FakeEvolutionUrl = typer.Option(
+    lambda: os.environ.get("FAKE_EVOLUTION_URL", "http://127.0.0.1:8011"),
+    "--fake-evolution-url",
+    help="the fake Evolution API (FAKE_EVOLUTION_URL): numbers it serves are simulated through it",
+)
 CAPTIONED_KINDS = ("image", "video", "gif", "document")
 Number = typer.Option(
     BusinessNumber().phone_number_id, "--number", help="business phone_number_id the customer writes to"
@@ -33,6 +38,21 @@ Number = typer.Option(
 def _fail(message: str) -> None:
     console.print(f"[red]error:[/red] {message}")
     raise typer.Exit(1)
+
+
+def _evolution_numbers(fake_evolution_url: str) -> dict[str, str]:
+    """The numbers the fake Evolution API serves (number → instance); none when it is not running."""
+    try:
+        return httpx.get(f"{fake_evolution_url}/_fake/numbers", timeout=2.0).json()
+    except (httpx.HTTPError, ValueError):
+        return {}
+
+
+async def _post(url: str, order: dict) -> dict:
+    async with httpx.AsyncClient(timeout=15.0) as client:
+        response = await client.post(url, json=order)
+        response.raise_for_status()
+        return response.json()
 
 
 def _run(coroutine):
@@ -67,12 +87,21 @@ def say(
     username: str = typer.Option(None, help="customer's WhatsApp username (with --bsuid)"),
     number: str = Number,
     fake_url: str = FakeUrl,
+    fake_evolution_url: str = FakeEvolutionUrl,
 ) -> None:
-    """A customer writes to the business: a signed webhook goes to ingest."""
+    """A customer writes to the business: a signed webhook goes to ingest (through the fake Evolution API when the
+    number is connected through Evolution)."""
     if kind == "text" and not text:
         _fail("--text is required for a text message")
     if not customer and not bsuid:
         _fail("name the customer: --from (their number), --bsuid, or both")
+    if number in _evolution_numbers(fake_evolution_url):
+        if not customer:
+            _fail("WhatsApp Web names every customer by phone: --from is required on an Evolution number")
+        order = {"kind": kind, "text": text, "name": name}
+        result = _run(_post(f"{fake_evolution_url}/_fake/customers/{customer}/say", order))
+        console.print(f"wamid {result['wamid']} → ingest answered {result.get('webhook_status')}")
+        return
 
     caption = {"caption": text} if kind in CAPTIONED_KINDS and text else {}
 

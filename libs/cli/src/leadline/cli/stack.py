@@ -33,12 +33,29 @@ from leadline.platform.topic_admin import ensure_topics
 
 SERVICES = ("ingest", "router", "leads", "history")
 REPO_ROOT = Path(__file__).resolve().parents[5]  # libs/cli/src/leadline/cli/stack.py
-DEFAULT_PORTS = {"ingest": 8001, "router": 8002, "leads": 8003, "history": 8004, "fakegraph": 8010, "web": 8000}
+DEFAULT_PORTS = {
+    "ingest": 8001,
+    "router": 8002,
+    "leads": 8003,
+    "history": 8004,
+    "fakegraph": 8010,
+    "fakeevolution": 8011,  # deploy/dev/accounts.yaml's Evolution number names this port as its instance's base_url
+    "web": 8000,
+}
+MODULES = {"fakeevolution": "leadline.fakegraph.evolution"}
+"""The module each child runs, where it is not ``leadline.<name>``."""
 DEV_ACCOUNTS_FILE = REPO_ROOT / "deploy" / "dev" / "accounts.yaml"
 DEV_SECRETS = {
     "WHATSAPP_APP_SECRET": "dev-app-secret",
     "WHATSAPP_VERIFY_TOKEN": "dev-verify-token",
     "WHATSAPP_ACCESS_TOKEN": "dev-access-token",
+}
+# The Evolution number of deploy/dev/accounts.yaml: its instance, the secret naming its key, the key, its number.
+DEV_EVOLUTION = {
+    "instance": "acme-usados",
+    "secret": "acme-usados",
+    "key": "dev-evolution-api-key",
+    "number": "5511934567890",
 }
 
 
@@ -69,6 +86,7 @@ class StackConfig:
         env = dict(os.environ if environ is None else environ)
         ports = {name: int(env.get(f"{name.upper()}_PORT", default)) for name, default in DEFAULT_PORTS.items()}
         ports["fakegraph"] = int(env.get("FAKE_GRAPH_PORT", DEFAULT_PORTS["fakegraph"]))
+        ports["fakeevolution"] = int(env.get("FAKE_EVOLUTION_PORT", DEFAULT_PORTS["fakeevolution"]))
         return cls(
             var_dir=Path(env.get("LEADLINE_VAR_DIR", "var")).absolute(),
             kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
@@ -130,6 +148,7 @@ class Stack:
         for service in SERVICES:
             upgrade_to_head(f"leadline.{service}:adapters/migrations", service_database(self.server_url, service))
         self._spawn("fakegraph", [sys.executable, "-m", "leadline.fakegraph"], self._fakegraph_env())
+        self._spawn("fakeevolution", [sys.executable, "-m", MODULES["fakeevolution"]], self._fakeevolution_env())
         for service in SERVICES:
             self._spawn(service, [sys.executable, "-m", f"leadline.{service}"], self._service_env(service))
         self._spawn("web", [sys.executable, "-m", "leadline.web"], self._web_env())
@@ -198,6 +217,8 @@ class Stack:
             DATABASE_URL=service_database(self.server_url, service),
         )
         env.setdefault("MEDIA_STORE_DIR", str(self.config.var_dir / "media"))
+        if service == "ingest":
+            env.setdefault("EVOLUTION_API_KEYS_DIR", str(self._evolution_api_keys_dir()))
         if service == "leads":
             env.setdefault("ROUTER_URL", self.config.url("router"))
         if service == "router":
@@ -228,6 +249,25 @@ class Stack:
         )
         return env
 
+    def _evolution_api_keys_dir(self) -> Path:
+        """The dev stack's EVOLUTION_API_KEYS_DIR: the fake Evolution instance's key, as a mounted Secret would hold it."""
+        keys = self.config.var_dir / "evolution-api-keys"
+        keys.mkdir(parents=True, exist_ok=True)
+        (keys / DEV_EVOLUTION["secret"]).write_text(DEV_EVOLUTION["key"])
+        return keys
+
+    def _fakeevolution_env(self) -> dict[str, str]:
+        env = self._base_env()
+        env.update(
+            FAKE_EVOLUTION_HOST=self.config.host,
+            FAKE_EVOLUTION_PORT=str(self.config.ports["fakeevolution"]),
+            FAKE_EVOLUTION_INSTANCE=DEV_EVOLUTION["instance"],
+            FAKE_EVOLUTION_NUMBER=DEV_EVOLUTION["number"],
+            FAKE_EVOLUTION_API_KEY=DEV_EVOLUTION["key"],
+            FAKE_EVOLUTION_WEBHOOK_URL=f"{self.config.url('ingest')}/webhooks/evolution/{DEV_EVOLUTION['number']}",
+        )
+        return env
+
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
         log = open(self.config.var_dir / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
         self.children[name] = subprocess.Popen(
@@ -236,13 +276,15 @@ class Stack:
 
     def respawn(self, name: str) -> None:
         """Start one child again (after it died or was killed) and wait until it is ready."""
-        env = {"fakegraph": self._fakegraph_env, "web": self._web_env}.get(name, lambda: self._service_env(name))()
-        self._spawn(name, [sys.executable, "-m", f"leadline.{name}"], env)
+        envs = {"fakegraph": self._fakegraph_env, "fakeevolution": self._fakeevolution_env, "web": self._web_env}
+        env = envs.get(name, lambda: self._service_env(name))()
+        self._spawn(name, [sys.executable, "-m", MODULES.get(name, f"leadline.{name}")], env)
         self._wait_until_ready(only={name})
 
     def _wait_until_ready(self, timeout_s: float = 60.0, *, only: set[str] | None = None) -> None:
         probes = {service: f"{self.config.url(service)}/readyz" for service in SERVICES}
         probes["fakegraph"] = f"{self.config.url('fakegraph')}/_fake/healthz"
+        probes["fakeevolution"] = f"{self.config.url('fakeevolution')}/_fake/healthz"
         probes["web"] = f"{self.config.url('web')}/readyz"
         probes = {name: url for name, url in probes.items() if only is None or name in only}
         deadline = time.monotonic() + timeout_s

@@ -118,6 +118,11 @@ def chat_stream_id(phone_number_id: str, customer_key: str) -> str:
     return f"wa:{phone_number_id}:{customer_key}"
 
 
+def number_stream_id(phone_number_id: str) -> str:
+    """The stream of one business number's own facts (its WhatsApp Web session's connection)."""
+    return f"number:{phone_number_id}"
+
+
 def account_stream_id(account_id: str) -> str:
     """The stream of an account's integration settings (numbers, agents, teams)."""
     return f"account:{account_id}"

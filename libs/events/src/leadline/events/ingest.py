@@ -28,6 +28,7 @@ from leadline.events.common import (
     Wamid,
     WhatsAppUser,
     chat_stream_id,
+    number_stream_id,
 )
 from leadline.events.content import Content, InboundContent, MimeType, StoredMedia
 from leadline.events.envelope import Payload
@@ -40,6 +41,7 @@ MEDIA_FETCH_FAILED: Final = "ingest.media.fetch_failed"
 MESSAGE_SENT: Final = "ingest.message.sent"
 MESSAGE_SEND_FAILED: Final = "ingest.message.send_failed"
 CONTACT_PROFILE_PHOTO_CHANGED: Final = "ingest.contact.profile_photo_changed"
+NUMBER_CONNECTION_CHANGED: Final = "ingest.number.connection_changed"
 
 
 class DeliveryStatus(StrEnum):
@@ -304,6 +306,39 @@ class ContactProfilePhotoChangedV2(_PhotoChanged, _ChatEventV2):
     EVENT_TYPE = CONTACT_PROFILE_PHOTO_CHANGED
 
 
+class NumberConnection(StrEnum):
+    """Whether a number connected through Evolution API (a WhatsApp Web session) can send and receive."""
+
+    CONNECTED = "connected"
+    CONNECTING = "connecting"
+    """Reconnecting, or waiting for its QR code to be scanned."""
+    DISCONNECTED = "disconnected"
+    """The session closed: nothing is sent or received until it reconnects (or a new QR code is scanned)."""
+    REFUSED = "refused"
+    """WhatsApp refused the session (the QR code limit was reached): an administrator must connect it again."""
+
+
+class NumberConnectionChangedV1(Payload):
+    """A business number's WhatsApp Web session (an Evolution API instance) connected, dropped or needs a QR code.
+
+    The latest per number is its state; Cloud API numbers have no session and never emit this.
+    """
+
+    EVENT_TYPE = NUMBER_CONNECTION_CHANGED
+
+    phone_number_id: PhoneNumberId
+    connection: NumberConnection
+    needs_qr_code: bool
+    """Only an administrator scanning a new QR code in Evolution brings it back (logged out, refused)."""
+    reason_code: int | None = None
+    """The reason WhatsApp Web gave (Baileys' ``DisconnectReason``: 401 logged out, 428 connection closed...)."""
+    at: UtcDatetime
+    """When ingest was told."""
+
+    def stream_id(self, account_id: str) -> str:
+        return number_stream_id(self.phone_number_id)
+
+
 PAYLOADS: tuple[type[Payload], ...] = (
     MessageReceivedV1,
     MessageReceivedV2,
@@ -319,6 +354,7 @@ PAYLOADS: tuple[type[Payload], ...] = (
     MessageSendFailedV1,
     ContactProfilePhotoChangedV1,
     ContactProfilePhotoChangedV2,
+    NumberConnectionChangedV1,
 )
 
 CHAT_EVENTS: tuple[str, ...] = (

@@ -8,9 +8,9 @@ state, so the latest event per entity is all a consumer needs.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Final, Literal
+from typing import Annotated, Final, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints, model_validator
 
 from leadline.events.common import (
     AgentId,
@@ -45,6 +45,26 @@ class _AccountEvent(Payload):
         return account_stream_id(account_id)
 
 
+class NumberProvider(StrEnum):
+    """How a business number reaches WhatsApp."""
+
+    CLOUD_API = "cloud_api"
+    """Meta's WhatsApp Cloud API: templates, the 24-hour customer service window, webhooks signed by Meta."""
+    EVOLUTION = "evolution"
+    """An Evolution API (v2) instance: the number's WhatsApp Web session; no templates and no 24-hour window."""
+
+
+class EvolutionInstanceV1(Payload):
+    """Where an Evolution API instance answers, and the name of the secret holding its API key (never the key)."""
+
+    base_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2048)]
+    """The Evolution API server (``https://evolution.example.com``); its routes take the instance name after it."""
+    instance: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")]
+    """The instance's name in Evolution; webhooks name it as ``instance``."""
+    api_key_secret: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$")]
+    """The name of the secret (a key of ingest's Evolution API keys secret) holding the instance's API key."""
+
+
 class BusinessNumberRegisteredV1(_AccountEvent):
     """A WhatsApp business number was connected to the account and linked to teams.
 
@@ -61,6 +81,16 @@ class BusinessNumberRegisteredV1(_AccountEvent):
     """The teams whose pools receive this number's new conversations."""
     waba_id: WhatsAppBusinessAccountId | None = None
     """The WhatsApp Business Account the number belongs to: where its approved templates are read. None: not told."""
+    provider: NumberProvider = NumberProvider.CLOUD_API
+    """How the number reaches WhatsApp (added compatibly: producers before it meant the Cloud API)."""
+    evolution: EvolutionInstanceV1 | None = None
+    """The number's Evolution API instance: given exactly when ``provider`` is ``evolution``."""
+
+    @model_validator(mode="after")
+    def _evolution_numbers_name_their_instance(self) -> BusinessNumberRegisteredV1:
+        if (self.provider is NumberProvider.EVOLUTION) != (self.evolution is not None):
+            raise ValueError("evolution is required for provider 'evolution' and not allowed for any other provider")
+        return self
 
 
 class AgentUpsertedV1(_AccountEvent):

@@ -93,8 +93,9 @@ _CHAT_KEY = "`wa:{phone_number_id}:{customer wa_id, else BSUID}` (the WhatsApp c
 _SOURCES = (
     TopicSpec(
         name=WHATSAPP_INBOUND,
-        purpose="What WhatsApp told us: customer messages, phone-app echoes, delivery statuses, media.",
-        key=_CHAT_KEY,
+        purpose="What WhatsApp told us: customer messages, phone-app echoes, delivery statuses, media, and the "
+        "connection of numbers on WhatsApp Web sessions (Evolution API).",
+        key=_CHAT_KEY + "; a number's connection: `number:{phone_number_id}`",
         partitions=12,
         retention=None,  # the log is the record: projections are rebuilt by replaying it from the start
         producers=("ingest",),
@@ -106,6 +107,7 @@ _SOURCES = (
             ingest.MediaStoredV1,
             ingest.MediaFetchFailedV1,
             ingest.ContactProfilePhotoChangedV1,
+            ingest.NumberConnectionChangedV1,
         ),
     ),
     TopicSpec(

@@ -33,6 +33,7 @@ from .failpoints import crash_point
 from .inbox import Admits, first_delivery_of
 from .kafka import (
     CONSUMED,
+    IDLE_BATCH_LOOP_MS,
     SKIPPED,
     DeadLetters,
     event_log_context,

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 
 from leadline.platform.auth import verifier_from_settings
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 
+from .adapters.evolution.api_keys import EvolutionApiKeys
+from .adapters.evolution.client import EvolutionClient
+from .adapters.evolution.profile_photos import evolution_photo_sources
 from .adapters.graph_api import GraphApiClient
 from .adapters.unit_of_work import SqlUnitOfWork
 from .domain.retry_policy import RetryPolicy
 from .domain.send_throughput import SendThroughput
+from .entrypoints.evolution_webhooks import evolution_webhook_router
 from .entrypoints.integration import register_integration_subscriber
 from .entrypoints.kafka import register_send_subscriber
 from .entrypoints.media_api import media_api
@@ -23,6 +28,7 @@ from .entrypoints.templates_api import templates_api
 from .entrypoints.webhooks import webhook_router
 from .service.media_fetching import MediaFetchPolicy
 from .service.ports import UnitOfWork
+from .service.profile_photo_rounds import PhotoRefreshPolicy, profile_photo_round
 from .service.templates import refresh_all_templates
 
 MIGRATIONS = "leadline.ingest:adapters/migrations"
@@ -43,6 +49,8 @@ def build(settings: IngestSettings | None = None, *, unit_of_work: Callable[[], 
         timeout_s=settings.graph_api_timeout_s,
     )
     media_store = media_store_for(settings)
+    evolution_api_keys = EvolutionApiKeys(settings.evolution_api_keys_dir)
+    evolution = EvolutionClient(evolution_api_keys, timeout_s=settings.evolution_api_timeout_s)
     register_integration_subscriber(runtime, unit_of_work)
     register_send_subscriber(
         runtime,
@@ -51,6 +59,7 @@ def build(settings: IngestSettings | None = None, *, unit_of_work: Callable[[], 
         media_store=media_store,
         throughput=SendThroughput(rate_per_s=settings.send_rate_per_number, burst=settings.send_rate_per_number),
         retry=RetryPolicy(attempts=settings.send_retry_attempts),
+        evolution=evolution,
     )
     media_worker = MediaWorker(
         uow_factory=unit_of_work,
@@ -60,6 +69,7 @@ def build(settings: IngestSettings | None = None, *, unit_of_work: Callable[[], 
         policy=MediaFetchPolicy(
             retry=RetryPolicy(attempts=settings.media_fetch_max_attempts, base_delay_s=5.0, max_delay_s=600.0)
         ),
+        evolution=evolution,
     )
     verifier = verifier_from_settings(settings)
     runtime.run_every(
@@ -67,15 +77,33 @@ def build(settings: IngestSettings | None = None, *, unit_of_work: Callable[[], 
         settings.template_sync_interval_s,
         lambda: refresh_all_templates(graph=graph, uow=unit_of_work, clock=lambda: datetime.now(UTC)),
     )
+    runtime.run_every(
+        "profile-photos",
+        settings.profile_photo_round_interval_s,
+        lambda: profile_photo_round(
+            evolution_photo_sources(evolution, unit_of_work),
+            uow_factory=unit_of_work,
+            store=media_store,
+            clock=lambda: datetime.now(UTC),
+            pace=SendThroughput(rate_per_s=settings.profile_photo_rate_per_instance, burst=1),
+            monotonic=time.monotonic,
+            policy=PhotoRefreshPolicy(
+                every=timedelta(days=settings.profile_photo_refresh_days),
+                recent=timedelta(days=settings.profile_photo_recent_days),
+            ),
+            default_account_id=settings.default_account_id,
+        ),
+    )
     app = create_service_app(
         runtime,
         title="leadline ingest",
         description=DESCRIPTION,
         routers=[
             webhook_router(settings, unit_of_work),
+            evolution_webhook_router(settings, unit_of_work, media_store, evolution_api_keys),
             media_api(media_store, verifier),
             templates_api(graph=graph, uow=unit_of_work, verifier=verifier),
         ],
     )
-    run_with_app(app, media_worker, on_stop=[graph.aclose])
+    run_with_app(app, media_worker, on_stop=[graph.aclose, evolution.aclose])
     return app

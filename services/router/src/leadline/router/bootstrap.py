@@ -27,6 +27,7 @@ from .adapters.view_replay import ConversationViewsReplay
 from .entrypoints.admin import admin_router
 from .entrypoints.agent_api import agent_api, install_router_errors
 from .entrypoints.config_file import apply_configuration_file, load_configuration_file
+from .entrypoints.connections_api import connections_api
 from .entrypoints.live import live_api
 from .entrypoints.media_api import MEDIA_PATHS, media_api
 from .entrypoints.settings import RouterSettings
@@ -88,6 +89,7 @@ def build(
             templates_api(uow=uow, sessions=runtime.sessions, access=access, ingest=ingest, clock=clock),
             admin_router(runtime.sessions, access, clock=clock, directory_changed=rights.forget),
             live_api(feed=feed, access=access),
+            connections_api(sessions=runtime.sessions, access=access),
         ],
     )
     install_router_errors(app)

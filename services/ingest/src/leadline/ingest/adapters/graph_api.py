@@ -23,7 +23,7 @@ __all__ = ["GraphApiClient", "GraphApiError", "GraphApiUnreachable", "graph_api_
 MAX_MEDIA_BYTES = 100 * 1024 * 1024  # Meta's largest media (documents) is 100 MB
 _CODE_PREFIX = re.compile(r"^\(#\d+\)\s*")
 # Failures before a single byte of the request left: safe to retry even for a send.
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 #: Meta answering at all, whatever it said: only ``unreachable`` rising while ``answered`` stays flat means ingest has
 #: lost WhatsApp (the runbook's "WhatsApp unreachable").
 GRAPH_API_CALLS = Counter(
@@ -53,7 +53,7 @@ def graph_api_error(status: int, body: bytes) -> GraphApiError:
 def _unreachable(error: httpx.TransportError) -> GraphApiUnreachable:
     """Meta did not answer; whether the request may have reached it decides whether a send may be retried."""
     GRAPH_API_CALLS.labels("unreachable").inc()
-    return GraphApiUnreachable(f"{type(error).__name__}: {error}", may_have_arrived=not isinstance(error, _NEVER_SENT))
+    return GraphApiUnreachable(f"{type(error).__name__}: {error}", may_have_arrived=not isinstance(error, NEVER_SENT))
 
 
 class GraphApiClient:

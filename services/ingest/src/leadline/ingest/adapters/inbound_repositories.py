@@ -7,12 +7,14 @@ lock the same rows in the same order (no deadlocks).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.delivery_statuses import status_moves_forward
+from ..domain.evolution_instances import EvolutionInstance, EvolutionNumber
 from ..service.ports import MediaToFetch, NewMessage, Quarantined
 from .tables import (
     business_numbers,
@@ -134,12 +136,43 @@ class SqlBusinessNumbers:
         )
         return {phone_number_id: account_id for phone_number_id, account_id in rows}
 
-    async def register(self, phone_number_id: str, account_id: str, waba_id: str | None = None) -> None:
-        values = {"account_id": account_id, "waba_id": waba_id}
+    async def register(
+        self,
+        phone_number_id: str,
+        account_id: str,
+        waba_id: str | None = None,
+        evolution: EvolutionInstance | None = None,
+    ) -> None:
+        values = {
+            "account_id": account_id,
+            "waba_id": waba_id,
+            "provider": "evolution" if evolution else "cloud_api",
+            "evolution_base_url": evolution.base_url if evolution else None,
+            "evolution_instance": evolution.instance if evolution else None,
+            "evolution_api_key_secret": evolution.api_key_secret if evolution else None,
+        }
         statement = pg_insert(business_numbers).values(phone_number_id=phone_number_id, **values)
         await self._session.execute(
             statement.on_conflict_do_update(index_elements=[business_numbers.c.phone_number_id], set_=values)
         )
+
+    async def evolution_number(self, phone_number_id: str) -> EvolutionNumber | None:
+        row = (
+            await self._session.execute(
+                select(business_numbers).where(
+                    business_numbers.c.phone_number_id == phone_number_id, business_numbers.c.provider == "evolution"
+                )
+            )
+        ).one_or_none()
+        return None if row is None else _evolution_number(row)
+
+    async def evolution_numbers(self) -> list[EvolutionNumber]:
+        rows = await self._session.execute(
+            select(business_numbers)
+            .where(business_numbers.c.provider == "evolution")
+            .order_by(business_numbers.c.phone_number_id)
+        )
+        return [_evolution_number(row) for row in rows]
 
     async def waba_of(self, phone_number_id: str) -> str | None:
         return await self._session.scalar(
@@ -151,3 +184,8 @@ class SqlBusinessNumbers:
             select(business_numbers.c.waba_id).where(business_numbers.c.waba_id.is_not(None)).distinct()
         )
         return sorted(rows.scalars())
+
+
+def _evolution_number(row: Any) -> EvolutionNumber:
+    instance = EvolutionInstance(row.evolution_base_url, row.evolution_instance, row.evolution_api_key_secret)
+    return EvolutionNumber(row.phone_number_id, row.account_id, instance)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
@@ -53,6 +54,8 @@ inbound_messages = Table(
     Column("kind", Text, nullable=False),
     Column("event_id", UUID(as_uuid=True), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # the customers who wrote lately: whose profile photos the photo worker keeps fresh
+    Index("inbound_messages_from_customers", "received_at", postgresql_where="origin = 'customer'"),
 )
 
 message_statuses = Table(
@@ -118,6 +121,12 @@ business_numbers = Table(
     Column("phone_number_id", Text, primary_key=True),
     Column("account_id", Text, nullable=False),
     Column("waba_id", Text, nullable=True),  # the WhatsApp Business Account whose templates the number sends
+    Column("provider", Text, nullable=False, server_default=text("'cloud_api'")),  # cloud_api | evolution
+    Column(
+        "evolution_base_url", Text, nullable=True
+    ),  # an Evolution number's instance; its key is only a secret's name
+    Column("evolution_instance", Text, nullable=True),
+    Column("evolution_api_key_secret", Text, nullable=True),
 )
 
 message_templates = Table(

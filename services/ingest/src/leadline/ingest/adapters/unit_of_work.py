@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +21,7 @@ from .inbound_repositories import (
     SqlMediaJobs,
     SqlStreamSequences,
 )
-from .tables import contact_photos, media_jobs, send_requests
+from .tables import contact_photos, inbound_messages, media_jobs, send_requests
 from .templates import SqlTemplates
 
 
@@ -167,6 +167,27 @@ class SqlContactPhotos:
 
     async def forget(self, stream_id: str) -> None:
         await self._session.execute(delete(contact_photos).where(contact_photos.c.stream_id == stream_id))
+
+    async def due(
+        self, phone_number_ids: Collection[str], *, customers_since: datetime, checked_before: datetime, limit: int
+    ) -> list[tuple[str, str]]:
+        if not phone_number_ids:
+            return []
+        m, p = inbound_messages.c, contact_photos.c
+        rows = await self._session.scalars(
+            select(m.stream_id)
+            .distinct()
+            .select_from(inbound_messages.outerjoin(contact_photos, p.stream_id == m.stream_id))
+            .where(
+                m.origin == "customer",
+                m.received_at >= customers_since,  # index inbound_messages_from_customers
+                or_(*(m.stream_id.startswith(f"wa:{number}:", autoescape=True) for number in sorted(phone_number_ids))),
+                or_(p.stream_id.is_(None), p.last_checked_at <= checked_before),
+            )
+            .order_by(m.stream_id)
+            .limit(limit)
+        )
+        return [tuple(stream_id.split(":", 2)[1:]) for stream_id in rows]  # type: ignore[misc]
 
 
 class SqlUnitOfWork(SessionUnitOfWork):

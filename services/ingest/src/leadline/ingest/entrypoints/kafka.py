@@ -24,7 +24,7 @@ from leadline.platform.runtime import ServiceRuntime
 from ..domain.retry_policy import RetryPolicy
 from ..domain.send_throughput import SendThroughput
 from ..service.media_fetching import fetch_again
-from ..service.ports import Clock, GraphApi, MediaStore, Random, Sleep, UnitOfWorkFactory
+from ..service.ports import Clock, EvolutionApi, GraphApi, MediaStore, Random, Sleep, UnitOfWorkFactory
 from ..service.sending import DEFAULT_SEND_RETRY, send_message
 
 SENDS_CONSUMER = "ingest-sends"
@@ -52,6 +52,7 @@ def register_send_subscriber(
     random: Random = _random.random,
     topics: Sequence[str] = (ROUTER_CONVERSATIONS,),
     consumer: str = SENDS_CONSUMER,
+    evolution: EvolutionApi | None = None,
 ) -> None:
     """Consume ``router.message.send_requested`` and ``router.message.media_fetch_requested`` in group
     ``ingest-sends``; other conversation events pass by."""
@@ -75,6 +76,7 @@ def register_send_subscriber(
             random,
             media_store=media_store,
             retry=retry,
+            evolution=evolution,
         )
         SENDS.labels(outcome.value).inc()
 

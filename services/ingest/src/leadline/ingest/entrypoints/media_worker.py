@@ -18,7 +18,7 @@ from fastapi import FastAPI
 
 from ..adapters.media_store import LocalMediaStore, S3MediaStore
 from ..service.media_fetching import DEFAULT_MEDIA_FETCH, MediaFetchPolicy, fetch_due_media
-from ..service.ports import Clock, GraphApi, MediaStore, Random, UnitOfWorkFactory
+from ..service.ports import Clock, EvolutionApi, GraphApi, MediaStore, Random, UnitOfWorkFactory
 from .kafka import utc_now
 from .settings import IngestSettings
 
@@ -36,8 +36,9 @@ class MediaWorker:
         poll_interval_s: float = 1.0,
         clock: Clock = utc_now,
         random: Random = _random.random,
+        evolution: EvolutionApi | None = None,
     ) -> None:
-        self._round = lambda: fetch_due_media(uow_factory, graph, store, clock, random, policy)
+        self._round = lambda: fetch_due_media(uow_factory, graph, store, clock, random, policy, evolution)
         self._policy = policy
         self._poll_interval_s = poll_interval_s
         self._task: asyncio.Task[None] | None = None

@@ -38,6 +38,15 @@ class IngestSettings(ServiceSettings):
         default=5, description="Tries of a send refused with 429/5xx before it is reported failed."
     )
 
+    # Evolution API numbers: each instance's API key is a file named after the secret the number's configuration names
+    # (a Kubernetes Secret mounted as a volume: one key per instance), read when used, so a rotated key needs no restart.
+    evolution_api_keys_dir: str = Field(
+        default="/etc/leadline/evolution-api-keys",
+        description="Directory of Evolution API instance keys: file name = the secret name a number's configuration "
+        "gives as api_key_secret, content = the instance's API key.",
+    )
+    evolution_api_timeout_s: float = 20.0
+
     # Inbound media: where our copies go and how often a download is tried.
     media_store_dir: str = Field(
         default="var/media", description="Local media store; unused when media_store_s3_bucket is set."
@@ -60,4 +69,14 @@ class IngestSettings(ServiceSettings):
     )
     profile_photo_refresh_days: int = Field(
         default=7, description="Ask for a contact's profile photo at most this often."
+    )
+    profile_photo_recent_days: int = Field(
+        default=30, description="Keep fresh the photos of customers who wrote within this many days."
+    )
+    profile_photo_round_interval_s: float = Field(
+        default=300.0, description="How often due profile photos are looked for (a new customer's shows within this)."
+    )
+    profile_photo_rate_per_instance: float = Field(
+        default=0.5,
+        description="Profile photo look-ups per second per Evolution instance (WhatsApp throttles a session).",
     )

@@ -65,13 +65,13 @@ async def read_limited_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _reject(status: int, reason: str, code: str, message: str) -> JSONResponse:
+def reject(status: int, reason: str, code: str, message: str) -> JSONResponse:
     WEBHOOKS_REJECTED.labels(reason).inc()
     log.warning("webhook rejected", reason=reason, status=status)  # never the body: it is not trusted
     return JSONResponse(error_body(code, message), status_code=status)
 
 
-def _quarantined(parts: tuple[UnreadablePart, ...], raw_body: bytes) -> tuple[Quarantined, ...]:
+def quarantined_parts(parts: tuple[UnreadablePart, ...], raw_body: bytes) -> tuple[Quarantined, ...]:
     """Each part as its own JSON (ASCII: a lone surrogate stays an escape); the whole body when nested too deeply."""
 
     def raw(part: UnreadablePart) -> bytes:
@@ -135,14 +135,14 @@ def webhook_router(settings: IngestSettings, unit_of_work: Callable[[], UnitOfWo
         try:
             raw = await read_limited_body(request, settings.webhook_max_body_bytes)
         except BodyTooLarge:
-            return _reject(
+            return reject(
                 413,
                 "too_large",
                 "body_too_large",
                 f"webhook bodies are limited to {settings.webhook_max_body_bytes} bytes",
             )
         if not signature_is_valid(raw, request.headers.get("x-hub-signature-256"), app_secret):
-            return _reject(
+            return reject(
                 401, "signature", "invalid_signature", "X-Hub-Signature-256 is missing or does not match the body"
             )
         try:
@@ -150,12 +150,12 @@ def webhook_router(settings: IngestSettings, unit_of_work: Callable[[], UnitOfWo
         except (ValueError, RecursionError, MalformedDelivery) as error:  # no WhatsApp delivery at all
             reason = f"{type(error).__name__}: {error}"[:1000]
             await quarantine_delivery(raw, reason, uow=unit_of_work())
-            return _reject(400, "malformed", "malformed_delivery", reason)
+            return reject(400, "malformed", "malformed_delivery", reason)
         for error in parsed.webhook_errors:
             WHATSAPP_ERRORS.labels(str(error.code)).inc()
         if parsed.webhook_errors:
             log.warning("whatsapp reported webhook errors", errors=[e.model_dump() for e in parsed.webhook_errors])
-        unreadable = _quarantined(parsed.unreadable, raw)
+        unreadable = quarantined_parts(parsed.unreadable, raw)
         accepted = await deliveries.submit(
             Delivery(raw, (*parsed.received, *parsed.echoed, *parsed.statuses), unreadable)
         )

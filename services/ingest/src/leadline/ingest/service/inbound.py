@@ -16,9 +16,17 @@ from datetime import datetime
 
 import structlog
 
-from leadline.events import MessageEchoedV2, MessageReceivedV2, MessageStatusChangedV2, is_media, new_envelope
+from leadline.events import (
+    MediaStoredV2,
+    MessageEchoedV2,
+    MessageReceivedV2,
+    MessageStatusChangedV2,
+    is_media,
+    new_envelope,
+)
 from leadline.events.envelope import Envelope
 
+from ..domain.evolution_instances import EvolutionInstance
 from .ports import MediaToFetch, NewMessage, Quarantined, UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -32,6 +40,9 @@ class Delivery:
     raw_body: bytes
     facts: tuple[ChatFact, ...]
     unreadable: tuple[Quarantined, ...] = ()
+    stored_media: tuple[MediaStoredV2, ...] = ()
+    """Media the delivery carried itself, already in the media store: emitted right after their message when it is
+    new, and never fetched."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +90,11 @@ async def accept_deliveries(
                 account_id = accounts.get(fact.phone_number_id, default_account_id)
                 candidates.append(_Candidate(index, fact, account_id, fact.stream_id(account_id), uuid.uuid4()))
         new = await _new_facts(uow, candidates)
-        first_sequences = await uow.sequences.reserve(Counter(c.stream_id for c in new))
+        carried = {media.wamid: media for delivery in deliveries for media in delivery.stored_media}
+        with_media = {id(c) for c in new if not isinstance(c.fact, MessageStatusChangedV2) and c.fact.wamid in carried}
+        first_sequences = await uow.sequences.reserve(
+            Counter(c.stream_id for c in new) + Counter(c.stream_id for c in new if id(c) in with_media)
+        )
         next_sequence = dict(first_sequences)
         at = now()
         events: list[list[Envelope]] = [[] for _ in deliveries]
@@ -98,7 +113,19 @@ async def accept_deliveries(
                     event_id=candidate.event_id,
                 )
             )
-            if not isinstance(candidate.fact, MessageStatusChangedV2) and (
+            if id(candidate) in with_media:
+                sequence = next_sequence[candidate.stream_id]
+                next_sequence[candidate.stream_id] += 1
+                events[candidate.delivery].append(
+                    new_envelope(
+                        carried[candidate.fact.wamid],
+                        account_id=candidate.account_id,
+                        stream_id=candidate.stream_id,
+                        sequence=sequence,
+                        occurred_at=at,
+                    )
+                )
+            elif not isinstance(candidate.fact, MessageStatusChangedV2) and (
                 item := _media_of(candidate.fact, candidate.account_id)
             ):
                 media.append(item)
@@ -111,7 +138,7 @@ async def accept_deliveries(
     return [
         AcceptedDelivery(
             tuple(delivered),
-            len(delivery.facts) - len(delivered),
+            len(delivery.facts) - sum(1 for c in new if c.delivery == index),
             media_per_delivery[index],
             frozenset(fact.phone_number_id for fact in delivery.facts if fact.phone_number_id not in accounts),
         )
@@ -152,10 +179,15 @@ async def quarantine_delivery(raw_body: bytes, reason: str, *, uow: UnitOfWork) 
 
 
 async def remember_business_number(
-    phone_number_id: str, account_id: str, *, uow: UnitOfWork, waba_id: str | None = None
+    phone_number_id: str,
+    account_id: str,
+    *,
+    uow: UnitOfWork,
+    waba_id: str | None = None,
+    evolution: EvolutionInstance | None = None,
 ) -> None:
-    """Integration events name each number's account (later webhooks on it carry that account) and WhatsApp Business
-    Account (where its templates are read)."""
+    """Integration events name each number's account (later webhooks on it carry that account), WhatsApp Business
+    Account (where its templates are read) and, for a number connected through Evolution API, its instance."""
     async with uow:
-        await uow.numbers.register(phone_number_id, account_id, waba_id)
+        await uow.numbers.register(phone_number_id, account_id, waba_id, evolution)
         await uow.commit()

@@ -26,10 +26,14 @@ from leadline.events import (
 )
 from leadline.events.envelope import Payload
 
+from ..domain.evolution_instances import EvolutionNumber
 from ..domain.media_storage import media_key
 from ..domain.retry_policy import RetryPolicy, is_transient_http_status
 from .ports import (
     Clock,
+    EvolutionApi,
+    EvolutionApiError,
+    EvolutionApiUnreachable,
     GraphApi,
     GraphApiError,
     GraphApiUnreachable,
@@ -67,13 +71,21 @@ class _Stored:
     mime_type: str
 
 
-async def _download_and_store(job: MediaJob, graph: GraphApi, store: MediaStore) -> _Stored:
-    info = await graph.media_info(job.media.provider_media_id)
-    data = await graph.download_media(info.url)
-    mime_type = info.mime_type or job.media.mime_type
-    key, sha256 = media_key(data, mime_type)
-    if info.sha256 and info.sha256.lower() != sha256:
-        raise _Corrupt(f"sha256 {sha256} does not match Meta's {info.sha256}")
+async def _download_and_store(
+    job: MediaJob, graph: GraphApi, store: MediaStore, evolution: tuple[EvolutionNumber, EvolutionApi] | None
+) -> _Stored:
+    if evolution is not None:  # the instance decrypts it for us (``getBase64FromMediaMessage``)
+        number, api = evolution
+        media = await api.media(number.instance, job.media.provider_media_id)
+        data, mime_type = media.data, (media.mime_type or job.media.mime_type)
+        key, sha256 = media_key(data, mime_type)
+    else:
+        info = await graph.media_info(job.media.provider_media_id)
+        data = await graph.download_media(info.url)
+        mime_type = info.mime_type or job.media.mime_type
+        key, sha256 = media_key(data, mime_type)
+        if info.sha256 and info.sha256.lower() != sha256:
+            raise _Corrupt(f"sha256 {sha256} does not match Meta's {info.sha256}")
     uri = await store.put(key, data, mime_type)
     return _Stored(StoredMedia(key=key, uri=uri, size_bytes=len(data), sha256=sha256), mime_type)
 
@@ -81,7 +93,9 @@ async def _download_and_store(job: MediaJob, graph: GraphApi, store: MediaStore)
 def _is_worth_retrying(error: Exception) -> bool:
     if isinstance(error, GraphApiError):  # an expired token (190) heals once an administrator renews it
         return is_transient_http_status(error.status) or error.code == ACCESS_TOKEN_INVALID
-    return isinstance(error, GraphApiUnreachable | _Corrupt | OSError)
+    if isinstance(error, EvolutionApiError):  # and a disconnected instance once it is connected again
+        return is_transient_http_status(error.status) or error.status == 400
+    return isinstance(error, GraphApiUnreachable | EvolutionApiUnreachable | _Corrupt | OSError)
 
 
 async def _emit(uow: UnitOfWork, payload: Payload, account_id: str, clock: Clock) -> None:
@@ -129,12 +143,18 @@ async def fetch_job(
     clock: Clock,
     random: Random,
     policy: MediaFetchPolicy,
+    evolution: EvolutionApi | None = None,
 ) -> str:
-    """One claimed job to its outcome: ``stored``, ``retry``, ``failed`` or ``lost`` (another worker has it now)."""
+    """One claimed job to its outcome: ``stored``, ``retry``, ``failed`` or ``lost`` (another worker has it now).
+    Media of a number connected through Evolution API comes from its instance, any other from the Graph API."""
     media = job.media
     try:
-        stored = await _download_and_store(job, graph, store)
-    except (GraphApiError, GraphApiUnreachable, _Corrupt, OSError) as error:
+        number = None
+        if evolution is not None:
+            async with uow_factory() as uow:
+                number = await uow.numbers.evolution_number(media.phone_number_id)
+        stored = await _download_and_store(job, graph, store, (number, evolution) if number and evolution else None)
+    except (GraphApiError, GraphApiUnreachable, EvolutionApiError, EvolutionApiUnreachable, _Corrupt, OSError) as error:
         async with uow_factory() as uow:
             outcome = await _record_failure(uow, job, error, policy, clock, random)
             await uow.commit()
@@ -198,6 +218,7 @@ async def fetch_due_media(
     clock: Clock,
     random: Random,
     policy: MediaFetchPolicy = DEFAULT_MEDIA_FETCH,
+    evolution: EvolutionApi | None = None,
 ) -> dict[str, int]:
     """Claim the jobs due now and take each to its outcome; returns how many ended how."""
     async with uow_factory() as uow:
@@ -205,6 +226,6 @@ async def fetch_due_media(
         await uow.commit()
     outcomes: dict[str, int] = {}
     for job in jobs:
-        outcome = await fetch_job(job, uow_factory, graph, store, clock, random, policy)
+        outcome = await fetch_job(job, uow_factory, graph, store, clock, random, policy, evolution)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from leadline.events.envelope import Envelope
 
+from ..domain.evolution_instances import EvolutionInstance, EvolutionNumber
 from ..domain.templates import Template
 
 
@@ -79,7 +80,19 @@ class MediaJobs(Protocol):
 class BusinessNumbers(Protocol):
     async def accounts_for(self, phone_number_ids: Collection[str]) -> dict[str, str]: ...
 
-    async def register(self, phone_number_id: str, account_id: str, waba_id: str | None = None) -> None: ...
+    async def register(
+        self,
+        phone_number_id: str,
+        account_id: str,
+        waba_id: str | None = None,
+        evolution: EvolutionInstance | None = None,
+    ) -> None: ...
+
+    async def evolution_number(self, phone_number_id: str) -> EvolutionNumber | None:
+        """The number's Evolution instance; None for a Cloud API number or one no account named."""
+
+    async def evolution_numbers(self) -> list[EvolutionNumber]:
+        """Every number connected through an Evolution instance."""
 
     async def waba_of(self, phone_number_id: str) -> str | None: ...
 
@@ -228,6 +241,81 @@ class GraphApiUnreachable(Exception):
 
 
 @dataclass(frozen=True)
+class InlineMedia:
+    """A message's media bytes sent in its webhook (Evolution's ``message.base64``): stored at once, never fetched."""
+
+    wamid: str
+    data: bytes
+    mime_type: str
+
+
+@dataclass(frozen=True)
+class ConnectionChange:
+    """An Evolution instance's ``connection.update``."""
+
+    state: str
+    """open | connecting | close | refused, as Evolution (Baileys) names it."""
+    reason_code: int | None
+    """Baileys' ``DisconnectReason`` (401: logged out, a new QR code must be scanned)."""
+
+
+class EvolutionApiError(Exception):
+    """An Evolution API server answered with an error: its HTTP status and what it said (``response.message``)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"Evolution API answered {status}: {message}")
+        self.status = status
+        self.message = message
+
+
+class EvolutionApiUnreachable(Exception):
+    """No answer from the Evolution API server; ``may_have_arrived``: the request may have reached it."""
+
+    def __init__(self, reason: str, *, may_have_arrived: bool) -> None:
+        super().__init__(reason)
+        self.may_have_arrived = may_have_arrived
+
+
+SendOnce = Callable[[], Awaitable[str]]
+"""One try of a send on the number's channel: the wamid of what was sent, or a provider error."""
+
+
+class UnsendableContent(Exception):
+    """The request's content has no form on the number's channel (or its media cannot be reached)."""
+
+
+@dataclass(frozen=True)
+class EvolutionMedia:
+    data: bytes
+    mime_type: str
+
+
+class EvolutionApi(Protocol):
+    """An Evolution API server's REST routes, any instance (``adapters/evolution/client.py``); each returns the
+    WhatsApp message id (``key.id``) of what it sent."""
+
+    async def send_text(
+        self, instance: EvolutionInstance, number: str, text: str, *, quoted: str | None = None
+    ) -> str: ...
+
+    async def send_media(
+        self,
+        instance: EvolutionInstance,
+        number: str,
+        *,
+        mediatype: str,
+        mime_type: str,
+        data: bytes,
+        caption: str | None = None,
+        file_name: str | None = None,
+    ) -> str: ...
+
+    async def send_audio(self, instance: EvolutionInstance, number: str, data: bytes) -> str: ...
+
+    async def media(self, instance: EvolutionInstance, message_key_id: str) -> EvolutionMedia: ...
+
+
+@dataclass(frozen=True)
 class MediaInfo:
     """What ``GET /{media-id}`` tells: a short-lived download URL and what to expect from it."""
 
@@ -287,6 +375,12 @@ class ContactPhotos(Protocol):
         """Insert the first check of a chat; False if a concurrent refresh inserted it first."""
 
     async def set_checked(self, stream_id: str, checked_at: datetime) -> None: ...
+
+    async def due(
+        self, phone_number_ids: Collection[str], *, customers_since: datetime, checked_before: datetime, limit: int
+    ) -> list[tuple[str, str]]:
+        """(number, customer) of chats on these numbers whose customer wrote since ``customers_since`` and whose photo
+        was never looked at, or last before ``checked_before``."""
 
     async def set_photo(self, stream_id: str, sha256: str | None) -> None: ...
 

@@ -1,4 +1,5 @@
-"""Handler: send an agent's message through the Graph API, at most once per request, and say how it went.
+"""Handler: send an agent's message through the Graph API (or an Evolution API instance), at most once per request,
+and say how it went.
 
 1. ``send_requests`` gets the request as ``sending`` and that COMMITS before Meta is
    called. Its primary key makes a redelivered request a no-op; a request found still
@@ -22,19 +23,26 @@ from leadline.events import REGISTRY, MediaRef, MessageSendFailedV1, MessageSent
 from leadline.events.envelope import Envelope, Payload
 from leadline.platform.failpoints import crash_point
 
+from ..domain.evolution_errors import explain_evolution_error
 from ..domain.meta_errors import EXPLANATIONS, RATE_LIMITS, explain_send_error
 from ..domain.retry_policy import RetryPolicy, is_transient_http_status
 from ..domain.send_throughput import SendThroughput
+from .evolution_sending import evolution_sender
 from .ports import (
     Clock,
+    EvolutionApi,
+    EvolutionApiError,
+    EvolutionApiUnreachable,
     GraphApi,
     GraphApiError,
     GraphApiUnreachable,
     MediaStore,
     Random,
+    SendOnce,
     Sleep,
     UnitOfWork,
     UnitOfWorkFactory,
+    UnsendableContent,
 )
 
 log = structlog.get_logger(__name__)
@@ -53,10 +61,6 @@ class SendOutcome(enum.StrEnum):
     OUTCOME_UNKNOWN = "outcome_unknown"
     DUPLICATE = "duplicate"
     """Already handled: nothing sent, nothing emitted."""
-
-
-class UnsendableContent(Exception):
-    """The request's content has no Cloud API form (or its media cannot be reached)."""
 
 
 # --- the Graph API body ---------------------------------------------------------------------------------
@@ -204,40 +208,58 @@ def _refused(error: GraphApiError, attempts: int) -> _NotDelivered:
     )
 
 
+def graph_sender(request: SendRequestedV2, graph: GraphApi, store: MediaStore | None) -> SendOnce:
+    """One try of the request through the Graph API; its media is resolved (uploaded) once, on the first try."""
+    body: dict[str, Any] | None = None
+
+    async def send_once() -> str:
+        nonlocal body
+        if body is None:
+            media_ref = getattr(request.content, "media", None)
+            filename = getattr(request.content, "filename", None)
+            media = (
+                None
+                if media_ref is None
+                else await _media_object(media_ref, request.phone_number_id, graph, store, filename)
+            )
+            body = graph_message_body(request, media)
+        return await graph.send_message(request.phone_number_id, body)
+
+    return send_once
+
+
+def _evolution_refused(error: EvolutionApiError | None, attempts: int) -> _NotDelivered:
+    explained = explain_evolution_error(error.status if error else None, error.message if error else "")
+    return _NotDelivered("failed", attempts, None, explained.title, explained.explanation, explained.retryable)
+
+
 async def _deliver(
-    request: SendRequestedV2,
-    graph: GraphApi,
-    store: MediaStore | None,
+    send_once: SendOnce,
+    phone_number_id: str,
     throughput: SendThroughput,
     clock: Clock,
     sleep: Sleep,
     random: Random,
     retry: RetryPolicy,
 ) -> _Delivered | _NotDelivered:
-    body: dict[str, Any] | None = None
+    """Try ``send_once`` until it is delivered, refused for good, may have arrived, or the tries run out."""
     for attempt in range(1, retry.attempts + 1):
         if attempt > 1:
             await sleep(retry.delay_before(attempt, random))
         try:
-            if body is None:
-                media_ref = getattr(request.content, "media", None)
-                media = (
-                    None
-                    if media_ref is None
-                    else await _media_object(
-                        media_ref, request.phone_number_id, graph, store, getattr(request.content, "filename", None)
-                    )
-                )
-                body = graph_message_body(request, media)
-            await wait_for_send_slot(throughput, request.phone_number_id, clock, sleep)
-            return _Delivered(await graph.send_message(request.phone_number_id, body), attempt)
+            await wait_for_send_slot(throughput, phone_number_id, clock, sleep)
+            return _Delivered(await send_once(), attempt)
         except UnsendableContent as error:
             return _NotDelivered("failed", attempt, None, "Cannot be sent", str(error), retryable=False)
         except GraphApiError as error:
             if not _is_transient(error) or retry.gives_up_after(attempt):
                 return _refused(error, attempt)
             log.info("send refused for now; retrying", attempt=attempt, status=error.status, code=error.code)
-        except GraphApiUnreachable as error:
+        except EvolutionApiError as error:
+            if not is_transient_http_status(error.status) or retry.gives_up_after(attempt):
+                return _evolution_refused(error, attempt)
+            log.info("Evolution refused the send for now; retrying", attempt=attempt, status=error.status)
+        except (GraphApiUnreachable, EvolutionApiUnreachable) as error:
             if error.may_have_arrived:
                 log.warning("send outcome unknown", attempt=attempt, error=str(error))
                 return _NotDelivered(
@@ -249,6 +271,8 @@ async def _deliver(
                     retryable=False,
                 )
             if retry.gives_up_after(attempt):
+                if isinstance(error, EvolutionApiUnreachable):
+                    return _evolution_refused(None, attempt)
                 return _NotDelivered(
                     "failed",
                     attempt,
@@ -299,8 +323,10 @@ async def send_message(
     *,
     media_store: MediaStore | None = None,
     retry: RetryPolicy = DEFAULT_SEND_RETRY,
+    evolution: EvolutionApi | None = None,
 ) -> SendOutcome:
-    """Send ``request`` once and stage its result; see the module docstring for the guarantees."""
+    """Send ``request`` once and stage its result; see the module docstring for the guarantees. A number connected
+    through Evolution API sends through ``evolution`` (``evolution_sending``), any other through ``graph``."""
     bound = log.bind(request_id=str(request.request_id), conversation_id=str(request.conversation_id))
     async with uow_factory() as uow:
         earlier = await uow.send_requests.start(
@@ -321,9 +347,14 @@ async def send_message(
         if earlier is not None:
             bound.info("duplicate send request ignored", state=earlier)
             return SendOutcome.DUPLICATE
+        evolution_number = await uow.numbers.evolution_number(request.phone_number_id)
         await uow.commit()  # ``sending`` is durable before Meta hears of the message
 
-    result = await _deliver(request, graph, media_store, throughput, clock, sleep, random, retry)
+    if evolution_number is not None and evolution is not None:
+        send_once = evolution_sender(request, evolution_number, evolution, media_store)
+    else:
+        send_once = graph_sender(request, graph, media_store)
+    result = await _deliver(send_once, request.phone_number_id, throughput, clock, sleep, random, retry)
     crash_point("ingest.send.after_meta_answered")
 
     async with uow_factory() as uow:

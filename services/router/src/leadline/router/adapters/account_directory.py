@@ -8,7 +8,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadline.platform.unit_of_work import SessionOutbox, SessionUnitOfWork
 
-from ..domain.agents import Account, AccountSettings, Agent, BusinessNumber, ProcessType, Role
+from ..domain.agents import (
+    Account,
+    AccountSettings,
+    Agent,
+    BusinessNumber,
+    EvolutionInstance,
+    ProcessType,
+    Provider,
+    Role,
+)
 from ..service.configuration import AccountConfiguration, AgentRecord, NumberOfAnotherAccount, Team
 from .account_tables import accounts, agents, business_numbers, teams
 
@@ -28,6 +37,10 @@ def _number(row) -> BusinessNumber:
         name=row.name,
         team_ids=frozenset(row.team_ids),
         waba_id=row.waba_id,
+        provider=Provider(row.provider),
+        evolution=None
+        if row.evolution_instance is None
+        else EvolutionInstance(row.evolution_base_url, row.evolution_instance, row.evolution_api_key_secret),
     )
 
 
@@ -155,6 +168,10 @@ class SqlAccountDirectory:
             "name": number.name,
             "team_ids": sorted(number.team_ids),
             "waba_id": number.waba_id,
+            "provider": number.provider.value,
+            "evolution_base_url": number.evolution.base_url if number.evolution else None,
+            "evolution_instance": number.evolution.instance if number.evolution else None,
+            "evolution_api_key_secret": number.evolution.api_key_secret if number.evolution else None,
         }
         statement = pg_insert(business_numbers).values(
             phone_number_id=number.phone_number_id, account_id=account_id, **values

@@ -7,7 +7,7 @@ a row lock hands out each sequence exactly once.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Integer, PrimaryKeyConstraint, Table, Text, text
+from sqlalchemy import Boolean, CheckConstraint, Column, Integer, PrimaryKeyConstraint, Table, Text, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from .tables import metadata
@@ -32,6 +32,15 @@ business_numbers = Table(
     Column("name", Text, nullable=False),
     Column("team_ids", ARRAY(Text), nullable=False, server_default=text("'{}'")),
     Column("waba_id", Text, nullable=True),  # the WhatsApp Business Account: where the number's templates live
+    Column("provider", Text, nullable=False, server_default=text("'cloud_api'")),  # cloud_api | evolution
+    # an Evolution number's instance (all three or none): the key itself lives only in ingest's secret
+    Column("evolution_base_url", Text, nullable=True),
+    Column("evolution_instance", Text, nullable=True),
+    Column("evolution_api_key_secret", Text, nullable=True),
+    CheckConstraint(
+        "(provider = 'evolution') = (evolution_instance IS NOT NULL)",
+        name="business_numbers_evolution_numbers_name_their_instance",
+    ),
 )
 
 teams = Table(

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.errors import ConcurrentChange
 from ..domain.identity import CustomerKeys, Identified, KnownCustomer, who_is_writing
-from ..service.ports import Customer, CustomerFound
+from ..service.ports import Customer, CustomerFound, CustomerPhoto
 from .tables import customers
 
 C = customers.c
@@ -128,6 +128,21 @@ class SqlCustomers:
         if row is not None and row.merged_into is not None:
             row = (await self._session.execute(select(customers).where(C.customer_id == row.merged_into))).first()
         return _customer(row) if row is not None else None
+
+    async def keep_photo(self, customer_id: str, photo: CustomerPhoto | None, *, changed_at: datetime) -> bool:
+        kept = await self._session.execute(
+            update(customers)
+            .where(
+                C.customer_id == uuid.UUID(customer_id),
+                or_(C.photo_changed_at.is_(None), C.photo_changed_at <= changed_at),
+            )
+            .values(
+                photo_key=photo.key if photo else None,
+                photo_sha256=photo.sha256 if photo else None,
+                photo_changed_at=changed_at,
+            )
+        )
+        return bool(kept.rowcount)  # type: ignore[attr-defined]
 
 
 def _held(row: Any) -> dict[str, str | None]:

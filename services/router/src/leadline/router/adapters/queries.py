@@ -35,7 +35,8 @@ def conversations_with_their_customer():
     The projection keeps the customer as the opening named them; ``customers`` (followed to the customer it was
     merged into) knows more as WhatsApp names both their phone and BSUID, or the customer shares their number.
     Each row also names its business number as the account calls it (``business_name``, "Acme Motors") and its lead's
-    temperature as the leads service last said (``lead_temperature``).
+    temperature as the leads service last said (``lead_temperature``); ``customer_photo`` is the sha256 of the customer's
+    WhatsApp profile photo (None: none known, the page shows initials) and ``customer_photo_key`` its media store key.
     """
 
     def now(column: str, view_column) -> Any:
@@ -47,6 +48,8 @@ def conversations_with_their_customer():
         now("phone", view.customer_phone).label("customer_phone"),
         now("username", view.customer_username).label("customer_username"),
         now("user_id", view.customer_user_id).label("customer_user_id"),
+        func.coalesce(_survivor.c.photo_sha256, _customer.c.photo_sha256).label("customer_photo"),
+        func.coalesce(_survivor.c.photo_key, _customer.c.photo_key).label("customer_photo_key"),
         business_numbers.c.name.label("business_name"),
         lead_owners.c.temperature.label("lead_temperature"),
     ).select_from(

@@ -50,6 +50,10 @@ customers = Table(
     Column("first_seen_at", DateTime(timezone=True), nullable=False),
     Column("seen_order", BigInteger, Identity(always=True), nullable=False),  # which was stored first
     Column("merged_into", UUID(as_uuid=True), nullable=True),  # merged customers hold no keys
+    # their WhatsApp profile photo as ingest last stored it (null: none, hidden, or a provider that cannot tell)
+    Column("photo_key", Text, nullable=True),
+    Column("photo_sha256", Text, nullable=True),
+    Column("photo_changed_at", DateTime(timezone=True), nullable=True),
     Index("one_customer_per_phone", "account_id", "phone", unique=True, postgresql_where=text("phone IS NOT NULL")),
     Index("one_customer_per_bsuid", "account_id", "user_id", unique=True, postgresql_where=text("user_id IS NOT NULL")),
     Index(
@@ -83,6 +87,17 @@ chats = Table(
     Column("last_conversation_id", UUID(as_uuid=True), nullable=True),
     Column("lead_id", UUID(as_uuid=True), nullable=True),
     PrimaryKeyConstraint("account_id", "phone_number_id", "customer_id", name="chats_pkey"),
+)
+
+number_connections = Table(
+    "number_connections",
+    metadata,
+    # how each WhatsApp Web (Evolution) number's session last was: connected, connecting, disconnected, refused
+    Column("phone_number_id", Text, primary_key=True),
+    Column("account_id", Text, nullable=False),
+    Column("connection", Text, nullable=False),
+    Column("needs_qr_code", Boolean, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
 )
 
 lead_owners = Table(

@@ -21,6 +21,7 @@ from .account_directory import SqlAccountDirectory
 from .chats import SqlChats, SqlLeadOwners
 from .customers import SqlCustomers
 from .event_store import SqlConversations
+from .number_connections import SqlNumberConnections
 
 
 class TrackedConversations:
@@ -75,6 +76,7 @@ class SqlUnitOfWork(SessionUnitOfWork):
         self.customers = SqlCustomers(session)
         self.chats = SqlChats(session)
         self.lead_owners = SqlLeadOwners(session)
+        self.number_connections = SqlNumberConnections(session)
         directory = SqlAccountDirectory(session)
         self.accounts = (
             CachedAccountDirectory(directory, self._account_cache, session) if self._account_cache else directory

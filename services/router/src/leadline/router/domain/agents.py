@@ -24,6 +24,24 @@ class Agent:
         return self.role is Role.ADMIN
 
 
+class Provider(StrEnum):
+    """How a business number reaches WhatsApp; the channel's rules follow from it."""
+
+    CLOUD_API = "cloud_api"
+    """Meta's Cloud API: templates and the 24-hour customer service window apply."""
+    EVOLUTION = "evolution"
+    """An Evolution API instance (the number's WhatsApp Web session): no templates, no 24-hour window."""
+
+
+@dataclass(frozen=True)
+class EvolutionInstance:
+    """Where an Evolution API instance answers; ``api_key_secret`` names the secret holding its key, never the key."""
+
+    base_url: str
+    instance: str
+    api_key_secret: str
+
+
 @dataclass(frozen=True)
 class BusinessNumber:
     phone_number_id: str
@@ -32,6 +50,18 @@ class BusinessNumber:
     team_ids: frozenset[str]
     waba_id: str | None = None
     """The WhatsApp Business Account owning the number (and its approved templates); None when not configured."""
+    provider: Provider = Provider.CLOUD_API
+    evolution: EvolutionInstance | None = None
+    """Given exactly when ``provider`` is ``evolution``."""
+
+    @property
+    def has_templates_and_service_window(self) -> bool:
+        """Only the Cloud API has approved templates and the 24-hour customer service window."""
+        return self.provider is Provider.CLOUD_API
+
+    def __post_init__(self) -> None:
+        if (self.provider is Provider.EVOLUTION) != (self.evolution is not None):
+            raise ValueError("an Evolution number names its instance, and only an Evolution number does")
 
 
 class ProcessType(IntEnum):

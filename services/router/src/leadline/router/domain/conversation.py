@@ -25,6 +25,7 @@ from .errors import (
     MediaFetchNotRetryable,
     MediaNotFound,
     NotAllowedToSend,
+    NoTemplatesOnThisNumber,
     NotInAgentsPool,
     OpenConversationInPool,
     OutsideServiceWindow,
@@ -46,6 +47,7 @@ from .rules import (
     may_claim,
     may_see,
     pool_wait_exceeded,
+    service_window_applies,
     status_after_message,
     team_for_claim,
     within_service_window,
@@ -428,13 +430,20 @@ class Conversation:
         if self.status == FINISHED:
             raise ConversationFinished("this conversation is finished; a new one starts when the customer writes")
         self._may_answer(agent, account)
-        if content.get("kind") != "template" and not within_service_window(last_customer_message_at, now):
+        assert self.opened is not None
+        window_applies = service_window_applies(account.numbers.get(self.opened.phone_number_id))
+        if content.get("kind") == "template" and not window_applies:
+            raise NoTemplatesOnThisNumber("this number is on WhatsApp Web: it has no templates; write free text")
+        if (
+            window_applies
+            and content.get("kind") != "template"
+            and not within_service_window(last_customer_message_at, now)
+        ):
             raise OutsideServiceWindow(
                 "more than 24 hours since the customer last wrote: WhatsApp allows only a template message"
             )
         body = agent_signed_text(agent.name, content["body"]) if content.get("kind") == "text" else None
         sender = ev.AgentRef(agent.id, agent.name)
-        assert self.opened is not None
         self._record(
             ev.SendRequested(
                 request_id=request_id,

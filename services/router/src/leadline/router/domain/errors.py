@@ -61,6 +61,12 @@ class OutsideServiceWindow(RouterError):
     code = "outside_service_window"
 
 
+class NoTemplatesOnThisNumber(RouterError):
+    """A WhatsApp Web (Evolution) number has no approved templates: its messages are free text at any time."""
+
+    code = "no_templates_on_number"
+
+
 class NoPhoneOnLead(RouterError):
     code = "lead_has_no_phone"
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from .agents import Account, Agent, ProcessType
+from .agents import Account, Agent, BusinessNumber, ProcessType
 
 SERVICE_WINDOW = timedelta(hours=24)
 
@@ -80,6 +80,12 @@ def agent_signed_text(agent_name: str, text: str) -> str:
     return f"*{agent_name}:*\n{text}"
 
 
+def service_window_applies(number: BusinessNumber | None) -> bool:
+    """WhatsApp's 24-hour window (and its templates) bind the Cloud API only: a WhatsApp Web (Evolution) number writes
+    free text at any time and has no templates. A number the account does not name is taken as the Cloud API."""
+    return number is None or number.has_templates_and_service_window
+
+
 def within_service_window(last_customer_message_at: datetime | None, now: datetime) -> bool:
     """WhatsApp's 24-hour customer-service window: free text only within 24 h of the customer's last message."""
     return last_customer_message_at is not None and now - last_customer_message_at < SERVICE_WINDOW
@@ -90,10 +96,19 @@ def service_window_closes_at(last_customer_message_at: datetime | None) -> datet
     return last_customer_message_at + SERVICE_WINDOW if last_customer_message_at is not None else None
 
 
-def service_window(last_customer_message_at: datetime | None, now: datetime) -> dict[str, object]:
-    """The window as the page shows it: whether free text may be sent now, and until when."""
+def service_window(
+    last_customer_message_at: datetime | None, now: datetime, *, applies: bool = True
+) -> dict[str, object]:
+    """The window as the page shows it: whether free text may be sent now, and until when; ``applies`` False on a
+    number without the window (always open, no templates, nothing to show)."""
+    if not applies:
+        return {"applies": False, "open": True, "closes_at": None}
     closes = service_window_closes_at(last_customer_message_at)
-    return {"open": closes is not None and now < closes, "closes_at": closes.isoformat() if closes else None}
+    return {
+        "applies": True,
+        "open": closes is not None and now < closes,
+        "closes_at": closes.isoformat() if closes else None,
+    }
 
 
 def delivery_moves_forward(current: str, new: str) -> bool:

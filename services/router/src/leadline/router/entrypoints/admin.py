@@ -22,7 +22,7 @@ from leadline.platform.auth import AgentIdentity
 from leadline.platform.http import ApiError
 
 from ..adapters.account_directory import SqlAccountDirectory, SqlConfigurationUnitOfWork
-from ..domain.agents import AccountSettings, Agent, BusinessNumber
+from ..domain.agents import AccountSettings, Agent
 from ..service.configuration import (
     ConfigurationRefused,
     NumberOfAnotherAccount,
@@ -154,14 +154,8 @@ def admin_router(
         body: NumberEntry,
         admin: AgentIdentity = as_admin,
     ) -> ChangeResult:
-        """Connect a WhatsApp number to the account, or change its name and teams (which must exist)."""
-        number = BusinessNumber(
-            phone_number_id=phone_number_id,
-            display_number=body.display_number,
-            name=body.name,
-            team_ids=frozenset(body.teams),
-            waba_id=body.waba_id,
-        )
+        """Connect a WhatsApp number to the account, or change its name, teams (which must exist) or provider."""
+        number = body.to_number(phone_number_id)
         return await changed(register_business_number(admin.account_id, number, uow=unit_of_work, clock=clock))
 
     @router.put("/teams/{team_id}", response_model=ChangeResult)

@@ -23,7 +23,7 @@ from leadline.platform.http import error_body
 from ..adapters import queries
 from ..domain import errors
 from ..domain.agents import Agent, Role
-from ..domain.rules import may_answer, service_window
+from ..domain.rules import may_answer, service_window, service_window_applies
 from ..service import commands
 from ..service.inbound import Normalize, UowFactory
 
@@ -35,6 +35,7 @@ HTTP_STATUS = {
     errors.NotInAgentsPool: 403,
     errors.NotAllowedToSend: 403,
     errors.OutsideServiceWindow: 422,
+    errors.NoTemplatesOnThisNumber: 422,
     errors.NoPhoneOnLead: 422,
     errors.InvalidCustomerPhone: 422,
     errors.BusinessNumberNotForTeam: 422,
@@ -196,7 +197,9 @@ def agent_api(
         return {
             **_json(row),
             "you_may_answer": answers and row["status"] != "finished",
-            "service_window": service_window(last, clock()),
+            "service_window": service_window(
+                last, clock(), applies=service_window_applies(account.numbers.get(row["phone_number_id"]))
+            ),
         }
 
     async def _visible(conversation_id: str, identity: AgentIdentity) -> dict[str, Any]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from leadline.events import Envelope
 from leadline.events.common import (
@@ -27,7 +27,7 @@ from leadline.events.common import (
     WhatsAppBusinessAccountId,
 )
 
-from ..domain.agents import AccountSettings, Agent, BusinessNumber, Role
+from ..domain.agents import AccountSettings, Agent, BusinessNumber, EvolutionInstance, Provider, Role
 from ..service.configuration import AccountConfiguration, AgentRecord, Clock, Team, UowFactory, apply_configuration
 
 
@@ -59,6 +59,17 @@ class TeamEntry(_Entry):
     active: bool = True
 
 
+class EvolutionEntry(_Entry):
+    """An Evolution API instance; its API key is read by ingest from the secret named here, never written here."""
+
+    base_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2048)]
+    """The Evolution API server (``https://evolution.example.com``)."""
+    instance: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")]
+    """The instance's name in Evolution (its webhooks name it as ``instance``)."""
+    api_key_secret: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$")]
+    """The name of the key, in ingest's Evolution API keys secret, holding the instance's API key."""
+
+
 class NumberEntry(_Entry):
     display_number: DisplayPhoneNumber
     name: PersonName
@@ -68,6 +79,40 @@ class NumberEntry(_Entry):
     waba_id: WhatsAppBusinessAccountId | None = None
     """The WhatsApp Business Account the number belongs to, where its approved templates are read (Meta's
     Business Manager shows it; the entries of Meta's webhooks carry it as ``entry[].id``)."""
+    provider: Provider = Provider.CLOUD_API
+    """``cloud_api`` (Meta's Cloud API) or ``evolution`` (an Evolution API instance, with ``evolution`` below)."""
+    evolution: EvolutionEntry | None = None
+    """The number's Evolution API instance: required for ``provider: evolution``, refused for any other."""
+
+    @model_validator(mode="after")
+    def _evolution_numbers_name_their_instance(self) -> NumberEntry:
+        if self.provider is Provider.EVOLUTION and self.evolution is None:
+            raise ValueError("provider 'evolution' needs `evolution:` with base_url, instance and api_key_secret")
+        if self.provider is not Provider.EVOLUTION and self.evolution is not None:
+            raise ValueError(f"`evolution:` is only for provider 'evolution', not {self.provider.value!r}")
+        return self
+
+    def to_number(self, phone_number_id: str) -> BusinessNumber:
+        return BusinessNumber(
+            phone_number_id=phone_number_id,
+            display_number=self.display_number,
+            name=self.name,
+            team_ids=frozenset(self.teams),
+            waba_id=self.waba_id,
+            provider=self.provider,
+            evolution=EvolutionInstance(**self.evolution.model_dump()) if self.evolution else None,
+        )
+
+    @classmethod
+    def of(cls, number: BusinessNumber) -> NumberEntry:
+        return cls(
+            display_number=number.display_number,
+            name=number.name,
+            teams=sorted(number.team_ids),
+            waba_id=number.waba_id,
+            provider=number.provider,
+            evolution=EvolutionEntry(**asdict(number.evolution)) if number.evolution else None,
+        )
 
 
 class AgentEntry(_Entry):
@@ -108,16 +153,7 @@ class AccountDocument(_Entry):
             account_id=account_id,
             settings=AccountSettings(**self.settings.model_dump()) if self.settings else None,
             teams=tuple(Team(id=key, name=entry.name, active=entry.active) for key, entry in self.teams.items()),
-            numbers=tuple(
-                BusinessNumber(
-                    phone_number_id=key,
-                    display_number=entry.display_number,
-                    name=entry.name,
-                    team_ids=frozenset(entry.teams),
-                    waba_id=entry.waba_id,
-                )
-                for key, entry in self.numbers.items()
-            ),
+            numbers=tuple(entry.to_number(key) for key, entry in self.numbers.items()),
             agents=tuple(
                 AgentRecord(
                     Agent(id=key, name=entry.name, role=entry.role, team_ids=frozenset(entry.teams)), entry.active
@@ -133,15 +169,7 @@ class AccountDocument(_Entry):
             account_id=configuration.account_id,
             settings=SettingsEntry(**asdict(settings)) if settings else None,
             teams={team.id: TeamEntry(name=team.name, active=team.active) for team in configuration.teams},
-            numbers={
-                number.phone_number_id: NumberEntry(
-                    display_number=number.display_number,
-                    name=number.name,
-                    teams=sorted(number.team_ids),
-                    waba_id=number.waba_id,
-                )
-                for number in configuration.numbers
-            },
+            numbers={number.phone_number_id: NumberEntry.of(number) for number in configuration.numbers},
             agents={
                 record.agent.id: AgentEntry(
                     name=record.agent.name,

@@ -5,6 +5,8 @@
   the message's; ``Content-Disposition`` is ``inline`` (photos, GIFs, audio, video, stickers) or ``attachment``
   with the document's name; HTTP range requests (206) pass through, so players read durations and seek.
   Browsers' ``<img>``/``<audio>``/``<video>`` cannot send headers: ``?access_token=`` is accepted here.
+- ``GET /conversations/{id}/customer-photo``: the customer's WhatsApp profile photo (kept by ingest in the media store),
+  authorized like the conversation; 404 when none is known (the page shows initials). ``?access_token=`` too.
 - ``POST /conversations/{id}/media?kind=image``: the body is the file (its ``Content-Type``); it goes to the
   media store through ingest and the answer is the ``media`` of the reply to post next.
 - ``POST /conversations/{id}/messages/{message_id}/media/retry``: fetch a file WhatsApp failed to give us again
@@ -13,6 +15,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
@@ -36,7 +39,7 @@ from .agent_api import agent_of
 
 MAX_UPLOAD_BYTES = 6 * 1024 * 1024  # above every kind's limit; ingest says exactly which
 PASSED_THROUGH = ("content-length", "content-range", "accept-ranges", "etag", "cache-control")
-MEDIA_PATHS = (r"/conversations/[^/]+/messages/[^/]+/media",)
+MEDIA_PATHS = (r"/conversations/[^/]+/messages/[^/]+/media", r"/conversations/[^/]+/customer-photo")
 """Paths whose query may carry a token: kept out of traces."""
 
 
@@ -69,6 +72,34 @@ def media_api(
             raise ConversationNotFound("no such conversation")
         return message
 
+    async def stream_stored(
+        key: str, request: Request, *, mime_type: str, disposition: str, what: str
+    ) -> StreamingResponse:
+        """A stored file (whole, or the byte range asked for) from ingest's media store, as the browser may keep it."""
+        token = request.headers.get("authorization", "").partition(" ")[2] or request.query_params["access_token"]
+        try:
+            stored = await ingest.open(key, token=token, byte_range=request.headers.get("range"))
+        except MediaStoreUnavailable as error:
+            raise ApiError(502, "media_store_unavailable", "the media store did not answer; try again") from error
+        if stored.status_code not in (200, 206, 416):
+            await stored.aclose()
+            raise MediaNotFound(f"{what} is not in the media store")
+        headers = {name: stored.headers[name] for name in PASSED_THROUGH if name in stored.headers}
+        headers.update(
+            {
+                "Content-Disposition": disposition,
+                "X-Content-Type-Options": "nosniff",
+                "Content-Security-Policy": "default-src 'none'; sandbox",  # a file is never a page of this origin
+            }
+        )
+        return StreamingResponse(
+            stored.aiter_raw(),
+            status_code=stored.status_code,
+            headers=headers,
+            media_type=mime_type,
+            background=BackgroundTask(stored.aclose),
+        )
+
     @router.get("/conversations/{conversation_id}/messages/{message_id}/media", response_class=StreamingResponse)
     async def read_media(
         conversation_id: str, message_id: str, request: Request, me: AgentIdentity = identity
@@ -78,30 +109,35 @@ def media_api(
         media = message["content"].get("media") or {}
         if not media.get("stored"):
             raise MediaNotFound("this message's file is not stored (yet)")
-        token = request.headers.get("authorization", "").partition(" ")[2] or request.query_params["access_token"]
-        try:
-            stored = await ingest.open(media["stored"]["key"], token=token, byte_range=request.headers.get("range"))
-        except MediaStoreUnavailable as error:
-            raise ApiError(502, "media_store_unavailable", "the media store did not answer; try again") from error
-        if stored.status_code not in (200, 206, 416):
-            await stored.aclose()
-            raise MediaNotFound("this message's file is not in the media store")
-        headers = {name: stored.headers[name] for name in PASSED_THROUGH if name in stored.headers}
-        headers.update(
-            {
-                "Content-Disposition": content_disposition(
-                    message["kind"], message["content"].get("filename"), media["stored"]["key"]
-                ),
-                "X-Content-Type-Options": "nosniff",
-                "Content-Security-Policy": "default-src 'none'; sandbox",  # a file is never a page of this origin
-            }
+        key = media["stored"]["key"]
+        return await stream_stored(
+            key,
+            request,
+            mime_type=media["mime_type"],
+            disposition=content_disposition(message["kind"], message["content"].get("filename"), key),
+            what="this message's file",
         )
-        return StreamingResponse(
-            stored.aiter_raw(),
-            status_code=stored.status_code,
-            headers=headers,
-            media_type=media["mime_type"],
-            background=BackgroundTask(stored.aclose),
+
+    @router.get("/conversations/{conversation_id}/customer-photo", response_class=StreamingResponse)
+    async def read_customer_photo(conversation_id: str, request: Request, me: AgentIdentity = identity) -> Response:
+        """The customer's WhatsApp profile photo; 404 when none is known (their initials stand for it)."""
+        if not _is_uuid(conversation_id):
+            raise ConversationNotFound("no such conversation")
+        async with uow() as work:
+            account = await work.accounts.account(me.account_id)
+        async with sessions() as session:
+            conversation = await queries.get_conversation(session, agent_of(me), account, conversation_id)
+        if conversation is None:
+            raise ConversationNotFound("no such conversation")
+        key = conversation["customer_photo_key"]
+        if not key:
+            raise MediaNotFound("no profile photo is known for this customer")
+        return await stream_stored(
+            key,
+            request,
+            mime_type=mimetypes.guess_type(key)[0] or "application/octet-stream",
+            disposition=content_disposition("photo", None, key),
+            what="this customer's photo",
         )
 
     @router.post("/conversations/{conversation_id}/media", status_code=201)

@@ -14,6 +14,7 @@ from leadline.events import (
     REGISTRY,
     WHATSAPP_INBOUND,
     WHATSAPP_OUTBOUND,
+    ContactProfilePhotoChangedV2,
     Envelope,
     LeadCreatedV2,
     LeadTemperatureChangedV1,
@@ -25,12 +26,13 @@ from leadline.events import (
     MessageSendFailedV1,
     MessageSentV1,
     MessageStatusChangedV2,
+    NumberConnectionChangedV1,
 )
 from leadline.platform.batches import BatchConsumer, Reaction
 
 from ..adapters import queries
 from ..domain.errors import ConcurrentChange
-from ..service import inbound, lead_events, media
+from ..service import customer_photos, inbound, lead_events, media, number_connections
 from ..service.inbound import Clock, Normalize
 from ..service.ports import UnitOfWork
 
@@ -77,6 +79,10 @@ def router_consumer(
                 await media.record_media_outcome(
                     work, payload, clock=clock, conversation_of_wamid=queries.conversation_of_wamid
                 )
+            case ContactProfilePhotoChangedV2():
+                await customer_photos.keep_customer_photo(work, envelope, payload, clock=clock, normalize=normalize)
+            case NumberConnectionChangedV1():
+                await number_connections.keep_number_connection(work, envelope, payload)
 
     async def on_lead_event(work: UnitOfWork, envelope: Envelope) -> None:
         payload = REGISTRY.decode(envelope)

@@ -28,7 +28,8 @@ from leadline.platform.http import ApiError
 from ..adapters import queries
 from ..adapters.ingest_media import IngestMedia, MediaStoreUnavailable
 from ..domain import errors
-from ..domain.rules import service_window
+from ..domain.agents import BusinessNumber
+from ..domain.rules import service_window, service_window_applies
 from ..service.inbound import UowFactory
 from .agent_api import agent_of
 
@@ -76,7 +77,11 @@ def templates_api(
     router = APIRouter(tags=["agent inbox"])
     authenticated = Depends(access)
 
-    async def templates_of(phone_number_id: str, token: str, *, refresh: bool = False) -> dict[str, Any]:
+    async def templates_of(
+        phone_number_id: str, token: str, *, refresh: bool = False, applies: bool = True
+    ) -> dict[str, Any]:
+        if not applies:  # a WhatsApp Web (Evolution) number: no templates to ask anyone for
+            return {"items": [], "synced_at": None, "available": False}
         try:
             answer = await ingest.templates(phone_number_id, token=token, refresh=refresh)
         except MediaStoreUnavailable as error:
@@ -88,14 +93,14 @@ def templates_api(
         listed = answer.json()
         return {"items": listed["items"], "synced_at": listed["synced_at"], "available": True}
 
-    async def number_of_agent(phone_number_id: str, me: AgentIdentity) -> str:
+    async def number_of_agent(phone_number_id: str, me: AgentIdentity) -> BusinessNumber:
         async with uow() as work:
             account = await work.accounts.account(me.account_id)
         number = account.numbers.get(phone_number_id)
         agent = agent_of(me)
         if number is None or not (agent.is_admin or agent.team_ids & number.team_ids):
             raise errors.ConversationNotFound("no such business number")
-        return phone_number_id
+        return number
 
     @router.get("/conversations/{conversation_id}/templates")
     async def conversation_templates(
@@ -113,9 +118,10 @@ def templates_api(
             if row is None:
                 raise errors.ConversationNotFound("no such conversation")
             last = await queries.last_customer_message_in(session, row)
+        applies = service_window_applies(account.numbers.get(row["phone_number_id"]))
         return {
-            "service_window": service_window(last, clock()),
-            **await templates_of(row["phone_number_id"], bearer(request)),
+            "service_window": service_window(last, clock(), applies=applies),
+            **await templates_of(row["phone_number_id"], bearer(request), applies=applies),
         }
 
     @router.get("/business-numbers/{phone_number_id}/templates")
@@ -123,19 +129,22 @@ def templates_api(
         phone_number_id: str, request: Request, lead_id: UUID | None = Query(None), me: AgentIdentity = authenticated
     ) -> dict[str, Any]:
         """For starting from a lead: the window with that lead's customer on this number, and its templates."""
-        await number_of_agent(phone_number_id, me)
+        applies = service_window_applies(await number_of_agent(phone_number_id, me))
         last = None
         if lead_id is not None:
             async with sessions() as session:
                 last = await queries.last_customer_message_on(
                     session, me.account_id, phone_number_id, lead_id=str(lead_id)
                 )
-        return {"service_window": service_window(last, clock()), **await templates_of(phone_number_id, bearer(request))}
+        return {
+            "service_window": service_window(last, clock(), applies=applies),
+            **await templates_of(phone_number_id, bearer(request), applies=applies),
+        }
 
     @router.post("/business-numbers/{phone_number_id}/templates/sync")
     async def sync(phone_number_id: str, request: Request, me: AgentIdentity = authenticated) -> JSONResponse:
         """Read the number's templates from Meta again (one approved a minute ago shows at once)."""
-        await number_of_agent(phone_number_id, me)
-        return JSONResponse(await templates_of(phone_number_id, bearer(request), refresh=True))
+        applies = service_window_applies(await number_of_agent(phone_number_id, me))
+        return JSONResponse(await templates_of(phone_number_id, bearer(request), refresh=True, applies=applies))
 
     return router

@@ -24,6 +24,8 @@ from leadline.events.router_integration import (
     AgentRole,
     AgentUpsertedV1,
     BusinessNumberRegisteredV1,
+    EvolutionInstanceV1,
+    NumberProvider,
     TeamUpsertedV1,
 )
 
@@ -184,6 +186,14 @@ async def _number(work: ConfigurationUnitOfWork, changes: _Changes, number: Busi
             name=number.name,
             team_ids=tuple(sorted(number.team_ids)),
             waba_id=number.waba_id,
+            provider=NumberProvider(number.provider.value),
+            evolution=None
+            if number.evolution is None
+            else EvolutionInstanceV1(
+                base_url=number.evolution.base_url,
+                instance=number.evolution.instance,
+                api_key_secret=number.evolution.api_key_secret,
+            ),
         )
     )
     await work.accounts.save_number(changes.account_id, number)

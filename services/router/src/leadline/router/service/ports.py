@@ -95,6 +95,17 @@ class Customers(Protocol):
     async def current(self, account_id: str, customer_id: str) -> Customer | None:
         """The customer, or the one it was merged into."""
 
+    async def keep_photo(self, customer_id: str, photo: CustomerPhoto | None, *, changed_at: datetime) -> bool:
+        """Their profile photo now (None: removed or hidden); a change older than the one kept is ignored (False)."""
+
+
+@dataclass(frozen=True)
+class CustomerPhoto:
+    """A customer's WhatsApp profile photo in the media store."""
+
+    key: str
+    sha256: str
+
 
 @dataclass(frozen=True)
 class Chat:
@@ -145,6 +156,13 @@ class LeadOwners(Protocol):
     async def set_temperature(self, lead_id: str, temperature: str) -> None: ...
 
 
+class NumberConnections(Protocol):
+    async def keep(
+        self, account_id: str, phone_number_id: str, connection: str, *, needs_qr_code: bool, at: datetime
+    ) -> bool:
+        """The number's WhatsApp Web session state, unless a newer one is kept (then False)."""
+
+
 class Outbox(Protocol):
     async def stage(self, envelopes: Sequence[Envelope]) -> None: ...
 
@@ -156,6 +174,7 @@ class UnitOfWork(Protocol):
     customers: Customers
     chats: Chats
     lead_owners: LeadOwners
+    number_connections: NumberConnections
     accounts: AccountDirectory
     published: list[Envelope]
     """What the last commit appended (and staged in the outbox)."""

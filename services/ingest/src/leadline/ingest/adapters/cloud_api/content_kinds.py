@@ -56,7 +56,7 @@ def parse_content(message: Message, path: str) -> Content:
 
 def unsupported(message: Message, path: str, kind: str) -> UnsupportedContent:
     """Kept, not dropped: the original type, Meta's first error if any, and the message as sent."""
-    raw = _copy(message)
+    raw = copy_for_event(message)
     if raw is None:
         fail(path, "nested too deeply to keep")
     return _unsupported(kind, whatsapp_errors(message, path), raw)
@@ -75,8 +75,8 @@ def unreadable(message: Message, meta_errors: Sequence[WhatsAppError]) -> Unsupp
     except MalformedDelivery:
         own_errors = ()
     kind = message.get("type")
-    original_type = _valid_utf8(kind) if isinstance(kind, str) and kind.strip() else "unknown"
-    return _unsupported(original_type, own_errors or tuple(meta_errors), _copy(message) or {})
+    original_type = valid_utf8(kind) if isinstance(kind, str) and kind.strip() else "unknown"
+    return _unsupported(original_type, own_errors or tuple(meta_errors), copy_for_event(message) or {})
 
 
 def _unsupported(kind: str, errors: Sequence[WhatsAppError], raw: dict[str, Any]) -> UnsupportedContent:
@@ -90,14 +90,14 @@ def _unsupported(kind: str, errors: Sequence[WhatsAppError], raw: dict[str, Any]
     )
 
 
-def _copy(message: Message) -> dict[str, Any] | None:
+def copy_for_event(message: Message) -> dict[str, Any] | None:
     """A copy that shares no state with the caller's body; ``None`` when nested too deeply to travel in an event."""
     if _nesting(message) > _MAX_RAW_NESTING:
         return None
-    return json.loads(_valid_utf8(json.dumps(message, ensure_ascii=False)))
+    return json.loads(valid_utf8(json.dumps(message, ensure_ascii=False)))
 
 
-def _valid_utf8(text: str) -> str:
+def valid_utf8(text: str) -> str:
     """``text`` with lone surrogates (``json.loads`` lets ``"\\ud800"`` through) replaced: an event must serialise."""
     return text.encode("utf-8", "replace").decode("utf-8")
 
