@@ -104,7 +104,7 @@ PhotoSources = Callable[[], Awaitable[Sequence[PhotoSource]]]
 """The numbers that can read photos now (the account configuration may add one at any time)."""
 
 
-async def profile_photo_round(sources: PhotoSources, **round_options: Any) -> dict[str, int]:
+async def profile_photo_round(sources: PhotoSources, **round_options: Any) -> Counter[str]:
     """One round (``ServiceRuntime.run_every`` repeats it): the due photos of every photo-capable instance."""
     outcomes = await refresh_due_photos(await sources(), **round_options)
     if outcomes:
