@@ -148,8 +148,8 @@ def test_a_run_after_one_killed_with_sigkill_says_what_it_found_and_keeps_and_st
     killed = leadline_run(env)
     try:
         run, deadline = psutil.Process(killed.pid), time.monotonic() + 120
-        while len(run.children()) < 7 and killed.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.2)  # until everything is started (tansu, the fake Graph API, 4 services, web), if not ready
+        while len(run.children()) < 8 and killed.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)  # until everything is started (tansu, the fake Graph and Evolution APIs, 4 services, web)
         first = {f"child {child.pid}": child.pid for child in run.children()}
         first["postgres"] = int((var_dir / "postgres" / "postmaster.pid").read_text().split()[0])
         killed.kill()  # SIGKILL: no chance to stop anything
@@ -158,7 +158,7 @@ def test_a_run_after_one_killed_with_sigkill_says_what_it_found_and_keeps_and_st
         if killed.poll() is None:
             killed.kill()
     children = {name: pid for name, pid in first.items() if name != "postgres"}
-    assert len(children) == 7, first
+    assert len(children) == 8, first
     deadline = time.monotonic() + 30
     while still_running(children) and time.monotonic() < deadline:
         time.sleep(0.2)

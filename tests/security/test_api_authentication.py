@@ -38,6 +38,9 @@ UNAUTHENTICATED_BY_DESIGN = {
     "/docs/oauth2-redirect",
     "/redoc",
     "/webhooks/whatsapp",
+    # Evolution API authenticates with the instance's API key instead (tests/integration/ingest: 401 / 404 probes)
+    "/webhooks/evolution/{phone_number_id}",
+    "/webhooks/evolution/{phone_number_id}/{event}",
 }
 NOWHERE = "postgresql+asyncpg://nobody@127.0.0.1:1/none"  # the apps are only inspected, never started
 APPS = {
@@ -71,8 +74,12 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/admin/configuration"): {},
 }
 #: Reads of a message's file: the seeded conversation holds none, so this account's read is a 404 too; the owner's
-#: 200 beside other agents' and accounts' 404 is shown in tests/integration/router/test_message_media.py.
-FILES = {("GET", "/conversations/{conversation_id}/messages/{message_id}/media")}
+#: 200 beside other agents' and accounts' 404 is shown in tests/integration/router/test_message_media.py (the customer's photo:
+#: test_customer_photos.py).
+FILES = {
+    ("GET", "/conversations/{conversation_id}/messages/{message_id}/media"),
+    ("GET", "/conversations/{conversation_id}/customer-photo"),  # 404 until a photo is known; authorized the same way
+}
 #: Query parameters a route requires.
 PARAMS: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/conversations/{conversation_id}/messages/search"): {"q": "Onix"}

@@ -6,11 +6,9 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from leadline.events import ContactProfilePhotoChangedV2, StoredMedia, WhatsAppUser, new_envelope
+from leadline.events import WHATSAPP_INBOUND, ContactProfilePhotoChangedV2, StoredMedia, WhatsAppUser, new_envelope
 from leadline.fakegraph.samples import SAMPLES
 from leadline.ingest.domain.media_storage import media_key
-from leadline.phones import normalize_phone
-from leadline.router.service.customer_photos import keep_customer_photo
 from tests.integration.router.conftest import new_customer
 
 PORTRAIT = SAMPLES["image"].read()
@@ -33,9 +31,7 @@ async def photo_changed(dealer, customer: str, data: bytes | None, *, number: st
         sequence=1,
         occurred_at=dealer.router.clock() - timedelta(seconds=ago_s),
     )
-    await keep_customer_photo(
-        envelope, payload, uow=dealer.router.uow, clock=dealer.router.clock, normalize=normalize_phone
-    )
+    await dealer.router.deliver(WHATSAPP_INBOUND, envelope)
     return stored
 
 

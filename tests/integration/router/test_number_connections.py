@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from leadline.events import NumberConnection, NumberConnectionChangedV1, new_envelope
-from leadline.router.service.number_connections import keep_number_connection
+from leadline.events import WHATSAPP_INBOUND, NumberConnection, NumberConnectionChangedV1, new_envelope
 
 
 async def ingest_reports(dealer, number: str, connection: NumberConnection, *, qr: bool = False, ago_s: float = 0):
@@ -19,7 +18,7 @@ async def ingest_reports(dealer, number: str, connection: NumberConnection, *, q
         sequence=1,
         occurred_at=at,
     )
-    await keep_number_connection(envelope, payload, uow=dealer.router.uow)
+    await dealer.router.deliver(WHATSAPP_INBOUND, envelope)
 
 
 async def test_an_administrator_sees_which_number_needs_its_qr_code_read_again(dealer):

@@ -23,9 +23,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import httpx
+import yaml
 
-from leadline.platform.db import ensure_database, with_database
+from leadline.platform.db import _asyncpg_connect_kwargs, ensure_database, with_database
 from leadline.platform.embedded import EmbeddedKafka, EmbeddedPostgres, _die_with_parent
 from leadline.platform.migrations import upgrade_to_head
 from leadline.platform.settings import KafkaSettings
@@ -153,6 +155,7 @@ class Stack:
             self._spawn(service, [sys.executable, "-m", f"leadline.{service}"], self._service_env(service))
         self._spawn("web", [sys.executable, "-m", "leadline.web"], self._web_env())
         self._wait_until_ready(self.config.ready_timeout_s)
+        self._wait_until_ingest_knows_the_numbers(self.config.ready_timeout_s)
         self.say(f"web       {self.config.url('web')}  (the agent inbox; dev log-in on)")
         self._write_stack_file()
 
@@ -306,6 +309,33 @@ class Stack:
             raise TimeoutError(
                 f"not ready after {timeout_s}s: {', '.join(sorted(pending))} (logs in {self.config.var_dir}/logs)"
             )
+
+    def _wait_until_ingest_knows_the_numbers(self, timeout_s: float) -> None:
+        """Ingest learns the business numbers (an Evolution number's instance) from the router's integration topic, a
+        group join after it starts; until then it refuses an Evolution webhook as an unknown instance (404, which
+        Evolution does not retry). A dev stack says ready once ingest knows every number of the accounts file."""
+        accounts_file = Path(self._service_env("router")["ROUTER_CONFIG_FILE"])
+        wanted = {
+            str(number)
+            for account in (yaml.safe_load(accounts_file.read_text()) or {}).get("accounts", {}).values()
+            for number in (account.get("numbers") or {})
+        }
+
+        async def known() -> set[str]:
+            connection = await asyncpg.connect(**_asyncpg_connect_kwargs(service_database(self.server_url, "ingest")))
+            try:
+                return {row[0] for row in await connection.fetch("SELECT phone_number_id FROM business_numbers")}
+            finally:
+                await connection.close()
+
+        deadline = time.monotonic() + timeout_s
+        while not wanted <= asyncio.run(known()):
+            if time.monotonic() > deadline:
+                missing = ", ".join(sorted(wanted - asyncio.run(known())))
+                raise TimeoutError(
+                    f"ingest has not learnt {missing} after {timeout_s}s (logs in {self.config.var_dir}/logs)"
+                )
+            time.sleep(0.2)
 
     def stop(self) -> None:
         (self.config.var_dir / "stack.json").unlink(missing_ok=True)
