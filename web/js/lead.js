@@ -35,13 +35,23 @@ function shownInTimeline(entries) {
   return entries.filter((entry) => entry.content?.kind !== "sticker");
 }
 
+// The leads service learns that a conversation finished from the router's events, a moment after the router: a lead
+// page opened right after "Finalizar" asks the router, whose word on a conversation's status is final.
+async function finishedInTheRouter(conversationId) {
+  try {
+    return (await call(`/api/router/conversations/${conversationId}`)).status === "finished";
+  } catch {
+    return false;
+  }
+}
+
 // "Como iniciar a conversa de leads já existentes": the business number (when the team has several) and "Próximo";
 // then the message: free text inside the 24-hour window with that number, else an approved template; "Iniciar conversa".
 async function startConversationForm(lead, { notify, done }) {
   const phone = lead.mobile || lead.phone;
   if (!phone && !lead.whatsapp_user_id) return h("p", { class: "muted" }, t("start.no_phone"));
-  if (lead.conversations.some((c) => c.open)) {
-    const open = lead.conversations.find((c) => c.open);
+  const open = lead.conversations.find((c) => c.open);
+  if (open && !(await finishedInTheRouter(open.conversation_id))) {
     return h("p", {}, h("a", { href: `#/conversations/${open.conversation_id}`, id: "open-conversation" }, t("start.open_one")));
   }
   let numbers = [];
