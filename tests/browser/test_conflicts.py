@@ -4,9 +4,11 @@ can be added (and the form says the lead is already the seller's). Search finds 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from tests.browser.conftest import Api, Customer, account_settings
+from tests.browser.conftest import WAIT_MS, Api, Customer, account_settings
 from tests.browser.test_inbox import Agent
 
 pytestmark = pytest.mark.browser
@@ -98,7 +100,18 @@ def test_a_customer_in_two_teams_is_said_before_typing_an_admin_resolves_it_in_t
     assert not seller.unexpected_errors() and not admin.unexpected_errors(), seller.errors + admin.errors
     seller.close()
     admin.close()
+    # the lead is Carla's now: the router hands her every open conversation of it (Ana's first one too) once the
+    # transfer reaches it from leads, a moment after the resolution
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while owners_of_open_conversations(web, number, diego) != {"carla"} and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert owners_of_open_conversations(web, number, diego) == {"carla"}
     finish_every_open_conversation_of(web, number, diego)  # the browser tests share one stack: leave the tabs as found
+
+
+def owners_of_open_conversations(web: str, number: str, admin: Api) -> set[str]:
+    listed = admin.ok("GET", "/api/router/conversations", params={"q": number, "limit": 50})["items"]
+    return {conversation["owner_id"] for conversation in listed if conversation["status"] != "finished"}
 
 
 def finish_every_open_conversation_of(web: str, number: str, admin: Api) -> None:
