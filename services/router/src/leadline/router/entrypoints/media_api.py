@@ -72,6 +72,18 @@ def media_api(
             raise ConversationNotFound("no such conversation")
         return message
 
+    async def visible_conversation(conversation_id: str, me: AgentIdentity) -> dict[str, Any]:
+        """The conversation as this agent may see it; otherwise exactly the answer for one that does not exist."""
+        if not _is_uuid(conversation_id):
+            raise ConversationNotFound("no such conversation")
+        async with uow() as work:
+            account = await work.accounts.account(me.account_id)
+        async with sessions() as session:
+            conversation = await queries.get_conversation(session, agent_of(me), account, conversation_id)
+        if conversation is None:
+            raise ConversationNotFound("no such conversation")
+        return conversation
+
     async def stream_stored(
         key: str, request: Request, *, mime_type: str, disposition: str, what: str
     ) -> StreamingResponse:
@@ -121,14 +133,7 @@ def media_api(
     @router.get("/conversations/{conversation_id}/customer-photo", response_class=StreamingResponse)
     async def read_customer_photo(conversation_id: str, request: Request, me: AgentIdentity = identity) -> Response:
         """The customer's WhatsApp profile photo; 404 when none is known (their initials stand for it)."""
-        if not _is_uuid(conversation_id):
-            raise ConversationNotFound("no such conversation")
-        async with uow() as work:
-            account = await work.accounts.account(me.account_id)
-        async with sessions() as session:
-            conversation = await queries.get_conversation(session, agent_of(me), account, conversation_id)
-        if conversation is None:
-            raise ConversationNotFound("no such conversation")
+        conversation = await visible_conversation(conversation_id, me)
         key = conversation["customer_photo_key"]
         if not key:
             raise MediaNotFound("no profile photo is known for this customer")
@@ -148,14 +153,7 @@ def media_api(
         me: AgentIdentity = authenticated,
     ) -> Response:
         """A file for a reply in this conversation; the answer is the ``media`` of that reply."""
-        if not _is_uuid(conversation_id):
-            raise ConversationNotFound("no such conversation")
-        async with uow() as work:
-            account = await work.accounts.account(me.account_id)
-        async with sessions() as session:
-            conversation = await queries.get_conversation(session, agent_of(me), account, conversation_id)
-        if conversation is None:
-            raise ConversationNotFound("no such conversation")
+        await visible_conversation(conversation_id, me)  # only an agent who may see it keeps a file for it
         data = bytearray()
         async for chunk in request.stream():
             data += chunk
