@@ -8,7 +8,7 @@ import asyncio
 import sys
 
 from faststream.kafka import KafkaBroker
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadline.events.envelope import Envelope
@@ -18,6 +18,7 @@ from leadline.platform.kafka import DeadLetters, create_producer, membership
 from leadline.platform.settings import KafkaSettings
 from leadline.platform.unit_of_work import SessionUnitOfWork
 from tests.integration.platform.conftest import DELIVERIES, EFFECTS
+from tests.integration.platform.consumer_process import consume_until_effects
 from tests.kafka_helpers import session_timeout_ms
 
 
@@ -55,17 +56,7 @@ async def main(database_url: str, bootstrap: str, topic: str, group: str, expect
 
     delivery.work_batch = counting_deliveries
     subscribe_batches(broker, delivery, fetch_max_wait_ms=10, **membership(session_timeout_ms()))
-    await broker.start()
-    try:
-        while True:
-            async with sessions() as session:
-                if await session.scalar(select(func.count()).select_from(EFFECTS)) >= expected:
-                    break
-            await asyncio.sleep(0.1)
-    finally:
-        await broker.stop()
-        await producer.stop()
-        await engine.dispose()
+    await consume_until_effects(broker, sessions, expected, producer=producer, engine=engine)
 
 
 if __name__ == "__main__":

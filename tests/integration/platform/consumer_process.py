@@ -42,6 +42,12 @@ async def main(database_url: str, bootstrap: str, topic: str, group: str, expect
         dead_letters=lambda: dead_letters,
         session_timeout_ms=session_timeout_ms(),
     )
+    await consume_until_effects(broker, sessions, expected, producer=producer, engine=engine)
+
+
+async def consume_until_effects(broker: KafkaBroker, sessions, expected: int, *, producer, engine) -> None:
+    """Run the broker's subscribers until ``expected`` effects are stored (unless a crash point kills the process
+    first), then stop everything the process started."""
     await broker.start()
     try:
         while True:
