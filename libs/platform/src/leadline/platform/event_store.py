@@ -7,6 +7,7 @@ stored payload is the public contract's, so what is stored is exactly what is pu
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,11 +28,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeEngine
 
-from leadline.events import Envelope
+from leadline.events import REGISTRY, Envelope
 
 
 class StreamConflict(Exception):
     """Another transaction appended to the stream first."""
+
+
+class UnreadableSnapshot(Exception):
+    """A kept state of the current format that still does not read: its stream is folded instead."""
+
+
+def snapshot_format(shape: int, event_prefix: str) -> str:
+    """What a kept state (snapshot) was written as: its JSON ``shape`` and the newest version of every event type
+    starting with ``event_prefix`` it was folded from. A new event version (and its upcaster) or a new shape changes
+    it, and every snapshot of another format is ignored and its stream folded again."""
+    versions = sorted((t, max(REGISTRY.versions(t))) for t in REGISTRY.event_types() if t.startswith(event_prefix))
+    return f"{shape}:{hashlib.sha256(repr(versions).encode()).hexdigest()[:12]}"
 
 
 def event_table(

@@ -7,12 +7,11 @@ its stream folded again (then written anew on the lead's next append).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from leadline.events import REGISTRY
+from leadline.platform.event_store import UnreadableSnapshot, snapshot_format
 
 from ..domain.events import AgentRef, ContactDetails, ConversionPoint
 from ..domain.lead import LeadState, LeadStatus
@@ -20,16 +19,7 @@ from ..domain.lead import LeadState, LeadStatus
 SHAPE = 1  # raise on any change to ``state_to_json`` / ``state_from_json``
 
 
-def _events_fingerprint() -> str:
-    versions = sorted((t, max(REGISTRY.versions(t))) for t in REGISTRY.event_types() if t.startswith("leads."))
-    return hashlib.sha256(repr(versions).encode()).hexdigest()[:12]
-
-
-FORMAT = f"{SHAPE}:{_events_fingerprint()}"
-
-
-class UnreadableSnapshot(Exception):
-    """A snapshot of this format that still does not read: the stream is folded instead."""
+FORMAT = snapshot_format(SHAPE, "leads.")
 
 
 def state_to_json(state: LeadState) -> dict[str, Any]:

@@ -7,11 +7,10 @@ ignored and its stream folded again (then written anew on the conversation's nex
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Any
 
-from leadline.events import REGISTRY
+from leadline.platform.event_store import UnreadableSnapshot, snapshot_format
 
 from ..domain.events import AgentRef, ConversationOpened
 from ..domain.identity import WhatsAppName
@@ -21,16 +20,7 @@ from ..domain.state import ConversationState, MessageFacts
 SHAPE = 1  # raise on any change to ``state_to_json`` / ``state_from_json``
 
 
-def _events_fingerprint() -> str:
-    versions = sorted((t, max(REGISTRY.versions(t))) for t in REGISTRY.event_types() if t.startswith("router."))
-    return hashlib.sha256(repr(versions).encode()).hexdigest()[:12]
-
-
-FORMAT = f"{SHAPE}:{_events_fingerprint()}"
-
-
-class UnreadableSnapshot(Exception):
-    """A snapshot of this format that still does not read: the stream is folded instead."""
+FORMAT = snapshot_format(SHAPE, "router.")
 
 
 def _agent(data: dict[str, str] | None) -> AgentRef | None:
