@@ -10,11 +10,17 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 Request = tuple[str, bytes, dict[str, str]]  # path, body, headers
+
+
+def percentiles(latencies: Sequence[float]) -> tuple[float, float]:
+    """p50 and p99 (nearest rank) of some latencies; at least one."""
+    ordered = sorted(latencies)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
 @dataclass(frozen=True)
@@ -32,12 +38,11 @@ class LoadResult:
 
     @property
     def p50(self) -> float:
-        return statistics.median(self.latencies_ms) if self.latencies_ms else float("nan")
+        return percentiles(self.latencies_ms)[0] if self.latencies_ms else float("nan")
 
     @property
     def p99(self) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("nan")
+        return percentiles(self.latencies_ms)[1] if self.latencies_ms else float("nan")
 
 
 class Connection:

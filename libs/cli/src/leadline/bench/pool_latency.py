@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import statistics
 import time
 from dataclasses import dataclass
 
@@ -23,7 +22,7 @@ from leadline.fakegraph import webhooks as wh
 from leadline.platform import kafka_clients
 from leadline.platform.settings import KafkaSettings
 
-from .load import LoadResult, Request, open_loop
+from .load import LoadResult, Request, open_loop, percentiles
 
 CUSTOMERS = 1_000  # many customers, each writing again and again: conversations grow during the run
 
@@ -40,12 +39,11 @@ class Phase:
 
     @property
     def p50(self) -> float:
-        return statistics.median(self.latencies_ms) if self.latencies_ms else float("nan")
+        return percentiles(self.latencies_ms)[0] if self.latencies_ms else float("nan")
 
     @property
     def p99(self) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("nan")
+        return percentiles(self.latencies_ms)[1] if self.latencies_ms else float("nan")
 
 
 def webhooks(secret: str, *, label: str, total: int) -> tuple[list[Request], list[str]]:

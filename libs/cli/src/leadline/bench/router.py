@@ -6,7 +6,6 @@ produce → consume round trip at the webhooks' rate.
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 import uuid
 from pathlib import Path
@@ -42,11 +41,6 @@ def accounts_file(path: Path) -> Path:
 {agents}
 """)
     return path
-
-
-def percentiles(latencies: list[float]) -> tuple[float, float]:
-    ordered = sorted(latencies)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
 async def claims(router_url: str, conversation_ids: list[str]) -> list[float]:

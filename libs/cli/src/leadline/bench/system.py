@@ -18,7 +18,7 @@ from leadline.cli.stack import DEV_SECRETS, Stack
 from leadline.platform.settings import KafkaSettings
 
 from . import router
-from .load import open_loop
+from .load import open_loop, percentiles
 from .pool_latency import Phase, PoolWatcher, measure, webhooks
 from .processes import CpuWindow, idle_cpu, rss_mb
 from .report import Figure
@@ -98,7 +98,7 @@ async def _claims(stack: Stack, watcher: PoolWatcher, secret: str, *, rounds: in
         raise RuntimeError(f"only {len(ids)} of {rounds} conversations reached the router's pool in 120 s")
     latencies = await router.claims(stack.config.url("router"), ids)
     raw = await router.raw_claims(stack.server_url, rounds)
-    (p50, p99), (raw_p50, raw_p99) = router.percentiles(latencies), router.percentiles(raw)
+    (p50, p99), (raw_p50, raw_p99) = percentiles(latencies), percentiles(raw)
     contenders = router.CONTENDERS
     return [
         Figure(f"claim p50, {contenders} contenders", p50, "ms", raw_p50, "asyncpg insert"),
@@ -135,7 +135,7 @@ def rate_figures(
     phase: Phase, raw: list[float], cpu: dict[str, float], elapsed_s: float, peak: dict[str, float], *, top: bool
 ) -> list[Figure]:
     rate, seen = phase.rate, len(phase.latencies_ms)
-    raw_p50, raw_p99 = router.percentiles(raw)
+    raw_p50, raw_p99 = percentiles(raw)
     baseline = "aiokafka produce→consume"
     per_message = 10 * elapsed_s / seen if seen else float("nan")  # % of a core over the window → ms per message
     ms_per_message = {name: share * per_message for name, share in cpu.items()}
