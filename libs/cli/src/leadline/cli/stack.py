@@ -329,11 +329,11 @@ class Stack:
                 await connection.close()
 
         deadline = time.monotonic() + timeout_s
-        while not wanted <= asyncio.run(known()):
+        while missing := wanted - asyncio.run(known()):
             if time.monotonic() > deadline:
-                missing = ", ".join(sorted(wanted - asyncio.run(known())))
                 raise TimeoutError(
-                    f"ingest has not learnt {missing} after {timeout_s}s (logs in {self.config.var_dir}/logs)"
+                    f"ingest has not learnt {', '.join(sorted(missing))} after {timeout_s}s "
+                    f"(logs in {self.config.var_dir}/logs)"
                 )
             time.sleep(0.2)
 
