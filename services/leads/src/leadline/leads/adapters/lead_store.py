@@ -81,7 +81,7 @@ class SqlLeads:
                 to_payload(lead.id, event),
                 account_id=lead.account_id,
                 sequence=first + offset,
-                occurred_at=now,
+                occurred_at=getattr(event, "at", now),  # when decided: the fold reads `at` back from here
                 caused_by=caused_by,
             )
             for offset, event in enumerate(lead.pending)

@@ -142,7 +142,7 @@ class SqlConversations:
                 account_id=conversation.account_id,
                 stream_id=conversation.id,
                 sequence=first + offset,
-                occurred_at=now,
+                occurred_at=getattr(event, "at", now),  # when decided: the fold reads `at` back from here
                 correlation_id=causation.correlation_id if causation else None,
                 causation_id=causation.event_id if causation else None,
             )
