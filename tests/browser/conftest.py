@@ -221,6 +221,51 @@ class Api:
         )
 
 
+TAKERS = ("ana", "carla", "diego")  # one of them sees every pool of deploy/dev/accounts.yaml
+
+
+@pytest.fixture(autouse=True)
+def nobody_left_waiting(stack) -> Iterator[None]:
+    """The browser tests share one stack, and the page counts what waits for an agent in its pools and tabs (the
+    chat button, the window title): whatever order the tests run in, each one leaves nobody waiting, as sellers
+    would — a customer still in a pool is taken (Add lead, with the form's own suggestions) and every conversation
+    still open is finished by its owner."""
+    yield
+    web = stack.url("web")
+    admin = Api(web, "diego")  # an administrator sees every conversation of the account
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while left := [
+        c
+        for c in admin.ok("GET", "/api/router/conversations", params={"limit": 200})["items"]
+        if c["status"] != "finished"
+    ]:
+        assert time.monotonic() < deadline, f"conversations the test left open: {left}"
+        for conversation in left:
+            if conversation["owner_id"]:
+                Api(web, conversation["owner_id"]).client.post(
+                    f"/api/router/conversations/{conversation['conversation_id']}/finish"
+                )
+            else:
+                take(web, conversation["conversation_id"])
+        time.sleep(0.2)
+
+
+def take(web: str, conversation_id: str) -> None:
+    """Add lead by the first seeded agent who may (the router then makes them the owner)."""
+    for agent_id in TAKERS:
+        api = Api(web, agent_id)
+        form = api.client.get(f"/api/leads/conversations/{conversation_id}/lead-form")
+        lead = {"name": form.json()["name"], "mobile": form.json()["mobile"]} if form.is_success else None
+        if (
+            lead
+            and api.client.post(
+                "/api/leads/leads",
+                json={"conversation_id": conversation_id, "idempotency_key": conversation_id, **lead},
+            ).is_success
+        ):
+            return
+
+
 DEV_SETTINGS = {"process_type": 1, "lead_unification": True, "pool_wait_alert_seconds": 300}  # deploy/dev/accounts.yaml
 
 

@@ -33,7 +33,7 @@ def test_a_seller_made_admin_sees_it_at_once_and_once_deactivated_is_logged_out_
         expect(page.locator("#who")).to_have_text("Bruno Lima · Administrador(a)")
         expect(page.locator("#conflicts-link")).to_be_visible()
 
-        bruno.expected_errors.append("401")  # the browser logs the refused request
+        bruno.expected_errors.append("401 ")  # the refused requests
         admin.ok("PUT", "/api/router/admin/agents/bruno", json={**BRUNO, "active": False})
         expect(page.locator("#notice")).to_have_text(
             "Seu acesso a esta conta foi desativado. Fale com um administrador."

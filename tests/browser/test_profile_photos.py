@@ -54,7 +54,7 @@ def test_the_customers_whatsapp_photo_shows_in_the_inbox_row_and_the_conversatio
     Customer(stack.url("fakegraph"), "5511955558888", "Marcos Teixeira").says("Bom dia, vocês abrem no sábado?")
     api = Api(web, "ana")
     conversation_id = api.conversation_of("5511955557777", EVOLUTION_NUMBER)
-    marcos = api.conversation_of("5511955558888", "106540352242922")
+    api.conversation_of("5511955558888", "106540352242922")
     photo_known(api, conversation_id)
 
     ana = Agent(chromium, web, "ana")
@@ -76,10 +76,11 @@ def test_the_customers_whatsapp_photo_shows_in_the_inbox_row_and_the_conversatio
     expect(page.locator(".template-picker")).to_have_count(0)
     page.screenshot(path=str(screenshots / "profile-photo-conversation.png"))
 
-    page.goto(f"/#/leads/{lead['lead_id']}")  # and on her lead's page
+    # and on her lead's page; a lead added a moment ago may not be in history yet: its timeline is shown empty
+    ana.expected_errors.append(f"404 GET {web}/api/history/leads/{lead['lead_id']}/timeline")
+    page.goto(f"/#/leads/{lead['lead_id']}")
     wait_for(page, ".lead-page h1 img.avatar", LOADED_IMAGE)
-    assert ana.unexpected_errors() == []
-    api.add_lead(marcos, "Marcos Teixeira", "+5511955558888")  # nobody is left waiting in the pools of the next tests
+    assert ana.unexpected_errors() == [], ana.errors
 
 
 def test_an_administrator_is_told_in_pt_br_which_number_needs_its_qr_code_read(stack, chromium, screenshots):
