@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 import structlog
 from prometheus_client import Counter
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Integer, Text, any_, bindparam, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadline.events.envelope import Envelope
@@ -76,3 +76,73 @@ async def next_in_stream(session: AsyncSession, consumer: str, envelope: Envelop
     """Through unless the stream's position says it was applied (a gap is logged and applied anyway)."""
     position = await advance_stream(session, consumer, envelope.stream_id, envelope.sequence)
     return position is not StreamPosition.ALREADY_APPLIED
+
+
+# --- the same rules for a batch of events at once: one statement per table, not one (or two) per event -----------
+_IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
+_STREAMS = bindparam("streams", type_=ARRAY(Text))
+_SEQUENCES = bindparam("sequences", type_=ARRAY(Integer))
+
+
+async def first_deliveries(session: AsyncSession, consumer: str, event_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """``first_delivery`` for many events in one statement: the ids recorded now (the others were redeliveries)."""
+    ids = list(dict.fromkeys(event_ids))
+    if not ids:
+        return set()
+    recorded = await session.scalars(
+        insert(INBOX)
+        .from_select([INBOX.c.consumer, INBOX.c.event_id], select(literal(consumer, Text), func.unnest(_IDS)))
+        .on_conflict_do_nothing()
+        .returning(INBOX.c.event_id),
+        {"ids": ids},
+    )
+    return set(recorded)
+
+
+async def advance_streams(session: AsyncSession, consumer: str, envelopes: Sequence[Envelope]) -> list[bool]:
+    """``advance_stream`` for a batch, in order, in two statements: for each envelope, whether it is new in its
+    stream (next, or after a gap: logged and applied anyway) rather than already applied.
+
+    The streams' rows are locked (in stream order: two batches never wait on each other crosswise) until commit,
+    and a position only ever moves forward, as one event at a time would leave it."""
+    wanted = sorted({envelope.stream_id for envelope in envelopes})
+    if not wanted:
+        return []
+    rows = await session.execute(
+        select(STREAM_POSITIONS.c.stream_id, STREAM_POSITIONS.c.last_sequence)
+        .where(STREAM_POSITIONS.c.consumer == consumer, STREAM_POSITIONS.c.stream_id == any_(_STREAMS))
+        .order_by(STREAM_POSITIONS.c.stream_id)
+        .with_for_update(),
+        {"streams": wanted},
+    )
+    last: dict[str, int] = {row.stream_id: row.last_sequence for row in rows}
+    moved: dict[str, int] = {}
+    new: list[bool] = []
+    for envelope in envelopes:
+        before = last.get(envelope.stream_id, 0)
+        new.append(envelope.sequence > before)
+        if envelope.sequence <= before:
+            continue
+        if envelope.sequence != before + 1:
+            STREAM_GAPS.labels(consumer).inc()
+            log.warning(
+                "gap in stream",
+                consumer=consumer,
+                stream_id=envelope.stream_id,
+                expected=before + 1,
+                got=envelope.sequence,
+            )
+        last[envelope.stream_id] = moved[envelope.stream_id] = envelope.sequence
+    if moved:
+        upsert = insert(STREAM_POSITIONS).from_select(
+            [STREAM_POSITIONS.c.consumer, STREAM_POSITIONS.c.stream_id, STREAM_POSITIONS.c.last_sequence],
+            select(literal(consumer, Text), func.unnest(_STREAMS), func.unnest(_SEQUENCES)),
+        )
+        await session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[STREAM_POSITIONS.c.consumer, STREAM_POSITIONS.c.stream_id],
+                set_={"last_sequence": func.greatest(STREAM_POSITIONS.c.last_sequence, upsert.excluded.last_sequence)},
+            ),
+            {"streams": list(moved), "sequences": list(moved.values())},
+        )
+    return new

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from leadline.events import Envelope
 from leadline.events.topics import LEADS_LEADS, ROUTER_CONVERSATIONS, WHATSAPP_INBOUND
@@ -24,18 +24,21 @@ class ProjectionTransaction(SessionUnitOfWork):
 
 
 def register_subscribers(runtime: ServiceRuntime, *, projection: LiveTimeline) -> BatchConsumer:
+    return runtime.consume(timeline_consumer(runtime.sessions, projection))
+
+
+def timeline_consumer(sessions: async_sessionmaker[AsyncSession], projection: LiveTimeline) -> BatchConsumer:
     """Streams are independent: many keys at once, each conversation / lead / chat in order. The projection keeps
-    its own inbox and stream positions (its replays share them), so the consumer adds none."""
+    its own inbox and stream positions (its replays share them), so the consumer adds none; it applies a lane's
+    events together as the lane's transaction commits (``LiveTimeline.apply_before_commit``)."""
 
     async def on_event(work: ProjectionTransaction, envelope: Envelope) -> None:
-        await projection.apply(work.session, envelope)
+        projection.apply_before_commit(work.session, envelope)
 
     reaction = Reaction(on_event, inbox=None)
-    return runtime.consume(
-        BatchConsumer(
-            CONSUMER,
-            dict.fromkeys(TOPICS, reaction),
-            sessions=runtime.sessions,
-            unit_of_work=lambda: ProjectionTransaction(runtime.sessions),
-        )
+    return BatchConsumer(
+        CONSUMER,
+        dict.fromkeys(TOPICS, reaction),
+        sessions=sessions,
+        unit_of_work=lambda: ProjectionTransaction(sessions),
     )

@@ -32,6 +32,28 @@ from .ports import TimelineStore
 
 CONSUMER = "history-timeline"
 
+HANDLED = frozenset(
+    model.EVENT_TYPE
+    for model in (
+        MessageAppendedV1,
+        ConversationFinishedV1,
+        ConversationOpenedV2,
+        ConversationClaimedV1,
+        ConversationTransferredV1,
+        MessageDeliveryUpdatedV1,
+        LeadCreatedV2,
+        ConversationAttachedToLeadV1,
+        ConversionPointRecordedV1,
+        LeadTemperatureChangedV1,
+        LeadTransferredV1,
+        MediaStoredV2,
+        MessageMediaUpdatedV1,
+    )
+)
+"""The event types ``handle`` changes the timeline for (the cases below); the topics' other events change nothing,
+so a consumer need not decode them (most of what history receives: ingest's messages, statuses, the router's
+status changes)."""
+
 
 def _agent(agent) -> dict[str, str] | None:
     return agent.model_dump(mode="json") if agent is not None else None
