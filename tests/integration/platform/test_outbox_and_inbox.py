@@ -10,7 +10,14 @@ import uuid
 from sqlalchemy import func, select
 
 from leadline.events.envelope import Envelope
-from leadline.platform.inbox import StreamPosition, advance_stream, first_delivery
+from leadline.platform.inbox import (
+    STREAM_GAPS,
+    StreamPosition,
+    advance_stream,
+    advance_streams,
+    first_deliveries,
+    first_delivery,
+)
 from leadline.platform.kafka import create_producer
 from leadline.platform.messaging_tables import OUTBOX
 from leadline.platform.outbox import OutboxRelay, stage_events
@@ -148,3 +155,35 @@ async def test_stream_positions_skip_replays_and_report_gaps(messaging_db):
         assert await advance_stream(session, "p", "lead-1", 2) is StreamPosition.ALREADY_APPLIED
         assert await advance_stream(session, "p", "lead-1", 5) is StreamPosition.AFTER_GAP
         assert await advance_stream(session, "p", "lead-2", 1) is StreamPosition.NEXT
+
+
+async def test_a_batch_of_deliveries_records_each_id_once_and_names_only_the_new_ones(messaging_db):
+    _, _, sessions = messaging_db
+    old, new = uuid.uuid4(), uuid.uuid4()
+    async with sessions() as session, session.begin():
+        assert await first_deliveries(session, "c", [old]) == {old}
+    async with sessions() as session, session.begin():
+        assert await first_deliveries(session, "c", [old, new, new]) == {new}
+        assert await first_deliveries(session, "c", []) == set()
+    async with sessions() as session, session.begin():
+        assert not await first_delivery(session, "c", new)  # one rule: the single form sees what the batch recorded
+
+
+async def test_a_batch_of_positions_skips_replays_reports_gaps_and_only_moves_forward(messaging_db):
+    _, _, sessions = messaging_db
+    gaps = STREAM_GAPS.labels("q")._value.get()
+    async with sessions() as session, session.begin():
+        assert await advance_stream(session, "q", "lead-1", 2) is StreamPosition.AFTER_GAP
+    gaps += 1
+    batch = [("lead-1", 3), ("lead-2", 1), ("lead-1", 3), ("lead-1", 1), ("lead-2", 4), ("lead-1", 4)]
+    async with sessions() as session, session.begin():
+        new = await advance_streams(session, "q", [test_envelope(stream, sequence) for stream, sequence in batch])
+    assert new == [True, True, False, False, True, True]
+    assert STREAM_GAPS.labels("q")._value.get() == gaps + 1  # lead-2: 1 then 4
+    async with sessions() as session, session.begin():
+        assert await advance_stream(session, "q", "lead-1", 4) is StreamPosition.ALREADY_APPLIED
+        assert await advance_stream(session, "q", "lead-2", 5) is StreamPosition.NEXT
+        assert await advance_streams(session, "q", [test_envelope("lead-2", 5), test_envelope("lead-3", 1)]) == [
+            False,
+            True,
+        ]
