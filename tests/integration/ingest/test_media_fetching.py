@@ -8,10 +8,12 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import func, update
 
 from leadline.events import MediaFetchFailedV2, MediaStoredV2
 from leadline.ingest.adapters.media_store import LocalMediaStore, S3MediaStore
 from leadline.ingest.adapters.tables import media_jobs
+from leadline.ingest.adapters.unit_of_work import SqlUnitOfWork
 from leadline.ingest.domain.retry_policy import RetryPolicy
 from leadline.ingest.entrypoints.media_worker import MediaWorker
 from leadline.ingest.service.media_fetching import MediaFetchPolicy, fetch_due_media
@@ -25,11 +27,11 @@ POLICY = MediaFetchPolicy(retry=RetryPolicy(attempts=3, base_delay_s=10.0, max_d
 
 
 async def schedule(
-    ingest_db, meta, data: bytes = PHOTO, mime_type: str = "image/jpeg", wamid: str = "wamid.IN1"
+    ingest_db, meta, data: bytes = PHOTO, mime_type: str = "image/jpeg", wamid: str = "wamid.IN1", uow=None
 ) -> str:
     """Register bytes in the fake as a customer's media and schedule the job the webhook path would."""
     registered = await meta.control.register_media(data, mime_type)
-    async with ingest_db.uow() as uow:
+    async with uow or ingest_db.uow() as uow:
         await uow.media_jobs.schedule(
             [
                 MediaToFetch(
@@ -169,17 +171,18 @@ async def test_a_worker_that_died_mid_download_leaves_its_job_to_another_after_t
     assert (job.state, job.attempts) == ("stored", 2) and job.stored_key != "late/result.jpg"
 
 
-async def test_the_media_worker_fetches_in_the_background_until_stopped(ingest_db, meta, tmp_path):
+async def test_the_media_worker_is_woken_by_a_committed_job_and_fetches_until_stopped(ingest_db, meta, tmp_path):
     worker = MediaWorker(
         uow_factory=ingest_db.uow,
         graph=meta.graph,
         store=LocalMediaStore(tmp_path),
         policy=POLICY,
-        poll_interval_s=0.05,
+        poll_interval_s=600,  # only the wake can start a round in time
     )
     worker.start()
     try:
-        await schedule(ingest_db, meta)
+        await wait_until(lambda: asyncio.sleep(0, worker.rounds == 1), timeout_s=5)  # the first, empty round
+        await schedule(ingest_db, meta, uow=SqlUnitOfWork(ingest_db.sessions, media_due=worker.wake))
         await wait_until(lambda: _staged_count(ingest_db, 1), timeout_s=10)
     finally:
         await worker.stop()
@@ -189,6 +192,23 @@ async def test_the_media_worker_fetches_in_the_background_until_stopped(ingest_d
     assert worker.rounds == rounds, "a stopped worker does no more rounds"
     [event] = await ingest_db.staged_payloads()
     assert isinstance(event, MediaStoredV2)
+
+
+async def test_an_idle_media_worker_sleeps_until_its_next_job_falls_due(ingest_db, meta, tmp_path):
+    await schedule(ingest_db, meta)  # committed without waking anyone
+    async with ingest_db.sessions() as session, session.begin():
+        await session.execute(update(media_jobs).values(next_attempt_at=func.now() + timedelta(seconds=0.5)))
+    worker = MediaWorker(
+        uow_factory=ingest_db.uow, graph=meta.graph, store=LocalMediaStore(tmp_path), policy=POLICY, poll_interval_s=600
+    )
+    worker.start()
+    try:
+        await wait_until(lambda: _staged_count(ingest_db, 1), timeout_s=10)
+        await asyncio.sleep(0.5)
+    finally:
+        await worker.stop()
+
+    assert worker.rounds == 2, "one round found the job not yet due, the next ran when it fell due; none after"
 
 
 async def _staged_count(ingest_db, expected: int) -> bool:

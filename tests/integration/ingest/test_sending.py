@@ -14,6 +14,7 @@ from prometheus_client import REGISTRY as METRICS
 from leadline.events import (
     REGISTRY,
     AgentRef,
+    BusinessNumberRegisteredV1,
     ConversationFinishedV1,
     ImageContent,
     MediaRef,
@@ -26,11 +27,11 @@ from leadline.fakegraph.app import create_app
 from leadline.fakegraph.client import FakeGraphClient
 from leadline.ingest.adapters.graph_api import GraphApiClient
 from leadline.ingest.adapters.media_store import LocalMediaStore
-from leadline.ingest.adapters.tables import send_requests
+from leadline.ingest.adapters.tables import business_numbers, send_requests
 from leadline.ingest.domain.media_storage import media_key
 from leadline.ingest.domain.retry_policy import RetryPolicy
 from leadline.ingest.domain.send_throughput import SendThroughput
-from leadline.ingest.entrypoints.kafka import register_send_subscriber
+from leadline.ingest.entrypoints.kafka import register_subscriber
 from leadline.ingest.entrypoints.settings import IngestSettings
 from leadline.ingest.service.sending import SendOutcome, send_message
 from leadline.platform.runtime import ServiceRuntime
@@ -267,10 +268,9 @@ async def test_media_kept_only_by_leadline_is_uploaded_to_meta_and_sent_by_id(in
     assert uploaded is not None and uploaded.data == photo and uploaded.mime_type == "image/jpeg"
 
 
-async def test_the_send_subscriber_sends_requests_from_kafka_and_ignores_other_conversation_events(
-    infra, ingest_db, meta
-):
-    topic = await new_topic(infra.bootstrap_servers, "conversations")
+async def test_one_consumer_group_sends_requests_learns_numbers_and_ignores_other_events(infra, ingest_db, meta):
+    conversations = await new_topic(infra.bootstrap_servers, "conversations")
+    integration = await new_topic(infra.bootstrap_servers, "integration")
     settings = IngestSettings(
         database_url=ingest_db.url,
         kafka_bootstrap_servers=infra.bootstrap_servers,
@@ -278,14 +278,14 @@ async def test_the_send_subscriber_sends_requests_from_kafka_and_ignores_other_c
         kafka_group_prefix="sending-test-",
     )
     runtime = ServiceRuntime(settings)
-    register_send_subscriber(
+    register_subscriber(
         runtime,
         uow_factory=ingest_db.uow,
         graph=meta.graph,
         throughput=SendThroughput(),
         retry=FAST_RETRY,
-        topics=[topic],
-        consumer=f"ingest-sends-{uuid.uuid4().hex[:6]}",
+        topics=[conversations, integration],
+        consumer=f"ingest-{uuid.uuid4().hex[:6]}",
     )
     request, envelope = send_request()
     sent_before, duplicates_before = sends("sent"), sends("duplicate")
@@ -295,12 +295,21 @@ async def test_the_send_subscriber_sends_requests_from_kafka_and_ignores_other_c
         sequence=2,
         occurred_at=envelope.occurred_at,
     )
+    number = REGISTRY.encode(
+        BusinessNumberRegisteredV1(
+            phone_number_id="1098765", display_phone_number="+55 11 3000-0000", name="Loja", team_ids=("vendas",)
+        ),
+        account_id="acme",
+        sequence=1,
+        occurred_at=envelope.occurred_at,
+    )
     producer = AIOKafkaProducer(bootstrap_servers=infra.bootstrap_servers)
     await runtime.start()
     await producer.start()
     try:
+        await producer.send_and_wait(integration, number.to_bytes(), key=number.key)
         for event in (finished, envelope, envelope):  # the request arrives twice
-            await producer.send_and_wait(topic, event.to_bytes(), key=event.key)
+            await producer.send_and_wait(conversations, event.to_bytes(), key=event.key)
         await wait_until(lambda: _sent_count(meta, 1), timeout_s=40)
         records = await read_topic(
             infra.bootstrap_servers,
@@ -310,6 +319,7 @@ async def test_the_send_subscriber_sends_requests_from_kafka_and_ignores_other_c
             where=lambda record: record.key == envelope.key,
         )
         await wait_until(lambda: asyncio.sleep(0, sends("duplicate") > duplicates_before), timeout_s=10)
+        await wait_until(lambda: _rows(ingest_db, business_numbers, 1), timeout_s=10)
     finally:
         await producer.stop()
         await runtime.stop()
@@ -319,6 +329,8 @@ async def test_the_send_subscriber_sends_requests_from_kafka_and_ignores_other_c
     assert isinstance(REGISTRY.decode(envelope.from_bytes(published.value)), MessageSentV1)
     assert len(await ingest_db.rows(send_requests)) == 1
     assert (sends("sent") - sent_before, sends("duplicate") - duplicates_before) == (1, 1), "sends by outcome"
+    [registered] = await ingest_db.rows(business_numbers)
+    assert (registered.phone_number_id, registered.account_id, registered.provider) == ("1098765", "acme", "cloud_api")
 
 
 def sends(outcome: str) -> float:
@@ -331,3 +343,7 @@ def graph_api_calls(result: str) -> float:
 
 async def _sent_count(meta, expected: int) -> bool:
     return len(await meta.control.sent(kind="message")) >= expected
+
+
+async def _rows(ingest_db, table, expected: int) -> bool:
+    return len(await ingest_db.rows(table)) >= expected

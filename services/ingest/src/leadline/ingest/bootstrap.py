@@ -19,8 +19,7 @@ from .adapters.unit_of_work import SqlUnitOfWork
 from .domain.retry_policy import RetryPolicy
 from .domain.send_throughput import SendThroughput
 from .entrypoints.evolution_webhooks import evolution_webhook_router
-from .entrypoints.integration import register_integration_subscriber
-from .entrypoints.kafka import register_send_subscriber
+from .entrypoints.kafka import register_subscriber
 from .entrypoints.media_api import media_api
 from .entrypoints.media_worker import MediaWorker, media_store_for, run_with_app
 from .entrypoints.settings import IngestSettings
@@ -41,7 +40,8 @@ DESCRIPTION = (
 def build(settings: IngestSettings | None = None, *, unit_of_work: Callable[[], UnitOfWork] | None = None) -> FastAPI:
     settings = settings or IngestSettings()
     runtime = ServiceRuntime(settings)
-    unit_of_work = unit_of_work or (lambda: SqlUnitOfWork(runtime.sessions))
+    # a commit that makes a media job due wakes the worker (built below, before any unit of work runs)
+    unit_of_work = unit_of_work or (lambda: SqlUnitOfWork(runtime.sessions, media_due=media_worker.wake))
     graph = GraphApiClient(
         base_url=settings.graph_api_base_url,
         version=settings.graph_api_version,
@@ -51,8 +51,7 @@ def build(settings: IngestSettings | None = None, *, unit_of_work: Callable[[], 
     media_store = media_store_for(settings)
     evolution_api_keys = EvolutionApiKeys(settings.evolution_api_keys_dir)
     evolution = EvolutionClient(evolution_api_keys, timeout_s=settings.evolution_api_timeout_s)
-    register_integration_subscriber(runtime, unit_of_work)
-    register_send_subscriber(
+    register_subscriber(
         runtime,
         uow_factory=unit_of_work,
         graph=graph,

@@ -6,7 +6,7 @@ lock the same rows in the same order (no deadlocks).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -115,13 +115,17 @@ class SqlDeliveryArchive:
 
 
 class SqlMediaJobs:
-    def __init__(self, session: AsyncSession) -> None:
+    """``made_due``: told when a job becomes due now (the unit of work wakes the media worker after commit)."""
+
+    def __init__(self, session: AsyncSession, made_due: Callable[[], None] = lambda: None) -> None:
         self._session = session
+        self._made_due = made_due
 
     async def schedule(self, media: Sequence[MediaToFetch]) -> None:
         if media:
             rows = sorted((vars(item) for item in media), key=lambda row: (row["wamid"], row["provider_media_id"]))
             await self._session.execute(pg_insert(media_jobs).on_conflict_do_nothing(), rows)
+            self._made_due()
 
 
 class SqlBusinessNumbers:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from leadline.platform.unit_of_work import SessionOutbox, SessionUnitOfWork
 
@@ -73,8 +73,9 @@ _MEDIA_FIELDS = ("wamid", "account_id", "phone_number_id", "customer_wa_id", "pr
 
 
 class SqlMediaFetchQueue:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, made_due: Callable[[], None] = lambda: None) -> None:
         self._session = session
+        self._made_due = made_due
 
     async def claim_due(self, *, now: datetime, lease: timedelta, limit: int) -> list[MediaJob]:
         due = (
@@ -128,8 +129,14 @@ class SqlMediaFetchQueue:
             .returning(media_jobs.c.id)
         )
         if moved is not None:
+            self._made_due()
             return "failed"
         return await self._session.scalar(select(media_jobs.c.state).where(*of_message))
+
+    async def next_due(self) -> datetime | None:
+        return await self._session.scalar(
+            select(func.min(media_jobs.c.next_attempt_at)).where(media_jobs.c.state == "pending")  # media_jobs_due
+        )
 
 
 class SqlContactPhotos:
@@ -191,15 +198,35 @@ class SqlContactPhotos:
 
 
 class SqlUnitOfWork(SessionUnitOfWork):
+    """``media_due``: called once a commit has made a media job due now, to wake this process's media worker (the
+    worker polls too, slowly, for jobs other replicas stored)."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], *, media_due: Callable[[], None] = lambda: None
+    ) -> None:
+        super().__init__(sessions)
+        self._media_due = media_due
+        self._made_media_due = False
+
     def bind(self, session: AsyncSession) -> None:
+        self._made_media_due = False
         self.messages = SqlInboundMessages(session)
         self.statuses = SqlDeliveryStatuses(session)
         self.sequences = SqlStreamSequences(session)
         self.deliveries = SqlDeliveryArchive(session)
-        self.media_jobs = SqlMediaJobs(session)
+        self.media_jobs = SqlMediaJobs(session, made_due=self._mark_media_due)
         self.numbers = SqlBusinessNumbers(session)
         self.outbox = SessionOutbox(session)
         self.send_requests = SqlSendRequests(session)
-        self.media_fetches = SqlMediaFetchQueue(session)
+        self.media_fetches = SqlMediaFetchQueue(session, made_due=self._mark_media_due)
         self.contact_photos = SqlContactPhotos(session)
         self.templates = SqlTemplates(session)
+
+    def _mark_media_due(self) -> None:
+        self._made_media_due = True
+
+    async def commit(self) -> None:
+        await super().commit()
+        if self._made_media_due:
+            self._made_media_due = False
+            self._media_due()

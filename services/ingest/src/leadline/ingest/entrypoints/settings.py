@@ -58,7 +58,9 @@ class IngestSettings(ServiceSettings):
     media_store_s3_access_key_id: str | None = Field(default=None, description="None: boto3's usual credential chain.")
     media_store_s3_secret_access_key: SecretStr | None = None
     media_fetch_max_attempts: int = 5
-    media_fetch_poll_interval_s: float = 1.0
+    media_fetch_poll_interval_s: float = 30.0
+    """The media worker's longest sleep: this process's own new jobs wake it, retries are timed by their due time;
+    this bounds how late it finds jobs another replica stored and did not fetch."""
 
     template_sync_interval_s: float = Field(
         default=3600.0,

@@ -229,3 +229,10 @@ async def fetch_due_media(
         outcome = await fetch_job(job, uow_factory, graph, store, clock, random, policy, evolution)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
+
+
+async def seconds_until_due(uow_factory: UnitOfWorkFactory, clock: Clock) -> float | None:
+    """How long until the earliest pending job falls due (0: now; None: nothing pending)."""
+    async with uow_factory() as uow:
+        due = await uow.media_fetches.next_due()
+    return None if due is None else max(0.0, (due - clock()).total_seconds())

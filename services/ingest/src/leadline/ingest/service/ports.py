@@ -192,6 +192,9 @@ class MediaFetchQueue(Protocol):
     async def fetch_again(self, wamid: str, provider_media_id: str, *, now: datetime) -> str | None:
         """Make a job that failed for good due now with fresh attempts; returns the state it was in (None: no job)."""
 
+    async def next_due(self) -> datetime | None:
+        """When the earliest pending job falls due (None: no job is pending)."""
+
 
 class MediaNotStored(LookupError):
     """No object under this key in the media store."""
