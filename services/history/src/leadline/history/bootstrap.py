@@ -7,6 +7,7 @@ from collections.abc import Callable
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from leadline.events.topics import LEADS_LEADS, ROUTER_CONVERSATIONS, WHATSAPP_INBOUND
 from leadline.platform.directory import access_by_the_directory_topic
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 
@@ -19,6 +20,9 @@ from .entrypoints.subscribers import TOPICS, register_subscribers
 from .service.projection import CONSUMER, TimelineProjection
 
 MIGRATIONS = "leadline.history:adapters/migrations"
+REPLAY_STAGES = ((LEADS_LEADS, WHATSAPP_INBOUND), (ROUTER_CONVERSATIONS,))
+"""A parallel rebuild's order: a conversation's lead and its messages' stored media are in the tables before its
+events are replayed (``adapters.parallel_replay``)."""
 DESCRIPTION = (
     "Lead timelines: finished conversations and lead events projected into a timeline that can be rebuilt by replay."
 )
@@ -67,4 +71,6 @@ def replayable(settings: HistorySettings) -> TimelineReplay:
         consumer=CONSUMER,
         handle=quiet.handle,
         batch_size=settings.history_rebuild_batch_size,
+        workers=settings.history_rebuild_workers,
+        stages=REPLAY_STAGES,
     )

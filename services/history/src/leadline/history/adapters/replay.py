@@ -119,12 +119,14 @@ async def replay_topics(
     since_ms: int | None = None,
     start: Mapping[TopicPartition, int] | None = None,
     cutoff_ms: int | None = None,
+    share: tuple[int, int] | None = None,
 ) -> RebuildProgress:
     """Replay ``topics`` into the tables ``sessions`` write to, up to the events produced before ``cutoff_ms``.
 
     Reads from the beginning, or from ``since_ms`` (a timestamp), or from ``start`` (offsets a previous replay
     reached: a catch-up). ``fresh``: the tables start empty, so stream positions need not be read from them.
-    ``progress.positions`` tells where each partition stopped, for a later catch-up.
+    ``progress.positions`` tells where each partition stopped, for a later catch-up. ``share`` ``(i, n)``: only
+    every n-th of the topics' partitions, from the i-th (one worker of a parallel replay, see ``parallel_replay``).
 
     Reading (fetch and decode) runs one batch ahead of writing: while PostgreSQL writes a batch, the next is
     decoded. Batches are still written one at a time, in the order read.
@@ -142,6 +144,7 @@ async def replay_topics(
             since_ms=since_ms,
             start=start,
             cutoff_ms=cutoff_ms,
+            share=share,
         )
 
 
@@ -171,6 +174,7 @@ async def _replay_topics(
     since_ms: int | None,
     start: Mapping[TopicPartition, int] | None,
     cutoff_ms: int | None,
+    share: tuple[int, int] | None,
 ) -> RebuildProgress:
     started = time.monotonic()
     reader = kafka_clients.consumer(
@@ -189,6 +193,8 @@ async def _replay_topics(
         if unknown:
             raise RuntimeError(f"cannot replay: the broker does not know {', '.join(unknown)}")
         partitions = [TopicPartition(topic, p) for topic in topics for p in sorted(reader.partitions_for_topic(topic))]
+        if share is not None:
+            partitions = partitions[share[0] :: share[1]]
         reader.assign(partitions)
         cutoff_ms = int(time.time() * 1000) if cutoff_ms is None else cutoff_ms  # produced before it: replayed
         ends = await reader.end_offsets(partitions)

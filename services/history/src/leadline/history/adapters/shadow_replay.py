@@ -36,6 +36,7 @@ from leadline.platform.replay_guard import (
 from leadline.platform.settings import KafkaSettings
 
 from ..service.ports import TimelineStore
+from .parallel_replay import replay_in_parallel
 from .replay import RebuildProgress, empty_projection, replay_topics
 from .tables import PROJECTION_TABLES, conversations, staged_messages, stored_media, timeline_entries
 
@@ -57,6 +58,10 @@ class TimelineReplay:
     consumer: str
     handle: Handle
     batch_size: int = 5000
+    workers: int = 1
+    """Processes sharing the partitions of a rebuild or build (a catch-up is short: it runs in this one)."""
+    stages: Sequence[Sequence[str]] = ()
+    """With ``workers`` > 1, the topics in the order their stages are replayed (see ``parallel_replay``)."""
     name: str = "history"
     # The history database has one consumer, so its inbox and positions travel with the projection.
     tables: list[str] = field(
@@ -114,7 +119,7 @@ class TimelineReplay:
         consumer stopped). Refused (``ReplayRefused``) unless the projection is empty and the topics whole, or
         ``force``: it would wipe what it cannot compare with its source (``leadline replay history`` compares)."""
         await empty_projection(sessions, kafka=self.kafka, topics=self.topics, consumer=self.consumer, force=force)
-        return await self._replay(sessions, progress=progress, fresh=True)
+        return await self._replay(sessions, progress=progress, fresh=True, parallel=True)
 
     async def source_objections(self, *, since: datetime | None) -> list[Objection]:
         return await topic_objections(self.kafka, list(self.topics))
@@ -126,7 +131,11 @@ class TimelineReplay:
             progress(state.read, state.total)
 
         state = await self._replay(
-            sessions, progress=report, fresh=since is None, since_ms=int(since.timestamp() * 1000) if since else None
+            sessions,
+            progress=report,
+            fresh=since is None,
+            since_ms=int(since.timestamp() * 1000) if since else None,
+            parallel=True,
         )
         return TopicCheckpoint(dict(state.positions), dict(state.reached))
 
@@ -157,7 +166,22 @@ class TimelineReplay:
         fresh: bool,
         since_ms: int | None = None,
         start: Mapping[TopicPartition, int] | None = None,
+        parallel: bool = False,
     ) -> RebuildProgress:
+        if parallel and self.workers > 1:
+            return await replay_in_parallel(
+                sessions,
+                kafka=self.kafka,
+                stages=self.stages or [self.topics],
+                consumer=self.consumer,
+                handle=self.handle,
+                workers=self.workers,
+                batch_size=self.batch_size,
+                progress=progress,
+                fresh=fresh,
+                since_ms=since_ms,
+                start=start,
+            )
         return await replay_topics(
             sessions,
             kafka=self.kafka,

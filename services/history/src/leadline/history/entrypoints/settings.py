@@ -20,6 +20,9 @@ class HistorySettings(ServiceSettings):
         "always kept; stickers, contacts and locations never (naming them is an error).",
     )
     history_rebuild_batch_size: int = Field(default=5000, description="Events per transaction in a rebuild.")
+    history_rebuild_workers: int = Field(
+        default=2, ge=1, description="Processes sharing a rebuild's partitions (1: the rebuild runs in the caller)."
+    )
 
     @field_validator("history_keep_kinds")
     @classmethod
