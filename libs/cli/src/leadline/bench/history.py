@@ -33,8 +33,9 @@ MESSAGES_PER_CONVERSATION = 16  # + opened, lead created, claimed, finished = 20
 ANA = AgentRef(id="ana", name="Ana Souza")
 
 
-def _conversation(n: int) -> list:
-    conversation_id, lead_id, at = uuid.uuid4(), uuid.uuid4(), datetime.now(UTC)
+def opening(n: int) -> tuple[uuid.UUID, str, list]:
+    """A bench conversation's first events (opened, its lead created, claimed by Ana): its id, the customer, them."""
+    conversation_id, lead_id = uuid.uuid4(), uuid.uuid4()
     wa_id = f"551197{n:07d}"
     payloads = [
         ConversationOpenedV1(
@@ -59,6 +60,25 @@ def _conversation(n: int) -> list:
         ),
         ConversationClaimedV1(conversation_id=conversation_id, agent=ANA, team_id="vendas", lead_id=lead_id),
     ]
+    return conversation_id, wa_id, payloads
+
+
+def enveloped(payloads: list, at: datetime, account_id: str = "bench-motors") -> list:
+    """The payloads as their streams' events, each stream numbered from 1."""
+    sequences: dict[str, int] = {}
+    envelopes = []
+    for payload in payloads:
+        stream = payload.stream_id(account_id)
+        sequences[stream] = sequences.get(stream, 0) + 1
+        envelopes.append(
+            new_envelope(payload, account_id=account_id, stream_id=stream, sequence=sequences[stream], occurred_at=at)
+        )
+    return envelopes
+
+
+def _conversation(n: int) -> list:
+    at = datetime.now(UTC)
+    conversation_id, _, payloads = opening(n)
     for m in range(MESSAGES_PER_CONVERSATION):
         inbound = m % 2 == 0
         payloads.append(
@@ -75,17 +95,7 @@ def _conversation(n: int) -> list:
             )
         )
     payloads.append(ConversationFinishedV1(conversation_id=conversation_id, agent=ANA))
-    sequences: dict[str, int] = {}
-    envelopes = []
-    for payload in payloads:
-        stream = payload.stream_id("bench-motors")
-        sequences[stream] = sequences.get(stream, 0) + 1
-        envelopes.append(
-            new_envelope(
-                payload, account_id="bench-motors", stream_id=stream, sequence=sequences[stream], occurred_at=at
-            )
-        )
-    return envelopes
+    return enveloped(payloads, at)
 
 
 async def _publish(kafka: KafkaSettings, conversations: int) -> int:

@@ -23,14 +23,11 @@ from pathlib import Path
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import func, select
 
-from leadline.events import REGISTRY, AgentRef, Envelope, new_envelope, topic_for
+from leadline.events import REGISTRY, Envelope, topic_for
 from leadline.events.content import TextContent
 from leadline.events.envelope import Payload
-from leadline.events.leads import LeadCreatedV1
 from leadline.events.router import (
-    ConversationClaimedV1,
     ConversationFinishedV1,
-    ConversationOpenedV1,
     ConversationStatusChangedV1,
     MessageAppendedV1,
 )
@@ -43,8 +40,9 @@ from leadline.platform.db import create_engine, ensure_database, session_factory
 from leadline.platform.embedded import EmbeddedPostgres
 from leadline.platform.migrations import upgrade_to_head
 
+from .history import ANA, enveloped, opening
+
 ACCOUNT = "bench-motors"
-ANA = AgentRef(id="ana", name="Ana Souza")
 BATCH = 500  # the subscriber's max_records
 AT_ONCE = 100  # conversations in flight: a fetched batch holds many keys, as live
 
@@ -67,30 +65,7 @@ def _received(wamid: str, wa_id: str, at: datetime) -> Payload:
 
 def conversation(n: int, messages: int, at: datetime) -> list[Envelope]:
     """One customer's conversation as history receives it, in its streams' order."""
-    conversation_id, lead_id, wa_id = uuid.uuid4(), uuid.uuid4(), f"551197{n:07d}"
-    payloads: list[Payload] = [
-        ConversationOpenedV1(
-            conversation_id=conversation_id,
-            phone_number_id="106540352242922",
-            business_display_number="15550783881",
-            customer_wa_id=wa_id,
-            customer_phone=f"+{wa_id}",
-            customer_display_name="Cliente",
-            status="new",
-            team_ids=("vendas",),
-            opened_by="customer",
-        ),
-        LeadCreatedV1(
-            lead_id=lead_id,
-            name="Cliente",
-            mobile=f"+{wa_id}",
-            responsible_agent=ANA,
-            team_id="vendas",
-            conversation_id=conversation_id,
-            idempotency_key=f"bench-{n}",
-        ),
-        ConversationClaimedV1(conversation_id=conversation_id, agent=ANA, team_id="vendas", lead_id=lead_id),
-    ]
+    conversation_id, wa_id, payloads = opening(n)
     for m in range(messages):
         wamid = f"wamid.live{n}x{m}"
         payloads += [
@@ -110,15 +85,7 @@ def conversation(n: int, messages: int, at: datetime) -> list[Envelope]:
             ),
         ]
     payloads.append(ConversationFinishedV1(conversation_id=conversation_id, agent=ANA))
-    sequences: dict[str, int] = {}
-    envelopes = []
-    for payload in payloads:
-        stream = payload.stream_id(ACCOUNT)
-        sequences[stream] = sequences.get(stream, 0) + 1
-        envelopes.append(
-            new_envelope(payload, account_id=ACCOUNT, stream_id=stream, sequence=sequences[stream], occurred_at=at)
-        )
-    return envelopes
+    return enveloped(payloads, at, ACCOUNT)
 
 
 def records(conversations: int, messages: int) -> Iterator[ConsumerRecord]:
