@@ -168,29 +168,9 @@ class TimelineReplay:
         start: Mapping[TopicPartition, int] | None = None,
         parallel: bool = False,
     ) -> RebuildProgress:
+        how = {"kafka": self.kafka, "consumer": self.consumer, "handle": self.handle, "batch_size": self.batch_size}
+        where = {"progress": progress, "fresh": fresh, "since_ms": since_ms, "start": start}
         if parallel and self.workers > 1:
-            return await replay_in_parallel(
-                sessions,
-                kafka=self.kafka,
-                stages=self.stages or [self.topics],
-                consumer=self.consumer,
-                handle=self.handle,
-                workers=self.workers,
-                batch_size=self.batch_size,
-                progress=progress,
-                fresh=fresh,
-                since_ms=since_ms,
-                start=start,
-            )
-        return await replay_topics(
-            sessions,
-            kafka=self.kafka,
-            topics=self.topics,
-            consumer=self.consumer,
-            handle=self.handle,
-            batch_size=self.batch_size,
-            progress=progress,
-            fresh=fresh,
-            since_ms=since_ms,
-            start=start,
-        )
+            stages = self.stages or [self.topics]
+            return await replay_in_parallel(sessions, stages=stages, workers=self.workers, **how, **where)
+        return await replay_topics(sessions, topics=self.topics, **how, **where)
