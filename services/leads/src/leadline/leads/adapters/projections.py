@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import any_, literal, select
+from sqlalchemy import any_, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +35,9 @@ _RECORD_FIELDS = (
     "first_message_text",
     "first_message_at",
 )
+_SAVED = frozenset(
+    (*_RECORD_FIELDS, *_ACTIVITY_FIELDS, "account_id", "lead_id", "last_answer_delay_s", "last_sequence")
+)
 
 
 def _record(row: Any) -> ConversationRecord:
@@ -47,8 +50,23 @@ def _record(row: Any) -> ConversationRecord:
         account_id=row.account_id,
         lead_id=str(row.lead_id) if row.lead_id else None,
         activity=activity,
+        last_sequence=row.last_sequence,
         **{name: getattr(row, name) for name in _RECORD_FIELDS},
     )
+
+
+# built once: each call only binds its values (building a statement costs more than running it here)
+_BY_ID = select(conversation_activity).where(A.conversation_id == bindparam("conversation_id"))
+_LOCKED_BY_ID = _BY_ID.with_for_update()
+_NEW = pg_insert(conversation_activity)
+_SAVE = _NEW.on_conflict_do_update(
+    index_elements=[A.conversation_id],
+    set_={
+        **{column.name: _NEW.excluded[column.name] for column in conversation_activity.c if column.name in _SAVED},
+        "last_activity_at": func.coalesce(_NEW.excluded.last_activity_at, A.last_activity_at),
+    },
+    where=A.last_sequence < _NEW.excluded.last_sequence,
+).returning(A.conversation_id)
 
 
 class SqlConversations:
@@ -56,23 +74,24 @@ class SqlConversations:
         self._session = session
 
     async def get(self, conversation_id: str, *, for_update: bool = False) -> ConversationRecord | None:
-        query = select(conversation_activity).where(A.conversation_id == UUID(conversation_id))
-        row = (await self._session.execute(query.with_for_update() if for_update else query)).first()
+        query = _LOCKED_BY_ID if for_update else _BY_ID
+        row = (await self._session.execute(query, {"conversation_id": UUID(conversation_id)})).first()
         return _record(row) if row else None
 
-    async def save(self, record: ConversationRecord, *, at: datetime) -> None:
+    async def save(self, record: ConversationRecord, *, at: datetime | None) -> bool:
         activity = record.activity or ConversationActivity(record.conversation_id)
         values: dict[str, Any] = {name: getattr(record, name) for name in _RECORD_FIELDS}
         values.update({name: getattr(activity, name) for name in _ACTIVITY_FIELDS})
         delay = activity.last_answer_delay
         values.update(
+            conversation_id=UUID(record.conversation_id),
             account_id=record.account_id,
             lead_id=UUID(record.lead_id) if record.lead_id else None,
             last_answer_delay_s=int(delay.total_seconds()) if delay is not None else None,
             last_activity_at=at,
+            last_sequence=record.last_sequence,
         )
-        statement = pg_insert(conversation_activity).values(conversation_id=UUID(record.conversation_id), **values)
-        await self._session.execute(statement.on_conflict_do_update(index_elements=[A.conversation_id], set_=values))
+        return (await self._session.execute(_SAVE, values)).first() is not None
 
     async def link(self, conversation_id: str, account_id: str, lead_id: str) -> None:
         """The conversation belongs to the lead (a claim or an Add lead said so), known yet or not."""
