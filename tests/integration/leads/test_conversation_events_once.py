@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass, replace
 
 from alembic import command
 from sqlalchemy import select, text
@@ -12,6 +13,9 @@ from leadline.events import ROUTER_CONVERSATIONS, Envelope
 from leadline.events.golden import golden_examples
 from leadline.leads.adapters.tables import conversation_activity
 from leadline.leads.bootstrap import MIGRATIONS
+from leadline.leads.domain.activity import ConversationActivity
+from leadline.leads.service.ports import ConversationRecord
+from leadline.platform.batches import BatchDelivery
 from leadline.platform.db import create_engine
 from leadline.platform.migrations import alembic_config, upgrade_to_head
 
@@ -88,3 +92,61 @@ async def test_the_upgrade_keeps_what_the_stream_positions_said_each_conversatio
     finally:
         await engine.dispose()
     assert rows == {followed: 7, unknown: 0}
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the batch consumer reads of a fetched Kafka record."""
+
+    key: bytes
+    value: bytes
+    offset: int
+    topic: str = ROUTER_CONVERSATIONS
+    partition: int = 0
+    headers: tuple = ()
+
+
+async def test_a_batch_folds_each_conversation_event_once_however_often_it_came(services):
+    def no_dead_letters():
+        raise AssertionError("nothing here should be dead-lettered")
+
+    delivery = BatchDelivery(
+        services.leads_app.state.consumer, dead_letters=no_dead_letters, group="once", lanes=2, attempts=1
+    )
+    conversations = [str(uuid.uuid4()) for _ in range(3)]
+    events = {
+        cid: [
+            in_conversation(example("router.conversation.opened/v2/by_a_customer_known_only_by_bsuid"), cid, 1),
+            *(in_conversation(example("router.conversation.message_appended/v1/text"), cid, n) for n in (2, 3, 4)),
+        ]
+        for cid in conversations
+    }
+    # each conversation's events in order, the second and third delivered again right behind themselves
+    stream = [e for cid in conversations for e in [*events[cid][:2], *events[cid][1:3], *events[cid][2:]]]
+    await delivery.work_batch([Record(e.stream_id.encode(), e.to_bytes(), n) for n, e in enumerate(stream)])
+    # and the whole batch again, later
+    await delivery.work_batch([Record(e.stream_id.encode(), e.to_bytes(), n) for n, e in enumerate(stream)])
+    for cid in conversations:
+        row = await kept(services, cid)
+        assert (row.customer_messages, row.last_sequence) == (3, 4)
+
+
+async def test_a_conversation_written_in_a_rolled_back_savepoint_is_read_again_from_the_database(services):
+    cid, uow = str(uuid.uuid4()), services.leads_uow
+    opened = ConversationRecord(cid, "acme", opened_by="customer", activity=ConversationActivity(cid), last_sequence=1)
+    async with services.leads_app.state.runtime.sessions() as session, session.begin():
+        async with uow().joining(session) as work:
+            assert await work.conversations.get(cid, for_update=True) is None
+            assert await work.conversations.save(opened, at=None)
+            await work.commit()
+        async with uow().joining(session) as work:
+            assert await work.conversations.get(cid, for_update=True) == opened  # held by the transaction
+            assert await work.conversations.save(replace(opened, opened_by="lead_owner", last_sequence=2), at=None)
+            # no commit: this savepoint is undone
+        async with uow().joining(session) as work:
+            assert await work.conversations.get(cid, for_update=True) == opened
+            lead_id = str(uuid.uuid4())
+            await work.conversations.link(cid, "acme", lead_id)
+            assert (await work.conversations.get(cid)) == replace(opened, lead_id=lead_id)
+            await work.commit()
+    assert (await kept(services, cid)).lead_id == uuid.UUID(lead_id)

@@ -28,6 +28,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
+
 from leadline.events import ROUTER_CONVERSATIONS, topic_for
 from leadline.leads.adapters.unit_of_work import SqlUnitOfWork
 from leadline.leads.bootstrap import MIGRATIONS
@@ -169,6 +171,21 @@ def interleaved(streams: list[list[tuple[str, bytes]]]) -> Iterator[Record]:
                 offset += 1
 
 
+class _Statements:
+    """How many statements the engine sends (each a round trip to PostgreSQL; savepoints count)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.count = 0
+        self._engine = engine.sync_engine
+        event.listen(self._engine, "before_cursor_execute", self._one)
+
+    def _one(self, *_: Any) -> None:
+        self.count += 1
+
+    def stop(self) -> None:
+        event.remove(self._engine, "before_cursor_execute", self._one)
+
+
 class _Runtime:
     """What ``register_subscribers`` needs of a ``ServiceRuntime``: the sessions; the consumer is handed back."""
 
@@ -222,14 +239,17 @@ async def measure(url: str, *, conversations: int, messages: int, lanes: int = 1
         for name, built in scenarios.items():
             records = list(interleaved([events for _, events in built]))
             assert all(record.topic == ROUTER_CONVERSATIONS for record in records)
+            statements = _Statements(engine)
             started = time.process_time()
             for first in range(0, len(records), BATCH):
                 await delivery.work_batch(records[first : first + BATCH])
             spent = time.process_time() - started
+            statements.stop()
             customer_messages = sum(conversation.customer_messages for conversation, _ in built)
             figures[f"{name} events"] = len(records)
             figures[f"{name} ms/event"] = 1000 * spent / len(records)
             figures[f"{name} ms/customer message"] = 1000 * spent / customer_messages
+            figures[f"{name} statements/event"] = statements.count / len(records)
     finally:
         await engine.dispose()
     return figures

@@ -58,6 +58,7 @@ def _record(row: Any) -> ConversationRecord:
 # built once: each call only binds its values (building a statement costs more than running it here)
 _BY_ID = select(conversation_activity).where(A.conversation_id == bindparam("conversation_id"))
 _LOCKED_BY_ID = _BY_ID.with_for_update()
+_OF_LEAD = select(conversation_activity).where(A.lead_id == bindparam("lead_id"))
 _NEW = pg_insert(conversation_activity)
 _SAVE = _NEW.on_conflict_do_update(
     index_elements=[A.conversation_id],
@@ -69,11 +70,30 @@ _SAVE = _NEW.on_conflict_do_update(
 ).returning(A.conversation_id)
 
 
+_HELD = "leads.conversations held"
+
+
+def _held(session: AsyncSession) -> dict[str, ConversationRecord]:
+    """The conversations whose rows this transaction has written, as written: locked by it until it ends."""
+    transaction = session.sync_session.get_transaction()
+    held = session.info.get(_HELD)
+    if held is None or held[0] is not transaction:
+        held = session.info[_HELD] = (transaction, {})
+    return held[1]
+
+
 class SqlConversations:
+    """A consumer's lane decides a conversation's events one after another in one transaction: once an event of it
+    is committed there (``committed``), the row is locked by the lane and its next events read it from memory."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._saved: dict[str, ConversationRecord] = {}
 
     async def get(self, conversation_id: str, *, for_update: bool = False) -> ConversationRecord | None:
+        known = self._saved.get(conversation_id) or _held(self._session).get(conversation_id)
+        if known is not None:
+            return known
         query = _LOCKED_BY_ID if for_update else _BY_ID
         row = (await self._session.execute(query, {"conversation_id": UUID(conversation_id)})).first()
         return _record(row) if row else None
@@ -91,10 +111,19 @@ class SqlConversations:
             last_activity_at=at,
             last_sequence=record.last_sequence,
         )
-        return (await self._session.execute(_SAVE, values)).first() is not None
+        saved = (await self._session.execute(_SAVE, values)).first() is not None
+        if saved:
+            self._saved[record.conversation_id] = record
+        return saved
+
+    def committed(self) -> None:
+        """This unit of work's savepoint is committed into the transaction: what it saved stays locked, and known."""
+        _held(self._session).update(self._saved)
 
     async def link(self, conversation_id: str, account_id: str, lead_id: str) -> None:
         """The conversation belongs to the lead (a claim or an Add lead said so), known yet or not."""
+        self._saved.pop(conversation_id, None)
+        _held(self._session).pop(conversation_id, None)
         statement = pg_insert(conversation_activity).values(
             conversation_id=UUID(conversation_id), account_id=account_id, lead_id=UUID(lead_id)
         )
@@ -103,7 +132,7 @@ class SqlConversations:
         )
 
     async def of_lead(self, lead_id: str) -> list[ConversationRecord]:
-        rows = await self._session.execute(select(conversation_activity).where(A.lead_id == UUID(lead_id)))
+        rows = await self._session.execute(_OF_LEAD, {"lead_id": UUID(lead_id)})
         return [_record(row) for row in rows]
 
 

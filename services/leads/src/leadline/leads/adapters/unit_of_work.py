@@ -82,3 +82,8 @@ class SqlUnitOfWork(SessionUnitOfWork):
 
     async def collect_new_events(self) -> list[Envelope]:
         return await self.leads.append_pending(self.causation)
+
+    async def commit(self) -> None:
+        await super().commit()
+        if self.in_batch:  # the batch's transaction goes on holding what this savepoint wrote
+            self.conversations.committed()
