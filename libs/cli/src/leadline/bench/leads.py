@@ -8,7 +8,10 @@ once aiokafka has it. Reports process CPU time (``time.process_time``) per event
 - ``pool``: per conversation, opened and its status change, then customer messages, each with the status changes,
   pool-wait alerts and delivery updates the router publishes beside them (events leads has no use for);
 - ``lead``: conversations claimed for a lead; customer messages and agents' answers (each answer with its send
-  request and delivery updates), every message re-assessing the lead's temperature.
+  request and delivery updates), every message re-assessing the lead's temperature;
+- ``unused``: only events leads has no use for (status changes, pool waits, delivery updates): the floor.
+
+Each scenario also reports the statements sent to PostgreSQL per event (savepoints count).
 
 For a profile: ``py-spy record --nonblocking --format raw -o leads.txt -- python -m leadline.bench.leads --runs 1``.
 """
@@ -158,6 +161,14 @@ def lead_conversation(lead_id: str, messages: int, at: datetime) -> tuple[_Conve
     return conversation, events
 
 
+def unused_events(messages: int, at: datetime) -> tuple[_Conversation, list[tuple[str, bytes]]]:
+    """Only events leads has no use for: a conversation's status changes, pool waits and delivery updates."""
+    conversation = _Conversation(at)
+    events = [conversation.status("new", "unanswered"), conversation.pool_wait()]
+    events += [conversation.delivery(("sent", "delivered", "read")[n % 3]) for n in range(messages)]
+    return conversation, events
+
+
 def interleaved(streams: list[list[tuple[str, bytes]]]) -> Iterator[Record]:
     """The streams' events in the order of a busy partition: each stream in order, streams taking turns."""
     offset = 0
@@ -235,6 +246,7 @@ async def measure(url: str, *, conversations: int, messages: int, lanes: int = 1
         scenarios = {
             "pool": [pool_conversation(messages, at) for _ in range(conversations)],
             "lead": [lead_conversation(lead_id, messages, at) for lead_id in lead_ids],
+            "unused": [unused_events(messages, at) for _ in range(conversations)],
         }
         for name, built in scenarios.items():
             records = list(interleaved([events for _, events in built]))
@@ -248,7 +260,8 @@ async def measure(url: str, *, conversations: int, messages: int, lanes: int = 1
             customer_messages = sum(conversation.customer_messages for conversation, _ in built)
             figures[f"{name} events"] = len(records)
             figures[f"{name} ms/event"] = 1000 * spent / len(records)
-            figures[f"{name} ms/customer message"] = 1000 * spent / customer_messages
+            if customer_messages:
+                figures[f"{name} ms/customer message"] = 1000 * spent / customer_messages
             figures[f"{name} statements/event"] = statements.count / len(records)
     finally:
         await engine.dispose()
