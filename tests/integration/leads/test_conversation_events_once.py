@@ -7,13 +7,15 @@ import uuid
 from dataclasses import dataclass, replace
 
 from alembic import command
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from leadline.events import ROUTER_CONVERSATIONS, Envelope
 from leadline.events.golden import golden_examples
-from leadline.leads.adapters.tables import conversation_activity
+from leadline.leads.adapters.tables import conversation_activity, leads
 from leadline.leads.bootstrap import MIGRATIONS
 from leadline.leads.domain.activity import ConversationActivity
+from leadline.leads.domain.events import AgentRef, ContactDetails
+from leadline.leads.domain.lead import Lead
 from leadline.leads.service.ports import ConversationRecord
 from leadline.platform.batches import BatchDelivery
 from leadline.platform.db import create_engine
@@ -106,7 +108,34 @@ class Record:
     headers: tuple = ()
 
 
-async def test_a_batch_folds_each_conversation_event_once_however_often_it_came(services):
+def flat(values) -> list:
+    if isinstance(values, dict):
+        values = values.values()
+    if isinstance(values, list | tuple):
+        return [each for value in values for each in flat(value)]
+    return [values]
+
+
+class ConversationWrites:
+    """The statements that write the rows of ``conversations`` (other tests' consumers share the engine)."""
+
+    def __init__(self, services, conversations: list[str]) -> None:
+        self.count, self._ids = 0, {uuid.UUID(cid) for cid in conversations}
+        self._engine = services.leads_app.state.runtime.engine.sync_engine
+
+    def _seen(self, conn, cursor, statement, parameters, *_) -> None:
+        if statement.startswith("INSERT INTO conversation_activity") and self._ids & set(flat(parameters)):
+            self.count += 1
+
+    def __enter__(self):
+        event.listen(self._engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_):
+        event.remove(self._engine, "before_cursor_execute", self._seen)
+
+
+async def test_a_batch_folds_each_conversation_event_once_however_often_it_came_and_writes_each_row_once(services):
     def no_dead_letters():
         raise AssertionError("nothing here should be dead-lettered")
 
@@ -123,12 +152,16 @@ async def test_a_batch_folds_each_conversation_event_once_however_often_it_came(
     }
     # each conversation's events in order, the second and third delivered again right behind themselves
     stream = [e for cid in conversations for e in [*events[cid][:2], *events[cid][1:3], *events[cid][2:]]]
-    await delivery.work_batch([Record(e.stream_id.encode(), e.to_bytes(), n) for n, e in enumerate(stream)])
-    # and the whole batch again, later
-    await delivery.work_batch([Record(e.stream_id.encode(), e.to_bytes(), n) for n, e in enumerate(stream)])
+    records = [Record(e.stream_id.encode(), e.to_bytes(), n) for n, e in enumerate(stream)]
+    with ConversationWrites(services, conversations) as first:
+        await delivery.work_batch(records)
+    with ConversationWrites(services, conversations) as again:  # the whole batch again, later
+        await delivery.work_batch(records)
     for cid in conversations:
         row = await kept(services, cid)
         assert (row.customer_messages, row.last_sequence) == (3, 4)
+    # each lane writes what its conversations' events left once, as it commits; events seen before write nothing
+    assert (first.count, again.count) == (2, 0)
 
 
 async def test_a_conversation_written_in_a_rolled_back_savepoint_is_read_again_from_the_database(services):
@@ -149,4 +182,37 @@ async def test_a_conversation_written_in_a_rolled_back_savepoint_is_read_again_f
             await work.conversations.link(cid, "acme", lead_id)
             assert (await work.conversations.get(cid)) == replace(opened, lead_id=lead_id)
             await work.commit()
+    assert (await kept(services, cid)).lead_id == uuid.UUID(lead_id)
+
+
+async def test_a_lead_claimed_and_written_to_in_one_batch_is_assessed_with_what_the_lane_has_not_written_yet(
+    services,
+):
+    now, cid, lead_id = services.clock(), str(uuid.uuid4()), str(uuid.uuid4())
+    async with services.leads_uow() as work:
+        work.leads.add(
+            Lead.create(
+                lead_id,
+                "acme",
+                details=ContactDetails(name="Cliente", mobile="+5511987650000"),
+                responsible=AgentRef("ana", "Ana Souza"),
+                team_id="vendas",
+                conversation_id=str(uuid.uuid4()),
+                idempotency_key=f"once-{lead_id}",
+                point=None,
+                at=now,
+            )
+        )
+        await work.commit()
+    stream = [
+        in_conversation(example("router.conversation.opened/v2/by_a_customer_known_only_by_bsuid"), cid, 1),
+        in_conversation(example("router.conversation.claimed/v1/from_team_pool"), cid, 2, lead_id=lead_id),
+        in_conversation(example("router.conversation.message_appended/v1/text"), cid, 3, sent_at=now.isoformat()),
+    ]
+    delivery = BatchDelivery(services.leads_app.state.consumer, dead_letters=None, group="once", lanes=1, attempts=1)
+    await delivery.work_batch([Record(e.stream_id.encode(), e.to_bytes(), n) for n, e in enumerate(stream)])
+    # the conversation became the lead's and the customer wrote, both in the lane's memory when the lead was assessed
+    async with services.leads_app.state.runtime.sessions() as session:
+        temperature = await session.scalar(select(leads.c.temperature).where(leads.c.lead_id == uuid.UUID(lead_id)))
+    assert temperature == "warm"
     assert (await kept(services, cid)).lead_id == uuid.UUID(lead_id)

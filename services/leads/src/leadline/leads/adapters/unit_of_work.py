@@ -77,7 +77,7 @@ class SqlUnitOfWork(SessionUnitOfWork):
         self.leads = TrackedLeads(SqlLeads(session, clock=self._clock))
         self.sagas = SqlSagas(session)
         self.conflicts = SqlConflicts(session)
-        self.conversations = SqlConversations(session)
+        self.conversations = SqlConversations(session, in_lane=self.in_batch)
         self.directory = SqlDirectory(session)
 
     async def collect_new_events(self) -> list[Envelope]:
@@ -85,5 +85,5 @@ class SqlUnitOfWork(SessionUnitOfWork):
 
     async def commit(self) -> None:
         await super().commit()
-        if self.in_batch:  # the batch's transaction goes on holding what this savepoint wrote
+        if self.in_batch:  # what this savepoint decided is now the lane's, written when the lane commits
             self.conversations.committed()
