@@ -164,7 +164,9 @@ async def test_a_batch_folds_each_conversation_event_once_however_often_it_came_
     assert (first.count, again.count) == (2, 0)
 
 
-async def test_a_conversation_written_in_a_rolled_back_savepoint_is_read_again_from_the_database(services):
+async def test_what_a_rolled_back_savepoint_decided_of_a_conversation_is_forgotten_and_the_rest_written_at_commit(
+    services,
+):
     cid, uow = str(uuid.uuid4()), services.leads_uow
     opened = ConversationRecord(cid, "acme", opened_by="customer", activity=ConversationActivity(cid), last_sequence=1)
     async with services.leads_app.state.runtime.sessions() as session, session.begin():
@@ -182,7 +184,9 @@ async def test_a_conversation_written_in_a_rolled_back_savepoint_is_read_again_f
             await work.conversations.link(cid, "acme", lead_id)
             assert (await work.conversations.get(cid)) == replace(opened, lead_id=lead_id)
             await work.commit()
-    assert (await kept(services, cid)).lead_id == uuid.UUID(lead_id)
+        assert await kept(services, cid) is None  # nothing written before the transaction commits
+    row = await kept(services, cid)
+    assert (row.opened_by, row.last_sequence, row.lead_id) == ("customer", 1, uuid.UUID(lead_id))
 
 
 async def test_a_lead_claimed_and_written_to_in_one_batch_is_assessed_with_what_the_lane_has_not_written_yet(

@@ -117,6 +117,9 @@ class _Held:
         self.unwritten.clear()
 
 
+_HELD = "leads.conversations held"
+
+
 def _held(session: AsyncSession) -> _Held:
     transaction = session.sync_session.get_transaction()
     held = session.info.get(_HELD)
@@ -124,9 +127,6 @@ def _held(session: AsyncSession) -> _Held:
         held = session.info[_HELD] = _Held(transaction)
         event.listen(session.sync_session, "before_commit", held.write)
     return held
-
-
-_HELD = "leads.conversations held"
 
 
 class SqlConversations:
@@ -138,13 +138,17 @@ class SqlConversations:
         self._in_lane = in_lane
         self._saved: dict[str, tuple[ConversationRecord, datetime | None]] = {}
 
+    def _known(self, conversation_id: str) -> ConversationRecord | None:
+        """What this unit of work, or its lane, decided of the conversation and has not written yet."""
+        if not self._in_lane:
+            return None
+        if conversation_id in self._saved:
+            return self._saved[conversation_id][0]
+        return _held(self._session).records.get(conversation_id)
+
     async def get(self, conversation_id: str, *, for_update: bool = False) -> ConversationRecord | None:
-        if self._in_lane:
-            known = self._saved.get(conversation_id, (None, None))[0] or _held(self._session).records.get(
-                conversation_id
-            )
-            if known is not None:
-                return known
+        if (known := self._known(conversation_id)) is not None:
+            return known
         query = _LOCKED_BY_ID if for_update else _BY_ID
         row = (await self._session.execute(query, {"conversation_id": UUID(conversation_id)})).first()
         return _record(row) if row else None
@@ -165,7 +169,7 @@ class SqlConversations:
 
     async def link(self, conversation_id: str, account_id: str, lead_id: str) -> None:
         """The conversation belongs to the lead (a claim or an Add lead said so), known yet or not."""
-        if self._in_lane and (known := await self.get(conversation_id)) is not None:
+        if (known := self._known(conversation_id)) is not None:
             await self.save(replace(known, lead_id=lead_id), at=None)
             return
         statement = pg_insert(conversation_activity).values(
