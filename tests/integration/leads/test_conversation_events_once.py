@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from dataclasses import dataclass, replace
 
+import pytest
 from alembic import command
 from sqlalchemy import event, select, text
 
@@ -14,6 +15,7 @@ from leadline.events.golden import golden_examples
 from leadline.leads.adapters.tables import conversation_activity, leads
 from leadline.leads.bootstrap import MIGRATIONS
 from leadline.leads.domain.activity import ConversationActivity
+from leadline.leads.domain.errors import ConcurrentChange
 from leadline.leads.domain.events import AgentRef, ContactDetails
 from leadline.leads.domain.lead import Lead
 from leadline.leads.service.ports import ConversationRecord
@@ -220,3 +222,19 @@ async def test_a_lead_claimed_and_written_to_in_one_batch_is_assessed_with_what_
         temperature = await session.scalar(select(leads.c.temperature).where(leads.c.lead_id == uuid.UUID(lead_id)))
     assert temperature == "warm"
     assert (await kept(services, cid)).lead_id == uuid.UUID(lead_id)
+
+
+async def test_a_lane_whose_conversation_another_consumer_moved_past_meanwhile_fails_to_commit(services):
+    cid, uow, sessions = str(uuid.uuid4()), services.leads_uow, services.leads_app.state.runtime.sessions
+    mine = ConversationRecord(cid, "acme", opened_by="customer", activity=ConversationActivity(cid), last_sequence=2)
+    with pytest.raises(ConcurrentChange):
+        async with sessions() as session, session.begin():
+            async with uow().joining(session) as work:
+                assert await work.conversations.get(cid, for_update=True) is None  # no row yet: nothing locked
+                await work.conversations.save(mine, at=None)
+                await work.commit()
+            async with uow() as other:  # another replica, after a rebalance, got further first
+                assert await other.conversations.save(replace(mine, opened_by="lead_owner", last_sequence=3), at=None)
+                await other.commit()
+    row = await kept(services, cid)
+    assert (row.opened_by, row.last_sequence) == ("lead_owner", 3)
