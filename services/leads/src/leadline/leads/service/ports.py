@@ -181,6 +181,7 @@ class Conversations(Protocol):
         """Keep ``record`` if it folds a later event than the one kept (False: another consumer's came first).
 
         ``at``: when the conversation was last active (None: the event was no activity; the kept time stays).
+        In a consumer's lane the row is written when the lane commits, and a refusal fails that commit instead.
         """
         ...
 
