@@ -110,7 +110,8 @@ class _Held:
             return
         if session.get_transaction() is not self.transaction:  # a transaction that ended without committing
             return
-        rows = [_values(self.records[cid], at) for cid, at in self.unwritten.items()]
+        # in the order of their ids: two transactions writing the same rows lock them in the same order
+        rows = [_values(self.records[cid], at) for cid, at in sorted(self.unwritten.items())]
         written = session.execute(_SAVE, rows).all()
         if len(written) != len(rows):  # another consumer (a rebalance) folded a later event meanwhile
             raise ConcurrentChange("another consumer folded a later event of these conversations meanwhile")
