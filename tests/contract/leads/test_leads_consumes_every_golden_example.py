@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from uuid import uuid4
 
 import pytest
 
@@ -14,7 +15,7 @@ from leadline.events.router_integration import PAYLOADS as ACCOUNT_PAYLOADS
 from leadline.leads.adapters.translate import to_domain, to_payload
 from leadline.leads.domain.activity import ConversationActivity
 from leadline.leads.service.ports import ConversationRecord
-from leadline.leads.service.router_events import fold_conversation
+from leadline.leads.service.router_events import FOLLOWED, fold_conversation
 
 
 def examples_of(payloads) -> list:
@@ -50,6 +51,15 @@ def test_each_conversation_example_folds_into_what_the_leads_service_keeps(case,
         assert (after.first_message_kind == payload.content.kind) is inbound
     # folding is deterministic: the same event on the same state gives the same state
     assert fold_conversation(replace(before), payload, envelope.occurred_at) == after
+    # the consumer passes over the types it does not follow without decoding them: they must change nothing
+    if envelope.type not in FOLLOWED:
+        of_a_lead = replace(before, lead_id=str(uuid4()), first_message_at=envelope.occurred_at)
+        assert after == before
+        assert fold_conversation(of_a_lead, payload, envelope.occurred_at) == of_a_lead
+
+
+def test_the_followed_conversation_events_are_the_router_s():
+    assert FOLLOWED <= {model.EVENT_TYPE for model in CONVERSATION_PAYLOADS}
 
 
 @pytest.mark.parametrize(("case", "envelope"), ACCOUNTS, ids=ids(ACCOUNTS))

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 import structlog
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +32,13 @@ from .translate import to_domain, to_payload
 log = structlog.get_logger(__name__)
 K = lead_snapshots.c
 
+# built once: each call only binds its values (the consumer loads and reviews a lead per conversation event)
+_LAST_VERSION = select(func.max(lead_events.c.version)).where(lead_events.c.lead_id == K.lead_id).scalar_subquery()
+_SNAPSHOT = select(K.account_id, K.version, K.format, K.state, _LAST_VERSION.label("stream_version")).where(
+    K.lead_id == bindparam("lead_id")
+)
+_REVIEW = update(leads).where(leads.c.lead_id == bindparam("lead")).values(review_temperature_at=bindparam("review_at"))
+
 
 class SqlLeads:
     def __init__(self, session: AsyncSession, *, clock: Callable[[], datetime]) -> None:
@@ -39,14 +46,7 @@ class SqlLeads:
         self._clock = clock
 
     async def get(self, lead_id: str) -> Lead | None:
-        last = select(func.max(lead_events.c.version)).where(lead_events.c.lead_id == K.lead_id).scalar_subquery()
-        row = (
-            await self._session.execute(
-                select(K.account_id, K.version, K.format, K.state, last.label("stream_version")).where(
-                    K.lead_id == UUID(lead_id)
-                )
-            )
-        ).first()
+        row = (await self._session.execute(_SNAPSHOT, {"lead_id": UUID(lead_id)})).first()
         if row is not None and row.format == FORMAT and row.stream_version == row.version:
             try:
                 return Lead.restore(lead_id, row.account_id, state_from_json(row.version, row.state))
@@ -96,11 +96,7 @@ class SqlLeads:
             await self._keep(lead)
             lead.pending.clear()
         if review:
-            await self._session.execute(
-                update(leads)
-                .where(leads.c.lead_id == UUID(lead.id))
-                .values(review_temperature_at=review_temperature_at)
-            )
+            await self._session.execute(_REVIEW, {"lead": UUID(lead.id), "review_at": review_temperature_at})
         return envelopes
 
     async def _keep(self, lead: Lead) -> None:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import any_, literal, select
+from sqlalchemy import any_, bindparam, event, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from ..domain.activity import ConversationActivity
+from ..domain.errors import ConcurrentChange
 from ..service.ports import BusinessNumber, ConversationRecord, DirectoryAgent
 from .tables import account_settings, agents, business_numbers, conversation_activity, teams
 
@@ -35,6 +38,9 @@ _RECORD_FIELDS = (
     "first_message_text",
     "first_message_at",
 )
+_SAVED = frozenset(
+    (*_RECORD_FIELDS, *_ACTIVITY_FIELDS, "account_id", "lead_id", "last_answer_delay_s", "last_sequence")
+)
 
 
 def _record(row: Any) -> ConversationRecord:
@@ -47,35 +53,126 @@ def _record(row: Any) -> ConversationRecord:
         account_id=row.account_id,
         lead_id=str(row.lead_id) if row.lead_id else None,
         activity=activity,
+        last_sequence=row.last_sequence,
         **{name: getattr(row, name) for name in _RECORD_FIELDS},
     )
 
 
+# built once: each call only binds its values (building a statement costs more than running it here)
+_BY_ID = select(conversation_activity).where(A.conversation_id == bindparam("conversation_id"))
+_LOCKED_BY_ID = _BY_ID.with_for_update()
+_OF_LEAD = select(conversation_activity).where(A.lead_id == bindparam("lead_id"))
+_NEW = pg_insert(conversation_activity)
+_SAVE = _NEW.on_conflict_do_update(
+    index_elements=[A.conversation_id],
+    set_={
+        **{column.name: _NEW.excluded[column.name] for column in conversation_activity.c if column.name in _SAVED},
+        "last_activity_at": func.coalesce(_NEW.excluded.last_activity_at, A.last_activity_at),
+        # a lead, once known, stays: an Add lead may link the row while a lane still holds its news in memory
+        "lead_id": func.coalesce(_NEW.excluded.lead_id, A.lead_id),
+    },
+    where=A.last_sequence < _NEW.excluded.last_sequence,
+).returning(A.conversation_id)
+
+
+def _values(record: ConversationRecord, at: datetime | None) -> dict[str, Any]:
+    activity = record.activity or ConversationActivity(record.conversation_id)
+    values: dict[str, Any] = {name: getattr(record, name) for name in _RECORD_FIELDS}
+    values.update({name: getattr(activity, name) for name in _ACTIVITY_FIELDS})
+    delay = activity.last_answer_delay
+    values.update(
+        conversation_id=UUID(record.conversation_id),
+        account_id=record.account_id,
+        lead_id=UUID(record.lead_id) if record.lead_id else None,
+        last_answer_delay_s=int(delay.total_seconds()) if delay is not None else None,
+        last_activity_at=at,
+        last_sequence=record.last_sequence,
+    )
+    return values
+
+
+@dataclass
+class _Held:
+    """The conversations a consumer's lane has decided in its transaction, as decided (committed savepoints only).
+
+    A row the lane read for update, or wrote, stays locked by the transaction until it ends: nobody else changes it,
+    so the lane's next events of the conversation read it here, and the lane writes each conversation once, with
+    what its last event left, when the transaction commits (``before_commit``).
+    """
+
+    transaction: object
+    records: dict[str, ConversationRecord] = field(default_factory=dict)
+    unwritten: dict[str, datetime | None] = field(default_factory=dict)
+    """Conversation id -> when it was last active (None: no news of activity; the row keeps its time)."""
+
+    def write(self, session: Session) -> None:
+        if not self.unwritten or session.in_nested_transaction():  # a savepoint's commit: not yet
+            return
+        if session.get_transaction() is not self.transaction:  # a transaction that ended without committing
+            return
+        # in the order of their ids: two transactions writing the same rows lock them in the same order
+        rows = [_values(self.records[cid], at) for cid, at in sorted(self.unwritten.items())]
+        written = session.execute(_SAVE, rows).all()
+        if len(written) != len(rows):  # another consumer (a rebalance) folded a later event meanwhile
+            raise ConcurrentChange("another consumer folded a later event of these conversations meanwhile")
+        self.unwritten.clear()
+
+
+_HELD = "leads.conversations held"
+
+
+def _held(session: AsyncSession) -> _Held:
+    transaction = session.sync_session.get_transaction()
+    held = session.info.get(_HELD)
+    if not isinstance(held, _Held) or held.transaction is not transaction:
+        held = session.info[_HELD] = _Held(transaction)
+        event.listen(session.sync_session, "before_commit", held.write)
+    return held
+
+
 class SqlConversations:
-    def __init__(self, session: AsyncSession) -> None:
+    """``in_lane``: this unit of work is one savepoint of a consumer lane's transaction (see ``_Held``); otherwise
+    a save is written at once."""
+
+    def __init__(self, session: AsyncSession, *, in_lane: bool = False) -> None:
         self._session = session
+        self._in_lane = in_lane
+        self._saved: dict[str, tuple[ConversationRecord, datetime | None]] = {}
+
+    def _known(self, conversation_id: str) -> ConversationRecord | None:
+        """What this unit of work, or its lane, decided of the conversation and has not written yet."""
+        if not self._in_lane:
+            return None
+        if conversation_id in self._saved:
+            return self._saved[conversation_id][0]
+        return _held(self._session).records.get(conversation_id)
 
     async def get(self, conversation_id: str, *, for_update: bool = False) -> ConversationRecord | None:
-        query = select(conversation_activity).where(A.conversation_id == UUID(conversation_id))
-        row = (await self._session.execute(query.with_for_update() if for_update else query)).first()
+        if (known := self._known(conversation_id)) is not None:
+            return known
+        query = _LOCKED_BY_ID if for_update else _BY_ID
+        row = (await self._session.execute(query, {"conversation_id": UUID(conversation_id)})).first()
         return _record(row) if row else None
 
-    async def save(self, record: ConversationRecord, *, at: datetime) -> None:
-        activity = record.activity or ConversationActivity(record.conversation_id)
-        values: dict[str, Any] = {name: getattr(record, name) for name in _RECORD_FIELDS}
-        values.update({name: getattr(activity, name) for name in _ACTIVITY_FIELDS})
-        delay = activity.last_answer_delay
-        values.update(
-            account_id=record.account_id,
-            lead_id=UUID(record.lead_id) if record.lead_id else None,
-            last_answer_delay_s=int(delay.total_seconds()) if delay is not None else None,
-            last_activity_at=at,
-        )
-        statement = pg_insert(conversation_activity).values(conversation_id=UUID(record.conversation_id), **values)
-        await self._session.execute(statement.on_conflict_do_update(index_elements=[A.conversation_id], set_=values))
+    async def save(self, record: ConversationRecord, *, at: datetime | None) -> bool:
+        if self._in_lane:
+            _, before = self._saved.get(record.conversation_id, (None, None))
+            self._saved[record.conversation_id] = (record, at or before)
+            return True
+        return (await self._session.execute(_SAVE, _values(record, at))).first() is not None
+
+    def committed(self) -> None:
+        """This unit of work's savepoint is committed into the lane's transaction: what it saved is the lane's."""
+        held = _held(self._session)
+        for cid, (record, at) in self._saved.items():
+            held.records[cid] = record
+            held.unwritten[cid] = at or held.unwritten.get(cid)
 
     async def link(self, conversation_id: str, account_id: str, lead_id: str) -> None:
         """The conversation belongs to the lead (a claim or an Add lead said so), known yet or not."""
+        if (known := self._known(conversation_id)) is not None:
+            await self.save(replace(known, lead_id=lead_id), at=None)
+            return
         statement = pg_insert(conversation_activity).values(
             conversation_id=UUID(conversation_id), account_id=account_id, lead_id=UUID(lead_id)
         )
@@ -84,8 +181,16 @@ class SqlConversations:
         )
 
     async def of_lead(self, lead_id: str) -> list[ConversationRecord]:
-        rows = await self._session.execute(select(conversation_activity).where(A.lead_id == UUID(lead_id)))
-        return [_record(row) for row in rows]
+        rows = await self._session.execute(_OF_LEAD, {"lead_id": UUID(lead_id)})
+        found = {record.conversation_id: record for record in map(_record, rows)}
+        if self._in_lane:  # what the lane knows and has not written yet
+            known = {**_held(self._session).records, **{cid: record for cid, (record, _) in self._saved.items()}}
+            for cid, record in known.items():
+                if record.lead_id == lead_id:
+                    found[cid] = record
+                else:
+                    found.pop(cid, None)
+        return list(found.values())
 
 
 class SqlDirectory:

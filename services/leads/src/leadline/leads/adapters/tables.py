@@ -152,6 +152,8 @@ conversation_activity = Table(
     Column("last_answer_delay_s", Integer, nullable=True),
     Column("finished_at", DateTime(timezone=True), nullable=True),
     Column("last_activity_at", DateTime(timezone=True), nullable=True),
+    # the router's sequence of the last event folded into the row: a redelivered event is recognised with the row
+    Column("last_sequence", Integer, nullable=False, server_default=text("0")),
     Index("conversation_activity_lead", "lead_id"),
 )
 

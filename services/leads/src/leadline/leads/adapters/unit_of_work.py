@@ -77,8 +77,13 @@ class SqlUnitOfWork(SessionUnitOfWork):
         self.leads = TrackedLeads(SqlLeads(session, clock=self._clock))
         self.sagas = SqlSagas(session)
         self.conflicts = SqlConflicts(session)
-        self.conversations = SqlConversations(session)
+        self.conversations = SqlConversations(session, in_lane=self.in_batch)
         self.directory = SqlDirectory(session)
 
     async def collect_new_events(self) -> list[Envelope]:
         return await self.leads.append_pending(self.causation)
+
+    async def commit(self) -> None:
+        await super().commit()
+        if self.in_batch:  # what this savepoint decided is now the lane's, written when the lane commits
+            self.conversations.committed()

@@ -108,6 +108,8 @@ class ConversationRecord:
     first_message_text: str | None = None
     first_message_at: datetime | None = None
     activity: ConversationActivity | None = None
+    last_sequence: int = 0
+    """The router's sequence of the last event folded into this record (0: none yet)."""
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,13 @@ class Conflicts(Protocol):
 class Conversations(Protocol):
     async def get(self, conversation_id: str, *, for_update: bool = False) -> ConversationRecord | None: ...
 
-    async def save(self, record: ConversationRecord, *, at: datetime) -> None: ...
+    async def save(self, record: ConversationRecord, *, at: datetime | None) -> bool:
+        """Keep ``record`` if it folds a later event than the one kept (False: another consumer's came first).
+
+        ``at``: when the conversation was last active (None: the event was no activity; the kept time stays).
+        In a consumer's lane the row is written when the lane commits, and a refusal fails that commit instead.
+        """
+        ...
 
     async def link(self, conversation_id: str, account_id: str, lead_id: str) -> None: ...
 

@@ -13,6 +13,11 @@ from datetime import datetime
 import structlog
 
 from leadline.events import (
+    CONVERSATION_CLAIMED,
+    CONVERSATION_FINISHED,
+    CONVERSATION_OPENED,
+    CONVERSATION_REOPENED,
+    MESSAGE_APPENDED,
     AccountSettingsChangedV1,
     AgentUpsertedV1,
     BusinessNumberRegisteredV1,
@@ -30,6 +35,7 @@ from leadline.events.envelope import Payload
 from leadline.phones import normalize_phone
 
 from ..domain.activity import ConversationActivity
+from ..domain.errors import ConcurrentChange
 from ..domain.lead import ACTIVE
 from ..domain.temperature import TemperatureRules
 from .common import reassess
@@ -63,6 +69,13 @@ async def learn_account_setup(work: UnitOfWork, envelope: Envelope, payload: Pay
                     payload.phone_number_id, payload.display_phone_number, payload.name, frozenset(payload.team_ids)
                 ),
             )
+
+
+FOLLOWED = frozenset(
+    {CONVERSATION_OPENED, MESSAGE_APPENDED, CONVERSATION_CLAIMED, CONVERSATION_FINISHED, CONVERSATION_REOPENED}
+)
+"""The router's conversation events the leads service folds; the others (status changes, pool waits, deliveries,
+send requests, ...) change nothing here, so the consumer passes over them without decoding them."""
 
 
 def fold_conversation(record: ConversationRecord, payload: Payload, at: datetime) -> ConversationRecord:
@@ -129,21 +142,26 @@ async def follow_conversation(
     """Keep the conversation's activity, re-assess its lead, and finish an Add lead whose claim we see here.
 
     A customer who shares their number through "request contact info" gives it to their lead, if it had none.
+    The conversation's record says which of the router's events it has folded: one it has seen changes nothing.
     """
-    shared = number_shared_on_request(payload, normalize)
     cid = envelope.stream_id
     before = await work.conversations.get(cid, for_update=True) or ConversationRecord(cid, envelope.account_id)
+    if envelope.sequence <= before.last_sequence:
+        return  # delivered again
     record = fold_conversation(before, payload, envelope.occurred_at)
-    if record != before:
-        await work.conversations.save(record, at=envelope.occurred_at)
-    lead = await work.leads.get(record.lead_id) if record.lead_id and record != before else None
+    changed = record != before
+    if not await work.conversations.save(
+        replace(record, last_sequence=envelope.sequence), at=envelope.occurred_at if changed else None
+    ):
+        raise ConcurrentChange("another consumer folded a later event of this conversation meanwhile")
+    lead = await work.leads.get(record.lead_id) if record.lead_id and changed else None
     if lead is not None and lead.status == ACTIVE:
         now = clock()
         point = point_from_record(record)
         if record.opened_by == "lead_owner" and point is not None:
             # the router sent the returning customer straight to the lead's owner: unification, no Add lead
             lead.attach_conversation(cid, point, at=now)
-        if shared:
+        if shared := number_shared_on_request(payload, normalize):
             lead.take_shared_mobile(shared, conversation_id=cid, at=now)
         assessment = await reassess(work, lead, now, rules)
         work.leads.review_temperature(lead, assessment.review_at)
