@@ -13,13 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.util import await_
 
 from leadline.events import REGISTRY, Envelope
 from leadline.events.registry import UnknownEventType
+from leadline.platform.at_commit import held_until_commit
 from leadline.platform.inbox import advance_streams, first_deliveries
 
 from ..service.ports import TimelineStore
@@ -52,10 +50,8 @@ class LiveTimeline:
         whose records the consumer then handles one by one (``leadline.platform.batches``). A record whose
         savepoint is rolled back after this call is applied with the others and handled alone again: the inbox
         makes that second time a no-op."""
-        decoded = self.decoded(envelope)
-        if _PENDING not in session.info:
-            _apply_when_committing(session)
-        session.info[_PENDING].setdefault(self, []).append(decoded)
+        pending = held_until_commit(session, _PENDING, dict, _apply_pending)
+        pending.setdefault(self, []).append(self.decoded(envelope))
 
     def decoded(self, envelope: Envelope) -> Decoded:
         if envelope.type in HANDLED:
@@ -81,22 +77,6 @@ class LiveTimeline:
         await self.projection.handle(store, envelope, payload)
 
 
-def _apply_when_committing(session: AsyncSession) -> None:
-    """Hooks the session's transaction: its pending events applied just before it commits, dropped if it ends
-    otherwise. SQLAlchemy runs the hooks inside the AsyncSession's commit (a greenlet), where ``await_`` waits on
-    the event loop; ``before_commit`` also runs as each savepoint is released, which leaves the events to the end."""
-    session.info[_PENDING] = {}
-
-    def apply_pending(sync_session: Session) -> None:
-        if sync_session.in_nested_transaction():
-            return
-        pending, session.info[_PENDING] = session.info[_PENDING], {}
-        for timeline, events in pending.items():
-            await_(timeline.apply_all(session, events))
-
-    def forget_pending(sync_session: Session, transaction: SessionTransaction) -> None:
-        if transaction.parent is None:
-            session.info[_PENDING] = {}
-
-    event.listen(session.sync_session, "before_commit", apply_pending)
-    event.listen(session.sync_session, "after_transaction_end", forget_pending)
+async def _apply_pending(session: AsyncSession, pending: dict[LiveTimeline, list[Decoded]]) -> None:
+    for timeline, events in pending.items():
+        await timeline.apply_all(session, events)

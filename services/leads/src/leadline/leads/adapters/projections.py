@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import any_, bindparam, event, func, literal, select
+from sqlalchemy import any_, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+
+from leadline.platform.at_commit import held_until_commit
 
 from ..domain.activity import ConversationActivity
 from ..domain.errors import ConcurrentChange
@@ -97,37 +98,29 @@ class _Held:
 
     A row the lane read for update, or wrote, stays locked by the transaction until it ends: nobody else changes it,
     so the lane's next events of the conversation read it here, and the lane writes each conversation once, with
-    what its last event left, when the transaction commits (``before_commit``).
+    what its last event left, when the transaction commits (``leadline.platform.at_commit``).
     """
 
-    transaction: object
     records: dict[str, ConversationRecord] = field(default_factory=dict)
     unwritten: dict[str, datetime | None] = field(default_factory=dict)
     """Conversation id -> when it was last active (None: no news of activity; the row keeps its time)."""
 
-    def write(self, session: Session) -> None:
-        if not self.unwritten or session.in_nested_transaction():  # a savepoint's commit: not yet
-            return
-        if session.get_transaction() is not self.transaction:  # a transaction that ended without committing
-            return
-        # in the order of their ids: two transactions writing the same rows lock them in the same order
-        rows = [_values(self.records[cid], at) for cid, at in sorted(self.unwritten.items())]
-        written = session.execute(_SAVE, rows).all()
-        if len(written) != len(rows):  # another consumer (a rebalance) folded a later event meanwhile
-            raise ConcurrentChange("another consumer folded a later event of these conversations meanwhile")
-        self.unwritten.clear()
+
+async def _write_held(session: AsyncSession, held: _Held) -> None:
+    if not held.unwritten:
+        return
+    # in the order of their ids: two transactions writing the same rows lock them in the same order
+    rows = [_values(held.records[cid], at) for cid, at in sorted(held.unwritten.items())]
+    written = (await session.execute(_SAVE, rows)).all()
+    if len(written) != len(rows):  # another consumer (a rebalance) folded a later event meanwhile
+        raise ConcurrentChange("another consumer folded a later event of these conversations meanwhile")
 
 
 _HELD = "leads.conversations held"
 
 
 def _held(session: AsyncSession) -> _Held:
-    transaction = session.sync_session.get_transaction()
-    held = session.info.get(_HELD)
-    if not isinstance(held, _Held) or held.transaction is not transaction:
-        held = session.info[_HELD] = _Held(transaction)
-        event.listen(session.sync_session, "before_commit", held.write)
-    return held
+    return held_until_commit(session, _HELD, _Held, _write_held)
 
 
 class SqlConversations:
