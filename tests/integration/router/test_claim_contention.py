@@ -1,12 +1,14 @@
-"""Claim-once under contention: the database decides, exactly one of 100 agents wins."""
+"""Claim-once under contention: the database decides, exactly one of 100 agents wins, on one replica or two."""
 
 from __future__ import annotations
 
 import asyncio
 
+import httpx
 from sqlalchemy import func, select
 
 from leadline.router.adapters.tables import events
+from tests.integration.router.test_live_stream import live_replica, token_for
 
 
 async def test_a_hundred_concurrent_claims_make_exactly_one_owner_and_ninety_nine_409s(router):
@@ -17,6 +19,32 @@ async def test_a_hundred_concurrent_claims_make_exactly_one_owner_and_ninety_nin
         answers = await asyncio.gather(*(c.post(f"/conversations/{conversation_id}/claim", json={}) for c in clients))
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
+    await _exactly_one_owner(router, conversation_id, answers)
+
+
+async def test_a_hundred_claims_at_once_on_two_replicas_make_exactly_one_owner(router):
+    """Each replica decides its own claimers in memory; between replicas the database's claim turn and the expected
+    version decide."""
+    dealer = await router.dealer(extra_agents=100)
+    conversation_id = await dealer.open_conversation()
+    async with live_replica(router) as replica:
+        here = [dealer.client(f"seller{n}") for n in range(0, 100, 2)]
+        there = [
+            httpx.AsyncClient(
+                base_url=replica.base_url, headers={"Authorization": f"Bearer {token_for(dealer, f'seller{n}')}"}
+            )
+            for n in range(1, 100, 2)
+        ]
+        try:
+            answers = await asyncio.gather(
+                *(c.post(f"/conversations/{conversation_id}/claim", json={}) for c in [*here, *there])
+            )
+        finally:
+            await asyncio.gather(*(c.aclose() for c in [*here, *there]))
+    await _exactly_one_owner(router, conversation_id, answers)
+
+
+async def _exactly_one_owner(router, conversation_id: str, answers: list[httpx.Response]) -> None:
     statuses = sorted(a.status_code for a in answers)
     assert statuses.count(200) == 1 and statuses.count(409) == 99, statuses
     winner = next(a.json()["owner"] for a in answers if a.status_code == 200)

@@ -11,10 +11,17 @@ decides; the others wait on the same lock *shared* (``after_claim_turn``: its ow
 soon as it is granted) and then all read at once what the decider left, instead of each loading the conversation,
 appending in vain and deciding again, or being refused one after another. Nothing else takes this lock, so it joins
 no cycle.
+
+Within one process the turn is taken once: while a claim of the conversation is being decided here (``deciding``),
+the process's other claimers do not try the lock at all; they wait for that decision in memory, and then share one
+wait and one read (a wait is joined only until it is granted, so a read never began before its waiter came).
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from uuid import UUID
 
 from sqlalchemy import Text, bindparam, func, select
@@ -66,6 +73,20 @@ class SqlClaimGate:
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._sessions = sessions
         self._cache = cache
+        self._deciding: dict[str, asyncio.Event] = {}  # conversation → set when this process's decider is done
+        self._waits: dict[tuple[str, str], asyncio.Task[CommittedClaim | None]] = {}  # waits not yet granted
+
+    @asynccontextmanager
+    async def deciding(self, conversation_id: str) -> AsyncIterator[bool]:
+        if conversation_id in self._deciding:
+            yield False
+            return
+        done = self._deciding[conversation_id] = asyncio.Event()
+        try:
+            yield True
+        finally:
+            del self._deciding[conversation_id]
+            done.set()
 
     async def committed(self, conversation_id: str, account_id: str) -> CommittedClaim | None:
         if not _is_uuid(conversation_id):
@@ -74,11 +95,30 @@ class SqlClaimGate:
             return await self._read(connection, conversation_id, account_id)
 
     async def after_claim_turn(self, conversation_id: str, account_id: str) -> CommittedClaim | None:
-        async with self._engine.connect() as connection:
-            # granted once the decider's transaction has ended; the read must be a statement of its own (a statement
-            # sees what was committed when it began, not when its lock was granted)
-            await connection.execute(WAIT_FOR_TURN, _turn(conversation_id))
-            return await self._read(connection, conversation_id, account_id)
+        local = self._deciding.get(conversation_id)
+        if local is not None:
+            await local.wait()
+        key = (conversation_id, account_id)
+        wait = self._waits.get(key)
+        if wait is None:
+            wait = self._waits[key] = asyncio.create_task(self._wait_and_read(key))
+        return await asyncio.shield(wait)  # a waiter that gives up does not cancel the others' wait
+
+    async def _wait_and_read(self, key: tuple[str, str]) -> CommittedClaim | None:
+        conversation_id, account_id = key
+        try:
+            async with self._engine.connect() as connection:
+                # granted once the decider's transaction has ended; the read must be a statement of its own (a
+                # statement sees what was committed when it began, not when its lock was granted)
+                await connection.execute(WAIT_FOR_TURN, _turn(conversation_id))
+                self._no_longer_joinable(key)  # who comes now waits anew: this read may have begun before them
+                return await self._read(connection, conversation_id, account_id)
+        finally:
+            self._no_longer_joinable(key)
+
+    def _no_longer_joinable(self, key: tuple[str, str]) -> None:
+        if self._waits.get(key) is asyncio.current_task():
+            del self._waits[key]
 
     async def _read(self, connection: AsyncConnection, conversation_id: str, account_id: str) -> CommittedClaim | None:
         row = (

@@ -132,10 +132,12 @@ async def claim_conversation(
     while True:
         _refuse_late_claim(committed, agent)
         if committed is None or not committed.being_decided:
-            try:
-                return await retrying(attempt)
-            except _TurnTaken:
-                pass
+            async with gate.deciding(conversation_id) as deciding:
+                if deciding:
+                    try:
+                        return await retrying(attempt)
+                    except _TurnTaken:
+                        pass
         committed = await gate.after_claim_turn(conversation_id, account_id)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -51,6 +52,10 @@ class ClaimGate(Protocol):
 
     async def committed(self, conversation_id: str, account_id: str) -> CommittedClaim | None:
         """The claim state as committed; None when there is no such conversation (or not yet in the view)."""
+
+    def deciding(self, conversation_id: str) -> AbstractAsyncContextManager[bool]:
+        """Whether this claimer may decide: False while another claim of the conversation is being decided in this
+        process (then ``after_claim_turn`` waits for it without asking the database)."""
 
     async def after_claim_turn(self, conversation_id: str, account_id: str) -> CommittedClaim | None:
         """Wait until the claimer holding the conversation's claim turn (``UnitOfWork.take_claim_turn``) has ended
