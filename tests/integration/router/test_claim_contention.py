@@ -7,6 +7,9 @@ import asyncio
 import httpx
 from sqlalchemy import func, select
 
+from leadline.platform.db import create_engine, session_factory
+from leadline.router.adapters.account_cache import AccountCache
+from leadline.router.adapters.claim_gate import SqlClaimGate
 from leadline.router.adapters.tables import events
 from tests.integration.router.test_live_stream import live_replica, token_for
 
@@ -56,3 +59,20 @@ async def _exactly_one_owner(router, conversation_id: str, answers: list[httpx.R
             .where(events.c.stream_id == conversation_id, events.c.type == "router.conversation.claimed")
         )
     assert claimed == 1
+
+
+async def test_claims_read_with_the_account_not_yet_in_memory_never_wait_for_a_second_connection(router):
+    """More claimers than connections, right after a configuration change (the account is read again): each gives its
+    connection back before reading the account, so none holds one while waiting for another (a pool deadlock)."""
+    dealer = await router.dealer()
+    conversation_id = await dealer.open_conversation()
+    engine = create_engine(router.app.state.runtime.settings.database_url, pool_size=1)  # two connections
+    gate = SqlClaimGate(engine, session_factory(engine), AccountCache())
+    try:
+        read = await asyncio.wait_for(
+            asyncio.gather(*(gate.committed(conversation_id, dealer.account_id) for _ in range(10))), timeout=10
+        )
+    finally:
+        await engine.dispose()
+    assert {claim.state.owner_id for claim in read} == {None}
+    assert {claim.account.id for claim in read} == {dealer.account_id}

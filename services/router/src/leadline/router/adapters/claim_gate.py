@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from uuid import UUID
 
-from sqlalchemy import Text, bindparam, func, select
+from sqlalchemy import Row, Text, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..domain.agents import Account
@@ -92,7 +92,8 @@ class SqlClaimGate:
         if not _is_uuid(conversation_id):
             return None
         async with self._engine.connect() as connection:
-            return await self._read(connection, conversation_id, account_id)
+            row = await self._row(connection, conversation_id, account_id)
+        return await self._claim(row, account_id)  # after the connection is back: the account may need one
 
     async def after_claim_turn(self, conversation_id: str, account_id: str) -> CommittedClaim | None:
         local = self._deciding.get(conversation_id)
@@ -112,20 +113,20 @@ class SqlClaimGate:
                 # statement sees what was committed when it began, not when its lock was granted)
                 await connection.execute(WAIT_FOR_TURN, _turn(conversation_id))
                 self._no_longer_joinable(key)  # who comes now waits anew: this read may have begun before them
-                return await self._read(connection, conversation_id, account_id)
+                row = await self._row(connection, conversation_id, account_id)
         finally:
             self._no_longer_joinable(key)
+        return await self._claim(row, account_id)
 
     def _no_longer_joinable(self, key: tuple[str, str]) -> None:
         if self._waits.get(key) is asyncio.current_task():
             del self._waits[key]
 
-    async def _read(self, connection: AsyncConnection, conversation_id: str, account_id: str) -> CommittedClaim | None:
-        row = (
-            await connection.execute(
-                READ, {"conversation_id": conversation_id, "account_id": account_id, **_turn(conversation_id)}
-            )
-        ).first()
+    async def _row(self, connection: AsyncConnection, conversation_id: str, account_id: str) -> Row | None:
+        params = {"conversation_id": conversation_id, "account_id": account_id, **_turn(conversation_id)}
+        return (await connection.execute(READ, params)).first()
+
+    async def _claim(self, row: Row | None, account_id: str) -> CommittedClaim | None:
         if row is None:
             return None
         state = ClaimState(
@@ -143,7 +144,7 @@ class SqlClaimGate:
         cached = self._cache.entries.get(account_id)
         if cached is not None and cached[0] == version:
             return cached[1]
-        async with self._sessions() as session:  # after a configuration change only
+        async with self._sessions() as session:  # after a configuration change only; never inside another checkout
             account = await SqlAccountDirectory(session).account(account_id)
         self._cache.entries[account_id] = (version, account)
         return account
