@@ -42,6 +42,11 @@ async def test_an_event_published_later_by_the_relay_carries_the_trace_of_the_re
     assert carried.span_id == request_span.get_span_context().span_id, "consumers continue the writer's span"
 
 
+PROBES = ("/healthz", "/readyz", "/metrics")
+#: The router's untraced paths (``untraced_paths``): its stream and media URLs may carry a token in the query.
+WITH_CREDENTIALS_IN_THE_QUERY = ("/stream", "/conversations/c1/messages/m1/media", "/conversations/c1/customer-photo")
+
+
 async def test_a_service_request_continues_the_callers_trace_and_probes_are_not_traced(infra):
     app = build_router(
         RouterSettings(
@@ -55,11 +60,11 @@ async def test_a_service_request_continues_the_callers_trace_and_probes_are_not_
     with recorded_spans() as spans:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://router") as client:
             response = await client.get("/openapi.json", headers=traceparent)
-            for probe in ("/healthz", "/readyz", "/metrics"):
+            for probe in (*PROBES, *WITH_CREDENTIALS_IN_THE_QUERY):
                 await client.get(probe, headers=traceparent)
     assert response.status_code == 200 and response.headers["x-request-id"]
     span = server_span(spans, "/openapi.json")
     assert span is not None, "FastAPI's OpenTelemetry support opens a server span per request"
     assert format(span.context.trace_id, "032x") == caller_trace
     assert span.parent.span_id == 0x00F067AA0BA902B7
-    assert [server_span(spans, probe) for probe in ("/healthz", "/readyz", "/metrics")] == [None, None, None]
+    assert [server_span(spans, probe) for probe in (*PROBES, *WITH_CREDENTIALS_IN_THE_QUERY)] == [None] * 6

@@ -28,7 +28,9 @@ from leadline.platform.auth import verifier_from_settings
 from leadline.platform.runtime import ServiceRuntime, create_service_app
 from leadline.platform.settings import KafkaSettings
 from leadline.platform.tokens import mint_token
+from leadline.router.adapters.account_cache import AccountCache
 from leadline.router.adapters.agent_rights import DirectoryRights
+from leadline.router.adapters.claim_gate import SqlClaimGate
 from leadline.router.adapters.live_feed import DROPPED, LiveFeed
 from leadline.router.adapters.unit_of_work import SqlUnitOfWork
 from leadline.router.entrypoints.agent_api import agent_api, install_router_errors
@@ -65,6 +67,7 @@ async def live_replica(router) -> AsyncIterator[LiveReplica]:
                 uow=lambda: SqlUnitOfWork(runtime.sessions, clock=router.clock),
                 sessions=runtime.sessions,
                 access=access,
+                gate=SqlClaimGate(runtime.engine, runtime.sessions, AccountCache()),
                 normalize=normalize_phone,
                 clock=router.clock,
             ),

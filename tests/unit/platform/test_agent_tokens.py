@@ -2,8 +2,10 @@
 
 from datetime import UTC, datetime, timedelta
 
+import jwt
 import pytest
 
+from leadline.platform import auth
 from leadline.platform.auth import InvalidToken, TokenIdentity, TokenVerifier
 from leadline.platform.tokens import Role, mint_token
 
@@ -88,3 +90,35 @@ def test_a_token_without_an_account_is_refused():
 def test_garbage_is_refused():
     with pytest.raises(InvalidToken):
         verifier().verify("not.a.jwt")
+
+
+def test_a_verified_token_is_answered_from_memory_and_still_expires(monkeypatch):
+    token = mint_token(secret=SECRET, agent_id="ana", name="Ana", role="seller", account_id="acme", teams=[])
+    verifying = verifier()
+    identity = verifying.verify(token)
+
+    def no_second_check(*_: object, **__: object) -> None:
+        raise jwt.InvalidSignatureError("checked again")
+
+    monkeypatch.setattr(jwt, "decode", no_second_check)
+    assert verifying.verify(token) == identity
+    later = datetime.now(UTC).timestamp() + 13 * 3600  # past the token's 12 hours
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    with pytest.raises(InvalidToken, match="expired"):
+        verifying.verify(token)
+
+
+def test_a_verified_token_is_checked_again_after_a_while(monkeypatch):
+    """A key taken out of the JWKS stops being honoured within ``VERIFIED_FOR_S``, as with the key cache."""
+    token = mint_token(secret=SECRET, agent_id="ana", name="Ana", role="seller", account_id="acme", teams=[])
+    verifying = verifier()
+    verifying.verify(token)
+
+    def key_withdrawn(*_: object, **__: object) -> None:
+        raise jwt.InvalidSignatureError("Signature verification failed")
+
+    monkeypatch.setattr(jwt, "decode", key_withdrawn)
+    later = datetime.now(UTC).timestamp() + auth.VERIFIED_FOR_S + 1
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    with pytest.raises(InvalidToken, match="not valid"):
+        verifying.verify(token)

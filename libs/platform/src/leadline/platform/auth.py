@@ -7,6 +7,7 @@ What the agent may do is not the token's to say: ``access`` reads it from the ac
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -53,7 +54,18 @@ class InvalidToken(ApiError):
         super().__init__(401, "unauthenticated", reason)
 
 
+#: How long a verified token is answered from memory at most (its own ``exp`` bounds it too): as long as PyJWKClient
+#: keeps a JWKS key, so a key taken out of the JWKS stops being honoured within the same time.
+VERIFIED_FOR_S = 300.0
+#: Tokens kept verified at most (an agent's page sends the same token with every request until it renews it).
+VERIFIED_TOKENS = 10_000
+
+
 class TokenVerifier:
+    """Verifies a bearer JWT; a token verified once is answered from memory until its ``exp`` (at most
+    ``VERIFIED_FOR_S``): the signature check is most of an authorized request's CPU, and the same bytes verify the
+    same way until they expire."""
+
     def __init__(
         self, *, secret: str | None, jwks_url: str | None = None, audience: str = "leadline", issuer: str | None = None
     ) -> None:
@@ -63,8 +75,25 @@ class TokenVerifier:
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
         self._audience = audience
         self._issuer = issuer
+        self._verified: dict[str, tuple[TokenIdentity, float, float]] = {}  # token → identity, exp, verify again at
 
     def verify(self, token: str) -> TokenIdentity:
+        now = time.time()
+        kept = self._verified.get(token)
+        if kept is not None:
+            identity, expires_at, again_at = kept
+            if now >= expires_at:
+                del self._verified[token]
+                raise InvalidToken("the token has expired")
+            if now < again_at:
+                return identity
+        identity, expires_at = self._decode(token)
+        if len(self._verified) >= VERIFIED_TOKENS:
+            del self._verified[next(iter(self._verified))]  # the oldest
+        self._verified[token] = (identity, expires_at, now + VERIFIED_FOR_S)
+        return identity
+
+    def _decode(self, token: str) -> tuple[TokenIdentity, float]:
         try:
             if self._jwks is not None:
                 key = self._jwks.get_signing_key_from_jwt(token).key
@@ -81,12 +110,13 @@ class TokenVerifier:
             )
             if not isinstance(claims["sub"], str) or not isinstance(claims["account_id"], str):
                 raise ValueError("sub and account_id must be strings")
-            return TokenIdentity(
+            identity = TokenIdentity(
                 agent_id=claims["sub"],
                 name=str(claims.get("name", claims["sub"])),
                 account_id=claims["account_id"],
                 service=claims.get(SERVICE_CLAIM) is True,
             )
+            return identity, float(claims["exp"])
         except jwt.ExpiredSignatureError:
             raise InvalidToken("the token has expired") from None
         except (jwt.PyJWTError, ValueError, KeyError) as error:

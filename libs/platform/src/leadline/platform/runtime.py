@@ -214,13 +214,15 @@ def create_service_app(
     carries a credential (EventSource, ``<img>`` and ``<audio>`` cannot send headers) are kept out of traces;
     each is a regular expression a whole path must match.
     """
-    untraced = [re.compile(pattern) for pattern in untraced_paths]
+    untraced = re.compile("|".join(f"(?:{pattern})" for pattern in untraced_paths)) if untraced_paths else None
     app = FastAPI(
         title=title,
         description=description,
         version="0.1.0",
         lifespan=runtime.lifespan,
-        telemetry=server_spans(exclude=lambda scope: any(p.fullmatch(scope.get("path", "")) for p in untraced)),
+        telemetry=server_spans(
+            exclude=(lambda scope: untraced.fullmatch(scope.get("path", "")) is not None) if untraced else None
+        ),
     )
     install_error_handlers(app)
     install_request_context(app)

@@ -19,6 +19,7 @@ from .adapters import queries
 from .adapters.account_cache import AccountCache
 from .adapters.account_directory import SqlConfigurationUnitOfWork
 from .adapters.agent_rights import DirectoryRights
+from .adapters.claim_gate import SqlClaimGate
 from .adapters.ingest_media import IngestMedia
 from .adapters.live_feed import LiveFeed
 from .adapters.pool_wait_metrics import PrometheusPoolWaits
@@ -81,6 +82,7 @@ def build(
                 uow=uow,
                 sessions=runtime.sessions,
                 access=access,
+                gate=SqlClaimGate(runtime.engine, runtime.sessions, accounts),
                 normalize=normalize_phone,
                 clock=clock,
                 render=partial(rendered_template, ingest=ingest),

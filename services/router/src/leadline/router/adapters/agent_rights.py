@@ -35,6 +35,11 @@ class DirectoryRights:
         self._following = False
         self._generation = 0  # bumped by every forget: a read that began before it is not kept
 
+    @property
+    def following(self) -> bool:
+        """Whether rights read now may be kept (the feed follows every directory change)."""
+        return self._following
+
     def follow(self) -> None:
         """The feed reads every directory change from now on: what is read from here may be kept."""
         self.forget()

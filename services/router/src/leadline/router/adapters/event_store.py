@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from uuid import UUID
 
 import structlog
 from sqlalchemy import func, literal, or_, select
@@ -23,10 +22,9 @@ from leadline.platform.event_store import StreamConflict, append_events, load_st
 
 from ..domain.conversation import Conversation
 from ..domain.errors import ConcurrentChange
-from ..service.ports import ClaimState
 from .projections import project
 from .snapshots import FORMAT, UnreadableSnapshot, facts_from_json, facts_to_row, state_from_json, state_to_json
-from .tables import conversation_messages, conversation_snapshots, conversation_view, events
+from .tables import conversation_messages, conversation_snapshots, events
 from .translate import to_domain, to_payload
 
 log = structlog.get_logger(__name__)
@@ -94,41 +92,6 @@ class SqlConversations:
         history = [to_domain(REGISTRY.decode(envelope), envelope.occurred_at) for envelope in stored]
         self._folded.add(conversation_id)
         return Conversation.rehydrate(conversation_id, stored[0].account_id, history)
-
-    async def claim_state(self, conversation_id: str) -> ClaimState | None:
-        try:
-            UUID(conversation_id)
-        except ValueError:
-            return None
-        view = conversation_view.c
-        row = (
-            await self._session.execute(
-                select(
-                    view.account_id,
-                    view.owner_id,
-                    view.owner_name,
-                    view.pool_team_ids,
-                    view.collaborator_ids,
-                    view.was_in_pool,
-                ).where(view.conversation_id == conversation_id)
-            )
-        ).first()
-        if row is None:
-            return None
-        return ClaimState(
-            row.account_id,
-            row.owner_id,
-            row.owner_name,
-            frozenset(row.pool_team_ids),
-            frozenset(row.collaborator_ids),
-            row.was_in_pool,
-        )
-
-    async def take_claim_turn(self, conversation_id: str) -> ClaimState | None:
-        # a transaction-scoped advisory lock that only claims take: nothing else waits on it, so it joins no cycle
-        turn = func.pg_advisory_xact_lock(func.hashtextextended(f"claim:{conversation_id}", 0))
-        await self._session.execute(select(turn))
-        return await self.claim_state(conversation_id)
 
     async def add(self, conversation: Conversation, *, causation: Envelope | None = None) -> list[Envelope]:
         """Append pending events after the version they were decided on; a concurrent append makes this fail."""

@@ -15,10 +15,10 @@ from leadline.events import Envelope
 from leadline.platform.unit_of_work import SessionUnitOfWork
 
 from ..domain.conversation import Conversation
-from ..service.ports import ClaimState
 from .account_cache import AccountCache, CachedAccountDirectory
 from .account_directory import SqlAccountDirectory
 from .chats import SqlChats, SqlLeadOwners
+from .claim_gate import take_claim_turn
 from .customers import SqlCustomers
 from .event_store import SqlConversations
 from .number_connections import SqlNumberConnections
@@ -43,12 +43,6 @@ class TrackedConversations:
 
     def add(self, conversation: Conversation) -> None:
         self._seen[conversation.id] = conversation
-
-    async def claim_state(self, conversation_id: str) -> ClaimState | None:
-        return await self._store.claim_state(conversation_id)
-
-    async def take_claim_turn(self, conversation_id: str) -> ClaimState | None:
-        return await self._store.take_claim_turn(conversation_id)
 
     async def append_pending(self, causation: Envelope | None) -> list[Envelope]:
         """Append what each conversation decided since it was loaded; ``ConcurrentChange`` if another writer won."""
@@ -81,6 +75,9 @@ class SqlUnitOfWork(SessionUnitOfWork):
         self.accounts = (
             CachedAccountDirectory(directory, self._account_cache, session) if self._account_cache else directory
         )
+
+    async def take_claim_turn(self, conversation_id: str) -> bool:
+        return await take_claim_turn(self.session, conversation_id)
 
     async def collect_new_events(self) -> list[Envelope]:
         return await self.conversations.append_pending(self.causation)

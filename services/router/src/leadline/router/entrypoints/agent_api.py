@@ -26,6 +26,7 @@ from ..domain.agents import Agent, Role
 from ..domain.rules import may_answer, service_window, service_window_applies
 from ..service import commands
 from ..service.inbound import Normalize, UowFactory
+from ..service.ports import ClaimGate
 
 HTTP_STATUS = {
     errors.ConversationNotFound: 404,
@@ -120,6 +121,7 @@ def agent_api(
     uow: UowFactory,
     sessions,
     access: Access,
+    gate: ClaimGate,
     normalize: Normalize,
     clock=lambda: datetime.now(UTC),
     render: RenderTemplate = as_sent,
@@ -235,6 +237,7 @@ def agent_api(
             account_id=identity.account_id,
             lead_id=str(body.lead_id) if body.lead_id else None,
             uow=uow,
+            gate=gate,
             clock=clock,
             normalize=normalize,
         )

@@ -29,7 +29,7 @@ from ..domain.identity import WhatsAppName
 from ..domain.rules import may_claim, send_request_id
 from .identity import customer_of, identify_customer
 from .inbound import Clock, Normalize, UowFactory, retrying
-from .ports import LeadOwner, UnitOfWork
+from .ports import ClaimGate, CommittedClaim, LeadOwner, UnitOfWork
 
 log = structlog.get_logger(__name__)
 
@@ -63,29 +63,29 @@ async def _visible_conversation(
     return conversation
 
 
-async def _refuse_late_claim(work: UnitOfWork, conversation_id: str, agent: Agent, account: Account) -> None:
+class _TurnTaken(Exception):
+    """Another claimer holds the conversation's claim turn: wait for its decision."""
+
+
+def _refuse_late_claim(committed: CommittedClaim | None, agent: Agent) -> None:
     """Fast path for the 99 late claimers: an owner already committed is refused from one row, without the stream.
 
-    One primary-key read of ``conversation_view`` (the owner, pools and collaborators), then the refusal: no events
-    and no snapshot are read. Only a committed owner is trusted here. While the conversation is unowned, claimers take
-    turns: the first goes the full way (expected version, the invariant), the others wait for its commit and are
-    refused from the row it left, instead of each loading, appending in vain and retrying.
+    Only a committed owner is trusted here; an unowned conversation (or the owner naming a lead) is the aggregate's
+    to decide.
     """
-    claim_state = await work.conversations.claim_state(conversation_id)
-    if claim_state is not None and claim_state.owner_id is None:
-        claim_state = await work.conversations.take_claim_turn(conversation_id)
-    if claim_state is None or claim_state.owner_id is None or claim_state.owner_id == agent.id:
-        return  # unowned, or the owner naming a lead: the aggregate decides
-    if claim_state.account_id != account.id or not may_claim(
+    if committed is None or committed.state.owner_id is None or committed.state.owner_id == agent.id:
+        return
+    state, account = committed.state, committed.account
+    if state.account_id != account.id or not may_claim(
         agent,
-        owner_id=claim_state.owner_id,
-        pool_team_ids=claim_state.pool_team_ids,
-        collaborator_ids=claim_state.collaborator_ids,
-        was_in_pool=claim_state.was_in_pool,
+        owner_id=state.owner_id,
+        pool_team_ids=state.pool_team_ids,
+        collaborator_ids=state.collaborator_ids,
+        was_in_pool=state.was_in_pool,
         account=account,
     ):
         raise ConversationNotFound("no such conversation")
-    raise AlreadyClaimed(claim_state.owner_id, claim_state.owner_name)
+    raise AlreadyClaimed(state.owner_id, state.owner_name)
 
 
 async def claim_conversation(
@@ -95,15 +95,23 @@ async def claim_conversation(
     account_id: str,
     lead_id: str | None,
     uow: UowFactory,
+    gate: ClaimGate,
     clock: Clock,
     normalize: Normalize,
 ) -> Conversation:
-    """Add lead: the first claim wins; a later or concurrent one gets ``AlreadyClaimed`` naming the owner."""
+    """Add lead: the first claim wins; a later or concurrent one gets ``AlreadyClaimed`` naming the owner.
+
+    A claim of an owned conversation is refused from its committed row (``ClaimGate``: one statement, no unit of
+    work). While it is unowned, claimers take turns: the one holding the turn goes the full way (load, decide, append
+    with the expected version: the invariant), the others wait for its end together and are refused from the row it
+    left. Each wait follows another claimer's decision (or the conversation is decided by this one), so the loop ends.
+    """
 
     async def attempt() -> Conversation:
         async with uow() as work:
+            if not await work.take_claim_turn(conversation_id):
+                raise _TurnTaken
             account = await work.accounts.account(account_id)
-            await _refuse_late_claim(work, conversation_id, agent, account)
             conversation = await _visible_conversation(work, conversation_id, agent, account, to_claim=True)
             conversation.claim(agent, account, lead_id=lead_id, at=clock())
             claimed = conversation.pending[0]
@@ -120,7 +128,17 @@ async def claim_conversation(
             log.info("conversation claimed", conversation_id=conversation_id, agent_id=agent.id)
             return conversation
 
-    return await retrying(attempt)
+    committed = await gate.committed(conversation_id, account_id)
+    while True:
+        _refuse_late_claim(committed, agent)
+        if committed is None or not committed.being_decided:
+            async with gate.deciding(conversation_id) as deciding:
+                if deciding:
+                    try:
+                        return await retrying(attempt)
+                    except _TurnTaken:
+                        pass
+        committed = await gate.after_claim_turn(conversation_id, account_id)
 
 
 async def reply(

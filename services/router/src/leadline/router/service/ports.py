@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -36,21 +37,37 @@ class ClaimState:
     was_in_pool: bool
 
 
+@dataclass(frozen=True)
+class CommittedClaim:
+    """A conversation's committed claim state with its account as configured now, and whether another claimer holds
+    its claim turn (is deciding it) at the moment of the read."""
+
+    state: ClaimState
+    account: Account
+    being_decided: bool = False
+
+
+class ClaimGate(Protocol):
+    """Claims answered without a unit of work: each read is one statement of its own."""
+
+    async def committed(self, conversation_id: str, account_id: str) -> CommittedClaim | None:
+        """The claim state as committed; None when there is no such conversation (or not yet in the view)."""
+
+    def deciding(self, conversation_id: str) -> AbstractAsyncContextManager[bool]:
+        """Whether this claimer may decide: False while another claim of the conversation is being decided in this
+        process (then ``after_claim_turn`` waits for it without asking the database)."""
+
+    async def after_claim_turn(self, conversation_id: str, account_id: str) -> CommittedClaim | None:
+        """Wait until the claimer holding the conversation's claim turn (``UnitOfWork.take_claim_turn``) has ended
+        its transaction, committed or not; then ``committed``. Waiters do not queue behind one another."""
+
+
 class Conversations(Protocol):
     async def get(self, conversation_id: str, *, about_messages: Iterable[str] | None = None) -> Conversation | None:
         """The conversation, loaded at a cost that does not grow with its history.
 
         It knows the facts (WhatsApp ids, delivery, media, send requests) of ``about_messages`` only: the message
         ids or WhatsApp ids a decision is about; None, of every message (that load grows with the conversation).
-        """
-
-    async def claim_state(self, conversation_id: str) -> ClaimState | None: ...
-
-    async def take_claim_turn(self, conversation_id: str) -> ClaimState | None:
-        """Wait until no other claim of this conversation is being decided, then its claim state as committed.
-
-        The turn is held to the end of the caller's transaction: of claimers racing for an unowned conversation,
-        one decides at a time, and the others read the winner's commit instead of deciding in vain.
         """
 
     def add(self, conversation: Conversation) -> None:
@@ -184,3 +201,8 @@ class UnitOfWork(Protocol):
     async def __aexit__(self, *exc: object) -> None: ...
 
     async def commit(self) -> None: ...
+
+    async def take_claim_turn(self, conversation_id: str) -> bool:
+        """The turn to decide the conversation's claim, held to the end of this transaction; False while another
+        claimer holds it: of claimers racing for an unowned conversation, one decides, the others wait for it
+        (``ClaimGate.after_claim_turn``) instead of loading, appending in vain and retrying."""
