@@ -104,25 +104,24 @@ async def append_events(session: AsyncSession, table: Table, envelopes: Sequence
         return
     stream = _stream_column(table)
     to_key = stream.type.python_type if hasattr(stream.type, "python_type") else str
-    try:
-        async with session.begin_nested():
-            await session.execute(
-                table.insert(),
-                [
-                    {
-                        stream.name: to_key(e.stream_id),
-                        "version": e.sequence,
-                        "event_id": e.event_id,
-                        "account_id": e.account_id,
-                        "type": e.type,
-                        "schema_version": e.schema_version,
-                        "data": e.payload,
-                        "occurred_at": e.occurred_at,
-                        "causation_id": e.causation_id,
-                        "correlation_id": e.correlation_id,
-                    }
-                    for e in envelopes
-                ],
-            )
+    try:  # no savepoint: a conflict abandons the whole attempt (its transaction or savepoint), decided again
+        await session.execute(
+            table.insert(),
+            [
+                {
+                    stream.name: to_key(e.stream_id),
+                    "version": e.sequence,
+                    "event_id": e.event_id,
+                    "account_id": e.account_id,
+                    "type": e.type,
+                    "schema_version": e.schema_version,
+                    "data": e.payload,
+                    "occurred_at": e.occurred_at,
+                    "causation_id": e.causation_id,
+                    "correlation_id": e.correlation_id,
+                }
+                for e in envelopes
+            ],
+        )
     except IntegrityError as error:
         raise StreamConflict(envelopes[0].stream_id) from error

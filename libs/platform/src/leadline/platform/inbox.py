@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 from prometheus_client import Counter
@@ -31,6 +31,24 @@ async def first_delivery(session: AsyncSession, consumer: str, event_id: uuid.UU
         insert(INBOX).values(consumer=consumer, event_id=event_id).on_conflict_do_nothing().returning(INBOX.c.event_id)
     )
     return inserted is not None
+
+
+async def first_deliveries(
+    session: AsyncSession, handled: Sequence[tuple[str, uuid.UUID]]
+) -> set[tuple[str, uuid.UUID]]:
+    """``first_delivery`` of many (consumer, event id) pairs with one statement: the pairs seen for the first time.
+
+    A pair named twice counts once (the caller takes it once). Same transaction rule as ``first_delivery``.
+    """
+    if not handled:
+        return set()
+    rows = await session.execute(
+        insert(INBOX)
+        .values([{"consumer": consumer, "event_id": event_id} for consumer, event_id in handled])
+        .on_conflict_do_nothing()
+        .returning(INBOX.c.consumer, INBOX.c.event_id)
+    )
+    return {(row.consumer, row.event_id) for row in rows}
 
 
 class StreamPosition(enum.Enum):
