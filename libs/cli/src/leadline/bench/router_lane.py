@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import event
+
 from leadline.events import WHATSAPP_INBOUND, MessageReceivedV2, new_envelope
 from leadline.events.common import WhatsAppUser
 from leadline.events.content import TextContent
@@ -101,6 +103,12 @@ def _delivery(sessions, lanes: int) -> BatchDelivery:
 async def measure(url: str, *, messages: int, customers: int, lanes: int = 10, pause_s: float = 0) -> dict[str, float]:
     """CPU ms per message: opening each customer's conversation, then ``messages`` more into open conversations."""
     engine = create_engine(url, pool_size=lanes)
+    statements = [0]
+
+    def count(*_: object) -> None:
+        statements[0] += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
     sessions = session_factory(engine)
     try:
         await _configure(sessions)
@@ -114,7 +122,7 @@ async def measure(url: str, *, messages: int, customers: int, lanes: int = 10, p
         started = time.process_time()
         for at in range(0, len(opening), FETCH):
             await delivery.work_batch(opening[at : at + FETCH])
-        opened = time.process_time()
+        opened, opened_statements = time.process_time(), statements[0]
         for at in range(0, len(flowing), FETCH):
             await delivery.work_batch(flowing[at : at + FETCH])
         done = time.process_time()
@@ -123,6 +131,7 @@ async def measure(url: str, *, messages: int, customers: int, lanes: int = 10, p
     return {
         "opening_ms": (opened - started) * 1000 / customers,
         "message_ms": (done - opened) * 1000 / messages,
+        "statements_per_message": (statements[0] - opened_statements) / messages,
     }
 
 

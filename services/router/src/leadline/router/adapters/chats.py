@@ -25,12 +25,12 @@ class SqlChats:
     async def get_for_update(self, account_id: str, phone_number_id: str, customer_id: str) -> Chat:
         """Lock the chat row: messages of one chat are decided one at a time, whatever the concurrency."""
         key = {"account_id": account_id, "phone_number_id": phone_number_id, "customer_id": uuid.UUID(customer_id)}
-        await self._session.execute(pg_insert(chats).values(**key).on_conflict_do_nothing())
-        row = (
-            await self._session.execute(
-                select(chats).where(*(chats.c[k] == v for k, v in key.items())).with_for_update()
-            )
-        ).one()
+        locked = select(chats).where(*(chats.c[k] == v for k, v in key.items())).with_for_update()
+        row = (await self._session.execute(locked)).first()
+        if row is None:  # the chat's first message
+            await self._session.execute(pg_insert(chats).values(**key).on_conflict_do_nothing())
+            row = (await self._session.execute(locked)).one()
+        # after the lock, in a statement of its own: it sees what the lock's previous holder committed
         open_id = await self._session.scalar(
             select(open_conversations.c.conversation_id).where(*(open_conversations.c[k] == v for k, v in key.items()))
         )

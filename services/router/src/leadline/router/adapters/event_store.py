@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 import structlog
 from sqlalchemy import func, literal, or_, select
-from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
+from sqlalchemy.dialects.postgresql import JSONB, Insert, aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import CTE
 
 from leadline.events import REGISTRY, Envelope, new_envelope
-from leadline.platform.event_store import StreamConflict, append_events, load_stream
+from leadline.platform.event_store import event_rows, load_stream
 
 from ..domain.conversation import Conversation
 from ..domain.errors import ConcurrentChange
@@ -32,6 +35,7 @@ from .translate import to_domain, to_payload
 log = structlog.get_logger(__name__)
 S, M = conversation_snapshots.c, conversation_messages.c
 FACTS = ("message_id", "wamid", "sent_as", "delivery", "requested", "media")  # the columns of ``MessageFacts``
+FACTS_IN_ONE_STATEMENT = 4  # an append's usual one or two messages; after a fold, every message's facts: more
 
 
 class SqlConversations:
@@ -148,18 +152,27 @@ class SqlConversations:
             )
             for offset, event in enumerate(conversation.pending)
         ]
+        # one statement appends the events and keeps the state they lead to: a CTE per row (SQLAlchemy caches the
+        # compiled form of single-row inserts in CTEs, not of multi-row ones)
+        appended = [
+            events.insert().values(row).cte(f"appended_{n}") for n, row in enumerate(event_rows(events, envelopes))
+        ]
+        kept, more_facts = self._keep(conversation)
         try:
-            await append_events(self._session, events, envelopes)
-        except StreamConflict as error:
+            await self._session.execute(select(literal(1)).add_cte(*appended, *kept))
+        except IntegrityError as error:  # the stream's version taken: someone appended first
             raise ConcurrentChange("the conversation changed meanwhile") from error
+        if more_facts:
+            await self._session.execute(_upsert_facts(pg_insert(conversation_messages)), more_facts)
+        self._folded.discard(conversation.id)
         for envelope in envelopes:
             await project(self._session, envelope)
-        await self._keep(conversation)
         conversation.pending.clear()
         return envelopes
 
-    async def _keep(self, conversation: Conversation) -> None:
-        """Write the snapshot at the version just appended, and the facts of the messages the append changed."""
+    def _keep(self, conversation: Conversation) -> tuple[list[CTE], list[dict[str, Any]]]:
+        """Writing the snapshot at the version just appended, and the facts of the messages the append changed (as
+        CTEs); the facts too many for one statement, if any."""
         snapshot = {
             "conversation_id": conversation.id,
             "account_id": conversation.account_id,
@@ -168,21 +181,21 @@ class SqlConversations:
             "state": state_to_json(conversation.state()),
         }
         upsert = pg_insert(conversation_snapshots).values(snapshot)
-        await self._session.execute(
-            upsert.on_conflict_do_update(
-                index_elements=[S.conversation_id],
-                set_={name: upsert.excluded[name] for name in ("version", "format", "state")},
-            )
+        kept = upsert.on_conflict_do_update(
+            index_elements=[S.conversation_id],
+            set_={name: upsert.excluded[name] for name in ("version", "format", "state")},
         )
+        writes = [kept.cte("kept")]
         changed = None if conversation.id in self._folded else conversation.pending_message_ids()
         rows = [facts_to_row(conversation.id, facts) for facts in conversation.message_facts(changed)]
-        if rows:
-            insert = pg_insert(conversation_messages)
-            await self._session.execute(
-                insert.on_conflict_do_update(
-                    constraint="conversation_messages_pkey",
-                    set_={name: insert.excluded[name] for name in FACTS[1:]},
-                ),
-                rows,
-            )
-        self._folded.discard(conversation.id)
+        if len(rows) > FACTS_IN_ONE_STATEMENT:  # every message's, after a fold: a statement of their own
+            return writes, rows
+        for n, row in enumerate(rows):
+            writes.append(_upsert_facts(pg_insert(conversation_messages).values(row)).cte(f"facts_{n}"))
+        return writes, []
+
+
+def _upsert_facts(insert: Insert) -> Insert:
+    return insert.on_conflict_do_update(
+        constraint="conversation_messages_pkey", set_={name: insert.excluded[name] for name in FACTS[1:]}
+    )
