@@ -27,7 +27,7 @@ from leadline.platform.event_store import event_rows, load_stream
 from ..domain.conversation import Conversation
 from ..domain.errors import ConcurrentChange
 from ..service.ports import ClaimState
-from .projections import project
+from .projections import project, view_writes
 from .snapshots import FORMAT, UnreadableSnapshot, facts_from_json, facts_to_row, state_from_json, state_to_json
 from .tables import conversation_messages, conversation_snapshots, conversation_view, events
 from .translate import to_domain, to_payload
@@ -152,21 +152,26 @@ class SqlConversations:
             )
             for offset, event in enumerate(conversation.pending)
         ]
-        # one statement appends the events and keeps the state they lead to: a CTE per row (SQLAlchemy caches the
-        # compiled form of single-row inserts in CTEs, not of multi-row ones)
-        appended = [
-            events.insert().values(row).cte(f"appended_{n}") for n, row in enumerate(event_rows(events, envelopes))
-        ]
+        # one event (a customer's message, most often): one statement appends it, keeps the state it leads to and
+        # folds it into the views (CTEs, each writing a table of its own). Several: inserted in order by a statement
+        # of their own (CTEs run in no set order: the positions would not follow the versions), their views after.
+        rows = event_rows(events, envelopes)
+        one = len(envelopes) == 1
+        appended = [events.insert().values(rows[0]).cte("appended")] if one else []
+        viewed = [write.cte(f"view_{n}") for n, write in enumerate(view_writes(envelopes[0]))] if one else []
         kept, more_facts = self._keep(conversation)
         try:
-            await self._session.execute(select(literal(1)).add_cte(*appended, *kept))
+            if not one:
+                await self._session.execute(events.insert(), rows)
+            await self._session.execute(select(literal(1)).add_cte(*appended, *kept, *viewed))
         except IntegrityError as error:  # the stream's version taken: someone appended first
             raise ConcurrentChange("the conversation changed meanwhile") from error
         if more_facts:
             await self._session.execute(_upsert_facts(pg_insert(conversation_messages)), more_facts)
         self._folded.discard(conversation.id)
-        for envelope in envelopes:
-            await project(self._session, envelope)
+        if not one:
+            for envelope in envelopes:
+                await project(self._session, envelope)
         conversation.pending.clear()
         return envelopes
 
