@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 import structlog
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import Select, Text, bindparam, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSONB, Insert, aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +38,37 @@ FACTS = ("message_id", "wamid", "sent_as", "delivery", "requested", "media")  # 
 FACTS_IN_ONE_STATEMENT = 4  # an append's usual one or two messages; after a fold, every message's facts: more
 
 
+def _kept_state(*, about_some: bool) -> Select[Any]:
+    """The snapshot, its stream's last version and the facts of the messages asked ``about`` (or of all): one
+    statement built once (its compiled form and cache key are kept), ``conversation_id`` and ``about`` bound."""
+    facts = select(
+        func.coalesce(
+            func.jsonb_agg(
+                aggregate_order_by(
+                    func.jsonb_build_object(*(part for name in FACTS for part in (literal(name), M[name]))),
+                    M.arrived,
+                )
+            ),
+            literal([], JSONB),
+        )
+    ).where(M.conversation_id == S.conversation_id)
+    if about_some:
+        about = bindparam("about", type_=Text, expanding=True)
+        facts = facts.where(or_(M.message_id.in_(about), M.wamid.in_(about), M.sent_as.in_(about)))
+    last = select(func.max(events.c.version)).where(events.c.stream_id == S.conversation_id)
+    return select(
+        S.account_id,
+        S.version,
+        S.format,
+        S.state,
+        last.scalar_subquery().label("stream_version"),
+        facts.scalar_subquery().label("messages"),
+    ).where(S.conversation_id == bindparam("conversation_id", type_=Text))
+
+
+_KEPT_OF_ALL, _KEPT_ABOUT = _kept_state(about_some=False), _kept_state(about_some=True)
+
+
 class SqlConversations:
     def __init__(self, session: AsyncSession, *, clock=lambda: datetime.now(UTC)) -> None:
         self._session = session
@@ -50,32 +81,8 @@ class SqlConversations:
         return kept if kept is not None else await self.fold(conversation_id)
 
     async def _kept(self, conversation_id: str, about: list[str] | None) -> Conversation | None:
-        facts = select(
-            func.coalesce(
-                func.jsonb_agg(
-                    aggregate_order_by(
-                        func.jsonb_build_object(*(part for name in FACTS for part in (literal(name), M[name]))),
-                        M.arrived,
-                    )
-                ),
-                literal([], JSONB),
-            )
-        ).where(M.conversation_id == S.conversation_id)
-        if about is not None:
-            facts = facts.where(or_(M.message_id.in_(about), M.wamid.in_(about), M.sent_as.in_(about)))
-        last = select(func.max(events.c.version)).where(events.c.stream_id == S.conversation_id)
-        row = (
-            await self._session.execute(
-                select(
-                    S.account_id,
-                    S.version,
-                    S.format,
-                    S.state,
-                    last.scalar_subquery().label("stream_version"),
-                    facts.scalar_subquery().label("messages"),
-                ).where(S.conversation_id == conversation_id)
-            )
-        ).first()
+        statement, parameters = (_KEPT_OF_ALL, {}) if about is None else (_KEPT_ABOUT, {"about": about})
+        row = (await self._session.execute(statement, {"conversation_id": conversation_id, **parameters})).first()
         if row is None or row.format != FORMAT or row.stream_version != row.version:
             return None
         try:
