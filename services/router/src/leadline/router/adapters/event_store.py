@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 import structlog
-from sqlalchemy import Select, Text, bindparam, func, literal, or_, select
+from sqlalchemy import Select, Table, Text, bindparam, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSONB, Insert, aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
@@ -166,11 +166,11 @@ class SqlConversations:
         one = len(envelopes) == 1
         appended = [events.insert().values(rows[0]).cte("appended")] if one else []
         viewed = [write.cte(f"view_{n}") for n, write in enumerate(view_writes(envelopes[0]))] if one else []
-        kept, more_facts = self._keep(conversation)
+        kept, parameters, more_facts = self._keep(conversation)
         try:
             if not one:
                 await self._session.execute(events.insert(), rows)
-            await self._session.execute(select(literal(1)).add_cte(*appended, *kept, *viewed))
+            await self._session.execute(select(literal(1)).add_cte(*appended, *kept, *viewed), parameters)
         except IntegrityError as error:  # the stream's version taken: someone appended first
             raise ConcurrentChange("the conversation changed meanwhile") from error
         if more_facts:
@@ -182,32 +182,53 @@ class SqlConversations:
         conversation.pending.clear()
         return envelopes
 
-    def _keep(self, conversation: Conversation) -> tuple[list[CTE], list[dict[str, Any]]]:
+    def _keep(self, conversation: Conversation) -> tuple[list[CTE], dict[str, Any], list[dict[str, Any]]]:
         """Writing the snapshot at the version just appended, and the facts of the messages the append changed (as
-        CTEs); the facts too many for one statement, if any."""
-        snapshot = {
-            "conversation_id": conversation.id,
-            "account_id": conversation.account_id,
-            "version": conversation.version,
-            "format": FORMAT,
-            "state": state_to_json(conversation.state()),
+        CTEs built once, and their parameters); the facts too many for one statement, if any."""
+        parameters = {
+            "kept_conversation_id": conversation.id,
+            "kept_account_id": conversation.account_id,
+            "kept_version": conversation.version,
+            "kept_format": FORMAT,
+            "kept_state": state_to_json(conversation.state()),
         }
-        upsert = pg_insert(conversation_snapshots).values(snapshot)
-        kept = upsert.on_conflict_do_update(
-            index_elements=[S.conversation_id],
-            set_={name: upsert.excluded[name] for name in ("version", "format", "state")},
-        )
-        writes = [kept.cte("kept")]
         changed = None if conversation.id in self._folded else conversation.pending_message_ids()
         rows = [facts_to_row(conversation.id, facts) for facts in conversation.message_facts(changed)]
         if len(rows) > FACTS_IN_ONE_STATEMENT:  # every message's, after a fold: a statement of their own
-            return writes, rows
+            return [_KEEP_SNAPSHOT], parameters, rows
         for n, row in enumerate(rows):
-            writes.append(_upsert_facts(pg_insert(conversation_messages).values(row)).cte(f"facts_{n}"))
-        return writes, []
+            parameters.update({f"facts_{n}_{name}": value for name, value in row.items()})
+        return [_KEEP_SNAPSHOT, *_KEEP_FACTS[: len(rows)]], parameters, []
 
 
 def _upsert_facts(insert: Insert) -> Insert:
     return insert.on_conflict_do_update(
         constraint="conversation_messages_pkey", set_={name: insert.excluded[name] for name in FACTS[1:]}
     )
+
+
+def _bound_row(table: Table, prefix: str, names: Iterable[str]) -> dict[str, Any]:
+    return {name: bindparam(f"{prefix}_{name}", type_=table.c[name].type) for name in names}
+
+
+def _keep_snapshot() -> CTE:
+    upsert = pg_insert(conversation_snapshots).values(
+        _bound_row(conversation_snapshots, "kept", ("conversation_id", "account_id", "version", "format", "state"))
+    )
+    kept = upsert.on_conflict_do_update(
+        index_elements=[S.conversation_id],
+        set_={name: upsert.excluded[name] for name in ("version", "format", "state")},
+    )
+    return kept.cte("kept")
+
+
+# built once with bound parameters: building an upsert and its cache key per message cost more than running it
+_KEEP_SNAPSHOT = _keep_snapshot()
+_KEEP_FACTS = [
+    _upsert_facts(
+        pg_insert(conversation_messages).values(
+            _bound_row(conversation_messages, f"facts_{n}", ("conversation_id", *FACTS))
+        )
+    ).cte(f"facts_{n}")
+    for n in range(FACTS_IN_ONE_STATEMENT)
+]
