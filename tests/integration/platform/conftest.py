@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Column, MetaData, Table, Text
+from sqlalchemy import BigInteger, Column, Identity, MetaData, Table, Text
 from sqlalchemy.dialects.postgresql import UUID
 
 from leadline.platform.db import create_engine, session_factory
 from leadline.platform.messaging_tables import MESSAGING_METADATA
 
 TEST_METADATA = MetaData()
-EFFECTS = Table("effects", TEST_METADATA, Column("event_id", UUID(as_uuid=True), nullable=False), Column("note", Text))
+EFFECTS = Table(
+    "effects",
+    TEST_METADATA,
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("note", Text),
+    Column("position", BigInteger, Identity()),  # the order effects were written in
+)
 DELIVERIES = Table("deliveries", TEST_METADATA, Column("event_id", UUID(as_uuid=True), nullable=False))
 
 

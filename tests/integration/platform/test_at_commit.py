@@ -15,7 +15,7 @@ from leadline.platform.messaging_tables import INBOX
 
 
 async def record_ids(session: AsyncSession, ids: list[uuid.UUID]) -> None:
-    await first_deliveries(session, "held", ids)
+    await first_deliveries(session, [("held", event_id) for event_id in ids])
 
 
 def held(session: AsyncSession) -> list[uuid.UUID]:
@@ -59,6 +59,6 @@ async def test_a_failing_write_fails_the_commit(messaging_db):
 
     with pytest.raises(RuntimeError, match="refused"):
         async with sessions() as session, session.begin():
-            await first_deliveries(session, "held", [uuid.uuid4()])
+            await first_deliveries(session, [("held", uuid.uuid4())])
             held_until_commit(session, "test.refused", list, refuse)
     assert await recorded(sessions) == 0

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from faststream.kafka import KafkaBroker
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 
 from leadline.events.envelope import Envelope
 from leadline.events.topics import dlq_topic
 from leadline.platform.batches import BatchConsumer, BatchDelivery, Reaction, subscribe_batches
 from leadline.platform.kafka import DeadLetters, create_producer, membership
-from leadline.platform.messaging_tables import INBOX
+from leadline.platform.messaging_tables import INBOX, OUTBOX
 from tests.integration.platform.batch_consumer_process import Work
 from tests.integration.platform.conftest import DELIVERIES, EFFECTS
 from tests.integration.platform.test_outbox_and_inbox import run_process
@@ -25,6 +26,16 @@ class LostTheRace(Exception):
 async def count(sessions, table) -> int:
     async with sessions() as session:
         return await session.scalar(select(func.count()).select_from(table))
+
+
+async def committed_order(sessions) -> dict[str, list[int]]:
+    """Each stream's sequences in the order their effects were written (decisions rolled back left none)."""
+    order: dict[str, list[int]] = {}
+    async with sessions() as session:
+        for note in await session.scalars(select(EFFECTS.c.note).order_by(EFFECTS.c.position)):
+            stream, sequence = note.split()
+            order.setdefault(stream, []).append(int(sequence))
+    return order
 
 
 async def test_a_batch_consumer_killed_after_committing_but_before_its_offsets_applies_nothing_twice(
@@ -67,7 +78,6 @@ async def test_keys_are_decided_at_once_each_in_order_and_a_poison_record_is_dea
     _, _, sessions = messaging_db
     topic = await new_topic(infra.bootstrap_servers, "batch", partitions=2)
     group = f"batch-{uuid.uuid4().hex[:6]}"
-    seen: dict[str, list[int]] = {}
     running = most_at_once = 0
 
     async def handle(work: Work, envelope: Envelope) -> None:
@@ -76,9 +86,9 @@ async def test_keys_are_decided_at_once_each_in_order_and_a_poison_record_is_dea
             raise ValueError("this one cannot be decided")
         running += 1
         most_at_once = max(most_at_once, running)
-        await work.session.execute(insert(EFFECTS).values(event_id=envelope.event_id))
+        note = f"{envelope.stream_id} {envelope.sequence}"
+        await work.session.execute(insert(EFFECTS).values(event_id=envelope.event_id, note=note))
         running -= 1
-        seen.setdefault(envelope.stream_id, []).append(envelope.sequence)
 
     consumer = BatchConsumer(
         group, {topic: Reaction(handle, inbox=group)}, sessions=sessions, unit_of_work=lambda: Work(sessions)
@@ -105,7 +115,9 @@ async def test_keys_are_decided_at_once_each_in_order_and_a_poison_record_is_dea
     finally:
         await broker.stop()
         await producer.stop()
-    assert seen == {f"chat-{c}": [n for n in range(1, 11) if (c, n) != (1, 3)] for c in range(8)}
+    assert await committed_order(sessions) == {
+        f"chat-{c}": [n for n in range(1, 11) if (c, n) != (1, 3)] for c in range(8)
+    }
     assert most_at_once > 1, "keys were decided at once, in lanes"
     assert [test_envelope_sequence(record.value) for record in dead] == [3]
     assert await count(sessions, EFFECTS) == 79
@@ -144,3 +156,53 @@ async def test_a_record_that_loses_a_race_is_decided_again_and_its_first_attempt
         notes = (await session.scalars(select(EFFECTS.c.note))).all()
         inbox = await session.scalar(select(func.count()).select_from(INBOX).where(INBOX.c.consumer == "race"))
     assert (attempts, notes, inbox, again) == (2, ["attempt 2"], 1, [])
+
+
+@dataclass(frozen=True)
+class Record:
+    """The fields of a fetched record a ``BatchDelivery`` reads."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    partition: int = 0
+    offset: int = 0
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+PUBLISHED_TYPE = "ingest.message.received"  # any type with a topic: the outbox names it
+
+
+class Publishing(Work):
+    """Publishes one event per event it handles, as an aggregate's news would be."""
+
+    async def collect_new_events(self) -> list[Envelope]:
+        assert self.causation is not None
+        echo = test_envelope(f"echo-{self.causation.stream_id}", self.causation.sequence, type_=PUBLISHED_TYPE)
+        return [echo]
+
+
+async def test_a_lane_is_decided_with_no_savepoint_per_record_and_its_inbox_and_outbox_written_once(messaging_db):
+    _, engine, sessions = messaging_db
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    async def handle(work: Work, envelope: Envelope) -> None:
+        note = f"{envelope.stream_id} {envelope.sequence}"
+        await work.session.execute(insert(EFFECTS).values(event_id=envelope.event_id, note=note))
+
+    consumer = BatchConsumer(
+        "lane", {"topic": Reaction(handle, inbox="lane")}, sessions=sessions, unit_of_work=lambda: Publishing(sessions)
+    )
+    delivery = BatchDelivery(consumer, lambda: None, group="lane", lanes=1, attempts=1)  # type: ignore[arg-type]
+    envelopes = [test_envelope(f"chat-{chat}", sequence) for sequence in (1, 2, 3) for chat in (1, 2)]
+    records = [Record("topic", e.key, e.to_bytes()) for e in envelopes]
+    await delivery.work_batch([*records, records[0]])  # the first delivered twice in one batch
+    assert await committed_order(sessions) == {"chat-1": [1, 2, 3], "chat-2": [1, 2, 3]}
+    async with sessions() as session:
+        staged = (await session.scalars(select(OUTBOX.c.key).order_by(OUTBOX.c.id))).all()
+    assert staged == [f"echo-chat-{chat}" for chat in (1, 2) for _ in (1, 2, 3)]
+    written = [s.split()[0] for s in statements if not s.startswith("select pg_catalog")]
+    assert not any("SAVEPOINT" in s for s in statements)
+    assert sum("INTO inbox" in s for s in statements) == sum("INTO outbox" in s for s in statements) == 1
+    assert written.count("INSERT") == 6 + 2, written  # the effects, the inbox ids, the outbox rows

@@ -161,10 +161,13 @@ async def test_a_batch_of_deliveries_records_each_id_once_and_names_only_the_new
     _, _, sessions = messaging_db
     old, new = uuid.uuid4(), uuid.uuid4()
     async with sessions() as session, session.begin():
-        assert await first_deliveries(session, "c", [old]) == {old}
+        assert await first_deliveries(session, [("c", old)]) == {("c", old)}
     async with sessions() as session, session.begin():
-        assert await first_deliveries(session, "c", [old, new, new]) == {new}
-        assert await first_deliveries(session, "c", []) == set()
+        assert await first_deliveries(session, [("c", old), ("c", new), ("c", new), ("d", old)]) == {
+            ("c", new),
+            ("d", old),
+        }
+        assert await first_deliveries(session, []) == set()
     async with sessions() as session, session.begin():
         assert not await first_delivery(session, "c", new)  # one rule: the single form sees what the batch recorded
 

@@ -1,4 +1,4 @@
-"""Consumers that work a fetched batch at a time: one transaction per lane of keys, a savepoint per record.
+"""Consumers that work a fetched batch at a time: one transaction per lane of keys, all or nothing.
 
 A ``BatchConsumer`` is one consumer group for several topics. Each topic has a ``Reaction``: the rule (a handler
 given an open unit of work and the event) and the inbox that makes the event count once. The consumer, not the
@@ -6,19 +6,23 @@ handler, does the plumbing once: the inbox check, the unit of work (whose commit
 stages them in the outbox) and deciding again when a concurrent writer won (optimistic concurrency).
 
 A fetched batch is grouped by key (one chat, one conversation, one lead: their records stay in order) and the keys
-are dealt to up to ``lanes`` lanes. A lane decides its records one after another in one transaction, each record in
-a savepoint, and commits them together (group commit); the batch's offsets are committed after every lane has. A
-record that fails does not fail the batch: its savepoint is rolled back, what the lane decided before it is committed
-(its locks released, so a deadlock cannot recur), and the record is handled alone in transactions of its own, with
-the usual retries and dead letter (``kafka.process_record``); the lane goes on after it. If a lane's commit itself
-fails, its records are handled alone the same way: the inbox makes that harmless.
+are dealt to up to ``lanes`` lanes. A lane decides its records one after another in one transaction and commits them
+together (group commit); the batch's offsets are committed after every lane has. On the happy path the records
+share the transaction with no savepoint each: their inbox ids are recorded with one statement before they are
+decided, their outbox rows written with one at the end. If anything fails there, the lane's transaction is rolled
+back and its records are decided again, each in a savepoint: a record that fails then does not fail the batch: its
+savepoint is rolled back, what the lane decided before it is committed (its locks released, so a deadlock cannot
+recur), and the record is handled alone in transactions of its own, with the usual retries and dead letter
+(``kafka.process_record``); the lane goes on after it. If a lane's commit itself fails, its records are handled
+alone the same way: the inbox makes that harmless.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -30,7 +34,7 @@ from leadline.events.envelope import Envelope
 from leadline.events.registry import UnknownEventType
 
 from .failpoints import crash_point
-from .inbox import Admits, first_delivery_of
+from .inbox import Admits, first_deliveries, first_delivery_of
 from .kafka import (
     CONSUMED,
     IDLE_BATCH_LOOP_MS,
@@ -43,7 +47,7 @@ from .kafka import (
     record_span,
 )
 from .outbox import notify_relay
-from .unit_of_work import SessionUnitOfWork
+from .unit_of_work import LaneOutbox, SessionUnitOfWork
 
 log = structlog.get_logger(__name__)
 
@@ -61,6 +65,25 @@ class Reaction:
     handle: Handler
     inbox: str | None
     admits: Admits = first_delivery_of
+
+
+@dataclass
+class Lane:
+    """Records decided all or nothing in one transaction: the inbox ids recorded for them up front (with one
+    statement), and the outbox rows of what they publish, written at the end (with one)."""
+
+    first_seen: set[tuple[str, uuid.UUID]]
+    outbox: LaneOutbox = field(default_factory=LaneOutbox)
+
+    async def admits(self, session: AsyncSession, reaction: Reaction, envelope: Envelope) -> bool:
+        assert reaction.inbox is not None
+        if reaction.admits is not first_delivery_of:
+            return await reaction.admits(session, reaction.inbox, envelope)
+        seen = (reaction.inbox, envelope.event_id)
+        if seen not in self.first_seen:  # a redelivery, or the same event twice in this lane
+            return False
+        self.first_seen.discard(seen)
+        return True
 
 
 class BatchConsumer:
@@ -103,6 +126,29 @@ class BatchConsumer:
                     raise
         raise AssertionError("unreachable")
 
+    async def open_lane(self, session: AsyncSession, events: Sequence[tuple[str, Envelope]]) -> Lane:
+        """A lane for ``events`` (topic, envelope) in ``session``'s transaction: their first deliveries recorded."""
+        inboxes = ((self._reactions[topic], envelope) for topic, envelope in events)
+        return Lane(
+            await first_deliveries(
+                session,
+                [
+                    (reaction.inbox, envelope.event_id)
+                    for reaction, envelope in inboxes
+                    if reaction.inbox is not None and reaction.admits is first_delivery_of
+                ],
+            )
+        )
+
+    async def decide_in_lane(self, session: AsyncSession, lane: Lane, topic: str, envelope: Envelope) -> None:
+        """One event of ``lane``, no savepoint, no second attempt: if it raises, the caller rolls the lane back."""
+        reaction = self._reactions[topic]
+        if reaction.inbox is not None and not await lane.admits(session, reaction, envelope):
+            return
+        async with self._unit_of_work().joining(session, causation=envelope, lane=lane.outbox) as work:
+            await reaction.handle(work, envelope)
+            await work.commit()
+
     async def decide_alone(self, topic: str, envelope: Envelope) -> list[Envelope]:
         """One event in a transaction of its own (a record that failed in its batch; tests)."""
         async with self.sessions() as session, session.begin():
@@ -141,6 +187,35 @@ class BatchDelivery:
 
     async def _one_transaction(self, records: list[Any]) -> tuple[list[Any], Any | None]:
         """Decide ``records`` in order in one transaction up to the first that fails; (decided, failed)."""
+        if await self._all_at_once(records):
+            return records, None
+        return await self._one_savepoint_each(records)
+
+    async def _all_at_once(self, records: list[Any]) -> bool:
+        """The happy path: every record decided in one transaction, no savepoint each; False, nothing kept, if any
+        record (or the commit) fails: the caller decides them again one savepoint each."""
+        try:
+            envelopes = [Envelope.from_bytes(record.value) for record in records]
+        except ValidationError:
+            return False
+        try:
+            async with self.consumer.sessions() as session, session.begin():
+                events = list(zip(records, envelopes, strict=True))
+                lane = await self.consumer.open_lane(session, [(record.topic, e) for record, e in events])
+                for record, envelope in events:
+                    with record_span(record), event_log_context(self.group, envelope):
+                        await self.consumer.decide_in_lane(session, lane, record.topic, envelope)
+                await lane.outbox.write(session)
+                await notify_relay(session)
+        except Exception as error:
+            log.info("a lane's records are decided again, one savepoint each", error=str(error))
+            return False
+        crash_point("consumer.after_handle")  # effects committed, offsets not yet: redelivery must be harmless
+        for envelope in envelopes:
+            CONSUMED.labels(self.group, envelope.type).inc()
+        return True
+
+    async def _one_savepoint_each(self, records: list[Any]) -> tuple[list[Any], Any | None]:
         decided: list[tuple[Any, Envelope, bool]] = []
         failed = None
         try:

@@ -102,27 +102,29 @@ async def append_events(session: AsyncSession, table: Table, envelopes: Sequence
     """Store the envelopes at their sequences; ``StreamConflict`` when one is taken (someone appended first)."""
     if not envelopes:
         return
-    stream = _stream_column(table)
-    to_key = stream.type.python_type if hasattr(stream.type, "python_type") else str
-    try:
-        async with session.begin_nested():
-            await session.execute(
-                table.insert(),
-                [
-                    {
-                        stream.name: to_key(e.stream_id),
-                        "version": e.sequence,
-                        "event_id": e.event_id,
-                        "account_id": e.account_id,
-                        "type": e.type,
-                        "schema_version": e.schema_version,
-                        "data": e.payload,
-                        "occurred_at": e.occurred_at,
-                        "causation_id": e.causation_id,
-                        "correlation_id": e.correlation_id,
-                    }
-                    for e in envelopes
-                ],
-            )
+    try:  # no savepoint: a conflict abandons the whole attempt (its transaction or savepoint), decided again
+        await session.execute(table.insert(), event_rows(table, envelopes))
     except IntegrityError as error:
         raise StreamConflict(envelopes[0].stream_id) from error
+
+
+def event_rows(table: Table, envelopes: Sequence[Envelope]) -> list[dict[str, Any]]:
+    """The rows that store ``envelopes`` in ``table``, for a caller that writes them in a statement with others
+    (the aggregate's kept state): an ``IntegrityError`` from their insert means someone appended first."""
+    stream = _stream_column(table)
+    to_key = stream.type.python_type if hasattr(stream.type, "python_type") else str
+    return [
+        {
+            stream.name: to_key(e.stream_id),
+            "version": e.sequence,
+            "event_id": e.event_id,
+            "account_id": e.account_id,
+            "type": e.type,
+            "schema_version": e.schema_version,
+            "data": e.payload,
+            "occurred_at": e.occurred_at,
+            "causation_id": e.causation_id,
+            "correlation_id": e.correlation_id,
+        }
+        for e in envelopes
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 from prometheus_client import Counter
@@ -20,6 +20,20 @@ log = structlog.get_logger(__name__)
 STREAM_GAPS = Counter(
     "leadline_stream_gaps_total", "Events that arrived after a gap in their stream's sequence", ["consumer"]
 )
+_STREAMS = bindparam("streams", type_=ARRAY(Text))
+_SEQUENCES = bindparam("sequences", type_=ARRAY(Integer))
+_FIRST_DELIVERIES = (
+    insert(INBOX)
+    .from_select(
+        [INBOX.c.consumer, INBOX.c.event_id],
+        select(
+            func.unnest(bindparam("consumers", type_=ARRAY(Text))),
+            func.unnest(bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))),
+        ),
+    )
+    .on_conflict_do_nothing()
+    .returning(INBOX.c.consumer, INBOX.c.event_id)
+)
 
 
 async def first_delivery(session: AsyncSession, consumer: str, event_id: uuid.UUID) -> bool:
@@ -31,6 +45,23 @@ async def first_delivery(session: AsyncSession, consumer: str, event_id: uuid.UU
         insert(INBOX).values(consumer=consumer, event_id=event_id).on_conflict_do_nothing().returning(INBOX.c.event_id)
     )
     return inserted is not None
+
+
+async def first_deliveries(
+    session: AsyncSession, handled: Sequence[tuple[str, uuid.UUID]]
+) -> set[tuple[str, uuid.UUID]]:
+    """``first_delivery`` of many (consumer, event id) pairs with one statement: the pairs seen for the first time.
+
+    A pair named twice counts once (the caller takes it once). Same transaction rule as ``first_delivery``. The
+    pairs travel as two arrays, so the statement is the same (compiled and cached once) whatever their number.
+    """
+    pairs = list(dict.fromkeys(handled))
+    if not pairs:
+        return set()
+    rows = await session.execute(
+        _FIRST_DELIVERIES, {"consumers": [consumer for consumer, _ in pairs], "ids": [i for _, i in pairs]}
+    )
+    return {(row.consumer, row.event_id) for row in rows}
 
 
 class StreamPosition(enum.Enum):
@@ -79,24 +110,6 @@ async def next_in_stream(session: AsyncSession, consumer: str, envelope: Envelop
 
 
 # --- the same rules for a batch of events at once: one statement per table, not one (or two) per event -----------
-_IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
-_STREAMS = bindparam("streams", type_=ARRAY(Text))
-_SEQUENCES = bindparam("sequences", type_=ARRAY(Integer))
-
-
-async def first_deliveries(session: AsyncSession, consumer: str, event_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
-    """``first_delivery`` for many events in one statement: the ids recorded now (the others were redeliveries)."""
-    ids = list(dict.fromkeys(event_ids))
-    if not ids:
-        return set()
-    recorded = await session.scalars(
-        insert(INBOX)
-        .from_select([INBOX.c.consumer, INBOX.c.event_id], select(literal(consumer, Text), func.unnest(_IDS)))
-        .on_conflict_do_nothing()
-        .returning(INBOX.c.event_id),
-        {"ids": ids},
-    )
-    return set(recorded)
 
 
 async def advance_streams(session: AsyncSession, consumer: str, envelopes: Sequence[Envelope]) -> list[bool]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -52,22 +53,31 @@ async def stage_events(
     """
     if not envelopes:
         return
-    trace_headers = current_trace_headers()
-    await session.execute(
-        insert(OUTBOX),
-        [
-            {
-                "event_id": envelope.event_id,
-                "topic": topic or topic_for(envelope.type),
-                "key": envelope.stream_id,
-                "envelope": envelope.model_dump_json(),
-                "headers": trace_headers,
-            }
-            for envelope in envelopes
-        ],
-    )
+    await insert_outbox_rows(session, outbox_rows(envelopes, topic=topic))
     if notify:
         await notify_relay(session)
+
+
+def outbox_rows(envelopes: Sequence[Envelope], *, topic: str | None = None) -> list[dict[str, Any]]:
+    """The outbox rows of ``envelopes``, carrying the trace context current now (the writer's): a batch lane takes
+    them as each record is decided and writes them all at its commit (``insert_outbox_rows``)."""
+    trace_headers = current_trace_headers()
+    return [
+        {
+            "event_id": envelope.event_id,
+            "topic": topic or topic_for(envelope.type),
+            "key": envelope.stream_id,
+            "envelope": envelope.model_dump_json(),
+            "headers": trace_headers,
+        }
+        for envelope in envelopes
+    ]
+
+
+async def insert_outbox_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """One multi-row insert, in the caller's transaction."""
+    if rows:
+        await session.execute(insert(OUTBOX), rows)
 
 
 async def notify_relay(session: AsyncSession) -> None:

@@ -5,6 +5,8 @@ with`` block without ``commit`` rolls back. On ``commit`` the unit of work appen
 aggregates it loaded or added (``collect_new_events``, each service says which) and stages them in the
 outbox: handlers never stage by hand. ``joining(session)`` makes it a savepoint in a transaction someone else
 commits: a consumer's batch (group commit), where one record's failure rolls back that record alone.
+``joining(session, lane=...)`` makes it part of a lane decided all or nothing: no savepoint (a failure rolls the
+whole lane back, and its owner decides the records again one savepoint each), its events staged with the lane's.
 ``SessionOutbox`` is the outbox port over the same session, for events that belong to no aggregate.
 """
 
@@ -12,13 +14,27 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
 
 from leadline.events import Envelope
 
-from .outbox import stage_events
+from .outbox import insert_outbox_rows, outbox_rows, stage_events
+
+
+class LaneOutbox:
+    """The outbox rows of a lane's records, written with one statement at the lane's commit (``write``)."""
+
+    def __init__(self) -> None:
+        self._rows: list[dict[str, Any]] = []
+
+    def stage(self, envelopes: Sequence[Envelope]) -> None:
+        self._rows.extend(outbox_rows(envelopes))  # the trace context of the record being decided
+
+    async def write(self, session: AsyncSession) -> None:
+        await insert_outbox_rows(session, self._rows)
+        self._rows = []
 
 
 class SessionOutbox:
@@ -42,12 +58,19 @@ class SessionUnitOfWork(ABC):
         self._sessions = sessions
         self._batch: AsyncSession | None = None
         self._savepoint: AsyncSessionTransaction | None = None
+        self._lane: LaneOutbox | None = None
         self.published = []
 
-    def joining(self, session: AsyncSession, *, causation: Envelope | None = None) -> Self:
-        """This unit of work as a savepoint of ``session``'s open transaction, which its owner commits."""
+    def joining(
+        self, session: AsyncSession, *, causation: Envelope | None = None, lane: LaneOutbox | None = None
+    ) -> Self:
+        """This unit of work as a savepoint of ``session``'s open transaction, which its owner commits.
+
+        With ``lane``: no savepoint, the events staged in ``lane``; the owner rolls everything back if this fails.
+        """
         self._batch = session
         self.causation = causation
+        self._lane = lane
         return self
 
     @abstractmethod
@@ -68,7 +91,7 @@ class SessionUnitOfWork(ABC):
     async def __aenter__(self) -> Self:
         if self._batch is not None:
             self.session = self._batch
-            self._savepoint = await self.session.begin_nested()
+            self._savepoint = await self.session.begin_nested() if self._lane is None else None
         else:
             self.session = self._sessions()
             await self.session.begin()
@@ -88,11 +111,13 @@ class SessionUnitOfWork(ABC):
 
     async def commit(self) -> None:
         published = await self.collect_new_events()
-        # in a batch, whoever commits the batch notifies the relay once
-        await stage_events(self.session, published, notify=self._batch is None)
+        if self._lane is not None:
+            self._lane.stage(published)
+        else:  # in a batch, whoever commits the batch notifies the relay once
+            await stage_events(self.session, published, notify=self._batch is None)
         if self._savepoint is not None:
             await self._savepoint.commit()
             self._savepoint = None
-        else:
+        elif self._batch is None:  # a lane's owner commits it
             await self.session.commit()
         self.published = published

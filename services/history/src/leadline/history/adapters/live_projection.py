@@ -64,8 +64,8 @@ class LiveTimeline:
 
     async def apply_all(self, session: AsyncSession, events: Sequence[Decoded]) -> list[Envelope]:
         """The events (in their streams' order) in ``session``'s transaction; those that were new, applied."""
-        recorded = await first_deliveries(session, CONSUMER, (envelope.event_id for envelope, _ in events))
-        fresh = [(envelope, payload) for envelope, payload in events if envelope.event_id in recorded]
+        recorded = await first_deliveries(session, [(CONSUMER, envelope.event_id) for envelope, _ in events])
+        fresh = [(envelope, payload) for envelope, payload in events if (CONSUMER, envelope.event_id) in recorded]
         in_order = await advance_streams(session, CONSUMER, [envelope for envelope, _ in fresh])
         applied = [decoded for decoded, new in zip(fresh, in_order, strict=True) if new]
         for envelope, payload in applied:

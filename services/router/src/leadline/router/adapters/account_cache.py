@@ -2,12 +2,15 @@
 
 Every configuration change bumps the account's ``config_version`` in the same transaction, so one
 one-column read tells whether the copy in memory is still exact: never stale, whichever replica
-changed it, and the numbers, teams and settings are read again only after a change.
+changed it, and the numbers, teams and settings are read again only after a change. Within one transaction (a
+batch lane decides many messages in one) the version and a number's account are read once: configuration changes
+in transactions of their own, so one transaction deciding with what it read first decides as if a moment earlier.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,18 +47,37 @@ class CachedAccountDirectory:
         self._session = session
 
     async def account(self, account_id: str) -> Account:
+        read = self._read_in_transaction()
+        if ("account", account_id) in read:
+            return read["account", account_id]
         version = await self._session.scalar(
             select(accounts.c.config_version).where(accounts.c.account_id == account_id)
         )
         cached = self._cache.entries.get(account_id)
         if cached is not None and cached[0] == version:
-            return cached[1]
-        account = await self._directory.account(account_id)
-        self._cache.entries[account_id] = (version, account)
+            account = cached[1]
+        else:
+            account = await self._directory.account(account_id)
+            self._cache.entries[account_id] = (version, account)
+        read["account", account_id] = account
         return account
 
     async def agent(self, account_id: str, agent_id: str) -> Agent | None:
         return await self._directory.agent(account_id, agent_id)
 
     async def account_of_number(self, phone_number_id: str) -> str | None:
-        return await self._directory.account_of_number(phone_number_id)
+        read = self._read_in_transaction()
+        if ("number", phone_number_id) not in read:
+            read["number", phone_number_id] = await self._directory.account_of_number(phone_number_id)
+        return read["number", phone_number_id]
+
+    def _read_in_transaction(self) -> dict[tuple[str, str], Any]:
+        """What this session's current transaction read already (a new transaction starts empty)."""
+        transaction = self._session.sync_session.get_transaction()
+        read = self._session.info.get(_READ)
+        if read is None or read[0] is not transaction:
+            read = self._session.info[_READ] = (transaction, {})
+        return read[1]
+
+
+_READ = "router.accounts_read"

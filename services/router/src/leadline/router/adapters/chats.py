@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +14,25 @@ from ..domain.errors import ConcurrentChange
 from ..domain.identity import OpenInChat, stays_open
 from ..service.ports import Chat, LeadOwner
 from .tables import chats, lead_owners, open_conversations
+
+
+def _by_key(table: Table) -> list[ColumnElement[bool]]:
+    """A chat's key, bound (``_bound(...)`` names the values): for statements built once."""
+    return [table.c[name] == bindparam(f"chat_{name}", type_=table.c[name].type) for name in CHAT_KEY]
+
+
+def _bound(account_id: str, phone_number_id: str, customer_id: str) -> dict[str, object]:
+    return {"chat_account_id": account_id, "chat_phone_number_id": phone_number_id, "chat_customer_id": customer_id}
+
+
+CHAT_KEY = ("account_id", "phone_number_id", "customer_id")
+_LOCK_CHAT = select(chats).where(*_by_key(chats)).with_for_update()
+_OPEN_IN_CHAT = select(open_conversations.c.conversation_id).where(*_by_key(open_conversations))
+_CUSTOMER_WROTE = (
+    update(chats)
+    .where(*_by_key(chats))
+    .values(last_customer_message_at=bindparam("at", type_=chats.c.last_customer_message_at.type))
+)
 
 
 class SqlChats:
@@ -25,15 +44,13 @@ class SqlChats:
     async def get_for_update(self, account_id: str, phone_number_id: str, customer_id: str) -> Chat:
         """Lock the chat row: messages of one chat are decided one at a time, whatever the concurrency."""
         key = {"account_id": account_id, "phone_number_id": phone_number_id, "customer_id": uuid.UUID(customer_id)}
-        await self._session.execute(pg_insert(chats).values(**key).on_conflict_do_nothing())
-        row = (
-            await self._session.execute(
-                select(chats).where(*(chats.c[k] == v for k, v in key.items())).with_for_update()
-            )
-        ).one()
-        open_id = await self._session.scalar(
-            select(open_conversations.c.conversation_id).where(*(open_conversations.c[k] == v for k, v in key.items()))
-        )
+        bound = _bound(account_id, phone_number_id, key["customer_id"])
+        row = (await self._session.execute(_LOCK_CHAT, bound)).first()
+        if row is None:  # the chat's first message
+            await self._session.execute(pg_insert(chats).values(**key).on_conflict_do_nothing())
+            row = (await self._session.execute(_LOCK_CHAT, bound)).one()
+        # after the lock, in a statement of its own: it sees what the lock's previous holder committed
+        open_id = await self._session.scalar(_OPEN_IN_CHAT, bound)
         return Chat(
             account_id,
             phone_number_id,
@@ -70,11 +87,8 @@ class SqlChats:
         )
 
     async def customer_wrote(self, chat: Chat, at: datetime) -> None:
-        await self._session.execute(
-            update(chats)
-            .where(*_key(chat.account_id, chat.phone_number_id, chat.customer_id))
-            .values(last_customer_message_at=at)
-        )
+        bound = _bound(chat.account_id, chat.phone_number_id, uuid.UUID(chat.customer_id))
+        await self._session.execute(_CUSTOMER_WROTE, {**bound, "at": at})
 
     async def attach_lead(self, account_id: str, phone_number_id: str, customer_id: str, lead_id: str) -> None:
         key = {"account_id": account_id, "phone_number_id": phone_number_id, "customer_id": uuid.UUID(customer_id)}

@@ -7,11 +7,12 @@ past the locks (through a key it did not name) fails its insert or update and is
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import Select, Text, bindparam, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +23,16 @@ from .tables import customers
 
 C = customers.c
 _KEY_COLUMNS = {"phone": C.phone, "user_id": C.user_id, "parent_user_id": C.parent_user_id}
+
+
+_LOCK_KEY = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
+@functools.cache
+def _holders_of(names: tuple[str, ...]) -> Select[Any]:
+    """The customers holding any of the keys ``names`` (bound by name), locked: one statement per set of names."""
+    named = [_KEY_COLUMNS[name] == bindparam(name, type_=Text) for name in names]
+    return select(customers).where(C.account_id == bindparam("account_id", type_=Text), or_(*named)).with_for_update()
 
 
 def _keys(row: Any) -> CustomerKeys:
@@ -40,22 +51,13 @@ class SqlCustomers:
         self, account_id: str, keys: CustomerKeys, *, wa_id: str | None, username: str | None, at: datetime
     ) -> CustomerFound:
         for name in keys.lock_names():
-            await self._session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                {"key": f"customer:{account_id}:{name}"},
-            )
-        named = [
-            column == value
-            for column, value in zip(
-                _KEY_COLUMNS.values(), (keys.phone, keys.user_id, keys.parent_user_id), strict=True
-            )
+            await self._session.execute(_LOCK_KEY, {"key": f"customer:{account_id}:{name}"})
+        named = {
+            name: value
+            for name, value in zip(_KEY_COLUMNS, (keys.phone, keys.user_id, keys.parent_user_id), strict=True)
             if value
-        ]
-        rows = (
-            await self._session.execute(
-                select(customers).where(C.account_id == account_id, or_(*named)).with_for_update()
-            )
-        ).all()
+        }
+        rows = (await self._session.execute(_holders_of(tuple(named)), {"account_id": account_id, **named})).all()
         decision = who_is_writing(
             keys,
             [KnownCustomer(str(r.customer_id), _keys(r), r.first_seen_at, r.seen_order) for r in rows],

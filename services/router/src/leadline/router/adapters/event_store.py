@@ -10,19 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
-from sqlalchemy import func, literal, or_, select
-from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
+from sqlalchemy import Select, Table, Text, bindparam, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import JSONB, Insert, aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import CTE
 
 from leadline.events import REGISTRY, Envelope, new_envelope
-from leadline.platform.event_store import StreamConflict, append_events, load_stream
+from leadline.platform.event_store import event_rows, load_stream
 
 from ..domain.conversation import Conversation
 from ..domain.errors import ConcurrentChange
-from .projections import project
+from .projections import project, view_writes
 from .snapshots import FORMAT, UnreadableSnapshot, facts_from_json, facts_to_row, state_from_json, state_to_json
 from .tables import conversation_messages, conversation_snapshots, events
 from .translate import to_domain, to_payload
@@ -30,6 +33,38 @@ from .translate import to_domain, to_payload
 log = structlog.get_logger(__name__)
 S, M = conversation_snapshots.c, conversation_messages.c
 FACTS = ("message_id", "wamid", "sent_as", "delivery", "requested", "media")  # the columns of ``MessageFacts``
+FACTS_IN_ONE_STATEMENT = 4  # an append's usual one or two messages; after a fold, every message's facts: more
+
+
+def _kept_state(*, about_some: bool) -> Select[Any]:
+    """The snapshot, its stream's last version and the facts of the messages asked ``about`` (or of all): one
+    statement built once (its compiled form and cache key are kept), ``conversation_id`` and ``about`` bound."""
+    facts = select(
+        func.coalesce(
+            func.jsonb_agg(
+                aggregate_order_by(
+                    func.jsonb_build_object(*(part for name in FACTS for part in (literal(name), M[name]))),
+                    M.arrived,
+                )
+            ),
+            literal([], JSONB),
+        )
+    ).where(M.conversation_id == S.conversation_id)
+    if about_some:
+        about = bindparam("about", type_=Text, expanding=True)
+        facts = facts.where(or_(M.message_id.in_(about), M.wamid.in_(about), M.sent_as.in_(about)))
+    last = select(func.max(events.c.version)).where(events.c.stream_id == S.conversation_id)
+    return select(
+        S.account_id,
+        S.version,
+        S.format,
+        S.state,
+        last.scalar_subquery().label("stream_version"),
+        facts.scalar_subquery().label("messages"),
+    ).where(S.conversation_id == bindparam("conversation_id", type_=Text))
+
+
+_KEPT_OF_ALL, _KEPT_ABOUT = _kept_state(about_some=False), _kept_state(about_some=True)
 
 
 class SqlConversations:
@@ -44,32 +79,8 @@ class SqlConversations:
         return kept if kept is not None else await self.fold(conversation_id)
 
     async def _kept(self, conversation_id: str, about: list[str] | None) -> Conversation | None:
-        facts = select(
-            func.coalesce(
-                func.jsonb_agg(
-                    aggregate_order_by(
-                        func.jsonb_build_object(*(part for name in FACTS for part in (literal(name), M[name]))),
-                        M.arrived,
-                    )
-                ),
-                literal([], JSONB),
-            )
-        ).where(M.conversation_id == S.conversation_id)
-        if about is not None:
-            facts = facts.where(or_(M.message_id.in_(about), M.wamid.in_(about), M.sent_as.in_(about)))
-        last = select(func.max(events.c.version)).where(events.c.stream_id == S.conversation_id)
-        row = (
-            await self._session.execute(
-                select(
-                    S.account_id,
-                    S.version,
-                    S.format,
-                    S.state,
-                    last.scalar_subquery().label("stream_version"),
-                    facts.scalar_subquery().label("messages"),
-                ).where(S.conversation_id == conversation_id)
-            )
-        ).first()
+        statement, parameters = (_KEPT_OF_ALL, {}) if about is None else (_KEPT_ABOUT, {"about": about})
+        row = (await self._session.execute(statement, {"conversation_id": conversation_id, **parameters})).first()
         if row is None or row.format != FORMAT or row.stream_version != row.version:
             return None
         try:
@@ -111,41 +122,76 @@ class SqlConversations:
             )
             for offset, event in enumerate(conversation.pending)
         ]
+        # one event (a customer's message, most often): one statement appends it, keeps the state it leads to and
+        # folds it into the views (CTEs, each writing a table of its own). Several: inserted in order by a statement
+        # of their own (CTEs run in no set order: the positions would not follow the versions), their views after.
+        rows = event_rows(events, envelopes)
+        one = len(envelopes) == 1
+        appended = [events.insert().values(rows[0]).cte("appended")] if one else []
+        viewed = [write.cte(f"view_{n}") for n, write in enumerate(view_writes(envelopes[0]))] if one else []
+        kept, parameters, more_facts = self._keep(conversation)
         try:
-            await append_events(self._session, events, envelopes)
-        except StreamConflict as error:
+            if not one:
+                await self._session.execute(events.insert(), rows)
+            await self._session.execute(select(literal(1)).add_cte(*appended, *kept, *viewed), parameters)
+        except IntegrityError as error:  # the stream's version taken: someone appended first
             raise ConcurrentChange("the conversation changed meanwhile") from error
-        for envelope in envelopes:
-            await project(self._session, envelope)
-        await self._keep(conversation)
+        if more_facts:
+            await self._session.execute(_upsert_facts(pg_insert(conversation_messages)), more_facts)
+        self._folded.discard(conversation.id)
+        if not one:
+            for envelope in envelopes:
+                await project(self._session, envelope)
         conversation.pending.clear()
         return envelopes
 
-    async def _keep(self, conversation: Conversation) -> None:
-        """Write the snapshot at the version just appended, and the facts of the messages the append changed."""
-        snapshot = {
-            "conversation_id": conversation.id,
-            "account_id": conversation.account_id,
-            "version": conversation.version,
-            "format": FORMAT,
-            "state": state_to_json(conversation.state()),
+    def _keep(self, conversation: Conversation) -> tuple[list[CTE], dict[str, Any], list[dict[str, Any]]]:
+        """Writing the snapshot at the version just appended, and the facts of the messages the append changed (as
+        CTEs built once, and their parameters); the facts too many for one statement, if any."""
+        parameters = {
+            "kept_conversation_id": conversation.id,
+            "kept_account_id": conversation.account_id,
+            "kept_version": conversation.version,
+            "kept_format": FORMAT,
+            "kept_state": state_to_json(conversation.state()),
         }
-        upsert = pg_insert(conversation_snapshots).values(snapshot)
-        await self._session.execute(
-            upsert.on_conflict_do_update(
-                index_elements=[S.conversation_id],
-                set_={name: upsert.excluded[name] for name in ("version", "format", "state")},
-            )
-        )
         changed = None if conversation.id in self._folded else conversation.pending_message_ids()
         rows = [facts_to_row(conversation.id, facts) for facts in conversation.message_facts(changed)]
-        if rows:
-            insert = pg_insert(conversation_messages)
-            await self._session.execute(
-                insert.on_conflict_do_update(
-                    constraint="conversation_messages_pkey",
-                    set_={name: insert.excluded[name] for name in FACTS[1:]},
-                ),
-                rows,
-            )
-        self._folded.discard(conversation.id)
+        if len(rows) > FACTS_IN_ONE_STATEMENT:  # every message's, after a fold: a statement of their own
+            return [_KEEP_SNAPSHOT], parameters, rows
+        for n, row in enumerate(rows):
+            parameters.update({f"facts_{n}_{name}": value for name, value in row.items()})
+        return [_KEEP_SNAPSHOT, *_KEEP_FACTS[: len(rows)]], parameters, []
+
+
+def _upsert_facts(insert: Insert) -> Insert:
+    return insert.on_conflict_do_update(
+        constraint="conversation_messages_pkey", set_={name: insert.excluded[name] for name in FACTS[1:]}
+    )
+
+
+def _bound_row(table: Table, prefix: str, names: Iterable[str]) -> dict[str, Any]:
+    return {name: bindparam(f"{prefix}_{name}", type_=table.c[name].type) for name in names}
+
+
+def _keep_snapshot() -> CTE:
+    upsert = pg_insert(conversation_snapshots).values(
+        _bound_row(conversation_snapshots, "kept", ("conversation_id", "account_id", "version", "format", "state"))
+    )
+    kept = upsert.on_conflict_do_update(
+        index_elements=[S.conversation_id],
+        set_={name: upsert.excluded[name] for name in ("version", "format", "state")},
+    )
+    return kept.cte("kept")
+
+
+# built once with bound parameters: building an upsert and its cache key per message cost more than running it
+_KEEP_SNAPSHOT = _keep_snapshot()
+_KEEP_FACTS = [
+    _upsert_facts(
+        pg_insert(conversation_messages).values(
+            _bound_row(conversation_messages, f"facts_{n}", ("conversation_id", *FACTS))
+        )
+    ).cte(f"facts_{n}")
+    for n in range(FACTS_IN_ONE_STATEMENT)
+]

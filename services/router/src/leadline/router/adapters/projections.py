@@ -12,6 +12,7 @@ from sqlalchemy import Text, cast, func, literal, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import UpdateBase
 
 from leadline.events import REGISTRY, Envelope
 
@@ -35,14 +36,24 @@ def searchable_words(content: dict[str, Any]) -> str | None:
 
 async def project(session: AsyncSession, envelope: Envelope) -> None:
     """Fold one stored event into the views (decoded from the envelope, exactly as a rebuild sees it)."""
+    for write in view_writes(envelope):
+        await session.execute(write)
+
+
+def view_writes(envelope: Envelope) -> list[UpdateBase]:
+    """The writes that fold one stored event into the views, each to a table of its own (one statement may take
+    them all, as CTEs).
+
+    Decoded from the envelope, exactly as a rebuild sees it."""
     event = to_domain(REGISTRY.decode(envelope), envelope.occurred_at)
     cid = envelope.stream_id
     view = conversation_view.c
     where = view.conversation_id == cid
     at = envelope.occurred_at
+    writes: list[UpdateBase] = []
     match event:
         case ev.ConversationOpened():
-            await session.execute(
+            return [
                 pg_insert(conversation_view)
                 .values(
                     conversation_id=cid,
@@ -66,10 +77,9 @@ async def project(session: AsyncSession, envelope: Envelope) -> None:
                     was_in_pool=event.owner is None,
                 )
                 .on_conflict_do_nothing()
-            )
-            return
+            ]
         case ev.MessageAppended():
-            await session.execute(
+            writes = [
                 pg_insert(message_view)
                 .values(
                     message_id=event.message_id,
@@ -87,7 +97,7 @@ async def project(session: AsyncSession, envelope: Envelope) -> None:
                     delivery="pending" if event.origin == "agent" else None,
                 )
                 .on_conflict_do_nothing()
-            )
+            ]
             values = {
                 "status": event.status,
                 "last_activity_at": at,
@@ -121,16 +131,16 @@ async def project(session: AsyncSession, envelope: Envelope) -> None:
             values = {"pool_wait_alerted": True}
         case ev.MessageMediaUpdated():
             content = message_view.c.content
-            await session.execute(
+            writes = [
                 update(message_view)
                 .where(message_view.c.message_id == event.message_id)
                 .values(
                     content=func.jsonb_set(content, literal(["media"], ARRAY(Text)), cast(event.media, JSONB)),
                 )
-            )
+            ]
             values = {}
         case ev.MessageDeliveryUpdated():
-            await session.execute(
+            writes = [
                 update(message_view)
                 .where(message_view.c.message_id == event.message_id)
                 .values(
@@ -138,8 +148,8 @@ async def project(session: AsyncSession, envelope: Envelope) -> None:
                     delivery_error=event.error,
                     wamid=func.coalesce(event.wamid, message_view.c.wamid),
                 )
-            )
+            ]
             values = {}
         case _:
             values = {}
-    await session.execute(update(conversation_view).where(where).values(version=envelope.sequence, **values))
+    return [*writes, update(conversation_view).where(where).values(version=envelope.sequence, **values)]
