@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import JSON, Table
+from sqlalchemy import JSON, Table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 _staging_names = itertools.count(1)
@@ -42,6 +42,11 @@ async def copy_rows(
     connection = await (await session.connection()).get_raw_connection()
     driver = connection.driver_connection  # the asyncpg connection, inside the session's transaction
     assert driver is not None
+    if not driver.is_in_transaction():
+        # SQLAlchemy begins the transaction at its first statement, and statements sent to the driver itself do
+        # not count: without one, the staging table (ON COMMIT DROP) would be gone before the COPY, and the rows
+        # outside the caller's transaction
+        await session.execute(text("SELECT 1"))
     staging = f"bulk_{table.name}_{next(_staging_names)}"
     names = ", ".join(f'"{c}"' for c in columns)
     # the table's column types by name (search_path decides which schema: a shadow replay's, or the live one)
