@@ -23,6 +23,7 @@ from pathlib import Path
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import func, select
 
+from leadline.bench.infra import migrated_database
 from leadline.events import REGISTRY, Envelope, topic_for
 from leadline.events.content import TextContent
 from leadline.events.envelope import Payload
@@ -32,13 +33,12 @@ from leadline.events.router import (
     MessageAppendedV1,
 )
 from leadline.history.adapters.tables import timeline_entries
-from leadline.history.bootstrap import MIGRATIONS, projection
+from leadline.history.bootstrap import projection
 from leadline.history.entrypoints.settings import HistorySettings
 from leadline.history.entrypoints.subscribers import timeline_consumer
 from leadline.platform.batches import BatchDelivery
-from leadline.platform.db import create_engine, ensure_database, session_factory, with_database
+from leadline.platform.db import create_engine, session_factory
 from leadline.platform.embedded import EmbeddedPostgres
-from leadline.platform.migrations import upgrade_to_head
 
 from .history import ANA, enveloped, opening
 
@@ -130,14 +130,6 @@ async def measure(url: str, conversations: int, messages: int) -> dict[str, floa
     }
 
 
-async def _database(server_url: str) -> str:
-    name = f"bench_history_live_{uuid.uuid4().hex[:8]}"
-    await ensure_database(server_url, name)
-    url = with_database(server_url, name)
-    await asyncio.to_thread(upgrade_to_head, MIGRATIONS, url)
-    return url
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=300)
@@ -150,7 +142,7 @@ def main() -> None:
         try:
             runs = []
             for _ in range(arguments.runs):
-                url = asyncio.run(_database(postgres.url))
+                url = asyncio.run(migrated_database(postgres.url, "history"))
                 runs.append(asyncio.run(measure(url, arguments.conversations, arguments.messages)))
                 print(json.dumps(runs[-1]), flush=True)
             median = sorted(runs, key=lambda r: r["cpu_ms_per_event"])[len(runs) // 2]

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,11 +34,16 @@ class BenchInfra:
         return KafkaSettings(kafka_bootstrap_servers=self.bootstrap_servers)
 
     async def database_for(self, service: str) -> str:
-        name = f"bench_{service}_{int(time.time() * 1000) % 10**8}"
-        await ensure_database(self.server_url, name)
-        url = with_database(self.server_url, name)
-        await asyncio.to_thread(upgrade_to_head, f"leadline.{service}:adapters/migrations", url)
-        return url
+        return await migrated_database(self.server_url, service)
+
+
+async def migrated_database(server_url: str, service: str) -> str:
+    """A new database on ``server_url`` at ``service``'s newest migration; its URL."""
+    name = f"bench_{service}_{uuid.uuid4().hex[:8]}"
+    await ensure_database(server_url, name)
+    url = with_database(server_url, name)
+    await asyncio.to_thread(upgrade_to_head, f"leadline.{service}:adapters/migrations", url)
+    return url
 
 
 @contextmanager

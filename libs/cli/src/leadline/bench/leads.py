@@ -33,16 +33,15 @@ from typing import Any
 
 from sqlalchemy import event
 
+from leadline.bench.infra import migrated_database
 from leadline.events import ROUTER_CONVERSATIONS, topic_for
 from leadline.leads.adapters.unit_of_work import SqlUnitOfWork
-from leadline.leads.bootstrap import MIGRATIONS
 from leadline.leads.domain import events as ev
 from leadline.leads.domain.lead import Lead
 from leadline.leads.domain.temperature import TemperatureRules
 from leadline.leads.entrypoints.subscribers import register_subscribers
 from leadline.platform.batches import BatchConsumer, BatchDelivery
-from leadline.platform.db import create_engine, ensure_database, session_factory, with_database
-from leadline.platform.migrations import upgrade_to_head
+from leadline.platform.db import create_engine, session_factory
 
 EXAMPLES = Path(__file__).resolve().parents[5] / "libs" / "events" / "examples"
 ACCOUNT = "bench-motors"
@@ -268,14 +267,6 @@ async def measure(url: str, *, conversations: int, messages: int, lanes: int = 1
     return figures
 
 
-async def _fresh_database(server_url: str) -> str:
-    name = f"bench_leads_{uuid.uuid4().hex[:8]}"
-    await ensure_database(server_url, name)
-    url = with_database(server_url, name)
-    await asyncio.to_thread(upgrade_to_head, MIGRATIONS, url)
-    return url
-
-
 def main() -> None:
     from leadline.platform.embedded import EmbeddedPostgres
 
@@ -289,10 +280,12 @@ def main() -> None:
     postgres = EmbeddedPostgres(var_dir / "postgres").start()
     try:
         # a first, small round compiles and caches every statement (SQLAlchemy, asyncpg): the runs measure the steady state
-        asyncio.run(measure(asyncio.run(_fresh_database(postgres.url)), conversations=5, messages=arguments.messages))
+        asyncio.run(
+            measure(asyncio.run(migrated_database(postgres.url, "leads")), conversations=5, messages=arguments.messages)
+        )
         runs = []
         for _ in range(arguments.runs):
-            url = asyncio.run(_fresh_database(postgres.url))
+            url = asyncio.run(migrated_database(postgres.url, "leads"))
             runs.append(asyncio.run(measure(url, conversations=arguments.conversations, messages=arguments.messages)))
         for name in runs[0]:
             values = [run[name] for run in runs]

@@ -21,18 +21,17 @@ from pathlib import Path
 
 from sqlalchemy import event
 
+from leadline.bench.infra import migrated_database
 from leadline.events import WHATSAPP_INBOUND, MessageReceivedV2, new_envelope
 from leadline.events.common import WhatsAppUser
 from leadline.events.content import TextContent
 from leadline.phones import normalize_phone
 from leadline.platform.batches import BatchDelivery
-from leadline.platform.db import create_engine, ensure_database, session_factory, with_database
+from leadline.platform.db import create_engine, session_factory
 from leadline.platform.embedded import EmbeddedPostgres
-from leadline.platform.migrations import upgrade_to_head
 from leadline.router.adapters.account_cache import AccountCache
 from leadline.router.adapters.account_directory import SqlConfigurationUnitOfWork
 from leadline.router.adapters.unit_of_work import SqlUnitOfWork
-from leadline.router.bootstrap import MIGRATIONS
 from leadline.router.domain.agents import AccountSettings, Agent, BusinessNumber, Role
 from leadline.router.entrypoints.subscribers import router_consumer
 from leadline.router.service.configuration import AccountConfiguration, AgentRecord, Team, apply_configuration
@@ -135,14 +134,6 @@ async def measure(url: str, *, messages: int, customers: int, lanes: int = 10, p
     }
 
 
-async def _database(server_url: str) -> str:
-    name = f"lane_{uuid.uuid4().hex[:8]}"
-    await ensure_database(server_url, name)
-    url = with_database(server_url, name)
-    await asyncio.to_thread(upgrade_to_head, MIGRATIONS, url)
-    return url
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=3000)
@@ -155,7 +146,7 @@ def main() -> None:
         try:
             results = []
             for run in range(args.runs):
-                url = asyncio.run(_database(postgres.url))
+                url = asyncio.run(migrated_database(postgres.url, "router"))
                 result = asyncio.run(measure(url, messages=args.messages, customers=args.customers, pause_s=args.pause))
                 print(f"run {run + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in result.items()), flush=True)
                 results.append(result)
