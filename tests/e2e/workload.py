@@ -25,6 +25,8 @@ from .system_under_test import SystemUnderTest
 
 NEVER_SAVED = {"sticker", "location"}
 TRANSIENT = (httpx.TransportError,)
+WEBHOOKS_IN_FLIGHT = 64
+"""At most this many webhooks posted at once, fewer than httpx's 100 connections: the agents' calls keep theirs."""
 
 
 @dataclass
@@ -75,6 +77,9 @@ class Workload:
         self.duplicate_rate = duplicate_rate
         self.ledger = Ledger()
         self.http = httpx.AsyncClient(timeout=15, limits=httpx.Limits(keepalive_expiry=CLIENT_KEEP_ALIVE_S))
+        # webhooks wait here, not in httpx's connection pool: its queue costs CPU per waiting request on every
+        # change (an open loop of customers kept a core busy in httpcore's assignment with a few hundred queued)
+        self.webhook_slots = asyncio.Semaphore(WEBHOOKS_IN_FLIGHT)
         self.builder = WebhookBuilder()
         self.late_deliveries: list[asyncio.Task] = []
         self.outage = False
@@ -90,15 +95,20 @@ class Workload:
     async def deliver(self, payload: dict) -> None:
         body, headers = signed_request(payload, DEV_SECRETS["WHATSAPP_APP_SECRET"])
         url = f"{self.system.url('ingest')}/webhooks/whatsapp"
+
+        async def post() -> httpx.Response:
+            async with self.webhook_slots:
+                return await self.http.post(url, content=body, headers=headers)
+
         if self.outage:  # with the broker down, ingest must answer 200 at the first try (it stores, then relays)
             try:
-                first = await self.http.post(url, content=body, headers=headers)
+                first = await post()
                 answered = first.status_code == 200
             except TRANSIENT:
                 answered = False
             self.ledger.webhooks_during_outage += 1
             self.ledger.webhook_failures_during_outage += not answered
-        await until_done(lambda: self.http.post(url, content=body, headers=headers), accept={200})
+        await until_done(post, accept={200})
         self.ledger.webhook_posts += 1
         if self.random.random() < self.duplicate_rate:  # Meta delivers it again, later
             self.ledger.duplicate_deliveries += 1
@@ -106,7 +116,7 @@ class Workload:
 
             async def again() -> None:
                 await asyncio.sleep(delay)
-                await until_done(lambda: self.http.post(url, content=body, headers=headers), accept={200})
+                await until_done(post, accept={200})
 
             self.late_deliveries.append(asyncio.create_task(again()))
 
