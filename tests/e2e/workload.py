@@ -230,7 +230,8 @@ class Workload:
         delays the next message) until ``stop``; returns once every message started is answered 200."""
         started, sent, writes = time.monotonic(), 0, []
         while not stop.is_set():
-            writes.append(asyncio.create_task(self.customer_writes(f"55118{10_000_000 + sent % customers}")))
+            # real mobile numbers (9 after the area code), none a new customer's (55119 then 1–9: customer_arrives)
+            writes.append(asyncio.create_task(self.customer_writes(f"551190{sent % customers:07d}")))
             sent += 1
             delay = started + sent / rate - time.monotonic()
             if delay > 0:
