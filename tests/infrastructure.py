@@ -109,3 +109,4 @@ def start_infrastructure(var_dir: Path) -> Iterator[Infrastructure]:
             kafka.stop()
         if postgres:
             postgres.stop()
+            shutil.rmtree(var_dir / "postgres", ignore_errors=True)  # ~1 GB a worker: a run must not fill the disk

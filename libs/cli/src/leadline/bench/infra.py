@@ -23,6 +23,18 @@ from leadline.platform.settings import KafkaSettings
 from leadline.platform.topic_admin import ensure_topics
 
 
+@dataclass(frozen=True)
+class Record:
+    """What a consumer's batch delivery reads of an aiokafka ``ConsumerRecord``: records made up in process."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    partition: int
+    offset: int
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
 @dataclass
 class BenchInfra:
     bootstrap_servers: str

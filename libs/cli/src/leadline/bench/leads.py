@@ -26,14 +26,13 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 
-from leadline.bench.infra import migrated_database
+from leadline.bench.infra import Record, migrated_database
 from leadline.events import ROUTER_CONVERSATIONS, topic_for
 from leadline.leads.adapters.unit_of_work import SqlUnitOfWork
 from leadline.leads.domain import events as ev
@@ -43,6 +42,9 @@ from leadline.leads.entrypoints.subscribers import register_subscribers
 from leadline.platform.batches import BatchConsumer, BatchDelivery
 from leadline.platform.db import create_engine, session_factory
 
+if TYPE_CHECKING:
+    from leadline.platform.embedded import EmbeddedPostgres
+
 EXAMPLES = Path(__file__).resolve().parents[5] / "libs" / "events" / "examples"
 ACCOUNT = "bench-motors"
 BATCH = 500  # what one fetch hands the consumer (``subscribe_batches``' max_records)
@@ -50,18 +52,6 @@ BATCH = 500  # what one fetch hands the consumer (``subscribe_batches``' max_rec
 
 def _example(event_type: str, version: int, name: str) -> dict[str, Any]:
     return json.loads((EXAMPLES / event_type / f"v{version}" / f"{name}.json").read_text())["payload"]
-
-
-@dataclass(frozen=True)
-class Record:
-    """What the consumer reads of an aiokafka ``ConsumerRecord``."""
-
-    topic: str
-    key: bytes
-    value: bytes
-    partition: int
-    offset: int
-    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 class _Conversation:
@@ -276,8 +266,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--var-dir", type=Path, default=None)
     arguments = parser.parse_args()
-    var_dir = arguments.var_dir or Path(tempfile.mkdtemp(prefix="bench-leads-"))
-    postgres = EmbeddedPostgres(var_dir / "postgres").start()
+    with tempfile.TemporaryDirectory(prefix="bench-leads-") as scratch:
+        run_benchmark(arguments, EmbeddedPostgres(Path(arguments.var_dir or scratch) / "postgres").start())
+
+
+def run_benchmark(arguments: argparse.Namespace, postgres: EmbeddedPostgres) -> None:
     try:
         # a first, small round compiles and caches every statement (SQLAlchemy, asyncpg): the runs measure the steady state
         asyncio.run(

@@ -15,13 +15,12 @@ import statistics
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import event
 
-from leadline.bench.infra import migrated_database
+from leadline.bench.infra import Record, migrated_database
 from leadline.events import WHATSAPP_INBOUND, MessageReceivedV2, new_envelope
 from leadline.events.common import WhatsAppUser
 from leadline.events.content import TextContent
@@ -38,18 +37,6 @@ from leadline.router.service.configuration import AccountConfiguration, AgentRec
 
 ACCOUNT, NUMBER = "lane-motors", "100000000000001"
 FETCH = 500  # the router's subscriber takes up to 500 records a fetch
-
-
-@dataclass(frozen=True)
-class Record:
-    """What the subscriber hands the delivery: an aiokafka ``ConsumerRecord``'s fields it reads."""
-
-    topic: str
-    key: bytes
-    value: bytes
-    partition: int
-    offset: int
-    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 def _message(customer: int, offset: int) -> Record:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from uuid import UUID
 
 from sqlalchemy import Row, Text, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -32,6 +31,7 @@ from ..service.ports import ClaimState, CommittedClaim
 from .account_cache import AccountCache
 from .account_directory import SqlAccountDirectory
 from .account_tables import accounts
+from .queries import is_uuid
 from .tables import conversation_view
 
 VIEW = conversation_view.c
@@ -89,7 +89,7 @@ class SqlClaimGate:
             done.set()
 
     async def committed(self, conversation_id: str, account_id: str) -> CommittedClaim | None:
-        if not _is_uuid(conversation_id):
+        if not is_uuid(conversation_id):
             return None
         async with self._engine.connect() as connection:
             row = await self._row(connection, conversation_id, account_id)
@@ -148,11 +148,3 @@ class SqlClaimGate:
             account = await SqlAccountDirectory(session).account(account_id)
         self._cache.entries[account_id] = (version, account)
         return account
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        UUID(value)
-    except ValueError:
-        return False
-    return True

@@ -9,6 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import and_, any_, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -22,6 +23,16 @@ from ..domain.agents import Account, Agent
 from .account_directory import SqlAccountDirectory
 from .account_tables import business_numbers
 from .tables import chats, conversation_view, customers, lead_owners, message_view
+
+
+def is_uuid(value: str) -> bool:
+    """Whether an id from a path is a UUID at all (anything else names nothing: 404, not a database error)."""
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
+
 
 view = conversation_view.c
 _customer = customers.alias("customer_now")

@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
-from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -32,6 +31,7 @@ from leadline.platform.http import ApiError
 
 from ..adapters import queries
 from ..adapters.ingest_media import IngestMedia, MediaStoreUnavailable
+from ..adapters.queries import is_uuid
 from ..domain.errors import ConversationNotFound, MediaNotFound
 from ..service.inbound import UowFactory
 from ..service.media import retry_media_fetch
@@ -62,7 +62,7 @@ def media_api(
     authenticated = Depends(access)
 
     async def visible_message(conversation_id: str, message_id: str, me: AgentIdentity) -> dict[str, Any]:
-        if not (_is_uuid(conversation_id) and _is_uuid(message_id)):
+        if not (is_uuid(conversation_id) and is_uuid(message_id)):
             raise ConversationNotFound("no such conversation")
         async with uow() as work:
             account = await work.accounts.account(me.account_id)
@@ -74,7 +74,7 @@ def media_api(
 
     async def visible_conversation(conversation_id: str, me: AgentIdentity) -> dict[str, Any]:
         """The conversation as this agent may see it; otherwise exactly the answer for one that does not exist."""
-        if not _is_uuid(conversation_id):
+        if not is_uuid(conversation_id):
             raise ConversationNotFound("no such conversation")
         async with uow() as work:
             account = await work.accounts.account(me.account_id)
@@ -179,11 +179,3 @@ def media_api(
         return {"message_id": message_id, "media": "loading"}
 
     return router
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        UUID(value)
-    except ValueError:
-        return False
-    return True
