@@ -100,6 +100,20 @@ number_connections = Table(
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
 
+early_delivery_statuses = Table(
+    "early_delivery_statuses",
+    metadata,
+    # WhatsApp's statuses of a message whose send result (and so its wamid) the router has not decided yet: the
+    # status comes on the chat's lane, the wamid on the conversation's, so the status can be first; the send result
+    # applies and deletes them (``service/inbound.py``). A day old, a status names a message leadline never sent.
+    Column("wamid", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Column("kept_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    PrimaryKeyConstraint("wamid", "status", name="early_delivery_statuses_pkey"),
+    Index("early_delivery_statuses_by_age", "kept_at"),
+)
+
 lead_owners = Table(
     "lead_owners",
     metadata,

@@ -20,6 +20,7 @@ from .account_directory import SqlAccountDirectory
 from .chats import SqlChats, SqlLeadOwners
 from .claim_gate import take_claim_turn
 from .customers import SqlCustomers
+from .early_statuses import SqlEarlyStatuses
 from .event_store import SqlConversations
 from .number_connections import SqlNumberConnections
 
@@ -71,6 +72,7 @@ class SqlUnitOfWork(SessionUnitOfWork):
         self.chats = SqlChats(session)
         self.lead_owners = SqlLeadOwners(session)
         self.number_connections = SqlNumberConnections(session)
+        self.early_statuses = SqlEarlyStatuses(session)
         directory = SqlAccountDirectory(session)
         self.accounts = (
             CachedAccountDirectory(directory, self._account_cache, session) if self._account_cache else directory

@@ -74,7 +74,7 @@ def router_consumer(
                     work, payload, clock=clock, conversation_of_wamid=queries.conversation_of_wamid, normalize=normalize
                 )
             case MessageSentV1() | MessageSendFailedV1():
-                await inbound.record_send_result(work, payload, clock=clock)
+                await inbound.record_send_result(work, payload, clock=clock, normalize=normalize)
             case MediaStoredV2() | MediaFetchFailedV2():
                 await media.record_media_outcome(
                     work, payload, clock=clock, conversation_of_wamid=queries.conversation_of_wamid

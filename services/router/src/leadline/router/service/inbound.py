@@ -131,13 +131,20 @@ async def record_phone_echo(
     )
 
 
-async def record_send_result(work: UnitOfWork, result: MessageSentV1 | MessageSendFailedV1, *, clock: Clock) -> None:
+async def record_send_result(
+    work: UnitOfWork, result: MessageSentV1 | MessageSendFailedV1, *, clock: Clock, normalize: Normalize
+) -> None:
+    """The message is sent (or failed); WhatsApp's statuses of it that came first are applied now."""
     conversation = await work.conversations.get(str(result.conversation_id), about_messages=[str(result.request_id)])
     if conversation is None:
         return
     failed = result.explanation if isinstance(result, MessageSendFailedV1) else None
     wamid = result.wamid if isinstance(result, MessageSentV1) else None
     conversation.record_send_result(request_id=str(result.request_id), wamid=wamid, failed=failed, at=clock())
+    if wamid is not None:
+        await work.early_statuses.lock(wamid)
+        for status in await work.early_statuses.take(wamid):
+            await apply_delivery_status(work, conversation, status, clock=clock, normalize=normalize)
 
 
 async def record_delivery_status(
@@ -148,13 +155,24 @@ async def record_delivery_status(
     conversation_of_wamid: Callable[[UnitOfWork, str], Awaitable[str | None]],
     normalize: Normalize,
 ) -> None:
-    """Delivery moves forward; a status that names the recipient's phone and BSUID together links them."""
+    """Delivery moves forward; a status of a message whose send result has not come yet waits for it (statuses come
+    on the chat's lane, send results on the conversation's, so a status can be decided first)."""
     conversation_id = await conversation_of_wamid(work, status.wamid)
-    conversation = (
-        await work.conversations.get(conversation_id, about_messages=[status.wamid]) if conversation_id else None
-    )
-    if conversation is None:  # a status for a message sent outside leadline, or not yet known
+    if conversation_id is None:
+        await work.early_statuses.lock(status.wamid)  # the send result's lane takes it too: one of us sees the other
+        conversation_id = await conversation_of_wamid(work, status.wamid)
+    if conversation_id is None:  # not sent yet as far as the router knows, or sent outside leadline
+        await work.early_statuses.keep(status)
         return
+    conversation = await work.conversations.get(conversation_id, about_messages=[status.wamid])
+    if conversation is not None:
+        await apply_delivery_status(work, conversation, status, clock=clock, normalize=normalize)
+
+
+async def apply_delivery_status(
+    work: UnitOfWork, conversation: Conversation, status: MessageStatusChangedV2, *, clock: Clock, normalize: Normalize
+) -> None:
+    """A status that names the recipient's phone and BSUID together links them."""
     await identify_customer(
         work, conversation.account_id, whatsapp_name(status.customer), normalize=normalize, at=clock()
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from leadline.events import MessageStatusChangedV2
 from leadline.events.envelope import Envelope
 
 from ..domain.agents import Account, Agent
@@ -180,6 +181,19 @@ class NumberConnections(Protocol):
         """The number's WhatsApp Web session state, unless a newer one is kept (then False)."""
 
 
+class EarlyStatuses(Protocol):
+    """Delivery statuses that came before their message's send result, kept until it comes."""
+
+    async def lock(self, wamid: str) -> None:
+        """The wamid's turn, held to the end of the transaction: a status and its send result decided at once see
+        each other's commit."""
+
+    async def keep(self, status: MessageStatusChangedV2) -> None: ...
+
+    async def take(self, wamid: str) -> list[MessageStatusChangedV2]:
+        """The wamid's kept statuses, no longer kept."""
+
+
 class Outbox(Protocol):
     async def stage(self, envelopes: Sequence[Envelope]) -> None: ...
 
@@ -192,6 +206,7 @@ class UnitOfWork(Protocol):
     chats: Chats
     lead_owners: LeadOwners
     number_connections: NumberConnections
+    early_statuses: EarlyStatuses
     accounts: AccountDirectory
     published: list[Envelope]
     """What the last commit appended (and staged in the outbox)."""
