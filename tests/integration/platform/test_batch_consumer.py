@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -206,3 +207,37 @@ async def test_a_lane_is_decided_with_no_savepoint_per_record_and_its_inbox_and_
     assert not any("SAVEPOINT" in s for s in statements)
     assert sum("INTO inbox" in s for s in statements) == sum("INTO outbox" in s for s in statements) == 1
     assert written.count("INSERT") == 6 + 2, written  # the effects, the inbox ids, the outbox rows
+
+
+class DatabaseAway:
+    """The consumer's sessions while the database refuses connections for ``seconds``, then the real ones."""
+
+    def __init__(self, sessions, seconds: float) -> None:
+        self.sessions, self.back_at, self.refused = sessions, time.monotonic() + seconds, 0
+
+    def __call__(self):
+        if time.monotonic() < self.back_at:
+            self.refused += 1
+            raise ConnectionRefusedError("the database is away")
+        return self.sessions()
+
+
+async def test_a_lane_whose_database_is_away_waits_for_it_then_decides_every_record_once(messaging_db):
+    _, _, sessions = messaging_db
+
+    async def handle(work: Work, envelope: Envelope) -> None:
+        note = f"{envelope.stream_id} {envelope.sequence}"
+        await work.session.execute(insert(EFFECTS).values(event_id=envelope.event_id, note=note))
+
+    away = DatabaseAway(sessions, seconds=0.6)
+    consumer = BatchConsumer(
+        "away", {"topic": Reaction(handle, inbox="away")}, sessions=away, unit_of_work=lambda: Work(sessions)
+    )
+    delivery = BatchDelivery(consumer, lambda: None, group="away", lanes=1, attempts=1)  # type: ignore[arg-type]
+    envelopes = [test_envelope("chat-away", sequence) for sequence in (1, 2, 3)]
+
+    await delivery.work_batch([Record("topic", e.key, e.to_bytes()) for e in envelopes])
+
+    assert await committed_order(sessions) == {"chat-away": [1, 2, 3]}
+    # waits of 50, 100, 200, 400 ms: a handful of tries (each one transaction, then one savepoint each), not a busy loop
+    assert 2 <= away.refused <= 12, away.refused

@@ -157,6 +157,11 @@ class BatchConsumer:
         return published
 
 
+# A lane whose transaction is lost with nothing decided (the database is away) waits before deciding it again, doubling
+# the wait up to the last: no record is dead-lettered for an outage, and none is retried in a busy loop meanwhile.
+FIRST_LANE_RETRY_S, LAST_LANE_RETRY_S = 0.05, 5.0
+
+
 @dataclass
 class BatchDelivery:
     """How a ``BatchConsumer`` takes its fetched batches (``subscribe_batches`` wires one per consumer group)."""
@@ -178,9 +183,15 @@ class BatchDelivery:
         await asyncio.gather(*(self._work_lane([r for group in lane for r in group]) for lane in lanes))
 
     async def _work_lane(self, records: list[Any]) -> None:
-        pending = records
+        pending, retry_in_s = records, FIRST_LANE_RETRY_S
         while pending:
             decided, failed = await self._one_transaction(pending[: self.max_per_transaction])
+            if not decided and failed is None:  # the transaction itself was lost (the database is away): wait for it
+                log.warning("a lane's transaction failed; deciding it again", retry_in_s=retry_in_s)
+                await asyncio.sleep(retry_in_s)
+                retry_in_s = min(retry_in_s * 2, LAST_LANE_RETRY_S)
+                continue
+            retry_in_s = FIRST_LANE_RETRY_S
             pending = pending[len(decided) + (failed is not None) :]
             if failed is not None:
                 await self._alone(failed)
