@@ -110,7 +110,8 @@ async function route() {
     stopLive();
     state.inbox = state.conversation = null;
     document.body.dataset.screen = "login";
-    await showLogin(view, () => { location.hash = "#/inbox"; });
+    clearTimeout(notify.timer);  // why the log-in screen shows stays until the agent logs in
+    await showLogin(view, () => { notify(""); location.hash = "#/inbox"; });
     return;
   }
   await loadRights();
