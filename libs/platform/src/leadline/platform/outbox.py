@@ -159,8 +159,8 @@ class OutboxRelay:
         while True:
             self._wakeup.clear()
             try:
-                while await self.relay_once() > 0:
-                    pass
+                while await self.relay_once() == self._batch_size:  # a part batch was all there was: a
+                    pass  # commit since then woke us (cleared before looking), so no empty look to make sure
                 wait, backoff = self._poll_interval_s, FIRST_RETRY_S
             except asyncio.CancelledError:
                 raise
