@@ -31,7 +31,20 @@ def wait_for_ready_line(process: subprocess.Popen[str], timeout_s: float, *, see
         seen.append(line)
         if line.startswith('{"ready": true'):
             return json.loads(line)
-    raise AssertionError("stack never said ready:\n" + "".join(seen))
+    raise AssertionError("stack never said ready:\n" + "".join(seen) + logs_named_in(seen))
+
+
+def logs_named_in(lines: list[str]) -> str:
+    """The end of each log ``leadline run`` names when a process failed ("… exited with 3; see …/leads.log")."""
+    tails = []
+    for line in lines:
+        if "; see " in line and line.rstrip().endswith(".log"):
+            log_file = Path(line.rstrip().rsplit("; see ", 1)[1])
+            if log_file.exists():
+                tails.append(
+                    f"\n--- the end of {log_file} ---\n" + "".join(log_file.read_text().splitlines(True)[-40:])
+                )
+    return "".join(tails)
 
 
 def stack_env(var_dir: Path) -> tuple[dict[str, str], dict[str, int]]:
@@ -165,6 +178,9 @@ def test_a_run_after_one_killed_with_sigkill_says_what_it_found_and_keeps_and_st
     assert still_running(children) == [], "children die with a killed run"
     assert still_running({"postgres": first["postgres"]}) == ["postgres"], "the detached database outlives it"
 
+    # the same databases, on ports of its own: the killed run's ports were free for a while, and any process on this
+    # machine may have taken one since (an outgoing connection's ephemeral port), which has nothing to do with a run
+    env, _ = stack_env(var_dir)
     second = leadline_run(env)
     try:
         lines: list[str] = []
