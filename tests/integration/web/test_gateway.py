@@ -129,6 +129,47 @@ async def test_dev_login_lists_the_seeded_agents_and_mints_a_token_the_services_
         ).status_code == 404
 
 
+async def test_dev_login_lists_the_agents_as_the_routers_directory_has_them_now(router, dealer, tmp_path):  # noqa: F811
+    """An admin turned Bruno's access off and added Fábio: the picker follows the directory, not the file."""
+    accounts = tmp_path / "accounts.yaml"
+    accounts.write_text(
+        json.dumps(
+            {
+                "accounts": {
+                    dealer.account_id: {
+                        "teams": {"vendas": {"name": "Vendas"}},
+                        "agents": {
+                            agent.id: {"name": agent.name, "role": str(agent.role), "teams": sorted(agent.team_ids)}
+                            for agent in dealer.agents.values()
+                        },
+                    }
+                }
+            }
+        )
+    )
+    admin = {"Authorization": f"Bearer {token_for(dealer, 'diego')}"}
+    async with (
+        serving(router.app) as router_url,
+        gateway(tmp_path, web_dev_login=True, web_dev_accounts_file=str(accounts), router_url=router_url) as web,
+        httpx.AsyncClient(base_url=web) as client,
+        httpx.AsyncClient(base_url=router_url, headers=admin) as router_admin,
+    ):
+        before = {a["agent_id"] for a in (await client.get("/api/dev/agents")).json()["items"]}
+        bruno = {"name": "Bruno Lima", "role": "seller", "teams": ["vendas"], "active": False}
+        assert (await router_admin.put("/admin/agents/bruno", json=bruno)).status_code == 200
+        fabio = {"name": "Fábio Nunes", "role": "seller", "teams": ["vendas"]}
+        assert (await router_admin.put("/admin/agents/fabio", json=fabio)).status_code == 200
+
+        listed = {a["agent_id"]: a for a in (await client.get("/api/dev/agents")).json()["items"]}
+        refused = await client.post("/api/dev/login", json={"account_id": dealer.account_id, "agent_id": "bruno"})
+        taken = await client.post("/api/dev/login", json={"account_id": dealer.account_id, "agent_id": "fabio"})
+
+    assert "bruno" in before and "fabio" not in before
+    assert "bruno" not in listed and listed["fabio"]["name"] == "Fábio Nunes"
+    assert refused.status_code == 404
+    assert taken.status_code == 200 and taken.json()["agent"]["agent_id"] == "fabio"
+
+
 async def test_a_service_that_does_not_answer_is_a_502_and_reported_but_the_gateway_stays_ready_to_serve_the_page(
     tmp_path,
 ):

@@ -98,7 +98,7 @@ def create_app(settings: WebSettings, *, transport: httpx.AsyncBaseTransport | N
         return {"dev_login": settings.web_dev_login, "request_contact_template": template}
 
     if settings.web_dev_login:
-        app.include_router(dev_login_api(settings))
+        app.include_router(dev_login_api(settings, client))
     app.include_router(api_proxy(upstreams, client, timeout_s=settings.upstream_timeout_s))
     app.mount("/", StaticFiles(directory=settings.web_static_dir, html=True, check_dir=False), name="page")
     return app

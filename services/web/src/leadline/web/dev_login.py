@@ -1,8 +1,10 @@
 """Development log-in: pick one of the seeded agents and get a dev token for them.
 
 Mounted only when ``WEB_DEV_LOGIN=true`` (``make run`` sets it); otherwise ``/api/dev/*`` is a 404 and
-the page asks for a bearer JWT from the identity provider. The agents come from the same accounts file
-the router applies at start-up, and their tokens are minted with the dev secret every service checks.
+the page asks for a bearer JWT from the identity provider. The accounts come from the same accounts file
+the router applies at start-up; their agents as the router's directory has them now (an admin may have added one,
+or turned someone's access off since), read with a dev token of the account's administrator, or as the file names
+them while the router does not answer. Tokens are minted with the dev secret every service checks.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -25,49 +28,39 @@ class LoginRequest(BaseModel):
     agent_id: str = Field(min_length=1, max_length=64)
 
 
-def seeded_agents(accounts_file: str | None) -> list[dict[str, Any]]:
-    """Every active agent of every account in the file, as the log-in page lists them."""
+def accounts_in(accounts_file: str | None) -> dict[str, dict[str, Any]]:
     if not accounts_file:
-        return []
+        return {}
     document = yaml.safe_load(Path(accounts_file).read_text(encoding="utf-8")) or {}
+    return {str(account_id): account for account_id, account in (document.get("accounts") or {}).items()}
+
+
+def active_agents(account_id: str, account: dict[str, Any]) -> list[dict[str, Any]]:
+    """The active agents of one account, as the log-in page lists them (the file's or the directory's document)."""
+    team_names = {str(tid): str(team.get("name", tid)) for tid, team in (account.get("teams") or {}).items()}
     agents = []
-    for account_id, account in (document.get("accounts") or {}).items():
-        team_names = {str(tid): str(team.get("name", tid)) for tid, team in (account.get("teams") or {}).items()}
-        for agent_id, agent in (account.get("agents") or {}).items():
-            if agent.get("active", True) is False:
-                continue
-            teams = [str(t) for t in agent.get("teams", [])]
-            agents.append(
-                {
-                    "account_id": str(account_id),
-                    "agent_id": str(agent_id),
-                    "name": str(agent.get("name", agent_id)),
-                    "role": str(agent.get("role", "attendant")),
-                    "teams": teams,
-                    "team_names": {t: team_names.get(t, t) for t in teams},
-                }
-            )
+    for agent_id, agent in (account.get("agents") or {}).items():
+        if agent.get("active", True) is False:
+            continue
+        teams = [str(t) for t in agent.get("teams", [])]
+        agents.append(
+            {
+                "account_id": account_id,
+                "agent_id": str(agent_id),
+                "name": str(agent.get("name", agent_id)),
+                "role": str(agent.get("role", "attendant")),
+                "teams": teams,
+                "team_names": {t: team_names.get(t, t) for t in teams},
+            }
+        )
     return agents
 
 
-def dev_login_api(settings: WebSettings) -> APIRouter:
+def dev_login_api(settings: WebSettings, client: httpx.AsyncClient) -> APIRouter:
     router = APIRouter(prefix="/api/dev", tags=["development log-in"])
 
-    @router.get("/agents")
-    async def agents() -> dict[str, Any]:
-        return {"items": seeded_agents(settings.web_dev_accounts_file)}
-
-    @router.post("/login")
-    async def login(body: LoginRequest) -> dict[str, Any]:
-        found = [
-            a
-            for a in seeded_agents(settings.web_dev_accounts_file)
-            if a["account_id"] == body.account_id and a["agent_id"] == body.agent_id
-        ]
-        if not found:
-            raise ApiError(404, "not_found", "no such seeded agent")
-        agent = found[0]
-        token = mint_token(
+    def token(agent: dict[str, Any]) -> str:
+        return mint_token(
             secret=settings.jwt_secret.get_secret_value(),
             agent_id=agent["agent_id"],
             name=agent["name"],
@@ -77,6 +70,36 @@ def dev_login_api(settings: WebSettings) -> APIRouter:
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
         )
-        return {"token": token, "agent": agent}
+
+    async def as_the_directory_has_it(account_id: str, account: dict[str, Any]) -> dict[str, Any]:
+        admin = next((a for a in active_agents(account_id, account) if a["role"] == "admin"), None)
+        if admin is None:
+            return account
+        try:
+            answer = await client.get(
+                f"{settings.router_url.rstrip('/')}/admin/configuration",
+                headers={"Authorization": f"Bearer {token(admin)}"},
+                timeout=settings.upstream_timeout_s,
+            )
+        except httpx.HTTPError:
+            return account
+        return answer.json()["configuration"] if answer.status_code == 200 else account
+
+    async def agents() -> list[dict[str, Any]]:
+        found = []
+        for account_id, account in accounts_in(settings.web_dev_accounts_file).items():
+            found += active_agents(account_id, await as_the_directory_has_it(account_id, account))
+        return found
+
+    @router.get("/agents")
+    async def list_agents() -> dict[str, Any]:
+        return {"items": await agents()}
+
+    @router.post("/login")
+    async def login(body: LoginRequest) -> dict[str, Any]:
+        found = [a for a in await agents() if a["account_id"] == body.account_id and a["agent_id"] == body.agent_id]
+        if not found:
+            raise ApiError(404, "not_found", "no such active agent")
+        return {"token": token(found[0]), "agent": found[0]}
 
     return router
