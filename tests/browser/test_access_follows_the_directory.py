@@ -39,6 +39,7 @@ def test_a_seller_made_admin_sees_it_at_once_and_once_deactivated_is_logged_out_
             "Seu acesso a esta conta foi desativado. Fale com um administrador."
         )
         expect(page.locator("[data-agent=ana]")).to_be_visible()  # the log-in screen
+        expect(page.locator("[data-agent=bruno]")).to_have_count(0)  # the picker offers only who may log in
         page.screenshot(path=screenshots / "access-turned-off.png")
     finally:
         admin.ok("PUT", "/api/router/admin/agents/bruno", json=BRUNO)
