@@ -41,6 +41,8 @@ class LoadResult:
     """Wall-clock time (``time.time()``) the schedule started: request ``n`` of an open loop was due ``n / rate`` later."""
     shed: int = 0
     """503 answers seen (each followed by a retry after Retry-After)."""
+    tries_ms: tuple[float, ...] = ()
+    """Each try's own round trip, 503s included: how long the server held a request."""
 
     @property
     def rate(self) -> float:
@@ -105,6 +107,7 @@ class Pool:
         self.host, self.port = host, port
         self.idle: list[Connection] = []
         self.shed = 0
+        self.tries_ms: list[float] = []
 
     def take(self) -> Connection:
         while self.idle:
@@ -119,12 +122,13 @@ class Pool:
         path, body, headers = request
         give_up_at, refusals = time.monotonic() + GIVE_UP_AFTER_S, 0
         while True:
-            connection = self.take()
+            connection, started = self.take(), time.perf_counter()
             try:
                 answer = await connection.answer(path, body, headers)
             except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
                 connection.close()
                 return False
+            self.tries_ms.append((time.perf_counter() - started) * 1000)
             self.idle.append(connection)
             if answer.status != SHED or time.monotonic() > give_up_at:
                 return answer.status == 200
@@ -162,7 +166,9 @@ async def closed_loop(
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     pool.close()
-    return LoadResult(total, errors, time.perf_counter() - started, tuple(latencies), shed=pool.shed)
+    return LoadResult(
+        total, errors, time.perf_counter() - started, tuple(latencies), shed=pool.shed, tries_ms=tuple(pool.tries_ms)
+    )
 
 
 async def open_loop(
@@ -190,4 +196,12 @@ async def open_loop(
     results = await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - started
     pool.close()
-    return LoadResult(len(requests), results.count(False), elapsed, tuple(latencies), started_at, shed=pool.shed)
+    return LoadResult(
+        len(requests),
+        results.count(False),
+        elapsed,
+        tuple(latencies),
+        started_at,
+        shed=pool.shed,
+        tries_ms=tuple(pool.tries_ms),
+    )
