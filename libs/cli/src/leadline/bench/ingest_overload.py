@@ -13,6 +13,7 @@ ingest stay below this machine's 20,000 open files (past it, connections fail, w
 from __future__ import annotations
 
 import asyncio
+import os
 
 from leadline.ingest.entrypoints.settings import IngestSettings
 
@@ -76,7 +77,7 @@ def run(infra: BenchInfra) -> list[Figure]:
     finally:
         ingest.stop()
     rate = OVERLOAD * top
-    figures = [Figure("ingest webhooks/s (closed loop)", top, "req/s")]
+    figures = [Figure("ingest webhooks/s (closed loop)", top, "req/s", target=f"load average {os.getloadavg()[0]:.1f}")]
     for n, (bound, seconds) in enumerate(
         ((0, UNBOUNDED_SECONDS), (DEFAULT_BOUND, UNBOUNDED_SECONDS), (DEFAULT_BOUND, SECONDS))
     ):
@@ -95,7 +96,13 @@ def _figures(result: LoadResult, peak: float, *, bound: int, rate: float, second
     held_p99 = percentiles(result.tries_ms)[1] if result.tries_ms else float("nan")
     return [
         Figure(f"ingest RSS (peak) {at}", peak, "MB", target="< 200 MB", met=peak < 200),
-        Figure(f"ingest answer p99 (each try) {at}", held_p99, "ms"),
+        Figure(
+            f"ingest answer p99 (each try) {at}",
+            held_p99,
+            "ms",
+            target=f"{result.connections} connections opened, load average {os.getloadavg()[0]:.1f}",
+        ),
+        Figure(f"load generator's worst slip {at}", result.slip_ms, "ms"),
         Figure(
             f"message stored p99 (from its scheduled send) {at}",
             result.p99,

@@ -42,7 +42,11 @@ class LoadResult:
     shed: int = 0
     """503 answers seen (each followed by a retry after Retry-After)."""
     tries_ms: tuple[float, ...] = ()
-    """Each try's own round trip, 503s included: how long the server held a request."""
+    """Each try's own round trip (a new connection's connect included), 503s included."""
+    connections: int = 0
+    """Connections opened: one per request the server had not yet answered when it was due."""
+    slip_ms: float = 0.0
+    """How late the open loop started its latest-started request: the load generator itself falling behind."""
 
     @property
     def rate(self) -> float:
@@ -108,6 +112,7 @@ class Pool:
         self.idle: list[Connection] = []
         self.shed = 0
         self.tries_ms: list[float] = []
+        self.opened = 0
 
     def take(self) -> Connection:
         while self.idle:
@@ -115,6 +120,7 @@ class Pool:
             if time.monotonic() - connection.used_at < CLIENT_KEEP_ALIVE_S:
                 return connection
             connection.close()
+        self.opened += 1
         return Connection(self.host, self.port)
 
     async def deliver(self, request: Request) -> bool:
@@ -186,12 +192,13 @@ async def open_loop(
         return ok
 
     started, started_at = time.perf_counter(), time.time()
-    tasks = []
+    tasks, slip = [], 0.0
     for n, request in enumerate(requests):
         due = started + n / rate
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
+        slip = max(slip, -delay)
         tasks.append(asyncio.create_task(send(request, due)))
     results = await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - started
@@ -204,4 +211,6 @@ async def open_loop(
         started_at,
         shed=pool.shed,
         tries_ms=tuple(pool.tries_ms),
+        connections=pool.opened,
+        slip_ms=slip * 1000,
     )
