@@ -107,7 +107,7 @@ def _figures(result: LoadResult, peak: float, *, bound: int, rate: float, second
             f"message stored p99 (from its scheduled send) {at}",
             result.p99,
             "ms",
-            target=f"{result.errors} errors, {result.shed} shed (503, retried)",
+            target=f"{result.errors} errors, {result.shed} shed (503), {result.timeouts} timed out (both retried)",
             met=result.errors == 0,
         ),
     ]

@@ -23,6 +23,8 @@ from leadline.fakegraph.retries import GIVE_UP_AFTER_S, SHED, wait_before_retry_
 from leadline.platform.serve import CLIENT_KEEP_ALIVE_S
 
 Request = tuple[str, bytes, dict[str, str]]  # path, body, headers
+#: How long a sender waits for an answer (Evolution API's default webhook timeout; Meta's is not published).
+TRY_TIMEOUT_S = 30.0
 
 
 def percentiles(latencies: Sequence[float]) -> tuple[float, float]:
@@ -47,6 +49,8 @@ class LoadResult:
     """Connections opened: one per request the server had not yet answered when it was due."""
     slip_ms: float = 0.0
     """How late the open loop started its latest-started request: the load generator itself falling behind."""
+    timeouts: int = 0
+    """Tries unanswered within ``TRY_TIMEOUT_S``, sent again."""
 
     @property
     def rate(self) -> float:
@@ -113,6 +117,7 @@ class Pool:
         self.shed = 0
         self.tries_ms: list[float] = []
         self.opened = 0
+        self.timeouts = 0
 
     def take(self) -> Connection:
         while self.idle:
@@ -124,21 +129,28 @@ class Pool:
         return Connection(self.host, self.port)
 
     async def deliver(self, request: Request) -> bool:
-        """Post until taken, as WhatsApp does: a 503 is sent again after its Retry-After (doubling per refusal)."""
+        """Post until taken, as WhatsApp does: a 503 is sent again after its Retry-After (doubling per refusal), and so
+        is a try unanswered within ``TRY_TIMEOUT_S`` (a connection whose handshake an overloaded server dropped
+        would otherwise wait for TCP to give up, many minutes)."""
         path, body, headers = request
         give_up_at, refusals = time.monotonic() + GIVE_UP_AFTER_S, 0
         while True:
             connection, started = self.take(), time.perf_counter()
             try:
-                answer = await connection.answer(path, body, headers)
+                answer = await asyncio.wait_for(connection.answer(path, body, headers), TRY_TIMEOUT_S)
+            except TimeoutError:
+                connection.close()
+                self.timeouts += 1
+                answer = Answer(SHED, None)
             except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
                 connection.close()
                 return False
+            else:
+                self.idle.append(connection)
+                self.shed += answer.status == SHED
             self.tries_ms.append((time.perf_counter() - started) * 1000)
-            self.idle.append(connection)
             if answer.status != SHED or time.monotonic() > give_up_at:
                 return answer.status == 200
-            self.shed += 1
             refusals += 1
             await asyncio.sleep(wait_before_retry_s(answer.retry_after, refusals))
 
@@ -213,4 +225,5 @@ async def open_loop(
         tries_ms=tuple(pool.tries_ms),
         connections=pool.opened,
         slip_ms=slip * 1000,
+        timeouts=pool.timeouts,
     )
