@@ -13,15 +13,20 @@ async def shedding_server(sheds: int) -> tuple[asyncio.Server, list[int]]:
     answered: list[int] = []
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while head := await reader.readuntil(b"\r\n\r\n"):
-            length = next(
-                int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
-            )
-            await reader.readexactly(length)
-            status = 503 if len(answered) < sheds else 200
-            answered.append(status)
-            writer.write(f"HTTP/1.1 {status} X\r\nContent-Length: 2\r\nRetry-After: 0\r\n\r\n{{}}".encode())
-            await writer.drain()
+        try:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                length = next(
+                    int(line.split(b":")[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length")
+                )
+                await reader.readexactly(length)
+                status = 503 if len(answered) < sheds else 200
+                answered.append(status)
+                writer.write(f"HTTP/1.1 {status} X\r\nContent-Length: 2\r\nRetry-After: 0\r\n\r\n{{}}".encode())
+                await writer.drain()
+        except asyncio.IncompleteReadError:  # the client closed its connection
+            writer.close()
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
     return server, answered
