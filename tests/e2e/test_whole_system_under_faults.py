@@ -44,7 +44,6 @@ class FaultReport:
     customers: int = 0
     customer_messages: int = 0
     webhook_posts: int = 0
-    webhooks_shed: int = 0
     duplicate_deliveries: int = 0
     agent_replies: int = 0
     transfers: int = 0
@@ -241,7 +240,6 @@ async def test_every_message_arrives_once_and_every_invariant_holds_through_the_
 
     report.customer_messages = len(ledger.customer_messages)
     report.webhook_posts, report.duplicate_deliveries = ledger.webhook_posts, ledger.duplicate_deliveries
-    report.webhooks_shed = ledger.webhooks_shed
     report.agent_replies, report.transfers = sum(ledger.replies.values()), ledger.transfers
     report.refused_claims, report.finished = ledger.refused_claims, len(ledger.finished)
     report.lost, report.duplicated = len(lost), len(duplicated)

@@ -1,7 +1,7 @@
 """Customers and agents driving the running system over HTTP, the way WhatsApp and salespeople do.
 
 Customers' messages are signed webhook deliveries posted to ingest as Meta posts them: retried until answered
-200 (one ingest sheds, 503, after its Retry-After, doubling per refusal: ``leadline.fakegraph.retries``), and ``duplicate_rate`` of them delivered a second time later (so out of order with what follows). Agents
+200, and ``duplicate_rate`` of them delivered a second time later (so out of order with what follows). Agents
 race to add the lead, reply, sometimes transfer the lead, and finish. Everything sent is remembered, so the
 invariants can be checked against it afterwards.
 """
@@ -18,7 +18,6 @@ import httpx
 
 from leadline.cli.stack import DEV_SECRETS
 from leadline.fakegraph.inbound_messages import location_message, sticker_message, text_message
-from leadline.fakegraph.retries import SHED, wait_before_retry_s
 from leadline.fakegraph.webhooks import WebhookBuilder, signed_request
 from leadline.platform.serve import CLIENT_KEEP_ALIVE_S
 
@@ -47,7 +46,6 @@ class Ledger:
     finished: set[str] = field(default_factory=set)
     transfers: int = 0
     webhook_posts: int = 0
-    webhooks_shed: int = 0  # answered 503 (ingest at its bound of webhooks in flight) and sent again
     duplicate_deliveries: int = 0
     refused_claims: int = 0
     webhooks_during_outage: int = 0
@@ -98,17 +96,9 @@ class Workload:
         body, headers = signed_request(payload, DEV_SECRETS["WHATSAPP_APP_SECRET"])
         url = f"{self.system.url('ingest')}/webhooks/whatsapp"
 
-        refusals = 0
-
         async def post() -> httpx.Response:
-            nonlocal refusals
             async with self.webhook_slots:
-                response = await self.http.post(url, content=body, headers=headers)
-            if response.status_code == SHED:  # wait what ingest asks, as Meta would, the slot given back meanwhile
-                refusals += 1
-                self.ledger.webhooks_shed += 1
-                await asyncio.sleep(wait_before_retry_s(response.headers.get("retry-after"), refusals))
-            return response
+                return await self.http.post(url, content=body, headers=headers)
 
         if self.outage:  # with the broker down, ingest must answer 200 at the first try (it stores, then relays)
             try:

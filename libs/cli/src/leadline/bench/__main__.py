@@ -11,16 +11,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from . import claims, conversation_length, history, ingest, ingest_overload, system
+from . import claims, conversation_length, history, ingest, system
 from .infra import bench_infra
 from .report import print_table, write_json
 
-ON_THEIR_OWN = {
-    "ingest": ingest.run,
-    "ingest_overload": ingest_overload.run,
-    "history": history.run,
-    "claims": claims.run,
-}
+ON_THEIR_OWN = {"ingest": ingest.run, "history": history.run, "claims": claims.run}
 ON_THE_STACK = {"system": system.run, "conversation_length": conversation_length.run}
 DEFAULT = ("ingest", "system", "conversation_length", "history")
 

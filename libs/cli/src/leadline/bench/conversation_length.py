@@ -20,7 +20,7 @@ from leadline.fakegraph import webhooks as wh
 from leadline.platform.db import _asyncpg_connect_kwargs
 
 from . import router
-from .load import Pool
+from .load import Connection
 from .report import Figure
 from .whole_stack import databases, running_stack
 
@@ -32,7 +32,7 @@ CUSTOMER = "5511988887777"
 
 async def _write_one_by_one(ingest_url: str, router_db: str, count: int, secret: str) -> list[float]:
     host, port = ingest_url.removeprefix("http://").split(":")
-    ingest = Pool(host, int(port))
+    connection = Connection(host, int(port))
     database = await asyncpg.connect(**_asyncpg_connect_kwargs(router_db))
     shown = "SELECT 1 FROM message_view WHERE wamid = $1"
     latencies: list[float] = []
@@ -41,7 +41,7 @@ async def _write_one_by_one(ingest_url: str, router_db: str, count: int, secret:
             message = wh.text_message(CUSTOMER, f"Mensagem {n + 1}: ainda tem o Onix?")
             body, headers = wh.signed_request(wh.WebhookBuilder(router.BUSINESS).inbound(message), secret)
             started = time.perf_counter()
-            await ingest.deliver(("/webhooks/whatsapp", body, headers))
+            await connection.post("/webhooks/whatsapp", body, headers)
             deadline = started + 30
             while await database.fetchval(shown, message["id"]) is None:
                 if time.perf_counter() > deadline:
@@ -49,7 +49,7 @@ async def _write_one_by_one(ingest_url: str, router_db: str, count: int, secret:
                 await asyncio.sleep(0.001)
             latencies.append((time.perf_counter() - started) * 1000)
     finally:
-        ingest.close()
+        connection.close()
         await database.close()
     return latencies
 

@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 
 from leadline.fakegraph import users, webhooks
-from leadline.fakegraph.retries import post_until_taken
 from leadline.fakegraph.settings import FakeGraphSettings
 from leadline.fakegraph.state import FakeGraphState, WebhookDelivery
 from leadline.fakegraph.users import WhatsAppUser
@@ -21,8 +20,7 @@ class WebhookSender:
     """Signs like Meta (``X-Hub-Signature-256`` over the exact body bytes) and POSTs to ``webhook_url``.
 
     A target that is down or answers an error is recorded, not raised: the fake must keep
-    serving Graph calls while ingest restarts, the way Meta does (minus its retries). A webhook ingest sheds (503)
-    is retried after its Retry-After, as Meta retries it (``leadline.fakegraph.retries``).
+    serving Graph calls while ingest restarts, the way Meta does (minus its retries).
     """
 
     def __init__(
@@ -51,7 +49,7 @@ class WebhookSender:
         try:
             # A client per post keeps the fake free of connection state across tests and restarts.
             async with httpx.AsyncClient(transport=self._transport, timeout=10.0) as client:
-                response = await post_until_taken(client, target, content=body, headers=headers)
+                response = await client.post(target, content=body, headers=headers)
             status_code = response.status_code
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"

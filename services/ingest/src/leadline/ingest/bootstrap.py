@@ -23,7 +23,6 @@ from .entrypoints.kafka import register_subscriber
 from .entrypoints.media_api import media_api
 from .entrypoints.media_worker import MediaWorker, media_store_for, run_with_app
 from .entrypoints.settings import IngestSettings
-from .entrypoints.shedding import WebhookShedding
 from .entrypoints.templates_api import templates_api
 from .entrypoints.webhooks import webhook_router
 from .service.media_fetching import MediaFetchPolicy
@@ -105,7 +104,5 @@ def build(settings: IngestSettings | None = None, *, unit_of_work: Callable[[], 
             templates_api(graph=graph, uow=unit_of_work, verifier=verifier),
         ],
     )
-    # outermost: a shed webhook costs no request context, span or routing
-    app.add_middleware(WebhookShedding, limit=settings.ingest_max_webhooks_in_flight)
     run_with_app(app, media_worker, on_stop=[graph.aclose, evolution.aclose])
     return app

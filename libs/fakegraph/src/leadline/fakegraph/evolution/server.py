@@ -6,8 +6,6 @@ the sent message's ``key``): ``message/sendText``, ``message/sendMedia``, ``mess
 ``chat/fetchProfilePictureUrl`` with the picture it points to (``evolution/profile_photos.py``). Control: ``POST /_fake/customers/{number}/say`` (a customer writes: a
 ``messages.upsert`` webhook), ``POST /_fake/connection`` (a ``connection.update``), ``POST /_fake/fail`` (the next sends
 are refused, or the server is "down"), ``GET /_fake/sent``, ``GET /_fake/numbers``, ``GET /_fake/healthz``, ``PUT /_fake/customers/{number}/photo``.
-A webhook ingest sheds (503) is posted again after its Retry-After (``leadline.fakegraph.retries``; the real Evolution
-API retries a 503 too, 5 s doubling, without reading Retry-After).
 """
 
 from __future__ import annotations
@@ -28,7 +26,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from leadline.fakegraph.evolution import payloads as evo
 from leadline.fakegraph.evolution.profile_photos import FakeProfilePhotos, profile_photo_router
-from leadline.fakegraph.retries import post_until_taken
 from leadline.fakegraph.samples import sample_for
 
 log = logging.getLogger(__name__)
@@ -97,8 +94,7 @@ def create_app(
         body = evo.envelope(event, settings.instance, data, apikey=settings.api_key, owner=settings.number)
         try:
             async with httpx.AsyncClient(transport=webhook_transport, timeout=10.0) as client:
-                response = await post_until_taken(client, settings.webhook_url, json=body)
-                status: int | None = response.status_code
+                status: int | None = (await client.post(settings.webhook_url, json=body)).status_code
         except httpx.HTTPError as error:
             log.warning("webhook to %s failed: %s", settings.webhook_url, error)
             status = None

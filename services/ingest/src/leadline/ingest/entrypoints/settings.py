@@ -18,15 +18,6 @@ class IngestSettings(ServiceSettings):
         default=SecretStr("dev-verify-token"), description="Token Meta echoes in the GET verification handshake."
     )
     webhook_max_body_bytes: int = Field(default=1024 * 1024, description="Larger webhook bodies are refused with 413.")
-    ingest_max_webhooks_in_flight: int = Field(
-        default=256,
-        ge=0,
-        description=(
-            "Webhooks (Meta's and Evolution's) handled at once; past it a webhook is answered 503 with Retry-After at "
-            "once and its sender retries it (entrypoints/shedding.py). About what ingest stores in one to two "
-            "seconds; 0: no bound."
-        ),
-    )
     default_account_id: str = Field(
         default="default", description="Account of a business number no integration event has named yet."
     )
