@@ -52,10 +52,12 @@ class Connection:
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.answered = 0  # requests answered on the current socket: more than 0, the server may have closed it idle
 
     async def post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            self.answered = 0
         head = f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Length: {len(body)}\r\n"
         head += "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
         self.writer.write(head.encode() + body)
@@ -66,6 +68,7 @@ class Connection:
             if name.strip().lower() == b"content-length":
                 length = int(value)
         await self.reader.readexactly(length)
+        self.answered += 1
         return int(status_line.split()[1])
 
     def close(self) -> None:
@@ -78,7 +81,15 @@ async def _one(connection: Connection, request: Request, latencies: list[float])
     path, body, headers = request
     started = time.perf_counter()
     try:
-        ok = await connection.post(path, body, headers) == 200
+        try:
+            ok = await connection.post(path, body, headers) == 200
+        except asyncio.IncompleteReadError as error:
+            # a kept-alive connection the server closed while it sat idle (uvicorn: after 5 s) answers nothing: as any
+            # HTTP client (and WhatsApp) does, send again once on a new one; anything else is the server's failure
+            if error.partial or not connection.answered:
+                raise
+            connection.close()
+            ok = await connection.post(path, body, headers) == 200
     except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
         connection.close()
         ok = False
