@@ -14,7 +14,15 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import select
 
-from leadline.events import WHATSAPP_INBOUND, MessageEchoedV2, MessageReceivedV2, new_envelope
+from leadline.events import (
+    WHATSAPP_INBOUND,
+    WHATSAPP_OUTBOUND,
+    MessageEchoedV2,
+    MessageReceivedV2,
+    MessageSentV1,
+    MessageStatusChangedV2,
+    new_envelope,
+)
 from leadline.events.common import WhatsAppUser
 from leadline.events.content import TextContent
 from leadline.ingest.adapters.graph_api import GraphApiClient
@@ -93,14 +101,7 @@ class Dealer:
             sent_at=self.router.clock(),
             content=content or TextContent(body=text),
         )
-        envelope = new_envelope(
-            payload,
-            account_id=self.account_id,
-            stream_id=payload.stream_id(self.account_id),
-            sequence=1,
-            occurred_at=self.router.clock(),
-        )
-        return await self.router.deliver(WHATSAPP_INBOUND, envelope)
+        return await self.from_whatsapp(payload)
 
     async def business_app_sends(self, wa_id: str, text: str, *, number: str | None = None):
         """Someone at the dealership types to the customer in the WhatsApp Business app: an echo."""
@@ -111,6 +112,17 @@ class Dealer:
             sent_at=self.router.clock(),
             content=TextContent(body=text),
         )
+        return await self.from_whatsapp(payload)
+
+    async def whatsapp_reports(self, wamid: str, recipient: WhatsAppUser, state: str = "delivered"):
+        """WhatsApp's status of a message it took, naming its ``recipient`` as it does."""
+        status = MessageStatusChangedV2(
+            phone_number_id=self.shared, customer=recipient, wamid=wamid, status=state, at=self.router.clock()
+        )
+        return await self.from_whatsapp(status)
+
+    async def from_whatsapp(self, payload):
+        """A fact of WhatsApp's on ``whatsapp.inbound``, keyed by the chat it is about, decided by the router."""
         envelope = new_envelope(
             payload,
             account_id=self.account_id,
@@ -119,6 +131,17 @@ class Dealer:
             occurred_at=self.router.clock(),
         )
         return await self.router.deliver(WHATSAPP_INBOUND, envelope)
+
+    async def ingest_sent(self, conversation_id: str, message_id: str, wamid: str):
+        """Ingest's send result on ``whatsapp.outbound``: WhatsApp took the agent's message as ``wamid``."""
+        clock = self.router.clock
+        sent = MessageSentV1(
+            request_id=uuid.UUID(message_id), conversation_id=uuid.UUID(conversation_id), wamid=wamid, sent_at=clock()
+        )
+        envelope = new_envelope(
+            sent, account_id=self.account_id, stream_id=conversation_id, sequence=1, occurred_at=clock()
+        )
+        return await self.router.deliver(WHATSAPP_OUTBOUND, envelope)
 
     async def open_conversation(self, wa_id: str | None = None, **kwargs) -> str:
         published = await self.customer_writes(wa_id or new_customer(), **kwargs)

@@ -12,7 +12,7 @@ import uuid
 
 from sqlalchemy import func, select
 
-from leadline.events import WHATSAPP_INBOUND, WHATSAPP_OUTBOUND, MessageSentV1, MessageStatusChangedV2, new_envelope
+from leadline.events import WHATSAPP_INBOUND, new_envelope
 from leadline.events.common import WhatsAppUser
 from leadline.events.content import ContactsContent, SharedContact, SharedPhone
 from leadline.fakegraph.evolution import payloads as evo
@@ -45,25 +45,9 @@ async def messages_in(dealer, conversation_id: str) -> int:
 
 async def send_then_status(dealer, conversation_id: str, message_id: str, recipient: WhatsAppUser, state="delivered"):
     """WhatsApp takes the agent's message (ingest's send result), then reports it delivered naming ``recipient``."""
-    wamid, clock = f"wamid.{uuid.uuid4().hex}", dealer.router.clock
-    sent = MessageSentV1(
-        request_id=uuid.UUID(message_id), conversation_id=uuid.UUID(conversation_id), wamid=wamid, sent_at=clock()
-    )
-    await dealer.router.deliver(
-        WHATSAPP_OUTBOUND,
-        new_envelope(sent, account_id=dealer.account_id, stream_id=conversation_id, sequence=1, occurred_at=clock()),
-    )
-    status = MessageStatusChangedV2(
-        phone_number_id=dealer.shared, customer=recipient, wamid=wamid, status=state, at=clock()
-    )
-    envelope = new_envelope(
-        status,
-        account_id=dealer.account_id,
-        stream_id=status.stream_id(dealer.account_id),
-        sequence=1,
-        occurred_at=clock(),
-    )
-    return await dealer.router.deliver(WHATSAPP_INBOUND, envelope)
+    wamid = f"wamid.{uuid.uuid4().hex}"
+    await dealer.ingest_sent(conversation_id, message_id, wamid)
+    return await dealer.whatsapp_reports(wamid, recipient, state)
 
 
 async def start(

@@ -13,7 +13,6 @@ import uuid
 
 from sqlalchemy import func, select
 
-from leadline.events import WHATSAPP_INBOUND, WHATSAPP_OUTBOUND, MessageSentV1, MessageStatusChangedV2, new_envelope
 from leadline.events.common import WhatsAppUser
 from leadline.router.adapters.tables import early_delivery_statuses
 from tests.integration.router.conftest import new_customer
@@ -30,37 +29,6 @@ async def agent_message(dealer) -> tuple[str, str, str]:
             json={"idempotency_key": uuid.uuid4().hex, "content": {"kind": "text", "body": "Temos sim!"}},
         )
     return conversation_id, answer.json()["message_id"], phone
-
-
-def send_result(dealer, conversation_id: str, message_id: str, wamid: str):
-    sent = MessageSentV1(
-        request_id=uuid.UUID(message_id),
-        conversation_id=uuid.UUID(conversation_id),
-        wamid=wamid,
-        sent_at=dealer.router.clock(),
-    )
-    envelope = new_envelope(
-        sent, account_id=dealer.account_id, stream_id=conversation_id, sequence=1, occurred_at=dealer.router.clock()
-    )
-    return dealer.router.deliver(WHATSAPP_OUTBOUND, envelope)
-
-
-def whatsapp_status(dealer, phone: str, wamid: str, state: str):
-    status = MessageStatusChangedV2(
-        phone_number_id=dealer.shared,
-        customer=WhatsAppUser(wa_id=phone),
-        wamid=wamid,
-        status=state,
-        at=dealer.router.clock(),
-    )
-    envelope = new_envelope(
-        status,
-        account_id=dealer.account_id,
-        stream_id=status.stream_id(dealer.account_id),
-        sequence=1,
-        occurred_at=dealer.router.clock(),
-    )
-    return dealer.router.deliver(WHATSAPP_INBOUND, envelope)
 
 
 async def delivery_shown(dealer, conversation_id: str) -> list[str]:
@@ -80,12 +48,12 @@ async def test_statuses_decided_before_the_send_result_wait_for_it_and_then_move
     conversation_id, message_id, phone = await agent_message(dealer)
     wamid = f"wamid.{uuid.uuid4().hex}"
 
-    await whatsapp_status(dealer, phone, wamid, "delivered")
-    await whatsapp_status(dealer, phone, wamid, "read")
+    await dealer.whatsapp_reports(wamid, WhatsAppUser(wa_id=phone), "delivered")
+    await dealer.whatsapp_reports(wamid, WhatsAppUser(wa_id=phone), "read")
     assert await kept(dealer, wamid) == 2
     assert await delivery_shown(dealer, conversation_id) == ["pending"]
 
-    await send_result(dealer, conversation_id, message_id, wamid)
+    await dealer.ingest_sent(conversation_id, message_id, wamid)
 
     assert await delivery_shown(dealer, conversation_id) == ["read"]
     assert await kept(dealer, wamid) == 0
@@ -97,7 +65,8 @@ async def test_a_status_and_its_send_result_decided_at_the_same_time_end_with_th
         wamid = f"wamid.{uuid.uuid4().hex}"
 
         await asyncio.gather(
-            whatsapp_status(dealer, phone, wamid, "delivered"), send_result(dealer, conversation_id, message_id, wamid)
+            dealer.whatsapp_reports(wamid, WhatsAppUser(wa_id=phone)),
+            dealer.ingest_sent(conversation_id, message_id, wamid),
         )
 
         assert await delivery_shown(dealer, conversation_id) == ["delivered"]
@@ -106,7 +75,7 @@ async def test_a_status_and_its_send_result_decided_at_the_same_time_end_with_th
 
 async def test_a_status_of_a_message_leadline_never_sent_is_kept_a_day_at_most(dealer):
     stale, fresh = f"wamid.{uuid.uuid4().hex}", f"wamid.{uuid.uuid4().hex}"
-    await whatsapp_status(dealer, new_customer(), stale, "delivered")
+    await dealer.whatsapp_reports(stale, WhatsAppUser(wa_id=new_customer()))
     async with dealer.router.sessions() as session, session.begin():
         await session.execute(
             early_delivery_statuses.update()
@@ -114,6 +83,6 @@ async def test_a_status_of_a_message_leadline_never_sent_is_kept_a_day_at_most(d
             .values(kept_at=func.now() - func.make_interval(0, 0, 0, 1, 1))
         )
 
-    await whatsapp_status(dealer, new_customer(), fresh, "delivered")
+    await dealer.whatsapp_reports(fresh, WhatsAppUser(wa_id=new_customer()))
 
     assert (await kept(dealer, stale), await kept(dealer, fresh)) == (0, 1)

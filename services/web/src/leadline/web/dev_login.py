@@ -85,19 +85,19 @@ def dev_login_api(settings: WebSettings, client: httpx.AsyncClient) -> APIRouter
             return account
         return answer.json()["configuration"] if answer.status_code == 200 else account
 
-    async def agents() -> list[dict[str, Any]]:
-        found = []
-        for account_id, account in accounts_in(settings.web_dev_accounts_file).items():
-            found += active_agents(account_id, await as_the_directory_has_it(account_id, account))
-        return found
+    async def agents_of(account_id: str, account: dict[str, Any]) -> list[dict[str, Any]]:
+        return active_agents(account_id, await as_the_directory_has_it(account_id, account))
 
     @router.get("/agents")
     async def list_agents() -> dict[str, Any]:
-        return {"items": await agents()}
+        accounts = accounts_in(settings.web_dev_accounts_file)
+        return {"items": [agent for item in accounts.items() for agent in await agents_of(*item)]}
 
     @router.post("/login")
     async def login(body: LoginRequest) -> dict[str, Any]:
-        found = [a for a in await agents() if a["account_id"] == body.account_id and a["agent_id"] == body.agent_id]
+        account = accounts_in(settings.web_dev_accounts_file).get(body.account_id)
+        agents = await agents_of(body.account_id, account) if account is not None else []
+        found = [agent for agent in agents if agent["agent_id"] == body.agent_id]
         if not found:
             raise ApiError(404, "not_found", "no such active agent")
         return {"token": token(found[0]), "agent": found[0]}

@@ -14,12 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadline.events import MessageStatusChangedV2
 
-from .tables import early_delivery_statuses, message_view
+from .tables import early_delivery_statuses
 
 E = early_delivery_statuses.c
-KEPT_FOR = timedelta(
-    days=1
-)  # WhatsApp reports a status within seconds of the send; older ones name messages sent elsewhere
+# WhatsApp reports a status within seconds of the send: one kept a day names a message leadline never sent
+KEPT_FOR = timedelta(days=1)
 
 
 class SqlEarlyStatuses:
@@ -28,12 +27,6 @@ class SqlEarlyStatuses:
 
     async def lock(self, wamid: str) -> None:
         await self._session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(wamid, 0))))
-
-    async def conversation_of(self, wamid: str) -> str | None:
-        found = await self._session.scalar(
-            select(message_view.c.conversation_id).where(message_view.c.wamid == wamid).limit(1)
-        )
-        return str(found) if found else None
 
     async def keep(self, status: MessageStatusChangedV2) -> None:
         await self._session.execute(delete(early_delivery_statuses).where(E.kept_at < func.now() - KEPT_FOR))
