@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from sqlalchemy import text
 
-from leadline.platform.outbox import stage_events
+from leadline.platform.outbox import NOTIFY_CHANNEL, insert_outbox_rows, notify_relay, stage_events
 from leadline.platform.runtime import ServiceRuntime
 from leadline.platform.settings import ServiceSettings
 from tests.kafka_helpers import new_topic, read_topic, test_envelope, wait_until
@@ -61,3 +62,28 @@ TERMINATE_LISTENERS = text(
     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
     "WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"
 )
+
+
+async def test_only_a_transaction_that_wrote_outbox_rows_wakes_the_relays(messaging_db):
+    """Most of what leads and history consume publishes nothing: such a lane commits without a NOTIFY, so no relay
+    runs a transaction to look for nothing."""
+    _, engine, sessions = messaging_db
+    woken: asyncio.Queue[str] = asyncio.Queue()
+    async with engine.connect() as connection:
+        listener = await connection.get_raw_connection()
+        await listener.driver_connection.add_listener(NOTIFY_CHANNEL, lambda *args: woken.put_nowait(args[3]))
+
+        async with sessions() as session, session.begin():
+            await insert_outbox_rows(session, [])
+            await notify_relay(session)
+        async with sessions() as session, session.begin():
+            await stage_events(session, [test_envelope("chat-1", 1)], topic="wakeup", notify=False)
+            await notify_relay(session)
+            await notify_relay(session)  # once per transaction: the flag is spent
+        async with sessions() as session, session.begin():
+            await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}, 'end'"))  # notifications arrive in commit order
+
+        payloads = []
+        while not payloads or payloads[-1] != "end":
+            payloads.append(await asyncio.wait_for(woken.get(), timeout=5))
+        assert payloads == ["", "end"]

@@ -31,6 +31,7 @@ log = structlog.get_logger(__name__)
 
 RELAY_LOCK_ID = 7_470_001  # pg advisory lock key: one publishing relay per service database
 NOTIFY_CHANNEL = "leadline_outbox"
+STAGED = "leadline.outbox.staged"  # a session's info key: this transaction wrote outbox rows (``notify_relay``)
 FIRST_RETRY_S = 0.5  # after a failure (broker or database away), doubling up to 5 s
 BACKLOG_MEASURE_INTERVAL_S = 15.0  # about half Prometheus's usual scrape interval
 UNPUBLISHED = Gauge(
@@ -78,11 +79,15 @@ async def insert_outbox_rows(session: AsyncSession, rows: Sequence[dict[str, Any
     """One multi-row insert, in the caller's transaction."""
     if rows:
         await session.execute(insert(OUTBOX), rows)
+        session.info[STAGED] = True
 
 
 async def notify_relay(session: AsyncSession) -> None:
-    """Wake every replica's relay when this transaction commits (PostgreSQL folds repeats into one)."""
-    await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    """Wake every replica's relay when this transaction commits (PostgreSQL folds repeats into one), if it wrote
+    outbox rows: a transaction that published nothing (most of what leads and history consume) wakes no relay to
+    look for nothing, and sends no NOTIFY."""
+    if session.info.pop(STAGED, False):
+        await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
 class OutboxRelay:
