@@ -26,6 +26,14 @@ from ..domain.timeline import (
 from .tables import conversations, lead_streams, staged_messages, stored_media, timeline_entries
 from .translate import entry_row, recorded_event
 
+# One statement for any number of entries, compiled once: rows given as parameters, not as ``values([...])`` (a
+# multi-row VALUES clause is built into the statement, which SQLAlchemy then compiles again on every execution).
+RECORD_ENTRIES = (
+    insert(timeline_entries)
+    .on_conflict_do_nothing(index_elements=[timeline_entries.c.source_key])
+    .returning(*timeline_entries.c)
+)
+
 
 class SqlTimelineStore:
     """Writes of one event's handling. ``publish`` False (a rebuild) records entries without new events:
@@ -183,14 +191,7 @@ class SqlTimelineStore:
         """Adds entries not recorded before (unique source key); publishes those whose lead is known."""
         if not entries:
             return 0
-        rows = (
-            await self.session.execute(
-                insert(timeline_entries)
-                .values([entry_row(e) for e in entries])
-                .on_conflict_do_nothing(index_elements=[timeline_entries.c.source_key])
-                .returning(*timeline_entries.c)
-            )
-        ).all()
+        rows = (await self.session.execute(RECORD_ENTRIES, [entry_row(e) for e in entries])).all()
         await self._published([row for row in rows if row.lead_id is not None])
         return len(rows)
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, Table, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.errors import ConcurrentChange
@@ -28,6 +27,10 @@ def _bound(account_id: str, phone_number_id: str, customer_id: str) -> dict[str,
 CHAT_KEY = ("account_id", "phone_number_id", "customer_id")
 _LOCK_CHAT = select(chats).where(*_by_key(chats)).with_for_update()
 _OPEN_IN_CHAT = select(open_conversations.c.conversation_id).where(*_by_key(open_conversations))
+# no savepoint to catch a unique violation in: a conflict inserts nothing, and nothing is returned
+_OPEN_CONVERSATION = (
+    pg_insert(open_conversations).on_conflict_do_nothing().returning(open_conversations.c.conversation_id)
+)
 _CUSTOMER_WROTE = (
     update(chats)
     .where(*_by_key(chats))
@@ -62,19 +65,18 @@ class SqlChats:
         )
 
     async def open_conversation(self, chat: Chat, conversation_id: str, opened_at: datetime) -> None:
-        try:
-            async with self._session.begin_nested():
-                await self._session.execute(
-                    open_conversations.insert().values(
-                        account_id=chat.account_id,
-                        phone_number_id=chat.phone_number_id,
-                        customer_id=uuid.UUID(chat.customer_id),
-                        conversation_id=conversation_id,
-                        opened_at=opened_at,
-                    )
-                )
-        except IntegrityError as error:  # one open conversation per chat: someone opened it first
-            raise ConcurrentChange("the chat already has an open conversation") from error
+        opened = await self._session.scalar(
+            _OPEN_CONVERSATION,
+            {
+                "account_id": chat.account_id,
+                "phone_number_id": chat.phone_number_id,
+                "customer_id": uuid.UUID(chat.customer_id),
+                "conversation_id": conversation_id,
+                "opened_at": opened_at,
+            },
+        )
+        if opened is None:  # one open conversation per chat: someone opened it first
+            raise ConcurrentChange("the chat already has an open conversation")
         await self._session.execute(
             update(chats)
             .where(*_key(chat.account_id, chat.phone_number_id, chat.customer_id))
