@@ -53,3 +53,15 @@ def test_aiokafkas_fetcher_still_calls_the_fetch_method_pacing_wraps_through_the
     routine = inspect.getsource(Fetcher._fetch_requests_routine)
     assert "self._proc_fetch_request(assignment, node_id, request)" in routine
     assert "needs_wakeup = True" in inspect.getsource(Fetcher._proc_fetch_request), "True no longer means records came"
+
+
+async def test_every_consumer_lets_its_idle_fetcher_turn_once_a_second_not_five_times():
+    from faststream.kafka import KafkaBroker
+
+    from leadline.platform import kafka_clients
+    from leadline.platform.kafka import group_subscriber
+
+    groupless = kafka_clients.consumer(KafkaSettings(), group_id=None)
+    assert groupless._consumer_timeout == kafka_clients.FETCHER_TIMEOUT_MS / 1000 == 1.0
+    grouped = group_subscriber(KafkaBroker("localhost:9092"), ["t"], consumer="g", fetch_max_wait_ms=10)
+    assert grouped._connection_args["consumer_timeout_ms"] == kafka_clients.FETCHER_TIMEOUT_MS  # FastStream's store

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import uvicorn
-
 from leadline.platform.http import serve_metrics_apart
+from leadline.platform.serve import run_http
 
 from .app import create_app
 from .settings import WebSettings
@@ -13,13 +12,7 @@ from .settings import WebSettings
 def main() -> None:
     settings = WebSettings()
     serve_metrics_apart(settings)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        timeout_graceful_shutdown=5,
-    )
+    run_http(create_app(settings), host=settings.http_host, port=settings.http_port, timeout_graceful_shutdown=5)
 
 
 if __name__ == "__main__":
