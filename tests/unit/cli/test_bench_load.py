@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from leadline.bench.load import open_loop
+from leadline.bench.load import failures_said, open_loop
 
 ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -48,3 +48,12 @@ async def test_a_request_the_server_never_answers_is_an_error():
     async with server:
         result = await open_loop(url, request, rate=50, seconds=0.1)
     assert (result.requests, result.errors) == (5, 5)
+    assert result.failures == (("IncompleteReadError", 5),)
+
+
+async def test_failures_are_counted_by_kind_so_a_sender_out_of_file_descriptors_is_told_from_the_server():
+    async with await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+    result = await open_loop(f"http://127.0.0.1:{port}", request, rate=50, seconds=0.1)  # nothing listens any more
+    assert result.failures == (("ConnectionRefusedError ECONNREFUSED", 5),)
+    assert failures_said(result) == "5 errors: ConnectionRefusedError ECONNREFUSED 5"

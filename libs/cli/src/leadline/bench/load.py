@@ -8,8 +8,10 @@ cores the load generator must not be what limits the figures.
 from __future__ import annotations
 
 import asyncio
+import errno
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -31,6 +33,16 @@ class LoadResult:
     latencies_ms: tuple[float, ...]
     started_at: float = 0.0
     """Wall-clock time (``time.time()``) the schedule started: request ``n`` of an open loop was due ``n / rate`` later."""
+    failures: tuple[tuple[str, int], ...] = ()
+    """The requests not answered 200, by what went wrong, most frequent first."""
+
+    @classmethod
+    def of(
+        cls, requests: int, failures: Counter[str], seconds: float, latencies: list[float], started_at: float = 0.0
+    ) -> LoadResult:
+        return cls(
+            requests, sum(failures.values()), seconds, tuple(latencies), started_at, tuple(failures.most_common())
+        )
 
     @property
     def rate(self) -> float:
@@ -77,24 +89,41 @@ class Connection:
             self.writer = None
 
 
-async def _one(connection: Connection, request: Request, latencies: list[float]) -> bool:
+async def _one(connection: Connection, request: Request, latencies: list[float]) -> str | None:
+    """None when answered 200; else what went wrong, in a few words (``LoadResult.failures`` counts them)."""
     path, body, headers = request
     started = time.perf_counter()
+    failure = None
     try:
         try:
-            ok = await connection.post(path, body, headers) == 200
+            status = await connection.post(path, body, headers)
         except asyncio.IncompleteReadError as error:
             # a kept-alive connection the server closed while it sat idle (uvicorn: after 5 s) answers nothing: as any
             # HTTP client (and WhatsApp) does, send again once on a new one; anything else is the server's failure
             if error.partial or not connection.answered:
                 raise
             connection.close()
-            ok = await connection.post(path, body, headers) == 200
-    except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+            status = await connection.post(path, body, headers)
+        if status != 200:
+            failure = f"HTTP {status}"
+    except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as error:
         connection.close()
-        ok = False
+        failure = failure_kind(error)
     latencies.append((time.perf_counter() - started) * 1000)
-    return ok
+    return failure
+
+
+def failures_said(result: LoadResult) -> str:
+    """ "0 errors", or how many and the commonest kinds: "29548 errors: OSError EMFILE 29000, HTTP 503 548"."""
+    if not result.errors:
+        return "0 errors"
+    return f"{result.errors} errors: " + ", ".join(f"{kind} {count}" for kind, count in result.failures[:3])
+
+
+def failure_kind(error: BaseException) -> str:
+    """``OSError`` by its errno name (EMFILE: the sender ran out of file descriptors), others by class."""
+    number = getattr(error, "errno", None)
+    return f"{type(error).__name__} {errno.errorcode.get(number, number)}" if number else type(error).__name__
 
 
 def _address(base_url: str) -> tuple[str, int]:
@@ -109,19 +138,18 @@ async def closed_loop(
     host, port = _address(base_url)
     latencies: list[float] = []
     counter = iter(range(total))
-    errors = 0
+    failures: Counter[str] = Counter()
 
     async def worker() -> None:
-        nonlocal errors
         connection = Connection(host, port)
         for n in counter:
-            if not await _one(connection, make_request(n), latencies):
-                errors += 1
+            if failure := await _one(connection, make_request(n), latencies):
+                failures[failure] += 1
         connection.close()
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return LoadResult(total, errors, time.perf_counter() - started, tuple(latencies))
+    return LoadResult.of(total, failures, time.perf_counter() - started, latencies)
 
 
 async def open_loop(
@@ -133,11 +161,11 @@ async def open_loop(
     idle: list[Connection] = []
     requests = [make_request(n) for n in range(int(rate * seconds))]  # built before the clock starts
 
-    async def send(request: Request) -> bool:
+    async def send(request: Request) -> str | None:
         connection = idle.pop() if idle else Connection(host, port)
-        ok = await _one(connection, request, latencies)
+        failure = await _one(connection, request, latencies)
         idle.append(connection)
-        return ok
+        return failure
 
     started, started_at = time.perf_counter(), time.time()
     tasks = []
@@ -150,4 +178,4 @@ async def open_loop(
     elapsed = time.perf_counter() - started
     for connection in idle:
         connection.close()
-    return LoadResult(len(requests), results.count(False), elapsed, tuple(latencies), started_at)
+    return LoadResult.of(len(requests), Counter(r for r in results if r), elapsed, latencies, started_at)

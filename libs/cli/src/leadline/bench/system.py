@@ -18,7 +18,7 @@ from leadline.cli.stack import DEV_SECRETS, Stack
 from leadline.platform.settings import KafkaSettings
 
 from . import router
-from .load import open_loop, percentiles
+from .load import failures_said, open_loop, percentiles
 from .pool_latency import Phase, PoolWatcher, measure, webhooks
 from .processes import CpuWindow, idle_cpu, rss_mb
 from .report import Figure
@@ -151,9 +151,7 @@ def rate_figures(
             f"≤ 100 ms, 0 lost ({phase.unseen} unseen)",
             phase.p99 <= 100 and phase.unseen == 0,
         ),
-        Figure(
-            f"webhook answered p99 at {rate:.0f}/s", phase.answers.p99, "ms", target=f"{phase.answers.errors} errors"
-        ),
+        Figure(f"webhook answered p99 at {rate:.0f}/s", phase.answers.p99, "ms", target=failures_said(phase.answers)),
         Figure(f"CPU per message at {rate:.0f}/s, services", services_ms, "ms"),
     ]
     if top:
