@@ -62,6 +62,6 @@ async def test_every_consumer_lets_its_idle_fetcher_turn_once_a_second_not_five_
     from leadline.platform.kafka import group_subscriber
 
     groupless = kafka_clients.consumer(KafkaSettings(), group_id=None)
-    assert groupless._consumer_timeout == kafka_clients.FETCHER_TIMEOUT_MS / 1000 == 1.0
+    assert groupless._consumer_timeout == kafka_clients.IDLE_TURN_MS / 1000 == 1.0
     grouped = group_subscriber(KafkaBroker("localhost:9092"), ["t"], consumer="g", fetch_max_wait_ms=10)
-    assert grouped._connection_args["consumer_timeout_ms"] == kafka_clients.FETCHER_TIMEOUT_MS  # FastStream's store
+    assert grouped._connection_args["consumer_timeout_ms"] == kafka_clients.IDLE_TURN_MS  # FastStream's store

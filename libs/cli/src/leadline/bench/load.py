@@ -114,7 +114,7 @@ async def _one(connection: Connection, request: Request, latencies: list[float])
 
 
 def failures_said(result: LoadResult) -> str:
-    """ "0 errors", or how many and the commonest kinds: "29548 errors: OSError EMFILE 29000, HTTP 503 548"."""
+    """How many requests failed and the three commonest kinds, e.g. ``25496 errors: OSError EMFILE 17997, …``."""
     if not result.errors:
         return "0 errors"
     return f"{result.errors} errors: " + ", ".join(f"{kind} {count}" for kind, count in result.failures[:3])

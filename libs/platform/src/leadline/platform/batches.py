@@ -34,11 +34,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from leadline.events.envelope import Envelope
 from leadline.events.registry import UnknownEventType
 
+from . import kafka_clients
 from .failpoints import crash_point
 from .inbox import Admits, first_deliveries, first_delivery_of
 from .kafka import (
     CONSUMED,
-    IDLE_BATCH_LOOP_MS,
     SKIPPED,
     DeadLetters,
     event_log_context,
@@ -313,7 +313,7 @@ def subscribe_batches(broker: Any, delivery: BatchDelivery, *, fetch_max_wait_ms
         batch=True,
         max_records=MAX_RECORDS_PER_BATCH,
     )
-    take_batches_without_idle_sleep(subscriber, wait_ms=max(fetch_max_wait_ms, IDLE_BATCH_LOOP_MS))
+    take_batches_without_idle_sleep(subscriber, wait_ms=kafka_clients.IDLE_TURN_MS)
 
     @subscriber
     async def on_batch(message: KafkaMessage) -> None:

@@ -26,6 +26,7 @@ from leadline.events.registry import UndecodableEvent
 from leadline.events.router_integration import AgentUpsertedV1, TeamUpsertedV1
 from leadline.events.topics import ROUTER_INTEGRATION
 
+from . import kafka_clients
 from .access import Access, AgentRights, DirectoryUnavailable, without_retired_teams
 from .auth import verifier_from_settings
 from .groupless import follow_without_a_group
@@ -142,7 +143,9 @@ class DirectoryProjection:
             if not self.caught_up.is_set() and await self._reached_the_start_time_end(consumer):
                 self.caught_up.set()
                 log.info("directory loaded", agents=len(self.fold))
-            batch = await consumer.getmany(timeout_ms=100 if not self.caught_up.is_set() else 1000)
+            batch = await consumer.getmany(
+                timeout_ms=100 if not self.caught_up.is_set() else kafka_clients.IDLE_TURN_MS
+            )
             for partition, records in batch.items():
                 for record in records:
                     self._apply(record.value)

@@ -36,7 +36,6 @@ log = structlog.get_logger(__name__)
 tracer = trace.get_tracer(__name__)
 
 EventHandler = Callable[[Envelope], Awaitable[None]]
-IDLE_BATCH_LOOP_MS = 1000  # how long an idle batch loop waits for records before it turns again
 
 CONSUMED = Counter("leadline_events_consumed_total", "Events handled", ["consumer", "type"])
 SKIPPED = Counter("leadline_events_skipped_total", "Events of types this consumer does not know", ["consumer", "type"])
@@ -196,7 +195,7 @@ def group_subscriber(
         ack_policy=AckPolicy.ACK,
         auto_offset_reset="earliest",
         fetch_max_wait_ms=fetch_max_wait_ms,
-        consumer_timeout_ms=kafka_clients.FETCHER_TIMEOUT_MS,
+        consumer_timeout_ms=kafka_clients.IDLE_TURN_MS,
         title=f"{consumer}:{','.join(topics)}",
         **options,
     )

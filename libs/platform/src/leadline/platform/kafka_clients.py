@@ -57,15 +57,16 @@ def producer(kafka: KafkaSettings, **options: Any) -> AIOKafkaProducer:
     return AIOKafkaProducer(**connection(kafka), **options)
 
 
-FETCHER_TIMEOUT_MS = 1_000
-"""aiokafka's ``consumer_timeout_ms``: how long its background fetcher waits before it looks again when nothing woke
-it. A fetch's answer, the application taking records and a lost assignment all wake it at once, so this only paces
-an idle consumer: at aiokafka's 200 ms, each one turned five times a second for nothing."""
+IDLE_TURN_MS = 1_000
+"""How long an idle consumer's loops wait before they look again: aiokafka's background fetcher
+(``consumer_timeout_ms``; a fetch's answer, the application taking records and a lost assignment wake it at once) and
+a reader's ``getmany`` (records end it at once). So it only paces an idle consumer: at aiokafka's 200 ms, each one
+turned five times a second for nothing."""
 
 
 def consumer(kafka: KafkaSettings, *topics: str, **options: Any) -> AIOKafkaConsumer:
     """An aiokafka consumer (not started) of ``topics``, or of what it is later assigned."""
-    return AIOKafkaConsumer(*topics, **connection(kafka), **{"consumer_timeout_ms": FETCHER_TIMEOUT_MS, **options})
+    return AIOKafkaConsumer(*topics, **connection(kafka), **{"consumer_timeout_ms": IDLE_TURN_MS, **options})
 
 
 def admin(kafka: KafkaSettings, **options: Any) -> AIOKafkaAdminClient:

@@ -41,6 +41,7 @@ from leadline.events import (
 from leadline.events.registry import UndecodableEvent
 from leadline.events.router import CONVERSATION_CLAIMED, CONVERSATION_TRANSFERRED
 from leadline.events.topics import LEADS_LEADS, ROUTER_CONVERSATIONS, ROUTER_INTEGRATION
+from leadline.platform import kafka_clients
 from leadline.platform.access import AgentRights
 from leadline.platform.groupless import follow_without_a_group
 from leadline.platform.settings import KafkaSettings
@@ -335,7 +336,7 @@ class LiveFeed:
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         while True:
-            batch = await consumer.getmany(timeout_ms=1000)
+            batch = await consumer.getmany(timeout_ms=kafka_clients.IDLE_TURN_MS)
             for records in batch.values():
                 for record in records:
                     await self._handle(record.value)
