@@ -141,8 +141,13 @@ async def test_a_batch_folds_each_conversation_event_once_however_often_it_came_
     def no_dead_letters():
         raise AssertionError("nothing here should be dead-lettered")
 
-    delivery = BatchDelivery(
-        services.leads_app.state.consumer, dead_letters=no_dead_letters, group="once", lanes=2, attempts=1
+    delivery = BatchDelivery(  # two lanes, however few the records
+        services.leads_app.state.consumer,
+        dead_letters=no_dead_letters,
+        group="once",
+        lanes=2,
+        attempts=1,
+        records_per_lane=1,
     )
     conversations = [str(uuid.uuid4()) for _ in range(3)]
     events = {

@@ -20,7 +20,7 @@ from leadline.platform.inbox import (
 )
 from leadline.platform.kafka import create_producer
 from leadline.platform.messaging_tables import OUTBOX
-from leadline.platform.outbox import OutboxRelay, stage_events
+from leadline.platform.outbox import RELAY_LOCK_ID, OutboxRelay, stage_events
 from tests.conftest import REPO
 from tests.integration.platform.conftest import DELIVERIES, EFFECTS
 from tests.kafka_helpers import new_topic, read_topic, test_envelope
@@ -57,6 +57,26 @@ async def test_committed_events_are_published_in_stream_order_and_marked_sent(in
     records = await read_topic(infra.bootstrap_servers, topic, expected=30)
     assert [r.key for r in records] == [b"conversation-1"] * 30
     assert [Envelope.from_bytes(r.value).event_id for r in records] == [e.event_id for e in envelopes]
+    assert await unpublished(sessions) == 0
+
+
+async def test_a_relay_publishes_nothing_while_another_replica_leads_and_everything_once_it_may(infra, messaging_db):
+    _, _, sessions = messaging_db
+    topic = await new_topic(infra.bootstrap_servers, "outbox")
+    async with sessions() as session, session.begin():
+        await stage_events(session, [test_envelope("s", n) for n in (1, 2, 3)], topic=topic)
+    producer = create_producer(infra.kafka_settings)
+    await producer.start()
+    relay = OutboxRelay(sessions, producer)
+    try:
+        async with sessions() as other_replica, other_replica.begin():
+            assert await other_replica.scalar(select(func.pg_try_advisory_xact_lock(RELAY_LOCK_ID)))
+            assert await relay.relay_once() == 0
+            assert await unpublished(sessions) == 3
+        assert await relay.relay_once() == 3  # the other replica's transaction ended: its lock with it
+    finally:
+        await producer.stop()
+    assert len(await read_topic(infra.bootstrap_servers, topic, expected=3)) == 3
     assert await unpublished(sessions) == 0
 
 

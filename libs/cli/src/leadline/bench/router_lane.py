@@ -86,7 +86,9 @@ def _delivery(sessions, lanes: int) -> BatchDelivery:
     return BatchDelivery(consumer, no_dead_letters, group="router", lanes=lanes, attempts=1)
 
 
-async def measure(url: str, *, messages: int, customers: int, lanes: int = 10, pause_s: float = 0) -> dict[str, float]:
+async def measure(
+    url: str, *, messages: int, customers: int, lanes: int = 10, pause_s: float = 0, fetch: int = FETCH
+) -> dict[str, float]:
     """CPU ms per message: opening each customer's conversation, then ``messages`` more into open conversations."""
     engine = create_engine(url, pool_size=lanes)
     statements = [0]
@@ -109,8 +111,8 @@ async def measure(url: str, *, messages: int, customers: int, lanes: int = 10, p
         for at in range(0, len(opening), FETCH):
             await delivery.work_batch(opening[at : at + FETCH])
         opened, opened_statements = time.process_time(), statements[0]
-        for at in range(0, len(flowing), FETCH):
-            await delivery.work_batch(flowing[at : at + FETCH])
+        for at in range(0, len(flowing), fetch):
+            await delivery.work_batch(flowing[at : at + fetch])
         done = time.process_time()
     finally:
         await engine.dispose()
@@ -127,6 +129,9 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--pause", type=float, default=0, help="seconds to wait before timing (attach py-spy)")
+    parser.add_argument(
+        "--fetch", type=int, default=FETCH, help="records per fetched batch (at 100 msg/s the whole stack's were ~20)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="router-lane-") as var:
         postgres = EmbeddedPostgres(Path(var) / "postgres").start()
@@ -134,7 +139,9 @@ def main() -> None:
             results = []
             for run in range(args.runs):
                 url = asyncio.run(migrated_database(postgres.url, "router"))
-                result = asyncio.run(measure(url, messages=args.messages, customers=args.customers, pause_s=args.pause))
+                result = asyncio.run(
+                    measure(url, messages=args.messages, customers=args.customers, pause_s=args.pause, fetch=args.fetch)
+                )
                 print(f"run {run + 1}: " + ", ".join(f"{k} {v:.2f}" for k, v in result.items()), flush=True)
                 results.append(result)
             for key in results[0]:

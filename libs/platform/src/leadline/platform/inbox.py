@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 from prometheus_client import Counter
-from sqlalchemy import Integer, Text, any_, bindparam, func, literal, select
+from sqlalchemy import Integer, Text, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -110,6 +110,23 @@ async def next_in_stream(session: AsyncSession, consumer: str, envelope: Envelop
 
 
 # --- the same rules for a batch of events at once: one statement per table, not one (or two) per event -----------
+# Built once: a lane runs them at every commit, and building a statement anew costs more than running it cached.
+
+_CONSUMER = bindparam("consumer", type_=Text)
+_LOCK_POSITIONS = (
+    select(STREAM_POSITIONS.c.stream_id, STREAM_POSITIONS.c.last_sequence)
+    .where(STREAM_POSITIONS.c.consumer == _CONSUMER, STREAM_POSITIONS.c.stream_id == any_(_STREAMS))
+    .order_by(STREAM_POSITIONS.c.stream_id)
+    .with_for_update()
+)
+_NEW_POSITIONS = insert(STREAM_POSITIONS).from_select(
+    [STREAM_POSITIONS.c.consumer, STREAM_POSITIONS.c.stream_id, STREAM_POSITIONS.c.last_sequence],
+    select(_CONSUMER, func.unnest(_STREAMS), func.unnest(_SEQUENCES)),
+)
+_MOVE_POSITIONS = _NEW_POSITIONS.on_conflict_do_update(  # a position only ever moves forward
+    index_elements=[STREAM_POSITIONS.c.consumer, STREAM_POSITIONS.c.stream_id],
+    set_={"last_sequence": func.greatest(STREAM_POSITIONS.c.last_sequence, _NEW_POSITIONS.excluded.last_sequence)},
+)
 
 
 async def advance_streams(session: AsyncSession, consumer: str, envelopes: Sequence[Envelope]) -> list[bool]:
@@ -121,13 +138,7 @@ async def advance_streams(session: AsyncSession, consumer: str, envelopes: Seque
     wanted = sorted({envelope.stream_id for envelope in envelopes})
     if not wanted:
         return []
-    rows = await session.execute(
-        select(STREAM_POSITIONS.c.stream_id, STREAM_POSITIONS.c.last_sequence)
-        .where(STREAM_POSITIONS.c.consumer == consumer, STREAM_POSITIONS.c.stream_id == any_(_STREAMS))
-        .order_by(STREAM_POSITIONS.c.stream_id)
-        .with_for_update(),
-        {"streams": wanted},
-    )
+    rows = await session.execute(_LOCK_POSITIONS, {"consumer": consumer, "streams": wanted})
     last: dict[str, int] = {row.stream_id: row.last_sequence for row in rows}
     moved: dict[str, int] = {}
     new: list[bool] = []
@@ -147,15 +158,7 @@ async def advance_streams(session: AsyncSession, consumer: str, envelopes: Seque
             )
         last[envelope.stream_id] = moved[envelope.stream_id] = envelope.sequence
     if moved:
-        upsert = insert(STREAM_POSITIONS).from_select(
-            [STREAM_POSITIONS.c.consumer, STREAM_POSITIONS.c.stream_id, STREAM_POSITIONS.c.last_sequence],
-            select(literal(consumer, Text), func.unnest(_STREAMS), func.unnest(_SEQUENCES)),
-        )
         await session.execute(
-            upsert.on_conflict_do_update(
-                index_elements=[STREAM_POSITIONS.c.consumer, STREAM_POSITIONS.c.stream_id],
-                set_={"last_sequence": func.greatest(STREAM_POSITIONS.c.last_sequence, upsert.excluded.last_sequence)},
-            ),
-            {"streams": list(moved), "sequences": list(moved.values())},
+            _MOVE_POSITIONS, {"consumer": consumer, "streams": list(moved), "sequences": list(moved.values())}
         )
     return new

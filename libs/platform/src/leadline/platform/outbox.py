@@ -17,7 +17,8 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Gauge
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import BigInteger, any_, bindparam, delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from leadline.events.envelope import Envelope
@@ -90,8 +91,28 @@ async def notify_relay(session: AsyncSession) -> None:
         await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
+_LEADING = select(func.pg_try_advisory_xact_lock(RELAY_LOCK_ID)).scalar_subquery()
+"""Whether this transaction leads the relays: an uncorrelated subquery, which PostgreSQL evaluates once, before the
+rows. Reading the rows with it in one statement saves each round a round trip to the database."""
+_MARK_PUBLISHED = (
+    update(OUTBOX).where(OUTBOX.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))).values(published_at=func.now())
+)
+
+
+def unpublished_when_leading(batch_size: int):
+    """The oldest ``batch_size`` rows not yet published, if this transaction takes the relays' lock; else none."""
+    return (
+        select(OUTBOX.c.id, OUTBOX.c.topic, OUTBOX.c.key, OUTBOX.c.envelope, OUTBOX.c.headers)
+        .where(_LEADING, OUTBOX.c.published_at.is_(None))
+        .order_by(OUTBOX.c.id)
+        .limit(batch_size)
+    )
+
+
 class OutboxRelay:
-    """Publishes committed outbox rows to Kafka, oldest first, and marks them published."""
+    """Publishes committed outbox rows to Kafka, oldest first, and marks them published.
+
+    Its statements are built once (a relay round follows almost every commit that published something)."""
 
     def __init__(
         self,
@@ -105,6 +126,7 @@ class OutboxRelay:
         self._sessions = sessions
         self._producer = producer
         self._batch_size = batch_size
+        self._unpublished = unpublished_when_leading(batch_size)
         self._poll_interval_s = poll_interval_s
         self._keep_published = keep_published
         self._wakeup = asyncio.Event()
@@ -117,17 +139,7 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publish one batch; returns how many events left. Safe to call concurrently from replicas."""
         async with self._sessions() as session, session.begin():
-            leader = await session.scalar(select(func.pg_try_advisory_xact_lock(RELAY_LOCK_ID)))
-            if not leader:
-                return 0
-            rows = (
-                await session.execute(
-                    select(OUTBOX.c.id, OUTBOX.c.topic, OUTBOX.c.key, OUTBOX.c.envelope, OUTBOX.c.headers)
-                    .where(OUTBOX.c.published_at.is_(None))
-                    .order_by(OUTBOX.c.id)
-                    .limit(self._batch_size)
-                )
-            ).all()
+            rows = (await session.execute(self._unpublished)).all()  # none either when another replica leads
             if not rows:
                 return 0
             crash_point("outbox.before_publish")
@@ -142,9 +154,7 @@ class OutboxRelay:
                 )
             await asyncio.gather(*sends)
             crash_point("outbox.after_publish")
-            await session.execute(
-                update(OUTBOX).where(OUTBOX.c.id.in_([row.id for row in rows])).values(published_at=func.now())
-            )
+            await session.execute(_MARK_PUBLISHED, {"ids": [row.id for row in rows]})
         self.published_total += len(rows)
         return len(rows)
 

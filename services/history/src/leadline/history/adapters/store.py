@@ -34,6 +34,11 @@ RECORD_ENTRIES = (
     .returning(*timeline_entries.c)
 )
 
+STAGE_MESSAGE = insert(staged_messages).on_conflict_do_nothing()
+"""A message kept until its conversation finishes (every message of every conversation: built once, its values
+given as parameters; ``values(...)`` would build the statement again each time)."""
+KNOW_CONVERSATION = insert(conversations).on_conflict_do_nothing()
+
 
 class SqlTimelineStore:
     """Writes of one event's handling. ``publish`` False (a rebuild) records entries without new events:
@@ -47,9 +52,7 @@ class SqlTimelineStore:
     async def lock_conversation(self, conversation_id: uuid.UUID) -> uuid.UUID | None:
         """The conversation's lead (None if not known yet), holding its row until commit: a finish and a
         late lead mapping of the same conversation never interleave."""
-        await self.session.execute(
-            insert(conversations).values(conversation_id=conversation_id).on_conflict_do_nothing()
-        )
+        await self.session.execute(KNOW_CONVERSATION, {"conversation_id": conversation_id})
         return await self.session.scalar(
             select(conversations.c.lead_id).where(conversations.c.conversation_id == conversation_id).with_for_update()
         )
@@ -74,22 +77,21 @@ class SqlTimelineStore:
 
     async def stage(self, message: StagedMessage, account_id: str) -> None:
         await self.session.execute(
-            insert(staged_messages)
-            .values(
-                message_id=message.message_id,
-                conversation_id=message.conversation_id,
-                account_id=account_id,
-                kind=message.kind,
-                direction=message.direction,
-                origin=message.origin,
-                sender=dict(message.sender) if message.sender else None,
-                wamid=message.wamid,
-                content=dict(message.content),
-                text=message.text,
-                sent_at=message.sent_at,
-                source_event_id=message.source_event_id,
-            )
-            .on_conflict_do_nothing()
+            STAGE_MESSAGE,
+            {
+                "message_id": message.message_id,
+                "conversation_id": message.conversation_id,
+                "account_id": account_id,
+                "kind": message.kind,
+                "direction": message.direction,
+                "origin": message.origin,
+                "sender": dict(message.sender) if message.sender else None,
+                "wamid": message.wamid,
+                "content": dict(message.content),
+                "text": message.text,
+                "sent_at": message.sent_at,
+                "source_event_id": message.source_event_id,
+            },
         )
 
     async def set_staged_wamid(self, message_id: uuid.UUID, wamid: str) -> None:
