@@ -18,6 +18,14 @@ class IngestSettings(ServiceSettings):
         default=SecretStr("dev-verify-token"), description="Token Meta echoes in the GET verification handshake."
     )
     webhook_max_body_bytes: int = Field(default=1024 * 1024, description="Larger webhook bodies are refused with 413.")
+    webhooks_in_flight_limit: int = Field(
+        default=1000,
+        ge=1,
+        description=(
+            "Meta webhooks one ingest process holds at once (received, not yet stored and answered); more are "
+            "answered 503 with Retry-After and sent again by Meta. One process stores ~1,200 a second on 2 cores."
+        ),
+    )
     default_account_id: str = Field(
         default="default", description="Account of a business number no integration event has named yet."
     )
