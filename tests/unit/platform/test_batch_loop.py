@@ -1,4 +1,4 @@
-"""A batch subscriber's idle loop: one wait for records, no sleep after an empty one (``kafka``)."""
+"""A batch subscriber's idle loop: one wait for records, no sleep after an empty one (``batches``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import LogicSubscriber
 
-from leadline.platform.kafka import take_batches_without_idle_sleep
+from leadline.platform.batches import take_batches_without_idle_sleep
 
 
 class Fetcher:

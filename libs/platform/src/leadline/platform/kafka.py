@@ -3,9 +3,8 @@
 ``subscribe_events`` turns a plain ``async def handle(envelope)`` into a FastStream
 subscriber that binds log context, retries with backoff, skips event types it does
 not know, and dead-letters what still fails to ``<topic>.dlq`` with the error, so one
-poison event never stops a partition. Every consumer group takes what a fetch brought as one batch
-(``group_subscriber``): ``subscribe_events`` handles its records one after another, each committing its own
-database work, and the batch's offsets are committed only after the last returns (AckPolicy.ACK).
+poison event never stops a partition. The offset is committed only after the handler
+returns (AckPolicy.ACK), and handlers commit their database work before returning.
 """
 
 from __future__ import annotations
@@ -14,8 +13,6 @@ import asyncio
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from itertools import chain
-from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer, TopicPartition
@@ -160,37 +157,30 @@ def subscribe_events(
 ) -> None:
     """Register ``handle`` for ``topics`` in consumer group ``consumer``: a record at a time, its own transaction.
 
-    The records a fetch brought are handled in their order, one after another; their offsets are committed after the
-    last (a record handled before a crash comes again: the handler's inbox makes that harmless). Per record, FastStream's
-    middlewares (its span, its two log lines, its offset commit) used to cost more than the handler did for the many
-    records a consumer lets pass. Consumers whose records are worth committing together decide them in lanes
-    instead (``batches.subscribe_batches``).
+    Consumers whose records are worth committing together take batches instead (``batches.subscribe_batches``).
+    A record at a time also means a poll per record: a handler that may take long (ingest's send tries WhatsApp up
+    to five times, 20 s each) never keeps the consumer from polling for longer than one record takes, whereas a
+    fetched batch of slow records could outlast ``max.poll.interval.ms`` (5 min) and cost the group a rebalance.
     """
     subscriber = group_subscriber(
-        broker,
-        topics,
-        consumer=consumer,
-        fetch_max_wait_ms=fetch_max_wait_ms,
-        max_records=MAX_RECORDS_HANDLED_ALONE,
-        **membership(session_timeout_ms),
+        broker, topics, consumer=consumer, fetch_max_wait_ms=fetch_max_wait_ms, **membership(session_timeout_ms)
     )
 
     @subscriber
-    async def on_records(message: KafkaMessage) -> None:
-        for record in fetched_records(message):
-            with record_span(record):
-                await process_record(
-                    consumer,
-                    handle,
-                    dead_letters(),
-                    topic=record.topic,
-                    key=record.key,
-                    value=record.value,
-                    partition=record.partition,
-                    offset=record.offset,
-                    attempts=attempts,
-                )
-            record_lag(subscriber, consumer, (record,))  # a slow record shows as lag behind it while it lasts
+    async def on_record(message: KafkaMessage) -> None:
+        record = message.raw_message
+        await process_record(
+            consumer,
+            handle,
+            dead_letters(),
+            topic=record.topic,
+            key=record.key,
+            value=record.value,
+            partition=record.partition,
+            offset=record.offset,
+            attempts=attempts,
+        )
+        record_lag(subscriber, consumer, (record,))
 
 
 def membership(session_timeout_ms: int) -> dict[str, int]:
@@ -198,23 +188,11 @@ def membership(session_timeout_ms: int) -> dict[str, int]:
     return {"session_timeout_ms": session_timeout_ms, "heartbeat_interval_ms": session_timeout_ms // 3}
 
 
-MAX_RECORDS_PER_BATCH = 500
-MAX_RECORDS_HANDLED_ALONE = 100  # each in transactions of its own: the batch's offsets wait for all of them
-
-
 def group_subscriber(
-    broker: KafkaBroker,
-    topics: Sequence[str],
-    *,
-    consumer: str,
-    fetch_max_wait_ms: int,
-    max_records: int = MAX_RECORDS_PER_BATCH,
-    **options: object,
+    broker: KafkaBroker, topics: Sequence[str], *, consumer: str, fetch_max_wait_ms: int, **options: object
 ):
-    """A subscriber in group ``consumer`` given what each fetch brought (up to ``max_records``) as one batch, from the
-    earliest; it commits the batch's offsets only after the handler returns. Its loop turns once a second while idle
-    (``take_batches_without_idle_sleep``)."""
-    subscriber = broker.subscriber(
+    """A subscriber in group ``consumer`` that commits offsets only after the handler returns, from the earliest."""
+    return broker.subscriber(
         *topics,
         group_id=consumer,
         ack_policy=AckPolicy.ACK,
@@ -222,35 +200,8 @@ def group_subscriber(
         fetch_max_wait_ms=fetch_max_wait_ms,
         consumer_timeout_ms=kafka_clients.IDLE_TURN_MS,
         title=f"{consumer}:{','.join(topics)}",
-        batch=True,
-        max_records=max_records,
         **options,
     )
-    take_batches_without_idle_sleep(subscriber, wait_ms=kafka_clients.IDLE_TURN_MS)
-    return subscriber
-
-
-def fetched_records(message: KafkaMessage) -> tuple[Any, ...]:
-    """The aiokafka records of a batch subscriber's message (FastStream hands a lone record unwrapped)."""
-    raw = message.raw_message
-    return raw if isinstance(raw, tuple) else (raw,)
-
-
-def take_batches_without_idle_sleep(subscriber: Any, *, wait_ms: int) -> None:
-    """A batch subscriber's loop waits for records up to ``wait_ms`` and sleeps not at all after an empty wait.
-
-    FastStream's batch subscriber asks aiokafka for records with its batch timeout and, when none came, sleeps that
-    timeout again: a record arriving during the sleep waits for it, so the timeout had to stay short (100 ms), and
-    an idle service woke twenty times a second per consumer group. aiokafka's ``getmany`` answers as soon as the
-    fetcher holds records, so a long wait costs no latency; without the sleep, an idle loop turns once a second.
-    ``tests/unit/platform/test_batch_loop.py`` fails if FastStream's subscriber changes shape."""
-    max_records = subscriber.max_records
-
-    async def get_msg(consumer: Any) -> tuple[Any, ...]:
-        fetched = await consumer.getmany(timeout_ms=wait_ms, max_records=max_records)
-        return tuple(chain.from_iterable(fetched.values()))
-
-    subscriber.get_msg = get_msg
 
 
 def record_span(record: object) -> AbstractContextManager[trace.Span]:
