@@ -29,7 +29,7 @@ from ..domain.timeline import (
 )
 from .store import SqlTimelineStore
 from .tables import conversations, staged_messages, stored_media, timeline_entries
-from .translate import ENTRY_COLUMNS, entry_row
+from .translate import ENTRY_COLUMNS, entry_row, staged_row
 
 _ABSENT = None
 
@@ -192,7 +192,7 @@ class BatchTimelineStore:
                 on_conflict="(conversation_id) DO UPDATE SET lead_id = EXCLUDED.lead_id",
             )
         staged = [
-            _staged_row(message, account_id)
+            staged_row(message, account_id)
             for pending in self.staged.values()
             for message, account_id in pending.values()
         ]
@@ -232,20 +232,3 @@ def _lacks_stored_media(content: Mapping[str, Any] | None) -> bool:
 
 
 STAGED_COLUMNS = [c.name for c in staged_messages.columns]
-
-
-def _staged_row(message: StagedMessage, account_id: str) -> dict[str, Any]:
-    return {
-        "message_id": message.message_id,
-        "conversation_id": message.conversation_id,
-        "account_id": account_id,
-        "kind": message.kind,
-        "direction": message.direction,
-        "origin": message.origin,
-        "sender": dict(message.sender) if message.sender else None,
-        "wamid": message.wamid,
-        "content": dict(message.content),
-        "text": message.text,
-        "sent_at": message.sent_at,
-        "source_event_id": message.source_event_id,
-    }

@@ -24,7 +24,7 @@ from ..domain.timeline import (
     with_stored_media,
 )
 from .tables import conversations, lead_streams, staged_messages, stored_media, timeline_entries
-from .translate import entry_row, recorded_event
+from .translate import entry_row, recorded_event, staged_row
 
 # One statement for any number of entries, compiled once: rows given as parameters, not as ``values([...])`` (a
 # multi-row VALUES clause is built into the statement, which SQLAlchemy then compiles again on every execution).
@@ -76,23 +76,7 @@ class SqlTimelineStore:
         await self._published(rows)
 
     async def stage(self, message: StagedMessage, account_id: str) -> None:
-        await self.session.execute(
-            STAGE_MESSAGE,
-            {
-                "message_id": message.message_id,
-                "conversation_id": message.conversation_id,
-                "account_id": account_id,
-                "kind": message.kind,
-                "direction": message.direction,
-                "origin": message.origin,
-                "sender": dict(message.sender) if message.sender else None,
-                "wamid": message.wamid,
-                "content": dict(message.content),
-                "text": message.text,
-                "sent_at": message.sent_at,
-                "source_event_id": message.source_event_id,
-            },
-        )
+        await self.session.execute(STAGE_MESSAGE, staged_row(message, account_id))
 
     async def set_staged_wamid(self, message_id: uuid.UUID, wamid: str) -> None:
         await self.session.execute(

@@ -1,4 +1,4 @@
-"""Domain → wire and rows: timeline entries into published events and table rows."""
+"""Domain → wire and rows: timeline entries into published events and table rows; staged messages into rows."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from leadline.events import Envelope, new_envelope
 from leadline.events.history import TimelineEntryKind, TimelineEntryRecordedV1
 
-from ..domain.timeline import Entry
+from ..domain.timeline import Entry, StagedMessage
 
 ENTRY_COLUMNS = [
     "entry_id",
@@ -31,6 +31,24 @@ ENTRY_COLUMNS = [
     "source_event_id",
 ]
 """The columns ``entry_row`` fills (all but the computed ``search``)."""
+
+
+def staged_row(message: StagedMessage, account_id: str) -> dict[str, Any]:
+    """A staged message's row in ``staged_messages`` (inserted live one by one, copied in bulk by a rebuild)."""
+    return {
+        "message_id": message.message_id,
+        "conversation_id": message.conversation_id,
+        "account_id": account_id,
+        "kind": message.kind,
+        "direction": message.direction,
+        "origin": message.origin,
+        "sender": dict(message.sender) if message.sender else None,
+        "wamid": message.wamid,
+        "content": dict(message.content),
+        "text": message.text,
+        "sent_at": message.sent_at,
+        "source_event_id": message.source_event_id,
+    }
 
 
 def entry_row(entry: Entry) -> dict[str, Any]:
