@@ -27,7 +27,7 @@ from itertools import chain
 from typing import Any
 
 import structlog
-from faststream.kafka.annotations import KafkaMessage
+from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -331,7 +331,7 @@ def subscribe_batches(broker: Any, delivery: BatchDelivery, *, fetch_max_wait_ms
     take_batches_without_idle_sleep(subscriber, wait_ms=kafka_clients.IDLE_TURN_MS)
 
     @subscriber
-    async def on_batch(message: KafkaMessage) -> None:
-        records = message.raw_message if isinstance(message.raw_message, tuple) else (message.raw_message,)
+    async def on_batch(fetched: tuple[ConsumerRecord, ...] | ConsumerRecord) -> None:
+        records = fetched if isinstance(fetched, tuple) else (fetched,)
         await delivery.work_batch(records)
         record_lag(subscriber, delivery.group, records)

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import traceback
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
 
 import structlog
-from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import trace
 from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
@@ -29,6 +28,7 @@ from leadline.events.topics import dlq_topic
 
 from . import kafka_clients
 from .failpoints import crash_point
+from .offset_commits import OffsetCommits
 from .settings import KafkaSettings
 from .tracing import context_from_headers
 
@@ -112,14 +112,22 @@ async def process_record(
     partition: int,
     offset: int,
     attempts: int,
-) -> None:
-    """What happens to one Kafka record: decode, handle, skip or dead-letter. Never raises."""
+    types: Collection[str] | None = None,
+) -> bool:
+    """What happens to one Kafka record: decode, handle, skip or dead-letter. Never raises.
+
+    False when the record was passed by: ``types`` are the event types ``handle`` is for, and this is another."""
     try:
         envelope = Envelope.from_bytes(value)
     except ValidationError as error:
         log.error("malformed envelope dead-lettered", topic=topic, offset=offset)
         await dead_letters.send(topic=topic, key=key, value=value, partition=partition, offset=offset, error=error)
-        return
+        return True
+    if types is not None and envelope.type not in types:
+        CONSUMED.labels(
+            consumer, envelope.type
+        ).inc()  # it needed nothing: LeadlineConsumerStalled sees the group keep up
+        return False
     with event_log_context(consumer, envelope):
         try:
             await handle_with_retries(handle, envelope, attempts=attempts)
@@ -130,6 +138,7 @@ async def process_record(
         except Exception as error:
             log.error("event dead-lettered", error=str(error))
             await dead_letters.send(topic=topic, key=key, value=value, partition=partition, offset=offset, error=error)
+    return True
 
 
 def event_log_context(consumer: str, envelope: Envelope) -> AbstractContextManager[object]:
@@ -154,8 +163,12 @@ def subscribe_events(
     attempts: int = 3,
     fetch_max_wait_ms: int = 10,
     session_timeout_ms: int = 10_000,
+    types: Collection[str] | None = None,
 ) -> None:
     """Register ``handle`` for ``topics`` in consumer group ``consumer``: a record at a time, its own transaction.
+
+    ``types``: the event types ``handle`` is for (None: all). A record of another type is passed by, and its offset
+    committed later (``offset_commits``); a handled record's offset is committed as soon as ``handle`` returns.
 
     Consumers whose records are worth committing together take batches instead (``batches.subscribe_batches``).
     A record at a time also means a poll per record: a handler that may take long (ingest's send tries WhatsApp up
@@ -163,13 +176,18 @@ def subscribe_events(
     fetched batch of slow records could outlast ``max.poll.interval.ms`` (5 min) and cost the group a rebalance.
     """
     subscriber = group_subscriber(
-        broker, topics, consumer=consumer, fetch_max_wait_ms=fetch_max_wait_ms, **membership(session_timeout_ms)
+        broker,
+        topics,
+        consumer=consumer,
+        fetch_max_wait_ms=fetch_max_wait_ms,
+        ack_policy=AckPolicy.MANUAL,
+        **membership(session_timeout_ms),
     )
+    commits = OffsetCommits(subscriber)
 
     @subscriber
-    async def on_record(message: KafkaMessage) -> None:
-        record = message.raw_message
-        await process_record(
+    async def on_record(record: ConsumerRecord) -> None:
+        handled = await process_record(
             consumer,
             handle,
             dead_letters(),
@@ -179,7 +197,12 @@ def subscribe_events(
             partition=record.partition,
             offset=record.offset,
             attempts=attempts,
+            types=types,
         )
+        if handled:
+            await commits.handled(record)
+        else:
+            commits.passed_by(record)
         record_lag(subscriber, consumer, (record,))
 
 
@@ -189,13 +212,22 @@ def membership(session_timeout_ms: int) -> dict[str, int]:
 
 
 def group_subscriber(
-    broker: KafkaBroker, topics: Sequence[str], *, consumer: str, fetch_max_wait_ms: int, **options: object
+    broker: KafkaBroker,
+    topics: Sequence[str],
+    *,
+    consumer: str,
+    fetch_max_wait_ms: int,
+    ack_policy: AckPolicy = AckPolicy.ACK,
+    **options: object,
 ):
-    """A subscriber in group ``consumer`` that commits offsets only after the handler returns, from the earliest."""
+    """A subscriber in group ``consumer``, from the earliest, whose handler is called with the fetched record (or
+    batch of records) itself. It commits offsets only after the handler returns (``AckPolicy.ACK``), or leaves them
+    to the handler (``AckPolicy.MANUAL``)."""
     return broker.subscriber(
         *topics,
         group_id=consumer,
-        ack_policy=AckPolicy.ACK,
+        ack_policy=ack_policy,
+        decoder=kafka_clients.raw_records,
         auto_offset_reset="earliest",
         fetch_max_wait_ms=fetch_max_wait_ms,
         consumer_timeout_ms=kafka_clients.IDLE_TURN_MS,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 
 import asyncpg
 import structlog
@@ -54,13 +54,17 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: asyncpg.Connection | None = None
 
-    def subscribe(self, topics: Sequence[str], *, consumer: str, handle: EventHandler) -> None:
-        """Consume ``topics`` in group ``consumer`` a record at a time; see ``leadline.platform.kafka.subscribe_events``."""
+    def subscribe(
+        self, topics: Sequence[str], *, consumer: str, handle: EventHandler, types: Collection[str] | None = None
+    ) -> None:
+        """Consume ``topics`` in group ``consumer`` a record at a time, handling events of ``types`` (None: all); see
+        ``leadline.platform.kafka.subscribe_events``."""
         subscribe_events(
             self.broker,
             topics,
             consumer=f"{self.settings.kafka_group_prefix}{consumer}",
             handle=handle,
+            types=types,
             dead_letters=lambda: self.dead_letters,
             attempts=self.settings.kafka_consumer_retries,
             fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,

@@ -2,7 +2,7 @@
 
 On ``router.conversations``: sends go to ``send_message``, an agent's retry of a failed media fetch to
 ``fetch_again``; on ``router.integration``: which account (and provider) each business number belongs to. Every
-other event passes by. The two topics need no order between them (a send names its own number), so one group polls
+other event passes by, undecoded, its offset committed later. The two topics need no order between them (a send names its own number), so one group polls
 the broker instead of two; records are handled one at a time, each in its own transactions, because a send commits
 ``sending`` before Meta is called and so cannot join a batch's transaction.
 """
@@ -45,6 +45,7 @@ SENDS = Counter(
     ["outcome"],
 )
 WANTED = frozenset({SEND_REQUESTED, MEDIA_FETCH_REQUESTED, BusinessNumberRegisteredV1.EVENT_TYPE})
+"""The rest of a conversation's life is not ingest's business: those records are passed by."""
 
 
 def utc_now() -> datetime:
@@ -69,8 +70,6 @@ def register_subscriber(
     """Consume ``topics`` in group ``consumer`` (``KAFKA_GROUP_PREFIX`` in front), a record at a time."""
 
     async def on_event(envelope: Envelope) -> None:
-        if envelope.type not in WANTED:
-            return  # the rest of a conversation's life is not ingest's business
         event = REGISTRY.decode(envelope)
         if isinstance(event, BusinessNumberRegisteredV1):
             instance = event.evolution
@@ -102,4 +101,4 @@ def register_subscriber(
             )
             SENDS.labels(outcome.value).inc()
 
-    runtime.subscribe(list(topics), consumer=consumer, handle=on_event)
+    runtime.subscribe(list(topics), consumer=consumer, handle=on_event, types=WANTED)
