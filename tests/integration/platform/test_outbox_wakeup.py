@@ -7,7 +7,9 @@ import time
 
 from sqlalchemy import text
 
-from leadline.platform.outbox import NOTIFY_CHANNEL, insert_outbox_rows, notify_relay, stage_events
+from leadline.platform.db import create_engine, session_factory
+from leadline.platform.migrations import upgrade_to_head
+from leadline.platform.outbox import NOTIFY_CHANNEL, insert_outbox_rows, stage_events
 from leadline.platform.runtime import ServiceRuntime
 from leadline.platform.settings import ServiceSettings
 from tests.kafka_helpers import new_topic, read_topic, test_envelope, wait_until
@@ -64,9 +66,10 @@ TERMINATE_LISTENERS = text(
 )
 
 
-async def test_only_a_transaction_that_wrote_outbox_rows_wakes_the_relays(messaging_db):
+async def test_only_a_transaction_that_wrote_outbox_rows_wakes_the_relays_once(messaging_db):
     """Most of what leads and history consume publishes nothing: such a lane commits without a NOTIFY, so no relay
-    runs a transaction to look for nothing."""
+    runs a transaction to look for nothing. The outbox's trigger sends it, once per transaction however many inserts,
+    and the writer sends no statement of its own."""
     _, engine, sessions = messaging_db
     woken: asyncio.Queue[str] = asyncio.Queue()
     async with engine.connect() as connection:
@@ -75,11 +78,13 @@ async def test_only_a_transaction_that_wrote_outbox_rows_wakes_the_relays(messag
 
         async with sessions() as session, session.begin():
             await insert_outbox_rows(session, [])
-            await notify_relay(session)
+            await session.execute(text("SELECT 1"))
         async with sessions() as session, session.begin():
-            await stage_events(session, [test_envelope("chat-1", 1)], topic="wakeup", notify=False)
-            await notify_relay(session)
-            await notify_relay(session)  # once per transaction: the flag is spent
+            await stage_events(session, [test_envelope("chat-1", 1)], topic="wakeup")
+            await stage_events(session, [test_envelope("chat-1", 2), test_envelope("chat-1", 3)], topic="wakeup")
+        async with sessions() as session, session.begin():
+            await stage_events(session, [test_envelope("chat-1", 4)], topic="wakeup")
+            await session.rollback()  # nothing committed: nobody is woken
         async with sessions() as session, session.begin():
             await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}, 'end'"))  # notifications arrive in commit order
 
@@ -87,3 +92,21 @@ async def test_only_a_transaction_that_wrote_outbox_rows_wakes_the_relays(messag
         while not payloads or payloads[-1] != "end":
             payloads.append(await asyncio.wait_for(woken.get(), timeout=5))
         assert payloads == ["", "end"]
+
+
+async def test_every_service_database_wakes_its_relays_from_the_outbox(infra):
+    """The trigger is part of each service's migrations, not only of the test metadata above."""
+    for service in ("ingest", "router", "leads", "history"):
+        url = await infra.new_database(service)
+        await asyncio.to_thread(upgrade_to_head, f"leadline.{service}:adapters/migrations", url)
+        engine = create_engine(url, pool_size=1)
+        try:
+            async with engine.connect() as connection:
+                listener = await connection.get_raw_connection()
+                woken: asyncio.Queue[str] = asyncio.Queue()
+                await listener.driver_connection.add_listener(NOTIFY_CHANNEL, lambda *a, q=woken: q.put_nowait(a[3]))
+                async with session_factory(engine)() as session, session.begin():
+                    await stage_events(session, [test_envelope("chat-1", 1)], topic="wakeup")
+                assert await asyncio.wait_for(woken.get(), timeout=5) == "", service
+        finally:
+            await engine.dispose()

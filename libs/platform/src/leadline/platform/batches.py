@@ -47,7 +47,6 @@ from .kafka import (
     record_lag,
     record_span,
 )
-from .outbox import notify_relay
 from .unit_of_work import LaneOutbox, SessionUnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -154,7 +153,6 @@ class BatchConsumer:
         """One event in a transaction of its own (a record that failed in its batch; tests)."""
         async with self.sessions() as session, session.begin():
             published = await self.decide(session, topic, envelope)
-            await notify_relay(session)
         return published
 
 
@@ -233,7 +231,6 @@ class BatchDelivery:
                     with record_span(record), event_log_context(self.group, envelope):
                         await self.consumer.decide_in_lane(session, lane, record.topic, envelope)
                 await lane.outbox.write(session)
-                await notify_relay(session)
         except Exception as error:
             log.info("a lane's records are decided again, one savepoint each", error=str(error))
             return False
@@ -253,7 +250,6 @@ class BatchDelivery:
                         failed = record
                         break
                     decided.append((record, *outcome))
-                await notify_relay(session)
         except Exception as error:  # the lane's transaction is lost: its records are handled alone
             log.warning("batch transaction failed; handling its records one by one", error=str(error))
             for record, _, _ in decided:

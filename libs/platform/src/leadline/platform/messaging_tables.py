@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    DDL,
     BigInteger,
     Column,
     DateTime,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    event,
     func,
     text,
 )
@@ -59,8 +61,28 @@ def stream_positions_table(metadata: MetaData) -> Table:
     )
 
 
+OUTBOX_NOTIFY_CHANNEL = "leadline_outbox"
+OUTBOX_NOTIFIES = (
+    "CREATE OR REPLACE FUNCTION leadline_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$$ BEGIN PERFORM pg_notify('{OUTBOX_NOTIFY_CHANNEL}', ''); RETURN NULL; END $$",
+    "DROP TRIGGER IF EXISTS outbox_notify ON outbox",
+    "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION leadline_outbox_notify()",
+)
+"""A statement that inserts outbox rows wakes every replica's relay when its transaction commits: a NOTIFY on
+``OUTBOX_NOTIFY_CHANNEL`` (PostgreSQL folds a transaction's repeats into one, and delivers them in commit order). A
+transaction that publishes nothing (most of what leads and history consume) wakes no relay. Sent by the database,
+it costs the writer no statement of its own (a round trip of every publishing transaction, each service's
+``*_outbox_notify`` migration)."""
+OUTBOX_NOTIFIES_DROPPED = (
+    "DROP TRIGGER IF EXISTS outbox_notify ON outbox",
+    "DROP FUNCTION IF EXISTS leadline_outbox_notify()",
+)
+
+
 #: Every service's migrations create these three tables from this metadata.
 MESSAGING_METADATA = MetaData()
 OUTBOX = outbox_table(MESSAGING_METADATA)
+for _statement in OUTBOX_NOTIFIES:  # for a database made from the metadata (tests); services migrate
+    event.listen(OUTBOX, "after_create", DDL(_statement))
 INBOX = inbox_table(MESSAGING_METADATA)
 STREAM_POSITIONS = stream_positions_table(MESSAGING_METADATA)

@@ -9,7 +9,13 @@ from __future__ import annotations
 from alembic import op
 from sqlalchemy import MetaData
 
-from .messaging_tables import inbox_table, outbox_table, stream_positions_table
+from .messaging_tables import (
+    OUTBOX_NOTIFIES,
+    OUTBOX_NOTIFIES_DROPPED,
+    inbox_table,
+    outbox_table,
+    stream_positions_table,
+)
 
 
 def create_messaging_tables_v1() -> None:
@@ -21,3 +27,14 @@ def create_messaging_tables_v1() -> None:
 def drop_messaging_tables_v1() -> None:
     for name in ("stream_positions", "inbox", "outbox"):
         op.drop_table(name)
+
+
+def create_outbox_notify_v1() -> None:
+    """The outbox's trigger that wakes the relays (``messaging_tables.OUTBOX_NOTIFIES``)."""
+    for statement in OUTBOX_NOTIFIES:
+        op.execute(statement)
+
+
+def drop_outbox_notify_v1() -> None:
+    for statement in OUTBOX_NOTIFIES_DROPPED:
+        op.execute(statement)

@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Gauge
-from sqlalchemy import BigInteger, any_, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import BigInteger, any_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,14 +25,13 @@ from leadline.events.envelope import Envelope
 from leadline.events.topics import topic_for
 
 from .failpoints import crash_point
-from .messaging_tables import OUTBOX
+from .messaging_tables import OUTBOX, OUTBOX_NOTIFY_CHANNEL
 from .tracing import current_trace_headers
 
 log = structlog.get_logger(__name__)
 
 RELAY_LOCK_ID = 7_470_001  # pg advisory lock key: one publishing relay per service database
-NOTIFY_CHANNEL = "leadline_outbox"
-STAGED = "leadline.outbox.staged"  # a session's info key: this transaction wrote outbox rows (``notify_relay``)
+NOTIFY_CHANNEL = OUTBOX_NOTIFY_CHANNEL  # the outbox's trigger notifies it (``messaging_tables.OUTBOX_NOTIFIES``)
 FIRST_RETRY_S = 0.5  # after a failure (broker or database away), doubling up to 5 s
 BACKLOG_MEASURE_INTERVAL_S = 15.0  # about half Prometheus's usual scrape interval
 UNPUBLISHED = Gauge(
@@ -46,18 +45,10 @@ OLDEST_UNPUBLISHED = Gauge(
 )
 
 
-async def stage_events(
-    session: AsyncSession, envelopes: Sequence[Envelope], *, topic: str | None = None, notify: bool = True
-) -> None:
-    """Add events to the outbox in the caller's transaction; they leave only if it commits.
-
-    ``notify=False``: the transaction's owner wakes the relay once (``notify_relay``), as a consumer's batch does.
-    """
-    if not envelopes:
-        return
+async def stage_events(session: AsyncSession, envelopes: Sequence[Envelope], *, topic: str | None = None) -> None:
+    """Add events to the outbox in the caller's transaction; they leave only if it commits, and the commit wakes the
+    relays (the outbox's trigger)."""
     await insert_outbox_rows(session, outbox_rows(envelopes, topic=topic))
-    if notify:
-        await notify_relay(session)
 
 
 def outbox_rows(envelopes: Sequence[Envelope], *, topic: str | None = None) -> list[dict[str, Any]]:
@@ -80,15 +71,6 @@ async def insert_outbox_rows(session: AsyncSession, rows: Sequence[dict[str, Any
     """One multi-row insert, in the caller's transaction."""
     if rows:
         await session.execute(insert(OUTBOX), rows)
-        session.info[STAGED] = True
-
-
-async def notify_relay(session: AsyncSession) -> None:
-    """Wake every replica's relay when this transaction commits (PostgreSQL folds repeats into one), if it wrote
-    outbox rows: a transaction that published nothing (most of what leads and history consume) wakes no relay to
-    look for nothing, and sends no NOTIFY."""
-    if session.info.pop(STAGED, False):
-        await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
 
 
 _LEADING = select(func.pg_try_advisory_xact_lock(RELAY_LOCK_ID)).scalar_subquery()

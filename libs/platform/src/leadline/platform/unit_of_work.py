@@ -113,8 +113,8 @@ class SessionUnitOfWork(ABC):
         published = await self.collect_new_events()
         if self._lane is not None:
             self._lane.stage(published)
-        else:  # in a batch, whoever commits the batch notifies the relay once
-            await stage_events(self.session, published, notify=self._batch is None)
+        else:
+            await stage_events(self.session, published)
         if self._savepoint is not None:
             await self._savepoint.commit()
             self._savepoint = None

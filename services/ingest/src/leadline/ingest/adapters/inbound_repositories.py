@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Text, any_, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +36,18 @@ _RESERVE_SEQUENCES = _reserve.on_conflict_do_update(
     index_elements=[chat_sequences.c.stream_id],
     set_={"last_sequence": chat_sequences.c.last_sequence + _reserve.excluded.last_sequence},
 ).returning(chat_sequences.c.stream_id, chat_sequences.c.last_sequence)
+_WAMIDS = bindparam("wamids", type_=ARRAY(Text))
+_LOCK_STATUSES = (
+    select(message_statuses.c.wamid, message_statuses.c.status)
+    .where(message_statuses.c.wamid == any_(_WAMIDS))
+    .order_by(message_statuses.c.wamid)
+    .with_for_update()
+)
+_ACCOUNTS_OF_NUMBERS = select(business_numbers.c.phone_number_id, business_numbers.c.account_id).where(
+    business_numbers.c.phone_number_id == any_(bindparam("ids", type_=ARRAY(Text)))
+)
+"""Statements every webhook runs, built once: an ``IN`` list is rendered anew for each call and its length, an
+array parameter is one cached statement."""
 
 
 class SqlInboundMessages:
@@ -58,12 +71,7 @@ class SqlDeliveryStatuses:
             return []
         wamids = sorted({wamid for wamid, _ in updates})
         await self._session.execute(_STATUS_PLACEHOLDER, [{"wamid": w, "status": "none"} for w in wamids])
-        rows = await self._session.execute(
-            select(message_statuses.c.wamid, message_statuses.c.status)
-            .where(message_statuses.c.wamid.in_(wamids))
-            .order_by(message_statuses.c.wamid)
-            .with_for_update()
-        )
+        rows = await self._session.execute(_LOCK_STATUSES, {"wamids": wamids})
         current = {wamid: (None if status == "none" else status) for wamid, status in rows}
         moved = []
         for wamid, status in updates:
@@ -133,11 +141,7 @@ class SqlBusinessNumbers:
         self._session = session
 
     async def accounts_for(self, phone_number_ids: Collection[str]) -> dict[str, str]:
-        rows = await self._session.execute(
-            select(business_numbers.c.phone_number_id, business_numbers.c.account_id).where(
-                business_numbers.c.phone_number_id.in_(list(phone_number_ids))
-            )
-        )
+        rows = await self._session.execute(_ACCOUNTS_OF_NUMBERS, {"ids": list(phone_number_ids)})
         return {phone_number_id: account_id for phone_number_id, account_id in rows}
 
     async def register(

@@ -1,0 +1,20 @@
+"""the outbox wakes the relays itself: a trigger sends the NOTIFY a writer used to send as a statement of its own
+
+Revision ID: router_0010
+Revises: router_0009
+"""
+
+from leadline.platform.migration_ops import create_outbox_notify_v1, drop_outbox_notify_v1
+
+revision = "router_0010"
+down_revision = "router_0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_outbox_notify_v1()
+
+
+def downgrade() -> None:
+    drop_outbox_notify_v1()
