@@ -17,8 +17,7 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Gauge
-from sqlalchemy import BigInteger, any_, bindparam, delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from leadline.events.envelope import Envelope
@@ -75,19 +74,21 @@ async def insert_outbox_rows(session: AsyncSession, rows: Sequence[dict[str, Any
 
 _LEADING = select(func.pg_try_advisory_xact_lock(RELAY_LOCK_ID)).scalar_subquery()
 """Whether this transaction leads the relays: an uncorrelated subquery, which PostgreSQL evaluates once, before the
-rows. Reading the rows with it in one statement saves each round a round trip to the database."""
-_MARK_PUBLISHED = (
-    update(OUTBOX).where(OUTBOX.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))).values(published_at=func.now())
-)
+rows. Taking the rows with it in one statement saves each round a round trip to the database."""
 
 
-def unpublished_when_leading(batch_size: int):
-    """The oldest ``batch_size`` rows not yet published, if this transaction takes the relays' lock; else none."""
+def taken_when_leading(batch_size: int):
+    """Marks the oldest ``batch_size`` unpublished rows published and returns them, if this transaction takes the
+    relays' lock (else none). The mark holds only if the transaction commits, which the relay does once Kafka has
+    acknowledged every row: reading and marking in one statement saves each round a round trip."""
+    oldest = (
+        select(OUTBOX.c.id).where(_LEADING, OUTBOX.c.published_at.is_(None)).order_by(OUTBOX.c.id).limit(batch_size)
+    )
     return (
-        select(OUTBOX.c.id, OUTBOX.c.topic, OUTBOX.c.key, OUTBOX.c.envelope, OUTBOX.c.headers)
-        .where(_LEADING, OUTBOX.c.published_at.is_(None))
-        .order_by(OUTBOX.c.id)
-        .limit(batch_size)
+        update(OUTBOX)
+        .where(OUTBOX.c.id.in_(oldest.scalar_subquery()))
+        .values(published_at=func.now())
+        .returning(OUTBOX.c.id, OUTBOX.c.topic, OUTBOX.c.key, OUTBOX.c.envelope, OUTBOX.c.headers)
     )
 
 
@@ -108,7 +109,7 @@ class OutboxRelay:
         self._sessions = sessions
         self._producer = producer
         self._batch_size = batch_size
-        self._unpublished = unpublished_when_leading(batch_size)
+        self._take = taken_when_leading(batch_size)
         self._poll_interval_s = poll_interval_s
         self._keep_published = keep_published
         self._wakeup = asyncio.Event()
@@ -121,7 +122,7 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publish one batch; returns how many events left. Safe to call concurrently from replicas."""
         async with self._sessions() as session, session.begin():
-            rows = (await session.execute(self._unpublished)).all()  # none either when another replica leads
+            rows = sorted((await session.execute(self._take)).all(), key=lambda row: row.id)  # none: another leads
             if not rows:
                 return 0
             crash_point("outbox.before_publish")
@@ -135,8 +136,7 @@ class OutboxRelay:
                     )
                 )
             await asyncio.gather(*sends)
-            crash_point("outbox.after_publish")
-            await session.execute(_MARK_PUBLISHED, {"ids": [row.id for row in rows]})
+            crash_point("outbox.after_publish")  # marked, not committed: published again after a restart
         self.published_total += len(rows)
         return len(rows)
 
