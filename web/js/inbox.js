@@ -160,8 +160,11 @@ export class Inbox {
       if (item.owner_id) this.knownAgents.set(item.owner_id, item.owner_name || item.owner_id);
     }
     if (!this.panel.hidden && !this.panel.contains(document.activeElement)) this.renderPanel();
+    // a keyboard user keeps their place: the rows are made anew on every live update, focus stays on the same one
+    const focused = this.list.contains(document.activeElement) ? document.activeElement.closest("li")?.dataset.conversation : null;
     clear(this.list, answer.items.length ? answer.items.map((c) => this.row(c))
       : h("li", { class: "empty" }, t(active ? "inbox.none_filtered" : "inbox.none")));
+    if (focused) this.list.querySelector(`li[data-conversation="${focused}"] a`)?.focus();
   }
 
   row(c) {
