@@ -263,7 +263,9 @@ def test_at_phone_width_the_inbox_and_a_conversation_fit_and_everything_is_reach
     page.locator("#finish").click()
     expect(page.locator("#conversation-status")).to_have_text("Finalizadas")
 
-    # Seminovos writes from two numbers: starting from the lead asks which one
+    # Seminovos writes from two numbers: starting from the lead asks which one. History may not know a lead made
+    # seconds ago (it learns of it from the leads topic): the page then shows its timeline empty (lead.js)
+    carla.expected_errors.append(f"404 GET {stack.url('web')}/api/history/leads/")
     page.locator("#open-lead").click()
     expect(page.locator("#start-number option")).to_have_count(2)
     page.select_option("#start-number", "106540352242923")
