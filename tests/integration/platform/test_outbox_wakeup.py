@@ -8,8 +8,9 @@ import time
 from sqlalchemy import text
 
 from leadline.platform.db import create_engine, session_factory
+from leadline.platform.messaging_tables import OUTBOX_NOTIFY_CHANNEL
 from leadline.platform.migrations import upgrade_to_head
-from leadline.platform.outbox import NOTIFY_CHANNEL, insert_outbox_rows, stage_events
+from leadline.platform.outbox import insert_outbox_rows, stage_events
 from leadline.platform.runtime import ServiceRuntime
 from leadline.platform.settings import ServiceSettings
 from tests.kafka_helpers import new_topic, read_topic, test_envelope, wait_until
@@ -74,7 +75,7 @@ async def test_only_a_transaction_that_wrote_outbox_rows_wakes_the_relays_once(m
     woken: asyncio.Queue[str] = asyncio.Queue()
     async with engine.connect() as connection:
         listener = await connection.get_raw_connection()
-        await listener.driver_connection.add_listener(NOTIFY_CHANNEL, lambda *args: woken.put_nowait(args[3]))
+        await listener.driver_connection.add_listener(OUTBOX_NOTIFY_CHANNEL, lambda *args: woken.put_nowait(args[3]))
 
         async with sessions() as session, session.begin():
             await insert_outbox_rows(session, [])
@@ -86,7 +87,9 @@ async def test_only_a_transaction_that_wrote_outbox_rows_wakes_the_relays_once(m
             await stage_events(session, [test_envelope("chat-1", 4)], topic="wakeup")
             await session.rollback()  # nothing committed: nobody is woken
         async with sessions() as session, session.begin():
-            await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}, 'end'"))  # notifications arrive in commit order
+            await session.execute(
+                text(f"NOTIFY {OUTBOX_NOTIFY_CHANNEL}, 'end'")
+            )  # notifications arrive in commit order
 
         payloads = []
         while not payloads or payloads[-1] != "end":
@@ -104,7 +107,9 @@ async def test_every_service_database_wakes_its_relays_from_the_outbox(infra):
             async with engine.connect() as connection:
                 listener = await connection.get_raw_connection()
                 woken: asyncio.Queue[str] = asyncio.Queue()
-                await listener.driver_connection.add_listener(NOTIFY_CHANNEL, lambda *a, q=woken: q.put_nowait(a[3]))
+                await listener.driver_connection.add_listener(
+                    OUTBOX_NOTIFY_CHANNEL, lambda *a, q=woken: q.put_nowait(a[3])
+                )
                 async with session_factory(engine)() as session, session.begin():
                     await stage_events(session, [test_envelope("chat-1", 1)], topic="wakeup")
                 assert await asyncio.wait_for(woken.get(), timeout=5) == "", service

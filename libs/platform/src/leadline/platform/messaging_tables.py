@@ -62,10 +62,11 @@ def stream_positions_table(metadata: MetaData) -> Table:
 
 
 OUTBOX_NOTIFY_CHANNEL = "leadline_outbox"
+_DROP_OUTBOX_NOTIFY_TRIGGER = "DROP TRIGGER IF EXISTS outbox_notify ON outbox"
 OUTBOX_NOTIFIES = (
     "CREATE OR REPLACE FUNCTION leadline_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS "
     f"$$ BEGIN PERFORM pg_notify('{OUTBOX_NOTIFY_CHANNEL}', ''); RETURN NULL; END $$",
-    "DROP TRIGGER IF EXISTS outbox_notify ON outbox",
+    _DROP_OUTBOX_NOTIFY_TRIGGER,
     "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION leadline_outbox_notify()",
 )
 """A statement that inserts outbox rows wakes every replica's relay when its transaction commits: a NOTIFY on
@@ -73,10 +74,7 @@ OUTBOX_NOTIFIES = (
 transaction that publishes nothing (most of what leads and history consume) wakes no relay. Sent by the database,
 it costs the writer no statement of its own (a round trip of every publishing transaction, each service's
 ``*_outbox_notify`` migration)."""
-OUTBOX_NOTIFIES_DROPPED = (
-    "DROP TRIGGER IF EXISTS outbox_notify ON outbox",
-    "DROP FUNCTION IF EXISTS leadline_outbox_notify()",
-)
+OUTBOX_NOTIFIES_DROPPED = (_DROP_OUTBOX_NOTIFY_TRIGGER, "DROP FUNCTION IF EXISTS leadline_outbox_notify()")
 
 
 #: Every service's migrations create these three tables from this metadata.

@@ -24,13 +24,12 @@ from leadline.events.envelope import Envelope
 from leadline.events.topics import topic_for
 
 from .failpoints import crash_point
-from .messaging_tables import OUTBOX, OUTBOX_NOTIFY_CHANNEL
+from .messaging_tables import OUTBOX
 from .tracing import current_trace_headers
 
 log = structlog.get_logger(__name__)
 
 RELAY_LOCK_ID = 7_470_001  # pg advisory lock key: one publishing relay per service database
-NOTIFY_CHANNEL = OUTBOX_NOTIFY_CHANNEL  # the outbox's trigger notifies it (``messaging_tables.OUTBOX_NOTIFIES``)
 FIRST_RETRY_S = 0.5  # after a failure (broker or database away), doubling up to 5 s
 BACKLOG_MEASURE_INTERVAL_S = 15.0  # about half Prometheus's usual scrape interval
 UNPUBLISHED = Gauge(

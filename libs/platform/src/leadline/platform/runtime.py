@@ -25,7 +25,8 @@ from .fetch_pacing import FetchPacing, pace_subscribers
 from .http import asyncapi_router, health_router, install_error_handlers, install_request_context
 from .kafka import DeadLetters, EventHandler, create_producer, membership, subscribe_events
 from .logging import configure_logging
-from .outbox import BACKLOG_MEASURE_INTERVAL_S, NOTIFY_CHANNEL, OutboxRelay, measure_backlog
+from .messaging_tables import OUTBOX_NOTIFY_CHANNEL
+from .outbox import BACKLOG_MEASURE_INTERVAL_S, OutboxRelay, measure_backlog
 from .rounds import every
 from .settings import ServiceSettings
 from .tracing import configure_tracing, server_spans
@@ -127,7 +128,7 @@ class ServiceRuntime:
             try:
                 self._listener = await connect_raw(self.settings.database_url)
                 self._listener.add_termination_listener(lambda _, lost=lost: lost.set())
-                await self._listener.add_listener(NOTIFY_CHANNEL, lambda *_: self.relay.wake())
+                await self._listener.add_listener(OUTBOX_NOTIFY_CHANNEL, lambda *_: self.relay.wake())
                 self.relay.wake()  # what was committed while nobody listened
                 pause = 0.5
                 await lost.wait()
