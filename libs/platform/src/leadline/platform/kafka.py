@@ -124,9 +124,8 @@ async def process_record(
         await dead_letters.send(topic=topic, key=key, value=value, partition=partition, offset=offset, error=error)
         return True
     if types is not None and envelope.type not in types:
-        CONSUMED.labels(
-            consumer, envelope.type
-        ).inc()  # it needed nothing: LeadlineConsumerStalled sees the group keep up
+        # counted as consumed, as when a handler ignored it: LeadlineConsumerStalled sees the group keep up
+        CONSUMED.labels(consumer, envelope.type).inc()
         return False
     with event_log_context(consumer, envelope):
         try:

@@ -86,8 +86,9 @@ def broker(kafka: KafkaSettings, **options: Any) -> KafkaBroker:
     Strimzi's KafkaTopics), or a subscriber started first would make one of one partition and one replica.
 
     Handlers are called without FastDepends: resolving a handler's ``KafkaMessage`` parameter ran in a worker thread
-    for every record (``kafka.group_subscriber`` hands them the record itself, ``raw_records``). FastStream's line per record received and
-    processed is DEBUG: at 1,000 events/s two INFO lines each were most of a consumer's log and a part of its CPU."""
+    for every record (``kafka.group_subscriber`` hands them the record itself, ``raw_records``). FastStream's lines
+    per record received and processed are DEBUG: at 1,000 events/s two INFO lines each were most of a consumer's log
+    and a part of its CPU."""
     return KafkaBroker(
         kafka.kafka_bootstrap_servers,
         security=security(kafka),

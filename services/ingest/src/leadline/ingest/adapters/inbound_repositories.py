@@ -36,10 +36,9 @@ _RESERVE_SEQUENCES = _reserve.on_conflict_do_update(
     index_elements=[chat_sequences.c.stream_id],
     set_={"last_sequence": chat_sequences.c.last_sequence + _reserve.excluded.last_sequence},
 ).returning(chat_sequences.c.stream_id, chat_sequences.c.last_sequence)
-_WAMIDS = bindparam("wamids", type_=ARRAY(Text))
 _LOCK_STATUSES = (
     select(message_statuses.c.wamid, message_statuses.c.status)
-    .where(message_statuses.c.wamid == any_(_WAMIDS))
+    .where(message_statuses.c.wamid == any_(bindparam("wamids", type_=ARRAY(Text))))
     .order_by(message_statuses.c.wamid)
     .with_for_update()
 )

@@ -2,9 +2,10 @@
 
 On ``router.conversations``: sends go to ``send_message``, an agent's retry of a failed media fetch to
 ``fetch_again``; on ``router.integration``: which account (and provider) each business number belongs to. Every
-other event passes by, undecoded, its offset committed later. The two topics need no order between them (a send names its own number), so one group polls
-the broker instead of two; records are handled one at a time, each in its own transactions, because a send commits
-``sending`` before Meta is called and so cannot join a batch's transaction.
+other event passes by without its payload decoded, its offset committed later (``WANTED``). The two topics need no
+order between them (a send names its own number), so one group polls the broker instead of two; records are handled
+one at a time, each in its own transactions, because a send commits ``sending`` before Meta is called and so cannot
+join a batch's transaction.
 """
 
 from __future__ import annotations
