@@ -206,23 +206,29 @@ def test_two_sellers_share_a_new_conversation_one_adds_the_lead_answers_and_fini
     bruno.close()
 
 
-def test_a_live_update_of_the_list_leaves_the_keyboard_focus_on_the_same_conversation(stack, chromium):
-    """Every live update draws the rows anew: a seller moving through the list by keyboard must not be thrown back
-    to the top of the page whenever a customer writes."""
+def test_a_live_update_of_the_list_leaves_the_keyboard_focus_on_the_same_conversation_or_tab(stack, chromium):
+    """Every live update draws the rows and the tabs anew: a seller moving through the inbox by keyboard must not be
+    thrown back to the top of the page whenever a customer writes."""
     from playwright.sync_api import expect
 
     first = Customer(stack.url("fakegraph"), "5521991113333", "Renata Lima", phone_number_id="106540352242923")
     later = Customer(stack.url("fakegraph"), "5521991114444", "Paulo Dias", phone_number_id="106540352242923")
+    last = Customer(stack.url("fakegraph"), "5521991115555", "Sofia Melo", phone_number_id="106540352242923")
     carla = Agent(chromium, stack.url("web"), "carla")
     page = carla.page
     first.says("Oi, o Onix 2022 ainda está disponível?")
     expect(carla.row("Renata Lima")).to_be_visible()
+
+    page.locator("#tab-new").focus()
+    later.says("Boa tarde, vocês aceitam troca?")
+    expect(carla.row("Paulo Dias")).to_be_visible()  # the list and the tabs were drawn again
+    expect(page.locator("#tab-new")).to_be_focused()
+
     carla.row("Renata Lima").locator("a").focus()
     focused = "document.activeElement.closest('#conversation-list li')?.textContent || ''"
     assert "Renata Lima" in page.evaluate(focused)
-
-    later.says("Boa tarde, vocês aceitam troca?")
-    expect(carla.row("Paulo Dias")).to_be_visible()  # the list was drawn again
+    last.says("Vocês abrem no sábado?")
+    expect(carla.row("Sofia Melo")).to_be_visible()
     assert "Renata Lima" in page.evaluate(focused), "the focus left the conversation the seller was on"
     page.keyboard.press("Enter")
     expect(page.locator("#messages")).to_contain_text("Onix 2022")

@@ -21,6 +21,16 @@ export function clear(el, ...children) {
   return el;
 }
 
+// ``clear`` for a part drawn anew on every live update: if the focus was in it, it goes back to the new element
+// with the same ``data-<key>`` (its link or button), so a keyboard user keeps their place.
+export function redraw(el, key, ...children) {
+  const had = el.contains(document.activeElement) ? document.activeElement.closest(`[data-${key}]`)?.dataset[key] : undefined;
+  clear(el, ...children);
+  const again = had === undefined ? null : el.querySelector(`[data-${key}="${had}"]`);
+  (again?.matches("a, button") ? again : again?.querySelector("a, button"))?.focus();
+  return el;
+}
+
 // Brazilian numbers as people write them: 5511987654321 -> +55 11 98765-4321.
 export function formatPhone(digits) {
   const d = String(digits || "").replace(/\D/g, "");

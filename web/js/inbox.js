@@ -1,7 +1,7 @@
 // The inbox: status tabs with counts, search, the Filter panel, and the conversations this agent may see.
 import { call, customerPhotoUrl, me, temperatureOf } from "./api.js";
 import { dateTime, t } from "./i18n.js";
-import { avatar, clear, customerHandle, formatPhone, h, icon } from "./dom.js";
+import { avatar, clear, customerHandle, formatPhone, h, icon, redraw } from "./dom.js";
 import { temperatureChip } from "./conversation.js";
 
 export const STATUSES = ["new", "unanswered", "no_reply", "finished"];
@@ -114,7 +114,7 @@ export class Inbox {
   }
 
   renderTabs(counts) {
-    clear(this.tabs, STATUSES.map((status) => h("button", {
+    redraw(this.tabs, "status", STATUSES.map((status) => h("button", {
       type: "button", role: "tab", id: `tab-${status}`, "aria-selected": String(status === this.status),
       tabindex: status === this.status ? "0" : "-1", dataset: { status },
       onclick: () => { this.status = status; this.refresh(); },
@@ -160,11 +160,8 @@ export class Inbox {
       if (item.owner_id) this.knownAgents.set(item.owner_id, item.owner_name || item.owner_id);
     }
     if (!this.panel.hidden && !this.panel.contains(document.activeElement)) this.renderPanel();
-    // a keyboard user keeps their place: the rows are made anew on every live update, focus stays on the same one
-    const focused = this.list.contains(document.activeElement) ? document.activeElement.closest("li")?.dataset.conversation : null;
-    clear(this.list, answer.items.length ? answer.items.map((c) => this.row(c))
+    redraw(this.list, "conversation", answer.items.length ? answer.items.map((c) => this.row(c))
       : h("li", { class: "empty" }, t(active ? "inbox.none_filtered" : "inbox.none")));
-    if (focused) this.list.querySelector(`li[data-conversation="${focused}"] a`)?.focus();
   }
 
   row(c) {
